@@ -1,0 +1,206 @@
+"""The one protocol every vector store speaks, and the checks shared by all of them.
+
+A store is read in pages, as qdrant-client's ``scroll`` does: each :class:`VectorBatch` carries
+``next_position``, an opaque JSON-serialisable value that a later job passes back to
+``iter_batches(start=...)`` to resume exactly after that batch (``None`` once the store is exhausted).
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import uuid
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any, Iterator, Sequence
+
+import numpy as np
+
+from v2v_store.errors import DimensionMismatchError, InvalidVectorsError
+
+logger = logging.getLogger(__name__)
+
+PointId = int | str
+# Metadata key under which a store keeps an id it cannot represent natively
+# (a string id in Qdrant or FAISS, an int id in Chroma); restored on read.
+ORIGINAL_ID_KEY = "_v2v_id"
+_ID_NAMESPACE = uuid.UUID("6f1d6a52-3c1b-4d55-9a3e-0b5c2f7b1e01")
+
+
+class Metric(str, enum.Enum):
+    """Similarity a store ranks by. Cosine stores keep L2-normalised vectors."""
+
+    COSINE = "cosine"
+    DOT = "dot"
+    L2 = "l2"
+
+    @classmethod
+    def parse(cls, value: "str | Metric") -> "Metric":
+        if isinstance(value, Metric):
+            return value
+        aliases = {"ip": "dot", "inner_product": "dot", "euclid": "l2", "euclidean": "l2", "cos": "cosine"}
+        name = aliases.get(str(value).lower(), str(value).lower())
+        try:
+            return cls(name)
+        except ValueError:
+            raise ValueError(f"unknown metric {value!r}: expected one of cosine, dot, l2") from None
+
+
+@dataclass
+class VectorBatch:
+    """A page of a collection: ``vectors`` is float32, C-contiguous, shape (n, d)."""
+
+    ids: list[PointId]
+    vectors: np.ndarray
+    metadata: list[dict[str, Any] | None] = field(default_factory=list)
+    documents: list[str | None] = field(default_factory=list)
+    next_position: Any = None
+
+    def __post_init__(self) -> None:
+        self.vectors = np.ascontiguousarray(self.vectors, dtype=np.float32)
+        if self.vectors.ndim != 2:
+            raise InvalidVectorsError(f"vectors must be 2-D (n, d), got shape {self.vectors.shape}")
+        n = len(self.vectors)
+        if not self.metadata:
+            self.metadata = [None] * n
+        if not self.documents:
+            self.documents = [None] * n
+        lengths = {"ids": len(self.ids), "metadata": len(self.metadata), "documents": len(self.documents)}
+        bad = {k: v for k, v in lengths.items() if v != n}
+        if bad:
+            raise InvalidVectorsError(f"batch has {n} vectors but {bad}: give one entry per vector")
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def with_vectors(self, vectors: np.ndarray) -> "VectorBatch":
+        """The same records (ids, metadata, documents, position) with new vectors."""
+        return VectorBatch(list(self.ids), vectors, list(self.metadata), list(self.documents), self.next_position)
+
+
+def check_vectors(vectors: np.ndarray, dim: int | None = None, what: str = "vectors") -> np.ndarray:
+    """Validate and return float32 C-contiguous vectors; raise naming the first bad row."""
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    if vectors.ndim != 2:
+        raise InvalidVectorsError(f"{what} must be 2-D (n, d), got shape {vectors.shape}")
+    if dim is not None and vectors.shape[1] != dim:
+        raise DimensionMismatchError(
+            f"dimension mismatch: {what} have d={vectors.shape[1]}, the store expects d={dim}; "
+            "write to a collection of matching dimension or translate the vectors first"
+        )
+    finite = np.isfinite(vectors).all(axis=1)
+    if not finite.all():
+        row = int(np.argmin(finite))
+        raise InvalidVectorsError(
+            f"{what} contain NaN or inf (first at row {row}, {int((~finite).sum())} rows in all); "
+            "clean or drop those rows before writing"
+        )
+    zero = ~np.any(vectors != 0, axis=1)
+    if zero.any():
+        raise InvalidVectorsError(
+            f"{what} contain all-zero rows (first at row {int(np.argmax(zero))}, {int(zero.sum())} in all): "
+            "they have no direction; drop them before writing"
+        )
+    return vectors
+
+
+def check_batch(batch: VectorBatch, dim: int) -> None:
+    """Everything an upsert must verify before it writes anything."""
+    check_vectors(batch.vectors, dim)
+    for i in batch.ids:
+        if not isinstance(i, (int, str)) or isinstance(i, bool):
+            raise InvalidVectorsError(f"id {i!r} has type {type(i).__name__}: ids must be int or str")
+    if len(set(batch.ids)) != len(batch.ids):
+        seen: set = set()
+        dup = next(i for i in batch.ids if i in seen or seen.add(i))
+        raise InvalidVectorsError(f"duplicate id {dup!r} in one batch: ids must be unique")
+
+
+def l2_normalize(vectors: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return np.ascontiguousarray(vectors / np.maximum(norms, 1e-12), dtype=np.float32)
+
+
+def prepare_for_metric(vectors: np.ndarray, metric: Metric) -> np.ndarray:
+    """Cosine stores keep unit vectors (as Qdrant does); dot and l2 stores keep them as given."""
+    return l2_normalize(vectors) if metric == Metric.COSINE else vectors
+
+
+def stable_uuid(value: str) -> str:
+    """A deterministic UUID for a string id (Qdrant accepts only unsigned ints and UUIDs)."""
+    return str(uuid.uuid5(_ID_NAMESPACE, value))
+
+
+class VectorStore(ABC):
+    """A collection of vectors with ids, metadata and documents.
+
+    Implementations read in bounded pages, write in batches, create the collection on first write
+    when it does not exist (with ``dim`` and ``metric`` given at open time), and never modify data
+    except through :meth:`upsert`.
+    """
+
+    uri: str = ""
+    index_type: str = ""
+
+    @property
+    @abstractmethod
+    def dim(self) -> int: ...
+
+    @property
+    @abstractmethod
+    def metric(self) -> Metric: ...
+
+    @abstractmethod
+    def exists(self) -> bool:
+        """Whether the collection exists (a new one is created by the first upsert)."""
+
+    @abstractmethod
+    def count(self) -> int: ...
+
+    @abstractmethod
+    def iter_batches(self, batch_size: int = 1024, start: Any = None) -> Iterator[VectorBatch]:
+        """Yield pages from ``start`` (a ``next_position`` of an earlier batch; None = beginning)."""
+
+    @abstractmethod
+    def upsert(self, batch: VectorBatch) -> None:
+        """Insert or overwrite records by id; validates the whole batch before writing."""
+
+    @abstractmethod
+    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, list[list[PointId]]]:
+        """Top-k by the store's metric. Scores are higher-is-better: cosine, dot, or -squared L2."""
+
+    def delete(self, ids: Sequence[PointId]) -> None:
+        raise NotImplementedError(f"{type(self).__name__} does not support delete")
+
+    def warnings(self) -> list[str]:
+        """Known caveats about the data this store gives back (lossy index, ...)."""
+        return []
+
+    def flush(self) -> None:
+        """Make every write so far durable."""
+
+    def close(self) -> None:
+        self.flush()
+
+    def __enter__(self) -> "VectorStore":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.uri!r})"
+
+
+def restore_id(native_id: PointId, metadata: dict[str, Any] | None) -> tuple[PointId, dict[str, Any] | None]:
+    """Undo the id mapping a store applied on write (see ``ORIGINAL_ID_KEY``)."""
+    if metadata and ORIGINAL_ID_KEY in metadata:
+        metadata = dict(metadata)
+        original = metadata.pop(ORIGINAL_ID_KEY)
+        return original, (metadata or None)
+    return native_id, metadata
+
+
+def scores_from_distances(distances: np.ndarray, metric: Metric) -> np.ndarray:
+    """Convert 'lower is better' distances of a store to higher-is-better scores."""
+    return -distances if metric == Metric.L2 else distances

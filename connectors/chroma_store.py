@@ -1,0 +1,170 @@
+"""Chroma collections: embedded (``chroma:///abs/dir?collection=NAME``, a PersistentClient) or a
+server (``chroma+http://host:port?collection=NAME``, an HttpClient). Same calls for both.
+
+Chroma's default embedding function downloads a model, so it is never used: vectors are always
+passed in and collections are opened with ``embedding_function=None``. Ids are strings in Chroma;
+int ids are written as their decimal string with the int kept in metadata (``_v2v_id``) and
+restored on read. Writes go in batches no larger than ``get_max_batch_size()``. Cosine collections
+are written with L2-normalised vectors, like the other connectors.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any, Iterator
+
+import numpy as np
+
+from v2v_store.errors import DimensionMismatchError, InvalidVectorsError, StoreNotFoundError
+
+from .base import (
+    ORIGINAL_ID_KEY,
+    Metric,
+    PointId,
+    VectorBatch,
+    VectorStore,
+    check_batch,
+    check_vectors,
+    prepare_for_metric,
+    restore_id,
+)
+from .uri import StoreURI
+
+logger = logging.getLogger(__name__)
+_SPACES = {"cosine": Metric.COSINE, "ip": Metric.DOT, "l2": Metric.L2}
+
+
+def make_client(uri: StoreURI):
+    import chromadb
+    from chromadb.config import Settings
+
+    settings = Settings(anonymized_telemetry=False)
+    if uri.scheme == "chroma":
+        return chromadb.PersistentClient(path=uri.path, settings=settings)
+    return chromadb.HttpClient(host=uri.host, port=uri.port or 8000, ssl=uri.scheme.endswith("https"), settings=settings)
+
+
+class ChromaStore(VectorStore):
+    def __init__(self, uri: StoreURI, dim: int | None = None, metric: Metric | None = None):
+        self.uri = uri.raw
+        self.name = uri.require("collection")
+        if not 3 <= len(self.name) <= 512:
+            raise InvalidVectorsError(f"Chroma collection names need 3-512 characters, got {self.name!r}")
+        self.index_type = "chroma-hnsw"
+        self._parsed = uri
+        # An embedded store whose directory does not exist yet is created by the first upsert,
+        # so that opening a mistyped path to read it never leaves an empty directory behind.
+        self.client = make_client(uri) if uri.scheme != "chroma" or os.path.isdir(uri.path) else None
+        self._requested_dim, self._requested_metric = dim, metric
+        self._col = self._get() if self.exists() else None
+        self._dim: int | None = None
+        self._max_batch_size: int | None = None
+        if self._col is not None:
+            if metric is not None and metric != self.metric:
+                raise DimensionMismatchError(
+                    f"metric mismatch: Chroma collection {self.name!r} ranks by {self.metric.value}, expected {metric.value}"
+                )
+            if dim is not None and self.count() and dim != self.dim:
+                raise DimensionMismatchError(f"dimension mismatch: Chroma collection {self.name!r} has d={self.dim}, expected d={dim}")
+
+    def _get(self):
+        return self.client.get_collection(self.name, embedding_function=None)
+
+    def exists(self) -> bool:
+        if self.client is None:
+            return False
+        return self.name in {c if isinstance(c, str) else c.name for c in self.client.list_collections()}
+
+    def _require(self):
+        if self._col is None:
+            if self.client is None:
+                raise StoreNotFoundError(f"Chroma directory {self._parsed.path} does not exist; fix the path")
+            names = [c if isinstance(c, str) else c.name for c in self.client.list_collections()]
+            raise StoreNotFoundError(f"Chroma collection {self.name!r} does not exist at {self.uri}; existing: {names}")
+        return self._col
+
+    @property
+    def dim(self) -> int:
+        if self._col is None or not self.count():
+            if self._requested_dim is not None:
+                return self._requested_dim
+            if self._col is not None:
+                raise StoreNotFoundError(f"Chroma collection {self.name!r} is empty: its dimension is not known yet")
+        if self._dim is None:
+            first = self._require().get(limit=1, include=["embeddings"])["embeddings"]
+            self._dim = len(first[0])
+        return self._dim
+
+    @property
+    def metric(self) -> Metric:
+        if self._col is None:
+            return self._requested_metric or Metric.COSINE
+        config = self._col.configuration or {}
+        space = ((config.get("hnsw") or {}).get("space")) or (self._col.metadata or {}).get("hnsw:space", "l2")
+        return _SPACES.get(space, Metric.L2)
+
+    def count(self) -> int:
+        return self._col.count() if self._col is not None else 0
+
+    def iter_batches(self, batch_size: int = 1024, start: Any = None) -> Iterator[VectorBatch]:
+        col = self._require()
+        offset, total = int(start or 0), col.count()
+        while offset < total:
+            page = col.get(include=["embeddings", "metadatas", "documents"], limit=batch_size, offset=offset)
+            if not page["ids"]:
+                return
+            ids, metadata = [], []
+            for cid, meta in zip(page["ids"], page["metadatas"]):
+                rid, meta = restore_id(cid, meta)
+                ids.append(rid)
+                metadata.append(meta)
+            offset += len(page["ids"])
+            yield VectorBatch(ids, np.asarray(page["embeddings"], dtype=np.float32), metadata, list(page["documents"]),
+                              next_position=offset if offset < total else None)
+
+    def upsert(self, batch: VectorBatch) -> None:
+        check_batch(batch, self.dim if (self._col is not None and self.count()) or self._requested_dim else batch.vectors.shape[1])
+        ids, metadata = [], []
+        for i, m in zip(batch.ids, batch.metadata):
+            m = dict(m) if m else None
+            if isinstance(i, int):
+                m = {**(m or {}), ORIGINAL_ID_KEY: i}
+            ids.append(str(i))
+            metadata.append(m)
+        if self._col is None:
+            metric = self._requested_metric or Metric.COSINE
+            space = {Metric.COSINE: "cosine", Metric.DOT: "ip", Metric.L2: "l2"}[metric]
+            if self.client is None:
+                os.makedirs(self._parsed.path, exist_ok=True)
+                self.client = make_client(self._parsed)
+            logger.info("creating Chroma collection %r (metric=%s)", self.name, metric.value)
+            self._col = self.client.create_collection(self.name, embedding_function=None, configuration={"hnsw": {"space": space}})
+        vectors = prepare_for_metric(batch.vectors, self.metric)
+        step = self._max_batch()
+        for s in range(0, len(ids), step):
+            try:
+                self._col.upsert(ids=ids[s : s + step], embeddings=vectors[s : s + step],
+                                 metadatas=metadata[s : s + step], documents=batch.documents[s : s + step])
+            except ValueError as e:
+                raise InvalidVectorsError(f"Chroma refused the batch: {e}") from None
+
+    def _max_batch(self) -> int:
+        if self._max_batch_size is None:
+            self._max_batch_size = self.client.get_max_batch_size()
+        return self._max_batch_size
+
+    def delete(self, ids) -> None:
+        self._require().delete(ids=[str(i) for i in ids])
+
+    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, list[list[PointId]]]:
+        col = self._require()
+        queries = prepare_for_metric(check_vectors(queries, self.dim, "queries"), self.metric)
+        res = col.query(query_embeddings=queries, n_results=k, include=["distances", "metadatas"])
+        scores = np.full((len(queries), k), -np.inf, dtype=np.float32)
+        ids: list[list[PointId]] = []
+        for row, (rid, dist, metas) in enumerate(zip(res["ids"], res["distances"], res["metadatas"])):
+            d = np.asarray(dist, dtype=np.float32)
+            scores[row, : len(d)] = -d if self.metric == Metric.L2 else 1.0 - d
+            ids.append([restore_id(i, m)[0] for i, m in zip(rid, metas)])
+        return scores, ids

@@ -1,0 +1,406 @@
+"""FAISS indexes as a :class:`VectorStore`.
+
+FAISS keeps vectors and int64 ids only. Metadata, documents, non-integer ids and the metric name
+(FAISS cannot tell cosine from dot) live in a SQLite sidecar next to the index,
+``<index>.v2v.sqlite``, which this project writes and reads. Indexes written elsewhere are read
+without one: ids are the index's own (IDMap ids or row numbers), metadata is empty.
+
+Read exactly: Flat, HNSW-Flat, IVF-Flat (through a direct map), IDMap/IDMap2 around any of them.
+PQ / SQ / other compressed indexes give back approximations: a warning says so, with a measured
+estimate of the reconstruction error. Pickle sidecars (LangChain's ``index.pkl``) are refused
+unless ``?allow_pickle=true``: unpickling runs arbitrary code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import sqlite3
+from typing import Any, Iterator, Sequence
+
+import faiss
+import numpy as np
+
+from v2v_store.errors import (
+    DimensionMismatchError,
+    InvalidURIError,
+    InvalidVectorsError,
+    StoreNotFoundError,
+    UnsupportedIndexError,
+)
+
+from .base import (
+    Metric,
+    PointId,
+    VectorBatch,
+    VectorStore,
+    check_batch,
+    check_vectors,
+    prepare_for_metric,
+    scores_from_distances,
+)
+from .uri import StoreURI
+
+logger = logging.getLogger(__name__)
+
+EXACT_INDEX_TYPES = {
+    "IndexFlat", "IndexFlatIP", "IndexFlatL2", "IndexHNSWFlat", "IndexIVFFlat", "IndexIDMap",
+    "IndexIDMap2", "IndexNSGFlat", "IndexRefineFlat",
+}
+SIDECAR_SUFFIX = ".v2v.sqlite"
+
+
+def _string_to_faiss_id(value: str) -> int:
+    """A stable non-negative int64 for a string id (the original is kept in the sidecar)."""
+    return int.from_bytes(hashlib.blake2b(value.encode(), digest_size=8).digest(), "little") & (2**63 - 1)
+
+
+def _type_chain(index: faiss.Index) -> list[str]:
+    """Class names from the outer index inwards, e.g. ['IndexIDMap2', 'IndexIVFPQ']."""
+    chain, idx = [], faiss.downcast_index(index)
+    while idx is not None:
+        chain.append(type(idx).__name__)
+        inner = getattr(idx, "index", None) if chain[-1].startswith("IndexIDMap") else None
+        if inner is None and isinstance(idx, faiss.IndexHNSW):
+            inner = idx.storage
+        idx = faiss.downcast_index(inner) if inner is not None else None
+    return chain
+
+
+class _PositionalReader:
+    """Rows 0..n-1 of an index whose stored ids are its row numbers."""
+
+    def __init__(self, index: faiss.Index):
+        self.index, self.n = index, index.ntotal
+
+    def ids(self, start: int, stop: int) -> np.ndarray:
+        return np.arange(start, stop, dtype=np.int64)
+
+    def vectors(self, start: int, stop: int) -> np.ndarray:
+        return self.index.reconstruct_n(start, stop - start)
+
+
+class _IdMapReader:
+    """IndexIDMap(2): ids from its id_map, vectors from the inner index's rows."""
+
+    def __init__(self, index: faiss.Index, inner: Any):
+        self.inner, self.n = inner, index.ntotal
+        self._ids = faiss.rev_swig_ptr(index.id_map.data(), index.id_map.size()) if self.n else np.empty(0, np.int64)
+
+    def ids(self, start: int, stop: int) -> np.ndarray:
+        return np.array(self._ids[start:stop], dtype=np.int64)
+
+    def vectors(self, start: int, stop: int) -> np.ndarray:
+        return self.inner.vectors(start, stop)
+
+
+class _IvfIdReader:
+    """IVF indexes that were given their own ids: enumerate inverted lists, reconstruct by id."""
+
+    def __init__(self, ivf: faiss.IndexIVF):
+        self.ivf, self.n = ivf, ivf.ntotal
+        lists = ivf.invlists
+        parts = [
+            np.array(faiss.rev_swig_ptr(lists.get_ids(i), lists.list_size(i)), dtype=np.int64)
+            for i in range(lists.nlist)
+            if lists.list_size(i)
+        ]
+        self._ids = np.sort(np.concatenate(parts)) if parts else np.empty(0, np.int64)
+        ivf.set_direct_map_type(faiss.DirectMap.Hashtable)
+
+    def ids(self, start: int, stop: int) -> np.ndarray:
+        return self._ids[start:stop]
+
+    def vectors(self, start: int, stop: int) -> np.ndarray:
+        keys = self._ids[start:stop]
+        return self.ivf.reconstruct_batch(keys) if len(keys) else np.empty((0, self.ivf.d), np.float32)
+
+
+def _build_reader(index: faiss.Index):
+    index = faiss.downcast_index(index)
+    if type(index).__name__.startswith("IndexIDMap"):
+        inner = faiss.downcast_index(index.index)
+        if isinstance(inner, faiss.IndexIVF):
+            inner.make_direct_map(True)  # inner ids of an IDMap are row numbers
+        return _IdMapReader(index, _PositionalReader(inner))
+    if isinstance(index, faiss.IndexIVF):
+        try:
+            index.make_direct_map(True)
+            return _PositionalReader(index)
+        except RuntimeError:  # ids were given with add_with_ids: not a dense range
+            return _IvfIdReader(index)
+    return _PositionalReader(index)
+
+
+def _make_reader(index: faiss.Index):
+    """A positional reader for the index, checked by reading its first vector."""
+    try:
+        reader = _build_reader(index)
+        if reader.n:
+            reader.vectors(0, 1)
+    except RuntimeError as e:
+        raise UnsupportedIndexError(
+            f"FAISS index type {'/'.join(_type_chain(index))} cannot give its vectors back "
+            f"({str(e).splitlines()[0][:160]}); export from the system that built it, or rebuild it as "
+            "Flat/HNSW/IVF-Flat"
+        ) from None
+    return reader
+
+
+class FaissStore(VectorStore):
+    def __init__(self, uri: StoreURI, dim: int | None = None, metric: Metric | None = None):
+        self.uri = uri.raw
+        self.path = uri.path
+        if os.path.isdir(self.path):
+            raise InvalidURIError(
+                f"{self.path!r} is a directory: name the index file, e.g. faiss://{self.path.rstrip('/')}/index.faiss"
+            )
+        self.sidecar_path = self.path + SIDECAR_SUFFIX
+        self._check_pickle_sidecar(uri.flag("allow_pickle"))
+        self._requested_dim, self._requested_metric = dim, metric
+        self._index: faiss.Index | None = None
+        self._writable = False
+        self._reader = None
+        self._db: sqlite3.Connection | None = None
+        self._dirty = False
+        if self.exists():
+            self._open_index(writable=False)
+            if dim is not None and dim != self.dim:
+                raise DimensionMismatchError(
+                    f"dimension mismatch: FAISS index {self.path} has d={self.dim}, expected d={dim}"
+                )
+            if metric is not None and metric != self.metric:
+                raise DimensionMismatchError(
+                    f"metric mismatch: FAISS index {self.path} ranks by {self.metric.value}, expected {metric.value}"
+                )
+
+    # -- opening ---------------------------------------------------------------------------------
+    def _check_pickle_sidecar(self, allowed: bool) -> None:
+        pkl = os.path.join(os.path.dirname(self.path), os.path.splitext(os.path.basename(self.path))[0] + ".pkl")
+        self._pickle_path = pkl if os.path.exists(pkl) else None
+        if self._pickle_path and not allowed:
+            raise UnsupportedIndexError(
+                f"{pkl} is a pickle sidecar (LangChain layout); unpickling can run arbitrary code, so it is "
+                "not read by default. If you trust the file, add ?allow_pickle=true to the URI"
+            )
+
+    def exists(self) -> bool:
+        return os.path.exists(self.path)
+
+    def _open_index(self, writable: bool) -> None:
+        flags = 0 if writable else faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY
+        try:
+            index = faiss.read_index(self.path, flags)
+        except RuntimeError:
+            try:
+                index = faiss.read_index(self.path)
+            except RuntimeError as e:
+                raise UnsupportedIndexError(f"{self.path} is not a readable FAISS index: {e}") from None
+        self._index, self._writable, self._reader = index, writable, None
+        self.index_type = "/".join(_type_chain(index))
+        if os.path.exists(self.sidecar_path):
+            self._db = self._connect()
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.sidecar_path)
+        db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS records (faiss_id INTEGER PRIMARY KEY, original_id TEXT, "
+            "metadata TEXT, document TEXT)"
+        )
+        return db
+
+    def _meta(self, key: str) -> str | None:
+        if self._db is None:
+            return None
+        row = self._db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def _require_index(self) -> faiss.Index:
+        if self._index is None:
+            raise StoreNotFoundError(
+                f"FAISS index {self.path} does not exist; check the path, or write to it to create it"
+            )
+        return self._index
+
+    # -- properties ------------------------------------------------------------------------------
+    @property
+    def dim(self) -> int:
+        if self._index is None and self._requested_dim is not None:
+            return self._requested_dim
+        return self._require_index().d
+
+    @property
+    def metric(self) -> Metric:
+        if self._index is None:
+            return self._requested_metric or Metric.COSINE
+        stored = self._meta("metric")
+        if stored:
+            return Metric(stored)
+        return Metric.L2 if self._index.metric_type == faiss.METRIC_L2 else Metric.DOT
+
+    def count(self) -> int:
+        return self._index.ntotal if self._index is not None else 0
+
+    @property
+    def lossy(self) -> bool:
+        return self._index is not None and not set(_type_chain(self._index)) <= EXACT_INDEX_TYPES
+
+    def warnings(self) -> list[str]:
+        out = []
+        if self.lossy:
+            err = self.reconstruction_error()
+            out.append(
+                f"FAISS index {self.index_type} is compressed: vectors read back are approximations "
+                f"(estimated relative reconstruction error {err:.3f}); results built on them inherit that error"
+            )
+        if self._index is not None and self._db is None and self._index.metric_type != faiss.METRIC_L2:
+            out.append("no v2v sidecar: FAISS cannot tell cosine from dot, so metric is reported as 'dot'")
+        return out
+
+    def reconstruction_error(self, sample: int = 512, seed: int = 0) -> float:
+        """Mean relative L2 error of the index's codec on vectors like the stored ones.
+
+        Decoded vectors sit on the codec's grid, so re-encoding them is exact; midpoints of random
+        pairs of them are off-grid and see the codec's real error, which is what this measures.
+        """
+        index = self._require_index()
+        n = index.ntotal
+        if n < 2:
+            return 0.0
+        rng = np.random.default_rng(seed)
+        reader = self._get_reader()
+        rows = np.sort(rng.choice(n, size=min(sample, n), replace=False))
+        stored = np.concatenate([reader.vectors(int(r), int(r) + 1) for r in rows])
+        mid = 0.5 * (stored + stored[rng.permutation(len(stored))])
+        codec = faiss.downcast_index(index.index) if type(faiss.downcast_index(index)).__name__.startswith("IndexIDMap") else index
+        decoded = codec.sa_decode(codec.sa_encode(np.ascontiguousarray(mid, dtype=np.float32)))
+        return float(np.mean(np.linalg.norm(decoded - mid, axis=1) / np.maximum(np.linalg.norm(mid, axis=1), 1e-12)))
+
+    # -- reading ---------------------------------------------------------------------------------
+    def _get_reader(self):
+        if self._reader is None:
+            self._reader = _make_reader(self._require_index())
+        return self._reader
+
+    def _lookup(self, faiss_ids: np.ndarray) -> dict[int, tuple[PointId, dict | None, str | None]]:
+        if self._db is None or not len(faiss_ids):
+            return {}
+        out: dict[int, tuple[PointId, dict | None, str | None]] = {}
+        keys = [int(i) for i in faiss_ids]
+        for s in range(0, len(keys), 900):
+            chunk = keys[s : s + 900]
+            rows = self._db.execute(
+                f"SELECT faiss_id, original_id, metadata, document FROM records WHERE faiss_id IN ({','.join('?' * len(chunk))})",
+                chunk,
+            )
+            for fid, orig, meta, doc in rows:
+                out[fid] = (json.loads(orig) if orig is not None else fid, json.loads(meta) if meta else None, doc)
+        return out
+
+    def iter_batches(self, batch_size: int = 1024, start: Any = None) -> Iterator[VectorBatch]:
+        if self._index is None:
+            self._require_index()
+        reader = self._get_reader()
+        pos = int(start or 0)
+        while pos < reader.n:
+            stop = min(pos + batch_size, reader.n)
+            fids = reader.ids(pos, stop)
+            vectors = reader.vectors(pos, stop)
+            found = self._lookup(fids)
+            ids, metadata, documents = [], [], []
+            for fid in fids.tolist():
+                orig, meta, doc = found.get(fid, (fid, None, None))
+                ids.append(orig)
+                metadata.append(meta)
+                documents.append(doc)
+            yield VectorBatch(ids, vectors, metadata, documents, next_position=stop if stop < reader.n else None)
+            pos = stop
+
+    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, list[list[PointId]]]:
+        index = self._require_index()
+        queries = prepare_for_metric(check_vectors(queries, self.dim, "queries"), self.metric)
+        distances, fids = index.search(queries, k)
+        found = self._lookup(np.unique(fids[fids >= 0]))
+        ids = [[found.get(int(f), (int(f),))[0] for f in row if f >= 0] for row in fids]
+        scores = scores_from_distances(distances, self.metric if self.metric == Metric.L2 else Metric.DOT)
+        return scores, ids
+
+    # -- writing ---------------------------------------------------------------------------------
+    def _ensure_writable(self, batch: VectorBatch) -> None:
+        if self._index is None:
+            dim = self._requested_dim or batch.vectors.shape[1]
+            metric = self._requested_metric or Metric.COSINE
+            flat = faiss.IndexFlatL2(dim) if metric == Metric.L2 else faiss.IndexFlatIP(dim)
+            self._index, self._writable = faiss.IndexIDMap2(flat), True
+            self.index_type = "IndexIDMap2/" + type(flat).__name__
+            os.makedirs(os.path.dirname(self.path) or ".", exist_ok=True)
+            self._db = self._connect()
+            self._db.execute("INSERT OR REPLACE INTO meta VALUES ('metric', ?)", (metric.value,))
+            logger.info("creating FAISS index %s (d=%d, metric=%s)", self.path, dim, metric.value)
+        elif not self._writable:
+            self._open_index(writable=True)
+            if self._db is None:
+                self._db = self._connect()
+        if not type(faiss.downcast_index(self._index)).__name__.startswith("IndexIDMap"):
+            raise UnsupportedIndexError(
+                f"cannot write ids into FAISS index {self.index_type} at {self.path}: only IndexIDMap/IDMap2 "
+                "indexes keep ids; write to a new faiss:// path and v2v creates one"
+            )
+
+    def upsert(self, batch: VectorBatch) -> None:
+        check_batch(batch, self.dim)
+        fids = []
+        for i in batch.ids:
+            if isinstance(i, int) and not 0 <= i < 2**63:
+                raise InvalidVectorsError(f"id {i} does not fit FAISS's int64 ids: use ids in [0, 2**63)")
+            fids.append(i if isinstance(i, int) else _string_to_faiss_id(i))
+        self._ensure_writable(batch)
+        index = faiss.downcast_index(self._index)
+        fid_arr = np.array(fids, dtype=np.int64)
+        if index.ntotal:
+            present = np.isin(fid_arr, faiss.rev_swig_ptr(index.id_map.data(), index.id_map.size()))
+            if present.any():
+                try:
+                    index.remove_ids(fid_arr[present])
+                except RuntimeError as e:
+                    raise UnsupportedIndexError(
+                        f"FAISS index {self.index_type} cannot overwrite existing ids ({e}); write to a new path"
+                    ) from None
+        index.add_with_ids(prepare_for_metric(batch.vectors, self.metric), fid_arr)
+        self._db.executemany(
+            "INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?)",
+            [
+                (f, None if isinstance(i, int) else json.dumps(i), json.dumps(m) if m else None, d)
+                for f, i, m, d in zip(fids, batch.ids, batch.metadata, batch.documents)
+            ],
+        )
+        self._reader = None
+        self._dirty = True
+
+    def delete(self, ids: Sequence[PointId]) -> None:
+        if self._index is None or not ids:
+            return
+        self._ensure_writable(VectorBatch([], np.zeros((0, self.dim), np.float32)))
+        fids = np.array([i if isinstance(i, int) else _string_to_faiss_id(i) for i in ids], dtype=np.int64)
+        self._index.remove_ids(fids)
+        self._db.executemany("DELETE FROM records WHERE faiss_id=?", [(int(f),) for f in fids])
+        self._reader, self._dirty = None, True
+
+    def flush(self) -> None:
+        """Write the index atomically (temp file + rename), then commit the sidecar."""
+        if not self._dirty:
+            return
+        tmp = self.path + ".tmp"
+        faiss.write_index(self._index, tmp)
+        os.replace(tmp, self.path)
+        self._db.commit()
+        self._dirty = False
+
+    def close(self) -> None:
+        self.flush()
+        if self._db is not None:
+            self._db.close()
+            self._db = None

@@ -1,0 +1,103 @@
+"""A plain ``.npy`` array as a read-mostly store: ids are row numbers, no metadata, and the metric
+is whatever ``?metric=`` (or ``open_store(metric=...)``) says, cosine by default.
+Memory-mapped, so reading a large file never loads it whole. Writing creates the file from
+batches whose ids are consecutive row numbers (0, 1, 2, ...), appending as they come."""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Iterator
+
+import numpy as np
+
+from v2v_store.errors import InvalidVectorsError, StoreNotFoundError
+
+from .base import Metric, PointId, VectorBatch, VectorStore, check_batch, check_vectors, l2_normalize, prepare_for_metric
+from .uri import StoreURI
+
+
+class NpyStore(VectorStore):
+    def __init__(self, uri: StoreURI, dim: int | None = None, metric: Metric | None = None):
+        self.uri, self.path = uri.raw, uri.path
+        self.index_type = "npy"
+        self._requested_dim, self._metric = dim, metric or Metric.COSINE
+        self._pending: list[np.ndarray] = []
+        self._array = np.load(self.path, mmap_mode="r") if self.exists() else None
+        if self._array is not None and self._array.ndim != 2:
+            raise InvalidVectorsError(f"{self.path} holds an array of shape {self._array.shape}; expected (n, d)")
+
+    def exists(self) -> bool:
+        return os.path.exists(self.path)
+
+    def _require(self) -> np.ndarray:
+        if self._array is None:
+            raise StoreNotFoundError(f"{self.path} does not exist: check the path")
+        return self._array
+
+    @property
+    def dim(self) -> int:
+        if self._array is None and self._requested_dim is not None:
+            return self._requested_dim
+        return self._require().shape[1]
+
+    @property
+    def metric(self) -> Metric:
+        return self._metric
+
+    def count(self) -> int:
+        return (0 if self._array is None else len(self._array)) + sum(len(p) for p in self._pending)
+
+    def iter_batches(self, batch_size: int = 1024, start: Any = None) -> Iterator[VectorBatch]:
+        array = self._require()
+        pos, n = int(start or 0), len(array)
+        while pos < n:
+            stop = min(pos + batch_size, n)
+            yield VectorBatch(list(range(pos, stop)), np.array(array[pos:stop], dtype=np.float32),
+                              next_position=stop if stop < n else None)
+            pos = stop
+
+    def upsert(self, batch: VectorBatch) -> None:
+        check_batch(batch, self.dim if self._array is not None or self._requested_dim else batch.vectors.shape[1])
+        first = self.count()
+        if batch.ids != list(range(first, first + len(batch))):
+            raise InvalidVectorsError(
+                f"npy stores only append rows in order: expected ids {first}..{first + len(batch) - 1}, "
+                "got others; write to faiss://, qdrant:// or chroma:// to keep arbitrary ids"
+            )
+        self._pending.append(prepare_for_metric(batch.vectors, self._metric))
+
+    def flush(self) -> None:
+        if not self._pending:
+            return
+        parts = ([np.asarray(self._array, dtype=np.float32)] if self._array is not None else []) + self._pending
+        tmp = self.path + ".tmp.npy"
+        np.save(tmp, np.concatenate(parts))
+        os.replace(tmp, self.path)
+        self._pending = []
+        self._array = np.load(self.path, mmap_mode="r")
+
+    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, list[list[PointId]]]:
+        array = self._require()
+        queries = check_vectors(queries, self.dim, "queries")
+        return brute_force_search(array, queries, k, self._metric)
+
+
+def brute_force_search(vectors: np.ndarray, queries: np.ndarray, k: int, metric: Metric, chunk: int = 65536):
+    """Exact top-k over an (n, d) array, in chunks; scores higher-is-better as in VectorStore.search."""
+    if metric == Metric.COSINE:
+        queries = l2_normalize(queries)
+    best_s = np.full((len(queries), 0), -np.inf, dtype=np.float32)
+    best_i = np.zeros((len(queries), 0), dtype=np.int64)
+    for s in range(0, len(vectors), chunk):
+        block = np.asarray(vectors[s : s + chunk], dtype=np.float32)
+        if metric == Metric.COSINE:
+            block = l2_normalize(block)
+        if metric == Metric.L2:
+            sc = -(np.sum(queries**2, 1)[:, None] - 2 * queries @ block.T + np.sum(block**2, 1)[None, :])
+        else:
+            sc = queries @ block.T
+        all_s = np.concatenate([best_s, sc], axis=1)
+        all_i = np.concatenate([best_i, np.broadcast_to(np.arange(s, s + len(block)), sc.shape)], axis=1)
+        top = np.argsort(-all_s, axis=1, kind="stable")[:, :k]
+        best_s, best_i = np.take_along_axis(all_s, top, 1), np.take_along_axis(all_i, top, 1)
+    return best_s, [row.tolist() for row in best_i]

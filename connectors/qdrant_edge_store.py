@@ -1,0 +1,155 @@
+"""A Qdrant shard run in process by ``qdrant-edge-py`` (Qdrant's Rust storage engine):
+``qdrant-edge:///abs/path/shard[?vector=NAME]``. Same id, payload and document conventions as
+:mod:`.qdrant_store`; the shard's ``edge_config.json`` tells its dimension and distance.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from typing import Any, Iterator
+
+import numpy as np
+
+from v2v_store.errors import DimensionMismatchError, InvalidURIError, MissingDependencyError, StoreNotFoundError
+
+from .base import Metric, PointId, VectorBatch, VectorStore, check_batch, check_vectors, prepare_for_metric, restore_id
+from .qdrant_store import from_qdrant_id, make_payload, split_payload, to_qdrant_id
+from .uri import StoreURI
+
+logger = logging.getLogger(__name__)
+_DISTANCES = {"Cosine": Metric.COSINE, "Dot": Metric.DOT, "Euclid": Metric.L2}
+
+
+def _edge():
+    try:
+        import qdrant_edge
+    except ImportError:
+        raise MissingDependencyError("qdrant-edge:// needs the qdrant-edge-py package: pip install qdrant-edge-py") from None
+    return qdrant_edge
+
+
+class QdrantEdgeStore(VectorStore):
+    def __init__(self, uri: StoreURI, dim: int | None = None, metric: Metric | None = None):
+        self.uri, self.path = uri.raw, uri.path.rstrip("/")
+        self.vector_name = uri.params.get("vector", "")
+        self.document_key = uri.params.get("document_key", "document")
+        self.index_type = "qdrant-edge"
+        self._requested_dim, self._requested_metric = dim, metric
+        self._shard = None
+        self._config: dict | None = None
+        if self.exists():
+            self._load()
+            for want, have, what in ((dim, self.dim, "dimension"), (metric, self.metric, "metric")):
+                if want is not None and want != have:
+                    raise DimensionMismatchError(f"{what} mismatch: Qdrant edge shard {self.path} has {have}, expected {want}")
+
+    def exists(self) -> bool:
+        return os.path.exists(os.path.join(self.path, "edge_config.json"))
+
+    def _load(self) -> None:
+        with open(os.path.join(self.path, "edge_config.json")) as f:
+            vectors = json.load(f)["vectors"]
+        if self.vector_name not in vectors:
+            names = sorted(vectors)
+            raise InvalidURIError(
+                f"Qdrant edge shard {self.path} has no vector {self.vector_name or '(unnamed)'!r}; "
+                f"it has {names}: choose one with ?vector=NAME"
+            )
+        self._config = vectors[self.vector_name]
+        self._shard = _edge().EdgeShard.load(self.path)
+
+    def _require(self):
+        if self._shard is None:
+            raise StoreNotFoundError(f"Qdrant edge shard {self.path} does not exist (no edge_config.json there)")
+        return self._shard
+
+    @property
+    def dim(self) -> int:
+        if self._config is None and self._requested_dim is not None:
+            return self._requested_dim
+        self._require()
+        return int(self._config["size"])
+
+    @property
+    def metric(self) -> Metric:
+        if self._config is None:
+            return self._requested_metric or Metric.COSINE
+        return _DISTANCES.get(self._config["distance"], Metric.DOT)
+
+    def count(self) -> int:
+        return self._require().count(_edge().CountRequest(exact=True)) if self._shard is not None else 0
+
+    def _vector_of(self, record) -> list[float]:
+        v = record.vector
+        return v[self.vector_name] if isinstance(v, dict) else v
+
+    def iter_batches(self, batch_size: int = 1024, start: Any = None) -> Iterator[VectorBatch]:
+        q, shard = _edge(), self._require()
+        offset, first = start, True
+        while first or offset is not None:
+            first = False
+            records, offset = shard.scroll(q.ScrollRequest(offset=offset, limit=batch_size, with_payload=True, with_vector=True))
+            if not records:
+                return
+            ids, vectors, metadata, documents = [], [], [], []
+            for r in records:
+                meta, doc = split_payload(r.payload, self.document_key)
+                rid, meta = restore_id(from_qdrant_id(r.id), meta)
+                ids.append(rid)
+                vectors.append(self._vector_of(r))
+                metadata.append(meta)
+                documents.append(doc)
+            yield VectorBatch(ids, np.asarray(vectors, dtype=np.float32), metadata, documents,
+                              next_position=from_qdrant_id(offset) if offset is not None else None)
+
+    def upsert(self, batch: VectorBatch) -> None:
+        q = _edge()
+        check_batch(batch, self.dim if self._config is not None or self._requested_dim else batch.vectors.shape[1])
+        if self._shard is None:
+            dim = self._requested_dim or batch.vectors.shape[1]
+            metric = self._requested_metric or Metric.COSINE
+            distance = {Metric.COSINE: q.Distance.Cosine, Metric.DOT: q.Distance.Dot, Metric.L2: q.Distance.Euclid}[metric]
+            params = q.EdgeVectorParams(size=dim, distance=distance)
+            config = q.EdgeConfig(vectors={self.vector_name: params} if self.vector_name else params)
+            logger.info("creating Qdrant edge shard %s (d=%d, metric=%s)", self.path, dim, metric.value)
+            q.EdgeShard.create(self.path, config).close()
+            self._load()
+        vectors = prepare_for_metric(batch.vectors, self.metric)
+        points = []
+        for i, v, m, d in zip(batch.ids, vectors, batch.metadata, batch.documents):
+            native, keep = to_qdrant_id(i)
+            vec = v.tolist()
+            points.append(q.Point(native, {self.vector_name: vec} if self.vector_name else vec,
+                                  make_payload(m, d, i if keep else None, self.document_key)))
+        self._shard.update(q.UpdateOperation.upsert_points(points))
+
+    def delete(self, ids) -> None:
+        self._require().update(_edge().UpdateOperation.delete_points([to_qdrant_id(i)[0] for i in ids]))
+
+    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, list[list[PointId]]]:
+        q, shard = _edge(), self._require()
+        queries = prepare_for_metric(check_vectors(queries, self.dim, "queries"), self.metric)
+        scores = np.full((len(queries), k), -np.inf, dtype=np.float32)
+        ids: list[list[PointId]] = []
+        for row, vec in enumerate(queries):
+            hits = shard.query(q.QueryRequest(limit=k, query=q.Query.Nearest(vec.tolist(), using=self.vector_name or None),
+                                              with_payload=True))
+            row_ids = []
+            for j, p in enumerate(hits):
+                pid, _ = restore_id(from_qdrant_id(p.id), p.payload)
+                row_ids.append(pid)
+                scores[row, j] = -p.score**2 if self.metric == Metric.L2 else p.score
+            ids.append(row_ids)
+        return scores, ids
+
+    def flush(self) -> None:
+        if self._shard is not None:
+            self._shard.flush()
+
+    def close(self) -> None:
+        if self._shard is not None:
+            self._shard.flush()
+            self._shard.close()
+            self._shard = None

@@ -1,0 +1,230 @@
+"""Qdrant collections through qdrant-client: local mode (``qdrant:///dir``) or a server
+(``qdrant+http://host:port``, API key from ``QDRANT_API_KEY``). The same client calls serve both.
+
+Ids are unsigned ints or UUIDs; other string ids are stored under a stable UUID with the original
+kept in the payload (``_v2v_id``) and restored on read. Documents live in the payload under
+``document`` (``?document_key=...`` to change). Named vectors: ``?vector=NAME``.
+Cosine collections store L2-normalised vectors (Qdrant normalises on insert), so a cosine
+collection reads back unit vectors, not the raw ones written.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import uuid
+from typing import Any, Iterator
+
+import numpy as np
+
+from v2v_store.errors import DimensionMismatchError, InvalidURIError, StoreNotFoundError
+
+from .base import (
+    ORIGINAL_ID_KEY,
+    Metric,
+    PointId,
+    VectorBatch,
+    VectorStore,
+    check_batch,
+    check_vectors,
+    prepare_for_metric,
+    restore_id,
+    stable_uuid,
+)
+from .uri import StoreURI
+
+logger = logging.getLogger(__name__)
+
+
+def to_qdrant_id(value: PointId) -> tuple[int | str, bool]:
+    """(native id, whether the original must be kept in the payload)."""
+    if isinstance(value, int):
+        if value < 0:
+            return stable_uuid(str(value)), True
+        return value, False
+    try:
+        return str(uuid.UUID(value)), str(uuid.UUID(value)) != value
+    except ValueError:
+        return stable_uuid(value), True
+
+
+def from_qdrant_id(value: Any) -> PointId:
+    return str(value) if isinstance(value, uuid.UUID) else value
+
+
+def split_payload(payload: dict | None, document_key: str) -> tuple[dict | None, str | None]:
+    payload = dict(payload or {})
+    doc = payload.pop(document_key, None)
+    return (payload or None), doc
+
+
+def make_payload(metadata: dict | None, document: str | None, original: PointId | None, document_key: str) -> dict:
+    payload = dict(metadata or {})
+    if document is not None:
+        payload[document_key] = document
+    if original is not None:
+        payload[ORIGINAL_ID_KEY] = original
+    return payload
+
+
+class QdrantStore(VectorStore):
+    def __init__(self, uri: StoreURI, dim: int | None = None, metric: Metric | None = None):
+        from qdrant_client import QdrantClient
+
+        self.uri = uri.raw
+        self.collection = uri.require("collection")
+        self.vector_name: str | None = uri.params.get("vector") or None
+        self.document_key = uri.params.get("document_key", "document")
+        if uri.scheme == "qdrant":
+            if not os.path.isdir(uri.path) and not os.path.isdir(os.path.dirname(uri.path.rstrip("/")) or "/"):
+                raise StoreNotFoundError(f"Qdrant local path {uri.path} does not exist and neither does its parent")
+            self.client = QdrantClient(path=uri.path)
+        else:
+            http = "https" if uri.scheme.endswith("https") else "http"
+            self.client = QdrantClient(
+                url=f"{http}://{uri.host}:{uri.port or 6333}", api_key=os.environ.get("QDRANT_API_KEY") or None
+            )
+        self.index_type = "qdrant"
+        self._requested_dim, self._requested_metric = dim, metric
+        self._params = self._vector_params() if self.exists() else None
+        if self._params is not None:
+            if dim is not None and dim != self.dim:
+                raise DimensionMismatchError(
+                    f"dimension mismatch: Qdrant collection {self.collection!r} has d={self.dim}, expected d={dim}"
+                )
+            if metric is not None and metric != self.metric:
+                raise DimensionMismatchError(
+                    f"metric mismatch: Qdrant collection {self.collection!r} ranks by {self.metric.value}, "
+                    f"expected {metric.value}"
+                )
+
+    def exists(self) -> bool:
+        return self.client.collection_exists(self.collection)
+
+    def _vector_params(self):
+        vectors = self.client.get_collection(self.collection).config.params.vectors
+        if isinstance(vectors, dict):
+            if self.vector_name is None:
+                if len(vectors) == 1:
+                    self.vector_name = next(iter(vectors))
+                else:
+                    raise InvalidURIError(
+                        f"Qdrant collection {self.collection!r} has named vectors {sorted(vectors)}: "
+                        "choose one with ?vector=NAME"
+                    )
+            if self.vector_name not in vectors:
+                raise InvalidURIError(
+                    f"Qdrant collection {self.collection!r} has no vector named {self.vector_name!r}; "
+                    f"it has {sorted(vectors)}"
+                )
+            return vectors[self.vector_name]
+        if self.vector_name:
+            raise InvalidURIError(f"Qdrant collection {self.collection!r} has one unnamed vector: drop ?vector=")
+        return vectors
+
+    def _require(self):
+        if self._params is None:
+            raise StoreNotFoundError(
+                f"Qdrant collection {self.collection!r} does not exist at {self.uri}; check the name "
+                "(collections: " + ", ".join(c.name for c in self.client.get_collections().collections) + ")"
+            )
+        return self._params
+
+    @property
+    def dim(self) -> int:
+        if self._params is None and self._requested_dim is not None:
+            return self._requested_dim
+        return self._require().size
+
+    @property
+    def metric(self) -> Metric:
+        if self._params is None:
+            return self._requested_metric or Metric.COSINE
+        from qdrant_client.models import Distance
+
+        return {Distance.COSINE: Metric.COSINE, Distance.DOT: Metric.DOT, Distance.EUCLID: Metric.L2}.get(
+            self._params.distance, Metric.DOT
+        )
+
+    def count(self) -> int:
+        return self.client.count(self.collection, exact=True).count if self._params is not None else 0
+
+    def iter_batches(self, batch_size: int = 1024, start: Any = None) -> Iterator[VectorBatch]:
+        self._require()
+        offset, first = start, True
+        while first or offset is not None:
+            first = False
+            records, offset = self.client.scroll(
+                self.collection,
+                limit=batch_size,
+                offset=offset,
+                with_payload=True,
+                with_vectors=[self.vector_name] if self.vector_name else True,
+            )
+            if not records:
+                return
+            ids, vectors, metadata, documents = [], [], [], []
+            for r in records:
+                meta, doc = split_payload(r.payload, self.document_key)
+                rid, meta = restore_id(from_qdrant_id(r.id), meta)
+                ids.append(rid)
+                vectors.append(r.vector[self.vector_name] if self.vector_name else r.vector)
+                metadata.append(meta)
+                documents.append(doc)
+            yield VectorBatch(ids, np.asarray(vectors, dtype=np.float32), metadata, documents,
+                              next_position=from_qdrant_id(offset) if offset is not None else None)
+
+    def _create(self, dim: int) -> None:
+        from qdrant_client.models import Distance, VectorParams
+
+        metric = self._requested_metric or Metric.COSINE
+        params = VectorParams(
+            size=dim, distance={Metric.COSINE: Distance.COSINE, Metric.DOT: Distance.DOT, Metric.L2: Distance.EUCLID}[metric]
+        )
+        logger.info("creating Qdrant collection %r (d=%d, metric=%s)", self.collection, dim, metric.value)
+        self.client.create_collection(self.collection, vectors_config={self.vector_name: params} if self.vector_name else params)
+        self._params = self._vector_params()
+
+    def upsert(self, batch: VectorBatch) -> None:
+        from qdrant_client.models import PointStruct
+
+        check_batch(batch, self.dim if self._params is not None or self._requested_dim else batch.vectors.shape[1])
+        if self._params is None:
+            self._create(self._requested_dim or batch.vectors.shape[1])
+        vectors = prepare_for_metric(batch.vectors, self.metric)
+        points = []
+        for i, v, m, d in zip(batch.ids, vectors, batch.metadata, batch.documents):
+            native, keep = to_qdrant_id(i)
+            vec = v.tolist()
+            points.append(PointStruct(id=native, vector={self.vector_name: vec} if self.vector_name else vec,
+                                      payload=make_payload(m, d, i if keep else None, self.document_key)))
+        self.client.upsert(self.collection, points=points, wait=True)
+
+    def delete(self, ids) -> None:
+        from qdrant_client.models import PointIdsList
+
+        self.client.delete(self.collection, points_selector=PointIdsList(points=[to_qdrant_id(i)[0] for i in ids]))
+
+    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, list[list[PointId]]]:
+        from qdrant_client.models import QueryRequest
+
+        self._require()
+        queries = check_vectors(queries, self.dim, "queries")
+        requests = [
+            QueryRequest(query=q.tolist(), using=self.vector_name, limit=k, with_payload=[ORIGINAL_ID_KEY])
+            for q in queries
+        ]
+        responses = self.client.query_batch_points(self.collection, requests=requests)
+        scores = np.full((len(queries), k), -np.inf, dtype=np.float32)
+        ids: list[list[PointId]] = []
+        for row, resp in enumerate(responses):
+            row_ids = []
+            for j, p in enumerate(resp.points):
+                pid, _ = restore_id(from_qdrant_id(p.id), p.payload)
+                row_ids.append(pid)
+                scores[row, j] = -p.score**2 if self.metric == Metric.L2 else p.score
+            ids.append(row_ids)
+        return scores, ids
+
+    def close(self) -> None:
+        self.client.close()

@@ -1,0 +1,103 @@
+"""Parse store URIs and dispatch to a connector: the one entry point, :func:`open_store`.
+
+Schemes::
+
+    faiss:///abs/path/index.faiss[?allow_pickle=true]
+    qdrant:///abs/path/dir?collection=NAME[&vector=NAME]      qdrant-client local mode
+    qdrant+http://host:port?collection=NAME[&vector=NAME]     a Qdrant server (QDRANT_API_KEY)
+    qdrant+https://host:port?collection=NAME
+    qdrant-edge:///abs/path/shard[?vector=NAME]               Qdrant's storage engine in process
+    chroma:///abs/path/dir?collection=NAME                    embedded Chroma (PersistentClient)
+    chroma+http://host:port?collection=NAME                   a Chroma server
+    npy:///abs/path/vectors.npy                               a plain array, ids = row numbers
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from urllib.parse import parse_qsl, urlsplit
+
+from v2v_store.errors import InvalidURIError
+
+from .base import Metric, VectorStore
+
+SCHEMES = ("faiss", "qdrant", "qdrant+http", "qdrant+https", "qdrant-edge", "chroma", "chroma+http", "chroma+https", "npy")
+
+
+@dataclass(frozen=True)
+class StoreURI:
+    scheme: str
+    path: str
+    host: str | None
+    port: int | None
+    params: dict[str, str] = field(default_factory=dict)
+    raw: str = ""
+
+    def require(self, name: str) -> str:
+        if not self.params.get(name):
+            raise InvalidURIError(f"{self.raw!r} needs ?{name}=...: e.g. {self.scheme}://...?{name}=docs")
+        return self.params[name]
+
+    def flag(self, name: str) -> bool:
+        return self.params.get(name, "false").lower() in ("1", "true", "yes")
+
+
+def parse_uri(uri: str) -> StoreURI:
+    parts = urlsplit(uri)
+    scheme = parts.scheme.lower()
+    if scheme not in SCHEMES:
+        raise InvalidURIError(
+            f"unknown store scheme {parts.scheme!r} in {uri!r}: use one of "
+            + ", ".join(f"{s}://" for s in SCHEMES)
+        )
+    params = dict(parse_qsl(parts.query, keep_blank_values=True))
+    remote = scheme.endswith(("+http", "+https"))
+    if remote:
+        if not parts.hostname:
+            raise InvalidURIError(f"{uri!r} names no host: write {scheme}://HOST:PORT?collection=NAME")
+    else:
+        if parts.netloc:
+            raise InvalidURIError(
+                f"{uri!r}: local stores take an absolute path after three slashes, "
+                f"e.g. {scheme}:///abs/path (got host {parts.netloc!r})"
+            )
+        if not parts.path.startswith("/"):
+            raise InvalidURIError(f"{uri!r}: the path must be absolute, e.g. {scheme}:///abs/path")
+    try:
+        port = parts.port
+    except ValueError as e:
+        raise InvalidURIError(f"{uri!r}: bad port ({e})") from None
+    return StoreURI(scheme, parts.path, parts.hostname, port, params, uri)
+
+
+def open_store(uri: str, *, dim: int | None = None, metric: str | Metric | None = None) -> VectorStore:
+    """Open the store a URI names.
+
+    ``dim`` and ``metric`` are used when the first upsert creates a collection that does not exist
+    yet; for an existing collection they are checked against it. Opening never writes.
+    """
+    parsed = parse_uri(uri)
+    metric = Metric.parse(metric) if metric is not None else None
+    if "metric" in parsed.params and metric is None:
+        metric = Metric.parse(parsed.params["metric"])
+    if "dim" in parsed.params and dim is None:
+        dim = int(parsed.params["dim"])
+    if parsed.scheme == "faiss":
+        from .faiss_store import FaissStore
+
+        return FaissStore(parsed, dim=dim, metric=metric)
+    if parsed.scheme.startswith("qdrant-edge"):
+        from .qdrant_edge_store import QdrantEdgeStore
+
+        return QdrantEdgeStore(parsed, dim=dim, metric=metric)
+    if parsed.scheme.startswith("qdrant"):
+        from .qdrant_store import QdrantStore
+
+        return QdrantStore(parsed, dim=dim, metric=metric)
+    if parsed.scheme.startswith("chroma"):
+        from .chroma_store import ChromaStore
+
+        return ChromaStore(parsed, dim=dim, metric=metric)
+    from .npy_store import NpyStore
+
+    return NpyStore(parsed, dim=dim, metric=metric)

@@ -1,0 +1,124 @@
+"""Bad input: a clear error naming the problem and the fix, a non-zero CLI exit, nothing written."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from v2v_store import VectorBatch, open_store
+from v2v_store.errors import (
+    DimensionMismatchError,
+    InvalidURIError,
+    InvalidVectorsError,
+    StoreNotFoundError,
+    UnsupportedIndexError,
+)
+
+D = 8
+
+
+def batch(vectors, start=0):
+    return VectorBatch(list(range(start, start + len(vectors))), vectors)
+
+
+def test_unknown_scheme_names_the_known_ones():
+    with pytest.raises(InvalidURIError, match="unknown store scheme 'pinecone'.*faiss://"):
+        open_store("pinecone://x")
+
+
+def test_relative_path_is_refused():
+    with pytest.raises(InvalidURIError, match="absolute"):
+        open_store("faiss://relative/index.faiss")
+
+
+@pytest.mark.parametrize("uri", ["faiss://{p}/missing.faiss", "npy://{p}/missing.npy", "chroma://{p}/nodir?collection=docs"])
+def test_missing_file_or_dir(uri, tmp_path):
+    store = open_store(uri.format(p=tmp_path))
+    with pytest.raises(StoreNotFoundError, match="does not exist"):
+        next(store.iter_batches())
+    assert list(tmp_path.iterdir()) == [], "opening a missing store must not create anything"
+
+
+def test_missing_collection_lists_existing(tmp_path, rng):
+    with open_store(f"chroma://{tmp_path}?collection=real", dim=D) as s:
+        s.upsert(batch(rng.standard_normal((3, D))))
+    with pytest.raises(StoreNotFoundError, match="'nope' does not exist.*real"):
+        open_store(f"chroma://{tmp_path}?collection=nope").count() or next(
+            open_store(f"chroma://{tmp_path}?collection=nope").iter_batches())
+
+
+@pytest.mark.parametrize("uri", ["faiss://{p}/i.faiss", "qdrant-edge://{p}/e", "chroma://{p}/c?collection=docs",
+                                 "qdrant://{p}/q?collection=docs"])
+@pytest.mark.parametrize("bad", ["dim", "nan", "inf", "zero", "dup"])
+def test_bad_vectors_write_nothing(uri, bad, tmp_path, rng):
+    uri = uri.format(p=tmp_path)
+    good = rng.standard_normal((5, D)).astype(np.float32)
+    with open_store(uri, dim=D) as s:
+        s.upsert(batch(good))
+    vectors = rng.standard_normal((4, D if bad != "dim" else D + 1)).astype(np.float32)
+    ids = list(range(10, 14))
+    if bad == "nan":
+        vectors[2, 3] = np.nan
+    elif bad == "inf":
+        vectors[1, 0] = np.inf
+    elif bad == "zero":
+        vectors[3] = 0
+    elif bad == "dup":
+        ids[3] = ids[0]
+    expected = {"dim": DimensionMismatchError, "nan": InvalidVectorsError, "inf": InvalidVectorsError,
+                "zero": InvalidVectorsError, "dup": InvalidVectorsError}[bad]
+    with open_store(uri) as s:
+        with pytest.raises(expected) as err:
+            s.upsert(VectorBatch(ids, vectors))
+        assert any(w in str(err.value) for w in ("d=", "NaN", "all-zero", "duplicate"))
+    with open_store(uri) as s:
+        assert s.count() == 5
+
+
+def test_pickle_sidecar_refused_unless_allowed(tmp_path, rng):
+    import faiss
+
+    index = faiss.IndexFlatL2(D)
+    index.add(rng.standard_normal((4, D)).astype(np.float32))
+    faiss.write_index(index, str(tmp_path / "index.faiss"))
+    (tmp_path / "index.pkl").write_bytes(b"\x80\x04N.")
+    with pytest.raises(UnsupportedIndexError, match="allow_pickle=true"):
+        open_store(f"faiss://{tmp_path}/index.faiss")
+    assert open_store(f"faiss://{tmp_path}/index.faiss?allow_pickle=true").count() == 4
+
+
+def test_index_that_cannot_give_vectors_back(tmp_path, rng):
+    import faiss
+
+    index = faiss.index_factory(D, "IVF4,ITQ8,SH1.5")  # spectral hashing keeps only bits
+    data = rng.standard_normal((1000, D)).astype(np.float32)
+    index.train(data)
+    index.add(data)
+    faiss.write_index(index, str(tmp_path / "sh.faiss"))
+    store = open_store(f"faiss://{tmp_path}/sh.faiss")
+    with pytest.raises(UnsupportedIndexError, match="cannot give its vectors back"):
+        next(store.iter_batches())
+    assert run_cli("inspect", f"faiss://{tmp_path}/sh.faiss").returncode == 2
+
+
+def run_cli(*args):
+    return subprocess.run([sys.executable, "-m", "v2v_store", *args], capture_output=True, text=True)
+
+
+def test_cli_inspect_reports_and_fails_cleanly(tmp_path, rng):
+    with open_store(f"faiss://{tmp_path}/i.faiss", dim=D) as s:
+        s.upsert(VectorBatch([1, "two"], rng.standard_normal((2, D)), [{"a": 1}, None], ["x", None]))
+    ok = run_cli("inspect", f"faiss://{tmp_path}/i.faiss", "--json")
+    assert ok.returncode == 0, ok.stderr
+    import json
+
+    report = json.loads(ok.stdout)
+    assert report["count"] == 2 and report["dim"] == D and report["metric"] == "cosine"
+    assert report["sample_ids"] == [1, "two"] and report["sample_metadata"] == [{"a": 1}, None]
+    missing = run_cli("inspect", f"faiss://{tmp_path}/nope.faiss")
+    assert missing.returncode == 2 and "does not exist" in missing.stderr and "Traceback" not in missing.stderr
+    bad = run_cli("inspect", "pinecone://x")
+    assert bad.returncode == 2 and "unknown store scheme" in bad.stderr

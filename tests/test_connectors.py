@@ -1,0 +1,194 @@
+"""One congruence test run against every backend: write vectors with ids, metadata and documents,
+read them back exactly (normalised for cosine stores), and compare search with brute force."""
+
+from __future__ import annotations
+
+import uuid
+
+import faiss
+import numpy as np
+import pytest
+
+from v2v_store import Metric, VectorBatch, open_store
+from v2v_store.connectors.base import l2_normalize
+from v2v_store.connectors.npy_store import brute_force_search
+
+N, D = 300, 24
+# Backends whose search is an approximate index (HNSW) are held to recall, the rest to exact ids.
+APPROXIMATE = {"chroma", "chroma_server"}
+
+
+def make_records(rng, n=N, d=D, int_ids=False):
+    vectors = rng.standard_normal((n, d)).astype(np.float32)
+    if int_ids:
+        ids = list(range(n))
+    else:  # a mix of int, plain-string and UUID ids
+        ids = [i * 7 if i % 3 == 0 else (f"doc-{i}" if i % 3 == 1 else str(uuid.UUID(int=i + 1))) for i in range(n)]
+    metadata = [{"i": i, "title": f"t{i}", "even": i % 2 == 0} if i % 5 else None for i in range(n)]
+    documents = [f"document number {i}" if i % 4 else None for i in range(n)]
+    return VectorBatch(ids, vectors, metadata, documents)
+
+
+@pytest.fixture
+def store_uri(request, tmp_path):
+    """URI of a new, empty collection on the backend named by the test's parameter."""
+    kind = request.param
+    if kind == "faiss":
+        return f"faiss://{tmp_path}/index.faiss"
+    if kind == "qdrant":
+        return f"qdrant://{tmp_path}/qdrant?collection=docs"
+    if kind == "qdrant_edge":
+        return f"qdrant-edge://{tmp_path}/shard"
+    if kind == "chroma":
+        return f"chroma://{tmp_path}/chroma?collection=docs"
+    if kind == "chroma_server":
+        host, port = request.getfixturevalue("chroma_server")
+        return f"chroma+http://{host}:{port}?collection=docs-{uuid.uuid4().hex[:8]}"
+    if kind == "npy":
+        return f"npy://{tmp_path}/vectors.npy"
+    raise AssertionError(kind)
+
+
+def by_id(ids, *columns):
+    order = sorted(range(len(ids)), key=lambda i: (isinstance(ids[i], str), ids[i]))
+    return [ids[i] for i in order], *[[c[i] for i in order] for c in columns]
+
+
+def read_all(store, batch_size=64):
+    ids, vecs, metas, docs = [], [], [], []
+    for b in store.iter_batches(batch_size=batch_size):
+        assert b.vectors.dtype == np.float32 and b.vectors.flags.c_contiguous
+        assert len(b) <= batch_size
+        ids += b.ids
+        vecs += list(b.vectors)
+        metas += b.metadata
+        docs += b.documents
+    return ids, vecs, metas, docs
+
+
+BACKENDS = ["faiss", "qdrant", "qdrant_edge", "chroma", pytest.param("chroma_server", marks=pytest.mark.server), "npy"]
+
+
+@pytest.mark.parametrize("metric", list(Metric))
+@pytest.mark.parametrize("store_uri", BACKENDS, indirect=True)
+def test_roundtrip_and_search_congruent(store_uri, metric, rng, request):
+    kind = request.node.callspec.params["store_uri"]
+    records = make_records(rng, int_ids=kind == "npy")
+    with open_store(store_uri, dim=D, metric=metric) as store:
+        assert not store.exists()
+        for s in range(0, N, 100):  # several upserts, like a streaming job
+            store.upsert(VectorBatch(records.ids[s:s + 100], records.vectors[s:s + 100],
+                                     records.metadata[s:s + 100], records.documents[s:s + 100]))
+    # reopen: everything must have persisted (a plain .npy file has no place for its metric)
+    with open_store(store_uri, metric=metric if kind == "npy" else None) as store:
+        assert store.count() == N and store.dim == D and store.metric == metric
+        ids, vecs, metas, docs = read_all(store)
+        expected = l2_normalize(records.vectors) if metric == Metric.COSINE else records.vectors
+        got = by_id(ids, vecs, metas, docs)
+        want = by_id(records.ids, list(expected), records.metadata, records.documents)
+        assert got[0] == want[0], "ids differ"
+        if metric == Metric.COSINE:  # the store normalises with its own float32 arithmetic: 1 ulp apart
+            np.testing.assert_allclose(np.array(got[1]), np.array(want[1]), rtol=0, atol=1e-6)
+        else:  # dot and l2 stores keep the exact bits
+            np.testing.assert_array_equal(np.array(got[1]), np.array(want[1]))
+        if kind != "npy":  # npy keeps vectors only
+            assert got[2] == want[2] and got[3] == want[3]
+
+        queries = rng.standard_normal((20, D)).astype(np.float32)
+        k = 10
+        scores, hit_ids = store.search(queries, k)
+        ref_scores, ref_rows = brute_force_search(records.vectors, queries, k, metric)
+        ref_ids = [[records.ids[r] for r in row] for row in ref_rows]
+        if kind in APPROXIMATE:
+            recall = np.mean([len(set(a) & set(b)) / k for a, b in zip(hit_ids, ref_ids)])
+            assert recall >= 0.9, recall
+        else:
+            assert hit_ids == ref_ids
+        np.testing.assert_allclose(scores[:, 0], ref_scores[:, 0], rtol=1e-3, atol=1e-3)
+
+
+def _faiss_index(kind, vectors):
+    d = vectors.shape[1]
+    ids = np.arange(len(vectors), dtype=np.int64) * 3 + 11
+    if kind == "flat":
+        index = faiss.IndexFlatL2(d); index.add(vectors); return index, np.arange(len(vectors))
+    if kind == "hnsw":
+        index = faiss.IndexHNSWFlat(d, 16); index.add(vectors); return index, np.arange(len(vectors))
+    if kind == "ivf":
+        index = faiss.index_factory(d, "IVF8,Flat"); index.train(vectors); index.add(vectors)
+        return index, np.arange(len(vectors))
+    if kind == "ivf_ids":
+        index = faiss.index_factory(d, "IVF8,Flat"); index.train(vectors); index.add_with_ids(vectors, ids)
+        return index, ids
+    if kind == "idmap":
+        index = faiss.IndexIDMap(faiss.IndexFlatIP(d)); index.add_with_ids(vectors, ids); return index, ids
+    if kind == "idmap2_ivf":
+        index = faiss.index_factory(d, "IDMap2,IVF8,Flat"); index.train(vectors); index.add_with_ids(vectors, ids)
+        return index, ids
+    raise AssertionError(kind)
+
+
+@pytest.mark.parametrize("kind", ["flat", "hnsw", "ivf", "ivf_ids", "idmap", "idmap2_ivf"])
+def test_faiss_indexes_built_elsewhere_read_exactly(kind, rng, tmp_path):
+    vectors = rng.standard_normal((500, D)).astype(np.float32)
+    index, ids = _faiss_index(kind, vectors)
+    path = tmp_path / "index.faiss"
+    faiss.write_index(index, str(path))
+    with open_store(f"faiss://{path}") as store:
+        assert store.count() == 500 and store.dim == D and not store.lossy
+        got_ids, got_vecs, metas, _ = read_all(store, batch_size=128)
+    order = np.argsort(got_ids)
+    np.testing.assert_array_equal(np.array(got_ids)[order], np.sort(ids))
+    want = vectors[np.argsort(ids)]
+    np.testing.assert_array_equal(np.array(got_vecs)[order], want)
+    assert metas == [None] * 500
+
+
+def test_faiss_lossy_index_warns_with_measured_error(rng, tmp_path):
+    vectors = l2_normalize(rng.standard_normal((2000, D)).astype(np.float32))
+    index = faiss.index_factory(D, "SQ4")
+    index.train(vectors); index.add(vectors)
+    path = tmp_path / "sq.faiss"
+    faiss.write_index(index, str(path))
+    true_error = float(np.mean(np.linalg.norm(index.reconstruct_n(0, 2000) - vectors, axis=1)))
+    with open_store(f"faiss://{path}") as store:
+        assert store.lossy
+        warnings = store.warnings()
+        assert any("approximations" in w for w in warnings)
+        estimate = store.reconstruction_error()
+    assert 0.3 * true_error < estimate < 3 * true_error, (estimate, true_error)
+
+
+def test_resume_from_position_has_no_gaps_or_duplicates(tmp_path, rng):
+    """Every backend's next_position resumes exactly after the batch it came with."""
+    records = make_records(rng)
+    for uri in (f"faiss://{tmp_path}/i.faiss", f"qdrant-edge://{tmp_path}/e", f"chroma://{tmp_path}/c?collection=docs"):
+        with open_store(uri, dim=D) as store:
+            store.upsert(records)
+        with open_store(uri) as store:
+            batches = store.iter_batches(batch_size=50)
+            first = [next(batches), next(batches)]
+            resumed = list(store.iter_batches(batch_size=50, start=first[-1].next_position))
+            ids = [i for b in first + resumed for i in b.ids]
+            assert sorted(map(str, ids)) == sorted(map(str, records.ids)), uri
+            assert resumed[-1].next_position is None
+
+
+def test_qdrant_named_vectors_choose_by_name(tmp_path, rng):
+    from qdrant_client import QdrantClient, models
+
+    client = QdrantClient(path=str(tmp_path / "q"))
+    client.create_collection("multi", vectors_config={
+        "title": models.VectorParams(size=4, distance=models.Distance.DOT),
+        "body": models.VectorParams(size=6, distance=models.Distance.EUCLID)})
+    body = rng.standard_normal((10, 6)).astype(np.float32)
+    client.upsert("multi", [models.PointStruct(id=i, vector={"title": [1.0, 0, 0, 0], "body": body[i].tolist()},
+                                               payload={"k": i}) for i in range(10)])
+    client.close()
+    with pytest.raises(Exception, match="choose one with"):
+        open_store(f"qdrant://{tmp_path}/q?collection=multi")
+    with open_store(f"qdrant://{tmp_path}/q?collection=multi&vector=body") as store:
+        assert store.dim == 6 and store.metric == Metric.L2
+        ids, vecs, metas, _ = read_all(store)
+    assert ids == list(range(10)) and metas == [{"k": i} for i in range(10)]
+    np.testing.assert_array_equal(np.array(vecs), body)

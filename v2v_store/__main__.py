@@ -1,0 +1,3 @@
+from v2v_store.cli import app
+
+app(prog_name="v2v")

@@ -1,0 +1,44 @@
+"""Typed errors. Library code raises these; the CLI turns them into messages and exit codes.
+
+Every message names the bad value, what was expected, and how to fix it.
+"""
+
+
+class V2VError(Exception):
+    """Base class of every error v2v-store raises on purpose."""
+
+    exit_code = 2
+
+
+class InvalidURIError(V2VError, ValueError):
+    """A store URI that cannot be parsed or uses an unknown scheme."""
+
+
+class StoreNotFoundError(V2VError, FileNotFoundError):
+    """The file, directory or collection a URI names does not exist."""
+
+
+class DimensionMismatchError(V2VError, ValueError):
+    """Vectors whose dimension does not fit the store or translator."""
+
+
+class InvalidVectorsError(V2VError, ValueError):
+    """NaN/inf, all-zero rows, duplicate ids, wrong shapes."""
+
+
+class UnsupportedIndexError(V2VError):
+    """An index that cannot give its vectors back, or an unsafe format (pickle)."""
+
+
+class MissingDependencyError(V2VError, ImportError):
+    """An optional package is needed for this feature."""
+
+
+class DestinationExistsError(V2VError):
+    """A write target that already holds data and no policy for it was given."""
+
+
+class UntrustedTranslationError(V2VError):
+    """Label-free diagnostics say the learned translator cannot be trusted."""
+
+    exit_code = 3

@@ -1,0 +1,54 @@
+"""What ``v2v inspect`` reports about a store: size, shape, metric, samples and warnings."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from v2v_store.connectors import VectorStore
+
+
+@dataclass
+class StoreReport:
+    uri: str
+    count: int
+    dim: int
+    metric: str
+    index_type: str
+    sample_ids: list[Any] = field(default_factory=list)
+    sample_metadata: list[Any] = field(default_factory=list)
+    sample_documents: list[Any] = field(default_factory=list)
+    mean_norm: float = float("nan")
+    warnings: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def inspect_store(store: VectorStore, sample: int = 5, scan: int = 2048) -> StoreReport:
+    """Summarise a store from its first ``scan`` vectors; never reads the whole collection."""
+    report = StoreReport(store.uri, store.count(), store.dim, store.metric.value, store.index_type)
+    report.warnings.extend(store.warnings())
+    batch = next(iter(store.iter_batches(batch_size=scan)), None)
+    if batch is None:
+        report.warnings.append("the collection is empty")
+        return report
+    report.sample_ids = batch.ids[:sample]
+    report.sample_metadata = batch.metadata[:sample]
+    report.sample_documents = [d[:80] if isinstance(d, str) else d for d in batch.documents[:sample]]
+    vectors = batch.vectors
+    bad = ~np.isfinite(vectors).all(axis=1)
+    if bad.any():
+        report.warnings.append(f"{int(bad.sum())} of the first {len(vectors)} vectors contain NaN/inf")
+    norms = np.linalg.norm(np.where(np.isfinite(vectors), vectors, 0), axis=1)
+    report.mean_norm = float(norms.mean())
+    if (norms == 0).any():
+        report.warnings.append(f"{int((norms == 0).sum())} of the first {len(vectors)} vectors are all zero")
+    if np.abs(norms - 1).max() > 1e-3:
+        report.warnings.append(
+            f"vectors are not unit length (norms {norms.min():.3g}..{norms.max():.3g}); translators are trained "
+            "on L2-normalised vectors and v2v normalises them on input"
+        )
+    return report
