@@ -190,14 +190,19 @@ class FaissStore(VectorStore):
         return os.path.exists(self.path)
 
     def _open_index(self, writable: bool) -> None:
-        flags = 0 if writable else faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY
-        try:
-            index = faiss.read_index(self.path, flags)
-        except RuntimeError:
+        # Read-only opens memory-map what FAISS can map (flat codes: MMAP_IFC; IVF lists: MMAP), so
+        # reading a large index pages it in as needed instead of loading it whole.
+        attempts = [0] if writable else [
+            faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY, faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY, 0]
+        for flags in attempts:
             try:
-                index = faiss.read_index(self.path)
+                index = faiss.read_index(self.path, flags)
+                if flags & faiss.IO_FLAG_MMAP_IFC and any("IVF" in t for t in _type_chain(index)):
+                    continue  # MMAP_IFC loads IVF lists whole; IO_FLAG_MMAP maps them
+                break
             except RuntimeError as e:
-                raise UnsupportedIndexError(f"{self.path} is not a readable FAISS index: {e}") from None
+                if flags == 0:
+                    raise UnsupportedIndexError(f"{self.path} is not a readable FAISS index: {e}") from None
         self._index, self._writable, self._reader = index, writable, None
         self.index_type = "/".join(_type_chain(index))
         if os.path.exists(self.sidecar_path):
