@@ -172,6 +172,10 @@ class VectorStore(ABC):
     def delete(self, ids: Sequence[PointId]) -> None:
         raise NotImplementedError(f"{type(self).__name__} does not support delete")
 
+    @abstractmethod
+    def drop(self) -> None:
+        """Delete the whole collection (used by ``--on-exists replace``); the next upsert recreates it."""
+
     def warnings(self) -> list[str]:
         """Known caveats about the data this store gives back (lossy index, ...)."""
         return []

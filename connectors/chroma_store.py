@@ -157,6 +157,11 @@ class ChromaStore(VectorStore):
     def delete(self, ids) -> None:
         self._require().delete(ids=[str(i) for i in ids])
 
+    def drop(self) -> None:
+        if self.exists():
+            self.client.delete_collection(self.name)
+        self._col, self._dim = None, None
+
     def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, list[list[PointId]]]:
         col = self._require()
         queries = prepare_for_metric(check_vectors(queries, self.dim, "queries"), self.metric)

@@ -394,6 +394,14 @@ class FaissStore(VectorStore):
         self._db.executemany("DELETE FROM records WHERE faiss_id=?", [(int(f),) for f in fids])
         self._reader, self._dirty = None, True
 
+    def drop(self) -> None:
+        if self._db is not None:
+            self._db.close()
+        for path in (self.path, self.sidecar_path):
+            if os.path.exists(path):
+                os.remove(path)
+        self._index, self._db, self._reader, self._dirty, self._writable = None, None, None, False, False
+
     def flush(self) -> None:
         """Write the index atomically (temp file + rename), then commit the sidecar."""
         if not self._dirty:

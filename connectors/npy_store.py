@@ -76,6 +76,11 @@ class NpyStore(VectorStore):
         self._pending = []
         self._array = np.load(self.path, mmap_mode="r")
 
+    def drop(self) -> None:
+        if os.path.exists(self.path):
+            os.remove(self.path)
+        self._array, self._pending = None, []
+
     def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, list[list[PointId]]]:
         array = self._require()
         queries = check_vectors(queries, self.dim, "queries")

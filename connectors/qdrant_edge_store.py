@@ -128,6 +128,13 @@ class QdrantEdgeStore(VectorStore):
     def delete(self, ids) -> None:
         self._require().update(_edge().UpdateOperation.delete_points([to_qdrant_id(i)[0] for i in ids]))
 
+    def drop(self) -> None:
+        import shutil
+
+        self.close()
+        shutil.rmtree(self.path, ignore_errors=True)
+        self._config = None
+
     def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, list[list[PointId]]]:
         q, shard = _edge(), self._require()
         queries = prepare_for_metric(check_vectors(queries, self.dim, "queries"), self.metric)

@@ -205,6 +205,11 @@ class QdrantStore(VectorStore):
 
         self.client.delete(self.collection, points_selector=PointIdsList(points=[to_qdrant_id(i)[0] for i in ids]))
 
+    def drop(self) -> None:
+        if self.exists():
+            self.client.delete_collection(self.collection)
+        self._params = None
+
     def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, list[list[PointId]]]:
         from qdrant_client.models import QueryRequest
 

@@ -64,3 +64,147 @@ def inspect(
         typer.echo(f"  - id={i!r} metadata={m!r} document={d!r}")
     for w in report.warnings:
         typer.echo(f"  warning: {w}")
+
+
+def _load_array(path: str | None):
+    if path is None:
+        return None
+    import numpy as np
+
+    from v2v_store.errors import StoreNotFoundError
+
+    if path.startswith(("faiss:", "qdrant", "chroma", "npy:")):
+        from v2v_store.connectors import open_store
+
+        with open_store(path) as store:
+            return np.concatenate([b.vectors for b in store.iter_batches(batch_size=8192)])
+    try:
+        return np.load(path).astype("float32")
+    except FileNotFoundError:
+        raise StoreNotFoundError(f"{path} does not exist: give a .npy file or a store URI") from None
+
+
+def _pair(a: str | None, b: str | None, flag: str):
+    from v2v_store.errors import V2VError
+
+    if (a is None) != (b is None):
+        raise V2VError(f"give both --{flag}-source and --{flag}-target, or neither")
+    if a is None:
+        return None
+    u, v = _load_array(a), _load_array(b)
+    if len(u) != len(v):
+        raise V2VError(f"--{flag}-source has {len(u)} rows but --{flag}-target has {len(v)}: row i must be the same document")
+    return u, v
+
+
+@app.command()
+@handles_errors
+def fit(
+    source: str = typer.Option(..., help="Store URI (or .npy) of source-space vectors."),
+    target: str = typer.Option(..., help="Store URI (or .npy) of target-space vectors (other documents are fine)."),
+    out: str = typer.Option(..., help="Directory to write the translator to (config.json + model.safetensors)."),
+    source_name: str = typer.Option("source", help="Name of the source space (e.g. the model: minilm)."),
+    target_name: str = typer.Option("target", help="Name of the target space (e.g. e5)."),
+    method: str = typer.Option("align", help="align (default, unsupervised) | procrustes (pairs) | gan | align+gan."),
+    preset: str = typer.Option("small", help="GAN preset: paper | small | tiny."),
+    steps: int = typer.Option(None, help="GAN steps (overrides the preset)."),
+    restarts: int = typer.Option(None, help="Restarts of the unsupervised aligner (default 4)."),
+    seed: int = typer.Option(0),
+    device: str = typer.Option("auto", help="auto | cpu | cuda."),
+    max_vectors: int = typer.Option(50_000, help="Sample at most this many vectors per side."),
+    pairs_source: str = typer.Option(None, help="Few-shot: .npy/URI of documents embedded by the source model..."),
+    pairs_target: str = typer.Option(None, help="...and the same documents, same order, by the target model."),
+    eval_source: str = typer.Option(None, help="Paired evaluation: held-out documents by the source model..."),
+    eval_target: str = typer.Option(None, help="...and by the target model; prints the paper metrics."),
+    checkpoint_dir: str = typer.Option(None, help="GAN: checkpoint here and resume from it."),
+    allow_untrusted: bool = typer.Option(False, help="Exit 0 even when no label-free check confirms the fit."),
+) -> None:
+    """Learn a translator between two embedding spaces from unpaired vectors."""
+    from v2v_store.fit import fit_translator, require_trusted
+    from v2v_store.train.data import sample_vectors
+
+    src = sample_vectors(source, max_vectors, seed) if "://" in source else _load_array(source)
+    trg = sample_vectors(target, max_vectors, seed + 1) if "://" in target else _load_array(target)
+    translator, report = fit_translator(
+        src, trg, (source_name, target_name), method=method, seed=seed, device=None if device == "auto" else device,
+        pairs=_pair(pairs_source, pairs_target, "pairs"), eval_pairs=_pair(eval_source, eval_target, "eval"),
+        align_overrides={"restarts": restarts} if restarts else None, preset=preset, steps=steps,
+        checkpoint_dir=checkpoint_dir)
+    translator.save(out)
+    summary = {k: v for k, v in report.to_dict().items() if k != "details"}
+    logger.info("__log__:%s", json.dumps({"fit": summary}, default=str))
+    typer.echo(json.dumps(summary, indent=2, default=str))
+    if not allow_untrusted:
+        require_trusted(report)
+
+
+@app.command()
+@handles_errors
+def migrate(
+    translator: str = typer.Option(..., help="Translator directory (from `v2v fit`)."),
+    source: str = typer.Option(..., help="Collection to migrate (read only)."),
+    dest: str = typer.Option(..., help="Destination collection (created if missing)."),
+    batch_size: int = typer.Option(1024),
+    dry_run: bool = typer.Option(False, help="Print the plan and exit; write nothing."),
+    resume: bool = typer.Option(False, help="Finish an interrupted migration from its last checkpoint."),
+    on_exists: str = typer.Option("fail", help="If the destination holds data: fail | append | replace."),
+    source_space: str = typer.Option(None, help="Translator space of the source (default: by dimension)."),
+    state_dir: str = typer.Option(None, help="Where resume state is kept (default .v2v/migrations)."),
+    check_source: str = typer.Option(None, help="Paired check: documents by the source model..."),
+    check_target: str = typer.Option(None, help="...and by the target model: adds the paper metrics to the report."),
+) -> None:
+    """Translate a collection into the translator's other space and write it, keeping ids, metadata, documents."""
+    from v2v_store.migrate import MigrationPlan, migrate as run_migration
+    from v2v_store.translator import Translator
+
+    result = run_migration(Translator.load(translator), source, dest, batch_size=batch_size, on_exists=on_exists,
+                           resume=resume, dry_run=dry_run, source_space=source_space, state_dir=state_dir,
+                           check_pairs=_pair(check_source, check_target, "check"))
+    if isinstance(result, MigrationPlan):
+        typer.echo(result.describe())
+        return
+    typer.echo(json.dumps(result.to_dict(), indent=2))
+    if not result.count_ok:
+        typer.echo(f"error: count check failed: source {result.source_count}, destination {result.dest_count}", err=True)
+        raise typer.Exit(4)
+
+
+@app.command()
+@handles_errors
+def query(
+    translator: str = typer.Option(..., help="Translator directory."),
+    collection: list[str] = typer.Option(..., help="Collection URI; repeat for several. Append #SPACE to name its space."),
+    vector: str = typer.Option(None, help=".npy file of query vectors (n, d) in --space."),
+    text: str = typer.Option(None, help="Query text, encoded offline with --model."),
+    model: str = typer.Option(None, help="Offline model for --text: minilm | e5 | mpnet (also the query's space)."),
+    space: str = typer.Option(None, help="Space of the query vectors (default: --model, or by dimension)."),
+    k: int = typer.Option(10),
+    mode: str = typer.Option("latent", help="latent (comparable scores across spaces) | native (each store's index)."),
+) -> None:
+    """Search collections of different models as one; prints a ranked list of hits."""
+    import numpy as np
+
+    from v2v_store.errors import V2VError
+    from v2v_store.query import CrossQuery
+    from v2v_store.translator import Translator
+
+    tr = Translator.load(translator)
+    if (vector is None) == (text is None):
+        raise V2VError("give exactly one of --vector FILE or --text '...' (with --model)")
+    if text is not None:
+        if not model:
+            raise V2VError("--text needs --model (minilm | e5 | mpnet) to encode it offline")
+        from v2v_store.models import load_encoder
+
+        queries = load_encoder(model, kind="query")([text])
+        space = space or model
+    else:
+        queries = np.atleast_2d(_load_array(vector))
+        space = space or tr.space_for_dim(queries.shape[1]).name
+    cols = [(c.split("#")[0], c.split("#")[1] if "#" in c else None) for c in collection]
+    hits = CrossQuery(tr, cols, mode=mode).search(queries, space=space, k=k)
+    for qi, row in enumerate(hits):
+        for rank, h in enumerate(row, 1):
+            typer.echo(json.dumps({"query": qi, "rank": rank, "collection": h.collection, "id": h.id,
+                                   "score": round(h.score, 4), "metadata": h.metadata,
+                                   "document": h.document}, default=str))

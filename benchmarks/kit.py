@@ -1,0 +1,22 @@
+"""The shared benchmark kit (``../shared/data``, or ``$V2V_KIT``) and its fixed splits."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+KIT = Path(os.environ.get("V2V_KIT", Path(__file__).resolve().parents[2] / "shared" / "data"))
+EVAL = slice(0, 8192)  # wiki ids 0..8191: held-out evaluation (one chunk of the paper metric)
+SIDE_A = slice(8192, 21997)  # unpaired training, source side
+SIDE_B = slice(21997, 35802)  # unpaired training, target side (disjoint texts)
+OOD = slice(0, 8192)  # fortunes: out-of-distribution evaluation
+DIMS = {"minilm": 384, "mpnet": 768, "e5": 384}
+
+
+def load(corpus: str, model: str) -> np.ndarray:
+    path = KIT / "emb" / f"{corpus}.{model}.npy"
+    if not path.exists():
+        raise SystemExit(f"benchmark kit not found at {path}: set V2V_KIT to the kit's data directory")
+    return np.load(path).astype(np.float32)

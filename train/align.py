@@ -1,0 +1,320 @@
+"""Unsupervised linear alignment of two embedding spaces: no pairs, minutes on a CPU.
+
+The method (``method="align"``) follows the robust self-learning recipe of VecMap (Artetxe et al.
+2018) adapted to sentence embeddings, in the spirit of mini-vec2vec (Dar 2025):
+
+1. Normalise each space: L2, subtract the space's mean, L2 again (``unit-center-unit``).
+2. Initialise without pairs: for a random sample of each space, the square root of its similarity
+   matrix, each row sorted, is a rotation-invariant signature of a point; nearest signatures across
+   the spaces give a first (poor) set of pseudo-pairs.
+3. Self-learning on the sample: orthogonal Procrustes on the pseudo-pairs maps both spaces into a
+   shared ``k = min(d_source, d_target)``-dim latent; new pseudo-pairs come from CSLS nearest
+   neighbours in both directions, with *stochastic dictionary induction* (each candidate kept with
+   probability ``p``, ``p`` doubled whenever the objective stalls) to escape poor local optima.
+4. Refinement on all vectors: mutual CSLS nearest neighbours, Procrustes, a few rounds.
+5. Restarts with different samples; the winner is chosen by a label-free criterion, the mean CSLS
+   score of mutual nearest neighbours on the training vectors (no held-out pairs are consulted).
+
+Few-shot mode: with ``pairs`` (vectors of the same documents in both spaces) step 2 is replaced by
+Procrustes on those pairs, and the pairs stay in every later dictionary.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import torch
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class AlignConfig:
+    """Hyper-parameters of the unsupervised linear aligner (defaults measured on the kit)."""
+
+    sample_size: int = field(default=2000, metadata={"help": "points per side in the self-learning phase"})
+    restarts: int = field(default=4, metadata={"help": "independent restarts; the best by the label-free score wins"})
+    csls_k: int = field(default=10, metadata={"help": "neighbourhood size of CSLS"})
+    keep_start: float = field(default=0.1, metadata={"help": "initial keep probability of stochastic induction"})
+    patience: int = field(default=40, metadata={"help": "stalled iterations before the keep probability doubles"})
+    max_iters: int = field(default=600, metadata={"help": "cap on self-learning iterations per restart"})
+    refine_iters: int = field(default=4, metadata={"help": "rounds of full-data mutual-NN refinement per restart"})
+    polish_sample: int = field(default=8000, metadata={"help": "points per side when polishing the winner (0: skip)"})
+    polish_keep: float = field(default=0.5, metadata={"help": "keep probability the polishing phase starts from"})
+    polish_refine_iters: int = field(default=4, metadata={"help": "refinement rounds after polishing, on all vectors"})
+    polish_refine_max: int = field(default=20000, metadata={"help": "vectors per side in the final refinement"})
+    agree_threshold: float = field(default=0.5, metadata={"help": "translation agreement for two restarts to count as the same solution"})
+    refine_max: int = field(default=6000, metadata={"help": "vectors per side when refining and scoring restarts"})
+    seed: int = 0
+    device: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.sample_size < 100:
+            raise ValueError(f"sample_size={self.sample_size} is too small: use at least 100 (default 4000)")
+        if not 0 < self.keep_start <= 1:
+            raise ValueError(f"keep_start={self.keep_start} must be in (0, 1]")
+        if self.restarts < 1:
+            raise ValueError("restarts must be >= 1")
+
+
+@dataclass
+class LinearMap:
+    """Both spaces into a shared latent: ``z = unit(unit(x) - mean) @ proj``."""
+
+    source_mean: np.ndarray  # (d_s,)
+    source_proj: np.ndarray  # (d_s, k), orthonormal columns
+    target_mean: np.ndarray  # (d_t,)
+    target_proj: np.ndarray  # (d_t, k)
+
+
+@dataclass
+class RestartReport:
+    restart: int
+    score: float  # label-free: mean CSLS of mutual nearest neighbours after refinement
+    mutual_fraction: float  # share of source training vectors whose CSLS-NN is mutual
+    iterations: int
+    seconds: float
+
+
+@dataclass
+class Confidence:
+    """Whether the label-free evidence supports the chosen map.
+
+    Failed restarts land in different poor optima; the true alignment is unique. So the winner is
+    *confirmed* when another restart found the same map (their translations agree), or when its
+    score stands out from the other restarts' by more than ``margin`` robust deviations."""
+
+    trusted: bool
+    agreeing_restarts: int
+    score_margin: float  # (best - median of others) / MAD of others
+    reason: str
+
+
+@dataclass
+class AlignResult:
+    mapping: LinearMap
+    restarts: list[RestartReport]
+    chosen: int
+    config: AlignConfig
+    candidates: list[LinearMap] = field(default_factory=list)  # one per restart, for diagnostics
+    confidence: Confidence | None = None
+
+    @property
+    def score(self) -> float:
+        return self.restarts[self.chosen].score
+
+    def report(self) -> dict:
+        return {"chosen": self.chosen, "score": self.score, "restarts": [asdict(r) for r in self.restarts],
+                "confidence": asdict(self.confidence) if self.confidence else None, "config": asdict(self.config)}
+
+
+def unit(x: torch.Tensor) -> torch.Tensor:
+    return x / x.norm(dim=1, keepdim=True).clamp_min(1e-12)
+
+
+def center_unit(x: torch.Tensor, mean: torch.Tensor) -> torch.Tensor:
+    """The normalisation every map in this module works in: unit, minus mean, unit."""
+    return unit(unit(x) - mean)
+
+
+def procrustes(xs: torch.Tensor, ys: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Orthogonal maps (d_s, k), (d_t, k) maximising trace((xs Wx)^T (ys Wy)) for paired rows."""
+    u, _, vh = torch.linalg.svd(xs.T @ ys, full_matrices=False)  # (d_s, k), (k, d_t)
+    return u, vh.T
+
+
+def csls(sim: torch.Tensor, k: int) -> torch.Tensor:
+    """Cross-domain similarity local scaling (Conneau et al. 2018): 2 cos - r_src - r_trg."""
+    k = min(k, sim.shape[0], sim.shape[1])
+    r_src = sim.topk(k, dim=1).values.mean(1)
+    r_trg = sim.topk(k, dim=0).values.mean(0)
+    return 2 * sim - r_src[:, None] - r_trg[None, :]
+
+
+def sorted_similarity_signature(x: torch.Tensor) -> torch.Tensor:
+    """Rows of sqrt(x x^T), each sorted, centred and normalised: invariant to rotations of x."""
+    u, s, _ = torch.linalg.svd(x, full_matrices=False)
+    root = (u * s) @ u.T  # (n, n)
+    root = root.sort(dim=1).values
+    return unit(root - root.mean(1, keepdim=True))
+
+
+def induce(scores: torch.Tensor, keep: float, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """Pseudo-pairs from best matches in both directions; each candidate survives with prob ``keep``."""
+    if keep < 1.0:
+        mask = torch.rand(scores.shape, generator=gen, device=scores.device) < keep
+        scores = scores.masked_fill(~mask, -math.inf)
+    n, m = scores.shape
+    fwd, bwd = scores.argmax(1), scores.argmax(0)
+    src = torch.cat([torch.arange(n, device=scores.device), bwd])
+    trg = torch.cat([fwd, torch.arange(m, device=scores.device)])
+    return src, trg
+
+
+def mutual_pairs(xl: torch.Tensor, yl: torch.Tensor, k: int, chunk: int = 4096):
+    """Mutual CSLS nearest neighbours between two latent sets, computed in row chunks.
+
+    Returns (source rows, target rows, their CSLS scores)."""
+    def knn_mean(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        return torch.cat([(a[s:s + chunk] @ b.T).topk(k, dim=1).values.mean(1) for s in range(0, len(a), chunk)])
+
+    r_x, r_y = knn_mean(xl, yl), knn_mean(yl, xl)
+
+    def best(a, b, r_a, r_b):
+        idx, val = [], []
+        for s in range(0, len(a), chunk):
+            c = 2 * (a[s:s + chunk] @ b.T) - r_a[s:s + chunk, None] - r_b[None, :]
+            v, i = c.max(dim=1)
+            idx.append(i)
+            val.append(v)
+        return torch.cat(idx), torch.cat(val)
+
+    fwd, fwd_score = best(xl, yl, r_x, r_y)
+    bwd, _ = best(yl, xl, r_y, r_x)
+    rows = torch.nonzero(bwd[fwd] == torch.arange(len(xl), device=xl.device)).squeeze(1)
+    return rows, fwd[rows], fwd_score[rows]
+
+
+def _self_learn(xs: torch.Tensor, ys: torch.Tensor, cfg: AlignConfig, gen: torch.Generator,
+                pairs: tuple[torch.Tensor, torch.Tensor] | None, init: tuple[torch.Tensor, torch.Tensor] | None = None,
+                keep_start: float | None = None) -> tuple[torch.Tensor, torch.Tensor, int]:
+    """Stochastic self-learning on a sample; returns (Wx, Wy, iterations).
+
+    Starts from ``init`` maps when given, else from ``pairs`` (few-shot), else from signatures."""
+    if init is not None:
+        scores = csls((xs @ init[0]) @ (ys @ init[1]).T, cfg.csls_k)
+    elif pairs is not None:
+        wx, wy = procrustes(*pairs)
+        scores = csls((xs @ wx) @ (ys @ wy).T, cfg.csls_k)
+    else:
+        scores = csls(sorted_similarity_signature(xs) @ sorted_similarity_signature(ys).T, cfg.csls_k)
+    src, trg = induce(scores, 1.0, gen)
+    keep, best, stall, it = keep_start or cfg.keep_start, -math.inf, 0, 0
+    for it in range(1, cfg.max_iters + 1):
+        a, b = xs[src], ys[trg]
+        if pairs is not None:
+            a, b = torch.cat([a, pairs[0]]), torch.cat([b, pairs[1]])
+        wx, wy = procrustes(a, b)
+        scores = csls((xs @ wx) @ (ys @ wy).T, cfg.csls_k)
+        objective = scores.max(dim=1).values.mean().item()
+        src, trg = induce(scores, keep, gen)
+        if objective > best + 1e-4:
+            best, stall = objective, 0
+        else:
+            stall += 1
+            if stall >= cfg.patience:
+                if keep >= 1.0:
+                    break
+                keep, stall = min(1.0, 2 * keep), 0
+    return wx, wy, it
+
+
+def _refine(x: torch.Tensor, y: torch.Tensor, wx: torch.Tensor, wy: torch.Tensor, cfg: AlignConfig,
+            pairs: tuple[torch.Tensor, torch.Tensor] | None):
+    """Full-data rounds of mutual-CSLS-NN Procrustes; returns (Wx, Wy, score, mutual fraction)."""
+    for _ in range(cfg.refine_iters):
+        rows, cols, _ = mutual_pairs(x @ wx, y @ wy, cfg.csls_k)
+        a, b = x[rows], y[cols]
+        if pairs is not None:
+            a, b = torch.cat([a, pairs[0]]), torch.cat([b, pairs[1]])
+        wx, wy = procrustes(a, b)
+    rows, _, score = mutual_pairs(x @ wx, y @ wy, cfg.csls_k)
+    return wx, wy, (score.mean().item() if len(score) else -math.inf), len(rows) / len(x)
+
+
+def fit_linear(source: np.ndarray, target: np.ndarray, cfg: AlignConfig | None = None,
+               pairs: tuple[np.ndarray, np.ndarray] | None = None) -> AlignResult:
+    """Learn a :class:`LinearMap` between unpaired ``source`` (n, d_s) and ``target`` (m, d_t) vectors.
+
+    ``pairs``: optional (source_vectors, target_vectors) of the same documents (few-shot mode).
+    """
+    cfg = cfg or AlignConfig()
+    device = torch.device(cfg.device or ("cuda" if torch.cuda.is_available() else "cpu"))
+    gen = torch.Generator(device=device).manual_seed(cfg.seed)
+    np_rng = np.random.default_rng(cfg.seed)
+    x_raw = torch.as_tensor(np.asarray(source, dtype=np.float32), device=device)
+    y_raw = torch.as_tensor(np.asarray(target, dtype=np.float32), device=device)
+    mean_x, mean_y = unit(x_raw).mean(0), unit(y_raw).mean(0)
+    x, y = center_unit(x_raw, mean_x), center_unit(y_raw, mean_y)
+    p = None
+    if pairs is not None and len(pairs[0]):
+        p = (center_unit(torch.as_tensor(np.asarray(pairs[0], np.float32), device=device), mean_x),
+             center_unit(torch.as_tensor(np.asarray(pairs[1], np.float32), device=device), mean_y))
+    xr = x[torch.as_tensor(np_rng.choice(len(x), min(len(x), cfg.refine_max), replace=False), device=device)]
+    yr = y[torch.as_tensor(np_rng.choice(len(y), min(len(y), cfg.refine_max), replace=False), device=device)]
+    reports, maps = [], []
+    for r in range(cfg.restarts):
+        t0 = time.perf_counter()
+        n = min(cfg.sample_size, len(x), len(y))
+        xs = x[torch.as_tensor(np_rng.choice(len(x), n, replace=False), device=device)]
+        ys = y[torch.as_tensor(np_rng.choice(len(y), n, replace=False), device=device)]
+        wx, wy, iters = _self_learn(xs, ys, cfg, gen, p)
+        wx, wy, score, mutual = _refine(xr, yr, wx, wy, cfg, p)
+        reports.append(RestartReport(r, score, mutual, iters, time.perf_counter() - t0))
+        maps.append((wx, wy))
+        logger.info("restart %d: label-free score %.4f, mutual NN %.1f%%, %d iterations, %.1f s",
+                    r, score, 100 * mutual, iters, reports[-1].seconds)
+    chosen = max(range(len(reports)), key=lambda i: reports[i].score)
+    confidence = _confidence(xr, maps, reports, chosen, cfg)
+    wx, wy = maps[chosen]
+    if cfg.polish_sample:
+        t0 = time.perf_counter()
+        n = min(cfg.polish_sample, len(x), len(y))
+        xs = x[torch.as_tensor(np_rng.choice(len(x), n, replace=False), device=device)]
+        ys = y[torch.as_tensor(np_rng.choice(len(y), n, replace=False), device=device)]
+        wx, wy, _ = _self_learn(xs, ys, cfg, gen, p, init=(wx, wy), keep_start=cfg.polish_keep)
+        polished = AlignConfig(**{**asdict(cfg), "refine_iters": cfg.polish_refine_iters})
+        xf = x[torch.as_tensor(np_rng.choice(len(x), min(len(x), cfg.polish_refine_max), replace=False), device=device)]
+        yf = y[torch.as_tensor(np_rng.choice(len(y), min(len(y), cfg.polish_refine_max), replace=False), device=device)]
+        wx, wy, _, _ = _refine(xf, yf, wx, wy, polished, p)
+        _, _, score, mutual = _refine(xr, yr, wx, wy, AlignConfig(**{**asdict(cfg), "refine_iters": 0}), p)
+        logger.info("polished restart %d: label-free score %.4f -> %.4f (%.1f s)", chosen, reports[chosen].score,
+                    score, time.perf_counter() - t0)
+        if score > reports[chosen].score:
+            reports[chosen] = RestartReport(chosen, score, mutual, reports[chosen].iterations,
+                                            reports[chosen].seconds + time.perf_counter() - t0)
+            maps[chosen] = (wx, wy)
+    candidates = [LinearMap(mean_x.cpu().numpy(), wx.cpu().numpy(), mean_y.cpu().numpy(), wy.cpu().numpy())
+                  for wx, wy in maps]
+    return AlignResult(candidates[chosen], reports, chosen, cfg, candidates, confidence)
+
+
+def _confidence(x: torch.Tensor, maps, reports: list[RestartReport], chosen: int, cfg: AlignConfig,
+                margin: float = 5.0) -> Confidence:
+    sample = x[:2000]
+    wx0, wy0 = maps[chosen]
+    target0 = (sample @ wx0) @ wy0.T  # translations by the winner, in target coordinates
+
+    def agreement(i: int) -> float:
+        wx, wy = maps[i]
+        other = (sample @ wx) @ wy.T
+        return torch.nn.functional.cosine_similarity(target0, other, dim=1).gt(0.8).float().mean().item()
+
+    agreeing = sum(1 for i in range(len(maps)) if i != chosen and agreement(i) >= cfg.agree_threshold)
+    others = np.array([r.score for i, r in enumerate(reports) if i != chosen])
+    if len(others) >= 2:
+        mad = float(np.median(np.abs(others - np.median(others)))) or 1e-6
+        gap = (reports[chosen].score - float(np.median(others))) / (1.4826 * mad)
+    else:
+        gap = float("nan")
+    if agreeing:
+        return Confidence(True, agreeing, gap, f"{agreeing} other restart(s) converged to the same map")
+    if len(others) >= 3 and gap > margin:
+        return Confidence(True, 0, gap, f"score stands {gap:.1f} robust deviations above the other restarts")
+    why = "only one restart" if not len(others) else (
+        f"no other restart agrees and the score margin is {gap:.1f} (< {margin})" if len(others) >= 3 else
+        "no other restart agrees (use at least 4 restarts for a score-margin check)")
+    return Confidence(False, 0, gap, why)
+
+
+def fit_procrustes(pairs: tuple[np.ndarray, np.ndarray]) -> LinearMap:
+    """Plain orthogonal Procrustes on paired vectors (the supervised baseline)."""
+    x = torch.as_tensor(np.asarray(pairs[0], np.float32))
+    y = torch.as_tensor(np.asarray(pairs[1], np.float32))
+    mean_x, mean_y = unit(x).mean(0), unit(y).mean(0)
+    wx, wy = procrustes(center_unit(x, mean_x), center_unit(y, mean_y))
+    return LinearMap(mean_x.numpy(), wx.numpy(), mean_y.numpy(), wy.numpy())

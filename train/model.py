@@ -1,0 +1,133 @@
+"""The vec2vec network (Jha et al. 2025, section 3): per-space input adapters into a shared latent,
+a shared backbone, per-space output adapters, and the discriminators of the adversarial game.
+
+Translation ``F_{s->t} = B_t . T . A_s``, reconstruction ``R_s = B_s . T . A_s``. The latent a
+discriminator sees is the backbone's output. Every output vector is L2-normalised.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import asdict, dataclass, field
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class Norm(str, enum.Enum):
+    LAYER = "layer"  # the paper's text
+    BATCH = "batch"  # the released configuration
+
+
+class VspOn(str, enum.Enum):
+    TRANSLATION = "translation"  # the paper: Gram of source batch vs Gram of its translations
+    RECONSTRUCTION = "reconstruction"  # the released code
+
+
+@dataclass
+class Vec2VecConfig:
+    """Architecture and loss weights; defaults are the paper's (``configs/unsupervised.toml``)."""
+
+    latent_dim: int = field(default=1024, metadata={"help": "width Z of adapters, backbone and latent"})
+    adapter_depth: int = 3
+    backbone_depth: int = 4
+    dropout: float = 0.1
+    norm: Norm = Norm.LAYER
+    disc_depth: int = 5
+    disc_width: int = 1024
+    latent_discriminators: int = field(default=2, metadata={"help": "2: one per space (paper), 1: shared (code)"})
+    vsp_on: VspOn = VspOn.TRANSLATION
+    w_rec: float = 1.0
+    w_cycle: float = 10.0
+    w_vsp: float = 1.0
+    w_adv: float = 1.0
+    w_latent_adv: float = 1.0
+
+    def __post_init__(self) -> None:
+        self.norm, self.vsp_on = Norm(self.norm), VspOn(self.vsp_on)
+        if self.latent_discriminators not in (1, 2):
+            raise ValueError(f"latent_discriminators must be 1 or 2, got {self.latent_discriminators}")
+        for name in ("latent_dim", "adapter_depth", "backbone_depth", "disc_depth", "disc_width"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1")
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["norm"], d["vsp_on"] = self.norm.value, self.vsp_on.value
+        return d
+
+
+def _fit_width(x: torch.Tensor, width: int) -> torch.Tensor:
+    """Zero-pad or truncate the last dimension to ``width`` (the residual across a width change)."""
+    d = x.shape[-1]
+    if d == width:
+        return x
+    return F.pad(x, (0, width - d)) if d < width else x[..., :width]
+
+
+class ResidualBlock(nn.Module):
+    """Linear -> SiLU -> Norm -> Dropout, plus the (padded/truncated) input."""
+
+    def __init__(self, d_in: int, d_out: int, norm: Norm, dropout: float):
+        super().__init__()
+        self.linear = nn.Linear(d_in, d_out)
+        self.norm = nn.LayerNorm(d_out) if norm == Norm.LAYER else nn.BatchNorm1d(d_out)
+        self.dropout = nn.Dropout(dropout)
+        self.d_out = d_out
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.dropout(self.norm(F.silu(self.linear(x)))) + _fit_width(x, self.d_out)
+
+
+class ResidualMLP(nn.Sequential):
+    def __init__(self, d_in: int, d_out: int, width: int, depth: int, norm: Norm, dropout: float):
+        dims = [d_in] + [width] * (depth - 1) + [d_out]
+        super().__init__(*[ResidualBlock(a, b, norm, dropout) for a, b in zip(dims[:-1], dims[1:])])
+
+
+def _init(module: nn.Module) -> None:
+    if isinstance(module, nn.Linear):
+        nn.init.kaiming_normal_(module.weight)
+        nn.init.zeros_(module.bias)
+
+
+class Vec2Vec(nn.Module):
+    """Adapters and backbone for a set of named spaces (two in practice)."""
+
+    def __init__(self, cfg: Vec2VecConfig, dims: dict[str, int]):
+        super().__init__()
+        z = cfg.latent_dim
+        mlp = lambda a, b, depth: ResidualMLP(a, b, z, depth, cfg.norm, cfg.dropout)  # noqa: E731
+        self.inputs = nn.ModuleDict({n: mlp(d, z, cfg.adapter_depth) for n, d in dims.items()})
+        self.backbone = mlp(z, z, cfg.backbone_depth)
+        self.outputs = nn.ModuleDict({n: mlp(z, d, cfg.adapter_depth) for n, d in dims.items()})
+        self.apply(_init)
+
+    def encode(self, x: torch.Tensor, space: str) -> torch.Tensor:
+        x = F.normalize(x, dim=-1)  # inputs are L2-normalised embeddings, no centring
+        return self.backbone(self.inputs[space](x))  # (B, d_space) -> (B, Z)
+
+    def decode(self, z: torch.Tensor, space: str) -> torch.Tensor:
+        return F.normalize(self.outputs[space](z), dim=-1)  # (B, Z) -> (B, d_space)
+
+    def translate(self, x: torch.Tensor, source: str, target: str) -> torch.Tensor:
+        return self.decode(self.encode(x, source), target)
+
+
+class Discriminator(nn.Module):
+    """Plain MLP (no residuals) scoring how 'real' a vector looks: Linear -> SiLU -> LayerNorm ... -> 1."""
+
+    def __init__(self, d_in: int, width: int, depth: int):
+        super().__init__()
+        layers: list[nn.Module] = []
+        d = d_in
+        for _ in range(depth - 1):
+            layers += [nn.Linear(d, width), nn.SiLU(), nn.LayerNorm(width)]
+            d = width
+        layers.append(nn.Linear(d, 1))
+        self.net = nn.Sequential(*layers)
+        self.apply(_init)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x).squeeze(-1)

@@ -1,0 +1,115 @@
+"""Learn a translator between two spaces with one of the methods, and report what was measured.
+
+Methods (``v2v fit --method``):
+
+- ``align`` (default): unsupervised linear alignment with restarts (:mod:`v2v_store.train.align`);
+  with ``pairs`` it becomes few-shot (pairs seed and stay in the dictionary).
+- ``procrustes``: plain orthogonal Procrustes on ``pairs`` (needs pairs; the supervised baseline).
+- ``gan``: the paper's vec2vec GAN from scratch (:mod:`v2v_store.train.trainer`).
+- ``align+gan``: the GAN warm-started from the ``align`` map (distillation, then adversarial refinement).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from v2v_store.errors import UntrustedTranslationError, V2VError
+from v2v_store.metrics import paired_metrics
+from v2v_store.translator import Space, Translator
+
+logger = logging.getLogger(__name__)
+METHODS = ("align", "procrustes", "gan", "align+gan")
+
+
+@dataclass
+class FitReport:
+    method: str
+    seconds: float
+    trusted: bool
+    reason: str
+    score: float | None = None
+    details: dict = field(default_factory=dict)
+    paired: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def fit_translator(source: np.ndarray, target: np.ndarray, names: tuple[str, str] = ("source", "target"),
+                   method: str = "align", seed: int = 0, device: str | None = None,
+                   pairs: tuple[np.ndarray, np.ndarray] | None = None,
+                   eval_pairs: tuple[np.ndarray, np.ndarray] | None = None,
+                   align_overrides: dict | None = None, preset: str = "small", steps: int | None = None,
+                   checkpoint_dir: str | None = None, progress: bool = True) -> tuple[Translator, FitReport]:
+    """Fit a translator from unpaired ``source`` and ``target`` vectors (plus optional ``pairs``)."""
+    from v2v_store.train.align import AlignConfig, fit_linear, fit_procrustes
+
+    if method not in METHODS:
+        raise V2VError(f"unknown method {method!r}: choose one of {', '.join(METHODS)}")
+    spaces = (Space(names[0], source.shape[1]), Space(names[1], target.shape[1]))
+    t0 = time.perf_counter()
+    if method == "procrustes":
+        if pairs is None or len(pairs[0]) < 2:
+            raise V2VError("method 'procrustes' needs paired vectors: pass --pairs-source and --pairs-target")
+        translator = Translator.from_linear_map(fit_procrustes(pairs), *spaces, info={"method": method})
+        report = FitReport(method, 0.0, True, f"supervised on {len(pairs[0])} pairs")
+    else:
+        translator, report = None, None
+        if method in ("align", "align+gan"):
+            cfg = AlignConfig(seed=seed, device=device, **(align_overrides or {}))
+            result = fit_linear(source, target, cfg, pairs=pairs)
+            conf = result.confidence
+            info = {"method": "align", "score": result.score, "fit": result.report()}
+            translator = Translator.from_linear_map(result.mapping, *spaces, info=info)
+            trusted = conf.trusted or (pairs is not None and len(pairs[0]) >= 10)
+            report = FitReport(method, 0.0, trusted, conf.reason if pairs is None else f"few-shot ({len(pairs[0])} pairs); {conf.reason}",
+                               result.score, result.report())
+        if method in ("gan", "align+gan"):
+            translator, report = _fit_gan(source, target, names, seed, device, preset, steps, eval_pairs, translator,
+                                          checkpoint_dir, progress, report)
+    report.seconds = time.perf_counter() - t0
+    translator.info.update({"trusted": report.trusted, "reason": report.reason, "seconds": report.seconds})
+    if eval_pairs is not None:
+        u, v = eval_pairs
+        report.paired = {
+            f"{names[0]}->{names[1]}": paired_metrics(translator.translate(u, names[0], names[1]), v).to_dict(),
+            f"{names[1]}->{names[0]}": paired_metrics(translator.translate(v, names[1], names[0]), u).to_dict(),
+        }
+        translator.info["paired"] = report.paired
+    return translator, report
+
+
+def _fit_gan(source, target, names, seed, device, preset_name, steps, eval_pairs, init: Translator | None,
+             checkpoint_dir, progress, init_report):
+    from v2v_store.train.trainer import GanTrainer, preset
+
+    model_cfg, train_cfg = preset(preset_name, steps=steps, seed=seed, device=device)
+    init_map = None
+    if init is not None:
+        train_cfg.distill_steps = train_cfg.distill_steps or max(1, train_cfg.steps // 5)
+        init_map = lambda x, s, t: init.translate(x, source=s, target=t)  # noqa: E731
+    trainer = GanTrainer(model_cfg, train_cfg, source, target, names, eval_pairs=eval_pairs, init_map=init_map)
+    trainer.train(checkpoint_dir=checkpoint_dir, progress=progress)
+    translator = Translator("vec2vec", (Space(names[0], source.shape[1]), Space(names[1], target.shape[1])),
+                            {k: v.detach().cpu() for k, v in trainer.model.state_dict().items()},
+                            info={"method": "gan" if init is None else "align+gan", "score": trainer.best_score,
+                                  "best_step": trainer.best_step},
+                            model_config=model_cfg.to_dict(), device=str(trainer.device))
+    history = [asdict(e) for e in trainer.history]
+    trusted = init_report.trusted if init_report is not None else False
+    reason = (init_report.reason + "; refined by GAN") if init_report is not None else \
+        "GAN from scratch: no label-free check confirms convergence"
+    return translator, FitReport("gan" if init is None else "align+gan", 0.0, trusted, reason, trainer.best_score,
+                                 {"history": history, "best_step": trainer.best_step})
+
+
+def require_trusted(report: FitReport) -> None:
+    if not report.trusted:
+        raise UntrustedTranslationError(
+            f"the translator could not be confirmed without labels ({report.reason}); it was saved, but check it "
+            "with paired vectors (--eval-source/--eval-target) or more restarts (--restarts) before using it"
+        )

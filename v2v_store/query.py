@@ -1,0 +1,97 @@
+"""Query collections embedded by different models as one.
+
+Each collection is tied to a space of a translator. Two modes:
+
+- ``native``: the query is translated into each collection's space and searched there with the
+  store's own index (also the query-time *bridge*: new-model queries against an unmigrated
+  old-model collection). Scores of different spaces are not calibrated against each other; hits
+  are merged by score, so prefer ``latent`` when mixing spaces.
+- ``latent``: every collection is streamed once into the shared latent (cached in memory as a
+  FAISS flat index) and the query is compared there, so scores are comparable across collections.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import faiss
+import numpy as np
+
+from v2v_store.connectors import PointId, open_store
+from v2v_store.errors import V2VError
+from v2v_store.translator import Translator
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class Hit:
+    collection: str
+    id: PointId
+    score: float
+    metadata: dict | None = None
+    document: str | None = None
+
+
+@dataclass
+class _Collection:
+    uri: str
+    space: str
+    latent_index: Any = None
+    records: list = field(default_factory=list)  # (id, metadata, document) per latent row
+
+
+class CrossQuery:
+    """Search several collections, possibly of different models, with one query."""
+
+    def __init__(self, translator: Translator, collections: list[tuple[str, str | None]], mode: str = "latent"):
+        if mode not in ("latent", "native"):
+            raise V2VError(f"unknown query mode {mode!r}: use 'latent' or 'native'")
+        if not collections:
+            raise V2VError("give at least one collection to query")
+        self.translator, self.mode = translator, mode
+        self.collections = []
+        for uri, space in collections:
+            with open_store(uri) as store:
+                if not store.exists():
+                    raise V2VError(f"collection {uri} does not exist")
+                sp = translator.space(space) if space else translator.space_for_dim(store.dim)
+                if sp.dim != store.dim:
+                    raise V2VError(f"collection {uri} has d={store.dim} but space {sp.name!r} has d={sp.dim}")
+            self.collections.append(_Collection(uri, sp.name))
+
+    def _latent(self, c: _Collection) -> Any:
+        if c.latent_index is None:
+            index = None
+            with open_store(c.uri) as store:
+                for batch in store.iter_batches(batch_size=4096):
+                    z = self.translator.to_latent(batch.vectors, space=c.space)
+                    index = index or faiss.IndexFlatIP(z.shape[1])
+                    index.add(z)
+                    c.records.extend(zip(batch.ids, batch.metadata, batch.documents))
+            c.latent_index = index
+            logger.info("latent index of %s: %d vectors", c.uri, len(c.records))
+        return c.latent_index
+
+    def search(self, queries: np.ndarray, space: str, k: int = 10) -> list[list[Hit]]:
+        """Top-k hits over all collections for each query vector of ``space``."""
+        queries = np.atleast_2d(np.asarray(queries, dtype=np.float32))
+        results: list[list[Hit]] = [[] for _ in queries]
+        for c in self.collections:
+            if self.mode == "latent":
+                index = self._latent(c)
+                scores, rows = index.search(self.translator.to_latent(queries, space=space), k)
+                for qi in range(len(queries)):
+                    for s, r in zip(scores[qi], rows[qi]):
+                        if r >= 0:
+                            rid, meta, doc = c.records[r]
+                            results[qi].append(Hit(c.uri, rid, float(s), meta, doc))
+            else:
+                q = self.translator.translate(queries, source=space, target=c.space)
+                with open_store(c.uri) as store:
+                    scores, ids = store.search(q, k)
+                for qi in range(len(queries)):
+                    results[qi].extend(Hit(c.uri, i, float(s)) for s, i in zip(scores[qi], ids[qi]))
+        return [sorted(r, key=lambda h: -h.score)[:k] for r in results]

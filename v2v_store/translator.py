@@ -1,0 +1,195 @@
+"""A saved translator: a directory with ``config.json`` and ``model.safetensors``. Never pickled.
+
+Two kinds share one interface:
+
+- ``linear``: an orthogonal map of each space into a shared latent (:mod:`v2v_store.train.align`);
+- ``vec2vec``: the paper's adapters + backbone network (:mod:`v2v_store.train.model`).
+
+``translate(vectors, source=, target=)`` maps between the two spaces, ``to_latent(vectors, space=)``
+into the shared latent (where vectors of both spaces can be compared directly). Inputs are numpy,
+outputs are L2-normalised float32 numpy, computed in batches on any device.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from safetensors.torch import load_file, save_file
+
+from v2v_store.errors import DimensionMismatchError, StoreNotFoundError, V2VError
+
+logger = logging.getLogger(__name__)
+FORMAT_VERSION = 1
+
+
+@dataclass
+class Space:
+    name: str
+    dim: int
+
+
+class Translator:
+    """Translate vectors between two named embedding spaces through a shared latent."""
+
+    def __init__(self, kind: str, spaces: tuple[Space, Space], tensors: dict[str, torch.Tensor],
+                 info: dict[str, Any] | None = None, model_config: dict[str, Any] | None = None,
+                 device: str | None = None):
+        if kind not in ("linear", "vec2vec"):
+            raise V2VError(f"unknown translator kind {kind!r}: expected 'linear' or 'vec2vec'")
+        if spaces[0].name == spaces[1].name:
+            raise V2VError(f"the two spaces need different names, both are {spaces[0].name!r}")
+        self.kind, self.spaces, self.info = kind, spaces, dict(info or {})
+        self.model_config = dict(model_config or {})
+        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        self.tensors = {k: v.to(self.device) for k, v in tensors.items()}
+        self._model = None
+        if kind == "vec2vec":
+            from v2v_store.train.model import Vec2Vec, Vec2VecConfig
+
+            self._model = Vec2Vec(Vec2VecConfig(**self.model_config), {s.name: s.dim for s in spaces})
+            self._model.load_state_dict(self.tensors, strict=True)
+            self._model.to(self.device).eval()
+
+    # -- names ---------------------------------------------------------------------------------
+    @property
+    def source(self) -> Space:
+        return self.spaces[0]
+
+    @property
+    def target(self) -> Space:
+        return self.spaces[1]
+
+    def space(self, name: str | None, default: int = 0) -> Space:
+        if name is None:
+            return self.spaces[default]
+        for s in self.spaces:
+            if s.name == name:
+                return s
+        raise V2VError(f"unknown space {name!r}: this translator knows {[s.name for s in self.spaces]}")
+
+    def space_for_dim(self, dim: int) -> Space:
+        """The space whose dimension is ``dim`` (for stores that do not say which model made them)."""
+        matches = [s for s in self.spaces if s.dim == dim]
+        if len(matches) != 1:
+            raise DimensionMismatchError(
+                f"cannot tell the space of d={dim} vectors: translator spaces are "
+                + ", ".join(f"{s.name} (d={s.dim})" for s in self.spaces)
+                + ("; name the space explicitly" if matches else "")
+            )
+        return matches[0]
+
+    # -- maths ---------------------------------------------------------------------------------
+    def _check(self, vectors: np.ndarray, space: Space) -> np.ndarray:
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        if vectors.ndim != 2 or vectors.shape[1] != space.dim:
+            raise DimensionMismatchError(
+                f"dimension mismatch: got vectors of shape {vectors.shape}, translator space "
+                f"{space.name!r} expects d={space.dim}"
+            )
+        return vectors
+
+    def _index(self, space: Space) -> int:
+        return 0 if space.name == self.spaces[0].name else 1
+
+    @torch.no_grad()
+    def _encode(self, x: torch.Tensor, space: Space) -> torch.Tensor:
+        if self._model is not None:
+            return self._model.encode(x, space.name)
+        i = self._index(space)
+        mean, proj = self.tensors[f"mean.{i}"], self.tensors[f"proj.{i}"]
+        x = x / x.norm(dim=1, keepdim=True).clamp_min(1e-12)
+        x = x - mean
+        x = x / x.norm(dim=1, keepdim=True).clamp_min(1e-12)
+        return x @ proj  # (B, d) -> (B, k)
+
+    @torch.no_grad()
+    def _decode(self, z: torch.Tensor, space: Space) -> torch.Tensor:
+        if self._model is not None:
+            return self._model.decode(z, space.name)
+        i = self._index(space)
+        mean, proj = self.tensors[f"mean.{i}"], self.tensors[f"proj.{i}"]
+        y = z @ proj.T  # (B, k) -> (B, d)
+        y = y / y.norm(dim=1, keepdim=True).clamp_min(1e-12) + mean
+        return y / y.norm(dim=1, keepdim=True).clamp_min(1e-12)
+
+    def _batched(self, fn, vectors: np.ndarray, batch_size: int) -> np.ndarray:
+        out = []
+        for s in range(0, len(vectors), batch_size):
+            out.append(fn(torch.as_tensor(vectors[s:s + batch_size], device=self.device)).float().cpu().numpy())
+        return np.concatenate(out) if out else np.zeros((0, 0), np.float32)
+
+    def translate(self, vectors: np.ndarray, source: str | None = None, target: str | None = None,
+                  batch_size: int = 8192) -> np.ndarray:
+        """Map (n, d_source) vectors into the target space; returns unit (n, d_target) float32."""
+        src = self.space(source, 0)
+        trg = self.space(target, 1 if src is self.spaces[0] else 0)
+        vectors = self._check(vectors, src)
+        if src.name == trg.name:
+            return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+        out = self._batched(lambda x: self._decode(self._encode(x, src), trg), vectors, batch_size)
+        return out.reshape(len(vectors), trg.dim)
+
+    def to_latent(self, vectors: np.ndarray, space: str | None = None, batch_size: int = 8192) -> np.ndarray:
+        """Map (n, d_space) vectors into the shared latent; returns unit vectors."""
+        sp = self.space(space, 0)
+        vectors = self._check(vectors, sp)
+
+        def enc(x):
+            z = self._encode(x, sp)
+            return z / z.norm(dim=1, keepdim=True).clamp_min(1e-12)
+
+        return self._batched(enc, vectors, batch_size)
+
+    # -- persistence ---------------------------------------------------------------------------
+    def config_dict(self) -> dict[str, Any]:
+        return {
+            "format_version": FORMAT_VERSION,
+            "kind": self.kind,
+            "source": {"name": self.source.name, "dim": self.source.dim},
+            "target": {"name": self.target.name, "dim": self.target.dim},
+            "normalization": "unit-center-unit" if self.kind == "linear" else "unit",
+            "model_config": self.model_config,
+            "info": self.info,
+        }
+
+    def save(self, directory: str | Path) -> Path:
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        tensors = self._model.state_dict() if self._model is not None else self.tensors
+        save_file({k: v.detach().cpu().contiguous() for k, v in tensors.items()}, str(directory / "model.safetensors"))
+        (directory / "config.json").write_text(json.dumps(self.config_dict(), indent=2, sort_keys=True, default=str))
+        logger.info("saved %s translator %s -> %s to %s", self.kind, self.source.name, self.target.name, directory)
+        return directory
+
+    @classmethod
+    def load(cls, directory: str | Path, device: str | None = None) -> "Translator":
+        directory = Path(directory)
+        cfg_path, weights = directory / "config.json", directory / "model.safetensors"
+        if not cfg_path.exists() or not weights.exists():
+            raise StoreNotFoundError(
+                f"{directory} is not a translator directory (needs config.json and model.safetensors); "
+                "create one with `v2v fit`"
+            )
+        cfg = json.loads(cfg_path.read_text())
+        if cfg.get("format_version") != FORMAT_VERSION:
+            raise V2VError(f"{cfg_path}: format_version {cfg.get('format_version')} is not supported "
+                           f"(this v2v-store reads {FORMAT_VERSION})")
+        spaces = (Space(**cfg["source"]), Space(**cfg["target"]))
+        return cls(cfg["kind"], spaces, load_file(str(weights)), cfg.get("info"), cfg.get("model_config"), device)
+
+    @classmethod
+    def from_linear_map(cls, mapping, source: Space, target: Space, info: dict | None = None) -> "Translator":
+        tensors = {
+            "mean.0": torch.as_tensor(mapping.source_mean), "proj.0": torch.as_tensor(mapping.source_proj),
+            "mean.1": torch.as_tensor(mapping.target_mean), "proj.1": torch.as_tensor(mapping.target_proj),
+        }
+        return cls("linear", (source, target), tensors, info, device="cpu")
+
+    def __repr__(self) -> str:
+        return f"Translator({self.kind}, {self.source.name}[{self.source.dim}] <-> {self.target.name}[{self.target.dim}])"
