@@ -150,6 +150,7 @@ def migrate(
     on_exists: str = typer.Option("fail", help="If the destination holds data: fail | append | replace."),
     source_space: str = typer.Option(None, help="Translator space of the source (default: by dimension)."),
     state_dir: str = typer.Option(None, help="Where resume state is kept (default .v2v/migrations)."),
+    checkpoint_seconds: float = typer.Option(10.0, help="Flush + record progress at most this often (0: every batch)."),
     check_source: str = typer.Option(None, help="Paired check: documents by the source model..."),
     check_target: str = typer.Option(None, help="...and by the target model: adds the paper metrics to the report."),
 ) -> None:
@@ -159,7 +160,7 @@ def migrate(
 
     result = run_migration(Translator.load(translator), source, dest, batch_size=batch_size, on_exists=on_exists,
                            resume=resume, dry_run=dry_run, source_space=source_space, state_dir=state_dir,
-                           check_pairs=_pair(check_source, check_target, "check"))
+                           checkpoint_seconds=checkpoint_seconds, check_pairs=_pair(check_source, check_target, "check"))
     if isinstance(result, MigrationPlan):
         typer.echo(result.describe())
         return

@@ -1,0 +1,193 @@
+"""End to end with real stores: migrations across store pairs, kill -9 + --resume, cross-queries
+checked against brute force, and bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from v2v_store import VectorBatch, open_store
+from v2v_store.connectors.base import l2_normalize
+from v2v_store.errors import DestinationExistsError, DimensionMismatchError
+from v2v_store.migrate import migrate
+from v2v_store.query import CrossQuery
+from v2v_store.synthetic import views
+from v2v_store.train.align import fit_procrustes
+from v2v_store.translator import Space, Translator
+
+
+@pytest.fixture(scope="module")
+def translator(tmp_path_factory):
+    a, b = views(2000, seed=11)
+    tr = Translator.from_linear_map(fit_procrustes((a, b)), Space("x", a.shape[1]), Space("y", b.shape[1]))
+    path = tmp_path_factory.mktemp("tr") / "translator"
+    tr.save(path)
+    return Translator.load(path), path
+
+
+def fill(uri, vectors, metric="cosine"):
+    n = len(vectors)
+    ids = [i if i % 2 else f"doc-{i}" for i in range(n)]
+    meta = [{"n": i, "tag": "even" if i % 2 == 0 else "odd"} for i in range(n)]
+    docs = [f"text {i}" for i in range(n)]
+    with open_store(uri, dim=vectors.shape[1], metric=metric) as s:
+        for st in range(0, n, 500):
+            s.upsert(VectorBatch(ids[st:st + 500], vectors[st:st + 500], meta[st:st + 500], docs[st:st + 500]))
+    return ids, meta, docs
+
+
+def read(uri):
+    out = {}
+    with open_store(uri) as s:
+        for b in s.iter_batches(batch_size=333):
+            for i, v, m, d in zip(b.ids, b.vectors, b.metadata, b.documents):
+                assert i not in out, f"duplicate id {i!r}"
+                out[i] = (v, m, d)
+    return out
+
+
+PAIRS = [("chroma://{p}/src?collection=docs", "qdrant-edge://{p}/dst"),
+         ("faiss://{p}/src.faiss", "chroma://{p}/dst?collection=docs"),
+         ("qdrant-edge://{p}/src", "faiss://{p}/dst.faiss"),
+         ("qdrant://{p}/qsrc?collection=docs", "qdrant://{p}/qdst?collection=out")]
+
+
+@pytest.mark.parametrize("src_t,dst_t", PAIRS)
+def test_migration_keeps_records_and_translates(src_t, dst_t, translator, tmp_path):
+    tr, _ = translator
+    x, _ = views(1200, seed=12)
+    src, dst = src_t.format(p=tmp_path), dst_t.format(p=tmp_path)
+    fill(src, x)
+    before = read(src)
+    report = migrate(tr, src, dst, batch_size=256, state_dir=tmp_path / "state", progress=False)
+    assert report.count_ok and report.written == 1200 and report.dest_count == 1200
+    after, again = read(dst), read(src)
+    assert set(after) == set(before)
+    for i, (v, m, d) in before.items():
+        np.testing.assert_array_equal(again[i][0], v)  # source untouched
+        tv, tm, td = after[i]
+        assert tm == m and td == d
+        np.testing.assert_allclose(tv, tr.translate(v[None], "x", "y")[0], atol=1e-5)
+    with open_store(dst) as s:
+        assert s.dim == 96
+
+
+def test_existing_destination_and_mismatches_write_nothing(translator, tmp_path):
+    tr, _ = translator
+    x, y = views(300, seed=13)
+    src, dst = f"chroma://{tmp_path}/s?collection=docs", f"faiss://{tmp_path}/d.faiss"
+    fill(src, x)
+    fill(dst, y[:10])
+    with pytest.raises(DestinationExistsError, match="--on-exists"):
+        migrate(tr, src, dst, state_dir=tmp_path / "st", progress=False)
+    assert open_store(dst).count() == 10
+    wrong = f"faiss://{tmp_path}/wrong.faiss"
+    fill(wrong, x[:10])  # d=64, but translations are d=96
+    with pytest.raises(DimensionMismatchError, match="d=64"):
+        migrate(tr, src, wrong, on_exists="append", state_dir=tmp_path / "st", progress=False)
+    assert open_store(wrong).count() == 10
+    bad_src = f"npy://{tmp_path}/bad.npy"
+    np.save(tmp_path / "bad.npy", np.ones((5, 50), np.float32))
+    with pytest.raises(DimensionMismatchError):
+        migrate(tr, bad_src, f"faiss://{tmp_path}/new.faiss", state_dir=tmp_path / "st", progress=False)
+    assert not (tmp_path / "new.faiss").exists()
+    report = migrate(tr, src, dst, on_exists="replace", state_dir=tmp_path / "st", progress=False)
+    assert report.dest_count == 300
+
+
+def test_dry_run_plans_and_writes_nothing(translator, tmp_path):
+    tr, path = translator
+    x, _ = views(200, seed=14)
+    src = f"faiss://{tmp_path}/s.faiss"
+    fill(src, x)
+    out = subprocess.run([sys.executable, "-m", "v2v_store", "migrate", "--translator", str(path), "--source", src,
+                          "--dest", f"chroma://{tmp_path}/d?collection=docs", "--dry-run"],
+                         capture_output=True, text=True, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "migrate 200 vectors" in out.stdout and "d=96" in out.stdout
+    assert not (tmp_path / "d").exists()
+
+
+@pytest.mark.parametrize("dest", ["faiss://{p}/dst.faiss", "qdrant-edge://{p}/dst"])
+def test_kill_9_then_resume_is_exactly_once(dest, translator, tmp_path):
+    tr, path = translator
+    x, _ = views(20000, seed=15)
+    src = f"npy://{tmp_path}/src.npy"
+    np.save(tmp_path / "src.npy", x)
+    dest = dest.format(p=tmp_path)
+    cmd = [sys.executable, "-m", "v2v_store", "migrate", "--translator", str(path), "--source", src, "--dest", dest,
+           "--batch-size", "100", "--checkpoint-seconds", "0", "--state-dir", str(tmp_path / "state")]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=tmp_path)
+    deadline = time.time() + 120
+    state_file = None
+    while time.time() < deadline:
+        files = list((tmp_path / "state").glob("*.json")) if (tmp_path / "state").exists() else []
+        if files:
+            try:
+                state = json.loads(files[0].read_text())
+            except json.JSONDecodeError:
+                continue
+            if state["written"] >= 2000:
+                state_file = files[0]
+                break
+        time.sleep(0.01)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert state_file is not None, "migration never reached 2000 vectors"
+    assert not json.loads(state_file.read_text())["done"], "killed too late to test a resume"
+    with open_store(dest) as s:
+        partial = s.count()
+    assert 0 < partial < 20000
+    again = subprocess.run(cmd + ["--resume"], capture_output=True, text=True, cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    got = read(dest)
+    assert sorted(got) == list(range(20000))
+    with open_store(dest) as s:
+        assert s.count() == 20000
+    np.testing.assert_allclose(got[12345][0], tr.translate(x[12345:12346])[0], atol=1e-5)
+
+
+def test_cross_query_matches_brute_force(translator, tmp_path):
+    tr, _ = translator
+    x, y = views(600, seed=16)
+    cx, cy = f"faiss://{tmp_path}/x.faiss", f"chroma://{tmp_path}/y?collection=docs"
+    ids_x, _, _ = fill(cx, x[:300])  # collection in space x
+    ids_y, _, _ = fill(cy, y[300:])  # collection in space y (other documents)
+    q = y[:5]  # queries in space y
+    latent = CrossQuery(tr, [(cx, None), (cy, None)], mode="latent").search(q, space="y", k=10)
+    zq = tr.to_latent(q, "y")
+    zall = np.concatenate([tr.to_latent(x[:300], "x"), tr.to_latent(y[300:], "y")])
+    keys = [(cx, i) for i in ids_x] + [(cy, i) for i in ids_y]
+    for qi, hits in enumerate(latent):
+        ref = np.argsort(-(zall @ zq[qi]))[:10]
+        assert [(h.collection, h.id) for h in hits] == [keys[r] for r in ref]
+        assert hits[0].metadata is not None and hits[0].document.startswith("text")
+    native = CrossQuery(tr, [(cx, "x")], mode="native").search(q, space="y", k=5)  # the query-time bridge
+    qx = l2_normalize(tr.translate(q, "y", "x"))
+    for qi, hits in enumerate(native):
+        ref = np.argsort(-(l2_normalize(x[:300]) @ qx[qi]))[:5]
+        assert [h.id for h in hits] == [ids_x[r] for r in ref]
+
+
+def test_cli_query_and_bad_input(translator, tmp_path):
+    _, path = translator
+    x, y = views(200, seed=17)
+    cx = f"faiss://{tmp_path}/x.faiss"
+    fill(cx, x)
+    np.save(tmp_path / "q.npy", y[:2])
+    run = lambda *a: subprocess.run([sys.executable, "-m", "v2v_store", *a], capture_output=True, text=True)  # noqa: E731
+    out = run("query", "--translator", str(path), "--collection", cx, "--vector", str(tmp_path / "q.npy"), "--k", "3")
+    assert out.returncode == 0, out.stderr
+    lines = [json.loads(line) for line in out.stdout.splitlines()]
+    assert len(lines) == 6 and lines[0]["collection"] == cx
+    bad = run("query", "--translator", str(path), "--collection", cx, "--text", "hello")
+    assert bad.returncode == 2 and "--model" in bad.stderr
+    missing = run("migrate", "--translator", str(tmp_path / "nope"), "--source", cx, "--dest", cx)
+    assert missing.returncode == 2 and "not a translator directory" in missing.stderr
