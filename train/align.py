@@ -46,6 +46,7 @@ class AlignConfig:
     refine_iters: int = field(default=4, metadata={"help": "rounds of full-data mutual-NN refinement per restart"})
     polish_sample: int = field(default=8000, metadata={"help": "points per side when polishing the winner (0: skip)"})
     polish_keep: float = field(default=0.5, metadata={"help": "keep probability the polishing phase starts from"})
+    polish_patience: int = field(default=10, metadata={"help": "stalled iterations per keep doubling when polishing"})
     polish_refine_iters: int = field(default=4, metadata={"help": "refinement rounds after polishing, on all vectors"})
     polish_refine_max: int = field(default=20000, metadata={"help": "vectors per side in the final refinement"})
     agree_threshold: float = field(default=0.5, metadata={"help": "translation agreement for two restarts to count as the same solution"})
@@ -283,7 +284,8 @@ def fit_linear(source: np.ndarray, target: np.ndarray, cfg: AlignConfig | None =
         n = min(cfg.polish_sample, len(x), len(y))
         xs = x[torch.as_tensor(np_rng.choice(len(x), n, replace=False), device=device)]
         ys = y[torch.as_tensor(np_rng.choice(len(y), n, replace=False), device=device)]
-        wx, wy, _ = _self_learn(xs, ys, cfg, gen, p, init=(wx, wy), keep_start=cfg.polish_keep)
+        polish_cfg = AlignConfig(**{**asdict(cfg), "patience": cfg.polish_patience})
+        wx, wy, _ = _self_learn(xs, ys, polish_cfg, gen, p, init=(wx, wy), keep_start=cfg.polish_keep)
         polished = AlignConfig(**{**asdict(cfg), "refine_iters": cfg.polish_refine_iters})
         xf = x[torch.as_tensor(np_rng.choice(len(x), min(len(x), cfg.polish_refine_max), replace=False), device=device)]
         yf = y[torch.as_tensor(np_rng.choice(len(y), min(len(y), cfg.polish_refine_max), replace=False), device=device)]
