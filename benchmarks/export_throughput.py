@@ -215,8 +215,8 @@ def main() -> None:
     lines += ["", f"Collection size: {args.n * args.dim * 4 / 2**20:.0f} MB of float32. 'RSS' is the growth of the peak "
               "resident set (VmHWM), which counts memory-mapped file pages; 'anon' is the peak growth of anonymous memory "
               "(RssAnon, sampled after every batch), the part that cannot be paged back to the file. v2v memory-maps npy "
-              "files and FAISS Flat indexes (IO_FLAG_MMAP) and reads every store in pages; FAISS HNSW/IVF structures "
-              "are loaded whole by FAISS itself."]
+              "files and FAISS indexes where FAISS allows it (flat codes: IO_FLAG_MMAP_IFC, IVF lists: IO_FLAG_MMAP) "
+              "and reads every store in pages."]
     (args.out / "export_throughput.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
