@@ -158,10 +158,6 @@ class GanTrainer:
         out[f"{t}->{t}"] = self.model.decode(lat[t], t)
         return out
 
-    def _latent_disc(self, name: str) -> Discriminator:
-        return self.discs["lat_0"] if len([k for k in self.discs if k.startswith("lat_")]) == 1 else \
-            self.discs[f"lat_{self.names.index(name)}"]
-
     def discriminator_step(self, x: dict[str, torch.Tensor]) -> float:
         s, t = self.names
         with torch.no_grad(), self._autocast():

@@ -62,7 +62,8 @@ class MigrationPlan:
             f"  to   {self.dest}  ({self.target_space}, d={self.target_dim}, {self.dest_metric}; "
             + (f"exists with {self.dest_count:,} vectors)" if self.dest_exists else "new)"),
             f"  batches of {self.batch_size}" + (f", resuming after {self.already_written:,} written" if self.resume_from is not None else ""),
-            f"  estimate: ~{self.estimated_seconds:.0f} s, ~{self.estimated_bytes / 2**20:.1f} MiB of vectors written",
+            f"  estimate: ~{self.estimated_seconds:.0f} s (at a conservative 5,000 vec/s), "
+            f"~{self.estimated_bytes / 2**20:.1f} MiB of vectors written",
         ])
 
 
