@@ -28,6 +28,10 @@ logger = logging.getLogger(__name__)
 FORMAT_VERSION = 1
 
 
+def _unit(x: torch.Tensor) -> torch.Tensor:
+    return x / x.norm(dim=1, keepdim=True).clamp_min(1e-12)
+
+
 @dataclass
 class Space:
     name: str
@@ -103,10 +107,7 @@ class Translator:
             return self._model.encode(x, space.name)
         i = self._index(space)
         mean, proj = self.tensors[f"mean.{i}"], self.tensors[f"proj.{i}"]
-        x = x / x.norm(dim=1, keepdim=True).clamp_min(1e-12)
-        x = x - mean
-        x = x / x.norm(dim=1, keepdim=True).clamp_min(1e-12)
-        return x @ proj  # (B, d) -> (B, k)
+        return _unit(_unit(x) - mean) @ proj  # (B, d) -> (B, k)
 
     @torch.no_grad()
     def _decode(self, z: torch.Tensor, space: Space) -> torch.Tensor:
@@ -114,9 +115,7 @@ class Translator:
             return self._model.decode(z, space.name)
         i = self._index(space)
         mean, proj = self.tensors[f"mean.{i}"], self.tensors[f"proj.{i}"]
-        y = z @ proj.T  # (B, k) -> (B, d)
-        y = y / y.norm(dim=1, keepdim=True).clamp_min(1e-12) + mean
-        return y / y.norm(dim=1, keepdim=True).clamp_min(1e-12)
+        return _unit(_unit(z @ proj.T) + mean)  # (B, k) -> (B, d)
 
     def _batched(self, fn, vectors: np.ndarray, batch_size: int) -> np.ndarray:
         out = []
@@ -140,11 +139,7 @@ class Translator:
         sp = self.space(space, 0)
         vectors = self._check(vectors, sp)
 
-        def enc(x):
-            z = self._encode(x, sp)
-            return z / z.norm(dim=1, keepdim=True).clamp_min(1e-12)
-
-        return self._batched(enc, vectors, batch_size)
+        return self._batched(lambda x: _unit(self._encode(x, sp)), vectors, batch_size)
 
     # -- persistence ---------------------------------------------------------------------------
     def config_dict(self) -> dict[str, Any]:
