@@ -13,8 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
-import platform
 import sys
 import time
 from itertools import combinations
@@ -22,8 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import numpy as np  # noqa: E402
-import torch  # noqa: E402
-from kit import EVAL, OOD, SIDE_A, SIDE_B, load  # noqa: E402
+from kit import EVAL, OOD, SIDE_A, SIDE_B, load, run_meta  # noqa: E402
 
 from v2v_store.fit import fit_translator  # noqa: E402
 from v2v_store.metrics import paired_metrics  # noqa: E402
@@ -87,8 +84,7 @@ def fmt(m: dict) -> str:
 
 
 def write(args, rows, baselines) -> None:
-    meta = {"command": "python " + " ".join(sys.argv), "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
-            f"torch {torch.__version__}, {'cuda' if torch.cuda.is_available() else 'cpu'}", "date": time.strftime("%Y-%m-%d")}
+    meta = run_meta()
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / f"{args.tag}.json").write_text(json.dumps({"meta": meta, "rows": rows, "baselines": baselines}, indent=1))
     lines = [f"# Unsupervised alignment on the kit ({args.method})", "", f"Command: `{meta['command']}`  ",

@@ -13,16 +13,13 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
-import platform
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import numpy as np  # noqa: E402
-import torch  # noqa: E402
-from kit import EVAL, SIDE_A, SIDE_B, load  # noqa: E402
+from kit import EVAL, SIDE_A, SIDE_B, load, run_meta  # noqa: E402
 
 from v2v_store.fit import fit_translator  # noqa: E402
 
@@ -60,8 +57,7 @@ def main() -> None:
                      "final": report.paired, "history": history,
                      "converged": all(m["top1"] >= 0.5 for m in report.paired.values())})
         logger.info("seed %d: %.0f s, %s", seed, seconds, {k: fmt(v) for k, v in report.paired.items()})
-    meta = {"command": "python " + " ".join(sys.argv), "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
-            f"torch {torch.__version__}, {'cuda' if torch.cuda.is_available() else 'cpu'}", "date": time.strftime("%Y-%m-%d")}
+    meta = run_meta()
     tag = f"gan_{method.replace('+', '_')}_{a}_{b}"
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / f"{tag}.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=1))

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import platform
+import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -20,3 +23,12 @@ def load(corpus: str, model: str) -> np.ndarray:
     if not path.exists():
         raise SystemExit(f"benchmark kit not found at {path}: set V2V_KIT to the kit's data directory")
     return np.load(path).astype(np.float32)
+
+
+def run_meta() -> dict:
+    """What every committed result records: the command, the machine and the date."""
+    import torch
+
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    return {"command": "python " + " ".join(sys.argv), "date": time.strftime("%Y-%m-%d"),
+            "machine": f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, {device}"}

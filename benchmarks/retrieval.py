@@ -18,8 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
-import platform
 import sys
 import tempfile
 import time
@@ -27,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import numpy as np  # noqa: E402
-from kit import EVAL, SIDE_A, SIDE_B, load  # noqa: E402
+from kit import EVAL, SIDE_A, SIDE_B, load, run_meta  # noqa: E402
 
 from v2v_store import VectorBatch, open_store  # noqa: E402
 from v2v_store.fit import fit_translator  # noqa: E402
@@ -96,8 +94,7 @@ def main() -> None:
     identity = {"migrated_top10_overlap": overlap(topk(docs_a, queries_b), truth),
                 "cross_query_recall10": overlap(topk(docs_b, queries_a), truth)} if xa.shape[1] == xb.shape[1] else None
     reencode_s = len(docs_a) / args.encode_rate
-    meta = {"command": "python " + " ".join(sys.argv), "machine": f"{platform.machine()}, {os.cpu_count()} cores",
-            "date": time.strftime("%Y-%m-%d")}
+    meta = run_meta()
     args.out.mkdir(parents=True, exist_ok=True)
     out = {"meta": meta, "rows": rows, "identity": identity, "plain_copy_s": copy_s, "reencode_s_estimate": reencode_s}
     (args.out / f"retrieval_{a}_{b}.json").write_text(json.dumps(out, indent=1, default=str))

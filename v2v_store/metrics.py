@@ -36,7 +36,7 @@ def paired_metrics(translated: np.ndarray, truth: np.ndarray, chunk: int = CHUNK
     """Row i of ``translated`` is F(u_i); row i of ``truth`` is the true v_i in the target space."""
     if translated.shape != truth.shape:
         raise ValueError(f"translated {translated.shape} and truth {truth.shape} must have the same shape")
-    cos, top1, ranks = [], [], []
+    cos, ranks = [], []
     for s in range(0, len(truth), chunk):
         f = _unit(torch.as_tensor(np.asarray(translated[s:s + chunk], np.float32)))
         v = _unit(torch.as_tensor(np.asarray(truth[s:s + chunk], np.float32)))

@@ -98,23 +98,23 @@ class Translator:
             )
         return vectors
 
-    def _index(self, space: Space) -> int:
-        return 0 if space.name == self.spaces[0].name else 1
+    def _linear(self, space: Space) -> tuple[torch.Tensor, torch.Tensor]:
+        """(mean, projection) of a linear translator's space."""
+        i = 0 if space.name == self.spaces[0].name else 1
+        return self.tensors[f"mean.{i}"], self.tensors[f"proj.{i}"]
 
     @torch.no_grad()
     def _encode(self, x: torch.Tensor, space: Space) -> torch.Tensor:
         if self._model is not None:
             return self._model.encode(x, space.name)
-        i = self._index(space)
-        mean, proj = self.tensors[f"mean.{i}"], self.tensors[f"proj.{i}"]
+        mean, proj = self._linear(space)
         return _unit(_unit(x) - mean) @ proj  # (B, d) -> (B, k)
 
     @torch.no_grad()
     def _decode(self, z: torch.Tensor, space: Space) -> torch.Tensor:
         if self._model is not None:
             return self._model.decode(z, space.name)
-        i = self._index(space)
-        mean, proj = self.tensors[f"mean.{i}"], self.tensors[f"proj.{i}"]
+        mean, proj = self._linear(space)
         return _unit(_unit(z @ proj.T) + mean)  # (B, k) -> (B, d)
 
     def _batched(self, fn, vectors: np.ndarray, batch_size: int) -> np.ndarray:
