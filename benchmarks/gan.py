@@ -5,7 +5,8 @@
 Trained on disjoint halves of the wiki training split, evaluated on the 8,192 held-out sentences
 (paper format: mean cos / top-1 / mean rank, both directions). Each run logs the label-free
 diagnostics at every evaluation beside the paired metrics, so the table shows how well they track.
-``--warm-start`` runs the ``align+gan`` method (GAN distilled from the unsupervised linear map first).
+``--warm-start`` runs the ``align+gan`` method (the GAN refines the unsupervised linear map as a
+residual whose gates start at zero, so training starts exactly at the linear map).
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ def test_few_shot_and_procrustes_on_real_pair(wiki):
     pairs = (x[8192:8692], y[8192:8692])
     base, _ = fit_translator(x[8692:14000], y[21997:27000], ("minilm", "mpnet"), method="procrustes", pairs=pairs)
     few, report = fit_translator(x[8692:14000], y[21997:27000], ("minilm", "mpnet"), pairs=pairs,
-                                 align_overrides=dict(restarts=1, sample_size=1500, patience=5, polish_sample=0))
+                                 align_overrides=dict(restarts=1, sample_size=1500, patience=5))
     m_base = paired_metrics(base.translate(eval_x), eval_y)
     m_few = paired_metrics(few.translate(eval_x), eval_y)
     assert m_base.top1 > 0.8, m_base

@@ -3,6 +3,12 @@ a shared backbone, per-space output adapters, and the discriminators of the adve
 
 Translation ``F_{s->t} = B_t . T . A_s``, reconstruction ``R_s = B_s . T . A_s``. The latent a
 discriminator sees is the backbone's output. Every output vector is L2-normalised.
+
+Warm start (``base_dim > 0``): the network is the residual of a fixed linear translator (e.g. the
+unsupervised aligner's map). ``encode = L_s(x) + g_s * T(A_s(x))`` and ``decode = unit(L_t^T(z) +
+h_t * B_t(z))`` with scalar gates g, h initialised to zero (ReZero, Bachlechner et al. 2020), so
+training starts exactly at the linear map and the adversarial game can only move away from it as
+far as its losses ask.
 """
 
 from __future__ import annotations
@@ -43,6 +49,7 @@ class Vec2VecConfig:
     w_vsp: float = 1.0
     w_adv: float = 1.0
     w_latent_adv: float = 1.0
+    base_dim: int = field(default=0, metadata={"help": "latent width of a linear base map to refine (0: none)"})
 
     def __post_init__(self) -> None:
         self.norm, self.vsp_on = Norm(self.norm), VspOn(self.vsp_on)
@@ -103,13 +110,36 @@ class Vec2Vec(nn.Module):
         self.backbone = mlp(z, z, cfg.backbone_depth)
         self.outputs = nn.ModuleDict({n: mlp(z, d, cfg.adapter_depth) for n, d in dims.items()})
         self.apply(_init)
+        self.base_dim = cfg.base_dim
+        if cfg.base_dim:
+            if cfg.base_dim > z:
+                raise ValueError(f"base_dim={cfg.base_dim} must not exceed latent_dim={z}")
+            for n, d in dims.items():
+                self.register_buffer(f"base_mean_{n}", torch.zeros(d))
+                self.register_buffer(f"base_proj_{n}", torch.zeros(d, cfg.base_dim))
+            self.gate_in = nn.ParameterDict({n: nn.Parameter(torch.zeros(())) for n in dims})
+            self.gate_out = nn.ParameterDict({n: nn.Parameter(torch.zeros(())) for n in dims})
+
+    def set_linear_base(self, space: str, mean: torch.Tensor, proj: torch.Tensor) -> None:
+        """The linear map of ``space`` into the shared latent: ``unit(unit(x) - mean) @ proj``."""
+        getattr(self, f"base_mean_{space}").copy_(torch.as_tensor(mean))
+        getattr(self, f"base_proj_{space}").copy_(torch.as_tensor(proj))
 
     def encode(self, x: torch.Tensor, space: str) -> torch.Tensor:
-        x = F.normalize(x, dim=-1)  # inputs are L2-normalised embeddings, no centring
-        return self.backbone(self.inputs[space](x))  # (B, d_space) -> (B, Z)
+        x = F.normalize(x, dim=-1)  # inputs are L2-normalised embeddings
+        z = self.backbone(self.inputs[space](x))  # (B, d_space) -> (B, Z)
+        if not self.base_dim:
+            return z
+        linear = F.normalize(x - getattr(self, f"base_mean_{space}"), dim=-1) @ getattr(self, f"base_proj_{space}")
+        return _fit_width(linear, z.shape[-1]) + self.gate_in[space] * z
 
     def decode(self, z: torch.Tensor, space: str) -> torch.Tensor:
-        return F.normalize(self.outputs[space](z), dim=-1)  # (B, Z) -> (B, d_space)
+        out = self.outputs[space](z)  # (B, Z) -> (B, d_space)
+        if not self.base_dim:
+            return F.normalize(out, dim=-1)
+        linear = F.normalize(_fit_width(z, self.base_dim) @ getattr(self, f"base_proj_{space}").T, dim=-1)
+        linear = F.normalize(linear + getattr(self, f"base_mean_{space}"), dim=-1)
+        return F.normalize(linear + self.gate_out[space] * out, dim=-1)
 
     def translate(self, x: torch.Tensor, source: str, target: str) -> torch.Tensor:
         return self.decode(self.encode(x, source), target)

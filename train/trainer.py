@@ -51,7 +51,6 @@ class TrainConfig:
     eval_every: int = 500
     log_every: int = 100
     checkpoint_every: int = 1000
-    distill_steps: int = field(default=0, metadata={"help": "warm start: steps regressing onto an initial map"})
 
     def __post_init__(self) -> None:
         self.betas = tuple(self.betas)  # JSON gives lists
@@ -84,7 +83,6 @@ class StepLosses:
     reconstruction: float = 0.0
     cycle: float = 0.0
     vsp: float = 0.0
-    distill: float = 0.0
 
 
 @dataclass
@@ -106,7 +104,9 @@ class GanTrainer:
     def __init__(self, model_cfg: Vec2VecConfig, train_cfg: TrainConfig, source: np.ndarray, target: np.ndarray,
                  names: tuple[str, str] = ("source", "target"),
                  eval_pairs: tuple[np.ndarray, np.ndarray] | None = None,
-                 init_map: Callable[[np.ndarray], np.ndarray] | None = None):
+                 linear_base: dict[str, tuple[np.ndarray, np.ndarray]] | None = None):
+        """``linear_base``: warm start, {space: (mean, projection)} of a linear translator that the
+        network refines (needs ``model_cfg.base_dim`` = the projection's width)."""
         self.model_cfg, self.cfg, self.names = model_cfg, train_cfg, names
         self.device = torch.device(train_cfg.device or ("cuda" if torch.cuda.is_available() else "cpu"))
         logger.info("training on %s", self.device)
@@ -121,6 +121,11 @@ class GanTrainer:
             self.held[name], self.data[name] = t[perm[:n_held]], t[perm[n_held:]]
         dims = {n: self.data[n].shape[1] for n in names}
         self.model = Vec2Vec(model_cfg, dims).to(self.device)
+        if linear_base is not None:
+            if not model_cfg.base_dim:
+                raise ValueError("a linear_base needs model_cfg.base_dim set to the width of its projections")
+            for name, (mean, proj) in linear_base.items():
+                self.model.set_linear_base(name, torch.as_tensor(mean), torch.as_tensor(proj))
         n_lat = model_cfg.latent_discriminators
         self.discs = torch.nn.ModuleDict(
             {f"out_{n}": Discriminator(d, model_cfg.disc_width, model_cfg.disc_depth) for n, d in dims.items()}
@@ -133,7 +138,6 @@ class GanTrainer:
         self.use_amp = self.device.type == "cuda"
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.use_amp)
         self.eval_pairs = eval_pairs
-        self.init_map = init_map
         self.step = 0
         self.best_score, self.best_step = -math.inf, -1
         self.best_state: dict[str, torch.Tensor] | None = None
@@ -150,7 +154,7 @@ class GanTrainer:
     # -- phases --------------------------------------------------------------------------------
     def _forward(self, x: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         s, t = self.names
-        lat = {n: self.model.backbone(self.model.inputs[n](F.normalize(x[n], dim=-1))) for n in self.names}
+        lat = {n: self.model.encode(x[n], n) for n in self.names}
         out = {f"lat_{n}": lat[n] for n in self.names}
         out[f"{s}->{t}"] = self.model.decode(lat[s], t)
         out[f"{t}->{s}"] = self.model.decode(lat[t], s)
@@ -198,24 +202,12 @@ class GanTrainer:
             else:
                 vsp = vsp_loss(x[s], out[f"{s}->{s}"]) + vsp_loss(x[t], out[f"{t}->{t}"])
             loss = c.w_adv * adv + c.w_latent_adv * lat_adv + c.w_rec * rec + c.w_cycle * cyc + c.w_vsp * vsp
-            distill = torch.zeros((), device=self.device)
-            if self.init_map is not None and self.step < self.cfg.distill_steps:
-                distill = self._distill_loss(x)
-                loss = distill if self.step < self.cfg.distill_steps // 2 else loss + 10 * distill
         self.opt_g.zero_grad(set_to_none=True)
         self.scaler.scale(loss).backward()
         self.scaler.step(self.opt_g)
         self.scaler.update()
         self.sched_g.step()
-        return StepLosses(0.0, adv.item() + lat_adv.item(), rec.item(), cyc.item(), vsp.item(), distill.item())
-
-    def _distill_loss(self, x: dict[str, torch.Tensor]) -> torch.Tensor:
-        """Warm start: regress translations onto an initial map (e.g. the unsupervised linear one)."""
-        s, t = self.names
-        want_t = torch.as_tensor(self.init_map(x[s].float().cpu().numpy(), s, t), device=self.device)
-        want_s = torch.as_tensor(self.init_map(x[t].float().cpu().numpy(), t, s), device=self.device)
-        return reconstruction_loss(want_t, self.model.translate(x[s], s, t)) + \
-            reconstruction_loss(want_s, self.model.translate(x[t], t, s))
+        return StepLosses(0.0, adv.item() + lat_adv.item(), rec.item(), cyc.item(), vsp.item())
 
     @torch.no_grad()
     def translate(self, vectors: np.ndarray, source: str, target: str, batch: int = 4096) -> np.ndarray:
@@ -258,6 +250,8 @@ class GanTrainer:
         self.model.train()
         bar = tqdm(total=self.cfg.steps, initial=self.step, disable=not progress or not os.isatty(2), desc="fit")
         t0, t_step0 = time.perf_counter(), self.step
+        if self.step == 0 and self.model.base_dim:
+            self._evaluate_and_select()  # the warm start itself is a candidate: refinement must beat it
         while self.step < self.cfg.steps:
             x = {n: self._batch(n) for n in self.names}
             d_loss = self.discriminator_step(x)

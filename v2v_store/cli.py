@@ -108,7 +108,7 @@ def fit(
     method: str = typer.Option("align", help="align (default, unsupervised) | procrustes (pairs) | gan | align+gan."),
     preset: str = typer.Option("small", help="GAN preset: paper | small | tiny."),
     steps: int = typer.Option(None, help="GAN steps (overrides the preset)."),
-    restarts: int = typer.Option(None, help="Restarts of the unsupervised aligner (default 4)."),
+    restarts: int = typer.Option(None, help="Most restarts of the unsupervised aligner (default 8; it stops once two agree)."),
     seed: int = typer.Option(0),
     device: str = typer.Option("auto", help="auto | cpu | cuda."),
     max_vectors: int = typer.Option(50_000, help="Sample at most this many vectors per side."),
@@ -217,7 +217,7 @@ def demo(
     workdir: str = typer.Option("demo-out", help="Where the demo's stores, translator and report go."),
     side_size: int = typer.Option(8000, help="Sentences per unpaired side."),
     eval_size: int = typer.Option(1000, help="Held-out sentences embedded by both models (metrics only)."),
-    restarts: int = typer.Option(4, help="Restarts of the unsupervised aligner."),
+    restarts: int = typer.Option(8, help="Most restarts of the unsupervised aligner (it stops once two agree)."),
 ) -> None:
     """Build two real collections with two offline models, translate one into the other's space without
     pairs, migrate it, run a cross-model query, and print the paper metrics against the truth."""

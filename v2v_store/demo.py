@@ -32,7 +32,7 @@ class DemoConfig:
     eval_size: int = 1000  # held-out sentences embedded by both models (for the paper metrics only)
     source_model: str = "minilm"
     target_model: str = "e5"
-    restarts: int = 4
+    restarts: int = 8
     seed: int = 0
 
 

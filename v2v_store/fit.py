@@ -6,7 +6,8 @@ Methods (``v2v fit --method``):
   with ``pairs`` it becomes few-shot (pairs seed and stay in the dictionary).
 - ``procrustes``: plain orthogonal Procrustes on ``pairs`` (needs pairs; the supervised baseline).
 - ``gan``: the paper's vec2vec GAN from scratch (:mod:`v2v_store.train.trainer`).
-- ``align+gan``: the GAN warm-started from the ``align`` map (distillation, then adversarial refinement).
+- ``align+gan``: the GAN warm-started from the ``align`` map: the network refines it as a residual whose
+  gates start at zero, and the label-free selection keeps the start unless training beats it.
 """
 
 from __future__ import annotations
@@ -88,11 +89,12 @@ def _fit_gan(source, target, names, seed, device, preset_name, steps, eval_pairs
     from v2v_store.train.trainer import GanTrainer, preset
 
     model_cfg, train_cfg = preset(preset_name, steps=steps, seed=seed, device=device)
-    init_map = None
+    base = None
     if init is not None:
-        train_cfg.distill_steps = train_cfg.distill_steps or max(1, train_cfg.steps // 5)
-        init_map = lambda x, s, t: init.translate(x, source=s, target=t)  # noqa: E731
-    trainer = GanTrainer(model_cfg, train_cfg, source, target, names, eval_pairs=eval_pairs, init_map=init_map)
+        base = {space.name: init.linear_space(space) for space in init.spaces}
+        model_cfg.base_dim = base[names[0]][1].shape[1]
+        model_cfg.latent_dim = max(model_cfg.latent_dim, model_cfg.base_dim)
+    trainer = GanTrainer(model_cfg, train_cfg, source, target, names, eval_pairs=eval_pairs, linear_base=base)
     trainer.train(checkpoint_dir=checkpoint_dir, progress=progress)
     translator = Translator("vec2vec", (Space(names[0], source.shape[1]), Space(names[1], target.shape[1])),
                             {k: v.detach().cpu() for k, v in trainer.model.state_dict().items()},

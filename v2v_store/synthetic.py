@@ -1,13 +1,22 @@
 """Synthetic spaces with known ground truth: two different nonlinear views of one shared latent.
 
-``views(n)`` draws latent points z (a mixture of Gaussians, so the geometry has structure to align),
-then embeds them as ``unit(tanh(z A1))`` in d1 dims and ``unit(tanh(z A2 + b))`` in d2 dims. Row i of
-both views is the same 'document', so paired metrics are exact.
+``views(n)`` draws latent points from a mixture of Gaussians and embeds them as ``unit(tanh(z A1))``
+and ``unit(tanh(z A2 + b))``. Row i of both views is the same 'document', so paired metrics are
+exact. Its latent is nearly isotropic inside each cluster, so *unpaired* alignment of these views is
+ill-posed (many maps fit equally well): use it for supervised and few-shot checks only.
+
+``nonlinear_views(latent)`` wraps any latent point set, typically real sentence embeddings, in the
+same kind of nonlinear views. Real embeddings have the anisotropic, clustered geometry that makes
+unpaired alignment identifiable, so this is the ground-truth setting for unsupervised training.
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    return (v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)).astype(np.float32)
 
 
 def views(n: int, d1: int = 64, d2: int = 96, latent: int = 16, clusters: int = 12, seed: int = 0,
@@ -23,6 +32,19 @@ def views(n: int, d1: int = 64, d2: int = 96, latent: int = 16, clusters: int = 
     b2 = 0.3 * maps.standard_normal(d2)
     rng = np.random.default_rng(seed)
     z = centres[rng.integers(clusters, size=n)] + rng.standard_normal((n, latent))
-    v1, v2 = np.tanh(z @ a1), np.tanh(z @ a2 + b2)
-    unit = lambda v: (v / np.linalg.norm(v, axis=1, keepdims=True)).astype(np.float32)  # noqa: E731
-    return unit(v1), unit(v2)
+    return _unit(np.tanh(z @ a1)), _unit(np.tanh(z @ a2 + b2))
+
+
+def nonlinear_views(latent: np.ndarray, d1: int = 384, d2: int = 512, gain: float = 1.0,
+                    map_seed: int = 1234) -> tuple[np.ndarray, np.ndarray]:
+    """Two nonlinear views of the rows of ``latent`` (n, k): ``unit(tanh(gain * u A1))`` in d1 dims and
+    ``unit(tanh(gain * u A2 + b))`` in d2 dims, where u is the row scaled to unit RMS per coordinate
+    and A1, A2 are random Gaussian maps (fixed by ``map_seed``). ``gain`` sets how nonlinear the views
+    are: tanh saturates for |gain * (u A)| >~ 1."""
+    maps = np.random.default_rng(map_seed)
+    k = latent.shape[1]
+    a1 = maps.standard_normal((k, d1)) / np.sqrt(k)
+    a2 = maps.standard_normal((k, d2)) / np.sqrt(k)
+    b2 = 0.3 * maps.standard_normal(d2)
+    u = _unit(np.asarray(latent, np.float64)) * np.sqrt(k)  # unit rows, then unit RMS per coordinate
+    return _unit(np.tanh(gain * (u @ a1))), _unit(np.tanh(gain * (u @ a2) + b2))

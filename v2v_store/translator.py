@@ -98,7 +98,7 @@ class Translator:
             )
         return vectors
 
-    def _linear(self, space: Space) -> tuple[torch.Tensor, torch.Tensor]:
+    def linear_space(self, space: Space) -> tuple[torch.Tensor, torch.Tensor]:
         """(mean, projection) of a linear translator's space."""
         i = 0 if space.name == self.spaces[0].name else 1
         return self.tensors[f"mean.{i}"], self.tensors[f"proj.{i}"]
@@ -107,14 +107,14 @@ class Translator:
     def _encode(self, x: torch.Tensor, space: Space) -> torch.Tensor:
         if self._model is not None:
             return self._model.encode(x, space.name)
-        mean, proj = self._linear(space)
+        mean, proj = self.linear_space(space)
         return _unit(_unit(x) - mean) @ proj  # (B, d) -> (B, k)
 
     @torch.no_grad()
     def _decode(self, z: torch.Tensor, space: Space) -> torch.Tensor:
         if self._model is not None:
             return self._model.decode(z, space.name)
-        mean, proj = self._linear(space)
+        mean, proj = self.linear_space(space)
         return _unit(_unit(z @ proj.T) + mean)  # (B, k) -> (B, d)
 
     def _batched(self, fn, vectors: np.ndarray, batch_size: int) -> np.ndarray:
