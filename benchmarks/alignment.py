@@ -43,6 +43,7 @@ def evaluate(tr: Translator, a: str, b: str, data: dict) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--models", nargs="+", default=["minilm", "mpnet", "e5"])
+    ap.add_argument("--pairs", nargs="+", default=None, help="only these pairs, e.g. minilm:e5 mpnet:e5")
     ap.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     ap.add_argument("--method", default="align")
     ap.add_argument("--restarts", type=int, default=None)
@@ -52,7 +53,8 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     data = {(c, m): load(c, m) for c in ("wiki", "fortunes") for m in args.models}
     rows, baselines = [], []
-    for a, b in combinations(args.models, 2):
+    pairs = [tuple(p.split(":")) for p in args.pairs] if args.pairs else list(combinations(args.models, 2))
+    for a, b in pairs:
         wa, wb = data["wiki", a], data["wiki", b]
         oracle = Translator.from_linear_map(fit_procrustes((wa[SIDE_A], wb[SIDE_A])), Space(a, wa.shape[1]), Space(b, wb.shape[1]))
         base = {"pair": f"{a}<->{b}", "oracle_procrustes": evaluate(oracle, a, b, data)}

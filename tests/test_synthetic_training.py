@@ -1,7 +1,7 @@
 """Unsupervised training on synthetic spaces with known ground truth (issue: top-1 >= 0.9 held out).
 
-The shared latent is real: MiniLM embeddings of Wikipedia sentences that ship in a PyPI package
-(made here, offline). Two different nonlinear views of it (``tanh`` of random Gaussian maps into
+The shared latent is real: the benchmark kit's MiniLM embeddings of Wikipedia sentences (skipped
+when the kit is absent). Two different nonlinear views of it (``tanh`` of random isometric maps into
 384 and 512 dims, :func:`v2v_store.synthetic.nonlinear_views`) are the two 'models'. Training sees
 disjoint halves (no pairs); the paired metrics are measured on 1,000 held-out sentences.
 """
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pytest
 
+from conftest import kit_array
 from v2v_store.fit import fit_translator
 from v2v_store.metrics import paired_metrics
 from v2v_store.synthetic import nonlinear_views
@@ -20,10 +21,7 @@ SIDE, HELD = 3000, 1000
 
 @pytest.fixture(scope="module")
 def views():
-    from v2v_store.demo import embed_cached, wiki_sentences
-
-    texts = [s["text"] for s in wiki_sentences()[: 2 * SIDE + HELD]]
-    a, b = nonlinear_views(embed_cached("minilm", texts))
+    a, b = nonlinear_views(kit_array("wiki.minilm")[: 2 * SIDE + HELD])
     train = (a[:SIDE], b[SIDE:2 * SIDE])  # disjoint sentences: no pairs
     held = (a[2 * SIDE:], b[2 * SIDE:])
     return train, held

@@ -39,12 +39,14 @@ def nonlinear_views(latent: np.ndarray, d1: int = 384, d2: int = 512, gain: floa
                     map_seed: int = 1234) -> tuple[np.ndarray, np.ndarray]:
     """Two nonlinear views of the rows of ``latent`` (n, k): ``unit(tanh(gain * u A1))`` in d1 dims and
     ``unit(tanh(gain * u A2 + b))`` in d2 dims, where u is the row scaled to unit RMS per coordinate
-    and A1, A2 are random Gaussian maps (fixed by ``map_seed``). ``gain`` sets how nonlinear the views
-    are: tanh saturates for |gain * (u A)| >~ 1."""
+    and A1, A2 are random isometric embeddings (orthonormal rows, fixed by ``map_seed``; d1, d2 >= k).
+    ``gain`` sets how nonlinear the views are: tanh saturates for |gain * (u A)| >~ 1."""
     maps = np.random.default_rng(map_seed)
     k = latent.shape[1]
-    a1 = maps.standard_normal((k, d1)) / np.sqrt(k)
-    a2 = maps.standard_normal((k, d2)) / np.sqrt(k)
+    if min(d1, d2) < k:
+        raise ValueError(f"view dims ({d1}, {d2}) must be >= the latent dim {k}")
+    a1 = np.linalg.qr(maps.standard_normal((d1, k)))[0].T * np.sqrt(d1 / k)  # unit RMS per output coordinate
+    a2 = np.linalg.qr(maps.standard_normal((d2, k)))[0].T * np.sqrt(d2 / k)
     b2 = 0.3 * maps.standard_normal(d2)
     u = _unit(np.asarray(latent, np.float64)) * np.sqrt(k)  # unit rows, then unit RMS per coordinate
     return _unit(np.tanh(gain * (u @ a1))), _unit(np.tanh(gain * (u @ a2) + b2))
