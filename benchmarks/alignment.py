@@ -11,7 +11,6 @@ oracle Procrustes on the true pairs of side A (the ceiling of a linear map).
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 import time
@@ -20,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import numpy as np  # noqa: E402
-from kit import EVAL, OOD, SIDE_A, SIDE_B, load, run_meta  # noqa: E402
+from kit import EVAL, OOD, SIDE_A, SIDE_B, load, run_meta, save_results  # noqa: E402
 
 from v2v_store.fit import fit_translator  # noqa: E402
 from v2v_store.metrics import paired_metrics  # noqa: E402
@@ -87,8 +86,6 @@ def fmt(m: dict) -> str:
 
 def write(args, rows, baselines) -> None:
     meta = run_meta()
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / f"{args.tag}.json").write_text(json.dumps({"meta": meta, "rows": rows, "baselines": baselines}, indent=1))
     lines = [f"# Unsupervised alignment on the kit ({args.method})", "", f"Command: `{meta['command']}`  ",
              f"Machine: {meta['machine']}, {meta['date']}", "",
              "Trained on disjoint halves of wiki (no pairs); seed/restart chosen by the label-free score only. "
@@ -115,7 +112,7 @@ def write(args, rows, baselines) -> None:
         o, i = base["oracle_procrustes"], base.get("identity")
         lines.append(f"| {base['pair']} | {fmt(o[f'wiki:{a}->{b}'])} | {fmt(o[f'wiki:{b}->{a}'])} | "
                      + (f"{fmt(i[f'wiki:{a}->{b}'])} | {fmt(i[f'wiki:{b}->{a}'])} |" if i else "n/a (dims differ) | n/a |"))
-    (args.out / f"{args.tag}.md").write_text("\n".join(lines) + "\n")
+    save_results(args.out, args.tag, {"meta": meta, "rows": rows, "baselines": baselines}, lines)
 
 
 if __name__ == "__main__":

@@ -12,14 +12,13 @@ unsupervised method. Evaluation: the 8,192 held-out wiki sentences, both directi
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from kit import EVAL, SIDE_A, SIDE_B, load, run_meta  # noqa: E402
+from kit import EVAL, SIDE_A, SIDE_B, load, run_meta, save_results  # noqa: E402
 
 from v2v_store.fit import fit_translator  # noqa: E402
 from v2v_store.metrics import paired_metrics  # noqa: E402
@@ -60,8 +59,6 @@ def write(args, rows: list[dict]) -> None:
     a, b = args.source, args.target
     meta = run_meta()
     tag = f"few_shot_{a}_{b}"
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / f"{tag}.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=1))
     lines = [f"# Few-shot alignment {a} <-> {b} (kit wiki)", "", f"Command: `{meta['command']}`  ",
              f"Machine: {meta['machine']}, {meta['date']}", "",
              "Unpaired training on the disjoint wiki halves plus k known pairs; evaluated on the 8,192 held-out "
@@ -71,7 +68,7 @@ def write(args, rows: list[dict]) -> None:
         cells = [r[f"{a}->{b}"], r[f"{b}->{a}"]]
         lines.append(f"| {r['pairs']} | {r['method']} | {r['seconds']:.0f} | {r['trusted']} | "
                      + " | ".join(f"{m['mean_cos']:.3f} / {m['top1']:.3f} / {m['mean_rank']:.2f}" for m in cells) + " |")
-    (args.out / f"{tag}.md").write_text("\n".join(lines) + "\n")
+    save_results(args.out, tag, {"meta": meta, "rows": rows}, lines)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,6 @@ residual whose gates start at zero, so training starts exactly at the linear map
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 import time
@@ -20,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import numpy as np  # noqa: E402
-from kit import EVAL, SIDE_A, SIDE_B, load, run_meta  # noqa: E402
+from kit import EVAL, SIDE_A, SIDE_B, load, run_meta, save_results  # noqa: E402
 
 from v2v_store.fit import fit_translator  # noqa: E402
 
@@ -60,8 +59,6 @@ def main() -> None:
         logger.info("seed %d: %.0f s, %s", seed, seconds, {k: fmt(v) for k, v in report.paired.items()})
     meta = run_meta()
     tag = f"gan_{method.replace('+', '_')}_{a}_{b}"
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / f"{tag}.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=1))
     lines = [f"# vec2vec GAN ({method}, preset {args.preset}) {a} <-> {b}", "", f"Command: `{meta['command']}`  ",
              f"Machine: {meta['machine']}, {meta['date']}", "",
              "Model kept: best label-free score (mean CSLS of translations to real targets) over the run.", "",
@@ -83,7 +80,7 @@ def main() -> None:
         if len(csls) > 2 and np.std(csls) > 0 and np.std(top1) > 0:
             lines += ["", f"Pearson correlation of label-free CSLS with mean paired top-1 across evaluations: "
                           f"{np.corrcoef(csls, top1)[0, 1]:.2f}"]
-    (args.out / f"{tag}.md").write_text("\n".join(lines) + "\n")
+    save_results(args.out, tag, {"meta": meta, "rows": rows}, lines)
     print("\n".join(lines))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import sys
@@ -32,3 +33,10 @@ def run_meta() -> dict:
     device = "cuda" if torch.cuda.is_available() else "cpu"
     return {"command": "python " + " ".join(sys.argv), "date": time.strftime("%Y-%m-%d"),
             "machine": f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, {device}"}
+
+
+def save_results(out: Path, tag: str, payload: dict, lines: list[str]) -> None:
+    """Commit format of every benchmark: ``<tag>.json`` (the data) beside ``<tag>.md`` (the table)."""
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"{tag}.json").write_text(json.dumps(payload, indent=1, default=str))
+    (out / f"{tag}.md").write_text("\n".join(lines) + "\n")

@@ -16,7 +16,6 @@ encoding rates of this machine, passed in).
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 import tempfile
@@ -25,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import numpy as np  # noqa: E402
-from kit import EVAL, SIDE_A, SIDE_B, load, run_meta  # noqa: E402
+from kit import EVAL, SIDE_A, SIDE_B, load, run_meta, save_results  # noqa: E402
 
 from v2v_store import VectorBatch, open_store  # noqa: E402
 from v2v_store.fit import fit_translator  # noqa: E402
@@ -95,9 +94,7 @@ def main() -> None:
                 "cross_query_recall10": overlap(topk(docs_b, queries_a), truth)} if xa.shape[1] == xb.shape[1] else None
     reencode_s = len(docs_a) / args.encode_rate
     meta = run_meta()
-    args.out.mkdir(parents=True, exist_ok=True)
     out = {"meta": meta, "rows": rows, "identity": identity, "plain_copy_s": copy_s, "reencode_s_estimate": reencode_s}
-    (args.out / f"retrieval_{a}_{b}.json").write_text(json.dumps(out, indent=1, default=str))
     lines = [f"# Retrieval after migration: {a} -> {b} (kit wiki, 8,192 docs, 1,000 queries)", "",
              f"Command: `{meta['command']}`  ", f"Machine: {meta['machine']}, {meta['date']}", "",
              "| translator | top-10 overlap, migrated vs re-encoded | recall@10, cross-model query | migration vec/s | "
@@ -112,7 +109,7 @@ def main() -> None:
         lines.append(f"| identity (floor) | {identity['migrated_top10_overlap']:.3f} | {identity['cross_query_recall10']:.3f} | | | |")
     lines += ["", f"Plain FAISS -> FAISS copy of the same collection: {copy_s:.2f} s. Re-encoding time = 8,192 / "
               f"{args.encode_rate:.0f} sentences/s (the target model's rate measured on this CPU, see the command)."]
-    (args.out / f"retrieval_{a}_{b}.md").write_text("\n".join(lines) + "\n")
+    save_results(args.out, f"retrieval_{a}_{b}", out, lines)
     print("\n".join(lines))
 
 
