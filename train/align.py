@@ -61,7 +61,7 @@ class AlignConfig:
 
     def __post_init__(self) -> None:
         if self.sample_size < 100:
-            raise ValueError(f"sample_size={self.sample_size} is too small: use at least 100 (default 4000)")
+            raise ValueError(f"sample_size={self.sample_size} is too small: use at least 100 (default 2000)")
         if not 0 < self.keep_start <= 1:
             raise ValueError(f"keep_start={self.keep_start} must be in (0, 1]")
         if self.restarts < 1:
