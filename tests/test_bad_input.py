@@ -122,3 +122,12 @@ def test_cli_inspect_reports_and_fails_cleanly(tmp_path, rng):
     assert missing.returncode == 2 and "does not exist" in missing.stderr and "Traceback" not in missing.stderr
     bad = run_cli("inspect", "pinecone://x")
     assert bad.returncode == 2 and "unknown store scheme" in bad.stderr
+
+
+def test_cli_fit_refuses_an_unknown_solver_and_writes_nothing(tmp_path, rng):
+    np.save(tmp_path / "a.npy", rng.standard_normal((200, D)).astype(np.float32))
+    np.save(tmp_path / "b.npy", rng.standard_normal((200, D)).astype(np.float32))
+    bad = run_cli("fit", "--source", str(tmp_path / "a.npy"), "--target", str(tmp_path / "b.npy"),
+                  "--out", str(tmp_path / "tr"), "--solver", "gradient")
+    assert bad.returncode == 2 and "choose wasserstein or self-learning" in bad.stderr, bad.stderr
+    assert "Traceback" not in bad.stderr and not (tmp_path / "tr").exists()

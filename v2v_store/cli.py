@@ -109,6 +109,7 @@ def fit(
     preset: str = typer.Option("small", help="GAN preset: paper | small | tiny."),
     steps: int = typer.Option(None, help="GAN steps (overrides the preset)."),
     restarts: int = typer.Option(None, help="Most restarts of the unsupervised aligner (default 8; it stops once two agree)."),
+    solver: str = typer.Option("wasserstein", help="Aligner solver per restart: wasserstein (default) | self-learning."),
     seed: int = typer.Option(0),
     device: str = typer.Option("auto", help="auto | cpu | cuda."),
     max_vectors: int = typer.Option(50_000, help="Sample at most this many vectors per side."),
@@ -128,7 +129,7 @@ def fit(
     translator, report = fit_translator(
         src, trg, (source_name, target_name), method=method, seed=seed, device=None if device == "auto" else device,
         pairs=_pair(pairs_source, pairs_target, "pairs"), eval_pairs=_pair(eval_source, eval_target, "eval"),
-        align_overrides={"restarts": restarts} if restarts else None, preset=preset, steps=steps,
+        align_overrides={"solver": solver, **({"restarts": restarts} if restarts else {})}, preset=preset, steps=steps,
         checkpoint_dir=checkpoint_dir)
     translator.save(out)
     summary = {k: v for k, v in report.to_dict().items() if k != "details"}

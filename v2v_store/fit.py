@@ -61,7 +61,10 @@ def fit_translator(source: np.ndarray, target: np.ndarray, names: tuple[str, str
     else:
         translator, report = None, None
         if method in ("align", "align+gan"):
-            cfg = AlignConfig(seed=seed, device=device, **(align_overrides or {}))
+            try:
+                cfg = AlignConfig(seed=seed, device=device, **(align_overrides or {}))
+            except (TypeError, ValueError) as e:
+                raise V2VError(f"bad aligner setting: {e}") from e
             result = fit_linear(source, target, cfg, pairs=pairs)
             conf = result.confidence
             info = {"method": "align", "score": result.score, "fit": result.report()}
