@@ -52,7 +52,7 @@ def test_procrustes_recovers_a_rotation_from_pairs():
     torch.testing.assert_close(wx @ wy.T, q, atol=1e-4, rtol=0)
 
 
-@pytest.mark.parametrize("bad", [dict(solver="gradient"), dict(wp_eps=0.0), dict(final_wp_eps=-1.0)])
+@pytest.mark.parametrize("bad", [dict(solver="gradient"), dict(wp_eps=0.0), dict(final_wp_eps=-1.0), dict(wp_iters=0)])
 def test_align_config_rejects_bad_solver_settings(bad):
     with pytest.raises(ValueError):
         AlignConfig(**bad)

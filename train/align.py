@@ -46,9 +46,9 @@ class AlignConfig:
     restarts: int = field(default=8, metadata={"help": "most independent restarts; the best by the label-free score wins"})
     stop_when_confirmed: bool = field(default=True, metadata={"help": "stop restarting once two restarts agree on the map"})
     csls_k: int = field(default=10, metadata={"help": "neighbourhood size of CSLS"})
-    keep_start: float = field(default=0.1, metadata={"help": "initial keep probability of stochastic induction"})
-    patience: int = field(default=40, metadata={"help": "stalled iterations before the keep probability doubles"})
-    max_iters: int = field(default=600, metadata={"help": "cap on self-learning iterations per restart"})
+    keep_start: float = field(default=0.1, metadata={"help": "self-learning solver: initial keep probability of stochastic induction"})
+    patience: int = field(default=40, metadata={"help": "self-learning solver: stalled iterations before the keep probability doubles"})
+    max_iters: int = field(default=600, metadata={"help": "self-learning solver: most iterations per restart"})
     refine_iters: int = field(default=4, metadata={"help": "rounds of full-data mutual-NN refinement per restart"})
     final_refine_iters: int = field(default=10, metadata={"help": "most rounds of mutual-NN refinement of the winner on all vectors"})
     final_refine_tol: float = field(default=1e-3, metadata={"help": "stop the final refinement when a round gains less label-free score"})
@@ -80,6 +80,9 @@ class AlignConfig:
             raise ValueError(f"init={self.init!r}: choose auto, pca or signature")
         if self.solver not in ("wasserstein", "self-learning"):
             raise ValueError(f"solver={self.solver!r}: choose wasserstein or self-learning")
+        if self.wp_iters < 1 or self.wp_batch < 2 or self.final_wp_iters < 0 or self.final_wp_batch < 2:
+            raise ValueError("wp_iters >= 1, wp_batch >= 2, final_wp_iters >= 0 and final_wp_batch >= 2 "
+                             "(defaults 250, 2000, 6, 6000)")
         if self.wp_eps <= 0 or self.final_wp_eps <= 0:
             raise ValueError("wp_eps and final_wp_eps must be > 0 (try 0.05 and 0.02)")
 
@@ -271,9 +274,9 @@ def _wasserstein_procrustes(x: torch.Tensor, y: torch.Tensor, wx: torch.Tensor, 
     an entropic transport plan under the current map gives each source vector a soft target (its
     barycentre), and orthogonal Procrustes on those targets gives the next map.
 
-    Unlike hard nearest-neighbour pseudo-pairs, the one-to-one transport plan cannot collapse onto hub
-    vectors, and fresh batches keep the estimate from locking onto one sample's noise: on the kit this
-    found the MiniLM <-> e5 map from signature starts where CSLS self-learning never did."""
+    On the kit this found the MiniLM <-> e5 map from signature starts where CSLS self-learning never
+    did. Likely reasons (not isolated by experiment): the one-to-one plan cannot pile pseudo-pairs onto
+    hub vectors as nearest neighbours do, and fresh batches keep it from fitting one sample's noise."""
     device = x.device
     for _ in range(iters):
         bx = x[torch.as_tensor(rng.choice(len(x), min(batch, len(x)), replace=False), device=device)]
