@@ -148,6 +148,17 @@ def center_unit(x: torch.Tensor, mean: torch.Tensor) -> torch.Tensor:
     return unit(unit(x) - mean)
 
 
+def linear_encode(x: torch.Tensor, mean: torch.Tensor, proj: torch.Tensor) -> torch.Tensor:
+    """A space into the shared latent under a :class:`LinearMap`: ``unit(unit(x) - mean) @ proj``."""
+    return center_unit(x, mean) @ proj
+
+
+def linear_decode(z: torch.Tensor, mean: torch.Tensor, proj: torch.Tensor) -> torch.Tensor:
+    """Back from the latent into a space: ``unit(unit(z @ proj^T) + mean)`` (the inverse of
+    :func:`linear_encode` up to the directions the latent drops)."""
+    return unit(unit(z @ proj.T) + mean)
+
+
 def procrustes(xs: torch.Tensor, ys: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Orthogonal maps (d_s, k), (d_t, k) maximising trace((xs Wx)^T (ys Wy)) for paired rows."""
     u, _, vh = torch.linalg.svd(xs.T @ ys, full_matrices=False)  # (d_s, k), (k, d_t)
@@ -369,8 +380,8 @@ def fit_linear(source: np.ndarray, target: np.ndarray, cfg: AlignConfig | None =
         # Transport on larger batches sharpens the winner: MiniLM->e5 0.875 -> 0.936 top-1 (2,000 held out).
         t0 = time.perf_counter()
         wx, wy = _wasserstein_procrustes(x, y, wx, wy, cfg.final_wp_iters, cfg.final_wp_batch, cfg.final_wp_eps, np_rng, p)
-        logger.info("final transport steps of restart %d: %d x %d vectors (%.1f s)", chosen,
-                    min(len(x), cfg.final_wp_batch), cfg.final_wp_iters, time.perf_counter() - t0)
+        logger.info("final transport steps of restart %d: %d steps of %d vectors per side (%.1f s)", chosen,
+                    cfg.final_wp_iters, min(len(x), len(y), cfg.final_wp_batch), time.perf_counter() - t0)
     if cfg.final_refine_iters:
         # More vectors make NN pseudo-pairs less noisy: on the kit, refining on all ~14k vectors per side
         # instead of 6k lifted MiniLM->e5 from 0.89 to 0.94 top-1, starting from the oracle map.

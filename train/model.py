@@ -20,6 +20,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from v2v_store.train.align import linear_decode, linear_encode
+
 
 class Norm(str, enum.Enum):
     LAYER = "layer"  # the paper's text
@@ -130,15 +132,15 @@ class Vec2Vec(nn.Module):
         z = self.backbone(self.inputs[space](x))  # (B, d_space) -> (B, Z)
         if not self.base_dim:
             return z
-        linear = F.normalize(x - getattr(self, f"base_mean_{space}"), dim=-1) @ getattr(self, f"base_proj_{space}")
+        linear = linear_encode(x, getattr(self, f"base_mean_{space}"), getattr(self, f"base_proj_{space}"))
         return _fit_width(linear, z.shape[-1]) + self.gate_in[space] * z
 
     def decode(self, z: torch.Tensor, space: str) -> torch.Tensor:
         out = self.outputs[space](z)  # (B, Z) -> (B, d_space)
         if not self.base_dim:
             return F.normalize(out, dim=-1)
-        linear = F.normalize(_fit_width(z, self.base_dim) @ getattr(self, f"base_proj_{space}").T, dim=-1)
-        linear = F.normalize(linear + getattr(self, f"base_mean_{space}"), dim=-1)
+        linear = linear_decode(_fit_width(z, self.base_dim), getattr(self, f"base_mean_{space}"),
+                               getattr(self, f"base_proj_{space}"))
         return F.normalize(linear + self.gate_out[space] * out, dim=-1)
 
     def translate(self, x: torch.Tensor, source: str, target: str) -> torch.Tensor:

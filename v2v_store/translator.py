@@ -23,6 +23,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from v2v_store.errors import DimensionMismatchError, StoreNotFoundError, V2VError
+from v2v_store.train.align import linear_decode, linear_encode
 
 logger = logging.getLogger(__name__)
 FORMAT_VERSION = 1
@@ -107,15 +108,13 @@ class Translator:
     def _encode(self, x: torch.Tensor, space: Space) -> torch.Tensor:
         if self._model is not None:
             return self._model.encode(x, space.name)
-        mean, proj = self.linear_space(space)
-        return _unit(_unit(x) - mean) @ proj  # (B, d) -> (B, k)
+        return linear_encode(x, *self.linear_space(space))  # (B, d) -> (B, k)
 
     @torch.no_grad()
     def _decode(self, z: torch.Tensor, space: Space) -> torch.Tensor:
         if self._model is not None:
             return self._model.decode(z, space.name)
-        mean, proj = self.linear_space(space)
-        return _unit(_unit(z @ proj.T) + mean)  # (B, k) -> (B, d)
+        return linear_decode(z, *self.linear_space(space))  # (B, k) -> (B, d)
 
     def _batched(self, fn, vectors: np.ndarray, batch_size: int) -> np.ndarray:
         out = []
