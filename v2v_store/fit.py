@@ -3,7 +3,7 @@
 Methods (``v2v fit --method``):
 
 - ``align`` (default): unsupervised linear alignment with restarts (:mod:`v2v_store.train.align`);
-  with ``pairs`` it becomes few-shot (pairs seed and stay in the dictionary).
+  with ``pairs`` it becomes few-shot (the pairs give the first map and join every later Procrustes fit).
 - ``procrustes``: plain orthogonal Procrustes on ``pairs`` (needs pairs; the supervised baseline).
 - ``gan``: the paper's vec2vec GAN from scratch (:mod:`v2v_store.train.trainer`).
 - ``align+gan``: the GAN warm-started from the ``align`` map: the network refines it as a residual whose
