@@ -46,10 +46,16 @@ def main() -> None:
     ap.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     ap.add_argument("--method", default="align")
     ap.add_argument("--restarts", type=int, default=None)
+    ap.add_argument("--align", nargs="+", default=[], metavar="FIELD=VALUE",
+                    help="AlignConfig overrides, e.g. wp_batch=4000 final_wp_iters=0")
     ap.add_argument("--out", type=Path, default=Path("benchmarks/results"))
     ap.add_argument("--tag", default="alignment")
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    overrides = {"restarts": args.restarts} if args.restarts else {}
+    for item in args.align:
+        field_name, _, value = item.partition("=")
+        overrides[field_name] = float(value) if "." in value else int(value) if value.lstrip("-").isdigit() else value
     data = {(c, m): load(c, m) for c in ("wiki", "fortunes") for m in args.models}
     rows, baselines = [], []
     pairs = [tuple(p.split(":")) for p in args.pairs] if args.pairs else list(combinations(args.models, 2))
@@ -64,7 +70,7 @@ def main() -> None:
         for seed in args.seeds:
             t0 = time.perf_counter()
             tr, report = fit_translator(wa[SIDE_A], wb[SIDE_B], (a, b), method=args.method, seed=seed,
-                                        align_overrides={"restarts": args.restarts} if args.restarts else None,
+                                        align_overrides=overrides or None,
                                         progress=False)
             seconds = time.perf_counter() - t0
             metrics = evaluate(tr, a, b, data)

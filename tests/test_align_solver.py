@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from train.align import AlignConfig, _wasserstein_procrustes, center_unit, procrustes, sinkhorn_plan, unit
+from train.align import (AlignConfig, _sinkhorn_plan_log, _wasserstein_procrustes, center_unit, procrustes,
+                         sinkhorn_plan, unit)
 
 
 def test_sinkhorn_plan_has_uniform_marginals():
@@ -15,6 +16,17 @@ def test_sinkhorn_plan_has_uniform_marginals():
     plan = sinkhorn_plan(sim, eps=0.05, iters=200)
     torch.testing.assert_close(plan.sum(1), torch.full((300,), 1 / 300), atol=1e-4, rtol=0)
     torch.testing.assert_close(plan.sum(0), torch.full((200,), 1 / 200), atol=1e-4, rtol=0)
+
+
+@pytest.mark.parametrize("eps", [0.05, 0.02, 0.005])
+def test_sinkhorn_scaling_matches_the_log_domain_plan(eps):
+    """The fast kernel-scaling iteration and the log-domain one compute the same plan; at eps 0.005
+    the kernel underflows and the log-domain fallback must take over (no NaN, same marginals)."""
+    gen = torch.Generator().manual_seed(1)
+    sim = unit(torch.randn(400, 8, generator=gen)) @ unit(torch.randn(400, 8, generator=gen)).T
+    plan, reference = sinkhorn_plan(sim, eps, iters=100), _sinkhorn_plan_log(sim, eps, iters=100)
+    assert torch.isfinite(plan).all()
+    torch.testing.assert_close(plan * 400, reference * 400, atol=1e-3, rtol=1e-3)
 
 
 def _anisotropic(n: int, d: int, seed: int) -> torch.Tensor:

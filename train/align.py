@@ -18,8 +18,10 @@ with stochastic Wasserstein-Procrustes (Grave et al. 2019):
 5. Restarts with different samples; the winner is chosen by a label-free criterion, the mean CSLS
    score of mutual nearest neighbours on the training vectors (no held-out pairs are consulted).
    Restarting stops once two restarts agree on the map; the agreement is the confidence report.
-6. The winner is sharpened: a few transport steps on larger batches, then mutual-NN refinement on all
-   training vectors (``final_refine_max`` per side), where pseudo-pairs are closest to true pairs.
+6. The winner is sharpened by transport steps on larger batches (``final_wp_batch`` per side), each
+   fitting Procrustes to a running average of the batches' cross-covariances rather than to one batch.
+   (Mutual-NN refinement on all vectors can follow, ``final_refine_iters``; off by default: on the kit
+   it lowered MiniLM->e5 from 0.890 to 0.877 top-1.)
 
 Few-shot mode: with ``pairs`` (vectors of the same documents in both spaces) step 2 is replaced by
 Procrustes on those pairs, and the pairs join every later Procrustes fit.
@@ -50,7 +52,9 @@ class AlignConfig:
     patience: int = field(default=40, metadata={"help": "self-learning solver: stalled iterations before the keep probability doubles"})
     max_iters: int = field(default=600, metadata={"help": "self-learning solver: most iterations per restart"})
     refine_iters: int = field(default=4, metadata={"help": "rounds of full-data mutual-NN refinement per restart"})
-    final_refine_iters: int = field(default=10, metadata={"help": "most rounds of mutual-NN refinement of the winner on all vectors"})
+    final_refine_iters: int = field(default=0, metadata={"help": "most rounds of mutual-NN refinement of the winner on all "
+                                                                  "vectors after its transport steps (0: none; it lowered "
+                                                                  "MiniLM->e5 0.89 -> 0.88 top-1)"})
     final_refine_tol: float = field(default=1e-3, metadata={"help": "stop the final refinement when a round gains less label-free score"})
     final_refine_max: int = field(default=50000, metadata={"help": "vectors per side in the final refinement"})
     agree_threshold: float = field(default=0.3, metadata={"help": "share of source points two restarts send to the same target neighbour for them to count as the same solution"})
@@ -63,9 +67,12 @@ class AlignConfig:
     wp_batch: int = field(default=2000, metadata={"help": "vectors per side in each Wasserstein-Procrustes step"})
     wp_iters: int = field(default=250, metadata={"help": "Wasserstein-Procrustes steps per restart"})
     wp_eps: float = field(default=0.05, metadata={"help": "entropic regularisation of the transport plan (cosine units)"})
-    final_wp_batch: int = field(default=6000, metadata={"help": "vectors per side in the winner's final transport steps"})
-    final_wp_iters: int = field(default=6, metadata={"help": "final transport steps on the winner (0: skip)"})
+    final_wp_batch: int = field(default=8000, metadata={"help": "vectors per side in the winner's final transport steps"})
+    final_wp_iters: int = field(default=40, metadata={"help": "final transport steps on the winner (0: skip)"})
     final_wp_eps: float = field(default=0.02, metadata={"help": "entropic regularisation of the final transport steps"})
+    final_wp_decay: float = field(default=0.8, metadata={"help": "final steps fit Procrustes to a running average of the "
+                                                                 "batches' cross-covariances kept with this decay (0: "
+                                                                 "each batch alone)"})
     seed: int = 0
     device: str | None = None
 
@@ -83,6 +90,8 @@ class AlignConfig:
         if self.wp_iters < 1 or self.wp_batch < 2 or self.final_wp_iters < 0 or self.final_wp_batch < 2:
             raise ValueError("wp_iters >= 1, wp_batch >= 2, final_wp_iters >= 0 and final_wp_batch >= 2 "
                              "(defaults 250, 2000, 6, 6000)")
+        if not 0 <= self.final_wp_decay < 1:
+            raise ValueError(f"final_wp_decay={self.final_wp_decay} must be in [0, 1) (default 0.8)")
         if self.wp_eps <= 0 or self.final_wp_eps <= 0:
             raise ValueError("wp_eps and final_wp_eps must be > 0 (try 0.05 and 0.02)")
 
@@ -267,7 +276,24 @@ def _self_learn(xs: torch.Tensor, ys: torch.Tensor, cfg: AlignConfig, gen: torch
 
 def sinkhorn_plan(sim: torch.Tensor, eps: float, iters: int = 30) -> torch.Tensor:
     """Entropic optimal transport plan between two equal-weight point sets, from their similarities
-    (log-domain Sinkhorn; rows and columns each sum to 1 / n)."""
+    (rows and columns each sum to 1 / n).
+
+    Scales the kernel matrix with matrix-vector products (each row shifted by its maximum, which the
+    row scaling absorbs): ~20x faster on a CPU than the log-domain iteration, which remains the
+    fallback when the kernel underflows (a column with no usable entry, very small ``eps``)."""
+    n, m = sim.shape
+    kernel = torch.exp((sim - sim.max(dim=1, keepdim=True).values) / eps)
+    if bool((kernel.max(dim=0).values < 1e-30).any()):
+        return _sinkhorn_plan_log(sim, eps, iters)
+    v = torch.ones(m, device=sim.device, dtype=sim.dtype)
+    for _ in range(iters):
+        u = (1.0 / n) / (kernel @ v)
+        v = (1.0 / m) / (kernel.T @ u)
+    return u[:, None] * kernel * v[None, :]
+
+
+def _sinkhorn_plan_log(sim: torch.Tensor, eps: float, iters: int) -> torch.Tensor:
+    """Log-domain Sinkhorn: slower, never underflows."""
     log_k = sim / eps
     u = torch.zeros(sim.shape[0], device=sim.device)
     v = torch.zeros(sim.shape[1], device=sim.device)
@@ -280,15 +306,19 @@ def sinkhorn_plan(sim: torch.Tensor, eps: float, iters: int = 30) -> torch.Tenso
 
 def _wasserstein_procrustes(x: torch.Tensor, y: torch.Tensor, wx: torch.Tensor, wy: torch.Tensor, iters: int,
                             batch: int, eps: float, rng: np.random.Generator,
-                            pairs: tuple[torch.Tensor, torch.Tensor] | None = None):
+                            pairs: tuple[torch.Tensor, torch.Tensor] | None = None, decay: float = 0.0):
     """Stochastic Wasserstein-Procrustes (Grave et al. 2019): on fresh random batches of both spaces,
     an entropic transport plan under the current map gives each source vector a soft target (its
     barycentre), and orthogonal Procrustes on those targets gives the next map.
 
     On the kit this found the MiniLM <-> e5 map from signature starts where CSLS self-learning never
     did. Likely reasons (not isolated by experiment): the one-to-one plan cannot pile pseudo-pairs onto
-    hub vectors as nearest neighbours do, and fresh batches keep it from fitting one sample's noise."""
+    hub vectors as nearest neighbours do, and fresh batches keep it from fitting one sample's noise.
+
+    With ``decay`` > 0 the map is fitted to a running average of the batches' cross-covariances
+    instead of the last batch's alone, so it stops following each batch's sampling noise."""
     device = x.device
+    running = None
     for _ in range(iters):
         bx = x[torch.as_tensor(rng.choice(len(x), min(batch, len(x)), replace=False), device=device)]
         by = y[torch.as_tensor(rng.choice(len(y), min(batch, len(y)), replace=False), device=device)]
@@ -296,7 +326,10 @@ def _wasserstein_procrustes(x: torch.Tensor, y: torch.Tensor, wx: torch.Tensor, 
         a, b = bx, len(bx) * plan @ by
         if pairs is not None:
             a, b = torch.cat([a, pairs[0]]), torch.cat([b, pairs[1]])
-        wx, wy = procrustes(a, b)
+        cross = a.T @ b
+        running = cross if running is None or not decay else decay * running + (1 - decay) * cross
+        u, _, vh = torch.linalg.svd(running, full_matrices=False)
+        wx, wy = u, vh.T
     return wx, wy
 
 
@@ -377,9 +410,12 @@ def fit_linear(source: np.ndarray, target: np.ndarray, cfg: AlignConfig | None =
             break
     wx, wy = maps[chosen]
     if cfg.final_wp_iters:
-        # Transport on larger batches sharpens the winner: MiniLM->e5 0.875 -> 0.936 top-1 (2,000 held out).
+        # On the kit (MiniLM->e5, 8,192 held out) the running-average transport steps on 8,000-vector batches
+        # reached 0.890 top-1 where 6 single-batch steps on 6,000 + NN refinement reached 0.865.
         t0 = time.perf_counter()
-        wx, wy = _wasserstein_procrustes(x, y, wx, wy, cfg.final_wp_iters, cfg.final_wp_batch, cfg.final_wp_eps, np_rng, p)
+        wx, wy = _wasserstein_procrustes(x, y, wx, wy, cfg.final_wp_iters, cfg.final_wp_batch, cfg.final_wp_eps, np_rng, p,
+                                         decay=cfg.final_wp_decay)
+        maps[chosen] = (wx, wy)
         logger.info("final transport steps of restart %d: %d steps of %d vectors per side (%.1f s)", chosen,
                     cfg.final_wp_iters, min(len(x), len(y), cfg.final_wp_batch), time.perf_counter() - t0)
     if cfg.final_refine_iters:
