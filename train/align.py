@@ -89,7 +89,7 @@ class AlignConfig:
             raise ValueError(f"solver={self.solver!r}: choose wasserstein or self-learning")
         if self.wp_iters < 1 or self.wp_batch < 2 or self.final_wp_iters < 0 or self.final_wp_batch < 2:
             raise ValueError("wp_iters >= 1, wp_batch >= 2, final_wp_iters >= 0 and final_wp_batch >= 2 "
-                             "(defaults 250, 2000, 6, 6000)")
+                             "(defaults 250, 2000, 40, 8000)")
         if not 0 <= self.final_wp_decay < 1:
             raise ValueError(f"final_wp_decay={self.final_wp_decay} must be in [0, 1) (default 0.8)")
         if self.wp_eps <= 0 or self.final_wp_eps <= 0:
