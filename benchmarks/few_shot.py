@@ -33,6 +33,7 @@ def main() -> None:
     ap.add_argument("--pairs", nargs="+", type=int, default=[0, 10, 50, 500, 5000])
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", type=Path, default=Path("benchmarks/results"))
+    ap.add_argument("--tag", default=None, help="result file name (default few_shot_<source>_<target>)")
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     a, b = args.source, args.target
@@ -58,7 +59,7 @@ def main() -> None:
 def write(args, rows: list[dict]) -> None:
     a, b = args.source, args.target
     meta = run_meta()
-    tag = f"few_shot_{a}_{b}"
+    tag = args.tag or f"few_shot_{a}_{b}"
     lines = [f"# Few-shot alignment {a} <-> {b} (kit wiki)", "", f"Command: `{meta['command']}`  ",
              f"Machine: {meta['machine']}, {meta['date']}", "",
              "Unpaired training on the disjoint wiki halves plus k known pairs; evaluated on the 8,192 held-out "
