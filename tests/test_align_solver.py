@@ -18,12 +18,14 @@ def test_sinkhorn_plan_has_uniform_marginals():
     torch.testing.assert_close(plan.sum(0), torch.full((200,), 1 / 200), atol=1e-4, rtol=0)
 
 
-@pytest.mark.parametrize("eps", [0.05, 0.02, 0.005])
+@pytest.mark.parametrize("eps", [0.05, 0.02, 0.005, 0.001])
 def test_sinkhorn_scaling_matches_the_log_domain_plan(eps):
-    """The fast kernel-scaling iteration and the log-domain one compute the same plan; at eps 0.005
-    the kernel underflows and the log-domain fallback must take over (no NaN, same marginals)."""
+    """The fast kernel-scaling iteration and the log-domain one compute the same plan; at eps 0.001
+    a column of the kernel underflows and the log-domain fallback must take over (no NaN)."""
     gen = torch.Generator().manual_seed(1)
     sim = unit(torch.randn(400, 8, generator=gen)) @ unit(torch.randn(400, 8, generator=gen)).T
+    underflows = bool((torch.exp((sim - sim.max(1, keepdim=True).values) / eps).max(0).values < 1e-30).any())
+    assert underflows == (eps == 0.001)  # the case list covers both paths
     plan, reference = sinkhorn_plan(sim, eps, iters=100), _sinkhorn_plan_log(sim, eps, iters=100)
     assert torch.isfinite(plan).all()
     torch.testing.assert_close(plan * 400, reference * 400, atol=1e-3, rtol=1e-3)
