@@ -14,6 +14,7 @@ import argparse
 import logging
 import sys
 import time
+from dataclasses import fields
 from itertools import combinations
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from kit import EVAL, OOD, SIDE_A, SIDE_B, load, run_meta, save_results  # noqa:
 
 from v2v_store.fit import fit_translator  # noqa: E402
 from v2v_store.metrics import paired_metrics  # noqa: E402
-from v2v_store.train.align import fit_procrustes  # noqa: E402
+from v2v_store.train.align import AlignConfig, fit_procrustes  # noqa: E402
 from v2v_store.translator import Space, Translator  # noqa: E402
 
 logger = logging.getLogger("bench.align")
@@ -53,9 +54,13 @@ def main() -> None:
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     overrides = {"restarts": args.restarts} if args.restarts else {}
+    types = {f.name: f.type for f in fields(AlignConfig)}  # annotations as strings: "int", "float", "str", ...
     for item in args.align:
-        field_name, _, value = item.partition("=")
-        overrides[field_name] = float(value) if "." in value else int(value) if value.lstrip("-").isdigit() else value
+        name, _, value = item.partition("=")
+        if name not in types:
+            ap.error(f"--align {item}: no AlignConfig field {name!r}; fields: {', '.join(types)}")
+        parse = {"int": int, "float": float, "bool": lambda v: v.lower() in ("1", "true", "yes")}.get(types[name], str)
+        overrides[name] = parse(value)
     data = {(c, m): load(c, m) for c in ("wiki", "fortunes") for m in args.models}
     rows, baselines = [], []
     pairs = [tuple(p.split(":")) for p in args.pairs] if args.pairs else list(combinations(args.models, 2))

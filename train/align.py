@@ -170,7 +170,12 @@ def linear_decode(z: torch.Tensor, mean: torch.Tensor, proj: torch.Tensor) -> to
 
 def procrustes(xs: torch.Tensor, ys: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Orthogonal maps (d_s, k), (d_t, k) maximising trace((xs Wx)^T (ys Wy)) for paired rows."""
-    u, _, vh = torch.linalg.svd(xs.T @ ys, full_matrices=False)  # (d_s, k), (k, d_t)
+    return procrustes_from_cross(xs.T @ ys)
+
+
+def procrustes_from_cross(cross: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The same maps from the cross-covariance ``xs^T ys`` (d_s, d_t) alone."""
+    u, _, vh = torch.linalg.svd(cross, full_matrices=False)  # (d_s, k), (k, d_t)
     return u, vh.T
 
 
@@ -328,8 +333,7 @@ def _wasserstein_procrustes(x: torch.Tensor, y: torch.Tensor, wx: torch.Tensor, 
             a, b = torch.cat([a, pairs[0]]), torch.cat([b, pairs[1]])
         cross = a.T @ b
         running = cross if running is None or not decay else decay * running + (1 - decay) * cross
-        u, _, vh = torch.linalg.svd(running, full_matrices=False)
-        wx, wy = u, vh.T
+        wx, wy = procrustes_from_cross(running)
     return wx, wy
 
 
