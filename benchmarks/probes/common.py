@@ -1,0 +1,25 @@
+"""Shared set-up of the probes: kit halves in the aligner's normalisation, the oracle map, a latent-space top-1/rank."""
+import sys, time, numpy as np, torch
+from pathlib import Path
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from kit import EVAL, SIDE_A, SIDE_B, load
+from v2v_store.train.align import *
+from v2v_store.train import align as AL
+torch.set_num_threads(2)
+
+def setup(a, b):
+    A, B = load("wiki", a), load("wiki", b)
+    xa, yb = torch.tensor(A[SIDE_A]), torch.tensor(B[SIDE_B])
+    mx, my = unit(xa).mean(0), unit(yb).mean(0)
+    x, y = center_unit(xa, mx), center_unit(yb, my)
+    xe, ye = center_unit(torch.tensor(A[EVAL]), mx), center_unit(torch.tensor(B[EVAL]), my)
+    # oracle: true pairs of side A
+    yA = center_unit(torch.tensor(B[SIDE_A]), my)
+    ox, oy = procrustes(x, yA)
+    return x, y, xe, ye, (ox, oy), yA
+
+def ev(xe, ye, wx, wy):
+    s = (unit(xe @ wx) @ unit(ye @ wy).T)
+    top = (s.argmax(1) == torch.arange(len(xe))).float().mean().item()
+    rank = (s > s.diag()[:, None]).sum(1).float().add(1).mean().item()
+    return round(top, 4), round(rank, 2)

@@ -1,0 +1,15 @@
+from common import *
+import logging; logging.basicConfig(level=logging.WARNING)
+a, b, seed = sys.argv[1], sys.argv[2], int(sys.argv[3])
+x, y, xe, ye, (ox, oy), yA = setup(a, b)
+A, B = load("wiki", a), load("wiki", b)
+def lf(wx, wy):
+    _, _, s = mutual_pairs(x @ wx, y @ wy, 10); return round(s.mean().item(), 4), round(len(s) / len(x), 3)
+print("oracle", ev(xe, ye, ox, oy), "lf", lf(ox, oy))
+for name, kw in [("selflearn", dict(solver="self-learning", final_wp_iters=0, final_refine_iters=10)), ("selflearn+final", dict(solver="self-learning"))]:
+    t0 = time.time()
+    r = fit_linear(A[SIDE_A], B[SIDE_B], AlignConfig(seed=seed, **kw))
+    wx, wy = torch.tensor(r.mapping.source_proj), torch.tensor(r.mapping.target_proj)
+    print(name, ev(xe, ye, wx, wy), ev(ye, xe, wy, wx), "lf", lf(wx, wy), round(time.time() - t0), flush=True)
+    for i, (rep, c) in enumerate(zip(r.restarts, r.candidates)):
+        print("  restart", i, round(rep.score, 4), ev(xe, ye, torch.tensor(c.source_proj), torch.tensor(c.target_proj)))
