@@ -66,7 +66,41 @@ def test_procrustes_recovers_a_rotation_from_pairs():
     torch.testing.assert_close(wx @ wy.T, q, atol=1e-4, rtol=0)
 
 
-@pytest.mark.parametrize("bad", [dict(solver="gradient"), dict(wp_eps=0.0), dict(final_wp_eps=-1.0), dict(wp_iters=0)])
+@pytest.mark.parametrize("bad", [dict(solver="gradient"), dict(cascade_restarts=0), dict(wp_eps=0.0), dict(final_wp_eps=-1.0), dict(wp_iters=0)])
 def test_align_config_rejects_bad_solver_settings(bad):
     with pytest.raises(ValueError):
         AlignConfig(**bad)
+
+
+def _rotated_pair(n: int = 1000, d: int = 12):
+    """Unpaired samples of one anisotropic distribution, the target's rotated by q; plus 100 true pairs."""
+    q, _ = torch.linalg.qr(torch.randn(d, d, generator=torch.Generator().manual_seed(7)))
+    x, y = _anisotropic(n, d, seed=8), _anisotropic(n, d, seed=9) @ q
+    return x.numpy(), y.numpy(), (x[:100].numpy(), (x[:100] @ q).numpy())
+
+
+_SMALL = dict(sample_size=300, refine_max=500, wp_iters=5, wp_batch=300, final_wp_iters=2, final_wp_batch=500,
+              max_iters=30)
+
+
+def test_cascade_falls_back_to_wasserstein_when_self_learning_is_not_confirmed():
+    """One self-learning restart can never be confirmed (nothing to agree with), so the cascade must go
+    on to Wasserstein restarts and choose among those."""
+    from train.align import fit_linear
+
+    x, y, _ = _rotated_pair()
+    result = fit_linear(x, y, AlignConfig(solver="cascade", cascade_restarts=1, restarts=2, **_SMALL))
+    assert [r.solver for r in result.restarts] == ["self-learning", "wasserstein", "wasserstein"]
+    assert [r.restart for r in result.restarts] == [0, 1, 2]
+    assert result.restarts[result.chosen].solver == "wasserstein"
+
+
+def test_cascade_stops_at_self_learning_when_it_is_confirmed():
+    """With a few true pairs every self-learning restart starts from the same Procrustes map, so the
+    first two agree: the cascade keeps that map and runs no Wasserstein restart."""
+    from train.align import fit_linear
+
+    x, y, pairs = _rotated_pair()
+    result = fit_linear(x, y, AlignConfig(solver="cascade", cascade_restarts=4, **_SMALL), pairs=pairs)
+    assert result.confidence.trusted, result.confidence
+    assert [r.solver for r in result.restarts] == ["self-learning", "self-learning"]

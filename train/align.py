@@ -63,7 +63,10 @@ class AlignConfig:
                                                         "directions, others signatures), pca, or signature"})
     pca_directions: int = field(default=8, metadata={"help": "principal directions paired by the pca initialiser"})
     solver: str = field(default="wasserstein", metadata={"help": "per-restart solver: wasserstein (entropic OT + "
-                                                                 "Procrustes on random batches) or self-learning (CSLS-NN)"})
+                                                                 "Procrustes on random batches), self-learning (CSLS-NN), "
+                                                                 "or cascade (self-learning restarts, then wasserstein "
+                                                                 "ones when those are not confirmed)"})
+    cascade_restarts: int = field(default=4, metadata={"help": "cascade: self-learning restarts tried first"})
     wp_batch: int = field(default=2000, metadata={"help": "vectors per side in each Wasserstein-Procrustes step"})
     wp_iters: int = field(default=250, metadata={"help": "Wasserstein-Procrustes steps per restart"})
     wp_eps: float = field(default=0.05, metadata={"help": "entropic regularisation of the transport plan (cosine units)"})
@@ -85,8 +88,10 @@ class AlignConfig:
             raise ValueError("restarts must be >= 1")
         if self.init not in ("auto", "pca", "signature"):
             raise ValueError(f"init={self.init!r}: choose auto, pca or signature")
-        if self.solver not in ("wasserstein", "self-learning"):
-            raise ValueError(f"solver={self.solver!r}: choose wasserstein or self-learning")
+        if self.solver not in ("wasserstein", "self-learning", "cascade"):
+            raise ValueError(f"solver={self.solver!r}: choose wasserstein, self-learning or cascade")
+        if self.cascade_restarts < 1:
+            raise ValueError(f"cascade_restarts={self.cascade_restarts} must be >= 1 (default 4)")
         if self.wp_iters < 1 or self.wp_batch < 2 or self.final_wp_iters < 0 or self.final_wp_batch < 2:
             raise ValueError("wp_iters >= 1, wp_batch >= 2, final_wp_iters >= 0 and final_wp_batch >= 2 "
                              "(defaults 250, 2000, 40, 8000)")
@@ -113,6 +118,7 @@ class RestartReport:
     mutual_fraction: float  # share of source training vectors whose CSLS-NN is mutual
     iterations: int
     seconds: float
+    solver: str = "wasserstein"
 
 
 @dataclass
@@ -366,6 +372,40 @@ def _refine(x: torch.Tensor, y: torch.Tensor, wx: torch.Tensor, wy: torch.Tensor
     return wx, wy, (score.mean().item() if len(score) else -math.inf), len(rows) / len(x)
 
 
+def _restarts(x: torch.Tensor, y: torch.Tensor, xr: torch.Tensor, yr: torch.Tensor, cfg: AlignConfig, solver: str,
+              n_restarts: int, gen: torch.Generator, np_rng: np.random.Generator,
+              p: tuple[torch.Tensor, torch.Tensor] | None, first: int = 0):
+    """Independent restarts of one solver, each refined and scored on (xr, yr); stops early once two
+    agree. Returns (reports, maps, index of the best, its confidence); reports are numbered from ``first``."""
+    reports, maps = [], []
+    for r in range(n_restarts):
+        t0 = time.perf_counter()
+        n = min(cfg.sample_size, len(x), len(y))
+        xs = x[torch.as_tensor(np_rng.choice(len(x), n, replace=False), device=x.device)]
+        ys = y[torch.as_tensor(np_rng.choice(len(y), n, replace=False), device=x.device)]
+        # "auto": restart 0 tries the principal-direction initialiser, the others rotation-invariant signatures
+        use_pca = cfg.init == "pca" or (cfg.init == "auto" and r == 0 and n_restarts > 1)
+        init = pca_skew_init(xs, ys, cfg.pca_directions) if use_pca and p is None else None
+        if solver == "self-learning":
+            wx, wy, iters = _self_learn(xs, ys, cfg, gen, p, init=init)
+        else:
+            wx, wy = init if init is not None else _first_map(xs, ys, cfg, p)
+            wx, wy = _wasserstein_procrustes(x, y, wx, wy, cfg.wp_iters, cfg.wp_batch, cfg.wp_eps, np_rng, p)
+            iters = cfg.wp_iters
+        wx, wy, score, mutual = _refine(xr, yr, wx, wy, cfg.refine_iters, cfg.csls_k, p)
+        reports.append(RestartReport(first + r, score, mutual, iters, time.perf_counter() - t0, solver))
+        maps.append((wx, wy))
+        logger.info("restart %d (%s): label-free score %.4f, mutual NN %.1f%%, %d iterations, %.1f s",
+                    first + r, solver, score, 100 * mutual, iters, reports[-1].seconds)
+        chosen = max(range(len(reports)), key=lambda i: reports[i].score)
+        confidence = _confidence(xr, yr, maps, reports, chosen, cfg)
+        if cfg.stop_when_confirmed and confidence.agreeing_restarts:
+            logger.info("%d other restart(s) agree with restart %d: stopping after %d of %d %s restarts",
+                        confidence.agreeing_restarts, first + chosen, r + 1, n_restarts, solver)
+            break
+    return reports, maps, chosen, confidence
+
+
 def fit_linear(source: np.ndarray, target: np.ndarray, cfg: AlignConfig | None = None,
                pairs: tuple[np.ndarray, np.ndarray] | None = None) -> AlignResult:
     """Learn a :class:`LinearMap` between unpaired ``source`` (n, d_s) and ``target`` (m, d_t) vectors.
@@ -386,32 +426,19 @@ def fit_linear(source: np.ndarray, target: np.ndarray, cfg: AlignConfig | None =
              center_unit(torch.as_tensor(np.asarray(pairs[1], np.float32), device=device), mean_y))
     xr = x[torch.as_tensor(np_rng.choice(len(x), min(len(x), cfg.refine_max), replace=False), device=device)]
     yr = y[torch.as_tensor(np_rng.choice(len(y), min(len(y), cfg.refine_max), replace=False), device=device)]
-    reports, maps = [], []
-    for r in range(cfg.restarts):
-        t0 = time.perf_counter()
-        n = min(cfg.sample_size, len(x), len(y))
-        xs = x[torch.as_tensor(np_rng.choice(len(x), n, replace=False), device=device)]
-        ys = y[torch.as_tensor(np_rng.choice(len(y), n, replace=False), device=device)]
-        # "auto": restart 0 tries the principal-direction initialiser, the others rotation-invariant signatures
-        use_pca = cfg.init == "pca" or (cfg.init == "auto" and r == 0 and cfg.restarts > 1)
-        init = pca_skew_init(xs, ys, cfg.pca_directions) if use_pca and p is None else None
-        if cfg.solver == "self-learning":
-            wx, wy, iters = _self_learn(xs, ys, cfg, gen, p, init=init)
-        else:
-            wx, wy = init if init is not None else _first_map(xs, ys, cfg, p)
-            wx, wy = _wasserstein_procrustes(x, y, wx, wy, cfg.wp_iters, cfg.wp_batch, cfg.wp_eps, np_rng, p)
-            iters = cfg.wp_iters
-        wx, wy, score, mutual = _refine(xr, yr, wx, wy, cfg.refine_iters, cfg.csls_k, p)
-        reports.append(RestartReport(r, score, mutual, iters, time.perf_counter() - t0))
-        maps.append((wx, wy))
-        logger.info("restart %d: label-free score %.4f, mutual NN %.1f%%, %d iterations, %.1f s",
-                    r, score, 100 * mutual, iters, reports[-1].seconds)
-        chosen = max(range(len(reports)), key=lambda i: reports[i].score)
-        confidence = _confidence(xr, yr, maps, reports, chosen, cfg)
-        if cfg.stop_when_confirmed and confidence.agreeing_restarts:
-            logger.info("%d other restart(s) agree with restart %d: stopping after %d of %d restarts",
-                        confidence.agreeing_restarts, chosen, r + 1, cfg.restarts)
-            break
+    if cfg.solver == "cascade":
+        # Self-learning restarts first: where they confirm a map (MiniLM <-> mpnet on the kit) it is the
+        # better basin; where they do not (the e5 pairs), Wasserstein-Procrustes restarts take over.
+        reports, maps, chosen, confidence = _restarts(x, y, xr, yr, cfg, "self-learning", cfg.cascade_restarts,
+                                                      gen, np_rng, p)
+        if not confidence.trusted:
+            logger.info("self-learning restarts not confirmed (%s): Wasserstein-Procrustes restarts", confidence.reason)
+            more, more_maps, chosen, confidence = _restarts(x, y, xr, yr, cfg, "wasserstein", cfg.restarts, gen,
+                                                            np_rng, p, first=len(reports))
+            chosen += len(reports)
+            reports, maps = reports + more, maps + more_maps
+    else:
+        reports, maps, chosen, confidence = _restarts(x, y, xr, yr, cfg, cfg.solver, cfg.restarts, gen, np_rng, p)
     wx, wy = maps[chosen]
     if cfg.final_wp_iters:
         # On the kit (MiniLM->e5, 8,192 held out) the running-average transport steps on 8,000-vector batches
