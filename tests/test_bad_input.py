@@ -129,5 +129,5 @@ def test_cli_fit_refuses_an_unknown_solver_and_writes_nothing(tmp_path, rng):
     np.save(tmp_path / "b.npy", rng.standard_normal((200, D)).astype(np.float32))
     bad = run_cli("fit", "--source", str(tmp_path / "a.npy"), "--target", str(tmp_path / "b.npy"),
                   "--out", str(tmp_path / "tr"), "--solver", "gradient")
-    assert bad.returncode == 2 and "choose wasserstein or self-learning" in bad.stderr, bad.stderr
+    assert bad.returncode == 2 and "choose wasserstein, self-learning or cascade" in bad.stderr, bad.stderr
     assert "Traceback" not in bad.stderr and not (tmp_path / "tr").exists()

@@ -109,8 +109,8 @@ def fit(
     preset: str = typer.Option("small", help="GAN preset: paper | small | tiny."),
     steps: int = typer.Option(None, help="GAN steps (overrides the preset)."),
     restarts: int = typer.Option(None, help="Most restarts of the unsupervised aligner (default 8; it stops once two agree)."),
-    solver: str = typer.Option("wasserstein", help="Aligner solver per restart: wasserstein (default) | self-learning | cascade "
-                                                     "(self-learning restarts first, wasserstein ones if those are not confirmed)."),
+    solver: str = typer.Option("cascade", help="Aligner solver per restart: cascade (default: self-learning restarts first, "
+                                                 "wasserstein ones if those are not confirmed) | wasserstein | self-learning."),
     seed: int = typer.Option(0),
     device: str = typer.Option("auto", help="auto | cpu | cuda."),
     max_vectors: int = typer.Option(50_000, help="Sample at most this many vectors per side."),
