@@ -29,7 +29,8 @@ al. 2019):
    it lowered MiniLM->e5 from 0.890 to 0.877 top-1.)
 
 Few-shot mode: with ``pairs`` (vectors of the same documents in both spaces) step 2 is replaced by
-Procrustes on those pairs, and the pairs join every later Procrustes fit.
+Procrustes on those pairs, and the pairs join every later Procrustes fit; the cascade then runs
+Wasserstein-Procrustes restarts only.
 """
 
 from __future__ import annotations
@@ -432,7 +433,13 @@ def fit_linear(source: np.ndarray, target: np.ndarray, cfg: AlignConfig | None =
              center_unit(torch.as_tensor(np.asarray(pairs[1], np.float32), device=device), mean_y))
     xr = x[torch.as_tensor(np_rng.choice(len(x), min(len(x), cfg.refine_max), replace=False), device=device)]
     yr = y[torch.as_tensor(np_rng.choice(len(y), min(len(y), cfg.refine_max), replace=False), device=device)]
-    if cfg.solver == "cascade":
+    solver = cfg.solver
+    if solver == "cascade" and p is not None:
+        # Few-shot: every self-learning restart starts from the same Procrustes map of the pairs, so they
+        # would always "agree"; and Wasserstein-Procrustes is the better few-shot solver (kit, MiniLM -> e5,
+        # 10 / 500 pairs: 0.896 / 0.941 top-1 against 0.804 / 0.904 with self-learning).
+        solver = "wasserstein"
+    if solver == "cascade":
         # Self-learning restarts first: where they confirm a map (MiniLM <-> mpnet on the kit) it is the
         # better basin; where they do not (the e5 pairs), Wasserstein-Procrustes restarts take over.
         reports, maps, chosen, confidence = _restarts(x, y, xr, yr, cfg, "self-learning",
@@ -444,7 +451,7 @@ def fit_linear(source: np.ndarray, target: np.ndarray, cfg: AlignConfig | None =
             chosen += len(reports)
             reports, maps = reports + more, maps + more_maps
     else:
-        reports, maps, chosen, confidence = _restarts(x, y, xr, yr, cfg, cfg.solver, cfg.restarts, gen, np_rng, p)
+        reports, maps, chosen, confidence = _restarts(x, y, xr, yr, cfg, solver, cfg.restarts, gen, np_rng, p)
     wx, wy = maps[chosen]
     if cfg.final_wp_iters:
         # On the kit (MiniLM->e5, 8,192 held out) the running-average transport steps on 8,000-vector batches
