@@ -23,3 +23,13 @@ def ev(xe, ye, wx, wy):
     top = (s.argmax(1) == torch.arange(len(xe))).float().mean().item()
     rank = (s > s.diag()[:, None]).sum(1).float().add(1).mean().item()
     return round(top, 4), round(rank, 2)
+
+def pca_views(k, n):
+    """Synthetic ground truth for the GAN probes: nonlinear views (2k and 3k dims) of the top-k principal
+    components of MiniLM wiki vectors; (train halves without pairs, 1,000 held-out pairs)."""
+    from v2v_store.synthetic import nonlinear_views
+    e = load("wiki", "minilm")[:2 * n + 1000]
+    e = e - e.mean(0)
+    _, _, vt = np.linalg.svd(e[:5000], full_matrices=False)
+    a, b = nonlinear_views(e @ vt[:k].T, d1=2 * k, d2=3 * k)
+    return (a[:n], b[n:2 * n]), (a[2 * n:], b[2 * n:])
