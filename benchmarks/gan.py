@@ -38,7 +38,9 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=None)
     ap.add_argument("--seeds", nargs="+", type=int, default=[0])
     ap.add_argument("--warm-start", action="store_true")
+    ap.add_argument("--device", default=None, help="cpu or cuda (default: cuda when present)")
     ap.add_argument("--out", type=Path, default=Path("benchmarks/results"))
+    ap.add_argument("--tag", default=None, help="results file name (default gan_<method>_<source>_<target>)")
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     a, b = args.source, args.target
@@ -47,7 +49,7 @@ def main() -> None:
     rows = []
     for seed in args.seeds:
         t0 = time.perf_counter()
-        tr, report = fit_translator(wa[SIDE_A], wb[SIDE_B], (a, b), method=method, seed=seed, preset=args.preset,
+        tr, report = fit_translator(wa[SIDE_A], wb[SIDE_B], (a, b), method=method, seed=seed, preset=args.preset, device=args.device,
                                     steps=args.steps, eval_pairs=(wa[EVAL], wb[EVAL]), progress=False)
         seconds = time.perf_counter() - t0
         history = report.details.get("history", [])
@@ -58,7 +60,7 @@ def main() -> None:
                      "converged": all(m["top1"] >= 0.5 for m in report.paired.values())})
         logger.info("seed %d: %.0f s, %s", seed, seconds, {k: fmt(v) for k, v in report.paired.items()})
     meta = run_meta()
-    tag = f"gan_{method.replace('+', '_')}_{a}_{b}"
+    tag = args.tag or f"gan_{method.replace('+', '_')}_{a}_{b}"
     lines = [f"# vec2vec GAN ({method}, preset {args.preset}) {a} <-> {b}", "", f"Command: `{meta['command']}`  ",
              f"Machine: {meta['machine']}, {meta['date']}", "",
              "Model kept: best label-free score (mean CSLS of translations to real targets) over the run.", "",

@@ -68,3 +68,15 @@ def kit_array(name: str) -> np.ndarray:
     if not path.exists():
         pytest.skip(f"benchmark kit not present ({path})")
     return np.load(path).astype(np.float32)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked ``gpu`` need CUDA: skipped (with the reason) on machines without it, such as CI."""
+    import torch
+
+    if torch.cuda.is_available():
+        return
+    skip = pytest.mark.skip(reason="needs CUDA (no GPU on this machine)")
+    for item in items:
+        if "gpu" in item.keywords:
+            item.add_marker(skip)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from train.align import (AlignConfig, _sinkhorn_plan_log, _wasserstein_procrustes, center_unit, procrustes,
+from v2v_store.train.align import (AlignConfig, _sinkhorn_plan_log, _wasserstein_procrustes, center_unit, procrustes,
                          sinkhorn_plan, unit)
 
 
@@ -86,7 +86,7 @@ _SMALL = dict(sample_size=300, refine_max=500, wp_iters=5, wp_batch=300, final_w
 def test_cascade_falls_back_to_wasserstein_when_self_learning_is_not_confirmed():
     """One self-learning restart can never be confirmed (nothing to agree with), so the cascade must go
     on to Wasserstein restarts and choose among those."""
-    from train.align import fit_linear
+    from v2v_store.train.align import fit_linear
 
     x, y, _ = _rotated_pair()
     result = fit_linear(x, y, AlignConfig(solver="cascade", cascade_restarts=1, restarts=2, **_SMALL))
@@ -98,7 +98,7 @@ def test_cascade_falls_back_to_wasserstein_when_self_learning_is_not_confirmed()
 def test_cascade_stops_at_self_learning_when_it_is_confirmed():
     """When two self-learning restarts agree (here forced: agreement threshold 0), the cascade keeps their
     map and runs no Wasserstein restart."""
-    from train.align import fit_linear
+    from v2v_store.train.align import fit_linear
 
     x, y, _ = _rotated_pair()
     result = fit_linear(x, y, AlignConfig(solver="cascade", cascade_restarts=4, agree_threshold=0.0, **_SMALL))
@@ -109,7 +109,7 @@ def test_cascade_stops_at_self_learning_when_it_is_confirmed():
 def test_cascade_with_pairs_uses_wasserstein_restarts():
     """Few-shot: self-learning restarts from the same pairs would always agree, so the cascade goes
     straight to the Wasserstein solver."""
-    from train.align import fit_linear
+    from v2v_store.train.align import fit_linear
 
     x, y, pairs = _rotated_pair()
     result = fit_linear(x, y, AlignConfig(solver="cascade", restarts=2, **_SMALL), pairs=pairs)

@@ -151,13 +151,14 @@ class AlignResult:
     config: AlignConfig
     candidates: list[LinearMap] = field(default_factory=list)  # one per restart, for diagnostics
     confidence: Confidence | None = None
+    device: str = "cpu"  # where the fit ran
 
     @property
     def score(self) -> float:
         return self.restarts[self.chosen].score
 
     def report(self) -> dict:
-        return {"chosen": self.chosen, "score": self.score, "restarts": [asdict(r) for r in self.restarts],
+        return {"chosen": self.chosen, "score": self.score, "device": self.device, "restarts": [asdict(r) for r in self.restarts],
                 "confidence": asdict(self.confidence) if self.confidence else None, "config": asdict(self.config)}
 
 
@@ -474,7 +475,7 @@ def fit_linear(source: np.ndarray, target: np.ndarray, cfg: AlignConfig | None =
                     chosen, len(xf), len(yf), score, 100 * mutual, time.perf_counter() - t0)
     candidates = [LinearMap(mean_x.cpu().numpy(), wx.cpu().numpy(), mean_y.cpu().numpy(), wy.cpu().numpy())
                   for wx, wy in maps]
-    return AlignResult(candidates[chosen], reports, chosen, cfg, candidates, confidence)
+    return AlignResult(candidates[chosen], reports, chosen, cfg, candidates, confidence, device.type)
 
 
 def _confidence(x: torch.Tensor, y: torch.Tensor, maps, reports: list[RestartReport], chosen: int,

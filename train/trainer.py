@@ -135,8 +135,10 @@ class GanTrainer:
         self.opt_d = torch.optim.Adam(self.discs.parameters(), lr=train_cfg.lr_discriminator, betas=train_cfg.betas)
         self.sched_g = torch.optim.lr_scheduler.LambdaLR(self.opt_g, _lr_lambda(train_cfg.warmup_steps))
         self.sched_d = torch.optim.lr_scheduler.LambdaLR(self.opt_d, _lr_lambda(train_cfg.warmup_steps))
+        # CUDA: float16 autocast; one loss scaler per optimiser (each skips its own overflowing steps)
         self.use_amp = self.device.type == "cuda"
-        self.scaler = torch.amp.GradScaler("cuda", enabled=self.use_amp)
+        self.scaler_d = torch.amp.GradScaler("cuda", enabled=self.use_amp)
+        self.scaler_g = torch.amp.GradScaler("cuda", enabled=self.use_amp)
         self.eval_pairs = eval_pairs
         self.step = 0
         self.best_score, self.best_step = -math.inf, -1
@@ -176,9 +178,9 @@ class GanTrainer:
             else:
                 loss = loss + lsgan_discriminator_loss(self.discs["lat_0"](out[f"lat_{t}"].detach()), self.discs["lat_0"](out[f"lat_{s}"].detach()))
         self.opt_d.zero_grad(set_to_none=True)
-        self.scaler.scale(loss).backward()
-        self.scaler.step(self.opt_d)
-        self.scaler.update()
+        self.scaler_d.scale(loss).backward()
+        self.scaler_d.step(self.opt_d)
+        self.scaler_d.update()
         self.sched_d.step()
         return loss.item()
 
@@ -203,9 +205,9 @@ class GanTrainer:
                 vsp = vsp_loss(x[s], out[f"{s}->{s}"]) + vsp_loss(x[t], out[f"{t}->{t}"])
             loss = c.w_adv * adv + c.w_latent_adv * lat_adv + c.w_rec * rec + c.w_cycle * cyc + c.w_vsp * vsp
         self.opt_g.zero_grad(set_to_none=True)
-        self.scaler.scale(loss).backward()
-        self.scaler.step(self.opt_g)
-        self.scaler.update()
+        self.scaler_g.scale(loss).backward()
+        self.scaler_g.step(self.opt_g)
+        self.scaler_g.update()
         self.sched_g.step()
         return StepLosses(0.0, adv.item() + lat_adv.item(), rec.item(), cyc.item(), vsp.item())
 
@@ -289,7 +291,9 @@ class GanTrainer:
             "model": self.model.state_dict(), "discs": self.discs.state_dict(),
             "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(),
             "sched_g": self.sched_g.state_dict(), "sched_d": self.sched_d.state_dict(),
+            "scaler_d": self.scaler_d.state_dict(), "scaler_g": self.scaler_g.state_dict(),
             "gen": self.gen.get_state(), "torch_rng": torch.get_rng_state(),
+            "cuda_rng": torch.cuda.get_rng_state(self.device) if self.device.type == "cuda" else torch.empty(0, dtype=torch.uint8),
             "step": self.step, "best_score": self.best_score, "best_step": self.best_step,
             "best_state": self.best_state,
             "history": json.dumps([asdict(e) for e in self.history]),
@@ -310,8 +314,13 @@ class GanTrainer:
         self.opt_d.load_state_dict(state["opt_d"])
         self.sched_g.load_state_dict(state["sched_g"])
         self.sched_d.load_state_dict(state["sched_d"])
+        if "scaler_d" in state:  # checkpoints written before the CUDA path kept its loss scales lack them
+            self.scaler_d.load_state_dict(state["scaler_d"])
+            self.scaler_g.load_state_dict(state["scaler_g"])
         self.gen.set_state(state["gen"].cpu())
         torch.set_rng_state(state["torch_rng"].cpu())
+        if self.device.type == "cuda" and state.get("cuda_rng", torch.empty(0)).numel():
+            torch.cuda.set_rng_state(state["cuda_rng"].cpu(), self.device)
         self.step, self.best_score, self.best_step = state["step"], state["best_score"], state["best_step"]
         self.best_state = state["best_state"]
         self.history = [Evaluation(**e) for e in json.loads(state["history"])]

@@ -1,0 +1,61 @@
+"""The CUDA path: GAN training in mixed precision, checkpoints, device-portable translators, and the
+aligner on the GPU. Skipped where CUDA is absent (CI); run on a GPU machine with ``pytest -m gpu``."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from v2v_store.fit import fit_translator
+from v2v_store.metrics import paired_metrics
+from v2v_store.synthetic import views
+from v2v_store.train.align import fit_procrustes
+from v2v_store.translator import Space, Translator
+
+pytestmark = pytest.mark.gpu
+
+
+def test_gan_trains_in_mixed_precision_and_resumes_on_cuda(tmp_path):
+    from v2v_store.train.trainer import GanTrainer, preset
+
+    a, _ = views(1500, seed=1)
+    _, b = views(1500, seed=2)
+    mc, tc = preset("tiny", steps=60, seed=3, device="cuda")
+    tc.eval_every, tc.checkpoint_every, tc.log_every = 30, 30, 30
+    half = GanTrainer(mc, preset("tiny", steps=30, seed=3, device="cuda")[1], a, b, ("x", "y"))
+    assert half.use_amp and next(half.model.parameters()).is_cuda
+    half.cfg.eval_every, half.cfg.checkpoint_every = 30, 30
+    half.train(checkpoint_dir=tmp_path, progress=False)
+    scales = (half.scaler_d.get_scale(), half.scaler_g.get_scale())
+    resumed = GanTrainer(mc, tc, a, b, ("x", "y"))
+    resumed.load_checkpoint(tmp_path)
+    assert resumed.step == 30 and (resumed.scaler_d.get_scale(), resumed.scaler_g.get_scale()) == scales
+    resumed.train(checkpoint_dir=tmp_path, progress=False)
+    assert resumed.step == 60 and [e.step for e in resumed.history] == [30, 60]
+    for ev in resumed.history:
+        assert all(math.isfinite(v) for v in (ev.csls, ev.cycle_cos, ev.disc_accuracy)), ev
+    assert all(torch.isfinite(p).all() for p in resumed.model.parameters())
+
+
+def test_translator_trained_on_cuda_loads_on_cpu(tmp_path):
+    a, b = views(1500, seed=5)
+    tr, _ = fit_translator(a, b, ("x", "y"), method="gan", preset="tiny", steps=20, device="cuda", progress=False)
+    tr.save(tmp_path / "t")
+    on_cpu = Translator.load(tmp_path / "t", device="cpu")
+    on_gpu = Translator.load(tmp_path / "t", device="cuda")
+    np.testing.assert_allclose(on_gpu.translate(a[:256], "x", "y"), on_cpu.translate(a[:256], "x", "y"), atol=2e-3)
+
+
+def test_few_shot_align_on_cuda_reaches_the_ceiling():
+    """The aligner on the GPU: the same few-shot check as on the CPU (test_translator), with device="cuda"."""
+    a, b = views(4000, seed=7)
+    ea, eb = views(1000, seed=8)
+    ceiling = paired_metrics(Translator.from_linear_map(fit_procrustes((a, b)), Space("x", 64), Space("y", 96)).translate(ea), eb)
+    tr, report = fit_translator(a[1000:], b[1000:][::-1].copy(), ("x", "y"), device="cuda", pairs=(a[:200], b[:200]),
+                                align_overrides=dict(restarts=1, sample_size=800, patience=5))
+    assert report.details["device"] == "cuda", report.details
+    got = paired_metrics(tr.translate(ea), eb)
+    assert got.top1 >= 0.9 * ceiling.top1, (got, ceiling)
