@@ -18,7 +18,7 @@ for step in "$@"; do
     env) nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv
          python3 -c "import torch, numpy; print('torch', torch.__version__, 'cuda', torch.cuda.is_available(), 'numpy', numpy.__version__)";;
     # from /tmp so that the installed package, not the source folders, is imported
-    tests) (cd /tmp && timeout 200 python3 -m pytest -q -p no:cacheprovider -m "not server" \
+    tests) (cd /tmp && timeout 150 python3 -m pytest -q -p no:cacheprovider -m "not server" \
               "$REPO/tests/test_gpu.py" "$REPO/tests/test_translator.py" "$REPO/tests/test_align_solver.py" \
               "$REPO/tests/test_synthetic_training.py" 2>&1 | tee "$OUT/pytest.log" | tail -8);;
     align-e5) timeout 330 python3 "$REPO/benchmarks/alignment.py" --models minilm e5 mpnet --pairs minilm:e5 mpnet:e5 \
@@ -27,7 +27,7 @@ for step in "$@"; do
     align-mm) timeout 240 python3 "$REPO/benchmarks/alignment.py" --models minilm mpnet --pairs minilm:mpnet \
               --seeds 0 1 2 3 4 5 6 7 8 9 --no-ood --no-baselines --device cuda --out "$OUT" --tag alignment_gpu_minilm_mpnet \
               2>&1 | grep -E "bench.align|Error|error" ;;
-    gan-timing) timeout 90 python3 "$REPO/benchmarks/gan.py" --source minilm --target e5 --preset paper --steps 500 \
+    gan-timing) timeout 100 python3 "$REPO/benchmarks/gan.py" --source minilm --target mpnet --preset paper --steps 1000 \
               --device cuda --out "$OUT" --tag gan_paper_gpu_timing 2>&1 | grep -E "__log__|seed|Error|error" | tail -6 ;;
     gan) timeout ${GAN_SECONDS:-300} python3 "$REPO/benchmarks/gan.py" --source minilm --target mpnet --preset paper \
               --steps ${GAN_STEPS:-10000} --device cuda --out "$OUT" --tag gan_paper_gpu_minilm_mpnet 2>&1 \
