@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # What ran on a lent GPU machine (no internet; PyTorch preinstalled there, the kit carried in packed form):
-#   bash benchmarks/gpu_run.sh PACKED_KIT_DIR STEP...      steps: env tests align-e5 align-mm gan-timing gan
+#   bash benchmarks/gpu_run.sh PACKED_KIT_DIR STEP...      steps: env tests test-roundtrip align-me align-pe align-mm gan-timing gan
 # Results go to $OUT (default /tmp/gpu-out). Each step has its own time limit so one slow step
 # cannot eat the others' time. Pack the kit here first, e.g.
 #   python benchmarks/kit_subset.py pack .gpu/k1 wiki.minilm:eval,a wiki.e5:eval,b wiki.mpnet:eval,a
@@ -21,9 +21,11 @@ for step in "$@"; do
     tests) (cd /tmp && timeout 150 python3 -m pytest -q -p no:cacheprovider -m "not server" \
               "$REPO/tests/test_gpu.py" "$REPO/tests/test_translator.py" "$REPO/tests/test_align_solver.py" \
               "$REPO/tests/test_synthetic_training.py" 2>&1 | tee "$OUT/pytest.log" | tail -8);;
-    align-e5) timeout 330 python3 "$REPO/benchmarks/alignment.py" --models minilm e5 mpnet --pairs minilm:e5 mpnet:e5 \
-              --seeds 0 1 2 3 4 5 6 7 8 9 --no-ood --no-baselines --device cuda --out "$OUT" --tag alignment_gpu_e5 \
+    align-me|align-pe) a=$([ $step = align-me ] && echo minilm || echo mpnet)
+              timeout ${ALIGN_SECONDS:-260} python3 "$REPO/benchmarks/alignment.py" --models $a e5 --pairs $a:e5 \
+              --seeds 0 1 2 3 4 5 6 7 8 9 --no-ood --no-baselines --device cuda --out "$OUT" --tag alignment_gpu_${a}_e5 \
               2>&1 | grep -E "bench.align|Error|error" ;;
+    test-roundtrip) (cd /tmp && timeout 60 python3 -m pytest -q -p no:cacheprovider "$REPO/tests/test_translator.py" 2>&1 | tail -3);;
     align-mm) timeout 240 python3 "$REPO/benchmarks/alignment.py" --models minilm mpnet --pairs minilm:mpnet \
               --seeds 0 1 2 3 4 5 6 7 8 9 --no-ood --no-baselines --device cuda --out "$OUT" --tag alignment_gpu_minilm_mpnet \
               2>&1 | grep -E "bench.align|Error|error" ;;
