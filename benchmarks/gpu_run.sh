@@ -9,7 +9,7 @@ OUT=${OUT:-/tmp/gpu-out}; mkdir -p "$OUT"
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 export PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1 V2V_KIT=/tmp/kit
 packed=$1; shift
-python3 -m pip install -q --no-deps --no-index --no-build-isolation --target /tmp/site "$REPO" || exit 1
+python3 -m pip install -q --no-deps --no-index --no-build-isolation --upgrade --target /tmp/site "$REPO" || exit 1
 export PYTHONPATH=/tmp/site
 python3 "$REPO/benchmarks/kit_subset.py" unpack "$REPO/$packed" /tmp/kit 2>&1 | tail -3
 for step in "$@"; do
@@ -23,11 +23,11 @@ for step in "$@"; do
               "$REPO/tests/test_synthetic_training.py" 2>&1 | tee "$OUT/pytest.log" | tail -8);;
     align-me|align-pe) a=$([ $step = align-me ] && echo minilm || echo mpnet)
               timeout ${ALIGN_SECONDS:-260} python3 "$REPO/benchmarks/alignment.py" --models $a e5 --pairs $a:e5 \
-              --seeds 0 1 2 3 4 5 6 7 8 9 --no-ood --no-baselines --device cuda --out "$OUT" --tag alignment_gpu_${a}_e5 \
+              --seeds ${ALIGN_SEEDS:-0 1 2 3 4 5 6 7 8 9} --no-ood --no-baselines --device cuda --out "$OUT" --tag alignment_gpu_${a}_e5 \
               2>&1 | grep -E "bench.align|Error|error" ;;
     test-roundtrip) (cd /tmp && timeout 60 python3 -m pytest -q -p no:cacheprovider "$REPO/tests/test_translator.py" 2>&1 | tail -3);;
     align-mm) timeout 240 python3 "$REPO/benchmarks/alignment.py" --models minilm mpnet --pairs minilm:mpnet \
-              --seeds 0 1 2 3 4 5 6 7 8 9 --no-ood --no-baselines --device cuda --out "$OUT" --tag alignment_gpu_minilm_mpnet \
+              --seeds ${ALIGN_SEEDS:-0 1 2 3 4 5 6 7 8 9} --no-ood --no-baselines --device cuda --out "$OUT" --tag alignment_gpu_minilm_mpnet \
               2>&1 | grep -E "bench.align|Error|error" ;;
     gan-timing) timeout 100 python3 "$REPO/benchmarks/gan.py" --source minilm --target mpnet --preset paper --steps 1000 \
               --device cuda --out "$OUT" --tag gan_paper_gpu_timing 2>&1 | grep -E "__log__|seed|Error|error" | tail -6 ;;
