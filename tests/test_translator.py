@@ -56,17 +56,41 @@ def test_linear_translator_roundtrip_save_load(paired, tmp_path):
         Translator.load(tmp_path / "missing")
 
 
-def test_vec2vec_translator_save_load_strict(paired, tmp_path):
+@pytest.mark.parametrize("style", ["text", "code"])
+def test_vec2vec_translator_save_load_strict(paired, tmp_path, style):
     from v2v_store.train.model import Vec2Vec, Vec2VecConfig
 
     a, b = paired
-    cfg = Vec2VecConfig(latent_dim=32, adapter_depth=2, backbone_depth=1, disc_depth=2, disc_width=32)
+    cfg = Vec2VecConfig(latent_dim=32, adapter_depth=2, backbone_depth=1, disc_depth=2, disc_width=32, block_style=style)
     model = Vec2Vec(cfg, {"x": a.shape[1], "y": b.shape[1]})
     tr = Translator("vec2vec", (Space("x", a.shape[1]), Space("y", b.shape[1])), model.state_dict(),
                     model_config=cfg.to_dict(), device="cpu")
     tr.save(tmp_path / "g")
     loaded = Translator.load(tmp_path / "g", device="cpu")
     np.testing.assert_allclose(loaded.translate(a[:20]), tr.translate(a[:20]), atol=1e-6)
+    assert json.loads((tmp_path / "g" / "config.json").read_text())["model_config"]["block_style"] == style
+
+
+def test_translators_saved_before_block_style_still_load(paired, tmp_path):
+    """A config.json without ``block_style`` (saved before the option existed) means the paper-text blocks."""
+    from v2v_store.train.model import Vec2Vec, Vec2VecConfig
+
+    a, b = paired
+    cfg = Vec2VecConfig(latent_dim=32, adapter_depth=2, backbone_depth=1, disc_depth=2, disc_width=32)
+    old_config = {k: v for k, v in cfg.to_dict().items() if k != "block_style"}
+    model = Vec2Vec(cfg, {"x": a.shape[1], "y": b.shape[1]})
+    Translator("vec2vec", (Space("x", a.shape[1]), Space("y", b.shape[1])), model.state_dict(),
+               model_config=old_config, device="cpu").save(tmp_path / "old")
+    loaded = Translator.load(tmp_path / "old", device="cpu")
+    with torch.no_grad():
+        np.testing.assert_allclose(loaded.translate(a[:20]), model.eval().translate(torch.as_tensor(a[:20]), "x", "y").numpy(), atol=1e-6)
+
+
+def test_block_style_is_checked():
+    from v2v_store.train.model import Vec2VecConfig
+
+    with pytest.raises(ValueError, match="block_style"):
+        Vec2VecConfig(block_style="released")
 
 
 def test_few_shot_pairs_beat_nothing(paired):

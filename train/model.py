@@ -46,6 +46,10 @@ class Vec2VecConfig:
     disc_width: int = 1024
     latent_discriminators: int = field(default=2, metadata={"help": "2: one per space (paper), 1: shared (code)"})
     vsp_on: VspOn = VspOn.TRANSLATION
+    block_style: str = field(default="text", metadata={"help": "residual blocks as the paper's text describes them "
+                                                                 "(text: Linear-SiLU-Norm-Dropout, Kaiming init) or as its "
+                                                                 "released code builds them (code: Linear-SiLU-Dropout-Norm, "
+                                                                 "a last block ending in a plain Linear, N(0, 0.02) init)"})
     w_rec: float = 1.0
     w_cycle: float = 10.0
     w_vsp: float = 1.0
@@ -55,6 +59,8 @@ class Vec2VecConfig:
 
     def __post_init__(self) -> None:
         self.norm, self.vsp_on = Norm(self.norm), VspOn(self.vsp_on)
+        if self.block_style not in ("text", "code"):
+            raise ValueError(f"block_style must be 'text' or 'code', got {self.block_style!r}")
         if self.latent_discriminators not in (1, 2):
             raise ValueError(f"latent_discriminators must be 1 or 2, got {self.latent_discriminators}")
         for name in ("latent_dim", "adapter_depth", "backbone_depth", "disc_depth", "disc_width"):
@@ -89,15 +95,43 @@ class ResidualBlock(nn.Module):
         return self.dropout(self.norm(F.silu(self.linear(x)))) + _fit_width(x, self.d_out)
 
 
+class CodeBlock(nn.Module):
+    """The released code's block: Linear -> SiLU -> Dropout -> Norm; the last block of a stack instead
+    Linear -> Dropout -> SiLU -> Linear, so the stack's output is not normalised. Plus the input."""
+
+    def __init__(self, d_in: int, d_out: int, norm: Norm, dropout: float, last: bool):
+        super().__init__()
+        if last:
+            self.body = nn.Sequential(nn.Linear(d_in, d_in), nn.Dropout(dropout), nn.SiLU(), nn.Linear(d_in, d_out))
+        else:
+            self.body = nn.Sequential(nn.Linear(d_in, d_out), nn.SiLU(), nn.Dropout(dropout),
+                                      nn.LayerNorm(d_out) if norm == Norm.LAYER else nn.BatchNorm1d(d_out))
+        self.d_out = d_out
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.body(x) + _fit_width(x, self.d_out)
+
+
 class ResidualMLP(nn.Sequential):
-    def __init__(self, d_in: int, d_out: int, width: int, depth: int, norm: Norm, dropout: float):
+    def __init__(self, d_in: int, d_out: int, width: int, depth: int, norm: Norm, dropout: float, style: str = "text"):
         dims = [d_in] + [width] * (depth - 1) + [d_out]
-        super().__init__(*[ResidualBlock(a, b, norm, dropout) for a, b in zip(dims[:-1], dims[1:])])
+        if style == "code":
+            blocks = [CodeBlock(a, b, norm, dropout, last=i == depth - 1 and depth > 1)
+                      for i, (a, b) in enumerate(zip(dims[:-1], dims[1:]))]
+        else:
+            blocks = [ResidualBlock(a, b, norm, dropout) for a, b in zip(dims[:-1], dims[1:])]
+        super().__init__(*blocks)
 
 
 def _init(module: nn.Module) -> None:
     if isinstance(module, nn.Linear):
         nn.init.kaiming_normal_(module.weight)
+        nn.init.zeros_(module.bias)
+
+
+def _init_code(module: nn.Module) -> None:
+    if isinstance(module, nn.Linear):
+        nn.init.normal_(module.weight, std=0.02)
         nn.init.zeros_(module.bias)
 
 
@@ -107,11 +141,11 @@ class Vec2Vec(nn.Module):
     def __init__(self, cfg: Vec2VecConfig, dims: dict[str, int]):
         super().__init__()
         z = cfg.latent_dim
-        mlp = lambda a, b, depth: ResidualMLP(a, b, z, depth, cfg.norm, cfg.dropout)  # noqa: E731
+        mlp = lambda a, b, depth: ResidualMLP(a, b, z, depth, cfg.norm, cfg.dropout, cfg.block_style)  # noqa: E731
         self.inputs = nn.ModuleDict({n: mlp(d, z, cfg.adapter_depth) for n, d in dims.items()})
         self.backbone = mlp(z, z, cfg.backbone_depth)
         self.outputs = nn.ModuleDict({n: mlp(z, d, cfg.adapter_depth) for n, d in dims.items()})
-        self.apply(_init)
+        self.apply(_init_code if cfg.block_style == "code" else _init)
         self.base_dim = cfg.base_dim
         if cfg.base_dim:
             if cfg.base_dim > z:
@@ -150,16 +184,18 @@ class Vec2Vec(nn.Module):
 class Discriminator(nn.Module):
     """Plain MLP (no residuals) scoring how 'real' a vector looks: Linear -> SiLU -> LayerNorm ... -> 1."""
 
-    def __init__(self, d_in: int, width: int, depth: int):
+    def __init__(self, d_in: int, width: int, depth: int, style: str = "text"):
+        """``style="code"``: the released code's discriminator, spectral-normalised Linears and no norm layers."""
         super().__init__()
         layers: list[nn.Module] = []
         d = d_in
+        linear = (lambda a, b: nn.utils.parametrizations.spectral_norm(nn.Linear(a, b))) if style == "code" else nn.Linear
         for _ in range(depth - 1):
-            layers += [nn.Linear(d, width), nn.SiLU(), nn.LayerNorm(width)]
+            layers += [linear(d, width), nn.SiLU()] + ([] if style == "code" else [nn.LayerNorm(width)])
             d = width
-        layers.append(nn.Linear(d, 1))
+        layers.append(linear(d, 1))
         self.net = nn.Sequential(*layers)
-        self.apply(_init)
+        self.apply(_init_code if style == "code" else _init)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x).squeeze(-1)

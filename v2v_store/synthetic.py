@@ -50,3 +50,11 @@ def nonlinear_views(latent: np.ndarray, d1: int = 384, d2: int = 512, gain: floa
     b2 = 0.3 * maps.standard_normal(d2)
     u = _unit(np.asarray(latent, np.float64)) * np.sqrt(k)  # unit rows, then unit RMS per coordinate
     return _unit(np.tanh(gain * (u @ a1))), _unit(np.tanh(gain * (u @ a2) + b2))
+
+
+def principal_components(vectors: np.ndarray, k: int, fit_rows: int = 5000) -> np.ndarray:
+    """The top-``k`` principal components of ``vectors`` (centred; directions fitted on the first
+    ``fit_rows`` rows): a small latent that keeps real embeddings' clustered, non-Gaussian shape."""
+    centred = np.asarray(vectors, np.float64) - np.mean(vectors, axis=0)
+    _, _, vt = np.linalg.svd(centred[:fit_rows], full_matrices=False)
+    return (centred @ vt[:k].T).astype(np.float32)

@@ -27,9 +27,6 @@ def ev(xe, ye, wx, wy):
 def pca_views(k, n):
     """Synthetic ground truth for the GAN probes: nonlinear views (2k and 3k dims) of the top-k principal
     components of MiniLM wiki vectors; (train halves without pairs, 1,000 held-out pairs)."""
-    from v2v_store.synthetic import nonlinear_views
-    e = load("wiki", "minilm")[:2 * n + 1000]
-    e = e - e.mean(0)
-    _, _, vt = np.linalg.svd(e[:5000], full_matrices=False)
-    a, b = nonlinear_views(e @ vt[:k].T, d1=2 * k, d2=3 * k)
+    from v2v_store.synthetic import nonlinear_views, principal_components
+    a, b = nonlinear_views(principal_components(load("wiki", "minilm")[:2 * n + 1000], k), d1=2 * k, d2=3 * k)
     return (a[:n], b[n:2 * n]), (a[2 * n:], b[2 * n:])
