@@ -135,6 +135,12 @@ def _init_code(module: nn.Module) -> None:
         nn.init.zeros_(module.bias)
 
 
+def _spectral_linear(d_in: int, d_out: int) -> nn.Module:
+    layer = nn.Linear(d_in, d_out)
+    _init_code(layer)  # before wrapping: afterwards ``layer.weight`` is a computed tensor, not the parameter
+    return nn.utils.parametrizations.spectral_norm(layer)
+
+
 class Vec2Vec(nn.Module):
     """Adapters and backbone for a set of named spaces (two in practice)."""
 
@@ -189,13 +195,14 @@ class Discriminator(nn.Module):
         super().__init__()
         layers: list[nn.Module] = []
         d = d_in
-        linear = (lambda a, b: nn.utils.parametrizations.spectral_norm(nn.Linear(a, b))) if style == "code" else nn.Linear
+        linear = _spectral_linear if style == "code" else nn.Linear
         for _ in range(depth - 1):
             layers += [linear(d, width), nn.SiLU()] + ([] if style == "code" else [nn.LayerNorm(width)])
             d = width
         layers.append(linear(d, 1))
         self.net = nn.Sequential(*layers)
-        self.apply(_init_code if style == "code" else _init)
+        if style != "code":  # code style: initialised before the spectral normalisation wraps the weight
+            self.apply(_init)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x).squeeze(-1)

@@ -1,6 +1,6 @@
 """GAN from scratch on the synthetic PCA views with a chosen block style / dropout (model config overrides).
 
-    python gan_block.py K N STEPS PRESET [FIELD=VALUE ...]     e.g. python gan_block.py 8 10000 3000 tiny block_style=code
+    [SEED=S] python gan_block.py K N STEPS PRESET [FIELD=VALUE ...]     e.g. python gan_block.py 8 10000 3000 tiny block_style=code
 """
 import sys, time, logging, dataclasses
 import numpy as np, torch
@@ -12,7 +12,8 @@ from common import pca_views
 k, n, steps, name = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 over = dict(a.split("=") for a in sys.argv[5:])
 train, held = pca_views(k, n)
-mc, tc = preset(name, steps=steps, seed=0, device="cpu")
+import os
+mc, tc = preset(name, steps=steps, seed=int(os.environ.get("SEED", 0)), device="cpu")
 types = {f.name: f.type for f in dataclasses.fields(mc)}
 mc = dataclasses.replace(mc, **{f: (float(v) if types[f] == "float" else int(v) if types[f] == "int" else v) for f, v in over.items()})
 t0 = time.time()
