@@ -93,13 +93,16 @@ def test_block_style_is_checked():
         Vec2VecConfig(block_style="released")
 
 
-def test_few_shot_pairs_beat_nothing(paired):
-    """With 200 true pairs, the aligner must find the synthetic map (near the Procrustes ceiling)."""
+@pytest.mark.parametrize("device", ["cpu", pytest.param("cuda", marks=pytest.mark.gpu)])
+def test_few_shot_pairs_beat_nothing(paired, device):
+    """With 200 true pairs, the aligner must find the synthetic map (near the Procrustes ceiling), on
+    the CPU and on CUDA."""
     a, b = views(4000, seed=7)
     ea, eb = views(1000, seed=8)
     ceiling = paired_metrics(Translator.from_linear_map(fit_procrustes((a, b)), Space("x", 64), Space("y", 96)).translate(ea), eb)
-    tr, report = fit_translator(a[1000:], b[1000:][::-1].copy(), ("x", "y"), pairs=(a[:200], b[:200]),
+    tr, report = fit_translator(a[1000:], b[1000:][::-1].copy(), ("x", "y"), pairs=(a[:200], b[:200]), device=device,
                                 align_overrides=dict(restarts=1, sample_size=800, patience=5))
+    assert report.details["device"] == device
     got = paired_metrics(tr.translate(ea), eb)
     assert got.top1 >= 0.9 * ceiling.top1, (got, ceiling)
 

@@ -16,8 +16,8 @@ al. 2019):
    CSLS nearest-neighbour self-learning with stochastic dictionary induction.) ``solver="cascade"`` (default) runs
    a few self-learning restarts first and keeps their map when the label-free check confirms it; else
    it goes on to Wasserstein-Procrustes restarts. On the kit self-learning lands in a better basin for
-   MiniLM <-> mpnet (where Wasserstein restarts sometimes settle on a second solution) and was not
-   confirmed in any e5 run measured (where only Wasserstein-Procrustes finds the map).
+   MiniLM <-> mpnet (where Wasserstein restarts sometimes settle on a second solution); on the e5 pairs it
+   was mostly not confirmed (2 of 15 seeds, CPU and GPU), and Wasserstein-Procrustes restarts took over.
 4. Each restart is refined and scored on a larger sample (``refine_max`` per side): mutual CSLS nearest
    neighbours, Procrustes, a few rounds.
 5. Restarts with different samples; the winner is chosen by a label-free criterion, the mean CSLS

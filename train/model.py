@@ -123,21 +123,16 @@ class ResidualMLP(nn.Sequential):
         super().__init__(*blocks)
 
 
-def _init(module: nn.Module) -> None:
+def _init(module: nn.Module, code: bool = False) -> None:
+    """Linear layers: Kaiming normal (paper text) or N(0, 0.02) (released code); zero biases."""
     if isinstance(module, nn.Linear):
-        nn.init.kaiming_normal_(module.weight)
-        nn.init.zeros_(module.bias)
-
-
-def _init_code(module: nn.Module) -> None:
-    if isinstance(module, nn.Linear):
-        nn.init.normal_(module.weight, std=0.02)
+        nn.init.normal_(module.weight, std=0.02) if code else nn.init.kaiming_normal_(module.weight)
         nn.init.zeros_(module.bias)
 
 
 def _spectral_linear(d_in: int, d_out: int) -> nn.Module:
     layer = nn.Linear(d_in, d_out)
-    _init_code(layer)  # before wrapping: afterwards ``layer.weight`` is a computed tensor, not the parameter
+    _init(layer, code=True)  # before wrapping: afterwards ``layer.weight`` is a computed tensor, not the parameter
     return nn.utils.parametrizations.spectral_norm(layer)
 
 
@@ -151,7 +146,7 @@ class Vec2Vec(nn.Module):
         self.inputs = nn.ModuleDict({n: mlp(d, z, cfg.adapter_depth) for n, d in dims.items()})
         self.backbone = mlp(z, z, cfg.backbone_depth)
         self.outputs = nn.ModuleDict({n: mlp(z, d, cfg.adapter_depth) for n, d in dims.items()})
-        self.apply(_init_code if cfg.block_style == "code" else _init)
+        self.apply(lambda m: _init(m, code=cfg.block_style == "code"))
         self.base_dim = cfg.base_dim
         if cfg.base_dim:
             if cfg.base_dim > z:

@@ -106,7 +106,8 @@ def fit(
     source_name: str = typer.Option("source", help="Name of the source space (e.g. the model: minilm)."),
     target_name: str = typer.Option("target", help="Name of the target space (e.g. e5)."),
     method: str = typer.Option("align", help="align (default, unsupervised) | procrustes (pairs) | gan | align+gan."),
-    preset: str = typer.Option("small", help="GAN preset: paper | small | tiny."),
+    preset: str = typer.Option("small", help="GAN preset: paper (the paper's text) | small | tiny (CPU sizes, "
+                                               "the released code's blocks)."),
     steps: int = typer.Option(None, help="GAN steps (overrides the preset)."),
     restarts: int = typer.Option(None, help="Most restarts of the unsupervised aligner (default 8; it stops once two agree)."),
     solver: str = typer.Option("cascade", help="Aligner solver per restart: cascade (default: self-learning restarts first, "
