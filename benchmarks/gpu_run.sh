@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # What ran on a lent GPU machine (no internet; PyTorch preinstalled there, the kit carried in packed form):
-#   bash benchmarks/gpu_run.sh PACKED_KIT_DIR STEP...      steps: env tests test-roundtrip align-me align-pe align-mm gan-timing gan
+#   bash benchmarks/gpu_run.sh PACKED_KIT_DIR STEP...      steps: env tests test-roundtrip align-me align-pe align-mm size-curve gan-timing gan
 # Results go to $OUT (default /tmp/gpu-out). Each step has its own time limit so one slow step
 # cannot eat the others' time. Pack the kit here first, e.g.
 #   python benchmarks/kit_subset.py pack .gpu/k1 wiki.minilm:eval,a wiki.e5:eval,b wiki.mpnet:eval,a
@@ -29,6 +29,11 @@ for step in "$@"; do
     align-mm) timeout 240 python3 "$REPO/benchmarks/alignment.py" --models minilm mpnet --pairs minilm:mpnet \
               --seeds ${ALIGN_SEEDS:-0 1 2 3 4 5 6 7 8 9} --no-ood --no-baselines --device cuda --out "$OUT" --tag alignment_gpu_minilm_mpnet \
               2>&1 | grep -E "bench.align|Error|error" ;;
+    # data-size curve of the e5 pairs (needs k1): SIZES vectors per side, SIZE_SEEDS, each pair and size its own file
+    size-curve) for n in ${SIZES:-3000 6000 13805}; do for a in minilm mpnet; do
+                timeout ${SIZE_SECONDS:-200} python3 "$REPO/benchmarks/alignment.py" --models $a e5 --pairs $a:e5 \
+                --seeds ${SIZE_SEEDS:-0 1} --train-size $n --no-ood --no-baselines --device cuda --out "$OUT" \
+                --tag alignment_gpu_size_${a}_e5_$n 2>&1 | grep -E "bench.align|Error|error"; done; done ;;
     gan-timing) timeout 100 python3 "$REPO/benchmarks/gan.py" --source minilm --target mpnet --preset paper --steps 1000 \
               --device cuda --out "$OUT" --tag gan_paper_gpu_timing 2>&1 | grep -E "__log__|seed|Error|error" | tail -6 ;;
     gan) timeout ${GAN_SECONDS:-300} python3 "$REPO/benchmarks/gan.py" --source minilm --target mpnet --preset paper \

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from v2v_store.train.align import (AlignConfig, _sinkhorn_plan_log, _wasserstein_procrustes, center_unit, procrustes,
+from v2v_store.train.align import (AlignConfig, _sinkhorn_plan_log, _wasserstein_procrustes, center_unit, procrustes, procrustes_from_cross,
                          sinkhorn_plan, unit)
 
 
@@ -64,6 +64,23 @@ def test_procrustes_recovers_a_rotation_from_pairs():
     q, _ = torch.linalg.qr(torch.randn(8, 8, generator=torch.Generator().manual_seed(6)))
     wx, wy = procrustes(x, x @ q)
     torch.testing.assert_close(wx @ wy.T, q, atol=1e-4, rtol=0)
+
+
+@pytest.mark.parametrize("shape, null_dims", [((40, 40), 0), ((30, 50), 0), ((50, 30), 0), ((40, 40), 3), ((30, 50), 4), ((50, 30), 25)])
+def test_procrustes_from_cross_matches_the_svd_solution(shape, null_dims):
+    """The eigh-based solver gives orthonormal maps that reach the SVD's Procrustes optimum (the nuclear
+    norm of the cross-covariance), also when the cross-covariance is rank-deficient as real embeddings are."""
+    g = torch.Generator().manual_seed(10)
+    a, b = torch.randn(200, shape[0], generator=g), torch.randn(200, shape[1], generator=g)
+    a[:, :null_dims] = 0  # a rank-deficient source side
+    cross = a.T @ b
+    wx, wy = procrustes_from_cross(cross)
+    k = min(shape)
+    assert wx.shape == (shape[0], k) and wy.shape == (shape[1], k)
+    for w in (wx, wy):
+        torch.testing.assert_close(w.T @ w, torch.eye(k), atol=1e-5, rtol=0)
+    optimum = torch.linalg.svdvals(cross.double()).sum().item()
+    assert abs(torch.trace(wx.T @ cross @ wy).item() - optimum) < 1e-5 * optimum
 
 
 @pytest.mark.parametrize("bad", [dict(solver="gradient"), dict(cascade_restarts=0), dict(wp_eps=0.0), dict(final_wp_eps=-1.0), dict(wp_iters=0)])

@@ -187,10 +187,43 @@ def procrustes(xs: torch.Tensor, ys: torch.Tensor) -> tuple[torch.Tensor, torch.
     return procrustes_from_cross(xs.T @ ys)
 
 
-def procrustes_from_cross(cross: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """The same maps from the cross-covariance ``xs^T ys`` (d_s, d_t) alone."""
-    u, _, vh = torch.linalg.svd(cross, full_matrices=False)  # (d_s, k), (k, d_t)
-    return u, vh.T
+def procrustes_from_cross(cross: torch.Tensor, min_ratio: float = 1e-12) -> tuple[torch.Tensor, torch.Tensor]:
+    """The same maps from the cross-covariance ``xs^T ys`` (d_s, d_t) alone: singular vectors of
+    ``cross``, (d_s, k) and (d_t, k), whose product ``U V^T`` is the orthogonal Procrustes solution.
+
+    Computed from the eigendecomposition of the smaller Gram matrix in float64 (``C C^T = U S^2 U^T``,
+    ``V = C^T U S^-1``): on an H100 3-4x faster than ``torch.linalg.svd`` of the float32 matrix and closer to
+    the float64 SVD (384 x 768: 3.8 vs 13.4 ms, error 1e-12 vs 1e-5; on the 2-core CPU 13 vs 27 ms;
+    ``benchmarks/probes/polar_gpu.py``); the solvers call this hundreds of times per restart. Directions
+    where ``cross`` is (numerically) zero, eigenvalue below ``min_ratio`` of the largest (real embeddings
+    are often rank-deficient: the kit's MiniLM vectors span 381 of 384 dims), carry no information; as in
+    the SVD any orthonormal completion is a solution, and they get a deterministic one."""
+    transpose = cross.shape[0] > cross.shape[1]
+    c = (cross.T if transpose else cross).double()  # (k, d), k <= d
+    lam, u = torch.linalg.eigh(c @ c.T)
+    lam, u = lam.flip(0), u.flip(1)  # descending, like the SVD
+    good = int((lam > min_ratio * lam[0]).sum().item())
+    v = c.T @ (u[:, :good] * lam[:good].rsqrt())  # (d, good), orthonormal
+    if good < len(lam):
+        v = _orthonormal_completion(v, len(lam) - good)
+    u, v = u.to(cross.dtype), v.to(cross.dtype)
+    return (v, u) if transpose else (u, v)
+
+
+def _orthonormal_completion(v: torch.Tensor, extra: int) -> torch.Tensor:
+    """``v`` (d, m) with orthonormal columns, plus ``extra`` columns orthonormal to them and each other:
+    Gram-Schmidt (twice) on the standard basis vectors least covered by ``v``."""
+    basis = v
+    for j in (basis ** 2).sum(1).argsort().tolist():
+        if basis.shape[1] == v.shape[1] + extra:
+            break
+        e = -basis @ basis[j]
+        e[j] += 1.0
+        e = e - basis @ (basis.T @ e)
+        norm = e.norm()
+        if norm > 1e-3:
+            basis = torch.cat([basis, (e / norm)[:, None]], dim=1)
+    return basis
 
 
 def csls(sim: torch.Tensor, k: int) -> torch.Tensor:
