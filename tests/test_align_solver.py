@@ -118,9 +118,28 @@ def test_cascade_stops_at_self_learning_when_it_is_confirmed():
     from v2v_store.train.align import fit_linear
 
     x, y, _ = _rotated_pair()
-    result = fit_linear(x, y, AlignConfig(solver="cascade", cascade_restarts=4, agree_threshold=0.0, **_SMALL))
+    cfg = AlignConfig(solver="cascade", cascade_restarts=4, agree_threshold=0.0, **_SMALL)
+    result = fit_linear(x, y, cfg)
     assert result.confidence.trusted, result.confidence
-    assert [r.solver for r in result.restarts] == ["self-learning", "self-learning"]
+    # two agreeing restarts, then the rival search's restarts of the same solver
+    assert [r.solver for r in result.restarts] == ["self-learning"] * (2 + cfg.rival_restarts)
+    off = fit_linear(x, y, AlignConfig(solver="cascade", cascade_restarts=4, agree_threshold=0.0, rival_restarts=0, **_SMALL))
+    assert [r.solver for r in off.restarts] == ["self-learning", "self-learning"]
+
+
+def test_rivals_are_converged_restarts_with_a_different_map():
+    """The rival search keeps restarts that score near the best but send points elsewhere: not a restart
+    that agrees with the chosen map, not one that scored like the failures, one per distinct solution."""
+    from v2v_store.train.align import RestartReport, _rivals
+
+    g = torch.Generator().manual_seed(11)
+    x, y = unit(torch.randn(500, 8, generator=g)), unit(torch.randn(500, 8, generator=g))
+    eye = torch.eye(8)
+    other = torch.linalg.qr(torch.randn(8, 8, generator=g))[0]
+    maps = [(eye, eye), (eye, eye), (eye, other), (eye, other), (eye, other.T), (eye, torch.linalg.qr(torch.randn(8, 8, generator=g))[0])]
+    scores = [0.25, 0.249, 0.248, 0.247, 0.20, 0.21]  # 0: chosen; 1 agrees; 2, 3 a rival solution; 4, 5 failed
+    reports = [RestartReport(i, sc, 0.5, 10, 1.0) for i, sc in enumerate(scores)]
+    assert _rivals(x, y, maps, reports, 0, AlignConfig()) == [2]
 
 
 def test_cascade_with_pairs_uses_wasserstein_restarts():

@@ -57,6 +57,10 @@ class AlignConfig:
     keep_start: float = field(default=0.1, metadata={"help": "self-learning solver: initial keep probability of stochastic induction"})
     patience: int = field(default=40, metadata={"help": "self-learning solver: stalled iterations before the keep probability doubles"})
     max_iters: int = field(default=600, metadata={"help": "self-learning solver: most iterations per restart"})
+    rival_restarts: int = field(default=2, metadata={"help": "after a map is confirmed, this many more restarts of the "
+                                                             "same solver look for a rival solution; the final steps "
+                                                             "run on the map and on each rival, and the best final "
+                                                             "label-free score wins (0: off)"})
     refine_iters: int = field(default=4, metadata={"help": "rounds of full-data mutual-NN refinement per restart"})
     final_refine_iters: int = field(default=0, metadata={"help": "most rounds of mutual-NN refinement of the winner on all "
                                                                   "vectors after its transport steps (0: none; it lowered "
@@ -97,6 +101,8 @@ class AlignConfig:
             raise ValueError(f"init={self.init!r}: choose auto, pca or signature")
         if self.solver not in ("wasserstein", "self-learning", "cascade"):
             raise ValueError(f"solver={self.solver!r}: choose wasserstein, self-learning or cascade")
+        if self.rival_restarts < 0:
+            raise ValueError(f"rival_restarts={self.rival_restarts} must be >= 0 (default 2; 0 turns the rival search off)")
         if self.cascade_restarts < 1:
             raise ValueError(f"cascade_restarts={self.cascade_restarts} must be >= 1 (default 4)")
         if self.wp_iters < 1 or self.wp_batch < 2 or self.final_wp_iters < 0 or self.final_wp_batch < 2:
@@ -126,6 +132,7 @@ class RestartReport:
     iterations: int
     seconds: float
     solver: str = "wasserstein"
+    final_score: float | None = None  # label-free score after the final steps (the chosen map and its rivals only)
 
 
 @dataclass
@@ -415,9 +422,11 @@ def _refine(x: torch.Tensor, y: torch.Tensor, wx: torch.Tensor, wy: torch.Tensor
 
 def _restarts(x: torch.Tensor, y: torch.Tensor, xr: torch.Tensor, yr: torch.Tensor, cfg: AlignConfig, solver: str,
               n_restarts: int, gen: torch.Generator, np_rng: np.random.Generator,
-              p: tuple[torch.Tensor, torch.Tensor] | None, first: int = 0):
+              p: tuple[torch.Tensor, torch.Tensor] | None, first: int = 0, stop_early: bool = True):
     """Independent restarts of one solver, each refined and scored on (xr, yr); stops early once two
-    agree. Returns (reports, maps, index of the best, its confidence); reports are numbered from ``first``."""
+    agree (``stop_early`` and the config allowing; without it, a search for rivals, the ``auto`` initialiser
+    uses signatures only). Returns (reports, maps, index of the best, its
+    confidence); reports are numbered from ``first``."""
     reports, maps = [], []
     for r in range(n_restarts):
         t0 = time.perf_counter()
@@ -425,7 +434,7 @@ def _restarts(x: torch.Tensor, y: torch.Tensor, xr: torch.Tensor, yr: torch.Tens
         xs = x[torch.as_tensor(np_rng.choice(len(x), n, replace=False), device=x.device)]
         ys = y[torch.as_tensor(np_rng.choice(len(y), n, replace=False), device=x.device)]
         # "auto": restart 0 tries the principal-direction initialiser, the others rotation-invariant signatures
-        use_pca = cfg.init == "pca" or (cfg.init == "auto" and r == 0 and n_restarts > 1)
+        use_pca = cfg.init == "pca" or (cfg.init == "auto" and r == 0 and n_restarts > 1 and stop_early)
         init = pca_skew_init(xs, ys, cfg.pca_directions) if use_pca and p is None else None
         if solver == "self-learning":
             wx, wy, iters = _self_learn(xs, ys, cfg, gen, p, init=init)
@@ -440,7 +449,7 @@ def _restarts(x: torch.Tensor, y: torch.Tensor, xr: torch.Tensor, yr: torch.Tens
                     first + r, solver, score, 100 * mutual, iters, reports[-1].seconds)
         chosen = max(range(len(reports)), key=lambda i: reports[i].score)
         confidence = _confidence(xr, yr, maps, reports, chosen, cfg)
-        if cfg.stop_when_confirmed and confidence.agreeing_restarts:
+        if stop_early and cfg.stop_when_confirmed and confidence.agreeing_restarts:
             logger.info("%d other restart(s) agree with restart %d: stopping after %d of %d %s restarts",
                         confidence.agreeing_restarts, first + chosen, r + 1, n_restarts, solver)
             break
@@ -486,16 +495,41 @@ def fit_linear(source: np.ndarray, target: np.ndarray, cfg: AlignConfig | None =
             reports, maps = reports + more, maps + more_maps
     else:
         reports, maps, chosen, confidence = _restarts(x, y, xr, yr, cfg, solver, cfg.restarts, gen, np_rng, p)
-    wx, wy = maps[chosen]
+    rivals: list[int] = []
+    if cfg.rival_restarts and p is None and confidence.trusted:
+        # MiniLM <-> mpnet on the kit has two solutions that both look converged at restart level (top-1
+        # 0.985 and 0.967, restart scores 0.252-0.259 for both); after the final steps the better one scores
+        # higher on every label-free criterion tried (benchmarks/probes/basins.py). So look for a rival.
+        solver_used = reports[chosen].solver
+        more, more_maps, _, _ = _restarts(x, y, xr, yr, cfg, solver_used, cfg.rival_restarts, gen, np_rng, p,
+                                          first=len(reports), stop_early=False)
+        reports, maps = reports + more, maps + more_maps
+        rivals = _rivals(xr, yr, maps, reports, chosen, cfg)
+    t0 = time.perf_counter()
+    for i in [chosen] + rivals:
+        wx, wy = maps[i]
+        if cfg.final_wp_iters:
+            # On the kit (MiniLM->e5, 8,192 held out) the running-average transport steps on 8,000-vector batches
+            # reached 0.890 top-1 where 6 single-batch steps on 6,000 + NN refinement reached 0.865.
+            wx, wy = _wasserstein_procrustes(x, y, wx, wy, cfg.final_wp_iters, cfg.final_wp_batch, cfg.final_wp_eps,
+                                             np_rng, p, decay=cfg.final_wp_decay)
+            maps[i] = (wx, wy)
+        if rivals:
+            _, _, final = mutual_pairs(xr @ wx, yr @ wy, cfg.csls_k)
+            reports[i].final_score = final.mean().item() if len(final) else -math.inf
     if cfg.final_wp_iters:
-        # On the kit (MiniLM->e5, 8,192 held out) the running-average transport steps on 8,000-vector batches
-        # reached 0.890 top-1 where 6 single-batch steps on 6,000 + NN refinement reached 0.865.
-        t0 = time.perf_counter()
-        wx, wy = _wasserstein_procrustes(x, y, wx, wy, cfg.final_wp_iters, cfg.final_wp_batch, cfg.final_wp_eps, np_rng, p,
-                                         decay=cfg.final_wp_decay)
-        maps[chosen] = (wx, wy)
-        logger.info("final transport steps of restart %d: %d steps of %d vectors per side (%.1f s)", chosen,
+        logger.info("final transport steps of restart(s) %s: %d steps of %d vectors per side (%.1f s)", [chosen] + rivals,
                     cfg.final_wp_iters, min(len(x), len(y), cfg.final_wp_batch), time.perf_counter() - t0)
+    if rivals:
+        best = max([chosen] + rivals, key=lambda i: reports[i].final_score)
+        logger.info("final label-free scores: %s; restart %d wins",
+                    ", ".join(f"restart {i} {reports[i].final_score:.4f}" for i in [chosen] + rivals), best)
+        if best != chosen:
+            confidence = Confidence(True, confidence.agreeing_restarts, confidence.score_margin,
+                                    f"restart {best} beat the confirmed restart {chosen} on the final label-free score "
+                                    f"({reports[best].final_score:.4f} vs {reports[chosen].final_score:.4f})")
+            chosen = best
+    wx, wy = maps[chosen]
     if cfg.final_refine_iters:
         # More vectors make NN pseudo-pairs less noisy: on the kit, refining on all ~14k vectors per side
         # instead of 6k lifted MiniLM->e5 from 0.89 to 0.94 top-1, starting from the oracle map.
@@ -511,23 +545,37 @@ def fit_linear(source: np.ndarray, target: np.ndarray, cfg: AlignConfig | None =
     return AlignResult(candidates[chosen], reports, chosen, cfg, candidates, confidence, device.type)
 
 
+def _agreement(x: torch.Tensor, y: torch.Tensor, maps, i: int, j: int) -> float:
+    """Share of source points that maps ``i`` and ``j`` send to the same target neighbour (on the first
+    2,000 points of each side). A failed restart agrees with a good one on ~1/2000 of points, two good ones
+    on most. (Comparing raw translations instead is too strict: good maps differ in the noisy low-variance
+    directions.)"""
+    xs, ys = x[:2000], y[:2000]
+    nn_i, nn_j = (((xs @ maps[k][0]) @ (ys @ maps[k][1]).T).argmax(1) for k in (i, j))
+    return (nn_i == nn_j).float().mean().item()
+
+
+def _rivals(x: torch.Tensor, y: torch.Tensor, maps, reports: list[RestartReport], chosen: int, cfg: AlignConfig,
+            most: int = 2) -> list[int]:
+    """Restarts that look converged but found a different map than ``chosen``: a score nearer the best
+    than the worst, or within 2% of the best, and no agreement with ``chosen``; one per distinct solution,
+    best first, at most ``most``. (A failed restart let through costs time, not accuracy: after the final
+    steps the final score decides.)"""
+    scores = np.array([r.score for r in reports])
+    best = float(scores[chosen])
+    bar = min((best + float(scores.min())) / 2, best - 0.02 * abs(best))
+    rivals: list[int] = []
+    for i in sorted(range(len(maps)), key=lambda i: -scores[i]):
+        if len(rivals) == most or scores[i] < bar:
+            break
+        if i != chosen and all(_agreement(x, y, maps, i, j) < cfg.agree_threshold for j in [chosen] + rivals):
+            rivals.append(i)
+    return rivals
+
+
 def _confidence(x: torch.Tensor, y: torch.Tensor, maps, reports: list[RestartReport], chosen: int,
                 cfg: AlignConfig, margin: float = 5.0) -> Confidence:
-    xs, ys = x[:2000], y[:2000]
-
-    def neighbours(i: int) -> torch.Tensor:
-        wx, wy = maps[i]
-        return ((xs @ wx) @ (ys @ wy).T).argmax(1)  # each source point's nearest target point under map i
-
-    nn_chosen = neighbours(chosen)
-
-    def agreement(i: int) -> float:
-        # Two maps agree when they send source points to the same target neighbours: a failed restart
-        # agrees with a good one on ~1/len(ys) of points, two good ones on most. (Comparing raw
-        # translations instead is too strict: good maps differ in the noisy low-variance directions.)
-        return (neighbours(i) == nn_chosen).float().mean().item()
-
-    agreeing = sum(1 for i in range(len(maps)) if i != chosen and agreement(i) >= cfg.agree_threshold)
+    agreeing = sum(1 for i in range(len(maps)) if i != chosen and _agreement(x, y, maps, i, chosen) >= cfg.agree_threshold)
     others = np.array([r.score for i, r in enumerate(reports) if i != chosen])
     if len(others) >= 2:
         mad = float(np.median(np.abs(others - np.median(others)))) or 1e-6
