@@ -124,10 +124,12 @@ def test_cli_inspect_reports_and_fails_cleanly(tmp_path, rng):
     assert bad.returncode == 2 and "unknown store scheme" in bad.stderr
 
 
-def test_cli_fit_refuses_an_unknown_solver_and_writes_nothing(tmp_path, rng):
+@pytest.mark.parametrize("flag, value, message", [("--solver", "gradient", "choose wasserstein, self-learning or cascade"),
+                                                   ("--rival-restarts", "-1", "rival_restarts=-1 must be >= 0")])
+def test_cli_fit_refuses_bad_aligner_settings_and_writes_nothing(tmp_path, rng, flag, value, message):
     np.save(tmp_path / "a.npy", rng.standard_normal((200, D)).astype(np.float32))
     np.save(tmp_path / "b.npy", rng.standard_normal((200, D)).astype(np.float32))
     bad = run_cli("fit", "--source", str(tmp_path / "a.npy"), "--target", str(tmp_path / "b.npy"),
-                  "--out", str(tmp_path / "tr"), "--solver", "gradient")
-    assert bad.returncode == 2 and "choose wasserstein, self-learning or cascade" in bad.stderr, bad.stderr
+                  "--out", str(tmp_path / "tr"), flag, value)
+    assert bad.returncode == 2 and message in bad.stderr, bad.stderr
     assert "Traceback" not in bad.stderr and not (tmp_path / "tr").exists()

@@ -27,6 +27,10 @@ al. 2019):
    fitting Procrustes to a running average of the batches' cross-covariances rather than to one batch.
    (Mutual-NN refinement on all vectors can follow, ``final_refine_iters``; off by default: on the kit
    it lowered MiniLM->e5 from 0.890 to 0.877 top-1.)
+7. Rival search (``rival_restarts``): a pair can have two solutions that look equally converged at restart
+   level (MiniLM <-> mpnet: top-1 0.985 and 0.967). After a map is confirmed, a few more restarts of the
+   same solver run; each converged one that found a different map also gets the final steps, and the map
+   with the best label-free score after them wins (on the kit the right solution scores higher there).
 
 Few-shot mode: with ``pairs`` (vectors of the same documents in both spaces) step 2 is replaced by
 Procrustes on those pairs, and the pairs join every later Procrustes fit; the cascade then runs

@@ -112,6 +112,8 @@ def fit(
     restarts: int = typer.Option(None, help="Most restarts of the unsupervised aligner (default 8; it stops once two agree)."),
     solver: str = typer.Option("cascade", help="Aligner solver per restart: cascade (default: self-learning restarts first, "
                                                  "wasserstein ones if those are not confirmed) | wasserstein | self-learning."),
+    rival_restarts: int = typer.Option(None, help="Aligner: extra restarts that look for a rival solution once a map "
+                                                    "is confirmed; the best after the final steps wins (default 2; 0: off, faster)."),
     seed: int = typer.Option(0),
     device: str = typer.Option("auto", help="auto | cpu | cuda."),
     max_vectors: int = typer.Option(50_000, help="Sample at most this many vectors per side."),
@@ -131,7 +133,8 @@ def fit(
     translator, report = fit_translator(
         src, trg, (source_name, target_name), method=method, seed=seed, device=None if device == "auto" else device,
         pairs=_pair(pairs_source, pairs_target, "pairs"), eval_pairs=_pair(eval_source, eval_target, "eval"),
-        align_overrides={"solver": solver, **({"restarts": restarts} if restarts else {})}, preset=preset, steps=steps,
+        align_overrides={"solver": solver, **({"restarts": restarts} if restarts else {}),
+                         **({"rival_restarts": rival_restarts} if rival_restarts is not None else {})}, preset=preset, steps=steps,
         checkpoint_dir=checkpoint_dir)
     translator.save(out)
     summary = {k: v for k, v in report.to_dict().items() if k != "details"}
