@@ -211,7 +211,8 @@ def procrustes_from_cross(cross: torch.Tensor, min_ratio: float = 1e-12) -> tupl
     the float64 SVD (384 x 768: 3.8 vs 13.4 ms, error 1e-12 vs 1e-5; on the 2-core CPU 13 vs 27 ms;
     ``benchmarks/probes/polar_gpu.py``); the solvers call this hundreds of times per restart. Directions
     where ``cross`` is (numerically) zero, eigenvalue below ``min_ratio`` of the largest (real embeddings
-    are often rank-deficient: the kit's MiniLM vectors span 381 of 384 dims), carry no information; as in
+    are often rank-deficient: the kit's centred MiniLM vectors have 3 of 384 singular values below 1e-7 of the
+    largest), carry no information; as in
     the SVD any orthonormal completion is a solution, and they get a deterministic one."""
     transpose = cross.shape[0] > cross.shape[1]
     c = (cross.T if transpose else cross).double()  # (k, d), k <= d
