@@ -431,11 +431,11 @@ def _refine(x: torch.Tensor, y: torch.Tensor, wx: torch.Tensor, wy: torch.Tensor
 
 def _restarts(x: torch.Tensor, y: torch.Tensor, xr: torch.Tensor, yr: torch.Tensor, cfg: AlignConfig, solver: str,
               n_restarts: int, gen: torch.Generator, np_rng: np.random.Generator,
-              p: tuple[torch.Tensor, torch.Tensor] | None, first: int = 0, stop_early: bool = True):
+              p: tuple[torch.Tensor, torch.Tensor] | None, first: int = 0, rival_search: bool = False):
     """Independent restarts of one solver, each refined and scored on (xr, yr); stops early once two
-    agree (``stop_early`` and the config allowing; without it, a search for rivals, the ``auto`` initialiser
-    uses signatures only). Returns (reports, maps, index of the best, its
-    confidence); reports are numbered from ``first``."""
+    agree (when the config allows). With ``rival_search`` (restarts after a map is already confirmed) it
+    runs all ``n_restarts`` and the ``auto`` initialiser uses signatures only. Returns (reports, maps, index
+    of the best, its confidence); reports are numbered from ``first``."""
     reports, maps = [], []
     for r in range(n_restarts):
         t0 = time.perf_counter()
@@ -443,7 +443,7 @@ def _restarts(x: torch.Tensor, y: torch.Tensor, xr: torch.Tensor, yr: torch.Tens
         xs = x[torch.as_tensor(np_rng.choice(len(x), n, replace=False), device=x.device)]
         ys = y[torch.as_tensor(np_rng.choice(len(y), n, replace=False), device=x.device)]
         # "auto": restart 0 tries the principal-direction initialiser, the others rotation-invariant signatures
-        use_pca = cfg.init == "pca" or (cfg.init == "auto" and r == 0 and n_restarts > 1 and stop_early)
+        use_pca = cfg.init == "pca" or (cfg.init == "auto" and r == 0 and n_restarts > 1 and not rival_search)
         init = pca_skew_init(xs, ys, cfg.pca_directions) if use_pca and p is None else None
         if solver == "self-learning":
             wx, wy, iters = _self_learn(xs, ys, cfg, gen, p, init=init)
@@ -458,7 +458,7 @@ def _restarts(x: torch.Tensor, y: torch.Tensor, xr: torch.Tensor, yr: torch.Tens
                     first + r, solver, score, 100 * mutual, iters, reports[-1].seconds)
         chosen = max(range(len(reports)), key=lambda i: reports[i].score)
         confidence = _confidence(xr, yr, maps, reports, chosen, cfg)
-        if stop_early and cfg.stop_when_confirmed and confidence.agreeing_restarts:
+        if not rival_search and cfg.stop_when_confirmed and confidence.agreeing_restarts:
             logger.info("%d other restart(s) agree with restart %d: stopping after %d of %d %s restarts",
                         confidence.agreeing_restarts, first + chosen, r + 1, n_restarts, solver)
             break
@@ -511,7 +511,7 @@ def fit_linear(source: np.ndarray, target: np.ndarray, cfg: AlignConfig | None =
         # higher on every label-free criterion tried (benchmarks/probes/basins.py). So look for a rival.
         solver_used = reports[chosen].solver
         more, more_maps, _, _ = _restarts(x, y, xr, yr, cfg, solver_used, cfg.rival_restarts, gen, np_rng, p,
-                                          first=len(reports), stop_early=False)
+                                          first=len(reports), rival_search=True)
         reports, maps = reports + more, maps + more_maps
         rivals = _rivals(xr, yr, maps, reports, chosen, cfg)
     t0 = time.perf_counter()

@@ -47,7 +47,7 @@ if dev.type == "cuda":
     torch.cuda.synchronize()
 print("one _self_learn restart on random data:", round(time.perf_counter() - t0, 2), "s")
 t0 = time.perf_counter()
-AL._wasserstein_procrustes(x, y[:, :384], wx[:, :384] if False else AL.procrustes_from_cross(c1)[0], AL.procrustes_from_cross(c1)[1], 250, 2000, 0.05, rng)
+AL._wasserstein_procrustes(x, y[:, :384], *AL.procrustes_from_cross(c1), 250, 2000, 0.05, rng)
 if dev.type == "cuda":
     torch.cuda.synchronize()
 print("one 250-step Wasserstein restart:", round(time.perf_counter() - t0, 2), "s")
