@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # What ran on a lent GPU machine (no internet; PyTorch preinstalled there, the kit carried in packed form):
 #   bash benchmarks/gpu_run.sh PACKED_KIT_DIR STEP...      steps: env tests test-roundtrip align-me align-pe align-mm size-curve gan-timing gan
+# The align-* steps take ALIGN_SEEDS, ALIGN_SECONDS, ALIGN_EXTRA (aligner settings, e.g. "rival_restarts=3") and
+# TAG_SUFFIX (appended to the result files' names).
 # Results go to $OUT (default /tmp/gpu-out). Each step has its own time limit so one slow step
 # cannot eat the others' time. Pack the kit here first, e.g.
 #   python benchmarks/kit_subset.py pack .gpu/k1 wiki.minilm:eval,a wiki.e5:eval,b wiki.mpnet:eval,a
@@ -23,11 +25,13 @@ for step in "$@"; do
               "$REPO/tests/test_synthetic_training.py" 2>&1 | tee "$OUT/pytest.log" | tail -8);;
     align-me|align-pe) a=$([ $step = align-me ] && echo minilm || echo mpnet)
               timeout ${ALIGN_SECONDS:-260} python3 "$REPO/benchmarks/alignment.py" --models $a e5 --pairs $a:e5 \
-              --seeds ${ALIGN_SEEDS:-0 1 2 3 4 5 6 7 8 9} --no-ood --no-baselines --device cuda --out "$OUT" --tag alignment_gpu_${a}_e5 \
+              --seeds ${ALIGN_SEEDS:-0 1 2 3 4 5 6 7 8 9} --no-ood --no-baselines --device cuda --out "$OUT" \
+              --tag alignment_gpu_${a}_e5${TAG_SUFFIX:-} ${ALIGN_EXTRA:+--align $ALIGN_EXTRA} \
               2>&1 | grep -E "bench.align|Error|error" ;;
     test-roundtrip) (cd /tmp && timeout 60 python3 -m pytest -q -p no:cacheprovider "$REPO/tests/test_translator.py" 2>&1 | tail -3);;
-    align-mm) timeout 240 python3 "$REPO/benchmarks/alignment.py" --models minilm mpnet --pairs minilm:mpnet \
-              --seeds ${ALIGN_SEEDS:-0 1 2 3 4 5 6 7 8 9} --no-ood --no-baselines --device cuda --out "$OUT" --tag alignment_gpu_minilm_mpnet \
+    align-mm) timeout ${ALIGN_SECONDS:-240} python3 "$REPO/benchmarks/alignment.py" --models minilm mpnet --pairs minilm:mpnet \
+              --seeds ${ALIGN_SEEDS:-0 1 2 3 4 5 6 7 8 9} --no-ood --no-baselines --device cuda --out "$OUT" \
+              --tag alignment_gpu_minilm_mpnet${TAG_SUFFIX:-} ${ALIGN_EXTRA:+--align $ALIGN_EXTRA} \
               2>&1 | grep -E "bench.align|Error|error" ;;
     # data-size curve of the e5 pairs (needs k1): SIZES vectors per side, SIZE_SEEDS, each pair and size its own file
     size-curve) for n in ${SIZES:-3000 6000 13805}; do for a in minilm mpnet; do

@@ -69,6 +69,11 @@ class AlignConfig:
                                                              "run on the map and on each rival, and the best final "
                                                              "label-free score wins (0: off, the default: with 2 it "
                                                              "never found a rival in 10 kit seeds)"})
+    rival_distinct: float = field(default=0.9, metadata={"help": "a converged restart is run as a rival unless it sends "
+                                                                 "more than this share of points to the same target "
+                                                                 "neighbour as the chosen map (or an earlier rival)"})
+    rival_solver: str = field(default="same", metadata={"help": "solver of the rival restarts: same (the confirmed "
+                                                                "map's), wasserstein or self-learning"})
     refine_iters: int = field(default=4, metadata={"help": "rounds of full-data mutual-NN refinement per restart"})
     final_refine_iters: int = field(default=0, metadata={"help": "most rounds of mutual-NN refinement of the winner on all "
                                                                   "vectors after its transport steps (0: none; it lowered "
@@ -109,6 +114,10 @@ class AlignConfig:
             raise ValueError(f"init={self.init!r}: choose auto, pca or signature")
         if self.solver not in ("wasserstein", "self-learning", "cascade"):
             raise ValueError(f"solver={self.solver!r}: choose wasserstein, self-learning or cascade")
+        if not 0 < self.rival_distinct <= 1:
+            raise ValueError(f"rival_distinct={self.rival_distinct} must be in (0, 1] (default 0.9)")
+        if self.rival_solver not in ("same", "wasserstein", "self-learning"):
+            raise ValueError(f"rival_solver={self.rival_solver!r}: choose same, wasserstein or self-learning")
         if self.rival_restarts < 0:
             raise ValueError(f"rival_restarts={self.rival_restarts} must be >= 0 (default 0, off; try 2)")
         if self.cascade_restarts < 1:
@@ -509,8 +518,8 @@ def fit_linear(source: np.ndarray, target: np.ndarray, cfg: AlignConfig | None =
         # MiniLM <-> mpnet on the kit has two solutions that both look converged at restart level (top-1
         # 0.985 and 0.967, restart scores 0.252-0.259 for both); after the final steps the better one scores
         # higher on every label-free criterion tried (benchmarks/probes/basins.py). So look for a rival.
-        solver_used = reports[chosen].solver
-        more, more_maps, _, _ = _restarts(x, y, xr, yr, cfg, solver_used, cfg.rival_restarts, gen, np_rng, p,
+        rival_solver = reports[chosen].solver if cfg.rival_solver == "same" else cfg.rival_solver
+        more, more_maps, _, _ = _restarts(x, y, xr, yr, cfg, rival_solver, cfg.rival_restarts, gen, np_rng, p,
                                           first=len(reports), rival_search=True)
         reports, maps = reports + more, maps + more_maps
         rivals = _rivals(xr, yr, maps, reports, chosen, cfg)
@@ -566,10 +575,13 @@ def _agreement(x: torch.Tensor, y: torch.Tensor, maps, i: int, j: int) -> float:
 
 def _rivals(x: torch.Tensor, y: torch.Tensor, maps, reports: list[RestartReport], chosen: int, cfg: AlignConfig,
             most: int = 2) -> list[int]:
-    """Restarts that look converged but found a different map than ``chosen``: a score nearer the best
-    than the worst, or within 2% of the best, and no agreement with ``chosen``; one per distinct solution,
-    best first, at most ``most``. (A failed restart let through costs time, not accuracy: after the final
-    steps the final score decides.)"""
+    """Restarts that look converged but may hold another solution than ``chosen``: a score nearer the best
+    than the worst, or within 2% of the best, and not the same map (agreement with ``chosen`` and with the
+    rivals already picked below ``rival_distinct``); best first, at most ``most``. The threshold is much
+    stricter than the confirmation's (``agree_threshold``): the two MiniLM <-> mpnet solutions agree on 58% of
+    points at restart level (0.83 after the final steps), so they count as one map for confirmation. (A
+    restart of the same solution let through costs time, not accuracy: after the final steps the final
+    score decides.)"""
     scores = np.array([r.score for r in reports])
     best = float(scores[chosen])
     bar = min((best + float(scores.min())) / 2, best - 0.02 * abs(best))
@@ -577,7 +589,7 @@ def _rivals(x: torch.Tensor, y: torch.Tensor, maps, reports: list[RestartReport]
     for i in sorted(range(len(maps)), key=lambda i: -scores[i]):
         if len(rivals) == most or scores[i] < bar:
             break
-        if i != chosen and all(_agreement(x, y, maps, i, j) < cfg.agree_threshold for j in [chosen] + rivals):
+        if i != chosen and all(_agreement(x, y, maps, i, j) < cfg.rival_distinct for j in [chosen] + rivals):
             rivals.append(i)
     return rivals
 
