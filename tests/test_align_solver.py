@@ -118,12 +118,15 @@ def test_cascade_stops_at_self_learning_when_it_is_confirmed():
     from v2v_store.train.align import fit_linear
 
     x, y, _ = _rotated_pair()
-    result = fit_linear(x, y, AlignConfig(solver="cascade", cascade_restarts=4, agree_threshold=0.0, **_SMALL))
+    result = fit_linear(x, y, AlignConfig(solver="cascade", cascade_restarts=4, agree_threshold=0.0, rival_restarts=0, **_SMALL))
     assert result.confidence.trusted, result.confidence
     assert [r.solver for r in result.restarts] == ["self-learning", "self-learning"]
-    # with the rival search on, two more restarts of the same solver follow the two agreeing ones
-    rivals = fit_linear(x, y, AlignConfig(solver="cascade", cascade_restarts=4, agree_threshold=0.0, rival_restarts=2, **_SMALL))
-    assert [r.solver for r in rivals.restarts] == ["self-learning"] * 4
+    # the rival search (on by default) adds two restarts of the other solver after the two agreeing ones...
+    rivals = fit_linear(x, y, AlignConfig(solver="cascade", cascade_restarts=4, agree_threshold=0.0, **_SMALL))
+    assert [r.solver for r in rivals.restarts] == ["self-learning"] * 2 + ["wasserstein"] * 2
+    # ...or two of the confirmed map's solver
+    same = fit_linear(x, y, AlignConfig(solver="cascade", cascade_restarts=4, agree_threshold=0.0, rival_solver="same", **_SMALL))
+    assert [r.solver for r in same.restarts] == ["self-learning"] * 4
 
 
 def test_rivals_are_converged_restarts_with_a_different_map():

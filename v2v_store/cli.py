@@ -113,7 +113,7 @@ def fit(
     solver: str = typer.Option("cascade", help="Aligner solver per restart: cascade (default: self-learning restarts first, "
                                                  "wasserstein ones if those are not confirmed) | wasserstein | self-learning."),
     rival_restarts: int = typer.Option(None, help="Aligner: extra restarts that look for a rival solution once a map "
-                                                    "is confirmed; the best after the final steps wins (default 0: off; try 2)."),
+                                                    "is confirmed; the best after the final steps wins (default 2; 0: off)."),
     seed: int = typer.Option(0),
     device: str = typer.Option("auto", help="auto | cpu | cuda."),
     max_vectors: int = typer.Option(50_000, help="Sample at most this many vectors per side."),
