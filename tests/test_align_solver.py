@@ -83,7 +83,8 @@ def test_procrustes_from_cross_matches_the_svd_solution(shape, null_dims):
     assert abs(torch.trace(wx.T @ cross @ wy).item() - optimum) < 1e-5 * optimum
 
 
-@pytest.mark.parametrize("bad", [dict(solver="gradient"), dict(cascade_restarts=0), dict(wp_eps=0.0), dict(final_wp_eps=-1.0), dict(wp_iters=0)])
+@pytest.mark.parametrize("bad", [dict(solver="gradient"), dict(cascade_restarts=0), dict(wp_eps=0.0), dict(final_wp_eps=-1.0), dict(wp_iters=0),
+                                 dict(rival_solver="gan"), dict(rival_distinct=0.0), dict(rival_restarts=-1)])
 def test_align_config_rejects_bad_solver_settings(bad):
     with pytest.raises(ValueError):
         AlignConfig(**bad)
@@ -142,6 +143,23 @@ def test_rivals_are_converged_restarts_with_a_different_map():
     scores = [0.25, 0.249, 0.248, 0.247, 0.20, 0.21]  # 0: chosen; 1 agrees; 2, 3 a rival solution; 4, 5 failed
     reports = [RestartReport(i, sc, 0.5, 10, 1.0) for i, sc in enumerate(scores)]
     assert _rivals(x, y, maps, reports, 0, AlignConfig()) == [2]
+
+
+def test_a_nearby_solution_is_a_rival():
+    """MiniLM <-> mpnet's second solution agrees with the right one on 58% of points at restart level: above
+    the confirmation threshold (0.3), so it must still count as a rival (below ``rival_distinct``)."""
+    from v2v_store.train.align import RestartReport, _agreement, _rivals
+
+    g = torch.Generator().manual_seed(11)
+    x, y = unit(torch.randn(500, 8, generator=g)), unit(torch.randn(500, 8, generator=g))
+    eye = torch.eye(8)
+    a = torch.randn(8, 8, generator=torch.Generator().manual_seed(5))
+    near = torch.linalg.matrix_exp(0.1 * (a - a.T) / 2)  # a small rotation away from the chosen map
+    maps = [(eye, eye), (eye, near), (eye, eye)]
+    cfg = AlignConfig()
+    assert cfg.agree_threshold <= _agreement(x, y, maps, 0, 1) < cfg.rival_distinct
+    reports = [RestartReport(i, sc, 0.5, 10, 1.0) for i, sc in enumerate([0.25, 0.249, 0.248])]
+    assert _rivals(x, y, maps, reports, 0, cfg) == [1]  # restart 2 is the chosen map itself: not a rival
 
 
 def test_cascade_with_pairs_uses_wasserstein_restarts():
