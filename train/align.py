@@ -31,11 +31,11 @@ al. 2019):
    converged at restart level (MiniLM <-> mpnet: top-1 0.985 and 0.967, restart scores alike, and the two
    maps agree on 58% of points, so confirmation counts them as one). After a map is confirmed, a few more
    restarts run with the other solver (``rival_solver``: the restarts of one solver can all fall into the
-   second solution on a seed); each converged restart that is not the same map (``rival_distinct``) also
-   gets the final steps, and the map with the best label-free score after them wins (on the kit the right
-   solution scores higher there). On the H100, 10 MiniLM <-> mpnet seeds: 9 meet the target with
-   Wasserstein rivals, 8 without (``benchmarks/results/gpu/README.md``, third session). On the e5 pairs the
-   final scores of rival maps differ by noise and the choice among them moved top-1 by +-0.02 either way.
+   second solution on a seed); the best converged one that is not the same map (``rival_distinct``) also
+   gets the final steps, and the map with the better label-free score after them wins (on the kit the
+   right solution scores higher there, by a small margin). MiniLM <-> mpnet, 10 seeds: on the H100 9 meet
+   the target with it, 8 without (``benchmarks/results/gpu/README.md``, third session); on the 2-core CPU
+   see the README. On the e5 pairs the rival maps' final scores differ by noise: it costs time there.
 
 Few-shot mode: with ``pairs`` (vectors of the same documents in both spaces) step 2 is replaced by
 Procrustes on those pairs, and the pairs join every later Procrustes fit; the cascade then runs
@@ -525,8 +525,9 @@ def fit_linear(source: np.ndarray, target: np.ndarray, cfg: AlignConfig | None =
                         }.get(cfg.rival_solver, cfg.rival_solver)
         more, more_maps, _, _ = _restarts(x, y, xr, yr, cfg, rival_solver, cfg.rival_restarts, gen, np_rng, p,
                                           first=len(reports), rival_search=True)
+        first_rival = len(reports)
         reports, maps = reports + more, maps + more_maps
-        rivals = _rivals(xr, yr, maps, reports, chosen, cfg)
+        rivals = _rivals(xr, yr, maps, reports, chosen, cfg, candidates=range(first_rival, len(maps)))
     t0 = time.perf_counter()
     for i in [chosen] + rivals:
         wx, wy = maps[i]
@@ -578,19 +579,19 @@ def _agreement(x: torch.Tensor, y: torch.Tensor, maps, i: int, j: int) -> float:
 
 
 def _rivals(x: torch.Tensor, y: torch.Tensor, maps, reports: list[RestartReport], chosen: int, cfg: AlignConfig,
-            most: int = 2) -> list[int]:
-    """Restarts that look converged but may hold another solution than ``chosen``: a score nearer the best
-    than the worst, or within 2% of the best, and not the same map (agreement with ``chosen`` and with the
-    rivals already picked below ``rival_distinct``); best first, at most ``most``. The threshold is much
-    stricter than the confirmation's (``agree_threshold``): the two MiniLM <-> mpnet solutions agree on 58% of
-    points at restart level (0.83 after the final steps), so they count as one map for confirmation. (A
-    restart of the same solution let through costs time, not accuracy: after the final steps the final
-    score decides.)"""
+            candidates=None, most: int = 1) -> list[int]:
+    """Restarts among ``candidates`` (default: all) that look converged but may hold another solution than
+    ``chosen``: a score nearer the best than the worst, or within 2% of the best, and not the same map
+    (agreement with ``chosen`` and with the rivals already picked below ``rival_distinct``); best first, at
+    most ``most``. The threshold is much stricter than the confirmation's (``agree_threshold``): the two
+    MiniLM <-> mpnet solutions agree on 58% of points at restart level (0.83 after the final steps), so they
+    count as one map for confirmation. (A restart of the same solution let through costs time, the final
+    steps, ~90 s on a 2-core CPU, not accuracy: after them the final score decides.)"""
     scores = np.array([r.score for r in reports])
     best = float(scores[chosen])
     bar = min((best + float(scores.min())) / 2, best - 0.02 * abs(best))
     rivals: list[int] = []
-    for i in sorted(range(len(maps)), key=lambda i: -scores[i]):
+    for i in sorted(range(len(maps)) if candidates is None else candidates, key=lambda i: -scores[i]):
         if len(rivals) == most or scores[i] < bar:
             break
         if i != chosen and all(_agreement(x, y, maps, i, j) < cfg.rival_distinct for j in [chosen] + rivals):
