@@ -67,12 +67,12 @@ class AlignConfig:
     patience: int = field(default=40, metadata={"help": "self-learning solver: stalled iterations before the keep probability doubles"})
     max_iters: int = field(default=600, metadata={"help": "self-learning solver: most iterations per restart"})
     rival_restarts: int = field(default=2, metadata={"help": "after a map is confirmed, this many more restarts look for "
-                                                             "a rival solution; the final steps run on the map and on "
-                                                             "each rival, and the best final label-free score wins "
-                                                             "(0: off)"})
-    rival_distinct: float = field(default=0.9, metadata={"help": "a converged restart is run as a rival unless it sends "
-                                                                 "more than this share of points to the same target "
-                                                                 "neighbour as the chosen map (or an earlier rival)"})
+                                                             "a rival solution; the best converged one that is not the "
+                                                             "same map also gets the final steps, and the better final "
+                                                             "label-free score wins (0: off)"})
+    rival_distinct: float = field(default=0.9, metadata={"help": "a converged restart counts as the same map as the "
+                                                                 "chosen one (no rival) when it sends at least this share "
+                                                                 "of points to the same target neighbour"})
     rival_solver: str = field(default="other", metadata={"help": "solver of the rival restarts: other (the one that did "
                                                                  "not find the confirmed map), same, wasserstein or "
                                                                  "self-learning"})

@@ -3,7 +3,7 @@ linear start (Procrustes on P true pairs), then the vec2vec network refining it 
 on disjoint unpaired halves. Prints held-out top-1 of the start, the linear ceiling, and after the GAN."""
 import sys, time, logging, os
 sys.path.insert(0, os.path.dirname(__file__) + "/..")
-import numpy as np, torch
+import torch
 torch.set_num_threads(2)
 logging.basicConfig(level=logging.WARNING)
 from v2v_store.fit import _fit_gan, FitReport
