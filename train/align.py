@@ -35,7 +35,8 @@ al. 2019):
    gets the final steps, and the map with the better label-free score after them wins (on the kit the
    right solution scores higher there, by a small margin). MiniLM <-> mpnet, 10 seeds: on the H100 9 meet
    the target with it, 8 without (``benchmarks/results/gpu/README.md``, third session); on the 2-core CPU
-   see the README. On the e5 pairs the rival maps' final scores differ by noise: it costs time there.
+   10 of 10 (``alignment_default_minilm_mpnet.md``). On the e5 pairs the rival maps' final scores differ by
+   noise: it costs time there (~1-2 CPU minutes).
 
 Few-shot mode: with ``pairs`` (vectors of the same documents in both spaces) step 2 is replaced by
 Procrustes on those pairs, and the pairs join every later Procrustes fit; the cascade then runs
