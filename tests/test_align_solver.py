@@ -160,6 +160,8 @@ def test_a_nearby_solution_is_a_rival():
     assert cfg.agree_threshold <= _agreement(x, y, maps, 0, 1) < cfg.rival_distinct
     reports = [RestartReport(i, sc, 0.5, 10, 1.0) for i, sc in enumerate([0.25, 0.249, 0.248])]
     assert _rivals(x, y, maps, reports, 0, cfg) == [1]  # restart 2 is the chosen map itself: not a rival
+    # fit_linear looks only among the rival restarts: the nearby map outside them is not taken
+    assert _rivals(x, y, maps, reports, 0, cfg, candidates=[2]) == []
 
 
 def test_cascade_with_pairs_uses_wasserstein_restarts():
