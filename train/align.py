@@ -524,9 +524,9 @@ def fit_linear(source: np.ndarray, target: np.ndarray, cfg: AlignConfig | None =
         rival_solver = {"same": reports[chosen].solver,
                         "other": "wasserstein" if reports[chosen].solver == "self-learning" else "self-learning",
                         }.get(cfg.rival_solver, cfg.rival_solver)
-        more, more_maps, _, _ = _restarts(x, y, xr, yr, cfg, rival_solver, cfg.rival_restarts, gen, np_rng, p,
-                                          first=len(reports), rival_search=True)
         first_rival = len(reports)
+        more, more_maps, _, _ = _restarts(x, y, xr, yr, cfg, rival_solver, cfg.rival_restarts, gen, np_rng, p,
+                                          first=first_rival, rival_search=True)
         reports, maps = reports + more, maps + more_maps
         rivals = _rivals(xr, yr, maps, reports, chosen, cfg, candidates=range(first_rival, len(maps)))
     t0 = time.perf_counter()
@@ -569,14 +569,17 @@ def fit_linear(source: np.ndarray, target: np.ndarray, cfg: AlignConfig | None =
     return AlignResult(candidates[chosen], reports, chosen, cfg, candidates, confidence, device.type)
 
 
+def _neighbours(x: torch.Tensor, y: torch.Tensor, wmap) -> torch.Tensor:
+    """Each of the first 2,000 source points' nearest target among the first 2,000, under the map ``(Wx, Wy)``."""
+    return ((x[:2000] @ wmap[0]) @ (y[:2000] @ wmap[1]).T).argmax(1)
+
+
 def _agreement(x: torch.Tensor, y: torch.Tensor, maps, i: int, j: int) -> float:
     """Share of source points that maps ``i`` and ``j`` send to the same target neighbour (on the first
     2,000 points of each side). A failed restart agrees with a good one on ~1/2000 of points, two good ones
     on most. (Comparing raw translations instead is too strict: good maps differ in the noisy low-variance
     directions.)"""
-    xs, ys = x[:2000], y[:2000]
-    nn_i, nn_j = (((xs @ maps[k][0]) @ (ys @ maps[k][1]).T).argmax(1) for k in (i, j))
-    return (nn_i == nn_j).float().mean().item()
+    return (_neighbours(x, y, maps[i]) == _neighbours(x, y, maps[j])).float().mean().item()
 
 
 def _rivals(x: torch.Tensor, y: torch.Tensor, maps, reports: list[RestartReport], chosen: int, cfg: AlignConfig,
@@ -602,7 +605,9 @@ def _rivals(x: torch.Tensor, y: torch.Tensor, maps, reports: list[RestartReport]
 
 def _confidence(x: torch.Tensor, y: torch.Tensor, maps, reports: list[RestartReport], chosen: int,
                 cfg: AlignConfig, margin: float = 5.0) -> Confidence:
-    agreeing = sum(1 for i in range(len(maps)) if i != chosen and _agreement(x, y, maps, i, chosen) >= cfg.agree_threshold)
+    nn_chosen = _neighbours(x, y, maps[chosen])  # once, not once per restart compared (this runs after every restart)
+    agreeing = sum(1 for i in range(len(maps)) if i != chosen and
+                   (_neighbours(x, y, maps[i]) == nn_chosen).float().mean().item() >= cfg.agree_threshold)
     others = np.array([r.score for i, r in enumerate(reports) if i != chosen])
     if len(others) >= 2:
         mad = float(np.median(np.abs(others - np.median(others)))) or 1e-6

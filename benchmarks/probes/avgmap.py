@@ -11,11 +11,7 @@ x, y, xe, ye, (ox, oy), yA = setup(a, b)
 if start == "oracle": wx, wy = ox, oy
 else:
     d = np.load(start); wx, wy = torch.tensor(d["Wx"]), torch.tensor(d["Wy"])
-def evm(m):
-    s = unit(xe @ m) @ ye.T; f = (s.argmax(1) == torch.arange(len(xe))).float().mean().item()
-    r = (s > s.diag()[:, None]).sum(1).float().add(1).mean().item()
-    s2 = unit(ye @ m.T) @ xe.T; g = (s2.argmax(1) == torch.arange(len(xe))).float().mean().item()
-    return round(f, 4), round(g, 4), round(r, 2)
+def evm(m): return ev_map(xe, ye, m)
 print("start", evm(wx @ wy.T), flush=True)
 rng = np.random.default_rng(0); running = None; batch = min(batch, len(x), len(y))
 M = wx @ wy.T; acc, n = torch.zeros_like(M), 0

@@ -8,11 +8,7 @@ a, b, start, iters = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 K = int(os.environ.get("K", 500)); alpha = float(os.environ.get("ALPHA", 0.5)); rounds = int(os.environ.get("ROUNDS", 3))
 x, y, xe, ye, (ox, oy), yA = setup(a, b)
 d = np.load(start); wx, wy = torch.tensor(d["Wx"]), torch.tensor(d["Wy"])
-def evm(m):
-    s = unit(xe @ m) @ ye.T; f = (s.argmax(1) == torch.arange(len(xe))).float().mean().item()
-    r = (s > s.diag()[:, None]).sum(1).float().add(1).mean().item()
-    s2 = unit(ye @ m.T) @ xe.T; g = (s2.argmax(1) == torch.arange(len(xe))).float().mean().item()
-    return round(f, 4), round(g, 4), round(r, 2)
+def evm(m): return ev_map(xe, ye, m)
 # the production final steps first
 rng = np.random.default_rng(0); running = None
 for t in range(iters):

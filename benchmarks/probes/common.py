@@ -24,6 +24,13 @@ def ev(xe, ye, wx, wy):
     rank = (s > s.diag()[:, None]).sum(1).float().add(1).mean().item()
     return round(top, 4), round(rank, 2)
 
+def ev_map(xe, ye, m):
+    """Top-1 both ways and mean rank (source -> target) of a (possibly non-orthogonal) map ``m``: x -> x m."""
+    s = unit(xe @ m) @ ye.T; f = (s.argmax(1) == torch.arange(len(xe))).float().mean().item()
+    r = (s > s.diag()[:, None]).sum(1).float().add(1).mean().item()
+    s2 = unit(ye @ m.T) @ xe.T; g = (s2.argmax(1) == torch.arange(len(xe))).float().mean().item()
+    return round(f, 4), round(g, 4), round(r, 2)
+
 def pca_views(k, n):
     """Synthetic ground truth for the GAN probes: nonlinear views (2k and 3k dims) of the top-k principal
     components of MiniLM wiki vectors; (train halves without pairs, 1,000 held-out pairs)."""
