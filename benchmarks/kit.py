@@ -16,6 +16,10 @@ EVAL = slice(0, 8192)  # wiki ids 0..8191: held-out evaluation (one chunk of the
 SIDE_A = slice(8192, 21997)  # unpaired training, source side
 SIDE_B = slice(21997, 35802)  # unpaired training, target side (disjoint texts)
 OOD = slice(0, 8192)  # fortunes: out-of-distribution evaluation
+# (held-out evaluation, side A, side B) per training corpus. fortunes has 8,192 embedded rows: a
+# second, small (3,072 per side), informal-text setting; the first 8,192 rows of the *other* corpus
+# are then its out-of-distribution evaluation.
+SPLITS = {"wiki": (EVAL, SIDE_A, SIDE_B), "fortunes": (slice(0, 2048), slice(2048, 5120), slice(5120, 8192))}
 DIMS = {"minilm": 384, "mpnet": 768, "e5": 384}
 
 

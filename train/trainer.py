@@ -122,7 +122,8 @@ class GanTrainer:
             t = F.normalize(torch.as_tensor(np.asarray(arr, np.float32)), dim=-1)
             perm = torch.randperm(len(t), generator=self.gen)
             n_held = min(2048, len(t) // 10)
-            self.held[name], self.data[name] = t[perm[:n_held]], t[perm[n_held:]]
+            # training vectors live on the device: a batch is a gather there, not a host copy per step
+            self.held[name], self.data[name] = t[perm[:n_held]], t[perm[n_held:]].to(self.device)
         dims = {n: self.data[n].shape[1] for n in names}
         self.model = Vec2Vec(model_cfg, dims).to(self.device)
         if linear_base is not None:
@@ -136,8 +137,9 @@ class GanTrainer:
             | {f"lat_{i}": Discriminator(model_cfg.latent_dim, model_cfg.disc_width, model_cfg.disc_depth, model_cfg.block_style)
                for i in range(n_lat)}
         ).to(self.device)
-        self.opt_g = torch.optim.Adam(self.model.parameters(), lr=train_cfg.lr_generator, betas=train_cfg.betas)
-        self.opt_d = torch.optim.Adam(self.discs.parameters(), lr=train_cfg.lr_discriminator, betas=train_cfg.betas)
+        fused = self.device.type == "cuda"  # one kernel per optimiser step instead of several per parameter
+        self.opt_g = torch.optim.Adam(self.model.parameters(), lr=train_cfg.lr_generator, betas=train_cfg.betas, fused=fused)
+        self.opt_d = torch.optim.Adam(self.discs.parameters(), lr=train_cfg.lr_discriminator, betas=train_cfg.betas, fused=fused)
         self.sched_g = torch.optim.lr_scheduler.LambdaLR(self.opt_g, _lr_lambda(train_cfg.warmup_steps))
         self.sched_d = torch.optim.lr_scheduler.LambdaLR(self.opt_d, _lr_lambda(train_cfg.warmup_steps))
         # CUDA: float16 autocast; one loss scaler per optimiser (each skips its own overflowing steps)
@@ -152,8 +154,8 @@ class GanTrainer:
 
     # -- data ----------------------------------------------------------------------------------
     def _batch(self, name: str) -> torch.Tensor:
-        idx = torch.randint(len(self.data[name]), (self.cfg.batch_size,), generator=self.gen)
-        return self.data[name][idx].to(self.device, non_blocking=True)
+        idx = torch.randint(len(self.data[name]), (self.cfg.batch_size,), generator=self.gen)  # CPU generator: reproducible
+        return self.data[name][idx.to(self.device)]
 
     def _autocast(self):
         return torch.autocast("cuda", dtype=torch.float16, enabled=self.use_amp)
@@ -214,7 +216,8 @@ class GanTrainer:
         self.scaler_g.step(self.opt_g)
         self.scaler_g.update()
         self.sched_g.step()
-        return StepLosses(0.0, adv.item() + lat_adv.item(), rec.item(), cyc.item(), vsp.item())
+        adv, rec, cyc, vsp = torch.stack([v.detach().float() for v in (adv + lat_adv, rec, cyc, vsp)]).tolist()  # one device sync, not four
+        return StepLosses(0.0, adv, rec, cyc, vsp)
 
     @torch.no_grad()
     def translate(self, vectors: np.ndarray, source: str, target: str, batch: int = 4096) -> np.ndarray:
