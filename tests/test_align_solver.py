@@ -84,7 +84,8 @@ def test_procrustes_from_cross_matches_the_svd_solution(shape, null_dims):
 
 
 @pytest.mark.parametrize("bad", [dict(solver="gradient"), dict(cascade_restarts=0), dict(wp_eps=0.0), dict(final_wp_eps=-1.0), dict(wp_iters=0),
-                                 dict(rival_solver="gan"), dict(rival_distinct=0.0), dict(rival_restarts=-1)])
+                                 dict(rival_solver="gan"), dict(rival_distinct=0.0), dict(rival_restarts=-1),
+                                 dict(final_candidates=0)])
 def test_align_config_rejects_bad_solver_settings(bad):
     with pytest.raises(ValueError):
         AlignConfig(**bad)
@@ -128,6 +129,22 @@ def test_cascade_stops_at_self_learning_when_it_is_confirmed():
     # ...or two of the confirmed map's solver
     same = fit_linear(x, y, AlignConfig(solver="cascade", cascade_restarts=4, agree_threshold=0.0, rival_solver="same", **_SMALL))
     assert [r.solver for r in same.restarts] == ["self-learning"] * 4
+
+
+def test_final_candidates_get_the_final_steps_and_the_best_final_score_wins():
+    """final_candidates=2: the chosen restart and the next best of its solver both get the final steps and
+    a final label-free score; the map returned is the one that scores best. Default 1: the chosen only."""
+    from v2v_store.train.align import fit_linear
+
+    x, y, _ = _rotated_pair()
+    cfg = dict(solver="wasserstein", restarts=3, stop_when_confirmed=False, rival_restarts=0, **_SMALL)
+    one = fit_linear(x, y, AlignConfig(**cfg))
+    assert all(r.final_score is None for r in one.restarts)
+    two = fit_linear(x, y, AlignConfig(final_candidates=2, **cfg))
+    finals = [r for r in two.restarts if r.final_score is not None]
+    assert len(finals) == 2, [r.final_score for r in two.restarts]
+    assert two.restarts[two.chosen].final_score == max(r.final_score for r in finals)
+    assert np.allclose(two.mapping.source_proj, two.candidates[two.chosen].source_proj)
 
 
 def test_rivals_are_converged_restarts_with_a_different_map():
