@@ -147,6 +147,21 @@ def test_final_candidates_get_the_final_steps_and_the_best_final_score_wins():
     assert np.allclose(two.mapping.source_proj, two.candidates[two.chosen].source_proj)
 
 
+def test_final_candidates_never_change_the_trust_verdict():
+    """Unrelated spaces: no restart is confirmed. Scoring more finals may switch the map but must leave the
+    fit untrusted (and keep the reason why), exactly as with the chosen restart alone."""
+    from v2v_store.train.align import fit_linear
+
+    rng = np.random.default_rng(3)
+    x, y = rng.standard_normal((600, 24)).astype(np.float32), rng.standard_normal((600, 24)).astype(np.float32)
+    cfg = dict(solver="wasserstein", restarts=3, stop_when_confirmed=False, rival_restarts=0, **_SMALL)
+    one = fit_linear(x, y, AlignConfig(**cfg))
+    two = fit_linear(x, y, AlignConfig(final_candidates=3, **cfg))
+    assert sum(r.final_score is not None for r in two.restarts) == 3
+    assert two.confidence.trusted == one.confidence.trusted
+    assert two.confidence.reason.startswith(one.confidence.reason) or one.confidence.trusted
+
+
 def test_rivals_are_converged_restarts_with_a_different_map():
     """The rival search keeps restarts that score near the best but send points elsewhere: not a restart
     that agrees with the chosen map, not one that scored like the failures, one per distinct solution."""

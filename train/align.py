@@ -559,9 +559,12 @@ def fit_linear(source: np.ndarray, target: np.ndarray, cfg: AlignConfig | None =
         logger.info("final label-free scores: %s; restart %d wins",
                     ", ".join(f"restart {i} {reports[i].final_score:.4f}" for i in [chosen] + rivals), best)
         if best != chosen:
-            confidence = Confidence(True, confidence.agreeing_restarts, confidence.score_margin,
-                                    f"restart {best} beat the confirmed restart {chosen} on the final label-free score "
-                                    f"({reports[best].final_score:.4f} vs {reports[chosen].final_score:.4f})")
+            switch = (f"restart {best} beat the {'confirmed ' if confidence.trusted else ''}restart {chosen} on the "
+                      f"final label-free score ({reports[best].final_score:.4f} vs {reports[chosen].final_score:.4f})")
+            # a switch keeps the trust verdict and, when unconfirmed, its reason (final_candidates > 1 can switch
+            # without a confirmed map; rivals are only searched for after one)
+            confidence = Confidence(confidence.trusted, confidence.agreeing_restarts, confidence.score_margin,
+                                    switch if confidence.trusted else f"{confidence.reason}; {switch}")
             chosen = best
     wx, wy = maps[chosen]
     if cfg.final_refine_iters:

@@ -116,7 +116,7 @@ def fit(
                                                     "is confirmed; the best after the final steps wins (default 2; 0: off)."),
     final_candidates: int = typer.Option(None, help="Aligner: restarts that get the final steps, the chosen one and "
                                                       "the next best of its solver; the best final label-free score "
-                                                      "wins (default 1; 2 costs ~90 s more on a 2-core CPU)."),
+                                                      "wins (default 1; 2 cost ~2 minutes more on a 2-core CPU at 14k vectors per side)."),
     seed: int = typer.Option(0),
     device: str = typer.Option("auto", help="auto | cpu | cuda."),
     max_vectors: int = typer.Option(50_000, help="Sample at most this many vectors per side."),
