@@ -80,7 +80,7 @@ def main() -> None:
         parse = {"int": int, "float": float, "bool": lambda v: v.lower() in ("1", "true", "yes")}.get(types[name], str)
         overrides[name] = parse(value)
     tc = args.train_corpus
-    held, side_a, side_b = SPLITS[tc]
+    held_rows, side_a, side_b = SPLITS[tc]
     corpora = (tc,) + tuple(c for c in ("wiki", "fortunes") if c != tc and args.ood)
     data = {(c, m): load(c, m) for c in corpora for m in args.models}
     if args.train_size is not None and args.train_size < 100:
@@ -95,8 +95,8 @@ def main() -> None:
             oracle = Translator.from_linear_map(fit_procrustes((wa[side_a], wb[side_a])), Space(a, wa.shape[1]), Space(b, wb.shape[1]))
             base["oracle_procrustes"] = evaluate(oracle, a, b, data, corpora, tc)
         if args.baselines and wa.shape[1] == wb.shape[1]:
-            base["identity"] = {f"{tc}:{a}->{b}": paired_metrics(wa[held], wb[held]).to_dict(),
-                                f"{tc}:{b}->{a}": paired_metrics(wb[held], wa[held]).to_dict()}
+            base["identity"] = {f"{tc}:{a}->{b}": paired_metrics(wa[held_rows], wb[held_rows]).to_dict(),
+                                f"{tc}:{b}->{a}": paired_metrics(wb[held_rows], wa[held_rows]).to_dict()}
         baselines.append(base)
         for seed in args.seeds:
             t0 = time.perf_counter()
