@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from v2v_store.train.align import (AlignConfig, _sinkhorn_plan_log, _wasserstein_procrustes, center_unit, procrustes, procrustes_from_cross,
-                         sinkhorn_plan, unit)
+                         sinkhorn_barycentres, sinkhorn_plan, unit)
 
 
 def test_sinkhorn_plan_has_uniform_marginals():
@@ -29,6 +29,22 @@ def test_sinkhorn_scaling_matches_the_log_domain_plan(eps):
     plan, reference = sinkhorn_plan(sim, eps, iters=100), _sinkhorn_plan_log(sim, eps, iters=100)
     assert torch.isfinite(plan).all()
     torch.testing.assert_close(plan * 400, reference * 400, atol=1e-3, rtol=1e-3)
+
+
+@pytest.mark.parametrize("eps", [0.02, 0.001])
+def test_sinkhorn_barycentres_equal_the_plan_times_the_targets(eps):
+    """The fused barycentres (plan never formed, similarities overwritten) equal ``n * plan @ targets``
+    on the scaling path and on the log-domain fallback (eps 0.001 underflows, see above); and
+    ``sinkhorn_plan`` leaves its input alone."""
+    gen = torch.Generator().manual_seed(1)
+    sim = unit(torch.randn(400, 8, generator=gen)) @ unit(torch.randn(300, 8, generator=gen)).T
+    targets = unit(torch.randn(300, 8, generator=gen))
+    original = sim.clone()
+    expected = 400 * sinkhorn_plan(sim, eps, iters=100) @ targets
+    assert torch.equal(sim, original)
+    got = sinkhorn_barycentres(sim, targets, eps, iters=100)
+    assert torch.isfinite(got).all()
+    torch.testing.assert_close(got, expected, atol=1e-4, rtol=1e-4)
 
 
 def _anisotropic(n: int, d: int, seed: int) -> torch.Tensor:

@@ -45,8 +45,12 @@ def fit_translator(source: np.ndarray, target: np.ndarray, names: tuple[str, str
                    pairs: tuple[np.ndarray, np.ndarray] | None = None,
                    eval_pairs: tuple[np.ndarray, np.ndarray] | None = None,
                    align_overrides: dict | None = None, preset: str = "small", steps: int | None = None,
-                   checkpoint_dir: str | None = None, progress: bool = True) -> tuple[Translator, FitReport]:
-    """Fit a translator from unpaired ``source`` and ``target`` vectors (plus optional ``pairs``)."""
+                   checkpoint_dir: str | None = None, progress: bool = True,
+                   on_align_result=None) -> tuple[Translator, FitReport]:
+    """Fit a translator from unpaired ``source`` and ``target`` vectors (plus optional ``pairs``).
+
+    ``on_align_result``: called with the aligner's full :class:`~v2v_store.train.align.AlignResult` (every
+    restart's map, not only the chosen one) for diagnostics, e.g. the benchmark scoring each finalist."""
     from v2v_store.train.align import AlignConfig, fit_linear, fit_procrustes
 
     if method not in METHODS:
@@ -66,6 +70,8 @@ def fit_translator(source: np.ndarray, target: np.ndarray, names: tuple[str, str
             except (TypeError, ValueError) as e:
                 raise V2VError(f"bad aligner setting: {e}") from e
             result = fit_linear(source, target, cfg, pairs=pairs)
+            if on_align_result is not None:
+                on_align_result(result)
             conf = result.confidence
             info = {"method": "align", "score": result.score, "fit": result.report()}
             translator = Translator.from_linear_map(result.mapping, *spaces, info=info)
