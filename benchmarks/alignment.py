@@ -109,7 +109,7 @@ def main() -> None:
             row = {"pair": f"{a}<->{b}", "seed": seed, "train_corpus": tc, "train_per_side": len(wa[side_a][train]), "seconds": seconds, "trusted": report.trusted,
                    "reason": report.reason, "label_free_score": report.score, "metrics": metrics,
                    "restarts": report.details.get("restarts"),
-                   "finalists": finalist_metrics(aligned[0], a, b, data, tc) if aligned else [],
+                   "finalists": finalist_metrics(aligned[0], a, b, data, tc, (wa[side_a][train], wb[side_b][train])) if aligned else [],
                    "meets_target": all(m["top1"] >= TARGET_TOP1 and m["mean_rank"] <= TARGET_RANK for m in held_out),
                    "converged": all(m["top1"] >= 0.5 for m in held_out)}
             rows.append(row)
@@ -118,20 +118,44 @@ def main() -> None:
             write(args, rows, baselines)
 
 
-def finalist_metrics(result, a: str, b: str, data: dict, tc: str) -> list[dict]:
+def finalist_metrics(result, a: str, b: str, data: dict, tc: str, train: tuple[np.ndarray, np.ndarray]) -> list[dict]:
     """Held-out top-1 / rank of every restart that got the final steps (a diagnostic, never used to pick):
     what ``final_candidates`` = 1, 2, ... would have returned, from one run with the largest (finalists are
-    processed in a fixed order, so the first ones' final steps do not depend on how many follow)."""
+    processed in a fixed order, so the first ones' final steps do not depend on how many follow). Beside
+    them, other label-free criteria on all training vectors (``label_free_criteria``), to compare with the
+    aligner's final score."""
     out = []
     for r in result.restarts:
         if r.final_score is None:
             continue
-        tr = Translator.from_linear_map(result.candidates[r.restart], Space(a, data[tc, a].shape[1]), Space(b, data[tc, b].shape[1]))
+        lm = result.candidates[r.restart]
+        tr = Translator.from_linear_map(lm, Space(a, data[tc, a].shape[1]), Space(b, data[tc, b].shape[1]))
         m = evaluate(tr, a, b, data, (tc,), tc)
         out.append({"restart": r.restart, "solver": r.solver, "restart_score": r.score, "final_score": r.final_score,
+                    **label_free_criteria(lm, *train),
                     "chosen": r.restart == result.chosen, "top1": [m[f"{tc}:{a}->{b}"]["top1"], m[f"{tc}:{b}->{a}"]["top1"]],
                     "mean_rank": [m[f"{tc}:{a}->{b}"]["mean_rank"], m[f"{tc}:{b}->{a}"]["mean_rank"]]})
     return out
+
+
+def label_free_criteria(lm, source: np.ndarray, target: np.ndarray, k: int = 10) -> dict:
+    """Label-free criteria of a map on all training vectors (no pairs): mean CSLS of mutual nearest
+    neighbours (the aligner's final score; before ``final_score_max`` it used the 6,000-vector restart
+    sample), the share of source vectors whose CSLS neighbour is mutual, and the mean best CSLS of every
+    source vector."""
+    import torch
+
+    from v2v_store.train.align import linear_encode, mutual_pairs
+
+    xl = linear_encode(torch.as_tensor(source), torch.as_tensor(lm.source_mean), torch.as_tensor(lm.source_proj))
+    yl = linear_encode(torch.as_tensor(target), torch.as_tensor(lm.target_mean), torch.as_tensor(lm.target_proj))
+    rows, _, scores = mutual_pairs(xl, yl, k)
+    r_x = torch.cat([(xl[s:s + 4096] @ yl.T).topk(k, dim=1).values.mean(1) for s in range(0, len(xl), 4096)])
+    r_y = torch.cat([(yl[s:s + 4096] @ xl.T).topk(k, dim=1).values.mean(1) for s in range(0, len(yl), 4096)])
+    best = torch.cat([(2 * (xl[s:s + 4096] @ yl.T) - r_x[s:s + 4096, None] - r_y[None, :]).max(1).values
+                      for s in range(0, len(xl), 4096)])
+    return {"all_mutual_csls": scores.mean().item(), "all_mutual_fraction": len(rows) / len(xl),
+            "all_best_csls": best.mean().item()}
 
 
 def fmt(m: dict | None) -> str:
@@ -170,7 +194,8 @@ def write(args, rows, baselines) -> None:
                   "top-1 A->B / B->A beside, a diagnostic only, in the order they were run):", ""]
     for r in with_finalists:
         lines.append(f"- {r['pair']} seed {r['seed']}: " + "; ".join(
-            f"restart {f['restart']} ({f['solver']}, restart score {f['restart_score']:.4f}, final {f['final_score']:.4f})"
+            f"restart {f['restart']} ({f['solver']}, restart score {f['restart_score']:.4f}, final {f['final_score']:.4f}, "
+            f"on all training vectors {f['all_mutual_csls']:.4f})"
             f" {f['top1'][0]:.3f} / {f['top1'][1]:.3f}{' **chosen**' if f['chosen'] else ''}" for f in r["finalists"]))
     measured = [base for base in baselines if "oracle_procrustes" in base]  # none with --no-baselines
     if measured:

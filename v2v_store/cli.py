@@ -114,9 +114,10 @@ def fit(
                                                  "wasserstein ones if those are not confirmed) | wasserstein | self-learning."),
     rival_restarts: int = typer.Option(None, help="Aligner: extra restarts that look for a rival solution once a map "
                                                     "is confirmed; the best after the final steps wins (default 2; 0: off)."),
-    final_candidates: int = typer.Option(None, help="Aligner: restarts that get the final steps, the chosen one and "
-                                                      "the next best of its solver; the best final label-free score "
-                                                      "wins (default 1; 2 cost ~2 minutes more on a 2-core CPU at 14k vectors per side)."),
+    final_candidates: int = typer.Option(None, help="Aligner: most restarts that get the final steps, the chosen one "
+                                                      "and the next best converged ones of its solver; the best final "
+                                                      "label-free score wins (default 3; each costs ~40 s on a 2-core "
+                                                      "CPU at 14k vectors per side; 1: the chosen only)."),
     seed: int = typer.Option(0),
     device: str = typer.Option("auto", help="auto | cpu | cuda."),
     max_vectors: int = typer.Option(50_000, help="Sample at most this many vectors per side."),
