@@ -41,8 +41,9 @@ al. 2019):
    solver also get the final steps, and the best final label-free score wins. Restarts of one map can end
    apart after the final steps (MiniLM <-> e5 seed 1: 0.850 / 0.899 top-1 from restart scores 0.2500 /
    0.2495). The final scores of such maps differ by ~0.001, so they are computed on all training vectors
-   (``final_score_max``), not the 6,000-vector restart sample, whose noise reversed one pick of six
-   (``benchmarks/results/alignment_final3_minilm_e5.md``).
+   (``final_score_max``), not the 6,000-vector restart sample, whose noise reversed 2 picks of 12 e5 seeds
+   (``benchmarks/finalists_summary.py`` on ``benchmarks/results/alignment_final3_*.json``). With little data
+   (3,072 per side) the scores of good and failed maps overlap and the pick can be wrong (README).
 
 Few-shot mode: with ``pairs`` (vectors of the same documents in both spaces) step 2 is replaced by
 Procrustes on those pairs, and the pairs join every later Procrustes fit; the cascade then runs
@@ -411,8 +412,8 @@ def sinkhorn_barycentres(sim: torch.Tensor, targets: torch.Tensor, eps: float, i
     """Each source point's soft target under the entropic plan of ``sim`` (n, m): ``n * plan @ targets``.
 
     Overwrites ``sim`` and never forms the plan (``n u * (kernel @ (v * targets))``): on the 2-core CPU a
-    final transport step on 8,000 + 8,000 vectors took 2.7 s with the plan formed and a separate underflow
-    check, ~1.3 s this way (``benchmarks/probes/README.md``)."""
+    final transport step on 8,000 + 8,000 vectors took 1.9-2.8 s with the plan formed and a separate underflow
+    check, ~1.0 s this way (``benchmarks/probes/transport_speed.py``)."""
     n = sim.shape[0]
     kernel, scaling = _sinkhorn_scaling(sim, eps, iters)
     if scaling is None:
@@ -590,8 +591,9 @@ def fit_linear(source: np.ndarray, target: np.ndarray, cfg: AlignConfig | None =
                     cfg.final_wp_iters, min(len(x), len(y), cfg.final_wp_batch), time.perf_counter() - t0)
     if len(finalists) > 1:
         # Scored on (up to final_score_max) training vectors, not the 6,000-vector restart sample: the finals'
-        # scores differ by ~0.001, which that sample's noise can reverse (kit, MiniLM <-> e5, 6 seeds: picking on
-        # all 13,805 vectors per side never lost top-1 against the chosen restart alone, on the sample once -0.015).
+        # scores differ by ~0.001, which that sample's noise can reverse (kit, e5 pairs, 12 seeds: picking on all
+        # 13,805 vectors per side never lost top-1 against the chosen restart alone; on the sample twice, -0.015
+        # and -0.002).
         xf, yf = (v if len(v) <= cfg.final_score_max else
                   v[torch.as_tensor(np_rng.choice(len(v), cfg.final_score_max, replace=False), device=device)] for v in (x, y))
         for i in finalists:
