@@ -4,8 +4,9 @@
 
 For every seed: held-out top-1 (A->B / B->A) of the restart chosen at restart level alone (``final_candidates=1``),
 of the finalist with the best final score on the 6,000-vector restart sample (the rule before ``final_score_max``),
-and of the one with the best score on all training vectors (the rule now). Failed restarts are left out (they are
-no longer finalists). Reads the ``finalists`` rows of ``benchmarks/alignment.py``'s JSON; prints a markdown table.
+and of the one with the best score on all training vectors (the rule now). Failed restarts (restart score more than 2%
+below the best finalist's; on these runs the aligner's converged bar draws the same line) are left out: they
+are no longer finalists. Reads the ``finalists`` rows of ``benchmarks/alignment.py``'s JSON; prints a markdown table.
 """
 
 from __future__ import annotations
