@@ -141,8 +141,8 @@ def finalist_metrics(result, a: str, b: str, data: dict, tc: str, train: tuple[n
 def label_free_criteria(lm, source: np.ndarray, target: np.ndarray, k: int = 10) -> dict:
     """Label-free criteria of a map on all training vectors (no pairs): mean CSLS of mutual nearest
     neighbours (the aligner's final score; before ``final_score_max`` it used the 6,000-vector restart
-    sample), the share of source vectors whose CSLS neighbour is mutual, and the mean best CSLS of every
-    source vector."""
+    sample) and the share of source vectors whose CSLS neighbour is mutual. (The ``alignment_final3*`` result
+    files of 2026-11-23 also hold ``all_best_csls``, the mean best CSLS of every source vector.)"""
     import torch
 
     from v2v_store.train.align import linear_encode, mutual_pairs
@@ -150,12 +150,7 @@ def label_free_criteria(lm, source: np.ndarray, target: np.ndarray, k: int = 10)
     xl = linear_encode(torch.as_tensor(source), torch.as_tensor(lm.source_mean), torch.as_tensor(lm.source_proj))
     yl = linear_encode(torch.as_tensor(target), torch.as_tensor(lm.target_mean), torch.as_tensor(lm.target_proj))
     rows, _, scores = mutual_pairs(xl, yl, k)
-    r_x = torch.cat([(xl[s:s + 4096] @ yl.T).topk(k, dim=1).values.mean(1) for s in range(0, len(xl), 4096)])
-    r_y = torch.cat([(yl[s:s + 4096] @ xl.T).topk(k, dim=1).values.mean(1) for s in range(0, len(yl), 4096)])
-    best = torch.cat([(2 * (xl[s:s + 4096] @ yl.T) - r_x[s:s + 4096, None] - r_y[None, :]).max(1).values
-                      for s in range(0, len(xl), 4096)])
-    return {"all_mutual_csls": scores.mean().item(), "all_mutual_fraction": len(rows) / len(xl),
-            "all_best_csls": best.mean().item()}
+    return {"all_mutual_csls": scores.mean().item(), "all_mutual_fraction": len(rows) / len(xl)}
 
 
 def fmt(m: dict | None) -> str:

@@ -14,13 +14,18 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from v2v_store.errors import UntrustedTranslationError, V2VError
 from v2v_store.metrics import paired_metrics
 from v2v_store.translator import Space, Translator
+
+if TYPE_CHECKING:
+    from v2v_store.train.align import AlignResult
 
 logger = logging.getLogger(__name__)
 METHODS = ("align", "procrustes", "gan", "align+gan")
@@ -46,7 +51,7 @@ def fit_translator(source: np.ndarray, target: np.ndarray, names: tuple[str, str
                    eval_pairs: tuple[np.ndarray, np.ndarray] | None = None,
                    align_overrides: dict | None = None, preset: str = "small", steps: int | None = None,
                    checkpoint_dir: str | None = None, progress: bool = True,
-                   on_align_result=None) -> tuple[Translator, FitReport]:
+                   on_align_result: Callable[[AlignResult], None] | None = None) -> tuple[Translator, FitReport]:
     """Fit a translator from unpaired ``source`` and ``target`` vectors (plus optional ``pairs``).
 
     ``on_align_result``: called with the aligner's full :class:`~v2v_store.train.align.AlignResult` (every
