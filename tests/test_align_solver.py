@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 import torch
@@ -147,10 +149,22 @@ def test_cascade_stops_at_self_learning_when_it_is_confirmed():
     assert [r.solver for r in same.restarts] == ["self-learning"] * 4
 
 
-def test_final_candidates_get_the_final_steps_and_the_best_final_score_wins():
+def _every_restart_converged(monkeypatch):
+    """Which restarts count as converged is `_converged_bar`'s job (tested with `_finalists` below); on these
+    tiny fits restart scores sit near that bar, and which side a restart lands on changes with the CPU's
+    float rounding (seen: 0.16801 against a bar of 0.16815 on one machine). The final-stage tests below test
+    the final stage, so every restart counts as converged there."""
+    import v2v_store.train.align as align
+
+    monkeypatch.setattr(align, "_converged_bar", lambda reports, chosen: -math.inf)
+
+
+def test_final_candidates_get_the_final_steps_and_the_best_final_score_wins(monkeypatch):
     """final_candidates=2: the chosen restart and the next best of its solver both get the final steps and
     a final label-free score; the map returned is the one that scores best. 1: the chosen only."""
     from v2v_store.train.align import fit_linear
+
+    _every_restart_converged(monkeypatch)
 
     x, y, _ = _rotated_pair()
     cfg = dict(solver="wasserstein", restarts=3, stop_when_confirmed=False, rival_restarts=0, **_SMALL)
@@ -163,10 +177,12 @@ def test_final_candidates_get_the_final_steps_and_the_best_final_score_wins():
     assert np.allclose(two.mapping.source_proj, two.candidates[two.chosen].source_proj)
 
 
-def test_final_candidates_never_change_the_trust_verdict():
+def test_final_candidates_never_change_the_trust_verdict(monkeypatch):
     """Unrelated spaces: no restart is confirmed. Scoring more finals may switch the map but must leave the
     fit untrusted (and keep the reason why), exactly as with the chosen restart alone."""
     from v2v_store.train.align import fit_linear
+
+    _every_restart_converged(monkeypatch)
 
     rng = np.random.default_rng(3)
     x, y = rng.standard_normal((600, 24)).astype(np.float32), rng.standard_normal((600, 24)).astype(np.float32)
