@@ -11,6 +11,7 @@ from v2v_store.synthetic import nonlinear_views, principal_components
 from v2v_store.translator import Space, Translator
 from v2v_store.train.align import fit_procrustes
 from kit import load
+from gan_mix import mlp_ceiling
 k, gain = int(sys.argv[1]), float(sys.argv[2])
 d1, d2 = (int(sys.argv[3]), int(sys.argv[4])) if len(sys.argv) > 4 else (2 * k, 3 * k)
 side, held_n = int(os.environ.get("SIDE", 10000)), 1000
@@ -23,14 +24,4 @@ print("procrustes", round(paired_metrics(t.translate(he[0], "x", "y"), he[1]).to
 x1 = np.c_[tr[0], np.ones(side)]; w = np.linalg.lstsq(x1, tr[1], rcond=None)[0]
 pred = np.c_[he[0], np.ones(held_n)] @ w; pred /= np.linalg.norm(pred, axis=1, keepdims=True)
 print("lstsq", round(paired_metrics(pred, he[1]).top1, 3))
-torch.manual_seed(0)
-mlp = torch.nn.Sequential(torch.nn.Linear(d1, 256), torch.nn.SiLU(), torch.nn.Linear(256, 256), torch.nn.SiLU(), torch.nn.Linear(256, d2))
-opt = torch.optim.Adam(mlp.parameters(), 1e-3)
-X, Y = torch.tensor(tr[0]), torch.tensor(tr[1])
-for step in range(3000):
-    i = torch.randint(side, (256,))
-    loss = 1 - torch.nn.functional.cosine_similarity(mlp(X[i]), Y[i]).mean()
-    opt.zero_grad(); loss.backward(); opt.step()
-with torch.no_grad():
-    p = torch.nn.functional.normalize(mlp(torch.tensor(he[0])), dim=-1).numpy()
-print("mlp", round(paired_metrics(p, he[1]).top1, 3))
+print("mlp", round(mlp_ceiling(*tr, he).top1, 3))
