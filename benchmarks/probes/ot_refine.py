@@ -23,12 +23,10 @@ X, Y = torch.tensor(a[:side]), torch.tensor(b[side:2 * side])
 held = (torch.tensor(a[2 * side:]), torch.tensor(b[2 * side:]))
 if start_kind == "oracle":
     m = fit_procrustes((a[:side], b[:side]))
-else:
-    tr0, rep0 = fit_translator(a[:side], b[side:2 * side], ("x", "y"), method="align", progress=False)
-    m = fit_procrustes((a[:10], b[:10]))  # placeholder shape, replaced below
-    ms, ps, mt, pt = (tr0.tensors[k] for k in ("mean.0", "proj.0", "mean.1", "proj.1"))
-if start_kind == "oracle":
     ms, ps, mt, pt = (torch.as_tensor(v) for v in (m.source_mean, m.source_proj, m.target_mean, m.target_proj))
+else:
+    start, _ = fit_translator(a[:side], b[side:2 * side], ("x", "y"), method="align", progress=False)
+    ms, ps, mt, pt = (start.tensors[k] for k in ("mean.0", "proj.0", "mean.1", "proj.1"))
 lin_xy = lambda x: linear_decode(linear_encode(x, ms, ps), mt, pt)
 lin_yx = lambda y: linear_decode(linear_encode(y, mt, pt), ms, ps)
 
