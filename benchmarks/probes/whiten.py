@@ -1,6 +1,7 @@
 """VecMap-style whitening (Artetxe et al. 2018): does the transport estimator drift less from the oracle
 map when each space is whitened first? Oracle and estimator in whitened coordinates; evaluated in the
-whitened latent and after de-whitening into the target space."""
+whitened latent and after de-whitening into the target space. ALPHA < 1 whitens partially (covariance^-ALPHA/2);
+START=found_*.npz starts from a map found in plain coordinates instead of the oracle."""
 from common import *
 import os
 a, b, iters = sys.argv[1], sys.argv[2], int(sys.argv[3])
@@ -22,6 +23,12 @@ wx, wy = procrustes(X, XA)
 print("whitened oracle (latent, dewhitened)", both(wx, wy), flush=True)
 rng = np.random.default_rng(0); running = None; batch = min(8000, len(x), len(y))
 Xn, Yn = unit(X), unit(Y)
+if os.environ.get("START"):  # a map found in plain coordinates: one plan under it gives the whitened start
+    d = np.load(os.environ["START"]); px, py = torch.tensor(d["Wx"]), torch.tensor(d["Wy"])
+    print("start (plain)", ev(xe, ye, px, py))
+    bi = torch.as_tensor(rng.choice(len(X), batch, replace=False)); bj = torch.as_tensor(rng.choice(len(Y), batch, replace=False))
+    wx, wy = procrustes_from_cross(X[bi].T @ (batch * sinkhorn_plan((x[bi] @ px) @ (y[bj] @ py).T, eps) @ Y[bj]))
+    print("start (latent, dewhitened)", both(wx, wy), flush=True)
 for t in range(iters):
     bi = torch.as_tensor(rng.choice(len(X), batch, replace=False)); bj = torch.as_tensor(rng.choice(len(Y), batch, replace=False))
     plan = sinkhorn_plan((Xn[bi] @ wx) @ (Yn[bj] @ wy).T, eps)
