@@ -1,6 +1,6 @@
 """VecMap-style whitening (Artetxe et al. 2018): does the transport estimator drift less from the oracle
 map when each space is whitened first? Oracle and estimator in whitened coordinates; evaluated in the
-whitened latent and after de-whitening into the target space. ALPHA < 1 whitens partially (covariance^-ALPHA/2);
+whitened latent and after de-whitening into the target space (and, reverse, into the source space). ALPHA < 1 whitens partially (covariance^-ALPHA/2);
 START=found_*.npz starts from a map found in plain coordinates instead of the oracle."""
 from common import *
 import os
@@ -10,14 +10,16 @@ x, y, xe, ye, (ox, oy), yA = setup(a, b)
 def whitener(v):
     c = (v.T @ v / len(v)).double(); lam, u = torch.linalg.eigh(c); lam = lam.clamp_min(floor * lam.max())
     return (u * lam.rsqrt() ** alpha) @ u.T, (u * lam.sqrt() ** alpha) @ u.T
-(wxh, _), (wyh, wyd) = whitener(x), whitener(y)
-wxh, wyh, wyd = wxh.float(), wyh.float(), wyd.float()
+(wxh, wxd), (wyh, wyd) = whitener(x), whitener(y)
+wxh, wxd, wyh, wyd = wxh.float(), wxd.float(), wyh.float(), wyd.float()
 X, Y, XA = x @ wxh, y @ wyh, yA @ wyh
 def both(wx, wy):
     lat = ev(xe @ wxh, ye @ wyh, wx, wy)
     yhat = unit(xe @ wxh @ wx @ wy.T @ wyd)
     s = yhat @ ye.T; top = (s.argmax(1) == torch.arange(len(xe))).float().mean().item()
-    return lat, round(top, 4)
+    xhat = unit(ye @ wyh @ wy @ wx.T @ wxd)  # the reverse direction, de-whitened into the source space
+    s2 = xhat @ xe.T; back = (s2.argmax(1) == torch.arange(len(ye))).float().mean().item()
+    return lat, round(top, 4), round(back, 4)
 print("plain oracle", ev(xe, ye, ox, oy))
 wx, wy = procrustes(X, XA)
 print("whitened oracle (latent, dewhitened)", both(wx, wy), flush=True)
