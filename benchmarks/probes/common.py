@@ -37,3 +37,21 @@ def pca_views(k, n):
     from v2v_store.synthetic import nonlinear_views, principal_components
     a, b = nonlinear_views(principal_components(load("wiki", "minilm")[:2 * n + 1000], k), d1=2 * k, d2=3 * k)
     return (a[:n], b[n:2 * n]), (a[2 * n:], b[2 * n:])
+
+def transport_steps(x, y, wx, wy, iters, cross_fn=None, batch=6000, x_draw=None, eps=0.02, decay=0.8, every=5, show=None):
+    """The aligner's final steps, open for probing: each step draws ``x_draw`` (default ``batch``) source rows and
+    ``batch`` target rows, ``cross_fn(bx, by, wx, wy)`` gives the batch cross-covariance (default: the production
+    one, source rows against their transport barycentres), Procrustes fits the running average. ``show(step, wx,
+    wy)`` is called every ``every`` steps. Returns the last maps."""
+    if cross_fn is None:
+        cross_fn = lambda bx, by, wx, wy: bx.T @ (len(bx) * sinkhorn_plan((bx @ wx) @ (by @ wy).T, eps) @ by)
+    rng, running = np.random.default_rng(0), None
+    for t in range(iters):
+        bx = x[torch.as_tensor(rng.choice(len(x), x_draw or batch, replace=False))]
+        by = y[torch.as_tensor(rng.choice(len(y), batch, replace=False))]
+        cross = cross_fn(bx, by, wx, wy)
+        running = cross if running is None else decay * running + (1 - decay) * cross
+        wx, wy = procrustes_from_cross(running)
+        if show is not None and t % every == every - 1:
+            show(t + 1, wx, wy)
+    return wx, wy

@@ -12,11 +12,4 @@ cx1, cx2 = x[:half].T @ x[:half] / half, x[half:].T @ x[half:] / (len(x) - half)
 print("sampling noise (two halves of x):", round(((ox.T @ (cx1 - cx2) @ ox).norm() / (ox.T @ cx @ ox).norm()).item(), 4))
 wx, wy = ox, oy
 print("oracle", ev(xe, ye, wx, wy), "cov gap", gap(wx, wy), flush=True)
-rng = np.random.default_rng(0); running = None
-for t in range(iters):
-    bx = x[torch.as_tensor(rng.choice(len(x), 6000, replace=False))]
-    by = y[torch.as_tensor(rng.choice(len(y), 6000, replace=False))]
-    cross = bx.T @ (6000 * sinkhorn_plan((bx @ wx) @ (by @ wy).T, 0.02) @ by)
-    running = cross if running is None else 0.8 * running + 0.2 * cross
-    wx, wy = procrustes_from_cross(running)
-    if t % 5 == 4: print(t + 1, ev(xe, ye, wx, wy), "cov gap", gap(wx, wy), flush=True)
+transport_steps(x, y, wx, wy, iters, show=lambda t, wx, wy: print(t, ev(xe, ye, wx, wy), "cov gap", gap(wx, wy), flush=True))

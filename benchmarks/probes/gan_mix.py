@@ -39,6 +39,14 @@ def draw(n, s):
         return nonlinear_views(z, D1, D2, gain=G, map_seed=data_seed)
     return views(z, maps)
 
+def override_preset(name, args):
+    """Apply ``k=v`` overrides (Vec2VecConfig or TrainConfig fields) to the trainer preset ``name`` in place."""
+    over = dict(kv.split("=") for kv in args)
+    mc, tc = T.PRESETS[name]
+    cast = lambda cur, v: v in ("1", "true", "True") if isinstance(cur, bool) else type(cur)(v)
+    pick = lambda cfg: {k: cast(getattr(cfg, k), v) for k, v in over.items() if k in {f.name for f in fields(cfg)}}
+    T.PRESETS[name] = (replace(mc, **pick(mc)), replace(tc, **pick(tc)))
+
 def mlp_ceiling(pa, pb, held, steps=3000):
     """Held-out metrics of a small MLP fitted on true pairs (pa, pb): a non-linear ceiling."""
     torch.manual_seed(0)
@@ -55,12 +63,7 @@ def mlp_ceiling(pa, pb, held, steps=3000):
 
 if __name__ == "__main__":
     preset_name, steps = sys.argv[1], int(sys.argv[2])
-    over = dict(kv.split("=") for kv in sys.argv[3:])
-    mc, tc = T.PRESETS[preset_name]
-    mn, tn = {f.name for f in fields(mc)}, {f.name for f in fields(tc)}
-    cast = lambda cur, v: type(cur)(v)
-    T.PRESETS[preset_name] = (replace(mc, **{k: cast(getattr(mc, k), v) for k, v in over.items() if k in mn}),
-                              replace(tc, **{k: cast(getattr(tc, k), v) for k, v in over.items() if k in tn}))
+    override_preset(preset_name, sys.argv[3:])
     a, _ = draw(N, 1); _, b = draw(N, 2); held = draw(1000, 3); pa, pb = draw(N, 4)
     sp = (Space("x", D1), Space("y", D2))
     def show(tag, tr):

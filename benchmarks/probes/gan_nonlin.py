@@ -9,24 +9,17 @@ sys.path.insert(0, os.path.dirname(__file__) + "/..")
 import torch
 torch.set_num_threads(2)
 logging.basicConfig(level=logging.WARNING)
-import v2v_store.train.trainer as T
-from dataclasses import replace, fields
 from v2v_store.fit import _fit_gan, FitReport, fit_translator
 from v2v_store.metrics import paired_metrics
 from v2v_store.synthetic import nonlinear_views, principal_components
 from v2v_store.translator import Space, Translator
 from v2v_store.train.align import fit_procrustes
 from kit import load
+from gan_mix import override_preset
 start_kind, preset_name, steps = sys.argv[1], sys.argv[2], int(sys.argv[3])
-over = dict(kv.split("=") for kv in sys.argv[4:])
 K, G, D1, D2 = (int(os.environ.get("K", 8)), float(os.environ.get("G", 2)), int(os.environ.get("D1", 16)), int(os.environ.get("D2", 24)))
 seed, side, held_n = int(os.environ.get("SEED", 0)), int(os.environ.get("SIDE", 10000)), 1000
-mc, tc = T.PRESETS[preset_name]
-mnames, tnames = {f.name for f in fields(mc)}, {f.name for f in fields(tc)}
-cast = lambda cur, v: type(cur)(v) if not isinstance(cur, bool) else v in ("1", "true", "True")
-mc = replace(mc, **{k: cast(getattr(mc, k), v) for k, v in over.items() if k in mnames})
-tc = replace(tc, **{k: cast(getattr(tc, k), v) for k, v in over.items() if k in tnames})
-T.PRESETS[preset_name] = (mc, tc)
+override_preset(preset_name, sys.argv[4:])
 lat = principal_components(load("wiki", "minilm")[:2 * side + held_n], K)
 a, b = nonlinear_views(lat, D1, D2, gain=G)
 train, held = (a[:side], b[side:2 * side]), (a[2 * side:], b[2 * side:])

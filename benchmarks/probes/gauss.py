@@ -27,19 +27,12 @@ def ev_a(wx, wy, A):
     return round(top, 4), round(rank, 2)
 A = bures(wx, wy)
 print("start", ev(xe, ye, wx, wy), "with A", ev_a(wx, wy, A), mode, flush=True)
-rng = np.random.default_rng(0); running = None; t0 = time.time()
-for t in range(iters):
-    bx = x[torch.as_tensor(rng.choice(len(x), batch, replace=False))]
-    by = y[torch.as_tensor(rng.choice(len(y), batch, replace=False))]
-    if mode == "base":
-        cross = bx.T @ (batch * sinkhorn_plan((bx @ wx) @ (by @ wy).T, eps) @ by)
-    else:
-        A = bures(wx, wy)
-        zx = bx @ wx @ A
-        if mode == "gaussu": zx = unit(zx)
-        tl = batch * sinkhorn_plan(zx @ (by @ wy).T, eps) @ (by @ wy)  # latent targets
-        cross = bx.T @ (tl @ torch.linalg.inv(A) @ wy.T)
-    running = cross if running is None else 0.8 * running + 0.2 * cross
-    wx, wy = procrustes_from_cross(running)
-    if t % 5 == 4:
-        print(t + 1, ev(xe, ye, wx, wy), "with A", ev_a(wx, wy, bures(wx, wy)), round(time.time() - t0), flush=True)
+def gauss_cross(bx, by, wx, wy):
+    A = bures(wx, wy)
+    zx = bx @ wx @ A
+    if mode == "gaussu": zx = unit(zx)
+    tl = batch * sinkhorn_plan(zx @ (by @ wy).T, eps) @ (by @ wy)  # latent targets
+    return bx.T @ (tl @ torch.linalg.inv(A) @ wy.T)
+t0 = time.time()
+transport_steps(x, y, wx, wy, iters, None if mode == "base" else gauss_cross, batch=batch, eps=eps,
+                show=lambda t, wx, wy: print(t, ev(xe, ye, wx, wy), "with A", ev_a(wx, wy, bures(wx, wy)), round(time.time() - t0), flush=True))

@@ -12,17 +12,12 @@ if start == "oracle": wx, wy = ox, oy
 else:
     d = np.load(start); wx, wy = torch.tensor(d["Wx"]), torch.tensor(d["Wy"])
 print("start", ev(xe, ye, wx, wy), mode, "eps", eps, "batch", batch, flush=True)
-rng = np.random.default_rng(0); running = None; t0 = time.time()
-for t in range(iters):
-    ix = torch.as_tensor(rng.choice(len(x), 2 * batch if mode != "base" else batch, replace=False))
-    bx, bx2 = x[ix[:batch]], x[ix[batch:]]
-    by = y[torch.as_tensor(rng.choice(len(y), batch, replace=False))]
+def sym_cross(bx_both, by, wx, wy):
+    bx, bx2 = bx_both[:batch], bx_both[batch:]
     tb = batch * sinkhorn_plan((bx @ wx) @ (by @ wy).T, eps) @ by
-    if mode == "sym":
-        sx = batch * sinkhorn_plan((bx @ wx) @ (bx2 @ wx).T, eps) @ bx2
-    else:
-        sx = bx
-    cross = sx.T @ tb
-    running = cross if running is None else 0.8 * running + 0.2 * cross
-    wx, wy = procrustes_from_cross(running)
-    if t % 5 == 4: print(t + 1, ev(xe, ye, wx, wy), round(time.time() - t0), flush=True)
+    sx = batch * sinkhorn_plan((bx @ wx) @ (bx2 @ wx).T, eps) @ bx2
+    return sx.T @ tb
+t0 = time.time()
+transport_steps(x, y, wx, wy, iters, None if mode == "base" else sym_cross, batch=batch,
+                x_draw=batch if mode == "base" else 2 * batch, eps=eps,
+                show=lambda t, wx, wy: print(t, ev(xe, ye, wx, wy), round(time.time() - t0), flush=True))
