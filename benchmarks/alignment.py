@@ -145,10 +145,12 @@ def label_free_criteria(lm, source: np.ndarray, target: np.ndarray, k: int = 10)
     files of 2026-11-23 also hold ``all_best_csls``, the mean best CSLS of every source vector.)"""
     import torch
 
-    from v2v_store.train.align import linear_encode, mutual_pairs
+    from v2v_store.train.align import linear_encode, mutual_pairs, unit
 
     xl = linear_encode(torch.as_tensor(source), torch.as_tensor(lm.source_mean), torch.as_tensor(lm.source_proj))
     yl = linear_encode(torch.as_tensor(target), torch.as_tensor(lm.target_mean), torch.as_tensor(lm.target_proj))
+    if not lm.orthogonal:  # half-whitened maps: compared by direction, as the aligner scores them
+        xl, yl = unit(xl), unit(yl)
     rows, _, scores = mutual_pairs(xl, yl, k)
     return {"all_mutual_csls": scores.mean().item(), "all_mutual_fraction": len(rows) / len(xl)}
 

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 
+from v2v_store.translator import Space, Translator
 from v2v_store.train.align import (AlignConfig, _sinkhorn_plan_log, _wasserstein_procrustes, center_unit, procrustes, procrustes_from_cross,
                          sinkhorn_barycentres, sinkhorn_plan, unit)
 
@@ -103,7 +104,8 @@ def test_procrustes_from_cross_matches_the_svd_solution(shape, null_dims):
 
 @pytest.mark.parametrize("bad", [dict(solver="gradient"), dict(cascade_restarts=0), dict(wp_eps=0.0), dict(final_wp_eps=-1.0), dict(wp_iters=0),
                                  dict(rival_solver="gan"), dict(rival_distinct=0.0), dict(rival_restarts=-1),
-                                 dict(final_candidates=0), dict(final_score_max=10)])
+                                 dict(final_candidates=0), dict(final_score_max=10), dict(final_whiten=1.5),
+                                 dict(final_whiten=-0.5), dict(final_extra_iters=-1), dict(final_refine_iters=2)])
 def test_align_config_rejects_bad_solver_settings(bad):
     with pytest.raises(ValueError):
         AlignConfig(**bad)
@@ -248,3 +250,29 @@ def test_cascade_with_pairs_uses_wasserstein_restarts():
     x, y, pairs = _rotated_pair()
     result = fit_linear(x, y, AlignConfig(solver="cascade", restarts=2, **_SMALL), pairs=pairs)
     assert {r.solver for r in result.restarts} == {"wasserstein"}
+
+
+def test_half_whitened_final_steps_give_a_non_orthogonal_map_that_translates():
+    """final_whiten > 0: the finalists' maps encode with C^(-a/2) W and decode with W^T C^(a/2) (decode after
+    encode gives a space's own normalised vectors back when nothing is dropped), the other restarts stay orthogonal, and
+    the map still finds the rotation (helped by 20 few-shot pairs: these tiny fits do not find it unpaired, with
+    or without whitening; scored on the other 80). final_whiten = 0: orthogonal maps, as before the option."""
+    from v2v_store.train.align import fit_linear, linear_encode
+
+    x, y, (px, py) = _rotated_pair()
+    cfg = dict(solver="wasserstein", restarts=2, rival_restarts=0, final_candidates=1, final_extra_iters=3, **_SMALL)
+    few = (px[:20], py[:20])
+    whitened = fit_linear(x, y, AlignConfig(final_whiten=0.5, **cfg), pairs=few)
+    m = whitened.mapping
+    assert not m.orthogonal and m.source_decode.shape == (12, 12) and m.target_decode.shape == (12, 12)
+    assert not np.allclose(m.source_proj.T @ m.source_proj, np.eye(12), atol=1e-3)
+    assert all(c.orthogonal for i, c in enumerate(whitened.candidates) if i != whitened.chosen)
+    yt, mean = torch.as_tensor(y[:50]), torch.as_tensor(m.target_mean)
+    z = linear_encode(yt, mean, torch.as_tensor(m.target_proj))
+    torch.testing.assert_close(z @ torch.as_tensor(m.target_decode), center_unit(yt, mean), atol=1e-4, rtol=0)
+    plain = fit_linear(x, y, AlignConfig(final_whiten=0.0, **cfg), pairs=few)
+    assert plain.mapping.orthogonal
+    for result in (whitened, plain):
+        tr = Translator.from_linear_map(result.mapping, Space("x", 12), Space("y", 12))
+        top1 = (tr.translate(px[20:]) @ unit(torch.as_tensor(py[20:])).numpy().T).argmax(1) == np.arange(80)
+        assert top1.mean() >= 0.8, (result.mapping.orthogonal, top1.mean())

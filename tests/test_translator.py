@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from v2v_store.errors import DimensionMismatchError, StoreNotFoundError
+from v2v_store.errors import DimensionMismatchError, StoreNotFoundError, V2VError
 from v2v_store.fit import fit_translator
 from v2v_store.metrics import paired_metrics
 from v2v_store.synthetic import views
@@ -43,7 +43,7 @@ def test_linear_translator_roundtrip_save_load(paired, tmp_path):
     np.testing.assert_allclose(np.linalg.norm(out, axis=1), 1, atol=1e-5)
     tr.save(tmp_path / "t")
     cfg = json.loads((tmp_path / "t" / "config.json").read_text())
-    assert cfg["format_version"] == 1 and cfg["source"] == {"name": "x", "dim": a.shape[1]}
+    assert cfg["format_version"] == 2 and cfg["source"] == {"name": "x", "dim": a.shape[1]}
     loaded = Translator.load(tmp_path / "t", device="cpu")  # same device: bit-identical (across devices: test_gpu)
     np.testing.assert_array_equal(loaded.translate(a[:100]), out)
     back = loaded.translate(b[:100], source="y", target="x")
@@ -147,3 +147,62 @@ def test_warm_start_begins_exactly_at_the_linear_map(paired, tmp_path):
     tr = Translator("vec2vec", linear.spaces, trainer.model.state_dict(), model_config=model_cfg.to_dict(), device="cpu")
     tr.save(tmp_path / "w")
     np.testing.assert_allclose(Translator.load(tmp_path / "w", device="cpu").translate(a[:20]), tr.translate(a[:20]), atol=1e-6)
+
+
+def _whitened_map(a: np.ndarray, b: np.ndarray):
+    """A non-orthogonal LinearMap of the kind ``AlignConfig.final_whiten`` returns, from true pairs."""
+    from v2v_store.train.align import LinearMap, center_unit, power_whitener, procrustes, unit
+
+    x, y = torch.as_tensor(a), torch.as_tensor(b)
+    mx, my = unit(x).mean(0), unit(y).mean(0)
+    xc, yc = center_unit(x, mx), center_unit(y, my)
+    (hx, dx), (hy, dy) = power_whitener(xc, 0.5), power_whitener(yc, 0.5)
+    wx, wy = procrustes(xc @ hx, yc @ hy)
+    return LinearMap(mx.numpy(), (hx @ wx).numpy(), my.numpy(), (hy @ wy).numpy(), (wx.T @ dx).numpy(), (wy.T @ dy).numpy()), \
+        (mx, my, hx, wx, wy, dy)
+
+
+def test_non_orthogonal_linear_translator_saves_loads_and_decodes_with_its_own_matrix(paired, tmp_path):
+    """A half-whitened map translates as ``unit(unit(unit(unit(x) - mx) Hx Wx Wy^T Dy) + my)`` (its decode
+    matrix, not the transposed projection) and survives save / load."""
+    from v2v_store.train.align import center_unit, unit
+
+    a, b = paired
+    lm, (mx, my, hx, wx, wy, dy) = _whitened_map(a, b)
+    tr = Translator.from_linear_map(lm, Space("x", a.shape[1]), Space("y", b.shape[1]))
+    expected = unit(unit(center_unit(torch.as_tensor(a[:100]), mx) @ hx @ wx @ wy.T @ dy) + my).numpy()
+    np.testing.assert_allclose(tr.translate(a[:100]), expected, atol=1e-5)
+    tr.save(tmp_path / "w")
+    loaded = Translator.load(tmp_path / "w", device="cpu")
+    np.testing.assert_array_equal(loaded.translate(a[:100]), tr.translate(a[:100]))
+    assert set(loaded.tensors) == {"mean.0", "proj.0", "decode.0", "mean.1", "proj.1", "decode.1"}
+    orthogonal = Translator.from_linear_map(fit_procrustes((a, b)), Space("x", a.shape[1]), Space("y", b.shape[1]))
+    assert np.abs(tr.translate(a[:100]) - orthogonal.translate(a[:100])).max() > 1e-3  # the decode matrix matters
+
+
+def test_format_version_1_translators_still_load_and_newer_ones_are_refused(paired, tmp_path):
+    """Version 1 (orthogonal linear maps, no decode.* tensors; warm-started networks without base_decode_*)
+    loads and translates as before; an unknown version names itself and the fix."""
+    from v2v_store.train.model import Vec2Vec, Vec2VecConfig
+
+    a, b = paired
+    tr = Translator.from_linear_map(fit_procrustes((a, b)), Space("x", a.shape[1]), Space("y", b.shape[1]))
+    tr.save(tmp_path / "v1")
+    cfg_path = tmp_path / "v1" / "config.json"
+    cfg = json.loads(cfg_path.read_text())
+    cfg_path.write_text(json.dumps({**cfg, "format_version": 1}))
+    np.testing.assert_array_equal(Translator.load(tmp_path / "v1", device="cpu").translate(a[:20]), tr.translate(a[:20]))
+
+    mcfg = Vec2VecConfig(latent_dim=32, adapter_depth=1, backbone_depth=1, disc_depth=2, disc_width=16, base_dim=32)
+    model = Vec2Vec(mcfg, {"x": a.shape[1], "y": b.shape[1]})
+    base = tr.linear_space(tr.source), tr.linear_space(tr.target)
+    for name, (mean, proj, _) in zip(("x", "y"), base):
+        model.set_linear_base(name, mean, proj[:, :32])
+    state = {k: v for k, v in model.state_dict().items() if not k.startswith("base_decode_")}  # as version 1 saved it
+    old = Translator("vec2vec", tr.spaces, state, model_config=mcfg.to_dict(), device="cpu")
+    new = Translator("vec2vec", tr.spaces, model.state_dict(), model_config=mcfg.to_dict(), device="cpu")
+    np.testing.assert_array_equal(old.translate(a[:20]), new.translate(a[:20]))
+
+    cfg_path.write_text(json.dumps({**cfg, "format_version": 99}))
+    with pytest.raises(V2VError, match="format_version 99 is not supported.*upgrade v2v-store"):
+        Translator.load(tmp_path / "v1")

@@ -154,13 +154,17 @@ class Vec2Vec(nn.Module):
             for n, d in dims.items():
                 self.register_buffer(f"base_mean_{n}", torch.zeros(d))
                 self.register_buffer(f"base_proj_{n}", torch.zeros(d, cfg.base_dim))
+                self.register_buffer(f"base_decode_{n}", torch.zeros(cfg.base_dim, d))
             self.gate_in = nn.ParameterDict({n: nn.Parameter(torch.zeros(())) for n in dims})
             self.gate_out = nn.ParameterDict({n: nn.Parameter(torch.zeros(())) for n in dims})
 
-    def set_linear_base(self, space: str, mean: torch.Tensor, proj: torch.Tensor) -> None:
-        """The linear map of ``space`` into the shared latent: ``unit(unit(x) - mean) @ proj``."""
+    def set_linear_base(self, space: str, mean: torch.Tensor, proj: torch.Tensor, decode: torch.Tensor | None = None) -> None:
+        """The linear map of ``space`` into the shared latent, ``unit(unit(x) - mean) @ proj``, and back,
+        ``unit(unit(z @ decode) + mean)`` (``decode`` None: ``proj.T``, an orthogonal map)."""
+        proj = torch.as_tensor(proj)
         getattr(self, f"base_mean_{space}").copy_(torch.as_tensor(mean))
-        getattr(self, f"base_proj_{space}").copy_(torch.as_tensor(proj))
+        getattr(self, f"base_proj_{space}").copy_(proj)
+        getattr(self, f"base_decode_{space}").copy_(proj.T if decode is None else torch.as_tensor(decode))
 
     def encode(self, x: torch.Tensor, space: str) -> torch.Tensor:
         x = F.normalize(x, dim=-1)  # inputs are L2-normalised embeddings
@@ -175,7 +179,7 @@ class Vec2Vec(nn.Module):
         if not self.base_dim:
             return F.normalize(out, dim=-1)
         linear = linear_decode(_fit_width(z, self.base_dim), getattr(self, f"base_mean_{space}"),
-                               getattr(self, f"base_proj_{space}"))
+                               getattr(self, f"base_decode_{space}"))
         return F.normalize(linear + self.gate_out[space] * out, dim=-1)
 
     def translate(self, x: torch.Tensor, source: str, target: str) -> torch.Tensor:

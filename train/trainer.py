@@ -108,9 +108,9 @@ class GanTrainer:
     def __init__(self, model_cfg: Vec2VecConfig, train_cfg: TrainConfig, source: np.ndarray, target: np.ndarray,
                  names: tuple[str, str] = ("source", "target"),
                  eval_pairs: tuple[np.ndarray, np.ndarray] | None = None,
-                 linear_base: dict[str, tuple[np.ndarray, np.ndarray]] | None = None):
-        """``linear_base``: warm start, {space: (mean, projection)} of a linear translator that the
-        network refines (needs ``model_cfg.base_dim`` = the projection's width)."""
+                 linear_base: dict[str, tuple] | None = None):
+        """``linear_base``: warm start, {space: (mean, projection) or (mean, projection, decode)} of a linear
+        translator that the network refines (needs ``model_cfg.base_dim`` = the projection's width)."""
         self.model_cfg, self.cfg, self.names = model_cfg, train_cfg, names
         self.device = torch.device(train_cfg.device or ("cuda" if torch.cuda.is_available() else "cpu"))
         logger.info("training on %s", self.device)
@@ -129,8 +129,8 @@ class GanTrainer:
         if linear_base is not None:
             if not model_cfg.base_dim:
                 raise ValueError("a linear_base needs model_cfg.base_dim set to the width of its projections")
-            for name, (mean, proj) in linear_base.items():
-                self.model.set_linear_base(name, torch.as_tensor(mean), torch.as_tensor(proj))
+            for name, base in linear_base.items():
+                self.model.set_linear_base(name, *(torch.as_tensor(t) for t in base))
         n_lat = model_cfg.latent_discriminators
         self.discs = torch.nn.ModuleDict(
             {f"out_{n}": Discriminator(d, model_cfg.disc_width, model_cfg.disc_depth, model_cfg.block_style) for n, d in dims.items()}

@@ -2,7 +2,8 @@
 
 Two kinds share one interface:
 
-- ``linear``: an orthogonal map of each space into a shared latent (:mod:`v2v_store.train.align`);
+- ``linear``: a linear map of each space into a shared latent and back (:mod:`v2v_store.train.align`):
+  orthogonal, or (format version 2) with a separate decode matrix per space (half-whitened maps);
 - ``vec2vec``: the paper's adapters + backbone network (:mod:`v2v_store.train.model`).
 
 ``translate(vectors, source=, target=)`` maps between the two spaces, ``to_latent(vectors, space=)``
@@ -26,7 +27,8 @@ from v2v_store.errors import DimensionMismatchError, StoreNotFoundError, V2VErro
 from v2v_store.train.align import linear_decode, linear_encode
 
 logger = logging.getLogger(__name__)
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)  # 1: linear translators were orthogonal (no decode.* tensors)
 
 
 def _unit(x: torch.Tensor) -> torch.Tensor:
@@ -58,6 +60,9 @@ class Translator:
             from v2v_store.train.model import Vec2Vec, Vec2VecConfig
 
             self._model = Vec2Vec(Vec2VecConfig(**self.model_config), {s.name: s.dim for s in spaces})
+            for s in spaces:  # format version 1: a warm-started network's linear base decoded with proj.T
+                if f"base_proj_{s.name}" in self.tensors and f"base_decode_{s.name}" not in self.tensors:
+                    self.tensors[f"base_decode_{s.name}"] = self.tensors[f"base_proj_{s.name}"].T.contiguous()
             self._model.load_state_dict(self.tensors, strict=True)
             self._model.to(self.device).eval()
 
@@ -99,22 +104,26 @@ class Translator:
             )
         return vectors
 
-    def linear_space(self, space: Space) -> tuple[torch.Tensor, torch.Tensor]:
-        """(mean, projection) of a linear translator's space."""
+    def linear_space(self, space: Space) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(mean, encode (d, k), decode (k, d)) of a linear translator's space; an orthogonal map decodes with
+        the transposed projection."""
         i = 0 if space.name == self.spaces[0].name else 1
-        return self.tensors[f"mean.{i}"], self.tensors[f"proj.{i}"]
+        proj = self.tensors[f"proj.{i}"]
+        return self.tensors[f"mean.{i}"], proj, self.tensors.get(f"decode.{i}", proj.T)
 
     @torch.no_grad()
     def _encode(self, x: torch.Tensor, space: Space) -> torch.Tensor:
         if self._model is not None:
             return self._model.encode(x, space.name)
-        return linear_encode(x, *self.linear_space(space))  # (B, d) -> (B, k)
+        mean, proj, _ = self.linear_space(space)
+        return linear_encode(x, mean, proj)  # (B, d) -> (B, k)
 
     @torch.no_grad()
     def _decode(self, z: torch.Tensor, space: Space) -> torch.Tensor:
         if self._model is not None:
             return self._model.decode(z, space.name)
-        return linear_decode(z, *self.linear_space(space))  # (B, k) -> (B, d)
+        mean, _, decode = self.linear_space(space)
+        return linear_decode(z, mean, decode)  # (B, k) -> (B, d)
 
     def _batched(self, fn, vectors: np.ndarray, batch_size: int) -> np.ndarray:
         out = []
@@ -171,9 +180,10 @@ class Translator:
                 "create one with `v2v fit`"
             )
         cfg = json.loads(cfg_path.read_text())
-        if cfg.get("format_version") != FORMAT_VERSION:
+        if cfg.get("format_version") not in READABLE_VERSIONS:
             raise V2VError(f"{cfg_path}: format_version {cfg.get('format_version')} is not supported "
-                           f"(this v2v-store reads {FORMAT_VERSION})")
+                           f"(this v2v-store reads {', '.join(map(str, READABLE_VERSIONS))}); upgrade v2v-store "
+                           "or fit the translator again")
         spaces = (Space(**cfg["source"]), Space(**cfg["target"]))
         return cls(cfg["kind"], spaces, load_file(str(weights)), cfg.get("info"), cfg.get("model_config"), device)
 
@@ -183,6 +193,9 @@ class Translator:
             "mean.0": torch.as_tensor(mapping.source_mean), "proj.0": torch.as_tensor(mapping.source_proj),
             "mean.1": torch.as_tensor(mapping.target_mean), "proj.1": torch.as_tensor(mapping.target_proj),
         }
+        for i, decode in enumerate((mapping.source_decode, mapping.target_decode)):
+            if decode is not None:
+                tensors[f"decode.{i}"] = torch.as_tensor(decode)
         return cls("linear", (source, target), tensors, info, device="cpu")
 
     def __repr__(self) -> str:

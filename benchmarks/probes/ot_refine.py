@@ -27,8 +27,8 @@ if start_kind == "oracle":
 else:
     start, _ = fit_translator(a[:side], b[side:2 * side], ("x", "y"), method="align", progress=False)
     ms, ps, mt, pt = (start.tensors[k] for k in ("mean.0", "proj.0", "mean.1", "proj.1"))
-lin_xy = lambda x: linear_decode(linear_encode(x, ms, ps), mt, pt)
-lin_yx = lambda y: linear_decode(linear_encode(y, mt, pt), ms, ps)
+lin_xy = lambda x: linear_decode(linear_encode(x, ms, ps), mt, pt.T)
+lin_yx = lambda y: linear_decode(linear_encode(y, mt, pt), ms, ps.T)
 
 class Res(torch.nn.Module):
     def __init__(self, d_in, d_out, base):
