@@ -125,7 +125,8 @@ def test_cli_inspect_reports_and_fails_cleanly(tmp_path, rng):
 
 
 @pytest.mark.parametrize("flag, value, message", [("--solver", "gradient", "choose wasserstein, self-learning or cascade"),
-                                                   ("--rival-restarts", "-1", "rival_restarts=-1 must be >= 0")])
+                                                   ("--rival-restarts", "-1", "rival_restarts=-1 must be >= 0"),
+                                                   ("--whiten", "2", "final_whiten=2.0 must be in [0, 1]")])
 def test_cli_fit_refuses_bad_aligner_settings_and_writes_nothing(tmp_path, rng, flag, value, message):
     np.save(tmp_path / "a.npy", rng.standard_normal((200, D)).astype(np.float32))
     np.save(tmp_path / "b.npy", rng.standard_normal((200, D)).astype(np.float32))

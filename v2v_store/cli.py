@@ -116,8 +116,11 @@ def fit(
                                                     "is confirmed; the best after the final steps wins (default 2; 0: off)."),
     final_candidates: int = typer.Option(None, help="Aligner: most restarts that get the final steps, the chosen one "
                                                       "and the next best converged ones of its solver; the best final "
-                                                      "label-free score wins (default 3; each costs ~40 s on a 2-core "
+                                                      "label-free score wins (default 3; each costs ~20-35 s on a 2-core "
                                                       "CPU at 14k vectors per side; 1: the chosen only)."),
+    whiten: float = typer.Option(None, help="Aligner: the final transport steps see each space times its covariance "
+                                            "to the power -WHITEN/2 (default 0.5, a non-orthogonal map; 0: an "
+                                            "orthogonal map, the behaviour before format 2)."),
     seed: int = typer.Option(0),
     device: str = typer.Option("auto", help="auto | cpu | cuda."),
     max_vectors: int = typer.Option(50_000, help="Sample at most this many vectors per side."),
@@ -139,7 +142,8 @@ def fit(
         pairs=_pair(pairs_source, pairs_target, "pairs"), eval_pairs=_pair(eval_source, eval_target, "eval"),
         align_overrides={"solver": solver, **({"restarts": restarts} if restarts else {}),
                          **({"rival_restarts": rival_restarts} if rival_restarts is not None else {}),
-                         **({"final_candidates": final_candidates} if final_candidates is not None else {})},
+                         **({"final_candidates": final_candidates} if final_candidates is not None else {}),
+                         **({"final_whiten": whiten} if whiten is not None else {})},
         preset=preset, steps=steps,
         checkpoint_dir=checkpoint_dir)
     translator.save(out)
