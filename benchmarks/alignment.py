@@ -46,8 +46,8 @@ def evaluate(tr: Translator, a: str, b: str, data: dict, corpora: tuple[str, ...
         u, v = data[corpus, a][sl], data[corpus, b][sl]
         out[f"{corpus}:{a}->{b}"] = paired_metrics(tr.translate(u, a, b), v).to_dict()
         out[f"{corpus}:{b}->{a}"] = paired_metrics(tr.translate(v, b, a), u).to_dict()
-        # what a cross-query in the shared latent (`v2v query --mode latent`) sees: both sides encoded, A as queries
-        out[f"{corpus}:latent:{a}->{b}"] = paired_metrics(tr.to_latent(u, a), tr.to_latent(v, b)).to_dict()
+        # what a cross-query (`v2v query --mode latent`) ranks by, A as queries against B (Translator.to_space)
+        out[f"{corpus}:latent:{a}->{b}"] = paired_metrics(tr.to_space(u, a, into=b), tr.to_space(v, b)).to_dict()
     return out
 
 

@@ -162,11 +162,12 @@ def test_cross_query_matches_brute_force(translator, tmp_path):
     ids_y, _, _ = fill(cy, y[300:])  # collection in space y (other documents)
     q = y[:5]  # queries in space y
     latent = CrossQuery(tr, [(cx, None), (cy, None)], mode="latent").search(q, space="y", k=10)
-    zq = tr.to_latent(q, "y")
-    zall = np.concatenate([tr.to_latent(x[:300], "x"), tr.to_latent(y[300:], "y")])
+    # each collection in its own centred coordinates, the query moved there through the latent (Translator.to_space)
+    scores = np.concatenate([tr.to_space(q, "y", into="x") @ tr.to_space(x[:300], "x").T,
+                             tr.to_space(q, "y") @ tr.to_space(y[300:], "y").T], axis=1)
     keys = [(cx, i) for i in ids_x] + [(cy, i) for i in ids_y]
     for qi, hits in enumerate(latent):
-        ref = np.argsort(-(zall @ zq[qi]))[:10]
+        ref = np.argsort(-scores[qi])[:10]
         assert [(h.collection, h.id) for h in hits] == [keys[r] for r in ref]
         assert hits[0].metadata is not None and hits[0].document.startswith("text")
     native = CrossQuery(tr, [(cx, "x")], mode="native").search(q, space="y", k=5)  # the query-time bridge

@@ -206,3 +206,25 @@ def test_format_version_1_translators_still_load_and_newer_ones_are_refused(pair
     cfg_path.write_text(json.dumps({**cfg, "format_version": 99}))
     with pytest.raises(V2VError, match="format_version 99 is not supported.*upgrade v2v-store"):
         Translator.load(tmp_path / "v1")
+
+
+def test_to_space_scores_are_centred_cosines_within_a_space_and_translation_cosines_across(paired):
+    """What `v2v query --mode latent` ranks by, for an orthogonal and a half-whitened map: across spaces the
+    cosine of the translation (without the mean) against the centred target vector; within a space the
+    centred cosines. For an orthogonal map with k = d those are the latent's dot products (format 1's ranking)."""
+    from v2v_store.train.align import center_unit, unit
+
+    a, b = paired
+    lm, (mx, my, hx, wx, wy, dy) = _whitened_map(a, b)
+    ortho = fit_procrustes((a, b))
+    yc, xc = center_unit(torch.as_tensor(b[:40]), my), center_unit(torch.as_tensor(a[:30]), mx)
+    for m, moved in ((ortho, unit(xc @ torch.as_tensor(ortho.source_proj) @ torch.as_tensor(ortho.target_proj).T)),
+                     (lm, unit(xc @ hx @ wx @ wy.T @ dy))):
+        tr = Translator.from_linear_map(m, Space("x", a.shape[1]), Space("y", b.shape[1]))
+        ys = tr.to_space(b[:40], "y", into="y")
+        np.testing.assert_allclose(tr.to_space(a[:30], "x", into="y") @ ys.T, (moved @ yc.T).numpy(), atol=1e-4)
+        np.testing.assert_allclose(ys @ ys.T, (yc @ yc.T).numpy(), atol=1e-4)
+        np.testing.assert_allclose(tr.to_space(a[:30], "x"), xc.numpy(), atol=1e-5)
+    square = Translator.from_linear_map(fit_procrustes((a, a[:, ::-1].copy())), Space("x", 64), Space("r", 64))
+    np.testing.assert_allclose(square.to_space(a[:30], "x", into="r") @ square.to_space(a[:40, ::-1].copy(), "r").T,
+                               square.to_latent(a[:30], "x") @ square.to_latent(a[:40, ::-1].copy(), "r").T, atol=1e-5)

@@ -6,8 +6,10 @@ Each collection is tied to a space of a translator. Two modes:
   store's own index (also the query-time *bridge*: new-model queries against an unmigrated
   old-model collection). Scores of different spaces are not calibrated against each other; hits
   are merged by score, so prefer ``latent`` when mixing spaces.
-- ``latent``: every collection is streamed once into the shared latent (cached in memory as a
-  FAISS flat index) and the query is compared there, so scores are comparable across collections.
+- ``latent``: every collection is streamed once through the shared latent (cached in memory as a
+  FAISS flat index; :meth:`Translator.to_space`: for a linear translator back into the collection's own
+  centred coordinates, for a vec2vec one the latent itself) and the query is compared there, so scores are
+  comparable across collections.
 """
 
 from __future__ import annotations
@@ -67,7 +69,7 @@ class CrossQuery:
             index = None
             with open_store(c.uri) as store:
                 for batch in store.iter_batches(batch_size=4096):
-                    z = self.translator.to_latent(batch.vectors, space=c.space)
+                    z = self.translator.to_space(batch.vectors, space=c.space, into=c.space)
                     if index is None:
                         index = faiss.IndexFlatIP(z.shape[1])
                     index.add(z)
@@ -83,7 +85,7 @@ class CrossQuery:
         for c in self.collections:
             if self.mode == "latent":
                 index = self._latent(c)
-                scores, rows = index.search(self.translator.to_latent(queries, space=space), k)
+                scores, rows = index.search(self.translator.to_space(queries, space=space, into=c.space), k)
                 for qi in range(len(queries)):
                     for s, r in zip(scores[qi], rows[qi]):
                         if r >= 0:

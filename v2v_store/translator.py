@@ -24,7 +24,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from v2v_store.errors import DimensionMismatchError, StoreNotFoundError, V2VError
-from v2v_store.train.align import linear_decode, linear_encode
+from v2v_store.train.align import center_unit, linear_decode, linear_encode
 
 logger = logging.getLogger(__name__)
 FORMAT_VERSION = 2
@@ -148,6 +148,27 @@ class Translator:
         vectors = self._check(vectors, sp)
 
         return self._batched(lambda x: _unit(self._encode(x, sp)), vectors, batch_size)
+
+    def to_space(self, vectors: np.ndarray, space: str | None = None, into: str | None = None,
+                 batch_size: int = 8192) -> np.ndarray:
+        """Map (n, d_space) vectors to where vectors of space ``into`` (default: ``space`` itself) are compared
+        with each other and with translations; returns unit vectors. What ``v2v query --mode latent`` ranks by.
+
+        Linear translators: the *centred* coordinates of ``into`` (``unit(unit(x) - mean)``): a vector of
+        ``into`` itself goes there directly, a vector of the other space through the latent,
+        ``unit(linear_encode(x) @ decode_into)`` (the translation without the mean added). Dot products are then
+        the centred cosines within a space and the translation's cosines across spaces; for an orthogonal map
+        with as many latent as space dimensions they equal the dot products of :meth:`to_latent`, for a
+        half-whitened map comparing in its (whitened) latent instead lost 0.02 top-1 on the kit. Vec2vec
+        translators: the shared latent (``into`` does not matter)."""
+        sp = self.space(space, 0)
+        if self._model is not None:
+            return self.to_latent(vectors, sp.name, batch_size)
+        vectors = self._check(vectors, sp)
+        mean, _, decode = self.linear_space(self.space(into, 0 if sp is self.spaces[0] else 1))
+        if into is None or self.space(into).name == sp.name:
+            return self._batched(lambda x: center_unit(x, mean), vectors, batch_size)
+        return self._batched(lambda x: _unit(self._encode(x, sp) @ decode), vectors, batch_size)
 
     # -- persistence ---------------------------------------------------------------------------
     def config_dict(self) -> dict[str, Any]:
