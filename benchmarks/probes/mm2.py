@@ -8,7 +8,7 @@ def lf(wx, wy):
 print("oracle", ev(xe, ye, ox, oy), "lf", lf(ox, oy))
 for name, kw in [("selflearn", dict(solver="self-learning", final_wp_iters=0, final_refine_iters=10)), ("selflearn+final", dict(solver="self-learning"))]:
     t0 = time.time()
-    r = fit_linear(A[SIDE_A], B[SIDE_B], AlignConfig(seed=seed, **kw))
+    r = fit_linear(A[SIDE_A], B[SIDE_B], AlignConfig(seed=seed, **{"final_whiten": 0.0, **kw}))  # orthogonal maps, as when this ran
     wx, wy = torch.tensor(r.mapping.source_proj), torch.tensor(r.mapping.target_proj)
     print(name, ev(xe, ye, wx, wy), ev(ye, xe, wy, wx), "lf", lf(wx, wy), round(time.time() - t0), flush=True)
     for i, (rep, c) in enumerate(zip(r.restarts, r.candidates)):

@@ -5,7 +5,7 @@ detached plans) plus cycle consistency, where the GAN only drifted down (gan_non
 pairs) or align (the unsupervised aligner). Usage: python ot_refine.py START STEPS [EPS W_CYCLE LR BATCH]"""
 import sys, os, time
 sys.path.insert(0, os.path.dirname(__file__) + "/..")
-import numpy as np, torch, torch.nn.functional as F
+import torch, torch.nn.functional as F
 torch.set_num_threads(2)
 from v2v_store.fit import fit_translator
 from v2v_store.metrics import paired_metrics
@@ -24,11 +24,12 @@ held = (torch.tensor(a[2 * side:]), torch.tensor(b[2 * side:]))
 if start_kind == "oracle":
     m = fit_procrustes((a[:side], b[:side]))
     ms, ps, mt, pt = (torch.as_tensor(v) for v in (m.source_mean, m.source_proj, m.target_mean, m.target_proj))
-else:
+    ds, dt = ps.T, pt.T
+else:  # the aligner's map is half-whitened since session 13: decode with its own matrices
     start, _ = fit_translator(a[:side], b[side:2 * side], ("x", "y"), method="align", progress=False)
-    ms, ps, mt, pt = (start.tensors[k] for k in ("mean.0", "proj.0", "mean.1", "proj.1"))
-lin_xy = lambda x: linear_decode(linear_encode(x, ms, ps), mt, pt.T)
-lin_yx = lambda y: linear_decode(linear_encode(y, mt, pt), ms, ps.T)
+    (ms, ps, ds), (mt, pt, dt) = (start.linear_space(sp) for sp in start.spaces)
+lin_xy = lambda x: linear_decode(linear_encode(x, ms, ps), mt, dt)
+lin_yx = lambda y: linear_decode(linear_encode(y, mt, pt), ms, ds)
 
 class Res(torch.nn.Module):
     def __init__(self, d_in, d_out, base):
