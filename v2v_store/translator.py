@@ -165,8 +165,9 @@ class Translator:
         if self._model is not None:
             return self.to_latent(vectors, sp.name, batch_size)
         vectors = self._check(vectors, sp)
-        mean, _, decode = self.linear_space(self.space(into, 0 if sp is self.spaces[0] else 1))
-        if into is None or self.space(into).name == sp.name:
+        dest = self.space(into, 0 if sp is self.spaces[0] else 1)
+        mean, _, decode = self.linear_space(dest)
+        if dest.name == sp.name:
             return self._batched(lambda x: center_unit(x, mean), vectors, batch_size)
         return self._batched(lambda x: _unit(self._encode(x, sp) @ decode), vectors, batch_size)
 
