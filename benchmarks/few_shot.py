@@ -4,9 +4,10 @@
 
 The unpaired training vectors are the disjoint wiki halves (source side A, target side B, as in
 ``alignment.py``); the k known pairs are the first k documents of side A embedded by both models
-(a user who can re-encode k documents with both models). ``align`` seeds its self-learning with
-the pairs and keeps them in every dictionary; ``procrustes`` fits on the pairs alone. k = 0 is the
-unsupervised method. Evaluation: the 8,192 held-out wiki sentences, both directions.
+(a user who can re-encode k documents with both models). ``align`` (the default aligner) starts its
+Wasserstein-Procrustes restarts from Procrustes on the pairs and adds them to every later fit, the
+final half-whitened steps included; ``procrustes`` fits on the pairs alone. k = 0 is the unsupervised
+method. Evaluation: the 8,192 held-out wiki sentences, both directions.
 """
 
 from __future__ import annotations
