@@ -78,6 +78,28 @@ def test_wasserstein_procrustes_moves_a_rough_map_to_the_true_rotation():
     assert after < 0.5 * before, (before, after)
 
 
+@pytest.mark.parametrize("scores, stops", [((0.10, 0.105), True), ((0.10, 0.13), False)])
+def test_wasserstein_restart_stops_when_its_score_stays_flat(monkeypatch, scores, stops):
+    """The early check: a restart whose label-free score rose less than ``wp_check_rise`` (15%) between the
+    two check steps stops at the second; one that rose more runs every step. Either way the map is the one
+    an uninterrupted run of as many steps gives (the chunks draw the same batches); with pairs there is no
+    check."""
+    import v2v_store.train.align as align
+
+    seen = iter(scores)
+    monkeypatch.setattr(align, "_label_free_score", lambda *args: next(seen))
+    x, y = (torch.as_tensor(v) for v in _rotated_pair()[:2])
+    x, y = center_unit(x, unit(x).mean(0)), center_unit(y, unit(y).mean(0))
+    cfg = AlignConfig(wp_iters=12, wp_batch=200, wp_check_from=3, wp_check_iters=6)
+    start = (torch.eye(12), torch.eye(12))
+    wx, wy, steps = align._wasserstein_restart(x, y, x[:300], y[:300], start, cfg, np.random.default_rng(0), None)
+    assert steps == (6 if stops else 12)
+    ref = _wasserstein_procrustes(x, y, *start, steps, cfg.wp_batch, cfg.wp_eps, np.random.default_rng(0))
+    torch.testing.assert_close(wx @ wy.T, ref[0] @ ref[1].T, atol=1e-5, rtol=0)
+    few_shot = (x[:20], y[:20])
+    assert align._wasserstein_restart(x, y, x, y, start, cfg, np.random.default_rng(0), few_shot)[2] == 12
+
+
 def test_procrustes_recovers_a_rotation_from_pairs():
     x = _anisotropic(500, 8, seed=5)
     q, _ = torch.linalg.qr(torch.randn(8, 8, generator=torch.Generator().manual_seed(6)))
@@ -105,7 +127,9 @@ def test_procrustes_from_cross_matches_the_svd_solution(shape, null_dims):
 @pytest.mark.parametrize("bad", [dict(solver="gradient"), dict(cascade_restarts=0), dict(wp_eps=0.0), dict(final_wp_eps=-1.0), dict(wp_iters=0),
                                  dict(rival_solver="gan"), dict(rival_distinct=0.0), dict(rival_restarts=-1),
                                  dict(final_candidates=0), dict(final_score_max=10), dict(final_whiten=1.5),
-                                 dict(final_whiten=-0.5), dict(final_extra_iters=-1), dict(final_refine_iters=2)])
+                                 dict(final_whiten=-0.5), dict(final_extra_iters=-1), dict(final_refine_iters=2),
+                                 dict(wp_check_from=0), dict(wp_check_from=125), dict(wp_check_iters=-1),
+                                 dict(wp_check_rise=-0.1)])
 def test_align_config_rejects_bad_solver_settings(bad):
     with pytest.raises(ValueError):
         AlignConfig(**bad)
