@@ -11,7 +11,8 @@ al. 2019):
    Restart 0 instead pairs the top principal directions of the two spaces (signs fixed by skewness).
 3. Per restart, ``solver="wasserstein"``: on fresh random batches of the two spaces, an
    entropic optimal-transport plan under the current map gives each source vector a soft target, and
-   orthogonal Procrustes on those targets the next map. Maps go into a shared
+   orthogonal Procrustes on those targets the next map; a restart whose label-free score stays flat over its
+   first 125 steps stops there (``wp_check_iters``: failed restarts are flat, converging ones climb). Maps go into a shared
    ``k = min(d_source, d_target)``-dim latent. (``solver="self-learning"``: the earlier VecMap-style
    CSLS nearest-neighbour self-learning with stochastic dictionary induction.) ``solver="cascade"`` (default) runs
    a few self-learning restarts first and keeps their map when the label-free check confirms it; else
