@@ -110,8 +110,10 @@ def fit(
                                                "the released code's blocks)."),
     steps: int = typer.Option(None, help="GAN steps (overrides the preset)."),
     restarts: int = typer.Option(None, help="Most restarts of the unsupervised aligner (default 8; it stops once two agree)."),
-    solver: str = typer.Option("cascade", help="Aligner solver per restart: cascade (default: self-learning restarts first, "
-                                                 "wasserstein ones if those are not confirmed) | wasserstein | self-learning."),
+    solver: str = typer.Option("wasserstein", help="Aligner solver per restart: wasserstein (default; self-learning "
+                                                     "restarts then look for a rival map) | self-learning | cascade "
+                                                     "(self-learning restarts first, wasserstein ones if those are not "
+                                                     "confirmed)."),
     rival_restarts: int = typer.Option(None, help="Aligner: extra restarts that look for a rival solution once a map "
                                                     "is confirmed; the best after the final steps wins (default 2; 0: off)."),
     final_candidates: int = typer.Option(None, help="Aligner: most restarts that get the final steps, the chosen one "
