@@ -185,7 +185,6 @@ def test_default_runs_wasserstein_restarts_first_then_self_learning_rivals():
     result = fit_linear(x, y, AlignConfig(agree_threshold=0.0, **_SMALL))
     assert result.confidence.trusted, result.confidence
     assert [r.solver for r in result.restarts] == ["wasserstein"] * 2 + ["self-learning"] * 2
-    assert result.restarts[result.chosen].solver in ("wasserstein", "self-learning")
 
 
 def _every_restart_converged(monkeypatch):

@@ -42,7 +42,8 @@ al. 2019):
    right solution scores higher there, by a small margin). MiniLM <-> mpnet, 10 seeds: on the H100 9 meet
    the target with it, 8 without (``benchmarks/results/gpu/README.md``, third session); on the 2-core CPU
    10 of 10 (``alignment_default_minilm_mpnet.md``). On the e5 pairs the rival maps' final scores differ by
-   noise: it costs time there (a final run, ~40 s on a 2-core CPU at 14k vectors per side).
+   noise: it costs time there (a final run, ~40 s on a 2-core CPU at 14k vectors per side, and with the
+   default solver two self-learning restarts, ~2 minutes, that have not converged on those pairs).
 8. More finalists (``final_candidates``, default 3): the next best *converged* restarts of the chosen one's
    solver also get the final steps, and the best final label-free score wins. Restarts of one map can end
    apart after the final steps (MiniLM <-> e5 seed 1: 0.850 / 0.899 top-1 from restart scores 0.2500 /
