@@ -110,10 +110,10 @@ def fit(
                                                "the released code's blocks)."),
     steps: int = typer.Option(None, help="GAN steps (overrides the preset)."),
     restarts: int = typer.Option(None, help="Most restarts of the unsupervised aligner (default 8; it stops once two agree)."),
-    solver: str = typer.Option("wasserstein", help="Aligner solver per restart: wasserstein (default; self-learning "
-                                                     "restarts then look for a rival map) | self-learning | cascade "
-                                                     "(self-learning restarts first, wasserstein ones if those are not "
-                                                     "confirmed)."),
+    solver: str = typer.Option(None, help="Aligner solver per restart: wasserstein (default; self-learning "
+                                            "restarts then look for a rival map) | self-learning | cascade "
+                                            "(self-learning restarts first, wasserstein ones if those are not "
+                                            "confirmed)."),
     rival_restarts: int = typer.Option(None, help="Aligner: extra restarts that look for a rival solution once a map "
                                                     "is confirmed; the best after the final steps wins (default 2; 0: off)."),
     final_candidates: int = typer.Option(None, help="Aligner: most restarts that get the final steps, the chosen one "
@@ -142,7 +142,8 @@ def fit(
     translator, report = fit_translator(
         src, trg, (source_name, target_name), method=method, seed=seed, device=None if device == "auto" else device,
         pairs=_pair(pairs_source, pairs_target, "pairs"), eval_pairs=_pair(eval_source, eval_target, "eval"),
-        align_overrides={"solver": solver, **({"restarts": restarts} if restarts else {}),
+        align_overrides={**({"solver": solver} if solver is not None else {}),
+                         **({"restarts": restarts} if restarts else {}),
                          **({"rival_restarts": rival_restarts} if rival_restarts is not None else {}),
                          **({"final_candidates": final_candidates} if final_candidates is not None else {}),
                          **({"final_whiten": whiten} if whiten is not None else {})},
