@@ -312,3 +312,43 @@ def test_half_whitened_final_steps_give_a_non_orthogonal_map_that_translates():
         tr = Translator.from_linear_map(result.mapping, Space("x", 12), Space("y", 12))
         top1 = (tr.translate(px[20:]) @ unit(torch.as_tensor(py[20:])).numpy().T).argmax(1) == np.arange(80)
         assert top1.mean() >= 0.8, (result.mapping.orthogonal, top1.mean())
+
+
+def test_final_soup_averages_the_finalists_that_agree_with_the_winner(monkeypatch):
+    """final_soup: the returned map is the orthogonal polar factor of the sum of the finalists' maps (orthogonal
+    maps here, final_whiten=0, no extra steps, so it can be checked from the finalists of a run without the soup,
+    which draws the same restarts and batches); a finalist that does not agree with the winner stays out."""
+    import v2v_store.train.align as align
+
+    _every_restart_converged(monkeypatch)
+    x, y, (px, py) = _rotated_pair()
+    cfg = dict(solver="wasserstein", restarts=3, stop_when_confirmed=False, rival_restarts=0, final_candidates=3,
+               final_whiten=0.0, final_extra_iters=0, **_SMALL)
+    few = (px[:20], py[:20])
+    off = align.fit_linear(x, y, AlignConfig(final_soup=False, **cfg), pairs=few)
+    on = align.fit_linear(x, y, AlignConfig(final_soup=True, **cfg), pairs=few)
+    assert off.soup == [] and on.chosen == off.chosen
+    finalists = [i for i, r in enumerate(off.restarts) if r.final_score is not None]
+    assert len(finalists) == 3 and sorted(on.soup) == finalists
+    cross = sum(torch.as_tensor(off.candidates[i].source_proj @ off.candidates[i].target_proj.T) for i in finalists)
+    wx, wy = procrustes_from_cross(cross)
+    got = on.mapping.source_proj @ on.mapping.target_proj.T
+    np.testing.assert_allclose(got, (wx @ wy.T).numpy(), atol=1e-5)
+    assert not np.allclose(got, off.mapping.source_proj @ off.mapping.target_proj.T, atol=1e-4)
+    assert on.report()["soup"] == on.soup
+
+    monkeypatch.setattr(align._FinalSteps, "agreement", lambda self, wa, wb: 0.0)  # nobody agrees: no soup
+    alone = align.fit_linear(x, y, AlignConfig(final_soup=True, **cfg), pairs=few)
+    assert alone.soup == []
+    np.testing.assert_allclose(alone.mapping.source_proj, off.mapping.source_proj)
+
+
+def test_finalists_agreement_is_one_for_the_same_map_and_near_zero_for_an_unrelated_one():
+    from v2v_store.train.align import _FinalSteps
+
+    x, y, _ = _rotated_pair()
+    final = _FinalSteps(torch.as_tensor(x), torch.as_tensor(y), AlignConfig(final_whiten=0.5), np.random.default_rng(0), None)
+    eye = (torch.eye(12), torch.eye(12))
+    q, _ = torch.linalg.qr(torch.randn(12, 12, generator=torch.Generator().manual_seed(3)))
+    assert final.agreement(eye, eye) == 1.0
+    assert final.agreement(eye, (q, torch.eye(12))) < 0.3

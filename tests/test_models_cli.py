@@ -53,7 +53,7 @@ def test_fit_cli_saves_and_flags_untrusted_fit(tmp_path):
     for name, arr in (("a", a), ("b", b), ("ea", ea), ("eb", eb)):
         np.save(tmp_path / f"{name}.npy", arr)
     out = run("fit", "--source", f"npy://{tmp_path}/a.npy", "--target", f"npy://{tmp_path}/b.npy", "--out",
-              str(tmp_path / "tr"), "--source-name", "x", "--target-name", "y", "--restarts", "1",
+              str(tmp_path / "tr"), "--source-name", "x", "--target-name", "y", "--restarts", "1", "--no-soup",
               "--eval-source", str(tmp_path / "ea.npy"), "--eval-target", str(tmp_path / "eb.npy"))
     assert out.returncode == 3, out.stderr[-2000:]
     assert "could not be confirmed" in out.stderr

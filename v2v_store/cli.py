@@ -123,6 +123,8 @@ def fit(
     whiten: float = typer.Option(None, help="Aligner: the final transport steps see each space times its covariance "
                                             "to the power -WHITEN/2 (default 0.5, a non-orthogonal map; 0: an "
                                             "orthogonal map, the behaviour before format 2)."),
+    soup: bool = typer.Option(None, "--soup/--no-soup", help="Aligner: average the finalists' maps that agree with the "
+                                                             "winner before its extra steps (default on)."),
     seed: int = typer.Option(0),
     device: str = typer.Option("auto", help="auto | cpu | cuda."),
     max_vectors: int = typer.Option(50_000, help="Sample at most this many vectors per side."),
@@ -146,7 +148,8 @@ def fit(
                          **({"restarts": restarts} if restarts else {}),
                          **({"rival_restarts": rival_restarts} if rival_restarts is not None else {}),
                          **({"final_candidates": final_candidates} if final_candidates is not None else {}),
-                         **({"final_whiten": whiten} if whiten is not None else {})},
+                         **({"final_whiten": whiten} if whiten is not None else {}),
+                         **({"final_soup": soup} if soup is not None else {})},
         preset=preset, steps=steps,
         checkpoint_dir=checkpoint_dir)
     translator.save(out)
