@@ -8,7 +8,6 @@ P (production): 20 steps each on 8,000-vector batches, pick by final label-free 
 S1: the same 20-step finals averaged (polar of the mean whitened cross map), then 60 more steps.
 S2: each finalist 80 steps on 6,000-vector batches, then averaged (no steps after).
 Held-out top-1 both ways (de-whitened) and mean rank source -> target; NN agreement among finals."""
-import os
 import sys
 from common import *
 
