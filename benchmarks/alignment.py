@@ -135,7 +135,8 @@ def finalist_metrics(result, a: str, b: str, data: dict, tc: str, train: tuple[n
         m = evaluate(tr, a, b, data, (tc,), tc)
         out.append({"restart": r.restart, "solver": r.solver, "restart_score": r.score, "final_score": r.final_score,
                     **label_free_criteria(lm, *train),
-                    "chosen": r.restart == result.chosen, "top1": [m[f"{tc}:{a}->{b}"]["top1"], m[f"{tc}:{b}->{a}"]["top1"]],
+                    "chosen": r.restart == result.chosen, "in_soup": r.restart in getattr(result, "soup", []),
+                    "top1": [m[f"{tc}:{a}->{b}"]["top1"], m[f"{tc}:{b}->{a}"]["top1"]],
                     "mean_rank": [m[f"{tc}:{a}->{b}"]["mean_rank"], m[f"{tc}:{b}->{a}"]["mean_rank"]]})
     return out
 
@@ -190,12 +191,14 @@ def write(args, rows, baselines) -> None:
     with_finalists = [r for r in rows if len(r.get("finalists") or []) > 1]
     if with_finalists:
         lines += ["", f"Finalists (restarts that got the final steps; the best final label-free score wins; {tc} held-out "
-                  "top-1 A->B / B->A beside, a diagnostic only, in the order they were run):", ""]
+                  "top-1 A->B / B->A beside, a diagnostic only, in the order they were run; the chosen one's after its extra "
+                  "steps, started from the average of the finalists marked *in the soup* when there are several):", ""]
     for r in with_finalists:
         lines.append(f"- {r['pair']} seed {r['seed']}: " + "; ".join(
             f"restart {f['restart']} ({f['solver']}, restart score {f['restart_score']:.4f}, final {f['final_score']:.4f}, "
             f"on all training vectors {f['all_mutual_csls']:.4f})"
-            f" {f['top1'][0]:.3f} / {f['top1'][1]:.3f}{' **chosen**' if f['chosen'] else ''}" for f in r["finalists"]))
+            f" {f['top1'][0]:.3f} / {f['top1'][1]:.3f}{' **chosen**' if f['chosen'] else ''}"
+            f"{' (in the soup)' if f.get('in_soup') else ''}" for f in r["finalists"]))
     measured = [base for base in baselines if "oracle_procrustes" in base]  # none with --no-baselines
     if measured:
         lines += ["", f"## Baselines ({tc} held-out; {other[0]} in the JSON)", "",
