@@ -54,7 +54,7 @@ al. 2019):
 9. Soup (``final_soup``, default on): the winner's map is replaced by the average (orthogonal polar factor of the
    summed whitened cross maps) of the finalists that agree with it before its ``final_extra_iters`` steps. Finalists
    of one map end apart with partly independent errors: on the kit the average beat the best of them on
-   MiniLM <-> e5 (+0.005-0.007 top-1 after the extra steps, ``benchmarks/probes/soup.py``, ``soup2.py``); in the
+   MiniLM <-> e5 (+0.004-0.006 top-1 after the extra steps, ``benchmarks/probes/soup.py``, ``soup2.py``); in the
    benchmark runner it lifted mpnet <-> e5 seed 4 from 0.919 to 0.940 and left four other seeds within 0.002
    (``benchmarks/results/alignment_soup_*.md``). The winner's ``final_score`` stays that of its own map: the
    label-free score ranks a soup below its members (it rewards fitting the training samples), so it does not
