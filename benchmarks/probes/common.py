@@ -55,3 +55,18 @@ def transport_steps(x, y, wx, wy, iters, cross_fn=None, batch=6000, x_draw=None,
         if show is not None and t % every == every - 1:
             show(t + 1, wx, wy)
     return wx, wy
+
+def held_out_whitened(final, xe, ye, w):
+    """Held-out top-1 source -> target and back, and mean rank source -> target, of a finalist's map ``w`` found
+    in the aligner's half-whitened coordinates (``final``: its ``_FinalSteps``), de-whitened into each space."""
+    wx, wy = w
+    f = unit(xe @ final.hx @ wx @ wy.T @ final.dy) @ ye.T
+    g = unit(ye @ final.hy @ wy @ wx.T @ final.dx) @ xe.T
+    idx = torch.arange(len(xe))
+    rank = (f > f.diag()[:, None]).sum(1).float().add(1).mean().item()
+    return round((f.argmax(1) == idx).float().mean().item(), 4), round((g.argmax(1) == idx).float().mean().item(), 4), round(rank, 2)
+
+def final_score(final, w):
+    """The aligner's label-free final score of a finalist's map on all training vectors."""
+    _, _, s = mutual_pairs(*final.encode(w), 10)
+    return round(s.mean().item(), 5)

@@ -27,19 +27,9 @@ d = np.load(cache)
 starts = [(torch.tensor(d[f"wx{k}"]), torch.tensor(d[f"wy{k}"])) for k in range(len(d.files) // 2)]
 cfg = AlignConfig()
 final = AL._FinalSteps(x, y, cfg, np.random.default_rng(0), None)
-xew, yew = xe @ final.hx, ye @ final.hy
 
-def held_out(w):
-    wx, wy = w
-    f = unit(xew @ wx @ wy.T @ final.dy) @ ye.T
-    g = unit(yew @ wy @ wx.T @ final.dx) @ xe.T
-    idx = torch.arange(len(xe))
-    rank = (f > f.diag()[:, None]).sum(1).float().add(1).mean().item()
-    return round((f.argmax(1) == idx).float().mean().item(), 4), round((g.argmax(1) == idx).float().mean().item(), 4), round(rank, 2)
-
-def score(w):
-    _, _, s = mutual_pairs(*final.encode(w), 10)
-    return round(s.mean().item(), 5)
+held_out = lambda w: held_out_whitened(final, xe, ye, w)  # noqa: E731
+score = lambda w: final_score(final, w)  # noqa: E731
 
 def soup(ws):
     return procrustes_from_cross(sum(w[0] @ w[1].T for w in ws))

@@ -17,16 +17,8 @@ lam, eps, batch = float(os.environ.get("LAM", 1)), 0.02, 8000
 x, y, xe, ye, _, yA = setup(a, b)
 final = AL._FinalSteps(x, y, AlignConfig(), np.random.default_rng(0), None)
 X, Y = final.xw, final.yw
-xew, yew = xe @ final.hx, ye @ final.hy
 
-def held_out(w):
-    wx, wy = w
-    f = unit(xew @ wx @ wy.T @ final.dy) @ ye.T
-    g = unit(yew @ wy @ wx.T @ final.dx) @ xe.T
-    idx = torch.arange(len(xe))
-    rank = (f > f.diag()[:, None]).sum(1).float().add(1).mean().item()
-    return round((f.argmax(1) == idx).float().mean().item(), 4), round((g.argmax(1) == idx).float().mean().item(), 4), round(rank, 2)
-
+held_out = lambda w: held_out_whitened(final, xe, ye, w)  # noqa: E731
 if os.environ.get("START"):
     d = np.load(os.environ["START"])
     w = final.run((torch.tensor(d["Wx"]), torch.tensor(d["Wy"])), 0)
