@@ -726,12 +726,11 @@ def fit_linear(source: np.ndarray, target: np.ndarray, cfg: AlignConfig | None =
         # (benchmarks/probes/soup.py, soup2.py). Maps that do not agree with the winner stay out: another solution
         # (MiniLM <-> mpnet's second one, kept out on seed 3) or a failed restart that passed the converged bar
         # (with 3,072 vectors per side a finalist at top-1 0.17 has happened).
-        soup = [i for i in finalists if i == chosen or final.agreement(maps[i], maps[chosen]) >= cfg.agree_threshold]
-        if len(soup) > 1:
+        members = [i for i in finalists if i == chosen or final.agreement(maps[i], maps[chosen]) >= cfg.agree_threshold]
+        if len(members) > 1:
+            soup = members
             maps[chosen] = procrustes_from_cross(sum(maps[i][0] @ maps[i][1].T for i in soup))
             logger.info("restart %d's map replaced by the average of the finalists' maps %s", chosen, soup)
-        else:
-            soup = []
     if cfg.final_wp_iters and cfg.final_extra_iters:
         # Half-whitened steps keep gaining after 40 (kit, MiniLM -> e5 from one found map: 0.902 / 0.926 / 0.929
         # top-1 after 40 / 80 / 120 steps; benchmarks/probes/whiten.py): the winner alone gets more.
