@@ -3,8 +3,8 @@
     python benchmarks/seeds_summary.py benchmarks/results/alignment_soup_minilm_e5_seed*.json
 
 Per seed: wall time, the label-free trust verdict, held-out wiki top-1 / mean rank both ways, fortunes (out of
-distribution) top-1 both ways. Then per pair: seeds converged (top-1 >= 0.5 both ways), meeting the target (top-1
->= 0.95 and mean rank <= 1.2 both ways), trusted, and the spread of top-1 and wall time. Prints markdown.
+distribution) top-1 both ways. Then per pair: seeds converged, meeting the target (the runner's ``converged`` and
+``meets_target`` verdicts), trusted, and the spread of top-1 and wall time. Prints markdown.
 """
 
 from __future__ import annotations
@@ -34,8 +34,8 @@ def main(paths: list[str]) -> None:
     for pair, runs in by_pair.items():
         top = [min(w[0]["top1"], w[1]["top1"]) for _, w in runs]
         walls = [r["seconds"] for r, _ in runs]
-        converged = sum(t >= 0.5 for t in top)
-        met = sum(all(x["top1"] >= 0.95 and x["mean_rank"] <= 1.2 for x in w) for _, w in runs)
+        converged = sum(bool(r["converged"]) for r, _ in runs)  # the runner's own verdicts
+        met = sum(bool(r["meets_target"]) for r, _ in runs)
         trusted = sum(bool(r["trusted"]) for r, _ in runs)
         print(f"- {pair}: {len(runs)} seeds, {converged} converged, {met} meet the target, {trusted} trusted; "
               f"worse direction's top-1 {min(top):.3f}-{max(top):.3f} (median {statistics.median(top):.3f}); "

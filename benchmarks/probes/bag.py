@@ -21,21 +21,14 @@ x, y, xe, ye, _, yA = setup(a, b)
 cfg = AlignConfig()
 final = AL._FinalSteps(x, y, cfg, np.random.default_rng(0), None)
 held_out = lambda w: held_out_whitened(final, xe, ye, w)  # noqa: E731
-if os.environ.get("START"):
-    d = np.load(os.environ["START"])
-    start = final.run(final.run((torch.tensor(d["Wx"]), torch.tensor(d["Wy"])), 0), 1)
-else:
-    start = procrustes_from_cross(final.xw.T @ (yA @ final.hy))
+start = whitened_start(final, os.environ["START"]) if os.environ.get("START") else whitened_oracle(final, yA)
 print(f"K={k} FRAC={frac} BATCH={batch} start {held_out(start)}", flush=True)
 t0 = time.time()
 if full_run:
     full = final.run(start, iters, fresh=False)
     print(f"all vectors, {iters} steps: {held_out(full)} {time.time() - t0:.0f} s", flush=True)
-rng, cross = np.random.default_rng(1), 0
-for m in range(k):
-    ix = torch.as_tensor(rng.choice(len(final.xw), int(frac * len(final.xw)), replace=False))
-    iy = torch.as_tensor(rng.choice(len(final.yw), int(frac * len(final.yw)), replace=False))
-    w = AL._wasserstein_procrustes(final.xw[ix], final.yw[iy], *start, iters, batch, cfg.final_wp_eps,
-                                   np.random.default_rng(m), None, decay=cfg.final_wp_decay)
+cross = 0
+for m, w in enumerate(bag_members(final, start, iters, k, frac, batch, np.random.default_rng(1),
+                                  [np.random.default_rng(m) for m in range(k)])):
     cross = cross + w[0] @ w[1].T
-    print(f"member {m}: {held_out(w)}; soup of {m + 1}: {held_out((procrustes_from_cross(cross)[0] @ procrustes_from_cross(cross)[1].T, torch.eye(cross.shape[1])))} {time.time() - t0:.0f} s", flush=True)
+    print(f"member {m}: {held_out(w)}; soup of {m + 1}: {held_out(procrustes_from_cross(cross))} {time.time() - t0:.0f} s", flush=True)

@@ -4,7 +4,8 @@ variants of the winner's extra steps from that same map.
     python bag_pipe.py minilm e5 SEED "60x1x1.0x8000" "30x6x0.5x8000" ...
 
 Each variant ITERSxMEMBERSxFRACTIONxBATCH: MEMBERS runs of ITERS steps, each on its own random FRACTION of both
-spaces (1 member, fraction 1: the production extra steps), averaged (``bagged`` below). The fit without
+spaces (1 member, fraction 1: the production extra steps), averaged (``common.bag_members``; the aligner carried
+this as ``AlignConfig.final_bag`` for one session and it was taken out on these results). The fit without
 extra steps is cached in fit_<a>_<b>_<seed>.npz. A prefix ``P60+`` runs 60 production steps on all vectors
 first and bags from their map. Prints held-out top-1 both ways (de-whitened), mean rank and
 the variant's wall time."""
@@ -25,20 +26,6 @@ if not os.path.exists(cache):
     print(f"fit without extra steps: {time.time() - t0:.0f} s, soup {r.soup}", flush=True)
 
 
-def bagged(final, wmap, iters, members, fraction, batch):
-    """``members`` runs of ``iters`` final steps from ``wmap`` (half-whitened coordinates), each on its own random
-    ``fraction`` of both sides, averaged: the polar factor of the summed cross maps ``Wx Wy^T``, as the soup. (The
-    aligner carried this as ``_FinalSteps.bagged`` / ``AlignConfig.final_bag`` for one session; taken out on these
-    results.)"""
-    cross = 0
-    for _ in range(members):
-        rows = [torch.as_tensor(final.rng.choice(len(v), round(fraction * len(v)), replace=False)) for v in (final.xw, final.yw)]
-        wx, wy = AL._wasserstein_procrustes(final.xw[rows[0]], final.yw[rows[1]], *wmap, iters, batch, cfg.final_wp_eps,
-                                            final.rng, None, decay=cfg.final_wp_decay)
-        cross = cross + wx @ wy.T
-    return procrustes_from_cross(cross)
-
-
 d = np.load(cache)
 start = (final.dx @ torch.tensor(d["sp"]), final.dy @ torch.tensor(d["tp"]))
 print("start", held_out_whitened(final, xe, ye, start), flush=True)
@@ -48,5 +35,6 @@ for spec in sys.argv[4:]:
     final.rng = np.random.default_rng(seed)
     t0 = time.time()
     w = final.run(start, int(first[1:]), fresh=False) if first else start
-    w = bagged(final, w, int(iters), int(members), float(frac), int(batch))
+    w = procrustes_from_cross(sum(u @ v.T for u, v in bag_members(final, w, int(iters), int(members), float(frac),
+                                                                  int(batch), final.rng)))
     print(spec, held_out_whitened(final, xe, ye, w), f"{time.time() - t0:.0f} s", flush=True)

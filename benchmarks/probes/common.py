@@ -70,3 +70,35 @@ def final_score(final, w):
     """The aligner's label-free final score of a finalist's map on all training vectors."""
     _, _, s = mutual_pairs(*final.encode(w), 10)
     return round(s.mean().item(), 5)
+
+def whitened_oracle(final, yA):
+    """The oracle map in the finalists' half-whitened coordinates: Procrustes on side A's true pairs there."""
+    return procrustes_from_cross(final.xw.T @ (yA @ final.hy))
+
+def whitened_start(final, path):
+    """A map found in plain coordinates (``.npz`` with ``Wx``, ``Wy``, e.g. from found.py) moved into the
+    half-whitened ones as the aligner's finalists start: one plan under it, then one production step."""
+    d = np.load(path)
+    return final.run((torch.tensor(d["Wx"]), torch.tensor(d["Wy"])), 1)
+
+def bag_members(final, start, iters, members, fraction, batch, pick_rng, step_rngs=None):
+    """Bagged final steps: yield each of ``members`` maps, ``iters`` production steps from ``start`` (half-whitened
+    coordinates) on its own random ``fraction`` of both sides (rows drawn by ``pick_rng``; batches by
+    ``step_rngs[m]``, default ``pick_rng``). Their average is the polar factor of the summed ``Wx Wy^T``."""
+    cfg = final.cfg
+    for m in range(members):
+        rows = [torch.as_tensor(pick_rng.choice(len(v), int(fraction * len(v)), replace=False)) for v in (final.xw, final.yw)]
+        yield AL._wasserstein_procrustes(final.xw[rows[0]], final.yw[rows[1]], *start, iters, batch, cfg.final_wp_eps,
+                                         pick_rng if step_rngs is None else step_rngs[m], None, decay=cfg.final_wp_decay)
+
+def third_moment_cross(X, Y, W, power=3, grad=False, chunk=2048):
+    """G(W) = mean_ij ((x_i W) . y_j)^power (for power 3 the cross term of third-moment matching), and with
+    ``grad`` its gradient in W."""
+    val, g = 0.0, torch.zeros_like(W)
+    for i in range(0, len(X), chunk):
+        s = (X[i:i + chunk] @ W) @ Y.T
+        val += s.pow(power).sum().item()
+        if grad:
+            g += X[i:i + chunk].T @ (s.pow(power - 1) @ Y)
+    n = len(X) * len(Y)
+    return (val / n, g * power / n) if grad else val / n

@@ -23,16 +23,8 @@ X, Y = X / X.norm(dim=1).mean(), Y / Y.norm(dim=1).mean()
 eye = torch.eye(Y.shape[1])
 
 
-def G(W, grad=False, chunk=2048):
-    val, g = 0.0, torch.zeros_like(W)
-    for i in range(0, len(X), chunk):
-        xw = X[i:i + chunk] @ W
-        s = xw @ Y.T
-        val += s.pow(power).sum().item()
-        if grad:
-            g += X[i:i + chunk].T @ (s.pow(power - 1) @ Y)
-    n = len(X) * len(Y)
-    return (val / n, g * power / n) if grad else val / n
+def G(W, grad=False):
+    return third_moment_cross(X, Y, W, power, grad)
 
 
 def ho(W):
@@ -50,15 +42,12 @@ def ascend(W, name):
     return W
 
 
-ox, oy = procrustes_from_cross(X.T @ (yA @ final.hy))
+ox, oy = whitened_oracle(final, yA)
 Wo = ox @ oy.T
 rnd = torch.linalg.qr(torch.randn(Y.shape[1], Y.shape[1], generator=torch.Generator().manual_seed(0)))[0]
 print(f"POW={power} TAU={tau} oracle: G {G(Wo):.6g} {ho(Wo)}; random rotation: G {G(rnd):.6g}", flush=True)
 if os.environ.get("START"):
-    d = np.load(os.environ["START"])
-    w = final.run((torch.tensor(d["Wx"]), torch.tensor(d["Wy"])), 0)
-    w = final.run(w, 1)
-    w = final.run(w, 60, fresh=False)
+    w = final.run(whitened_start(final, os.environ["START"]), 60, fresh=False)
     Wp = w[0] @ w[1].T
     print(f"production 61 steps: G {G(Wp):.6g} {ho(Wp)}", flush=True)
 ascend(Wo, "from oracle")

@@ -16,21 +16,16 @@ prep = lambda v: (lambda c: c / c.norm(dim=1).mean())(v - v.mean(0))  # noqa: E7
 eye = torch.eye(y.shape[1])
 
 
-def G(X, Y, W, power=3, chunk=2048):
-    return sum(((X[i:i + chunk] @ W) @ Y.T).pow(power).sum().item() for i in range(0, len(X), chunk)) / (len(X) * len(Y))
-
-
 h = len(xe) // 2
 samples = {"train": (prep(final.xw), prep(final.yw)),
            "held-out disjoint": (prep(xe[:h] @ final.hx), prep(ye[h:] @ final.hy)),
            "held-out same texts": (prep(xe @ final.hx), prep(ye @ final.hy))}
-ox, oy = procrustes_from_cross(final.xw.T @ (yA @ final.hy))
+ox, oy = whitened_oracle(final, yA)
 maps = {"oracle": ox @ oy.T}
-d = np.load(os.environ["START"])
-w = final.run(final.run((torch.tensor(d["Wx"]), torch.tensor(d["Wy"])), 0), 1)
+w = whitened_start(final, os.environ["START"])
 maps["start"] = w[0] @ w[1].T
 w = final.run(w, 60, fresh=False)
 maps["production 61"] = w[0] @ w[1].T
 for name, W in maps.items():
     print(name, held_out_whitened(final, xe, ye, (W, eye)),
-          {k: (f"{G(X, Y, W):.4g}", f"{G(X, Y, W, 4):.4g}") for k, (X, Y) in samples.items()}, flush=True)
+          {k: (f"{third_moment_cross(X, Y, W):.4g}", f"{third_moment_cross(X, Y, W, 4):.4g}") for k, (X, Y) in samples.items()}, flush=True)

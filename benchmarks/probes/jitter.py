@@ -17,7 +17,7 @@ x, y, xe, ye, _, yA = setup(a, b)
 final = AL._FinalSteps(x, y, AlignConfig(), np.random.default_rng(0), None)
 X, Y = final.xw, final.yw
 root = [power_whitener(v, -1.0, floor=0.0)[0] for v in (X, Y)]  # C^(1/2)
-w = procrustes_from_cross(X.T @ (yA @ final.hy))
+w = whitened_oracle(final, yA)
 print(f"TAU={tau} start {held_out_whitened(final, xe, ye, w)}", flush=True)
 rng, gen, running, t0 = np.random.default_rng(0), torch.Generator().manual_seed(0), None, time.time()
 for t in range(iters):

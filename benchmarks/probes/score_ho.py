@@ -25,10 +25,9 @@ def scores(X, Y, W):
 
 
 samples = {"train": (final.xw, final.yw), "held-out disjoint": (xe[:h] @ final.hx, ye[h:] @ final.hy)}
-ox, oy = procrustes_from_cross(final.xw.T @ (yA @ final.hy))
+ox, oy = whitened_oracle(final, yA)
 maps = {"oracle": ox @ oy.T}
-d = np.load(os.environ["START"])
-w = final.run(final.run((torch.tensor(d["Wx"]), torch.tensor(d["Wy"])), 0), 1)
+w = whitened_start(final, os.environ["START"])
 maps["start"] = w[0] @ w[1].T
 for steps in (20, 40):
     w = final.run(w, 20, fresh=False)

@@ -20,11 +20,9 @@ X, Y = final.xw, final.yw
 
 held_out = lambda w: held_out_whitened(final, xe, ye, w)  # noqa: E731
 if os.environ.get("START"):
-    d = np.load(os.environ["START"])
-    w = final.run((torch.tensor(d["Wx"]), torch.tensor(d["Wy"])), 0)
-    w = final.run(w, 1)  # one production step transfers the plain map into whitened coordinates
+    w = whitened_start(final, os.environ["START"])
 else:
-    w = procrustes_from_cross(X.T @ (yA @ final.hy))
+    w = whitened_oracle(final, yA)
 print(f"LAM={lam} start {held_out(w)}", flush=True)
 rng, running, t0 = np.random.default_rng(0), None, time.time()
 for t in range(iters):
