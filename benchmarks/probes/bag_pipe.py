@@ -24,8 +24,6 @@ if not os.path.exists(cache):
     r = fit_linear(A[SIDE_A], B[SIDE_B], AlignConfig(seed=seed, final_extra_iters=0))
     np.savez(cache, sp=r.mapping.source_proj, tp=r.mapping.target_proj)
     print(f"fit without extra steps: {time.time() - t0:.0f} s, soup {r.soup}", flush=True)
-
-
 d = np.load(cache)
 start = (final.dx @ torch.tensor(d["sp"]), final.dy @ torch.tensor(d["tp"]))
 print("start", held_out_whitened(final, xe, ye, start), flush=True)
