@@ -159,32 +159,35 @@ def test_cascade_falls_back_to_wasserstein_when_self_learning_is_not_confirmed()
 
 
 def test_cascade_stops_at_self_learning_when_it_is_confirmed():
-    """When two self-learning restarts agree (here forced: agreement threshold 0), the cascade keeps their
-    map and runs no Wasserstein restart."""
+    """When self-learning restarts agree (here forced: agreement threshold 0), the cascade keeps their map
+    and runs no Wasserstein restart; restarts stop once ``stop_agreeing`` others agree with the best."""
     from v2v_store.train.align import fit_linear
 
     x, y, _ = _rotated_pair()
     result = fit_linear(x, y, AlignConfig(solver="cascade", cascade_restarts=4, agree_threshold=0.0, rival_restarts=0, **_SMALL))
     assert result.confidence.trusted, result.confidence
-    assert [r.solver for r in result.restarts] == ["self-learning", "self-learning"]
-    # the rival search (on by default) adds two restarts of the other solver after the two agreeing ones...
+    assert [r.solver for r in result.restarts] == ["self-learning"] * 3  # default stop_agreeing=2
+    first_two = fit_linear(x, y, AlignConfig(solver="cascade", cascade_restarts=4, agree_threshold=0.0, rival_restarts=0,
+                                             stop_agreeing=1, **_SMALL))
+    assert [r.solver for r in first_two.restarts] == ["self-learning"] * 2
+    # the rival search (on by default) adds two restarts of the other solver after the agreeing ones...
     rivals = fit_linear(x, y, AlignConfig(solver="cascade", cascade_restarts=4, agree_threshold=0.0, **_SMALL))
-    assert [r.solver for r in rivals.restarts] == ["self-learning"] * 2 + ["wasserstein"] * 2
+    assert [r.solver for r in rivals.restarts] == ["self-learning"] * 3 + ["wasserstein"] * 2
     # ...or two of the confirmed map's solver
     same = fit_linear(x, y, AlignConfig(solver="cascade", cascade_restarts=4, agree_threshold=0.0, rival_solver="same", **_SMALL))
-    assert [r.solver for r in same.restarts] == ["self-learning"] * 4
+    assert [r.solver for r in same.restarts] == ["self-learning"] * 5
 
 
 def test_default_runs_wasserstein_restarts_first_then_self_learning_rivals():
-    """The default solver: Wasserstein-Procrustes restarts until two agree (forced here: agreement threshold
-    0), then the rival search's two self-learning restarts; no self-learning phase before them (on the kit's
-    e5 pairs it was never confirmed and only cost time)."""
+    """The default solver: Wasserstein-Procrustes restarts until two others agree with the best (forced here:
+    agreement threshold 0), then the rival search's two self-learning restarts; no self-learning phase before
+    them (on the kit's e5 pairs it was never confirmed and only cost time)."""
     from v2v_store.train.align import fit_linear
 
     x, y, _ = _rotated_pair()
     result = fit_linear(x, y, AlignConfig(agree_threshold=0.0, **_SMALL))
     assert result.confidence.trusted, result.confidence
-    assert [r.solver for r in result.restarts] == ["wasserstein"] * 2 + ["self-learning"] * 2
+    assert [r.solver for r in result.restarts] == ["wasserstein"] * 3 + ["self-learning"] * 2
 
 
 def _every_restart_converged(monkeypatch):

@@ -84,7 +84,13 @@ class AlignConfig:
 
     sample_size: int = field(default=2000, metadata={"help": "points per side in the self-learning phase"})
     restarts: int = field(default=8, metadata={"help": "most independent restarts; the best by the label-free score wins"})
-    stop_when_confirmed: bool = field(default=True, metadata={"help": "stop restarting once two restarts agree on the map"})
+    stop_when_confirmed: bool = field(default=True, metadata={"help": "stop restarting once enough restarts agree on the "
+                                                                  "map (stop_agreeing)"})
+    stop_agreeing: int = field(default=2, metadata={"help": "restarts stop once this many other restarts agree with the "
+                                                           "best one (1: as soon as two agree, the default up to "
+                                                           "session 18; one more converged restart is one more finalist, "
+                                                           "which on MiniLM <-> mpnet can be the better of its two "
+                                                           "solutions)"})
     csls_k: int = field(default=10, metadata={"help": "neighbourhood size of CSLS"})
     keep_start: float = field(default=0.1, metadata={"help": "self-learning solver: initial keep probability of stochastic induction"})
     patience: int = field(default=40, metadata={"help": "self-learning solver: stalled iterations before the keep probability doubles"})
@@ -160,6 +166,9 @@ class AlignConfig:
             raise ValueError(f"keep_start={self.keep_start} must be in (0, 1]")
         if self.restarts < 1:
             raise ValueError("restarts must be >= 1")
+        if self.stop_agreeing < 1:
+            raise ValueError(f"stop_agreeing={self.stop_agreeing} must be >= 1 (default 2; stop_when_confirmed=False "
+                             "runs every restart)")
         if self.init not in ("auto", "pca", "signature"):
             raise ValueError(f"init={self.init!r}: choose auto, pca or signature")
         if self.solver not in ("wasserstein", "self-learning", "cascade"):
@@ -628,7 +637,7 @@ def _restarts(x: torch.Tensor, y: torch.Tensor, xr: torch.Tensor, yr: torch.Tens
                     first + r, solver, score, 100 * mutual, iters, reports[-1].seconds)
         chosen = max(range(len(reports)), key=lambda i: reports[i].score)
         confidence = _confidence(xr, yr, maps, reports, chosen, cfg)
-        if not rival_search and cfg.stop_when_confirmed and confidence.agreeing_restarts:
+        if not rival_search and cfg.stop_when_confirmed and confidence.agreeing_restarts >= cfg.stop_agreeing:
             logger.info("%d other restart(s) agree with restart %d: stopping after %d of %d %s restarts",
                         confidence.agreeing_restarts, first + chosen, r + 1, n_restarts, solver)
             break
