@@ -25,7 +25,10 @@ al. 2019):
    neighbours, Procrustes, a few rounds.
 5. Restarts with different samples; the winner is chosen by a label-free criterion, the mean CSLS
    score of mutual nearest neighbours on the training vectors (no held-out pairs are consulted).
-   Restarting stops once two restarts agree on the map; the agreement is the confidence report.
+   Restarting stops once ``stop_agreeing`` (2) other restarts agree with the best on the map; the agreement
+   is the confidence report. (Up to session 18 one was enough; on MiniLM <-> mpnet half the restarts land in a
+   second solution, the good map with one direction reflected, and a third converged restart is one more
+   finalist that may hold the good one: ``benchmarks/probes/README.md``, "What the second solution is".)
 6. The winner is sharpened by transport steps on larger batches (``final_wp_batch`` per side), each
    fitting Procrustes to a running average of the batches' cross-covariances rather than to one batch,
    in *half-whitened* coordinates (``final_whiten``, default 0.5: each space times its covariance^-1/4;
@@ -612,8 +615,8 @@ def _refine(x: torch.Tensor, y: torch.Tensor, wx: torch.Tensor, wy: torch.Tensor
 def _restarts(x: torch.Tensor, y: torch.Tensor, xr: torch.Tensor, yr: torch.Tensor, cfg: AlignConfig, solver: str,
               n_restarts: int, gen: torch.Generator, np_rng: np.random.Generator,
               p: tuple[torch.Tensor, torch.Tensor] | None, first: int = 0, rival_search: bool = False):
-    """Independent restarts of one solver, each refined and scored on (xr, yr); stops early once two
-    agree (when the config allows). With ``rival_search`` (restarts after a map is already confirmed) it
+    """Independent restarts of one solver, each refined and scored on (xr, yr); stops early once
+    ``cfg.stop_agreeing`` others agree with the best (when the config allows). With ``rival_search`` (restarts after a map is already confirmed) it
     runs all ``n_restarts`` and the ``auto`` initialiser uses signatures only. Returns (reports, maps, index
     of the best, its confidence); reports are numbered from ``first``."""
     reports, maps = [], []

@@ -109,7 +109,7 @@ def fit(
     preset: str = typer.Option("small", help="GAN preset: paper (the paper's text) | small | tiny (CPU sizes, "
                                                "the released code's blocks)."),
     steps: int = typer.Option(None, help="GAN steps (overrides the preset)."),
-    restarts: int = typer.Option(None, help="Most restarts of the unsupervised aligner (default 8; it stops once two agree)."),
+    restarts: int = typer.Option(None, help="Most restarts of the unsupervised aligner (default 8; it stops once three agree)."),
     solver: str = typer.Option(None, help="Aligner solver per restart: wasserstein (default; self-learning "
                                             "restarts then look for a rival map) | self-learning | cascade "
                                             "(self-learning restarts first, wasserstein ones if those are not "
@@ -239,7 +239,7 @@ def demo(
     workdir: str = typer.Option("demo-out", help="Where the demo's stores, translator and report go."),
     side_size: int = typer.Option(8000, help="Sentences per unpaired side."),
     eval_size: int = typer.Option(1000, help="Held-out sentences embedded by both models (metrics only)."),
-    restarts: int = typer.Option(8, help="Most restarts of the unsupervised aligner (it stops once two agree)."),
+    restarts: int = typer.Option(8, help="Most restarts of the unsupervised aligner (it stops once three agree)."),
 ) -> None:
     """Build two real collections with two offline models, translate one into the other's space without
     pairs, migrate it, run a cross-model query, and print the paper metrics against the truth."""

@@ -48,4 +48,4 @@ for i, w in enumerate(finals):
     wf = (H @ w[0], w[1])
     print(f"restart {i} with that direction flipped:", held_out_whitened(final, xe, ye, wf), final_score(final, wf))
     wf20 = final.run(wf, 20, fresh=True)
-    print(f"   +20 steps:", held_out_whitened(final, xe, ye, wf20), final_score(final, wf20), flush=True)
+    print("   +20 steps:", held_out_whitened(final, xe, ye, wf20), final_score(final, wf20), flush=True)
