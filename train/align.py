@@ -616,8 +616,9 @@ def _restarts(x: torch.Tensor, y: torch.Tensor, xr: torch.Tensor, yr: torch.Tens
               n_restarts: int, gen: torch.Generator, np_rng: np.random.Generator,
               p: tuple[torch.Tensor, torch.Tensor] | None, first: int = 0, rival_search: bool = False):
     """Independent restarts of one solver, each refined and scored on (xr, yr); stops early once
-    ``cfg.stop_agreeing`` others agree with the best (when the config allows). With ``rival_search`` (restarts after a map is already confirmed) it
-    runs all ``n_restarts`` and the ``auto`` initialiser uses signatures only. Returns (reports, maps, index
+    ``cfg.stop_agreeing`` others agree with the best (when the config allows). With ``rival_search``
+    (restarts after a map is already confirmed) it runs all ``n_restarts`` and the ``auto`` initialiser
+    uses signatures only. Returns (reports, maps, index
     of the best, its confidence); reports are numbered from ``first``."""
     reports, maps = [], []
     for r in range(n_restarts):
