@@ -9,12 +9,7 @@ from common import *
 
 seed = int(sys.argv[1]) if len(sys.argv) > 1 else 5
 x, y, xe, ye, _, yA = setup("minilm", "mpnet")
-cfg = AlignConfig(seed=seed, stop_when_confirmed=False)
-gen, np_rng = torch.Generator().manual_seed(seed), np.random.default_rng(seed)
-xr = x[torch.as_tensor(np_rng.choice(len(x), cfg.refine_max, replace=False))]
-yr = y[torch.as_tensor(np_rng.choice(len(y), cfg.refine_max, replace=False))]
-_, maps, _, _ = AL._restarts(x, y, xr, yr, cfg, "wasserstein", 2, gen, np_rng, None)
-final = AL._FinalSteps(x, y, cfg, np.random.default_rng(seed), None)
+maps, final = seed_restarts(x, y, seed, 2)
 wo = final.run(whitened_oracle(final, yA), 20)
 finals = [final.run(w, 20) for w in maps]
 for name, w in [("oracle+20", wo)] + [(f"restart {i}+20", w) for i, w in enumerate(finals)]:

@@ -102,3 +102,13 @@ def third_moment_cross(X, Y, W, power=3, grad=False, chunk=2048):
             g += X[i:i + chunk].T @ (s.pow(power - 1) @ Y)
     n = len(X) * len(Y)
     return (val / n, g * power / n) if grad else val / n
+
+def seed_restarts(x, y, seed, n):
+    """Seed ``seed``'s first ``n`` Wasserstein-Procrustes restart maps with ``fit_linear``'s random draws (no early
+    stop), and the finalists' ``_FinalSteps`` for that seed."""
+    cfg = AlignConfig(seed=seed, stop_when_confirmed=False)
+    gen, np_rng = torch.Generator().manual_seed(seed), np.random.default_rng(seed)
+    xr = x[torch.as_tensor(np_rng.choice(len(x), cfg.refine_max, replace=False))]
+    yr = y[torch.as_tensor(np_rng.choice(len(y), cfg.refine_max, replace=False))]
+    _, maps, _, _ = AL._restarts(x, y, xr, yr, cfg, "wasserstein", n, gen, np_rng, None)
+    return maps, AL._FinalSteps(x, y, cfg, np.random.default_rng(seed), None)

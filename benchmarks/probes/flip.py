@@ -12,12 +12,8 @@ seed = int(sys.argv[1]) if len(sys.argv) > 1 else 5
 m = int(sys.argv[2]) if len(sys.argv) > 2 else 12
 steps = int(sys.argv[3]) if len(sys.argv) > 3 else 5
 x, y, xe, ye, _, yA = setup("minilm", "mpnet")
-cfg = AlignConfig(seed=seed, stop_when_confirmed=False)
-gen, np_rng = torch.Generator().manual_seed(seed), np.random.default_rng(seed)
-xr = x[torch.as_tensor(np_rng.choice(len(x), cfg.refine_max, replace=False))]
-yr = y[torch.as_tensor(np_rng.choice(len(y), cfg.refine_max, replace=False))]
-_, maps, _, _ = AL._restarts(x, y, xr, yr, cfg, "wasserstein", 2, gen, np_rng, None)
-final = AL._FinalSteps(x, y, cfg, np.random.default_rng(seed), None)
+maps, final = seed_restarts(x, y, seed, 2)
+cfg = final.cfg
 wo = final.run(whitened_oracle(final, yA), 20)
 w = final.run(maps[0], 20)
 print("second basin", held_out_whitened(final, xe, ye, w), final_score(final, w), flush=True)
