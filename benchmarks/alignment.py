@@ -110,7 +110,7 @@ def main() -> None:
             held_out = [metrics[f"{tc}:{a}->{b}"], metrics[f"{tc}:{b}->{a}"]]  # the in-domain evaluation
             row = {"pair": f"{a}<->{b}", "seed": seed, "train_corpus": tc, "train_per_side": len(wa[side_a][train]), "seconds": seconds, "trusted": report.trusted,
                    "reason": report.reason, "label_free_score": report.score, "metrics": metrics,
-                   "restarts": report.details.get("restarts"),
+                   "restarts": report.details.get("restarts"), "phase_seconds": report.details.get("phase_seconds"),
                    "finalists": finalist_metrics(aligned[0], a, b, data, tc, (wa[side_a][train], wb[side_b][train])) if aligned else [],
                    "meets_target": all(m["top1"] >= TARGET_TOP1 and m["mean_rank"] <= TARGET_RANK for m in held_out),
                    "converged": all(m["top1"] >= 0.5 for m in held_out)}
@@ -199,6 +199,11 @@ def write(args, rows, baselines) -> None:
             f"on all training vectors {f['all_mutual_csls']:.4f})"
             f" {f['top1'][0]:.3f} / {f['top1'][1]:.3f}{' **chosen**' if f['chosen'] else ''}"
             f"{' (in the soup)' if f.get('in_soup') else ''}" for f in r["finalists"]))
+    timed = [r for r in rows if r.get("phase_seconds")]
+    if timed:
+        lines += ["", "Wall time per phase of the fit, seconds (the rest of the wall time is loading and translating):", ""]
+        lines += [f"- {r['pair']} seed {r['seed']}: " + ", ".join(f"{k.replace('_', ' ')} {v:.0f}" for k, v in r["phase_seconds"].items())
+                  for r in timed]
     measured = [base for base in baselines if "oracle_procrustes" in base]  # none with --no-baselines
     if measured:
         lines += ["", f"## Baselines ({tc} held-out; {other[0]} in the JSON)", "",

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import math
+import time
 
 import numpy as np
 import pytest
 import torch
 
 from v2v_store.translator import Space, Translator
-from v2v_store.train.align import (AlignConfig, _sinkhorn_plan_log, _wasserstein_procrustes, center_unit, procrustes, procrustes_from_cross,
-                         sinkhorn_barycentres, sinkhorn_plan, unit)
+from v2v_store.train.align import (AlignConfig, _sinkhorn_plan_log, _wasserstein_procrustes, center_unit, csls, mutual_pairs,
+                                   procrustes, procrustes_from_cross, sinkhorn_barycentres, sinkhorn_cross, sinkhorn_plan,
+                                   unit)
 
 
 def test_sinkhorn_plan_has_uniform_marginals():
@@ -49,6 +51,32 @@ def test_sinkhorn_barycentres_equal_the_plan_times_the_targets(eps):
     assert torch.isfinite(got).all()
     torch.testing.assert_close(got, expected, atol=1e-4, rtol=1e-4)
 
+
+
+@pytest.mark.parametrize("eps", [0.02, 0.001])
+@pytest.mark.parametrize("dims", [(8, 12), (12, 8)])
+def test_sinkhorn_cross_equals_the_sources_times_their_barycentres(eps, dims):
+    """Either multiplication order (narrower sources or narrower targets), on the scaling path and on
+    the log-domain fallback."""
+    gen = torch.Generator().manual_seed(2)
+    sources, targets = torch.randn(400, dims[0], generator=gen), torch.randn(300, dims[1], generator=gen)
+    sim = unit(sources[:, :6]) @ unit(targets[:, :6]).T
+    expected = sources.T @ sinkhorn_barycentres(sim.clone(), targets, eps, iters=100)
+    got = sinkhorn_cross(sim, sources, targets, eps, iters=100)
+    torch.testing.assert_close(got, expected, atol=1e-3, rtol=1e-4)
+
+
+def test_mutual_pairs_are_the_mutual_csls_neighbours_whatever_the_block_size():
+    gen = torch.Generator().manual_seed(3)
+    xl, yl = unit(torch.randn(700, 16, generator=gen)), unit(torch.randn(500, 16, generator=gen))
+    scores = csls(xl @ yl.T, 10)
+    fwd, bwd = scores.argmax(1), scores.argmax(0)
+    rows = torch.nonzero(bwd[fwd] == torch.arange(700)).squeeze(1)
+    assert len(rows) > 50  # the check below compares something
+    for chunk in (None, 7, 4096):
+        got_rows, got_cols, got_scores = mutual_pairs(xl, yl, 10, chunk=chunk)
+        assert torch.equal(got_rows, rows) and torch.equal(got_cols, fwd[rows])
+        torch.testing.assert_close(got_scores, scores[rows, fwd[rows]], atol=1e-5, rtol=0)
 
 def _anisotropic(n: int, d: int, seed: int) -> torch.Tensor:
     """Skewed, anisotropic points (like real embeddings): their orientation is identifiable."""
@@ -185,9 +213,16 @@ def test_default_runs_wasserstein_restarts_first_then_self_learning_rivals():
     from v2v_store.train.align import fit_linear
 
     x, y, _ = _rotated_pair()
+    t0 = time.perf_counter()
     result = fit_linear(x, y, AlignConfig(agree_threshold=0.0, **_SMALL))
+    seconds = time.perf_counter() - t0
     assert result.confidence.trusted, result.confidence
     assert [r.solver for r in result.restarts] == ["wasserstein"] * 3 + ["self-learning"] * 2
+    # the report times each phase, in the order they ran, and together they are the fit's wall time
+    phases = result.report()["phase_seconds"]
+    assert list(phases)[:5] == ["setup", "restarts", "rivals", "final_steps", "final_scores"], phases
+    assert phases["restarts"] >= sum(r.seconds for r in result.restarts[:3])
+    assert 0.9 * seconds <= sum(phases.values()) <= seconds, (phases, seconds)
 
 
 def _every_restart_converged(monkeypatch):
