@@ -4,7 +4,8 @@
 
 Per seed: wall time, the label-free trust verdict, held-out wiki top-1 / mean rank both ways, fortunes (out of
 distribution) top-1 both ways. Then per pair: seeds converged, meeting the target (the runner's ``converged`` and
-``meets_target`` verdicts), trusted, and the spread of top-1 and wall time. Prints markdown.
+``meets_target`` verdicts), trusted, the spread of top-1 and wall time, and (runs that timed them) the mean wall
+time of each phase of the fit. Prints markdown.
 """
 
 from __future__ import annotations
@@ -40,6 +41,11 @@ def main(paths: list[str]) -> None:
         print(f"- {pair}: {len(runs)} seeds, {converged} converged, {met} meet the target, {trusted} trusted; "
               f"worse direction's top-1 {min(top):.3f}-{max(top):.3f} (median {statistics.median(top):.3f}); "
               f"wall {min(walls):.0f}-{max(walls):.0f} s (mean {statistics.mean(walls):.0f})")
+        phased = [r["phase_seconds"] for r, _ in runs if r.get("phase_seconds")]
+        if phased:  # runs from session 20 on
+            names = list(dict.fromkeys(name for p in phased for name in p))
+            print(f"  - mean seconds per phase over {len(phased)} seed(s): " + ", ".join(
+                f"{name.replace('_', ' ')} {statistics.mean(p.get(name, 0.0) for p in phased):.0f}" for name in names))
 
 
 if __name__ == "__main__":

@@ -502,7 +502,8 @@ def sinkhorn_barycentres(sim: torch.Tensor, targets: torch.Tensor, eps: float, i
 
     Overwrites ``sim`` and never forms the plan (``n u * (kernel @ (v * targets))``): on the 2-core CPU a
     final transport step on 8,000 + 8,000 vectors took 1.9-2.8 s with the plan formed and a separate underflow
-    check, ~1.0 s this way (``benchmarks/probes/transport_speed.py``)."""
+    check, ~1.0 s this way (``benchmarks/probes/transport_speed.py``). The transport steps now take the
+    cross-covariance straight from :func:`sinkhorn_cross`; this stays for callers that want the targets."""
     n = sim.shape[0]
     kernel, scaling = _sinkhorn_scaling(sim, eps, iters)
     if scaling is None:
