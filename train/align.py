@@ -400,8 +400,9 @@ _BLOCK_ENTRIES = 6_000_000  # similarity entries per block in mutual_pairs
 def mutual_pairs(xl: torch.Tensor, yl: torch.Tensor, k: int, chunk: int | None = None):
     """Mutual CSLS nearest neighbours between two latent sets, computed in blocks of ``chunk`` rows.
 
-    The default block keeps each similarity block near 6M entries (24 MB): larger ones are fresh page-faulted
-    allocations on every block (2-core CPU, 13,805 x 13,805: 8.3 s in 4,096-row blocks, 6.4 s in 512-row ones).
+    The default block keeps each similarity block near 6M entries (24 MB): larger ones can be fresh page-faulted
+    allocations on every block (2-core CPU, 13,805 x 13,805 alone: 8.3 s in 4,096-row blocks, 6.4 s in 512-row
+    ones; inside a whole fit the finalists' scoring took ~7 s each either way, ``benchmarks/probes/speed.py``).
     Returns (source rows, target rows, their CSLS scores)."""
     def knn_mean(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         step = chunk or max(256, _BLOCK_ENTRIES // max(1, len(b)))  # rows per block
@@ -517,7 +518,8 @@ def sinkhorn_cross(sim: torch.Tensor, sources: torch.Tensor, targets: torch.Tens
     """``sources^T @ sinkhorn_barycentres(sim, targets)``, the cross-covariance a transport step fits
     Procrustes to, multiplied in the cheaper order: the (n, m) kernel meets the narrower of the two
     spaces (``(n u * sources)^T @ kernel @ (v * targets)`` when sources are narrower). On the kit
-    (384 <-> 768 dims) that is ~40% fewer multiply-adds per step. Overwrites ``sim``."""
+    (384 <-> 768 dims) that is ~40% fewer multiply-adds in this product (not in the whole step: the similarity
+    product and the Sinkhorn iterations are unchanged). Overwrites ``sim``."""
     n = sim.shape[0]
     kernel, scaling = _sinkhorn_scaling(sim, eps, iters)
     if scaling is None:
@@ -563,8 +565,9 @@ def _wasserstein_procrustes(x: torch.Tensor, y: torch.Tensor, wx: torch.Tensor, 
     for _ in range(iters):
         bx = x[torch.as_tensor(rng.choice(len(x), min(batch, len(x)), replace=False), device=device)]
         by = y[torch.as_tensor(rng.choice(len(y), min(batch, len(y)), replace=False), device=device)]
-        # one similarity buffer for all steps: on a CPU a fresh (n, m) matrix is page-faulted in on every
-        # allocation (8,000 x 8,000 on the 2-core CPU: 0.67 s for the product into a new matrix, 0.35 s into this)
+        # one similarity buffer for all steps: on a CPU a fresh (n, m) matrix can be page-faulted in on every
+        # allocation (8,000 x 8,000 on the 2-core CPU, alone: 0.67 s for the product into a new matrix, 0.35 s
+        # into this; benchmarks/probes/speed.py times the steps before and after)
         sim = torch.matmul(unit(bx) @ wx, (unit(by) @ wy).T, out=sim)
         cross = sinkhorn_cross(sim, bx, by, eps)
         if pairs is not None:
