@@ -52,7 +52,6 @@ def test_sinkhorn_barycentres_equal_the_plan_times_the_targets(eps):
     torch.testing.assert_close(got, expected, atol=1e-4, rtol=1e-4)
 
 
-
 @pytest.mark.parametrize("eps", [0.02, 0.001])
 @pytest.mark.parametrize("dims", [(8, 12), (12, 8)])
 def test_sinkhorn_cross_equals_the_sources_times_their_barycentres(eps, dims):
@@ -77,6 +76,7 @@ def test_mutual_pairs_are_the_mutual_csls_neighbours_whatever_the_block_size():
         got_rows, got_cols, got_scores = mutual_pairs(xl, yl, 10, chunk=chunk)
         assert torch.equal(got_rows, rows) and torch.equal(got_cols, fwd[rows])
         torch.testing.assert_close(got_scores, scores[rows, fwd[rows]], atol=1e-5, rtol=0)
+
 
 def _anisotropic(n: int, d: int, seed: int) -> torch.Tensor:
     """Skewed, anisotropic points (like real embeddings): their orientation is identifiable."""
