@@ -397,6 +397,11 @@ def induce(scores: torch.Tensor, keep: float, gen: torch.Generator | None) -> tu
 _BLOCK_ENTRIES = 6_000_000  # similarity entries per block in mutual_pairs
 
 
+def _block_rows(n_cols: int, chunk: int | None) -> int:
+    """Rows per similarity block: ``chunk`` when given, else about ``_BLOCK_ENTRIES`` entries."""
+    return chunk or max(256, _BLOCK_ENTRIES // max(1, n_cols))
+
+
 def mutual_pairs(xl: torch.Tensor, yl: torch.Tensor, k: int, chunk: int | None = None):
     """Mutual CSLS nearest neighbours between two latent sets, computed in blocks of ``chunk`` rows.
 
@@ -405,7 +410,7 @@ def mutual_pairs(xl: torch.Tensor, yl: torch.Tensor, k: int, chunk: int | None =
     ones; inside a whole fit the finalists' scoring took ~7 s each either way, ``benchmarks/probes/speed.py``).
     Returns (source rows, target rows, their CSLS scores)."""
     def knn_mean(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-        step = chunk or max(256, _BLOCK_ENTRIES // max(1, len(b)))  # rows per block
+        step = _block_rows(len(b), chunk)
         return torch.cat([(a[s:s + step] @ b.T).topk(k, dim=1).values.mean(1) for s in range(0, len(a), step)])
 
     r_x, r_y = knn_mean(xl, yl), knn_mean(yl, xl)
@@ -414,7 +419,7 @@ def mutual_pairs(xl: torch.Tensor, yl: torch.Tensor, k: int, chunk: int | None =
         # argmax_j of 2 a_i.b_j - r_a[i] - r_b[j] does not depend on r_a[i]: one fused multiply-add per chunk
         # (the three passes of `2 * sim - r_a - r_b` over each chunk cost as much as its product)
         idx, val = [], []
-        step = chunk or max(256, _BLOCK_ENTRIES // max(1, len(b)))  # rows per block
+        step = _block_rows(len(b), chunk)
         for s in range(0, len(a), step):
             v, i = torch.addmm(r_b[None, :], a[s:s + step], b.T, beta=-1, alpha=2).max(dim=1)
             idx.append(i)
@@ -505,12 +510,18 @@ def sinkhorn_barycentres(sim: torch.Tensor, targets: torch.Tensor, eps: float, i
     final transport step on 8,000 + 8,000 vectors took 1.9-2.8 s with the plan formed and a separate underflow
     check, ~1.0 s this way (``benchmarks/probes/transport_speed.py``). The transport steps now take the
     cross-covariance straight from :func:`sinkhorn_cross`; this stays for callers that want the targets."""
-    n = sim.shape[0]
+    kernel, u, v = _sinkhorn_factors(sim, eps, iters)
+    return (sim.shape[0] * u)[:, None] * (kernel @ (v[:, None] * targets))
+
+
+def _sinkhorn_factors(sim: torch.Tensor, eps: float, iters: int):
+    """``(kernel, u, v)`` with plan ``u[:, None] * kernel * v[None, :]``; on the log-domain fallback the kernel is
+    the plan itself and ``u``, ``v`` are ones. Overwrites ``sim``."""
     kernel, scaling = _sinkhorn_scaling(sim, eps, iters)
     if scaling is None:
-        return n * _sinkhorn_plan_log(kernel, 1.0, iters) @ targets
-    u, v = scaling
-    return (n * u)[:, None] * (kernel @ (v[:, None] * targets))
+        plan = _sinkhorn_plan_log(kernel, 1.0, iters)
+        return plan, plan.new_ones(plan.shape[0]), plan.new_ones(plan.shape[1])
+    return (kernel, *scaling)
 
 
 def sinkhorn_cross(sim: torch.Tensor, sources: torch.Tensor, targets: torch.Tensor, eps: float,
@@ -520,13 +531,8 @@ def sinkhorn_cross(sim: torch.Tensor, sources: torch.Tensor, targets: torch.Tens
     spaces (``(n u * sources)^T @ kernel @ (v * targets)`` when sources are narrower). On the kit
     (384 <-> 768 dims) that is ~40% fewer multiply-adds in this product (not in the whole step: the similarity
     product and the Sinkhorn iterations are unchanged). Overwrites ``sim``."""
-    n = sim.shape[0]
-    kernel, scaling = _sinkhorn_scaling(sim, eps, iters)
-    if scaling is None:
-        kernel, u, v = _sinkhorn_plan_log(kernel, 1.0, iters), torch.ones(n, device=sim.device), torch.ones_like(sim[0])
-    else:
-        u, v = scaling
-    left, right = (n * u)[:, None] * sources, v[:, None] * targets
+    kernel, u, v = _sinkhorn_factors(sim, eps, iters)
+    left, right = (sim.shape[0] * u)[:, None] * sources, v[:, None] * targets
     if sources.shape[1] <= targets.shape[1]:
         return (kernel.T @ left).T @ right  # on a CPU ~25% faster than (left.T @ kernel) @ right
     return left.T @ (kernel @ right)
@@ -689,12 +695,15 @@ def fit_linear(source: np.ndarray, target: np.ndarray, cfg: AlignConfig | None =
     ``pairs``: optional (source_vectors, target_vectors) of the same documents (few-shot mode).
     """
     cfg = cfg or AlignConfig()
-    phases, clock = {}, [time.perf_counter()]
+    phases: dict[str, float] = {}
+    last = time.perf_counter()
 
     def lap(name: str) -> None:
+        """Adds the time since the previous lap to phase ``name``."""
+        nonlocal last
         now = time.perf_counter()
-        phases[name] = phases.get(name, 0.0) + now - clock[0]
-        clock[0] = now
+        phases[name] = phases.get(name, 0.0) + now - last
+        last = now
 
     device = torch.device(cfg.device or ("cuda" if torch.cuda.is_available() else "cpu"))
     gen = torch.Generator(device=device).manual_seed(cfg.seed)
