@@ -6,6 +6,11 @@ Per seed: wall time, the label-free trust verdict, held-out wiki top-1 / mean ra
 distribution) top-1 both ways. Then per pair: seeds converged, meeting the target (the runner's ``converged`` and
 ``meets_target`` verdicts), trusted, the spread of top-1 and wall time, and (runs that timed them) the mean wall
 time of each phase of the fit. Prints markdown.
+
+    python benchmarks/seeds_summary.py --pairs-only FILES...
+
+prints one row per pair instead (the README's current-default table): seeds, trusted, meeting the target, top-1
+(median and range) and mean rank both ways, fortunes top-1, wall time and how many fits took over 10 minutes.
 """
 
 from __future__ import annotations
@@ -16,9 +21,46 @@ import sys
 from collections import defaultdict
 
 
+def _span(values: list[float], fmt: str = "{:.3f}") -> str:
+    low, high = fmt.format(min(values)), fmt.format(max(values))
+    return low if low == high else f"{low}-{high}"
+
+
+def _seeds(seeds: list[int]) -> str:
+    return f"{seeds[0]}-{seeds[-1]}" if seeds == list(range(seeds[0], seeds[-1] + 1)) else ", ".join(map(str, seeds))
+
+
+def pairs_table(rows: list[dict]) -> None:
+    """One markdown row per pair over its seeds."""
+    print("| pair | seeds | trusted | meet target | top-1 A->B median (range) | top-1 B->A median (range) | "
+          "mean rank A->B / B->A | fortunes top-1 A->B / B->A | wall s (mean) | over 10 min |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    by_pair = defaultdict(list)
+    for r in rows:
+        by_pair[r["pair"]].append(r)
+    for pair, runs in by_pair.items():
+        a, b = pair.split("<->")
+        wiki = [(r["metrics"][f"wiki:{a}->{b}"], r["metrics"][f"wiki:{b}->{a}"]) for r in runs]
+        ood = [(r["metrics"].get(f"fortunes:{a}->{b}"), r["metrics"].get(f"fortunes:{b}->{a}")) for r in runs]
+        top = [[w[d]["top1"] for w in wiki] for d in (0, 1)]
+        rank = [[w[d]["mean_rank"] for w in wiki] for d in (0, 1)]
+        walls = [r["seconds"] for r in runs]
+        ood_cell = (" / ".join(_span([o[d]["top1"] for o in ood]) for d in (0, 1)) if all(all(o) for o in ood) else "-")
+        print(f"| {pair} | {_seeds([r['seed'] for r in runs])} | {sum(bool(r['trusted']) for r in runs)}/{len(runs)} | "
+              f"{sum(bool(r['meets_target']) for r in runs)}/{len(runs)} | "
+              + " | ".join(f"{statistics.median(t):.3f} ({_span(t)})" for t in top)
+              + f" | {_span(rank[0], '{:.2f}')} / {_span(rank[1], '{:.2f}')} | {ood_cell} | "
+              f"{_span(walls, '{:.0f}')} ({statistics.mean(walls):.0f}) | {sum(w > 600 for w in walls)} |")
+
+
 def main(paths: list[str]) -> None:
+    pairs_only = "--pairs-only" in paths
+    paths = [p for p in paths if p != "--pairs-only"]
     rows = [row for path in paths for row in json.load(open(path))["rows"]]
     rows.sort(key=lambda r: (r["pair"], r["seed"]))
+    if pairs_only:
+        pairs_table(rows)
+        return
     print("| pair | seed | wall s | trusted | wiki top-1 A->B / B->A | wiki rank A->B / B->A | fortunes top-1 A->B / B->A |")
     print("|---|---|---|---|---|---|---|")
     by_pair = defaultdict(list)
