@@ -110,12 +110,12 @@ def fit(
                                                "the released code's blocks)."),
     steps: int = typer.Option(None, help="GAN steps (overrides the preset)."),
     restarts: int = typer.Option(None, help="Most restarts of the unsupervised aligner (default 8; it stops once three agree)."),
-    solver: str = typer.Option(None, help="Aligner solver per restart: wasserstein (default; self-learning "
-                                            "restarts then look for a rival map) | self-learning | cascade "
+    solver: str = typer.Option(None, help="Aligner solver per restart: wasserstein (default) | self-learning | cascade "
                                             "(self-learning restarts first, wasserstein ones if those are not "
                                             "confirmed)."),
     rival_restarts: int = typer.Option(None, help="Aligner: extra restarts that look for a rival solution once a map "
-                                                    "is confirmed; the best after the final steps wins (default 2; 0: off)."),
+                                                    "is confirmed, with the other solver; the best after the final steps wins (default 0: off; 2 was "
+                                                    "the default before session 21)."),
     final_candidates: int = typer.Option(None, help="Aligner: most restarts that get the final steps, the chosen one "
                                                       "and the next best converged ones of its solver; the best final "
                                                       "label-free score wins (default 3; each costs ~20-35 s on a 2-core "
