@@ -114,8 +114,8 @@ def fit(
                                             "(self-learning restarts first, wasserstein ones if those are not "
                                             "confirmed)."),
     rival_restarts: int = typer.Option(None, help="Aligner: extra restarts that look for a rival solution once a map "
-                                                    "is confirmed, with the other solver; the best after the final steps wins (default 0: off; 2 was "
-                                                    "the default before session 21)."),
+                                                    "is confirmed, with the other solver; the best after the final "
+                                                    "steps wins (default 0: off; 2 was the default before session 21)."),
     final_candidates: int = typer.Option(None, help="Aligner: most restarts that get the final steps, the chosen one "
                                                       "and the next best converged ones of its solver; the best final "
                                                       "label-free score wins (default 3; each costs ~20-35 s on a 2-core "
