@@ -49,10 +49,10 @@ al. 2019):
    (``stop_agreeing=2``, session 19) it decided nothing on the kit: in 20 MiniLM <-> mpnet fits (sessions 18-19)
    no seed's verdict depended on a self-learning rival (it won three: on one a Wasserstein finalist of the same
    map scored the same, on two every finalist missed the target, at best 0.976 against 0.968), and in 35 e5 fits
-   no rival ever converged, while the two self-learning restarts took
-   96-156 s per fit on a 2-core CPU, plus ~40 s of final steps when one converged. Re-run without it, MiniLM <->
-   mpnet seeds 2, 3, 8 (the slowest) and 5 (its miss) and mpnet <-> e5 seed 6 kept their verdicts (top-1 within
-   0.002) and took 77-171 s less (``benchmarks/results/norival_*.md``).
+   no rival ever converged, while the two self-learning restarts took 96-156 s per fit on a 2-core CPU, plus
+   ~40 s of final steps when one converged. Re-run without it, MiniLM <-> mpnet seeds 2, 3, 8 (the slowest) and
+   5 (its miss) and mpnet <-> e5 seed 6 kept their verdicts (top-1 within 0.002) and took 77-171 s less
+   (``benchmarks/results/norival_*.md``).
 8. More finalists (``final_candidates``, default 3): the next best *converged* restarts of the chosen one's
    solver also get the final steps, and the best final label-free score wins. Restarts of one map can end
    apart after the final steps (MiniLM <-> e5 seed 1: 0.850 / 0.899 top-1 from restart scores 0.2500 /
