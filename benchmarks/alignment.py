@@ -9,6 +9,8 @@ oracle Procrustes on the true pairs of side A (the ceiling of a linear map).
 
 ``--train-corpus fortunes`` trains on the kit's fortunes instead (3,072 per side, disjoint), evaluates on
 2,048 held-out fortunes and on the 8,192 wiki evaluation sentences (out of distribution).
+``--train-corpus wordnet`` trains on WordNet glosses built by ``wordnet_kit.py`` (27,610 per side, or the first
+``--train-size`` of each side), evaluates on 8,192 held-out glosses and on the kit's wiki and fortunes texts.
 """
 
 from __future__ import annotations

@@ -11,7 +11,11 @@ from pathlib import Path
 
 import numpy as np
 
+from v2v_store.models import cache_dir
+
 KIT = Path(os.environ.get("V2V_KIT", Path(__file__).resolve().parents[2] / "shared" / "data"))
+# corpora the project builds itself (``wordnet_kit.py``), in the kit's layout
+EXTRA_KIT = Path(os.environ.get("V2V_EXTRA_KIT", cache_dir() / "kit"))
 EVAL = slice(0, 8192)  # wiki ids 0..8191: held-out evaluation (one chunk of the paper metric)
 SIDE_A = slice(8192, 21997)  # unpaired training, source side
 SIDE_B = slice(21997, 35802)  # unpaired training, target side (disjoint texts)
@@ -19,14 +23,20 @@ OOD = slice(0, 8192)  # fortunes: out-of-distribution evaluation
 # (held-out evaluation, side A, side B) per training corpus. fortunes has 8,192 embedded rows: a
 # second, small (3,072 per side), informal-text setting; the first 8,192 rows of the *other* corpus
 # are then its out-of-distribution evaluation.
-SPLITS = {"wiki": (EVAL, SIDE_A, SIDE_B), "fortunes": (slice(0, 2048), slice(2048, 5120), slice(5120, 8192))}
+# wordnet (built by ``wordnet_kit.py``): sides of 27,610, twice the wiki sides, for the data-size curve.
+SPLITS = {"wiki": (EVAL, SIDE_A, SIDE_B), "fortunes": (slice(0, 2048), slice(2048, 5120), slice(5120, 8192)),
+          "wordnet": (slice(0, 8192), slice(8192, 35802), slice(35802, 63412))}
 DIMS = {"minilm": 384, "mpnet": 768, "e5": 384}
 
 
 def load(corpus: str, model: str) -> np.ndarray:
     path = KIT / "emb" / f"{corpus}.{model}.npy"
+    if not path.exists() and (EXTRA_KIT / "emb" / path.name).exists():
+        path = EXTRA_KIT / "emb" / path.name
     if not path.exists():
-        raise SystemExit(f"benchmark kit not found at {path}: set V2V_KIT to the kit's data directory")
+        hint = ("build it with python benchmarks/wordnet_kit.py" if corpus == "wordnet"
+                else "set V2V_KIT to the kit's data directory")
+        raise SystemExit(f"benchmark data not found at {path}: {hint}")
     return np.load(path).astype(np.float32)
 
 
