@@ -6,6 +6,7 @@
     FINAL=1 python starts.py ...                          # then the production final steps (20 + 60)
     WHITEN=0.5 python starts.py ...                       # restarts in half-whitened coordinates (no FINAL)
     GW=100 python starts.py ...                           # 100 linear-kernel Gromov-Wasserstein steps first
+    SAMPLE=6000 python starts.py ...                      # signatures of 6,000 points per side (default 2,000)
 
 Per restart (as the aligner draws them: restart 0 from principal directions, the others from signatures): held-out
 top-1 / rank of the start and after the 250 restart steps (latent evaluation), the label-free restart score after the
@@ -29,7 +30,8 @@ if white:
     hx, hy = power_whitener(x, white)[0], power_whitener(y, white)[0]
     x, xe, y, ye, yA = x @ hx, xe @ hx, y @ hy, ye @ hy, yA @ hy
 oracle = procrustes(x, yA)
-cfg = AlignConfig(seed=seed, wp_batch=int(os.environ.get("BATCH", 2000)), wp_eps=float(os.environ.get("EPS", 0.05)))
+cfg = AlignConfig(seed=seed, wp_batch=int(os.environ.get("BATCH", 2000)), wp_eps=float(os.environ.get("EPS", 0.05)),
+                  sample_size=int(os.environ.get("SAMPLE", 2000)))
 decay = float(os.environ.get("DECAY", 0))  # running average of the cross-covariances, as in the final steps
 rng0 = np.random.default_rng(seed)
 m = min(cfg.refine_max, len(x), len(y))
@@ -72,8 +74,10 @@ def run(name, wx, wy, rng):
         print(f"  + 60 more {held_out_whitened(final, xe, ye, w)} score {final_score(final, w)}", flush=True)
 
 
-print(f"{corpus} {a}->{b}, {len(x)} per side, seed {seed}, batch {cfg.wp_batch}, eps {cfg.wp_eps}, decay {decay}", flush=True)
-run("oracle", *oracle, np.random.default_rng([seed, 99]))
+print(f"{corpus} {a}->{b}, {len(x)} per side, seed {seed}, batch {cfg.wp_batch}, eps {cfg.wp_eps}, decay {decay}, "
+      f"sample {cfg.sample_size}, whiten {white}, GW {GW}", flush=True)
+if os.environ.get("ORACLE", "1") != "0":  # ORACLE=0: restarts only
+    run("oracle", *oracle, np.random.default_rng([seed, 99]))
 for r in range(R):
     rng = np.random.default_rng([seed, r])
     k = min(cfg.sample_size, len(x), len(y))
