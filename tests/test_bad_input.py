@@ -134,3 +134,14 @@ def test_cli_fit_refuses_bad_aligner_settings_and_writes_nothing(tmp_path, rng, 
                   "--out", str(tmp_path / "tr"), flag, value)
     assert bad.returncode == 2 and message in bad.stderr, bad.stderr
     assert "Traceback" not in bad.stderr and not (tmp_path / "tr").exists()
+
+
+def test_procrustes_on_fewer_pairs_than_dimensions_is_not_trusted(rng):
+    """A rotation in d dimensions needs at least d pairs: fewer give a map flagged untrusted, with the fix named."""
+    from v2v_store.fit import fit_translator
+
+    x = rng.standard_normal((200, 16)).astype(np.float32)
+    _, report = fit_translator(x, x, ("a", "b"), method="procrustes", pairs=(x[:8], x[:8]))
+    assert not report.trusted and "--method align" in report.reason
+    _, report = fit_translator(x, x, ("a", "b"), method="procrustes", pairs=(x[:16], x[:16]))
+    assert report.trusted
