@@ -15,6 +15,7 @@ from v2v_store.errors import (
     InvalidVectorsError,
     StoreNotFoundError,
     UnsupportedIndexError,
+    UntrustedTranslationError,
 )
 
 D = 8
@@ -138,10 +139,12 @@ def test_cli_fit_refuses_bad_aligner_settings_and_writes_nothing(tmp_path, rng, 
 
 def test_procrustes_on_fewer_pairs_than_dimensions_is_not_trusted(rng):
     """A rotation in d dimensions needs at least d pairs: fewer give a map flagged untrusted, with the fix named."""
-    from v2v_store.fit import fit_translator
+    from v2v_store.fit import fit_translator, require_trusted
 
     x = rng.standard_normal((200, 16)).astype(np.float32)
     _, report = fit_translator(x, x, ("a", "b"), method="procrustes", pairs=(x[:8], x[:8]))
     assert not report.trusted and "--method align" in report.reason
+    with pytest.raises(UntrustedTranslationError, match="--method align with these pairs"):
+        require_trusted(report)
     _, report = fit_translator(x, x, ("a", "b"), method="procrustes", pairs=(x[:16], x[:16]))
     assert report.trusted

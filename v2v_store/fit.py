@@ -129,10 +129,16 @@ def _fit_gan(source, target, names, seed, device, preset_name, steps, eval_pairs
 
 
 def require_trusted(report: FitReport) -> None:
-    if not report.trusted:
-        raise UntrustedTranslationError(
-            f"the translator could not be confirmed without labels ({report.reason}); it was saved, but check it "
-            "with paired vectors (--eval-source/--eval-target) before using it. To fix it, give 10 or more "
-            "documents embedded by both models (--pairs-source/--pairs-target; on WordNet glosses, where every "
-            "unsupervised restart failed, 10 pairs gave top-1 0.85), or try more restarts (--restarts)"
-        )
+    if report.trusted:
+        return
+    if report.method == "procrustes":
+        fix = "use --method align with these pairs (few-shot), or give at least as many pairs as dimensions"
+    elif report.method == "gan":
+        fix = "use --method align (the default), which checks its own result"
+    else:  # align, align+gan
+        fix = ("give 10 or more documents embedded by both models (--pairs-source/--pairs-target; on WordNet "
+               "glosses, where every unsupervised restart failed, 10 pairs gave top-1 0.85), or try more restarts "
+               "(--restarts)")
+    raise UntrustedTranslationError(
+        f"the translator could not be confirmed ({report.reason}); it was saved, but check it with paired vectors "
+        f"(--eval-source/--eval-target) before using it. To fix it, {fix}")
