@@ -51,8 +51,9 @@ al. 2019):
    map scored the same, on two every finalist missed the target, at best 0.976 against 0.968), and in 35 e5 fits
    no rival ever converged, while the two self-learning restarts took 96-156 s per fit on a 2-core CPU, plus
    ~40 s of final steps when one converged. Without it all ten MiniLM <-> mpnet seeds kept their verdicts (9 of
-   10 meet the target) at 293-644 s per fit instead of 477-721 s, and the e5 seeds re-run kept their top-1
-   within 0.003 (``benchmarks/results/norival_*.md``, ``s22_*.md``).
+   10 meet the target) at 293-644 s per fit instead of 477-721 s, and the ten e5 fits re-run (seeds 0-4 of both
+   pairs) kept their verdicts and their top-1 within 0.007 (``benchmarks/results/norival_*.md``, ``s22_*.md``,
+   ``s23_*.md``).
 8. More finalists (``final_candidates``, default 3): the next best *converged* restarts of the chosen one's
    solver also get the final steps, and the best final label-free score wins. Restarts of one map can end
    apart after the final steps (MiniLM <-> e5 seed 1: 0.850 / 0.899 top-1 from restart scores 0.2500 /
