@@ -148,3 +148,31 @@ def test_procrustes_on_fewer_pairs_than_dimensions_is_not_trusted(rng):
         require_trusted(report)
     _, report = fit_translator(x, x, ("a", "b"), method="procrustes", pairs=(x[:16], x[:16]))
     assert report.trusted
+
+
+def test_anchor_method_centres_on_the_collections_and_flags_too_few_anchors(rng):
+    """--method anchors fits on pairs from other texts but centres each space on its collection, not on the anchors."""
+    from v2v_store.fit import fit_translator, require_trusted
+
+    x = rng.standard_normal((300, 16)).astype(np.float32)
+    shift = np.full(16, 3.0, np.float32)
+    tr, report = fit_translator(x + shift, x - shift, ("a", "b"), method="anchors", pairs=(x[:40], x[:40]))
+    unit_mean = lambda v: (v / np.linalg.norm(v, axis=1, keepdims=True)).mean(0)
+    assert report.trusted and "anchor pairs" in report.reason
+    assert np.allclose(tr.linear_space(tr.spaces[0])[0], unit_mean(x + shift), atol=1e-5)
+    assert np.allclose(tr.linear_space(tr.spaces[1])[0], unit_mean(x - shift), atol=1e-5)
+    _, report = fit_translator(x, x, ("a", "b"), method="anchors", pairs=(x[:8], x[:8]))
+    assert not report.trusted
+    with pytest.raises(UntrustedTranslationError, match="--anchors"):
+        require_trusted(report)
+
+
+@pytest.mark.parametrize("args, message", [
+    (("--source-name", "old", "--target-name", "e5"), "--source-name must name an offline model"),
+    (("--source-name", "minilm", "--target-name", "e5", "--anchors", "1"), "--anchors 1: choose between 2 and")])
+def test_cli_anchor_method_needs_offline_models_and_a_sane_count(tmp_path, rng, args, message):
+    np.save(tmp_path / "a.npy", rng.standard_normal((200, D)).astype(np.float32))
+    bad = run_cli("fit", "--source", str(tmp_path / "a.npy"), "--target", str(tmp_path / "a.npy"),
+                  "--out", str(tmp_path / "tr"), "--method", "anchors", *args)
+    assert bad.returncode == 2 and message in bad.stderr, bad.stderr
+    assert "Traceback" not in bad.stderr and not (tmp_path / "tr").exists()

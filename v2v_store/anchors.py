@@ -1,0 +1,46 @@
+"""Anchor pairs: bundled texts embedded by both models, for when both models can still be run.
+
+A collection's own texts may be gone, or too many to re-encode, while the old and the new model both still run. Then
+any texts embedded by both give true pairs *of the two models*, and the map between two models depends little on the
+corpus: orthogonal Procrustes fitted on Wikipedia sentences and applied to WordNet glosses or fortunes (texts it never
+saw) keeps most of the retrieval quality (``benchmarks/results/anchors.md``). ``v2v fit --method anchors`` embeds
+``count`` sentences of the bundled corpus (:mod:`v2v_store.texts`) with both models (cached) and fits Procrustes on
+them, centred on the collections' own means (:func:`v2v_store.train.align.fit_procrustes`). The collection's vectors
+are only read for those means: nothing of theirs is re-encoded.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+
+from v2v_store.errors import V2VError
+from v2v_store.models import MODELS
+from v2v_store.texts import embed_cached, wiki_sentences
+
+logger = logging.getLogger(__name__)
+DEFAULT_ANCHORS = 5000
+
+
+def anchor_texts(count: int) -> list[str]:
+    """The last ``count`` sentences of the bundled corpus (the demo uses the first 17,000: disjoint up to ~19,000)."""
+    sentences = wiki_sentences()
+    if not 2 <= count <= len(sentences):
+        raise V2VError(f"--anchors {count}: choose between 2 and {len(sentences)} (the bundled corpus's sentences); "
+                       f"at least the models' dimension (384 or 768) for a determined map, {DEFAULT_ANCHORS} by default")
+    return [s["text"] for s in sentences[-count:]]
+
+
+def anchor_pairs(source_model: str, target_model: str, count: int = DEFAULT_ANCHORS) -> tuple[np.ndarray, np.ndarray]:
+    """``count`` bundled sentences embedded by ``source_model`` and by ``target_model`` (rows are the same texts)."""
+    for flag, name in (("--source-name", source_model), ("--target-name", target_model)):
+        if name not in MODELS:
+            raise V2VError(f"anchor pairs embed texts with both models, so {flag} must name an offline model "
+                           f"({', '.join(sorted(MODELS))}), not {name!r}; with other models, embed a few thousand "
+                           "texts with both yourself and pass them as --pairs-source/--pairs-target with --method "
+                           "procrustes")
+    texts = anchor_texts(count)
+    logger.info("anchor pairs: %d bundled sentences embedded by %s and %s (cached after the first run)",
+                count, source_model, target_model)
+    return embed_cached(source_model, texts), embed_cached(target_model, texts)

