@@ -38,8 +38,7 @@ def anchor_pairs(source_model: str, target_model: str, count: int = DEFAULT_ANCH
         if name not in MODELS:
             raise V2VError(f"anchor pairs embed texts with both models, so {flag} must name an offline model "
                            f"({', '.join(sorted(MODELS))}), not {name!r}; with other models, embed a few thousand "
-                           "texts with both yourself and pass them as --pairs-source/--pairs-target with --method "
-                           "procrustes")
+                           "texts with both yourself and pass them as --pairs-source/--pairs-target with --anchors 0")
     texts = anchor_texts(count)
     logger.info("anchor pairs: %d bundled sentences embedded by %s and %s (cached after the first run)",
                 count, source_model, target_model)

@@ -109,8 +109,8 @@ def fit(
                                              "texts embedded by both models, which --source-name and --target-name "
                                              "must name) | gan | align+gan."),
     anchors: int = typer.Option(5000, help="--method anchors: bundled sentences to embed with both models (cached; "
-                                          "at least the dimension; 5,000 by default: ~2 minutes for MiniLM + e5 on "
-                                          "a 2-core CPU the first time)."),
+                                          "at least the dimension; 5,000 by default), added to any --pairs-source/"
+                                          "--pairs-target; 0: only those (texts you embedded with both models)."),
     preset: str = typer.Option("small", help="GAN preset: paper (the paper's text) | small | tiny (CPU sizes, "
                                                "the released code's blocks)."),
     steps: int = typer.Option(None, help="GAN steps (overrides the preset)."),
@@ -147,7 +147,7 @@ def fit(
     src = sample_vectors(source, max_vectors, seed) if "://" in source else _load_array(source)
     trg = sample_vectors(target, max_vectors, seed + 1) if "://" in target else _load_array(target)
     pairs = _pair(pairs_source, pairs_target, "pairs")
-    if method == "anchors":
+    if method == "anchors" and anchors:
         import numpy as np
 
         from v2v_store.anchors import anchor_pairs

@@ -68,8 +68,8 @@ def fit_translator(source: np.ndarray, target: np.ndarray, names: tuple[str, str
         if pairs is None or len(pairs[0]) < 2:
             raise V2VError(f"method {method!r} needs paired vectors: " + (
                 "pass --pairs-source and --pairs-target" if method == "procrustes" else
-                "from the CLI, --source-name and --target-name naming offline models; from Python, "
-                "pairs=v2v_store.anchors.anchor_pairs(source_model, target_model)"))
+                "from the CLI, --source-name and --target-name naming offline models, or --pairs-source and "
+                "--pairs-target; from Python, pairs=v2v_store.anchors.anchor_pairs(source_model, target_model)"))
         anchors = method == "anchors"
         mapping = fit_procrustes(pairs, centre_on=(source, target) if anchors else None)
         translator = Translator.from_linear_map(mapping, *spaces, info={"method": method})
