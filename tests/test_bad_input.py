@@ -176,3 +176,14 @@ def test_cli_anchor_method_needs_offline_models_and_a_sane_count(tmp_path, rng, 
                   "--out", str(tmp_path / "tr"), "--method", "anchors", *args)
     assert bad.returncode == 2 and message in bad.stderr, bad.stderr
     assert "Traceback" not in bad.stderr and not (tmp_path / "tr").exists()
+
+
+def test_pairs_of_another_dimension_than_the_collection_are_refused(rng):
+    """Anchor or few-shot pairs from the wrong model (other dims) get a clear error, not a shape traceback."""
+    from v2v_store.fit import fit_translator
+
+    x, y = rng.standard_normal((100, 16)).astype(np.float32), rng.standard_normal((100, 24)).astype(np.float32)
+    with pytest.raises(DimensionMismatchError, match="'b' are 16-d but its collection's are 24-d.*--target-name"):
+        fit_translator(x, y, ("a", "b"), method="anchors", pairs=(x[:40], x[:40]))
+    with pytest.raises(DimensionMismatchError, match="'a' are 24-d but its collection's are 16-d"):
+        fit_translator(x, y, ("a", "b"), method="procrustes", pairs=(y[:40], y[:40]))

@@ -975,8 +975,8 @@ def fit_procrustes(pairs: tuple[np.ndarray, np.ndarray],
 
     Both spaces are centred on the pairs' own means, or with ``centre_on`` (source vectors, target vectors: the
     collections the map is for) on theirs: for anchor pairs from another corpus, whose means differ from the
-    collections' (on WordNet, 5,000 Wikipedia anchor pairs gave MiniLM -> e5 top-1 0.884 centred on the anchors, 0.904
-    on the collections)."""
+    collections' (on WordNet, 5,000 Wikipedia anchor pairs gave MiniLM -> e5 top-1 0.892 centred on the anchors, 0.904
+    on the collections: ``benchmarks/results/anchors*.md``)."""
     x = torch.as_tensor(np.asarray(pairs[0], np.float32))
     y = torch.as_tensor(np.asarray(pairs[1], np.float32))
     if centre_on is None:

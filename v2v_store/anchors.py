@@ -27,8 +27,9 @@ def anchor_texts(count: int) -> list[str]:
     """The last ``count`` sentences of the bundled corpus (the demo uses the first 17,000: disjoint up to ~19,000)."""
     sentences = wiki_sentences()
     if not 2 <= count <= len(sentences):
-        raise V2VError(f"--anchors {count}: choose between 2 and {len(sentences)} (the bundled corpus's sentences); "
-                       f"at least the models' dimension (384 or 768) for a determined map, {DEFAULT_ANCHORS} by default")
+        raise V2VError(f"--anchors {count}: choose between 2 and {len(sentences)} (the bundled corpus's "
+                       f"sentences); at least the models' dimension (384 or 768) for a determined map, "
+                       f"{DEFAULT_ANCHORS} by default")
     return [s["text"] for s in sentences[-count:]]
 
 

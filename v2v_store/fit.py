@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from v2v_store.errors import UntrustedTranslationError, V2VError
+from v2v_store.errors import DimensionMismatchError, UntrustedTranslationError, V2VError
 from v2v_store.metrics import paired_metrics
 from v2v_store.translator import Space, Translator
 
@@ -63,6 +63,13 @@ def fit_translator(source: np.ndarray, target: np.ndarray, names: tuple[str, str
     if method not in METHODS:
         raise V2VError(f"unknown method {method!r}: choose one of {', '.join(METHODS)}")
     spaces = (Space(names[0], source.shape[1]), Space(names[1], target.shape[1]))
+    for given in (pairs, eval_pairs):
+        for side, collection, name in zip(given or (), (source, target), names):
+            if side.shape[1] != collection.shape[1]:
+                hint = " (for --method anchors, --source-name / --target-name name that model)" if method == "anchors" else ""
+                raise DimensionMismatchError(f"the paired vectors of {name!r} are {side.shape[1]}-d but its collection's are "
+                                             f"{collection.shape[1]}-d: pairs must come from the model that embedded "
+                                             f"the collection{hint}")
     t0 = time.perf_counter()
     if method in ("procrustes", "anchors"):
         if pairs is None or len(pairs[0]) < 2:
