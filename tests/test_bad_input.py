@@ -187,3 +187,23 @@ def test_pairs_of_another_dimension_than_the_collection_are_refused(rng):
         fit_translator(x, y, ("a", "b"), method="anchors", pairs=(x[:40], x[:40]))
     with pytest.raises(DimensionMismatchError, match="'a' are 24-d but its collection's are 16-d"):
         fit_translator(x, y, ("a", "b"), method="procrustes", pairs=(y[:40], y[:40]))
+
+
+def test_cli_anchor_method_with_own_anchor_pairs_needs_no_offline_model(tmp_path, rng):
+    """--anchors 0: the user's own texts embedded by both (any) models serve as the anchors; no model is loaded."""
+    rot = np.linalg.qr(rng.standard_normal((D, D)))[0].astype(np.float32)
+    anchors = rng.standard_normal((50, D)).astype(np.float32)
+    for name, arr in (("a", rng.standard_normal((200, D))), ("b", rng.standard_normal((200, D)) @ rot),
+                      ("pa", anchors), ("pb", anchors @ rot)):
+        np.save(tmp_path / f"{name}.npy", np.asarray(arr, np.float32))
+    out = run_cli("fit", "--source", str(tmp_path / "a.npy"), "--target", str(tmp_path / "b.npy"), "--out",
+                  str(tmp_path / "tr"), "--source-name", "old-model", "--target-name", "new-model", "--method", "anchors",
+                  "--anchors", "0", "--pairs-source", str(tmp_path / "pa.npy"), "--pairs-target", str(tmp_path / "pb.npy"))
+    assert out.returncode == 0, out.stderr
+    assert "supervised on 50 anchor pairs" in out.stdout
+    from v2v_store.translator import Translator
+
+    probe = rng.standard_normal((20, D)).astype(np.float32)
+    moved, truth = Translator.load(tmp_path / "tr").translate(probe, "old-model", "new-model"), probe @ rot
+    cos = np.sum(moved * truth, axis=1) / np.linalg.norm(moved, axis=1) / np.linalg.norm(truth, axis=1)
+    assert cos.mean() > 0.8, cos
