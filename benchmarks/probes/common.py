@@ -2,21 +2,25 @@
 import sys, time, numpy as np, torch
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from kit import EVAL, SIDE_A, SIDE_B, load
+from kit import EVAL, SIDE_A, SIDE_B, load  # re-exported to the probes (from common import *)
 from v2v_store.train.align import *
 from v2v_store.train import align as AL
 torch.set_num_threads(2)
 
-def setup(a, b):
-    A, B = load("wiki", a), load("wiki", b)
-    xa, yb = torch.tensor(A[SIDE_A]), torch.tensor(B[SIDE_B])
+def corpus_setup(corpus, a, b, n=None):
+    """A kit corpus's unpaired training sides (the first ``n`` vectors of each), its held-out pairs and side A's
+    vectors in the target model (the oracle's pairs), all in the aligner's normalisation: (x, y, xe, ye, yA)."""
+    from kit import SPLITS
+    held, sa, sb = SPLITS[corpus]
+    A, B = load(corpus, a), load(corpus, b)
+    xa, yb = torch.tensor(A[sa][:n]), torch.tensor(B[sb][:n])
     mx, my = unit(xa).mean(0), unit(yb).mean(0)
-    x, y = center_unit(xa, mx), center_unit(yb, my)
-    xe, ye = center_unit(torch.tensor(A[EVAL]), mx), center_unit(torch.tensor(B[EVAL]), my)
-    # oracle: true pairs of side A
-    yA = center_unit(torch.tensor(B[SIDE_A]), my)
-    ox, oy = procrustes(x, yA)
-    return x, y, xe, ye, (ox, oy), yA
+    return (center_unit(xa, mx), center_unit(yb, my), center_unit(torch.tensor(A[held]), mx),
+            center_unit(torch.tensor(B[held]), my), center_unit(torch.tensor(B[sa][:n]), my))
+
+def setup(a, b):
+    x, y, xe, ye, yA = corpus_setup("wiki", a, b)
+    return x, y, xe, ye, procrustes(x, yA), yA  # oracle: Procrustes on the true pairs of side A
 
 def ev(xe, ye, wx, wy):
     s = (unit(xe @ wx) @ unit(ye @ wy).T)

@@ -12,17 +12,10 @@ rank of the found plan's map (Procrustes on its cross-covariance), and after STE
 """
 import os
 from common import *
-from kit import SPLITS
 
 corpus, a, b, seed, R = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
-held, sa, sb = SPLITS[corpus]
-A, B = load(corpus, a), load(corpus, b)
 n = int(os.environ.get("N", 13805))
-xa, yb = torch.tensor(A[sa][:n]), torch.tensor(B[sb][:n])
-mx, my = unit(xa).mean(0), unit(yb).mean(0)
-x, y = center_unit(xa, mx), center_unit(yb, my)
-xe, ye = center_unit(torch.tensor(A[held]), mx), center_unit(torch.tensor(B[held]), my)
-yA = center_unit(torch.tensor(B[sa][:n]), my)
+x, y, xe, ye, yA = corpus_setup(corpus, a, b, n)
 ox, oy = procrustes(x, yA)
 KNN, ITERS = int(os.environ.get("KNN", 20)), int(os.environ.get("ITERS", 60))
 SAMPLE, STEPS, KERNEL = int(os.environ.get("SAMPLE", 2000)), int(os.environ.get("STEPS", 150)), os.environ.get("KERNEL", "knn")

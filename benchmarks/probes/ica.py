@@ -10,16 +10,10 @@ import os
 from scipy.optimize import linear_sum_assignment
 from sklearn.decomposition import FastICA
 from common import *
-from kit import SPLITS
 
 corpus, a, b, seed, m = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
-held, sa, sb = SPLITS[corpus]
-A, B = load(corpus, a), load(corpus, b)
 n = int(os.environ.get("N", 13805))
-xa, yb = torch.tensor(A[sa][:n]), torch.tensor(B[sb][:n])
-mx, my = unit(xa).mean(0), unit(yb).mean(0)
-x, y = center_unit(xa, mx), center_unit(yb, my)
-xe, ye = center_unit(torch.tensor(A[held]), mx), center_unit(torch.tensor(B[held]), my)
+x, y, xe, ye, yA = corpus_setup(corpus, a, b, n)
 t0 = time.perf_counter()
 ix = FastICA(m, whiten="unit-variance", random_state=seed, max_iter=500).fit(x.numpy())
 iy = FastICA(m, whiten="unit-variance", random_state=seed + 1, max_iter=500).fit(y.numpy())

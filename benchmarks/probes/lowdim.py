@@ -12,16 +12,10 @@ rest completed at random; first, the oracle's low-dimensional map and where the 
 """
 import os
 from common import *
-from kit import SPLITS
 
 corpus, a, b, seed, M, M2, R = sys.argv[1], sys.argv[2], sys.argv[3], *map(int, sys.argv[4:8])
-held, sa, sb = SPLITS[corpus]
-A, B = load(corpus, a), load(corpus, b)
 n = int(os.environ.get("N", 13805))
-xa, yb = torch.tensor(A[sa][:n]), torch.tensor(B[sb][:n])
-mx, my = unit(xa).mean(0), unit(yb).mean(0)
-x, y = center_unit(xa, mx), center_unit(yb, my)
-xe, ye = center_unit(torch.tensor(A[held]), mx), center_unit(torch.tensor(B[held]), my)
+x, y, xe, ye, yA = corpus_setup(corpus, a, b, n)
 STEPS, BATCH, EPS = int(os.environ.get("STEPS", 60)), int(os.environ.get("BATCH", 1000)), float(os.environ.get("EPS", 0.05))
 LIFT, FULL = int(os.environ.get("LIFT", 3)), int(os.environ.get("FULL", 150))
 ux = torch.linalg.eigh(x.T @ x)[1].flip(1)
@@ -59,7 +53,6 @@ def low_steps(w, steps):
     return w
 
 
-yA = center_unit(torch.tensor(B[sa][:n]), my)
 ox, oy = procrustes(x, yA)
 oracle = polar(ux[:, :M].T @ ox @ oy.T @ uy[:, :M2])   # the oracle between the two principal coordinate systems
 moved = low_steps(oracle, STEPS)

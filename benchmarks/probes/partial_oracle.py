@@ -6,17 +6,10 @@ eps 0.05, as the restarts).
     python partial_oracle.py wordnet minilm e5 4 8 16 32 64      # corpus, models (equal dims), m values
 """
 from common import *
-from kit import SPLITS
 
 corpus, a, b = sys.argv[1:4]
-held, sa, sb = SPLITS[corpus]
-A, B = load(corpus, a), load(corpus, b)
 n = 13805
-xa, yb = torch.tensor(A[sa][:n]), torch.tensor(B[sb][:n])
-mx, my = unit(xa).mean(0), unit(yb).mean(0)
-x, y = center_unit(xa, mx), center_unit(yb, my)
-xe, ye = center_unit(torch.tensor(A[held]), mx), center_unit(torch.tensor(B[held]), my)
-yA = center_unit(torch.tensor(B[sa][:n]), my)
+x, y, xe, ye, yA = corpus_setup(corpus, a, b, n)
 ox, oy = procrustes(x, yA)
 T = ox @ oy.T  # the oracle as one orthogonal map of the source space onto the target space
 d = T.shape[0]

@@ -14,17 +14,10 @@ usual refinement; first, the oracle map (Procrustes on side A's true pairs) thro
 """
 import os
 from common import *
-from kit import SPLITS
 
 corpus, a, b, seed, R = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
-held, sa, sb = SPLITS[corpus]
-A, B = load(corpus, a), load(corpus, b)
 n = int(os.environ.get("N", 0)) or None
-xa, yb = torch.tensor(A[sa][:n]), torch.tensor(B[sb][:n])
-mx, my = unit(xa).mean(0), unit(yb).mean(0)
-x, y = center_unit(xa, mx), center_unit(yb, my)
-xe, ye = center_unit(torch.tensor(A[held]), mx), center_unit(torch.tensor(B[held]), my)
-yA = center_unit(torch.tensor(B[sa][:n]), my)
+x, y, xe, ye, yA = corpus_setup(corpus, a, b, n)
 white = float(os.environ.get("WHITEN", 0))  # restarts in coordinates x C^(-WHITEN/2), as the final steps (0.5)
 if white:
     hx, hy = power_whitener(x, white)[0], power_whitener(y, white)[0]

@@ -8,16 +8,10 @@ sends into the target's top-m and top-2m subspaces, and the oracle's matrix betw
 target's top-16 principal directions (a signed permutation would mean the directions correspond one to one).
 """
 from common import *
-from kit import SPLITS
 
 corpus, a, b = sys.argv[1:4]
-held, sa, sb = SPLITS[corpus]
-A, B = load(corpus, a), load(corpus, b)
 n = 13805
-xa, yb = torch.tensor(A[sa][:n]), torch.tensor(B[sb][:n])
-mx, my = unit(xa).mean(0), unit(yb).mean(0)
-x, y = center_unit(xa, mx), center_unit(yb, my)
-yA = center_unit(torch.tensor(B[sa][:n]), my)
+x, y, xe, ye, yA = corpus_setup(corpus, a, b, n)
 ox, oy = procrustes(x, yA)
 ex, ux = torch.linalg.eigh(x.T @ x / n); ux = ux.flip(1); ex = ex.flip(0)
 ey, uy = torch.linalg.eigh(y.T @ y / n); uy = uy.flip(1); ey = ey.flip(0)
