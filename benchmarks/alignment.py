@@ -9,8 +9,10 @@ oracle Procrustes on the true pairs of side A (the ceiling of a linear map).
 
 ``--train-corpus fortunes`` trains on the kit's fortunes instead (3,072 per side, disjoint), evaluates on
 2,048 held-out fortunes and on the 8,192 wiki evaluation sentences (out of distribution).
-``--train-corpus wordnet`` trains on WordNet glosses built by ``wordnet_kit.py`` (27,610 per side, or the first
-``--train-size`` of each side), evaluates on 8,192 held-out glosses and on the kit's wiki and fortunes texts.
+``--train-corpus wordnet`` trains on WordNet glosses built by ``build_kit.py wordnet`` (27,610 per side, or the first
+``--train-size`` of each side), evaluates on 8,192 held-out glosses and on the kit's wiki and fortunes texts. Any other
+corpus in the kit's layout (``build_kit.py foldoc``, or your own texts: ``build_kit.py NAME=PATH``) is split by
+``kit.splits``: up to 8,192 rows held out, the rest in two disjoint halves.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import numpy as np  # noqa: E402
-from kit import SPLITS, load, run_meta, save_results  # noqa: E402
+from kit import load, run_meta, save_results, splits  # noqa: E402
 
 from v2v_store.fit import fit_translator  # noqa: E402
 from v2v_store.metrics import paired_metrics  # noqa: E402
@@ -36,15 +38,15 @@ logger = logging.getLogger("bench.align")
 TARGET_TOP1, TARGET_RANK = 0.95, 1.2
 
 
-def eval_split(corpus: str, train_corpus: str) -> slice:
+def eval_split(corpus: str, train_corpus: str, model: str) -> slice:
     """Held-out rows of the training corpus; the first 8,192 rows of any other (out of distribution)."""
-    return SPLITS[corpus][0] if corpus == train_corpus else slice(0, 8192)
+    return splits(corpus, model)[0] if corpus == train_corpus else slice(0, 8192)
 
 
 def evaluate(tr: Translator, a: str, b: str, data: dict, corpora: tuple[str, ...], train_corpus: str = "wiki") -> dict:
     out = {}
     for corpus in corpora:
-        sl = eval_split(corpus, train_corpus)
+        sl = eval_split(corpus, train_corpus, a)
         u, v = data[corpus, a][sl], data[corpus, b][sl]
         out[f"{corpus}:{a}->{b}"] = paired_metrics(tr.translate(u, a, b), v).to_dict()
         out[f"{corpus}:{b}->{a}"] = paired_metrics(tr.translate(v, b, a), u).to_dict()
@@ -62,8 +64,9 @@ def main() -> None:
     ap.add_argument("--restarts", type=int, default=None)
     ap.add_argument("--align", nargs="+", default=[], metavar="FIELD=VALUE",
                     help="AlignConfig overrides, e.g. wp_batch=4000 final_wp_iters=0")
-    ap.add_argument("--train-corpus", choices=sorted(SPLITS), default="wiki",
-                    help="train (disjoint halves) and evaluate in-domain on this kit corpus (default wiki)")
+    ap.add_argument("--train-corpus", default="wiki",
+                    help="train (disjoint halves) and evaluate in-domain on this corpus (default wiki): wiki, fortunes, "
+                    "or any corpus in the kit's layout, e.g. built by build_kit.py (wordnet, foldoc, your own texts)")
     ap.add_argument("--ood", action=argparse.BooleanOptionalAction, default=True,
                     help="also evaluate on the other kit corpus (out of distribution)")
     ap.add_argument("--baselines", action=argparse.BooleanOptionalAction, default=True,
@@ -84,14 +87,15 @@ def main() -> None:
         parse = {"int": int, "float": float, "bool": lambda v: v.lower() in ("1", "true", "yes")}.get(types[name], str)
         overrides[name] = parse(value)
     tc = args.train_corpus
-    held_rows, side_a, side_b = SPLITS[tc]
+    pairs = [tuple(p.split(":")) for p in args.pairs] if args.pairs else list(combinations(args.models, 2))
+    models = sorted({m for pair in pairs for m in pair})
+    held_rows, side_a, side_b = splits(tc, models[0])
     corpora = (tc,) + tuple(c for c in ("wiki", "fortunes") if c != tc and args.ood)
-    data = {(c, m): load(c, m) for c in corpora for m in args.models}
+    data = {(c, m): load(c, m) for c in corpora for m in models}
     if args.train_size is not None and args.train_size < 100:
         ap.error(f"--train-size {args.train_size}: use at least 100 vectors per side")
     train = slice(0, args.train_size)  # within each side
     rows, baselines = [], []
-    pairs = [tuple(p.split(":")) for p in args.pairs] if args.pairs else list(combinations(args.models, 2))
     for a, b in pairs:
         wa, wb = data[tc, a], data[tc, b]
         base = {"pair": f"{a}<->{b}"}
@@ -168,7 +172,8 @@ def write(args, rows, baselines) -> None:
     meta = run_meta()
     tc = args.train_corpus
     other = [c for c in ("wiki", "fortunes") if c != tc]
-    n_held = SPLITS[tc][0].stop - SPLITS[tc][0].start
+    held = splits(tc, rows[0]["pair"].split("<->")[0])[0] if rows else slice(0, 0)
+    n_held = held.stop - held.start
     lines = [f"# Unsupervised alignment on the kit ({args.method})", "", f"Command: `{meta['command']}`  ",
              f"Machine: {meta['machine']}, {meta['date']}", "",
              f"Trained on disjoint halves of {tc} (no pairs; {rows[0]['train_per_side'] if rows else '-'} vectors per side); "

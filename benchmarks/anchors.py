@@ -8,10 +8,12 @@ embeddings instead of embedding them again: the first N of a seeded permutation 
 (ids 8192..35801), the same corpus and models as the bundled anchors but not the same sentences (the package's
 shuffle differs). Per corpus the map is centred on the collections' own means and evaluated on held-out pairs:
 
-- ``wordnet`` (``wordnet_kit.py``): collections = the two unpaired training sides (first 13,805 each); evaluated
+- ``wordnet`` (``build_kit.py wordnet``): collections = the two unpaired training sides (first 13,805 each); evaluated
   on its 8,192 held-out glosses. MiniLM <-> e5 only (mpnet was not embedded there).
 - ``fortunes``: collections = the 8,192 embedded fortunes (means only), evaluated on the same 8,192.
 - ``wiki``: the kit split (sides A / B, 8,192 held out): anchors from the same corpus, for reference.
+- any other corpus in the kit's layout (``build_kit.py foldoc``, or your own texts), named in ``--cases``: as
+  ``wordnet``, split by ``kit.splits``.
 
 ``--centre-on-anchors``: centred on the anchors' own means instead (``--method procrustes`` on the same pairs).
 ``--bundled``: the anchors ``v2v fit --method anchors`` really uses, embedded here by
@@ -31,7 +33,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from kit import SPLITS, load, run_meta, save_results  # noqa: E402
+from kit import SPLITS, load, run_meta, save_results, splits  # noqa: E402
 
 from v2v_store.anchors import anchor_pairs  # noqa: E402
 from v2v_store.fit import fit_translator  # noqa: E402
@@ -47,7 +49,7 @@ def collections(corpus: str, a: str, b: str):
     xa, yb = load(corpus, a), load(corpus, b)
     if corpus == "fortunes":
         return xa[:8192], yb[:8192], xa[:8192], yb[:8192]
-    held, side_a, side_b = SPLITS[corpus]
+    held, side_a, side_b = splits(corpus, a)
     return xa[side_a][:13805], yb[side_b][:13805], xa[held], yb[held]
 
 

@@ -9,7 +9,7 @@ Wasserstein-Procrustes restarts from Procrustes on the pairs and adds them to ev
 final half-whitened steps included; ``procrustes`` fits on the pairs alone. k = 0 is the unsupervised
 method. Evaluation: the 8,192 held-out wiki sentences, both directions.
 
-``--corpus wordnet`` runs the same on the WordNet corpus of ``wordnet_kit.py`` (``--train-size``: the first N
+``--corpus wordnet`` runs the same on the WordNet corpus of ``build_kit.py wordnet`` (``--train-size``: the first N
 vectors of each side).
 """
 
@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from kit import SPLITS, load, run_meta, save_results  # noqa: E402
+from kit import load, run_meta, save_results, splits  # noqa: E402
 
 from v2v_store.fit import fit_translator  # noqa: E402
 from v2v_store.metrics import paired_metrics  # noqa: E402
@@ -36,7 +36,8 @@ def main() -> None:
     ap.add_argument("--target", default="e5")
     ap.add_argument("--pairs", nargs="+", type=int, default=[0, 10, 50, 500, 5000])
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--corpus", choices=sorted(SPLITS), default="wiki", help="kit corpus (default wiki)")
+    ap.add_argument("--corpus", default="wiki",
+                    help="kit corpus (default wiki), or any in the kit's layout (build_kit.py: wordnet, foldoc, your own)")
     ap.add_argument("--train-size", type=int, default=None, metavar="N",
                     help="the first N vectors of each unpaired side only (default: all)")
     ap.add_argument("--out", type=Path, default=Path("benchmarks/results"))
@@ -44,7 +45,7 @@ def main() -> None:
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     a, b = args.source, args.target
-    held, side_a, side_b = SPLITS[args.corpus]
+    held, side_a, side_b = splits(args.corpus, args.source)
     xa, yb = load(args.corpus, a), load(args.corpus, b)
     x, y = xa[side_a][:args.train_size], yb[side_b][:args.train_size]
     known_x, known_y = xa[side_a], yb[side_a]  # the same documents in both spaces

@@ -14,7 +14,7 @@ import numpy as np
 from v2v_store.models import cache_dir
 
 KIT = Path(os.environ.get("V2V_KIT", Path(__file__).resolve().parents[2] / "shared" / "data"))
-# corpora the project builds itself (``wordnet_kit.py``), in the kit's layout
+# corpora the project builds itself (``build_kit.py``), in the kit's layout
 EXTRA_KIT = Path(os.environ.get("V2V_EXTRA_KIT", cache_dir() / "kit"))
 EVAL = slice(0, 8192)  # wiki ids 0..8191: held-out evaluation (one chunk of the paper metric)
 SIDE_A = slice(8192, 21997)  # unpaired training, source side
@@ -23,21 +23,44 @@ OOD = slice(0, 8192)  # fortunes: out-of-distribution evaluation
 # (held-out evaluation, side A, side B) per training corpus. fortunes has 8,192 embedded rows: a
 # second, small (3,072 per side), informal-text setting; the first 8,192 rows of the *other* corpus
 # are then its out-of-distribution evaluation.
-# wordnet (built by ``wordnet_kit.py``): sides of 27,610, twice the wiki sides, for the data-size curve.
+# wordnet (built by ``build_kit.py wordnet``): sides of 27,610, twice the wiki sides, for the data-size curve.
 SPLITS = {"wiki": (EVAL, SIDE_A, SIDE_B), "fortunes": (slice(0, 2048), slice(2048, 5120), slice(5120, 8192)),
           "wordnet": (slice(0, 8192), slice(8192, 35802), slice(35802, 63412))}
 DIMS = {"minilm": 384, "mpnet": 768, "e5": 384}
 
 
-def load(corpus: str, model: str) -> np.ndarray:
+def emb_path(corpus: str, model: str) -> Path:
+    """``emb/<corpus>.<model>.npy`` in the kit, else among the corpora the project built (``build_kit.py``)."""
     path = KIT / "emb" / f"{corpus}.{model}.npy"
     if not path.exists() and (EXTRA_KIT / "emb" / path.name).exists():
         path = EXTRA_KIT / "emb" / path.name
+    return path
+
+
+def load(corpus: str, model: str) -> np.ndarray:
+    path = emb_path(corpus, model)
     if not path.exists():
-        hint = ("build it with python benchmarks/wordnet_kit.py" if corpus == "wordnet"
-                else "set V2V_KIT to the kit's data directory")
+        hint = ("set V2V_KIT to the kit's data directory, or build it: python benchmarks/build_kit.py "
+                f"{corpus} --models {model}")
         raise SystemExit(f"benchmark data not found at {path}: {hint}")
     return np.load(path).astype(np.float32)
+
+
+def splits(corpus: str, model: str) -> tuple[slice, slice, slice]:
+    """(held-out rows, side A, side B) of a corpus: the fixed ``SPLITS`` of the kit's corpora; for any other corpus
+    in the kit's layout (e.g. one built by ``build_kit.py`` from your own texts), the first min(8,192, rows / 4) rows
+    held out and the rest cut into two disjoint halves. ``model`` names an embedding file to count rows in."""
+    if corpus in SPLITS:
+        return SPLITS[corpus]
+    path = emb_path(corpus, model)
+    if not path.exists():
+        load(corpus, model)  # the error that names the fix
+    rows = np.load(path, mmap_mode="r").shape[0]
+    held = min(8192, rows // 4)
+    half = (rows - held) // 2
+    if half < 1000:
+        raise SystemExit(f"{corpus} has {rows} rows: too few for held-out rows and two unpaired sides of >= 1,000")
+    return slice(0, held), slice(held, held + half), slice(held + half, held + 2 * half)
 
 
 def run_meta() -> dict:

@@ -10,8 +10,8 @@ torch.set_num_threads(2)
 def corpus_setup(corpus, a, b, n=None):
     """A kit corpus's unpaired training sides (the first ``n`` vectors of each), its held-out pairs and side A's
     vectors in the target model (the oracle's pairs), all in the aligner's normalisation: (x, y, xe, ye, yA)."""
-    from kit import SPLITS
-    held, sa, sb = SPLITS[corpus]
+    from kit import splits
+    held, sa, sb = splits(corpus, a)
     A, B = load(corpus, a), load(corpus, b)
     xa, yb = torch.tensor(A[sa][:n]), torch.tensor(B[sb][:n])
     mx, my = unit(xa).mean(0), unit(yb).mean(0)

