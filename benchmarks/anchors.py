@@ -16,6 +16,9 @@ shuffle differs). Per corpus the map is centred on the collections' own means an
   ``wordnet``, split by ``kit.splits``.
 
 ``--centre-on-anchors``: centred on the anchors' own means instead (``--method procrustes`` on the same pairs).
+``--methods anchors anchors+align``: also the anchors as few-shot pairs of the unsupervised aligner (``v2v fit --method
+anchors+align``), whose steps see the collections' unpaired vectors; then fortunes, whose collections would otherwise
+hold the same texts on both sides, uses its disjoint kit sides (3,072 each) and 2,048 held-out pairs, for every method.
 ``--bundled``: the anchors ``v2v fit --method anchors`` really uses, embedded here by
 :func:`v2v_store.anchors.anchor_pairs` (the embedding time is reported; a second run reads the cache).
 
@@ -44,10 +47,11 @@ CASES = [("wordnet", "minilm", "e5"), ("fortunes", "minilm", "e5"), ("fortunes",
          ("fortunes", "mpnet", "e5"), ("wiki", "minilm", "e5"), ("wiki", "minilm", "mpnet"), ("wiki", "mpnet", "e5")]
 
 
-def collections(corpus: str, a: str, b: str):
-    """(source collection, target collection, held-out source, held-out target) of one case."""
+def collections(corpus: str, a: str, b: str, disjoint: bool = False):
+    """(source collection, target collection, held-out source, held-out target) of one case. ``disjoint``: fortunes
+    as two disjoint sides too (else both collections are all 8,192 fortunes, of which only the means are used)."""
     xa, yb = load(corpus, a), load(corpus, b)
-    if corpus == "fortunes":
+    if corpus == "fortunes" and not disjoint:
         return xa[:8192], yb[:8192], xa[:8192], yb[:8192]
     held, side_a, side_b = splits(corpus, a)
     return xa[side_a][:13805], yb[side_b][:13805], xa[held], yb[held]
@@ -60,6 +64,8 @@ def main() -> None:
     ap.add_argument("--bundled", action="store_true", help="embed the product's bundled anchors (timed)")
     ap.add_argument("--centre-on-anchors", action="store_true",
                     help="centre on the anchors' own means (--method procrustes) instead of the collections'")
+    ap.add_argument("--methods", nargs="+", default=["anchors"], choices=["anchors", "anchors+align"],
+                    help="anchors (Procrustes, default) and/or anchors+align (the aligner with the anchors as pairs)")
     ap.add_argument("--cases", nargs="+", default=None, metavar="CORPUS:A:B", help="default: all seven")
     ap.add_argument("--out", type=Path, default=Path("benchmarks/results"))
     ap.add_argument("--tag", default="anchors")
@@ -70,30 +76,33 @@ def main() -> None:
     rows = []
     cases = [tuple(c.split(":")) for c in args.cases] if args.cases else CASES
     for corpus, a, b in cases:
-        x, y, ex, ey = collections(corpus, a, b)
+        x, y, ex, ey = collections(corpus, a, b, disjoint="anchors+align" in args.methods)
         wa, wb = (None, None) if args.bundled else (load("wiki", a), load("wiki", b))
         for n in args.anchors:
             t0 = time.perf_counter()
             pairs = anchor_pairs(a, b, n) if args.bundled else (wa[pool[:n]], wb[pool[:n]])
             embedded = time.perf_counter() - t0
-            method = "procrustes" if args.centre_on_anchors else "anchors"
-            tr, report = fit_translator(x, y, (a, b), method=method, pairs=pairs)
-            row = {"corpus": corpus, "pair": f"{a}<->{b}", "anchors": n, "bundled": args.bundled, "method": method,
-                   "anchor_seconds": embedded, "seconds": time.perf_counter() - t0,
-                   "trusted": report.trusted, "fwd": paired_metrics(tr.translate(ex, a, b), ey).to_dict(),
-                   "back": paired_metrics(tr.translate(ey, b, a), ex).to_dict()}
-            rows.append(row)
-            logger.info("%s %s<->%s, %d anchors: %s / %s", corpus, a, b, n, row["fwd"], row["back"])
+            for method in args.methods:
+                method = "procrustes" if args.centre_on_anchors and method == "anchors" else method
+                t1 = time.perf_counter()
+                tr, report = fit_translator(x, y, (a, b), method=method, pairs=pairs, seed=args.seed, progress=False)
+                row = {"corpus": corpus, "pair": f"{a}<->{b}", "anchors": n, "bundled": args.bundled, "method": method,
+                       "anchor_seconds": embedded, "seconds": time.perf_counter() - t1, "collection_per_side": len(x),
+                       "held_out": len(ex), "trusted": report.trusted,
+                       "fwd": paired_metrics(tr.translate(ex, a, b), ey).to_dict(),
+                       "back": paired_metrics(tr.translate(ey, b, a), ex).to_dict()}
+                rows.append(row)
+                logger.info("%s %s<->%s, %d anchors, %s: %s / %s", corpus, a, b, n, method, row["fwd"], row["back"])
     meta = run_meta()
-    lines = ["# Anchor pairs: Procrustes on Wikipedia sentences embedded by both models", "",
+    lines = ["# Anchor pairs: Wikipedia sentences embedded by both models", "",
              f"Command: `{meta['command']}`  ", f"Machine: {meta['machine']}, {meta['date']}", "",
              __doc__.split("\n\n", 2)[2].strip(), "",
-             "| corpus | pair A<->B | anchors | anchors from | embedding s | trusted | A->B | B->A |",
-             "|---|---|---|---|---|---|---|---|"]
+             "| corpus | pair A<->B | anchors | anchors from | embedding s | method | fit s | trusted | held out | A->B | B->A |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         source = "bundled (embedded here)" if r["bundled"] else "kit wiki"
         lines.append(f"| {r['corpus']} | {r['pair']} | {r['anchors']} | {source} | {r['anchor_seconds']:.0f} | "
-                     f"{r['trusted']} | " + " | ".join(
+                     f"{r['method']} | {r['seconds']:.0f} | {r['trusted']} | {r['held_out']:,} | " + " | ".join(
             f"{m['mean_cos']:.3f} / {m['top1']:.3f} / {m['mean_rank']:.2f}" for m in (r["fwd"], r["back"])) + " |")
     save_results(args.out, args.tag, {"meta": meta, "rows": rows}, lines)
 

@@ -16,6 +16,7 @@ from v2v_store.errors import (
     StoreNotFoundError,
     UnsupportedIndexError,
     UntrustedTranslationError,
+    V2VError,
 )
 
 D = 8
@@ -165,6 +166,31 @@ def test_anchor_method_centres_on_the_collections_and_flags_too_few_anchors(rng)
     assert not report.trusted
     with pytest.raises(UntrustedTranslationError, match="--anchors"):
         require_trusted(report)
+
+
+def test_anchors_align_gives_the_anchors_to_the_aligner_and_flags_too_few(rng):
+    """--method anchors+align: the anchor pairs join the aligner's fits (few-shot); trusted only with >= dims anchors."""
+    from v2v_store.fit import fit_translator, require_trusted
+
+    rot = np.linalg.qr(rng.standard_normal((16, 16)))[0].astype(np.float32)
+    scale = np.linspace(2.0, 0.5, 16).astype(np.float32)  # anisotropic, so the collections pin the map down too
+    x, y, probe = (rng.standard_normal((n, 16)).astype(np.float32) * scale for n in (800, 800, 50))
+    anchors = rng.standard_normal((40, 16)).astype(np.float32) * scale
+    fast = {"restarts": 1, "wp_iters": 30, "final_wp_iters": 5, "final_extra_iters": 5}
+    tr, report = fit_translator(x, y @ rot, ("a", "b"), method="anchors+align", pairs=(anchors, anchors @ rot),
+                                align_overrides=fast)
+    assert report.trusted and "40 anchor pairs" in report.reason and report.method == "anchors+align"
+    assert tr.info["method"] == "anchors+align" and "fit" in tr.info  # the aligner's report is kept
+    moved, truth = tr.translate(probe, "a", "b"), probe @ rot
+    cos = np.sum(moved * truth, axis=1) / np.linalg.norm(moved, axis=1) / np.linalg.norm(truth, axis=1)
+    assert cos.mean() > 0.9, cos.mean()
+    _, report = fit_translator(x, y @ rot, ("a", "b"), method="anchors+align", pairs=(anchors[:8], anchors[:8] @ rot),
+                               align_overrides=fast)
+    assert not report.trusted and "fewer anchors than the 16 dimensions" in report.reason
+    with pytest.raises(UntrustedTranslationError, match="--anchors"):
+        require_trusted(report)
+    with pytest.raises(V2VError, match="needs paired vectors"):
+        fit_translator(x, y, ("a", "b"), method="anchors+align")
 
 
 @pytest.mark.parametrize("args, message", [

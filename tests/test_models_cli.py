@@ -65,8 +65,9 @@ def test_fit_cli_saves_and_flags_untrusted_fit(tmp_path):
     assert bad.returncode == 2 and "does not exist" in bad.stderr
 
 
-def test_fit_cli_anchor_method_with_real_models(tmp_path):
-    """--method anchors embeds bundled sentences with both real models; the map carries other texts across."""
+@pytest.mark.parametrize("method", ["anchors", "anchors+align"])
+def test_fit_cli_anchor_method_with_real_models(tmp_path, method):
+    """--method anchors(+align) embeds bundled sentences with both real models; the map carries other texts across."""
     from v2v_store.texts import embed_cached, wiki_sentences
 
     texts = [s["text"] for s in wiki_sentences()[:1300]]  # the anchors are the corpus's last sentences: disjoint
@@ -75,11 +76,12 @@ def test_fit_cli_anchor_method_with_real_models(tmp_path):
     np.save(tmp_path / "ea.npy", embed_cached("minilm", texts[1000:]))
     np.save(tmp_path / "eb.npy", embed_cached("e5", texts[1000:]))
     out = run("fit", "--source", str(tmp_path / "a.npy"), "--target", str(tmp_path / "b.npy"), "--out",
-              str(tmp_path / "tr"), "--source-name", "minilm", "--target-name", "e5", "--method", "anchors",
-              "--anchors", "1000", "--eval-source", str(tmp_path / "ea.npy"), "--eval-target", str(tmp_path / "eb.npy"))
+              str(tmp_path / "tr"), "--source-name", "minilm", "--target-name", "e5", "--method", method,
+              "--anchors", "1000", "--eval-source", str(tmp_path / "ea.npy"), "--eval-target", str(tmp_path / "eb.npy"),
+              "--restarts", "2")
     assert out.returncode == 0, out.stderr[-2000:]
     summary = json.loads(out.stdout)
-    assert summary["trusted"] and "1000 anchor pairs" in summary["reason"]
+    assert summary["trusted"] and "1000 anchor pairs" in summary["reason"] and summary["method"] == method
     # 300 held-out sentences: identity is at chance (~0.003); Procrustes on 1,000 anchors found 0.997 / 0.983 of them
     assert summary["paired"]["minilm->e5"]["top1"] > 0.95, summary["paired"]
     assert summary["paired"]["e5->minilm"]["top1"] > 0.95, summary["paired"]

@@ -107,8 +107,10 @@ def fit(
     target_name: str = typer.Option("target", help="Name of the target space (e.g. e5)."),
     method: str = typer.Option("align", help="align (default, unsupervised) | procrustes (pairs) | anchors (bundled "
                                              "texts embedded by both models, which --source-name and --target-name "
-                                             "must name) | gan | align+gan."),
-    anchors: int = typer.Option(5000, help="--method anchors: bundled sentences to embed with both models (cached; "
+                                             "must name; Procrustes on them, seconds) | anchors+align (the same "
+                                             "texts as few-shot pairs of align, which adapts the map to the "
+                                             "collections: minutes, better off Wikipedia) | gan | align+gan."),
+    anchors: int = typer.Option(5000, help="--method anchors(+align): bundled sentences to embed with both models (cached; "
                                           "at least the dimension; 5,000 by default), added to any --pairs-source/"
                                           "--pairs-target; 0: only those (texts you embedded with both models)."),
     preset: str = typer.Option("small", help="GAN preset: paper (the paper's text) | small | tiny (CPU sizes, "
@@ -147,7 +149,7 @@ def fit(
     src = sample_vectors(source, max_vectors, seed) if "://" in source else _load_array(source)
     trg = sample_vectors(target, max_vectors, seed + 1) if "://" in target else _load_array(target)
     pairs = _pair(pairs_source, pairs_target, "pairs")
-    if method == "anchors" and anchors:
+    if method in ("anchors", "anchors+align") and anchors:
         import numpy as np
 
         from v2v_store.anchors import anchor_pairs
