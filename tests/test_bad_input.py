@@ -191,6 +191,12 @@ def test_anchors_align_gives_the_anchors_to_the_aligner_and_flags_too_few(rng):
         require_trusted(report)
     with pytest.raises(V2VError, match="needs paired vectors"):
         fit_translator(x, y, ("a", "b"), method="anchors+align")
+    # few-shot align: fewer pairs than dimensions are trusted only when the aligner confirms the map itself
+    one = {**fast, "restarts": 1}  # a single restart cannot be confirmed
+    _, report = fit_translator(x, y @ rot, ("a", "b"), pairs=(anchors[:10], anchors[:10] @ rot), align_overrides=one)
+    assert not report.trusted and "only one restart" in report.reason
+    _, report = fit_translator(x, y @ rot, ("a", "b"), pairs=(anchors[:16], anchors[:16] @ rot), align_overrides=one)
+    assert report.trusted
 
 
 @pytest.mark.parametrize("args, message", [
