@@ -37,13 +37,18 @@ def emb_path(corpus: str, model: str) -> Path:
     return path
 
 
-def load(corpus: str, model: str) -> np.ndarray:
+def existing_emb_path(corpus: str, model: str) -> Path:
+    """:func:`emb_path`, or an error that names the fix when the file is not there."""
     path = emb_path(corpus, model)
     if not path.exists():
         hint = ("set V2V_KIT to the kit's data directory, or build it: python benchmarks/build_kit.py "
                 f"{corpus} --models {model}")
         raise SystemExit(f"benchmark data not found at {path}: {hint}")
-    return np.load(path).astype(np.float32)
+    return path
+
+
+def load(corpus: str, model: str) -> np.ndarray:
+    return np.load(existing_emb_path(corpus, model)).astype(np.float32)
 
 
 def splits(corpus: str, model: str) -> tuple[slice, slice, slice]:
@@ -52,10 +57,7 @@ def splits(corpus: str, model: str) -> tuple[slice, slice, slice]:
     held out and the rest cut into two disjoint halves. ``model`` names an embedding file to count rows in."""
     if corpus in SPLITS:
         return SPLITS[corpus]
-    path = emb_path(corpus, model)
-    if not path.exists():
-        load(corpus, model)  # the error that names the fix
-    rows = np.load(path, mmap_mode="r").shape[0]
+    rows = np.load(existing_emb_path(corpus, model), mmap_mode="r").shape[0]
     held = min(8192, rows // 4)
     half = (rows - held) // 2
     if half < 1000:

@@ -169,7 +169,8 @@ def test_anchor_method_centres_on_the_collections_and_flags_too_few_anchors(rng)
 
 
 def test_anchors_align_gives_the_anchors_to_the_aligner_and_flags_too_few(rng):
-    """--method anchors+align: the anchor pairs join the aligner's fits (few-shot); trusted only with >= dims anchors."""
+    """--method anchors+align: the anchor pairs join the aligner's fits (few-shot); with fewer anchors than dims only
+    the aligner's own check can make it trusted."""
     from v2v_store.fit import fit_translator, require_trusted
 
     rot = np.linalg.qr(rng.standard_normal((16, 16)))[0].astype(np.float32)

@@ -79,41 +79,34 @@ def fit_translator(source: np.ndarray, target: np.ndarray, names: tuple[str, str
                 "pass --pairs-source and --pairs-target" if method == "procrustes" else
                 "from the CLI, --source-name and --target-name naming offline models, or --pairs-source and "
                 "--pairs-target; from Python, pairs=v2v_store.anchors.anchor_pairs(source_model, target_model)"))
+    n_pairs, dims = (0 if pairs is None else len(pairs[0])), min(source.shape[1], target.shape[1])
+    # pairs alone determine the map with at least one per dimension; with fewer, Procrustes on them is underdetermined
+    # (WordNet, MiniLM -> e5: 10 / 50 / 500 pairs gave held-out top-1 0.001 / 0.034 / 0.764) and a fit that uses them
+    # needs the aligner's own check (10 pairs were enough on WordNet, 0.85, but not on FOLDOC, 0.005)
+    determined = n_pairs >= dims
     if method in ("procrustes", "anchors"):
         anchors = method == "anchors"
         mapping = fit_procrustes(pairs, centre_on=(source, target) if anchors else None)
         translator = Translator.from_linear_map(mapping, *spaces, info={"method": method})
-        # fewer pairs than dimensions leave the rotation underdetermined: on WordNet (MiniLM -> e5, 384 dims) 10 / 50
-        # / 500 pairs gave held-out top-1 0.001 / 0.034 / 0.764, where `align` with the same pairs gave 0.85-0.89
-        n, dims = len(pairs[0]), min(pairs[0].shape[1], pairs[1].shape[1])
         what = "anchor pairs (texts embedded by both models), centred on the collections" if anchors else "pairs"
         fix = "raise --anchors" if anchors else "use --method align with these pairs"
-        reason = f"supervised on {n} {what}" + ("" if n >= dims else f"; fewer than the {dims} dimensions: the map "
-                                                f"is underdetermined; {fix}")
-        report = FitReport(method, 0.0, n >= dims, reason)
-    elif method == "anchors+align":
-        # anchor pairs come from other texts than the collections': trusted, like --method anchors, when there are
-        # at least as many as dimensions (the aligner's own check is reported beside)
-        result = _align(source, target, seed, device, align_overrides, pairs, on_align_result)
-        n, dims = len(pairs[0]), min(pairs[0].shape[1], pairs[1].shape[1])
-        info = {"method": method, "score": result.score, "fit": result.report()}
-        translator = Translator.from_linear_map(result.mapping, *spaces, info=info)
-        reason = (f"aligned with {n} anchor pairs (texts embedded by both models) as few-shot pairs; "
-                  f"{result.confidence.reason}" + ("" if n >= dims else f"; fewer anchors than the {dims} dimensions"))
-        report = FitReport(method, 0.0, n >= dims, reason, result.score, result.report())
+        reason = f"supervised on {n_pairs} {what}" + ("" if determined else f"; fewer than the {dims} dimensions: the "
+                                                      f"map is underdetermined; {fix}")
+        report = FitReport(method, 0.0, determined, reason)
     else:
         translator, report = None, None
-        if method in ("align", "align+gan"):
+        if method in ("align", "align+gan", "anchors+align"):
             result = _align(source, target, seed, device, align_overrides, pairs, on_align_result)
             conf = result.confidence
-            info = {"method": "align", "score": result.score, "fit": result.report()}
+            info = {"method": "anchors+align" if method == "anchors+align" else "align", "score": result.score,
+                    "fit": result.report()}
             translator = Translator.from_linear_map(result.mapping, *spaces, info=info)
-            # few-shot: the aligner's own check, unless the pairs alone determine the map (at least one per dimension).
-            # Ten pairs were enough on WordNet (top-1 0.85) but not on FOLDOC (0.005): without its check, too few
-            # pairs must not make a fit trusted
-            trusted = conf.trusted or (pairs is not None and len(pairs[0]) >= min(source.shape[1], target.shape[1]))
-            report = FitReport(method, 0.0, trusted, conf.reason if pairs is None else f"few-shot ({len(pairs[0])} pairs); {conf.reason}",
-                               result.score, result.report())
+            if method == "anchors+align":
+                reason = (f"aligned with {n_pairs} anchor pairs (texts embedded by both models) as few-shot pairs; "
+                          f"{conf.reason}" + ("" if determined else f"; fewer anchors than the {dims} dimensions"))
+            else:
+                reason = conf.reason if pairs is None else f"few-shot ({n_pairs} pairs); {conf.reason}"
+            report = FitReport(method, 0.0, conf.trusted or determined, reason, result.score, result.report())
         if method in ("gan", "align+gan"):
             translator, report = _fit_gan(source, target, names, seed, device, preset, steps, eval_pairs, translator,
                                           checkpoint_dir, progress, report)
