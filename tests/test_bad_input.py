@@ -15,6 +15,7 @@ from v2v_store.errors import (
     InvalidVectorsError,
     StoreNotFoundError,
     UnsupportedIndexError,
+    SpaceMismatchError,
     UntrustedTranslationError,
     V2VError,
 )
@@ -240,3 +241,36 @@ def test_cli_anchor_method_with_own_anchor_pairs_needs_no_offline_model(tmp_path
     moved, truth = Translator.load(tmp_path / "tr").translate(probe, "old-model", "new-model"), probe @ rot
     cos = np.sum(moved * truth, axis=1) / np.linalg.norm(moved, axis=1) / np.linalg.norm(truth, axis=1)
     assert cos.mean() > 0.8, cos
+
+
+def test_pairs_from_another_model_of_the_same_dimension_are_refused(tmp_path, rng):
+    """Pairs (or anchors) whose sides come from other models than their collections (names swapped, a wrong model
+    named) would give a map wrong everywhere yet 'trusted' (enough pairs): the space check refuses them, exit 2."""
+    from v2v_store.fit import fit_translator
+
+    d = 32
+    spectrum = np.linspace(3.0, 0.2, d).astype(np.float32)  # anisotropic, as real embeddings are
+    qa, qb, qc = (np.linalg.qr(rng.standard_normal((d, d)))[0].astype(np.float32) for _ in range(3))
+    z1, z2, p = (rng.standard_normal((n, d)).astype(np.float32) * spectrum for n in (600, 600, 100))
+    x, y = z1 @ qa, z2 @ qb  # model a's and model b's collections (different documents)
+    tr, report = fit_translator(x, y, ("a", "b"), method="procrustes", pairs=(p @ qa, p @ qb))
+    assert report.trusted and set(tr.info["pairs_space_similarity"]) == {"a", "b"}
+    with pytest.raises(SpaceMismatchError, match="look swapped.*swap --source-name and --target-name"):
+        fit_translator(x, y, ("a", "b"), method="procrustes", pairs=(p @ qb, p @ qa))
+    with pytest.raises(SpaceMismatchError, match="covariance similarity a ") as wrong:  # side b is right
+        fit_translator(x, y, ("a", "b"), method="anchors+align", pairs=(p @ qc, p @ qb))
+    assert "look swapped" not in str(wrong.value) and "name the model that embedded each collection" in str(wrong.value)
+    # without the check the swapped pairs give a map that is trusted (100 pairs >= 32 dims) and wrong
+    tr, report = fit_translator(x, y, ("a", "b"), method="procrustes", pairs=(p @ qb, p @ qa), check_spaces=False)
+    probe = rng.standard_normal((50, d)).astype(np.float32) * spectrum
+    moved, truth = tr.translate(probe @ qa, "a", "b"), probe @ qb
+    cos = np.sum(moved * truth, axis=1) / np.linalg.norm(moved, axis=1) / np.linalg.norm(truth, axis=1)
+    assert report.trusted and cos.mean() < 0.5, cos.mean()
+    for name, arr in (("a", x), ("b", y), ("pa", p @ qa), ("pb", p @ qb)):
+        np.save(tmp_path / f"{name}.npy", arr)
+    args = ("fit", "--source", str(tmp_path / "a.npy"), "--target", str(tmp_path / "b.npy"), "--method", "procrustes",
+            "--pairs-source", str(tmp_path / "pb.npy"), "--pairs-target", str(tmp_path / "pa.npy"))
+    bad = run_cli(*args, "--out", str(tmp_path / "tr"))
+    assert bad.returncode == 2 and "look swapped" in bad.stderr and "--no-space-check" in bad.stderr, bad.stderr
+    assert "Traceback" not in bad.stderr and not (tmp_path / "tr").exists()
+    assert run_cli(*args, "--out", str(tmp_path / "tr2"), "--no-space-check").returncode == 0

@@ -85,3 +85,9 @@ def test_fit_cli_anchor_method_with_real_models(tmp_path, method):
     # 300 held-out sentences: identity is at chance (~0.003); Procrustes on 1,000 anchors found 0.997 / 0.983 of them
     assert summary["paired"]["minilm->e5"]["top1"] > 0.95, summary["paired"]
     assert summary["paired"]["e5->minilm"]["top1"] > 0.95, summary["paired"]
+    if method == "anchors":  # the model names swapped: the real anchors do not look like their collections
+        swapped = run("fit", "--source", str(tmp_path / "a.npy"), "--target", str(tmp_path / "b.npy"), "--out",
+                      str(tmp_path / "swapped"), "--source-name", "e5", "--target-name", "minilm", "--method", method,
+                      "--anchors", "1000")
+        assert swapped.returncode == 2 and "look swapped" in swapped.stderr, swapped.stderr[-2000:]
+        assert not (tmp_path / "swapped").exists()

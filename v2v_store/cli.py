@@ -141,6 +141,9 @@ def fit(
     eval_target: str = typer.Option(None, help="...and by the target model; prints the paper metrics."),
     checkpoint_dir: str = typer.Option(None, help="GAN: checkpoint here and resume from it."),
     allow_untrusted: bool = typer.Option(False, help="Exit 0 even when no label-free check confirms the fit."),
+    space_check: bool = typer.Option(True, "--space-check/--no-space-check",
+                                     help="Refuse pairs or anchors whose vectors do not look like their collection's "
+                                          "model (swapped or wrong --source-name/--target-name); exit 2."),
 ) -> None:
     """Learn a translator between two embedding spaces from unpaired vectors."""
     from v2v_store.fit import fit_translator, require_trusted
@@ -166,7 +169,7 @@ def fit(
                          **({"final_whiten": whiten} if whiten is not None else {}),
                          **({"final_soup": soup} if soup is not None else {})},
         preset=preset, steps=steps,
-        checkpoint_dir=checkpoint_dir)
+        checkpoint_dir=checkpoint_dir, check_spaces=space_check)
     translator.save(out)
     summary = {k: v for k, v in report.to_dict().items() if k != "details"}
     logger.info("__log__:%s", json.dumps({"fit": summary}, default=str))

@@ -42,3 +42,7 @@ class UntrustedTranslationError(V2VError):
     """Label-free diagnostics say the learned translator cannot be trusted."""
 
     exit_code = 3
+
+
+class SpaceMismatchError(V2VError, ValueError):
+    """Paired vectors (or anchors) that do not come from the model of the collection they are paired with."""

@@ -26,6 +26,7 @@ import numpy as np
 
 from v2v_store.errors import DimensionMismatchError, UntrustedTranslationError, V2VError
 from v2v_store.metrics import paired_metrics
+from v2v_store.space_check import check_pairs_space
 from v2v_store.translator import Space, Translator
 
 if TYPE_CHECKING:
@@ -55,8 +56,12 @@ def fit_translator(source: np.ndarray, target: np.ndarray, names: tuple[str, str
                    eval_pairs: tuple[np.ndarray, np.ndarray] | None = None,
                    align_overrides: dict | None = None, preset: str = "small", steps: int | None = None,
                    checkpoint_dir: str | None = None, progress: bool = True,
-                   on_align_result: Callable[[AlignResult], None] | None = None) -> tuple[Translator, FitReport]:
+                   on_align_result: Callable[[AlignResult], None] | None = None,
+                   check_spaces: bool = True) -> tuple[Translator, FitReport]:
     """Fit a translator from unpaired ``source`` and ``target`` vectors (plus optional ``pairs``).
+
+    ``check_spaces``: refuse ``pairs`` whose sides do not look like their collections' models
+    (:func:`v2v_store.space_check.check_pairs_space`: swapped or wrong model names, pairs of another model).
 
     ``on_align_result``: called with the aligner's full :class:`~v2v_store.train.align.AlignResult` (every
     restart's map, not only the chosen one) for diagnostics, e.g. the benchmark scoring each finalist."""
@@ -72,6 +77,10 @@ def fit_translator(source: np.ndarray, target: np.ndarray, names: tuple[str, str
                 raise DimensionMismatchError(f"the paired vectors of {name!r} are {side.shape[1]}-d but its collection's are "
                                              f"{collection.shape[1]}-d: pairs must come from the model that embedded "
                                              f"the collection{hint}")
+    space_similarity = None
+    if pairs is not None and check_spaces:
+        what = "anchor pairs (bundled texts embedded by the named models)" if "anchors" in method else "paired vectors"
+        space_similarity = check_pairs_space(source, target, pairs, names, what)
     t0 = time.perf_counter()
     if method in ("procrustes", "anchors", "anchors+align"):
         if pairs is None or len(pairs[0]) < 2:
@@ -112,6 +121,8 @@ def fit_translator(source: np.ndarray, target: np.ndarray, names: tuple[str, str
                                           checkpoint_dir, progress, report)
     report.seconds = time.perf_counter() - t0
     translator.info.update({"trusted": report.trusted, "reason": report.reason, "seconds": report.seconds})
+    if space_similarity is not None:
+        translator.info["pairs_space_similarity"] = space_similarity
     if eval_pairs is not None:
         u, v = eval_pairs
         report.paired = {

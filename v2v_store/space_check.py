@@ -1,0 +1,73 @@
+"""Do paired vectors come from the same model as the collection they are paired with?
+
+A fit with pairs (``--pairs-source/--pairs-target``, or the bundled anchors of ``--method anchors``, embedded by the
+models that ``--source-name`` / ``--target-name`` name) trusts that each side of the pairs lives in its collection's
+space. When it does not (names swapped, the wrong model named, pairs embedded by another model of the same
+dimension), Procrustes still returns a map, and with at least as many pairs as dimensions it would be reported
+trusted: a translator that is wrong everywhere. This check catches that before fitting.
+
+The statistic is the similarity of the two sets' covariance matrices (of unit vectors), in excess of what it would
+be if one space were randomly rotated against the other: 1 for the same distribution, about 0 for vectors of two
+different models, whatever their corpora. Measured on the kit and the corpora ``benchmarks/build_kit.py`` builds
+(``benchmarks/space_check.py``, ``benchmarks/results/space_check.md``: MiniLM, e5, mpnet; collections of Wikipedia
+sentences, fortunes, WordNet glosses, FOLDOC against the 5,000 bundled Wikipedia anchors): the same model 0.38-0.98
+with all anchors and at least 0.145 with 50 of them, different models of equal dimension at most 0.011. A space with
+no preferred directions (isotropic vectors, e.g. synthetic Gaussians) looks the same under every rotation, so nothing
+can be judged there: a side is only checked when two halves of its own collection agree (similarity >= ``RELIABLE``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from v2v_store.errors import SpaceMismatchError
+
+MIN_ROWS = 50  # fewer paired rows give too noisy a covariance to judge (and few pairs are never trusted on their own)
+THRESHOLD = 0.05  # same model >= 0.145 with 50 rows, different models <= 0.011 (space_check.md)
+RELIABLE = 0.3  # the collection's two halves must agree at least this well for the check to judge its side
+SAMPLE = 5000
+
+
+def _covariance(vectors: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    v = np.asarray(vectors, dtype=np.float64)
+    if len(v) > SAMPLE:
+        v = v[rng.choice(len(v), SAMPLE, replace=False)]
+    v = v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
+    v = v - v.mean(0)
+    return v.T @ v / max(len(v) - 1, 1)
+
+
+def space_similarity(a: np.ndarray, b: np.ndarray, seed: int = 0) -> float:
+    """How alike the covariances of two sets of vectors of one dimension are, beyond a random rotation's: about 1
+    for two samples of one model's vectors of one corpus, about 0 for two models' vectors."""
+    rng = np.random.default_rng(seed)
+    ca, cb = _covariance(a, rng), _covariance(b, rng)
+    null = np.trace(ca) * np.trace(cb) / len(ca)  # the expected inner product under a random rotation
+    return float(((ca * cb).sum() - null) / (np.linalg.norm(ca) * np.linalg.norm(cb) - null))
+
+
+def check_pairs_space(source: np.ndarray, target: np.ndarray, pairs: tuple[np.ndarray, np.ndarray],
+                      names: tuple[str, str], what: str = "paired vectors") -> dict[str, float] | None:
+    """Raise :class:`SpaceMismatchError` when a side of ``pairs`` does not look like its collection's model.
+
+    Returns the similarity of each side it could judge (None with fewer than ``MIN_ROWS`` pairs or unequal
+    dimensions)."""
+    if len(pairs[0]) < MIN_ROWS or source.shape[1] != pairs[0].shape[1] or target.shape[1] != pairs[1].shape[1]:
+        return None
+    sims = {name: space_similarity(collection, side)
+            for name, collection, side in zip(names, (source, target), pairs)
+            if len(collection) >= 2 * MIN_ROWS and space_similarity(collection[0::2], collection[1::2]) >= RELIABLE}
+    bad = [name for name, s in sims.items() if s < THRESHOLD]
+    if not bad:
+        return sims
+    swapped = source.shape[1] == target.shape[1] and min(space_similarity(source, pairs[1]),
+                                                       space_similarity(target, pairs[0])) >= THRESHOLD
+    found = ", ".join(f"{name} {sims[name]:.2f}" for name in bad)
+    cause = ("they look swapped: the source collection matches the target side of the pairs and the other way round; "
+             "swap --source-name and --target-name (or the pairs)" if swapped else
+             "name the model that embedded each collection (--source-name / --target-name), or pass pairs embedded "
+             "by those models")
+    raise SpaceMismatchError(
+        f"the {what} do not come from the same model as the collection they are paired with (covariance similarity "
+        f"{found}; the same model scores >= {THRESHOLD}, two models about 0): {cause}. If you are sure they do, "
+        f"skip this check with --no-space-check")
