@@ -192,3 +192,45 @@ def test_cli_query_and_bad_input(translator, tmp_path):
     assert bad.returncode == 2 and "--model" in bad.stderr
     missing = run("migrate", "--translator", str(tmp_path / "nope"), "--source", cx, "--dest", cx)
     assert missing.returncode == 2 and "not a translator directory" in missing.stderr
+
+
+def test_wrong_collection_or_space_is_refused_before_writing(tmp_path, rng):
+    """A fit records each space's covariance; migrate and CrossQuery refuse a collection that does not look like the
+    space it is said to be in (two models of one dimension: nothing else tells them apart), and name the fix."""
+    from v2v_store.errors import SpaceMismatchError
+    from v2v_store.fit import fit_translator
+
+    d = 32
+    spectrum = np.linspace(3.0, 0.2, d).astype(np.float32)  # anisotropic, as real embeddings are
+    qa, qb, qc = (np.linalg.qr(rng.standard_normal((d, d)))[0].astype(np.float32) for _ in range(3))
+    z = [rng.standard_normal((n, d)).astype(np.float32) * spectrum for n in (800, 800, 200, 600)]
+    tr, _ = fit_translator(z[0] @ qa, z[1] @ qb, ("a", "b"), method="procrustes", pairs=(z[2] @ qa, z[2] @ qb))
+    tr.save(tmp_path / "tr")
+    assert (tmp_path / "tr" / "space_stats.safetensors").exists()
+    tr = Translator.load(tmp_path / "tr")
+    assert set(tr.space_covariances) == {"a", "b"}
+    ca, cb, cc = (f"faiss://{tmp_path}/{name}.faiss" for name in "abc")
+    fill(ca, z[3] @ qa)
+    fill(cb, z[3] @ qb)
+    fill(cc, z[3] @ qc)  # a third model's collection
+    with pytest.raises(SpaceMismatchError, match="looks like 'b' vectors.*--source-space b"):
+        migrate(tr, cb, f"faiss://{tmp_path}/out.faiss", source_space="a", progress=False)
+    with pytest.raises(SpaceMismatchError, match="neither space of this translator"):
+        migrate(tr, cc, f"faiss://{tmp_path}/out.faiss", source_space="a", progress=False)
+    assert not (tmp_path / "out.faiss").exists()
+    report = migrate(tr, ca, f"faiss://{tmp_path}/out.faiss", source_space="a", progress=False)
+    assert report.count_ok and report.written == 600
+    with pytest.raises(SpaceMismatchError, match=r"--collection '.*b\.faiss#b'"):
+        CrossQuery(tr, [(ca, "a"), (cb, "a")])
+    CrossQuery(tr, [(ca, "a"), (cb, "b")])
+    CrossQuery(tr, [(cb, "a")], check_space=False)  # the user's call
+    run = lambda *a: subprocess.run([sys.executable, "-m", "v2v_store", *a], capture_output=True, text=True)  # noqa: E731
+    args = ("migrate", "--translator", str(tmp_path / "tr"), "--source", cb, "--source-space", "a")
+    bad = run(*args, "--dest", f"faiss://{tmp_path}/cli.faiss")
+    assert bad.returncode == 2 and "--no-space-check" in bad.stderr and "Traceback" not in bad.stderr, bad.stderr
+    assert not (tmp_path / "cli.faiss").exists()
+    assert run(*args, "--dest", f"faiss://{tmp_path}/cli.faiss", "--no-space-check").returncode == 0
+    # a translator saved without space stats (before they existed) is not checked
+    (tmp_path / "tr" / "space_stats.safetensors").unlink()
+    old = Translator.load(tmp_path / "tr")
+    assert old.space_covariances == {} and old.check_space(z[3] @ qb, "a", "x") is None

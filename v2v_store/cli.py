@@ -193,6 +193,9 @@ def migrate(
     checkpoint_seconds: float = typer.Option(10.0, help="Flush + record progress at most this often (0: every batch)."),
     check_source: str = typer.Option(None, help="Paired check: documents by the source model..."),
     check_target: str = typer.Option(None, help="...and by the target model: adds the paper metrics to the report."),
+    space_check: bool = typer.Option(True, "--space-check/--no-space-check",
+                                     help="Refuse a source whose vectors do not look like the translator's source "
+                                          "space (the wrong collection, or a wrong --source-space); exit 2."),
 ) -> None:
     """Translate a collection into the translator's other space and write it, keeping ids, metadata, documents."""
     from v2v_store.migrate import MigrationPlan, migrate as run_migration
@@ -200,7 +203,8 @@ def migrate(
 
     result = run_migration(Translator.load(translator), source, dest, batch_size=batch_size, on_exists=on_exists,
                            resume=resume, dry_run=dry_run, source_space=source_space, state_dir=state_dir,
-                           checkpoint_seconds=checkpoint_seconds, check_pairs=_pair(check_source, check_target, "check"))
+                           checkpoint_seconds=checkpoint_seconds, check_pairs=_pair(check_source, check_target, "check"),
+                           check_space=space_check)
     if isinstance(result, MigrationPlan):
         typer.echo(result.describe())
         return
@@ -221,6 +225,8 @@ def query(
     space: str = typer.Option(None, help="Space of the query vectors (default: --model, or by dimension)."),
     k: int = typer.Option(10),
     mode: str = typer.Option("latent", help="latent (comparable scores across spaces) | native (each store's index)."),
+    space_check: bool = typer.Option(True, "--space-check/--no-space-check",
+                                     help="Refuse a collection whose vectors do not look like its space; exit 2."),
 ) -> None:
     """Search collections of different models as one; prints a ranked list of hits."""
     import numpy as np
@@ -243,7 +249,7 @@ def query(
         queries = np.atleast_2d(_load_array(vector))
         space = space or tr.space_for_dim(queries.shape[1]).name
     cols = [(c.split("#")[0], c.split("#")[1] if "#" in c else None) for c in collection]
-    hits = CrossQuery(tr, cols, mode=mode).search(queries, space=space, k=k)
+    hits = CrossQuery(tr, cols, mode=mode, check_space=space_check).search(queries, space=space, k=k)
     for qi, row in enumerate(hits):
         for rank, h in enumerate(row, 1):
             typer.echo(json.dumps({"query": qi, "rank": rank, "collection": h.collection, "id": h.id,

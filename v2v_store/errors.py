@@ -45,4 +45,5 @@ class UntrustedTranslationError(V2VError):
 
 
 class SpaceMismatchError(V2VError, ValueError):
-    """Paired vectors (or anchors) that do not come from the model of the collection they are paired with."""
+    """Vectors that do not come from the model they are said to: pairs or anchors unlike their collection's model, or a
+    collection unlike the translator space it is migrated or queried from."""

@@ -120,6 +120,7 @@ def fit_translator(source: np.ndarray, target: np.ndarray, names: tuple[str, str
             translator, report = _fit_gan(source, target, names, seed, device, preset, steps, eval_pairs, translator,
                                           checkpoint_dir, progress, report)
     report.seconds = time.perf_counter() - t0
+    translator.record_space_stats(source, target)
     translator.info.update({"trusted": report.trusted, "reason": report.reason, "seconds": report.seconds})
     if space_similarity is not None:
         translator.info["pairs_space_similarity"] = space_similarity

@@ -24,10 +24,12 @@ import numpy as np
 from v2v_store.connectors import Metric, VectorBatch, VectorStore, open_store
 from v2v_store.errors import DestinationExistsError, DimensionMismatchError, StoreNotFoundError, V2VError
 from v2v_store.metrics import paired_metrics
+from v2v_store.space_check import first_vectors
 from v2v_store.translator import Space, Translator
 
 logger = logging.getLogger(__name__)
 STATE_VERSION = 1
+SPACE_CHECK_SAMPLE = 2000  # the source's first vectors checked against the translator's space
 
 
 class OnExists(str, enum.Enum):
@@ -125,14 +127,19 @@ def _resolve_spaces(translator: Translator, store: VectorStore, source_space: st
 
 def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch_size: int = 1024,
                    on_exists: OnExists | str = OnExists.FAIL, resume: bool = False, source_space: str | None = None,
-                   state_dir: str | Path | None = None) -> tuple[MigrationPlan, dict | None]:
-    """Validate everything a migration needs, write nothing, and describe the job."""
+                   state_dir: str | Path | None = None, check_space: bool = True) -> tuple[MigrationPlan, dict | None]:
+    """Validate everything a migration needs, write nothing, and describe the job.
+
+    ``check_space``: the source's first vectors must look like the translator's source space
+    (:meth:`Translator.check_space`), so the wrong collection or a wrong ``source_space`` is refused up front."""
     on_exists = OnExists(on_exists)
     with open_store(source_uri) as source:
         if not source.exists():
             raise StoreNotFoundError(f"source {source_uri} does not exist: check the path and collection name")
         src, trg = _resolve_spaces(translator, source, source_space)
         count, src_metric = source.count(), source.metric.value
+        if check_space:
+            translator.check_space(first_vectors(source, SPACE_CHECK_SAMPLE), src.name, f"collection {source_uri}")
     dest = open_store(dest_uri, dim=trg.dim)
     try:
         exists = dest.exists() and dest.count() > 0
@@ -168,12 +175,15 @@ def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch
 def migrate(translator: Translator, source_uri: str, dest_uri: str, batch_size: int = 1024,
             on_exists: OnExists | str = OnExists.FAIL, resume: bool = False, dry_run: bool = False,
             source_space: str | None = None, state_dir: str | Path | None = None, checkpoint_seconds: float = 10.0,
-            check_pairs: tuple[np.ndarray, np.ndarray] | None = None, progress: bool = True) -> MigrationPlan | MigrationReport:
+            check_pairs: tuple[np.ndarray, np.ndarray] | None = None, progress: bool = True,
+            check_space: bool = True) -> MigrationPlan | MigrationReport:
     """Translate every vector of ``source_uri`` into the other space of ``translator`` and write it,
-    with ids, metadata and documents, to ``dest_uri``. Returns the plan when ``dry_run``."""
+    with ids, metadata and documents, to ``dest_uri``. Returns the plan when ``dry_run``. ``check_space``: see
+    :func:`plan_migration`."""
     from tqdm import tqdm
 
-    plan, state = plan_migration(translator, source_uri, dest_uri, batch_size, on_exists, resume, source_space, state_dir)
+    plan, state = plan_migration(translator, source_uri, dest_uri, batch_size, on_exists, resume, source_space, state_dir,
+                                 check_space)
     if dry_run:
         return plan
     on_exists = OnExists(on_exists)

@@ -23,6 +23,7 @@ import numpy as np
 
 from v2v_store.connectors import PointId, open_store
 from v2v_store.errors import V2VError
+from v2v_store.space_check import first_vectors
 from v2v_store.translator import Translator
 
 logger = logging.getLogger(__name__)
@@ -48,7 +49,10 @@ class _Collection:
 class CrossQuery:
     """Search several collections, possibly of different models, with one query."""
 
-    def __init__(self, translator: Translator, collections: list[tuple[str, str | None]], mode: str = "latent"):
+    def __init__(self, translator: Translator, collections: list[tuple[str, str | None]], mode: str = "latent",
+                 check_space: bool = True):
+        """``collections``: (URI, space name or None for the space of the collection's dimension). ``check_space``:
+        each collection's first vectors must look like its space (:meth:`Translator.check_space`)."""
         if mode not in ("latent", "native"):
             raise V2VError(f"unknown query mode {mode!r}: use 'latent' or 'native'")
         if not collections:
@@ -62,6 +66,8 @@ class CrossQuery:
                 sp = translator.space(space) if space else translator.space_for_dim(store.dim)
                 if sp.dim != store.dim:
                     raise V2VError(f"collection {uri} has d={store.dim} but space {sp.name!r} has d={sp.dim}")
+                if check_space:
+                    translator.check_space(first_vectors(store), sp.name, f"collection {uri}", f"--collection '{uri}#{{}}'")
             self.collections.append(_Collection(uri, sp.name))
 
     def _latent(self, c: _Collection) -> Any:

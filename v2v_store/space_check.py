@@ -4,7 +4,10 @@ A fit with pairs (``--pairs-source/--pairs-target``, or the bundled anchors of `
 models that ``--source-name`` / ``--target-name`` name) trusts that each side of the pairs lives in its collection's
 space. When it does not (names swapped, the wrong model named, pairs embedded by another model of the same
 dimension), Procrustes still returns a map, and with at least as many pairs as dimensions it would be reported
-trusted: a translator that is wrong everywhere. This check catches that before fitting.
+trusted: a translator that is wrong everywhere. This check catches that before fitting. The same statistic guards
+the translator's use: a fit records each space's covariance (``space_stats.safetensors`` beside the translator), and
+``migrate`` and ``CrossQuery`` check a collection against the space it is said to be in, so migrating the wrong
+collection (or naming the wrong ``--source-space``) is refused instead of writing translations of the wrong model.
 
 The statistic is the similarity of the two sets' covariance matrices (of unit vectors), in excess of what it would
 be if one space were randomly rotated against the other: 1 for the same distribution, about 0 for vectors of two
@@ -28,22 +31,32 @@ RELIABLE = 0.3  # the collection's two halves must agree at least this well for 
 SAMPLE = 5000
 
 
-def _covariance(vectors: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def covariance(vectors: np.ndarray, seed: int = 0) -> np.ndarray:
+    """Covariance of the unit-normalised vectors (at most ``SAMPLE`` rows, drawn with ``seed``), float64."""
     v = np.asarray(vectors, dtype=np.float64)
     if len(v) > SAMPLE:
-        v = v[rng.choice(len(v), SAMPLE, replace=False)]
+        v = v[np.random.default_rng(seed).choice(len(v), SAMPLE, replace=False)]
     v = v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
     v = v - v.mean(0)
     return v.T @ v / max(len(v) - 1, 1)
 
 
-def space_similarity(a: np.ndarray, b: np.ndarray, seed: int = 0) -> float:
-    """How alike the covariances of two sets of vectors of one dimension are, beyond a random rotation's: about 1
-    for two samples of one model's vectors of one corpus, about 0 for two models' vectors."""
-    rng = np.random.default_rng(seed)
-    ca, cb = _covariance(a, rng), _covariance(b, rng)
+def covariance_similarity(ca: np.ndarray, cb: np.ndarray) -> float:
+    """Similarity of two covariances beyond a random rotation's: about 1 for one model's vectors of one corpus,
+    about 0 for two models' vectors."""
+    ca, cb = np.asarray(ca, np.float64), np.asarray(cb, np.float64)
     null = np.trace(ca) * np.trace(cb) / len(ca)  # the expected inner product under a random rotation
-    return float(((ca * cb).sum() - null) / (np.linalg.norm(ca) * np.linalg.norm(cb) - null))
+    return float(((ca * cb).sum() - null) / max(np.linalg.norm(ca) * np.linalg.norm(cb) - null, 1e-12))
+
+
+def space_similarity(a: np.ndarray, b: np.ndarray, seed: int = 0) -> float:
+    """:func:`covariance_similarity` of two sets of vectors of one dimension."""
+    return covariance_similarity(covariance(a, seed), covariance(b, seed))
+
+
+def judgeable(vectors: np.ndarray) -> bool:
+    """Enough rows, and two halves of them agree: the vectors have preferred directions to compare."""
+    return len(vectors) >= 2 * MIN_ROWS and space_similarity(vectors[0::2], vectors[1::2]) >= RELIABLE
 
 
 def check_pairs_space(source: np.ndarray, target: np.ndarray, pairs: tuple[np.ndarray, np.ndarray],
@@ -55,8 +68,7 @@ def check_pairs_space(source: np.ndarray, target: np.ndarray, pairs: tuple[np.nd
     if len(pairs[0]) < MIN_ROWS or source.shape[1] != pairs[0].shape[1] or target.shape[1] != pairs[1].shape[1]:
         return None
     sims = {name: space_similarity(collection, side)
-            for name, collection, side in zip(names, (source, target), pairs)
-            if len(collection) >= 2 * MIN_ROWS and space_similarity(collection[0::2], collection[1::2]) >= RELIABLE}
+            for name, collection, side in zip(names, (source, target), pairs) if judgeable(collection)}
     bad = [name for name, s in sims.items() if s < THRESHOLD]
     if not bad:
         return sims
@@ -71,3 +83,34 @@ def check_pairs_space(source: np.ndarray, target: np.ndarray, pairs: tuple[np.nd
         f"the {what} do not come from the same model as the collection they are paired with (covariance similarity "
         f"{found}; the same model scores >= {THRESHOLD}, two models about 0): {cause}. If you are sure they do, "
         f"skip this check with --no-space-check")
+
+
+def first_vectors(store, rows: int = 2000) -> np.ndarray | None:
+    """The first ``rows`` vectors of an open store (None when it is empty): the sample a collection is checked on."""
+    batches = iter(store.iter_batches(batch_size=rows))
+    first = next(batches, None)
+    getattr(batches, "close", lambda: None)()
+    return None if first is None else first.vectors
+
+
+def check_collection_space(vectors: np.ndarray | None, covariances: dict[str, np.ndarray], claimed: str, what: str,
+                           how_to_name: str) -> float | None:
+    """Raise :class:`SpaceMismatchError` when ``vectors`` (a sample of ``what``, a collection) do not look like the
+    vectors the translator was fitted on in space ``claimed`` (``covariances``: each space's, recorded at fit time).
+    ``how_to_name``: how the user names a collection's space, with ``{}`` for the name (``--source-space {}``).
+
+    Returns the similarity, or None where it cannot judge (no recorded covariance, too few or isotropic vectors)."""
+    if vectors is None or claimed not in covariances or not judgeable(vectors):
+        return None
+    sample = covariance(vectors)
+    sims = {name: covariance_similarity(sample, cov) for name, cov in covariances.items() if cov.shape == sample.shape}
+    if sims[claimed] >= THRESHOLD:
+        return sims[claimed]
+    others = [name for name, s in sims.items() if name != claimed and s >= THRESHOLD]
+    fix = (f"it looks like {others[0]!r} vectors (similarity {sims[others[0]]:.2f}): name its space with "
+           f"{how_to_name.format(others[0])}"
+           if others else "it looks like neither space of this translator: fit a translator on this collection's model")
+    raise SpaceMismatchError(
+        f"{what} does not look like the {claimed!r} vectors this translator was fitted on (covariance similarity "
+        f"{sims[claimed]:.2f}; the same model scores >= {THRESHOLD}, another model about 0): {fix}. If you are sure it "
+        f"is {claimed!r}, skip this check with --no-space-check")

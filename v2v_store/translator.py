@@ -6,6 +6,9 @@ Two kinds share one interface:
   orthogonal, or (format version 2) with a separate decode matrix per space (half-whitened maps);
 - ``vec2vec``: the paper's adapters + backbone network (:mod:`v2v_store.train.model`).
 
+Beside them, ``space_stats.safetensors`` (optional) holds the covariance of each space's fitting vectors, so that a
+collection can be checked against the space it is said to be in (:mod:`v2v_store.space_check`).
+
 ``translate(vectors, source=, target=)`` maps between the two spaces, ``to_latent(vectors, space=)``
 into the shared latent (where vectors of both spaces can be compared directly). Inputs are numpy,
 outputs are L2-normalised float32 numpy, computed in batches on any device.
@@ -55,6 +58,7 @@ class Translator:
         self.model_config = dict(model_config or {})
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
         self.tensors = {k: v.to(self.device) for k, v in tensors.items()}
+        self.space_covariances: dict[str, np.ndarray] = {}  # per space name, from its fitting vectors
         self._model = None
         if kind == "vec2vec":
             from v2v_store.train.model import Vec2Vec, Vec2VecConfig
@@ -171,6 +175,23 @@ class Translator:
             return self._batched(lambda x: center_unit(x, mean), vectors, batch_size)
         return self._batched(lambda x: _unit(self._encode(x, sp) @ decode), vectors, batch_size)
 
+    # -- which space a collection is in ----------------------------------------------------------
+    def record_space_stats(self, source_vectors: np.ndarray, target_vectors: np.ndarray) -> None:
+        """Keep each space's covariance (of the vectors it was fitted on), saved with the translator."""
+        from v2v_store.space_check import covariance
+
+        for space, vectors in zip(self.spaces, (source_vectors, target_vectors)):
+            self.space_covariances[space.name] = covariance(vectors).astype(np.float32)
+
+    def check_space(self, vectors: np.ndarray | None, space: str, what: str,
+                    how_to_name: str = "--source-space {}") -> float | None:
+        """Refuse (:class:`~v2v_store.errors.SpaceMismatchError`) ``vectors`` (a collection's sample) that do not look
+        like this translator's ``space``; the similarity, or None where it cannot judge (e.g. a translator saved
+        without space stats). ``how_to_name``: how the caller names a space, ``{}`` for the name, for the message."""
+        from v2v_store.space_check import check_collection_space
+
+        return check_collection_space(vectors, self.space_covariances, space, what, how_to_name)
+
     # -- persistence ---------------------------------------------------------------------------
     def config_dict(self) -> dict[str, Any]:
         return {
@@ -188,6 +209,10 @@ class Translator:
         directory.mkdir(parents=True, exist_ok=True)
         tensors = self._model.state_dict() if self._model is not None else self.tensors
         save_file({k: v.detach().cpu().contiguous() for k, v in tensors.items()}, str(directory / "model.safetensors"))
+        if self.space_covariances:
+            save_file({f"covariance.{i}": torch.as_tensor(self.space_covariances[s.name])
+                       for i, s in enumerate(self.spaces) if s.name in self.space_covariances},
+                      str(directory / "space_stats.safetensors"))
         (directory / "config.json").write_text(json.dumps(self.config_dict(), indent=2, sort_keys=True, default=str))
         logger.info("saved %s translator %s -> %s to %s", self.kind, self.source.name, self.target.name, directory)
         return directory
@@ -207,7 +232,12 @@ class Translator:
                            f"(this v2v-store reads {', '.join(map(str, READABLE_VERSIONS))}); upgrade v2v-store "
                            "or fit the translator again")
         spaces = (Space(**cfg["source"]), Space(**cfg["target"]))
-        return cls(cfg["kind"], spaces, load_file(str(weights)), cfg.get("info"), cfg.get("model_config"), device)
+        translator = cls(cfg["kind"], spaces, load_file(str(weights)), cfg.get("info"), cfg.get("model_config"), device)
+        if (directory / "space_stats.safetensors").exists():
+            stats = load_file(str(directory / "space_stats.safetensors"))
+            translator.space_covariances = {s.name: stats[f"covariance.{i}"].numpy() for i, s in enumerate(spaces)
+                                            if f"covariance.{i}" in stats}
+        return translator
 
     @classmethod
     def from_linear_map(cls, mapping, source: Space, target: Space, info: dict | None = None) -> "Translator":
