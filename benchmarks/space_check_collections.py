@@ -10,6 +10,9 @@ orders: as stored (the kit is shuffled), grouped by article (wiki ``title``) or 
 topic (wiki). Every model's collection is scored against every fitted space of the same dimension; a good check has
 every same-model cell well above ``THRESHOLD`` and every other-model cell well below. Collections: the kit's wiki
 held-out rows (another sample of the fitting corpus) and its fortunes (another corpus, out of distribution).
+
+A second table does the same against the model fingerprints v2v-store ships (``v2v_store/fingerprints.py``, built
+from other sentences by ``build_fingerprints.py``): the model ``v2v inspect`` names and ``v2v fit`` checks names with.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from kit import DIMS, EVAL, KIT, OOD, SIDE_A, emb_path, load, run_meta, save_results  # noqa: E402
 
+from v2v_store.fingerprints import FINGERPRINTS, identify, looks_like  # noqa: E402
 from v2v_store.space_check import THRESHOLD, covariance, covariance_similarity, judgeable  # noqa: E402
 
 
@@ -46,12 +50,15 @@ def main() -> None:
     args = ap.parse_args()
     models = [m for m in DIMS if emb_path("wiki", m).exists() and emb_path("fortunes", m).exists()]
     fitted = {m: covariance(load("wiki", m)[SIDE_A]) for m in models}
-    rows = []
+    rows, named = [], []
     for corpus, held_out in (("wiki", EVAL), ("fortunes", OOD)):
         for order, idx in orders(corpus, held_out).items():
             for model in models:
                 sample = load(corpus, model)[held_out][idx[: args.rows]]
                 cov, ok = covariance(sample), judgeable(sample)
+                sims = identify(sample)
+                named.append({"corpus": corpus, "order": order, "collection": model, "looks_like": looks_like(sims),
+                              "similarity": sims})
                 for space in models:
                     if DIMS[space] == DIMS[model]:
                         rows.append({"corpus": corpus, "order": order, "collection": model, "space": space,
@@ -75,7 +82,21 @@ def main() -> None:
         lines += ["", f"Same model: {min(same):.3f}-{max(same):.3f}. Other model: {min(other):.3f} to {max(other):.3f}. "
                       f"Refused wrongly: {sum(s < THRESHOLD for s in same)} of {len(same)}; accepted wrongly: "
                       f"{sum(s >= THRESHOLD for s in other)} of {len(other)}."]
-    save_results(args.out, args.tag, {"meta": meta, "threshold": THRESHOLD, "rows": rows}, lines)
+    from safetensors import safe_open
+
+    with safe_open(str(FINGERPRINTS), "np") as f:
+        provenance = f.metadata().get("provenance", "")
+    lines += ["", "## Against the shipped model fingerprints", "",
+              f"`v2v_store/model_fingerprints.safetensors` ({provenance}). The model `v2v inspect` names for the "
+              f"collection's first {args.rows} vectors, and the similarity with each known model of the dimension.", "",
+              "| collection | order | collection's model | looks like | similarities |", "|---|---|---|---|---|"]
+    for r in named:
+        sims = ", ".join(f"{m} {v:.3f}" for m, v in (r["similarity"] or {}).items())
+        lines.append(f"| {r['corpus']} | {r['order']} | {r['collection']} | {r['looks_like']} | {sims} |")
+    right = sum(r["looks_like"] == r["collection"] for r in named)
+    lines += ["", f"Named the right model for {right} of {len(named)} collections."]
+    save_results(args.out, args.tag, {"meta": meta, "threshold": THRESHOLD, "rows": rows, "named": named,
+                                      "fingerprints": provenance}, lines)
     print("\n".join(lines))
 
 

@@ -91,3 +91,32 @@ def test_fit_cli_anchor_method_with_real_models(tmp_path, method):
                       "--anchors", "1000")
         assert swapped.returncode == 2 and "look swapped" in swapped.stderr, swapped.stderr[-2000:]
         assert not (tmp_path / "swapped").exists()
+
+
+def test_inspect_names_the_model_and_fit_refuses_swapped_names(tmp_path):
+    """The shipped fingerprints tell the real MiniLM's vectors from the real e5's (both 384-d): `inspect` names the
+    model, and `fit` with the names swapped exits 2 before fitting (a translator with mislabelled spaces would send
+    `--model e5` text queries into the MiniLM space)."""
+    from v2v_store.fingerprints import check_model_names
+    from v2v_store.texts import embed_cached, wiki_sentences
+
+    texts = [s["text"] for s in wiki_sentences()[:1000]]
+    vectors = {"minilm": embed_cached("minilm", texts[:500]), "e5": embed_cached("e5", texts[500:1000])}
+    uris = {}
+    for name, vecs in vectors.items():
+        uris[name] = f"faiss://{tmp_path}/{name}.faiss"
+        with open_store(uris[name], dim=384) as s:
+            s.upsert(VectorBatch(list(range(len(vecs))), vecs))
+        report = json.loads(run("inspect", uris[name], "--json").stdout)
+        assert report["looks_like"] == name, report["model_similarity"]
+        assert report["model_similarity"][name] > 0.1 > max(v for m, v in report["model_similarity"].items() if m != name)
+    assert "looks like e5" in run("inspect", uris["e5"]).stdout
+    swapped = run("fit", "--source", uris["minilm"], "--target", uris["e5"], "--out", str(tmp_path / "tr"),
+                  "--source-name", "e5", "--target-name", "minilm", "--restarts", "1")
+    assert swapped.returncode == 2 and "look swapped" in swapped.stderr and "Traceback" not in swapped.stderr, \
+        swapped.stderr[-2000:]
+    assert not (tmp_path / "tr").exists()
+    # vectors of a model no fingerprint knows (MiniLM's under a random rotation) may still be called 'minilm'
+    rot = np.linalg.qr(np.random.default_rng(0).standard_normal((384, 384)))[0].astype(np.float32)
+    judged = check_model_names((vectors["minilm"] @ rot, vectors["e5"]), ("minilm", "e5"))
+    assert judged["minilm"]["minilm"] < 0.05 and judged["e5"]["e5"] > 0.1

@@ -45,7 +45,8 @@ def inspect(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of text."),
     sample: int = typer.Option(5, help="How many sample records to show."),
 ) -> None:
-    """Count, dimension, metric, index type, sample ids/metadata and warnings of a store."""
+    """Count, dimension, metric, index type, sample ids/metadata, warnings, and which known model (minilm, e5, mpnet)
+    the vectors look like, from their covariance."""
     from v2v_store.connectors import open_store
     from v2v_store.inspect import inspect_store
 
@@ -60,6 +61,11 @@ def inspect(
         return
     typer.echo(f"{report.uri}\n  count: {report.count}\n  dim: {report.dim}\n  metric: {report.metric}\n"
                f"  index: {report.index_type}\n  mean norm (sample): {report.mean_norm:.4f}")
+    if report.model_similarity is None:
+        typer.echo("  model: not judged (too few vectors, or no preferred directions)")
+    elif report.model_similarity:
+        sims = ", ".join(f"{m} {s:.2f}" for m, s in sorted(report.model_similarity.items(), key=lambda kv: -kv[1]))
+        typer.echo(f"  model: looks like {report.looks_like or 'none of the known models'} (covariance similarity: {sims})")
     for i, m, d in zip(report.sample_ids, report.sample_metadata, report.sample_documents):
         typer.echo(f"  - id={i!r} metadata={m!r} document={d!r}")
     for w in report.warnings:
@@ -142,8 +148,9 @@ def fit(
     checkpoint_dir: str = typer.Option(None, help="GAN: checkpoint here and resume from it."),
     allow_untrusted: bool = typer.Option(False, help="Exit 0 even when no label-free check confirms the fit."),
     space_check: bool = typer.Option(True, "--space-check/--no-space-check",
-                                     help="Refuse pairs or anchors whose vectors do not look like their collection's "
-                                          "model (swapped or wrong --source-name/--target-name); exit 2."),
+                                     help="Refuse a --source-name/--target-name of a known model (minilm, e5, mpnet) "
+                                          "when the collection looks like another, and pairs or anchors whose vectors "
+                                          "do not look like their collection's model (swapped or wrong names); exit 2."),
 ) -> None:
     """Learn a translator between two embedding spaces from unpaired vectors."""
     from v2v_store.fit import fit_translator, require_trusted

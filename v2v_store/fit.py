@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from v2v_store.errors import DimensionMismatchError, UntrustedTranslationError, V2VError
+from v2v_store.fingerprints import check_model_names
 from v2v_store.metrics import paired_metrics
 from v2v_store.space_check import check_pairs_space
 from v2v_store.translator import Space, Translator
@@ -60,8 +61,9 @@ def fit_translator(source: np.ndarray, target: np.ndarray, names: tuple[str, str
                    check_spaces: bool = True) -> tuple[Translator, FitReport]:
     """Fit a translator from unpaired ``source`` and ``target`` vectors (plus optional ``pairs``).
 
-    ``check_spaces``: refuse ``pairs`` whose sides do not look like their collections' models
-    (:func:`v2v_store.space_check.check_pairs_space`: swapped or wrong model names, pairs of another model).
+    ``check_spaces``: refuse names of known models given to collections that look like another known model
+    (:func:`v2v_store.fingerprints.check_model_names`: swapped names), and ``pairs`` whose sides do not look like their
+    collections' models (:func:`v2v_store.space_check.check_pairs_space`: wrong model names, pairs of another model).
 
     ``on_align_result``: called with the aligner's full :class:`~v2v_store.train.align.AlignResult` (every
     restart's map, not only the chosen one) for diagnostics, e.g. the benchmark scoring each finalist."""
@@ -77,7 +79,9 @@ def fit_translator(source: np.ndarray, target: np.ndarray, names: tuple[str, str
                 raise DimensionMismatchError(f"the paired vectors of {name!r} are {side.shape[1]}-d but its collection's are "
                                              f"{collection.shape[1]}-d: pairs must come from the model that embedded "
                                              f"the collection{hint}")
-    space_similarity = None
+    space_similarity, model_similarity = None, None
+    if check_spaces:
+        model_similarity = check_model_names((source, target), names)
     if pairs is not None and check_spaces:
         what = "anchor pairs (bundled texts embedded by the named models)" if "anchors" in method else "paired vectors"
         space_similarity = check_pairs_space(source, target, pairs, names, what)
@@ -124,6 +128,8 @@ def fit_translator(source: np.ndarray, target: np.ndarray, names: tuple[str, str
     translator.info.update({"trusted": report.trusted, "reason": report.reason, "seconds": report.seconds})
     if space_similarity is not None:
         translator.info["pairs_space_similarity"] = space_similarity
+    if model_similarity:
+        translator.info["model_similarity"] = model_similarity
     if eval_pairs is not None:
         u, v = eval_pairs
         report.paired = {

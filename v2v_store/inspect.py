@@ -1,4 +1,5 @@
-"""What ``v2v inspect`` reports about a store: size, shape, metric, samples and warnings."""
+"""What ``v2v inspect`` reports about a store: size, shape, metric, samples, warnings, and which known model's
+vectors it looks like (:mod:`v2v_store.fingerprints`)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,9 @@ class StoreReport:
     sample_metadata: list[Any] = field(default_factory=list)
     sample_documents: list[Any] = field(default_factory=list)
     mean_norm: float = float("nan")
+    # covariance similarity with each known model of this dimension (None: could not judge), and the best match
+    model_similarity: dict[str, float] | None = None
+    looks_like: str | None = None
     warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -29,6 +33,8 @@ class StoreReport:
 
 def inspect_store(store: VectorStore, sample: int = 5, scan: int = 2048) -> StoreReport:
     """Summarise a store from its first ``scan`` vectors; never reads the whole collection."""
+    from v2v_store.fingerprints import identify, looks_like
+
     report = StoreReport(store.uri, store.count(), store.dim, store.metric.value, store.index_type)
     report.warnings.extend(store.warnings())
     batch = next(iter(store.iter_batches(batch_size=scan)), None)
@@ -51,4 +57,7 @@ def inspect_store(store: VectorStore, sample: int = 5, scan: int = 2048) -> Stor
             f"vectors are not unit length (norms {norms.min():.3g}..{norms.max():.3g}); translators are trained "
             "on L2-normalised vectors and v2v normalises them on input"
         )
+    if not bad.any() and not (norms == 0).any():
+        report.model_similarity = identify(vectors)
+        report.looks_like = looks_like(report.model_similarity)
     return report
