@@ -1,6 +1,7 @@
 """Which side's size limits the e5 pairs: fewer source vectors or fewer target vectors?
 
     python asym.py minilm e5 6902 13805 0     # source: first 6,902 of side A; target: all 13,805 of side B
+    python asym.py minilm e5 6902 13805 0 rest   # ... target also side A's other 6,903 texts (model B): 20,708
 
 The default pipeline (`fit_translator`, method `align`, seed as given) on the first NS vectors of side A and
 the first NT of side B (disjoint texts, no pairs); held-out wiki top-1 / mean rank both ways. Equal sizes are
@@ -8,14 +9,18 @@ in the runner's results: 6,902 per side 0.820 / 0.819 (`alignment_soup_half_mini
 side 0.928 / 0.915 (`alignment_soup_minilm_e5_seed0.md`).
 """
 import sys, time
+import numpy as np
 from common import load, EVAL, SIDE_A, SIDE_B
 from v2v_store.fit import fit_translator
 from v2v_store.metrics import paired_metrics
 
 a, b, ns, nt, seed = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+rest = sys.argv[6:] == ["rest"]  # the target also gets side A's texts the source does not use (disjoint from it)
 A, B = load("wiki", a), load("wiki", b)
+target = np.concatenate([B[SIDE_B][:nt], B[SIDE_A][ns:]]) if rest else B[SIDE_B][:nt]
+nt = len(target)
 t0 = time.perf_counter()
-tr, report = fit_translator(A[SIDE_A][:ns], B[SIDE_B][:nt], (a, b), method="align", seed=seed, progress=False)
+tr, report = fit_translator(A[SIDE_A][:ns], target, (a, b), method="align", seed=seed, progress=False)
 secs = time.perf_counter() - t0
 f = paired_metrics(tr.translate(A[EVAL], a, b), B[EVAL])
 g = paired_metrics(tr.translate(B[EVAL], b, a), A[EVAL])
