@@ -188,7 +188,9 @@ def require_trusted(report: FitReport) -> None:
     elif report.method == "gan":
         fix = "use --method align (the default), which checks its own result"
     else:  # align, align+gan
-        fix = ("give documents embedded by both models (--pairs-source/--pairs-target; where every unsupervised "
+        fix = ("check that both collections embed the same kind of texts (on the kit, 8,192 fortunes added to 13,805 "
+               "Wikipedia target vectors made a fit that works without them fail); "
+               "give documents embedded by both models (--pairs-source/--pairs-target; where every unsupervised "
                "restart failed, 10 pairs gave top-1 0.85 on WordNet glosses but 0.005 on FOLDOC, 50 gave 0.92 there); "
                "or, if both models can "
                "still be run, --method anchors+align (bundled texts embedded by both, as few-shot pairs: 0.92 there with "

@@ -2,6 +2,7 @@
 
     python asym.py minilm e5 6902 13805 0     # source: first 6,902 of side A; target: all 13,805 of side B
     python asym.py minilm e5 6902 13805 0 rest   # ... target also side A's other 6,903 texts (model B): 20,708
+    python asym.py minilm e5 13805 13805 0 fortunes   # ... target also the kit's 8,192 fortunes (another corpus)
 
 The default pipeline (`fit_translator`, method `align`, seed as given) on the first NS vectors of side A and
 the first NT of side B (disjoint texts, no pairs); held-out wiki top-1 / mean rank both ways. Equal sizes are
@@ -15,9 +16,10 @@ from v2v_store.fit import fit_translator
 from v2v_store.metrics import paired_metrics
 
 a, b, ns, nt, seed = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
-rest = sys.argv[6:] == ["rest"]  # the target also gets side A's texts the source does not use (disjoint from it)
+extra = sys.argv[6:]  # "rest": side A's texts the source does not use (disjoint from it); "fortunes": another corpus
 A, B = load("wiki", a), load("wiki", b)
-target = np.concatenate([B[SIDE_B][:nt], B[SIDE_A][ns:]]) if rest else B[SIDE_B][:nt]
+target = np.concatenate([B[SIDE_B][:nt]] + ([B[SIDE_A][ns:]] if "rest" in extra else []) +
+                        ([load("fortunes", b)] if "fortunes" in extra else []))
 nt = len(target)
 t0 = time.perf_counter()
 tr, report = fit_translator(A[SIDE_A][:ns], target, (a, b), method="align", seed=seed, progress=False)
