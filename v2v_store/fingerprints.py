@@ -27,7 +27,9 @@ from v2v_store.space_check import THRESHOLD, covariance, covariance_similarity, 
 
 logger = logging.getLogger(__name__)
 FINGERPRINTS = Path(__file__).with_name("model_fingerprints.safetensors")
-RANK = 64  # eigenvectors kept per model: on the kit the same model scores 0.33-0.93 with 64, 0.43-0.95 with all
+# eigenvectors kept per model: on the kit the same model's collections score 0.35-0.95 against the shipped fingerprints
+# (benchmarks/results/space_check_collections.md), 0.43-0.95 against full covariances; other models at most 0.003
+RANK = 64
 
 
 def fingerprint(vectors: np.ndarray, rank: int = RANK) -> dict[str, np.ndarray]:
@@ -39,12 +41,11 @@ def fingerprint(vectors: np.ndarray, rank: int = RANK) -> dict[str, np.ndarray]:
 
 def save_fingerprints(prints: dict[str, dict[str, np.ndarray]], path: Path, provenance: str) -> None:
     """Write ``{model: fingerprint}`` as one safetensors file (``<model>.eigenvalues`` ...), with its provenance."""
-    import torch
-    from safetensors.torch import save_file
+    from safetensors.numpy import save_file
 
-    tensors = {f"{model}.{key}": torch.from_numpy(np.ascontiguousarray(value))
-               for model, fp in prints.items() for key, value in fp.items()}
-    save_file(tensors, str(path), metadata={"provenance": provenance, "rank": str(RANK)})
+    tensors = {f"{model}.{key}": np.ascontiguousarray(value) for model, fp in prints.items() for key, value in fp.items()}
+    ranks = sorted({fp["eigenvectors"].shape[1] for fp in prints.values()})
+    save_file(tensors, str(path), metadata={"provenance": provenance, "rank": ",".join(map(str, ranks))})
 
 
 @functools.cache
