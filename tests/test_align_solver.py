@@ -157,7 +157,7 @@ def test_procrustes_from_cross_matches_the_svd_solution(shape, null_dims):
                                  dict(final_candidates=0), dict(final_score_max=10), dict(final_whiten=1.5),
                                  dict(final_whiten=-0.5), dict(final_extra_iters=-1), dict(final_refine_iters=2),
                                  dict(wp_check_from=0, wp_check_iters=125), dict(wp_check_from=125, wp_check_iters=125), dict(wp_check_iters=-1),
-                                 dict(wp_check_rise=-0.1)])
+                                 dict(wp_check_rise=-0.1), dict(time_budget=-1.0), dict(restart_share=1.0)])
 def test_align_config_rejects_bad_solver_settings(bad):
     with pytest.raises(ValueError):
         AlignConfig(**bad)
@@ -398,3 +398,51 @@ def test_finalists_agreement_is_one_for_the_same_map_and_near_zero_for_an_unrela
     q, _ = torch.linalg.qr(torch.randn(12, 12, generator=torch.Generator().manual_seed(3)))
     assert final.agreement(eye, eye) == 1.0
     assert final.agreement(eye, (q, torch.eye(12))) < 0.3
+
+
+def test_time_budget_cuts_restarts_then_finalists_then_extra_steps(monkeypatch):
+    """A clock that only the work advances (each restart 10 s, each final step 1 s) makes the cuts exact: budget 100,
+    restarts until 60 (restart_share 0.6): six restarts of eight; the first finalist's 2 steps end at 62, so a second
+    finalist (2 steps + 60 extra would end at 124) is cut, and the winner gets the 38 extra steps left."""
+    import types
+
+    import v2v_store.train.align as align
+
+    _every_restart_converged(monkeypatch)
+    clock = [0.0]
+    monkeypatch.setattr(align, "time", types.SimpleNamespace(perf_counter=lambda: clock[0]))
+    restart, run = align._wasserstein_restart, align._FinalSteps.run
+
+    def timed_restart(*args, **kwargs):
+        clock[0] += 10.0
+        return restart(*args, **kwargs)
+
+    def timed_run(self, wmap, iters, fresh=True):
+        clock[0] += float(iters)
+        return run(self, wmap, iters, fresh)
+
+    monkeypatch.setattr(align, "_wasserstein_restart", timed_restart)
+    monkeypatch.setattr(align._FinalSteps, "run", timed_run)
+    x, y, _ = _rotated_pair()
+    cfg = dict(restarts=8, stop_when_confirmed=False, final_candidates=3, **_SMALL)
+    result = align.fit_linear(x, y, AlignConfig(time_budget=100.0, **cfg))
+    assert len(result.restarts) == 6
+    assert sum(r.final_score is not None for r in result.restarts) == 0  # one finalist: no final scores
+    assert result.budget_cuts == ["time budget: wasserstein restarts stopped after 6 of 8",
+                                  "time budget: final steps for 1 of 3 finalists",
+                                  "time budget: 38 of 60 extra final steps"]
+    assert clock[0] == 6 * 10 + 2 + 38 and result.report()["budget_cuts"] == result.budget_cuts
+    clock[0] = 0.0
+    free = align.fit_linear(x, y, AlignConfig(**cfg))  # no budget: every restart, three finalists, 60 extra steps
+    assert len(free.restarts) == 8 and free.budget_cuts == [] and clock[0] == 8 * 10 + 3 * 2 + 60
+
+
+def test_time_budget_is_named_in_the_fit_reason():
+    """Through fit_translator: a budget too small for a second restart leaves one restart, which nothing can
+    confirm; the reason names the cuts."""
+    from v2v_store.fit import fit_translator
+
+    x, y, _ = _rotated_pair()
+    _, report = fit_translator(x, y, ("x", "y"), align_overrides=dict(time_budget=1e-6, restarts=3, **_SMALL))
+    assert not report.trusted
+    assert "restarts stopped after 1 of 3" in report.reason and "0 of 60 extra final steps" in report.reason

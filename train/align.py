@@ -69,6 +69,11 @@ al. 2019):
    (``benchmarks/results/alignment_soup_*.md``). The winner's ``final_score`` stays that of its own map: the
    label-free score ranks a soup below its members (it rewards fitting the training samples), so it does not
    judge the soup.
+10. Time budget (``time_budget``, off by default): no restart starts once one more, as long as the mean so far,
+   would pass ``restart_share`` (0.6) of the budget; a finalist is skipped when its steps plus the winner's extra
+   steps, timed on the first finalist, would pass the budget; the extra steps are cut to what is left. Each cut is
+   named in ``AlignResult.budget_cuts`` and the fit's reason. A fit that stops before another restart agrees is
+   untrusted, as without a budget.
 
 Few-shot mode: with ``pairs`` (vectors of the same documents in both spaces) step 2 is replaced by
 Procrustes on those pairs, and the pairs join every later Procrustes fit; the cascade then runs
@@ -168,6 +173,15 @@ class AlignConfig:
                                                              "the finalists' maps that agree with it (agree_threshold) "
                                                              "before its extra steps: finalists of one map end at "
                                                              "different points and their errors partly cancel"})
+    time_budget: float = field(default=0.0, metadata={"help": "seconds for the whole fit (0: no limit). No restart starts "
+                                                            "once the restarts would pass restart_share of it (a fit "
+                                                            "stopped before another restart agrees is untrusted, as "
+                                                            "always); finalists and the winner's extra steps are cut "
+                                                            "to what is left, timed on the first finalist's steps. "
+                                                            "Nothing is cut mid-way, so a fit can pass it by one "
+                                                            "restart or the finalists' scoring"})
+    restart_share: float = field(default=0.6, metadata={"help": "with time_budget: the share of it the restarts may use "
+                                                              "(on the kit they took 45-55% of a default fit)"})
     seed: int = 0
     device: str | None = None
 
@@ -216,6 +230,9 @@ class AlignConfig:
             raise ValueError(f"final_wp_decay={self.final_wp_decay} must be in [0, 1) (default 0.8)")
         if self.wp_eps <= 0 or self.final_wp_eps <= 0:
             raise ValueError("wp_eps and final_wp_eps must be > 0 (try 0.05 and 0.02)")
+        if self.time_budget < 0 or not 0 < self.restart_share < 1:
+            raise ValueError(f"time_budget={self.time_budget} must be >= 0 (0: no limit) and restart_share="
+                             f"{self.restart_share} in (0, 1) (default 0.6)")
 
 
 @dataclass
@@ -276,6 +293,7 @@ class AlignResult:
     device: str = "cpu"  # where the fit ran
     soup: list[int] = field(default_factory=list)  # finalists whose maps were averaged into the chosen one (final_soup)
     phase_seconds: dict[str, float] = field(default_factory=dict)  # wall time of each phase of the fit, in order
+    budget_cuts: list[str] = field(default_factory=list)  # what AlignConfig.time_budget cut, in words
 
     @property
     def score(self) -> float:
@@ -283,7 +301,7 @@ class AlignResult:
 
     def report(self) -> dict:
         return {"chosen": self.chosen, "score": self.score, "device": self.device, "soup": self.soup,
-                "phase_seconds": self.phase_seconds,
+                "phase_seconds": self.phase_seconds, "budget_cuts": self.budget_cuts,
                 "restarts": [asdict(r) for r in self.restarts],
                 "confidence": asdict(self.confidence) if self.confidence else None, "config": asdict(self.config)}
 
@@ -664,15 +682,21 @@ def _refine(x: torch.Tensor, y: torch.Tensor, wx: torch.Tensor, wy: torch.Tensor
 
 def _restarts(x: torch.Tensor, y: torch.Tensor, xr: torch.Tensor, yr: torch.Tensor, cfg: AlignConfig, solver: str,
               n_restarts: int, gen: torch.Generator, np_rng: np.random.Generator,
-              p: tuple[torch.Tensor, torch.Tensor] | None, first: int = 0, rival_search: bool = False):
+              p: tuple[torch.Tensor, torch.Tensor] | None, first: int = 0, rival_search: bool = False,
+              deadline: float | None = None, cuts: list[str] | None = None):
     """Independent restarts of one solver, each refined and scored on (xr, yr); stops early once
-    ``cfg.stop_agreeing`` others agree with the best (when the config allows). With ``rival_search``
+    ``cfg.stop_agreeing`` others agree with the best (when the config allows), or when one more restart, as long as
+    the mean so far, would end after ``deadline`` (``time.perf_counter()`` seconds; noted in ``cuts``). With ``rival_search``
     (restarts after a map is already confirmed) it runs all ``n_restarts`` and the ``auto`` initialiser
     uses signatures only. Returns (reports, maps, index
     of the best, its confidence); reports are numbered from ``first``."""
-    reports, maps = [], []
+    reports, maps, cuts = [], [], [] if cuts is None else cuts
     for r in range(n_restarts):
         t0 = time.perf_counter()
+        if deadline is not None and reports and t0 + sum(rep.seconds for rep in reports) / len(reports) > deadline:
+            cuts.append(f"time budget: {solver} restarts stopped after {r} of {n_restarts}")
+            logger.info("%s", cuts[-1])
+            break
         n = min(cfg.sample_size, len(x), len(y))
         xs = x[torch.as_tensor(np_rng.choice(len(x), n, replace=False), device=x.device)]
         ys = y[torch.as_tensor(np_rng.choice(len(y), n, replace=False), device=x.device)]
@@ -706,7 +730,10 @@ def fit_linear(source: np.ndarray, target: np.ndarray, cfg: AlignConfig | None =
     """
     cfg = cfg or AlignConfig()
     phases: dict[str, float] = {}
-    last = time.perf_counter()
+    last = start = time.perf_counter()
+    deadline = start + cfg.time_budget if cfg.time_budget else None
+    restarts_until = start + cfg.restart_share * cfg.time_budget if cfg.time_budget else None
+    cuts: list[str] = []
 
     def lap(name: str) -> None:
         """Adds the time since the previous lap to phase ``name``."""
@@ -739,18 +766,22 @@ def fit_linear(source: np.ndarray, target: np.ndarray, cfg: AlignConfig | None =
         # Self-learning restarts first: where they confirm a map (MiniLM <-> mpnet on the kit) it is the
         # better basin; where they do not (the e5 pairs), Wasserstein-Procrustes restarts take over.
         reports, maps, chosen, confidence = _restarts(x, y, xr, yr, cfg, "self-learning",
-                                                      min(cfg.cascade_restarts, cfg.restarts), gen, np_rng, p)
+                                                      min(cfg.cascade_restarts, cfg.restarts), gen, np_rng, p,
+                                                      deadline=restarts_until, cuts=cuts)
         if not confidence.trusted:
             logger.info("self-learning restarts not confirmed (%s): Wasserstein-Procrustes restarts", confidence.reason)
             more, more_maps, chosen, confidence = _restarts(x, y, xr, yr, cfg, "wasserstein", cfg.restarts, gen,
-                                                            np_rng, p, first=len(reports))
+                                                            np_rng, p, first=len(reports), deadline=restarts_until,
+                                                            cuts=cuts)
             chosen += len(reports)
             reports, maps = reports + more, maps + more_maps
     else:
-        reports, maps, chosen, confidence = _restarts(x, y, xr, yr, cfg, solver, cfg.restarts, gen, np_rng, p)
+        reports, maps, chosen, confidence = _restarts(x, y, xr, yr, cfg, solver, cfg.restarts, gen, np_rng, p,
+                                                      deadline=restarts_until, cuts=cuts)
     lap("restarts")
     rivals: list[int] = []
-    if cfg.rival_restarts and p is None and confidence.trusted:
+    if cfg.rival_restarts and p is None and confidence.trusted and (restarts_until is None or
+                                                                    time.perf_counter() < restarts_until):
         # MiniLM <-> mpnet on the kit has two solutions that both look converged at restart level (top-1
         # 0.985 and 0.967, restart scores 0.252-0.259 for both); after the final steps the better one scores
         # higher on every label-free criterion tried (benchmarks/probes/basins.py). So look for a rival.
@@ -759,14 +790,22 @@ def fit_linear(source: np.ndarray, target: np.ndarray, cfg: AlignConfig | None =
                         }.get(cfg.rival_solver, cfg.rival_solver)
         first_rival = len(reports)
         more, more_maps, _, _ = _restarts(x, y, xr, yr, cfg, rival_solver, cfg.rival_restarts, gen, np_rng, p,
-                                          first=first_rival, rival_search=True)
+                                          first=first_rival, rival_search=True, deadline=restarts_until, cuts=cuts)
         reports, maps = reports + more, maps + more_maps
         rivals = _rivals(xr, yr, maps, reports, chosen, cfg, candidates=range(first_rival, len(maps)))
         lap("rivals")
     finalists = _finalists(reports, chosen, rivals, cfg.final_candidates)
     final = _FinalSteps(x, y, cfg, np_rng, p)
-    for i in finalists:
+    step_seconds = 0.0  # one final transport step, timed on the first finalist (for the time budget)
+    for k, i in enumerate(finalists):
+        t0 = time.perf_counter()
+        if deadline is not None and k and t0 + (cfg.final_wp_iters + cfg.final_extra_iters) * step_seconds > deadline:
+            cuts.append(f"time budget: final steps for {k} of {len(finalists)} finalists")
+            logger.info("%s", cuts[-1])
+            finalists = finalists[:k]
+            break
         maps[i] = final.run(maps[i], cfg.final_wp_iters)
+        step_seconds = step_seconds or (time.perf_counter() - t0) / max(cfg.final_wp_iters, 1)
     if cfg.final_wp_iters:
         lap("final_steps")
         logger.info("final transport steps of restart(s) %s: %d steps of %d vectors per side%s (%.1f s)", finalists,
@@ -809,12 +848,18 @@ def fit_linear(source: np.ndarray, target: np.ndarray, cfg: AlignConfig | None =
             maps[chosen] = procrustes_from_cross(sum(maps[i][0] @ maps[i][1].T for i in soup))
             logger.info("restart %d's map replaced by the average of the finalists' maps %s", chosen, soup)
         lap("soup")
-    if cfg.final_wp_iters and cfg.final_extra_iters:
+    extra = cfg.final_extra_iters
+    if deadline is not None and extra and step_seconds:
+        extra = min(extra, max(0, int((deadline - time.perf_counter()) / step_seconds)))
+        if extra < cfg.final_extra_iters:
+            cuts.append(f"time budget: {extra} of {cfg.final_extra_iters} extra final steps")
+            logger.info("%s", cuts[-1])
+    if cfg.final_wp_iters and extra:
         # Half-whitened steps keep gaining after 40 (kit, MiniLM -> e5 from one found map: 0.902 / 0.926 / 0.929
         # top-1 after 40 / 80 / 120 steps; benchmarks/probes/whiten.py): the winner alone gets more.
-        maps[chosen] = final.run(maps[chosen], cfg.final_extra_iters, fresh=False)
+        maps[chosen] = final.run(maps[chosen], extra, fresh=False)
         lap("extra_steps")
-        logger.info("%d more final steps for restart %d (%.1f s)", cfg.final_extra_iters, chosen, phases["extra_steps"])
+        logger.info("%d more final steps for restart %d (%.1f s)", extra, chosen, phases["extra_steps"])
     wx, wy = maps[chosen]
     if cfg.final_refine_iters:
         # More vectors make NN pseudo-pairs less noisy: on the kit, refining on all ~14k vectors per side
@@ -830,7 +875,8 @@ def fit_linear(source: np.ndarray, target: np.ndarray, cfg: AlignConfig | None =
     means = mean_x.cpu().numpy(), mean_y.cpu().numpy()
     candidates = [final.linear_map(maps[i], *means, whitened=i in finalists) for i in range(len(maps))]
     lap("other")
-    return AlignResult(candidates[chosen], reports, chosen, cfg, candidates, confidence, device.type, soup, phases)
+    return AlignResult(candidates[chosen], reports, chosen, cfg, candidates, confidence, device.type, soup, phases,
+                       cuts)
 
 
 class _FinalSteps:

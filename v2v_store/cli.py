@@ -138,6 +138,9 @@ def fit(
                                             "orthogonal map, the behaviour before format 2)."),
     soup: bool = typer.Option(None, "--soup/--no-soup", help="Aligner: average the finalists' maps that agree with the "
                                                              "winner before its extra steps (default on)."),
+    time_budget: float = typer.Option(None, help="Aligner: seconds for the fit (default: no limit). Restarts stop at "
+                                                   "60% of it, finalists and extra steps are cut to the rest; the fit "
+                                                   "can pass it by one restart. Cuts are named in the reason."),
     seed: int = typer.Option(0),
     device: str = typer.Option("auto", help="auto | cpu | cuda."),
     max_vectors: int = typer.Option(50_000, help="Sample at most this many vectors per side."),
@@ -174,7 +177,8 @@ def fit(
                          **({"rival_restarts": rival_restarts} if rival_restarts is not None else {}),
                          **({"final_candidates": final_candidates} if final_candidates is not None else {}),
                          **({"final_whiten": whiten} if whiten is not None else {}),
-                         **({"final_soup": soup} if soup is not None else {})},
+                         **({"final_soup": soup} if soup is not None else {}),
+                         **({"time_budget": time_budget} if time_budget is not None else {})},
         preset=preset, steps=steps,
         checkpoint_dir=checkpoint_dir, check_spaces=space_check)
     translator.save(out)

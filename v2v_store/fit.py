@@ -119,6 +119,7 @@ def fit_translator(source: np.ndarray, target: np.ndarray, names: tuple[str, str
                           f"{conf.reason}" + ("" if determined else f"; fewer anchors than the {dims} dimensions"))
             else:
                 reason = conf.reason if pairs is None else f"few-shot ({n_pairs} pairs); {conf.reason}"
+            reason = "; ".join([reason, *result.budget_cuts])
             report = FitReport(method, 0.0, conf.trusted or determined, reason, result.score, result.report())
         if method in ("gan", "align+gan"):
             translator, report = _fit_gan(source, target, names, seed, device, preset, steps, eval_pairs, translator,
