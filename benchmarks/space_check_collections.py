@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from kit import DIMS, EVAL, KIT, OOD, SIDE_A, emb_path, load, run_meta, save_results  # noqa: E402
 
 from v2v_store.fingerprints import FINGERPRINTS, identify, looks_like  # noqa: E402
-from v2v_store.space_check import THRESHOLD, covariance, covariance_similarity, judgeable  # noqa: E402
+from v2v_store.space_check import CHECK_ROWS, THRESHOLD, covariance, covariance_similarity, judgeable  # noqa: E402
 
 
 def orders(corpus: str, rows: slice) -> dict[str, np.ndarray]:
@@ -44,7 +44,7 @@ def orders(corpus: str, rows: slice) -> dict[str, np.ndarray]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--rows", type=int, default=2000, help="the collection's first rows checked (migrate's sample)")
+    ap.add_argument("--rows", type=int, default=CHECK_ROWS, help="the collection's first rows checked (migrate's sample)")
     ap.add_argument("--out", type=Path, default=Path("benchmarks/results"))
     ap.add_argument("--tag", default="space_check_collections")
     args = ap.parse_args()

@@ -161,6 +161,13 @@ class VectorStore(ABC):
     def iter_batches(self, batch_size: int = 1024, start: Any = None) -> Iterator[VectorBatch]:
         """Yield pages from ``start`` (a ``next_position`` of an earlier batch; None = beginning)."""
 
+    def first_batch(self, batch_size: int) -> VectorBatch | None:
+        """The first page of at most ``batch_size`` records (None when the store is empty); the reader is closed."""
+        pages = iter(self.iter_batches(batch_size=batch_size))
+        first = next(pages, None)
+        getattr(pages, "close", lambda: None)()
+        return first
+
     @abstractmethod
     def upsert(self, batch: VectorBatch) -> None:
         """Insert or overwrite records by id; validates the whole batch before writing."""

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from v2v_store.errors import SpaceMismatchError
-from v2v_store.space_check import THRESHOLD, covariance, covariance_similarity, judgeable
+from v2v_store.space_check import THRESHOLD, covariance, covariance_similarity, judgeable, looks_like
 
 logger = logging.getLogger(__name__)
 FINGERPRINTS = Path(__file__).with_name("model_fingerprints.safetensors")
@@ -78,14 +78,6 @@ def identify(vectors: np.ndarray) -> dict[str, float] | None:
             if cov.shape == sample.shape}
 
 
-def looks_like(similarities: dict[str, float] | None) -> str | None:
-    """The known model the similarities point to, or None."""
-    if not similarities:
-        return None
-    best = max(similarities, key=similarities.get)
-    return best if similarities[best] >= THRESHOLD else None
-
-
 def check_model_names(collections: tuple[np.ndarray, np.ndarray], names: tuple[str, str],
                       flags: tuple[str, str] = ("--source-name", "--target-name")) -> dict[str, dict[str, float]]:
     """Refuse (:class:`SpaceMismatchError`) a name of a known model given to a collection that looks like another
@@ -100,7 +92,7 @@ def check_model_names(collections: tuple[np.ndarray, np.ndarray], names: tuple[s
         judged[name] = sims
         if sims[name] >= THRESHOLD:
             continue
-        match = looks_like(sims)
+        match = looks_like(sims)  # below the threshold for ``name``: any match is another model
         if match is None:
             logger.warning("the %s collection does not look like %s vectors (covariance similarity %.3f; the same "
                            "model scores >= %s): another or a fine-tuned model? The fit goes on", flag[2:-5], name,

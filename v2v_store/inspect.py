@@ -37,7 +37,7 @@ def inspect_store(store: VectorStore, sample: int = 5, scan: int = 2048) -> Stor
 
     report = StoreReport(store.uri, store.count(), store.dim, store.metric.value, store.index_type)
     report.warnings.extend(store.warnings())
-    batch = next(iter(store.iter_batches(batch_size=scan)), None)
+    batch = store.first_batch(scan)
     if batch is None:
         report.warnings.append("the collection is empty")
         return report

@@ -29,7 +29,6 @@ from v2v_store.translator import Space, Translator
 
 logger = logging.getLogger(__name__)
 STATE_VERSION = 1
-SPACE_CHECK_SAMPLE = 2000  # the source's first vectors checked against the translator's space
 
 
 class OnExists(str, enum.Enum):
@@ -139,7 +138,7 @@ def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch
         src, trg = _resolve_spaces(translator, source, source_space)
         count, src_metric = source.count(), source.metric.value
         if check_space:
-            translator.check_space(first_vectors(source, SPACE_CHECK_SAMPLE), src.name, f"collection {source_uri}")
+            translator.check_space(first_vectors(source), src.name, f"collection {source_uri}")
     dest = open_store(dest_uri, dim=trg.dim)
     try:
         exists = dest.exists() and dest.count() > 0

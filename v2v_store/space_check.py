@@ -29,6 +29,7 @@ MIN_ROWS = 50  # fewer paired rows give too noisy a covariance to judge (and few
 THRESHOLD = 0.05  # same model >= 0.145 with 50 rows, different models <= 0.011 (space_check.md)
 RELIABLE = 0.3  # the collection's two halves must agree at least this well for the check to judge its side
 SAMPLE = 5000
+CHECK_ROWS = 2000  # a collection's first vectors that migrate and query check against its space
 
 
 def covariance(vectors: np.ndarray, seed: int = 0) -> np.ndarray:
@@ -85,12 +86,18 @@ def check_pairs_space(source: np.ndarray, target: np.ndarray, pairs: tuple[np.nd
         f"skip this check with --no-space-check")
 
 
-def first_vectors(store, rows: int = 2000) -> np.ndarray | None:
+def first_vectors(store, rows: int = CHECK_ROWS) -> np.ndarray | None:
     """The first ``rows`` vectors of an open store (None when it is empty): the sample a collection is checked on."""
-    batches = iter(store.iter_batches(batch_size=rows))
-    first = next(batches, None)
-    getattr(batches, "close", lambda: None)()
+    first = store.first_batch(rows)
     return None if first is None else first.vectors
+
+
+def looks_like(similarities: dict[str, float] | None) -> str | None:
+    """The name with the highest similarity if it reaches ``THRESHOLD`` (the vectors look like that space), else None."""
+    if not similarities:
+        return None
+    best = max(similarities, key=similarities.get)
+    return best if similarities[best] >= THRESHOLD else None
 
 
 def check_collection_space(vectors: np.ndarray | None, covariances: dict[str, np.ndarray], claimed: str, what: str,
@@ -106,10 +113,10 @@ def check_collection_space(vectors: np.ndarray | None, covariances: dict[str, np
     sims = {name: covariance_similarity(sample, cov) for name, cov in covariances.items() if cov.shape == sample.shape}
     if sims[claimed] >= THRESHOLD:
         return sims[claimed]
-    others = [name for name, s in sims.items() if name != claimed and s >= THRESHOLD]
-    fix = (f"it looks like {others[0]!r} vectors (similarity {sims[others[0]]:.2f}): name its space with "
-           f"{how_to_name.format(others[0])}"
-           if others else "it looks like neither space of this translator: fit a translator on this collection's model")
+    other = looks_like(sims)  # below the threshold for ``claimed``: any match is another space
+    fix = (f"it looks like {other!r} vectors (similarity {sims[other]:.2f}): name its space with "
+           f"{how_to_name.format(other)}"
+           if other else "it looks like neither space of this translator: fit a translator on this collection's model")
     raise SpaceMismatchError(
         f"{what} does not look like the {claimed!r} vectors this translator was fitted on (covariance similarity "
         f"{sims[claimed]:.2f}; the same model scores >= {THRESHOLD}, another model about 0): {fix}. If you are sure it "
