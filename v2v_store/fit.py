@@ -3,7 +3,9 @@
 Methods (``v2v fit --method``):
 
 - ``align`` (default): unsupervised linear alignment with restarts (:mod:`v2v_store.train.align`);
-  with ``pairs`` it becomes few-shot (the pairs give the first map and join every later Procrustes fit).
+  with ``pairs`` it becomes few-shot (the pairs give the first map and join every later Procrustes fit). With a
+  ``fallback`` (the CLI gives one when both spaces name offline models), a fit no label-free check confirms is done
+  again as ``anchors+align``, and the report says so.
 - ``procrustes``: plain orthogonal Procrustes on ``pairs`` (needs pairs; the supervised baseline).
 - ``anchors``: Procrustes on anchor pairs, texts that are not the collection's embedded by both models
   (:mod:`v2v_store.anchors`), centred on the collections' own means: for when both models can still be run.
@@ -58,7 +60,8 @@ def fit_translator(source: np.ndarray, target: np.ndarray, names: tuple[str, str
                    align_overrides: dict | None = None, preset: str = "small", steps: int | None = None,
                    checkpoint_dir: str | None = None, progress: bool = True,
                    on_align_result: Callable[[AlignResult], None] | None = None,
-                   check_spaces: bool = True) -> tuple[Translator, FitReport]:
+                   check_spaces: bool = True,
+                   fallback: Callable[[], tuple[np.ndarray, np.ndarray]] | None = None) -> tuple[Translator, FitReport]:
     """Fit a translator from unpaired ``source`` and ``target`` vectors (plus optional ``pairs``).
 
     ``check_spaces``: refuse names of known models given to collections that look like another known model
@@ -66,7 +69,14 @@ def fit_translator(source: np.ndarray, target: np.ndarray, names: tuple[str, str
     collections' models (:func:`v2v_store.space_check.check_pairs_space`: wrong model names, pairs of another model).
 
     ``on_align_result``: called with the aligner's full :class:`~v2v_store.train.align.AlignResult` (every
-    restart's map, not only the chosen one) for diagnostics, e.g. the benchmark scoring each finalist."""
+    restart's map, not only the chosen one) for diagnostics, e.g. the benchmark scoring each finalist.
+
+    ``fallback``: for the unsupervised ``align`` (no ``pairs``) only. When no label-free check confirms that fit, it is
+    called for anchor pairs (texts that are not the collections', embedded by both models:
+    :func:`v2v_store.anchors.anchor_pairs`) and the fit is done again as ``anchors+align`` (as ``anchors``, Procrustes
+    in under a second, when a ``time_budget`` in ``align_overrides`` is already spent). The unsupervised attempt stays
+    in the report (``details["unsupervised"]``, and the reason). On WordNet glosses and FOLDOC, where every unsupervised
+    restart failed, ``anchors+align`` reached top-1 0.92-0.95 (``benchmarks/results/anchors_align.md``)."""
     from v2v_store.train.align import fit_procrustes
 
     if method not in METHODS:
@@ -138,7 +148,44 @@ def fit_translator(source: np.ndarray, target: np.ndarray, names: tuple[str, str
             f"{names[1]}->{names[0]}": paired_metrics(translator.translate(v, names[1], names[0]), u).to_dict(),
         }
         translator.info["paired"] = report.paired
+    if fallback is not None and method == "align" and pairs is None and not report.trusted:
+        return _fall_back(source, target, names, seed, device, eval_pairs, align_overrides, check_spaces, fallback,
+                          translator, report)
     return translator, report
+
+
+def _fall_back(source, target, names, seed, device, eval_pairs, align_overrides, check_spaces, fallback,
+               translator: Translator, unsupervised: FitReport) -> tuple[Translator, FitReport]:
+    """Fit again with the anchor pairs ``fallback()`` gives, after the unsupervised ``translator`` could not be
+    confirmed; if that raises a :class:`V2VError` (``fallback`` or the second fit), the unsupervised translator is
+    returned with the error in its reason."""
+    logger.warning("the unsupervised fit could not be confirmed (%s): falling back to anchor pairs (texts embedded by "
+                   "both models)", unsupervised.reason)
+    t0 = time.perf_counter()
+    overrides = dict(align_overrides or {})
+    try:
+        anchor_pairs = fallback()
+        method = "anchors+align"
+        if overrides.get("time_budget") is not None:
+            left = overrides["time_budget"] - unsupervised.seconds - (time.perf_counter() - t0)
+            if left > 0:
+                overrides["time_budget"] = left
+            else:
+                method = "anchors"  # the budget is spent: Procrustes on the anchors, under a second
+        second, report = fit_translator(source, target, names, method=method, seed=seed, device=device,
+                                        pairs=anchor_pairs, eval_pairs=eval_pairs, align_overrides=overrides,
+                                        check_spaces=check_spaces)
+    except V2VError as e:  # a model that is not installed, anchors unlike the collection: keep the unsupervised fit
+        logger.warning("no fallback: %s", e)
+        unsupervised.reason += f"; no fallback to anchor pairs: {e}"
+        translator.info["reason"] = unsupervised.reason
+        return translator, unsupervised
+    report.reason = (f"the unsupervised fit could not be confirmed ({unsupervised.reason}); fell back to {method}: "
+                     f"{report.reason}")
+    report.seconds = unsupervised.seconds + time.perf_counter() - t0
+    report.details["unsupervised"] = unsupervised.to_dict()
+    second.info.update({"reason": report.reason, "seconds": report.seconds, "fallback_from": "align"})
+    return second, report
 
 
 def _align(source, target, seed, device, align_overrides, pairs, on_align_result) -> AlignResult:
@@ -193,9 +240,10 @@ def require_trusted(report: FitReport) -> None:
                "Wikipedia target vectors made a fit that works without them fail); "
                "give documents embedded by both models (--pairs-source/--pairs-target; where every unsupervised "
                "restart failed, 10 pairs gave top-1 0.85 on WordNet glosses but 0.005 on FOLDOC, 50 gave 0.92 there); "
-               "or, if both models can "
-               "still be run, --method anchors+align (bundled texts embedded by both, as few-shot pairs: 0.92 there with "
-               "5,000) or the faster --method anchors (0.90); or try more restarts (--restarts)")
+               "or, if both models can still be run, name them (--source-name/--target-name minilm|e5|mpnet: the "
+               "fit then falls back to --method anchors+align by itself, bundled texts embedded by both as few-shot "
+               "pairs: 0.92 there with 5,000) or use the faster --method anchors (0.90); or try more restarts "
+               "(--restarts)")
     raise UntrustedTranslationError(
         f"the translator could not be confirmed ({report.reason}); it was saved, but check it with paired vectors "
         f"(--eval-source/--eval-target) before using it. To fix it, {fix}")
