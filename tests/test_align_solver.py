@@ -278,6 +278,28 @@ def test_final_candidates_never_change_the_trust_verdict(monkeypatch):
     assert two.confidence.reason.startswith(one.confidence.reason) or one.confidence.trusted
 
 
+def test_final_when_unconfirmed_false_skips_the_final_stage_only_for_an_unconfirmed_fit(monkeypatch):
+    """Unrelated spaces, no restart confirmed: with final_when_unconfirmed=False the fit ends after the restarts (no
+    finalists, no extra steps, the chosen restart's orthogonal map) and keeps its verdict and reason; a confirmed fit
+    runs its final stage whatever the setting."""
+    from v2v_store.train.align import fit_linear
+
+    _every_restart_converged(monkeypatch)
+    rng = np.random.default_rng(3)
+    x, y = rng.standard_normal((600, 24)).astype(np.float32), rng.standard_normal((600, 24)).astype(np.float32)
+    cfg = dict(solver="wasserstein", restarts=3, stop_when_confirmed=False, **_SMALL)
+    full = fit_linear(x, y, AlignConfig(**cfg))
+    bare = fit_linear(x, y, AlignConfig(final_when_unconfirmed=False, **cfg))
+    assert not full.confidence.trusted and not bare.confidence.trusted
+    assert "final_steps" in full.phase_seconds and "extra_steps" in full.phase_seconds
+    assert not {"final_steps", "final_scores", "soup", "extra_steps"} & set(bare.phase_seconds)
+    assert all(r.final_score is None for r in bare.restarts) and bare.mapping.orthogonal
+    assert full.confidence.reason.startswith(bare.confidence.reason)
+    x, y, _ = _rotated_pair()  # agreement forced (threshold 0): a confirmed fit
+    kept = fit_linear(x, y, AlignConfig(final_when_unconfirmed=False, agree_threshold=0.0, **cfg))
+    assert kept.confidence.trusted and "extra_steps" in kept.phase_seconds and not kept.mapping.orthogonal
+
+
 def test_finalists_are_the_chosen_its_rivals_and_the_next_best_converged_restarts_of_its_solver():
     from v2v_store.train.align import RestartReport, _finalists
 

@@ -119,7 +119,11 @@ def fit_translator(source: np.ndarray, target: np.ndarray, names: tuple[str, str
     else:
         translator, report = None, None
         if method in ("align", "align+gan", "anchors+align"):
-            result = _align(source, target, seed, device, align_overrides, pairs, on_align_result)
+            overrides = align_overrides
+            if fallback is not None and method == "align" and pairs is None:
+                # an unconfirmed map will be replaced by the fallback's: skip its final stage (the verdict stays)
+                overrides = {"final_when_unconfirmed": False, **(align_overrides or {})}
+            result = _align(source, target, seed, device, overrides, pairs, on_align_result)
             conf = result.confidence
             info = {"method": "anchors+align" if method == "anchors+align" else "align", "score": result.score,
                     "fit": result.report()}
