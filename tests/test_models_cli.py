@@ -119,6 +119,11 @@ def test_fit_cli_falls_back_to_anchors_when_the_unsupervised_fit_is_not_confirme
     bare = run(*common, "--out", str(tmp_path / "bare"), "--no-fallback")
     assert bare.returncode == 3 and "could not be confirmed" in bare.stderr, bare.stderr[-2000:]
     assert json.loads(bare.stdout)["method"] == "align"
+    # spaces not named: no fallback, but the fingerprints say which names would allow one
+    unnamed = [a for a in common if a not in ("--source-name", "minilm", "--target-name", "e5")]
+    anon = run(*unnamed, "--out", str(tmp_path / "anon"))
+    assert anon.returncode == 3, anon.stderr[-2000:]
+    assert "--source-name minilm --target-name e5 lets the fit fall back to anchor pairs" in anon.stderr, anon.stderr[-2000:]
 
 
 def test_inspect_names_the_model_and_fit_refuses_swapped_names(tmp_path):

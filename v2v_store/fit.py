@@ -29,6 +29,7 @@ import numpy as np
 from v2v_store.errors import DimensionMismatchError, UntrustedTranslationError, V2VError
 from v2v_store.fingerprints import check_model_names
 from v2v_store.metrics import paired_metrics
+from v2v_store.models import MODELS
 from v2v_store.space_check import check_pairs_space
 from v2v_store.translator import Space, Translator
 
@@ -152,10 +153,26 @@ def fit_translator(source: np.ndarray, target: np.ndarray, names: tuple[str, str
             f"{names[1]}->{names[0]}": paired_metrics(translator.translate(v, names[1], names[0]), u).to_dict(),
         }
         translator.info["paired"] = report.paired
+    if method == "align" and pairs is None and not report.trusted and fallback is None and not set(names) <= set(MODELS):
+        report.reason += _model_name_hint(source, target)
+        translator.info["reason"] = report.reason
     if fallback is not None and method == "align" and pairs is None and not report.trusted:
         return _fall_back(source, target, names, seed, device, eval_pairs, align_overrides, check_spaces, fallback,
                           translator, report)
     return translator, report
+
+
+def _model_name_hint(source: np.ndarray, target: np.ndarray) -> str:
+    """When both collections look like offline models (their fingerprints), how to name them so that the fit can fall
+    back to anchor pairs; else nothing."""
+    from v2v_store.fingerprints import identify
+    from v2v_store.space_check import looks_like
+
+    found = [looks_like(identify(v)) for v in (source, target)]
+    if None in found or found[0] == found[1]:
+        return ""
+    return (f"; the collections look like {found[0]} and {found[1]} vectors: if both models can still be run, "
+            f"--source-name {found[0]} --target-name {found[1]} lets the fit fall back to anchor pairs")
 
 
 def _fall_back(source, target, names, seed, device, eval_pairs, align_overrides, check_spaces, fallback,
