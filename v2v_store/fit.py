@@ -72,8 +72,10 @@ def fit_translator(source: np.ndarray, target: np.ndarray, names: tuple[str, str
     ``on_align_result``: called with the aligner's full :class:`~v2v_store.train.align.AlignResult` (every
     restart's map, not only the chosen one) for diagnostics, e.g. the benchmark scoring each finalist.
 
-    ``fallback``: for the unsupervised ``align`` (no ``pairs``) only. When no label-free check confirms that fit, it is
-    called for anchor pairs (texts that are not the collections', embedded by both models:
+    ``fallback``: for the unsupervised ``align`` (no ``pairs``) only. That fit then skips its final stage when its restarts
+    are not confirmed (``AlignConfig.final_when_unconfirmed``: the stage never changes the verdict, and on a 2-core CPU it
+    took ~3 of a failing fit's ~7 minutes). When no label-free check confirms the fit, ``fallback`` is called for anchor
+    pairs (texts that are not the collections', embedded by both models:
     :func:`v2v_store.anchors.anchor_pairs`) and the fit is done again as ``anchors+align`` (as ``anchors``, Procrustes
     in under a second, when a ``time_budget`` in ``align_overrides`` is already spent). The unsupervised attempt stays
     in the report (``details["unsupervised"]``, and the reason). On WordNet glosses and FOLDOC, where every unsupervised
