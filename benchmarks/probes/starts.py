@@ -7,6 +7,7 @@
     WHITEN=0.5 python starts.py ...                       # restarts in half-whitened coordinates (no FINAL)
     GW=100 python starts.py ...                           # 100 linear-kernel Gromov-Wasserstein steps first
     SAMPLE=6000 python starts.py ...                      # signatures of 6,000 points per side (default 2,000)
+    ANNEAL=0.3 python starts.py ...                       # eps annealed from 0.3 down to EPS over the restart steps
 
 Per restart (as the aligner draws them: restart 0 from principal directions, the others from signatures): held-out
 top-1 / rank of the start and after the 250 restart steps (latent evaluation), the label-free restart score after the
@@ -32,6 +33,7 @@ xr = x[torch.as_tensor(rng0.choice(len(x), m, replace=False))]
 yr = y[torch.as_tensor(rng0.choice(len(y), m, replace=False))]
 
 
+ANNEAL = float(os.environ.get("ANNEAL", 0))  # first eps of a geometric schedule down to EPS (0: EPS throughout)
 GW = int(os.environ.get("GW", 0))  # first GW steps: plans under x M y^T, M the unnormalised cross-covariance
 
 
@@ -54,7 +56,12 @@ def run(name, wx, wy, rng):
     if GW:
         wx, wy = gw_steps(wx, wy, GW, rng)
         print(f"  after {GW} GW steps {ev(xe, ye, wx, wy)}", flush=True)
-    wx, wy = AL._wasserstein_procrustes(x, y, wx, wy, cfg.wp_iters, cfg.wp_batch, cfg.wp_eps, rng, decay=decay)
+    if ANNEAL:  # continuation: smooth plans first (coarse structure), sharper ones later, geometric in 10 chunks
+        for k in range(10):
+            eps = ANNEAL * (cfg.wp_eps / ANNEAL) ** (k / 9)
+            wx, wy = AL._wasserstein_procrustes(x, y, wx, wy, cfg.wp_iters // 10, cfg.wp_batch, eps, rng, decay=decay)
+    else:
+        wx, wy = AL._wasserstein_procrustes(x, y, wx, wy, cfg.wp_iters, cfg.wp_batch, cfg.wp_eps, rng, decay=decay)
     after = ev(xe, ye, wx, wy)
     wx, wy, score, mutual = AL._refine(xr, yr, wx, wy, cfg.refine_iters, cfg.csls_k, None)
     print(f"{name}: start {start}, after {cfg.wp_iters} steps {after}, refined {ev(xe, ye, wx, wy)}, "
