@@ -74,7 +74,7 @@ al. 2019):
    steps, timed on the first finalist, would pass the budget; the extra steps are cut to what is left. Each cut is
    named in ``AlignResult.budget_cuts`` and the fit's reason. A fit that stops before another restart agrees is
    untrusted, as without a budget.
-11. Steps 7-9 (finalists, soup, extra steps) never change the trust verdict, which the restarts decide. With
+11. Steps 6, 8 and 9 (final steps, finalists, soup) never change the trust verdict, which the restarts decide. With
    ``final_when_unconfirmed=False`` a fit whose restarts are not confirmed ends after them (``v2v fit`` does this
    when it can fall back to anchor pairs, which replace that map anyway: on Debian package summaries, 222 s instead
    of 417 s for the failed attempt).
