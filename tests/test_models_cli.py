@@ -126,6 +126,18 @@ def test_fit_cli_falls_back_to_anchors_when_the_unsupervised_fit_is_not_confirme
     assert "--source-name minilm --target-name e5 lets the fit fall back to anchor pairs" in anon.stderr, anon.stderr[-2000:]
 
 
+def test_shipped_anchor_vectors_are_the_models_embeddings_of_the_anchor_texts():
+    """The vectors used when a model cannot be loaded are what the real models give for the same bundled sentences."""
+    from v2v_store.anchors import anchor_texts, shipped_anchor_vectors
+    from v2v_store.texts import embed_cached
+
+    shipped = shipped_anchor_vectors()
+    assert set(shipped) == {"minilm", "e5", "mpnet"}
+    for model in ("minilm", "e5"):  # mpnet's weights are not installed by `make setup`
+        real = embed_cached(model, anchor_texts(len(shipped[model])))
+        assert (real * shipped[model]).sum(1).min() > 0.999, model  # float16 storage
+
+
 def test_inspect_names_the_model_and_fit_refuses_swapped_names(tmp_path):
     """The shipped fingerprints tell the real MiniLM's vectors from the real e5's (both 384-d): `inspect` names the
     model, and `fit` with the names swapped exits 2 before fitting (a translator with mislabelled spaces would send

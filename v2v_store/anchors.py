@@ -10,20 +10,40 @@ are only read for those means: nothing of theirs is re-encoded. ``--method ancho
 unsupervised aligner as few-shot pairs, whose transport steps also see the collections' own vectors: minutes instead of
 seconds, and closer to the collection's own corpus (FOLDOC, MiniLM <-> e5: top-1 0.950 / 0.943 against 0.900 / 0.852;
 ``benchmarks/results/anchors_align.md``).
+
+When a model cannot be loaded (retired, or mpnet without its weight packages), :func:`anchor_pairs` uses the vectors
+shipped with the package instead: the last 1,000 bundled sentences embedded by each offline model
+(``anchor_vectors.safetensors``, built by ``benchmarks/build_anchor_vectors.py``), so anchor pairs need neither model
+at run time for the known ones.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
+from pathlib import Path
 
 import numpy as np
 
-from v2v_store.errors import V2VError
+from v2v_store.errors import MissingDependencyError, V2VError
 from v2v_store.models import MODELS
 from v2v_store.texts import embed_cached, wiki_sentences
 
 logger = logging.getLogger(__name__)
 DEFAULT_ANCHORS = 5000
+# the last 1,000 bundled sentences embedded by each offline model (benchmarks/build_anchor_vectors.py), for when a
+# model cannot be loaded: 1,000 anchors as few-shot pairs reached top-1 0.94 on FOLDOC (benchmarks/results/anchors_align_1000.md)
+SHIPPED = Path(__file__).with_name("anchor_vectors.safetensors")
+
+
+@functools.cache
+def shipped_anchor_vectors() -> dict[str, np.ndarray]:
+    """``{model: (n, d) float32}``: the shipped anchor vectors, rows the same texts for every model (empty if missing)."""
+    if not SHIPPED.exists():
+        return {}
+    from safetensors.numpy import load_file
+
+    return {model: v.astype(np.float32) for model, v in load_file(str(SHIPPED)).items()}
 
 
 def anchor_texts(count: int) -> list[str]:
@@ -37,13 +57,23 @@ def anchor_texts(count: int) -> list[str]:
 
 
 def anchor_pairs(source_model: str, target_model: str, count: int = DEFAULT_ANCHORS) -> tuple[np.ndarray, np.ndarray]:
-    """``count`` bundled sentences embedded by ``source_model`` and by ``target_model`` (rows are the same texts)."""
+    """``count`` bundled sentences embedded by ``source_model`` and by ``target_model`` (rows are the same texts). When a
+    model cannot be loaded, the shipped vectors of the last 1,000 of those sentences (at most ``count``) instead."""
     for flag, name in (("--source-name", source_model), ("--target-name", target_model)):
         if name not in MODELS:
             raise V2VError(f"anchor pairs embed texts with both models, so {flag} must name an offline model "
                            f"({', '.join(sorted(MODELS))}), not {name!r}; with other models, embed a few thousand "
                            "texts with both yourself and pass them as --pairs-source/--pairs-target with --anchors 0")
-    texts = anchor_texts(count)
-    logger.info("anchor pairs: %d bundled sentences embedded by %s and %s (cached after the first run)",
-                count, source_model, target_model)
-    return embed_cached(source_model, texts), embed_cached(target_model, texts)
+    try:
+        texts = anchor_texts(count)
+        logger.info("anchor pairs: %d bundled sentences embedded by %s and %s (cached after the first run)",
+                    count, source_model, target_model)
+        return embed_cached(source_model, texts), embed_cached(target_model, texts)
+    except MissingDependencyError as e:  # a model (or the corpus) not installed: the shipped vectors, if they have both
+        shipped = shipped_anchor_vectors()
+        if source_model not in shipped or target_model not in shipped:
+            raise
+        n = min(count, len(shipped[source_model]))
+        logger.warning("%s: using the %d anchor vectors shipped with v2v-store instead (the last %d of the bundled "
+                       "sentences%s)", e, n, n, "" if n == count else f"; {count} were asked for")
+        return shipped[source_model][-n:], shipped[target_model][-n:]
