@@ -116,9 +116,11 @@ def fit(
                                              "must name; Procrustes on them, seconds) | anchors+align (the same "
                                              "texts as few-shot pairs of align, which adapts the map to the "
                                              "collections: minutes, better off Wikipedia) | gan | align+gan."),
-    anchors: int = typer.Option(5000, help="--method anchors(+align): bundled sentences to embed with both models (cached; "
-                                          "at least the dimension; 5,000 by default), added to any --pairs-source/"
-                                          "--pairs-target; 0: only those (texts you embedded with both models)."),
+    anchors: int = typer.Option(5000, help="--method anchors(+align) and the fallback: bundled sentences to embed with "
+                                          "both models (cached; at least the dimension; 5,000 by default; when a "
+                                          "model cannot be loaded, the 1,000 shipped anchor vectors), added to any "
+                                          "--pairs-source/--pairs-target; 0: only those (texts you embedded with "
+                                          "both models)."),
     preset: str = typer.Option("small", help="GAN preset: paper (the paper's text) | small | tiny (CPU sizes, "
                                                "the released code's blocks)."),
     steps: int = typer.Option(None, help="GAN steps (overrides the preset)."),
