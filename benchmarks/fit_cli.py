@@ -35,8 +35,8 @@ logger = logging.getLogger("bench.fit_cli")
 def write_store(uri: str, vectors: np.ndarray, batch: int = 4096) -> None:
     with open_store(uri, dim=vectors.shape[1]) as store:
         for start in range(0, len(vectors), batch):
-            store.upsert(VectorBatch(list(range(start, start + len(vectors[start:start + batch]))),
-                                     vectors[start:start + batch]))
+            chunk = vectors[start:start + batch]
+            store.upsert(VectorBatch(list(range(start, start + len(chunk))), chunk))
 
 
 def metrics_row(name: str, summary: dict, pair: tuple[str, str]) -> str:

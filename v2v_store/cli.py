@@ -176,8 +176,8 @@ def fit(
     if method in ("anchors", "anchors+align") and anchors:
         u, v = anchor_pairs(source_name, target_name, anchors)
         pairs = (u, v) if pairs is None else (np.concatenate([pairs[0], u]), np.concatenate([pairs[1], v]))
-    anchor_fallback = None  # --fallback: anchor pairs, embedded only if the unsupervised fit is not confirmed
-    if fallback and method == "align" and pairs is None and anchors and {source_name, target_name} <= set(MODELS):
+    anchor_fallback = None  # --fallback: anchor pairs, embedded only if an unsupervised fit is not confirmed
+    if fallback and anchors and {source_name, target_name} <= set(MODELS):
         anchor_fallback = partial(anchor_pairs, source_name, target_name, anchors)
     translator, report = fit_translator(
         src, trg, (source_name, target_name), method=method, seed=seed, device=None if device == "auto" else device,

@@ -99,6 +99,8 @@ def fit_translator(source: np.ndarray, target: np.ndarray, names: tuple[str, str
         what = "anchor pairs (bundled texts embedded by the named models)" if "anchors" in method else "paired vectors"
         space_similarity = check_pairs_space(source, target, pairs, names, what)
     t0 = time.perf_counter()
+    # the unsupervised default: the one fit that ``fallback`` can replace
+    fallback = fallback if method == "align" and pairs is None else None
     if method in ("procrustes", "anchors", "anchors+align"):
         if pairs is None or len(pairs[0]) < 2:
             raise V2VError(f"method {method!r} needs paired vectors: " + (
@@ -123,7 +125,7 @@ def fit_translator(source: np.ndarray, target: np.ndarray, names: tuple[str, str
         translator, report = None, None
         if method in ("align", "align+gan", "anchors+align"):
             overrides = align_overrides
-            if fallback is not None and method == "align" and pairs is None:
+            if fallback is not None:
                 # an unconfirmed map will be replaced by the fallback's: skip its final stage (the verdict stays)
                 overrides = {"final_when_unconfirmed": False, **(align_overrides or {})}
             result = _align(source, target, seed, device, overrides, pairs, on_align_result)
@@ -158,7 +160,7 @@ def fit_translator(source: np.ndarray, target: np.ndarray, names: tuple[str, str
     if method == "align" and pairs is None and not report.trusted and fallback is None and not set(names) <= set(MODELS):
         report.reason += _model_name_hint(source, target)
         translator.info["reason"] = report.reason
-    if fallback is not None and method == "align" and pairs is None and not report.trusted:
+    if fallback is not None and not report.trusted:
         return _fall_back(source, target, names, seed, device, eval_pairs, align_overrides, check_spaces, fallback,
                           translator, report)
     return translator, report
