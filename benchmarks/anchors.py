@@ -67,17 +67,25 @@ def main() -> None:
     ap.add_argument("--methods", nargs="+", default=["anchors"], choices=["anchors", "anchors+align"],
                     help="anchors (Procrustes, default) and/or anchors+align (the aligner with the anchors as pairs)")
     ap.add_argument("--cases", nargs="+", default=None, metavar="CORPUS:A:B", help="default: all seven")
+    ap.add_argument("--anchor-corpus", default="wiki",
+                    help="take the anchors from this kit corpus's embeddings (a seeded permutation of all its rows) "
+                         "instead of the wiki training sentences: e.g. fortunes anchors for the wiki collections, a "
+                         "corpus that is not the collections' (not with --bundled)")
     ap.add_argument("--out", type=Path, default=Path("benchmarks/results"))
     ap.add_argument("--tag", default="anchors")
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     _, side_a, side_b = SPLITS["wiki"]
     pool = np.random.default_rng(args.seed).permutation(np.r_[np.arange(35802)[side_a], np.arange(35802)[side_b]])
+    if args.bundled and args.anchor_corpus != "wiki":
+        ap.error("--anchor-corpus takes kit embeddings; --bundled embeds the bundled sentences")
     rows = []
     cases = [tuple(c.split(":")) for c in args.cases] if args.cases else CASES
     for corpus, a, b in cases:
         x, y, ex, ey = collections(corpus, a, b, disjoint="anchors+align" in args.methods)
-        wa, wb = (None, None) if args.bundled else (load("wiki", a), load("wiki", b))
+        wa, wb = (None, None) if args.bundled else (load(args.anchor_corpus, a), load(args.anchor_corpus, b))
+        if args.anchor_corpus != "wiki":
+            pool = np.random.default_rng(args.seed).permutation(len(wa))
         for n in args.anchors:
             t0 = time.perf_counter()
             pairs = anchor_pairs(a, b, n) if args.bundled else (wa[pool[:n]], wb[pool[:n]])
@@ -87,6 +95,7 @@ def main() -> None:
                 t1 = time.perf_counter()
                 tr, report = fit_translator(x, y, (a, b), method=method, pairs=pairs, seed=args.seed, progress=False)
                 row = {"corpus": corpus, "pair": f"{a}<->{b}", "anchors": n, "bundled": args.bundled, "method": method,
+                       "anchor_corpus": "bundled" if args.bundled else args.anchor_corpus,
                        "anchor_seconds": embedded, "seconds": time.perf_counter() - t1, "collection_per_side": len(x),
                        "held_out": len(ex), "trusted": report.trusted,
                        "fwd": paired_metrics(tr.translate(ex, a, b), ey).to_dict(),
@@ -94,13 +103,14 @@ def main() -> None:
                 rows.append(row)
                 logger.info("%s %s<->%s, %d anchors, %s: %s / %s", corpus, a, b, n, method, row["fwd"], row["back"])
     meta = run_meta()
-    lines = ["# Anchor pairs: Wikipedia sentences embedded by both models", "",
+    what = "Wikipedia sentences" if args.bundled or args.anchor_corpus == "wiki" else f"{args.anchor_corpus} texts"
+    lines = [f"# Anchor pairs: {what} embedded by both models", "",
              f"Command: `{meta['command']}`  ", f"Machine: {meta['machine']}, {meta['date']}", "",
              __doc__.split("\n\n", 2)[2].strip(), "",
              "| corpus | pair A<->B | anchors | anchors from | embedding s | method | fit s | trusted | held out | A->B | B->A |",
              "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
-        source = "bundled (embedded here)" if r["bundled"] else "kit wiki"
+        source = "bundled (embedded here)" if r["bundled"] else f"kit {r.get('anchor_corpus', 'wiki')}"
         lines.append(f"| {r['corpus']} | {r['pair']} | {r['anchors']} | {source} | {r['anchor_seconds']:.0f} | "
                      f"{r['method']} | {r['seconds']:.0f} | {r['trusted']} | {r['held_out']:,} | " + " | ".join(
             f"{m['mean_cos']:.3f} / {m['top1']:.3f} / {m['mean_rank']:.2f}" for m in (r["fwd"], r["back"])) + " |")

@@ -5,8 +5,9 @@
 Side A of the corpus embedded by the first model goes into a FAISS index, side B (other texts) embedded by the second
 into a qdrant-edge shard; ``v2v fit`` then runs as a user would run it, with ``--source-name``/``--target-name`` naming
 the models, and the held-out pairs only as ``--eval-source``/``--eval-target`` for the paper metrics. Recorded: the exit
-status, the method that made the saved translator (the unsupervised default, or its fallback to anchor pairs), the
-verdict, top-1 and mean rank both ways (held-out texts, among all of them), and the wall time of the command.
+status, the method that made the saved translator (the default ``--method auto``: anchors+align for these offline
+models; with ``-- --method align``, the unsupervised fit or its fallback to anchor pairs, the default before session
+29), the verdict, top-1 and mean rank both ways (held-out texts, among all of them), and the wall time of the command.
 Corpora: the kit's, or any built by ``build_kit.py`` (split by ``kit.splits``).
 """
 

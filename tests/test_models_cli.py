@@ -94,9 +94,10 @@ def test_fit_cli_anchor_method_with_real_models(tmp_path, method):
 
 
 def test_fit_cli_falls_back_to_anchors_when_the_unsupervised_fit_is_not_confirmed(tmp_path):
-    """500 unpaired vectors per side and one restart: nothing can confirm the unsupervised fit. With both spaces named
-    offline models the CLI embeds the anchors and fits again as anchors+align (exit 0, the report says so);
-    --no-fallback exits 3 as before."""
+    """500 unpaired vectors per side and one restart: nothing can confirm the unsupervised fit. With both spaces of
+    offline models (named, or recognised by their fingerprints) `--method align` embeds the anchors and fits again as
+    anchors+align (exit 0, the report says so); --no-fallback exits 3 as before. The default, --method auto, goes to
+    anchors+align at once."""
     from v2v_store.texts import embed_cached, wiki_sentences
 
     texts = [s["text"] for s in wiki_sentences()[:1300]]
@@ -104,9 +105,9 @@ def test_fit_cli_falls_back_to_anchors_when_the_unsupervised_fit_is_not_confirme
     np.save(tmp_path / "b.npy", embed_cached("e5", texts[500:1000]))
     np.save(tmp_path / "ea.npy", embed_cached("minilm", texts[1000:]))
     np.save(tmp_path / "eb.npy", embed_cached("e5", texts[1000:]))
-    common = ["fit", "--source", str(tmp_path / "a.npy"), "--target", str(tmp_path / "b.npy"), "--source-name", "minilm",
-              "--target-name", "e5", "--anchors", "1000", "--eval-source", str(tmp_path / "ea.npy"), "--eval-target",
-              str(tmp_path / "eb.npy"), "--restarts", "1"]
+    unnamed = ["fit", "--source", str(tmp_path / "a.npy"), "--target", str(tmp_path / "b.npy"), "--anchors", "1000",
+               "--eval-source", str(tmp_path / "ea.npy"), "--eval-target", str(tmp_path / "eb.npy"), "--restarts", "1"]
+    common = [*unnamed, "--source-name", "minilm", "--target-name", "e5", "--method", "align"]
     out = run(*common, "--out", str(tmp_path / "tr"))
     assert out.returncode == 0, out.stderr[-2000:]
     summary = json.loads(out.stdout)
@@ -119,11 +120,24 @@ def test_fit_cli_falls_back_to_anchors_when_the_unsupervised_fit_is_not_confirme
     bare = run(*common, "--out", str(tmp_path / "bare"), "--no-fallback")
     assert bare.returncode == 3 and "could not be confirmed" in bare.stderr, bare.stderr[-2000:]
     assert json.loads(bare.stdout)["method"] == "align"
-    # spaces not named: no fallback, but the fingerprints say which names would allow one
-    unnamed = [a for a in common if a not in ("--source-name", "minilm", "--target-name", "e5")]
-    anon = run(*unnamed, "--out", str(tmp_path / "anon"))
-    assert anon.returncode == 3, anon.stderr[-2000:]
-    assert "--source-name minilm --target-name e5 lets the fit fall back to anchor pairs" in anon.stderr, anon.stderr[-2000:]
+    # spaces not named: the fingerprints recognise both models, so the fit falls back all the same, and says how
+    anon = run(*unnamed, "--method", "align", "--out", str(tmp_path / "anon"))
+    assert anon.returncode == 0, anon.stderr[-2000:]
+    summary = json.loads(anon.stdout)
+    assert summary["method"] == "anchors+align" and summary["paired"]["source->target"]["top1"] > 0.95, summary
+    assert "'source' as minilm and 'target' as e5 by the collections' covariance fingerprints" in summary["reason"]
+    assert Translator.load(tmp_path / "anon").info["anchor_models"] == ["minilm", "e5"]
+    anon_bare = run(*unnamed, "--method", "align", "--out", str(tmp_path / "anon_bare"), "--no-fallback")
+    assert anon_bare.returncode == 3, anon_bare.stderr[-2000:]
+    assert "look like minilm and e5 vectors" in anon_bare.stderr, anon_bare.stderr[-2000:]
+    # the default: anchors+align at once, no unsupervised attempt first
+    auto = run(*unnamed, "--out", str(tmp_path / "auto"))
+    assert auto.returncode == 0, auto.stderr[-2000:]
+    summary = json.loads(auto.stdout)
+    assert summary["method"] == "anchors+align" and "unsupervised" not in summary, summary
+    assert summary["reason"].startswith("--method auto chose anchors+align, both collections are of offline models")
+    assert summary["paired"]["source->target"]["top1"] > 0.95 and summary["paired"]["target->source"]["top1"] > 0.95
+    assert Translator.load(tmp_path / "auto").info["requested_method"] == "auto"
 
 
 def test_shipped_anchor_vectors_are_the_models_embeddings_of_the_anchor_texts():
@@ -142,6 +156,7 @@ def test_inspect_names_the_model_and_fit_refuses_swapped_names(tmp_path):
     """The shipped fingerprints tell the real MiniLM's vectors from the real e5's (both 384-d): `inspect` names the
     model, and `fit` with the names swapped exits 2 before fitting (a translator with mislabelled spaces would send
     `--model e5` text queries into the MiniLM space)."""
+    from v2v_store.anchors import anchor_models
     from v2v_store.fingerprints import check_model_names
     from v2v_store.texts import embed_cached, wiki_sentences
 
@@ -165,3 +180,7 @@ def test_inspect_names_the_model_and_fit_refuses_swapped_names(tmp_path):
     rot = np.linalg.qr(np.random.default_rng(0).standard_normal((384, 384)))[0].astype(np.float32)
     judged = check_model_names((vectors["minilm"] @ rot, vectors["e5"]), ("minilm", "e5"))
     assert judged["minilm"]["minilm"] < 0.05 and judged["e5"]["e5"] > 0.1
+    # whose anchors fit an unnamed collection: the model it looks like, none for the unknown one; names win
+    assert anchor_models(vectors["minilm"], vectors["e5"], ("source", "target")) == ("minilm", "e5")
+    assert anchor_models(vectors["minilm"] @ rot, vectors["e5"], ("old", "new")) == ("old", "e5")
+    assert anchor_models(vectors["minilm"] @ rot, vectors["e5"], ("minilm", "new")) == ("minilm", "e5")

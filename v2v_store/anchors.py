@@ -15,6 +15,10 @@ When a model cannot be loaded (retired, or mpnet without its weight packages), :
 shipped with the package instead: the last 1,000 bundled sentences embedded by each offline model
 (``anchor_vectors.safetensors``, built by ``benchmarks/build_anchor_vectors.py``), so anchor pairs need neither model
 at run time for the known ones.
+
+Which models? The ones ``--source-name`` / ``--target-name`` name, or, for a side whose name is not an offline model's,
+the model its collection looks like by its covariance fingerprint (:func:`anchor_models`,
+:mod:`v2v_store.fingerprints`): so ``v2v fit`` on unnamed MiniLM and e5 collections can still fall back to anchor pairs.
 """
 
 from __future__ import annotations
@@ -44,6 +48,24 @@ def shipped_anchor_vectors() -> dict[str, np.ndarray]:
     from safetensors.numpy import load_file
 
     return {model: v.astype(np.float32) for model, v in load_file(str(SHIPPED)).items()}
+
+
+def anchor_models(source: np.ndarray, target: np.ndarray, names: tuple[str, str]) -> tuple[str, str]:
+    """Per side, the offline model whose anchor vectors belong with the collection: its name when that names one
+    (``minilm``, ``e5``, ``mpnet``), else the model the collection looks like by its covariance fingerprint (same model
+    0.35-0.95, another at most 0.011 on the corpora measured: ``benchmarks/results/space_check_collections.md``), else
+    the name unchanged, which :func:`anchor_pairs` then refuses with the fix."""
+    from v2v_store.fingerprints import identify
+    from v2v_store.space_check import looks_like
+
+    models = []
+    for vectors, name in zip((source, target), names):
+        found = None if name in MODELS else looks_like(identify(vectors))
+        if found is not None:
+            logger.info("the %r collection looks like %s vectors (covariance fingerprint): its anchors are %s's",
+                        name, found, found)
+        models.append(found or name)
+    return models[0], models[1]
 
 
 def anchor_texts(count: int) -> list[str]:

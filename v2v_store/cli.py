@@ -103,7 +103,13 @@ def _pair(a: str | None, b: str | None, flag: str):
     return u, v
 
 
-@app.command()
+FIT_HELP = ("Learn a translator between two embedding spaces from unpaired vectors. By default (--method auto), "
+            "collections of offline models v2v-store can embed (minilm, e5, mpnet: named, or recognised by their "
+            "covariance fingerprints) are aligned with bundled texts embedded by both models as anchor pairs "
+            "(anchors+align); others without any pairs (align, unsupervised). Exit 3 when no check confirms the fit.")
+
+
+@app.command(help=FIT_HELP)
 @handles_errors
 def fit(
     source: str = typer.Option(..., help="Store URI (or .npy) of source-space vectors."),
@@ -111,9 +117,12 @@ def fit(
     out: str = typer.Option(..., help="Directory to write the translator to (config.json + model.safetensors)."),
     source_name: str = typer.Option("source", help="Name of the source space (e.g. the model: minilm)."),
     target_name: str = typer.Option("target", help="Name of the target space (e.g. e5)."),
-    method: str = typer.Option("align", help="align (default, unsupervised) | procrustes (pairs) | anchors (bundled "
-                                             "texts embedded by both models, which --source-name and --target-name "
-                                             "must name; Procrustes on them, seconds) | anchors+align (the same "
+    method: str = typer.Option("auto", help="auto (default: anchors+align when both collections are of offline "
+                                            "models, named or recognised by their fingerprints; else align) | "
+                                            "align (unsupervised) | procrustes (pairs) | anchors (bundled "
+                                             "texts embedded by both models: those --source-name and --target-name "
+                                             "name, or, unnamed, the offline models the collections look like; "
+                                             "Procrustes on them, seconds) | anchors+align (the same "
                                              "texts as few-shot pairs of align, which adapts the map to the "
                                              "collections: minutes, better off Wikipedia) | gan | align+gan."),
     anchors: int = typer.Option(5000, help="--method anchors(+align) and the fallback: bundled sentences to embed with "
@@ -154,18 +163,21 @@ def fit(
     allow_untrusted: bool = typer.Option(False, help="Exit 0 even when no label-free check confirms the fit."),
     fallback: bool = typer.Option(True, "--fallback/--no-fallback",
                                   help="--method align without pairs: when no label-free check confirms the fit and "
-                                       "--source-name/--target-name name offline models (minilm, e5, mpnet), embed "
-                                       "--anchors bundled sentences with both and fit again as anchors+align (the "
-                                       "report says so). --no-fallback: exit 3 instead."),
+                                       "both collections are of offline models (minilm, e5, mpnet: named by "
+                                       "--source-name/--target-name or recognised by their covariance fingerprints), "
+                                       "embed --anchors bundled sentences with both and fit again as anchors+align "
+                                       "(the report says so). --no-fallback: exit 3 instead."),
     space_check: bool = typer.Option(True, "--space-check/--no-space-check",
                                      help="Refuse a --source-name/--target-name of a known model (minilm, e5, mpnet) "
                                           "when the collection looks like another, and pairs or anchors whose vectors "
                                           "do not look like their collection's model (swapped or wrong names); exit 2."),
 ) -> None:
-    """Learn a translator between two embedding spaces from unpaired vectors."""
+    """Learn a translator between two embedding spaces from unpaired vectors (``FIT_HELP``)."""
     import numpy as np
 
-    from v2v_store.anchors import anchor_pairs
+    from v2v_store.anchors import anchor_models, anchor_pairs
+    from v2v_store.errors import MissingDependencyError, SpaceMismatchError
+    from v2v_store.fingerprints import check_model_names
     from v2v_store.fit import fit_translator, require_trusted
     from v2v_store.models import MODELS
     from v2v_store.train.data import sample_vectors
@@ -173,24 +185,52 @@ def fit(
     src = sample_vectors(source, max_vectors, seed) if "://" in source else _load_array(source)
     trg = sample_vectors(target, max_vectors, seed + 1) if "://" in target else _load_array(target)
     pairs = _pair(pairs_source, pairs_target, "pairs")
-    if method in ("anchors", "anchors+align") and anchors:
-        u, v = anchor_pairs(source_name, target_name, anchors)
-        pairs = (u, v) if pairs is None else (np.concatenate([pairs[0], u]), np.concatenate([pairs[1], v]))
+    if space_check:  # swapped or wrong model names: refuse before embedding anchors with them (fit checks again)
+        check_model_names((src, trg), (source_name, target_name))
+    models = (source_name, target_name)  # whose anchors: the names, or the models the collections look like
+    if anchors and (method in ("auto", "anchors", "anchors+align") or fallback):
+        models = anchor_models(src, trg, models)
+    requested, known = method, bool(anchors) and set(models) <= set(MODELS)
+    if method == "auto":  # anchors+align beat the unsupervised fit on every corpus measured (README, Results)
+        method = "anchors+align" if known else "align"
     anchor_fallback = None  # --fallback: anchor pairs, embedded only if an unsupervised fit is not confirmed
-    if fallback and anchors and {source_name, target_name} <= set(MODELS):
-        anchor_fallback = partial(anchor_pairs, source_name, target_name, anchors)
-    translator, report = fit_translator(
-        src, trg, (source_name, target_name), method=method, seed=seed, device=None if device == "auto" else device,
-        pairs=pairs, eval_pairs=_pair(eval_source, eval_target, "eval"),
-        align_overrides={**({"solver": solver} if solver is not None else {}),
-                         **({"restarts": restarts} if restarts else {}),
-                         **({"rival_restarts": rival_restarts} if rival_restarts is not None else {}),
-                         **({"final_candidates": final_candidates} if final_candidates is not None else {}),
-                         **({"final_whiten": whiten} if whiten is not None else {}),
-                         **({"final_soup": soup} if soup is not None else {}),
-                         **({"time_budget": time_budget} if time_budget is not None else {})},
-        preset=preset, steps=steps,
-        checkpoint_dir=checkpoint_dir, check_spaces=space_check, fallback=anchor_fallback)
+    if fallback and known:
+        anchor_fallback = partial(anchor_pairs, *models, anchors)
+    fit_args = dict(seed=seed, device=None if device == "auto" else device,
+                    eval_pairs=_pair(eval_source, eval_target, "eval"), preset=preset, steps=steps,
+                    checkpoint_dir=checkpoint_dir, check_spaces=space_check, fallback=anchor_fallback,
+                    align_overrides={**({"solver": solver} if solver is not None else {}),
+                                     **({"restarts": restarts} if restarts else {}),
+                                     **({"rival_restarts": rival_restarts} if rival_restarts is not None else {}),
+                                     **({"final_candidates": final_candidates} if final_candidates is not None else {}),
+                                     **({"final_whiten": whiten} if whiten is not None else {}),
+                                     **({"final_soup": soup} if soup is not None else {}),
+                                     **({"time_budget": time_budget} if time_budget is not None else {})})
+    try:
+        with_anchors = pairs
+        if method in ("anchors", "anchors+align") and anchors:
+            u, v = anchor_pairs(*models, anchors)
+            with_anchors = (u, v) if pairs is None else (np.concatenate([pairs[0], u]), np.concatenate([pairs[1], v]))
+        translator, report = fit_translator(src, trg, (source_name, target_name), method=method, pairs=with_anchors,
+                                            **fit_args)
+    except (MissingDependencyError, SpaceMismatchError) as e:  # auto: anchors it could not make, or unlike the collections
+        if requested != "auto" or method == "align" or pairs is not None:
+            raise
+        logger.warning("no anchor pairs for these collections (%s): fitting without them", e)
+        method, known = "align", False
+        translator, report = fit_translator(src, trg, (source_name, target_name), method=method, pairs=pairs,
+                                            **fit_args)
+    identified = [f"{name!r} as {model}" for name, model in zip((source_name, target_name), models) if name != model]
+    if identified and report.method in ("anchors", "anchors+align"):
+        report.reason += (f"; anchors of {models[0]} and {models[1]}: {' and '.join(identified)} by the collections' "
+                          "covariance fingerprints")
+        translator.info["anchor_models"] = list(models)
+    if requested == "auto":
+        why = ("both collections are of offline models v2v-store can embed" if known else
+               "no anchor pairs for these collections (a model v2v-store does not know, or --anchors 0)")
+        report.reason = f"--method auto chose {method}, {why}; {report.reason}"
+        translator.info["requested_method"] = "auto"
+    translator.info["reason"] = report.reason
     translator.save(out)
     summary = {k: v for k, v in report.to_dict().items() if k != "details"}
     if "unsupervised" in report.details:  # the fallback's first attempt, without its restart-by-restart details

@@ -4,8 +4,9 @@ Methods (``v2v fit --method``):
 
 - ``align`` (default): unsupervised linear alignment with restarts (:mod:`v2v_store.train.align`);
   with ``pairs`` it becomes few-shot (the pairs give the first map and join every later Procrustes fit). With a
-  ``fallback`` (the CLI gives one when both spaces name offline models), a fit no label-free check confirms is done
-  again as ``anchors+align``, and the report says so.
+  ``fallback`` (the CLI gives one when both spaces are of offline models, named or recognised by their covariance
+  fingerprints: :func:`v2v_store.anchors.anchor_models`), a fit no label-free check confirms is done again as
+  ``anchors+align``, and the report says so.
 - ``procrustes``: plain orthogonal Procrustes on ``pairs`` (needs pairs; the supervised baseline).
 - ``anchors``: Procrustes on anchor pairs, texts that are not the collection's embedded by both models
   (:mod:`v2v_store.anchors`), centred on the collections' own means: for when both models can still be run.
@@ -175,8 +176,9 @@ def _model_name_hint(source: np.ndarray, target: np.ndarray) -> str:
     found = [looks_like(identify(v)) for v in (source, target)]
     if None in found or found[0] == found[1]:
         return ""
-    return (f"; the collections look like {found[0]} and {found[1]} vectors: if both models can still be run, "
-            f"--source-name {found[0]} --target-name {found[1]} lets the fit fall back to anchor pairs")
+    return (f"; the collections look like {found[0]} and {found[1]} vectors: if both models can still be run, anchor "
+            f"pairs of those models can replace this fit (`v2v fit` falls back to them unless --no-fallback; "
+            f"--method anchors+align)")
 
 
 def _fall_back(source, target, names, seed, device, eval_pairs, align_overrides, check_spaces, fallback,
@@ -265,10 +267,10 @@ def require_trusted(report: FitReport) -> None:
                "Wikipedia target vectors made a fit that works without them fail); "
                "give documents embedded by both models (--pairs-source/--pairs-target; where every unsupervised "
                "restart failed, 10 pairs gave top-1 0.85 on WordNet glosses but 0.005 on FOLDOC, 50 gave 0.92 there); "
-               "or, if both models can still be run, name them (--source-name/--target-name minilm|e5|mpnet: the "
-               "fit then falls back to --method anchors+align by itself, bundled texts embedded by both as few-shot "
-               "pairs: 0.92 there with 5,000) or use the faster --method anchors (0.90); or try more restarts "
-               "(--restarts)")
+               "or, if both models can still be run, name them (--source-name/--target-name minilm|e5|mpnet, for "
+               "collections their fingerprints do not recognise: the fit then falls back to --method anchors+align "
+               "by itself, bundled texts embedded by both as few-shot pairs: 0.92 there with 5,000) or use the "
+               "faster --method anchors (0.90); or try more restarts (--restarts)")
     raise UntrustedTranslationError(
         f"the translator could not be confirmed ({report.reason}); it was saved, but check it with paired vectors "
         f"(--eval-source/--eval-target) before using it. To fix it, {fix}")
