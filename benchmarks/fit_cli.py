@@ -3,11 +3,12 @@
     python benchmarks/fit_cli.py --corpus debpkg --models minilm e5 [--seed 0] [-- extra v2v fit options]
 
 Side A of the corpus embedded by the first model goes into a FAISS index, side B (other texts) embedded by the second
-into a qdrant-edge shard; ``v2v fit`` then runs as a user would run it, with ``--source-name``/``--target-name`` naming
-the models, and the held-out pairs only as ``--eval-source``/``--eval-target`` for the paper metrics. Recorded: the exit
-status, the method that made the saved translator (the default ``--method auto``: anchors+align for these offline
-models; with ``-- --method align``, the unsupervised fit or its fallback to anchor pairs, the default before session
-29), the verdict, top-1 and mean rank both ways (held-out texts, among all of them), and the wall time of the command.
+into a qdrant-edge shard; ``v2v fit`` then runs as a user would run it, with ``--source-name``/``--target-name``
+naming the models (``--unnamed``: without, so that it must recognise them), and the held-out pairs only as
+``--eval-source``/``--eval-target`` for the paper metrics. Recorded: the exit status, the method that made the saved
+translator (the default ``--method auto``: anchors+align for these offline models; with ``-- --method align``, the
+unsupervised fit or its fallback to anchor pairs, the default before session 29), the verdict, top-1 and mean rank
+both ways (held-out texts, among all of them), and the wall time of the command.
 Corpora: the kit's, or any built by ``build_kit.py`` (split by ``kit.splits``).
 """
 
@@ -55,6 +56,8 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", type=Path, default=Path("benchmarks/results"))
     ap.add_argument("--tag", default=None, help="results file name (default fit_cli_<corpus>_<a>_<b>_seed<S>)")
+    ap.add_argument("--unnamed", action="store_true",
+                    help="no --source-name/--target-name: v2v fit must recognise the models by their fingerprints")
     ap.add_argument("fit_args", nargs="*", help="more `v2v fit` options, after --")
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
@@ -68,7 +71,7 @@ def main() -> None:
         np.save(f"{tmp}/eval_{a}.npy", xa[held])
         np.save(f"{tmp}/eval_{b}.npy", xb[held])
         cmd = [sys.executable, "-m", "v2v_store", "fit", "--source", src, "--target", trg, "--out", f"{tmp}/translator",
-               "--source-name", a, "--target-name", b, "--seed", str(args.seed),
+               *([] if args.unnamed else ["--source-name", a, "--target-name", b]), "--seed", str(args.seed),
                "--eval-source", f"{tmp}/eval_{a}.npy", "--eval-target", f"{tmp}/eval_{b}.npy", *args.fit_args]
         logger.info("running %s", " ".join(cmd))
         t0 = time.perf_counter()
@@ -83,9 +86,11 @@ def main() -> None:
     env = {k: os.environ[k] for k in ("PYTHONPATH", "V2V_CACHE", "V2V_EXTRA_KIT", "V2V_KIT") if k in os.environ}
     if env:  # e.g. a model hidden to test the shipped anchor vectors: part of how the result was made
         meta["command"] = " ".join(f"{k}={v}" for k, v in env.items()) + " " + meta["command"]
-    tag = args.tag or f"fit_cli_{args.corpus}_{a}_{b}_seed{args.seed}"
+    tag = args.tag or f"fit_cli_{args.corpus}_{a}_{b}_seed{args.seed}" + ("_unnamed" if args.unnamed else "")
+    names = ("source", "target") if args.unnamed else (a, b)  # the spaces' names in the report
     sizes = (held.stop - held.start, side_a.stop - side_a.start, side_b.stop - side_b.start)
-    lines = [f"# `v2v fit` end to end on {args.corpus}: {a} (FAISS) -> {b} (qdrant-edge), seed {args.seed}", "",
+    lines = [f"# `v2v fit` end to end on {args.corpus}: {a} (FAISS) -> {b} (qdrant-edge), seed {args.seed}"
+             + (", spaces not named" if args.unnamed else ""), "",
              f"Command: `{meta['command']}`  ", f"Machine: {meta['machine']}, {meta['date']}", "",
              f"Collections: {sizes[1]:,} {a} vectors and {sizes[2]:,} {b} vectors of other texts; paper metrics on "
              f"{sizes[0]:,} held-out texts embedded by both (top-1 among all of them / mean rank).", "",
@@ -93,8 +98,8 @@ def main() -> None:
              f"| fit | method | trusted | top-1 / rank {a} -> {b} | top-1 / rank {b} -> {a} | fit s |",
              "|---|---|---|---|---|---|"]
     if "unsupervised" in summary:
-        lines.append(metrics_row("unsupervised attempt", summary["unsupervised"], (a, b)))
-    lines += [metrics_row("saved translator", summary, (a, b)), "", f"Reason: {summary.get('reason')}"]
+        lines.append(metrics_row("unsupervised attempt", summary["unsupervised"], names))
+    lines += [metrics_row("saved translator", summary, names), "", f"Reason: {summary.get('reason')}"]
     if stderr_tail:
         lines += ["", f"Last line of stderr: `{stderr_tail[0]}`"]
     save_results(args.out, tag, {**meta, "exit": done.returncode, "wall_seconds": wall, "sizes": sizes,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -274,3 +275,25 @@ def test_pairs_from_another_model_of_the_same_dimension_are_refused(tmp_path, rn
     assert bad.returncode == 2 and "look swapped" in bad.stderr and "--no-space-check" in bad.stderr, bad.stderr
     assert "Traceback" not in bad.stderr and not (tmp_path / "tr").exists()
     assert run_cli(*args, "--out", str(tmp_path / "tr2"), "--no-space-check").returncode == 0
+
+
+def test_cli_auto_method_fits_without_pairs_when_no_offline_model_is_recognised(tmp_path, rng):
+    """The default --method auto needs anchor pairs of offline models; collections no fingerprint recognises (here
+    synthetic 32-d vectors) and names that are not offline models get the unsupervised fit, and the report says why."""
+    d = 32
+    spectrum = np.linspace(3.0, 0.2, d).astype(np.float32)
+    rot = np.linalg.qr(rng.standard_normal((d, d)))[0].astype(np.float32)
+    for name, arr in (("a", rng.standard_normal((600, d)) * spectrum),
+                      ("b", (rng.standard_normal((600, d)) * spectrum) @ rot)):
+        np.save(tmp_path / f"{name}.npy", np.asarray(arr, np.float32))
+    out = run_cli("fit", "--source", str(tmp_path / "a.npy"), "--target", str(tmp_path / "b.npy"), "--out",
+                  str(tmp_path / "tr"), "--source-name", "old-model", "--target-name", "new-model", "--restarts", "2",
+                  "--allow-untrusted")
+    assert out.returncode == 0, out.stderr[-2000:]
+    summary = json.loads(out.stdout)
+    assert summary["method"] == "align", summary
+    assert summary["reason"].startswith("--method auto chose align, no anchor pairs for these collections"), summary
+    from v2v_store.translator import Translator
+
+    info = Translator.load(tmp_path / "tr").info
+    assert info["requested_method"] == "auto" and info["reason"] == summary["reason"]

@@ -268,9 +268,9 @@ def require_trusted(report: FitReport) -> None:
                "give documents embedded by both models (--pairs-source/--pairs-target; where every unsupervised "
                "restart failed, 10 pairs gave top-1 0.85 on WordNet glosses but 0.005 on FOLDOC, 50 gave 0.92 there); "
                "or, if both models can still be run, name them (--source-name/--target-name minilm|e5|mpnet, for "
-               "collections their fingerprints do not recognise: the fit then falls back to --method anchors+align "
-               "by itself, bundled texts embedded by both as few-shot pairs: 0.92 there with 5,000) or use the "
-               "faster --method anchors (0.90); or try more restarts (--restarts)")
+               "collections their fingerprints do not recognise: `v2v fit` then fits --method anchors+align, bundled "
+               "texts embedded by both as few-shot pairs, 0.92 there with 5,000; with --method align it falls back "
+               "to that) or use the faster --method anchors (0.90); or try more restarts (--restarts)")
     raise UntrustedTranslationError(
         f"the translator could not be confirmed ({report.reason}); it was saved, but check it with paired vectors "
         f"(--eval-source/--eval-target) before using it. To fix it, {fix}")
