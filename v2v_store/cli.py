@@ -119,12 +119,12 @@ def fit(
     target_name: str = typer.Option("target", help="Name of the target space (e.g. e5)."),
     method: str = typer.Option("auto", help="auto (default: anchors+align when both collections are of offline "
                                             "models, named or recognised by their fingerprints; else align) | "
-                                            "align (unsupervised) | procrustes (pairs) | anchors (bundled "
-                                             "texts embedded by both models: those --source-name and --target-name "
-                                             "name, or, unnamed, the offline models the collections look like; "
-                                             "Procrustes on them, seconds) | anchors+align (the same "
-                                             "texts as few-shot pairs of align, which adapts the map to the "
-                                             "collections: minutes, better off Wikipedia) | gan | align+gan."),
+                                            "align (unsupervised) | procrustes (pairs) | anchors (bundled texts "
+                                            "embedded by both models: those --source-name and --target-name name, "
+                                            "or, unnamed, the offline models the collections look like; Procrustes "
+                                            "on them, seconds) | anchors+align (the same texts as few-shot pairs of "
+                                            "align, which adapts the map to the collections: minutes, better off "
+                                            "Wikipedia) | gan | align+gan."),
     anchors: int = typer.Option(5000, help="--method anchors(+align) and the fallback: bundled sentences to embed with "
                                           "both models (cached; at least the dimension; 5,000 by default; when a "
                                           "model cannot be loaded, the 1,000 shipped anchor vectors), added to any "
@@ -172,7 +172,7 @@ def fit(
                                           "when the collection looks like another, and pairs or anchors whose vectors "
                                           "do not look like their collection's model (swapped or wrong names); exit 2."),
 ) -> None:
-    """Learn a translator between two embedding spaces from unpaired vectors (``FIT_HELP``)."""
+    """Learn a translator between two embedding spaces from unpaired vectors (the help text: ``FIT_HELP``)."""
     import numpy as np
 
     from v2v_store.anchors import anchor_models, anchor_pairs
@@ -213,7 +213,7 @@ def fit(
             with_anchors = (u, v) if pairs is None else (np.concatenate([pairs[0], u]), np.concatenate([pairs[1], v]))
         translator, report = fit_translator(src, trg, (source_name, target_name), method=method, pairs=with_anchors,
                                             **fit_args)
-    except (MissingDependencyError, SpaceMismatchError) as e:  # auto: anchors it could not make, or unlike the collections
+    except (MissingDependencyError, SpaceMismatchError) as e:  # auto: no anchors, or anchors unlike the collections
         if requested != "auto" or method == "align" or pairs is not None:
             raise
         logger.warning("no anchor pairs for these collections (%s): fitting without them", e)

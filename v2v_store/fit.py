@@ -2,7 +2,9 @@
 
 Methods (``v2v fit --method``):
 
-- ``align`` (default): unsupervised linear alignment with restarts (:mod:`v2v_store.train.align`);
+- ``align`` (the default here; the CLI's default, ``auto``, fits ``anchors+align`` when both collections are of
+  offline models it can embed, else ``align``): unsupervised linear alignment with restarts
+  (:mod:`v2v_store.train.align`);
   with ``pairs`` it becomes few-shot (the pairs give the first map and join every later Procrustes fit). With a
   ``fallback`` (the CLI gives one when both spaces are of offline models, named or recognised by their covariance
   fingerprints: :func:`v2v_store.anchors.anchor_models`), a fit no label-free check confirms is done again as
