@@ -28,6 +28,7 @@ Cells: mean cos / top-1 / mean rank among 8,192 candidates, both directions.
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 import time
@@ -71,6 +72,8 @@ def main() -> None:
                     help="take the anchors from this kit corpus's embeddings (a seeded permutation of all its rows) "
                          "instead of the wiki training sentences: e.g. fortunes anchors for the wiki collections, a "
                          "corpus that is not the collections' (not with --bundled)")
+    ap.add_argument("--align", nargs="*", default=[], metavar="KEY=VALUE",
+                    help="AlignConfig overrides for anchors+align, e.g. restarts=1 (numbers parsed as such)")
     ap.add_argument("--out", type=Path, default=Path("benchmarks/results"))
     ap.add_argument("--tag", default="anchors")
     args = ap.parse_args()
@@ -79,6 +82,8 @@ def main() -> None:
     pool = np.random.default_rng(args.seed).permutation(np.r_[np.arange(35802)[side_a], np.arange(35802)[side_b]])
     if args.bundled and args.anchor_corpus != "wiki":
         ap.error("--anchor-corpus takes kit embeddings; --bundled embeds the bundled sentences")
+    overrides = {k: json.loads(v) if v[:1].isdigit() or v in ("true", "false") else v
+                 for k, v in (item.split("=", 1) for item in args.align)}
     rows = []
     cases = [tuple(c.split(":")) for c in args.cases] if args.cases else CASES
     for corpus, a, b in cases:
@@ -93,10 +98,11 @@ def main() -> None:
             for method in args.methods:
                 method = "procrustes" if args.centre_on_anchors and method == "anchors" else method
                 t1 = time.perf_counter()
-                tr, report = fit_translator(x, y, (a, b), method=method, pairs=pairs, seed=args.seed, progress=False)
+                tr, report = fit_translator(x, y, (a, b), method=method, pairs=pairs, seed=args.seed, progress=False,
+                                            align_overrides=overrides)
                 row = {"corpus": corpus, "pair": f"{a}<->{b}", "anchors": n, "bundled": args.bundled, "method": method,
                        "anchor_corpus": "bundled" if args.bundled else args.anchor_corpus,
-                       "anchor_seconds": embedded, "seconds": time.perf_counter() - t1, "collection_per_side": len(x),
+                       "anchor_seconds": embedded, "align_overrides": overrides, "seconds": time.perf_counter() - t1, "collection_per_side": len(x),
                        "held_out": len(ex), "trusted": report.trusted,
                        "fwd": paired_metrics(tr.translate(ex, a, b), ey).to_dict(),
                        "back": paired_metrics(tr.translate(ey, b, a), ex).to_dict()}

@@ -184,6 +184,13 @@ def test_anchors_align_gives_the_anchors_to_the_aligner_and_flags_too_few(rng):
                                 align_overrides=fast)
     assert report.trusted and "40 anchor pairs" in report.reason and report.method == "anchors+align"
     assert tr.info["method"] == "anchors+align" and "fit" in tr.info  # the aligner's report is kept
+    # at least one anchor per dimension fixes the start: one restart unless restarts are asked for
+    _, report = fit_translator(x, y @ rot, ("a", "b"), method="anchors+align", pairs=(anchors, anchors @ rot),
+                               align_overrides={k: v for k, v in fast.items() if k != "restarts"})
+    assert len(report.details["restarts"]) == 1 and "one restart, started from the anchors' map" in report.reason
+    _, report = fit_translator(x, y @ rot, ("a", "b"), method="anchors+align", pairs=(anchors, anchors @ rot),
+                               align_overrides={**fast, "restarts": 3})
+    assert len(report.details["restarts"]) == 3 and "one restart" not in report.reason
     moved, truth = tr.translate(probe, "a", "b"), probe @ rot
     cos = np.sum(moved * truth, axis=1) / np.linalg.norm(moved, axis=1) / np.linalg.norm(truth, axis=1)
     assert cos.mean() > 0.9, cos.mean()

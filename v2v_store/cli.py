@@ -133,7 +133,9 @@ def fit(
     preset: str = typer.Option("small", help="GAN preset: paper (the paper's text) | small | tiny (CPU sizes, "
                                                "the released code's blocks)."),
     steps: int = typer.Option(None, help="GAN steps (overrides the preset)."),
-    restarts: int = typer.Option(None, help="Most restarts of the unsupervised aligner (default 8; it stops once three agree)."),
+    restarts: int = typer.Option(None, help="Most restarts of the aligner (default 8; it stops once three agree; "
+                                            "anchors+align with at least one anchor per dimension: 1, the anchors "
+                                            "fix the start)."),
     solver: str = typer.Option(None, help="Aligner solver per restart: wasserstein (default) | self-learning | cascade "
                                             "(self-learning restarts first, wasserstein ones if those are not "
                                             "confirmed)."),
