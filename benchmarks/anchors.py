@@ -2,6 +2,8 @@
 
     python benchmarks/anchors.py --anchors 500 1000 2000 5000 10000 20000
     python benchmarks/anchors.py --bundled --anchors 5000 --cases wordnet:minilm:e5 --tag anchors_bundled
+    python benchmarks/anchors.py --anchor-corpus fortunes --anchors 5000 --methods anchors anchors+align \
+        --cases wiki:minilm:e5 [--align restarts=1]   # anchors of another corpus for the wiki collections
 
 What ``v2v fit --method anchors`` does (:mod:`v2v_store.anchors`), with the anchors taken from the kit's wiki
 embeddings instead of embedding them again: the first N of a seeded permutation of the wiki training sentences
