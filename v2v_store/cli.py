@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from functools import partial, wraps
+from functools import wraps
 from typing import Callable
 
 import typer
@@ -175,64 +175,23 @@ def fit(
                                           "do not look like their collection's model (swapped or wrong names); exit 2."),
 ) -> None:
     """Learn a translator between two embedding spaces from unpaired vectors (the help text: ``FIT_HELP``)."""
-    import numpy as np
-
-    from v2v_store.anchors import anchor_models, anchor_pairs
-    from v2v_store.errors import MissingDependencyError, SpaceMismatchError
-    from v2v_store.fingerprints import check_model_names
-    from v2v_store.fit import fit_translator, require_trusted
-    from v2v_store.models import MODELS
+    from v2v_store.fit import fit_collections, require_trusted
     from v2v_store.train.data import sample_vectors
 
     src = sample_vectors(source, max_vectors, seed) if "://" in source else _load_array(source)
     trg = sample_vectors(target, max_vectors, seed + 1) if "://" in target else _load_array(target)
-    pairs = _pair(pairs_source, pairs_target, "pairs")
-    if space_check:  # swapped or wrong model names: refuse before embedding anchors with them (fit checks again)
-        check_model_names((src, trg), (source_name, target_name))
-    models = (source_name, target_name)  # whose anchors: the names, or the models the collections look like
-    if anchors and (method in ("auto", "anchors", "anchors+align") or fallback):
-        models = anchor_models(src, trg, models)
-    requested, known = method, bool(anchors) and set(models) <= set(MODELS)
-    if method == "auto":  # anchors+align beat the unsupervised fit on every corpus measured (README, Results)
-        method = "anchors+align" if known else "align"
-    anchor_fallback = None  # --fallback: anchor pairs, embedded only if an unsupervised fit is not confirmed
-    if fallback and known:
-        anchor_fallback = partial(anchor_pairs, *models, anchors)
-    fit_args = dict(seed=seed, device=None if device == "auto" else device,
-                    eval_pairs=_pair(eval_source, eval_target, "eval"), preset=preset, steps=steps,
-                    checkpoint_dir=checkpoint_dir, check_spaces=space_check, fallback=anchor_fallback,
-                    align_overrides={**({"solver": solver} if solver is not None else {}),
-                                     **({"restarts": restarts} if restarts else {}),
-                                     **({"rival_restarts": rival_restarts} if rival_restarts is not None else {}),
-                                     **({"final_candidates": final_candidates} if final_candidates is not None else {}),
-                                     **({"final_whiten": whiten} if whiten is not None else {}),
-                                     **({"final_soup": soup} if soup is not None else {}),
-                                     **({"time_budget": time_budget} if time_budget is not None else {})})
-    try:
-        with_anchors = pairs
-        if method in ("anchors", "anchors+align") and anchors:
-            u, v = anchor_pairs(*models, anchors)
-            with_anchors = (u, v) if pairs is None else (np.concatenate([pairs[0], u]), np.concatenate([pairs[1], v]))
-        translator, report = fit_translator(src, trg, (source_name, target_name), method=method, pairs=with_anchors,
-                                            **fit_args)
-    except (MissingDependencyError, SpaceMismatchError) as e:  # auto: no anchors, or anchors unlike the collections
-        if requested != "auto" or method == "align" or pairs is not None:
-            raise
-        logger.warning("no anchor pairs for these collections (%s): fitting without them", e)
-        method, known = "align", False
-        translator, report = fit_translator(src, trg, (source_name, target_name), method=method, pairs=pairs,
-                                            **fit_args)
-    identified = [f"{name!r} as {model}" for name, model in zip((source_name, target_name), models) if name != model]
-    if identified and report.method in ("anchors", "anchors+align"):
-        report.reason += (f"; anchors of {models[0]} and {models[1]}: {' and '.join(identified)} by the collections' "
-                          "covariance fingerprints")
-        translator.info["anchor_models"] = list(models)
-    if requested == "auto":
-        why = ("both collections are of offline models v2v-store can embed" if known else
-               "no anchor pairs for these collections (a model v2v-store does not know, or --anchors 0)")
-        report.reason = f"--method auto chose {method}, {why}; {report.reason}"
-        translator.info["requested_method"] = "auto"
-    translator.info["reason"] = report.reason
+    translator, report = fit_collections(
+        src, trg, (source_name, target_name), method=method, anchors=anchors, fallback=fallback,
+        pairs=_pair(pairs_source, pairs_target, "pairs"), check_spaces=space_check, seed=seed,
+        device=None if device == "auto" else device, eval_pairs=_pair(eval_source, eval_target, "eval"),
+        preset=preset, steps=steps, checkpoint_dir=checkpoint_dir,
+        align_overrides={**({"solver": solver} if solver is not None else {}),
+                         **({"restarts": restarts} if restarts else {}),
+                         **({"rival_restarts": rival_restarts} if rival_restarts is not None else {}),
+                         **({"final_candidates": final_candidates} if final_candidates is not None else {}),
+                         **({"final_whiten": whiten} if whiten is not None else {}),
+                         **({"final_soup": soup} if soup is not None else {}),
+                         **({"time_budget": time_budget} if time_budget is not None else {})})
     translator.save(out)
     summary = {k: v for k, v in report.to_dict().items() if k != "details"}
     if "unsupervised" in report.details:  # the fallback's first attempt, without its restart-by-restart details
