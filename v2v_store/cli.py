@@ -125,8 +125,8 @@ def fit(
                                             "on them, seconds) | anchors+align (the same texts as few-shot pairs of "
                                             "align, which adapts the map to the collections: minutes, better off "
                                             "Wikipedia) | gan | align+gan."),
-    anchors: int = typer.Option(5000, help="--method anchors(+align) and the fallback: bundled sentences to embed with "
-                                          "both models (cached; at least the dimension; 5,000 by default; when a "
+    anchors: int = typer.Option(5000, help="--method auto, anchors(+align) and the fallback: bundled sentences to "
+                                          "embed with both models (cached; at least the dimension; 5,000 by default; when a "
                                           "model cannot be loaded, the 1,000 shipped anchor vectors), added to any "
                                           "--pairs-source/--pairs-target; 0: only those (texts you embedded with "
                                           "both models)."),
