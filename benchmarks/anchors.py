@@ -104,7 +104,8 @@ def main() -> None:
                                             align_overrides=overrides)
                 row = {"corpus": corpus, "pair": f"{a}<->{b}", "anchors": n, "bundled": args.bundled, "method": method,
                        "anchor_corpus": "bundled" if args.bundled else args.anchor_corpus,
-                       "anchor_seconds": embedded, "align_overrides": overrides, "seconds": time.perf_counter() - t1, "collection_per_side": len(x),
+                       "anchor_seconds": embedded, "align_overrides": overrides, "seconds": time.perf_counter() - t1,
+                       "collection_per_side": len(x),
                        "held_out": len(ex), "trusted": report.trusted,
                        "fwd": paired_metrics(tr.translate(ex, a, b), ey).to_dict(),
                        "back": paired_metrics(tr.translate(ey, b, a), ex).to_dict()}

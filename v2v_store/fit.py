@@ -7,8 +7,8 @@ Methods (``v2v fit --method``):
 - ``align`` (:func:`fit_translator`'s default): unsupervised linear alignment with restarts (:mod:`v2v_store.train.align`);
   with ``pairs`` it becomes few-shot (the pairs give the first map and join every later Procrustes fit). With a
   ``fallback`` (:func:`fit_collections` gives one when both spaces are of offline models, named or recognised by
-  their covariance fingerprints: :func:`v2v_store.anchors.anchor_models`), a fit no label-free check confirms is done again as
-  ``anchors+align``, and the report says so.
+  their covariance fingerprints: :func:`v2v_store.anchors.anchor_models`), a fit no label-free check confirms is done
+  again as ``anchors+align``, and the report says so.
 - ``procrustes``: plain orthogonal Procrustes on ``pairs`` (needs pairs; the supervised baseline).
 - ``anchors``: Procrustes on anchor pairs, texts that are not the collection's embedded by both models
   (:mod:`v2v_store.anchors`), centred on the collections' own means: for when both models can still be run.
@@ -196,8 +196,6 @@ def fit_collections(source: np.ndarray, target: np.ndarray, names: tuple[str, st
     on offline models, refit with the anchors when the unsupervised fit is not confirmed. ``kwargs`` go to
     :func:`fit_translator`. With ``auto``, anchors that cannot be made (a model missing and not shipped) or that do
     not look like the collections leave the unsupervised fit, with a warning."""
-    if check_spaces:  # swapped or wrong model names: refuse before embedding anchors with them (fit checks again)
-        check_model_names((source, target), names)
     models = names  # whose anchors: the names, or the models the collections look like
     if anchors and (method in ("auto", "anchors", "anchors+align") or fallback):
         models = anchor_models(source, target, names)
@@ -206,6 +204,8 @@ def fit_collections(source: np.ndarray, target: np.ndarray, names: tuple[str, st
            "no anchor pairs for these collections (a model v2v-store does not know, or anchors=0)")
     if method == "auto":
         method = "anchors+align" if known else "align"
+    if check_spaces and method in ("anchors", "anchors+align") and anchors:
+        check_model_names((source, target), names)  # swapped or wrong names: refuse before embedding their anchors
     kwargs.update(check_spaces=check_spaces,
                   fallback=partial(anchor_pairs, *models, anchors) if fallback and known else None)
     try:
@@ -234,13 +234,10 @@ def fit_collections(source: np.ndarray, target: np.ndarray, names: tuple[str, st
 
 
 def _model_name_hint(source: np.ndarray, target: np.ndarray) -> str:
-    """When both collections look like offline models (their fingerprints), how to name them so that the fit can fall
-    back to anchor pairs; else nothing."""
-    from v2v_store.fingerprints import identify
-    from v2v_store.space_check import looks_like
-
-    found = [looks_like(identify(v)) for v in (source, target)]
-    if None in found or found[0] == found[1]:
+    """When both collections look like two offline models (their fingerprints), that anchor pairs of those models can
+    replace an unconfirmed fit; else nothing."""
+    found = anchor_models(source, target, ("", ""))  # "" where a collection looks like no offline model
+    if "" in found or found[0] == found[1]:
         return ""
     return (f"; the collections look like {found[0]} and {found[1]} vectors: if both models can still be run, anchor "
             f"pairs of those models can replace this fit (`v2v fit` falls back to them unless --no-fallback; "
