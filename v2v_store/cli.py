@@ -104,8 +104,9 @@ def _pair(a: str | None, b: str | None, flag: str):
 
 
 FIT_HELP = ("Learn a translator between two embedding spaces from unpaired vectors. By default (--method auto), "
-            "collections of offline models v2v-store can embed (minilm, e5, mpnet: named, or recognised by their "
-            "covariance fingerprints) are aligned with bundled texts embedded by both models as anchor pairs "
+            "collections of models v2v-store can run (minilm, e5, mpnet: named, or recognised by their covariance "
+            "fingerprints; any saved sentence-transformers model given by its directory with --source-model/"
+            "--target-model) are aligned with bundled texts embedded by both models as anchor pairs "
             "(anchors+align); others without any pairs (align, unsupervised). Exit 3 when no check confirms the fit.")
 
 
@@ -117,11 +118,17 @@ def fit(
     out: str = typer.Option(..., help="Directory to write the translator to (config.json + model.safetensors)."),
     source_name: str = typer.Option("source", help="Name of the source space (e.g. the model: minilm)."),
     target_name: str = typer.Option("target", help="Name of the target space (e.g. e5)."),
-    method: str = typer.Option("auto", help="auto (default: anchors+align when both collections are of offline "
-                                            "models, named or recognised by their fingerprints; else align) | "
+    source_model: str = typer.Option(None, help="The model that embedded the source collection, when it can still be "
+                                                "run here: minilm | e5 | mpnet | the directory of a saved "
+                                                "sentence-transformers model. It embeds the anchor texts. Default: "
+                                                "--source-name if that names one, else the offline model the "
+                                                "collection looks like (covariance fingerprint)."),
+    target_model: str = typer.Option(None, help="The same for the target collection (e.g. the new model's directory)."),
+    method: str = typer.Option("auto", help="auto (default: anchors+align when both collections' models can be run "
+                                            "here: given, named or recognised by their fingerprints; else align) | "
                                             "align (unsupervised) | procrustes (pairs) | anchors (bundled texts "
-                                            "embedded by both models: those --source-name and --target-name name, "
-                                            "or, unnamed, the offline models the collections look like; Procrustes "
+                                            "embedded by both models: --source-model/--target-model, else those "
+                                            "the names name, else the offline models the collections look like; Procrustes "
                                             "on them, seconds) | anchors+align (the same texts as few-shot pairs of "
                                             "align, which adapts the map to the collections: minutes, better off "
                                             "Wikipedia) | gan | align+gan."),
@@ -165,8 +172,9 @@ def fit(
     allow_untrusted: bool = typer.Option(False, help="Exit 0 even when no label-free check confirms the fit."),
     fallback: bool = typer.Option(True, "--fallback/--no-fallback",
                                   help="--method align without pairs: when no label-free check confirms the fit and "
-                                       "both collections are of offline models (minilm, e5, mpnet: named by "
-                                       "--source-name/--target-name or recognised by their covariance fingerprints), "
+                                       "both collections' models can be run here (--source-model/--target-model, "
+                                       "or minilm, e5, mpnet named by --source-name/--target-name or recognised by "
+                                       "their covariance fingerprints), "
                                        "embed --anchors bundled sentences with both and fit again as anchors+align "
                                        "(the report says so). --no-fallback: exit 3 instead."),
     space_check: bool = typer.Option(True, "--space-check/--no-space-check",
@@ -182,6 +190,7 @@ def fit(
     trg = sample_vectors(target, max_vectors, seed + 1) if "://" in target else _load_array(target)
     translator, report = fit_collections(
         src, trg, (source_name, target_name), method=method, anchors=anchors, fallback=fallback,
+        models=(source_model, target_model),
         pairs=_pair(pairs_source, pairs_target, "pairs"), check_spaces=space_check, seed=seed,
         device=None if device == "auto" else device, eval_pairs=_pair(eval_source, eval_target, "eval"),
         preset=preset, steps=steps, checkpoint_dir=checkpoint_dir,
@@ -245,7 +254,8 @@ def query(
     collection: list[str] = typer.Option(..., help="Collection URI; repeat for several. Append #SPACE to name its space."),
     vector: str = typer.Option(None, help=".npy file of query vectors (n, d) in --space."),
     text: str = typer.Option(None, help="Query text, encoded offline with --model."),
-    model: str = typer.Option(None, help="Offline model for --text: minilm | e5 | mpnet (also the query's space)."),
+    model: str = typer.Option(None, help="Model for --text: minilm | e5 | mpnet | a saved sentence-transformers "
+                                         "model's directory (an offline model's name is also the query's space)."),
     space: str = typer.Option(None, help="Space of the query vectors (default: --model, or by dimension)."),
     k: int = typer.Option(10),
     mode: str = typer.Option("latent", help="latent (comparable scores across spaces) | native (each store's index)."),
@@ -264,11 +274,11 @@ def query(
         raise V2VError("give exactly one of --vector FILE or --text '...' (with --model)")
     if text is not None:
         if not model:
-            raise V2VError("--text needs --model (minilm | e5 | mpnet) to encode it offline")
-        from v2v_store.models import load_encoder
+            raise V2VError("--text needs --model (minilm | e5 | mpnet | a model directory) to encode it offline")
+        from v2v_store.models import MODELS, load_encoder
 
         queries = load_encoder(model, kind="query")([text])
-        space = space or model
+        space = space or (model if model in MODELS else tr.space_for_dim(queries.shape[1]).name)
     else:
         queries = np.atleast_2d(_load_array(vector))
         space = space or tr.space_for_dim(queries.shape[1]).name

@@ -35,7 +35,7 @@ from v2v_store.errors import (DimensionMismatchError, MissingDependencyError, Sp
                               UntrustedTranslationError, V2VError)
 from v2v_store.fingerprints import check_model_names
 from v2v_store.metrics import paired_metrics
-from v2v_store.models import MODELS
+from v2v_store.models import MODELS, can_embed
 from v2v_store.space_check import check_pairs_space
 from v2v_store.translator import Space, Translator
 
@@ -183,29 +183,39 @@ def fit_translator(source: np.ndarray, target: np.ndarray, names: tuple[str, str
 def fit_collections(source: np.ndarray, target: np.ndarray, names: tuple[str, str] = ("source", "target"),
                     method: str = "auto", anchors: int = DEFAULT_ANCHORS,
                     pairs: tuple[np.ndarray, np.ndarray] | None = None, fallback: bool = True,
-                    check_spaces: bool = True, **kwargs) -> tuple[Translator, FitReport]:
+                    check_spaces: bool = True, models: tuple[str | None, str | None] = (None, None),
+                    **kwargs) -> tuple[Translator, FitReport]:
     """What ``v2v fit`` does: :func:`fit_translator` with anchor pairs made for it.
 
-    ``method="auto"`` (the CLI's default) fits ``anchors+align`` when both collections are of offline models v2v-store
-    can embed, else the unsupervised ``align``: on the kit's wiki split, with 5,000 anchors of another corpus,
+    ``method="auto"`` (the CLI's default) fits ``anchors+align`` when both collections are of models v2v-store can
+    embed, else the unsupervised ``align``: on the kit's wiki split, with 5,000 anchors of another corpus,
     ``anchors+align`` beat the unsupervised fit on all three model pairs (MiniLM <-> e5 0.954 / 0.940 against a median
     of 0.929 / 0.916, ``benchmarks/results/anchors_fortunes_for_wiki_*.md``), and off Wikipedia the unsupervised fit
-    found nothing. A side's model is its name when that names one (minilm, e5, mpnet), else the model its collection
-    looks like (:func:`v2v_store.anchors.anchor_models`). ``anchors``: bundled sentences embedded by both models, added
+    found nothing. A side's model is the one ``models`` gives (an offline model: minilm, e5, mpnet, or the directory
+    of a saved sentence-transformers model; None: not given), else its name when that names one, else the offline model
+    its collection looks like (:func:`v2v_store.anchors.anchor_models`). ``anchors``: bundled sentences embedded by both models, added
     to ``pairs`` for ``anchors`` / ``anchors+align`` (0: ``pairs`` alone). ``fallback``: for ``align`` without pairs
     on offline models, refit with the anchors when the unsupervised fit is not confirmed. ``kwargs`` go to
     :func:`fit_translator`. With ``auto``, anchors that cannot be made (a model missing and not shipped) or that do
-    not look like the collections leave the unsupervised fit, with a warning."""
-    models = names  # whose anchors: the names, or the models the collections look like
+    not look like the collections leave the unsupervised fit, with a warning, unless ``models`` named them (then the
+    error is raised: the given model is wrong or broken)."""
+    given = tuple(models)
+    for flag, model in zip(("--source-model", "--target-model"), given):
+        if model is not None and not can_embed(model):
+            raise V2VError(f"{flag} {model!r}: not a model v2v-store can run; give an offline model "
+                           f"({', '.join(sorted(MODELS))}) or the directory of a saved sentence-transformers model "
+                           "(with modules.json)")
+    models = tuple(m or n for m, n in zip(given, names))  # whose anchors: given, named, or looked like
     if anchors and (method in ("auto", "anchors", "anchors+align") or fallback):
-        models = anchor_models(source, target, names)
-    requested, known = method, bool(anchors) and set(models) <= set(MODELS)
-    why = ("both collections are of offline models v2v-store can embed" if known else
+        models = anchor_models(source, target, names, given)
+    requested, known = method, bool(anchors) and all(can_embed(m) for m in models)
+    why = ("both collections are of models v2v-store can embed" if known else
            "no anchor pairs for these collections (a model v2v-store does not know, or anchors=0)")
     if method == "auto":
         method = "anchors+align" if known else "align"
     if check_spaces and method in ("anchors", "anchors+align") and anchors:
-        check_model_names((source, target), names)  # swapped or wrong names: refuse before embedding their anchors
+        check_model_names((source, target), models, ("--source-model", "--target-model") if any(given) else
+                          ("--source-name", "--target-name"))  # swapped or wrong: refuse before embedding anchors
     kwargs.update(check_spaces=check_spaces,
                   fallback=partial(anchor_pairs, *models, anchors) if fallback and known else None)
     try:
@@ -215,16 +225,16 @@ def fit_collections(source: np.ndarray, target: np.ndarray, names: tuple[str, st
             with_anchors = (u, v) if pairs is None else (np.concatenate([pairs[0], u]), np.concatenate([pairs[1], v]))
         translator, report = fit_translator(source, target, names, method=method, pairs=with_anchors, **kwargs)
     except (MissingDependencyError, SpaceMismatchError) as e:  # auto: no anchors, or anchors unlike the collections
-        if requested != "auto" or method == "align" or pairs is not None:
+        if requested != "auto" or method == "align" or pairs is not None or any(given):
             raise
         logger.warning("no anchor pairs for these collections (%s): fitting without them", e)
         method, why = "align", f"the anchor pairs could not be used ({e})"
         kwargs["fallback"] = None  # it would fail the same way
         translator, report = fit_translator(source, target, names, method=method, pairs=pairs, **kwargs)
-    identified = [f"{name!r} as {model}" for name, model in zip(names, models) if name != model]
-    if identified and report.method in ("anchors", "anchors+align"):
-        report.reason += (f"; anchors of {models[0]} and {models[1]}: {' and '.join(identified)} by the collections' "
-                          "covariance fingerprints")
+    identified = [f"{name!r} as {model}" for name, model, g in zip(names, models, given) if name != model and not g]
+    if models != names and report.method in ("anchors", "anchors+align"):
+        report.reason += f"; anchors of {models[0]} and {models[1]}" + (
+            f": {' and '.join(identified)} by the collections' covariance fingerprints" if identified else "")
         translator.info["anchor_models"] = list(models)
     if requested == "auto":
         report.reason = f"--method auto chose {method}, {why}; {report.reason}"

