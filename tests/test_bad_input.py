@@ -211,9 +211,9 @@ def test_anchors_align_gives_the_anchors_to_the_aligner_and_flags_too_few(rng):
 
 
 @pytest.mark.parametrize("args, message", [
-    (("--source-name", "old", "--target-name", "e5"), "--source-name must name an offline model"),
+    (("--source-name", "old", "--target-name", "e5"), "--source-model (or --source-name) must name an offline model"),
     (("--source-name", "minilm", "--target-name", "e5", "--anchors", "1"), "--anchors 1: choose between 2 and")])
-def test_cli_anchor_method_needs_offline_models_and_a_sane_count(tmp_path, rng, args, message):
+def test_cli_anchor_method_needs_runnable_models_and_a_sane_count(tmp_path, rng, args, message):
     np.save(tmp_path / "a.npy", rng.standard_normal((200, D)).astype(np.float32))
     bad = run_cli("fit", "--source", str(tmp_path / "a.npy"), "--target", str(tmp_path / "a.npy"),
                   "--out", str(tmp_path / "tr"), "--method", "anchors", *args)
