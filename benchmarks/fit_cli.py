@@ -1,6 +1,7 @@
 """`v2v fit` end to end on one corpus: real stores, the real CLI, the verdict a user gets.
 
     python benchmarks/fit_cli.py --corpus debpkg --models minilm e5 [--seed 0] [-- extra v2v fit options]
+    python benchmarks/fit_cli.py --corpus debpkg --pair-texts 500   # + 500 of the source collection's own texts
 
 Side A of the corpus embedded by the first model goes into a FAISS index, side B (other texts) embedded by the second
 into a qdrant-edge shard; ``v2v fit`` then runs as a user would run it, with ``--source-name``/``--target-name``
@@ -8,7 +9,8 @@ naming the models (``--unnamed``: without, so that it must recognise them), and 
 ``--eval-source``/``--eval-target`` for the paper metrics. Recorded: the exit status, the method that made the saved
 translator (the default ``--method auto``: anchors+align for these offline models; with ``-- --method align``, the
 unsupervised fit or its fallback to anchor pairs, the default before session 29), the verdict, top-1 and mean rank
-both ways (held-out texts, among all of them), and the wall time of the command.
+both ways (held-out texts, among all of them), and the wall time of the command. ``--pair-texts N``: the texts of the
+first N documents of the source collection go to ``v2v fit --pair-texts`` (a user who still has a few of them).
 Corpora: the kit's, or any built by ``build_kit.py`` (split by ``kit.splits``).
 """
 
@@ -27,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from kit import load, run_meta, save_results, splits  # noqa: E402
+from kit import load, run_meta, save_results, splits, texts  # noqa: E402
 
 from v2v_store import VectorBatch, open_store  # noqa: E402
 
@@ -58,6 +60,8 @@ def main() -> None:
     ap.add_argument("--tag", default=None, help="results file name (default fit_cli_<corpus>_<a>_<b>_seed<S>)")
     ap.add_argument("--unnamed", action="store_true",
                     help="no --source-name/--target-name: v2v fit must recognise the models by their fingerprints")
+    ap.add_argument("--pair-texts", type=int, default=0, metavar="N",
+                    help="pass the texts of the source collection's first N documents as v2v fit --pair-texts")
     ap.add_argument("fit_args", nargs="*", help="more `v2v fit` options, after --")
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
@@ -70,9 +74,14 @@ def main() -> None:
         write_store(trg, xb[side_b])
         np.save(f"{tmp}/eval_{a}.npy", xa[held])
         np.save(f"{tmp}/eval_{b}.npy", xb[held])
+        pair_texts = []
+        if args.pair_texts:
+            mine = texts(args.corpus)[side_a][:args.pair_texts]  # one per line: inner line breaks become spaces
+            Path(f"{tmp}/pair_texts.txt").write_text("".join(" ".join(t.split()) + "\n" for t in mine))
+            pair_texts = ["--pair-texts", f"{tmp}/pair_texts.txt"]
         cmd = [sys.executable, "-m", "v2v_store", "fit", "--source", src, "--target", trg, "--out", f"{tmp}/translator",
                *([] if args.unnamed else ["--source-name", a, "--target-name", b]), "--seed", str(args.seed),
-               "--eval-source", f"{tmp}/eval_{a}.npy", "--eval-target", f"{tmp}/eval_{b}.npy", *args.fit_args]
+               "--eval-source", f"{tmp}/eval_{a}.npy", "--eval-target", f"{tmp}/eval_{b}.npy", *pair_texts, *args.fit_args]
         logger.info("running %s", " ".join(cmd))
         t0 = time.perf_counter()
         done = subprocess.run(cmd, capture_output=True, text=True)
@@ -86,14 +95,17 @@ def main() -> None:
     env = {k: os.environ[k] for k in ("PYTHONPATH", "V2V_CACHE", "V2V_EXTRA_KIT", "V2V_KIT") if k in os.environ}
     if env:  # e.g. a model hidden to test the shipped anchor vectors: part of how the result was made
         meta["command"] = " ".join(f"{k}={v}" for k, v in env.items()) + " " + meta["command"]
-    tag = args.tag or f"fit_cli_{args.corpus}_{a}_{b}_seed{args.seed}" + ("_unnamed" if args.unnamed else "")
+    tag = args.tag or (f"fit_cli_{args.corpus}_{a}_{b}_seed{args.seed}" + ("_unnamed" if args.unnamed else "")
+                       + (f"_pairtexts{args.pair_texts}" if args.pair_texts else ""))
     names = ("source", "target") if args.unnamed else (a, b)  # the spaces' names in the report
     sizes = (held.stop - held.start, side_a.stop - side_a.start, side_b.stop - side_b.start)
     lines = [f"# `v2v fit` end to end on {args.corpus}: {a} (FAISS) -> {b} (qdrant-edge), seed {args.seed}"
              + (", spaces not named" if args.unnamed else ""), "",
              f"Command: `{meta['command']}`  ", f"Machine: {meta['machine']}, {meta['date']}", "",
              f"Collections: {sizes[1]:,} {a} vectors and {sizes[2]:,} {b} vectors of other texts; paper metrics on "
-             f"{sizes[0]:,} held-out texts embedded by both (top-1 among all of them / mean rank).", "",
+             f"{sizes[0]:,} held-out texts embedded by both (top-1 among all of them / mean rank)."
+             + (f" `--pair-texts`: the texts of the first {args.pair_texts:,} {a} documents." if args.pair_texts else ""),
+             "",
              f"Exit status: **{done.returncode}**; wall time of the command {wall:.0f} s.", "",
              f"| fit | method | trusted | top-1 / rank {a} -> {b} | top-1 / rank {b} -> {a} | fit s |",
              "|---|---|---|---|---|---|"]

@@ -51,6 +51,18 @@ def load(corpus: str, model: str) -> np.ndarray:
     return np.load(existing_emb_path(corpus, model)).astype(np.float32)
 
 
+def texts(corpus: str) -> list[str]:
+    """The corpus's texts in row order (``<corpus>.jsonl`` beside ``emb/``: row i of every embedding file is id i)."""
+    path = KIT / f"{corpus}.jsonl"
+    if not path.exists():
+        path = EXTRA_KIT / path.name
+    if not path.exists():
+        raise SystemExit(f"texts of {corpus} not found in {KIT} or {EXTRA_KIT}: build it with build_kit.py {corpus}")
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    assert [r["id"] for r in rows] == list(range(len(rows))), f"{path}: ids are not the row numbers"
+    return [r["text"] for r in rows]
+
+
 def splits(corpus: str, model: str) -> tuple[slice, slice, slice]:
     """(held-out rows, side A, side B) of a corpus: the fixed ``SPLITS`` of the kit's corpora; for any other corpus
     in the kit's layout (e.g. one built by ``build_kit.py`` from your own texts), the first min(8,192, rows / 4) rows

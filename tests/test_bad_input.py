@@ -221,6 +221,33 @@ def test_cli_anchor_method_needs_runnable_models_and_a_sane_count(tmp_path, rng,
     assert "Traceback" not in bad.stderr and not (tmp_path / "tr").exists()
 
 
+@pytest.mark.parametrize("content, name, message", [
+    (None, "missing.txt", "no such file"),
+    ("only one text\n\n", "one.txt", "1 text(s); give at least 2"),
+    ('{"text": "a"}\n{"title": "no text"}\n', "bad.jsonl", 'must be an object with a "text" field'),
+    ("first text\nsecond text\n", "ok.txt", "--pair-texts are embedded by both models, so --source-model"),
+])
+def test_cli_pair_texts_need_a_readable_file_and_runnable_models(tmp_path, rng, content, name, message):
+    """--pair-texts: a missing, near-empty or malformed file, or models v2v-store cannot run (random spaces named
+    'old' and 'new'), exit 2 with the fix before anything is fitted or written."""
+    np.save(tmp_path / "a.npy", rng.standard_normal((200, D)).astype(np.float32))
+    if content is not None:
+        (tmp_path / name).write_text(content)
+    bad = run_cli("fit", "--source", str(tmp_path / "a.npy"), "--target", str(tmp_path / "a.npy"),
+                  "--out", str(tmp_path / "tr"), "--source-name", "old", "--target-name", "new",
+                  "--pair-texts", str(tmp_path / name))
+    assert bad.returncode == 2 and message in bad.stderr, bad.stderr
+    assert "Traceback" not in bad.stderr and not (tmp_path / "tr").exists()
+
+
+def test_read_texts_reads_lines_and_jsonl(tmp_path):
+    from v2v_store.anchors import read_texts
+
+    (tmp_path / "t.txt").write_text("  one  \n\ntwo\n")
+    (tmp_path / "t.jsonl").write_text('{"text": "one", "id": 0}\n\n{"text": " two "}\n')
+    assert read_texts(tmp_path / "t.txt") == read_texts(tmp_path / "t.jsonl") == ["one", "two"]
+
+
 def test_pairs_of_another_dimension_than_the_collection_are_refused(rng):
     """Anchor or few-shot pairs from the wrong model (other dims) get a clear error, not a shape traceback."""
     from v2v_store.fit import fit_translator

@@ -239,3 +239,28 @@ def test_fit_cli_anchors_with_a_local_model_directory(tmp_path):
     missing = run(*common, "--source-model", str(tmp_path / "no-such-model"), "--out", str(tmp_path / "missing"))
     assert missing.returncode == 2 and "--source-model" in missing.stderr and "no-such-model" in missing.stderr
     assert not (tmp_path / "wrong").exists() and not (tmp_path / "missing").exists()
+
+
+def test_fit_cli_pair_texts_are_embedded_by_both_models(tmp_path):
+    """--pair-texts: a user who still has some of the collection's texts gives them as a file; both models embed them
+    here and the aligner uses them as few-shot pairs (no anchors: --anchors 0)."""
+    from v2v_store.texts import embed_cached, wiki_sentences
+
+    texts = [s["text"] for s in wiki_sentences()[:1300]]
+    np.save(tmp_path / "a.npy", embed_cached("minilm", texts[:500]))
+    np.save(tmp_path / "b.npy", embed_cached("e5", texts[500:1000]))
+    np.save(tmp_path / "ea.npy", embed_cached("minilm", texts[1000:]))
+    np.save(tmp_path / "eb.npy", embed_cached("e5", texts[1000:]))
+    (tmp_path / "mine.txt").write_text("\n".join(texts[:400]) + "\n")  # 400 of the source collection's documents
+    out = run("fit", "--source", str(tmp_path / "a.npy"), "--target", str(tmp_path / "b.npy"), "--out",
+              str(tmp_path / "tr"), "--source-name", "minilm", "--target-name", "e5", "--method", "align",
+              "--anchors", "0", "--pair-texts", str(tmp_path / "mine.txt"), "--restarts", "1",
+              "--eval-source", str(tmp_path / "ea.npy"), "--eval-target", str(tmp_path / "eb.npy"))
+    assert out.returncode == 0, out.stderr[-2000:]
+    summary = json.loads(out.stdout)
+    assert summary["method"] == "align" and summary["trusted"], summary
+    assert "few-shot (400 pairs)" in summary["reason"] and "400 of the pairs are your --pair-texts" in summary["reason"]
+    # 300 held-out sentences: identity is at chance (~0.003), pairs of the wrong texts or model near it; 400 pairs
+    # (barely more than the 384 dimensions) and 500 unpaired vectors per side gave 0.89 here
+    assert summary["paired"]["minilm->e5"]["top1"] > 0.8 and summary["paired"]["e5->minilm"]["top1"] > 0.8, summary
+    assert Translator.load(tmp_path / "tr").info["pair_texts"] == 400

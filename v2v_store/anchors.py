@@ -106,3 +106,40 @@ def anchor_pairs(source_model: str, target_model: str, count: int = DEFAULT_ANCH
         logger.warning("%s: using the %d anchor vectors shipped with v2v-store instead (the last %d of the bundled "
                        "sentences%s)", e, n, n, "" if n == count else f"; {count} were asked for")
         return shipped[source_model][-n:], shipped[target_model][-n:]
+
+
+def read_texts(path: str | Path) -> list[str]:
+    """The texts of a file for :func:`text_pairs`: one per line, or for ``.jsonl`` the ``"text"`` field of each line;
+    blank lines skipped."""
+    path = Path(path).expanduser()
+    if not path.is_file():
+        raise V2VError(f"--pair-texts {path}: no such file; give a text file with one text per line (or .jsonl "
+                       "with a \"text\" field per line)")
+    lines = [line.strip() for line in path.read_text(encoding="utf-8").splitlines()]
+    if path.suffix == ".jsonl":
+        import json
+
+        try:
+            lines = [str(json.loads(line)["text"]).strip() for line in lines if line]
+        except (ValueError, KeyError, TypeError) as e:
+            raise V2VError(f"--pair-texts {path}: every line of a .jsonl file must be an object with a \"text\" "
+                           f"field ({type(e).__name__}: {e}); or give a plain text file, one text per line") from None
+    texts = [line for line in lines if line]
+    if len(texts) < 2:
+        raise V2VError(f"--pair-texts {path}: {len(texts)} text(s); give at least 2 (a few hundred adapt the map to "
+                       "the collection's corpus), one per line")
+    return texts
+
+
+def text_pairs(source_model: str, target_model: str, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """The user's own ``texts`` (e.g. a few hundred of the collection's documents, or texts like them) embedded by
+    both models (cached): few-shot pairs without embedding them by hand. Unlike :func:`anchor_pairs` there is no
+    shipped fallback: both models must run here."""
+    for flag, name in (("--source-model", source_model), ("--target-model", target_model)):
+        if not can_embed(name):
+            raise V2VError(f"--pair-texts are embedded by both models, so {flag} (or --{flag[2:-6]}-name) must name "
+                           f"an offline model ({', '.join(sorted(MODELS))}) or the directory of a saved "
+                           f"sentence-transformers model, not {name!r}; or embed the texts with both models yourself "
+                           "and pass them as --pairs-source/--pairs-target")
+    logger.info("pair texts: %d of your texts embedded by %s and %s", len(texts), source_model, target_model)
+    return embed_cached(source_model, texts), embed_cached(target_model, texts)

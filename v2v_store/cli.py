@@ -166,6 +166,10 @@ def fit(
     max_vectors: int = typer.Option(50_000, help="Sample at most this many vectors per side."),
     pairs_source: str = typer.Option(None, help="Few-shot: .npy/URI of documents embedded by the source model..."),
     pairs_target: str = typer.Option(None, help="...and the same documents, same order, by the target model."),
+    pair_texts: str = typer.Option(None, help="Few-shot without embedding them yourself: a file of texts (one per "
+                                              "line, or .jsonl with a \"text\" field), e.g. a few hundred of the "
+                                              "collection's documents or texts like them, embedded here by both "
+                                              "models (as the anchors) and added to the pairs."),
     eval_source: str = typer.Option(None, help="Paired evaluation: held-out documents by the source model..."),
     eval_target: str = typer.Option(None, help="...and by the target model; prints the paper metrics."),
     checkpoint_dir: str = typer.Option(None, help="GAN: checkpoint here and resume from it."),
@@ -183,14 +187,16 @@ def fit(
                                           "do not look like their collection's model (swapped or wrong names); exit 2."),
 ) -> None:
     """Learn a translator between two embedding spaces from unpaired vectors (the help text: ``FIT_HELP``)."""
+    from v2v_store.anchors import read_texts
     from v2v_store.fit import fit_collections, require_trusted
     from v2v_store.train.data import sample_vectors
 
+    texts = read_texts(pair_texts) if pair_texts else None  # a bad file fails before the collections are read
     src = sample_vectors(source, max_vectors, seed) if "://" in source else _load_array(source)
     trg = sample_vectors(target, max_vectors, seed + 1) if "://" in target else _load_array(target)
     translator, report = fit_collections(
         src, trg, (source_name, target_name), method=method, anchors=anchors, fallback=fallback,
-        models=(source_model, target_model),
+        models=(source_model, target_model), pair_texts=texts,
         pairs=_pair(pairs_source, pairs_target, "pairs"), check_spaces=space_check, seed=seed,
         device=None if device == "auto" else device, eval_pairs=_pair(eval_source, eval_target, "eval"),
         preset=preset, steps=steps, checkpoint_dir=checkpoint_dir,

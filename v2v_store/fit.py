@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from v2v_store.anchors import DEFAULT_ANCHORS, anchor_models, anchor_pairs
+from v2v_store.anchors import DEFAULT_ANCHORS, anchor_models, anchor_pairs, text_pairs
 from v2v_store.errors import (DimensionMismatchError, MissingDependencyError, SpaceMismatchError,
                               UntrustedTranslationError, V2VError)
 from v2v_store.fingerprints import check_model_names
@@ -184,7 +184,7 @@ def fit_collections(source: np.ndarray, target: np.ndarray, names: tuple[str, st
                     method: str = "auto", anchors: int = DEFAULT_ANCHORS,
                     pairs: tuple[np.ndarray, np.ndarray] | None = None, fallback: bool = True,
                     check_spaces: bool = True, models: tuple[str | None, str | None] = (None, None),
-                    **kwargs) -> tuple[Translator, FitReport]:
+                    pair_texts: list[str] | None = None, **kwargs) -> tuple[Translator, FitReport]:
     """What ``v2v fit`` does: :func:`fit_translator` with anchor pairs made for it.
 
     ``method="auto"`` (the CLI's default) fits ``anchors+align`` when both collections are of models v2v-store can
@@ -198,7 +198,8 @@ def fit_collections(source: np.ndarray, target: np.ndarray, names: tuple[str, st
     on offline models, refit with the anchors when the unsupervised fit is not confirmed. ``kwargs`` go to
     :func:`fit_translator`. With ``auto``, anchors that cannot be made (a model missing and not shipped) or that do
     not look like the collections leave the unsupervised fit, with a warning, unless ``models`` named them (then the
-    error is raised: the given model is wrong or broken)."""
+    error is raised: the given model is wrong or broken). ``pair_texts``: the user's own texts, embedded here by both
+    models (:func:`v2v_store.anchors.text_pairs`) and added to ``pairs``: few-shot without embedding them by hand."""
     given = tuple(models)
     for flag, model in zip(("--source-model", "--target-model"), given):
         if model is not None and not can_embed(model):
@@ -206,16 +207,19 @@ def fit_collections(source: np.ndarray, target: np.ndarray, names: tuple[str, st
                            f"({', '.join(sorted(MODELS))}) or the directory of a saved sentence-transformers model "
                            "(with modules.json)")
     models = tuple(m or n for m, n in zip(given, names))  # whose anchors: given, named, or looked like
-    if anchors and (method in ("auto", "anchors", "anchors+align") or fallback):
+    if pair_texts or (anchors and (method in ("auto", "anchors", "anchors+align") or fallback)):
         models = anchor_models(source, target, names, given)
     requested, known = method, bool(anchors) and all(can_embed(m) for m in models)
     why = ("both collections are of models v2v-store can embed" if known else
            "no anchor pairs for these collections (a model v2v-store does not know, or anchors=0)")
     if method == "auto":
         method = "anchors+align" if known else "align"
-    if check_spaces and method in ("anchors", "anchors+align") and anchors:
+    if check_spaces and ((method in ("anchors", "anchors+align") and anchors) or pair_texts):
         check_model_names((source, target), models, ("--source-model", "--target-model") if any(given) else
                           ("--source-name", "--target-name"))  # swapped or wrong: refuse before embedding anchors
+    if pair_texts:
+        made = text_pairs(*models, list(pair_texts))
+        pairs = made if pairs is None else (np.concatenate([pairs[0], made[0]]), np.concatenate([pairs[1], made[1]]))
     kwargs.update(check_spaces=check_spaces,
                   fallback=partial(anchor_pairs, *models, anchors) if fallback and known else None)
     try:
@@ -236,6 +240,9 @@ def fit_collections(source: np.ndarray, target: np.ndarray, names: tuple[str, st
         report.reason += f"; anchors of {models[0]} and {models[1]}" + (
             f": {' and '.join(identified)} by the collections' covariance fingerprints" if identified else "")
         translator.info["anchor_models"] = list(models)
+    if pair_texts:
+        report.reason += f"; {len(pair_texts)} of the pairs are your --pair-texts, embedded by {models[0]} and {models[1]}"
+        translator.info["pair_texts"] = len(pair_texts)
     if requested == "auto":
         report.reason = f"--method auto chose {method}, {why}; {report.reason}"
         translator.info["requested_method"] = "auto"
