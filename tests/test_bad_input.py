@@ -131,7 +131,8 @@ def test_cli_inspect_reports_and_fails_cleanly(tmp_path, rng):
 
 @pytest.mark.parametrize("flag, value, message", [("--solver", "gradient", "choose wasserstein, self-learning or cascade"),
                                                    ("--rival-restarts", "-1", "rival_restarts=-1 must be >= 0"),
-                                                   ("--whiten", "2", "final_whiten=2.0 must be in [0, 1]")])
+                                                   ("--whiten", "2", "final_whiten=2.0 must be in [0, 1]"),
+                                                   ("--pair-weight", "-1", "pair_weight=-1.0: give a positive weight")])
 def test_cli_fit_refuses_bad_aligner_settings_and_writes_nothing(tmp_path, rng, flag, value, message):
     np.save(tmp_path / "a.npy", rng.standard_normal((200, D)).astype(np.float32))
     np.save(tmp_path / "b.npy", rng.standard_normal((200, D)).astype(np.float32))
@@ -189,6 +190,18 @@ def test_anchors_align_gives_the_anchors_to_the_aligner_and_flags_too_few(rng):
     _, report = fit_translator(x, y @ rot, ("a", "b"), method="anchors+align", pairs=(anchors, anchors @ rot),
                                align_overrides={k: v for k, v in fast.items() if k != "restarts"})
     assert len(report.details["restarts"]) == 1 and "one restart, started from the anchors' map" in report.reason
+    # each anchor counts min(1, max(0.25, 5000 / n)) against the collections' pseudo-pairs: 1 for these 800 vectors
+    assert "each weighted 1.00" in report.reason and report.details["config"]["pair_weight"] == 1.0
+    _, report = fit_translator(x, y @ rot, ("a", "b"), method="anchors+align", pairs=(anchors, anchors @ rot),
+                               align_overrides={**fast, "pair_weight": 0.5})
+    assert report.details["config"]["pair_weight"] == 0.5 and "each weighted" not in report.reason  # asked for
+    from v2v_store.fit import anchor_pair_weight
+
+    assert anchor_pair_weight(3072) == 1.0 and anchor_pair_weight(20_000) == 0.25 and anchor_pair_weight(10**6) == 0.25
+    assert abs(anchor_pair_weight(13_805) - 0.362) < 1e-3
+    with pytest.raises(V2VError, match="pair_weight=0: give a positive weight"):
+        fit_translator(x, y @ rot, ("a", "b"), method="anchors+align", pairs=(anchors, anchors @ rot),
+                       align_overrides={**fast, "pair_weight": 0})
     _, report = fit_translator(x, y @ rot, ("a", "b"), method="anchors+align", pairs=(anchors, anchors @ rot),
                                align_overrides={**fast, "restarts": 3})
     assert len(report.details["restarts"]) == 3 and "one restart" not in report.reason

@@ -192,10 +192,15 @@ class AlignConfig:
                                                             "restart or the finalists' scoring"})
     restart_share: float = field(default=0.6, metadata={"help": "with time_budget: the share of it the restarts may use "
                                                               "(on the kit they took 45-55% of a default fit)"})
+    pair_weight: float = field(default=1.0, metadata={"help": "few-shot: the weight of each known pair in every "
+                                                            "Procrustes fit, against 1 for each transport pseudo-pair "
+                                                            "of a step (a batch holds wp_batch, final_wp_batch)"})
     seed: int = 0
     device: str | None = None
 
     def __post_init__(self) -> None:
+        if not self.pair_weight > 0:
+            raise ValueError(f"pair_weight={self.pair_weight}: give a positive weight (default 1.0)")
         if self.sample_size < 100:
             raise ValueError(f"sample_size={self.sample_size} is too small: use at least 100 (default 2000)")
         if not 0 < self.keep_start <= 1:
@@ -763,6 +768,8 @@ def fit_linear(source: np.ndarray, target: np.ndarray, cfg: AlignConfig | None =
     if pairs is not None and len(pairs[0]):
         p = (center_unit(torch.as_tensor(np.asarray(pairs[0], np.float32), device=device), mean_x),
              center_unit(torch.as_tensor(np.asarray(pairs[1], np.float32), device=device), mean_y))
+        if cfg.pair_weight != 1.0:  # every use of the pairs is a sum of their products: scale both sides by sqrt
+            p = (p[0] * cfg.pair_weight ** 0.5, p[1] * cfg.pair_weight ** 0.5)
     xr = x[torch.as_tensor(np_rng.choice(len(x), min(len(x), cfg.refine_max), replace=False), device=device)]
     yr = y[torch.as_tensor(np_rng.choice(len(y), min(len(y), cfg.refine_max), replace=False), device=device)]
     solver = cfg.solver

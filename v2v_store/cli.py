@@ -158,6 +158,10 @@ def fit(
                                             "orthogonal map, the behaviour before format 2)."),
     soup: bool = typer.Option(None, "--soup/--no-soup", help="Aligner: average the finalists' maps that agree with the "
                                                              "winner before its extra steps (default on)."),
+    pair_weight: float = typer.Option(None, help="Aligner: how much each anchor or known pair counts against one "
+                                                 "transport pseudo-pair of the collections (default: anchors+align "
+                                                 "min(1, max(0.25, 5000/n)), n the smaller side's vectors: the more "
+                                                 "of them, the more they adapt the map; else 1)."),
     time_budget: float = typer.Option(None, help="Aligner: seconds for the fit (default: no limit). Restarts stop at "
                                                    "60% of it, finalists and extra steps are cut to the rest; the fit "
                                                    "can pass it by one restart. Cuts are named in the reason."),
@@ -206,6 +210,7 @@ def fit(
                          **({"final_candidates": final_candidates} if final_candidates is not None else {}),
                          **({"final_whiten": whiten} if whiten is not None else {}),
                          **({"final_soup": soup} if soup is not None else {}),
+                         **({"pair_weight": pair_weight} if pair_weight is not None else {}),
                          **({"time_budget": time_budget} if time_budget is not None else {})})
     translator.save(out)
     summary = {k: v for k, v in report.to_dict().items() if k != "details"}
