@@ -3,7 +3,8 @@
 Methods (``v2v fit --method``):
 
 - ``auto`` (:func:`fit_collections`, which is what ``v2v fit`` runs; its default): ``anchors+align`` when both
-  collections are of offline models v2v-store can embed, named or recognised by their fingerprints, else ``align``.
+  collections' models can be run here (given by ``models``, named, or recognised by their fingerprints), else
+  ``align``.
 - ``align`` (:func:`fit_translator`'s default): unsupervised linear alignment with restarts (:mod:`v2v_store.train.align`);
   with ``pairs`` it becomes few-shot (the pairs give the first map and join every later Procrustes fit). With a
   ``fallback`` (:func:`fit_collections` gives one when both spaces are of offline models, named or recognised by
@@ -13,7 +14,8 @@ Methods (``v2v fit --method``):
 - ``anchors``: Procrustes on anchor pairs, texts that are not the collection's embedded by both models
   (:mod:`v2v_store.anchors`), centred on the collections' own means: for when both models can still be run.
 - ``anchors+align``: the same anchor pairs as few-shot pairs of ``align``, whose transport steps also see the
-  collections' own unpaired vectors and so adapt the anchors' map to the collections' corpus (minutes, not seconds).
+  collections' own unpaired vectors and so adapt the anchors' map to the collections' corpus (minutes, not seconds);
+  with at least one anchor per dimension, one restart and each anchor weighted :func:`anchor_pair_weight`.
 - ``gan``: the paper's vec2vec GAN from scratch (:mod:`v2v_store.train.trainer`).
 - ``align+gan``: the GAN warm-started from the ``align`` map: the network refines it as a residual whose
   gates start at zero, and the label-free selection keeps the start unless training beats it.
