@@ -229,6 +229,11 @@ def test_fit_cli_anchors_with_a_local_model_directory(tmp_path):
     assert summary["reason"].startswith("--method auto chose anchors+align") and model in summary["reason"]
     assert summary["paired"]["old->e5"]["top1"] > 0.95 and summary["paired"]["e5->old"]["top1"] > 0.95, summary
     assert Translator.load(tmp_path / "tr").info["anchor_models"] == [model, "e5"]
+    # a text query encoded by the local model finds the same sentence among the e5 vectors of the held-out texts
+    hit = run("query", "--translator", str(tmp_path / "tr"), "--collection", f"npy://{tmp_path}/eb.npy#e5",
+              "--text", texts[1000 + 7], "--model", model, "--space", "old", "--k", "1")
+    assert hit.returncode == 0, hit.stderr[-2000:]
+    assert json.loads(hit.stdout.splitlines()[0])["id"] == 7, hit.stdout
     # without the model: nothing recognises the rotated collection, so auto fits without pairs
     bare = run(*common, "--restarts", "1", "--out", str(tmp_path / "bare"))
     assert bare.returncode == 3, bare.stderr[-2000:]
