@@ -84,15 +84,21 @@ def anchor_texts(count: int) -> list[str]:
     return [s["text"] for s in sentences[-count:]]
 
 
+def require_runnable(source_model: str, target_model: str, why: str, fix: str) -> None:
+    """Refuse (:class:`V2VError`) a side whose model v2v-store cannot run here, saying ``why`` it must and the ``fix``."""
+    for flag, name in (("--source-model", source_model), ("--target-model", target_model)):
+        if not can_embed(name):
+            raise V2VError(f"{why}, so {flag} (or --{flag[2:-6]}-name) must name an offline model "
+                           f"({', '.join(sorted(MODELS))}) or the directory of a saved sentence-transformers model, "
+                           f"not {name!r}; {fix}")
+
+
 def anchor_pairs(source_model: str, target_model: str, count: int = DEFAULT_ANCHORS) -> tuple[np.ndarray, np.ndarray]:
     """``count`` bundled sentences embedded by ``source_model`` and by ``target_model`` (rows are the same texts). When a
     model cannot be loaded, the shipped vectors of the last 1,000 of those sentences (at most ``count``) instead."""
-    for flag, name in (("--source-model", source_model), ("--target-model", target_model)):
-        if not can_embed(name):
-            raise V2VError(f"anchor pairs embed texts with both models, so {flag} (or --{flag[2:-6]}-name) must name "
-                           f"an offline model ({', '.join(sorted(MODELS))}) or the directory of a saved "
-                           f"sentence-transformers model, not {name!r}; or embed a few thousand texts with both "
-                           "models yourself and pass them as --pairs-source/--pairs-target with --anchors 0")
+    require_runnable(source_model, target_model, "anchor pairs embed texts with both models",
+                     "or embed a few thousand texts with both models yourself and pass them as "
+                     "--pairs-source/--pairs-target with --anchors 0")
     try:
         texts = anchor_texts(count)
         logger.info("anchor pairs: %d bundled sentences embedded by %s and %s (cached after the first run)",
@@ -135,11 +141,7 @@ def text_pairs(source_model: str, target_model: str, texts: list[str]) -> tuple[
     """The user's own ``texts`` (e.g. a few hundred of the collection's documents, or texts like them) embedded by
     both models (cached): few-shot pairs without embedding them by hand. Unlike :func:`anchor_pairs` there is no
     shipped fallback: both models must run here."""
-    for flag, name in (("--source-model", source_model), ("--target-model", target_model)):
-        if not can_embed(name):
-            raise V2VError(f"--pair-texts are embedded by both models, so {flag} (or --{flag[2:-6]}-name) must name "
-                           f"an offline model ({', '.join(sorted(MODELS))}) or the directory of a saved "
-                           f"sentence-transformers model, not {name!r}; or embed the texts with both models yourself "
-                           "and pass them as --pairs-source/--pairs-target")
+    require_runnable(source_model, target_model, "--pair-texts are embedded by both models",
+                     "or embed the texts with both models yourself and pass them as --pairs-source/--pairs-target")
     logger.info("pair texts: %d of your texts embedded by %s and %s", len(texts), source_model, target_model)
     return embed_cached(source_model, texts), embed_cached(target_model, texts)
