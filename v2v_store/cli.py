@@ -114,7 +114,9 @@ FIT_HELP = ("Learn a translator between two embedding spaces from unpaired vecto
 @handles_errors
 def fit(
     source: str = typer.Option(..., help="Store URI (or .npy) of source-space vectors."),
-    target: str = typer.Option(..., help="Store URI (or .npy) of target-space vectors (other documents are fine)."),
+    target: str = typer.Option(..., help="Store URI (or .npy) of target-space vectors: other documents are fine, "
+                               "of the same kind of text as the source collection (a target of another kind "
+                               "made fits worse or refused: README, limitations)."),
     out: str = typer.Option(..., help="Directory to write the translator to (config.json + model.safetensors)."),
     source_name: str = typer.Option("source", help="Name of the source space (e.g. the model: minilm)."),
     target_name: str = typer.Option("target", help="Name of the target space (e.g. e5)."),
