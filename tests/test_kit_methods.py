@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from conftest import kit_array
-from v2v_store.fit import fit_translator
-from v2v_store.metrics import paired_metrics
+from v2v_store.fit import KINDS_WARNING_BELOW, fit_translator
+from v2v_store.metrics import pair_profile_correlation, paired_metrics
 
 pytestmark = pytest.mark.slow
 
@@ -36,3 +36,30 @@ def test_identity_baseline_fails_across_models(wiki):
     x = wiki[0][:2000]
     e5 = kit_array("wiki.e5")[:2000]
     assert paired_metrics(x, e5).top1 < 0.05
+
+
+def test_pair_profiles_tell_one_kind_of_text_from_another(wiki):
+    """Map-free: how near a collection comes to each of 1,000 paired wiki sentences correlates across the two spaces
+    when both collections hold the same kind of text (wiki / wiki, fortunes / fortunes), not when they do not."""
+    x, e5 = wiki[0], kit_array("wiki.e5")
+    fortunes = kit_array("fortunes.minilm")[2048:4048], kit_array("fortunes.e5")[5120:7120]
+    pairs = (x[8192:9192], e5[8192:9192])
+    same = (pair_profile_correlation(pairs, x[14000:16000], e5[22000:24000]),
+            pair_profile_correlation(pairs, fortunes[0], fortunes[1]))
+    other = (pair_profile_correlation(pairs, x[14000:16000], fortunes[1]),
+             pair_profile_correlation(pairs, fortunes[0], e5[22000:24000]))
+    assert min(same) > KINDS_WARNING_BELOW + 0.1, same  # 0.45 / 0.45 here
+    assert max(other) < KINDS_WARNING_BELOW - 0.1, other  # -0.16 / 0.02
+
+
+def test_fit_warns_when_the_collections_hold_different_kinds_of_text(wiki):
+    """A fit with pairs between a wiki collection and a fortunes target says so in its reason (the verdict stays);
+    against a wiki target it does not."""
+    x, e5 = wiki[0], kit_array("wiki.e5")
+    pairs = (x[8192:9192], e5[8192:9192])
+    reports = {kind: fit_translator(x[14000:16000], target, ("minilm", "e5"), method="anchors", pairs=pairs)[1]
+               for kind, target in (("wiki", e5[22000:24000]), ("fortunes", kit_array("fortunes.e5")[5120:7120]))}
+    assert "different kinds of text" in reports["fortunes"].reason, reports["fortunes"].reason
+    assert reports["fortunes"].details["pairs_profile_correlation"] < KINDS_WARNING_BELOW
+    assert "different kinds of text" not in reports["wiki"].reason, reports["wiki"].reason
+    assert reports["wiki"].details["pairs_profile_correlation"] > KINDS_WARNING_BELOW
