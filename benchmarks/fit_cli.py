@@ -2,6 +2,8 @@
 
     python benchmarks/fit_cli.py --corpus debpkg --models minilm e5 [--seed 0] [-- extra v2v fit options]
     python benchmarks/fit_cli.py --corpus debpkg --pair-texts 500   # + 500 of the source collection's own texts
+    python benchmarks/fit_cli.py --corpus debpkg --target-corpus wiki  # a target of another kind of text
+    python benchmarks/fit_cli.py --corpus wiki --source-model DIR       # a user's own model (saved sentence-transformers)
 
 Side A of the corpus embedded by the first model goes into a FAISS index, side B (other texts) embedded by the second
 into a qdrant-edge shard; ``v2v fit`` then runs as a user would run it, with ``--source-name``/``--target-name``
@@ -11,6 +13,12 @@ translator (the default ``--method auto``: anchors+align for these offline model
 unsupervised fit or its fallback to anchor pairs, the default before session 29), the verdict, top-1 and mean rank
 both ways (held-out texts, among all of them), and the wall time of the command. ``--pair-texts N``: the texts of the
 first N documents of the source collection go to ``v2v fit --pair-texts`` (a user who still has a few of them).
+``--target-corpus C``: the target collection is side B of corpus C instead (a user whose target holds another kind of
+text); the held-out pairs stay the source corpus's.
+``--source-model DIR``: the source collection and the held-out source vectors are embedded here by that saved
+sentence-transformers model (the corpus's texts, cached like the anchors) instead of read from the kit, and ``v2v fit``
+gets ``--source-model DIR`` (the space keeps the first ``--models`` name only as its label); with ``--keep-model``
+it does not, and must make do with what the collection looks like (e.g. a fine-tune recognised as its base model).
 Corpora: the kit's, or any built by ``build_kit.py`` (split by ``kit.splits``).
 """
 
@@ -62,16 +70,33 @@ def main() -> None:
                     help="no --source-name/--target-name: v2v fit must recognise the models by their fingerprints")
     ap.add_argument("--pair-texts", type=int, default=0, metavar="N",
                     help="pass the texts of the source collection's first N documents as v2v fit --pair-texts")
+    ap.add_argument("--source-model", default=None, metavar="DIR",
+                    help="embed the source side and its held-out texts with this saved sentence-transformers model")
+    ap.add_argument("--keep-model", action="store_true",
+                    help="with --source-model: embed with it but do not pass it to v2v fit")
+    ap.add_argument("--target-corpus", default=None, help="take the target collection from this corpus's side B")
     ap.add_argument("fit_args", nargs="*", help="more `v2v fit` options, after --")
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     a, b = args.models
     held, side_a, side_b = splits(args.corpus, a)
-    xa, xb = load(args.corpus, a), load(args.corpus, b)
+    xb = load(args.corpus, b)
+    if args.source_model:
+        from v2v_store.texts import embed_cached
+
+        corpus_texts = texts(args.corpus)
+        rows = [*range(held.start, held.stop), *range(side_a.start, side_a.stop)]
+        vectors = embed_cached(args.source_model, [corpus_texts[i] for i in rows])
+        xa = np.zeros((len(corpus_texts), vectors.shape[1]), np.float32)  # only the held-out rows and side A are used
+        xa[rows] = vectors
+    else:
+        xa = load(args.corpus, a)
+    target_corpus = args.target_corpus or args.corpus
+    target_side = load(target_corpus, b)[splits(target_corpus, b)[2]]
     with tempfile.TemporaryDirectory() as tmp:
         src, trg = f"faiss://{tmp}/{a}.faiss", f"qdrant-edge://{tmp}/{b}_shard"
         write_store(src, xa[side_a])
-        write_store(trg, xb[side_b])
+        write_store(trg, target_side)
         np.save(f"{tmp}/eval_{a}.npy", xa[held])
         np.save(f"{tmp}/eval_{b}.npy", xb[held])
         pair_texts = []
@@ -81,6 +106,7 @@ def main() -> None:
             pair_texts = ["--pair-texts", f"{tmp}/pair_texts.txt"]
         cmd = [sys.executable, "-m", "v2v_store", "fit", "--source", src, "--target", trg, "--out", f"{tmp}/translator",
                *([] if args.unnamed else ["--source-name", a, "--target-name", b]), "--seed", str(args.seed),
+               *(["--source-model", args.source_model] if args.source_model and not args.keep_model else []),
                "--eval-source", f"{tmp}/eval_{a}.npy", "--eval-target", f"{tmp}/eval_{b}.npy", *pair_texts, *args.fit_args]
         logger.info("running %s", " ".join(cmd))
         t0 = time.perf_counter()
@@ -96,13 +122,16 @@ def main() -> None:
     if env:  # e.g. a model hidden to test the shipped anchor vectors: part of how the result was made
         meta["command"] = " ".join(f"{k}={v}" for k, v in env.items()) + " " + meta["command"]
     tag = args.tag or (f"fit_cli_{args.corpus}_{a}_{b}_seed{args.seed}" + ("_unnamed" if args.unnamed else "")
-                       + (f"_pairtexts{args.pair_texts}" if args.pair_texts else ""))
+                       + (f"_pairtexts{args.pair_texts}" if args.pair_texts else "")
+                       + (f"_target{target_corpus}" if args.target_corpus else "")
+                       + (("_keptmodel" if args.keep_model else "_sourcemodel") if args.source_model else ""))
     names = ("source", "target") if args.unnamed else (a, b)  # the spaces' names in the report
-    sizes = (held.stop - held.start, side_a.stop - side_a.start, side_b.stop - side_b.start)
+    sizes = (held.stop - held.start, side_a.stop - side_a.start, len(target_side))
     lines = [f"# `v2v fit` end to end on {args.corpus}: {a} (FAISS) -> {b} (qdrant-edge), seed {args.seed}"
              + (", spaces not named" if args.unnamed else ""), "",
              f"Command: `{meta['command']}`  ", f"Machine: {meta['machine']}, {meta['date']}", "",
-             f"Collections: {sizes[1]:,} {a} vectors and {sizes[2]:,} {b} vectors of other texts; paper metrics on "
+             f"Collections: {sizes[1]:,} {a} vectors and {sizes[2]:,} {b} vectors of other texts"
+             + (f" (of {target_corpus})" if args.target_corpus else "") + "; paper metrics on "
              f"{sizes[0]:,} held-out texts embedded by both (top-1 among all of them / mean rank)."
              + (f" `--pair-texts`: the texts of the first {args.pair_texts:,} {a} documents." if args.pair_texts else ""),
              "",
