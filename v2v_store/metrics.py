@@ -69,7 +69,7 @@ def pair_profile_correlation(pairs: tuple[np.ndarray, np.ndarray], source: np.nd
     collection vectors, centred on the collection's mean) and how near the target collection comes to its target-side
     vector; returns the Spearman correlation of the two profiles over the pairs. Collections of one kind of text are
     near the same pairs in both spaces. No map is fitted, so a fit cannot game it. On the kit (MiniLM / e5, the 5,000
-    bundled anchors; ``benchmarks/probes/profile.py``): 0.44-0.56 where both collections held the same kind of text
+    bundled anchors; ``benchmarks/probes/anchor_profile.py``): 0.44-0.56 where both collections held the same kind of text
     (Wikipedia sentences, FOLDOC, package summaries, fortunes), -0.15 to -0.03 for Wikipedia sentences against
     package summaries or fortunes (either way) and for a target half of another kind; but 0.41 for FOLDOC against
     package summaries: two kinds of text equally far from the anchors look alike."""

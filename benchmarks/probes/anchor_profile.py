@@ -1,11 +1,12 @@
 """A map-free check that two collections hold the same kind of text: the anchors as a bridge.
 
-    python profile.py
+    python anchor_profile.py
+    MODELS=mpnet,e5 KITPAIRS=1 python anchor_profile.py wiki/wiki wiki/fortunes
 
 For each anchor pair (a text embedded by both models), how close the source collection comes to it in the source
 space (mean cosine of its K (default 50, as `v2v_store.metrics.pair_profile_correlation`) nearest collection vectors, all centred on the collection's mean) and how close the
 target collection comes to it in the target space; the Spearman correlation of the two profiles over the 5,000
-anchors. No map is fitted, so the transport cannot game it. MiniLM -> e5; ``a/b`` as in pair_check.py; N vectors
+anchors. No map is fitted, so the transport cannot game it. MiniLM -> e5 (``MODELS=mpnet,e5``: others); ``a/b`` as in pair_check.py; N vectors
 per side (default all, up to 13,805)."""
 import os
 import sys
@@ -19,9 +20,10 @@ from kit import load, splits  # noqa: E402
 
 from v2v_store.anchors import anchor_pairs  # noqa: E402
 
-a, b = "minilm", "e5"
+a, b = os.environ.get("MODELS", "minilm,e5").split(",")
 K, N = int(os.environ.get("K", 50)), int(os.environ.get("N", 13805))
-pairs = anchor_pairs(a, b, 5000)
+# KITPAIRS=1: the kit's first 5,000 held-out wiki pairs as the probes instead of the bundled anchors (no model to run)
+pairs = (load("wiki", a)[:5000], load("wiki", b)[:5000]) if os.environ.get("KITPAIRS") else anchor_pairs(a, b, 5000)
 
 
 def unit(v):
