@@ -81,10 +81,10 @@ def main() -> None:
     a, b = args.models
     held, side_a, side_b = splits(args.corpus, a)
     xb = load(args.corpus, b)
+    corpus_texts = texts(args.corpus) if args.source_model or args.pair_texts else None
     if args.source_model:
         from v2v_store.texts import embed_cached
 
-        corpus_texts = texts(args.corpus)
         rows = [*range(held.start, held.stop), *range(side_a.start, side_a.stop)]
         vectors = embed_cached(args.source_model, [corpus_texts[i] for i in rows])
         xa = np.zeros((len(corpus_texts), vectors.shape[1]), np.float32)  # only the held-out rows and side A are used
@@ -101,7 +101,7 @@ def main() -> None:
         np.save(f"{tmp}/eval_{b}.npy", xb[held])
         pair_texts = []
         if args.pair_texts:
-            mine = texts(args.corpus)[side_a][:args.pair_texts]  # one per line: inner line breaks become spaces
+            mine = corpus_texts[side_a][:args.pair_texts]  # one per line: inner line breaks become spaces
             Path(f"{tmp}/pair_texts.txt").write_text("".join(" ".join(t.split()) + "\n" for t in mine))
             pair_texts = ["--pair-texts", f"{tmp}/pair_texts.txt"]
         cmd = [sys.executable, "-m", "v2v_store", "fit", "--source", src, "--target", trg, "--out", f"{tmp}/translator",

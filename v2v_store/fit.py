@@ -312,10 +312,11 @@ def _compare_kinds(pairs: tuple[np.ndarray, np.ndarray], source: np.ndarray, tar
     """Warn (in the reason and the log; the verdict stays) when the two collections look like different kinds of text
     by :func:`v2v_store.metrics.pair_profile_correlation` over the pairs (at most ``most`` vectors of each collection).
     ``anchors`` centres the map on the collections' means and the transport steps of ``align`` and ``anchors+align``
-    match their distributions, both of which assume one kind of text on both sides: on the kit (MiniLM -> e5, 5,000 anchors, ~14k vectors per side)
-    ``anchors+align`` of package summaries against a Wikipedia target gave top-1 0.445 / 0.250, reported trusted
-    (``benchmarks/probes/README.md``, session 31). A warning, not a refusal: the statistic was calibrated on four corpora,
-    and it misses two kinds of text equally far from the pairs (FOLDOC against package summaries: 0.41)."""
+    match their distributions, both of which assume one kind of text on both sides: on the kit (MiniLM -> e5, 5,000
+    anchors, ~14k vectors per side) ``anchors+align`` of package summaries against a Wikipedia target gave top-1
+    0.445 / 0.250, reported trusted (``benchmarks/probes/README.md``, session 31). A warning, not a refusal: the
+    statistic was calibrated on four corpora, and it misses two kinds of text equally far from the pairs (FOLDOC
+    against package summaries: 0.41)."""
     rng = np.random.default_rng(0)
     sample = lambda v: v if len(v) <= most else v[np.sort(rng.choice(len(v), most, replace=False))]  # noqa: E731
     r = pair_profile_correlation(pairs, sample(source), sample(target))

@@ -17,11 +17,7 @@ a, b, iters = sys.argv[1], sys.argv[2], int(sys.argv[3])
 k, frac = int(os.environ.get("K", 4)), float(os.environ.get("FRAC", 0.5))
 batch = int(os.environ.get("BATCH", AlignConfig().final_wp_batch))  # members' batch size
 full_run = os.environ.get("FULL", "1") == "1"
-x, y, xe, ye, _, yA = setup(a, b)
-cfg = AlignConfig()
-final = AL._FinalSteps(x, y, cfg, np.random.default_rng(0), None)
-held_out = lambda w: held_out_whitened(final, xe, ye, w)  # noqa: E731
-start = whitened_start(final, os.environ["START"]) if os.environ.get("START") else whitened_oracle(final, yA)
+x, y, cfg, final, held_out, start = final_steps_setup(a, b)
 print(f"K={k} FRAC={frac} BATCH={batch} start {held_out(start)}", flush=True)
 t0 = time.time()
 if full_run:

@@ -70,6 +70,19 @@ def held_out_whitened(final, xe, ye, w):
     rank = (f > f.diag()[:, None]).sum(1).float().add(1).mean().item()
     return round((f.argmax(1) == idx).float().mean().item(), 4), round((g.argmax(1) == idx).float().mean().item(), 4), round(rank, 2)
 
+def final_steps_setup(a, b):
+    """The set-up of the final-step probes: the wiki halves, the production config, its ``_FinalSteps`` (seed 0), a
+    held-out evaluation of a whitened map and the start (``START=found_....npz``: a found restart map moved into the
+    half-whitened coordinates; else the half-whitened oracle): (x, y, cfg, final, held_out, start)."""
+    import os
+    x, y, xe, ye, _, yA = setup(a, b)
+    cfg = AlignConfig()
+    final = AL._FinalSteps(x, y, cfg, np.random.default_rng(0), None)
+    held_out = lambda w: held_out_whitened(final, xe, ye, w)  # noqa: E731
+    start = whitened_start(final, os.environ["START"]) if os.environ.get("START") else whitened_oracle(final, yA)
+    return x, y, cfg, final, held_out, start
+
+
 def final_score(final, w):
     """The aligner's label-free final score of a finalist's map on all training vectors."""
     _, _, s = mutual_pairs(*final.encode(w), 10)

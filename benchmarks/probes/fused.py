@@ -15,11 +15,7 @@ from common import *
 
 a, b, iters = sys.argv[1], sys.argv[2], int(sys.argv[3])
 lam, k = float(os.environ.get("LAM", 0.02)), int(os.environ.get("K", 10))
-x, y, xe, ye, _, yA = setup(a, b)
-cfg = AlignConfig()
-final = AL._FinalSteps(x, y, cfg, np.random.default_rng(0), None)
-held_out = lambda w: held_out_whitened(final, xe, ye, w)  # noqa: E731
-start = whitened_start(final, os.environ["START"]) if os.environ.get("START") else whitened_oracle(final, yA)
+x, y, cfg, final, held_out, start = final_steps_setup(a, b)
 print(f"LAM={lam} K={k} start {held_out(start)}", flush=True)
 
 

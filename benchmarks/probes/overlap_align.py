@@ -7,7 +7,7 @@ import time
 
 import numpy as np
 
-from overlap import a, b, pairs, rng, side, stat  # noqa: E402  (overlap.py's loop runs only with arguments)
+from overlap import a, b, both_ways, pairs, show, side  # noqa: E402  (overlap.py's loop runs only with arguments)
 from v2v_store.fit import fit_translator  # noqa: E402
 
 for case in sys.argv[1:]:
@@ -18,9 +18,4 @@ for case in sys.argv[1:]:
     target = np.concatenate([side(c, b, "b")[:13805 // len(parts)] for c in parts])
     t0 = time.time()
     tr, _ = fit_translator(source, target, (a, b), "anchors+align", pairs=pairs, progress=False)
-    xs = source[rng.permutation(len(source))[:4000]]
-    ys = target[rng.permutation(len(target))[:4000]]
-    f_cross, f_self = stat(tr.translate(xs, a, b), target)
-    g_cross, g_self = stat(tr.translate(ys, b, a), source)
-    print(f"{case:14s} anchors+align ({time.time() - t0:.0f} s) forward {f_cross:.3f} / {f_self:.3f} = "
-          f"{f_cross / f_self:.3f}; back {g_cross:.3f} / {g_self:.3f} = {g_cross / g_self:.3f}", flush=True)
+    show(f"{case:14s} anchors+align ({time.time() - t0:.0f} s)", *both_ways(tr, source, target))

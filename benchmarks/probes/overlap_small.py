@@ -6,7 +6,7 @@ top-1 on 2,000 held-out wiki pairs.
 import sys
 import time
 
-from overlap import a, b, rng, stat  # noqa: E402
+from overlap import a, b, both_ways  # noqa: E402
 from kit import load  # noqa: E402
 from v2v_store.fit import fit_translator  # noqa: E402
 from v2v_store.metrics import paired_metrics  # noqa: E402
@@ -18,8 +18,7 @@ source = wm[14000:14000 + n]
 for kind, target in (("wiki", we[21997:21997 + n]), ("fortunes", fe[:n])):
     t0 = time.time()
     tr, rep = fit_translator(source, target, (a, b), "anchors+align", pairs=anchors, progress=False)
-    f_cross, f_self = stat(tr.translate(source[rng.permutation(n)], a, b), target)
-    g_cross, g_self = stat(tr.translate(target[rng.permutation(n)], b, a), source)
+    (f_cross, f_self), (g_cross, g_self) = both_ways(tr, source, target)
     f = paired_metrics(tr.translate(wm[:2000], a, b), we[:2000])
     g = paired_metrics(tr.translate(we[:2000], b, a), wm[:2000])
     print(f"{n} per side, {na} anchors, target {kind} ({time.time() - t0:.0f} s, trusted {rep.trusted}): overlap "
