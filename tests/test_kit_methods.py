@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
+import numpy as np
 import pytest
 
-from conftest import kit_array
-from v2v_store.fit import KINDS_WARNING_BELOW, fit_translator
-from v2v_store.metrics import pair_profile_correlation, paired_metrics
+from conftest import KIT, kit_array
+from v2v_store.fit import COLLECTIONS_WARNING_BELOW, KINDS_WARNING_BELOW, fit_translator
+from v2v_store.metrics import collection_profile_correlation, pair_profile_correlation, paired_metrics
 
 pytestmark = pytest.mark.slow
 
@@ -63,3 +66,32 @@ def test_fit_warns_when_the_collections_hold_different_kinds_of_text(wiki):
     assert reports["fortunes"].details["pairs_profile_correlation"] < KINDS_WARNING_BELOW
     assert "different kinds of text" not in reports["wiki"].reason, reports["wiki"].reason
     assert reports["wiki"].details["pairs_profile_correlation"] > KINDS_WARNING_BELOW
+
+
+@pytest.fixture(scope="module")
+def fortunes_by_topic():
+    """Rows of the kit's embedded fortunes about computing, and about people (disjoint halves of each)."""
+    path = KIT / "fortunes.jsonl"
+    if not path.exists():
+        pytest.skip(f"benchmark kit not present ({path})")
+    category = np.array([json.loads(line)["category"] for line in open(path)])[:8192]
+    tech = np.flatnonzero(np.isin(category, ["computers", "linux", "perl", "debian", "linuxcookie", "science"]))
+    human = np.flatnonzero(np.isin(category, ["people", "men-women", "love", "work", "politics", "kids", "food"]))
+    return {"tech": (tech[::2], tech[1::2]), "human": (human[::2], human[1::2])}
+
+
+def test_collection_profiles_see_kinds_the_pair_profile_misses(wiki, fortunes_by_topic):
+    """Fortunes about computing against fortunes about people: both equally far from 1,000 paired wiki sentences, so
+    the pair profile looks matched (0.27 here); each collection's own vectors as probes see the difference."""
+    x, e5 = wiki[0], kit_array("wiki.e5")
+    pairs = (x[8192:9192], e5[8192:9192])
+    minilm, e5_fortunes = kit_array("fortunes.minilm"), kit_array("fortunes.e5")
+    (tech_a, tech_b), (_, human_b) = fortunes_by_topic["tech"], fortunes_by_topic["human"]
+    same = collection_profile_correlation(pairs, minilm[tech_a], e5_fortunes[tech_b])
+    other = collection_profile_correlation(pairs, minilm[tech_a], e5_fortunes[human_b])
+    assert pair_profile_correlation(pairs, minilm[tech_a], e5_fortunes[human_b]) > KINDS_WARNING_BELOW  # the blind spot
+    assert min(same) > COLLECTIONS_WARNING_BELOW, same  # 0.51 / 0.21 here
+    assert min(other) < COLLECTIONS_WARNING_BELOW - 0.1, other  # 0.01 / 0.19
+    report = fit_translator(minilm[tech_a], e5_fortunes[human_b], ("minilm", "e5"), method="anchors", pairs=pairs)[1]
+    assert "different kinds of text" in report.reason and "crowded" in report.reason, report.reason
+    assert report.details["collection_profile_correlation"] == [round(c, 4) for c in other]
