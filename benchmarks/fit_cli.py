@@ -4,6 +4,7 @@
     python benchmarks/fit_cli.py --corpus debpkg --pair-texts 500   # + 500 of the source collection's own texts
     python benchmarks/fit_cli.py --corpus debpkg --target-corpus wiki  # a target of another kind of text
     python benchmarks/fit_cli.py --corpus wiki --source-model DIR       # a user's own model (saved sentence-transformers)
+    python benchmarks/fit_cli.py --corpus wiki --models static e5 --source-model py:static_model:get_embeddings
 
 Side A of the corpus embedded by the first model goes into a FAISS index, side B (other texts) embedded by the second
 into a qdrant-edge shard; ``v2v fit`` then runs as a user would run it, with ``--source-name``/``--target-name``
@@ -15,8 +16,8 @@ both ways (held-out texts, among all of them), and the wall time of the command.
 first N documents of the source collection go to ``v2v fit --pair-texts`` (a user who still has a few of them).
 ``--target-corpus C``: the target collection is side B of corpus C instead (a user whose target holds another kind of
 text); the held-out pairs stay the source corpus's.
-``--source-model DIR``: the source collection and the held-out source vectors are embedded here by that saved
-sentence-transformers model (the corpus's texts, cached like the anchors) instead of read from the kit, and ``v2v fit``
+``--source-model MODEL``: the source collection and the held-out source vectors are embedded here by that model (the
+directory of a saved sentence-transformers model, or ``py:MODULE:FUNCTION``; the corpus's texts, cached like the anchors) instead of read from the kit, and ``v2v fit``
 gets ``--source-model DIR`` (the space keeps the first ``--models`` name only as its label); with ``--keep-model``
 it does not, and must make do with what the collection looks like (e.g. a fine-tune recognised as its base model).
 Corpora: the kit's, or any built by ``build_kit.py`` (split by ``kit.splits``).
@@ -70,8 +71,9 @@ def main() -> None:
                     help="no --source-name/--target-name: v2v fit must recognise the models by their fingerprints")
     ap.add_argument("--pair-texts", type=int, default=0, metavar="N",
                     help="pass the texts of the source collection's first N documents as v2v fit --pair-texts")
-    ap.add_argument("--source-model", default=None, metavar="DIR",
-                    help="embed the source side and its held-out texts with this saved sentence-transformers model")
+    ap.add_argument("--source-model", default=None, metavar="MODEL",
+                    help="embed the source side and its held-out texts with this model: the directory of a saved "
+                         "sentence-transformers model, or py:MODULE:FUNCTION")
     ap.add_argument("--keep-model", action="store_true",
                     help="with --source-model: embed with it but do not pass it to v2v fit")
     ap.add_argument("--target-corpus", default=None, help="take the target collection from this corpus's side B")

@@ -269,3 +269,76 @@ def test_fit_cli_pair_texts_are_embedded_by_both_models(tmp_path):
     # (barely more than the 384 dimensions) and 500 unpaired vectors per side gave 0.89 here
     assert summary["paired"]["minilm->e5"]["top1"] > 0.8 and summary["paired"]["e5->minilm"]["top1"] > 0.8, summary
     assert Translator.load(tmp_path / "tr").info["pair_texts"] == 400
+
+
+PY_MODELS = '''
+import hashlib
+
+import numpy as np
+
+_Q = np.linalg.qr(np.random.default_rng(3).standard_normal((96, 64)))[0]  # 96 x 64, orthonormal columns
+
+
+def old(texts):
+    """A bag of hashed words in 64 dimensions: a model of another architecture, with no weights at all."""
+    out = np.zeros((len(texts), 64))
+    for i, text in enumerate(texts):
+        for word in text.lower().split():
+            h = int(hashlib.md5(word.encode()).hexdigest(), 16)
+            out[i, h % 64] += 1.0 if (h >> 8) % 2 else -1.0
+    return out
+
+
+def new(texts):
+    return old(texts) @ _Q.T  # the same features, turned into a 96-dimensional space
+
+
+def broken(texts):
+    return np.zeros((len(texts) + 1, 8))
+'''
+
+
+def test_fit_cli_with_python_function_models(tmp_path):
+    """--source-model/--target-model py:MODULE:FUNCTION: any importable function embeds the anchors (here 64 and 96
+    dimensions, no sentence-transformers model), and query --model takes it too; a missing function, a missing module
+    or a function that returns the wrong shape exits 2 naming it, and nothing is written."""
+    import os
+
+    from v2v_store.texts import wiki_sentences
+
+    (tmp_path / "my_models.py").write_text(PY_MODELS)
+    sys.path.insert(0, str(tmp_path))
+    try:
+        import my_models
+    finally:
+        sys.path.remove(str(tmp_path))
+    texts = [s["text"] for s in wiki_sentences()[:1300]]
+    np.save(tmp_path / "a.npy", my_models.old(texts[:500]).astype(np.float32))
+    np.save(tmp_path / "b.npy", my_models.new(texts[500:1000]).astype(np.float32))
+    np.save(tmp_path / "ea.npy", my_models.old(texts[1000:]).astype(np.float32))
+    np.save(tmp_path / "eb.npy", my_models.new(texts[1000:]).astype(np.float32))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")])}
+
+    def fit(out, source="py:my_models:old", target="py:my_models:new"):
+        return subprocess.run([sys.executable, "-m", "v2v_store", "fit", "--source", str(tmp_path / "a.npy"),
+                               "--target", str(tmp_path / "b.npy"), "--source-name", "old", "--target-name", "new",
+                               "--source-model", source, "--target-model", target, "--anchors", "1000",
+                               "--eval-source", str(tmp_path / "ea.npy"), "--eval-target", str(tmp_path / "eb.npy"),
+                               "--out", str(tmp_path / out)], capture_output=True, text=True, env=env)
+
+    done = fit("tr")
+    assert done.returncode == 0, done.stderr[-2000:]
+    summary = json.loads(done.stdout)
+    assert summary["method"] == "anchors+align" and summary["trusted"], summary
+    assert summary["paired"]["old->new"]["top1"] > 0.9 and summary["paired"]["new->old"]["top1"] > 0.9, summary
+    hit = subprocess.run([sys.executable, "-m", "v2v_store", "query", "--translator", str(tmp_path / "tr"),
+                          "--collection", f"npy://{tmp_path}/eb.npy#new", "--text", texts[1000 + 7],
+                          "--model", "py:my_models:old", "--space", "old", "--k", "1"],
+                         capture_output=True, text=True, env=env)
+    assert hit.returncode == 0 and json.loads(hit.stdout.splitlines()[0])["id"] == 7, hit.stderr[-2000:]
+    for out, source, expected in (("missing", "py:my_models:nothing", "could not import 'nothing'"),
+                                  ("nomodule", "py:no_such_module:f", "not a model v2v-store can run"),
+                                  ("broken", "py:my_models:broken", "returned an array of shape (257, 8) for 256 texts")):
+        bad = fit(out, source=source)
+        assert bad.returncode == 2 and expected in bad.stderr, (source, bad.stderr[-2000:])
+        assert not (tmp_path / out).exists()

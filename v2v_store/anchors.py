@@ -16,9 +16,9 @@ shipped with the package instead: the last 1,000 bundled sentences embedded by e
 (``anchor_vectors.safetensors``, built by ``benchmarks/build_anchor_vectors.py``), so anchor pairs need neither model
 at run time for the known ones.
 
-Which models? The ones ``--source-model`` / ``--target-model`` give (an offline model, or the directory of any saved
-sentence-transformers model the user can still run), else those ``--source-name`` / ``--target-name`` name, else, for a
-side whose name is not a model's, the offline model its collection looks like by its covariance fingerprint
+Which models? The ones ``--source-model`` / ``--target-model`` give (an offline model, the directory of any saved
+sentence-transformers model the user can still run, or ``py:MODULE:FUNCTION``), else those ``--source-name`` /
+``--target-name`` name, else, for a side whose name is not a model's, the offline model its collection looks like by its covariance fingerprint
 (:func:`anchor_models`, :mod:`v2v_store.fingerprints`): so ``v2v fit`` on unnamed MiniLM and e5 collections still
 gets anchor pairs.
 """
@@ -89,8 +89,8 @@ def require_runnable(source_model: str, target_model: str, why: str, fix: str) -
     for flag, name in (("--source-model", source_model), ("--target-model", target_model)):
         if not can_embed(name):
             raise V2VError(f"{why}, so {flag} (or --{flag[2:-6]}-name) must name an offline model "
-                           f"({', '.join(sorted(MODELS))}) or the directory of a saved sentence-transformers model, "
-                           f"not {name!r}; {fix}")
+                           f"({', '.join(sorted(MODELS))}), the directory of a saved sentence-transformers model or "
+                           f"py:MODULE:FUNCTION (an importable function), not {name!r}; {fix}")
 
 
 def anchor_pairs(source_model: str, target_model: str, count: int = DEFAULT_ANCHORS) -> tuple[np.ndarray, np.ndarray]:

@@ -105,8 +105,8 @@ def _pair(a: str | None, b: str | None, flag: str):
 
 FIT_HELP = ("Learn a translator between two embedding spaces from unpaired vectors. By default (--method auto), "
             "collections of models v2v-store can run (minilm, e5, mpnet: named, or recognised by their covariance "
-            "fingerprints; any saved sentence-transformers model given by its directory with --source-model/"
-            "--target-model) are aligned with bundled texts embedded by both models as anchor pairs "
+            "fingerprints; any saved sentence-transformers model given by its directory, or any Python function "
+            "py:MODULE:FUNCTION, with --source-model/--target-model) are aligned with bundled texts embedded by both models as anchor pairs "
             "(anchors+align); others without any pairs (align, unsupervised). Exit 3 when no check confirms the fit.")
 
 
@@ -122,7 +122,9 @@ def fit(
     target_name: str = typer.Option("target", help="Name of the target space (e.g. e5)."),
     source_model: str = typer.Option(None, help="The model that embedded the source collection, when it can still be "
                                                 "run here: minilm | e5 | mpnet | the directory of a saved "
-                                                "sentence-transformers model. It embeds the anchor texts. Default: "
+                                                "sentence-transformers model | py:MODULE:FUNCTION (an importable "
+                                                "function: list of texts -> one vector per text). It embeds the "
+                                                "anchor texts. Default: "
                                                 "--source-name if that names one, else the offline model the "
                                                 "collection looks like (covariance fingerprint)."),
     target_model: str = typer.Option(None, help="The same for the target collection (e.g. the new model's directory)."),
@@ -268,7 +270,8 @@ def query(
     vector: str = typer.Option(None, help=".npy file of query vectors (n, d) in --space."),
     text: str = typer.Option(None, help="Query text, encoded offline with --model."),
     model: str = typer.Option(None, help="Model for --text: minilm | e5 | mpnet | a saved sentence-transformers "
-                                         "model's directory (an offline model's name is also the query's space)."),
+                                         "model's directory | py:MODULE:FUNCTION (an offline model's name is also "
+                                         "the query's space)."),
     space: str = typer.Option(None, help="Space of the query vectors (default: --model, or by dimension)."),
     k: int = typer.Option(10),
     mode: str = typer.Option("latent", help="latent (comparable scores across spaces) | native (each store's index)."),
@@ -287,7 +290,7 @@ def query(
         raise V2VError("give exactly one of --vector FILE or --text '...' (with --model)")
     if text is not None:
         if not model:
-            raise V2VError("--text needs --model (minilm | e5 | mpnet | a model directory) to encode it offline")
+            raise V2VError("--text needs --model (minilm | e5 | mpnet | a model directory | py:MODULE:FUNCTION) to encode it offline")
         from v2v_store.models import MODELS, load_encoder
 
         queries = load_encoder(model, kind="query")([text])

@@ -207,8 +207,8 @@ def fit_collections(source: np.ndarray, target: np.ndarray, names: tuple[str, st
     embed, else the unsupervised ``align``: on the kit's wiki split, with 5,000 anchors of another corpus,
     ``anchors+align`` beat the unsupervised fit on all three model pairs (MiniLM <-> e5 0.954 / 0.940 against a median
     of 0.929 / 0.916, ``benchmarks/results/anchors_fortunes_for_wiki_*.md``), and off Wikipedia the unsupervised fit
-    found nothing. A side's model is the one ``models`` gives (an offline model: minilm, e5, mpnet, or the directory
-    of a saved sentence-transformers model; None: not given), else its name when that names one, else the offline model
+    found nothing. A side's model is the one ``models`` gives (an offline model: minilm, e5, mpnet, the directory
+    of a saved sentence-transformers model, or ``py:MODULE:FUNCTION``; None: not given), else its name when that names one, else the offline model
     its collection looks like (:func:`v2v_store.anchors.anchor_models`). ``anchors``: bundled sentences embedded by both models, added
     to ``pairs`` for ``anchors`` / ``anchors+align`` (0: ``pairs`` alone). ``fallback``: for ``align`` without pairs
     on offline models, refit with the anchors when the unsupervised fit is not confirmed. ``kwargs`` go to
@@ -220,8 +220,9 @@ def fit_collections(source: np.ndarray, target: np.ndarray, names: tuple[str, st
     for flag, model in zip(("--source-model", "--target-model"), given):
         if model is not None and not can_embed(model):
             raise V2VError(f"{flag} {model!r}: not a model v2v-store can run; give an offline model "
-                           f"({', '.join(sorted(MODELS))}) or the directory of a saved sentence-transformers model "
-                           "(with modules.json)")
+                           f"({', '.join(sorted(MODELS))}), the directory of a saved sentence-transformers model "
+                           "(with modules.json) or py:MODULE:FUNCTION (a function of an importable module: a list of "
+                           "texts -> one vector per text)")
     models = tuple(m or n for m, n in zip(given, names))  # whose anchors: given, named, or looked like
     if pair_texts or (anchors and (method in ("auto", "anchors", "anchors+align") or fallback)):
         models = anchor_models(source, target, names, given)
@@ -344,11 +345,13 @@ def _compare_kinds(pairs: tuple[np.ndarray, np.ndarray], source: np.ndarray, tar
                          f"the pairs' map, among the other's correlates only {min(sides):.2f} (on the corpora measured "
                          "0.18-0.92 where both held the same kind, mostly -0.19-0.12 where not)")
     if found:
+        alternative = "" if report.method in ("anchors", "procrustes") else (
+            ", or a map the collections do not bend: --method anchors (procrustes with your own --pairs-*; on the kit "
+            "anchors beat anchors+align in 6 of 7 such pairs of collections, not where half the target was of the "
+            "source's kind)")
         warning = ("warning: the two collections may hold different kinds of text (" + "; ".join(found) + "), and a "
                    "fit that matches unlike collections can be far off even when trusted; use a target collection of "
-                   "the source's kind of text, or --method anchors, whose map the collections do not bend (on the "
-                   "kit better than anchors+align in 6 of 7 such pairs of collections, worse where half the "
-                   "target was of the source's kind)")
+                   f"the source's kind of text{alternative}")
         logger.warning(warning)
         report.reason += f"; {warning}"
 

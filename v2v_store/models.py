@@ -8,7 +8,10 @@
 
 Any other model a user can still run locally is named by its directory: a saved sentence-transformers model
 (``SentenceTransformer.save(path)``, with ``modules.json`` or ``config.json``). Its query/passage prompts, if the
-model defines them, are used as e5's prefixes are.
+model defines them, are used as e5's prefixes are. A model of any other kind (ONNX, a static embedding table, a client
+of a service) is named ``py:MODULE:FUNCTION``: an importable function that takes a list of texts and returns one
+vector per text (``py:static_model:get_embeddings`` runs the 64-dimensional static model of ``tokenlearn-static-model``);
+it embeds queries and passages alike.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from v2v_store.errors import MissingDependencyError
+from v2v_store.errors import MissingDependencyError, V2VError
 
 logger = logging.getLogger(__name__)
 MODELS = {"minilm": 384, "e5": 384, "mpnet": 768}
@@ -54,22 +57,59 @@ def local_model_dir(spec: str) -> Path | None:
     return None
 
 
+PYTHON_PREFIX = "py:"
+
+
+def python_function(spec: str) -> tuple[str, str] | None:
+    """``(module, function)`` when ``spec`` is ``py:MODULE:FUNCTION`` (the function may be dotted: ``Class.method``
+    of a module-level object), else None."""
+    if not spec.startswith(PYTHON_PREFIX):
+        return None
+    module, _, function = spec[len(PYTHON_PREFIX):].partition(":")
+    return (module, function) if module and function else None
+
+
+def _module_files(module: str) -> list[Path]:
+    """The files of an importable ``module`` (its package's, for a package), found without importing it; [] if it
+    cannot be found."""
+    import importlib.util
+
+    try:
+        found = importlib.util.find_spec(module)
+    except (ImportError, ValueError):
+        return []
+    if found is None:
+        return []
+    if found.submodule_search_locations:
+        return sorted(f for d in found.submodule_search_locations for f in Path(d).rglob("*") if f.is_file())
+    return [Path(found.origin)] if found.origin and Path(found.origin).is_file() else []
+
+
 def can_embed(spec: str) -> bool:
-    """Whether ``spec`` names a model v2v-store can run here: an offline model's name or a local model directory."""
+    """Whether ``spec`` names a model v2v-store can run here: an offline model's name, a local model directory, or
+    ``py:MODULE:FUNCTION`` whose module can be found (it is not imported here)."""
+    function = python_function(spec)
+    if function is not None:
+        return bool(_module_files(function[0]))
     return spec in MODELS or local_model_dir(spec) is not None
 
 
 def model_key(spec: str) -> str:
     """A file-name-safe key for caching a model's embeddings: the offline model's name, or ``local-<hash>`` of a local
-    directory's path and its files' sizes and modification times (a model saved again gets a new key)."""
+    directory's path and its files' sizes and modification times (a model saved again gets a new key), or
+    ``py-<hash>`` of a ``py:`` spec and its module's files the same way (a reinstalled package gets a new key)."""
+    function = python_function(spec)
     path = local_model_dir(spec)
-    if path is None:
+    if function is None and path is None:
         return spec
-    digest = hashlib.sha1(str(path).encode())
-    for f in sorted(p for p in path.rglob("*") if p.is_file()):
+    if function is not None:
+        digest, files, root = hashlib.sha1(spec.encode()), _module_files(function[0]), None
+    else:
+        digest, files, root = hashlib.sha1(str(path).encode()), sorted(p for p in path.rglob("*") if p.is_file()), path
+    for f in files:
         stat = f.stat()
-        digest.update(f"{f.relative_to(path)}:{stat.st_size}:{stat.st_mtime_ns}".encode())
-    return f"local-{digest.hexdigest()[:16]}"
+        digest.update(f"{f.relative_to(root) if root else f}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+    return f"{'py' if function else 'local'}-{digest.hexdigest()[:16]}"
 
 
 @functools.lru_cache(maxsize=None)
@@ -78,6 +118,9 @@ def load_encoder(name: str, kind: str = "passage") -> Encoder:
     directory of a saved sentence-transformers model. ``kind``: 'passage' or 'query' (e5's prefixes; a local model's
     prompts of those names, if it has them)."""
     _offline()
+    function = python_function(name)
+    if function is not None:
+        return _python_encoder(name, *function)
     local = local_model_dir(name)
     if local is not None:
         return _local_encoder(local, kind)
@@ -120,6 +163,36 @@ def _local_encoder(path: Path, kind: str) -> Encoder:
     logger.info("local model %s%s", path, f", {kind} prompt" if prompt else "")
     return lambda texts: _unit(st.encode(list(texts), batch_size=64, normalize_embeddings=True,
                                          show_progress_bar=False, **prompt))
+
+
+def _python_encoder(spec: str, module: str, function: str) -> Encoder:
+    """The user's ``module.function`` as an encoder: imported, and checked to return one finite vector per text."""
+    import importlib
+
+    try:
+        fn = importlib.import_module(module)
+        for part in function.split("."):
+            fn = getattr(fn, part)
+    except (ImportError, AttributeError) as e:
+        raise MissingDependencyError(f"{spec}: could not import {function!r} from module {module!r} "
+                                     f"({type(e).__name__}: {e}); a py: model is py:MODULE:FUNCTION with MODULE "
+                                     "importable here (installed, or on PYTHONPATH)") from e
+    if not callable(fn):
+        raise MissingDependencyError(f"{spec}: {module}.{function} is not a function (a py: model must be a function "
+                                     "that takes a list of texts and returns one vector per text)")
+    logger.info("python model %s", spec)
+
+    def encode(texts: Sequence[str]) -> np.ndarray:
+        texts = list(texts)
+        vectors = np.asarray(fn(texts), dtype=np.float32)
+        shaped = vectors.ndim == 2 and len(vectors) == len(texts)
+        if not shaped or not np.isfinite(vectors).all():
+            got = "non-finite values" if shaped else f"an array of shape {vectors.shape}"
+            raise V2VError(f"{spec} returned {got} for {len(texts)} texts: a py: model must return one finite "
+                           "vector per text, shape (texts, dimension)")
+        return _unit(vectors)
+
+    return encode
 
 
 def _mpnet_dir() -> Path:
