@@ -81,7 +81,7 @@ def main() -> None:
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     a, b = args.models
-    held, side_a, side_b = splits(args.corpus, a)
+    held, side_a, side_b = splits(args.corpus, b if args.source_model else a)  # a: no file when embedded here
     xb = load(args.corpus, b)
     corpus_texts = texts(args.corpus) if args.source_model or args.pair_texts else None
     if args.source_model:
