@@ -220,9 +220,10 @@ def fit_collections(source: np.ndarray, target: np.ndarray, names: tuple[str, st
     ``anchors+align`` beat the unsupervised fit on all three model pairs (MiniLM <-> e5 0.954 / 0.940 against a median
     of 0.929 / 0.916, ``benchmarks/results/anchors_fortunes_for_wiki_*.md``), and off Wikipedia the unsupervised fit
     found nothing. A side's model is the one ``models`` gives (an offline model: minilm, e5, mpnet, the directory
-    of a saved sentence-transformers model, or ``py:MODULE:FUNCTION``; None: not given), else its name when that names one, else the offline model
-    its collection looks like (:func:`v2v_store.anchors.anchor_models`). ``anchors``: bundled sentences embedded by both models, added
-    to ``pairs`` for ``anchors`` / ``anchors+align`` (0: ``pairs`` alone). ``fallback``: for ``align`` without pairs
+    of a saved sentence-transformers model, or ``py:MODULE:FUNCTION``; None: not given), else its name when that
+    names one, else the offline model its collection looks like (:func:`v2v_store.anchors.anchor_models`).
+    ``anchors``: bundled sentences embedded by both models, added to ``pairs`` for ``anchors`` / ``anchors+align``
+    (0: ``pairs`` alone). ``fallback``: for ``align`` without pairs
     on offline models, refit with the anchors when the unsupervised fit is not confirmed. ``kwargs`` go to
     :func:`fit_translator`. With ``auto``, anchors that cannot be made (a model missing and not shipped) or that do
     not look like the collections leave the unsupervised fit, with a warning, unless ``models`` named them (then the

@@ -9,7 +9,9 @@ Per corpus: side A embedded by the first model (here, cached, when it is not in 
 held-out rows by both. Reported, top-1 / mean rank both ways on the held-out rows: how related the two models are on
 the anchors (Procrustes on 4,500 of the 5,000 bundled anchors, the other 500 kept out, top-1 among those 500: no
 collection involved), the oracle (Procrustes on side A's true pairs), ``--method anchors`` and ``anchors+align`` at
-the pair weights in PW (``default``: ``fit.anchor_pair_weight``)."""
+the pair weights in PW (``default``: what ``fit_translator`` chooses, since session 32 1 for loosely related models;
+``rule``: ``fit.anchor_pair_weight`` by the collections' size alone, the default before).
+    PYTHONPATH=.. PW=rule,1 python weak_models.py py:user_models.paraphrase_l3:embed e5 foldoc debpkg"""
 import logging
 import os
 import sys
@@ -22,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from kit import emb_path, load, splits, texts  # noqa: E402
 
 from v2v_store.anchors import anchor_pairs  # noqa: E402
-from v2v_store.fit import fit_translator  # noqa: E402
+from v2v_store.fit import anchor_pair_weight, fit_translator  # noqa: E402
 from v2v_store.metrics import paired_metrics  # noqa: E402
 from v2v_store.texts import embed_cached  # noqa: E402
 from v2v_store.train.align import fit_procrustes  # noqa: E402
@@ -68,7 +70,8 @@ for corpus in corpora:
     print(f"  {corpus}: anchors {both(tr, xh, yh)}", flush=True)
     for w in weights:
         t0 = time.perf_counter()
-        overrides = {} if w == "default" else {"pair_weight": float(w)}
+        overrides = ({} if w == "default" else
+                     {"pair_weight": anchor_pair_weight(min(len(xa), len(yb)))} if w == "rule" else {"pair_weight": float(w)})
         tr, report = fit_translator(xa, yb, ("a", "b"), method="anchors+align", pairs=pairs, align_overrides=overrides)
         print(f"  {corpus}: anchors+align, pair weight {w}: {both(tr, xh, yh)} ({time.perf_counter() - t0:.0f} s)",
               flush=True)
