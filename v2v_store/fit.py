@@ -51,9 +51,10 @@ METHODS = ("align", "procrustes", "anchors", "anchors+align", "gan", "align+gan"
 # text (v2v_store.metrics.pair_profile_correlation: 0.33-0.67 same kind, -0.37-0.06 another kind, on the kit)
 KINDS_WARNING_BELOW = 0.2
 # below it, on either side, a collection's own density disagrees with the other collection's under the pairs' map
-# (v2v_store.metrics.collection_profile_correlation: lower side 0.18-0.92 same kind, -0.19-0.12 another kind on the
-# corpora measured, except fortunes against Wikipedia, 0.15-0.20, which the pair profile catches)
-COLLECTIONS_WARNING_BELOW = 0.15
+# (v2v_store.metrics.collection_profile_correlation: lower side 0.16-0.92 same kind, -0.19-0.12 another kind on the
+# corpora measured, except fortunes against Wikipedia, 0.15-0.29, which the pair profile catches; the line sits
+# midway between the highest mismatch only it catches, 0.103, and the lowest match, 0.158: session 32)
+COLLECTIONS_WARNING_BELOW = 0.13
 # below it two models are only loosely related by a rotation (v2v_store.metrics.pairs_relatedness: MiniLM, mpnet, e5
 # and a fine-tune of MiniLM 0.98-1.00; a 64-d static model against e5 0.91): anchors+align then counts each anchor
 # fully, and the kinds-of-text lines, calibrated on closely related models, are not applied
@@ -359,7 +360,7 @@ def _compare_kinds(pairs: tuple[np.ndarray, np.ndarray], source: np.ndarray, tar
             which = "source" if sides[0] <= sides[1] else "target"
             found.append(f"how crowded the {which} collection's vectors are among their own collection and, under "
                          f"the pairs' map, among the other's correlates only {min(sides):.2f} (on the corpora measured "
-                         "0.18-0.92 where both held the same kind, mostly -0.19-0.12 where not)")
+                         "0.16-0.92 where both held the same kind, mostly -0.19-0.12 where not)")
     if found and not judge:
         logger.info("kinds-of-text statistics not judged (loosely related models): %s", "; ".join(found))
     elif found:

@@ -96,7 +96,7 @@ def collection_profile_correlation(pairs: tuple[np.ndarray, np.ndarray], source:
     Where one collection holds texts the other has no kind of, its probes there are crowded by their own collection
     and alone in the other. Unlike :func:`pair_profile_correlation` it does not rely on the pairs being near the
     collections, so it sees two kinds of text equally far from the pairs: FOLDOC against package summaries, where the
-    pair profile is 0.41, gives -0.02-0.06 on the lower side; the lower side was 0.18-0.92 where both collections
+    pair profile is 0.41, gives -0.02-0.06 on the lower side; the lower side was 0.16-0.92 where both collections
     held the same kind (500-13,805 vectors per side, four corpora, three model pairs:
     ``benchmarks/probes/README.md``, session 32)."""
     from v2v_store.train.align import fit_procrustes
