@@ -127,7 +127,8 @@ def pairs_relatedness(pairs: tuple[np.ndarray, np.ndarray], kept: int = 500, see
     pairs among themselves, both ways, averaged. NaN with fewer than 200 pairs. With the 5,000 bundled anchors: MiniLM,
     mpnet and e5 with each other 0.99-1.00, a fine-tune of MiniLM (``sre-embedding-model``) against e5 0.98, a
     64-dimensional static model (``tokenlearn-static-model``) against e5 0.91, against MiniLM 0.68 (with 1,000 of them:
-    0.985-0.995, 0.975, 0.895, 0.705; ``benchmarks/probes/README.md``, session 32)."""
+    0.985-0.995, 0.975, 0.895, 0.705); paraphrase-MiniLM-L3 against e5 0.99; MiniLM cut to its top 128 / 64 / 32
+    principal components against e5 0.992 / 0.989 / 0.965 (``benchmarks/probes/README.md``, session 32)."""
     from v2v_store.train.align import fit_procrustes
 
     n = len(pairs[0])
