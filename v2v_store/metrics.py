@@ -85,6 +85,12 @@ def pair_profile_correlation(pairs: tuple[np.ndarray, np.ndarray], source: np.nd
     return float(np.corrcoef(*ranks)[0, 1])
 
 
+def _latent(vectors: np.ndarray, mean: np.ndarray, proj: np.ndarray) -> torch.Tensor:
+    """Unit vectors in a linear map's shared latent (:class:`v2v_store.train.align.LinearMap`'s encoding, unit length)."""
+    v = _unit(torch.as_tensor(np.asarray(vectors, np.float32)))
+    return _unit(_unit(v - torch.as_tensor(mean)) @ torch.as_tensor(proj))
+
+
 def collection_profile_correlation(pairs: tuple[np.ndarray, np.ndarray], source: np.ndarray, target: np.ndarray,
                                    k: int = 50, probes: int = 2000, seed: int = 0) -> tuple[float, float]:
     """Label-free: do two collections hold the same kind of text? Each collection's own vectors as the probes.
@@ -102,9 +108,7 @@ def collection_profile_correlation(pairs: tuple[np.ndarray, np.ndarray], source:
     from v2v_store.train.align import fit_procrustes
 
     m = fit_procrustes(pairs, centre_on=(source, target))
-    latent = [_unit(_unit(_unit(torch.as_tensor(np.asarray(v, np.float32))) - torch.as_tensor(mean))
-                    @ torch.as_tensor(proj))
-              for v, mean, proj in ((source, m.source_mean, m.source_proj), (target, m.target_mean, m.target_proj))]
+    latent = [_latent(source, m.source_mean, m.source_proj), _latent(target, m.target_mean, m.target_proj)]
     rng = np.random.default_rng(seed)
 
     def near(q: torch.Tensor, collection: torch.Tensor, skip: int) -> np.ndarray:
@@ -137,9 +141,6 @@ def pairs_relatedness(pairs: tuple[np.ndarray, np.ndarray], kept: int = 500, see
     order = np.random.default_rng(seed).permutation(n)
     out, fit = order[:min(kept, n // 10)], order[min(kept, n // 10):]
     m = fit_procrustes((pairs[0][fit], pairs[1][fit]))
-    z = [_unit(_unit(_unit(torch.as_tensor(np.asarray(side[out], np.float32))) - torch.as_tensor(mean))
-               @ torch.as_tensor(proj))
-         for side, mean, proj in zip(pairs, (m.source_mean, m.target_mean), (m.source_proj, m.target_proj))]
-    sim = z[0] @ z[1].T
+    sim = _latent(pairs[0][out], m.source_mean, m.source_proj) @ _latent(pairs[1][out], m.target_mean, m.target_proj).T
     truth = torch.arange(len(out))
     return float(((sim.argmax(1) == truth).double().mean() + (sim.argmax(0) == truth).double().mean()) / 2)

@@ -70,8 +70,8 @@ def python_function(spec: str) -> tuple[str, str] | None:
 
 
 def _module_files(module: str) -> list[Path]:
-    """The files of an importable ``module`` (its package's, for a package), found without importing it; [] if it
-    cannot be found."""
+    """The files of an importable ``module`` (its package's, for a package), found without importing it (a dotted
+    module's parent packages are imported); [] if it cannot be found."""
     import importlib.util
 
     try:
