@@ -363,8 +363,11 @@ def _compare_kinds(pairs: tuple[np.ndarray, np.ndarray], source: np.ndarray, tar
             found.append(f"how crowded the {which} collection's vectors are among their own collection and, under "
                          f"the pairs' map, among the other's correlates only {min(sides):.2f} (on the corpora measured "
                          "0.16-0.92 where both held the same kind, mostly -0.19-0.12 where not)")
-    if found and not judge:
-        logger.info("kinds-of-text statistics not judged (loosely related models): %s", "; ".join(found))
+    if not judge:
+        note = "the kinds-of-text check is not judged for loosely related models, whose statistics move with them"
+        if found:
+            logger.info("%s: %s", note, "; ".join(found))
+        report.reason += f"; {note}" + (" (here they would have warned)" if found else "")
     elif found:
         alternative = "" if report.method in ("anchors", "procrustes") else (
             ", or a map the collections do not bend: --method anchors (procrustes with your own --pairs-*; on the kit "
