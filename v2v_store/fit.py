@@ -52,7 +52,7 @@ METHODS = ("align", "procrustes", "anchors", "anchors+align", "gan", "align+gan"
 KINDS_WARNING_BELOW = 0.2
 # below it, on either side, a collection's own density disagrees with the other collection's under the pairs' map
 # (v2v_store.metrics.collection_profile_correlation: lower side 0.16-0.92 same kind, -0.19-0.12 another kind on the
-# corpora measured, except fortunes against Wikipedia, 0.15-0.29, which the pair profile catches; the line sits
+# corpora measured, except fortunes against Wikipedia, 0.10-0.29, which the pair profile catches; the line sits
 # midway between the highest mismatch only it catches, 0.103, and the lowest match, 0.158: session 32)
 COLLECTIONS_WARNING_BELOW = 0.13
 # below it two models are only loosely related by a rotation (v2v_store.metrics.pairs_relatedness: MiniLM, mpnet, e5,

@@ -10,7 +10,8 @@ anchors (centred on the collections' means):
   (collections of one kind lie off the anchors in the same direction);
 - ``self profile``: 2,000 vectors of each collection as probes; for each, how near its own collection comes (mean
   centred cosine of the K nearest others) and how near the other collection comes to it under the map; Spearman over
-  the probes, the two sides averaged."""
+  the probes, source probes / target probes (written here first, now
+  ``v2v_store.metrics.collection_profile_correlation``, which this calls)."""
 import os
 import sys
 from pathlib import Path
@@ -22,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from kit import load, splits  # noqa: E402
 
 from v2v_store.anchors import anchor_pairs  # noqa: E402
+from v2v_store.metrics import collection_profile_correlation  # noqa: E402
 from v2v_store.train.align import fit_procrustes  # noqa: E402
 
 a, b = os.environ.get("MODELS", "minilm,e5").split(",")
@@ -34,21 +36,9 @@ def unit(v):
     return v / v.norm(dim=1, keepdim=True)
 
 
-def spearman(u, v):
-    return np.corrcoef(np.argsort(np.argsort(u)), np.argsort(np.argsort(v)))[0, 1]
-
-
 def side(corpus, model, which):
     held, sa, sb = splits(corpus, model)
     return load(corpus, model)[sa if which == "a" else sb]
-
-
-def latent(vectors, mean, proj):
-    return unit(unit(vectors) - torch.as_tensor(mean)) @ torch.as_tensor(proj)
-
-
-def near(probes, collection, skip):
-    return (probes @ collection.T).topk(K + skip, dim=1).values[:, skip:].mean(1).numpy()
 
 
 cases = sys.argv[1:] or ["wiki/wiki", "debpkg/debpkg", "foldoc/foldoc", "fortunes/fortunes", "wiki/debpkg",
@@ -63,10 +53,6 @@ for case in cases:
     off_s = (unit(source).mean(0) - unit(pairs[0]).mean(0)) @ torch.as_tensor(m.source_proj)
     off_t = (unit(target).mean(0) - unit(pairs[1]).mean(0)) @ torch.as_tensor(m.target_proj)
     offset = float(off_s @ off_t / off_s.norm() / off_t.norm())
-    zs, zt = latent(source, m.source_mean, m.source_proj), latent(target, m.target_mean, m.target_proj)
-    rng = np.random.default_rng(0)
-    ps, pt = zs[rng.permutation(len(zs))[:P]], zt[rng.permutation(len(zt))[:P]]
-    r_s = spearman(near(ps, zs, 1), near(ps, zt, 0))
-    r_t = spearman(near(pt, zt, 1), near(pt, zs, 0))
+    r_s, r_t = collection_profile_correlation(pairs, source, target, k=K, probes=P)
     print(f"{case:22s} {len(source)} / {len(target)}: offset cos {offset:.3f}, self profile {r_s:.3f} / {r_t:.3f}",
           flush=True)

@@ -10,7 +10,6 @@ the target collection: one kind of text on both sides, no text on both)."""
 import sys
 from pathlib import Path
 
-import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from kit import emb_path, load, splits, texts  # noqa: E402
