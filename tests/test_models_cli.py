@@ -293,14 +293,59 @@ def new(texts):
     return old(texts) @ _Q.T  # the same features, turned into a 96-dimensional space
 
 
+def old_query(texts, kind="passage"):
+    """The old model as a query encoder that insists on being told so (as e5 wants its 'query: ' prefix)."""
+    if kind != "query":
+        raise ValueError(f"old_query embeds queries, was asked for kind={kind!r}")
+    return old(texts)
+
+
 def broken(texts):
     return np.zeros((len(texts) + 1, 8))
 '''
 
 
+def test_python_function_models_are_told_query_or_passage(tmp_path, monkeypatch):
+    """A py: function with a ``kind`` keyword (positional-or-keyword or keyword-only) is called with kind='query' by
+    query encoders and kind='passage' otherwise; one without it, or with only **kwargs, is called with the texts alone."""
+    from v2v_store.models import load_encoder
+
+    (tmp_path / "kind_models.py").write_text('''
+import numpy as np
+CALLS = []
+
+def plain(texts):
+    CALLS.append(("plain", None))
+    return np.ones((len(texts), 4))
+
+def with_kind(texts, kind="passage"):
+    CALLS.append(("with_kind", kind))
+    return np.ones((len(texts), 4))
+
+def keyword_only(texts, *, kind):
+    CALLS.append(("keyword_only", kind))
+    return np.ones((len(texts), 4))
+
+def any_keywords(texts, **options):
+    CALLS.append(("any_keywords", sorted(options)))
+    return np.ones((len(texts), 4))
+''')
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import kind_models
+
+    for name in ("plain", "with_kind", "keyword_only", "any_keywords"):
+        for kind in ("query", "passage"):
+            assert load_encoder(f"py:kind_models:{name}", kind=kind)(["a", "b"]).shape == (2, 4)
+    assert load_encoder("py:kind_models:with_kind")(["a"]).shape == (1, 4)
+    assert kind_models.CALLS == [("plain", None), ("plain", None), ("with_kind", "query"), ("with_kind", "passage"),
+                                 ("keyword_only", "query"), ("keyword_only", "passage"), ("any_keywords", []),
+                                 ("any_keywords", []), ("with_kind", "passage")]
+
+
 def test_fit_cli_with_python_function_models(tmp_path):
     """--source-model/--target-model py:MODULE:FUNCTION: any importable function embeds the anchors (here 64 and 96
-    dimensions, no sentence-transformers model), and query --model takes it too; a missing function, a missing module
+    dimensions, no sentence-transformers model), and query --model takes it too (a function with a ``kind``
+    keyword is told kind='query'); a missing function, a missing module
     or a function that returns the wrong shape exits 2 naming it, and nothing is written."""
     import os
 
@@ -333,7 +378,7 @@ def test_fit_cli_with_python_function_models(tmp_path):
     assert summary["paired"]["old->new"]["top1"] > 0.9 and summary["paired"]["new->old"]["top1"] > 0.9, summary
     hit = subprocess.run([sys.executable, "-m", "v2v_store", "query", "--translator", str(tmp_path / "tr"),
                           "--collection", f"npy://{tmp_path}/eb.npy#new", "--text", texts[1000 + 7],
-                          "--model", "py:my_models:old", "--space", "old", "--k", "1"],
+                          "--model", "py:my_models:old_query", "--space", "old", "--k", "1"],
                          capture_output=True, text=True, env=env)
     assert hit.returncode == 0 and json.loads(hit.stdout.splitlines()[0])["id"] == 7, hit.stderr[-2000:]
     for out, source, expected in (("missing", "py:my_models:nothing", "could not import 'nothing'"),

@@ -270,8 +270,8 @@ def query(
     vector: str = typer.Option(None, help=".npy file of query vectors (n, d) in --space."),
     text: str = typer.Option(None, help="Query text, encoded offline with --model."),
     model: str = typer.Option(None, help="Model for --text: minilm | e5 | mpnet | a saved sentence-transformers "
-                                         "model's directory | py:MODULE:FUNCTION (an offline model's name is also "
-                                         "the query's space)."),
+                                         "model's directory | py:MODULE:FUNCTION, called with kind='query' if it "
+                                         "takes that keyword (an offline model's name is also the query's space)."),
     space: str = typer.Option(None, help="Space of the query vectors (default: --model, or by dimension)."),
     k: int = typer.Option(10),
     mode: str = typer.Option("latent", help="latent (comparable scores across spaces) | native (each store's index)."),

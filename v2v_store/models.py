@@ -10,8 +10,10 @@ Any other model a user can still run locally is named by its directory: a saved 
 (``SentenceTransformer.save(path)``, with ``modules.json`` or ``config.json``). Its query/passage prompts, if the
 model defines them, are used as e5's prefixes are. A model of any other kind (ONNX, a static embedding table, a client
 of a service) is named ``py:MODULE:FUNCTION``: an importable function that takes a list of texts and returns one
-vector per text (``py:static_model:get_embeddings`` runs the 64-dimensional static model of ``tokenlearn-static-model``);
-it embeds queries and passages alike.
+vector per text (``py:static_model:get_embeddings`` runs the 64-dimensional static model of ``tokenlearn-static-model``).
+If the function takes a keyword argument ``kind``, it is called with ``kind="query"`` for query texts and
+``kind="passage"`` for everything else (anchors, ``--pair-texts``), as e5's prefixes are used; otherwise queries and
+passages are embedded alike.
 """
 
 from __future__ import annotations
@@ -114,13 +116,14 @@ def model_key(spec: str) -> str:
 
 @functools.lru_cache(maxsize=None)
 def load_encoder(name: str, kind: str = "passage") -> Encoder:
-    """An encoder ``texts -> (n, d)`` unit float32 vectors. ``name``: an offline model (minilm, e5, mpnet) or the
-    directory of a saved sentence-transformers model. ``kind``: 'passage' or 'query' (e5's prefixes; a local model's
-    prompts of those names, if it has them)."""
+    """An encoder ``texts -> (n, d)`` unit float32 vectors. ``name``: an offline model (minilm, e5, mpnet), the
+    directory of a saved sentence-transformers model or ``py:MODULE:FUNCTION``. ``kind``: 'passage' or 'query' (e5's
+    prefixes; a local model's prompts of those names, if it has them; a ``py:`` function's ``kind`` keyword, if it
+    takes one)."""
     _offline()
     function = python_function(name)
     if function is not None:
-        return _python_encoder(name, *function)
+        return _python_encoder(name, *function, kind)
     local = local_model_dir(name)
     if local is not None:
         return _local_encoder(local, kind)
@@ -165,9 +168,11 @@ def _local_encoder(path: Path, kind: str) -> Encoder:
                                          show_progress_bar=False, **prompt))
 
 
-def _python_encoder(spec: str, module: str, function: str) -> Encoder:
-    """The user's ``module.function`` as an encoder: imported, and checked to return one finite vector per text."""
+def _python_encoder(spec: str, module: str, function: str, kind: str = "passage") -> Encoder:
+    """The user's ``module.function`` as an encoder: imported, called with ``kind=`` when it takes that keyword, and
+    checked to return one finite vector per text."""
     import importlib
+    import inspect
 
     try:
         fn = importlib.import_module(module)
@@ -180,11 +185,18 @@ def _python_encoder(spec: str, module: str, function: str) -> Encoder:
     if not callable(fn):
         raise MissingDependencyError(f"{spec}: {module}.{function} is not a function (a py: model must be a function "
                                      "that takes a list of texts and returns one vector per text)")
-    logger.info("python model %s", spec)
+    try:
+        parameters = inspect.signature(fn).parameters
+    except (TypeError, ValueError):  # a builtin or extension function without a signature: no kind
+        parameters = {}
+    takes_kind = "kind" in parameters and parameters["kind"].kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                                                                      inspect.Parameter.KEYWORD_ONLY)
+    keywords = {"kind": kind} if takes_kind else {}
+    logger.info("python model %s%s", spec, f", kind={kind!r}" if takes_kind else "")
 
     def encode(texts: Sequence[str]) -> np.ndarray:
         texts = list(texts)
-        vectors = np.asarray(fn(texts), dtype=np.float32)
+        vectors = np.asarray(fn(texts, **keywords), dtype=np.float32)
         shaped = vectors.ndim == 2 and len(vectors) == len(texts)
         if not shaped or not np.isfinite(vectors).all():
             got = "non-finite values" if shaped else f"an array of shape {vectors.shape}"
