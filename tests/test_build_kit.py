@@ -65,3 +65,18 @@ def test_any_corpus_in_the_kit_layout_gets_held_out_rows_and_two_disjoint_sides(
         kit.splits("tiny", "minilm")
     with pytest.raises(SystemExit, match="build_kit.py other --models e5"):
         kit.splits("other", "e5")
+
+
+def test_pydoc_corpus_is_passages_read_without_importing(monkeypatch):
+    """The pydoc corpus: docstrings of the standard library and the named packages, 200-1,000 characters, whitespace
+    folded, distinct, in the same order on every build."""
+    monkeypatch.setattr(build_kit, "PYDOC_PACKAGES", ("networkx",))
+    items = build_kit.pydoc_texts(Path("unused"))
+    texts = [item["text"] for item in items]
+    assert 2000 < len(items) <= 12000 and len(set(texts)) == len(texts)
+    assert all(200 <= len(t) <= 1000 and t == " ".join(t.split()) for t in texts)
+    assert {item["package"] for item in items} == {"stdlib", "networkx"}
+    assert [item["text"] for item in build_kit.pydoc_texts(Path("unused"))] == texts
+    monkeypatch.setattr(build_kit, "PYDOC_PACKAGES", ("no_such_package_here",))
+    with pytest.raises(SystemExit, match="pydoc needs no_such_package_here"):
+        build_kit.pydoc_texts(Path("unused"))
