@@ -161,4 +161,3 @@ def pairs_relatedness(pairs: tuple[np.ndarray, np.ndarray], group: int = 500, fo
         truth = torch.arange(size)
         hits += [(sim.argmax(1) == truth).double(), (sim.argmax(0) == truth).double()]
     return float(torch.cat(hits).mean())
-
