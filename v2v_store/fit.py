@@ -174,8 +174,8 @@ def fit_translator(source: np.ndarray, target: np.ndarray, names: tuple[str, str
                 weight = (f", each weighted {overrides['pair_weight']:.2f} against the collections' transport "
                           "pseudo-pairs" if weighted else "")
                 if weighted and loose:
-                    weight += (f" (the models are loosely related: kept-out pairs found {relatedness:.2f} of their "
-                               "partners, so the anchors count fully)")
+                    weight += (f" (the models are loosely related: kept-out pairs found {relatedness:.3f} of their "
+                               f"partners, below {RELATED_BELOW}, so the anchors count fully)")
                 reason = (f"aligned with {n_pairs} anchor pairs (texts embedded by both models) as few-shot pairs"
                           f"{weight}; {check}" + ("" if determined else f"; fewer anchors than the {dims} dimensions"))
             else:
