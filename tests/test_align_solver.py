@@ -180,7 +180,7 @@ def test_cascade_falls_back_to_wasserstein_when_self_learning_is_not_confirmed()
     from v2v_store.train.align import fit_linear
 
     x, y, _ = _rotated_pair()
-    result = fit_linear(x, y, AlignConfig(solver="cascade", cascade_restarts=1, restarts=2, **_SMALL))
+    result = fit_linear(x, y, AlignConfig(solver="cascade", cascade_restarts=1, restarts=2, more_restarts=0, **_SMALL))
     assert [r.solver for r in result.restarts] == ["self-learning", "wasserstein", "wasserstein"]
     assert [r.restart for r in result.restarts] == [0, 1, 2]
     assert result.restarts[result.chosen].solver == "wasserstein"
@@ -206,6 +206,48 @@ def test_cascade_stops_at_self_learning_when_it_is_confirmed():
     same = fit_linear(x, y, AlignConfig(solver="cascade", cascade_restarts=4, agree_threshold=0.0, rival_restarts=2,
                                         rival_solver="same", **_SMALL))
     assert [r.solver for r in same.restarts] == ["self-learning"] * 5
+
+
+def test_unconfirmed_restarts_search_on_until_one_is_confirmed(monkeypatch):
+    """Without pairs, restarts none of which is confirmed are followed by up to ``more_restarts`` more, judged
+    together with them, stopping at the first confirmation; where nothing converges all of them run and the fit stays
+    untrusted; ``more_restarts=0`` and pairs keep the restarts asked for."""
+    from v2v_store.train.align import fit_linear
+
+    _every_restart_converged(monkeypatch)
+    x, y, pairs = _rotated_pair()
+    cfg = dict(solver="wasserstein", restarts=1, rival_restarts=0, final_candidates=1, **_SMALL)
+    # one restart alone is never confirmed; with agreement forced (threshold 0) the next one confirms it
+    found = fit_linear(x, y, AlignConfig(agree_threshold=0.0, **cfg))
+    assert found.confidence.trusted and found.confidence.agreeing_restarts == 1, found.confidence
+    assert [r.restart for r in found.restarts] == [0, 1]
+    alone = fit_linear(x, y, AlignConfig(agree_threshold=0.0, more_restarts=0, **cfg))
+    assert len(alone.restarts) == 1 and not alone.confidence.trusted and "only one restart" in alone.confidence.reason
+    # unrelated spaces: every extra restart runs, none is confirmed
+    rng = np.random.default_rng(3)
+    u, v = rng.standard_normal((600, 24)).astype(np.float32), rng.standard_normal((600, 24)).astype(np.float32)
+    lost = fit_linear(u, v, AlignConfig(**dict(cfg, restarts=4, more_restarts=3)))
+    assert [r.restart for r in lost.restarts] == list(range(7)) and not lost.confidence.trusted
+    # few-shot restarts all start from the pairs' map: more of them would only repeat it
+    few = fit_linear(x, y, AlignConfig(**cfg), pairs=pairs)
+    assert len(few.restarts) == 1
+
+
+def test_too_few_vectors_per_dimension_are_never_trusted():
+    """Below ``min_per_dim`` vectors per latent dimension (here 40 per side in 12 dimensions, 3.3 per dimension) the
+    transport matches any two samples, so agreeing restarts mean nothing: the fit is untrusted, says how many vectors
+    it needs, and does not search on with more restarts; with pairs the floor does not apply."""
+    from v2v_store.train.align import fit_linear
+
+    x, y, pairs = _rotated_pair()
+    cfg = dict(solver="wasserstein", restarts=2, agree_threshold=0.0, rival_restarts=0, final_candidates=1, **_SMALL)
+    few = fit_linear(x[:40], y[:40], AlignConfig(**cfg))
+    assert not few.confidence.trusted and len(few.restarts) == 2
+    assert "only 40 vectors on the smaller side for a 12-dimensional latent" in few.confidence.reason
+    assert "give at least 60 vectors per side" in few.confidence.reason
+    assert fit_linear(x[:40], y[:40], AlignConfig(min_per_dim=0, **cfg)).confidence.trusted
+    assert fit_linear(x[:60], y[:60], AlignConfig(**cfg)).confidence.trusted
+    assert fit_linear(x[:40], y[:40], AlignConfig(**cfg), pairs=pairs).confidence.trusted
 
 
 def test_default_runs_wasserstein_restarts_only_and_rivals_are_opt_in():
@@ -489,6 +531,8 @@ def test_an_unconfirmed_fit_falls_back_to_anchor_pairs():
     assert calls == [1] and report.trusted and report.method == "anchors+align"
     assert report.reason.startswith("the unsupervised fit could not be confirmed (") and "fell back to anchors+align" in report.reason
     assert report.details["unsupervised"]["trusted"] is False and report.details["unsupervised"]["method"] == "align"
+    # the anchors will replace an unconfirmed map: no search on with more restarts (AlignConfig.more_restarts)
+    assert len(report.details["unsupervised"]["details"]["restarts"]) == 1
     assert report.seconds >= report.details["unsupervised"]["seconds"]
     assert translator.info["fallback_from"] == "align" and translator.info["reason"] == report.reason
     assert report.paired["x->y"]["top1"] > 0.9  # the true rotation, from 100 true pairs in 12 dimensions

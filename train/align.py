@@ -30,6 +30,9 @@ al. 2019):
    is the confidence report. (Up to session 18 one was enough; on MiniLM <-> mpnet half the restarts land in a
    second solution, the good map with one direction reflected, and a third converged restart is one more
    finalist that may hold the good one: ``benchmarks/probes/README.md``, "What the second solution is".)
+   Without pairs, when none of the ``restarts`` is confirmed, up to ``more_restarts`` (16) more run, stopping at the
+   first confirmation (another restart agrees, or the score stands out): off Wikipedia a restart can converge
+   rarely (docstring passages, 4,500 per side: about one in ten), and eight can all miss (session 34).
 6. The winner is sharpened by transport steps on larger batches (``final_wp_batch`` per side), each
    fitting Procrustes to a running average of the batches' cross-covariances rather than to one batch,
    in *half-whitened* coordinates (``final_whiten``, default 0.5: each space times its covariance^-1/4;
@@ -110,6 +113,18 @@ class AlignConfig:
                                                            "session 18; one more converged restart is one more finalist, "
                                                            "which on MiniLM <-> mpnet can be the better of its two "
                                                            "solutions)"})
+    more_restarts: int = field(default=16, metadata={"help": "without pairs: when none of the first ``restarts`` is "
+                                                            "confirmed, up to this many more, stopping once one is "
+                                                            "(another agrees, or its score stands out); 0: off. Needs "
+                                                            "stop_when_confirmed (v2v fit sets 0 when it can fall back "
+                                                            "to anchor pairs instead)"})
+    min_per_dim: float = field(default=5.0, metadata={"help": "without pairs: a fit with fewer vectors on the smaller "
+                                                             "side than this many per latent dimension is never "
+                                                             "trusted; transport then matches the two samples almost "
+                                                             "one to one and restarts agree on meaningless maps (500 "
+                                                             "MiniLM / e5 vectors per side: 'confirmed' at top-1 "
+                                                             "0.002; mutual NN 0.93-1.0 below 4 per dimension, "
+                                                             "0.50-0.63 in every fit of benchmarks/results); 0: off"})
     csls_k: int = field(default=10, metadata={"help": "neighbourhood size of CSLS"})
     keep_start: float = field(default=0.1, metadata={"help": "self-learning solver: initial keep probability of stochastic induction"})
     patience: int = field(default=40, metadata={"help": "self-learning solver: stalled iterations before the keep probability doubles"})
@@ -207,6 +222,10 @@ class AlignConfig:
             raise ValueError(f"keep_start={self.keep_start} must be in (0, 1]")
         if self.restarts < 1:
             raise ValueError("restarts must be >= 1")
+        if self.min_per_dim < 0:
+            raise ValueError(f"min_per_dim={self.min_per_dim} must be >= 0 (default 5; 0: off)")
+        if self.more_restarts < 0:
+            raise ValueError(f"more_restarts={self.more_restarts} must be >= 0 (default 16; 0: stop after restarts)")
         if self.stop_agreeing < 1:
             raise ValueError(f"stop_agreeing={self.stop_agreeing} must be >= 1 (default 2; stop_when_confirmed=False "
                              "runs every restart)")
@@ -698,25 +717,31 @@ def _refine(x: torch.Tensor, y: torch.Tensor, wx: torch.Tensor, wy: torch.Tensor
 def _restarts(x: torch.Tensor, y: torch.Tensor, xr: torch.Tensor, yr: torch.Tensor, cfg: AlignConfig, solver: str,
               n_restarts: int, gen: torch.Generator, np_rng: np.random.Generator,
               p: tuple[torch.Tensor, torch.Tensor] | None, first: int = 0, rival_search: bool = False,
-              deadline: float | None = None, cuts: list[str] | None = None):
+              deadline: float | None = None, cuts: list[str] | None = None,
+              earlier: tuple[list[RestartReport], list] | None = None):
     """Independent restarts of one solver, each refined and scored on (xr, yr); stops early once
     ``cfg.stop_agreeing`` others agree with the best (when the config allows), or when one more restart, as long as
     the mean so far, would end after ``deadline`` (``time.perf_counter()`` seconds; noted in ``cuts``). With ``rival_search``
     (restarts after a map is already confirmed) it runs all ``n_restarts`` and the ``auto`` initialiser
-    uses signatures only. Returns (reports, maps, index
-    of the best, its confidence); reports are numbered from ``first``."""
-    reports, maps, cuts = [], [], [] if cuts is None else cuts
+    uses signatures only. ``earlier``: (reports, maps) of restarts already run and not confirmed; these restarts
+    continue them (numbered after them, signatures only, judged with them) and stop at the first confirmation of
+    any kind. Returns (reports, maps, index of the best, its confidence), ``earlier``'s included; reports are
+    numbered from ``first``."""
+    reports, maps = (list(earlier[0]), list(earlier[1])) if earlier else ([], [])
+    cuts = [] if cuts is None else cuts
     for r in range(n_restarts):
         t0 = time.perf_counter()
         if deadline is not None and reports and t0 + sum(rep.seconds for rep in reports) / len(reports) > deadline:
-            cuts.append(f"time budget: {solver} restarts stopped after {r} of {n_restarts}")
+            cuts.append(f"time budget: {solver} restarts stopped after {r} of {n_restarts}"
+                        + (" more" if earlier else ""))
             logger.info("%s", cuts[-1])
             break
         n = min(cfg.sample_size, len(x), len(y))
         xs = x[torch.as_tensor(np_rng.choice(len(x), n, replace=False), device=x.device)]
         ys = y[torch.as_tensor(np_rng.choice(len(y), n, replace=False), device=x.device)]
         # "auto": restart 0 tries the principal-direction initialiser, the others rotation-invariant signatures
-        use_pca = cfg.init == "pca" or (cfg.init == "auto" and r == 0 and n_restarts > 1 and not rival_search)
+        use_pca = cfg.init == "pca" or (cfg.init == "auto" and r == 0 and n_restarts > 1 and not rival_search
+                                        and not earlier)
         init = pca_skew_init(xs, ys, cfg.pca_directions) if use_pca and p is None else None
         if solver == "self-learning":
             wx, wy, iters = _self_learn(xs, ys, cfg, gen, p, init=init)
@@ -733,6 +758,10 @@ def _restarts(x: torch.Tensor, y: torch.Tensor, xr: torch.Tensor, yr: torch.Tens
         if not rival_search and cfg.stop_when_confirmed and confidence.agreeing_restarts >= cfg.stop_agreeing:
             logger.info("%d other restart(s) agree with restart %d: stopping after %d of %d %s restarts",
                         confidence.agreeing_restarts, first + chosen, r + 1, n_restarts, solver)
+            break
+        if earlier and confidence.trusted:
+            logger.info("restart %d confirmed (%s) after %d more restart(s)", reports[chosen].restart,
+                        confidence.reason, r + 1)
             break
     return reports, maps, chosen, confidence
 
@@ -795,6 +824,25 @@ def fit_linear(source: np.ndarray, target: np.ndarray, cfg: AlignConfig | None =
     else:
         reports, maps, chosen, confidence = _restarts(x, y, xr, yr, cfg, solver, cfg.restarts, gen, np_rng, p,
                                                       deadline=restarts_until, cuts=cuts)
+    dims, smaller = min(x.shape[1], y.shape[1]), min(len(x), len(y))
+    too_few = p is None and smaller < cfg.min_per_dim * dims
+    if (p is None and cfg.more_restarts and cfg.stop_when_confirmed and not confidence.trusted and not too_few
+            and not (restarts_until is not None and cuts)):
+        # off Wikipedia a restart can converge rarely (docstring passages, 4,500 per side: seed 2 confirmed a map
+        # at 0.845 top-1 with 24 restarts, none of its first 8 converged): search on rather than refuse
+        logger.info("none of %d restarts confirmed (%s): up to %d more", len(reports), confidence.reason,
+                    cfg.more_restarts)
+        last_solver = reports[-1].solver
+        reports, maps, chosen, confidence = _restarts(x, y, xr, yr, cfg, last_solver, cfg.more_restarts, gen, np_rng, p,
+                                                      first=len(reports), deadline=restarts_until, cuts=cuts,
+                                                      earlier=(reports, maps))
+    if too_few:
+        confidence = Confidence(False, confidence.agreeing_restarts, confidence.score_margin, (
+            f"only {smaller} vectors on the smaller side for a {dims}-dimensional latent, fewer than "
+            f"{cfg.min_per_dim:g} per dimension: transport matches samples this small almost one to one, so restarts "
+            f"can agree on a meaningless map; give at least {math.ceil(cfg.min_per_dim * dims)} vectors per side, "
+            f"or pairs"))
+        logger.warning("%s", confidence.reason)
     lap("restarts")
     rivals: list[int] = []
     if cfg.rival_restarts and p is None and confidence.trusted and (restarts_until is None or

@@ -147,6 +147,10 @@ def fit(
     restarts: int = typer.Option(None, help="Most restarts of the aligner (default 8; it stops once three agree; "
                                             "anchors+align with at least one anchor per dimension: 1, the anchors "
                                             "fix the start)."),
+    more_restarts: int = typer.Option(None, help="Aligner without pairs: when none of the restarts is confirmed, up to "
+                                                 "this many more, stopping at the first confirmation (default 16; 0 "
+                                                 "when --method align can fall back to anchor pairs; 0: refuse after "
+                                                 "--restarts)."),
     solver: str = typer.Option(None, help="Aligner solver per restart: wasserstein (default) | self-learning | cascade "
                                             "(self-learning restarts first, wasserstein ones if those are not "
                                             "confirmed)."),
@@ -210,6 +214,7 @@ def fit(
         preset=preset, steps=steps, checkpoint_dir=checkpoint_dir,
         align_overrides={**({"solver": solver} if solver is not None else {}),
                          **({"restarts": restarts} if restarts else {}),
+                         **({"more_restarts": more_restarts} if more_restarts is not None else {}),
                          **({"rival_restarts": rival_restarts} if rival_restarts is not None else {}),
                          **({"final_candidates": final_candidates} if final_candidates is not None else {}),
                          **({"final_whiten": whiten} if whiten is not None else {}),
