@@ -52,6 +52,15 @@ def write_store(uri: str, vectors: np.ndarray, batch: int = 4096) -> None:
             store.upsert(VectorBatch(list(range(start, start + len(chunk))), chunk))
 
 
+def saved_restarts(config: Path) -> list[dict]:
+    """The restart reports (number, label-free score, mutual-NN share, seconds) of the aligner fit that made a saved
+    translator, from its ``config.json``; empty for other methods or when nothing was saved."""
+    if not config.exists():
+        return []
+    fit = json.loads(config.read_text()).get("info", {}).get("fit") or {}
+    return [{k: r[k] for k in ("restart", "score", "mutual_fraction", "seconds")} for r in fit.get("restarts", [])]
+
+
 def metrics_row(name: str, summary: dict, pair: tuple[str, str]) -> str:
     paired = summary.get("paired") or {}
     there, back = paired.get(f"{pair[0]}->{pair[1]}", {}), paired.get(f"{pair[1]}->{pair[0]}", {})
@@ -114,6 +123,7 @@ def main() -> None:
         t0 = time.perf_counter()
         done = subprocess.run(cmd, capture_output=True, text=True)
         wall = time.perf_counter() - t0
+        restarts = saved_restarts(Path(f"{tmp}/translator/config.json"))
     try:
         summary = json.loads(done.stdout)
     except json.JSONDecodeError:
@@ -143,10 +153,13 @@ def main() -> None:
     if "unsupervised" in summary:
         lines.append(metrics_row("unsupervised attempt", summary["unsupervised"], names))
     lines += [metrics_row("saved translator", summary, names), "", f"Reason: {summary.get('reason')}"]
+    if restarts:
+        scores = ", ".join(f"{r['score']:.3f}" for r in restarts)
+        lines += ["", f"Restarts of the saved translator's fit: {len(restarts)} (label-free scores {scores})."]
     if stderr_tail:
         lines += ["", f"Last line of stderr: `{stderr_tail[0]}`"]
     save_results(args.out, tag, {**meta, "exit": done.returncode, "wall_seconds": wall, "sizes": sizes,
-                                 "summary": summary}, lines)
+                                 "summary": summary, "restarts": restarts}, lines)
     print("\n".join(lines))
 
 
