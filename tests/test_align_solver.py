@@ -236,7 +236,7 @@ def test_unconfirmed_restarts_search_on_until_one_is_confirmed(monkeypatch):
 def test_too_few_vectors_per_dimension_are_never_trusted():
     """Below ``min_per_dim`` vectors per latent dimension (here 40 per side in 12 dimensions, 3.3 per dimension) the
     transport matches any two samples, so agreeing restarts mean nothing: the fit is untrusted, says how many vectors
-    it needs, and does not search on with more restarts; with pairs the floor does not apply."""
+    it needs, and does not search on with more restarts; as many pairs as dimensions lift the floor, fewer do not."""
     from v2v_store.train.align import fit_linear
 
     x, y, pairs = _rotated_pair()
@@ -247,7 +247,9 @@ def test_too_few_vectors_per_dimension_are_never_trusted():
     assert "give at least 60 vectors per side" in few.confidence.reason
     assert fit_linear(x[:40], y[:40], AlignConfig(min_per_dim=0, **cfg)).confidence.trusted
     assert fit_linear(x[:60], y[:60], AlignConfig(**cfg)).confidence.trusted
-    assert fit_linear(x[:40], y[:40], AlignConfig(**cfg), pairs=pairs).confidence.trusted
+    assert fit_linear(x[:40], y[:40], AlignConfig(**cfg), pairs=pairs).confidence.trusted  # 100 pairs fix the map
+    five = fit_linear(x[:40], y[:40], AlignConfig(**cfg), pairs=(pairs[0][:5], pairs[1][:5]))  # 5 pairs do not
+    assert not five.confidence.trusted and "or at least 12 pairs" in five.confidence.reason
 
 
 def test_default_runs_wasserstein_restarts_only_and_rivals_are_opt_in():

@@ -35,7 +35,7 @@ al. 2019):
    rarely (docstring passages, 4,500 per side: about one in ten), and eight can all miss (session 34). Without
    pairs, fewer vectors per side than ``min_per_dim`` (5) per latent dimension are never trusted: transport then
    matches the two samples almost one to one, and restarts "agreed" on a map of top-1 0.002 (500 MiniLM / e5
-   vectors per side, 384 dimensions).
+   vectors per side, 384 dimensions); the same holds with fewer pairs than dimensions (10 pairs: 0.016).
 6. The winner is sharpened by transport steps on larger batches (``final_wp_batch`` per side), each
    fitting Procrustes to a running average of the batches' cross-covariances rather than to one batch,
    in *half-whitened* coordinates (``final_whiten``, default 0.5: each space times its covariance^-1/4;
@@ -121,7 +121,8 @@ class AlignConfig:
                                                             "(another agrees, or its score stands out); 0: off. Needs "
                                                             "stop_when_confirmed (v2v fit sets 0 when it can fall back "
                                                             "to anchor pairs instead)"})
-    min_per_dim: float = field(default=5.0, metadata={"help": "without pairs: a fit with fewer vectors on the smaller "
+    min_per_dim: float = field(default=5.0, metadata={"help": "without pairs, or with fewer than the dimensions: a fit "
+                                                             "with fewer vectors on the smaller "
                                                              "side than this many per latent dimension is never "
                                                              "trusted; transport then matches the two samples almost "
                                                              "one to one and restarts agree on meaningless maps (500 "
@@ -828,7 +829,9 @@ def fit_linear(source: np.ndarray, target: np.ndarray, cfg: AlignConfig | None =
         reports, maps, chosen, confidence = _restarts(x, y, xr, yr, cfg, solver, cfg.restarts, gen, np_rng, p,
                                                       deadline=restarts_until, cuts=cuts)
     dims, smaller = min(x.shape[1], y.shape[1]), min(len(x), len(y))
-    too_few = p is None and smaller < cfg.min_per_dim * dims
+    # fewer pairs than dimensions do not fix the map either (500 per side with 10 / 50 true pairs: agreeing restarts,
+    # top-1 0.016 / 0.144)
+    too_few = (p is None or len(p[0]) < dims) and smaller < cfg.min_per_dim * dims
     if (p is None and cfg.more_restarts and cfg.stop_when_confirmed and not confidence.trusted and not too_few
             and not (restarts_until is not None and cuts)):
         # off Wikipedia a restart can converge rarely (docstring passages, 4,500 per side: seed 2 confirmed a map
@@ -844,7 +847,7 @@ def fit_linear(source: np.ndarray, target: np.ndarray, cfg: AlignConfig | None =
             f"only {smaller} vectors on the smaller side for a {dims}-dimensional latent, fewer than "
             f"{cfg.min_per_dim:g} per dimension: transport matches samples this small almost one to one, so restarts "
             f"can agree on a meaningless map; give at least {math.ceil(cfg.min_per_dim * dims)} vectors per side, "
-            f"or pairs"))
+            f"or at least {dims} pairs"))
         logger.warning("%s", confidence.reason)
     lap("restarts")
     rivals: list[int] = []
