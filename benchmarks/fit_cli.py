@@ -12,7 +12,8 @@ naming the models (``--unnamed``: without, so that it must recognise them), and 
 ``--eval-source``/``--eval-target`` for the paper metrics. Recorded: the exit status, the method that made the saved
 translator (the default ``--method auto``: anchors+align for these offline models; with ``-- --method align``, the
 unsupervised fit or its fallback to anchor pairs, the default before session 29), the verdict, top-1 and mean rank
-both ways (held-out texts, among all of them), and the wall time of the command. ``--pair-texts N``: the texts of the
+both ways (held-out texts, among all of them), the wall time of the command, and (since session 34) the restarts of
+the saved translator's aligner fit, from its ``config.json``. ``--pair-texts N``: the texts of the
 first N documents of the source collection go to ``v2v fit --pair-texts`` (a user who still has a few of them).
 ``--target-corpus C``: the target collection is side B of corpus C instead (a user whose target holds another kind of
 text); the held-out pairs stay the source corpus's.
