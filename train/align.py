@@ -833,7 +833,7 @@ def fit_linear(source: np.ndarray, target: np.ndarray, cfg: AlignConfig | None =
     # top-1 0.016 / 0.144)
     too_few = (p is None or len(p[0]) < dims) and smaller < cfg.min_per_dim * dims
     if (p is None and cfg.more_restarts and cfg.stop_when_confirmed and not confidence.trusted and not too_few
-            and not (restarts_until is not None and cuts)):
+            and not cuts):  # cuts: the time budget already stopped the restarts
         # off Wikipedia a restart can converge rarely (docstring passages, 4,500 per side: seed 2 confirmed a map
         # at 0.845 top-1 with 24 restarts, none of its first 8 converged): search on rather than refuse
         logger.info("none of %d restarts confirmed (%s): up to %d more", len(reports), confidence.reason,

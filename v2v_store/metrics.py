@@ -128,8 +128,9 @@ def collection_profile_correlation(pairs: tuple[np.ndarray, np.ndarray], source:
 def pairs_relatedness(pairs: tuple[np.ndarray, np.ndarray], group: int = 500, folds: int = 10, seed: int = 0) -> float:
     """How closely two models are related by a rotation, from their paired vectors alone (no collection involved):
     the pairs cut in ``folds`` folds, each fold's pairs put in the latent of orthogonal Procrustes fitted on the other
-    folds, then top-1 retrieval of each pair's partner among ``group`` out-of-fold pairs (groups mixing folds; all
-    pairs in one group when fewer), both ways, averaged over every pair. NaN with fewer than 200 pairs.
+    folds, then top-1 retrieval of each pair's partner among ``group`` out-of-fold pairs (consecutive in the shuffled
+    order, so with 5,000 pairs each group is one fold, under one map; all pairs in one group when fewer), both ways,
+    averaged over every pair. NaN with fewer than 200 pairs.
 
     With the 5,000 bundled anchors (session 33; every pair counted, where session 32 kept one block of 500 out, whose
     standard error near 0.985 is ~0.004): MiniLM, mpnet and e5 with each other 0.994-0.999, paraphrase-MiniLM-L3 (ONNX)
