@@ -31,7 +31,8 @@ from kit import load, run_meta, save_results, splits  # noqa: E402
 
 from v2v_store.fit import fit_translator  # noqa: E402
 from v2v_store.metrics import paired_metrics  # noqa: E402
-from v2v_store.train.align import AlignConfig, fit_procrustes  # noqa: E402
+from v2v_store.train.align import AlignConfig  # noqa: E402
+from v2v_store.train.linear import fit_procrustes  # noqa: E402
 from v2v_store.translator import Space, Translator  # noqa: E402
 
 logger = logging.getLogger("bench.align")
@@ -154,7 +155,8 @@ def label_free_criteria(lm, source: np.ndarray, target: np.ndarray, k: int = 10)
     files of 2026-11-23 also hold ``all_best_csls``, the mean best CSLS of every source vector.)"""
     import torch
 
-    from v2v_store.train.align import linear_encode, mutual_pairs, unit
+    from v2v_store.train.linear import linear_encode, unit
+    from v2v_store.train.matching import mutual_pairs
 
     xl = linear_encode(torch.as_tensor(source), torch.as_tensor(lm.source_mean), torch.as_tensor(lm.source_proj))
     yl = linear_encode(torch.as_tensor(target), torch.as_tensor(lm.target_mean), torch.as_tensor(lm.target_proj))

@@ -30,7 +30,7 @@ from kit import EVAL, SIDE_A, SIDE_B, load, run_meta, save_results  # noqa: E402
 from v2v_store import VectorBatch, open_store  # noqa: E402
 from v2v_store.fit import fit_translator  # noqa: E402
 from v2v_store.migrate import migrate  # noqa: E402
-from v2v_store.train.align import fit_procrustes  # noqa: E402
+from v2v_store.train.linear import fit_procrustes  # noqa: E402
 from v2v_store.translator import Space, Translator  # noqa: E402
 
 logger = logging.getLogger("bench.retrieval")

@@ -10,9 +10,10 @@ import pytest
 import torch
 
 from v2v_store.translator import Space, Translator
-from v2v_store.train.align import (AlignConfig, _sinkhorn_plan_log, _wasserstein_procrustes, center_unit, csls, mutual_pairs,
-                                   procrustes, procrustes_from_cross, sinkhorn_barycentres, sinkhorn_cross, sinkhorn_plan,
-                                   unit)
+from v2v_store.train.align import AlignConfig, _wasserstein_procrustes
+from v2v_store.train.linear import center_unit, procrustes, procrustes_from_cross, unit
+from v2v_store.train.matching import csls, mutual_pairs
+from v2v_store.train.transport import sinkhorn_barycentres, sinkhorn_cross, sinkhorn_plan, sinkhorn_plan_log
 
 
 def test_sinkhorn_plan_has_uniform_marginals():
@@ -31,7 +32,7 @@ def test_sinkhorn_scaling_matches_the_log_domain_plan(eps):
     sim = unit(torch.randn(400, 8, generator=gen)) @ unit(torch.randn(400, 8, generator=gen)).T
     underflows = bool((torch.exp((sim - sim.max(1, keepdim=True).values) / eps).max(0).values < 1e-30).any())
     assert underflows == (eps == 0.001)  # the case list covers both paths
-    plan, reference = sinkhorn_plan(sim, eps, iters=100), _sinkhorn_plan_log(sim, eps, iters=100)
+    plan, reference = sinkhorn_plan(sim, eps, iters=100), sinkhorn_plan_log(sim, eps, iters=100)
     assert torch.isfinite(plan).all()
     torch.testing.assert_close(plan * 400, reference * 400, atol=1e-3, rtol=1e-3)
 

@@ -19,7 +19,7 @@ from v2v_store.errors import DestinationExistsError, DimensionMismatchError
 from v2v_store.migrate import migrate
 from v2v_store.query import CrossQuery
 from v2v_store.synthetic import views
-from v2v_store.train.align import fit_procrustes
+from v2v_store.train.linear import fit_procrustes
 from v2v_store.translator import Space, Translator
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from v2v_store import VectorBatch, open_store
 from v2v_store.synthetic import views
-from v2v_store.train.align import fit_procrustes
+from v2v_store.train.linear import fit_procrustes
 from v2v_store.translator import Space, Translator
 
 pytestmark = pytest.mark.slow

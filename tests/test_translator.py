@@ -12,7 +12,7 @@ from v2v_store.errors import DimensionMismatchError, StoreNotFoundError, V2VErro
 from v2v_store.fit import fit_translator
 from v2v_store.metrics import paired_metrics
 from v2v_store.synthetic import views
-from v2v_store.train.align import fit_procrustes
+from v2v_store.train.linear import fit_procrustes
 from v2v_store.translator import Space, Translator
 
 
@@ -151,7 +151,7 @@ def test_warm_start_begins_exactly_at_the_linear_map(paired, tmp_path):
 
 def _whitened_map(a: np.ndarray, b: np.ndarray):
     """A non-orthogonal LinearMap of the kind ``AlignConfig.final_whiten`` returns, from true pairs."""
-    from v2v_store.train.align import LinearMap, center_unit, power_whitener, procrustes, unit
+    from v2v_store.train.linear import LinearMap, center_unit, power_whitener, procrustes, unit
 
     x, y = torch.as_tensor(a), torch.as_tensor(b)
     mx, my = unit(x).mean(0), unit(y).mean(0)
@@ -165,7 +165,7 @@ def _whitened_map(a: np.ndarray, b: np.ndarray):
 def test_non_orthogonal_linear_translator_saves_loads_and_decodes_with_its_own_matrix(paired, tmp_path):
     """A half-whitened map translates as ``unit(unit(unit(unit(x) - mx) Hx Wx Wy^T Dy) + my)`` (its decode
     matrix, not the transposed projection) and survives save / load."""
-    from v2v_store.train.align import center_unit, unit
+    from v2v_store.train.linear import center_unit, unit
 
     a, b = paired
     lm, (mx, my, hx, wx, wy, dy) = _whitened_map(a, b)
@@ -212,7 +212,7 @@ def test_to_space_scores_are_centred_cosines_within_a_space_and_translation_cosi
     """What `v2v query --mode latent` ranks by, for an orthogonal and a half-whitened map: across spaces the
     cosine of the translation (without the mean) against the centred target vector; within a space the
     centred cosines. For an orthogonal map with k = d those are the latent's dot products (format 1's ranking)."""
-    from v2v_store.train.align import center_unit, unit
+    from v2v_store.train.linear import center_unit, unit
 
     a, b = paired
     lm, (mx, my, hx, wx, wy, dy) = _whitened_map(a, b)

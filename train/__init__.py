@@ -1,1 +1,3 @@
-"""Training: the unsupervised linear aligner (:mod:`.align`) and the vec2vec GAN (:mod:`.model`, :mod:`.trainer`)."""
+"""Training: the unsupervised linear aligner (:mod:`.align`, built on :mod:`.linear` maps and Procrustes,
+:mod:`.matching` nearest neighbours and :mod:`.transport` Sinkhorn) and the vec2vec GAN (:mod:`.model`,
+:mod:`.trainer`)."""

@@ -100,6 +100,17 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import torch
 
+from .linear import (LinearMap, center_unit, fit_procrustes, linear_decode, linear_encode, power_whitener, procrustes,
+                     procrustes_from_cross, unit)
+from .matching import csls, induce, mutual_pairs, pca_skew_init, sorted_similarity_signature
+from .transport import sinkhorn_barycentres, sinkhorn_cross, sinkhorn_plan
+
+# the aligner, and (from .linear, .matching, .transport) the parts callers used to import from here
+__all__ = ["AlignConfig", "AlignResult", "Confidence", "RestartReport", "fit_linear", "LinearMap", "center_unit",
+           "fit_procrustes", "linear_decode", "linear_encode", "power_whitener", "procrustes", "procrustes_from_cross",
+           "unit", "csls", "induce", "mutual_pairs", "pca_skew_init", "sorted_similarity_signature",
+           "sinkhorn_barycentres", "sinkhorn_cross", "sinkhorn_plan"]
+
 logger = logging.getLogger(__name__)
 
 
@@ -274,27 +285,6 @@ class AlignConfig:
 
 
 @dataclass
-class LinearMap:
-    """Both spaces into a shared latent: ``z = unit(unit(x) - mean) @ proj``, and back:
-    ``unit(unit(z @ decode) + mean)``.
-
-    An orthogonal map (``proj`` with orthonormal columns) decodes with ``proj.T``, its ``decode`` is
-    None. A half-whitened map (``AlignConfig.final_whiten``) encodes with ``C^(-a/2) W`` and decodes with
-    ``W^T C^(a/2)`` (``C`` the space's covariance, ``W`` orthonormal): a non-orthogonal translation."""
-
-    source_mean: np.ndarray  # (d_s,)
-    source_proj: np.ndarray  # (d_s, k)
-    target_mean: np.ndarray  # (d_t,)
-    target_proj: np.ndarray  # (d_t, k)
-    source_decode: np.ndarray | None = None  # (k, d_s); None: source_proj.T
-    target_decode: np.ndarray | None = None  # (k, d_t); None: target_proj.T
-
-    @property
-    def orthogonal(self) -> bool:
-        return self.source_decode is None and self.target_decode is None
-
-
-@dataclass
 class RestartReport:
     restart: int
     score: float  # label-free: mean CSLS of mutual nearest neighbours after refinement
@@ -344,160 +334,6 @@ class AlignResult:
                 "confidence": asdict(self.confidence) if self.confidence else None, "config": asdict(self.config)}
 
 
-def unit(x: torch.Tensor) -> torch.Tensor:
-    return x / x.norm(dim=1, keepdim=True).clamp_min(1e-12)
-
-
-def center_unit(x: torch.Tensor, mean: torch.Tensor) -> torch.Tensor:
-    """The normalisation every map in this module works in: unit, minus mean, unit."""
-    return unit(unit(x) - mean)
-
-
-def linear_encode(x: torch.Tensor, mean: torch.Tensor, proj: torch.Tensor) -> torch.Tensor:
-    """A space into the shared latent under a :class:`LinearMap`: ``unit(unit(x) - mean) @ proj``."""
-    return center_unit(x, mean) @ proj
-
-
-def linear_decode(z: torch.Tensor, mean: torch.Tensor, decode: torch.Tensor) -> torch.Tensor:
-    """Back from the latent into a space: ``unit(unit(z @ decode) + mean)``, ``decode`` (k, d); for an
-    orthogonal map ``decode = proj^T``, the inverse of :func:`linear_encode` up to the directions the latent
-    drops."""
-    return unit(unit(z @ decode) + mean)
-
-
-def power_whitener(x: torch.Tensor, power: float, floor: float = 1e-3) -> tuple[torch.Tensor, torch.Tensor]:
-    """``(C^(-power/2), C^(power/2))`` of the rows' second-moment matrix ``C = x^T x / n``, eigenvalues
-    clamped below at ``floor`` of the largest (real embeddings are rank-deficient)."""
-    lam, u = torch.linalg.eigh((x.T @ x).double() / len(x))
-    lam = lam.clamp_min(floor * lam.max())
-    return (((u * lam.pow(-power / 2)) @ u.T).to(x.dtype), ((u * lam.pow(power / 2)) @ u.T).to(x.dtype))
-
-
-def procrustes(xs: torch.Tensor, ys: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Orthogonal maps (d_s, k), (d_t, k) maximising trace((xs Wx)^T (ys Wy)) for paired rows."""
-    return procrustes_from_cross(xs.T @ ys)
-
-
-def procrustes_from_cross(cross: torch.Tensor, min_ratio: float = 1e-12) -> tuple[torch.Tensor, torch.Tensor]:
-    """The same maps from the cross-covariance ``xs^T ys`` (d_s, d_t) alone: singular vectors of
-    ``cross``, (d_s, k) and (d_t, k), whose product ``U V^T`` is the orthogonal Procrustes solution.
-
-    Computed from the eigendecomposition of the smaller Gram matrix in float64 (``C C^T = U S^2 U^T``,
-    ``V = C^T U S^-1``): on an H100 3-4x faster than ``torch.linalg.svd`` of the float32 matrix and closer to
-    the float64 SVD (384 x 768: 3.8 vs 13.4 ms, error 1e-12 vs 1e-5; on the 2-core CPU 13 vs 27 ms;
-    ``benchmarks/probes/polar_gpu.py``); the solvers call this hundreds of times per restart. Directions
-    where ``cross`` is (numerically) zero, eigenvalue below ``min_ratio`` of the largest (real embeddings
-    are often rank-deficient: the kit's centred MiniLM vectors have 3 of 384 singular values below 1e-7 of the
-    largest), carry no information; as in
-    the SVD any orthonormal completion is a solution, and they get a deterministic one."""
-    transpose = cross.shape[0] > cross.shape[1]
-    c = (cross.T if transpose else cross).double()  # (k, d), k <= d
-    lam, u = torch.linalg.eigh(c @ c.T)
-    lam, u = lam.flip(0), u.flip(1)  # descending, like the SVD
-    good = int((lam > min_ratio * lam[0]).sum().item())
-    v = c.T @ (u[:, :good] * lam[:good].rsqrt())  # (d, good), orthonormal
-    if good < len(lam):
-        v = _orthonormal_completion(v, len(lam) - good)
-    u, v = u.to(cross.dtype), v.to(cross.dtype)
-    return (v, u) if transpose else (u, v)
-
-
-def _orthonormal_completion(v: torch.Tensor, extra: int) -> torch.Tensor:
-    """``v`` (d, m) with orthonormal columns, plus ``extra`` columns orthonormal to them and each other:
-    Gram-Schmidt (twice) on the standard basis vectors least covered by ``v``."""
-    basis = v
-    for j in (basis ** 2).sum(1).argsort().tolist():
-        if basis.shape[1] == v.shape[1] + extra:
-            break
-        e = -basis @ basis[j]
-        e[j] += 1.0
-        e = e - basis @ (basis.T @ e)
-        norm = e.norm()
-        if norm > 1e-3:
-            basis = torch.cat([basis, (e / norm)[:, None]], dim=1)
-    return basis
-
-
-def csls(sim: torch.Tensor, k: int) -> torch.Tensor:
-    """Cross-domain similarity local scaling (Conneau et al. 2018): 2 cos - r_src - r_trg."""
-    k = min(k, sim.shape[0], sim.shape[1])
-    r_src = sim.topk(k, dim=1).values.mean(1)
-    r_trg = sim.topk(k, dim=0).values.mean(0)
-    return 2 * sim - r_src[:, None] - r_trg[None, :]
-
-
-def sorted_similarity_signature(x: torch.Tensor) -> torch.Tensor:
-    """Rows of sqrt(x x^T), each sorted, centred and normalised: invariant to rotations of x."""
-    u, s, _ = torch.linalg.svd(x, full_matrices=False)
-    root = (u * s) @ u.T  # (n, n)
-    root = root.sort(dim=1).values
-    return unit(root - root.mean(1, keepdim=True))
-
-
-def pca_skew_init(xs: torch.Tensor, ys: torch.Tensor, m: int = 8) -> tuple[torch.Tensor, torch.Tensor]:
-    """Top-``m`` principal directions of each space, signs fixed so every projection has positive
-    skewness: a pairing of directions that holds when the two spectra line up (it often does not
-    for real models, so this is one restart among several, judged by the same label-free score)."""
-    def directions(a: torch.Tensor) -> torch.Tensor:
-        a = a - a.mean(0)
-        _, _, vh = torch.linalg.svd(a, full_matrices=False)
-        v = vh[:m].T  # (d, m)
-        skew = ((a @ v) ** 3).mean(0)
-        return v * torch.where(skew < 0, -1.0, 1.0)
-
-    return directions(xs), directions(ys)
-
-
-def induce(scores: torch.Tensor, keep: float, gen: torch.Generator | None) -> tuple[torch.Tensor, torch.Tensor]:
-    """Pseudo-pairs from best matches in both directions; each candidate survives with prob ``keep``."""
-    if keep < 1.0:
-        mask = torch.rand(scores.shape, generator=gen, device=scores.device) < keep
-        scores = scores.masked_fill(~mask, -math.inf)
-    n, m = scores.shape
-    fwd, bwd = scores.argmax(1), scores.argmax(0)
-    src = torch.cat([torch.arange(n, device=scores.device), bwd])
-    trg = torch.cat([fwd, torch.arange(m, device=scores.device)])
-    return src, trg
-
-
-_BLOCK_ENTRIES = 6_000_000  # similarity entries per block in mutual_pairs
-
-
-def _block_rows(n_cols: int, chunk: int | None) -> int:
-    """Rows per similarity block: ``chunk`` when given, else about ``_BLOCK_ENTRIES`` entries."""
-    return chunk or max(256, _BLOCK_ENTRIES // max(1, n_cols))
-
-
-def mutual_pairs(xl: torch.Tensor, yl: torch.Tensor, k: int, chunk: int | None = None):
-    """Mutual CSLS nearest neighbours between two latent sets, computed in blocks of ``chunk`` rows.
-
-    The default block keeps each similarity block near 6M entries (24 MB): larger ones can be fresh page-faulted
-    allocations on every block (2-core CPU, 13,805 x 13,805 alone: 8.3 s in 4,096-row blocks, 6.4 s in 512-row
-    ones; inside a whole fit the finalists' scoring took ~7 s each either way, ``benchmarks/probes/speed.py``).
-    Returns (source rows, target rows, their CSLS scores)."""
-    def knn_mean(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-        step = _block_rows(len(b), chunk)
-        return torch.cat([(a[s:s + step] @ b.T).topk(k, dim=1).values.mean(1) for s in range(0, len(a), step)])
-
-    r_x, r_y = knn_mean(xl, yl), knn_mean(yl, xl)
-
-    def best(a, b, r_a, r_b):
-        # argmax_j of 2 a_i.b_j - r_a[i] - r_b[j] does not depend on r_a[i]: one fused multiply-add per chunk
-        # (the three passes of `2 * sim - r_a - r_b` over each chunk cost as much as its product)
-        idx, val = [], []
-        step = _block_rows(len(b), chunk)
-        for s in range(0, len(a), step):
-            v, i = torch.addmm(r_b[None, :], a[s:s + step], b.T, beta=-1, alpha=2).max(dim=1)
-            idx.append(i)
-            val.append(v)
-        return torch.cat(idx), torch.cat(val) - r_a
-
-    fwd, fwd_score = best(xl, yl, r_x, r_y)
-    bwd, _ = best(yl, xl, r_y, r_x)
-    rows = torch.nonzero(bwd[fwd] == torch.arange(len(xl), device=xl.device)).squeeze(1)
-    return rows, fwd[rows], fwd_score[rows]
-
-
 def _self_learn(xs: torch.Tensor, ys: torch.Tensor, cfg: AlignConfig, gen: torch.Generator,
                 pairs: tuple[torch.Tensor, torch.Tensor] | None, init: tuple[torch.Tensor, torch.Tensor] | None = None,
                 keep_start: float | None = None) -> tuple[torch.Tensor, torch.Tensor, int]:
@@ -530,90 +366,6 @@ def _self_learn(xs: torch.Tensor, ys: torch.Tensor, cfg: AlignConfig, gen: torch
                     break
                 keep, stall = min(1.0, 2 * keep), 0
     return wx, wy, it
-
-
-_UNDERFLOW = math.log(1e-30)  # a kernel entry below exp of this counts as lost
-
-
-def _sinkhorn_scaling(sim: torch.Tensor, eps: float, iters: int):
-    """Entropic optimal transport between two equal-weight point sets: ``(kernel, (u, v))`` with plan
-    ``u[:, None] * kernel * v[None, :]`` (rows and columns each summing to 1 / n); or ``(logits, None)``
-    when a column of the kernel would underflow (no usable entry, very small ``eps``), for the log-domain
-    iteration (``_sinkhorn_plan_log(logits, 1.0, ...)``).
-
-    Overwrites ``sim`` (each row shifted by its maximum, which the row scaling absorbs, then divided by
-    ``eps`` and exponentiated): a plan between two 8,000-vector batches is 256 MB, and each extra pass over
-    it costs a 2-core CPU 0.3-0.5 s (a column ``max`` with indices alone took 0.58 s, ``amax`` 0.03 s)."""
-    n, m = sim.shape
-    logits = sim.sub_(sim.amax(dim=1, keepdim=True)).div_(eps)
-    if bool((logits.amax(dim=0) < _UNDERFLOW).any()):
-        return logits, None
-    kernel = logits.exp_()
-    v = torch.ones(m, device=sim.device, dtype=sim.dtype)
-    for _ in range(iters):
-        u = (1.0 / n) / (kernel @ v)
-        v = (1.0 / m) / (kernel.T @ u)
-    return kernel, (u, v)
-
-
-def sinkhorn_plan(sim: torch.Tensor, eps: float, iters: int = 30) -> torch.Tensor:
-    """Entropic optimal transport plan between two equal-weight point sets, from their similarities
-    (rows and columns each sum to 1 / n). ``sim`` is left unchanged.
-
-    Scales the kernel matrix with matrix-vector products: ~20x faster on a CPU than the log-domain
-    iteration, which remains the fallback when the kernel underflows."""
-    kernel, scaling = _sinkhorn_scaling(sim.clone(), eps, iters)
-    if scaling is None:
-        return _sinkhorn_plan_log(kernel, 1.0, iters)
-    u, v = scaling
-    return kernel.mul_(u[:, None]).mul_(v[None, :])
-
-
-def sinkhorn_barycentres(sim: torch.Tensor, targets: torch.Tensor, eps: float, iters: int = 30) -> torch.Tensor:
-    """Each source point's soft target under the entropic plan of ``sim`` (n, m): ``n * plan @ targets``.
-
-    Overwrites ``sim`` and never forms the plan (``n u * (kernel @ (v * targets))``): on the 2-core CPU a
-    final transport step on 8,000 + 8,000 vectors took 1.9-2.8 s with the plan formed and a separate underflow
-    check, ~1.0 s this way (``benchmarks/probes/transport_speed.py``). The transport steps now take the
-    cross-covariance straight from :func:`sinkhorn_cross`; this stays for callers that want the targets."""
-    kernel, u, v = _sinkhorn_factors(sim, eps, iters)
-    return (sim.shape[0] * u)[:, None] * (kernel @ (v[:, None] * targets))
-
-
-def _sinkhorn_factors(sim: torch.Tensor, eps: float, iters: int):
-    """``(kernel, u, v)`` with plan ``u[:, None] * kernel * v[None, :]``; on the log-domain fallback the kernel is
-    the plan itself and ``u``, ``v`` are ones. Overwrites ``sim``."""
-    kernel, scaling = _sinkhorn_scaling(sim, eps, iters)
-    if scaling is None:
-        plan = _sinkhorn_plan_log(kernel, 1.0, iters)
-        return plan, plan.new_ones(plan.shape[0]), plan.new_ones(plan.shape[1])
-    return (kernel, *scaling)
-
-
-def sinkhorn_cross(sim: torch.Tensor, sources: torch.Tensor, targets: torch.Tensor, eps: float,
-                   iters: int = 30) -> torch.Tensor:
-    """``sources^T @ sinkhorn_barycentres(sim, targets)``, the cross-covariance a transport step fits
-    Procrustes to, multiplied in the cheaper order: the (n, m) kernel meets the narrower of the two
-    spaces (``(n u * sources)^T @ kernel @ (v * targets)`` when sources are narrower). On the kit
-    (384 <-> 768 dims) that is ~40% fewer multiply-adds in this product (not in the whole step: the similarity
-    product and the Sinkhorn iterations are unchanged). Overwrites ``sim``."""
-    kernel, u, v = _sinkhorn_factors(sim, eps, iters)
-    left, right = (sim.shape[0] * u)[:, None] * sources, v[:, None] * targets
-    if sources.shape[1] <= targets.shape[1]:
-        return (kernel.T @ left).T @ right  # on a CPU ~25% faster than (left.T @ kernel) @ right
-    return left.T @ (kernel @ right)
-
-
-def _sinkhorn_plan_log(sim: torch.Tensor, eps: float, iters: int) -> torch.Tensor:
-    """Log-domain Sinkhorn: slower, never underflows."""
-    log_k = sim / eps
-    u = torch.zeros(sim.shape[0], device=sim.device)
-    v = torch.zeros(sim.shape[1], device=sim.device)
-    log_a, log_b = -math.log(sim.shape[0]), -math.log(sim.shape[1])
-    for _ in range(iters):
-        u = log_a - torch.logsumexp(log_k + v[None, :], dim=1)
-        v = log_b - torch.logsumexp(log_k + u[:, None], dim=0)
-    return torch.exp(log_k + u[:, None] + v[None, :])
 
 
 def _wasserstein_procrustes(x: torch.Tensor, y: torch.Tensor, wx: torch.Tensor, wy: torch.Tensor, iters: int,
@@ -770,6 +522,28 @@ def _restarts(x: torch.Tensor, y: torch.Tensor, xr: torch.Tensor, yr: torch.Tens
     return reports, maps, chosen, confidence
 
 
+class _Clock:
+    """A fit's wall time per phase and its time budget (``AlignConfig.time_budget``): the deadline for the whole
+    fit, the earlier one for starting restarts, and what the budget cut, in words."""
+
+    def __init__(self, cfg: AlignConfig):
+        self.last = start = time.perf_counter()
+        self.deadline = start + cfg.time_budget if cfg.time_budget else None
+        self.restarts_until = start + cfg.restart_share * cfg.time_budget if cfg.time_budget else None
+        self.phases: dict[str, float] = {}
+        self.cuts: list[str] = []
+
+    def lap(self, name: str) -> None:
+        """Adds the time since the previous lap to phase ``name``."""
+        now = time.perf_counter()
+        self.phases[name] = self.phases.get(name, 0.0) + now - self.last
+        self.last = now
+
+    def cut(self, what: str) -> None:
+        self.cuts.append(what)
+        logger.info("%s", what)
+
+
 def fit_linear(source: np.ndarray, target: np.ndarray, cfg: AlignConfig | None = None,
                pairs: tuple[np.ndarray, np.ndarray] | None = None) -> AlignResult:
     """Learn a :class:`LinearMap` between unpaired ``source`` (n, d_s) and ``target`` (m, d_t) vectors.
@@ -777,19 +551,7 @@ def fit_linear(source: np.ndarray, target: np.ndarray, cfg: AlignConfig | None =
     ``pairs``: optional (source_vectors, target_vectors) of the same documents (few-shot mode).
     """
     cfg = cfg or AlignConfig()
-    phases: dict[str, float] = {}
-    last = start = time.perf_counter()
-    deadline = start + cfg.time_budget if cfg.time_budget else None
-    restarts_until = start + cfg.restart_share * cfg.time_budget if cfg.time_budget else None
-    cuts: list[str] = []
-
-    def lap(name: str) -> None:
-        """Adds the time since the previous lap to phase ``name``."""
-        nonlocal last
-        now = time.perf_counter()
-        phases[name] = phases.get(name, 0.0) + now - last
-        last = now
-
+    clock = _Clock(cfg)
     device = torch.device(cfg.device or ("cuda" if torch.cuda.is_available() else "cpu"))
     gen = torch.Generator(device=device).manual_seed(cfg.seed)
     np_rng = np.random.default_rng(cfg.seed)
@@ -805,8 +567,41 @@ def fit_linear(source: np.ndarray, target: np.ndarray, cfg: AlignConfig | None =
             p = (p[0] * cfg.pair_weight ** 0.5, p[1] * cfg.pair_weight ** 0.5)
     xr = x[torch.as_tensor(np_rng.choice(len(x), min(len(x), cfg.refine_max), replace=False), device=device)]
     yr = y[torch.as_tensor(np_rng.choice(len(y), min(len(y), cfg.refine_max), replace=False), device=device)]
+    clock.lap("setup")
+    reports, maps, chosen, confidence = _search(x, y, xr, yr, cfg, gen, np_rng, p, clock)
+    clock.lap("restarts")
+    rivals: list[int] = []
+    if cfg.rival_restarts and p is None and confidence.trusted and (clock.restarts_until is None or
+                                                                    time.perf_counter() < clock.restarts_until):
+        # MiniLM <-> mpnet on the kit has two solutions that both look converged at restart level (top-1
+        # 0.985 and 0.967, restart scores 0.252-0.259 for both); after the final steps the better one scores
+        # higher on every label-free criterion tried (benchmarks/probes/basins.py). So look for a rival.
+        rival_solver = {"same": reports[chosen].solver,
+                        "other": "wasserstein" if reports[chosen].solver == "self-learning" else "self-learning",
+                        }.get(cfg.rival_solver, cfg.rival_solver)
+        first_rival = len(reports)
+        more, more_maps, _, _ = _restarts(x, y, xr, yr, cfg, rival_solver, cfg.rival_restarts, gen, np_rng, p,
+                                          first=first_rival, rival_search=True, deadline=clock.restarts_until,
+                                          cuts=clock.cuts)
+        reports, maps = reports + more, maps + more_maps
+        rivals = _rivals(xr, yr, maps, reports, chosen, cfg, candidates=range(first_rival, len(maps)))
+        clock.lap("rivals")
+    final = _FinalSteps(x, y, cfg, np_rng, p)
+    chosen, confidence, finalists, soup = _final_stage(final, maps, reports, chosen, confidence, rivals, clock)
+    means = mean_x.cpu().numpy(), mean_y.cpu().numpy()
+    candidates = [final.linear_map(maps[i], *means, whitened=i in finalists) for i in range(len(maps))]
+    clock.lap("other")
+    return AlignResult(candidates[chosen], reports, chosen, cfg, candidates, confidence, device.type, soup,
+                       clock.phases, clock.cuts)
+
+
+def _search(x: torch.Tensor, y: torch.Tensor, xr: torch.Tensor, yr: torch.Tensor, cfg: AlignConfig,
+            gen: torch.Generator, np_rng: np.random.Generator, p: tuple[torch.Tensor, torch.Tensor] | None,
+            clock: _Clock):
+    """The restarts (steps 2-5 of the module's recipe): the configured solver's, the cascade's self-learning then
+    Wasserstein-Procrustes ones, the extra ones when none is confirmed, and the verdict of the per-dimension floor.
+    Returns (reports, maps, index of the best, its confidence)."""
     solver = cfg.solver
-    lap("setup")
     if solver == "cascade" and p is not None:
         # Few-shot: every self-learning restart starts from the same Procrustes map of the pairs, so they
         # would always "agree"; and Wasserstein-Procrustes is the better few-shot solver (kit, MiniLM -> e5,
@@ -817,31 +612,30 @@ def fit_linear(source: np.ndarray, target: np.ndarray, cfg: AlignConfig | None =
         # better basin; where they do not (the e5 pairs), Wasserstein-Procrustes restarts take over.
         reports, maps, chosen, confidence = _restarts(x, y, xr, yr, cfg, "self-learning",
                                                       min(cfg.cascade_restarts, cfg.restarts), gen, np_rng, p,
-                                                      deadline=restarts_until, cuts=cuts)
+                                                      deadline=clock.restarts_until, cuts=clock.cuts)
         if not confidence.trusted:
             logger.info("self-learning restarts not confirmed (%s): Wasserstein-Procrustes restarts", confidence.reason)
             more, more_maps, chosen, confidence = _restarts(x, y, xr, yr, cfg, "wasserstein", cfg.restarts, gen,
-                                                            np_rng, p, first=len(reports), deadline=restarts_until,
-                                                            cuts=cuts)
+                                                            np_rng, p, first=len(reports),
+                                                            deadline=clock.restarts_until, cuts=clock.cuts)
             chosen += len(reports)
             reports, maps = reports + more, maps + more_maps
     else:
         reports, maps, chosen, confidence = _restarts(x, y, xr, yr, cfg, solver, cfg.restarts, gen, np_rng, p,
-                                                      deadline=restarts_until, cuts=cuts)
+                                                      deadline=clock.restarts_until, cuts=clock.cuts)
     dims, smaller = min(x.shape[1], y.shape[1]), min(len(x), len(y))
     # fewer pairs than dimensions do not fix the map either (500 per side with 10 / 50 true pairs: agreeing restarts,
     # top-1 0.016 / 0.144)
     too_few = (p is None or len(p[0]) < dims) and smaller < cfg.min_per_dim * dims
     if (p is None and cfg.more_restarts and cfg.stop_when_confirmed and not confidence.trusted and not too_few
-            and not cuts):  # cuts: the time budget already stopped the restarts
+            and not clock.cuts):  # cuts: the time budget already stopped the restarts
         # off Wikipedia a restart can converge rarely (docstring passages, 4,500 per side: seed 2 confirmed a map
         # at 0.845 top-1 with 24 restarts, none of its first 8 converged): search on rather than refuse
         logger.info("none of %d restarts confirmed (%s): up to %d more", len(reports), confidence.reason,
                     cfg.more_restarts)
-        last_solver = reports[-1].solver
-        reports, maps, chosen, confidence = _restarts(x, y, xr, yr, cfg, last_solver, cfg.more_restarts, gen, np_rng, p,
-                                                      first=len(reports), deadline=restarts_until, cuts=cuts,
-                                                      earlier=(reports, maps))
+        reports, maps, chosen, confidence = _restarts(x, y, xr, yr, cfg, reports[-1].solver, cfg.more_restarts, gen,
+                                                      np_rng, p, first=len(reports), deadline=clock.restarts_until,
+                                                      cuts=clock.cuts, earlier=(reports, maps))
     if too_few:
         confidence = Confidence(False, confidence.agreeing_restarts, confidence.score_margin, (
             f"only {smaller} vectors on the smaller side for a {dims}-dimensional latent, fewer than "
@@ -849,57 +643,49 @@ def fit_linear(source: np.ndarray, target: np.ndarray, cfg: AlignConfig | None =
             f"can agree on a meaningless map; give at least {math.ceil(cfg.min_per_dim * dims)} vectors per side, "
             f"or at least {dims} pairs"))
         logger.warning("%s", confidence.reason)
-    lap("restarts")
-    rivals: list[int] = []
-    if cfg.rival_restarts and p is None and confidence.trusted and (restarts_until is None or
-                                                                    time.perf_counter() < restarts_until):
-        # MiniLM <-> mpnet on the kit has two solutions that both look converged at restart level (top-1
-        # 0.985 and 0.967, restart scores 0.252-0.259 for both); after the final steps the better one scores
-        # higher on every label-free criterion tried (benchmarks/probes/basins.py). So look for a rival.
-        rival_solver = {"same": reports[chosen].solver,
-                        "other": "wasserstein" if reports[chosen].solver == "self-learning" else "self-learning",
-                        }.get(cfg.rival_solver, cfg.rival_solver)
-        first_rival = len(reports)
-        more, more_maps, _, _ = _restarts(x, y, xr, yr, cfg, rival_solver, cfg.rival_restarts, gen, np_rng, p,
-                                          first=first_rival, rival_search=True, deadline=restarts_until, cuts=cuts)
-        reports, maps = reports + more, maps + more_maps
-        rivals = _rivals(xr, yr, maps, reports, chosen, cfg, candidates=range(first_rival, len(maps)))
-        lap("rivals")
+    return reports, maps, chosen, confidence
+
+
+def _final_stage(final: _FinalSteps, maps: list, reports: list[RestartReport], chosen: int, confidence: Confidence,
+                 rivals: list[int], clock: _Clock):
+    """Steps 6, 8 and 9 of the module's recipe and the time budget's cuts: the finalists' transport steps, the pick
+    by their final label-free scores, the soup and the winner's extra steps (then the opt-in NN refinement).
+    Updates ``maps`` and the finalists' ``reports`` in place; returns (chosen, confidence, finalists, soup). The
+    trust verdict is the restarts'; a switch of winner only changes the reason."""
+    cfg, x, y, p, np_rng, deadline = final.cfg, final.x, final.y, final.pairs, final.rng, clock.deadline
     finalists = _finalists(reports, chosen, rivals, cfg.final_candidates)
     final_stage = confidence.trusted or cfg.final_when_unconfirmed
     if not final_stage:
         logger.info("restarts not confirmed (%s): no final stage (final_when_unconfirmed=False)", confidence.reason)
         finalists = []
-    final = _FinalSteps(x, y, cfg, np_rng, p)
     step_seconds = 0.0  # one final transport step, timed on the first finalist (for the time budget)
     for k, i in enumerate(finalists):
         t0 = time.perf_counter()
         if deadline is not None and k and t0 + (cfg.final_wp_iters + cfg.final_extra_iters) * step_seconds > deadline:
-            cuts.append(f"time budget: final steps for {k} of {len(finalists)} finalists")
-            logger.info("%s", cuts[-1])
+            clock.cut(f"time budget: final steps for {k} of {len(finalists)} finalists")
             finalists = finalists[:k]
             break
         maps[i] = final.run(maps[i], cfg.final_wp_iters)
         step_seconds = step_seconds or (time.perf_counter() - t0) / max(cfg.final_wp_iters, 1)
     if cfg.final_wp_iters and finalists:
-        lap("final_steps")
+        clock.lap("final_steps")
         logger.info("final transport steps of restart(s) %s: %d steps of %d vectors per side%s (%.1f s)", finalists,
                     cfg.final_wp_iters, min(len(x), len(y), cfg.final_wp_batch),
                     f", each space times its covariance^-{cfg.final_whiten / 2:g}" if final.whitened else "",
-                    phases["final_steps"])
+                    clock.phases["final_steps"])
     if len(finalists) > 1:
         # Scored on (up to final_score_max) training vectors, not the 6,000-vector restart sample: the finals'
         # scores differ by ~0.001, which that sample's noise can reverse (kit, e5 pairs, 12 seeds: picking on all
         # 13,805 vectors per side never lost top-1 against the chosen restart alone; on the sample twice, -0.015
         # and -0.002).
-        pick = [torch.as_tensor(np_rng.choice(len(v), cfg.final_score_max, replace=False), device=device)
+        pick = [torch.as_tensor(np_rng.choice(len(v), cfg.final_score_max, replace=False), device=v.device)
                 if len(v) > cfg.final_score_max else None for v in (x, y)]
         for i in finalists:
             xl, yl = final.encode(maps[i], pick)
             _, _, score = mutual_pairs(xl, yl, cfg.csls_k)
             reports[i].final_score = score.mean().item() if len(score) else -math.inf
         best = max(finalists, key=lambda i: reports[i].final_score)
-        lap("final_scores")
+        clock.lap("final_scores")
         logger.info("final label-free scores: %s; restart %d wins",
                     ", ".join(f"restart {i} {reports[i].final_score:.4f}" for i in finalists), best)
         if best != chosen:
@@ -922,36 +708,31 @@ def fit_linear(source: np.ndarray, target: np.ndarray, cfg: AlignConfig | None =
             soup = members
             maps[chosen] = procrustes_from_cross(sum(maps[i][0] @ maps[i][1].T for i in soup))
             logger.info("restart %d's map replaced by the average of the finalists' maps %s", chosen, soup)
-        lap("soup")
+        clock.lap("soup")
     extra = cfg.final_extra_iters if final_stage else 0
     if deadline is not None and extra and step_seconds:
         extra = min(extra, max(0, int((deadline - time.perf_counter()) / step_seconds)))
         if extra < cfg.final_extra_iters:
-            cuts.append(f"time budget: {extra} of {cfg.final_extra_iters} extra final steps")
-            logger.info("%s", cuts[-1])
+            clock.cut(f"time budget: {extra} of {cfg.final_extra_iters} extra final steps")
     if cfg.final_wp_iters and extra:
         # Half-whitened steps keep gaining after 40 (kit, MiniLM -> e5 from one found map: 0.902 / 0.926 / 0.929
         # top-1 after 40 / 80 / 120 steps; benchmarks/probes/whiten.py): the winner alone gets more.
         maps[chosen] = final.run(maps[chosen], extra, fresh=False)
-        lap("extra_steps")
-        logger.info("%d more final steps for restart %d (%.1f s)", extra, chosen, phases["extra_steps"])
-    wx, wy = maps[chosen]
+        clock.lap("extra_steps")
+        logger.info("%d more final steps for restart %d (%.1f s)", extra, chosen, clock.phases["extra_steps"])
     if cfg.final_refine_iters and final_stage:
         # More vectors make NN pseudo-pairs less noisy: on the kit, refining on all ~14k vectors per side
         # instead of 6k lifted MiniLM->e5 from 0.89 to 0.94 top-1, starting from the oracle map.
-        lap("other")
-        xf = x[torch.as_tensor(np_rng.choice(len(x), min(len(x), cfg.final_refine_max), replace=False), device=device)]
-        yf = y[torch.as_tensor(np_rng.choice(len(y), min(len(y), cfg.final_refine_max), replace=False), device=device)]
-        wx, wy, score, mutual = _refine(xf, yf, wx, wy, cfg.final_refine_iters, cfg.csls_k, p, tol=cfg.final_refine_tol)
+        clock.lap("other")
+        xf = x[torch.as_tensor(np_rng.choice(len(x), min(len(x), cfg.final_refine_max), replace=False), device=x.device)]
+        yf = y[torch.as_tensor(np_rng.choice(len(y), min(len(y), cfg.final_refine_max), replace=False), device=y.device)]
+        wx, wy, score, mutual = _refine(xf, yf, *maps[chosen], cfg.final_refine_iters, cfg.csls_k, p,
+                                        tol=cfg.final_refine_tol)
         maps[chosen] = (wx, wy)
-        lap("final_refine")
+        clock.lap("final_refine")
         logger.info("final refinement of restart %d on %d x %d vectors: label-free score %.4f, mutual NN %.1f%% (%.1f s)",
-                    chosen, len(xf), len(yf), score, 100 * mutual, phases["final_refine"])
-    means = mean_x.cpu().numpy(), mean_y.cpu().numpy()
-    candidates = [final.linear_map(maps[i], *means, whitened=i in finalists) for i in range(len(maps))]
-    lap("other")
-    return AlignResult(candidates[chosen], reports, chosen, cfg, candidates, confidence, device.type, soup, phases,
-                       cuts)
+                    chosen, len(xf), len(yf), score, 100 * mutual, clock.phases["final_refine"])
+    return chosen, confidence, finalists, soup
 
 
 class _FinalSteps:
@@ -1088,21 +869,3 @@ def _confidence(x: torch.Tensor, y: torch.Tensor, maps, reports: list[RestartRep
         f"needs > {margin} and > 3% of the others' score)" if len(others) >= 3 else
         "no other restart agrees (use at least 4 restarts for a score-margin check)")
     return Confidence(False, 0, gap, why)
-
-
-def fit_procrustes(pairs: tuple[np.ndarray, np.ndarray],
-                   centre_on: tuple[np.ndarray, np.ndarray] | None = None) -> LinearMap:
-    """Plain orthogonal Procrustes on paired vectors (the supervised baseline).
-
-    Both spaces are centred on the pairs' own means, or with ``centre_on`` (source vectors, target vectors: the
-    collections the map is for) on theirs: for anchor pairs from another corpus, whose means differ from the
-    collections' (on WordNet, 5,000 Wikipedia anchor pairs gave MiniLM -> e5 top-1 0.892 centred on the anchors, 0.904
-    on the collections: ``benchmarks/results/anchors*.md``)."""
-    x = torch.as_tensor(np.asarray(pairs[0], np.float32))
-    y = torch.as_tensor(np.asarray(pairs[1], np.float32))
-    if centre_on is None:
-        mean_x, mean_y = unit(x).mean(0), unit(y).mean(0)
-    else:
-        mean_x, mean_y = (unit(torch.as_tensor(np.asarray(v, np.float32))).mean(0) for v in centre_on)
-    wx, wy = procrustes(center_unit(x, mean_x), center_unit(y, mean_y))
-    return LinearMap(mean_x.numpy(), wx.numpy(), mean_y.numpy(), wy.numpy())

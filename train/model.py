@@ -20,7 +20,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from v2v_store.train.align import linear_decode, linear_encode
+from v2v_store.train.linear import linear_decode, linear_encode
 
 
 class Norm(str, enum.Enum):

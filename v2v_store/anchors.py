@@ -5,7 +5,7 @@ any texts embedded by both give true pairs *of the two models*, and the map betw
 corpus: orthogonal Procrustes fitted on Wikipedia sentences and applied to WordNet glosses or fortunes (texts it never
 saw) keeps most of the retrieval quality (``benchmarks/results/anchors.md``). ``v2v fit --method anchors`` embeds
 ``count`` sentences of the bundled corpus (:mod:`v2v_store.texts`) with both models (cached) and fits Procrustes on
-them, centred on the collections' own means (:func:`v2v_store.train.align.fit_procrustes`). The collection's vectors
+them, centred on the collections' own means (:func:`v2v_store.train.linear.fit_procrustes`). The collection's vectors
 are only read for those means: nothing of theirs is re-encoded. ``--method anchors+align`` gives the same pairs to the
 unsupervised aligner as few-shot pairs, whose transport steps also see the collections' own vectors: minutes instead of
 seconds, and closer to the collection's own corpus (FOLDOC, MiniLM <-> e5: top-1 0.950 / 0.943 against 0.900 / 0.852;

@@ -104,7 +104,7 @@ def fit_translator(source: np.ndarray, target: np.ndarray, names: tuple[str, str
     in under a second, when a ``time_budget`` in ``align_overrides`` is already spent). The unsupervised attempt stays
     in the report (``details["unsupervised"]``, and the reason). On WordNet glosses and FOLDOC, where every unsupervised
     restart failed, ``anchors+align`` reached top-1 0.92-0.95 (``benchmarks/results/anchors_align.md``)."""
-    from v2v_store.train.align import fit_procrustes
+    from v2v_store.train.linear import fit_procrustes
 
     if method not in METHODS:
         raise V2VError(f"unknown method {method!r}: choose one of {', '.join(METHODS)}")

@@ -86,7 +86,7 @@ def pair_profile_correlation(pairs: tuple[np.ndarray, np.ndarray], source: np.nd
 
 
 def _latent(vectors: np.ndarray, mean: np.ndarray, proj: np.ndarray) -> torch.Tensor:
-    """Unit vectors in a linear map's shared latent (:class:`v2v_store.train.align.LinearMap`'s encoding, unit length)."""
+    """Unit vectors in a linear map's shared latent (:class:`v2v_store.train.linear.LinearMap`'s encoding, unit length)."""
     v = _unit(torch.as_tensor(np.asarray(vectors, np.float32)))
     return _unit(_unit(v - torch.as_tensor(mean)) @ torch.as_tensor(proj))
 
@@ -105,7 +105,7 @@ def collection_profile_correlation(pairs: tuple[np.ndarray, np.ndarray], source:
     pair profile is 0.41, gives -0.02-0.06 on the lower side; the lower side was 0.16-0.92 where both collections
     held the same kind (500-13,805 vectors per side, four corpora, three model pairs:
     ``benchmarks/probes/README.md``, session 32)."""
-    from v2v_store.train.align import fit_procrustes
+    from v2v_store.train.linear import fit_procrustes
 
     m = fit_procrustes(pairs, centre_on=(source, target))
     latent = [_latent(source, m.source_mean, m.source_proj), _latent(target, m.target_mean, m.target_proj)]
@@ -139,7 +139,7 @@ def pairs_relatedness(pairs: tuple[np.ndarray, np.ndarray], group: int = 500, fo
     principal components against e5 0.991 / 0.986 / 0.980 / 0.972 / 0.959 (``benchmarks/probes/README.md``). With
     fewer pairs each fold's map is fitted on fewer and the values move (1,000 anchors: the static model 0.864, MiniLM
     cut to 32 components 0.976): compare values at 5,000."""
-    from v2v_store.train.align import fit_procrustes
+    from v2v_store.train.linear import fit_procrustes
 
     n = len(pairs[0])
     if n < 200:

@@ -27,7 +27,7 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from v2v_store.errors import DimensionMismatchError, StoreNotFoundError, V2VError
-from v2v_store.train.align import center_unit, linear_decode, linear_encode
+from v2v_store.train.linear import center_unit, linear_decode, linear_encode
 
 logger = logging.getLogger(__name__)
 FORMAT_VERSION = 2

@@ -19,7 +19,7 @@ from kit import load, splits  # noqa: E402
 from v2v_store.anchors import anchor_pairs  # noqa: E402
 from v2v_store.fit import anchor_pair_weight, fit_translator  # noqa: E402
 from v2v_store.metrics import paired_metrics, pairs_relatedness  # noqa: E402
-from v2v_store.train.align import fit_procrustes  # noqa: E402
+from v2v_store.train.linear import fit_procrustes  # noqa: E402
 from v2v_store.translator import Space, Translator  # noqa: E402
 
 logging.basicConfig(level=logging.WARNING)

@@ -11,7 +11,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from kit import load, splits  # noqa: E402
 
 from v2v_store.anchors import anchor_pairs  # noqa: E402
-from v2v_store.train.align import fit_procrustes  # noqa: E402
+from v2v_store.train.linear import fit_procrustes  # noqa: E402
 
 a, b = "minilm", "e5"
 pairs = anchor_pairs(a, b, 5000)

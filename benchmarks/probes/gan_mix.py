@@ -14,7 +14,7 @@ from v2v_store.fit import FitReport, _fit_gan, fit_translator
 from v2v_store.metrics import paired_metrics
 from v2v_store.synthetic import nonlinear_views
 from v2v_store.translator import Space, Translator
-from v2v_store.train.align import fit_procrustes
+from v2v_store.train.linear import fit_procrustes
 env = lambda k, d: type(d)(os.environ.get(k, d))
 K, C, G, D1, D2, N = env("K", 8), env("C", 10), env("G", 1.0), env("D1", 16), env("D2", 24), env("N", 20000)
 seed, data_seed = env("SEED", 0), env("DATA_SEED", 1234)

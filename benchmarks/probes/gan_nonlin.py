@@ -13,7 +13,7 @@ from v2v_store.fit import _fit_gan, FitReport, fit_translator
 from v2v_store.metrics import paired_metrics
 from v2v_store.synthetic import nonlinear_views, principal_components
 from v2v_store.translator import Space, Translator
-from v2v_store.train.align import fit_procrustes
+from v2v_store.train.linear import fit_procrustes
 from kit import load
 from gan_mix import override_preset
 start_kind, preset_name, steps = sys.argv[1], sys.argv[2], int(sys.argv[3])

@@ -10,7 +10,7 @@ from v2v_store.fit import _fit_gan, FitReport
 from v2v_store.metrics import paired_metrics
 from v2v_store.synthetic import nonlinear_views
 from v2v_store.translator import Space, Translator
-from v2v_store.train.align import fit_procrustes
+from v2v_store.train.linear import fit_procrustes
 from kit import load
 gain, npairs, preset, steps = float(sys.argv[1]), int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
 seed = int(os.environ.get("SEED", 0)); side = int(os.environ.get("SIDE", 3000))

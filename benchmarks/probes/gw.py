@@ -12,6 +12,7 @@ rank of the found plan's map (Procrustes on its cross-covariance), and after STE
 """
 import os
 from common import *
+from v2v_store.train.transport import sinkhorn_plan_log
 
 corpus, a, b, seed, R = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
 n = int(os.environ.get("N", 13805))
@@ -35,7 +36,7 @@ def gw_plan(k1, k2, eps, rng):
     t = sinkhorn_plan(torch.tensor(rng.random((m, m)), dtype=torch.float32), 1.0)
     for _ in range(ITERS):
         g = k1 @ t @ k2
-        t = AL._sinkhorn_plan_log((g - g.mean()) / g.std(), eps, 30)  # log domain: sharp plans overflow exp()
+        t = sinkhorn_plan_log((g - g.mean()) / g.std(), eps, 30)  # log domain: sharp plans overflow exp()
     return t
 
 

@@ -24,7 +24,7 @@ from kit import load, splits  # noqa: E402
 
 from v2v_store.anchors import anchor_pairs  # noqa: E402
 from v2v_store.metrics import collection_profile_correlation  # noqa: E402
-from v2v_store.train.align import fit_procrustes  # noqa: E402
+from v2v_store.train.linear import fit_procrustes  # noqa: E402
 
 a, b = os.environ.get("MODELS", "minilm,e5").split(",")
 K, N, P = int(os.environ.get("K", 50)), int(os.environ.get("N", 13805)), int(os.environ.get("P", 2000))

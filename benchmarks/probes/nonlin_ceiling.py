@@ -9,7 +9,7 @@ torch.set_num_threads(2)
 from v2v_store.metrics import paired_metrics
 from v2v_store.synthetic import nonlinear_views, principal_components
 from v2v_store.translator import Space, Translator
-from v2v_store.train.align import fit_procrustes
+from v2v_store.train.linear import fit_procrustes
 from kit import load
 from gan_mix import mlp_ceiling
 k, gain = int(sys.argv[1]), float(sys.argv[2])

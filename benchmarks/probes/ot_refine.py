@@ -10,7 +10,8 @@ torch.set_num_threads(2)
 from v2v_store.fit import fit_translator
 from v2v_store.metrics import paired_metrics
 from v2v_store.synthetic import nonlinear_views, principal_components
-from v2v_store.train.align import fit_procrustes, linear_encode, linear_decode, sinkhorn_plan
+from v2v_store.train.linear import fit_procrustes, linear_encode, linear_decode
+from v2v_store.train.transport import sinkhorn_plan
 from kit import load
 start_kind, steps = sys.argv[1], int(sys.argv[2])
 eps, w_cyc, lr, batch = (float(sys.argv[3]) if len(sys.argv) > 3 else 0.05, float(sys.argv[4]) if len(sys.argv) > 4 else 1.0,

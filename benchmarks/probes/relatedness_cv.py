@@ -19,7 +19,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from v2v_store.anchors import anchor_pairs  # noqa: E402
 from v2v_store.metrics import _latent, pairs_relatedness  # noqa: E402
-from v2v_store.train.align import fit_procrustes  # noqa: E402
+from v2v_store.train.linear import fit_procrustes  # noqa: E402
 
 
 def blocks(pairs, kept=500, seed=0):

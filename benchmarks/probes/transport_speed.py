@@ -9,6 +9,7 @@ reproduced here (kernel by ``exp`` into a new matrix, underflow check by a colum
 translations): they may differ in null directions, where any completion is a Procrustes solution."""
 import sys
 from common import *
+from v2v_store.train.transport import sinkhorn_plan_log
 
 a, b, steps = sys.argv[1], sys.argv[2], int(sys.argv[3])
 x, y, _, _, (ox, oy), _ = setup(a, b)
@@ -18,7 +19,7 @@ def old_barycentres(sim, targets, eps, iters=30):
     n, m = sim.shape
     kernel = torch.exp((sim - sim.max(dim=1, keepdim=True).values) / eps)
     if bool((kernel.max(dim=0).values < 1e-30).any()):
-        return n * AL._sinkhorn_plan_log(sim, eps, iters) @ targets
+        return n * sinkhorn_plan_log(sim, eps, iters) @ targets
     v = torch.ones(m)
     for _ in range(iters):
         u = (1.0 / n) / (kernel @ v)

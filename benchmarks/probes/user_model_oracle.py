@@ -19,7 +19,7 @@ from v2v_store.fingerprints import identify  # noqa: E402
 from v2v_store.metrics import paired_metrics  # noqa: E402
 from v2v_store.space_check import looks_like  # noqa: E402
 from v2v_store.texts import embed_cached  # noqa: E402
-from v2v_store.train.align import fit_procrustes  # noqa: E402
+from v2v_store.train.linear import fit_procrustes  # noqa: E402
 from v2v_store.translator import Space, Translator  # noqa: E402
 
 model = sys.argv[1]
