@@ -21,6 +21,10 @@ shuffled with seed 0):
 - ``pydoc``: passages, not sentences: the docstrings (200-1,000 characters) of the Python standard library and of
   numpy, scipy, torch, sklearn, sympy and networkx as installed here, a seeded 12,000 (session 33): the length of a
   retrieval chunk (mean ~460 characters), code documentation, a fifth corpus none of the defaults saw.
+- ``gettext``: software messages, not prose: the English ``msgid`` strings of the gettext catalogs installed here
+  (``/usr/share/locale/*/LC_MESSAGES/*.mo``: coreutils, bash, apt, dpkg, glib, gtk, binutils, ...), error messages,
+  prompts and option help lines, a seeded 30,000 of ~38,000 (session 35): a sixth corpus none of the defaults saw.
+  What it holds depends on the packages installed on the machine that builds it.
 - ``NAME=PATH``: your own texts, e.g. a held-out corpus of your domain.
 
 Output: ``<out>/<corpus>.jsonl`` (``id``, ``text``, and the source's fields) and ``<out>/emb/<corpus>.<model>.npy``
@@ -212,6 +216,32 @@ def pydoc_texts(cache: Path) -> list[dict]:
     return shuffled(keep(items, shortest=200, longest=1000))[:12000]
 
 
+def gettext_texts(cache: Path) -> list[dict]:
+    """The English source strings (``msgid``, singular form) of every gettext catalog under ``/usr/share/locale``,
+    whitespace folded, 30-300 characters, first catalog of each; a seeded 30,000 of them."""
+    import gettext
+    import random
+    import struct
+
+    catalogs = sorted(Path("/usr/share/locale").glob("*/LC_MESSAGES/*.mo"))
+    if not catalogs:
+        raise SystemExit("no gettext catalogs in /usr/share/locale/*/LC_MESSAGES: install packages with translations")
+    first: dict[str, str] = {}
+    for path in catalogs:
+        try:
+            with path.open("rb") as f:
+                catalog = gettext.GNUTranslations(f)._catalog
+        except (OSError, UnicodeDecodeError, struct.error, IndexError, ValueError):  # unreadable, truncated, bad header
+            continue
+        for msgid in catalog:
+            text = fold(msgid[0] if isinstance(msgid, tuple) else msgid)
+            if 30 <= len(text) <= 300:
+                first.setdefault(text, path.stem)
+    texts = sorted(first)
+    random.Random(0).shuffle(texts)
+    return shuffled(keep([{"text": t, "catalog": first[t]} for t in texts[:30000]]))
+
+
 def own_texts(path: Path) -> list[dict]:
     if not path.exists():
         raise SystemExit(f"{path}: no such file (give NAME=PATH to a text file, one text per line, or a .jsonl with 'text')")
@@ -226,7 +256,7 @@ def own_texts(path: Path) -> list[dict]:
 
 
 SOURCES = {"wiki": wiki_texts, "fortunes": fortunes_texts, "wordnet": wordnet_texts, "foldoc": foldoc_texts,
-           "debpkg": debpkg_texts, "pydoc": pydoc_texts}
+           "debpkg": debpkg_texts, "pydoc": pydoc_texts, "gettext": gettext_texts}
 
 
 def embed(texts: list[str], corpus: str, model: str, out: Path) -> None:
