@@ -24,7 +24,9 @@ shuffled with seed 0):
 - ``gettext``: software messages, not prose: the English ``msgid`` strings of the gettext catalogs installed here
   (``/usr/share/locale/*/LC_MESSAGES/*.mo``: coreutils, bash, apt, dpkg, glib, gtk, binutils, ...), error messages,
   prompts and option help lines, a seeded 30,000 of ~38,000 (session 35): a sixth corpus none of the defaults saw.
-  What it holds depends on the packages installed on the machine that builds it.
+  What it holds depends on the packages installed on the machine that builds it. ``gettext-de``: the German
+  translations of those catalogs (``msgstr`` of ``/usr/share/locale/de``): a collection in another language than the
+  bundled anchors and than MiniLM's training data.
 - ``NAME=PATH``: your own texts, e.g. a held-out corpus of your domain.
 
 Output: ``<out>/<corpus>.jsonl`` (``id``, ``text``, and the source's fields) and ``<out>/emb/<corpus>.<model>.npy``
@@ -216,16 +218,18 @@ def pydoc_texts(cache: Path) -> list[dict]:
     return shuffled(keep(items, shortest=200, longest=1000))[:12000]
 
 
-def gettext_texts(cache: Path) -> list[dict]:
-    """The English source strings (``msgid``, singular form) of every gettext catalog under ``/usr/share/locale``,
-    whitespace folded, 30-300 characters, first catalog of each; a seeded 30,000 of them."""
+def gettext_texts(cache: Path, language: str | None = None) -> list[dict]:
+    """The English source strings (``msgid``, singular form) of every gettext catalog under ``/usr/share/locale``, or
+    with ``language`` the translations (``msgstr``) in that language's catalogs; whitespace folded, 30-300
+    characters, first catalog of each; a seeded 30,000 of them."""
     import gettext
     import random
     import struct
 
-    catalogs = sorted(Path("/usr/share/locale").glob("*/LC_MESSAGES/*.mo"))
+    catalogs = sorted(Path("/usr/share/locale").glob(f"{language or '*'}/LC_MESSAGES/*.mo"))
     if not catalogs:
-        raise SystemExit("no gettext catalogs in /usr/share/locale/*/LC_MESSAGES: install packages with translations")
+        raise SystemExit(f"no gettext catalogs in /usr/share/locale/{language or '*'}/LC_MESSAGES: install packages "
+                         "with translations")
     first: dict[str, str] = {}
     for path in catalogs:
         try:
@@ -233,8 +237,10 @@ def gettext_texts(cache: Path) -> list[dict]:
                 catalog = gettext.GNUTranslations(f)._catalog
         except (OSError, UnicodeDecodeError, struct.error, IndexError, ValueError):  # unreadable, truncated, bad header
             continue
-        for msgid in catalog:
-            text = fold(msgid[0] if isinstance(msgid, tuple) else msgid)
+        for msgid, msgstr in catalog.items():
+            if isinstance(msgid, tuple) and msgid[1]:
+                continue  # plural forms past the first
+            text = fold(msgstr if language else msgid[0] if isinstance(msgid, tuple) else msgid)
             if 30 <= len(text) <= 300:
                 first.setdefault(text, path.stem)
     texts = sorted(first)
@@ -256,7 +262,8 @@ def own_texts(path: Path) -> list[dict]:
 
 
 SOURCES = {"wiki": wiki_texts, "fortunes": fortunes_texts, "wordnet": wordnet_texts, "foldoc": foldoc_texts,
-           "debpkg": debpkg_texts, "pydoc": pydoc_texts, "gettext": gettext_texts}
+           "debpkg": debpkg_texts, "pydoc": pydoc_texts, "gettext": gettext_texts,
+           "gettext-de": lambda cache: gettext_texts(cache, "de")}
 
 
 def embed(texts: list[str], corpus: str, model: str, out: Path) -> None:
