@@ -13,7 +13,8 @@ naming the models (``--unnamed``: without, so that it must recognise them), and 
 translator (the default ``--method auto``: anchors+align for these offline models; with ``-- --method align``, the
 unsupervised fit or its fallback to anchor pairs, the default before session 29), the verdict, top-1 and mean rank
 both ways (held-out texts, among all of them), the wall time of the command, and (since session 34) the restarts of
-the saved translator's aligner fit, from its ``config.json``. ``--pair-texts N``: the texts of the
+the saved translator's aligner fit, from its ``config.json``, and (session 35) what its checks measured there
+(relatedness, the kinds-of-text statistics, the fingerprints' similarity). ``--pair-texts N``: the texts of the
 first N documents of the source collection go to ``v2v fit --pair-texts`` (a user who still has a few of them).
 ``--target-corpus C``: the target collection is side B of corpus C instead (a user whose target holds another kind of
 text); the held-out pairs stay the source corpus's.
@@ -60,6 +61,18 @@ def saved_restarts(config: Path) -> list[dict]:
         return []
     fit = json.loads(config.read_text()).get("info", {}).get("fit") or {}
     return [{k: r[k] for k in ("restart", "score", "mutual_fraction", "seconds")} for r in fit.get("restarts", [])]
+
+
+CHECKS = ("pairs_relatedness", "pairs_profile_correlation", "collection_profile_correlation", "model_similarity")
+
+
+def saved_checks(config: Path) -> dict:
+    """What ``v2v fit``'s checks measured (``CHECKS``: the models' relatedness on kept-out pairs, the two kinds-of-text
+    statistics, the fingerprints' similarity to the named models), from a saved translator's ``config.json``."""
+    if not config.exists():
+        return {}
+    info = json.loads(config.read_text()).get("info", {})
+    return {k: info[k] for k in CHECKS if k in info}
 
 
 def metrics_row(name: str, summary: dict, pair: tuple[str, str]) -> str:
@@ -125,6 +138,7 @@ def main() -> None:
         done = subprocess.run(cmd, capture_output=True, text=True)
         wall = time.perf_counter() - t0
         restarts = saved_restarts(Path(f"{tmp}/translator/config.json"))
+        checks = saved_checks(Path(f"{tmp}/translator/config.json"))
     try:
         summary = json.loads(done.stdout)
     except json.JSONDecodeError:
@@ -157,10 +171,12 @@ def main() -> None:
     if restarts:
         scores = ", ".join(f"{r['score']:.3f}" for r in restarts)
         lines += ["", f"Restarts of the saved translator's fit: {len(restarts)} (label-free scores {scores})."]
+    if checks:
+        lines += ["", "Checks recorded in the saved translator: " + "; ".join(f"{k} {v}" for k, v in checks.items()) + "."]
     if stderr_tail:
         lines += ["", f"Last line of stderr: `{stderr_tail[0]}`"]
     save_results(args.out, tag, {**meta, "exit": done.returncode, "wall_seconds": wall, "sizes": sizes,
-                                 "summary": summary, "restarts": restarts}, lines)
+                                 "summary": summary, "restarts": restarts, "checks": checks}, lines)
     print("\n".join(lines))
 
 

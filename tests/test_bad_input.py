@@ -392,3 +392,15 @@ def test_loosely_related_models_count_the_anchors_fully(rng):
         assert report.details["pairs_relatedness"] == round(pairs_relatedness(pairs), 4)
         assert ("loosely related" in report.reason) == (pairs is loose), report.reason
     assert anchor_pair_weight(6000) < 1.0 and anchor_pair_weight(6000, loose=True) == 1.0
+    # the collections' own pairs first (own_pairs), the anchors after: the relatedness is the anchors' alone, so 300 own
+    # pairs the rotation fits loosely (session 35: German texts of German collections) do not make the anchors count
+    # fully, and the own pairs count fully whatever the anchors' weight
+    own = (loose[0][:300], loose[1][:300])
+    both = tuple(np.concatenate([o, c]) for o, c in zip(own, close))
+    assert pairs_relatedness(both) < RELATED_BELOW
+    _, report = fit_translator(x, y @ rot, ("a", "b"), method="anchors+align", pairs=both, own_pairs=300,
+                               align_overrides=fast)
+    config = report.details["config"]
+    assert config["pair_weight"] == anchor_pair_weight(6000) and config["full_weight_pairs"] == 300, report.reason
+    assert report.details["pairs_relatedness"] == round(pairs_relatedness(close), 4)
+    assert "except the first 300" in report.reason and "loosely related" not in report.reason, report.reason

@@ -225,10 +225,15 @@ class AlignConfig:
     pair_weight: float = field(default=1.0, metadata={"help": "few-shot: the weight of each known pair in every "
                                                             "Procrustes fit, against 1 for each transport pseudo-pair "
                                                             "of a step (a batch holds wp_batch, final_wp_batch)"})
+    full_weight_pairs: int = field(default=0, metadata={"help": "few-shot: the first N pairs count 1 whatever "
+                                                                "pair_weight says (pairs of the collections' own texts "
+                                                                "beside anchor pairs of other texts)"})
     seed: int = 0
     device: str | None = None
 
     def __post_init__(self) -> None:
+        if self.full_weight_pairs < 0:
+            raise ValueError(f"full_weight_pairs={self.full_weight_pairs} must be >= 0 (default 0)")
         if not self.pair_weight > 0:
             raise ValueError(f"pair_weight={self.pair_weight}: give a positive weight (default 1.0)")
         if self.sample_size < 100:
@@ -564,7 +569,9 @@ def fit_linear(source: np.ndarray, target: np.ndarray, cfg: AlignConfig | None =
         p = (center_unit(torch.as_tensor(np.asarray(pairs[0], np.float32), device=device), mean_x),
              center_unit(torch.as_tensor(np.asarray(pairs[1], np.float32), device=device), mean_y))
         if cfg.pair_weight != 1.0:  # every use of the pairs is a sum of their products: scale both sides by sqrt
-            p = (p[0] * cfg.pair_weight ** 0.5, p[1] * cfg.pair_weight ** 0.5)
+            root = torch.full((len(p[0]), 1), cfg.pair_weight ** 0.5, device=device)
+            root[:cfg.full_weight_pairs] = 1.0
+            p = (p[0] * root, p[1] * root)
     xr = x[torch.as_tensor(np_rng.choice(len(x), min(len(x), cfg.refine_max), replace=False), device=device)]
     yr = y[torch.as_tensor(np_rng.choice(len(y), min(len(y), cfg.refine_max), replace=False), device=device)]
     clock.lap("setup")

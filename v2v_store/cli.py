@@ -169,7 +169,9 @@ def fit(
     pair_weight: float = typer.Option(None, help="Aligner: how much each anchor or known pair counts against one "
                                                  "transport pseudo-pair of the collections (default: anchors+align "
                                                  "min(1, max(0.25, 5000/n)), n the smaller side's vectors: the more "
-                                                 "of them, the more they adapt the map; else 1)."),
+                                                 "of them, the more they adapt the map, and --pair-texts / "
+                                                 "--pairs-* beside the anchors count 1; else 1). Given, it applies "
+                                                 "to every pair."),
     time_budget: float = typer.Option(None, help="Aligner: seconds for the fit (default: no limit). Restarts stop at "
                                                    "60% of it, finalists and extra steps are cut to the rest; the fit "
                                                    "can pass it by one restart. Cuts are named in the reason."),
