@@ -63,6 +63,7 @@ def test_fit_warns_when_the_collections_hold_different_kinds_of_text(wiki):
     reports = {kind: fit_translator(x[14000:16000], target, ("minilm", "e5"), method="anchors", pairs=pairs)[1]
                for kind, target in (("wiki", e5[22000:24000]), ("fortunes", kit_array("fortunes.e5")[5120:7120]))}
     assert "different kinds of text" in reports["fortunes"].reason, reports["fortunes"].reason
+    assert "--pair-texts" in reports["fortunes"].reason  # the other reading: both one kind, the pairs another (German)
     assert reports["fortunes"].details["pairs_profile_correlation"] < KINDS_WARNING_BELOW
     assert "different kinds of text" not in reports["wiki"].reason, reports["wiki"].reason
     assert reports["wiki"].details["pairs_profile_correlation"] > KINDS_WARNING_BELOW
