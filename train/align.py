@@ -87,7 +87,11 @@ al. 2019):
 
 Few-shot mode: with ``pairs`` (vectors of the same documents in both spaces) step 2 is replaced by
 Procrustes on those pairs, and the pairs join every later Procrustes fit; the cascade then runs
-Wasserstein-Procrustes restarts only.
+Wasserstein-Procrustes restarts only. Each pair counts ``pair_weight`` against one transport pseudo-pair, except the
+first ``full_weight_pairs``, which count 1 (``v2v fit``: the collections' own pairs beside weighted anchor pairs).
+
+The parts: :mod:`.linear` (maps, Procrustes), :mod:`.matching` (nearest neighbours, initialisers), :mod:`.transport`
+(Sinkhorn); here the configuration, the solvers, the restarts and their verdict, the final stage.
 """
 
 from __future__ import annotations
