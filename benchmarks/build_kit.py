@@ -218,18 +218,21 @@ def pydoc_texts(cache: Path) -> list[dict]:
     return shuffled(keep(items, shortest=200, longest=1000))[:12000]
 
 
-def gettext_texts(cache: Path, language: str | None = None) -> list[dict]:
-    """The English source strings (``msgid``, singular form) of every gettext catalog under ``/usr/share/locale``, or
-    with ``language`` the translations (``msgstr``) in that language's catalogs; whitespace folded, 30-300
+LOCALES = Path("/usr/share/locale")
+
+
+def gettext_texts(cache: Path, language: str | None = None, root: Path = LOCALES) -> list[dict]:
+    """The English source strings (``msgid``, singular form) of every gettext catalog under ``root``, or with
+    ``language`` the translations (``msgstr``, singular form) in that language's catalogs; whitespace folded, 30-300
     characters, first catalog of each; a seeded 30,000 of them."""
     import gettext
     import random
     import struct
 
-    catalogs = sorted(Path("/usr/share/locale").glob(f"{language or '*'}/LC_MESSAGES/*.mo"))
+    catalogs = sorted(root.glob(f"{language or '*'}/LC_MESSAGES/*.mo"))
     if not catalogs:
-        raise SystemExit(f"no gettext catalogs in /usr/share/locale/{language or '*'}/LC_MESSAGES: install packages "
-                         "with translations")
+        raise SystemExit(f"no gettext catalogs in {root}/{language or '*'}/LC_MESSAGES: install packages with "
+                         "translations")
     first: dict[str, str] = {}
     for path in catalogs:
         try:
@@ -238,8 +241,8 @@ def gettext_texts(cache: Path, language: str | None = None) -> list[dict]:
         except (OSError, UnicodeDecodeError, struct.error, IndexError, ValueError):  # unreadable, truncated, bad header
             continue
         for msgid, msgstr in catalog.items():
-            if isinstance(msgid, tuple) and msgid[1]:
-                continue  # plural forms past the first
+            if (msgid[1] if isinstance(msgid, tuple) else not msgid):
+                continue  # plural forms past the first, and the catalog's header (msgid "")
             text = fold(msgstr if language else msgid[0] if isinstance(msgid, tuple) else msgid)
             if 30 <= len(text) <= 300:
                 first.setdefault(text, path.stem)

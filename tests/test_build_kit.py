@@ -80,3 +80,43 @@ def test_pydoc_corpus_is_passages_read_without_importing(monkeypatch):
     monkeypatch.setattr(build_kit, "PYDOC_PACKAGES", ("no_such_package_here",))
     with pytest.raises(SystemExit, match="pydoc needs no_such_package_here"):
         build_kit.pydoc_texts(Path("unused"))
+
+
+def _mo(path: Path, messages: dict) -> None:
+    """A GNU gettext catalog (``.mo``) of ``messages`` (msgid -> msgstr; plural entries as "one\\0many" both sides)."""
+    import struct
+
+    messages = {"": "Content-Type: text/plain; charset=UTF-8\nPlural-Forms: nplurals=2; plural=(n != 1);\n", **messages}
+    keys = sorted(messages)
+    ids, strs = (b"".join(k.encode() + b"\0" for k in keys), b"".join(messages[k].encode() + b"\0" for k in keys))
+    start = 7 * 4 + 16 * len(keys)
+    table_ids, table_strs, at_id, at_str = [], [], start, start + len(ids)
+    for k in keys:
+        table_ids += [len(k.encode()), at_id]
+        table_strs += [len(messages[k].encode()), at_str]
+        at_id, at_str = at_id + len(k.encode()) + 1, at_str + len(messages[k].encode()) + 1
+    header = struct.pack("<7I", 0x950412DE, 0, len(keys), 28, 28 + 8 * len(keys), 0, 0)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(header + struct.pack(f"<{4 * len(keys)}I", *table_ids, *table_strs) + ids + strs)
+
+
+def test_gettext_corpus_reads_the_catalogs_messages(tmp_path):
+    """``gettext``: every catalog's English msgids, once; ``gettext-de``: the German translations; plural forms past the
+    first, texts outside 30-300 characters and unreadable catalogs are left out."""
+    long = "could not open the configuration file %s for reading"
+    _mo(tmp_path / "de" / "LC_MESSAGES" / "tool.mo", {
+        long: "Konfigurationsdatei %s konnte nicht zum Lesen geöffnet werden",
+        "short msg": "kurz",
+        "%d file was removed from the archive\0%d files were removed from the archive":
+            "%d Datei wurde aus dem Archiv entfernt\0%d Dateien wurden aus dem Archiv entfernt"})
+    _mo(tmp_path / "fr" / "LC_MESSAGES" / "tool.mo", {long: "impossible d'ouvrir le fichier de configuration %s en lecture"})
+    (tmp_path / "fr" / "LC_MESSAGES" / "broken.mo").write_bytes(b"not a catalog")
+
+    english = build_kit.gettext_texts(tmp_path, root=tmp_path)
+    assert sorted(r["text"] for r in english) == ["%d file was removed from the archive", long]
+    assert {r["catalog"] for r in english} == {"tool"}
+    german = build_kit.gettext_texts(tmp_path, "de", root=tmp_path)
+    assert sorted(r["text"] for r in german) == ["%d Datei wurde aus dem Archiv entfernt",
+                                                 "Konfigurationsdatei %s konnte nicht zum Lesen geöffnet werden"]
+    with pytest.raises(SystemExit, match="no gettext catalogs"):
+        build_kit.gettext_texts(tmp_path, "it", root=tmp_path)
