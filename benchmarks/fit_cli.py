@@ -54,25 +54,20 @@ def write_store(uri: str, vectors: np.ndarray, batch: int = 4096) -> None:
             store.upsert(VectorBatch(list(range(start, start + len(chunk))), chunk))
 
 
-def saved_restarts(config: Path) -> list[dict]:
-    """The restart reports (number, label-free score, mutual-NN share, seconds) of the aligner fit that made a saved
-    translator, from its ``config.json``; empty for other methods or when nothing was saved."""
-    if not config.exists():
-        return []
-    fit = json.loads(config.read_text()).get("info", {}).get("fit") or {}
-    return [{k: r[k] for k in ("restart", "score", "mutual_fraction", "seconds")} for r in fit.get("restarts", [])]
-
-
 CHECKS = ("pairs_relatedness", "pairs_profile_correlation", "collection_profile_correlation", "model_similarity")
 
 
-def saved_checks(config: Path) -> dict:
-    """What ``v2v fit``'s checks measured (``CHECKS``: the models' relatedness on kept-out pairs, the two kinds-of-text
-    statistics, the fingerprints' similarity to the named models), from a saved translator's ``config.json``."""
+def saved_fit(config: Path) -> tuple[list[dict], dict]:
+    """From a saved translator's ``config.json``: the restart reports (number, label-free score, mutual-NN share,
+    seconds) of the aligner fit that made it (empty for other methods), and what ``v2v fit``'s checks measured
+    (``CHECKS``: the models' relatedness on kept-out pairs, the two kinds-of-text statistics, the fingerprints'
+    similarity to the named models); both empty when nothing was saved."""
     if not config.exists():
-        return {}
+        return [], {}
     info = json.loads(config.read_text()).get("info", {})
-    return {k: info[k] for k in CHECKS if k in info}
+    restarts = [{k: r[k] for k in ("restart", "score", "mutual_fraction", "seconds")}
+                for r in (info.get("fit") or {}).get("restarts", [])]
+    return restarts, {k: info[k] for k in CHECKS if k in info}
 
 
 def metrics_row(name: str, summary: dict, pair: tuple[str, str]) -> str:
@@ -137,8 +132,7 @@ def main() -> None:
         t0 = time.perf_counter()
         done = subprocess.run(cmd, capture_output=True, text=True)
         wall = time.perf_counter() - t0
-        restarts = saved_restarts(Path(f"{tmp}/translator/config.json"))
-        checks = saved_checks(Path(f"{tmp}/translator/config.json"))
+        restarts, checks = saved_fit(Path(f"{tmp}/translator/config.json"))
     try:
         summary = json.loads(done.stdout)
     except json.JSONDecodeError:
