@@ -274,6 +274,43 @@ def test_fit_cli_pair_texts_are_embedded_by_both_models(tmp_path):
     assert Translator.load(tmp_path / "tr").info["pair_texts"] == 400
 
 
+def test_fit_cli_pairs_a_retired_models_stored_documents_with_the_new_model(tmp_path):
+    """A collection of a model v2v-store cannot run (MiniLM under a secret rotation: no name, no fingerprint) that kept
+    its texts as documents: `v2v fit`'s default pairs its stored vectors with e5's embeddings of those texts (only the
+    target's model runs here) and fits few-shot. The same documents shuffled among the records (not the texts their
+    vectors embed) are found out and left unused, and the fit is then unsupervised on too few vectors: refused."""
+    from v2v_store.texts import embed_cached, wiki_sentences
+
+    texts = [s["text"] for s in wiki_sentences()[:2900]]
+    rot = np.linalg.qr(np.random.default_rng(11).standard_normal((384, 384)))[0].astype(np.float32)
+    old = embed_cached("minilm", texts[:1200]) @ rot
+    shuffled = [texts[i] for i in np.random.default_rng(0).permutation(1200)]
+    for name, documents in (("kept", texts[:1200]), ("shuffled", shuffled)):
+        with open_store(f"faiss://{tmp_path}/{name}.faiss", dim=384) as store:
+            store.upsert(VectorBatch(list(range(1200)), old, documents=documents))
+    np.save(tmp_path / "b.npy", embed_cached("e5", texts[1200:2400]))  # other texts, no documents
+    np.save(tmp_path / "ea.npy", embed_cached("minilm", texts[2400:]) @ rot)
+    np.save(tmp_path / "eb.npy", embed_cached("e5", texts[2400:]))
+    common = ["fit", "--target", str(tmp_path / "b.npy"), "--target-name", "e5", "--restarts", "1",
+              "--eval-source", str(tmp_path / "ea.npy"), "--eval-target", str(tmp_path / "eb.npy")]
+    out = run(*common, "--source", f"faiss://{tmp_path}/kept.faiss", "--out", str(tmp_path / "tr"))
+    assert out.returncode == 0, out.stderr[-2000:]
+    summary = json.loads(out.stdout)
+    assert summary["method"] == "align" and summary["trusted"], summary
+    assert "few-shot (1000 pairs)" in summary["reason"], summary["reason"]
+    assert "1000 documents stored with the source collection embedded by e5" in summary["reason"], summary["reason"]
+    # 500 held-out sentences, chance 0.002: the rotation is undone through the pairs
+    assert summary["paired"]["source->e5"]["top1"] > 0.8 and summary["paired"]["e5->source"]["top1"] > 0.8, summary
+    info = Translator.load(tmp_path / "tr").info["document_pairs"]
+    assert info["counts"] == {"source": 1000} and info["relatedness"]["source"] > 0.8, info
+    bad = run(*common, "--source", f"faiss://{tmp_path}/shuffled.faiss", "--out", str(tmp_path / "bad"))
+    assert bad.returncode == 3, bad.stderr[-2000:]
+    reason = json.loads(bad.stdout)["reason"]
+    assert "stored documents unused" in reason and "not the texts their vectors embed" in reason, reason
+    assert "few-shot" not in reason and "stored documents unused" in bad.stderr
+    assert Translator.load(tmp_path / "bad").info["document_pairs"]["relatedness"]["source"] < 0.05
+
+
 PY_MODELS = '''
 import hashlib
 

@@ -27,11 +27,12 @@ from __future__ import annotations
 
 import functools
 import logging
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from v2v_store.errors import MissingDependencyError, V2VError
+from v2v_store.errors import DimensionMismatchError, MissingDependencyError, V2VError
 from v2v_store.models import MODELS, can_embed
 from v2v_store.texts import embed_cached, wiki_sentences
 
@@ -145,3 +146,75 @@ def text_pairs(source_model: str, target_model: str, texts: list[str]) -> tuple[
                      "or embed the texts with both models yourself and pass them as --pairs-source/--pairs-target")
     logger.info("pair texts: %d of your texts embedded by %s and %s", len(texts), source_model, target_model)
     return embed_cached(source_model, texts), embed_cached(target_model, texts)
+
+
+# Fewer stored documents than this cannot be checked (pairs_relatedness needs 200) and are left out.
+MIN_DOCUMENTS = 200
+# Kept-out top-1 of document pairs below which the stored documents are judged not to be the texts their vectors
+# embed: chance is 1/500; true pairs of the loosest model pair measured, a 64-d static model and MiniLM, gave 0.68.
+DOCUMENTS_RELATED_ABOVE = 0.3
+
+
+@dataclass
+class DocumentPairs:
+    """What :func:`document_pairs` made: ``pairs`` (None when no collection's documents could be used), how many
+    came from each collection, their measured relatedness, and one note per collection on what was done and why."""
+
+    pairs: tuple[np.ndarray, np.ndarray] | None = None
+    counts: dict[str, int] = field(default_factory=dict)
+    relatedness: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+def document_pairs(documents: tuple[tuple[np.ndarray, list[str]] | None, tuple[np.ndarray, list[str]] | None],
+                   models: tuple[str, str], dims: tuple[int, int]) -> DocumentPairs:
+    """True pairs from texts stored with the collections (Chroma documents, a Qdrant payload's ``document``, a FAISS
+    index's sidecar): for each collection that has them (``documents[side] = (stored vectors, texts)``), its stored
+    vectors paired with the *other* side's model's embeddings of the same texts (``dims``: the collections' dimensions). Only the other side's model must run
+    here: a collection whose model is retired can still give pairs when it kept its texts.
+
+    The pairs are used only when they behave like pairs: at least :data:`MIN_DOCUMENTS`, and kept-out pairs finding
+    their partners (:func:`v2v_store.metrics.pairs_relatedness`) above :data:`DOCUMENTS_RELATED_ABOVE`; stored texts
+    that are not what their vectors embed (titles beside chunk vectors, documents of another field) find ~1/500."""
+    from v2v_store.metrics import pairs_relatedness
+
+    made, out = [], DocumentPairs()
+    for side, docs in enumerate(documents):
+        if docs is None or not len(docs[1]):
+            continue
+        stored, texts = docs
+        where, other = ("source", "target")[side], ("target", "source")[side]
+        model = models[1 - side]
+        if len(texts) < MIN_DOCUMENTS:
+            out.notes.append(f"the {where} collection's {len(texts)} stored documents unused: fewer than "
+                             f"{MIN_DOCUMENTS} cannot be checked to be the texts their vectors embed")
+            continue
+        if not can_embed(model):
+            out.notes.append(f"the {where} collection's {len(texts)} stored documents unused: they need the {other} "
+                             f"model, and {model!r} is not one v2v-store can run here (--{other}-model names it)")
+            continue
+        embedded = embed_cached(model, texts)
+        pair = (stored, embedded) if side == 0 else (embedded, stored)
+        if embedded.shape[1] != dims[1 - side]:
+            raise DimensionMismatchError(
+                f"{model!r} embeds {embedded.shape[1]}-d vectors but the {other} collection's are {dims[1 - side]}-d: "
+                f"--{other}-model (or --{other}-name) must name the model that embedded the {other} collection; "
+                "--document-pairs 0 skips the stored documents")
+        related = pairs_relatedness(pair)
+        out.relatedness[where] = round(related, 4)
+        if not related > DOCUMENTS_RELATED_ABOVE:
+            out.notes.append(f"the {where} collection's {len(texts)} stored documents unused: paired with {model}'s "
+                             f"embeddings of them, kept-out pairs found {related:.3f} of their partners (chance "
+                             f"{1 / min(500, len(texts)):.3f}, true pairs > {DOCUMENTS_RELATED_ABOVE}): the documents "
+                             f"are not the texts their vectors embed, or {model} is not the {other} collection's "
+                             f"model (--{other}-model names it)")
+            continue
+        made.append(pair)
+        out.counts[where] = len(texts)
+        out.notes.append(f"{len(texts)} documents stored with the {where} collection embedded by {model} (kept-out "
+                         f"pairs found {related:.3f} of their partners)")
+    if made:
+        out.pairs = (np.concatenate([u for u, _ in made]), np.concatenate([v for _, v in made]))
+    for note in out.notes:
+        logger.info("document pairs: %s", note)
+    return out

@@ -103,6 +103,9 @@ def _pair(a: str | None, b: str | None, flag: str):
     return u, v
 
 
+# stored documents per collection that `v2v fit` pairs with the other model's embeddings (v2v_store.anchors.document_pairs)
+DOCUMENT_PAIRS = 1000
+
 FIT_HELP = ("Learn a translator between two embedding spaces from unpaired vectors. By default (--method auto), "
             "collections of models v2v-store can run (minilm, e5, mpnet: named, or recognised by their covariance "
             "fingerprints; any saved sentence-transformers model given by its directory, or any Python function "
@@ -184,6 +187,13 @@ def fit(
                                               "line, or .jsonl with a \"text\" field), e.g. a few hundred of the "
                                               "collection's documents or texts like them, embedded here by both "
                                               "models (as the anchors) and added to the pairs."),
+    document_pairs: int = typer.Option(DOCUMENT_PAIRS, help="Texts stored with the collections (Chroma documents, "
+                                       "a Qdrant payload's \"document\" or ?document_key=..., FAISS sidecar "
+                                       "documents): up to this many records of each collection that carry one are "
+                                       "paired with the other collection's model's embeddings of their texts (only "
+                                       "that model must run here) and join the pairs as the collections' own, for "
+                                       "--method auto, anchors, anchors+align and procrustes; used when at least 200 "
+                                       "and they behave like pairs (the report says). 0: off."),
     eval_source: str = typer.Option(None, help="Paired evaluation: held-out documents by the source model..."),
     eval_target: str = typer.Option(None, help="...and by the target model; prints the paper metrics."),
     checkpoint_dir: str = typer.Option(None, help="GAN: checkpoint here and resume from it."),
@@ -203,14 +213,17 @@ def fit(
     """Learn a translator between two embedding spaces from unpaired vectors (the help text: ``FIT_HELP``)."""
     from v2v_store.anchors import read_texts
     from v2v_store.fit import fit_collections, require_trusted
-    from v2v_store.train.data import sample_vectors
+    from v2v_store.train.data import CollectionSample, sample_collection
 
+    if document_pairs < 0:
+        raise V2VError(f"--document-pairs {document_pairs}: give a count of stored documents per collection (0: off)")
     texts = read_texts(pair_texts) if pair_texts else None  # a bad file fails before the collections are read
-    src = sample_vectors(source, max_vectors, seed) if "://" in source else _load_array(source)
-    trg = sample_vectors(target, max_vectors, seed + 1) if "://" in target else _load_array(target)
+    src, trg = (sample_collection(uri, max_vectors, seed + i, documents=document_pairs) if "://" in uri
+                else CollectionSample(_load_array(uri)) for i, uri in enumerate((source, target)))
     translator, report = fit_collections(
-        src, trg, (source_name, target_name), method=method, anchors=anchors, fallback=fallback,
+        src.vectors, trg.vectors, (source_name, target_name), method=method, anchors=anchors, fallback=fallback,
         models=(source_model, target_model), pair_texts=texts,
+        documents=tuple((s.document_vectors, s.documents) if s.documents else None for s in (src, trg)),
         pairs=_pair(pairs_source, pairs_target, "pairs"), check_spaces=space_check, seed=seed,
         device=None if device == "auto" else device, eval_pairs=_pair(eval_source, eval_target, "eval"),
         preset=preset, steps=steps, checkpoint_dir=checkpoint_dir,

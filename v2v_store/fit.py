@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from v2v_store.anchors import DEFAULT_ANCHORS, anchor_models, anchor_pairs, text_pairs
+from v2v_store.anchors import DEFAULT_ANCHORS, anchor_models, anchor_pairs, document_pairs, text_pairs
 from v2v_store.errors import (DimensionMismatchError, MissingDependencyError, SpaceMismatchError,
                               UntrustedTranslationError, V2VError)
 from v2v_store.fingerprints import check_model_names
@@ -47,6 +47,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 METHODS = ("align", "procrustes", "anchors", "anchors+align", "gan", "align+gan")  # and "auto": fit_collections
+# methods that pair the collections' stored documents with the other model's embeddings of them (fit_collections);
+# an explicit --method align stays unsupervised
+DOCUMENT_METHODS = ("auto", "procrustes", "anchors", "anchors+align")
 # below it the collections' nearness to the paired texts disagrees across the two spaces: likely different kinds of
 # text (v2v_store.metrics.pair_profile_correlation: 0.33-0.67 same kind, -0.37-0.06 another kind, on the kit)
 KINDS_WARNING_BELOW = 0.2
@@ -229,7 +232,9 @@ def fit_collections(source: np.ndarray, target: np.ndarray, names: tuple[str, st
                     method: str = "auto", anchors: int = DEFAULT_ANCHORS,
                     pairs: tuple[np.ndarray, np.ndarray] | None = None, fallback: bool = True,
                     check_spaces: bool = True, models: tuple[str | None, str | None] = (None, None),
-                    pair_texts: list[str] | None = None, **kwargs) -> tuple[Translator, FitReport]:
+                    pair_texts: list[str] | None = None,
+                    documents: tuple[tuple[np.ndarray, list[str]] | None, tuple[np.ndarray, list[str]] | None] = (None, None),
+                    **kwargs) -> tuple[Translator, FitReport]:
     """What ``v2v fit`` does: :func:`fit_translator` with anchor pairs made for it.
 
     ``method="auto"`` (the CLI's default) fits ``anchors+align`` when both collections are of models v2v-store can
@@ -245,7 +250,12 @@ def fit_collections(source: np.ndarray, target: np.ndarray, names: tuple[str, st
     :func:`fit_translator`. With ``auto``, anchors that cannot be made (a model missing and not shipped) or that do
     not look like the collections leave the unsupervised fit, with a warning, unless ``models`` named them (then the
     error is raised: the given model is wrong or broken). ``pair_texts``: the user's own texts, embedded here by both
-    models (:func:`v2v_store.anchors.text_pairs`) and added to ``pairs``: few-shot without embedding them by hand."""
+    models (:func:`v2v_store.anchors.text_pairs`) and added to ``pairs``: few-shot without embedding them by hand.
+    ``documents``: per collection, ``(stored vectors, texts)`` of records that carry their text
+    (:func:`v2v_store.train.data.sample_collection`); for the methods in ``DOCUMENT_METHODS`` each collection's are
+    paired with the other side's model's embeddings of them (:func:`v2v_store.anchors.document_pairs`, checked to
+    behave like pairs) and added to ``pairs``. Only that other model must run here, so with ``auto`` a collection of
+    a model v2v-store cannot run gets a few-shot ``align`` when the other collection's model can embed its texts."""
     given = tuple(models)
     for flag, model in zip(("--source-model", "--target-model"), given):
         if model is not None and not can_embed(model):
@@ -254,19 +264,27 @@ def fit_collections(source: np.ndarray, target: np.ndarray, names: tuple[str, st
                            "(with modules.json) or py:MODULE:FUNCTION (a function of an importable module: a list of "
                            "texts -> one vector per text)")
     models = tuple(m or n for m, n in zip(given, names))  # whose anchors: given, named, or looked like
-    if pair_texts or (anchors and (method in ("auto", "anchors", "anchors+align") or fallback)):
+    use_documents = method in DOCUMENT_METHODS and any(d is not None and len(d[1]) for d in documents)
+    if pair_texts or use_documents or (anchors and (method in ("auto", "anchors", "anchors+align") or fallback)):
         models = anchor_models(source, target, names, given)
     requested, known = method, bool(anchors) and all(can_embed(m) for m in models)
     why = ("both collections are of models v2v-store can embed" if known else
            "no anchor pairs for these collections (a model v2v-store does not know, or anchors=0)")
     if method == "auto":
         method = "anchors+align" if known else "align"
-    if check_spaces and ((method in ("anchors", "anchors+align") and anchors) or pair_texts):
+    if check_spaces and ((method in ("anchors", "anchors+align") and anchors) or pair_texts or use_documents):
         check_model_names((source, target), models, ("--source-model", "--target-model") if any(given) else
                           ("--source-name", "--target-name"))  # swapped or wrong: refuse before embedding anchors
     if pair_texts:
         made = text_pairs(*models, list(pair_texts))
         pairs = made if pairs is None else (np.concatenate([pairs[0], made[0]]), np.concatenate([pairs[1], made[1]]))
+    stored = document_pairs(documents, models, (source.shape[1], target.shape[1])) if use_documents else None
+    if stored is not None and stored.pairs is not None:
+        made = stored.pairs
+        pairs = made if pairs is None else (np.concatenate([pairs[0], made[0]]), np.concatenate([pairs[1], made[1]]))
+        if requested == "auto" and not known:
+            why = (f"{why}; documents stored with the collections give {len(made[0])} pairs: few-shot (a model "
+                   "v2v-store cannot run needs only the other collection's model to embed its documents)")
     kwargs.update(check_spaces=check_spaces,
                   fallback=partial(anchor_pairs, *models, anchors) if fallback and known else None)
     try:
@@ -292,6 +310,12 @@ def fit_collections(source: np.ndarray, target: np.ndarray, names: tuple[str, st
     if pair_texts:
         report.reason += f"; {len(pair_texts)} of the pairs are your --pair-texts, embedded by {models[0]} and {models[1]}"
         translator.info["pair_texts"] = len(pair_texts)
+    if stored is not None:
+        for note in stored.notes:
+            if "unused" in note:
+                logger.warning("%s", note)
+        report.reason += "; " + "; ".join(stored.notes)
+        translator.info["document_pairs"] = {"counts": stored.counts, "relatedness": stored.relatedness}
     if requested == "auto":
         report.reason = f"--method auto chose {method}, {why}; {report.reason}"
         translator.info["requested_method"] = "auto"
