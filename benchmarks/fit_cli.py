@@ -16,6 +16,8 @@ both ways (held-out texts, among all of them), the wall time of the command, and
 the saved translator's aligner fit, from its ``config.json``, and (session 35) what its checks measured there
 (relatedness, the kinds-of-text statistics, the fingerprints' similarity). ``--pair-texts N``: the texts of the
 first N documents of the source collection go to ``v2v fit --pair-texts`` (a user who still has a few of them).
+``--documents source|target|both``: those collections keep their texts as documents (Chroma always does), which
+``v2v fit``'s default ``--document-pairs`` pairs with the other model's embeddings (session 36).
 ``--target-corpus C``: the target collection is side B of corpus C instead (a user whose target holds another kind of
 text); the held-out pairs stay the source corpus's.
 ``--source-model MODEL``: the source collection and the held-out source vectors are embedded here by that model (the
@@ -47,14 +49,16 @@ from v2v_store import VectorBatch, open_store  # noqa: E402
 logger = logging.getLogger("bench.fit_cli")
 
 
-def write_store(uri: str, vectors: np.ndarray, batch: int = 4096) -> None:
+def write_store(uri: str, vectors: np.ndarray, documents: list[str] | None = None, batch: int = 4096) -> None:
     with open_store(uri, dim=vectors.shape[1]) as store:
         for start in range(0, len(vectors), batch):
             chunk = vectors[start:start + batch]
-            store.upsert(VectorBatch(list(range(start, start + len(chunk))), chunk))
+            store.upsert(VectorBatch(list(range(start, start + len(chunk))), chunk,
+                                     documents=documents[start:start + len(chunk)] if documents else []))
 
 
-CHECKS = ("pairs_relatedness", "pairs_profile_correlation", "collection_profile_correlation", "model_similarity")
+CHECKS = ("pairs_relatedness", "pairs_profile_correlation", "collection_profile_correlation", "model_similarity",
+          "document_pairs")
 
 
 def saved_fit(config: Path) -> tuple[list[dict], dict]:
@@ -95,13 +99,16 @@ def main() -> None:
     ap.add_argument("--keep-model", action="store_true",
                     help="with --source-model: embed with it but do not pass it to v2v fit")
     ap.add_argument("--target-corpus", default=None, help="take the target collection from this corpus's side B")
+    ap.add_argument("--documents", choices=("none", "source", "target", "both"), default="none",
+                    help="which collections keep their texts as documents (as Chroma always does): v2v fit's default "
+                         "--document-pairs then pairs up to 1,000 of each with the other model's embeddings")
     ap.add_argument("fit_args", nargs="*", help="more `v2v fit` options, after --")
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     a, b = args.models
     held, side_a, side_b = splits(args.corpus, b if args.source_model else a)  # a: no file when embedded here
     xb = load(args.corpus, b)
-    corpus_texts = texts(args.corpus) if args.source_model or args.pair_texts else None
+    corpus_texts = texts(args.corpus) if args.source_model or args.pair_texts or args.documents != "none" else None
     if args.source_model:
         from v2v_store.texts import embed_cached
 
@@ -112,11 +119,13 @@ def main() -> None:
     else:
         xa = load(args.corpus, a)
     target_corpus = args.target_corpus or args.corpus
-    target_side = load(target_corpus, b)[splits(target_corpus, b)[2]]
+    target_rows = splits(target_corpus, b)[2]
+    target_side = load(target_corpus, b)[target_rows]
+    keep = {"source": args.documents in ("source", "both"), "target": args.documents in ("target", "both")}
     with tempfile.TemporaryDirectory() as tmp:
         src, trg = f"faiss://{tmp}/{a}.faiss", f"qdrant-edge://{tmp}/{b}_shard"
-        write_store(src, xa[side_a])
-        write_store(trg, target_side)
+        write_store(src, xa[side_a], list(corpus_texts[side_a]) if keep["source"] else None)
+        write_store(trg, target_side, list(texts(target_corpus)[target_rows]) if keep["target"] else None)
         np.save(f"{tmp}/eval_{a}.npy", xa[held])
         np.save(f"{tmp}/eval_{b}.npy", xb[held])
         pair_texts = []
@@ -145,6 +154,7 @@ def main() -> None:
     tag = args.tag or (f"fit_cli_{args.corpus}_{a}_{b}_seed{args.seed}" + ("_unnamed" if args.unnamed else "")
                        + (f"_pairtexts{args.pair_texts}" if args.pair_texts else "")
                        + (f"_target{target_corpus}" if args.target_corpus else "")
+                       + (f"_documents{args.documents}" if args.documents != "none" else "")
                        + (("_keptmodel" if args.keep_model else "_sourcemodel") if args.source_model else ""))
     names = ("source", "target") if args.unnamed else (a, b)  # the spaces' names in the report
     sizes = (held.stop - held.start, side_a.stop - side_a.start, len(target_side))
@@ -154,7 +164,8 @@ def main() -> None:
              f"Collections: {sizes[1]:,} {a} vectors and {sizes[2]:,} {b} vectors of other texts"
              + (f" (of {target_corpus})" if args.target_corpus else "") + "; paper metrics on "
              f"{sizes[0]:,} held-out texts embedded by both (top-1 among all of them / mean rank)."
-             + (f" `--pair-texts`: the texts of the first {args.pair_texts:,} {a} documents." if args.pair_texts else ""),
+             + (f" `--pair-texts`: the texts of the first {args.pair_texts:,} {a} documents." if args.pair_texts else "")
+             + (f" Collections that keep their texts as documents: {args.documents}." if args.documents != "none" else ""),
              "",
              f"Exit status: **{done.returncode}**; wall time of the command {wall:.0f} s.", "",
              f"| fit | method | trusted | top-1 / rank {a} -> {b} | top-1 / rank {b} -> {a} | fit s |",

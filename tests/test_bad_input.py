@@ -132,7 +132,8 @@ def test_cli_inspect_reports_and_fails_cleanly(tmp_path, rng):
 @pytest.mark.parametrize("flag, value, message", [("--solver", "gradient", "choose wasserstein, self-learning or cascade"),
                                                    ("--rival-restarts", "-1", "rival_restarts=-1 must be >= 0"),
                                                    ("--whiten", "2", "final_whiten=2.0 must be in [0, 1]"),
-                                                   ("--pair-weight", "-1", "pair_weight=-1.0: give a positive weight")])
+                                                   ("--pair-weight", "-1", "pair_weight=-1.0: give a positive weight"),
+                                                   ("--document-pairs", "-5", "--document-pairs -5: give a count")])
 def test_cli_fit_refuses_bad_aligner_settings_and_writes_nothing(tmp_path, rng, flag, value, message):
     np.save(tmp_path / "a.npy", rng.standard_normal((200, D)).astype(np.float32))
     np.save(tmp_path / "b.npy", rng.standard_normal((200, D)).astype(np.float32))

@@ -128,6 +128,32 @@ def _faiss_index(kind, vectors):
     raise AssertionError(kind)
 
 
+@pytest.mark.parametrize("store_uri", BACKENDS, indirect=True)
+def test_sample_collection_keeps_each_document_with_its_own_vector(store_uri, rng, request):
+    """`v2v fit --document-pairs` reads the records that carry a document while it samples the vectors: every sampled
+    text comes with the vector stored beside it, records without one (or with an empty one) are skipped, and the
+    vector sample is the one `sample_vectors` draws. (A bare .npy file keeps no documents: none are sampled.)"""
+    from v2v_store.train.data import sample_collection, sample_vectors
+
+    records = make_records(rng, int_ids=True)
+    records.vectors[:, 0] = np.arange(N) + 1.0  # each vector names its record (unit scaling keeps the order)
+    records.documents[5] = "   "
+    with open_store(store_uri, dim=D) as store:
+        store.upsert(records)
+    keep = {i for i, d in enumerate(records.documents) if d and d.strip()}
+    sample = sample_collection(store_uri, max_vectors=200, seed=3, documents=40)
+    if request.node.callspec.params["store_uri"] == "npy":
+        assert sample.documents == [] and sample.document_vectors.shape == (0, D)
+        return
+    assert len(sample.documents) == 40 and len(set(sample.documents)) == 40 and sample.count == N
+    for text, vector in zip(sample.documents, sample.document_vectors):
+        i = int(text.split()[-1])
+        assert i in keep and np.allclose(vector / np.linalg.norm(vector), records.vectors[i] / np.linalg.norm(records.vectors[i]), atol=1e-5)
+    np.testing.assert_array_equal(sample.vectors, sample_vectors(store_uri, max_vectors=200, seed=3))
+    assert len(sample_collection(store_uri, documents=1000).documents) == len(keep)  # all there are
+    assert sample_collection(store_uri).documents == []
+
+
 @pytest.mark.parametrize("kind", ["flat", "hnsw", "ivf", "ivf_ids", "idmap", "idmap2_ivf"])
 def test_faiss_indexes_built_elsewhere_read_exactly(kind, rng, tmp_path):
     vectors = rng.standard_normal((500, D)).astype(np.float32)
