@@ -123,6 +123,8 @@ def test_cli_inspect_reports_and_fails_cleanly(tmp_path, rng):
     report = json.loads(ok.stdout)
     assert report["count"] == 2 and report["dim"] == D and report["metric"] == "cosine"
     assert report["sample_ids"] == [1, "two"] and report["sample_metadata"] == [{"a": 1}, None]
+    assert report["with_documents"] == 1 and report["scanned"] == 2
+    assert "documents: 1 of the first 2 records carry one" in run_cli("inspect", f"faiss://{tmp_path}/i.faiss").stdout
     missing = run_cli("inspect", f"faiss://{tmp_path}/nope.faiss")
     assert missing.returncode == 2 and "does not exist" in missing.stderr and "Traceback" not in missing.stderr
     bad = run_cli("inspect", "pinecone://x")

@@ -60,7 +60,9 @@ def inspect(
         typer.echo(json.dumps(report.to_dict(), default=str))
         return
     typer.echo(f"{report.uri}\n  count: {report.count}\n  dim: {report.dim}\n  metric: {report.metric}\n"
-               f"  index: {report.index_type}\n  mean norm (sample): {report.mean_norm:.4f}")
+               f"  index: {report.index_type}\n  mean norm (sample): {report.mean_norm:.4f}\n"
+               f"  documents: {report.with_documents} of the first {report.scanned} records carry one"
+               + (" (v2v fit pairs them with the other model's embeddings: --document-pairs)" if report.with_documents else ""))
     if report.model_similarity is None:
         typer.echo("  model: not judged (too few vectors, or no preferred directions)")
     elif report.model_similarity:

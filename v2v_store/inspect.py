@@ -22,6 +22,9 @@ class StoreReport:
     sample_metadata: list[Any] = field(default_factory=list)
     sample_documents: list[Any] = field(default_factory=list)
     mean_norm: float = float("nan")
+    # records among the first ``scanned`` that carry a non-empty document (`v2v fit --document-pairs` pairs those)
+    with_documents: int = 0
+    scanned: int = 0
     # covariance similarity with each known model of this dimension (None: could not judge), and the best match
     model_similarity: dict[str, float] | None = None
     looks_like: str | None = None
@@ -44,6 +47,8 @@ def inspect_store(store: VectorStore, sample: int = 5, scan: int = 2048) -> Stor
     report.sample_ids = batch.ids[:sample]
     report.sample_metadata = batch.metadata[:sample]
     report.sample_documents = [d[:80] if isinstance(d, str) else d for d in batch.documents[:sample]]
+    report.scanned = len(batch)
+    report.with_documents = sum(isinstance(d, str) and bool(d.strip()) for d in batch.documents)
     vectors = batch.vectors
     bad = ~np.isfinite(vectors).all(axis=1)
     if bad.any():
