@@ -35,3 +35,35 @@ def test_without_shipped_vectors_the_missing_model_is_the_error(no_models, monke
     monkeypatch.setattr(anchors, "shipped_anchor_vectors", lambda: {})
     with pytest.raises(MissingDependencyError, match="needs its package"):
         anchors.anchor_pairs("minilm", "e5", 100)
+
+
+def test_document_pairs_keep_each_side_and_say_why_documents_are_left_out(monkeypatch, rng):
+    """Stored documents pair the collection's stored vectors with the other model's embeddings (here a stand-in model:
+    a fixed rotation of each text's true vector, so real pairs are exact); too few documents, a model that cannot
+    run, and a model of the wrong dimension are each named, and a collection's documents that do not match its
+    vectors are measured and left out while the other collection's are used."""
+    from v2v_store.errors import DimensionMismatchError
+
+    n, d = 400, 32
+    truth = rng.standard_normal((n, d)).astype(np.float32)
+    texts = [f"text {i}" for i in range(n)]
+    rot = np.linalg.qr(rng.standard_normal((d, d)))[0].astype(np.float32)
+
+    def embed(model, given):
+        rows = [int(t.split()[1]) for t in given]
+        return truth[rows] @ rot if model == "new" else truth[rows]
+
+    monkeypatch.setattr(anchors, "embed_cached", embed)
+    monkeypatch.setattr(anchors, "can_embed", lambda model: model in ("old", "new"))
+    source = (truth[:300], texts[:300])  # the old collection's stored vectors and their own texts
+    target = (truth[100:400] @ rot, texts[:300])  # stored new-model vectors beside the wrong texts
+    made = anchors.document_pairs((source, target), ("old", "new"), (d, d))
+    assert made.counts == {"source": 300} and made.relatedness["source"] > 0.99
+    assert made.relatedness["target"] < 0.05 and "not the texts their vectors embed" in made.notes[1]
+    assert np.array_equal(made.pairs[0], truth[:300]) and np.allclose(made.pairs[1], truth[:300] @ rot)
+    few = anchors.document_pairs(((truth[:150], texts[:150]), None), ("old", "new"), (d, d))
+    assert few.pairs is None and "fewer than 200" in few.notes[0]
+    retired = anchors.document_pairs((None, (truth[:300] @ rot, texts[:300])), ("gone", "new"), (d, d))
+    assert retired.pairs is None and "'gone' is not one v2v-store can run" in retired.notes[0]
+    with pytest.raises(DimensionMismatchError, match="the target collection's are 64-d"):
+        anchors.document_pairs((source, None), ("old", "new"), (d, 64))
