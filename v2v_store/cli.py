@@ -112,7 +112,10 @@ FIT_HELP = ("Learn a translator between two embedding spaces from unpaired vecto
             "collections of models v2v-store can run (minilm, e5, mpnet: named, or recognised by their covariance "
             "fingerprints; any saved sentence-transformers model given by its directory, or any Python function "
             "py:MODULE:FUNCTION, with --source-model/--target-model) are aligned with bundled texts embedded by both models as anchor pairs "
-            "(anchors+align); others without any pairs (align, unsupervised). Exit 3 when no check confirms the fit.")
+            "(anchors+align); others without any pairs (align, unsupervised). Texts the collections keep as documents "
+            "join the pairs, embedded by the other collection's model (--document-pairs), so a collection of a model "
+            "that can no longer run still gets a few-shot fit when it kept its texts. Exit 3 when no check confirms "
+            "the fit.")
 
 
 @app.command(help=FIT_HELP)

@@ -4,7 +4,8 @@ Methods (``v2v fit --method``):
 
 - ``auto`` (:func:`fit_collections`, which is what ``v2v fit`` runs; its default): ``anchors+align`` when both
   collections' models can be run here (given by ``models``, named, or recognised by their fingerprints), else
-  ``align``.
+  ``align``. Either way, texts the collections keep as documents join the pairs, each collection's stored vectors
+  beside the other model's embeddings of its texts (``documents``, :func:`v2v_store.anchors.document_pairs`).
 - ``align`` (:func:`fit_translator`'s default): unsupervised linear alignment with restarts (:mod:`v2v_store.train.align`);
   with ``pairs`` it becomes few-shot (the pairs give the first map and join every later Procrustes fit). With a
   ``fallback`` (:func:`fit_collections` gives one when both spaces are of offline models, named or recognised by
