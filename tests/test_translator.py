@@ -10,7 +10,7 @@ import torch
 
 from v2v_store.errors import DimensionMismatchError, StoreNotFoundError, V2VError
 from v2v_store.fit import fit_translator
-from v2v_store.metrics import paired_metrics
+from v2v_store.metrics import paired_metrics, retrieval_among
 from v2v_store.synthetic import views
 from v2v_store.train.linear import fit_procrustes
 from v2v_store.translator import Space, Translator
@@ -33,6 +33,19 @@ def test_paired_metrics_chunks_of_candidates():
     x = np.random.default_rng(0).standard_normal((10, 4)).astype(np.float32)
     m = paired_metrics(x, x, chunk=3)  # 4 chunks: 3, 3, 3, 1 candidates
     assert m.top1 == 1.0 and m.n == 10
+
+
+def test_retrieval_among_counts_the_distractors_and_not_ties(paired):
+    """The held-out document check: each partner is ranked against the other held-out partners and the collection's
+    vectors; a distractor closer than the partner costs a rank, one equal to it (the same record) does not."""
+    a, _ = paired
+    alone = retrieval_among(a[:100], a[:100], a[:0])
+    assert alone.top1 == 1.0 and alone.mean_rank == 1.0 and alone.n == 100
+    assert retrieval_among(a[:100], a[:100], a).top1 == 1.0  # every partner is also among the distractors: ties
+    noisy = a[:100] + 0.3 * np.random.default_rng(1).standard_normal(a[:100].shape).astype(np.float32)
+    closer = retrieval_among(noisy, a[:100], noisy[:10])  # the first ten queries' own vectors are nearer than a partner
+    assert closer.mean_rank > retrieval_among(noisy, a[:100], a[:0]).mean_rank
+    assert closer.top1 <= 0.9
 
 
 def test_linear_translator_roundtrip_save_load(paired, tmp_path):

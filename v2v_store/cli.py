@@ -107,6 +107,7 @@ def _pair(a: str | None, b: str | None, flag: str):
 
 # stored documents per collection that `v2v fit` pairs with the other model's embeddings (v2v_store.anchors.document_pairs)
 DOCUMENT_PAIRS = 1000
+DOCUMENT_CHECK = 200  # of them held out to measure the fit (v2v_store.fit.DOCUMENT_CHECK)
 
 FIT_HELP = ("Learn a translator between two embedding spaces from unpaired vectors. By default (--method auto), "
             "collections of models v2v-store can run (minilm, e5, mpnet: named, or recognised by their covariance "
@@ -199,6 +200,10 @@ def fit(
                                        "that model must run here) and join the pairs as the collections' own, for "
                                        "--method auto, anchors, anchors+align and procrustes; used when at least 200 "
                                        "and they behave like pairs (the report says). 0: off."),
+    document_check: int = typer.Option(DOCUMENT_CHECK, help="Of those document pairs, this many are held out of the "
+                                       "fit (when there are at least twice as many) to measure the saved map on the "
+                                       "collections' own texts: top-1 / mean rank of each partner among them and the "
+                                       "other collection's vectors (\"document_check\" in the report). 0: fit on all."),
     eval_source: str = typer.Option(None, help="Paired evaluation: held-out documents by the source model..."),
     eval_target: str = typer.Option(None, help="...and by the target model; prints the paper metrics."),
     checkpoint_dir: str = typer.Option(None, help="GAN: checkpoint here and resume from it."),
@@ -220,8 +225,9 @@ def fit(
     from v2v_store.fit import fit_collections, require_trusted
     from v2v_store.train.data import CollectionSample, sample_collection
 
-    if document_pairs < 0:
-        raise V2VError(f"--document-pairs {document_pairs}: give a count of stored documents per collection (0: off)")
+    if document_pairs < 0 or document_check < 0:
+        flag, value = ("--document-pairs", document_pairs) if document_pairs < 0 else ("--document-check", document_check)
+        raise V2VError(f"{flag} {value}: give a count of stored documents (0: off)")
     texts = read_texts(pair_texts) if pair_texts else None  # a bad file fails before the collections are read
     src, trg = (sample_collection(uri, max_vectors, seed + i, documents=document_pairs) if "://" in uri
                 else CollectionSample(_load_array(uri)) for i, uri in enumerate((source, target)))
@@ -229,6 +235,7 @@ def fit(
         src.vectors, trg.vectors, (source_name, target_name), method=method, anchors=anchors, fallback=fallback,
         models=(source_model, target_model), pair_texts=texts,
         documents=tuple((s.document_vectors, s.documents) if s.documents else None for s in (src, trg)),
+        document_check=document_check,
         pairs=_pair(pairs_source, pairs_target, "pairs"), check_spaces=space_check, seed=seed,
         device=None if device == "auto" else device, eval_pairs=_pair(eval_source, eval_target, "eval"),
         preset=preset, steps=steps, checkpoint_dir=checkpoint_dir,

@@ -49,6 +49,31 @@ def paired_metrics(translated: np.ndarray, truth: np.ndarray, chunk: int = CHUNK
     return PairedMetrics(cos_t.mean().item(), (rank_t == 1).double().mean().item(), rank_t.mean().item(), len(truth))
 
 
+TIE = 1e-6
+
+
+def retrieval_among(translated: np.ndarray, truth: np.ndarray, distractors: np.ndarray,
+                    chunk: int = CHUNK) -> PairedMetrics:
+    """Like :func:`paired_metrics`, but each F(u_i) must find v_i among all of ``truth`` *and* ``distractors`` (e.g.
+    the target collection's own vectors of other texts): retrieval as hard as in the collection. Ties do not count
+    against the pair (a distractor equal to v_i, the same record, is no error)."""
+    if translated.shape != truth.shape:
+        raise ValueError(f"translated {translated.shape} and truth {truth.shape} must have the same shape")
+    v = _unit(torch.as_tensor(np.asarray(truth, np.float32)))
+    d = _unit(torch.as_tensor(np.asarray(distractors, np.float32)))
+    cos, ranks = [], []
+    for s in range(0, len(truth), chunk):
+        f = _unit(torch.as_tensor(np.asarray(translated[s:s + chunk], np.float32)))
+        sim = f @ v.T
+        true = sim[torch.arange(len(f)), torch.arange(s, s + len(f))]
+        above = true[:, None] + TIE  # float rounding differs between products: within TIE is a tie
+        rank = (sim > above).sum(1) + (f @ d.T > above).sum(1) + 1
+        cos.append(true)
+        ranks.append(rank)
+    cos_t, rank_t = torch.cat(cos), torch.cat(ranks).double()
+    return PairedMetrics(cos_t.mean().item(), (rank_t == 1).double().mean().item(), rank_t.mean().item(), len(truth))
+
+
 def mean_csls_to_target(translated: np.ndarray, target_sample: np.ndarray, k: int = 10) -> float:
     """Label-free: mean CSLS similarity of translations to their nearest real target vectors
     (MUSE's unsupervised validation criterion). Higher means translations land where targets live."""
