@@ -457,7 +457,7 @@ def _compare_kinds(pairs: tuple[np.ndarray, np.ndarray], source: np.ndarray, tar
                    "texts' kind that differs (another language, a narrow domain): give a few hundred texts of the "
                    "collections' kind with --pair-texts, or keep the texts in the collections as documents, which v2v "
                    "fit pairs by itself (--document-pairs; German software messages with the English anchors: top-1 "
-                   "0.25, with 500 of their texts 0.57, with 1,000 stored documents in each collection 0.69)")
+                   "0.25, with 500 of their texts 0.57, with 1,000 stored documents in each collection 0.68)")
         logger.warning(warning)
         report.reason += f"; {warning}"
 
