@@ -59,11 +59,11 @@ def test_document_pairs_keep_each_side_and_say_why_documents_are_left_out(monkey
     target = (truth[100:400] @ rot, texts[:300])  # stored new-model vectors beside the wrong texts
     made = anchors.document_pairs((source, target), ("old", "new"), (d, d))
     assert made.counts == {"source": 300} and made.relatedness["source"] > 0.99
-    assert made.relatedness["target"] < 0.05 and "not the texts their vectors embed" in made.notes[1]
+    assert made.relatedness["target"] < 0.05 and "not the texts their vectors embed" in made.left_out[0]
     assert np.array_equal(made.pairs[0], truth[:300]) and np.allclose(made.pairs[1], truth[:300] @ rot)
     few = anchors.document_pairs(((truth[:150], texts[:150]), None), ("old", "new"), (d, d))
-    assert few.pairs is None and "fewer than 200" in few.notes[0]
+    assert few.pairs is None and "fewer than 200" in few.left_out[0] and not few.notes
     retired = anchors.document_pairs((None, (truth[:300] @ rot, texts[:300])), ("gone", "new"), (d, d))
-    assert retired.pairs is None and "'gone' is not one v2v-store can run" in retired.notes[0]
+    assert retired.pairs is None and "'gone' is not one v2v-store can run" in retired.left_out[0]
     with pytest.raises(DimensionMismatchError, match="the target collection's are 64-d"):
         anchors.document_pairs((source, None), ("old", "new"), (d, 64))

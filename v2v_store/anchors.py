@@ -158,12 +158,14 @@ DOCUMENTS_RELATED_ABOVE = 0.3
 @dataclass
 class DocumentPairs:
     """What :func:`document_pairs` made: ``pairs`` (None when no collection's documents could be used), how many
-    came from each collection, their measured relatedness, and one note per collection on what was done and why."""
+    came from each collection, their measured relatedness, a note per collection whose documents were used, and one
+    per collection whose documents were left out, saying why (``left_out``)."""
 
     pairs: tuple[np.ndarray, np.ndarray] | None = None
     counts: dict[str, int] = field(default_factory=dict)
     relatedness: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    left_out: list[str] = field(default_factory=list)
 
 
 def document_pairs(documents: tuple[tuple[np.ndarray, list[str]] | None, tuple[np.ndarray, list[str]] | None],
@@ -186,11 +188,11 @@ def document_pairs(documents: tuple[tuple[np.ndarray, list[str]] | None, tuple[n
         where, other = ("source", "target")[side], ("target", "source")[side]
         model = models[1 - side]
         if len(texts) < MIN_DOCUMENTS:
-            out.notes.append(f"the {where} collection's {len(texts)} stored documents unused: fewer than "
+            out.left_out.append(f"the {where} collection's {len(texts)} stored documents unused: fewer than "
                              f"{MIN_DOCUMENTS} cannot be checked to be the texts their vectors embed")
             continue
         if not can_embed(model):
-            out.notes.append(f"the {where} collection's {len(texts)} stored documents unused: they need the {other} "
+            out.left_out.append(f"the {where} collection's {len(texts)} stored documents unused: they need the {other} "
                              f"model, and {model!r} is not one v2v-store can run here (--{other}-model names it)")
             continue
         embedded = embed_cached(model, texts)
@@ -203,7 +205,7 @@ def document_pairs(documents: tuple[tuple[np.ndarray, list[str]] | None, tuple[n
         related = pairs_relatedness(pair)
         out.relatedness[where] = round(related, 4)
         if not related > DOCUMENTS_RELATED_ABOVE:
-            out.notes.append(f"the {where} collection's {len(texts)} stored documents unused: paired with {model}'s "
+            out.left_out.append(f"the {where} collection's {len(texts)} stored documents unused: paired with {model}'s "
                              f"embeddings of them, kept-out pairs found {related:.3f} of their partners (chance "
                              f"{1 / min(500, len(texts)):.3f}, true pairs > {DOCUMENTS_RELATED_ABOVE}): the documents "
                              f"are not the texts their vectors embed, or {model} is not the {other} collection's "
@@ -217,4 +219,6 @@ def document_pairs(documents: tuple[tuple[np.ndarray, list[str]] | None, tuple[n
         out.pairs = (np.concatenate([u for u, _ in made]), np.concatenate([v for _, v in made]))
     for note in out.notes:
         logger.info("document pairs: %s", note)
+    for note in out.left_out:
+        logger.warning("document pairs: %s", note)
     return out

@@ -328,11 +328,8 @@ def fit_collections(source: np.ndarray, target: np.ndarray, names: tuple[str, st
     if pair_texts:
         report.reason += f"; {len(pair_texts)} of the pairs are your --pair-texts, embedded by {models[0]} and {models[1]}"
         translator.info["pair_texts"] = len(pair_texts)
-    if stored is not None:
-        for note in stored.notes:
-            if "unused" in note:
-                logger.warning("%s", note)
-        report.reason += "; " + "; ".join(stored.notes)
+    if stored is not None:  # (document_pairs logged them)
+        report.reason += "; " + "; ".join(stored.notes + stored.left_out)
         translator.info["document_pairs"] = {"counts": stored.counts, "relatedness": stored.relatedness}
     if held is not None:
         report.document_check = {
