@@ -218,3 +218,24 @@ def test_qdrant_named_vectors_choose_by_name(tmp_path, rng):
         ids, vecs, metas, _ = read_all(store)
     assert ids == list(range(10)) and metas == [{"k": i} for i in range(10)]
     np.testing.assert_array_equal(np.array(vecs), body)
+
+
+def test_text_in_a_qdrant_payload_field_is_found_and_read_as_documents(tmp_path, rng):
+    """A Qdrant collection written by another tool keeps each text in a payload field of its own (LangChain:
+    ``page_content``), not under ``document``: inspect names the field and the URI parameter, and with
+    ``?document_key=page_content`` the texts are the records' documents, as `v2v fit --document-pairs` reads them."""
+    from v2v_store.inspect import inspect_store
+    from v2v_store.train.data import sample_collection
+
+    vectors = rng.standard_normal((120, D)).astype(np.float32)
+    metadata = [{"page_content": f"the text of record number {i}", "source": "a.txt"} for i in range(120)]
+    uri = f"qdrant://{tmp_path}/q?collection=docs"
+    with open_store(uri, dim=D) as store:
+        store.upsert(VectorBatch(list(range(120)), vectors, metadata))
+        report = inspect_store(store)
+    assert report.with_documents == 0 and any("?document_key=page_content" in w for w in report.warnings), report.warnings
+    assert sample_collection(uri, documents=50).documents == []
+    sample = sample_collection(f"{uri}&document_key=page_content", documents=50)
+    assert len(sample.documents) == 50 and all(t.startswith("the text of record number") for t in sample.documents)
+    with open_store(f"{uri}&document_key=page_content") as store:
+        assert not any("document_key" in w for w in inspect_store(store).warnings)

@@ -9,6 +9,7 @@ import numpy as np
 
 from v2v_store.connectors import open_store
 from v2v_store.errors import InvalidVectorsError, StoreNotFoundError
+from v2v_store.inspect import documents_hint
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +39,9 @@ def sample_collection(uri: str, max_vectors: int = 50_000, seed: int = 0, docume
         doc_vectors = np.empty((documents, store.dim), dtype=np.float32)
         texts: list[str] = []
         seen = seen_docs = 0
+        first_metadata: list = []
         for batch in store.iter_batches(batch_size=batch_size):
+            first_metadata = first_metadata or batch.metadata
             for row, text in zip(batch.vectors, batch.documents):
                 j = seen if seen < max_vectors else rng.integers(seen + 1)
                 if j < max_vectors:
@@ -61,6 +64,9 @@ def sample_collection(uri: str, max_vectors: int = 50_000, seed: int = 0, docume
     logger.info("sampled %d of %d vectors from %s", len(out), seen, uri)
     if documents:
         logger.info("%s: %d of its records carry a document; %d sampled", uri, seen_docs, len(texts))
+        hint = documents_hint(seen_docs, first_metadata)
+        if hint:
+            logger.warning("%s: %s", uri, hint)
     return CollectionSample(out, doc_vectors[:len(texts)], texts, seen)
 
 

@@ -34,6 +34,28 @@ class StoreReport:
         return asdict(self)
 
 
+def text_fields(metadata: list[dict | None], min_share: float = 0.8, min_chars: int = 20) -> list[str]:
+    """Metadata (payload) keys that hold text in most records: a string of at least ``min_chars`` characters in at
+    least ``min_share`` of them. Where a collection keeps its texts there instead of as documents (a Qdrant payload
+    written by another tool: ``text``, ``page_content``, ...), ``?document_key=KEY`` makes them its documents."""
+    counts: dict[str, int] = {}
+    for meta in metadata:
+        for key, value in (meta or {}).items():
+            if isinstance(value, str) and len(value.strip()) >= min_chars:
+                counts[key] = counts.get(key, 0) + 1
+    return sorted(k for k, c in counts.items() if metadata and c >= min_share * len(metadata))
+
+
+def documents_hint(with_documents: int, metadata: list[dict | None]) -> str | None:
+    """A hint for a collection whose records carry no documents but whose metadata holds text, else None."""
+    fields = text_fields(metadata) if not with_documents else []
+    if not fields:
+        return None
+    return (f"no record carries a document, but the metadata field(s) {', '.join(map(repr, fields))} hold text: if "
+            f"that is the text each vector embeds, open a Qdrant collection with ?document_key={fields[0]} so that v2v "
+            "fit can pair it (--document-pairs)")
+
+
 def inspect_store(store: VectorStore, sample: int = 5, scan: int = 2048) -> StoreReport:
     """Summarise a store from its first ``scan`` vectors; never reads the whole collection."""
     from v2v_store.fingerprints import identify, looks_like
@@ -49,6 +71,9 @@ def inspect_store(store: VectorStore, sample: int = 5, scan: int = 2048) -> Stor
     report.sample_documents = [d[:80] if isinstance(d, str) else d for d in batch.documents[:sample]]
     report.scanned = len(batch)
     report.with_documents = sum(isinstance(d, str) and bool(d.strip()) for d in batch.documents)
+    hint = documents_hint(report.with_documents, batch.metadata)
+    if hint:
+        report.warnings.append(hint)
     vectors = batch.vectors
     bad = ~np.isfinite(vectors).all(axis=1)
     if bad.any():
