@@ -172,8 +172,9 @@ def document_pairs(documents: tuple[tuple[np.ndarray, list[str]] | None, tuple[n
                    models: tuple[str, str], dims: tuple[int, int]) -> DocumentPairs:
     """True pairs from texts stored with the collections (Chroma documents, a Qdrant payload's ``document``, a FAISS
     index's sidecar): for each collection that has them (``documents[side] = (stored vectors, texts)``), its stored
-    vectors paired with the *other* side's model's embeddings of the same texts (``dims``: the collections' dimensions). Only the other side's model must run
-    here: a collection whose model is retired can still give pairs when it kept its texts.
+    vectors paired with the *other* side's model's embeddings of the same texts (``dims``: the collections'
+    dimensions). Only the other side's model must run here: a collection whose model is retired can still give pairs
+    when it kept its texts.
 
     The pairs are used only when they behave like pairs: at least :data:`MIN_DOCUMENTS`, and kept-out pairs finding
     their partners (:func:`v2v_store.metrics.pairs_relatedness`) above :data:`DOCUMENTS_RELATED_ABOVE`; stored texts
@@ -189,11 +190,11 @@ def document_pairs(documents: tuple[tuple[np.ndarray, list[str]] | None, tuple[n
         model = models[1 - side]
         if len(texts) < MIN_DOCUMENTS:
             out.left_out.append(f"the {where} collection's {len(texts)} stored documents unused: fewer than "
-                             f"{MIN_DOCUMENTS} cannot be checked to be the texts their vectors embed")
+                                f"{MIN_DOCUMENTS} cannot be checked to be the texts their vectors embed")
             continue
         if not can_embed(model):
             out.left_out.append(f"the {where} collection's {len(texts)} stored documents unused: they need the {other} "
-                             f"model, and {model!r} is not one v2v-store can run here (--{other}-model names it)")
+                                f"model, and {model!r} is not one v2v-store can run here (--{other}-model names it)")
             continue
         embedded = embed_cached(model, texts)
         pair = (stored, embedded) if side == 0 else (embedded, stored)
@@ -206,10 +207,10 @@ def document_pairs(documents: tuple[tuple[np.ndarray, list[str]] | None, tuple[n
         out.relatedness[where] = round(related, 4)
         if not related > DOCUMENTS_RELATED_ABOVE:
             out.left_out.append(f"the {where} collection's {len(texts)} stored documents unused: paired with {model}'s "
-                             f"embeddings of them, kept-out pairs found {related:.3f} of their partners (chance "
-                             f"{1 / min(500, len(texts)):.3f}, true pairs > {DOCUMENTS_RELATED_ABOVE}): the documents "
-                             f"are not the texts their vectors embed, or {model} is not the {other} collection's "
-                             f"model (--{other}-model names it)")
+                                f"embeddings of them, kept-out pairs found {related:.3f} of their partners (chance "
+                                f"{1 / min(500, len(texts)):.3f}, true pairs > {DOCUMENTS_RELATED_ABOVE}): the documents "
+                                f"are not the texts their vectors embed, or {model} is not the {other} collection's "
+                                f"model (--{other}-model names it)")
             continue
         made.append(pair)
         out.counts[where] = len(texts)
