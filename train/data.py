@@ -19,7 +19,7 @@ class CollectionSample:
     """A uniform sample of a collection's vectors, and of its records that carry a document (their text).
 
     ``document_vectors[i]`` is the stored vector of ``documents[i]``: where the text is the one its vector embeds,
-    another model's embedding of it is a true pair of the two spaces (:func:`v2v_store.fit.document_pairs`)."""
+    another model's embedding of it is a true pair of the two spaces (:func:`v2v_store.anchors.document_pairs`)."""
 
     vectors: np.ndarray
     document_vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))
