@@ -17,7 +17,8 @@ the saved translator's aligner fit, from its ``config.json``, and (session 35) w
 (relatedness, the kinds-of-text statistics, the fingerprints' similarity). ``--pair-texts N``: the texts of the
 first N documents of the source collection go to ``v2v fit --pair-texts`` (a user who still has a few of them).
 ``--documents source|target|both``: those collections keep their texts as documents (Chroma always does), which
-``v2v fit``'s default ``--document-pairs`` pairs with the other model's embeddings (session 36).
+``v2v fit``'s default ``--document-pairs`` pairs with the other model's embeddings (session 36); ``--mismatch F``: a
+share F of those stored texts permuted among their records (documents partly not the texts their vectors embed).
 ``--target-corpus C``: the target collection is side B of corpus C instead (a user whose target holds another kind of
 text); the held-out pairs stay the source corpus's.
 ``--source-model MODEL``: the source collection and the held-out source vectors are embedded here by that model (the
@@ -102,6 +103,9 @@ def main() -> None:
     ap.add_argument("--documents", choices=("none", "source", "target", "both"), default="none",
                     help="which collections keep their texts as documents (as Chroma always does): v2v fit's default "
                          "--document-pairs then pairs up to 1,000 of each with the other model's embeddings")
+    ap.add_argument("--mismatch", type=float, default=0.0, metavar="F",
+                    help="with --documents: this share of each stored collection's records gets another record's "
+                         "text (permuted among them): documents that are partly not the texts their vectors embed")
     ap.add_argument("fit_args", nargs="*", help="more `v2v fit` options, after --")
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
@@ -122,10 +126,21 @@ def main() -> None:
     target_rows = splits(target_corpus, b)[2]
     target_side = load(target_corpus, b)[target_rows]
     keep = {"source": args.documents in ("source", "both"), "target": args.documents in ("target", "both")}
+
+    def stored(documents: list[str]) -> list[str]:
+        """The texts a collection stores: its own, but ``--mismatch`` of them permuted among those records."""
+        documents = list(documents)
+        rng = np.random.default_rng(args.seed + 7)
+        wrong = rng.choice(len(documents), int(args.mismatch * len(documents)), replace=False)
+        moved = [documents[j] for j in rng.permutation(wrong)]
+        for i, text in zip(wrong, moved):
+            documents[i] = text
+        return documents
+
     with tempfile.TemporaryDirectory() as tmp:
         src, trg = f"faiss://{tmp}/{a}.faiss", f"qdrant-edge://{tmp}/{b}_shard"
-        write_store(src, xa[side_a], list(corpus_texts[side_a]) if keep["source"] else None)
-        write_store(trg, target_side, list(texts(target_corpus)[target_rows]) if keep["target"] else None)
+        write_store(src, xa[side_a], stored(corpus_texts[side_a]) if keep["source"] else None)
+        write_store(trg, target_side, stored(texts(target_corpus)[target_rows]) if keep["target"] else None)
         np.save(f"{tmp}/eval_{a}.npy", xa[held])
         np.save(f"{tmp}/eval_{b}.npy", xb[held])
         pair_texts = []
@@ -155,6 +170,7 @@ def main() -> None:
                        + (f"_pairtexts{args.pair_texts}" if args.pair_texts else "")
                        + (f"_target{target_corpus}" if args.target_corpus else "")
                        + (f"_documents{args.documents}" if args.documents != "none" else "")
+                       + (f"_mismatch{args.mismatch:g}" if args.mismatch else "")
                        + (("_keptmodel" if args.keep_model else "_sourcemodel") if args.source_model else ""))
     names = ("source", "target") if args.unnamed else (a, b)  # the spaces' names in the report
     sizes = (held.stop - held.start, side_a.stop - side_a.start, len(target_side))
@@ -165,7 +181,9 @@ def main() -> None:
              + (f" (of {target_corpus})" if args.target_corpus else "") + "; paper metrics on "
              f"{sizes[0]:,} held-out texts embedded by both (top-1 among all of them / mean rank)."
              + (f" `--pair-texts`: the texts of the first {args.pair_texts:,} {a} documents." if args.pair_texts else "")
-             + (f" Collections that keep their texts as documents: {args.documents}." if args.documents != "none" else ""),
+             + (f" Collections that keep their texts as documents: {args.documents}." if args.documents != "none" else "")
+             + (f" A share of {args.mismatch:g} of each one's stored documents permuted among those records (not the "
+                "texts their vectors embed)." if args.mismatch else ""),
              "",
              f"Exit status: **{done.returncode}**; wall time of the command {wall:.0f} s.", "",
              f"| fit | method | trusted | top-1 / rank {a} -> {b} | top-1 / rank {b} -> {a} | fit s |",
