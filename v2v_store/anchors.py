@@ -148,6 +148,10 @@ def text_pairs(source_model: str, target_model: str, texts: list[str]) -> tuple[
     return embed_cached(source_model, texts), embed_cached(target_model, texts)
 
 
+# stored documents per collection that `v2v fit` pairs with the other model's embeddings, and of those pairs how many
+# it holds out of the fit to measure it (when there are at least twice as many)
+DOCUMENT_PAIRS = 1000
+DOCUMENT_CHECK = 200
 # Fewer stored documents than this cannot be checked (pairs_relatedness needs 200) and are left out.
 MIN_DOCUMENTS = 200
 # Kept-out top-1 of document pairs below which the stored documents are judged not to be the texts their vectors

@@ -11,6 +11,7 @@ from typing import Callable
 
 import typer
 
+from v2v_store.anchors import DOCUMENT_CHECK, DOCUMENT_PAIRS
 from v2v_store.errors import V2VError
 
 app = typer.Typer(help="Move and query vector collections across embedding models without re-encoding.",
@@ -104,10 +105,6 @@ def _pair(a: str | None, b: str | None, flag: str):
         raise V2VError(f"--{flag}-source has {len(u)} rows but --{flag}-target has {len(v)}: row i must be the same document")
     return u, v
 
-
-# stored documents per collection that `v2v fit` pairs with the other model's embeddings (v2v_store.anchors.document_pairs)
-DOCUMENT_PAIRS = 1000
-DOCUMENT_CHECK = 200  # of them held out to measure the fit (v2v_store.fit.DOCUMENT_CHECK)
 
 FIT_HELP = ("Learn a translator between two embedding spaces from unpaired vectors. By default (--method auto), "
             "collections of models v2v-store can run (minilm, e5, mpnet: named, or recognised by their covariance "

@@ -33,7 +33,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from v2v_store.anchors import DEFAULT_ANCHORS, anchor_models, anchor_pairs, document_pairs, text_pairs
+from v2v_store.anchors import (DEFAULT_ANCHORS, DOCUMENT_CHECK, anchor_models, anchor_pairs, document_pairs,
+                               text_pairs)
 from v2v_store.errors import (DimensionMismatchError, MissingDependencyError, SpaceMismatchError,
                               UntrustedTranslationError, V2VError)
 from v2v_store.fingerprints import check_model_names
@@ -51,8 +52,6 @@ METHODS = ("align", "procrustes", "anchors", "anchors+align", "gan", "align+gan"
 # methods that pair the collections' stored documents with the other model's embeddings of them (fit_collections);
 # an explicit --method align stays unsupervised
 DOCUMENT_METHODS = ("auto", "procrustes", "anchors", "anchors+align")
-# document pairs held out of the fit to measure it (when there are at least twice as many)
-DOCUMENT_CHECK = 200
 # below it the collections' nearness to the paired texts disagrees across the two spaces: likely different kinds of
 # text (v2v_store.metrics.pair_profile_correlation: 0.33-0.67 same kind, -0.37-0.06 another kind, on the kit)
 KINDS_WARNING_BELOW = 0.2
@@ -285,8 +284,7 @@ def fit_collections(source: np.ndarray, target: np.ndarray, names: tuple[str, st
         check_model_names((source, target), models, ("--source-model", "--target-model") if any(given) else
                           ("--source-name", "--target-name"))  # swapped or wrong: refuse before embedding anchors
     if pair_texts:
-        made = text_pairs(*models, list(pair_texts))
-        pairs = made if pairs is None else (np.concatenate([pairs[0], made[0]]), np.concatenate([pairs[1], made[1]]))
+        pairs = _joined(pairs, text_pairs(*models, list(pair_texts)))
     stored = document_pairs(documents, models, (source.shape[1], target.shape[1])) if use_documents else None
     held = None
     if stored is not None and stored.pairs is not None:
@@ -299,7 +297,7 @@ def fit_collections(source: np.ndarray, target: np.ndarray, names: tuple[str, st
             # its own training vectors onto their transport partners, and the check then found 0.24 top-1 where pairs
             # of unseen texts found 0.95
             source, target = _without(source, held[0]), _without(target, held[1])
-        pairs = made if pairs is None else (np.concatenate([pairs[0], made[0]]), np.concatenate([pairs[1], made[1]]))
+        pairs = _joined(pairs, made)
         if requested == "auto" and not known:
             why = (f"{why}; documents stored with the collections give {len(made[0])} pairs: few-shot (a model "
                    "v2v-store cannot run needs only the other collection's model to embed its documents)")
@@ -308,8 +306,7 @@ def fit_collections(source: np.ndarray, target: np.ndarray, names: tuple[str, st
     try:
         with_anchors, own = pairs, 0
         if method in ("anchors", "anchors+align") and anchors:
-            u, v = anchor_pairs(*models, anchors)
-            with_anchors = (u, v) if pairs is None else (np.concatenate([pairs[0], u]), np.concatenate([pairs[1], v]))
+            with_anchors = _joined(pairs, anchor_pairs(*models, anchors))
             own = 0 if pairs is None else len(pairs[0])  # the collections' own pairs first, then the anchors
         translator, report = fit_translator(source, target, names, method=method, pairs=with_anchors, own_pairs=own,
                                             **kwargs)
@@ -346,6 +343,14 @@ def fit_collections(source: np.ndarray, target: np.ndarray, names: tuple[str, st
         translator.info["requested_method"] = "auto"
     translator.info["reason"] = report.reason
     return translator, report
+
+
+def _joined(pairs: tuple[np.ndarray, np.ndarray] | None,
+            more: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """``pairs`` (None: none yet) followed by ``more``, row for row."""
+    if pairs is None:
+        return more
+    return np.concatenate([pairs[0], more[0]]), np.concatenate([pairs[1], more[1]])
 
 
 def _without(vectors: np.ndarray, rows: np.ndarray) -> np.ndarray:

@@ -32,6 +32,25 @@ def _unit(x: torch.Tensor) -> torch.Tensor:
     return x / x.norm(dim=1, keepdim=True).clamp_min(1e-12)
 
 
+def _partner_ranks(f: torch.Tensor, v: torch.Tensor, offset: int, distractors: torch.Tensor | None = None,
+                   tie: float = 0.0) -> tuple[torch.Tensor, torch.Tensor]:
+    """For unit queries ``f`` whose partners are rows ``offset, offset + 1, ...`` of the unit candidates ``v``: each
+    partner's cosine and its 1-based rank among ``v`` (and ``distractors``); candidates within ``tie`` of the partner
+    do not count above it."""
+    sim = f @ v.T
+    true = sim[torch.arange(len(f)), torch.arange(offset, offset + len(f))]
+    above = true[:, None] + tie
+    rank = (sim > above).sum(1) + 1
+    if distractors is not None:
+        rank += (f @ distractors.T > above).sum(1)
+    return true, rank
+
+
+def _summary(cos: list[torch.Tensor], ranks: list[torch.Tensor]) -> PairedMetrics:
+    cos_t, rank_t = torch.cat(cos), torch.cat(ranks).double()
+    return PairedMetrics(cos_t.mean().item(), (rank_t == 1).double().mean().item(), rank_t.mean().item(), len(cos_t))
+
+
 def paired_metrics(translated: np.ndarray, truth: np.ndarray, chunk: int = CHUNK) -> PairedMetrics:
     """Row i of ``translated`` is F(u_i); row i of ``truth`` is the true v_i in the target space."""
     if translated.shape != truth.shape:
@@ -40,13 +59,10 @@ def paired_metrics(translated: np.ndarray, truth: np.ndarray, chunk: int = CHUNK
     for s in range(0, len(truth), chunk):
         f = _unit(torch.as_tensor(np.asarray(translated[s:s + chunk], np.float32)))
         v = _unit(torch.as_tensor(np.asarray(truth[s:s + chunk], np.float32)))
-        sim = f @ v.T
-        true = sim.diagonal()
-        rank = (sim > true[:, None]).sum(1) + 1
+        true, rank = _partner_ranks(f, v, 0)
         cos.append(true)
         ranks.append(rank)
-    cos_t, rank_t = torch.cat(cos), torch.cat(ranks).double()
-    return PairedMetrics(cos_t.mean().item(), (rank_t == 1).double().mean().item(), rank_t.mean().item(), len(truth))
+    return _summary(cos, ranks)
 
 
 TIE = 1e-6
@@ -56,7 +72,8 @@ def retrieval_among(translated: np.ndarray, truth: np.ndarray, distractors: np.n
                     chunk: int = CHUNK) -> PairedMetrics:
     """Like :func:`paired_metrics`, but each F(u_i) must find v_i among all of ``truth`` *and* ``distractors`` (e.g.
     the target collection's own vectors of other texts): retrieval as hard as in the collection. Ties do not count
-    against the pair (a distractor equal to v_i, the same record, is no error)."""
+    against the pair (a distractor equal to v_i, the same record, is no error; float rounding differs between the
+    products, hence within ``TIE``)."""
     if translated.shape != truth.shape:
         raise ValueError(f"translated {translated.shape} and truth {truth.shape} must have the same shape")
     v = _unit(torch.as_tensor(np.asarray(truth, np.float32)))
@@ -64,14 +81,10 @@ def retrieval_among(translated: np.ndarray, truth: np.ndarray, distractors: np.n
     cos, ranks = [], []
     for s in range(0, len(truth), chunk):
         f = _unit(torch.as_tensor(np.asarray(translated[s:s + chunk], np.float32)))
-        sim = f @ v.T
-        true = sim[torch.arange(len(f)), torch.arange(s, s + len(f))]
-        above = true[:, None] + TIE  # float rounding differs between products: within TIE is a tie
-        rank = (sim > above).sum(1) + (f @ d.T > above).sum(1) + 1
+        true, rank = _partner_ranks(f, v, s, d, TIE)
         cos.append(true)
         ranks.append(rank)
-    cos_t, rank_t = torch.cat(cos), torch.cat(ranks).double()
-    return PairedMetrics(cos_t.mean().item(), (rank_t == 1).double().mean().item(), rank_t.mean().item(), len(truth))
+    return _summary(cos, ranks)
 
 
 def mean_csls_to_target(translated: np.ndarray, target_sample: np.ndarray, k: int = 10) -> float:
