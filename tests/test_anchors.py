@@ -67,3 +67,28 @@ def test_document_pairs_keep_each_side_and_say_why_documents_are_left_out(monkey
     assert retired.pairs is None and "'gone' is not one v2v-store can run" in retired.left_out[0]
     with pytest.raises(DimensionMismatchError, match="the target collection's are 64-d"):
         anchors.document_pairs((source, None), ("old", "new"), (d, 64))
+
+
+def test_document_pairs_leave_out_each_document_whose_vector_does_not_find_it(monkeypatch, rng):
+    """Stale vectors: 30% of a collection's documents were swapped among its records. Each document is checked
+    against its own vector under maps fitted on the others, so the swapped ones are left out one by one (counted in
+    the note) and every true pair stays; the kept pairs' relatedness is measured afresh."""
+    n, d = 600, 32
+    truth = rng.standard_normal((n, d)).astype(np.float32)
+    texts = [f"text {i}" for i in range(n)]
+    rot = np.linalg.qr(rng.standard_normal((d, d)))[0].astype(np.float32)
+    monkeypatch.setattr(anchors, "embed_cached", lambda model, given: truth[[int(t.split()[1]) for t in given]] @ rot)
+    monkeypatch.setattr(anchors, "can_embed", lambda model: True)
+    stored_texts = list(texts)
+    swapped = rng.choice(n, 180, replace=False)
+    for i, j in zip(swapped, np.roll(swapped, 1)):  # each swapped record holds another swapped record's text
+        stored_texts[i] = texts[j]
+    made = anchors.document_pairs(((truth, stored_texts), None), ("old", "new"), (d, d))
+    kept = made.counts["source"]
+    true_kept = np.isclose(made.pairs[0] @ rot, made.pairs[1], atol=1e-4).all(1)
+    assert true_kept.sum() == n - 180  # every true pair stays
+    assert kept - true_kept.sum() <= 18  # at most 10% of the swapped ones survive (chance: ~2-4%)
+    assert made.unmatched == {"source": n - kept} and f"{n - kept} left out" in made.notes[0]
+    assert made.relatedness["source"] > 0.9  # afresh on the kept pairs; 0.7 on all of them
+    clean = anchors.document_pairs(((truth, texts), None), ("old", "new"), (d, d))
+    assert clean.counts == {"source": n} and clean.unmatched == {"source": 0} and "left out" not in clean.notes[0]

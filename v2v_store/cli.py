@@ -195,8 +195,10 @@ def fit(
                                        "documents): up to this many records of each collection that carry one are "
                                        "paired with the other collection's model's embeddings of their texts (only "
                                        "that model must run here) and join the pairs as the collections' own, for "
-                                       "--method auto, anchors, anchors+align and procrustes; used when at least 200 "
-                                       "and they behave like pairs (the report says). 0: off."),
+                                       "--method auto, anchors, anchors+align and procrustes. Each is checked against "
+                                       "its own vector (a stale vector after an edit does not find its text) and left "
+                                       "out if it fails; used when at least 200 remain and they behave like pairs "
+                                       "(the report says how many were left out and why). 0: off."),
     document_check: int = typer.Option(DOCUMENT_CHECK, help="Of those document pairs, this many are held out of the "
                                        "fit (when there are at least twice as many) to measure the saved map on the "
                                        "collections' own texts: top-1 / mean rank of each partner among them and the "

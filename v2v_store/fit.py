@@ -327,7 +327,8 @@ def fit_collections(source: np.ndarray, target: np.ndarray, names: tuple[str, st
         translator.info["pair_texts"] = len(pair_texts)
     if stored is not None:  # (document_pairs logged them)
         report.reason += "; " + "; ".join(stored.notes + stored.left_out)
-        translator.info["document_pairs"] = {"counts": stored.counts, "relatedness": stored.relatedness}
+        translator.info["document_pairs"] = {"counts": stored.counts, "relatedness": stored.relatedness,
+                                             "unmatched": stored.unmatched}
     if held is not None:
         report.document_check = {
             f"{names[0]}->{names[1]}": retrieval_among(translator.translate(held[0], *names), held[1], target).to_dict(),

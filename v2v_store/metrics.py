@@ -163,12 +163,46 @@ def collection_profile_correlation(pairs: tuple[np.ndarray, np.ndarray], source:
     return sides[0], sides[1]
 
 
+def out_of_fold_ranks(pairs: tuple[np.ndarray, np.ndarray], group: int = 500, folds: int = 10, seed: int = 0,
+                      fit_on: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each pair's partner's 1-based rank, both ways, under maps not fitted on it: the pairs cut in ``folds`` folds,
+    each fold's pairs put in the latent of orthogonal Procrustes fitted on the other folds' pairs (only those
+    ``fit_on`` marks, when given), then ranked among ``group`` out-of-fold pairs, consecutive in a shuffled order (all
+    pairs in one group when fewer; the pairs past the last whole group are ranked within the last ``group`` of the
+    order). Returns (source -> target ranks, target -> source ranks, the pairs in whole groups, as a mask)."""
+    from v2v_store.train.linear import fit_procrustes
+
+    n = len(pairs[0])
+    use = np.ones(n, bool) if fit_on is None else np.asarray(fit_on, bool)
+    order = np.random.default_rng(seed).permutation(n)
+    zx = zy = None
+    for f in range(folds):
+        held = order[f * n // folds:(f + 1) * n // folds]
+        rest = np.setdiff1d(order, held)
+        m = fit_procrustes((pairs[0][rest[use[rest]]], pairs[1][rest[use[rest]]]))
+        if zx is None:  # (n, latent dimension) out-of-fold latents
+            zx, zy = torch.zeros(n, m.source_proj.shape[1]), torch.zeros(n, m.target_proj.shape[1])
+        zx[held] = _latent(pairs[0][held], m.source_mean, m.source_proj)
+        zy[held] = _latent(pairs[1][held], m.target_mean, m.target_proj)
+    size = min(group, n)
+    whole = np.zeros(n, bool)
+    whole[order[:n - n % size]] = True
+    there, back = np.zeros(n, np.int64), np.zeros(n, np.int64)
+    starts = [*range(0, n - size + 1, size)] + ([n - size] if n % size else [])
+    for g in starts:
+        idx = order[g:g + size]
+        sim = zx[idx] @ zy[idx].T
+        true = sim.diagonal()
+        there[idx] = ((sim > true[:, None]).sum(1) + 1).numpy()
+        back[idx] = ((sim > true[None, :]).sum(0) + 1).numpy()
+    return there, back, whole
+
+
 def pairs_relatedness(pairs: tuple[np.ndarray, np.ndarray], group: int = 500, folds: int = 10, seed: int = 0) -> float:
     """How closely two models are related by a rotation, from their paired vectors alone (no collection involved):
-    the pairs cut in ``folds`` folds, each fold's pairs put in the latent of orthogonal Procrustes fitted on the other
-    folds, then top-1 retrieval of each pair's partner among ``group`` out-of-fold pairs (consecutive in the shuffled
-    order, so with 5,000 pairs each group is one fold, under one map; all pairs in one group when fewer), both ways,
-    averaged over every pair. NaN with fewer than 200 pairs.
+    the share of pairs whose partner ranks first among ``group`` out-of-fold pairs (:func:`out_of_fold_ranks`; with
+    5,000 pairs each group is one fold, under one map), both ways, over the pairs in whole groups. NaN with fewer
+    than 200 pairs.
 
     With the 5,000 bundled anchors (session 33; every pair counted, where session 32 kept one block of 500 out, whose
     standard error near 0.985 is ~0.004): MiniLM, mpnet and e5 with each other 0.994-0.999, paraphrase-MiniLM-L3 (ONNX)
@@ -177,26 +211,7 @@ def pairs_relatedness(pairs: tuple[np.ndarray, np.ndarray], group: int = 500, fo
     principal components against e5 0.991 / 0.986 / 0.980 / 0.972 / 0.959 (``benchmarks/probes/README.md``). With
     fewer pairs each fold's map is fitted on fewer and the values move (1,000 anchors: the static model 0.864, MiniLM
     cut to 32 components 0.976): compare values at 5,000."""
-    from v2v_store.train.linear import fit_procrustes
-
-    n = len(pairs[0])
-    if n < 200:
+    if len(pairs[0]) < 200:
         return float("nan")
-    order = np.random.default_rng(seed).permutation(n)
-    zx = zy = None
-    for f in range(folds):
-        held = order[f * n // folds:(f + 1) * n // folds]
-        rest = np.setdiff1d(order, held)
-        m = fit_procrustes((pairs[0][rest], pairs[1][rest]))
-        if zx is None:  # (n, latent dimension) out-of-fold latents
-            zx, zy = torch.zeros(n, m.source_proj.shape[1]), torch.zeros(n, m.target_proj.shape[1])
-        zx[held] = _latent(pairs[0][held], m.source_mean, m.source_proj)
-        zy[held] = _latent(pairs[1][held], m.target_mean, m.target_proj)
-    size = min(group, n)
-    hits = []
-    for g in range(0, n - size + 1, size):  # a remainder short of a group is left out
-        idx = torch.as_tensor(order[g:g + size])
-        sim = zx[idx] @ zy[idx].T
-        truth = torch.arange(size)
-        hits += [(sim.argmax(1) == truth).double(), (sim.argmax(0) == truth).double()]
-    return float(torch.cat(hits).mean())
+    there, back, whole = out_of_fold_ranks(pairs, group, folds, seed)
+    return float(np.mean(np.concatenate([there[whole], back[whole]]) == 1))
