@@ -224,6 +224,12 @@ def test_wrong_collection_or_space_is_refused_before_writing(tmp_path, rng):
         CrossQuery(tr, [(ca, "a"), (cb, "a")])
     CrossQuery(tr, [(ca, "a"), (cb, "b")])
     CrossQuery(tr, [(cb, "a")], check_space=False)  # the user's call
+    # no space named: both spaces are 32-d, so each collection's own covariance says which it is
+    assert [c.space for c in CrossQuery(tr, [(cb, None), (ca, None)]).collections] == ["b", "a"]
+    inferred = migrate(tr, cb, f"faiss://{tmp_path}/from_b.faiss", progress=False)
+    assert (inferred.source_space, inferred.target_space, inferred.written) == ("b", "a", 600)
+    with pytest.raises(DimensionMismatchError, match="does not tell which.*--source-space a or --source-space b"):
+        migrate(tr, cc, f"faiss://{tmp_path}/from_c.faiss", progress=False)
     run = lambda *a: subprocess.run([sys.executable, "-m", "v2v_store", *a], capture_output=True, text=True)  # noqa: E731
     args = ("migrate", "--translator", str(tmp_path / "tr"), "--source", cb, "--source-space", "a")
     bad = run(*args, "--dest", f"faiss://{tmp_path}/cli.faiss")
@@ -234,3 +240,5 @@ def test_wrong_collection_or_space_is_refused_before_writing(tmp_path, rng):
     (tmp_path / "tr" / "space_stats.safetensors").unlink()
     old = Translator.load(tmp_path / "tr")
     assert old.space_covariances == {} and old.check_space(z[3] @ qb, "a", "x") is None
+    with pytest.raises(DimensionMismatchError, match="name it: --source-space a or --source-space b"):
+        old.space_for_dim(d, z[3] @ qb, "--source-space {}")

@@ -267,7 +267,9 @@ def migrate(
     dry_run: bool = typer.Option(False, help="Print the plan and exit; write nothing."),
     resume: bool = typer.Option(False, help="Finish an interrupted migration from its last checkpoint."),
     on_exists: str = typer.Option("fail", help="If the destination holds data: fail | append | replace."),
-    source_space: str = typer.Option(None, help="Translator space of the source (default: by dimension)."),
+    source_space: str = typer.Option(None, help="Translator space of the source (default: by dimension; where "
+                                     "both spaces share it, the one its vectors look like by the covariance the fit "
+                                     "recorded)."),
     state_dir: str = typer.Option(None, help="Where resume state is kept (default .v2v/migrations)."),
     checkpoint_seconds: float = typer.Option(10.0, help="Flush + record progress at most this often (0: every batch)."),
     check_source: str = typer.Option(None, help="Paired check: documents by the source model..."),
@@ -325,10 +327,10 @@ def query(
         from v2v_store.models import MODELS, load_encoder
 
         queries = load_encoder(model, kind="query")([text])
-        space = space or (model if model in MODELS else tr.space_for_dim(queries.shape[1]).name)
+        space = space or (model if model in MODELS else tr.space_for_dim(queries.shape[1], None, "--space {}").name)
     else:
         queries = np.atleast_2d(_load_array(vector))
-        space = space or tr.space_for_dim(queries.shape[1]).name
+        space = space or tr.space_for_dim(queries.shape[1], None, "--space {}").name
     cols = [(c.split("#")[0], c.split("#")[1] if "#" in c else None) for c in collection]
     hits = CrossQuery(tr, cols, mode=mode, check_space=space_check).search(queries, space=space, k=k)
     for qi, row in enumerate(hits):

@@ -79,6 +79,8 @@ class MigrationReport:
     neighbour_overlap_at_10: float  # label-free: kNN overlap of source vectors vs their translations
     translator_fit_score: float | None
     paired: dict = field(default_factory=dict)
+    source_space: str = ""  # the translator's spaces the records went from and into
+    target_space: str = ""
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -113,8 +115,10 @@ def _save_state(path: Path, state: dict) -> None:
     os.replace(tmp, path)
 
 
-def _resolve_spaces(translator: Translator, store: VectorStore, source_space: str | None) -> tuple[Space, Space]:
-    src = translator.space(source_space) if source_space else translator.space_for_dim(store.dim)
+def _resolve_spaces(translator: Translator, store: VectorStore, source_space: str | None,
+                    sample: np.ndarray | None) -> tuple[Space, Space]:
+    src = translator.space(source_space) if source_space else translator.space_for_dim(store.dim, sample,
+                                                                                        "--source-space {}")
     if src.dim != store.dim:
         raise DimensionMismatchError(
             f"dimension mismatch: collection {store.uri} has d={store.dim}, translator space {src.name!r} "
@@ -135,10 +139,11 @@ def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch
     with open_store(source_uri) as source:
         if not source.exists():
             raise StoreNotFoundError(f"source {source_uri} does not exist: check the path and collection name")
-        src, trg = _resolve_spaces(translator, source, source_space)
+        sample = first_vectors(source)
+        src, trg = _resolve_spaces(translator, source, source_space, sample)
         count, src_metric = source.count(), source.metric.value
         if check_space:
-            translator.check_space(first_vectors(source), src.name, f"collection {source_uri}")
+            translator.check_space(sample, src.name, f"collection {source_uri}")
     dest = open_store(dest_uri, dim=trg.dim)
     try:
         exists = dest.exists() and dest.count() > 0
@@ -235,6 +240,7 @@ def migrate(translator: Translator, source_uri: str, dest_uri: str, batch_size: 
         written=written, seconds=seconds, vectors_per_s=written / max(seconds, 1e-9), source_count=source_count,
         dest_count=dest_count, count_ok=(dest_count == source_count if on_exists != OnExists.APPEND else dest_count >= source_count),
         neighbour_overlap_at_10=overlap, translator_fit_score=translator.info.get("score"),
+        source_space=plan.source_space, target_space=plan.target_space,
     )
     if check_pairs is not None:
         u, v = check_pairs

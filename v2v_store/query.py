@@ -51,7 +51,8 @@ class CrossQuery:
 
     def __init__(self, translator: Translator, collections: list[tuple[str, str | None]], mode: str = "latent",
                  check_space: bool = True):
-        """``collections``: (URI, space name or None for the space of the collection's dimension). ``check_space``:
+        """``collections``: (URI, space name or None for the space of the collection's dimension, or, where both
+        spaces share it, the one its first vectors look like: :meth:`Translator.space_for_dim`). ``check_space``:
         each collection's first vectors must look like its space (:meth:`Translator.check_space`)."""
         if mode not in ("latent", "native"):
             raise V2VError(f"unknown query mode {mode!r}: use 'latent' or 'native'")
@@ -63,11 +64,12 @@ class CrossQuery:
             with open_store(uri) as store:
                 if not store.exists():
                     raise V2VError(f"collection {uri} does not exist")
-                sp = translator.space(space) if space else translator.space_for_dim(store.dim)
+                sample, how_to_name = first_vectors(store), f"--collection '{uri}#{{}}'"
+                sp = translator.space(space) if space else translator.space_for_dim(store.dim, sample, how_to_name)
                 if sp.dim != store.dim:
                     raise V2VError(f"collection {uri} has d={store.dim} but space {sp.name!r} has d={sp.dim}")
                 if check_space:
-                    translator.check_space(first_vectors(store), sp.name, f"collection {uri}", f"--collection '{uri}#{{}}'")
+                    translator.check_space(sample, sp.name, f"collection {uri}", how_to_name)
             self.collections.append(_Collection(uri, sp.name))
 
     def _latent(self, c: _Collection) -> Any:

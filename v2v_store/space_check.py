@@ -100,6 +100,15 @@ def looks_like(similarities: dict[str, float] | None) -> str | None:
     return best if similarities[best] >= THRESHOLD else None
 
 
+def similarities(vectors: np.ndarray | None, covariances: dict[str, np.ndarray]) -> dict[str, float] | None:
+    """How much ``vectors`` (a collection's sample) look like each space whose covariance was recorded at fit time
+    (of the same dimension); None where nothing can be judged (no vectors, too few, or isotropic)."""
+    if vectors is None or not covariances or not judgeable(vectors):
+        return None
+    sample = covariance(vectors)
+    return {name: covariance_similarity(sample, cov) for name, cov in covariances.items() if cov.shape == sample.shape}
+
+
 def check_collection_space(vectors: np.ndarray | None, covariances: dict[str, np.ndarray], claimed: str, what: str,
                            how_to_name: str) -> float | None:
     """Raise :class:`SpaceMismatchError` when ``vectors`` (a sample of ``what``, a collection) do not look like the
@@ -107,10 +116,9 @@ def check_collection_space(vectors: np.ndarray | None, covariances: dict[str, np
     ``how_to_name``: how the user names a collection's space, with ``{}`` for the name (``--source-space {}``).
 
     Returns the similarity, or None where it cannot judge (no recorded covariance, too few or isotropic vectors)."""
-    if vectors is None or claimed not in covariances or not judgeable(vectors):
+    sims = similarities(vectors, covariances)
+    if sims is None or claimed not in sims:
         return None
-    sample = covariance(vectors)
-    sims = {name: covariance_similarity(sample, cov) for name, cov in covariances.items() if cov.shape == sample.shape}
     if sims[claimed] >= THRESHOLD:
         return sims[claimed]
     other = looks_like(sims)  # below the threshold for ``claimed``: any match is another space

@@ -87,16 +87,32 @@ class Translator:
                 return s
         raise V2VError(f"unknown space {name!r}: this translator knows {[s.name for s in self.spaces]}")
 
-    def space_for_dim(self, dim: int) -> Space:
-        """The space whose dimension is ``dim`` (for stores that do not say which model made them)."""
+    def space_for_dim(self, dim: int, vectors: np.ndarray | None = None, how_to_name: str = "the space's name") -> Space:
+        """The space whose dimension is ``dim`` (for stores that do not say which model made them). Where both spaces
+        have that dimension (MiniLM and e5 are both 384-d), the one ``vectors`` (a sample of the collection) look like
+        by the covariance recorded at fit time (:func:`v2v_store.space_check.similarities`: the same model scores
+        0.38-0.98, another at most 0.011); otherwise the error says to name it (``how_to_name``, ``{}`` for a name)."""
         matches = [s for s in self.spaces if s.dim == dim]
-        if len(matches) != 1:
-            raise DimensionMismatchError(
-                f"cannot tell the space of d={dim} vectors: translator spaces are "
-                + ", ".join(f"{s.name} (d={s.dim})" for s in self.spaces)
-                + ("; name the space explicitly" if matches else "")
-            )
-        return matches[0]
+        if len(matches) == 1:
+            return matches[0]
+        if matches:
+            from v2v_store.space_check import looks_like, similarities
+
+            sims = similarities(vectors, {s.name: c for s, c in ((m, self.space_covariances.get(m.name)) for m in matches)
+                                          if c is not None})
+            name = looks_like(sims)
+            if name is not None:
+                logger.info("the %d-d vectors look like this translator's %r space (covariance similarity %s)", dim,
+                            name, ", ".join(f"{k} {v:.2f}" for k, v in sims.items()))
+                return self.space(name)
+        names = " or ".join(how_to_name.format(s.name) for s in matches)
+        why = ("; their covariance does not tell which (a translator saved without space stats, too few vectors, or "
+               "neither space's)" if vectors is not None else "")
+        raise DimensionMismatchError(
+            f"cannot tell the space of d={dim} vectors: translator spaces are "
+            + ", ".join(f"{s.name} (d={s.dim})" for s in self.spaces)
+            + (f"{why}; name it: {names}" if matches else "")
+        )
 
     # -- maths ---------------------------------------------------------------------------------
     def _check(self, vectors: np.ndarray, space: Space) -> np.ndarray:
