@@ -27,37 +27,55 @@ class CollectionSample:
     count: int = 0  # records read
 
 
+class _Reservoir:
+    """A uniform sample of up to ``size`` rows of a stream (Algorithm R), taken a batch at a time with numpy: the row
+    at stream position p >= ``size`` replaces slot ``rng.integers(p + 1)`` if that is below ``size``, drawn exactly as
+    one scalar draw per row would (so the sample does not depend on the batch size)."""
+
+    def __init__(self, size: int, dim: int, rng: np.random.Generator):
+        self.rows = np.empty((size, dim), dtype=np.float32)
+        self.size, self.seen, self.rng = size, 0, rng
+
+    def offer(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Take a batch; returns (slot, row of the batch) for each row kept, the last one where two share a slot."""
+        position = np.arange(self.seen, self.seen + len(rows))
+        self.seen += len(rows)
+        slot = position.copy()
+        late = position >= self.size
+        if late.any():
+            slot[late] = self.rng.integers(position[late] + 1)
+        kept = np.flatnonzero(slot < self.size)[::-1]  # newest first: np.unique keeps the first of each slot
+        slots, first = np.unique(slot[kept], return_index=True)
+        taken = kept[first]
+        self.rows[slots] = rows[taken]
+        return slots, taken
+
+    @property
+    def sample(self) -> np.ndarray:
+        return self.rows[:min(self.seen, self.size)]
+
+
 def sample_collection(uri: str, max_vectors: int = 50_000, seed: int = 0, documents: int = 0,
                       batch_size: int = 4096) -> CollectionSample:
     """Reservoir-sample up to ``max_vectors`` vectors of a store and, in the same pass, up to ``documents`` of its
     records that carry a non-empty document (memory bounded by the samples)."""
-    rng, doc_rng = np.random.default_rng(seed), np.random.default_rng([seed, 1])
     with open_store(uri) as store:
         if not store.exists():
             raise StoreNotFoundError(f"{uri} does not exist: check the path and collection name")
-        reservoir = np.empty((max_vectors, store.dim), dtype=np.float32)
-        doc_vectors = np.empty((documents, store.dim), dtype=np.float32)
-        texts: list[str] = []
-        seen = seen_docs = 0
+        vectors = _Reservoir(max_vectors, store.dim, np.random.default_rng(seed))
+        carrying = _Reservoir(documents, store.dim, np.random.default_rng([seed, 1]))
+        texts: list[str] = [""] * documents
         first_metadata: list = []
         for batch in store.iter_batches(batch_size=batch_size):
             first_metadata = first_metadata or batch.metadata
-            for row, text in zip(batch.vectors, batch.documents):
-                j = seen if seen < max_vectors else rng.integers(seen + 1)
-                if j < max_vectors:
-                    reservoir[j] = row
-                seen += 1
-                if documents and isinstance(text, str) and text.strip():
-                    j = seen_docs if seen_docs < documents else doc_rng.integers(seen_docs + 1)
-                    if j < documents:
-                        doc_vectors[j] = row
-                        if j == len(texts):
-                            texts.append(text)
-                        else:
-                            texts[j] = text
-                    seen_docs += 1
-    out = reservoir[: min(seen, max_vectors)]
-    if not (np.isfinite(out).all() and np.isfinite(doc_vectors[:len(texts)]).all()):
+            vectors.offer(batch.vectors)
+            if documents:
+                rows = np.flatnonzero([isinstance(t, str) and bool(t.strip()) for t in batch.documents])
+                for slot, row in zip(*carrying.offer(batch.vectors[rows])):
+                    texts[slot] = batch.documents[rows[row]]
+    out, seen, seen_docs = vectors.sample, vectors.seen, carrying.seen
+    doc_vectors, texts = carrying.sample, texts[:len(carrying.sample)]
+    if not (np.isfinite(out).all() and np.isfinite(doc_vectors).all()):
         raise InvalidVectorsError(f"{uri} contains NaN/inf vectors: clean the collection before training")
     if len(out) < 100:
         raise InvalidVectorsError(f"{uri} has only {len(out)} vectors: at least a few thousand are needed to learn a translator")
@@ -67,7 +85,7 @@ def sample_collection(uri: str, max_vectors: int = 50_000, seed: int = 0, docume
         hint = documents_hint(seen_docs, first_metadata)
         if hint:
             logger.warning("%s: %s", uri, hint)
-    return CollectionSample(out, doc_vectors[:len(texts)], texts, seen)
+    return CollectionSample(out, doc_vectors, texts, seen)
 
 
 def sample_vectors(uri: str, max_vectors: int = 50_000, seed: int = 0, batch_size: int = 4096) -> np.ndarray:
