@@ -236,6 +236,10 @@ def test_wrong_collection_or_space_is_refused_before_writing(tmp_path, rng):
     assert bad.returncode == 2 and "--no-space-check" in bad.stderr and "Traceback" not in bad.stderr, bad.stderr
     assert not (tmp_path / "cli.faiss").exists()
     assert run(*args, "--dest", f"faiss://{tmp_path}/cli.faiss", "--no-space-check").returncode == 0
+    twin = Translator.load(tmp_path / "tr")
+    twin.space_covariances["b"] = twin.space_covariances["a"]  # two spaces alike (a model and its fine-tune)
+    with pytest.raises(DimensionMismatchError, match="both alike.*--source-space a or --source-space b"):
+        twin.space_for_dim(d, z[3] @ qa, "--source-space {}")
     # a translator saved without space stats (before they existed) is not checked
     (tmp_path / "tr" / "space_stats.safetensors").unlink()
     old = Translator.load(tmp_path / "tr")

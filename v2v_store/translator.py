@@ -96,18 +96,18 @@ class Translator:
         if len(matches) == 1:
             return matches[0]
         if matches:
-            from v2v_store.space_check import looks_like, similarities
+            from v2v_store.space_check import THRESHOLD, similarities
 
-            sims = similarities(vectors, {s.name: c for s, c in ((m, self.space_covariances.get(m.name)) for m in matches)
-                                          if c is not None})
-            name = looks_like(sims)
-            if name is not None:
+            sims = similarities(vectors, {m.name: self.space_covariances[m.name] for m in matches
+                                          if m.name in self.space_covariances}) or {}
+            alike = [name for name, sim in sims.items() if sim >= THRESHOLD]
+            if len(alike) == 1:  # not when it looks like both (a model and its fine-tune): then the user must say
                 logger.info("the %d-d vectors look like this translator's %r space (covariance similarity %s)", dim,
-                            name, ", ".join(f"{k} {v:.2f}" for k, v in sims.items()))
-                return self.space(name)
+                            alike[0], ", ".join(f"{k} {v:.2f}" for k, v in sims.items()))
+                return self.space(alike[0])
         names = " or ".join(how_to_name.format(s.name) for s in matches)
-        why = ("; their covariance does not tell which (a translator saved without space stats, too few vectors, or "
-               "neither space's)" if vectors is not None else "")
+        why = ("; their covariance does not tell which (a translator saved without space stats, too few vectors, "
+               "neither space's, or both alike)" if vectors is not None else "")
         raise DimensionMismatchError(
             f"cannot tell the space of d={dim} vectors: translator spaces are "
             + ", ".join(f"{s.name} (d={s.dim})" for s in self.spaces)
