@@ -189,6 +189,29 @@ def test_inspect_names_the_model_and_fit_refuses_swapped_names(tmp_path):
     assert anchor_models(vectors["minilm"] @ rot, vectors["e5"], ("minilm", "new")) == ("minilm", "e5")
 
 
+def test_inspect_model_check_reembeds_the_documents_and_counts_stale_vectors(tmp_path):
+    """`v2v inspect --model M` re-embeds the stored documents with M and compares them with the stored vectors: the
+    model that made them reproduces them (each stale vector, whose document was edited since, counted), another model
+    of the same dimension does not, and a model that cannot run exits 2."""
+    from v2v_store.texts import embed_cached, wiki_sentences
+
+    texts = [s["text"] for s in wiki_sentences()[2000:2300]]
+    vectors = embed_cached("minilm", texts)
+    stored = list(texts)
+    for i in range(0, 300, 10):  # 30 documents edited after their vectors were written
+        stored[i] = texts[(i + 150) % 300]
+    uri = f"faiss://{tmp_path}/docs.faiss"
+    with open_store(uri, dim=384) as store:
+        store.upsert(VectorBatch(list(range(300)), vectors, documents=stored))
+    same = json.loads(run("inspect", uri, "--json", "--model", "minilm").stdout)["model_check"]
+    assert same["documents"] == 200 and same["reproduced"] == 180 and same["median_cos"] > 0.999, same
+    assert same["verdict"].startswith("made by minilm") and "20 do not: stale vectors" in same["verdict"]
+    other = run("inspect", uri, "--model", "e5")
+    assert other.returncode == 0 and "model check (e5): not made by e5" in other.stdout, other.stdout
+    bad = run("inspect", uri, "--model", "no-such-model")
+    assert bad.returncode == 2 and "not a model v2v-store can run" in bad.stderr and "Traceback" not in bad.stderr
+
+
 def save_rotated_minilm(path):
     """A model no fingerprint knows, saved as users save theirs: MiniLM followed by a fixed random rotation (a Dense
     layer without bias) and normalisation, written with ``SentenceTransformer.save``."""

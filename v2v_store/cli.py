@@ -45,9 +45,12 @@ def inspect(
     uri: str = typer.Argument(..., help="Store URI, e.g. faiss:///data/index.faiss or chroma:///data/db?collection=docs"),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of text."),
     sample: int = typer.Option(5, help="How many sample records to show."),
+    model: str = typer.Option(None, help="Check whether this model (minilm | e5 | mpnet | a saved sentence-transformers "
+                              "directory | py:MODULE:FUNCTION) made the vectors: up to 200 stored documents "
+                              "re-embedded and compared with their stored vectors (stale ones counted)."),
 ) -> None:
     """Count, dimension, metric, index type, sample ids/metadata, warnings, and which known model (minilm, e5, mpnet)
-    the vectors look like, from their covariance."""
+    the vectors look like, from their covariance; with --model, whether that model made them from the documents."""
     from v2v_store.connectors import open_store
     from v2v_store.inspect import inspect_store
 
@@ -56,7 +59,13 @@ def inspect(
             from v2v_store.errors import StoreNotFoundError
 
             raise StoreNotFoundError(f"{uri} does not exist: check the path and collection name")
-        report = inspect_store(store, sample=sample)
+        if model is not None:
+            from v2v_store.models import MODELS, can_embed
+
+            if not can_embed(model):
+                raise V2VError(f"--model {model!r}: not a model v2v-store can run; give one of {', '.join(sorted(MODELS))}, "
+                               "the directory of a saved sentence-transformers model or py:MODULE:FUNCTION")
+        report = inspect_store(store, sample=sample, model=model)
     if as_json:
         typer.echo(json.dumps(report.to_dict(), default=str))
         return
@@ -69,6 +78,8 @@ def inspect(
     elif report.model_similarity:
         sims = ", ".join(f"{m} {s:.2f}" for m, s in sorted(report.model_similarity.items(), key=lambda kv: -kv[1]))
         typer.echo(f"  model: looks like {report.looks_like or 'none of the known models'} (covariance similarity: {sims})")
+    if report.model_check is not None:
+        typer.echo(f"  model check ({report.model_check['model']}): {report.model_check['verdict']}")
     for i, m, d in zip(report.sample_ids, report.sample_metadata, report.sample_documents):
         typer.echo(f"  - id={i!r} metadata={m!r} document={d!r}")
     for w in report.warnings:

@@ -1,5 +1,6 @@
-"""What ``v2v inspect`` reports about a store: size, shape, metric, samples, warnings, and which known model's
-vectors it looks like (:mod:`v2v_store.fingerprints`)."""
+"""What ``v2v inspect`` reports about a store: size, shape, metric, samples, warnings, which known model's vectors it
+looks like (:mod:`v2v_store.fingerprints`), and, given a model, whether that model made them from the stored
+documents (:func:`check_model`)."""
 
 from __future__ import annotations
 
@@ -28,6 +29,8 @@ class StoreReport:
     # covariance similarity with each known model of this dimension (None: could not judge), and the best match
     model_similarity: dict[str, float] | None = None
     looks_like: str | None = None
+    # ``--model M``: does M make these vectors from these documents (:func:`check_model`)
+    model_check: dict[str, Any] | None = None
     warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -56,8 +59,61 @@ def documents_hint(with_documents: int, metadata: list[dict | None]) -> str | No
             "fit can pair it (--document-pairs)")
 
 
-def inspect_store(store: VectorStore, sample: int = 5, scan: int = 2048) -> StoreReport:
-    """Summarise a store from its first ``scan`` vectors; never reads the whole collection."""
+# cosine at or above which a model re-embedding a stored document reproduces its stored vector: the same model and
+# preprocessing differ by float noise only (~1e-6); a prompt prefix, another version or a fine-tune lands lower
+REPRODUCED_AT = 0.99
+# fewer documents than this among the scanned records are too few to judge a model by
+MIN_CHECKED = 10
+
+
+def check_model(vectors: np.ndarray, documents: list[str], model: str, most: int = 200) -> dict[str, Any]:
+    """Does ``model`` (minilm, e5, mpnet, a saved sentence-transformers directory or ``py:MODULE:FUNCTION``) make these
+    stored ``vectors`` from these ``documents``? Up to ``most`` of them re-embedded (as passages) and compared with
+    the stored vector: a model that made them reproduces each (cosine >= :data:`REPRODUCED_AT`), and a record it does
+    not reproduce holds a stale vector or an edited document. Unlike the covariance fingerprints, this names the
+    model exactly (a fine-tune or another prompt does not pass) and works for any model that can run here."""
+    from v2v_store.texts import embed_cached
+
+    vectors, documents = vectors[:most], documents[:most]
+    check: dict[str, Any] = {"model": model, "documents": len(documents)}
+    if len(documents) < MIN_CHECKED:
+        check["verdict"] = (f"not judged: {len(documents)} of the scanned records carry a document (at least "
+                            f"{MIN_CHECKED} are needed)")
+        return check
+    fresh = embed_cached(model, documents)
+    if fresh.shape[1] != vectors.shape[1]:
+        check["verdict"] = (f"not made by {model}: it embeds {fresh.shape[1]}-d vectors, the collection's are "
+                            f"{vectors.shape[1]}-d")
+        return check
+    unit = lambda v: v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)  # noqa: E731
+    cos = (unit(np.asarray(vectors, np.float64)) * unit(np.asarray(fresh, np.float64))).sum(1)
+    reproduced, median = int((cos >= REPRODUCED_AT).sum()), float(np.median(cos))
+    check.update(median_cos=round(median, 4), reproduced=reproduced)
+    n = len(documents)
+    if reproduced >= 0.9 * n:
+        check["verdict"] = (f"made by {model} from these documents: {reproduced} of {n} re-embedded reproduce their "
+                            f"stored vector (cosine >= {REPRODUCED_AT})" + (
+                                f"; {n - reproduced} do not: stale vectors, or documents edited since" if reproduced < n
+                                else ""))
+    elif reproduced >= 0.2 * n:
+        check["verdict"] = (f"partly {model}: {reproduced} of {n} re-embedded documents reproduce their stored vector, "
+                            f"the rest do not (median cosine {median:.3f}): a collection partly embedded by another "
+                            "model, or many stale vectors")
+    elif median >= 0.8:  # e5 vectors embedded with its query prefix, checked as passages: 0.965
+        check["verdict"] = (f"close to {model} but not it (median cosine {median:.3f}, none or few reproduced): "
+                            "other preprocessing (a prompt prefix, truncation) or another version")
+    elif median >= 0.4:  # a MiniLM fine-tune (sre-embedding-model) checked as MiniLM: 0.672
+        check["verdict"] = (f"not made by {model}, but by a model related to it (median cosine {median:.3f}): a "
+                            "fine-tune of it, or one derived from it")
+    else:  # e5 checked as MiniLM: -0.006
+        check["verdict"] = (f"not made by {model} from these documents (median cosine {median:.3f}): another model, "
+                            "or documents that are not the texts the vectors embed")
+    return check
+
+
+def inspect_store(store: VectorStore, sample: int = 5, scan: int = 2048, model: str | None = None) -> StoreReport:
+    """Summarise a store from its first ``scan`` vectors; never reads the whole collection. ``model``: also check
+    whether that model made the vectors from the records' documents (:func:`check_model`)."""
     from v2v_store.fingerprints import identify, looks_like
 
     report = StoreReport(store.uri, store.count(), store.dim, store.metric.value, store.index_type)
@@ -90,4 +146,7 @@ def inspect_store(store: VectorStore, sample: int = 5, scan: int = 2048) -> Stor
     if not bad.any() and not (norms == 0).any():
         report.model_similarity = identify(vectors)
         report.looks_like = looks_like(report.model_similarity)
+    if model is not None:
+        rows = [i for i, d in enumerate(batch.documents) if isinstance(d, str) and d.strip()]
+        report.model_check = check_model(vectors[rows], [batch.documents[i] for i in rows], model)
     return report
