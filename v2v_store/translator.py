@@ -87,7 +87,7 @@ class Translator:
                 return s
         raise V2VError(f"unknown space {name!r}: this translator knows {[s.name for s in self.spaces]}")
 
-    def space_for_dim(self, dim: int, vectors: np.ndarray | None = None, how_to_name: str = "the space's name") -> Space:
+    def space_for_dim(self, dim: int, vectors: np.ndarray | None = None, how_to_name: str = "'{}'") -> Space:
         """The space whose dimension is ``dim`` (for stores that do not say which model made them). Where both spaces
         have that dimension (MiniLM and e5 are both 384-d), the one ``vectors`` (a sample of the collection) look like
         by the covariance recorded at fit time (:func:`v2v_store.space_check.similarities`: the same model scores
