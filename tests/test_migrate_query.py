@@ -15,7 +15,7 @@ import pytest
 
 from v2v_store import VectorBatch, open_store
 from v2v_store.connectors.base import l2_normalize
-from v2v_store.errors import DestinationExistsError, DimensionMismatchError
+from v2v_store.errors import DestinationExistsError, DimensionMismatchError, V2VError
 from v2v_store.migrate import migrate
 from v2v_store.query import CrossQuery
 from v2v_store.synthetic import views
@@ -246,3 +246,43 @@ def test_wrong_collection_or_space_is_refused_before_writing(tmp_path, rng):
     assert old.space_covariances == {} and old.check_space(z[3] @ qb, "a", "x") is None
     with pytest.raises(DimensionMismatchError, match="name it: --source-space a or --source-space b"):
         old.space_for_dim(d, z[3] @ qb, "--source-space {}")
+
+
+def test_cross_query_a_collection_of_mixed_spaces_by_a_metadata_field(tmp_path):
+    """One index holding records of two models (half way through a re-embedding), each naming its model in the
+    metadata: `#@FIELD` searches each record in its own space, as if the two halves were two collections; records of
+    neither space are left out; native mode, a field no record has and records of the wrong model are refused."""
+    from v2v_store.errors import SpaceMismatchError
+
+    x, y = views(2600, d1=32, d2=32, seed=21)
+    tr = Translator.from_linear_map(fit_procrustes((x[:2000], y[:2000])), Space("x", 32), Space("y", 32))
+    tr.record_space_stats(x[:2000], y[:2000])
+    mixed, cx, cy = (f"faiss://{tmp_path}/{name}.faiss" for name in ("mixed", "x", "y"))
+    rows = np.arange(2000, 2600)
+    old, new, other = rows[:300], rows[300:590], rows[590:]  # old-model records, re-embedded ones, a third kind
+    vectors = np.concatenate([x[old], y[new], x[other]])
+    meta = [{"model": "x"}] * 300 + [{"model": "y"}] * 290 + [{"model": "z"}] * 10
+    with open_store(mixed, dim=32) as store:
+        store.upsert(VectorBatch([int(i) for i in rows], vectors, meta))
+    with open_store(cx, dim=32) as store:
+        store.upsert(VectorBatch([int(i) for i in old], x[old]))
+    with open_store(cy, dim=32) as store:
+        store.upsert(VectorBatch([int(i) for i in new], y[new]))
+    q = y[rows[::40]]  # queries by the new model, for old and new records alike
+    got = CrossQuery(tr, [(mixed, "@model")]).search(q, space="y", k=10)
+    split = CrossQuery(tr, [(cx, "x"), (cy, "y")]).search(q, space="y", k=10)
+    assert [[h.id for h in hits] for hits in got] == [[h.id for h in hits] for hits in split]
+    found = [int(i) in [h.id for h in hits] for hits, i in zip(got, rows[::40]) if i in old or i in new]
+    assert np.mean(found) >= 0.9, found  # old records found by new-model queries, through the map
+    assert not {h.id for hits in got for h in hits} & {int(i) for i in other}
+    with pytest.raises(V2VError, match="latent mode only"):
+        CrossQuery(tr, [(mixed, "@model")], mode="native")
+    with pytest.raises(V2VError, match="no.*metadata field 'embedder'"):
+        CrossQuery(tr, [(mixed, "@embedder")])
+    wrong = f"faiss://{tmp_path}/wrong.faiss"  # records that say 'y' but hold another model's vectors
+    rot = np.linalg.qr(np.random.default_rng(0).standard_normal((32, 32)))[0].astype(np.float32)
+    with open_store(wrong, dim=32) as store:
+        store.upsert(VectorBatch(list(range(600)), np.concatenate([x[old], x[rows[300:]] @ rot]),
+                                 [{"model": "x"}] * 300 + [{"model": "y"}] * 300))
+    with pytest.raises(SpaceMismatchError, match="'y' records"):
+        CrossQuery(tr, [(wrong, "@model")])

@@ -23,7 +23,7 @@ import numpy as np
 
 from v2v_store.connectors import PointId, open_store
 from v2v_store.errors import V2VError
-from v2v_store.space_check import first_vectors
+from v2v_store.space_check import CHECK_ROWS, first_vectors
 from v2v_store.translator import Translator
 
 logger = logging.getLogger(__name__)
@@ -42,8 +42,15 @@ class Hit:
 class _Collection:
     uri: str
     space: str
+    where: str | None = None  # a metadata field naming each record's space: only the records of ``space`` are here
     latent_index: Any = None
     records: list = field(default_factory=list)  # (id, metadata, document) per latent row
+
+    def keep(self, metadata: list) -> np.ndarray:
+        """Which records of a batch belong here (all, unless ``where`` names a metadata field)."""
+        if self.where is None:
+            return np.ones(len(metadata), dtype=bool)
+        return np.array([(m or {}).get(self.where) == self.space for m in metadata], dtype=bool)
 
 
 class CrossQuery:
@@ -52,8 +59,11 @@ class CrossQuery:
     def __init__(self, translator: Translator, collections: list[tuple[str, str | None]], mode: str = "latent",
                  check_space: bool = True):
         """``collections``: (URI, space name or None for the space of the collection's dimension, or, where both
-        spaces share it, the one its first vectors look like: :meth:`Translator.space_for_dim`). ``check_space``:
-        each collection's first vectors must look like its space (:meth:`Translator.check_space`)."""
+        spaces share it, the one its first vectors look like: :meth:`Translator.space_for_dim`). A space given as
+        ``@FIELD`` marks a collection of mixed spaces whose records each name their space in the metadata field FIELD
+        (records of both models in one index, e.g. half way through a re-embedding): each record is then searched in
+        its own space (latent mode only). ``check_space``: each collection's first vectors (of each space) must look
+        like its space (:meth:`Translator.check_space`)."""
         if mode not in ("latent", "native"):
             raise V2VError(f"unknown query mode {mode!r}: use 'latent' or 'native'")
         if not collections:
@@ -64,6 +74,9 @@ class CrossQuery:
             with open_store(uri) as store:
                 if not store.exists():
                     raise V2VError(f"collection {uri} does not exist")
+                if space and space.startswith("@"):
+                    self.collections.extend(self._mixed(store, uri, space[1:], check_space))
+                    continue
                 sample, how_to_name = first_vectors(store), f"--collection '{uri}#{{}}'"
                 sp = translator.space(space) if space else translator.space_for_dim(store.dim, sample, how_to_name)
                 if sp.dim != store.dim:
@@ -72,18 +85,52 @@ class CrossQuery:
                     translator.check_space(sample, sp.name, f"collection {uri}", how_to_name)
             self.collections.append(_Collection(uri, sp.name))
 
+    def _mixed(self, store, uri: str, name: str, check_space: bool) -> list[_Collection]:
+        """One collection per translator space for a store whose records name their space in metadata field ``name``."""
+        what = f"collection {uri}#@{name}"
+        if self.mode != "latent":
+            raise V2VError(f"{what}: a collection of mixed spaces is searched in latent mode only (its own index holds "
+                           "vectors of two spaces, which native scores cannot compare); drop --mode native")
+        if any(sp.dim != store.dim for sp in self.translator.spaces):
+            raise V2VError(f"{what}: its vectors are {store.dim}-d, but the translator's spaces are "
+                           + ", ".join(f"{sp.name} ({sp.dim}-d)" for sp in self.translator.spaces)
+                           + ": one index can only mix spaces of one dimension")
+        first = store.first_batch(4 * CHECK_ROWS)
+        parts = [_Collection(uri, sp.name, name) for sp in self.translator.spaces]
+        if first is None:
+            return parts
+        seen = {(m or {}).get(name) for m in first.metadata}
+        if not seen & {c.space for c in parts}:
+            raise V2VError(f"{what}: none of its first {len(first)} records has a metadata field {name!r} naming a space "
+                           f"of this translator ({', '.join(c.space for c in parts)}; found "
+                           f"{', '.join(sorted(map(repr, seen))[:5])}): name the field that holds each record's model")
+        others = seen - {c.space for c in parts}
+        if others:
+            logger.warning("%s: records whose %r is none of %s are not searched (among the first %d: %s)", what, name,
+                           ", ".join(c.space for c in parts), len(first), ", ".join(sorted(map(repr, others))[:5]))
+        for c in parts:
+            rows = c.keep(first.metadata)
+            if check_space and rows.any():
+                self.translator.check_space(first.vectors[rows][:CHECK_ROWS], c.space, f"the {c.space!r} records of {uri}",
+                                            f"{name!r}: '{{}}' in those records' metadata")
+        return parts
+
     def _latent(self, c: _Collection) -> Any:
         if c.latent_index is None:
             index = None
             with open_store(c.uri) as store:
                 for batch in store.iter_batches(batch_size=4096):
-                    z = self.translator.to_space(batch.vectors, space=c.space, into=c.space)
+                    rows = np.flatnonzero(c.keep(batch.metadata))
+                    if not len(rows):
+                        continue
+                    z = self.translator.to_space(batch.vectors[rows], space=c.space, into=c.space)
                     if index is None:
                         index = faiss.IndexFlatIP(z.shape[1])
                     index.add(z)
-                    c.records.extend(zip(batch.ids, batch.metadata, batch.documents))
+                    c.records.extend((batch.ids[r], batch.metadata[r], batch.documents[r]) for r in rows)
             c.latent_index = index
-            logger.info("latent index of %s: %d vectors", c.uri, len(c.records))
+            logger.info("latent index of %s%s: %d vectors", c.uri,
+                        f" ({c.where} = {c.space!r})" if c.where else "", len(c.records))
         return c.latent_index
 
     def search(self, queries: np.ndarray, space: str, k: int = 10) -> list[list[Hit]]:
@@ -93,6 +140,8 @@ class CrossQuery:
         for c in self.collections:
             if self.mode == "latent":
                 index = self._latent(c)
+                if index is None:  # an empty collection, or no record of this space
+                    continue
                 scores, rows = index.search(self.translator.to_space(queries, space=space, into=c.space), k)
                 for qi in range(len(queries)):
                     for s, r in zip(scores[qi], rows[qi]):
