@@ -147,6 +147,7 @@ def inspect_store(store: VectorStore, sample: int = 5, scan: int = 2048, model: 
         report.model_similarity = identify(vectors)
         report.looks_like = looks_like(report.model_similarity)
     if model is not None:
-        rows = [i for i, d in enumerate(batch.documents) if isinstance(d, str) and d.strip()]
+        rows = [i for i, d in enumerate(batch.documents)
+                if isinstance(d, str) and d.strip() and np.isfinite(vectors[i]).all()]
         report.model_check = check_model(vectors[rows], [batch.documents[i] for i in rows], model)
     return report
