@@ -60,11 +60,9 @@ def inspect(
 
             raise StoreNotFoundError(f"{uri} does not exist: check the path and collection name")
         if model is not None:
-            from v2v_store.models import MODELS, can_embed
+            from v2v_store.models import require_model
 
-            if not can_embed(model):
-                raise V2VError(f"--model {model!r}: not a model v2v-store can run; give one of {', '.join(sorted(MODELS))}, "
-                               "the directory of a saved sentence-transformers model or py:MODULE:FUNCTION")
+            require_model(model, "--model")
         report = inspect_store(store, sample=sample, model=model)
     if as_json:
         typer.echo(json.dumps(report.to_dict(), default=str))

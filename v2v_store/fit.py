@@ -40,7 +40,7 @@ from v2v_store.errors import (DimensionMismatchError, MissingDependencyError, Sp
 from v2v_store.fingerprints import check_model_names
 from v2v_store.metrics import (collection_profile_correlation, pair_profile_correlation, paired_metrics,
                                pairs_relatedness, retrieval_among)
-from v2v_store.models import MODELS, can_embed
+from v2v_store.models import MODELS, can_embed, require_model
 from v2v_store.space_check import check_pairs_space
 from v2v_store.translator import Space, Translator
 
@@ -266,11 +266,8 @@ def fit_collections(source: np.ndarray, target: np.ndarray, names: tuple[str, st
     partners and every vector of the other collection (``report.document_check``)."""
     given = tuple(models)
     for flag, model in zip(("--source-model", "--target-model"), given):
-        if model is not None and not can_embed(model):
-            raise V2VError(f"{flag} {model!r}: not a model v2v-store can run; give an offline model "
-                           f"({', '.join(sorted(MODELS))}), the directory of a saved sentence-transformers model "
-                           "(with modules.json) or py:MODULE:FUNCTION (a function of an importable module: a list of "
-                           "texts -> one vector per text)")
+        if model is not None:
+            require_model(model, flag)
     models = tuple(m or n for m, n in zip(given, names))  # whose anchors: given, named, or looked like
     use_documents = method in DOCUMENT_METHODS and any(d is not None and len(d[1]) for d in documents)
     if pair_texts or use_documents or (anchors and (method in ("auto", "anchors", "anchors+align") or fallback)):

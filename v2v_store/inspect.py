@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from v2v_store.connectors import VectorStore
+from v2v_store.connectors.base import l2_normalize
 
 
 @dataclass
@@ -85,8 +86,7 @@ def check_model(vectors: np.ndarray, documents: list[str], model: str, most: int
         check["verdict"] = (f"not made by {model}: it embeds {fresh.shape[1]}-d vectors, the collection's are "
                             f"{vectors.shape[1]}-d")
         return check
-    unit = lambda v: v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)  # noqa: E731
-    cos = (unit(np.asarray(vectors, np.float64)) * unit(np.asarray(fresh, np.float64))).sum(1)
+    cos = (l2_normalize(vectors) * l2_normalize(fresh)).sum(1)
     reproduced, median = int((cos >= REPRODUCED_AT).sum()), float(np.median(cos))
     check.update(median_cos=round(median, 4), reproduced=reproduced)
     n = len(documents)

@@ -191,10 +191,8 @@ def out_of_fold_ranks(pairs: tuple[np.ndarray, np.ndarray], group: int = 500, fo
     starts = [*range(0, n - size + 1, size)] + ([n - size] if n % size else [])
     for g in starts:
         idx = order[g:g + size]
-        sim = zx[idx] @ zy[idx].T
-        true = sim.diagonal()
-        there[idx] = ((sim > true[:, None]).sum(1) + 1).numpy()
-        back[idx] = ((sim > true[None, :]).sum(0) + 1).numpy()
+        there[idx] = _partner_ranks(zx[idx], zy[idx], 0)[1].numpy()
+        back[idx] = _partner_ranks(zy[idx], zx[idx], 0)[1].numpy()
     return there, back, whole
 
 

@@ -96,6 +96,15 @@ def can_embed(spec: str) -> bool:
     return spec in MODELS or local_model_dir(spec) is not None
 
 
+def require_model(spec: str, flag: str) -> None:
+    """Refuse (:class:`V2VError`) a ``flag`` naming a model v2v-store cannot run here (:func:`can_embed`)."""
+    if not can_embed(spec):
+        raise V2VError(f"{flag} {spec!r}: not a model v2v-store can run; give an offline model "
+                       f"({', '.join(sorted(MODELS))}), the directory of a saved sentence-transformers model "
+                       "(with modules.json) or py:MODULE:FUNCTION (a function of an importable module: a list of "
+                       "texts -> one vector per text)")
+
+
 def model_key(spec: str) -> str:
     """A file-name-safe key for caching a model's embeddings: the offline model's name, or ``local-<hash>`` of a local
     directory's path and its files' sizes and modification times (a model saved again gets a new key), or
