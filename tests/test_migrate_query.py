@@ -208,7 +208,7 @@ def test_wrong_collection_or_space_is_refused_before_writing(tmp_path, rng):
     tr.save(tmp_path / "tr")
     assert (tmp_path / "tr" / "space_stats.safetensors").exists()
     tr = Translator.load(tmp_path / "tr")
-    assert set(tr.space_covariances) == {"a", "b"}
+    assert set(tr.space_covariances) == set(tr.space_means) == {"a", "b"}
     ca, cb, cc = (f"faiss://{tmp_path}/{name}.faiss" for name in "abc")
     fill(ca, z[3] @ qa)
     fill(cb, z[3] @ qb)
@@ -286,3 +286,122 @@ def test_cross_query_a_collection_of_mixed_spaces_by_a_metadata_field(tmp_path):
                                  [{"model": "x"}] * 300 + [{"model": "y"}] * 300))
     with pytest.raises(SpaceMismatchError, match="'y' records"):
         CrossQuery(tr, [(wrong, "@model")])
+
+
+def _mixed_collection(tmp_path, x, y, rows_x, rows_y, rows_other, batch=500):
+    """One FAISS collection of two spaces' records, each naming its space in metadata field 'model' (a third kind,
+    'z', names neither): records interleaved in ``batch``-sized runs, ids = rows."""
+    uri = f"faiss://{tmp_path}/mixed.faiss"
+    records = ([(int(i), x[i], "x") for i in rows_x] + [(int(i), y[i], "y") for i in rows_y]
+               + [(int(i), x[i], "z") for i in rows_other])
+    records.sort(key=lambda r: r[0])
+    with open_store(uri, dim=x.shape[1]) as store:
+        for st in range(0, len(records), batch):
+            part = records[st:st + batch]
+            store.upsert(VectorBatch([r[0] for r in part], np.stack([r[1] for r in part]),
+                                     [{"model": r[2], "n": r[0]} for r in part], [f"text {r[0]}" for r in part]))
+    return uri
+
+
+def test_migrate_a_collection_of_mixed_spaces_by_a_metadata_field(tmp_path):
+    """Finishing a half-done re-embedding without re-encoding: `--source-space @model --target-space y` translates
+    the 'x' records, copies the 'y' ones unchanged, leaves out and reports records of neither (CLI exit 4), survives an
+    interrupted run without duplicates, and never writes the source."""
+    import v2v_store.migrate as migration
+
+    x, y = views(3200, d1=32, d2=32, seed=22)
+    tr = Translator.from_linear_map(fit_procrustes((x[:2000], y[:2000])), Space("x", 32), Space("y", 32))
+    tr.record_space_stats(x[:2000], y[:2000])
+    tr.save(tmp_path / "tr")
+    rows = np.arange(2000, 3200)
+    old, new, other = rows[rows % 3 == 0], rows[rows % 3 == 1], rows[rows % 3 == 2][:7]
+    mixed = _mixed_collection(tmp_path, x, y, old, new, other)
+    before = read(mixed)
+    with pytest.raises(V2VError, match="--target-space x or --target-space y"):
+        migrate(tr, mixed, f"faiss://{tmp_path}/none.faiss", source_space="@model", progress=False)
+    with pytest.raises(V2VError, match="metadata field 'embedder'"):
+        migrate(tr, mixed, f"faiss://{tmp_path}/none.faiss", source_space="@embedder", target_space="y", progress=False)
+    plan = migrate(tr, mixed, f"faiss://{tmp_path}/none.faiss", source_space="@model", target_space="y", dry_run=True)
+    assert plan.sample_spaces == {"x": len(old), "y": len(new), "z": 7} and "'x' records translated" not in plan.describe()
+    assert "x records translated, y records copied" in plan.describe()
+    assert not (tmp_path / "none.faiss").exists()
+
+    dest = f"faiss://{tmp_path}/done.faiss"
+    calls = {"n": 0}
+    real = migration.translate_batch
+
+    def crash_on_third(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise RuntimeError("killed")
+        return real(*args, **kwargs)
+
+    migration.translate_batch = crash_on_third
+    try:
+        with pytest.raises(RuntimeError, match="killed"):
+            migrate(tr, mixed, dest, source_space="@model", target_space="y", batch_size=200, checkpoint_seconds=0,
+                    state_dir=tmp_path / "state", progress=False)
+    finally:
+        migration.translate_batch = real
+    report = migrate(tr, mixed, dest, source_space="@model", target_space="y", batch_size=200, resume=True,
+                     state_dir=tmp_path / "state", progress=False)
+    assert (report.translated, report.copied, report.left_out) == (len(old), len(new), 7)
+    assert report.left_out_ids == [int(i) for i in other] and report.count_ok and report.written == len(old) + len(new)
+    assert report.neighbour_overlap_at_10 > 0.3
+    after = read(dest)
+    assert set(after) == {int(i) for i in np.concatenate([old, new])}
+    for i in old:
+        v, m, d = after[int(i)]
+        assert m == {"model": "y", "model_translated_from": "x", "n": int(i)} and d == f"text {i}"
+        np.testing.assert_allclose(v, tr.translate(x[i][None], "x", "y")[0], atol=1e-5)
+    for i in new:
+        v, m, d = after[int(i)]
+        assert m == {"model": "y", "n": int(i)}
+        np.testing.assert_allclose(v, y[i], atol=1e-6)  # already in the target space: copied as it was
+    again = read(mixed)
+    assert set(again) == set(before) and all(np.array_equal(again[i][0], before[i][0]) for i in before)
+    # the destination is one space now: it finds for new-model queries what the mixed collection searched by field does
+    q = y[rows[::40]]
+    hits = CrossQuery(tr, [(dest, "y")]).search(q, space="y", k=10)
+    by_field = CrossQuery(tr, [(mixed, "@model")]).search(q, space="y", k=10)
+    overlap = [len({h.id for h in a} & {h.id for h in b}) / 10 for a, b in zip(hits, by_field)]
+    assert np.mean(overlap) >= 0.9, overlap  # (the order of near ties may differ: the destination is re-centred)
+
+    run = lambda *a: subprocess.run([sys.executable, "-m", "v2v_store", *a], capture_output=True, text=True)  # noqa: E731
+    cli = run("migrate", "--translator", str(tmp_path / "tr"), "--source", mixed, "--dest", f"faiss://{tmp_path}/cli.faiss",
+              "--source-space", "@model", "--target-space", "y")
+    assert cli.returncode == 4 and "7 records name neither 'x' nor 'y'" in cli.stderr, cli.stderr
+    assert json.loads(cli.stdout)["dest_count"] == len(old) + len(new)
+
+
+def test_migration_stops_where_another_models_records_start(tmp_path):
+    """A collection whose first records are of the source model passes the check on its first 2,000; every window a
+    migration or a latent query reads is checked too, so records of the other model (same dimension) further down stop
+    it there, naming `--source-space @FIELD`; so do records of the two interleaved; one model's records pass."""
+    from v2v_store.errors import SpaceMismatchError
+
+    x, y = views(8000, d1=32, d2=32, seed=23)
+    tr = Translator.from_linear_map(fit_procrustes((x[:2000], y[:2000])), Space("x", 32), Space("y", 32))
+    tr.record_space_stats(x[:2000], y[:2000])
+    rows = np.arange(2000, 8000)
+    mixed = _mixed_collection(tmp_path, x, y, rows[:2000], rows[2000:], [])
+    with pytest.raises(SpaceMismatchError, match=r"'x' records 2,048-4,096 look like 'y'.*--source-space @FIELD --target-space y"):
+        migrate(tr, mixed, f"faiss://{tmp_path}/out.faiss", source_space="x", progress=False)
+    report = migrate(tr, mixed, f"faiss://{tmp_path}/by_field.faiss", source_space="@model", target_space="y",
+                     progress=False)
+    assert (report.translated, report.copied, report.left_out) == (2000, 4000, 0)
+    unchecked = migrate(tr, mixed, f"faiss://{tmp_path}/unchecked.faiss", source_space="x", check_space=False,
+                        progress=False)
+    assert unchecked.written == 6000  # the user's call
+    # a latent query streams every record too: the same collection said to be x is refused there
+    with pytest.raises(SpaceMismatchError, match=r"--collection '.*mixed\.faiss#@FIELD'"):
+        CrossQuery(tr, [(mixed, "x")]).search(y[:3], space="y")
+    # records of the two models interleaved at random: every window is a mix; the uncentred second moment shows it
+    (tmp_path / "mixed.faiss").unlink()
+    shuffled = np.random.default_rng(0).permutation(rows)
+    mixed = _mixed_collection(tmp_path, x, y, shuffled[:5400], shuffled[5400:], [])  # 10% y
+    with pytest.raises(SpaceMismatchError, match=r"records 0-2,048 look like 'x' and 'y' vectors mixed"):
+        migrate(tr, mixed, f"faiss://{tmp_path}/out2.faiss", source_space="x", progress=False)
+    pure = f"faiss://{tmp_path}/pure.faiss"
+    fill(pure, x[2000:])
+    assert migrate(tr, pure, f"faiss://{tmp_path}/out3.faiss", source_space="x", progress=False).written == 6000

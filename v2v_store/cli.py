@@ -278,7 +278,11 @@ def migrate(
     on_exists: str = typer.Option("fail", help="If the destination holds data: fail | append | replace."),
     source_space: str = typer.Option(None, help="Translator space of the source (default: by dimension; where "
                                      "both spaces share it, the one its vectors look like by the covariance the fit "
-                                     "recorded)."),
+                                     "recorded), or @FIELD for a collection mixing both spaces' records, each naming "
+                                     "its space in metadata field FIELD (with --target-space): records of the other "
+                                     "space are translated, those already in the target space copied."),
+    target_space: str = typer.Option(None, help="Translator space to migrate into (default: the source's other "
+                                     "space; required with --source-space @FIELD)."),
     state_dir: str = typer.Option(None, help="Where resume state is kept (default .v2v/migrations)."),
     checkpoint_seconds: float = typer.Option(10.0, help="Flush + record progress at most this often (0: every batch)."),
     check_source: str = typer.Option(None, help="Paired check: documents by the source model..."),
@@ -294,13 +298,19 @@ def migrate(
     result = run_migration(Translator.load(translator), source, dest, batch_size=batch_size, on_exists=on_exists,
                            resume=resume, dry_run=dry_run, source_space=source_space, state_dir=state_dir,
                            checkpoint_seconds=checkpoint_seconds, check_pairs=_pair(check_source, check_target, "check"),
-                           check_space=space_check)
+                           check_space=space_check, target_space=target_space)
     if isinstance(result, MigrationPlan):
         typer.echo(result.describe())
         return
     typer.echo(json.dumps(result.to_dict(), indent=2))
     if not result.count_ok:
         typer.echo(f"error: count check failed: source {result.source_count}, destination {result.dest_count}", err=True)
+        raise typer.Exit(4)
+    if result.left_out:
+        typer.echo(f"error: {result.left_out:,} records name neither {result.source_space!r} nor {result.target_space!r} "
+                   f"in their {result.space_field!r} field and were not migrated (first ids: "
+                   f"{', '.join(map(repr, result.left_out_ids))}); set it on them and run again with --on-exists append "
+                   "(records are written by id: no duplicates)", err=True)
         raise typer.Exit(4)
 
 

@@ -24,11 +24,12 @@ import numpy as np
 from v2v_store.connectors import Metric, VectorBatch, VectorStore, open_store
 from v2v_store.errors import DestinationExistsError, DimensionMismatchError, StoreNotFoundError, V2VError
 from v2v_store.metrics import paired_metrics
-from v2v_store.space_check import first_vectors
+from v2v_store.space_check import CHECK_ROWS, SpaceWatch, check_mixed_sample, first_vectors, records_of
 from v2v_store.translator import Space, Translator
 
 logger = logging.getLogger(__name__)
 STATE_VERSION = 1
+LEFT_OUT_IDS = 10  # how many ids of records left out a report lists
 
 
 class OnExists(str, enum.Enum):
@@ -55,17 +56,23 @@ class MigrationPlan:
     already_written: int
     estimated_seconds: float
     estimated_bytes: int
+    space_field: str | None = None  # a collection of mixed spaces: the metadata field naming each record's space
+    sample_spaces: dict = field(default_factory=dict)  # mixed: records per value of ``field`` among the first read
 
     def describe(self) -> str:
-        return "\n".join([
+        mixed = (f"  mixed spaces by metadata field {self.space_field!r}: {self.source_space} records translated, "
+                 f"{self.target_space} records copied, others left out (first records: "
+                 + ", ".join(f"{k} {v:,}" for k, v in self.sample_spaces.items()) + ")") if self.space_field else None
+        return "\n".join(line for line in [
             f"migrate {self.count:,} vectors",
             f"  from {self.source}  ({self.source_space}, d={self.source_dim}, {self.source_metric})",
+            mixed,
             f"  to   {self.dest}  ({self.target_space}, d={self.target_dim}, {self.dest_metric}; "
             + (f"exists with {self.dest_count:,} vectors)" if self.dest_exists else "new)"),
             f"  batches of {self.batch_size}" + (f", resuming after {self.already_written:,} written" if self.resume_from is not None else ""),
             f"  estimate: ~{self.estimated_seconds:.0f} s (at a conservative 5,000 vec/s), "
             f"~{self.estimated_bytes / 2**20:.1f} MiB of vectors written",
-        ])
+        ] if line)
 
 
 @dataclass
@@ -81,14 +88,36 @@ class MigrationReport:
     paired: dict = field(default_factory=dict)
     source_space: str = ""  # the translator's spaces the records went from and into
     target_space: str = ""
+    space_field: str | None = None  # mixed spaces: the metadata field that named each record's space
+    translated: int = 0  # records translated from source_space
+    copied: int = 0  # mixed spaces: records already in target_space, written unchanged
+    left_out: int = 0  # mixed spaces: records whose field named neither space (not written)
+    left_out_ids: list = field(default_factory=list)  # the first of them
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
-def translate_batch(batch: VectorBatch, translator: Translator, source: str, target: str) -> VectorBatch:
-    """The unit of distributed work: one batch in, the same records in the target space out."""
-    return batch.with_vectors(translator.translate(batch.vectors, source=source, target=target))
+def translate_batch(batch: VectorBatch, translator: Translator, source: str, target: str,
+                    space_field: str | None = None) -> VectorBatch:
+    """The unit of distributed work: one batch in, the same records in the target space out.
+
+    With ``space_field`` (a collection of mixed spaces, each record naming its space in that metadata field): records
+    of ``source`` are translated, their field set to ``target`` and ``<field>_translated_from`` to ``source`` (so they
+    can be told from records embedded by the target model); records already of ``target`` pass unchanged; records of
+    neither are left out of the batch returned (which keeps the order otherwise)."""
+    if space_field is None:
+        return batch.with_vectors(translator.translate(batch.vectors, source=source, target=target))
+    of_source = records_of(batch.metadata, space_field, source)
+    of_target = records_of(batch.metadata, space_field, target)
+    vectors = batch.vectors.copy()
+    if of_source.any():
+        vectors[of_source] = translator.translate(batch.vectors[of_source], source=source, target=target)
+    relabelled = {space_field: target, f"{space_field}_translated_from": source}
+    metadata = [{**(m or {}), **relabelled} if s else m for m, s in zip(batch.metadata, of_source)]
+    keep = np.flatnonzero(of_source | of_target)
+    return VectorBatch([batch.ids[i] for i in keep], vectors[keep], [metadata[i] for i in keep],
+                       [batch.documents[i] for i in keep], batch.next_position)
 
 
 def neighbour_overlap(source: np.ndarray, translated: np.ndarray, k: int = 10) -> float:
@@ -115,35 +144,67 @@ def _save_state(path: Path, state: dict) -> None:
     os.replace(tmp, path)
 
 
-def _resolve_spaces(translator: Translator, store: VectorStore, source_space: str | None,
+def _resolve_spaces(translator: Translator, store: VectorStore, source_space: str | None, target_space: str | None,
                     sample: np.ndarray | None) -> tuple[Space, Space]:
-    src = translator.space(source_space) if source_space else translator.space_for_dim(store.dim, sample,
-                                                                                        "--source-space {}")
+    if target_space and not source_space:  # e.g. --target-space e5 alone: the source is the other space
+        trg = translator.space(target_space)
+        src = translator.spaces[1] if trg.name == translator.spaces[0].name else translator.spaces[0]
+    else:
+        src = translator.space(source_space) if source_space else translator.space_for_dim(store.dim, sample,
+                                                                                            "--source-space {}")
+        trg = translator.spaces[1] if src.name == translator.spaces[0].name else translator.spaces[0]
+    if target_space and trg.name != translator.space(target_space).name:
+        raise V2VError(f"--source-space {src.name} and --target-space {target_space} are the same space: a migration "
+                       f"goes into the translator's other space ({trg.name})")
     if src.dim != store.dim:
         raise DimensionMismatchError(
             f"dimension mismatch: collection {store.uri} has d={store.dim}, translator space {src.name!r} "
             f"expects d={src.dim}; pick the translator trained on this collection's model"
         )
-    trg = translator.spaces[1] if src.name == translator.spaces[0].name else translator.spaces[0]
     return src, trg
+
+
+def _mixed_spaces(translator: Translator, store: VectorStore, space_field: str, target_space: str | None,
+                  check_space: bool) -> tuple[Space, Space, dict[str, int]]:
+    """Spaces of a collection of mixed spaces (records naming theirs in ``space_field``), checked on its first records;
+    also how many of those name each value."""
+    what = f"collection {store.uri} (--source-space @{space_field})"
+    if not target_space:
+        raise V2VError(f"{what} holds records of both spaces: name the space every record ends in, "
+                       + " or ".join(f"--target-space {sp.name}" for sp in translator.spaces))
+    trg = translator.space(target_space)
+    src = translator.spaces[1] if trg.name == translator.spaces[0].name else translator.spaces[0]
+    check_mixed_sample(translator, store, space_field, what, check_space)
+    first = store.first_batch(4 * CHECK_ROWS)
+    values = [str((m or {}).get(space_field)) for m in first.metadata] if first is not None else []
+    return src, trg, {v: values.count(v) for v in sorted(set(values))}
 
 
 def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch_size: int = 1024,
                    on_exists: OnExists | str = OnExists.FAIL, resume: bool = False, source_space: str | None = None,
-                   state_dir: str | Path | None = None, check_space: bool = True) -> tuple[MigrationPlan, dict | None]:
+                   state_dir: str | Path | None = None, check_space: bool = True,
+                   target_space: str | None = None) -> tuple[MigrationPlan, dict | None]:
     """Validate everything a migration needs, write nothing, and describe the job.
 
-    ``check_space``: the source's first vectors must look like the translator's source space
+    ``source_space``: the translator space of the source collection (default: by dimension, or where both spaces share
+    it, by the covariance the fit recorded), or ``@FIELD`` for a collection of mixed spaces whose records name theirs in
+    metadata field FIELD (then ``target_space`` is required: records of the other space are translated into it, its
+    own records copied). ``check_space``: the source's first vectors must look like the source space
     (:meth:`Translator.check_space`), so the wrong collection or a wrong ``source_space`` is refused up front."""
     on_exists = OnExists(on_exists)
+    space_field = source_space[1:] if source_space and source_space.startswith("@") else None
+    sample_spaces: dict[str, int] = {}
     with open_store(source_uri) as source:
         if not source.exists():
             raise StoreNotFoundError(f"source {source_uri} does not exist: check the path and collection name")
-        sample = first_vectors(source)
-        src, trg = _resolve_spaces(translator, source, source_space, sample)
+        if space_field is not None:
+            src, trg, sample_spaces = _mixed_spaces(translator, source, space_field, target_space, check_space)
+        else:
+            sample = first_vectors(source)
+            src, trg = _resolve_spaces(translator, source, source_space, target_space, sample)
+            if check_space:
+                translator.check_space(sample, src.name, f"collection {source_uri}")
         count, src_metric = source.count(), source.metric.value
-        if check_space:
-            translator.check_space(sample, src.name, f"collection {source_uri}")
     dest = open_store(dest_uri, dim=trg.dim)
     try:
         exists = dest.exists() and dest.count() > 0
@@ -167,39 +228,65 @@ def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch
         dest_count, dest_metric = (dest.count() if dest.exists() else 0), dest.metric.value
     finally:
         dest.close()
-    remaining = count - (state["written"] if state else 0)
+    remaining = count - (state.get("read", state["written"]) if state else 0)
     plan = MigrationPlan(
         source_uri, dest_uri, count, src.name, src.dim, src_metric, trg.name, trg.dim, dest_metric, exists,
         dest_count, batch_size, state["position"] if state else None, state["written"] if state else 0,
-        estimated_seconds=remaining / 5000.0, estimated_bytes=remaining * trg.dim * 4,
+        estimated_seconds=remaining / 5000.0, estimated_bytes=remaining * trg.dim * 4, space_field=space_field,
+        sample_spaces=sample_spaces,
     )
     return plan, state
+
+
+def _tally(state: dict | None) -> dict:
+    """What a migration has done so far (from its state file; older state files have only ``written``)."""
+    state = state or {}
+    written = state.get("written", 0)
+    return {"read": state.get("read", written), "written": written, "translated": state.get("translated", written),
+            "copied": state.get("copied", 0), "left_out": state.get("left_out", 0),
+            "left_out_ids": state.get("left_out_ids", [])}
 
 
 def migrate(translator: Translator, source_uri: str, dest_uri: str, batch_size: int = 1024,
             on_exists: OnExists | str = OnExists.FAIL, resume: bool = False, dry_run: bool = False,
             source_space: str | None = None, state_dir: str | Path | None = None, checkpoint_seconds: float = 10.0,
             check_pairs: tuple[np.ndarray, np.ndarray] | None = None, progress: bool = True,
-            check_space: bool = True) -> MigrationPlan | MigrationReport:
+            check_space: bool = True, target_space: str | None = None) -> MigrationPlan | MigrationReport:
     """Translate every vector of ``source_uri`` into the other space of ``translator`` and write it,
-    with ids, metadata and documents, to ``dest_uri``. Returns the plan when ``dry_run``. ``check_space``: see
-    :func:`plan_migration`."""
+    with ids, metadata and documents, to ``dest_uri``. Returns the plan when ``dry_run``. ``source_space``,
+    ``target_space`` (``@FIELD``: a collection of mixed spaces) and ``check_space``: see :func:`plan_migration`; with
+    ``check_space`` every window of records read is also checked (:class:`SpaceWatch`), so records of the other model
+    further down the collection stop the migration where they start."""
     from tqdm import tqdm
 
     plan, state = plan_migration(translator, source_uri, dest_uri, batch_size, on_exists, resume, source_space, state_dir,
-                                 check_space)
+                                 check_space, target_space)
     if dry_run:
         return plan
     on_exists = OnExists(on_exists)
     state_path = _state_path(source_uri, dest_uri, state_dir)
+    space_field = plan.space_field
     fingerprint = {"translator": translator.config_dict(), "source_space": plan.source_space}
+    if space_field is not None:
+        fingerprint.update(space_field=space_field, target_space=plan.target_space)
     if state is not None and state.get("fingerprint") != json.loads(json.dumps(fingerprint, default=str)):
         raise V2VError(f"{state_path} records a migration with a different translator or space; "
                        "delete it to start over, or resume with the original translator")
     if state is not None and state.get("done"):
         logger.info("migration already complete per %s", state_path)
-    written = state["written"] if state else 0
-    position = state["position"] if state else None
+    tally, position = _tally(state), state["position"] if state else None
+
+    def save(position: Any, done: bool) -> None:
+        _save_state(state_path, {"version": STATE_VERSION, "source": source_uri, "dest": dest_uri, "position": position,
+                                 "done": done, "fingerprint": fingerprint, **tally})
+
+    fix = (f"If each record names its model in a metadata field, migrate with --source-space @FIELD --target-space "
+           f"{plan.target_space}" if space_field is None else f"Check the {space_field!r} of those records")
+    fix += "; then start again with --on-exists replace (the destination holds the records migrated before these)"
+    watches = {name: SpaceWatch(translator.space_covariances, name, f"collection {source_uri}", fix,
+                                means=translator.space_means)
+               for name in ([plan.source_space] if space_field is None else [plan.source_space, plan.target_space])
+               } if check_space else {}
     sample_src, sample_trg = [], []
     t0 = time.perf_counter()
     with open_store(source_uri) as source, open_store(dest_uri, dim=plan.target_dim, metric=Metric.COSINE) as dest:
@@ -207,44 +294,69 @@ def migrate(translator: Translator, source_uri: str, dest_uri: str, batch_size: 
             if on_exists == OnExists.REPLACE and dest.exists():
                 logger.info("replacing existing destination %s", dest_uri)
                 dest.drop()
-            _save_state(state_path, {"version": STATE_VERSION, "source": source_uri, "dest": dest_uri,
-                                     "position": None, "written": 0, "done": False, "fingerprint": fingerprint})
-        bar = tqdm(total=plan.count, initial=written, unit="vec", disable=not progress or not os.isatty(2), desc="migrate")
+            save(None, False)
+        bar = tqdm(total=plan.count, initial=tally["read"], unit="vec", disable=not progress or not os.isatty(2),
+                   desc="migrate")
         last_checkpoint = time.perf_counter()
         done = state is not None and state.get("done")
         batches = iter(()) if done else source.iter_batches(batch_size=batch_size, start=position)
         for batch in batches:
-            out = translate_batch(batch, translator, plan.source_space, plan.target_space)
+            if space_field is None:
+                of_source = of_target = np.ones(len(batch), dtype=bool)
+            else:
+                of_source = records_of(batch.metadata, space_field, plan.source_space)
+                of_target = records_of(batch.metadata, space_field, plan.target_space)
+            for name, watch in watches.items():
+                watch.add(batch.vectors[of_source if name == plan.source_space else of_target])
+            out = translate_batch(batch, translator, plan.source_space, plan.target_space, space_field)
             dest.upsert(out)
-            written += len(batch)
+            kept = of_source | of_target  # the rows of ``batch`` that ``out`` holds, in order
+            _count(tally, batch, out, of_source, kept)
             bar.update(len(batch))
-            if sum(len(s) for s in sample_src) < 2000:
-                sample_src.append(batch.vectors[:500])
-                sample_trg.append(out.vectors[:500])
+            if sum(len(s) for s in sample_src) < 2000 and of_source.any():
+                sample_src.append(batch.vectors[of_source][:500])
+                sample_trg.append(out.vectors[np.flatnonzero(of_source[kept])][:500])
             finished = batch.next_position is None
             if finished or time.perf_counter() - last_checkpoint >= checkpoint_seconds:
                 dest.flush()  # durable first, then record the position: a crash between repeats, never skips
-                _save_state(state_path, {"version": STATE_VERSION, "source": source_uri, "dest": dest_uri,
-                                         "position": batch.next_position, "written": written, "done": finished,
-                                         "fingerprint": fingerprint})
+                save(batch.next_position, finished)
                 last_checkpoint = time.perf_counter()
         bar.close()
+        for watch in watches.values():
+            watch.finish()
         dest.flush()
         if not done:
-            _save_state(state_path, {"version": STATE_VERSION, "source": source_uri, "dest": dest_uri, "position": None,
-                                     "written": written, "done": True, "fingerprint": fingerprint})
+            save(None, True)
         source_count, dest_count = source.count(), dest.count()
     seconds = time.perf_counter() - t0
     overlap = neighbour_overlap(np.concatenate(sample_src), np.concatenate(sample_trg)) if sample_src else float("nan")
+    expected = source_count - tally["left_out"]
     report = MigrationReport(
-        written=written, seconds=seconds, vectors_per_s=written / max(seconds, 1e-9), source_count=source_count,
-        dest_count=dest_count, count_ok=(dest_count == source_count if on_exists != OnExists.APPEND else dest_count >= source_count),
+        written=tally["written"], seconds=seconds, vectors_per_s=tally["read"] / max(seconds, 1e-9),
+        source_count=source_count, dest_count=dest_count,
+        count_ok=(dest_count == expected if on_exists != OnExists.APPEND else dest_count >= expected),
         neighbour_overlap_at_10=overlap, translator_fit_score=translator.info.get("score"),
-        source_space=plan.source_space, target_space=plan.target_space,
+        source_space=plan.source_space, target_space=plan.target_space, space_field=space_field,
+        translated=tally["translated"], copied=tally["copied"], left_out=tally["left_out"],
+        left_out_ids=tally["left_out_ids"],
     )
     if check_pairs is not None:
         u, v = check_pairs
         report.paired = paired_metrics(translator.translate(u, source=plan.source_space, target=plan.target_space), v).to_dict()
-    logger.info("migrated %d vectors in %.1f s (%.0f vec/s); counts source=%d dest=%d", written, seconds,
+    if report.left_out:
+        logger.warning("%d records name neither %r nor %r in %r and were not migrated (first ids: %s)", report.left_out,
+                       plan.source_space, plan.target_space, space_field, ", ".join(map(repr, report.left_out_ids)))
+    logger.info("migrated %d vectors in %.1f s (%.0f vec/s); counts source=%d dest=%d", tally["written"], seconds,
                 report.vectors_per_s, source_count, dest_count)
     return report
+
+
+def _count(tally: dict, batch: VectorBatch, out: VectorBatch, of_source: np.ndarray, kept: np.ndarray) -> None:
+    """Add one batch to a migration's tally (records read, written, translated, copied, left out)."""
+    tally["read"] += len(batch)
+    tally["written"] += len(out)
+    tally["translated"] += int(of_source.sum())
+    tally["copied"] += len(out) - int(of_source.sum())
+    missing = [batch.ids[i] for i in np.flatnonzero(~kept)]
+    tally["left_out"] += len(missing)
+    tally["left_out_ids"] = (tally["left_out_ids"] + missing)[:LEFT_OUT_IDS]

@@ -9,7 +9,8 @@ Each collection is tied to a space of a translator. Two modes:
 - ``latent``: every collection is streamed once through the shared latent (cached in memory as a
   FAISS flat index; :meth:`Translator.to_space`: for a linear translator back into the collection's own
   centred coordinates, for a vec2vec one the latent itself) and the query is compared there, so scores are
-  comparable across collections.
+  comparable across collections. Each window of records streamed is space-checked
+  (:class:`~v2v_store.space_check.SpaceWatch`): another model's records in the collection stop the query.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import numpy as np
 
 from v2v_store.connectors import PointId, open_store
 from v2v_store.errors import V2VError
-from v2v_store.space_check import CHECK_ROWS, first_vectors
+from v2v_store.space_check import SpaceWatch, check_mixed_sample, first_vectors, records_of
 from v2v_store.translator import Translator
 
 logger = logging.getLogger(__name__)
@@ -50,7 +51,7 @@ class _Collection:
         """Which records of a batch belong here (all, unless ``where`` names a metadata field)."""
         if self.where is None:
             return np.ones(len(metadata), dtype=bool)
-        return np.array([(m or {}).get(self.where) == self.space for m in metadata], dtype=bool)
+        return records_of(metadata, self.where, self.space)
 
 
 class CrossQuery:
@@ -68,7 +69,7 @@ class CrossQuery:
             raise V2VError(f"unknown query mode {mode!r}: use 'latent' or 'native'")
         if not collections:
             raise V2VError("give at least one collection to query")
-        self.translator, self.mode = translator, mode
+        self.translator, self.mode, self.check_space = translator, mode, check_space
         self.collections = []
         for uri, space in collections:
             with open_store(uri) as store:
@@ -91,43 +92,28 @@ class CrossQuery:
         if self.mode != "latent":
             raise V2VError(f"{what}: a collection of mixed spaces is searched in latent mode only (its own index holds "
                            "vectors of two spaces, which native scores cannot compare); drop --mode native")
-        if any(sp.dim != store.dim for sp in self.translator.spaces):
-            raise V2VError(f"{what}: its vectors are {store.dim}-d, but the translator's spaces are "
-                           + ", ".join(f"{sp.name} ({sp.dim}-d)" for sp in self.translator.spaces)
-                           + ": one index can only mix spaces of one dimension")
-        first = store.first_batch(4 * CHECK_ROWS)
-        parts = [_Collection(uri, sp.name, name) for sp in self.translator.spaces]
-        if first is None:
-            return parts
-        seen = {(m or {}).get(name) for m in first.metadata}
-        if not seen & {c.space for c in parts}:
-            raise V2VError(f"{what}: none of its first {len(first)} records has a metadata field {name!r} naming a space "
-                           f"of this translator ({', '.join(c.space for c in parts)}; found "
-                           f"{', '.join(sorted(map(repr, seen))[:5])}): name the field that holds each record's model")
-        others = seen - {c.space for c in parts}
-        if others:
-            logger.warning("%s: records whose %r is none of %s are not searched (among the first %d: %s)", what, name,
-                           ", ".join(c.space for c in parts), len(first), ", ".join(sorted(map(repr, others))[:5]))
-        for c in parts:
-            rows = c.keep(first.metadata)
-            if check_space and rows.any():
-                self.translator.check_space(first.vectors[rows][:CHECK_ROWS], c.space, f"the {c.space!r} records of {uri}",
-                                            f"{name!r}: '{{}}' in those records' metadata")
-        return parts
+        check_mixed_sample(self.translator, store, name, what, check_space)
+        return [_Collection(uri, sp.name, name) for sp in self.translator.spaces]
 
     def _latent(self, c: _Collection) -> Any:
         if c.latent_index is None:
-            index = None
+            index, tr = None, self.translator
+            fix = (f"If each record names its model in a metadata field, query it as --collection '{c.uri}#@FIELD'"
+                   if c.where is None else f"Check the {c.where!r} of those records")
+            watch = SpaceWatch(tr.space_covariances if self.check_space else {}, c.space, f"collection {c.uri}", fix,
+                               means=tr.space_means)
             with open_store(c.uri) as store:
                 for batch in store.iter_batches(batch_size=4096):
                     rows = np.flatnonzero(c.keep(batch.metadata))
                     if not len(rows):
                         continue
-                    z = self.translator.to_space(batch.vectors[rows], space=c.space, into=c.space)
+                    watch.add(batch.vectors[rows])
+                    z = tr.to_space(batch.vectors[rows], space=c.space, into=c.space)
                     if index is None:
                         index = faiss.IndexFlatIP(z.shape[1])
                     index.add(z)
                     c.records.extend((batch.ids[r], batch.metadata[r], batch.documents[r]) for r in rows)
+            watch.finish()
             c.latent_index = index
             logger.info("latent index of %s%s: %d vectors", c.uri,
                         f" ({c.where} = {c.space!r})" if c.where else "", len(c.records))

@@ -59,6 +59,7 @@ class Translator:
         self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
         self.tensors = {k: v.to(self.device) for k, v in tensors.items()}
         self.space_covariances: dict[str, np.ndarray] = {}  # per space name, from its fitting vectors
+        self.space_means: dict[str, np.ndarray] = {}  # the same vectors' mean (unit-normalised), where recorded
         self._model = None
         if kind == "vec2vec":
             from v2v_store.train.model import Vec2Vec, Vec2VecConfig
@@ -193,11 +194,12 @@ class Translator:
 
     # -- which space a collection is in ----------------------------------------------------------
     def record_space_stats(self, source_vectors: np.ndarray, target_vectors: np.ndarray) -> None:
-        """Keep each space's covariance (of the vectors it was fitted on), saved with the translator."""
-        from v2v_store.space_check import covariance
+        """Keep each space's covariance and mean (of the vectors it was fitted on), saved with the translator."""
+        from v2v_store.space_check import covariance, unit_mean
 
         for space, vectors in zip(self.spaces, (source_vectors, target_vectors)):
             self.space_covariances[space.name] = covariance(vectors).astype(np.float32)
+            self.space_means[space.name] = unit_mean(vectors).astype(np.float32)
 
     def check_space(self, vectors: np.ndarray | None, space: str, what: str,
                     how_to_name: str = "--source-space {}") -> float | None:
@@ -226,9 +228,10 @@ class Translator:
         tensors = self._model.state_dict() if self._model is not None else self.tensors
         save_file({k: v.detach().cpu().contiguous() for k, v in tensors.items()}, str(directory / "model.safetensors"))
         if self.space_covariances:
-            save_file({f"covariance.{i}": torch.as_tensor(self.space_covariances[s.name])
-                       for i, s in enumerate(self.spaces) if s.name in self.space_covariances},
-                      str(directory / "space_stats.safetensors"))
+            stats = {f"{kind}.{i}": torch.as_tensor(recorded[s.name])
+                     for kind, recorded in (("covariance", self.space_covariances), ("mean", self.space_means))
+                     for i, s in enumerate(self.spaces) if s.name in recorded}
+            save_file(stats, str(directory / "space_stats.safetensors"))
         (directory / "config.json").write_text(json.dumps(self.config_dict(), indent=2, sort_keys=True, default=str))
         logger.info("saved %s translator %s -> %s to %s", self.kind, self.source.name, self.target.name, directory)
         return directory
@@ -253,6 +256,8 @@ class Translator:
             stats = load_file(str(directory / "space_stats.safetensors"))
             translator.space_covariances = {s.name: stats[f"covariance.{i}"].numpy() for i, s in enumerate(spaces)
                                             if f"covariance.{i}" in stats}
+            translator.space_means = {s.name: stats[f"mean.{i}"].numpy() for i, s in enumerate(spaces)
+                                      if f"mean.{i}" in stats}  # not in translators saved before session 38
         return translator
 
     @classmethod
