@@ -8,6 +8,8 @@ Then collections are streamed through :class:`v2v_store.space_check.SpaceWatch` 
 ``v2v migrate`` and latent ``v2v query`` read them) and each window is judged: of a single model (the claimed one, of
 another corpus or the same), or of a share of the other model's records mixed in at random (5 %, 10 %, 50 %, 100 %).
 A good check refuses no window of a single model (a refusal stops a user's migration) and refuses every mixed one.
+Also: every record of each collection classified on its own (:class:`v2v_store.space_check.RecordClassifier`): how
+many land in the wrong space, and the smallest margin.
 ``--reps``: independent shuffles of each collection (windows differ). Corpora outside the kit (``build_kit.py``'s:
 debpkg, gettext, pydoc, ...) are rebuilt from the packages here, ``--extra-rows`` of their texts embedded by each model
 (cached in ``~/.cache/v2v-store/space_watch``): corpora the fit's covariances never saw.
@@ -28,7 +30,7 @@ import build_kit  # noqa: E402
 from v2v_store.models import cache_dir, load_encoder  # noqa: E402
 
 from v2v_store.errors import SpaceMismatchError  # noqa: E402
-from v2v_store.space_check import CHECK_ROWS, SpaceWatch, covariance, unit_mean  # noqa: E402
+from v2v_store.space_check import CHECK_ROWS, RecordClassifier, SpaceWatch, covariance, unit_mean  # noqa: E402
 
 SHARES = (0.0, 0.02, 0.05, 0.1, 0.5, 0.9, 1.0)
 
@@ -70,7 +72,7 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=Path("benchmarks/results"))
     ap.add_argument("--tag", default="space_watch")
     args = ap.parse_args()
-    rows = []
+    rows, records = [], []
     for pair in args.pairs:
         a, b = pair.split(":")
         _, side_a, _ = splits("wiki", a)
@@ -78,19 +80,24 @@ def main() -> None:
         means = {m: unit_mean(load("wiki", m)[side_a]) for m in (a, b)}
         for corpus in args.corpora:
             vecs = {m: corpus_vectors(corpus, m, args.extra_rows) for m in (a, b)}
+            classifier = RecordClassifier(covariances, means)
             for claimed, other in ((a, b), (b, a)):
+                ratio = classifier.log_likelihood(vecs[claimed], claimed) - classifier.log_likelihood(vecs[claimed], other)
+                records.append({"corpus": corpus, "model": claimed, "records": len(ratio), "wrong": int((ratio < 0).sum()),
+                                "smallest_margin": float(ratio.min()), "median_margin": float(np.median(ratio))})
+                print(records[-1], flush=True)
                 for share in SHARES:
-                    refused, total = {"covariance": 0, "both": 0}, 0
+                    refused, total = {"covariance": 0, "records": 0}, 0
                     for rep in range(args.reps):
                         rng = np.random.default_rng(rep)
                         order = rng.permutation(len(vecs[claimed]))
                         mixed = np.where((rng.random(len(order)) < share)[:, None], vecs[other][order],
                                          vecs[claimed][order])
-                        for stats, recorded in (("covariance", None), ("both", means)):
+                        for stats, recorded in (("covariance", None), ("records", means)):
                             r, t = refused_windows(covariances, recorded, claimed, mixed)
                             refused[stats], total = refused[stats] + r, t
                     rows.append({"corpus": corpus, "claimed": claimed, "other": other, "share": share,
-                                 "refused_covariance_only": refused["covariance"], "refused": refused["both"],
+                                 "refused_covariance_only": refused["covariance"], "refused": refused["records"],
                                  "windows": total * args.reps})
                     print(rows[-1], flush=True)
     lines = ["# The migration's window-by-window space check: single-model collections against mixes", "",
@@ -98,13 +105,19 @@ def main() -> None:
              f"Covariances recorded from the kit's Wikipedia side A (as a fit there records them); collections streamed "
              f"in windows of {CHECK_ROWS:,} records, {args.reps} random orders each; the other model's records mixed in "
              "at random at each share (0 %: a single-model collection, where any refusal is a false alarm).", "",
-             "Windows refused by the covariance alone (translators saved before the spaces' means were recorded) and by the "
-             "covariance and the second moment (what `v2v migrate` now checks):", "",
-             "| corpus | records said to be | mixed with | share of the other | refused: covariance only | refused: both |",
+             "Windows refused by the covariance alone (translators saved before the spaces' means were recorded) and record "
+             "by record (`RecordClassifier` on 250 random records of each window, refused at >= 3 more likely the other "
+             "space's: what `v2v migrate` and latent `v2v query` check on translators that record means):", "",
+             "| corpus | records said to be | mixed with | share of the other | refused: covariance | refused: per record |",
              "|---|---|---|---|---|---|"]
     lines += [f"| {r['corpus']} | {r['claimed']} | {r['other']} | {r['share']:.0%} | "
               f"{r['refused_covariance_only']} / {r['windows']} | {r['refused']} / {r['windows']} |" for r in rows]
-    save_results(args.out, args.tag, {**run_meta(), "rows": rows}, lines)
+    lines += ["", "Every record classified on its own (log-likelihood under its model's Gaussian minus the other's; below 0: "
+              "the wrong space):", "", "| corpus | model | records | in the wrong space | smallest margin (nats) | "
+              "median margin |", "|---|---|---|---|---|---|"]
+    lines += [f"| {r['corpus']} | {r['model']} | {r['records']:,} | {r['wrong']} | {r['smallest_margin']:,.0f} | "
+              f"{r['median_margin']:,.0f} |" for r in records]
+    save_results(args.out, args.tag, {**run_meta(), "rows": rows, "records": records}, lines)
 
 
 if __name__ == "__main__":

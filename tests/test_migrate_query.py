@@ -288,10 +288,10 @@ def test_cross_query_a_collection_of_mixed_spaces_by_a_metadata_field(tmp_path):
         CrossQuery(tr, [(wrong, "@model")])
 
 
-def _mixed_collection(tmp_path, x, y, rows_x, rows_y, rows_other, batch=500):
+def _mixed_collection(tmp_path, x, y, rows_x, rows_y, rows_other, batch=500, name="mixed"):
     """One FAISS collection of two spaces' records, each naming its space in metadata field 'model' (a third kind,
     'z', names neither): records interleaved in ``batch``-sized runs, ids = rows."""
-    uri = f"faiss://{tmp_path}/mixed.faiss"
+    uri = f"faiss://{tmp_path}/{name}.faiss"
     records = ([(int(i), x[i], "x") for i in rows_x] + [(int(i), y[i], "y") for i in rows_y]
                + [(int(i), x[i], "z") for i in rows_other])
     records.sort(key=lambda r: r[0])
@@ -303,10 +303,11 @@ def _mixed_collection(tmp_path, x, y, rows_x, rows_y, rows_other, batch=500):
     return uri
 
 
-def test_migrate_a_collection_of_mixed_spaces_by_a_metadata_field(tmp_path):
+def test_migrate_a_collection_of_mixed_spaces(tmp_path):
     """Finishing a half-done re-embedding without re-encoding: `--source-space @model --target-space y` translates
     the 'x' records, copies the 'y' ones unchanged, leaves out and reports records of neither (CLI exit 4), survives an
-    interrupted run without duplicates, and never writes the source."""
+    interrupted run without duplicates, and never writes the source; `--source-space auto` tells each record's space by
+    its vector instead, and migrates and queries the same."""
     import v2v_store.migrate as migration
 
     x, y = views(3200, d1=32, d2=32, seed=22)
@@ -322,7 +323,7 @@ def test_migrate_a_collection_of_mixed_spaces_by_a_metadata_field(tmp_path):
     with pytest.raises(V2VError, match="metadata field 'embedder'"):
         migrate(tr, mixed, f"faiss://{tmp_path}/none.faiss", source_space="@embedder", target_space="y", progress=False)
     plan = migrate(tr, mixed, f"faiss://{tmp_path}/none.faiss", source_space="@model", target_space="y", dry_run=True)
-    assert plan.sample_spaces == {"x": len(old), "y": len(new), "z": 7} and "'x' records translated" not in plan.describe()
+    assert plan.sample_spaces == {"x": len(old), "y": len(new), "neither": 7}
     assert "x records translated, y records copied" in plan.describe()
     assert not (tmp_path / "none.faiss").exists()
 
@@ -373,6 +374,30 @@ def test_migrate_a_collection_of_mixed_spaces_by_a_metadata_field(tmp_path):
     assert cli.returncode == 4 and "7 records name neither 'x' nor 'y'" in cli.stderr, cli.stderr
     assert json.loads(cli.stdout)["dest_count"] == len(old) + len(new)
 
+    # no field needed: each record's space told by its vector (the 'z' records hold x vectors, so they are x's)
+    from v2v_store.mixed import TRANSLATED_FROM
+
+    auto = migrate(tr, mixed, f"faiss://{tmp_path}/auto.faiss", source_space="auto", target_space="y", progress=False)
+    # these 32-d synthetic spaces are ~90 nats apart (real models: thousands), so a few records fall within the margin
+    assert auto.translated == len(old) + 7 and auto.mixed_by == "auto" and auto.left_out <= 3
+    assert auto.copied + auto.left_out == len(new) and set(auto.left_out_ids) <= {int(i) for i in new}
+    by_vector = read(f"faiss://{tmp_path}/auto.faiss")
+    for i in old:
+        v, m, _ = by_vector[int(i)]
+        assert m == {"model": "x", "n": int(i), TRANSLATED_FROM: "x"}  # the user's own field is left as it was
+        np.testing.assert_allclose(v, after[int(i)][0], atol=1e-6)
+    assert all(TRANSLATED_FROM not in by_vector[int(i)][1] for i in new if int(i) in by_vector)
+    overlap = [len({h.id for h in a} & {h.id for h in b}) / 10 for a, b in
+               zip(CrossQuery(tr, [(mixed, "auto")]).search(q, space="y", k=10), hits)]
+    assert np.mean(overlap) >= 0.9, overlap
+    bare = Translator.load(tmp_path / "tr")
+    bare.space_means = {}  # a translator fitted before the spaces' means were recorded
+    with pytest.raises(V2VError, match="records no means.*fit it again.*@FIELD"):
+        migrate(bare, mixed, f"faiss://{tmp_path}/none.faiss", source_space="auto", target_space="y", progress=False)
+    with pytest.raises(V2VError, match="different dimensions"):
+        CrossQuery(Translator.from_linear_map(fit_procrustes(views(200, d1=32, d2=48)), Space("x", 32),
+                                              Space("y", 48)), [(mixed, "auto")])
+
 
 def test_migration_stops_where_another_models_records_start(tmp_path):
     """A collection whose first records are of the source model passes the check on its first 2,000; every window a
@@ -385,7 +410,7 @@ def test_migration_stops_where_another_models_records_start(tmp_path):
     tr.record_space_stats(x[:2000], y[:2000])
     rows = np.arange(2000, 8000)
     mixed = _mixed_collection(tmp_path, x, y, rows[:2000], rows[2000:], [])
-    with pytest.raises(SpaceMismatchError, match=r"'x' records 2,048-4,096 look like 'y'.*--source-space @FIELD --target-space y"):
+    with pytest.raises(SpaceMismatchError, match=r"'x' records 0-2,048 mix 'x' and 'y' vectors.*--source-space @FIELD.*--source-space auto.*--target-space y"):
         migrate(tr, mixed, f"faiss://{tmp_path}/out.faiss", source_space="x", progress=False)
     report = migrate(tr, mixed, f"faiss://{tmp_path}/by_field.faiss", source_space="@model", target_space="y",
                      progress=False)
@@ -397,10 +422,9 @@ def test_migration_stops_where_another_models_records_start(tmp_path):
     with pytest.raises(SpaceMismatchError, match=r"--collection '.*mixed\.faiss#@FIELD'"):
         CrossQuery(tr, [(mixed, "x")]).search(y[:3], space="y")
     # records of the two models interleaved at random: every window is a mix; the uncentred second moment shows it
-    (tmp_path / "mixed.faiss").unlink()
-    shuffled = np.random.default_rng(0).permutation(rows)
-    mixed = _mixed_collection(tmp_path, x, y, shuffled[:5400], shuffled[5400:], [])  # 10% y
-    with pytest.raises(SpaceMismatchError, match=r"records 0-2,048 look like 'x' and 'y' vectors mixed"):
+    shuffled = np.random.default_rng(5).permutation(rows)
+    mixed = _mixed_collection(tmp_path, x, y, shuffled[:5400], shuffled[5400:], [], name="shuffled")  # 10% y
+    with pytest.raises(SpaceMismatchError, match=r"records 0-2,048 mix 'x' and 'y' vectors \(2[0-9] of 250 checked"):
         migrate(tr, mixed, f"faiss://{tmp_path}/out2.faiss", source_space="x", progress=False)
     pure = f"faiss://{tmp_path}/pure.faiss"
     fill(pure, x[2000:])

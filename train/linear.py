@@ -16,7 +16,7 @@ import torch
 @dataclass
 class LinearMap:
     """Both spaces into a shared latent: ``z = unit(unit(x) - mean) @ proj``, and back:
-    ``unit(unit(z @ decode) + mean)``.
+    ``unit(spread * unit(z @ decode) + mean)`` (:func:`linear_decode`).
 
     An orthogonal map (``proj`` with orthonormal columns) decodes with ``proj.T``, its ``decode`` is
     None. A half-whitened map (``AlignConfig.final_whiten``) encodes with ``C^(-a/2) W`` and decodes with
@@ -49,10 +49,15 @@ def linear_encode(x: torch.Tensor, mean: torch.Tensor, proj: torch.Tensor) -> to
 
 
 def linear_decode(z: torch.Tensor, mean: torch.Tensor, decode: torch.Tensor) -> torch.Tensor:
-    """Back from the latent into a space: ``unit(unit(z @ decode) + mean)``, ``decode`` (k, d); for an
+    """Back from the latent into a space: ``unit(spread * unit(z @ decode) + mean)``, ``decode`` (k, d); for an
     orthogonal map ``decode = proj^T``, the inverse of :func:`linear_encode` up to the directions the latent
-    drops."""
-    return unit(unit(z @ decode) + mean)
+    drops. ``spread = sqrt(1 - |mean|^2)`` is the RMS distance of the space's own unit vectors from their mean, so a
+    translation sits as far from the mean as the space's vectors do: it scores against the space's queries as its
+    own vectors would (e5's vectors, mean norm 0.87, share a cosine of ~0.75; a translation decoded at distance 1
+    from the mean scored 0.78 with its own text's vector and ranked behind unrelated e5 records in a collection
+    holding both, ``benchmarks/results/mixed_migration.md``)."""
+    spread = (1 - mean.pow(2).sum()).clamp_min(1e-6).sqrt()
+    return unit(spread * unit(z @ decode) + mean)
 
 
 def power_whitener(x: torch.Tensor, power: float, floor: float = 1e-3) -> tuple[torch.Tensor, torch.Tensor]:

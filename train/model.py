@@ -160,7 +160,8 @@ class Vec2Vec(nn.Module):
 
     def set_linear_base(self, space: str, mean: torch.Tensor, proj: torch.Tensor, decode: torch.Tensor | None = None) -> None:
         """The linear map of ``space`` into the shared latent, ``unit(unit(x) - mean) @ proj``, and back,
-        ``unit(unit(z @ decode) + mean)`` (``decode`` None: ``proj.T``, an orthogonal map)."""
+        ``unit(spread * unit(z @ decode) + mean)`` (:func:`linear_decode`; ``decode`` None: ``proj.T``, an orthogonal
+        map)."""
         proj = torch.as_tensor(proj)
         getattr(self, f"base_mean_{space}").copy_(torch.as_tensor(mean))
         getattr(self, f"base_proj_{space}").copy_(proj)

@@ -278,9 +278,10 @@ def migrate(
     on_exists: str = typer.Option("fail", help="If the destination holds data: fail | append | replace."),
     source_space: str = typer.Option(None, help="Translator space of the source (default: by dimension; where "
                                      "both spaces share it, the one its vectors look like by the covariance the fit "
-                                     "recorded), or @FIELD for a collection mixing both spaces' records, each naming "
-                                     "its space in metadata field FIELD (with --target-space): records of the other "
-                                     "space are translated, those already in the target space copied."),
+                                     "recorded); for a collection mixing both spaces' records (with --target-space: "
+                                     "records of the other space are translated, those already in the target space "
+                                     "copied) @FIELD, each record naming its space in metadata field FIELD, or auto, "
+                                     "each record's space told by its vector."),
     target_space: str = typer.Option(None, help="Translator space to migrate into (default: the source's other "
                                      "space; required with --source-space @FIELD)."),
     state_dir: str = typer.Option(None, help="Where resume state is kept (default .v2v/migrations)."),
@@ -289,13 +290,16 @@ def migrate(
     check_target: str = typer.Option(None, help="...and by the target model: adds the paper metrics to the report."),
     space_check: bool = typer.Option(True, "--space-check/--no-space-check",
                                      help="Refuse a source whose vectors do not look like the translator's source "
-                                          "space (the wrong collection, or a wrong --source-space); exit 2."),
+                                          "space (the wrong collection, or a wrong --source-space), checked on its "
+                                          "first 2,000 records and then on every window of 2,000 read (another "
+                                          "model's records further down stop it); exit 2."),
 ) -> None:
     """Translate a collection into the translator's other space and write it, keeping ids, metadata, documents."""
     from v2v_store.migrate import MigrationPlan, migrate as run_migration
     from v2v_store.translator import Translator
 
-    result = run_migration(Translator.load(translator), source, dest, batch_size=batch_size, on_exists=on_exists,
+    tr = Translator.load(translator)
+    result = run_migration(tr, source, dest, batch_size=batch_size, on_exists=on_exists,
                            resume=resume, dry_run=dry_run, source_space=source_space, state_dir=state_dir,
                            checkpoint_seconds=checkpoint_seconds, check_pairs=_pair(check_source, check_target, "check"),
                            check_space=space_check, target_space=target_space)
@@ -307,10 +311,14 @@ def migrate(
         typer.echo(f"error: count check failed: source {result.source_count}, destination {result.dest_count}", err=True)
         raise typer.Exit(4)
     if result.left_out:
-        typer.echo(f"error: {result.left_out:,} records name neither {result.source_space!r} nor {result.target_space!r} "
-                   f"in their {result.space_field!r} field and were not migrated (first ids: "
-                   f"{', '.join(map(repr, result.left_out_ids))}); set it on them and run again with --on-exists append "
-                   "(records are written by id: no duplicates)", err=True)
+        from v2v_store.mixed import RecordSpaces
+
+        spaces = RecordSpaces.parse(result.mixed_by, tr)
+        fix = (f"set their {spaces.field!r} and run again with --on-exists append (records are written by id: no "
+               "duplicates)" if spaces.field is not None else "check them with `v2v inspect`; a field naming each "
+               "record's model (--source-space @FIELD) decides where vectors cannot")
+        typer.echo(f"error: {result.left_out:,} records {spaces.neither} and were not migrated (first ids: "
+                   f"{', '.join(map(repr, result.left_out_ids))}): {fix}", err=True)
         raise typer.Exit(4)
 
 
@@ -328,7 +336,9 @@ def query(
     k: int = typer.Option(10),
     mode: str = typer.Option("latent", help="latent (comparable scores across spaces) | native (each store's index)."),
     space_check: bool = typer.Option(True, "--space-check/--no-space-check",
-                                     help="Refuse a collection whose vectors do not look like its space; exit 2."),
+                                     help="Refuse a collection whose vectors do not look like its space (its first "
+                                          "2,000 records; in latent mode every window of 2,000 as it is read); "
+                                          "exit 2."),
 ) -> None:
     """Search collections of different models as one; prints a ranked list of hits."""
     import numpy as np

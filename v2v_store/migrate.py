@@ -24,7 +24,8 @@ import numpy as np
 from v2v_store.connectors import Metric, VectorBatch, VectorStore, open_store
 from v2v_store.errors import DestinationExistsError, DimensionMismatchError, StoreNotFoundError, V2VError
 from v2v_store.metrics import paired_metrics
-from v2v_store.space_check import CHECK_ROWS, SpaceWatch, check_mixed_sample, first_vectors, records_of
+from v2v_store.mixed import RecordSpaces
+from v2v_store.space_check import SpaceWatch, first_vectors
 from v2v_store.translator import Space, Translator
 
 logger = logging.getLogger(__name__)
@@ -56,13 +57,13 @@ class MigrationPlan:
     already_written: int
     estimated_seconds: float
     estimated_bytes: int
-    space_field: str | None = None  # a collection of mixed spaces: the metadata field naming each record's space
-    sample_spaces: dict = field(default_factory=dict)  # mixed: records per value of ``field`` among the first read
+    mixed_by: str | None = None  # a collection of mixed spaces: @FIELD (a metadata field names each record's space) or auto
+    sample_spaces: dict = field(default_factory=dict)  # mixed: records per space among the first read
 
     def describe(self) -> str:
-        mixed = (f"  mixed spaces by metadata field {self.space_field!r}: {self.source_space} records translated, "
-                 f"{self.target_space} records copied, others left out (first records: "
-                 + ", ".join(f"{k} {v:,}" for k, v in self.sample_spaces.items()) + ")") if self.space_field else None
+        mixed = (f"  mixed spaces ({self.mixed_by}): {self.source_space} records translated, {self.target_space} records "
+                 "copied, others left out (first records: "
+                 + ", ".join(f"{k} {v:,}" for k, v in self.sample_spaces.items()) + ")") if self.mixed_by else None
         return "\n".join(line for line in [
             f"migrate {self.count:,} vectors",
             f"  from {self.source}  ({self.source_space}, d={self.source_dim}, {self.source_metric})",
@@ -88,10 +89,10 @@ class MigrationReport:
     paired: dict = field(default_factory=dict)
     source_space: str = ""  # the translator's spaces the records went from and into
     target_space: str = ""
-    space_field: str | None = None  # mixed spaces: the metadata field that named each record's space
+    mixed_by: str | None = None  # mixed spaces: @FIELD or auto (how each record's space was told)
     translated: int = 0  # records translated from source_space
     copied: int = 0  # mixed spaces: records already in target_space, written unchanged
-    left_out: int = 0  # mixed spaces: records whose field named neither space (not written)
+    left_out: int = 0  # mixed spaces: records of neither space (by their field, or not clearly by their vector): not written
     left_out_ids: list = field(default_factory=list)  # the first of them
 
     def to_dict(self) -> dict:
@@ -99,23 +100,22 @@ class MigrationReport:
 
 
 def translate_batch(batch: VectorBatch, translator: Translator, source: str, target: str,
-                    space_field: str | None = None) -> VectorBatch:
+                    spaces: RecordSpaces | None = None, labels: np.ndarray | None = None) -> VectorBatch:
     """The unit of distributed work: one batch in, the same records in the target space out.
 
-    With ``space_field`` (a collection of mixed spaces, each record naming its space in that metadata field): records
-    of ``source`` are translated, their field set to ``target`` and ``<field>_translated_from`` to ``source`` (so they
-    can be told from records embedded by the target model); records already of ``target`` pass unchanged; records of
-    neither are left out of the batch returned (which keeps the order otherwise)."""
-    if space_field is None:
+    With ``spaces`` (a collection of mixed spaces; ``labels``: each record's space by :meth:`RecordSpaces.labels`,
+    computed when not given): records of ``source`` are translated and their metadata say so
+    (:meth:`RecordSpaces.translated`), records already of ``target`` pass unchanged, and records of neither are left out
+    of the batch returned (which keeps the order otherwise)."""
+    if spaces is None:
         return batch.with_vectors(translator.translate(batch.vectors, source=source, target=target))
-    of_source = records_of(batch.metadata, space_field, source)
-    of_target = records_of(batch.metadata, space_field, target)
+    labels = spaces.labels(batch) if labels is None else labels
+    of_source = labels == source
     vectors = batch.vectors.copy()
     if of_source.any():
         vectors[of_source] = translator.translate(batch.vectors[of_source], source=source, target=target)
-    relabelled = {space_field: target, f"{space_field}_translated_from": source}
-    metadata = [{**(m or {}), **relabelled} if s else m for m, s in zip(batch.metadata, of_source)]
-    keep = np.flatnonzero(of_source | of_target)
+    metadata = [spaces.translated(m, source, target) if s else m for m, s in zip(batch.metadata, of_source)]
+    keep = np.flatnonzero(of_source | (labels == target))
     return VectorBatch([batch.ids[i] for i in keep], vectors[keep], [metadata[i] for i in keep],
                        [batch.documents[i] for i in keep], batch.next_position)
 
@@ -164,20 +164,16 @@ def _resolve_spaces(translator: Translator, store: VectorStore, source_space: st
     return src, trg
 
 
-def _mixed_spaces(translator: Translator, store: VectorStore, space_field: str, target_space: str | None,
+def _mixed_spaces(translator: Translator, store: VectorStore, spaces: RecordSpaces, target_space: str | None,
                   check_space: bool) -> tuple[Space, Space, dict[str, int]]:
-    """Spaces of a collection of mixed spaces (records naming theirs in ``space_field``), checked on its first records;
-    also how many of those name each value."""
-    what = f"collection {store.uri} (--source-space @{space_field})"
+    """Spaces of a collection of mixed spaces, checked on its first records; also how many of those are in each."""
+    what = f"collection {store.uri} (--source-space {spaces.option})"
     if not target_space:
         raise V2VError(f"{what} holds records of both spaces: name the space every record ends in, "
                        + " or ".join(f"--target-space {sp.name}" for sp in translator.spaces))
     trg = translator.space(target_space)
     src = translator.spaces[1] if trg.name == translator.spaces[0].name else translator.spaces[0]
-    check_mixed_sample(translator, store, space_field, what, check_space)
-    first = store.first_batch(4 * CHECK_ROWS)
-    values = [str((m or {}).get(space_field)) for m in first.metadata] if first is not None else []
-    return src, trg, {v: values.count(v) for v in sorted(set(values))}
+    return src, trg, spaces.check(translator, store, what, check_space)
 
 
 def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch_size: int = 1024,
@@ -187,18 +183,18 @@ def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch
     """Validate everything a migration needs, write nothing, and describe the job.
 
     ``source_space``: the translator space of the source collection (default: by dimension, or where both spaces share
-    it, by the covariance the fit recorded), or ``@FIELD`` for a collection of mixed spaces whose records name theirs in
-    metadata field FIELD (then ``target_space`` is required: records of the other space are translated into it, its
-    own records copied). ``check_space``: the source's first vectors must look like the source space
+    it, by the covariance the fit recorded), or for a collection of mixed spaces ``@FIELD`` (each record names its
+    space in metadata field FIELD) or ``auto`` (each record's space told by its vector: :mod:`v2v_store.mixed`); then
+    ``target_space`` is required: records of the other space are translated into it, its own records copied. ``check_space``: the source's first vectors must look like the source space
     (:meth:`Translator.check_space`), so the wrong collection or a wrong ``source_space`` is refused up front."""
     on_exists = OnExists(on_exists)
-    space_field = source_space[1:] if source_space and source_space.startswith("@") else None
+    spaces = RecordSpaces.parse(source_space, translator)
     sample_spaces: dict[str, int] = {}
     with open_store(source_uri) as source:
         if not source.exists():
             raise StoreNotFoundError(f"source {source_uri} does not exist: check the path and collection name")
-        if space_field is not None:
-            src, trg, sample_spaces = _mixed_spaces(translator, source, space_field, target_space, check_space)
+        if spaces is not None:
+            src, trg, sample_spaces = _mixed_spaces(translator, source, spaces, target_space, check_space)
         else:
             sample = first_vectors(source)
             src, trg = _resolve_spaces(translator, source, source_space, target_space, sample)
@@ -232,7 +228,8 @@ def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch
     plan = MigrationPlan(
         source_uri, dest_uri, count, src.name, src.dim, src_metric, trg.name, trg.dim, dest_metric, exists,
         dest_count, batch_size, state["position"] if state else None, state["written"] if state else 0,
-        estimated_seconds=remaining / 5000.0, estimated_bytes=remaining * trg.dim * 4, space_field=space_field,
+        estimated_seconds=remaining / 5000.0, estimated_bytes=remaining * trg.dim * 4,
+        mixed_by=spaces.option if spaces else None,
         sample_spaces=sample_spaces,
     )
     return plan, state
@@ -265,10 +262,10 @@ def migrate(translator: Translator, source_uri: str, dest_uri: str, batch_size: 
         return plan
     on_exists = OnExists(on_exists)
     state_path = _state_path(source_uri, dest_uri, state_dir)
-    space_field = plan.space_field
+    spaces = RecordSpaces.parse(plan.mixed_by, translator)
     fingerprint = {"translator": translator.config_dict(), "source_space": plan.source_space}
-    if space_field is not None:
-        fingerprint.update(space_field=space_field, target_space=plan.target_space)
+    if spaces is not None:
+        fingerprint.update(mixed_by=spaces.option, target_space=plan.target_space)
     if state is not None and state.get("fingerprint") != json.loads(json.dumps(fingerprint, default=str)):
         raise V2VError(f"{state_path} records a migration with a different translator or space; "
                        "delete it to start over, or resume with the original translator")
@@ -280,13 +277,14 @@ def migrate(translator: Translator, source_uri: str, dest_uri: str, batch_size: 
         _save_state(state_path, {"version": STATE_VERSION, "source": source_uri, "dest": dest_uri, "position": position,
                                  "done": done, "fingerprint": fingerprint, **tally})
 
-    fix = (f"If each record names its model in a metadata field, migrate with --source-space @FIELD --target-space "
-           f"{plan.target_space}" if space_field is None else f"Check the {space_field!r} of those records")
+    fix = (f"Migrate it as a collection of mixed spaces: --source-space @FIELD (a metadata field naming each record's "
+           f"model) or --source-space auto (each record's space told by its vector), with --target-space "
+           f"{plan.target_space}" if spaces is None else f"Check the {spaces.field!r} of those records")
     fix += "; then start again with --on-exists replace (the destination holds the records migrated before these)"
+    watched = [] if not check_space or (spaces and spaces.field is None) else (  # auto: every record is classified
+        [plan.source_space] if spaces is None else [plan.source_space, plan.target_space])
     watches = {name: SpaceWatch(translator.space_covariances, name, f"collection {source_uri}", fix,
-                                means=translator.space_means)
-               for name in ([plan.source_space] if space_field is None else [plan.source_space, plan.target_space])
-               } if check_space else {}
+                                means=translator.space_means) for name in watched}
     sample_src, sample_trg = [], []
     t0 = time.perf_counter()
     with open_store(source_uri) as source, open_store(dest_uri, dim=plan.target_dim, metric=Metric.COSINE) as dest:
@@ -301,14 +299,12 @@ def migrate(translator: Translator, source_uri: str, dest_uri: str, batch_size: 
         done = state is not None and state.get("done")
         batches = iter(()) if done else source.iter_batches(batch_size=batch_size, start=position)
         for batch in batches:
-            if space_field is None:
-                of_source = of_target = np.ones(len(batch), dtype=bool)
-            else:
-                of_source = records_of(batch.metadata, space_field, plan.source_space)
-                of_target = records_of(batch.metadata, space_field, plan.target_space)
+            labels = None if spaces is None else spaces.labels(batch)
+            of_source = np.ones(len(batch), dtype=bool) if labels is None else labels == plan.source_space
+            of_target = of_source if labels is None else labels == plan.target_space
             for name, watch in watches.items():
                 watch.add(batch.vectors[of_source if name == plan.source_space else of_target])
-            out = translate_batch(batch, translator, plan.source_space, plan.target_space, space_field)
+            out = translate_batch(batch, translator, plan.source_space, plan.target_space, spaces, labels)
             dest.upsert(out)
             kept = of_source | of_target  # the rows of ``batch`` that ``out`` holds, in order
             _count(tally, batch, out, of_source, kept)
@@ -336,7 +332,7 @@ def migrate(translator: Translator, source_uri: str, dest_uri: str, batch_size: 
         source_count=source_count, dest_count=dest_count,
         count_ok=(dest_count == expected if on_exists != OnExists.APPEND else dest_count >= expected),
         neighbour_overlap_at_10=overlap, translator_fit_score=translator.info.get("score"),
-        source_space=plan.source_space, target_space=plan.target_space, space_field=space_field,
+        source_space=plan.source_space, target_space=plan.target_space, mixed_by=plan.mixed_by,
         translated=tally["translated"], copied=tally["copied"], left_out=tally["left_out"],
         left_out_ids=tally["left_out_ids"],
     )
@@ -344,8 +340,8 @@ def migrate(translator: Translator, source_uri: str, dest_uri: str, batch_size: 
         u, v = check_pairs
         report.paired = paired_metrics(translator.translate(u, source=plan.source_space, target=plan.target_space), v).to_dict()
     if report.left_out:
-        logger.warning("%d records name neither %r nor %r in %r and were not migrated (first ids: %s)", report.left_out,
-                       plan.source_space, plan.target_space, space_field, ", ".join(map(repr, report.left_out_ids)))
+        logger.warning("%d records %s and were not migrated (first ids: %s)", report.left_out, spaces.neither,
+                       ", ".join(map(repr, report.left_out_ids)))
     logger.info("migrated %d vectors in %.1f s (%.0f vec/s); counts source=%d dest=%d", tally["written"], seconds,
                 report.vectors_per_s, source_count, dest_count)
     return report

@@ -24,7 +24,8 @@ import numpy as np
 
 from v2v_store.connectors import PointId, open_store
 from v2v_store.errors import V2VError
-from v2v_store.space_check import SpaceWatch, check_mixed_sample, first_vectors, records_of
+from v2v_store.mixed import RecordSpaces
+from v2v_store.space_check import SpaceWatch, first_vectors
 from v2v_store.translator import Translator
 
 logger = logging.getLogger(__name__)
@@ -43,15 +44,15 @@ class Hit:
 class _Collection:
     uri: str
     space: str
-    where: str | None = None  # a metadata field naming each record's space: only the records of ``space`` are here
+    mixed: RecordSpaces | None = None  # a collection of mixed spaces: only the records of ``space`` are here
     latent_index: Any = None
     records: list = field(default_factory=list)  # (id, metadata, document) per latent row
 
-    def keep(self, metadata: list) -> np.ndarray:
-        """Which records of a batch belong here (all, unless ``where`` names a metadata field)."""
-        if self.where is None:
-            return np.ones(len(metadata), dtype=bool)
-        return records_of(metadata, self.where, self.space)
+    def keep(self, batch) -> np.ndarray:
+        """Which records of a batch belong here (all, unless the collection mixes spaces)."""
+        if self.mixed is None:
+            return np.ones(len(batch), dtype=bool)
+        return self.mixed.labels(batch) == self.space
 
 
 class CrossQuery:
@@ -61,9 +62,10 @@ class CrossQuery:
                  check_space: bool = True):
         """``collections``: (URI, space name or None for the space of the collection's dimension, or, where both
         spaces share it, the one its first vectors look like: :meth:`Translator.space_for_dim`). A space given as
-        ``@FIELD`` marks a collection of mixed spaces whose records each name their space in the metadata field FIELD
-        (records of both models in one index, e.g. half way through a re-embedding): each record is then searched in
-        its own space (latent mode only). ``check_space``: each collection's first vectors (of each space) must look
+        ``@FIELD`` or ``auto`` marks a collection of mixed spaces (records of both models in one index, e.g. half way
+        through a re-embedding) whose records each name their space in the metadata field FIELD, or whose records'
+        spaces are told by their vectors (:mod:`v2v_store.mixed`): each record is then searched in its own space
+        (latent mode only). ``check_space``: each collection's first vectors (of each space) must look
         like its space (:meth:`Translator.check_space`)."""
         if mode not in ("latent", "native"):
             raise V2VError(f"unknown query mode {mode!r}: use 'latent' or 'native'")
@@ -75,8 +77,9 @@ class CrossQuery:
             with open_store(uri) as store:
                 if not store.exists():
                     raise V2VError(f"collection {uri} does not exist")
-                if space and space.startswith("@"):
-                    self.collections.extend(self._mixed(store, uri, space[1:], check_space))
+                mixed = RecordSpaces.parse(space, translator)
+                if mixed is not None:
+                    self.collections.extend(self._mixed(store, uri, mixed, check_space))
                     continue
                 sample, how_to_name = first_vectors(store), f"--collection '{uri}#{{}}'"
                 sp = translator.space(space) if space else translator.space_for_dim(store.dim, sample, how_to_name)
@@ -86,25 +89,27 @@ class CrossQuery:
                     translator.check_space(sample, sp.name, f"collection {uri}", how_to_name)
             self.collections.append(_Collection(uri, sp.name))
 
-    def _mixed(self, store, uri: str, name: str, check_space: bool) -> list[_Collection]:
-        """One collection per translator space for a store whose records name their space in metadata field ``name``."""
-        what = f"collection {uri}#@{name}"
+    def _mixed(self, store, uri: str, mixed: RecordSpaces, check_space: bool) -> list[_Collection]:
+        """One collection per translator space for a store of mixed spaces."""
+        what = f"collection {uri}#{mixed.option}"
         if self.mode != "latent":
             raise V2VError(f"{what}: a collection of mixed spaces is searched in latent mode only (its own index holds "
                            "vectors of two spaces, which native scores cannot compare); drop --mode native")
-        check_mixed_sample(self.translator, store, name, what, check_space)
-        return [_Collection(uri, sp.name, name) for sp in self.translator.spaces]
+        mixed.check(self.translator, store, what, check_space)
+        return [_Collection(uri, sp.name, mixed) for sp in self.translator.spaces]
 
     def _latent(self, c: _Collection) -> Any:
         if c.latent_index is None:
             index, tr = None, self.translator
-            fix = (f"If each record names its model in a metadata field, query it as --collection '{c.uri}#@FIELD'"
-                   if c.where is None else f"Check the {c.where!r} of those records")
-            watch = SpaceWatch(tr.space_covariances if self.check_space else {}, c.space, f"collection {c.uri}", fix,
+            fix = (f"Query it as a collection of mixed spaces: --collection '{c.uri}#@FIELD' (a metadata field naming "
+                   f"each record's model) or '{c.uri}#auto' (each record's space told by its vector)" if c.mixed is None
+                   else f"Check the {c.mixed.field!r} of those records")
+            watched = self.check_space and (c.mixed is None or c.mixed.field is not None)  # auto: all classified
+            watch = SpaceWatch(tr.space_covariances if watched else {}, c.space, f"collection {c.uri}", fix,
                                means=tr.space_means)
             with open_store(c.uri) as store:
                 for batch in store.iter_batches(batch_size=4096):
-                    rows = np.flatnonzero(c.keep(batch.metadata))
+                    rows = np.flatnonzero(c.keep(batch))
                     if not len(rows):
                         continue
                     watch.add(batch.vectors[rows])
@@ -116,7 +121,7 @@ class CrossQuery:
             watch.finish()
             c.latent_index = index
             logger.info("latent index of %s%s: %d vectors", c.uri,
-                        f" ({c.where} = {c.space!r})" if c.where else "", len(c.records))
+                        f" ({c.mixed.option}: {c.space!r})" if c.mixed else "", len(c.records))
         return c.latent_index
 
     def search(self, queries: np.ndarray, space: str, k: int = 10) -> list[list[Hit]]:
