@@ -236,7 +236,7 @@ class SpaceWatch:
                 return
             seen = (f"look like {other!r} vectors" if wrong == len(rows) else
                     f"mix {self.space!r} and {other!r} vectors ({wrong} of {len(rows)} checked are more likely "
-                    f"{other!r}'s)")
+                    f"{other!r} vectors)")
             stat = "per-record log-likelihood under each space's recorded mean and covariance"
         else:
             sample = covariance(rows)
