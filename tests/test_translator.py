@@ -176,14 +176,16 @@ def _whitened_map(a: np.ndarray, b: np.ndarray):
 
 
 def test_non_orthogonal_linear_translator_saves_loads_and_decodes_with_its_own_matrix(paired, tmp_path):
-    """A half-whitened map translates as ``unit(unit(unit(unit(x) - mx) Hx Wx Wy^T Dy) + my)`` (its decode
-    matrix, not the transposed projection) and survives save / load."""
+    """A half-whitened map translates as ``unit(s unit(unit(unit(x) - mx) Hx Wx Wy^T Dy) + my)``, s = sqrt(1 - |my|^2)
+    (its decode matrix, not the transposed projection; at the target's own spread from its mean) and survives save /
+    load."""
     from v2v_store.train.linear import center_unit, unit
 
     a, b = paired
     lm, (mx, my, hx, wx, wy, dy) = _whitened_map(a, b)
     tr = Translator.from_linear_map(lm, Space("x", a.shape[1]), Space("y", b.shape[1]))
-    expected = unit(unit(center_unit(torch.as_tensor(a[:100]), mx) @ hx @ wx @ wy.T @ dy) + my).numpy()
+    spread = torch.sqrt(1 - my.pow(2).sum())
+    expected = unit(spread * unit(center_unit(torch.as_tensor(a[:100]), mx) @ hx @ wx @ wy.T @ dy) + my).numpy()
     np.testing.assert_allclose(tr.translate(a[:100]), expected, atol=1e-5)
     tr.save(tmp_path / "w")
     loaded = Translator.load(tmp_path / "w", device="cpu")
