@@ -326,7 +326,9 @@ def migrate(
 @handles_errors
 def query(
     translator: str = typer.Option(..., help="Translator directory."),
-    collection: list[str] = typer.Option(..., help="Collection URI; repeat for several. Append #SPACE to name its space."),
+    collection: list[str] = typer.Option(..., help="Collection URI; repeat for several. Append #SPACE to name its space, "
+                                         "#@FIELD for a collection mixing both spaces' records that name theirs in "
+                                         "metadata field FIELD, or #auto to tell each record's space by its vector."),
     vector: str = typer.Option(None, help=".npy file of query vectors (n, d) in --space."),
     text: str = typer.Option(None, help="Query text, encoded offline with --model."),
     model: str = typer.Option(None, help="Model for --text: minilm | e5 | mpnet | a saved sentence-transformers "

@@ -185,8 +185,9 @@ def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch
     ``source_space``: the translator space of the source collection (default: by dimension, or where both spaces share
     it, by the covariance the fit recorded), or for a collection of mixed spaces ``@FIELD`` (each record names its
     space in metadata field FIELD) or ``auto`` (each record's space told by its vector: :mod:`v2v_store.mixed`); then
-    ``target_space`` is required: records of the other space are translated into it, its own records copied. ``check_space``: the source's first vectors must look like the source space
-    (:meth:`Translator.check_space`), so the wrong collection or a wrong ``source_space`` is refused up front."""
+    ``target_space`` is required: records of the other space are translated into it, its own records copied.
+    ``check_space``: the source's first vectors must look like the source space (:meth:`Translator.check_space`), so the
+    wrong collection or a wrong ``source_space`` is refused up front."""
     on_exists = OnExists(on_exists)
     spaces = RecordSpaces.parse(source_space, translator)
     sample_spaces: dict[str, int] = {}
@@ -250,10 +251,10 @@ def migrate(translator: Translator, source_uri: str, dest_uri: str, batch_size: 
             check_pairs: tuple[np.ndarray, np.ndarray] | None = None, progress: bool = True,
             check_space: bool = True, target_space: str | None = None) -> MigrationPlan | MigrationReport:
     """Translate every vector of ``source_uri`` into the other space of ``translator`` and write it,
-    with ids, metadata and documents, to ``dest_uri``. Returns the plan when ``dry_run``. ``source_space``,
-    ``target_space`` (``@FIELD``: a collection of mixed spaces) and ``check_space``: see :func:`plan_migration`; with
-    ``check_space`` every window of records read is also checked (:class:`SpaceWatch`), so records of the other model
-    further down the collection stop the migration where they start."""
+    with ids, metadata and documents, to ``dest_uri``. Returns the plan when ``dry_run``. ``source_space`` (a space, or
+    ``@FIELD`` / ``auto`` for a collection of mixed spaces), ``target_space`` and ``check_space``: see
+    :func:`plan_migration`; with ``check_space`` every window of records read is also checked (:class:`SpaceWatch`), so
+    records of the other model further down the collection stop the migration where they start."""
     from tqdm import tqdm
 
     plan, state = plan_migration(translator, source_uri, dest_uri, batch_size, on_exists, resume, source_space, state_dir,

@@ -149,13 +149,14 @@ def check_collection_space(vectors: np.ndarray | None, covariances: dict[str, np
 class RecordClassifier:
     """Which recorded space each vector most likely comes from: a Gaussian per space (its recorded mean and covariance of
     unit vectors, ridge-regularised), compared record by record by log-likelihood. On the kit's MiniLM and e5 (fitted on
-    Wikipedia side A) it put none of ~60,000 records of Wikipedia side B, fortunes, Debian package summaries and gettext
-    messages in the wrong space, the smallest margin 4,500 nats (``benchmarks/results/space_watch.md``).
+    Wikipedia side A) it put none of 75,994 records (both models' embeddings of Wikipedia side B, fortunes, Debian
+    package summaries, English and German gettext messages and Python docstrings) in the wrong space, the smallest
+    margin 4,115 nats (``benchmarks/results/space_watch.md``).
 
     Two spaces take part only when the Gaussians tell them apart by at least ``SEPARATION`` nats both ways (their
     Kullback-Leibler divergence): never two isotropic spaces, or a model and a near copy."""
 
-    SEPARATION = 30.0  # the log-ratio of a record of either space then falls below 0 about 1 time in 20,000
+    SEPARATION = 30.0  # for Gaussian spaces this far apart a record's log-ratio (sd ~ sqrt(2 KL)) is < 0 ~1 in 20,000
     MARGIN = 30.0  # a record whose log-likelihoods under two spaces differ by less is clearly of neither
     RIDGE = 1e-4  # of the mean eigenvalue, added to the covariance's diagonal
 
