@@ -429,3 +429,32 @@ def test_migration_stops_where_another_models_records_start(tmp_path):
     pure = f"faiss://{tmp_path}/pure.faiss"
     fill(pure, x[2000:])
     assert migrate(tr, pure, f"faiss://{tmp_path}/out3.faiss", source_space="x", progress=False).written == 6000
+
+
+def test_records_of_a_related_third_model_are_told_from_both_spaces(tmp_path, rng):
+    """Records of a model related to the source (its space slightly rotated: more likely the source's than the
+    target's, yet far from anything the source's vectors look like) are left out by `auto` and stop a migration of the
+    named source space, instead of being translated as the source's (paraphrase-MiniLM-L3 in a MiniLM collection:
+    `benchmarks/results/space_watch_third.md`)."""
+    import scipy.linalg
+
+    from v2v_store.errors import SpaceMismatchError
+    from v2v_store.mixed import RecordSpaces
+
+    d = 32
+    spectrum = np.geomspace(3, 0.03, d).astype(np.float32)  # anisotropic, as real embeddings are
+    qa, qb = (np.linalg.qr(rng.standard_normal((d, d)))[0].astype(np.float32) for _ in range(2))
+    skew = rng.standard_normal((d, d))
+    related = qa @ scipy.linalg.expm(0.1 * (skew - skew.T) / 2).astype(np.float32)
+    z = rng.standard_normal((10000, d)).astype(np.float32) * spectrum
+    tr = Translator.from_linear_map(fit_procrustes((z[:2000] @ qa, z[:2000] @ qb)), Space("a", d), Space("b", d))
+    tr.record_space_stats(z[2000:4000] @ qa, z[2000:4000] @ qb)
+    own, third = z[4000:6000] @ qa, z[6000:10000] @ related
+    labels = RecordSpaces.parse("auto", tr).labels(VectorBatch(list(range(6000)), np.concatenate([own, third])))
+    assert (labels[:2000] == "a").all()
+    assert (labels[2000:] == None).mean() > 0.4 and not (labels[2000:] == "b").any()  # noqa: E711
+    uri = f"faiss://{tmp_path}/third.faiss"
+    with open_store(uri, dim=d) as store:
+        store.upsert(VectorBatch(list(range(6000)), np.concatenate([own, third])))
+    with pytest.raises(SpaceMismatchError, match=r"'a' records 2,048-4,096: \d+ of 250 checked lie far from every 'a'"):
+        migrate(tr, uri, f"faiss://{tmp_path}/out.faiss", source_space="a", progress=False)

@@ -63,14 +63,16 @@ class RecordSpaces:
 
     def labels(self, batch: VectorBatch) -> np.ndarray:
         """Each record's space name, or None: a field naming neither space, or a vector not clearly of either (within
-        ``RecordClassifier.MARGIN`` nats)."""
+        ``RecordClassifier.MARGIN`` nats, or far from both: :meth:`RecordClassifier.plausible`)."""
         if self.field is not None:
             return np.array([v if v in self.names else None for v in ((m or {}).get(self.field) for m in batch.metadata)],
                             dtype=object)
         a, b = self.names
-        ratio = self.classifier.log_likelihood(batch.vectors, a) - self.classifier.log_likelihood(batch.vectors, b)
-        margin = RecordClassifier.MARGIN
-        return np.where(ratio >= margin, a, np.where(ratio <= -margin, b, None)).astype(object)
+        c, margin = self.classifier, RecordClassifier.MARGIN
+        ratio = c.log_likelihood(batch.vectors, a) - c.log_likelihood(batch.vectors, b)
+        of_a = (ratio >= margin) & c.plausible(batch.vectors, a)  # and not a third model's, nearer a than b
+        of_b = (ratio <= -margin) & c.plausible(batch.vectors, b)
+        return np.where(of_a, a, np.where(of_b, b, None)).astype(object)
 
     def translated(self, metadata: dict | None, source: str, target: str) -> dict:
         """A translated record's metadata: its field names ``target`` now, and where it came from is kept."""
@@ -84,7 +86,7 @@ class RecordSpaces:
         return (f"name neither {self.names[0]!r} nor {self.names[1]!r} in their {self.field!r} field"
                 if self.field is not None else
                 f"are not clearly {self.names[0]!r} or {self.names[1]!r} vectors (within "
-                f"{RecordClassifier.MARGIN:.0f} nats)")
+                f"{RecordClassifier.MARGIN:.0f} nats of both, or far from both: another model's?)")
 
     def check(self, translator, store, what: str, check_space: bool = True) -> dict[str, int]:
         """Check an open store of mixed spaces on its first records: the translator's spaces must share its dimension,

@@ -159,6 +159,7 @@ class RecordClassifier:
     SEPARATION = 30.0  # for Gaussian spaces this far apart a record's log-ratio (sd ~ sqrt(2 KL)) is < 0 ~1 in 20,000
     MARGIN = 30.0  # a record whose log-likelihoods under two spaces differ by less is clearly of neither
     RIDGE = 1e-4  # of the mean eigenvalue, added to the covariance's diagonal
+    PLAUSIBLE = 12.0  # largest distance() of a space's record: its own records <= 6.2, paraphrase-MiniLM-L3's 91% above
 
     def __init__(self, covariances: dict[str, np.ndarray], means: dict[str, np.ndarray]):
         self.gaussians = {}
@@ -176,12 +177,23 @@ class RecordClassifier:
         diff = mu_b - mu_a
         return float(0.5 * ((prec_b * cov_a).sum() + diff @ prec_b @ diff - len(diff) + logdet_b - logdet_a))
 
-    def log_likelihood(self, vectors: np.ndarray, name: str) -> np.ndarray:
-        """Each (unit-normalised) vector's log-likelihood under space ``name``'s Gaussian, up to a shared constant."""
-        mu, prec, logdet, _ = self.gaussians[name]
+    def distance(self, vectors: np.ndarray, name: str) -> np.ndarray:
+        """Each (unit-normalised) vector's squared Mahalanobis distance from space ``name``'s mean, per dimension: about
+        1-3 for the space's own records, and at most 6.2 across six corpora (``space_watch_third.md``)."""
+        mu, prec, _, _ = self.gaussians[name]
         x = torch.as_tensor(np.asarray(vectors), dtype=torch.float64)
         d = x / x.norm(dim=1, keepdim=True).clamp_min(1e-12) - mu
-        return (-0.5 * (((d @ prec) * d).sum(1) + logdet)).numpy()
+        return (((d @ prec) * d).sum(1) / len(mu)).numpy()
+
+    def log_likelihood(self, vectors: np.ndarray, name: str) -> np.ndarray:
+        """Each (unit-normalised) vector's log-likelihood under space ``name``'s Gaussian, up to a shared constant."""
+        mu, _, logdet, _ = self.gaussians[name]
+        return -0.5 * (len(mu) * self.distance(vectors, name) + float(logdet))
+
+    def plausible(self, vectors: np.ndarray, name: str) -> np.ndarray:
+        """Which vectors are near enough to space ``name``'s records to be one (:meth:`distance` <= ``PLAUSIBLE``): a
+        related model's records can be more likely one space's than the other's and still far from both."""
+        return self.distance(vectors, name) <= self.PLAUSIBLE
 
 
 class SpaceWatch:
@@ -233,8 +245,16 @@ class SpaceWatch:
             ratio = {n: own - self.classifier.log_likelihood(rows, n) for n in self.others}
             other = min(ratio, key=lambda n: ratio[n].min())
             wrong = int((ratio[other] < 0).sum())
-            if wrong < max(3, 0.01 * len(rows)):
+            far = int((~self.classifier.plausible(rows, self.space)).sum())
+            if wrong < max(3, 0.01 * len(rows)) and far < 0.1 * len(rows):
                 return
+            if wrong < max(3, 0.01 * len(rows)):
+                raise SpaceMismatchError(
+                    f"{where}: {far} of {len(rows)} checked lie far from every {self.space!r} vector the translator was "
+                    f"fitted on (squared Mahalanobis distance per dimension above {RecordClassifier.PLAUSIBLE:.0f}; its "
+                    "own records lie at 1-3): records of another model (a related one or a fine-tune), or a translator "
+                    "whose space statistics came from too few vectors. Fit a translator on this collection's model; if "
+                    "you are sure it is this space, skip the check with --no-space-check")
             seen = (f"look like {other!r} vectors" if wrong == len(rows) else
                     f"mix {self.space!r} and {other!r} vectors ({wrong} of {len(rows)} checked are more likely "
                     f"{other!r} vectors)")
