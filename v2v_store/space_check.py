@@ -185,10 +185,12 @@ class RecordClassifier:
         d = x / x.norm(dim=1, keepdim=True).clamp_min(1e-12) - mu
         return (((d @ prec) * d).sum(1) / len(mu)).numpy()
 
-    def log_likelihood(self, vectors: np.ndarray, name: str) -> np.ndarray:
-        """Each (unit-normalised) vector's log-likelihood under space ``name``'s Gaussian, up to a shared constant."""
+    def log_likelihood(self, vectors: np.ndarray, name: str, distance: np.ndarray | None = None) -> np.ndarray:
+        """Each (unit-normalised) vector's log-likelihood under space ``name``'s Gaussian, up to a shared constant
+        (``distance``: their :meth:`distance` from it, when already computed)."""
         mu, _, logdet, _ = self.gaussians[name]
-        return -0.5 * (len(mu) * self.distance(vectors, name) + float(logdet))
+        distance = self.distance(vectors, name) if distance is None else distance
+        return -0.5 * (len(mu) * distance + float(logdet))
 
     def plausible(self, vectors: np.ndarray, name: str) -> np.ndarray:
         """Which vectors are near enough to space ``name``'s records to be one (:meth:`distance` <= ``PLAUSIBLE``): a
@@ -241,11 +243,12 @@ class SpaceWatch:
         # a random few rows: as cheap as reliable, and the order of the records plays no part
         rows = window[self.rng.permutation(len(window))[:WATCH_ROWS]]
         if self.classifier is not None:
-            own = self.classifier.log_likelihood(rows, self.space)
+            own_distance = self.classifier.distance(rows, self.space)
+            own = self.classifier.log_likelihood(rows, self.space, own_distance)
             ratio = {n: own - self.classifier.log_likelihood(rows, n) for n in self.others}
             other = min(ratio, key=lambda n: ratio[n].min())
             wrong = int((ratio[other] < 0).sum())
-            far = int((~self.classifier.plausible(rows, self.space)).sum())
+            far = int((own_distance > RecordClassifier.PLAUSIBLE).sum())
             if wrong < max(3, 0.01 * len(rows)) and far < 0.1 * len(rows):
                 return
             if wrong < max(3, 0.01 * len(rows)):
