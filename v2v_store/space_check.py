@@ -205,9 +205,10 @@ class SpaceWatch:
 
     Where the spaces' means were recorded (translators fitted since session 38), a random ``WATCH_ROWS`` records of each
     window are classified one by one (:class:`RecordClassifier`) and the window is refused
-    (:class:`SpaceMismatchError`) when at least ``max(3, 1%)`` of them are more likely another space's: it catches a few
-    percent of another model's records mixed in. Otherwise (older translators) the window is refused when its
-    covariance looks like another space's and not its own: runs of another model's records, not mixes."""
+    (:class:`SpaceMismatchError`) when at least ``max(3, 1%)`` of them are more likely another space's (it catches a few
+    percent of another model's records mixed in), or when 10% of them lie far from the named space
+    (:meth:`RecordClassifier.plausible`: a related model's records). Otherwise (older translators) the window is refused
+    when its covariance looks like another space's and not its own: runs of another model's records, not mixes."""
 
     def __init__(self, covariances: dict[str, np.ndarray], space: str, what: str, fix: str, window: int = CHECK_ROWS,
                  means: dict[str, np.ndarray] | None = None):
