@@ -45,14 +45,10 @@ class _Collection:
     uri: str
     space: str
     mixed: RecordSpaces | None = None  # a collection of mixed spaces: only the records of ``space`` are here
-    latent_index: Any = None
+    latent_index: Any = None  # None until built, and after building when no record is of ``space``
     records: list = field(default_factory=list)  # (id, metadata, document) per latent row
+    built: bool = False
 
-    def keep(self, batch) -> np.ndarray:
-        """Which records of a batch belong here (all, unless the collection mixes spaces)."""
-        if self.mixed is None:
-            return np.ones(len(batch), dtype=bool)
-        return self.mixed.labels(batch) == self.space
 
 
 class CrossQuery:
@@ -99,29 +95,37 @@ class CrossQuery:
         return [_Collection(uri, sp.name, mixed) for sp in self.translator.spaces]
 
     def _latent(self, c: _Collection) -> Any:
-        if c.latent_index is None:
-            index, tr = None, self.translator
+        """``c``'s latent index, built on first use; the parts of a collection of mixed spaces are built together, in
+        one pass over the store (each record's space told once)."""
+        if not c.built:
+            parts = [c] if c.mixed is None else [p for p in self.collections if p.uri == c.uri and p.mixed is c.mixed]
+            for part in parts:  # from scratch, also after a build stopped by the space check
+                part.latent_index, part.records = None, []
+            tr = self.translator
             fix = (f"Query it as a collection of mixed spaces: --collection '{c.uri}#@FIELD' (a metadata field naming "
                    f"each record's model) or '{c.uri}#auto' (each record's space told by its vector)" if c.mixed is None
                    else f"Check the {c.mixed.field!r} of those records")
             watched = self.check_space and (c.mixed is None or c.mixed.field is not None)  # auto: all classified
-            watch = SpaceWatch(tr.space_covariances if watched else {}, c.space, f"collection {c.uri}", fix,
-                               means=tr.space_means)
+            watches = [SpaceWatch(tr.space_covariances if watched else {}, p.space, f"collection {c.uri}", fix,
+                                  means=tr.space_means) for p in parts]
             with open_store(c.uri) as store:
                 for batch in store.iter_batches(batch_size=4096):
-                    rows = np.flatnonzero(c.keep(batch))
-                    if not len(rows):
-                        continue
-                    watch.add(batch.vectors[rows])
-                    z = tr.to_space(batch.vectors[rows], space=c.space, into=c.space)
-                    if index is None:
-                        index = faiss.IndexFlatIP(z.shape[1])
-                    index.add(z)
-                    c.records.extend((batch.ids[r], batch.metadata[r], batch.documents[r]) for r in rows)
-            watch.finish()
-            c.latent_index = index
-            logger.info("latent index of %s%s: %d vectors", c.uri,
-                        f" ({c.mixed.option}: {c.space!r})" if c.mixed else "", len(c.records))
+                    labels = None if c.mixed is None else c.mixed.labels(batch)
+                    for part, watch in zip(parts, watches):
+                        rows = np.arange(len(batch)) if labels is None else np.flatnonzero(labels == part.space)
+                        if not len(rows):
+                            continue
+                        watch.add(batch.vectors[rows])
+                        z = tr.to_space(batch.vectors[rows], space=part.space, into=part.space)
+                        if part.latent_index is None:
+                            part.latent_index = faiss.IndexFlatIP(z.shape[1])
+                        part.latent_index.add(z)
+                        part.records.extend((batch.ids[r], batch.metadata[r], batch.documents[r]) for r in rows)
+            for part, watch in zip(parts, watches):
+                watch.finish()
+                part.built = True
+                logger.info("latent index of %s%s: %d vectors", c.uri,
+                            f" ({c.mixed.option}: {part.space!r})" if c.mixed else "", len(part.records))
         return c.latent_index
 
     def search(self, queries: np.ndarray, space: str, k: int = 10) -> list[list[Hit]]:
