@@ -43,7 +43,7 @@ from kit import SPLITS, load, run_meta, save_results, splits  # noqa: E402
 
 from v2v_store.anchors import anchor_pairs  # noqa: E402
 from v2v_store.fit import fit_translator  # noqa: E402
-from v2v_store.metrics import paired_metrics  # noqa: E402
+from v2v_store.metrics import translation_metrics  # noqa: E402
 
 logger = logging.getLogger("bench.anchors")
 CASES = [("wordnet", "minilm", "e5"), ("fortunes", "minilm", "e5"), ("fortunes", "minilm", "mpnet"),
@@ -107,8 +107,8 @@ def main() -> None:
                        "anchor_seconds": embedded, "align_overrides": overrides, "seconds": time.perf_counter() - t1,
                        "collection_per_side": len(x),
                        "held_out": len(ex), "trusted": report.trusted,
-                       "fwd": paired_metrics(tr.translate(ex, a, b), ey).to_dict(),
-                       "back": paired_metrics(tr.translate(ey, b, a), ex).to_dict()}
+                       "fwd": translation_metrics(tr, ex, ey, a, b).to_dict(),
+                       "back": translation_metrics(tr, ey, ex, b, a).to_dict()}
                 rows.append(row)
                 logger.info("%s %s<->%s, %d anchors, %s: %s / %s", corpus, a, b, n, method, row["fwd"], row["back"])
     meta = run_meta()

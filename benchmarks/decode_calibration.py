@@ -1,16 +1,19 @@
-"""How translations are decoded into the target space, and what it does to retrieval where they meet genuine vectors.
+"""How translations are decoded into the target space, and what it does to retrieval, for each use of a translation.
 
     python benchmarks/decode_calibration.py
 
 Orthogonal Procrustes fitted on the kit's Wikipedia side A pairs (the ceiling map, so the decode is all that differs),
-evaluated on the 8,192 held-out sentences two ways: the paper's metrics (each translation against the true target
-vectors: mean cosine, top-1 and mean rank among the translations), and a *mixed* collection (the first half of the
-held-out sentences translated, the second half genuine target vectors, each true target vector of the first half
-queried against all 8,192: as after a migration into a collection where new documents are embedded by the new model).
+evaluated on the 8,192 held-out sentences three ways:
 
-Decodes: ``old`` ``unit(unit(z W^T) + mean)`` (before session 38: the centred part at distance 1 from the mean), and
-``spread`` ``unit(sqrt(1 - |mean|^2) unit(z W^T) + mean)`` (now, :func:`v2v_store.train.linear.linear_decode`: at the
-target vectors' own RMS distance from their mean).
+- *as queries* (the paper's metrics): each translation searches the true target vectors (a cross-query);
+- *as records*: each true target vector searches the translations (a migrated collection searched by the new model);
+- *mixed*: the first half of the held-out sentences translated, the second half genuine target vectors, each true
+  target vector of the first half searching all 8,192 (a migrated collection that new documents join).
+
+Decodes: ``old`` ``unit(unit(z W^T) + mean)`` (every translation before session 38: the centred part at distance 1
+from the mean); ``spread`` ``unit(sqrt(1 - |mean|^2) unit(z W^T) + mean)`` (records since session 38,
+:func:`v2v_store.train.linear.linear_decode`: at the target vectors' own RMS distance from their mean); ``centred``
+``unit(z W^T)`` (queries since session 39, :func:`v2v_store.train.linear.linear_decode_query`).
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from kit import DIMS, load, run_meta, save_results, splits  # noqa: E402
 import v2v_store.translator as translator_module  # noqa: E402
 from v2v_store.metrics import paired_metrics  # noqa: E402
 from v2v_store.train.linear import fit_procrustes, linear_decode, unit  # noqa: E402
-from v2v_store.translator import Space, Translator  # noqa: E402
+from v2v_store.translator import QUERIES, RECORDS, Space, Translator  # noqa: E402
 
 PAIRS = [("minilm", "e5"), ("e5", "minilm"), ("minilm", "mpnet"), ("mpnet", "minilm"), ("mpnet", "e5"), ("e5", "mpnet")]
 
@@ -55,25 +58,32 @@ def main() -> None:
         xh, yh = (np.asarray(load("wiki", m)[held], np.float32) for m in (a, b))
         tr = Translator.from_linear_map(fit_procrustes((xa, ya)), Space(a, DIMS[a]), Space(b, DIMS[b]))
         mean_norm = float(np.linalg.norm(tr.linear_space(tr.space(b))[0].cpu().numpy()))
-        for name, decode in (("old", old_decode), ("spread", linear_decode)):
-            translator_module.linear_decode = decode
-            translated = tr.translate(xh, a, b)
-            paper = paired_metrics(translated, yh)
-            mixed = mixed_retrieval(translated, yh)
-            rows.append({"pair": f"{a} -> {b}", "target_mean_norm": mean_norm, "decode": name, "mean_cos": paper.mean_cos,
-                         "top1": paper.top1, "mean_rank": paper.mean_rank, "mixed_top1": mixed[0], "mixed_rank": mixed[1]})
-            print(rows[-1], flush=True)
+        translator_module.linear_decode = old_decode
+        decoded = {"old": tr.translate(xh, a, b)}
         translator_module.linear_decode = linear_decode
+        decoded["spread"] = tr.translate(xh, a, b, role=RECORDS)
+        decoded["centred"] = tr.translate(xh, a, b, role=QUERIES)
+        for name, translated in decoded.items():
+            as_queries, as_records = paired_metrics(translated, yh), paired_metrics(yh, translated)
+            mixed = mixed_retrieval(translated, yh)
+            rows.append({"pair": f"{a} -> {b}", "target_mean_norm": mean_norm, "decode": name,
+                         "mean_cos": as_queries.mean_cos, "queries_top1": as_queries.top1,
+                         "queries_rank": as_queries.mean_rank, "records_top1": as_records.top1,
+                         "records_rank": as_records.mean_rank, "mixed_top1": mixed[0], "mixed_rank": mixed[1]})
+            print(rows[-1], flush=True)
     meta = run_meta()
-    lines = ["# Decoding translations: at distance 1 from the target's mean (old) or at its own spread (now)", "",
+    lines = ["# Decoding translations: as queries and as records", "",
              f"Command: `{meta['command']}`  ", f"Machine: {meta['machine']}, {meta['date']}", "",
-             "Oracle Procrustes on the kit's Wikipedia side A, 8,192 held-out sentences. Paper metrics: translations "
-             "against the true target vectors. Mixed: the first 4,096 translated, the other 4,096 genuine target vectors "
-             "in one collection, each true vector of the first half queried against all 8,192.", "",
-             "| pair | target mean norm | decode | mean cos | top-1 | mean rank | mixed top-1 | mixed mean rank |",
-             "|---|---|---|---|---|---|---|---|"]
-    lines += [f"| {r['pair']} | {r['target_mean_norm']:.2f} | {r['decode']} | {r['mean_cos']:.3f} | {r['top1']:.4f} | "
-              f"{r['mean_rank']:.3f} | {r['mixed_top1']:.3f} | {r['mixed_rank']:.1f} |" for r in rows]
+             "Oracle Procrustes on the kit's Wikipedia side A, 8,192 held-out sentences. As queries (the paper's "
+             "metrics): each translation searches the true target vectors. As records: each true target vector searches "
+             "the translations. Mixed: the first 4,096 translated, the other 4,096 genuine target vectors in one "
+             "collection, each true vector of the first half searching all 8,192. Decodes: `old` (all translations "
+             "before session 38), `spread` (records now), `centred` (queries now).", "",
+             "| pair | target mean norm | decode | mean cos | as queries top-1 / rank | as records top-1 / rank | "
+             "mixed top-1 / rank |", "|---|---|---|---|---|---|---|"]
+    lines += [f"| {r['pair']} | {r['target_mean_norm']:.2f} | {r['decode']} | {r['mean_cos']:.3f} | "
+              f"{r['queries_top1']:.4f} / {r['queries_rank']:.3f} | {r['records_top1']:.4f} / {r['records_rank']:.3f} | "
+              f"{r['mixed_top1']:.3f} / {r['mixed_rank']:.1f} |" for r in rows]
     save_results(Path("benchmarks/results"), "decode_calibration", {**meta, "rows": rows}, lines)
 
 

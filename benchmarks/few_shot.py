@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from kit import load, run_meta, save_results, splits  # noqa: E402
 
 from v2v_store.fit import fit_translator  # noqa: E402
-from v2v_store.metrics import paired_metrics  # noqa: E402
+from v2v_store.metrics import translation_metrics  # noqa: E402
 
 logger = logging.getLogger("bench.few_shot")
 
@@ -58,8 +58,8 @@ def main() -> None:
             t0 = time.perf_counter()
             tr, report = fit_translator(x, y, (a, b), method=method, seed=args.seed, pairs=pairs, progress=False)
             row = {"pairs": k, "method": method, "seconds": time.perf_counter() - t0, "trusted": report.trusted,
-                   f"{a}->{b}": paired_metrics(tr.translate(ex, a, b), ey).to_dict(),
-                   f"{b}->{a}": paired_metrics(tr.translate(ey, b, a), ex).to_dict()}
+                   f"{a}->{b}": translation_metrics(tr, ex, ey, a, b).to_dict(),
+                   f"{b}->{a}": translation_metrics(tr, ey, ex, b, a).to_dict()}
             rows.append(row)
             logger.info("%d pairs, %s: %s / %s (%.0f s)", k, method, row[f"{a}->{b}"], row[f"{b}->{a}"], row["seconds"])
             write(args, rows)

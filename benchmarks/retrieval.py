@@ -31,7 +31,7 @@ from v2v_store import VectorBatch, open_store  # noqa: E402
 from v2v_store.fit import fit_translator  # noqa: E402
 from v2v_store.migrate import migrate  # noqa: E402
 from v2v_store.train.linear import fit_procrustes  # noqa: E402
-from v2v_store.translator import Space, Translator  # noqa: E402
+from v2v_store.translator import QUERIES, Space, Translator  # noqa: E402
 
 logger = logging.getLogger("bench.retrieval")
 
@@ -89,7 +89,7 @@ def main() -> None:
             migrated = np.zeros((len(docs_a), xb.shape[1]), np.float32)
             for batch in d.iter_batches(batch_size=4096):
                 migrated[batch.ids] = batch.vectors
-        cross = topk(docs_b, tr.translate(queries_a, a, b))
+        cross = topk(docs_b, tr.translate(queries_a, a, b, role=QUERIES))
         rows.append({"translator": name, "trusted": None if report is None else report.trusted,
                      "migrated_top10_overlap": overlap(topk(migrated, queries_b), truth),
                      "cross_query_recall10": overlap(cross, truth),

@@ -16,6 +16,7 @@ import pytest
 from v2v_store import VectorBatch, open_store
 from v2v_store.connectors.base import l2_normalize
 from v2v_store.errors import DestinationExistsError, DimensionMismatchError, V2VError
+from v2v_store.metrics import paired_metrics
 from v2v_store.migrate import migrate
 from v2v_store.query import CrossQuery
 from v2v_store.synthetic import views
@@ -62,12 +63,16 @@ PAIRS = [("chroma://{p}/src?collection=docs", "qdrant-edge://{p}/dst"),
 @pytest.mark.parametrize("src_t,dst_t", PAIRS)
 def test_migration_keeps_records_and_translates(src_t, dst_t, translator, tmp_path):
     tr, _ = translator
-    x, _ = views(1200, seed=12)
+    x, y = views(1200, seed=12)
     src, dst = src_t.format(p=tmp_path), dst_t.format(p=tmp_path)
     fill(src, x)
     before = read(src)
-    report = migrate(tr, src, dst, batch_size=256, state_dir=tmp_path / "state", progress=False)
+    report = migrate(tr, src, dst, batch_size=256, state_dir=tmp_path / "state", progress=False,
+                     check_pairs=(x[:300], y[:300]))
     assert report.count_ok and report.written == 1200 and report.dest_count == 1200
+    # the check: each target vector searching the translations as written
+    assert report.paired == paired_metrics(y[:300], tr.translate(x[:300], "x", "y")).to_dict()
+    assert report.paired["top1"] > 0.9, report.paired
     after, again = read(dst), read(src)
     assert set(after) == set(before)
     for i, (v, m, d) in before.items():
@@ -171,7 +176,7 @@ def test_cross_query_matches_brute_force(translator, tmp_path):
         assert [(h.collection, h.id) for h in hits] == [keys[r] for r in ref]
         assert hits[0].metadata is not None and hits[0].document.startswith("text")
     native = CrossQuery(tr, [(cx, "x")], mode="native").search(q, space="y", k=5)  # the query-time bridge
-    qx = l2_normalize(tr.translate(q, "y", "x"))
+    qx = tr.translate(q, "y", "x", role="queries")  # decoded to search, not to be stored
     for qi, hits in enumerate(native):
         ref = np.argsort(-(l2_normalize(x[:300]) @ qx[qi]))[:5]
         assert [h.id for h in hits] == [ids_x[r] for r in ref]

@@ -195,6 +195,21 @@ def test_non_orthogonal_linear_translator_saves_loads_and_decodes_with_its_own_m
     assert np.abs(tr.translate(a[:100]) - orthogonal.translate(a[:100])).max() > 1e-3  # the decode matrix matters
 
 
+def test_translations_as_queries_leave_out_the_targets_mean_and_unknown_roles_are_refused(paired):
+    """``role="queries"``: ``unit(unit(unit(x) - mx) Hx Wx Wy^T Dy)``, the records' decode without the mean; the
+    default is ``"records"``; any other role is an error that names both."""
+    from v2v_store.train.linear import center_unit, unit
+
+    a, b = paired
+    lm, (mx, my, hx, wx, wy, dy) = _whitened_map(a, b)
+    tr = Translator.from_linear_map(lm, Space("x", a.shape[1]), Space("y", b.shape[1]))
+    expected = unit(center_unit(torch.as_tensor(a[:100]), mx) @ hx @ wx @ wy.T @ dy).numpy()
+    np.testing.assert_allclose(tr.translate(a[:100], role="queries"), expected, atol=1e-5)
+    np.testing.assert_array_equal(tr.translate(a[:100], role="records"), tr.translate(a[:100]))
+    with pytest.raises(V2VError, match="'records'.*'queries'"):
+        tr.translate(a[:10], role="query")
+
+
 def test_format_version_1_translators_still_load_and_newer_ones_are_refused(paired, tmp_path):
     """Version 1 (orthogonal linear maps, no decode.* tensors; warm-started networks without base_decode_*)
     loads and translates as before; an unknown version names itself and the fix."""

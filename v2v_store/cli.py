@@ -287,7 +287,8 @@ def migrate(
     state_dir: str = typer.Option(None, help="Where resume state is kept (default .v2v/migrations)."),
     checkpoint_seconds: float = typer.Option(10.0, help="Flush + record progress at most this often (0: every batch)."),
     check_source: str = typer.Option(None, help="Paired check: documents by the source model..."),
-    check_target: str = typer.Option(None, help="...and by the target model: adds the paper metrics to the report."),
+    check_target: str = typer.Option(None, help="...and by the target model: adds to the report how well each target vector finds its "
+                                "translation among them (the paper's metrics, as the migrated collection is searched)."),
     space_check: bool = typer.Option(True, "--space-check/--no-space-check",
                                      help="Refuse a source whose vectors do not look like the translator's source "
                                           "space (the wrong collection, or a wrong --source-space), checked on its "

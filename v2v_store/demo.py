@@ -34,7 +34,7 @@ class DemoConfig:
 
 def run_demo(cfg: DemoConfig) -> dict:
     from v2v_store.fit import fit_translator
-    from v2v_store.metrics import paired_metrics
+    from v2v_store.metrics import paired_metrics, translation_metrics
     from v2v_store.migrate import migrate
     from v2v_store.query import CrossQuery
     from v2v_store.train.data import sample_vectors
@@ -87,8 +87,8 @@ def run_demo(cfg: DemoConfig) -> dict:
         "translator": {"trusted": fit_report.trusted, "reason": fit_report.reason, "label_free_score": fit_report.score,
                        "fit_seconds": round(fit_seconds, 1)},
         "paper_metrics_vs_truth": {
-            f"{a}->{b}": paired_metrics(translator.translate(eva, a, b), evb).to_dict(),
-            f"{b}->{a}": paired_metrics(translator.translate(evb, b, a), eva).to_dict(),
+            f"{a}->{b}": translation_metrics(translator, eva, evb, a, b).to_dict(),
+            f"{b}->{a}": translation_metrics(translator, evb, eva, b, a).to_dict(),
             "identity_baseline": paired_metrics(eva, evb).to_dict() if eva.shape == evb.shape else None,
         },
         "migration": {"dest": dest, "written": mig.written, "count_ok": mig.count_ok,

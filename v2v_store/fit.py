@@ -38,8 +38,8 @@ from v2v_store.anchors import (DEFAULT_ANCHORS, DOCUMENT_CHECK, anchor_models, a
 from v2v_store.errors import (DimensionMismatchError, MissingDependencyError, SpaceMismatchError,
                               UntrustedTranslationError, V2VError)
 from v2v_store.fingerprints import check_model_names
-from v2v_store.metrics import (collection_profile_correlation, pair_profile_correlation, paired_metrics,
-                               pairs_relatedness, retrieval_among)
+from v2v_store.metrics import (collection_profile_correlation, pair_profile_correlation, pairs_relatedness,
+                               translation_metrics)
 from v2v_store.models import MODELS, can_embed, require_model
 from v2v_store.space_check import check_pairs_space
 from v2v_store.translator import Space, Translator
@@ -79,7 +79,7 @@ class FitReport:
     details: dict = field(default_factory=dict)
     paired: dict = field(default_factory=dict)
     # fit_collections: the collections' documents held out from the fit, each direction's retrieval among them and the
-    # other collection's vectors (metrics.retrieval_among)
+    # other collection's vectors (metrics.translation_metrics with those as distractors)
     document_check: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
@@ -220,8 +220,8 @@ def fit_translator(source: np.ndarray, target: np.ndarray, names: tuple[str, str
     if eval_pairs is not None:
         u, v = eval_pairs
         report.paired = {
-            f"{names[0]}->{names[1]}": paired_metrics(translator.translate(u, names[0], names[1]), v).to_dict(),
-            f"{names[1]}->{names[0]}": paired_metrics(translator.translate(v, names[1], names[0]), u).to_dict(),
+            f"{names[0]}->{names[1]}": translation_metrics(translator, u, v, *names).to_dict(),
+            f"{names[1]}->{names[0]}": translation_metrics(translator, v, u, names[1], names[0]).to_dict(),
         }
         translator.info["paired"] = report.paired
     if method == "align" and pairs is None and not report.trusted and fallback is None and not set(names) <= set(MODELS):
@@ -328,9 +328,9 @@ def fit_collections(source: np.ndarray, target: np.ndarray, names: tuple[str, st
                                              "unmatched": stored.unmatched}
     if held is not None:
         report.document_check = {
-            f"{names[0]}->{names[1]}": retrieval_among(translator.translate(held[0], *names), held[1], target).to_dict(),
-            f"{names[1]}->{names[0]}": retrieval_among(translator.translate(held[1], names[1], names[0]), held[0],
-                                                       source).to_dict()}
+            f"{names[0]}->{names[1]}": translation_metrics(translator, *held, *names, target).to_dict(),
+            f"{names[1]}->{names[0]}": translation_metrics(translator, held[1], held[0], names[1], names[0],
+                                                           source).to_dict()}
         there, back = report.document_check.values()
         report.reason += (f"; on {len(held[0])} of those documents held out of the fit, top-1 {there['top1']:.3f} / "
                           f"{back['top1']:.3f} (mean rank {there['mean_rank']:.2f} / {back['mean_rank']:.2f}) among "

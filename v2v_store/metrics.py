@@ -6,7 +6,7 @@ chunks of 8,192 candidates as in the paper: for chunk rows i, the candidates are
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import numpy as np
 import torch
@@ -85,6 +85,23 @@ def retrieval_among(translated: np.ndarray, truth: np.ndarray, distractors: np.n
         cos.append(true)
         ranks.append(rank)
     return _summary(cos, ranks)
+
+
+def translation_metrics(translator, u: np.ndarray, v: np.ndarray, source: str, target: str,
+                        distractors: np.ndarray | None = None) -> PairedMetrics:
+    """The paper's metrics of a :class:`~v2v_store.translator.Translator` from ``source`` to ``target`` on paired rows
+    ``u``, ``v``: the mean cosine of each translation *as a record* (where a migration puts it) with its true vector;
+    top-1 and mean rank of each translation *as a query* among the true vectors (and ``distractors``, as in
+    :func:`retrieval_among`). The two uses decode differently (``Translator.translate``'s ``role``): a query's
+    decode leaves out the target's mean, which carries no information about the query but dominates the cosine (e5's
+    vectors share ~0.75 of it)."""
+    from v2v_store.translator import QUERIES, RECORDS
+
+    queries = translator.translate(u, source, target, role=QUERIES)
+    ranked = paired_metrics(queries, v) if distractors is None else retrieval_among(queries, v, distractors)
+    records = torch.as_tensor(translator.translate(u, source, target, role=RECORDS))
+    cos = (records * _unit(torch.as_tensor(np.asarray(v, np.float32)))).sum(1).mean().item()
+    return replace(ranked, mean_cos=cos)
 
 
 def mean_csls_to_target(translated: np.ndarray, target_sample: np.ndarray, k: int = 10) -> float:

@@ -86,7 +86,7 @@ class MigrationReport:
     count_ok: bool
     neighbour_overlap_at_10: float  # label-free: kNN overlap of source vectors vs their translations
     translator_fit_score: float | None
-    paired: dict = field(default_factory=dict)
+    paired: dict = field(default_factory=dict)  # check pairs: each one's target vector searching the translated ones
     source_space: str = ""  # the translator's spaces the records went from and into
     target_space: str = ""
     mixed_by: str | None = None  # mixed spaces: @FIELD or auto (how each record's space was told)
@@ -254,7 +254,10 @@ def migrate(translator: Translator, source_uri: str, dest_uri: str, batch_size: 
     with ids, metadata and documents, to ``dest_uri``. Returns the plan when ``dry_run``. ``source_space`` (a space, or
     ``@FIELD`` / ``auto`` for a collection of mixed spaces), ``target_space`` and ``check_space``: see
     :func:`plan_migration`; with ``check_space`` every window of records read is also checked (:class:`SpaceWatch`), so
-    records of the other model further down the collection stop the migration where they start."""
+    records of the other model further down the collection stop the migration where they start. ``check_pairs``
+    (documents embedded by the source and the target model) adds to the report how well the target model's vector of
+    each finds its translation among theirs (the paper's metrics, the other way round: a migrated collection is
+    searched by the target's queries)."""
     from tqdm import tqdm
 
     plan, state = plan_migration(translator, source_uri, dest_uri, batch_size, on_exists, resume, source_space, state_dir,
@@ -339,7 +342,10 @@ def migrate(translator: Translator, source_uri: str, dest_uri: str, batch_size: 
     )
     if check_pairs is not None:
         u, v = check_pairs
-        report.paired = paired_metrics(translator.translate(u, source=plan.source_space, target=plan.target_space), v).to_dict()
+        # as the migrated collection is used: the target model's vector of each check document searches the check
+        # documents translated as this migration wrote them
+        records = translator.translate(u, source=plan.source_space, target=plan.target_space)
+        report.paired = paired_metrics(v, records).to_dict()
     if report.left_out:
         logger.warning("%d records %s and were not migrated (first ids: %s)", report.left_out, spaces.neither,
                        ", ".join(map(repr, report.left_out_ids)))

@@ -26,7 +26,7 @@ from v2v_store.connectors import PointId, open_store
 from v2v_store.errors import V2VError
 from v2v_store.mixed import RecordSpaces
 from v2v_store.space_check import SpaceWatch, first_vectors
-from v2v_store.translator import Translator
+from v2v_store.translator import QUERIES, Translator
 
 logger = logging.getLogger(__name__)
 
@@ -144,7 +144,7 @@ class CrossQuery:
                             rid, meta, doc = c.records[r]
                             results[qi].append(Hit(c.uri, rid, float(s), meta, doc))
             else:
-                q = self.translator.translate(queries, source=space, target=c.space)
+                q = self.translator.translate(queries, source=space, target=c.space, role=QUERIES)
                 with open_store(c.uri) as store:
                     scores, ids = store.search(q, k)
                 for qi in range(len(queries)):

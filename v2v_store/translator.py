@@ -9,7 +9,8 @@ Two kinds share one interface:
 Beside them, ``space_stats.safetensors`` (optional) holds the covariance of each space's fitting vectors, so that a
 collection can be checked against the space it is said to be in (:mod:`v2v_store.space_check`).
 
-``translate(vectors, source=, target=)`` maps between the two spaces, ``to_latent(vectors, space=)``
+``translate(vectors, source=, target=, role=)`` maps between the two spaces (as records to store, or as queries),
+``to_latent(vectors, space=)``
 into the shared latent (where vectors of both spaces can be compared directly). Inputs are numpy,
 outputs are L2-normalised float32 numpy, computed in batches on any device.
 """
@@ -27,11 +28,12 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from v2v_store.errors import DimensionMismatchError, StoreNotFoundError, V2VError
-from v2v_store.train.linear import center_unit, linear_decode, linear_encode
+from v2v_store.train.linear import center_unit, linear_decode, linear_decode_query, linear_encode
 
 logger = logging.getLogger(__name__)
 FORMAT_VERSION = 2
 READABLE_VERSIONS = (1, 2)  # 1: linear translators were orthogonal (no decode.* tensors)
+RECORDS, QUERIES = "records", "queries"  # what translations are for (Translator.translate's ``role``)
 
 
 def _unit(x: torch.Tensor) -> torch.Tensor:
@@ -140,10 +142,12 @@ class Translator:
         return linear_encode(x, mean, proj)  # (B, d) -> (B, k)
 
     @torch.no_grad()
-    def _decode(self, z: torch.Tensor, space: Space) -> torch.Tensor:
+    def _decode(self, z: torch.Tensor, space: Space, role: str = RECORDS) -> torch.Tensor:
         if self._model is not None:
             return self._model.decode(z, space.name)
         mean, _, decode = self.linear_space(space)
+        if role == QUERIES:
+            return linear_decode_query(z, decode)
         return linear_decode(z, mean, decode)  # (B, k) -> (B, d)
 
     def _batched(self, fn, vectors: np.ndarray, batch_size: int) -> np.ndarray:
@@ -153,14 +157,26 @@ class Translator:
         return np.concatenate(out) if out else np.zeros((0, 0), np.float32)
 
     def translate(self, vectors: np.ndarray, source: str | None = None, target: str | None = None,
-                  batch_size: int = 8192) -> np.ndarray:
-        """Map (n, d_source) vectors into the target space; returns unit (n, d_target) float32."""
+                  batch_size: int = 8192, role: str = RECORDS) -> np.ndarray:
+        """Map (n, d_source) vectors into the target space; returns unit (n, d_target) float32.
+
+        ``role``: what the translations are for (linear translators; a vec2vec translator decodes both alike).
+        ``"records"`` (the default: what a migration writes) are stored beside the target's own vectors and searched
+        by its queries, so they are decoded to sit as far from the target's mean as its own vectors do
+        (:func:`~v2v_store.train.linear.linear_decode`). ``"queries"`` search the target's own vectors (a cross-query,
+        the paper's metrics): the translated direction without the target's mean, which would only favour the
+        records nearest that mean (:func:`~v2v_store.train.linear.linear_decode_query`). Each is the better one
+        for its use on the kit's oracle maps; e5 queries found translated records first for 0.82 of texts as
+        queries' decode, 0.97 as records' (``benchmarks/results/decode_calibration.md``)."""
+        if role not in (RECORDS, QUERIES):
+            raise V2VError(f"unknown translation role {role!r}: use {RECORDS!r} (vectors to store) or {QUERIES!r} "
+                           "(vectors to search with)")
         src = self.space(source, 0)
         trg = self.space(target, 1 if src is self.spaces[0] else 0)
         vectors = self._check(vectors, src)
         if src.name == trg.name:
             return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
-        out = self._batched(lambda x: self._decode(self._encode(x, src), trg), vectors, batch_size)
+        out = self._batched(lambda x: self._decode(self._encode(x, src), trg, role), vectors, batch_size)
         return out.reshape(len(vectors), trg.dim)
 
     def to_latent(self, vectors: np.ndarray, space: str | None = None, batch_size: int = 8192) -> np.ndarray:
