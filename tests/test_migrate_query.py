@@ -378,6 +378,13 @@ def test_migrate_a_collection_of_mixed_spaces(tmp_path):
               "--source-space", "@model", "--target-space", "y")
     assert cli.returncode == 4 and "7 records name neither 'x' nor 'y'" in cli.stderr, cli.stderr
     assert json.loads(cli.stdout)["dest_count"] == len(old) + len(new)
+    # `inspect --translator` tells a user the collection is mixed, and how to migrate it; the destination is one space
+    seen = [run("inspect", uri, "--translator", str(tmp_path / "tr"), "--json") for uri in (mixed, dest)]
+    spaces = [json.loads(s.stdout)["spaces"] for s in seen]
+    assert spaces[0]["verdict"].startswith("mixed") and "--source-space auto" in spaces[0]["verdict"], spaces[0]
+    assert spaces[0]["counts"]["x"] >= len(old) + 7 - 3 and spaces[0]["counts"]["y"] >= len(new) - 3, spaces[0]
+    # (these 32-d synthetic spaces are ~90 nats apart, so ~1.5% of the records fall within the margin)
+    assert spaces[1]["verdict"].startswith("'y'") and spaces[1]["counts"]["x"] == 0, spaces[1]
 
     # no field needed: each record's space told by its vector (the 'z' records hold x vectors, so they are x's)
     from v2v_store.mixed import TRANSLATED_FROM
@@ -463,3 +470,16 @@ def test_records_of_a_related_third_model_are_told_from_both_spaces(tmp_path, rn
         store.upsert(VectorBatch(list(range(6000)), np.concatenate([own, third])))
     with pytest.raises(SpaceMismatchError, match=r"'a' records 2,048-4,096: \d+ of 250 checked lie far from every 'a'"):
         migrate(tr, uri, f"faiss://{tmp_path}/out.faiss", source_space="a", progress=False)
+
+
+def test_inspect_says_when_it_cannot_tell_record_spaces(translator, rng):
+    """A translator whose spaces differ in dimension (each collection is in one) or do not match the records' dimension
+    gives a verdict that says so, not counts."""
+    from v2v_store.inspect import record_spaces
+
+    tr, _ = translator
+    x, _ = views(200, seed=23)
+    told = record_spaces(x, tr)
+    assert "counts" not in told and "different dimensions" in told["verdict"], told
+    told = record_spaces(rng.standard_normal((50, 7)).astype(np.float32), tr)
+    assert told["verdict"].startswith("not judged: the records are 7-d"), told

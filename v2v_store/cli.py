@@ -48,9 +48,13 @@ def inspect(
     model: str = typer.Option(None, help="Check whether this model (minilm | e5 | mpnet | a saved sentence-transformers "
                               "directory | py:MODULE:FUNCTION) made the vectors: up to 200 stored documents "
                               "re-embedded and compared with their stored vectors (stale ones counted)."),
+    translator_path: str = typer.Option(None, "--translator", help="A translator directory: count the scanned records "
+                                        "in each of its spaces, told by their vectors (a collection half way through "
+                                        "a re-embedding holds both: migrate it with --source-space auto)."),
 ) -> None:
     """Count, dimension, metric, index type, sample ids/metadata, warnings, and which known model (minilm, e5, mpnet)
-    the vectors look like, from their covariance; with --model, whether that model made them from the documents."""
+    the vectors look like, from their covariance; with --model, whether that model made them from the documents; with
+    --translator, which of its spaces each record is in."""
     from v2v_store.connectors import open_store
     from v2v_store.inspect import inspect_store
 
@@ -63,7 +67,12 @@ def inspect(
             from v2v_store.models import require_model
 
             require_model(model, "--model")
-        report = inspect_store(store, sample=sample, model=model)
+        translator = None
+        if translator_path is not None:
+            from v2v_store.translator import Translator
+
+            translator = Translator.load(translator_path, device="cpu")
+        report = inspect_store(store, sample=sample, model=model, translator=translator)
     if as_json:
         typer.echo(json.dumps(report.to_dict(), default=str))
         return
@@ -78,6 +87,10 @@ def inspect(
         typer.echo(f"  model: looks like {report.looks_like or 'none of the known models'} (covariance similarity: {sims})")
     if report.model_check is not None:
         typer.echo(f"  model check ({report.model_check['model']}): {report.model_check['verdict']}")
+    if report.spaces is not None:
+        counts = report.spaces.get("counts")
+        typer.echo("  translator spaces: " + (", ".join(f"{k} {v:,}" for k, v in counts.items()) + "; " if counts else "")
+                   + report.spaces["verdict"])
     for i, m, d in zip(report.sample_ids, report.sample_metadata, report.sample_documents):
         typer.echo(f"  - id={i!r} metadata={m!r} document={d!r}")
     for w in report.warnings:

@@ -1,6 +1,7 @@
 """What ``v2v inspect`` reports about a store: size, shape, metric, samples, warnings, which known model's vectors it
-looks like (:mod:`v2v_store.fingerprints`), and, given a model, whether that model made them from the stored
-documents (:func:`check_model`)."""
+looks like (:mod:`v2v_store.fingerprints`), given a model, whether that model made them from the stored documents
+(:func:`check_model`), and given a translator, which of its spaces each record is in (:func:`record_spaces`: a
+collection half way through a re-embedding holds both)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from typing import Any
 
 import numpy as np
 
-from v2v_store.connectors import VectorStore
+from v2v_store.connectors import VectorBatch, VectorStore
 from v2v_store.connectors.base import l2_normalize
+from v2v_store.errors import V2VError
 
 
 @dataclass
@@ -32,6 +34,8 @@ class StoreReport:
     looks_like: str | None = None
     # ``--model M``: does M make these vectors from these documents (:func:`check_model`)
     model_check: dict[str, Any] | None = None
+    # ``--translator T``: how many of the scanned records are in each of its spaces (:func:`record_spaces`)
+    spaces: dict[str, Any] | None = None
     warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -111,9 +115,52 @@ def check_model(vectors: np.ndarray, documents: list[str], model: str, most: int
     return check
 
 
-def inspect_store(store: VectorStore, sample: int = 5, scan: int = 2048, model: str | None = None) -> StoreReport:
+MIXED_FROM = 3  # records of each space among those scanned for a collection to be called mixed (SpaceWatch's floor)
+
+
+def record_spaces(vectors: np.ndarray, translator) -> dict[str, Any]:
+    """Which of ``translator``'s spaces each of ``vectors`` (a collection's records) is in, told by the vector
+    (:class:`~v2v_store.mixed.RecordSpaces` ``auto``): the count in each space and of neither, and a verdict that says
+    how to migrate the collection."""
+    from v2v_store.mixed import AUTO, RecordSpaces
+    from v2v_store.space_check import RecordClassifier
+
+    names = [sp.name for sp in translator.spaces]
+    out: dict[str, Any] = {"translator_spaces": names, "scanned": len(vectors)}
+    if all(sp.dim != vectors.shape[1] for sp in translator.spaces):
+        out["verdict"] = (f"not judged: the records are {vectors.shape[1]}-d, the translator's spaces "
+                          + ", ".join(f"{sp.name} {sp.dim}-d" for sp in translator.spaces))
+        return out
+    try:
+        spaces = RecordSpaces.parse(AUTO, translator)
+    except V2VError as e:  # spaces of two dims (each collection is in one), or a translator that cannot tell them
+        out["verdict"] = f"not judged record by record: {e}"
+        return out
+    labels = spaces.labels(VectorBatch(list(range(len(vectors))), vectors))
+    counts = {name: int((labels == name).sum()) for name in names}
+    counts["neither"] = len(vectors) - sum(counts.values())
+    out["counts"] = counts
+    n, found = len(vectors), [name for name in names if counts[name] >= MIXED_FROM]
+    if len(found) == 2:
+        out["verdict"] = (f"mixed: {counts[names[0]]:,} {names[0]!r} and {counts[names[1]]:,} {names[1]!r} records "
+                          f"among the first {n:,}: migrate with --source-space {AUTO} --target-space NAME (or @FIELD, "
+                          "if a metadata field names each record's model)")
+    elif found:
+        other = n - counts[found[0]]
+        out["verdict"] = f"{found[0]!r}: {counts[found[0]]:,} of the first {n:,} records" + (
+            f"; {other:,} not clearly of it (within {RecordClassifier.MARGIN:.0f} nats of the other space, far from both "
+            "(another model's?), or too few of the other space to call the collection mixed)" if other else "")
+    else:
+        out["verdict"] = (f"none of the first {n:,} records is clearly a {names[0]!r} or {names[1]!r} vector: another "
+                          "model's collection? (`--model` checks a model against the documents)")
+    return out
+
+
+def inspect_store(store: VectorStore, sample: int = 5, scan: int = 2048, model: str | None = None,
+                  translator=None) -> StoreReport:
     """Summarise a store from its first ``scan`` vectors; never reads the whole collection. ``model``: also check
-    whether that model made the vectors from the records' documents (:func:`check_model`)."""
+    whether that model made the vectors from the records' documents (:func:`check_model`); ``translator``: which of
+    its spaces each record is in (:func:`record_spaces`)."""
     from v2v_store.fingerprints import identify, looks_like
 
     report = StoreReport(store.uri, store.count(), store.dim, store.metric.value, store.index_type)
@@ -150,4 +197,7 @@ def inspect_store(store: VectorStore, sample: int = 5, scan: int = 2048, model: 
         rows = [i for i, d in enumerate(batch.documents)
                 if isinstance(d, str) and d.strip() and np.isfinite(vectors[i]).all()]
         report.model_check = check_model(vectors[rows], [batch.documents[i] for i in rows], model)
+    if translator is not None:
+        usable = np.isfinite(vectors).all(axis=1) & (norms > 0)
+        report.spaces = record_spaces(vectors[usable], translator)
     return report
