@@ -82,6 +82,9 @@ def main() -> None:
     ap.add_argument("--device", default=None, help="cpu or cuda (default: cuda when present)")
     ap.add_argument("--out", type=Path, default=Path("benchmarks/results"))
     ap.add_argument("--tag", default="alignment")
+    ap.add_argument("--save-translators", type=Path, default=None, metavar="DIR",
+                    help="also save each fitted translator in DIR/PAIR_seedN (to evaluate it again without refitting: "
+                    "benchmarks/reevaluate.py)")
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     overrides = {"restarts": args.restarts} if args.restarts else {}
@@ -118,6 +121,8 @@ def main() -> None:
             tr, report = fit_translator(wa[side_a][train], wb[side_b][train], (a, b), method=args.method, seed=seed, device=args.device,
                                         align_overrides=overrides or None, progress=False, on_align_result=aligned.append)
             seconds = time.perf_counter() - t0
+            if args.save_translators is not None:
+                tr.save(args.save_translators / f"{a}_{b}_seed{seed}")
             metrics = evaluate(tr, a, b, data, corpora, tc)
             held_out = [metrics[f"{tc}:{a}->{b}"], metrics[f"{tc}:{b}->{a}"]]  # the in-domain evaluation
             row = {"pair": f"{a}<->{b}", "seed": seed, "train_corpus": tc, "train_per_side": len(wa[side_a][train]), "seconds": seconds, "trusted": report.trusted,

@@ -116,6 +116,8 @@ def test_few_shot_pairs_beat_nothing(paired, device):
     tr, report = fit_translator(a[1000:], b[1000:][::-1].copy(), ("x", "y"), pairs=(a[:200], b[:200]), device=device,
                                 align_overrides=dict(restarts=1, sample_size=800, patience=5))
     assert report.details["device"] == device
+    assert {s: w["weight"] for s, w in report.details["query_mean_weight"].items()} == tr.query_weights  # calibrated
+    assert set(tr.query_weights) == {"x", "y"}
     got = paired_metrics(tr.translate(ea), eb)
     assert got.top1 >= 0.9 * ceiling.top1, (got, ceiling)
 
@@ -208,6 +210,32 @@ def test_translations_as_queries_leave_out_the_targets_mean_and_unknown_roles_ar
     np.testing.assert_array_equal(tr.translate(a[:100], role="records"), tr.translate(a[:100]))
     with pytest.raises(V2VError, match="'records'.*'queries'"):
         tr.translate(a[:10], role="query")
+
+
+def test_query_mean_weights_are_calibrated_without_labels_used_and_saved(paired, tmp_path):
+    """``calibrate_queries`` picks each space's weight from ``QUERY_WEIGHTS`` by the anti-hub share of unpaired
+    samples; queries then keep that much of the target's mean (``unit(unit(z W) + w mean)``), records are unchanged,
+    and the weights survive save / load."""
+    from v2v_store.metrics import anti_hub_share
+    from v2v_store.train.linear import unit
+    from v2v_store.translator import QUERY_WEIGHTS
+
+    a, b = paired
+    tr = Translator.from_linear_map(fit_procrustes((a[:1000], b[:1000])), Space("x", a.shape[1]), Space("y", b.shape[1]))
+    records, centred = tr.translate(a[:100]), tr.translate(a[:100], role="queries")
+    chosen = tr.calibrate_queries(a[:1000], b[1000:])  # unpaired: the target sample holds other rows
+    assert set(chosen) == {"x", "y"} and all(tr.query_weights[s] in QUERY_WEIGHTS for s in chosen)
+    assert all(c["anti_hub_share"] <= c["anti_hub_share_at_0"] for c in chosen.values())
+    w, mean = tr.query_weights["y"], tr.linear_space(tr.space("y"))[0]
+    expected = unit(torch.as_tensor(centred) + w * mean).numpy()
+    np.testing.assert_allclose(tr.translate(a[:100], role="queries"), expected, atol=1e-5)
+    np.testing.assert_array_equal(tr.translate(a[:100]), records)
+    # the share is the candidates in no query's top k: one query, k=1, finds one of three
+    assert anti_hub_share(np.eye(3)[:1], np.eye(3), k=1) == pytest.approx(2 / 3)
+    tr.save(tmp_path / "w")
+    loaded = Translator.load(tmp_path / "w", device="cpu")
+    assert loaded.query_weights == tr.query_weights
+    np.testing.assert_array_equal(loaded.translate(a[:100], role="queries"), tr.translate(a[:100], role="queries"))
 
 
 def test_format_version_1_translators_still_load_and_newer_ones_are_refused(paired, tmp_path):

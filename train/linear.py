@@ -60,16 +60,16 @@ def linear_decode(z: torch.Tensor, mean: torch.Tensor, decode: torch.Tensor) -> 
     return unit(spread * unit(z @ decode) + mean)
 
 
-def linear_decode_query(z: torch.Tensor, decode: torch.Tensor) -> torch.Tensor:
-    """A translation that will *search* the space's own vectors: ``unit(z @ decode)``, the centred direction alone.
+def linear_decode_query(z: torch.Tensor, mean: torch.Tensor, decode: torch.Tensor, weight: float = 0.0) -> torch.Tensor:
+    """A translation that will *search* the space's own vectors: ``unit(unit(z @ decode) + weight * mean)``.
 
-    A query's mean part scores ``mean . y`` for every candidate ``y`` whatever the query asks, so it favours the
-    records nearest the collection's mean; left out, candidates rank by how well they match the query's own content.
-    With oracle maps on the kit, top-1 of such queries among the 8,192 held-out target vectors was above that of
-    :func:`linear_decode` in five of six directions (0.974 -> 0.985 from e5 into mpnet) and level in the sixth (mpnet
-    into e5, 0.9774 / 0.9775), where stored as records the same vectors would rank badly among e5's own
-    (``benchmarks/results/decode_calibration.md``)."""
-    return unit(z @ decode)
+    A query's mean part scores ``weight * mean . y`` for every candidate ``y`` whatever the query asks: it moves every
+    query towards the records nearest the collection's mean (``weight`` > 0) or away from them (< 0). Which helps
+    depends on the space (how unevenly its records spread around the mean), so the weight is chosen per translator
+    without labels, as the one that leaves fewest of the target's vectors out of every query's neighbours
+    (:func:`v2v_store.metrics.anti_hub_share`; ``Translator.calibrate_queries``). With ``weight`` 0 the centred
+    direction alone. A translation stored as a record is decoded by :func:`linear_decode` instead."""
+    return unit(unit(z @ decode) + weight * mean)
 
 
 def power_whitener(x: torch.Tensor, power: float, floor: float = 1e-3) -> tuple[torch.Tensor, torch.Tensor]:

@@ -210,6 +210,8 @@ def fit_translator(source: np.ndarray, target: np.ndarray, names: tuple[str, str
         report.details["pairs_relatedness"] = translator.info["pairs_relatedness"] = round(relatedness, 4)
     if pairs is not None and len(pairs[0]) >= 200:
         _compare_kinds(pairs, source, target, translator, report, judge=not loose)
+    if translator.kind == "linear":  # how much of each space's mean the queries translated into it keep (label-free)
+        report.details["query_mean_weight"] = translator.calibrate_queries(source, target, seed=seed)
     report.seconds = time.perf_counter() - t0
     translator.record_space_stats(source, target)
     translator.info.update({"trusted": report.trusted, "reason": report.reason, "seconds": report.seconds})

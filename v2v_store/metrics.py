@@ -104,6 +104,22 @@ def translation_metrics(translator, u: np.ndarray, v: np.ndarray, source: str, t
     return replace(ranked, mean_cos=cos)
 
 
+def anti_hub_share(queries: np.ndarray | torch.Tensor, candidates: np.ndarray | torch.Tensor, k: int = 10,
+                   offsets: torch.Tensor | None = None) -> float:
+    """Label-free: the share of ``candidates`` among no query's ``k`` nearest (by dot product with the unit
+    candidates; ``offsets``, (n_candidates,), added to every query's scores). Hubness (a few candidates near
+    everyone, many near no one) is what a bias common to all queries creates, and what costs retrieval: on the kit's
+    six model pairs the mean weight of translated queries leaving the fewest candidates out was the one with the best
+    top-1, within 0.0005 (``benchmarks/probes/README.md``, session 39)."""
+    v = _unit(torch.as_tensor(np.asarray(candidates, np.float32)))
+    q = torch.as_tensor(np.asarray(queries, np.float32))
+    sims = q @ v.T
+    if offsets is not None:
+        sims += offsets[None, :]
+    hits = torch.bincount(sims.topk(min(k, len(v)), dim=1).indices.flatten(), minlength=len(v))
+    return float((hits == 0).double().mean())
+
+
 def mean_csls_to_target(translated: np.ndarray, target_sample: np.ndarray, k: int = 10) -> float:
     """Label-free: mean CSLS similarity of translations to their nearest real target vectors
     (MUSE's unsupervised validation criterion). Higher means translations land where targets live."""

@@ -34,6 +34,7 @@ logger = logging.getLogger(__name__)
 FORMAT_VERSION = 2
 READABLE_VERSIONS = (1, 2)  # 1: linear translators were orthogonal (no decode.* tensors)
 RECORDS, QUERIES = "records", "queries"  # what translations are for (Translator.translate's ``role``)
+QUERY_WEIGHTS = tuple(w / 4 for w in range(-4, 9))  # -1 .. 2: the weights calibrate_queries tries
 
 
 def _unit(x: torch.Tensor) -> torch.Tensor:
@@ -62,6 +63,7 @@ class Translator:
         self.tensors = {k: v.to(self.device) for k, v in tensors.items()}
         self.space_covariances: dict[str, np.ndarray] = {}  # per space name, from its fitting vectors
         self.space_means: dict[str, np.ndarray] = {}  # the same vectors' mean (unit-normalised), where recorded
+        self.query_weights: dict[str, float] = {}  # per space, its mean's weight in queries translated into it
         self._model = None
         if kind == "vec2vec":
             from v2v_store.train.model import Vec2Vec, Vec2VecConfig
@@ -147,7 +149,7 @@ class Translator:
             return self._model.decode(z, space.name)
         mean, _, decode = self.linear_space(space)
         if role == QUERIES:
-            return linear_decode_query(z, decode)
+            return linear_decode_query(z, mean, decode, self.query_weights.get(space.name, 0.0))
         return linear_decode(z, mean, decode)  # (B, k) -> (B, d)
 
     def _batched(self, fn, vectors: np.ndarray, batch_size: int) -> np.ndarray:
@@ -208,6 +210,41 @@ class Translator:
             return self._batched(lambda x: center_unit(x, mean), vectors, batch_size)
         return self._batched(lambda x: _unit(self._encode(x, sp) @ decode), vectors, batch_size)
 
+    @torch.no_grad()
+    def calibrate_queries(self, source_vectors: np.ndarray, target_vectors: np.ndarray, sample: int = 4096,
+                          k: int = 10, seed: int = 0) -> dict[str, dict]:
+        """Choose, for each space, how much of its mean queries translated into it keep
+        (:func:`~v2v_store.train.linear.linear_decode_query`), from unpaired vectors of the two spaces (e.g. the
+        fit's): of :data:`QUERY_WEIGHTS`, the one whose translated queries (up to ``sample`` of the other space's
+        vectors) leave the fewest of ``sample`` of this space's vectors out of every query's ``k`` nearest
+        (:func:`~v2v_store.metrics.anti_hub_share`); ties go to the smaller weight. Linear translators only (a vec2vec
+        translator decodes queries as records). Kept with the translator; returns each space's weight and share.
+        On the kit it chose the weight with the best paired top-1 within 0.0005 (weights -0.5 .. 1.5, six directions,
+        oracle maps and maps from 300 and 1,000 pairs), which moved with the space: about 1 into e5, 0 or below
+        into MiniLM and mpnet."""
+        from v2v_store.metrics import anti_hub_share
+
+        if self._model is not None:
+            return {}
+        rng = np.random.default_rng(seed)
+        samples = [self._check(v, sp)[rng.choice(len(v), min(sample, len(v)), replace=False)]
+                   for v, sp in zip((source_vectors, target_vectors), self.spaces)]
+        chosen = {}
+        for i, space in enumerate(self.spaces):
+            mean, _, decode = self.linear_space(space)
+            x = torch.as_tensor(samples[1 - i], device=self.device)
+            directions = _unit(self._encode(x, self.spaces[1 - i]) @ decode).cpu()
+            targets = _unit(torch.as_tensor(samples[i]))
+            towards_mean = targets @ mean.cpu().float()
+            shares = {w: anti_hub_share(directions, targets, k, offsets=w * towards_mean) for w in QUERY_WEIGHTS}
+            best = min(shares, key=lambda w: (round(shares[w], 9), abs(w)))
+            self.query_weights[space.name] = best
+            chosen[space.name] = {"weight": best, "anti_hub_share": round(shares[best], 4),
+                                  "anti_hub_share_at_0": round(shares[0.0], 4)}
+            logger.info("queries into %r keep %.2f of its mean: %.1f%% of its vectors in no query's %d nearest "
+                        "(%.1f%% keeping none)", space.name, best, 100 * shares[best], k, 100 * shares[0.0])
+        return chosen
+
     # -- which space a collection is in ----------------------------------------------------------
     def record_space_stats(self, source_vectors: np.ndarray, target_vectors: np.ndarray) -> None:
         """Keep each space's covariance and mean (of the vectors it was fitted on), saved with the translator."""
@@ -236,6 +273,7 @@ class Translator:
             "normalization": "unit-center-unit" if self.kind == "linear" else "unit",
             "model_config": self.model_config,
             "info": self.info,
+            **({"query_mean_weight": self.query_weights} if self.query_weights else {}),
         }
 
     def save(self, directory: str | Path) -> Path:
@@ -268,6 +306,7 @@ class Translator:
                            "or fit the translator again")
         spaces = (Space(**cfg["source"]), Space(**cfg["target"]))
         translator = cls(cfg["kind"], spaces, load_file(str(weights)), cfg.get("info"), cfg.get("model_config"), device)
+        translator.query_weights = dict(cfg.get("query_mean_weight", {}))  # calibrated since session 39
         if (directory / "space_stats.safetensors").exists():
             stats = load_file(str(directory / "space_stats.safetensors"))
             translator.space_covariances = {s.name: stats[f"covariance.{i}"].numpy() for i, s in enumerate(spaces)
