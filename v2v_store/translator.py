@@ -219,15 +219,16 @@ class Translator:
         vectors) leave the fewest of ``sample`` of this space's vectors out of every query's ``k`` nearest
         (:func:`~v2v_store.metrics.anti_hub_share`); ties go to the smaller weight. Linear translators only (a vec2vec
         translator decodes queries as records). Kept with the translator; returns each space's weight and share.
-        On the kit it chose the weight with the best paired top-1 within 0.0005 (weights -0.5 .. 1.5, six directions,
-        oracle maps and maps from 300 and 1,000 pairs), which moved with the space: about 1 into e5, 0 or below
-        into MiniLM and mpnet."""
+        On the kit its choice's paired top-1 was within 0.0017 of the best weight's (of -0.5 .. 1.5; six directions,
+        maps from 300, 1,000 and 13,805 pairs), and the weight moved with the space: 0.5-1 into e5, 0 or below into
+        MiniLM and mpnet; on ten unsupervised MiniLM <-> e5 maps it raised MiniLM -> e5 top-1 by 0.009-0.016
+        (``benchmarks/results/s39_minilm_e5_query_weights.md``)."""
         from v2v_store.metrics import anti_hub_share
 
         if self._model is not None:
             return {}
         rng = np.random.default_rng(seed)
-        samples = [self._check(v, sp)[rng.choice(len(v), min(sample, len(v)), replace=False)]
+        samples = [self._check(np.asarray(v)[np.sort(rng.choice(len(v), min(sample, len(v)), replace=False))], sp)
                    for v, sp in zip((source_vectors, target_vectors), self.spaces)]
         chosen = {}
         for i, space in enumerate(self.spaces):
