@@ -92,9 +92,9 @@ def translation_metrics(translator, u: np.ndarray, v: np.ndarray, source: str, t
     """The paper's metrics of a :class:`~v2v_store.translator.Translator` from ``source`` to ``target`` on paired rows
     ``u``, ``v``: the mean cosine of each translation *as a record* (where a migration puts it) with its true vector;
     top-1 and mean rank of each translation *as a query* among the true vectors (and ``distractors``, as in
-    :func:`retrieval_among`). The two uses decode differently (``Translator.translate``'s ``role``): a query's
-    decode leaves out the target's mean, which carries no information about the query but dominates the cosine (e5's
-    vectors share ~0.75 of it)."""
+    :func:`retrieval_among`). The two uses decode differently (``Translator.translate``'s ``role``): a query keeps
+    only a calibrated share of the target's mean, which carries no information about the query but dominates the
+    cosine (e5's vectors share ~0.75 of it), so a query's cosine says little about where a translation lands."""
     from v2v_store.translator import QUERIES, RECORDS
 
     queries = translator.translate(u, source, target, role=QUERIES)

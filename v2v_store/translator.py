@@ -166,10 +166,12 @@ class Translator:
         ``"records"`` (the default: what a migration writes) are stored beside the target's own vectors and searched
         by its queries, so they are decoded to sit as far from the target's mean as its own vectors do
         (:func:`~v2v_store.train.linear.linear_decode`). ``"queries"`` search the target's own vectors (a cross-query,
-        the paper's metrics): the translated direction without the target's mean, which would only favour the
-        records nearest that mean (:func:`~v2v_store.train.linear.linear_decode_query`). Each is the better one
-        for its use on the kit's oracle maps; e5 queries found translated records first for 0.82 of texts as
-        queries' decode, 0.97 as records' (``benchmarks/results/decode_calibration.md``)."""
+        the paper's metrics): the translated direction plus the share of the target's mean that
+        :meth:`calibrate_queries` chose (none for a translator never calibrated), as the mean adds to every
+        candidate's score whatever the query asks (:func:`~v2v_store.train.linear.linear_decode_query`). Each is the
+        better one for its use on the kit's oracle maps: true e5 vectors found translated records first for 0.97 of
+        texts decoded as records, 0.93 as calibrated queries; translated queries found their true e5 vectors first
+        for 0.98 decoded as queries, 0.97 as records (``benchmarks/results/decode_calibration.md``)."""
         if role not in (RECORDS, QUERIES):
             raise V2VError(f"unknown translation role {role!r}: use {RECORDS!r} (vectors to store) or {QUERIES!r} "
                            "(vectors to search with)")
