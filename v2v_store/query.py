@@ -2,8 +2,8 @@
 
 Each collection is tied to a space of a translator. Two modes:
 
-- ``native``: the query is translated into each collection's space (decoded as a query, without that space's
-  mean: ``Translator.translate(role="queries")``) and searched there with the
+- ``native``: the query is translated into each collection's space (decoded as a query, keeping the share of that
+  space's mean the fit calibrated: ``Translator.translate(role="queries")``) and searched there with the
   store's own index (also the query-time *bridge*: new-model queries against an unmigrated
   old-model collection). Scores of different spaces are not calibrated against each other; hits
   are merged by score, so prefer ``latent`` when mixing spaces.
@@ -49,7 +49,6 @@ class _Collection:
     latent_index: Any = None  # None until built, and after building when no record is of ``space``
     records: list = field(default_factory=list)  # (id, metadata, document) per latent row
     built: bool = False
-
 
 
 class CrossQuery:

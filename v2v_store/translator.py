@@ -236,7 +236,7 @@ class Translator:
         for i, space in enumerate(self.spaces):
             mean, _, decode = self.linear_space(space)
             x = torch.as_tensor(samples[1 - i], device=self.device)
-            directions = _unit(self._encode(x, self.spaces[1 - i]) @ decode).cpu()
+            directions = linear_decode_query(self._encode(x, self.spaces[1 - i]), mean, decode).cpu()  # weight 0
             targets = _unit(torch.as_tensor(samples[i]))
             towards_mean = targets @ mean.cpu().float()
             shares = {w: anti_hub_share(directions, targets, k, offsets=w * towards_mean) for w in QUERY_WEIGHTS}
