@@ -193,7 +193,8 @@ def write(args, rows, baselines) -> None:
              f"Cells: mean cos / top-1 / mean rank among the {n_held:,} held-out {tc} texts (in domain) and the first "
              f"8,192 {other[0]} texts (out of distribution): the cosine of each translation as a migration writes it "
              "with its true vector, the ranks of each translation as a query among the true vectors "
-             "(`metrics.translation_metrics`; since session 39 queries are decoded without the target's mean). "
+             "(`metrics.translation_metrics`; since session 39 queries keep the share of the target's mean that "
+             "`calibrate_queries` chose without labels at fit time). "
              "The JSON also holds `records:` (each true vector searching the translations, as a migrated "
              "collection is searched) and `latent:` (what `v2v query --mode latent` ranks by).", "",
              f"| pair | seed | wall s | trusted | {tc} A->B | {tc} B->A | {other[0]} A->B | {other[0]} B->A | target met |",
