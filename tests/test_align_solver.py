@@ -420,8 +420,17 @@ def test_half_whitened_final_steps_give_a_non_orthogonal_map_that_translates():
     yt, mean = torch.as_tensor(y[:50]), torch.as_tensor(m.target_mean)
     z = linear_encode(yt, mean, torch.as_tensor(m.target_proj))
     torch.testing.assert_close(z @ torch.as_tensor(m.target_decode), center_unit(yt, mean), atol=1e-4, rtol=0)
+    for proj, decode, query in ((m.source_proj, m.source_decode, m.source_query_decode),
+                                (m.target_proj, m.target_decode, m.target_query_decode)):
+        # queries decode with W^T alone: orthonormal, decode = W^T D and proj = D^-1 W for one SPD D = C^(a/2)
+        np.testing.assert_allclose(query @ query.T, np.eye(12), atol=1e-4)
+        d = query.T @ decode
+        np.testing.assert_allclose(d, d.T, atol=1e-4)
+        assert np.linalg.eigvalsh(d).min() > 0
+        np.testing.assert_allclose(proj @ query, np.linalg.inv(d), rtol=1e-3, atol=1e-3)
+        assert not np.allclose(query, decode, atol=1e-3)
     plain = fit_linear(x, y, AlignConfig(final_whiten=0.0, **cfg), pairs=few)
-    assert plain.mapping.orthogonal
+    assert plain.mapping.orthogonal and plain.mapping.target_query_decode is None
     for result in (whitened, plain):
         tr = Translator.from_linear_map(result.mapping, Space("x", 12), Space("y", 12))
         top1 = (tr.translate(px[20:]) @ unit(torch.as_tensor(py[20:])).numpy().T).argmax(1) == np.arange(80)

@@ -173,8 +173,8 @@ def _whitened_map(a: np.ndarray, b: np.ndarray):
     xc, yc = center_unit(x, mx), center_unit(y, my)
     (hx, dx), (hy, dy) = power_whitener(xc, 0.5), power_whitener(yc, 0.5)
     wx, wy = procrustes(xc @ hx, yc @ hy)
-    return LinearMap(mx.numpy(), (hx @ wx).numpy(), my.numpy(), (hy @ wy).numpy(), (wx.T @ dx).numpy(), (wy.T @ dy).numpy()), \
-        (mx, my, hx, wx, wy, dy)
+    return LinearMap(mx.numpy(), (hx @ wx).numpy(), my.numpy(), (hy @ wy).numpy(), (wx.T @ dx).numpy(), (wy.T @ dy).numpy(),
+                     wx.T.numpy(), wy.T.numpy()), (mx, my, hx, wx, wy, dy)
 
 
 def test_non_orthogonal_linear_translator_saves_loads_and_decodes_with_its_own_matrix(paired, tmp_path):
@@ -192,22 +192,35 @@ def test_non_orthogonal_linear_translator_saves_loads_and_decodes_with_its_own_m
     tr.save(tmp_path / "w")
     loaded = Translator.load(tmp_path / "w", device="cpu")
     np.testing.assert_array_equal(loaded.translate(a[:100]), tr.translate(a[:100]))
-    assert set(loaded.tensors) == {"mean.0", "proj.0", "decode.0", "mean.1", "proj.1", "decode.1"}
+    assert set(loaded.tensors) == {"mean.0", "proj.0", "decode.0", "query_decode.0", "mean.1", "proj.1", "decode.1",
+                                   "query_decode.1"}
+    np.testing.assert_array_equal(loaded.translate(a[:100], role="queries"), tr.translate(a[:100], role="queries"))
     orthogonal = Translator.from_linear_map(fit_procrustes((a, b)), Space("x", a.shape[1]), Space("y", b.shape[1]))
     assert np.abs(tr.translate(a[:100]) - orthogonal.translate(a[:100])).max() > 1e-3  # the decode matrix matters
 
 
-def test_translations_as_queries_leave_out_the_targets_mean_and_unknown_roles_are_refused(paired):
-    """``role="queries"``: ``unit(unit(unit(x) - mx) Hx Wx Wy^T Dy)``, the records' decode without the mean; the
-    default is ``"records"``; any other role is an error that names both."""
+def test_translations_as_queries_leave_out_the_targets_mean_and_its_whitening_and_unknown_roles_are_refused(paired):
+    """``role="queries"``: ``unit(unit(unit(x) - mx) Hx Wx Wy^T)``: without the target's mean and without the records'
+    de-whitening ``Dy`` (``query_decode``); a translator without ``query_decode`` tensors (saved before session 40)
+    decodes queries with the records' matrix; the default role is ``"records"``; any other role is an error that names
+    both."""
     from v2v_store.train.linear import center_unit, unit
 
     a, b = paired
     lm, (mx, my, hx, wx, wy, dy) = _whitened_map(a, b)
     tr = Translator.from_linear_map(lm, Space("x", a.shape[1]), Space("y", b.shape[1]))
-    expected = unit(center_unit(torch.as_tensor(a[:100]), mx) @ hx @ wx @ wy.T @ dy).numpy()
-    np.testing.assert_allclose(tr.translate(a[:100], role="queries"), expected, atol=1e-5)
+    z = center_unit(torch.as_tensor(a[:100]), mx) @ hx @ wx
+    np.testing.assert_allclose(tr.translate(a[:100], role="queries"), unit(z @ wy.T).numpy(), atol=1e-5)
+    older = Translator("linear", tr.spaces, {k: v for k, v in tr.tensors.items() if not k.startswith("query_")},
+                       device="cpu")
+    np.testing.assert_allclose(older.translate(a[:100], role="queries"), unit(z @ wy.T @ dy).numpy(), atol=1e-5)
+    np.testing.assert_array_equal(older.translate(a[:100]), tr.translate(a[:100]))  # records: unchanged
     np.testing.assert_array_equal(tr.translate(a[:100], role="records"), tr.translate(a[:100]))
+    older.calibrate_queries(a, b)  # derives W^T from the records' decode and the vectors the map was fitted on
+    for i, w in enumerate((wx, wy)):
+        torch.testing.assert_close(older.tensors[f"query_decode.{i}"], w.T, atol=1e-4, rtol=0)
+    tr.calibrate_queries(a, b)
+    torch.testing.assert_close(tr.tensors["query_decode.1"], wy.T)  # the aligner's W^T is kept
     with pytest.raises(V2VError, match="'records'.*'queries'"):
         tr.translate(a[:10], role="query")
 
@@ -220,14 +233,19 @@ def test_query_mean_weights_are_calibrated_without_labels_used_and_saved(paired,
     from v2v_store.train.linear import unit
     from v2v_store.translator import QUERY_WEIGHTS
 
+    from v2v_store.train.linear import center_unit, power_whitener
+
     a, b = paired
     tr = Translator.from_linear_map(fit_procrustes((a[:1000], b[:1000])), Space("x", a.shape[1]), Space("y", b.shape[1]))
-    records, centred = tr.translate(a[:100]), tr.translate(a[:100], role="queries")
+    records = tr.translate(a[:100])
     chosen = tr.calibrate_queries(a[:1000], b[1000:])  # unpaired: the target sample holds other rows
     assert set(chosen) == {"x", "y"} and all(tr.query_weights[s] in QUERY_WEIGHTS for s in chosen)
     assert all(c["anti_hub_share"] <= c["anti_hub_share_at_0"] for c in chosen.values())
-    w, mean = tr.query_weights["y"], tr.linear_space(tr.space("y"))[0]
-    expected = unit(torch.as_tensor(centred) + w * mean).numpy()
+    # queries: the direction times the target covariance^(-1/4) (of the given target vectors), plus w of the mean
+    w, (mean_x, proj_x, _), (mean, proj, _) = tr.query_weights["y"], *(tr.linear_space(s) for s in tr.spaces)
+    c_inv_quarter = power_whitener(center_unit(torch.as_tensor(b[1000:]), mean), 0.5)[0]
+    z = center_unit(torch.as_tensor(a[:100]), mean_x) @ proj_x
+    expected = unit(unit(z @ proj.T @ c_inv_quarter) + w * mean).numpy()
     np.testing.assert_allclose(tr.translate(a[:100], role="queries"), expected, atol=1e-5)
     np.testing.assert_array_equal(tr.translate(a[:100]), records)
     # the share is the candidates in no query's top k: one query, k=1, finds one of three

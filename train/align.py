@@ -805,7 +805,8 @@ class _FinalSteps:
         if not (whitened and self.whitened):
             return LinearMap(mean_x, wx.cpu().numpy(), mean_y, wy.cpu().numpy())
         return LinearMap(mean_x, (self.hx @ wx).cpu().numpy(), mean_y, (self.hy @ wy).cpu().numpy(),
-                         source_decode=(wx.T @ self.dx).cpu().numpy(), target_decode=(wy.T @ self.dy).cpu().numpy())
+                         source_decode=(wx.T @ self.dx).cpu().numpy(), target_decode=(wy.T @ self.dy).cpu().numpy(),
+                         source_query_decode=wx.T.cpu().numpy(), target_query_decode=wy.T.cpu().numpy())
 
 
 def _neighbours(x: torch.Tensor, y: torch.Tensor, wmap) -> torch.Tensor:

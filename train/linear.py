@@ -20,7 +20,8 @@ class LinearMap:
 
     An orthogonal map (``proj`` with orthonormal columns) decodes with ``proj.T``, its ``decode`` is
     None. A half-whitened map (``AlignConfig.final_whiten``) encodes with ``C^(-a/2) W`` and decodes with
-    ``W^T C^(a/2)`` (``C`` the space's covariance, ``W`` orthonormal): a non-orthogonal translation."""
+    ``W^T C^(a/2)`` (``C`` the space's covariance, ``W`` orthonormal): a non-orthogonal translation. Its
+    ``query_decode`` is ``W^T`` alone: translated *queries* are not de-whitened (:func:`linear_decode_query`)."""
 
     source_mean: np.ndarray  # (d_s,)
     source_proj: np.ndarray  # (d_s, k)
@@ -28,6 +29,8 @@ class LinearMap:
     target_proj: np.ndarray  # (d_t, k)
     source_decode: np.ndarray | None = None  # (k, d_s); None: source_proj.T
     target_decode: np.ndarray | None = None  # (k, d_t); None: target_proj.T
+    source_query_decode: np.ndarray | None = None  # (k, d_s); None: as source_decode
+    target_query_decode: np.ndarray | None = None  # (k, d_t); None: as target_decode
 
     @property
     def orthogonal(self) -> bool:
@@ -62,6 +65,10 @@ def linear_decode(z: torch.Tensor, mean: torch.Tensor, decode: torch.Tensor) -> 
 
 def linear_decode_query(z: torch.Tensor, mean: torch.Tensor, decode: torch.Tensor, weight: float = 0.0) -> torch.Tensor:
     """A translation that will *search* the space's own vectors: ``unit(unit(z @ decode) + weight * mean)``.
+
+    ``decode``: the translator's query decode (``Translator.query_decode``), the records' decode times the space's
+    covariance^(-1/4): for a half-whitened map its orthogonal part ``W^T`` (``LinearMap.target_query_decode``), not
+    the records' ``W^T C^(1/4)``, so a query stresses the space's principal directions less than a record does.
 
     A query's mean part scores ``weight * mean . y`` for every candidate ``y`` whatever the query asks: it moves every
     query towards the records nearest the collection's mean (``weight`` > 0) or away from them (< 0). Which helps

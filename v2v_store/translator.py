@@ -28,13 +28,14 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from v2v_store.errors import DimensionMismatchError, StoreNotFoundError, V2VError
-from v2v_store.train.linear import center_unit, linear_decode, linear_decode_query, linear_encode
+from v2v_store.train.linear import center_unit, linear_decode, linear_decode_query, linear_encode, power_whitener
 
 logger = logging.getLogger(__name__)
 FORMAT_VERSION = 2
 READABLE_VERSIONS = (1, 2)  # 1: linear translators were orthogonal (no decode.* tensors)
 RECORDS, QUERIES = "records", "queries"  # what translations are for (Translator.translate's ``role``)
 QUERY_WEIGHTS = tuple(w / 4 for w in range(-4, 9))  # -1 .. 2: the weights calibrate_queries tries
+QUERY_WHITEN = 0.5  # queries' directions times the target's covariance^(-QUERY_WHITEN/2) (Translator.query_decode)
 
 
 def _unit(x: torch.Tensor) -> torch.Tensor:
@@ -136,6 +137,17 @@ class Translator:
         proj = self.tensors[f"proj.{i}"]
         return self.tensors[f"mean.{i}"], proj, self.tensors.get(f"decode.{i}", proj.T)
 
+    def query_decode(self, space: Space) -> torch.Tensor:
+        """(k, d): how a linear translator decodes *queries* into ``space`` (``query_decode.*``, since session 40):
+        the records' decode times the space's covariance^(-1/4), :data:`QUERY_WHITEN`, so a query stresses the
+        space's principal directions less than a record does. For a half-whitened map (decode ``W^T C^(1/4)``) that is
+        its orthogonal part ``W^T``, which the aligner stores; :meth:`calibrate_queries` adds it to any other linear
+        translator. Without one (translators saved before session 40, until calibrated again) queries decode as
+        records. On the kit it ranked true vectors first more often in 26 of 28 directions (unsupervised maps +0.0004-0.015,
+        orthogonal Procrustes maps -0.0002-+0.005; ``benchmarks/probes/query_spectrum.txt``)."""
+        i = 0 if space.name == self.spaces[0].name else 1
+        return self.tensors.get(f"query_decode.{i}", self.linear_space(space)[2])
+
     @torch.no_grad()
     def _encode(self, x: torch.Tensor, space: Space) -> torch.Tensor:
         if self._model is not None:
@@ -149,7 +161,7 @@ class Translator:
             return self._model.decode(z, space.name)
         mean, _, decode = self.linear_space(space)
         if role == QUERIES:
-            return linear_decode_query(z, mean, decode, self.query_weights.get(space.name, 0.0))
+            return linear_decode_query(z, mean, self.query_decode(space), self.query_weights.get(space.name, 0.0))
         return linear_decode(z, mean, decode)  # (B, k) -> (B, d)
 
     def _batched(self, fn, vectors: np.ndarray, batch_size: int) -> np.ndarray:
@@ -224,19 +236,29 @@ class Translator:
         On the kit its choice's paired top-1 was within 0.0017 of the best weight's (of -0.5 .. 1.5; six directions,
         maps from 300, 1,000 and 13,805 pairs), and the weight moved with the space: 0.5-1 into e5, 0 or below into
         MiniLM and mpnet; on ten unsupervised MiniLM <-> e5 maps it raised MiniLM -> e5 top-1 by 0.009-0.016
-        (``benchmarks/results/s39_minilm_e5_query_weights.md``)."""
+        (``benchmarks/results/s39_minilm_e5_query_weights.md``).
+
+        First, a space without a query decode gets one (:meth:`query_decode`): its records' decode times the
+        covariance^(-1/4) of all the given vectors of that space (centred, as the map sees them); for a half-whitened
+        map the aligner already stored its orthogonal part, which is the same matrix."""
         from v2v_store.metrics import anti_hub_share
 
         if self._model is not None:
             return {}
+        for i, (space, vectors) in enumerate(zip(self.spaces, (source_vectors, target_vectors))):
+            if f"query_decode.{i}" not in self.tensors:
+                mean, _, decode = self.linear_space(space)
+                centred = center_unit(torch.as_tensor(self._check(np.asarray(vectors), space), device=self.device), mean)
+                self.tensors[f"query_decode.{i}"] = decode @ power_whitener(centred, QUERY_WHITEN)[0]
         rng = np.random.default_rng(seed)
         samples = [self._check(np.asarray(v)[np.sort(rng.choice(len(v), min(sample, len(v)), replace=False))], sp)
                    for v, sp in zip((source_vectors, target_vectors), self.spaces)]
         chosen = {}
         for i, space in enumerate(self.spaces):
-            mean, _, decode = self.linear_space(space)
+            mean = self.linear_space(space)[0]
             x = torch.as_tensor(samples[1 - i], device=self.device)
-            directions = linear_decode_query(self._encode(x, self.spaces[1 - i]), mean, decode).cpu()  # weight 0
+            directions = linear_decode_query(self._encode(x, self.spaces[1 - i]), mean,
+                                             self.query_decode(space)).cpu()  # weight 0
             targets = _unit(torch.as_tensor(samples[i]))
             towards_mean = targets @ mean.cpu().float()
             shares = {w: anti_hub_share(directions, targets, k, offsets=w * towards_mean) for w in QUERY_WEIGHTS}
@@ -324,9 +346,11 @@ class Translator:
             "mean.0": torch.as_tensor(mapping.source_mean), "proj.0": torch.as_tensor(mapping.source_proj),
             "mean.1": torch.as_tensor(mapping.target_mean), "proj.1": torch.as_tensor(mapping.target_proj),
         }
-        for i, decode in enumerate((mapping.source_decode, mapping.target_decode)):
-            if decode is not None:
-                tensors[f"decode.{i}"] = torch.as_tensor(decode)
+        for name, decodes in (("decode", (mapping.source_decode, mapping.target_decode)),
+                              ("query_decode", (mapping.source_query_decode, mapping.target_query_decode))):
+            for i, decode in enumerate(decodes):
+                if decode is not None:
+                    tensors[f"{name}.{i}"] = torch.as_tensor(decode)
         return cls("linear", (source, target), tensors, info, device="cpu")
 
     def __repr__(self) -> str:
