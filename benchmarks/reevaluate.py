@@ -16,9 +16,12 @@ the queries' decode does on maps found without pairs.
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import sys
 from pathlib import Path
+
+import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from alignment import evaluate, fmt  # noqa: E402
@@ -29,12 +32,20 @@ from v2v_store.translator import Translator  # noqa: E402
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("directory", type=Path, help="where alignment.py --save-translators put them (PAIR_seedN)")
+    ap.add_argument("directory", type=Path, nargs="?", help="where alignment.py --save-translators put them (PAIR_seedN)")
     ap.add_argument("--out", type=Path, default=Path("benchmarks/results"))
     ap.add_argument("--tag", default="reevaluate")
     ap.add_argument("--query-decode", action="store_true",
                     help="also calibrate each translator as v2v fit does now (query decode and mean weight)")
+    ap.add_argument("--rewrite", action="store_true",
+                    help="only write the markdown again from OUT/TAG.json (e.g. after this script's tables changed)")
     args = ap.parse_args()
+    if args.rewrite:
+        saved = json.loads((args.out / f"{args.tag}.json").read_text())
+        write({k: v for k, v in saved.items() if k != "rows"}, saved["rows"], args.out, args.tag)
+        return
+    if args.directory is None:
+        ap.error("name the directory of saved translators (or --rewrite with --tag)")
     _, side_a, side_b = splits("wiki", "minilm")
     saved = sorted(p for p in args.directory.iterdir() if (p / "config.json").exists())
     if not saved:
@@ -58,7 +69,10 @@ def main() -> None:
             m = evaluate(tr, a, b, data, ("wiki", "fortunes"))
             rows.append({"translator": path.name, "queries": label, "weights": weights, "metrics": m})
             print(path.name, label, weights, fmt(m[f"wiki:{a}->{b}"]), fmt(m[f"wiki:{b}->{a}"]), flush=True)
-    meta = run_meta()
+    write(run_meta(), rows, args.out, args.tag)
+
+
+def write(meta: dict, rows: list[dict], out: Path, tag: str) -> None:
     lines = ["# Saved translators evaluated again: how their queries are decoded", "",
              f"Command: `{meta['command']}`  ", f"Machine: {meta['machine']}, {meta['date']}", "",
              "Cells: mean cos (of the records) / top-1 / mean rank (of the queries) among 8,192 held-out wiki sentences "
@@ -73,7 +87,32 @@ def main() -> None:
         weights = ", ".join(f"{k} {v:+.2f}" for k, v in r["weights"].items()) or "-"
         lines.append(f"| {r['translator']} | {r['queries']} | {weights} | {fmt(m[f'wiki:{a}->{b}'])} | "
                      f"{fmt(m[f'wiki:{b}->{a}'])} | {fmt(m[f'fortunes:{a}->{b}'])} | {fmt(m[f'fortunes:{b}->{a}'])} |")
-    save_results(args.out, args.tag, {**meta, "rows": rows}, lines)
+    lines += ["", "Per query decode, over the translators: median (range) top-1, mean-rank range, and how many meet issue 4's "
+              "target (top-1 >= 0.95 and mean rank <= 1.2 both ways on wiki).", "",
+              "| queries | wiki top-1 A->B | wiki top-1 B->A | mean rank A->B / B->A | fortunes top-1 A->B / B->A | meet |",
+              "|---|---|---|---|---|---|"]
+    for label in dict.fromkeys(r["queries"] for r in rows):
+        lines.append(summary_row(label, [r for r in rows if r["queries"] == label]))
+    save_results(out, tag, {**meta, "rows": rows}, lines)
+
+
+def summary_row(label: str, rows: list[dict]) -> str:
+    a, b = rows[0]["translator"].split("_")[:2]
+
+    def values(corpus, x, y, key):
+        return [r["metrics"][f"{corpus}:{x}->{y}"][key] for r in rows]
+
+    def median_range(v):
+        return f"{np.median(v):.3f} ({min(v):.3f}-{max(v):.3f})"
+
+    top_ab, top_ba = values("wiki", a, b, "top1"), values("wiki", b, a, "top1")
+    rank_ab, rank_ba = values("wiki", a, b, "mean_rank"), values("wiki", b, a, "mean_rank")
+    meet = sum(t1 >= 0.95 and t2 >= 0.95 and r1 <= 1.2 and r2 <= 1.2
+               for t1, t2, r1, r2 in zip(top_ab, top_ba, rank_ab, rank_ba))
+    f_ab, f_ba = values("fortunes", a, b, "top1"), values("fortunes", b, a, "top1")
+    return (f"| {label} | {median_range(top_ab)} | {median_range(top_ba)} | {min(rank_ab):.2f}-{max(rank_ab):.2f} / "
+            f"{min(rank_ba):.2f}-{max(rank_ba):.2f} | {min(f_ab):.3f}-{max(f_ab):.3f} / {min(f_ba):.3f}-{max(f_ba):.3f} | "
+            f"{meet}/{len(rows)} |")
 
 
 if __name__ == "__main__":
