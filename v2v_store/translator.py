@@ -143,8 +143,9 @@ class Translator:
         space's principal directions less than a record does. For a half-whitened map (decode ``W^T C^(1/4)``) that is
         its orthogonal part ``W^T``, which the aligner stores; :meth:`calibrate_queries` adds it to any other linear
         translator. Without one (translators saved before session 40, until calibrated again) queries decode as
-        records. On the kit it ranked true vectors first more often in 26 of 28 directions (unsupervised maps +0.0004-0.015,
-        orthogonal Procrustes maps -0.0002-+0.005; ``benchmarks/probes/query_spectrum.txt``)."""
+        records. On the kit it ranked true vectors first more often on 33 of 34 maps and directions (top-1 of
+        unsupervised maps +0.0004 .. +0.015, of maps fitted on true pairs -0.0002 .. +0.005;
+        ``benchmarks/probes/query_spectrum.txt``)."""
         i = 0 if space.name == self.spaces[0].name else 1
         return self.tensors.get(f"query_decode.{i}", self.linear_space(space)[2])
 
@@ -178,9 +179,10 @@ class Translator:
         ``"records"`` (the default: what a migration writes) are stored beside the target's own vectors and searched
         by its queries, so they are decoded to sit as far from the target's mean as its own vectors do
         (:func:`~v2v_store.train.linear.linear_decode`). ``"queries"`` search the target's own vectors (a cross-query,
-        the paper's metrics): the translated direction plus the share of the target's mean that
-        :meth:`calibrate_queries` chose (none for a translator never calibrated), as the mean adds to every
-        candidate's score whatever the query asks (:func:`~v2v_store.train.linear.linear_decode_query`). Each is the
+        the paper's metrics): the translated direction, decoded by :meth:`query_decode` (stressing the target's
+        principal directions less), plus the share of the target's mean that :meth:`calibrate_queries` chose (none
+        for a translator never calibrated), as the mean adds to every candidate's score whatever the query asks
+        (:func:`~v2v_store.train.linear.linear_decode_query`). Each is the
         better one for its use on the kit's oracle maps: true e5 vectors found translated records first for 0.97 of
         texts decoded as records, 0.93 as calibrated queries; translated queries found their true e5 vectors first
         for 0.98 decoded as queries, 0.97 as records (``benchmarks/results/decode_calibration.md``)."""
