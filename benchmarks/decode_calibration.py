@@ -14,8 +14,10 @@ Decodes: ``old`` ``unit(unit(z W^T) + mean)`` (every translation before session 
 from the mean); ``spread`` ``unit(sqrt(1 - |mean|^2) unit(z W^T) + mean)`` (records since session 38,
 :func:`v2v_store.train.linear.linear_decode`: at the target vectors' own RMS distance from their mean); ``centred``
 ``unit(z W^T)`` (queries in session 39 before calibration); ``calibrated`` ``unit(unit(z W^T) + w mean)``
-(queries now, :func:`v2v_store.train.linear.linear_decode_query`, the weight ``w`` chosen label-free by
-``Translator.calibrate_queries`` on side A's source vectors against side B's target vectors, unpaired).
+(queries in session 39, :func:`v2v_store.train.linear.linear_decode_query`, the weight ``w`` chosen label-free by
+``Translator.calibrate_queries`` on side A's source vectors against side B's target vectors, unpaired); ``query
+decode`` ``unit(unit(z W^T C^-1/4) + w mean)`` (queries since session 40, ``Translator.query_decode``; ``C`` the
+target's covariance, ``w`` chosen again for this decode).
 """
 
 from __future__ import annotations
@@ -65,13 +67,20 @@ def main() -> None:
         translator_module.linear_decode = linear_decode
         decoded["spread"] = tr.translate(xh, a, b, role=RECORDS)
         decoded["centred"] = tr.translate(xh, a, b, role=QUERIES)
-        weights = tr.calibrate_queries(xa, np.asarray(load("wiki", b)[side_b], np.float32))
+        yb = np.asarray(load("wiki", b)[side_b], np.float32)
+        for i, space in enumerate(tr.spaces):  # session 39: the records' direction, only the mean's weight calibrated
+            tr.tensors[f"query_decode.{i}"] = tr.linear_space(space)[2]
+        weights = {"calibrated": tr.calibrate_queries(xa, yb)[b]["weight"]}
         decoded["calibrated"] = tr.translate(xh, a, b, role=QUERIES)
+        for i in range(2):  # now: calibrate_queries derives the query decode (covariance^-1/4) first
+            del tr.tensors[f"query_decode.{i}"]
+        weights["query decode"] = tr.calibrate_queries(xa, yb)[b]["weight"]
+        decoded["query decode"] = tr.translate(xh, a, b, role=QUERIES)
         for name, translated in decoded.items():
             as_queries, as_records = paired_metrics(translated, yh), paired_metrics(yh, translated)
             mixed = mixed_retrieval(translated, yh)
             rows.append({"pair": f"{a} -> {b}", "target_mean_norm": mean_norm,
-                         "decode": f"calibrated (w = {weights[b]['weight']:.2f})" if name == "calibrated" else name,
+                         "decode": f"{name} (w = {weights[name]:.2f})" if name in weights else name,
                          "mean_cos": as_queries.mean_cos, "queries_top1": as_queries.top1,
                          "queries_rank": as_queries.mean_rank, "records_top1": as_records.top1,
                          "records_rank": as_records.mean_rank, "mixed_top1": mixed[0], "mixed_rank": mixed[1]})
@@ -84,7 +93,9 @@ def main() -> None:
              "the translations. Mixed: the first 4,096 translated, the other 4,096 genuine target vectors in one "
              "collection, each true vector of the first half searching all 8,192. Decodes: `old` (all translations "
              "before session 38), `spread` (records now), `centred` (queries without the mean), `calibrated` (queries "
-             "now: the mean's weight w chosen label-free, `Translator.calibrate_queries`).", "",
+             "in session 39: the mean's weight w chosen label-free, `Translator.calibrate_queries`), `query decode` "
+             "(queries now: the direction times the target's covariance^-1/4, `Translator.query_decode`, then w "
+             "chosen for it).", "",
              "| pair | target mean norm | decode | mean cos | as queries top-1 / rank | as records top-1 / rank | "
              "mixed top-1 / rank |", "|---|---|---|---|---|---|---|"]
     lines += [f"| {r['pair']} | {r['target_mean_norm']:.2f} | {r['decode']} | {r['mean_cos']:.3f} | "
