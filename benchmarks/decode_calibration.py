@@ -33,7 +33,7 @@ from kit import DIMS, load, run_meta, save_results, splits  # noqa: E402
 import v2v_store.translator as translator_module  # noqa: E402
 from v2v_store.metrics import paired_metrics  # noqa: E402
 from v2v_store.train.linear import fit_procrustes, linear_decode, unit  # noqa: E402
-from v2v_store.translator import QUERIES, RECORDS, Space, Translator  # noqa: E402
+from v2v_store.translator import QUERIES, QUERY_WHITEN, RECORDS, Space, Translator  # noqa: E402
 
 PAIRS = [("minilm", "e5"), ("e5", "minilm"), ("minilm", "mpnet"), ("mpnet", "minilm"), ("mpnet", "e5"), ("e5", "mpnet")]
 
@@ -60,7 +60,8 @@ def main() -> None:
     for a, b in PAIRS:
         xa, ya = (np.asarray(load("wiki", m)[side_a], np.float32) for m in (a, b))
         xh, yh = (np.asarray(load("wiki", m)[held], np.float32) for m in (a, b))
-        tr = Translator.from_linear_map(fit_procrustes((xa, ya)), Space(a, DIMS[a]), Space(b, DIMS[b]))
+        oracle = fit_procrustes((xa, ya))
+        tr = Translator.from_linear_map(oracle, Space(a, DIMS[a]), Space(b, DIMS[b]))
         mean_norm = float(np.linalg.norm(tr.linear_space(tr.space(b))[0].cpu().numpy()))
         translator_module.linear_decode = old_decode
         decoded = {"old": tr.translate(xh, a, b)}
@@ -68,14 +69,11 @@ def main() -> None:
         decoded["spread"] = tr.translate(xh, a, b, role=RECORDS)
         decoded["centred"] = tr.translate(xh, a, b, role=QUERIES)
         yb = np.asarray(load("wiki", b)[side_b], np.float32)
-        for i, space in enumerate(tr.spaces):  # session 39: the records' direction, only the mean's weight calibrated
-            tr.tensors[f"query_decode.{i}"] = tr.linear_space(space)[2]
-        weights = {"calibrated": tr.calibrate_queries(xa, yb)[b]["weight"]}
-        decoded["calibrated"] = tr.translate(xh, a, b, role=QUERIES)
-        for i in range(2):  # now: calibrate_queries derives the query decode (covariance^-1/4) first
-            del tr.tensors[f"query_decode.{i}"]
-        weights["query decode"] = tr.calibrate_queries(xa, yb)[b]["weight"]
-        decoded["query decode"] = tr.translate(xh, a, b, role=QUERIES)
+        weights = {}
+        for name, whiten in (("calibrated", 0.0), ("query decode", QUERY_WHITEN)):  # session 39's queries; now
+            tr = Translator.from_linear_map(oracle, Space(a, DIMS[a]), Space(b, DIMS[b]))
+            weights[name] = tr.calibrate_queries(xa, yb, whiten=whiten)[b]["weight"]
+            decoded[name] = tr.translate(xh, a, b, role=QUERIES)
         for name, translated in decoded.items():
             as_queries, as_records = paired_metrics(translated, yh), paired_metrics(yh, translated)
             mixed = mixed_retrieval(translated, yh)

@@ -221,6 +221,11 @@ def test_translations_as_queries_leave_out_the_targets_mean_and_its_whitening_an
         torch.testing.assert_close(older.tensors[f"query_decode.{i}"], w.T, atol=1e-4, rtol=0)
     tr.calibrate_queries(a, b)
     torch.testing.assert_close(tr.tensors["query_decode.1"], wy.T)  # the aligner's W^T is kept
+    session39 = Translator("linear", tr.spaces, dict(older.tensors), device="cpu")
+    for i in range(2):
+        del session39.tensors[f"query_decode.{i}"]
+    session39.calibrate_queries(a, b, whiten=0.0)  # whiten 0: queries keep the records' direction
+    torch.testing.assert_close(session39.tensors["query_decode.1"], wy.T @ dy, atol=1e-4, rtol=0)
     with pytest.raises(V2VError, match="'records'.*'queries'"):
         tr.translate(a[:10], role="query")
 

@@ -228,7 +228,7 @@ class Translator:
 
     @torch.no_grad()
     def calibrate_queries(self, source_vectors: np.ndarray, target_vectors: np.ndarray, sample: int = 4096,
-                          k: int = 10, seed: int = 0) -> dict[str, dict]:
+                          k: int = 10, seed: int = 0, whiten: float = QUERY_WHITEN) -> dict[str, dict]:
         """Choose, for each space, how much of its mean queries translated into it keep
         (:func:`~v2v_store.train.linear.linear_decode_query`), from unpaired vectors of the two spaces (e.g. the
         fit's): of :data:`QUERY_WEIGHTS`, the one whose translated queries (up to ``sample`` of the other space's
@@ -241,8 +241,9 @@ class Translator:
         (``benchmarks/results/s39_minilm_e5_query_weights.md``).
 
         First, a space without a query decode gets one (:meth:`query_decode`): its records' decode times the
-        covariance^(-1/4) of all the given vectors of that space (centred, as the map sees them); for a half-whitened
-        map the aligner already stored its orthogonal part, which is the same matrix."""
+        covariance^(-whiten/2) (-1/4 by default) of all the given vectors of that space (centred, as the map sees
+        them); for a half-whitened map the aligner already stored its orthogonal part, which is the same matrix.
+        ``whiten=0`` keeps the records' direction (session 39's queries)."""
         from v2v_store.metrics import anti_hub_share
 
         if self._model is not None:
@@ -251,7 +252,7 @@ class Translator:
             if f"query_decode.{i}" not in self.tensors:
                 mean, _, decode = self.linear_space(space)
                 centred = center_unit(torch.as_tensor(self._check(np.asarray(vectors), space), device=self.device), mean)
-                self.tensors[f"query_decode.{i}"] = decode @ power_whitener(centred, QUERY_WHITEN)[0]
+                self.tensors[f"query_decode.{i}"] = decode @ power_whitener(centred, whiten)[0]
         rng = np.random.default_rng(seed)
         samples = [self._check(np.asarray(v)[np.sort(rng.choice(len(v), min(sample, len(v)), replace=False))], sp)
                    for v, sp in zip((source_vectors, target_vectors), self.spaces)]

@@ -34,13 +34,6 @@ from v2v_store.translator import QUERY_WEIGHTS, Space, Translator  # noqa: E402
 DELTAS = (-0.375, -0.25, -0.125, 0.0)
 
 
-def covariance_power(y: torch.Tensor, mean: torch.Tensor, delta: float, floor: float = 1e-3) -> torch.Tensor:
-    c = center_unit(y, mean)
-    lam, u = torch.linalg.eigh((c.T @ c).double() / len(c))
-    lam = lam.clamp_min(floor * lam.max())
-    return ((u * lam.pow(delta)) @ u.T).float()
-
-
 def mutual_share(scores: torch.Tensor) -> float:
     """Label-free: the share of queries (rows) and candidates (columns) that are each other's nearest."""
     best_col = scores.argmax(1)
@@ -92,8 +85,9 @@ def main() -> None:
             targets = unit(torch.as_tensor(trg))
             towards_mean = targets @ mean
             rows = []
+            centred = center_unit(torch.as_tensor(fit[b]), mean)
             for delta in DELTAS:
-                power = covariance_power(torch.as_tensor(fit[b]), mean, delta)
+                power = power_whitener(centred, -2 * delta)[0]  # C^delta, eigenvalues floored as the aligner's
                 q = unit(z_sample @ power)
                 shares = {w: anti_hub_share(q, targets, 10, offsets=w * towards_mean) for w in QUERY_WEIGHTS}
                 w = min(shares, key=lambda v: (round(shares[v], 9), abs(v)))
