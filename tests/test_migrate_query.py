@@ -175,6 +175,18 @@ def test_cross_query_matches_brute_force(translator, tmp_path):
         ref = np.argsort(-scores[qi])[:10]
         assert [(h.collection, h.id) for h in hits] == [keys[r] for r in ref]
         assert hits[0].metadata is not None and hits[0].document.startswith("text")
+    # calibrated (as `v2v fit` does): the query decoded as a query, its scores among x mapped onto y's scale
+    a, b = views(2000, seed=11)
+    cal = Translator.from_linear_map(fit_procrustes((a, b)), Space("x", a.shape[1]), Space("y", b.shape[1]))
+    cal.calibrate_queries(a[:1000], b[1000:])
+    scale, shift = cal.latent_score("y", "x")
+    assert (scale, shift) != (1.0, 0.0)
+    scores = np.concatenate([scale * cal.to_space(q, "y", into="x", role="queries") @ cal.to_space(x[:300], "x").T
+                             + shift, cal.to_space(q, "y") @ cal.to_space(y[300:], "y").T], axis=1)
+    for qi, hits in enumerate(CrossQuery(cal, [(cx, None), (cy, None)], mode="latent").search(q, space="y", k=10)):
+        ref = np.argsort(-scores[qi])[:10]
+        assert [(h.collection, h.id) for h in hits] == [keys[r] for r in ref]
+        np.testing.assert_allclose([h.score for h in hits], scores[qi][ref], atol=1e-4)
     native = CrossQuery(tr, [(cx, "x")], mode="native").search(q, space="y", k=5)  # the query-time bridge
     qx = tr.translate(q, "y", "x", role="queries")  # decoded to search, not to be stored
     for qi, hits in enumerate(native):

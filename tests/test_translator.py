@@ -309,3 +309,39 @@ def test_to_space_scores_are_centred_cosines_within_a_space_and_translation_cosi
     square = Translator.from_linear_map(fit_procrustes((a, a[:, ::-1].copy())), Space("x", 64), Space("r", 64))
     np.testing.assert_allclose(square.to_space(a[:30], "x", into="r") @ square.to_space(a[:40, ::-1].copy(), "r").T,
                                square.to_latent(a[:30], "x") @ square.to_latent(a[:40, ::-1].copy(), "r").T, atol=1e-5)
+
+
+def test_latent_queries_of_the_other_space_are_decoded_as_queries_and_their_scores_mapped_onto_same_space_ones(
+        paired, tmp_path):
+    """``calibrate_queries`` gives each space an affine map of the other space's latent-mode scores (matching the
+    mean and spread of top-k scores across spaces to those within the query's space, on unpaired samples); with it,
+    ``to_space(role="queries")`` decodes through the query decode. Before it, and within a space, nothing changes."""
+    from v2v_store.train.linear import center_unit, unit
+
+    a, b = paired
+    tr = Translator.from_linear_map(fit_procrustes((a[:600], b[:600])), Space("x", a.shape[1]), Space("y", b.shape[1]))
+    assert tr.latent_score("x", "y") == (1.0, 0.0)
+    np.testing.assert_array_equal(tr.to_space(a[:50], "x", into="y", role="queries"), tr.to_space(a[:50], "x", into="y"))
+    chosen = tr.calibrate_queries(a[:600], b[600:1200])
+    (mean_x, proj_x, _), (mean_y, _, _) = (tr.linear_space(s) for s in tr.spaces)
+    expected = unit(center_unit(torch.as_tensor(a[:50]), mean_x) @ proj_x @ tr.query_decode(tr.target)).numpy()
+    np.testing.assert_allclose(tr.to_space(a[:50], "x", into="y", role="queries"), expected, atol=1e-5)
+    assert np.abs(expected - tr.to_space(a[:50], "x", into="y")).max() > 1e-3  # the records' decode differs
+    np.testing.assert_array_equal(tr.to_space(b[:50], "y", role="queries"), tr.to_space(b[:50], "y"))
+    assert tr.latent_score("y", "y") == (1.0, 0.0) and tr.latent_score("x", "y") == tr.latent_scores["y"]
+    assert chosen["y"]["latent_score"] == pytest.approx(list(tr.latent_scores["y"]), abs=1e-4)
+
+    # the map: mean and spread of the cross-space top-k scores onto the same-space ones, on the samples given
+    queries, vectors = a[1200:1400], b[1200:1500]
+    scale, shift = tr._latent_score_map(queries, tr.source, vectors, tr.target, k=5)
+    assert scale > 0
+    cross = (tr.to_space(queries[:100], "x", into="y", role="queries") @ tr.to_space(vectors[:100], "y").T)
+    same = tr.to_space(queries[:100], "x") @ tr.to_space(queries[100:200], "x").T
+    cross, same = np.sort(cross, 1)[:, -5:] * scale + shift, np.sort(same, 1)[:, -5:]
+    assert cross.mean() == pytest.approx(same.mean(), abs=1e-4) and cross.std() == pytest.approx(same.std(), rel=1e-3)
+
+    tr.save(tmp_path / "latent")
+    loaded = Translator.load(tmp_path / "latent", device="cpu")
+    assert loaded.latent_scores == tr.latent_scores
+    np.testing.assert_array_equal(loaded.to_space(a[:50], "x", into="y", role="queries"),
+                                  tr.to_space(a[:50], "x", into="y", role="queries"))

@@ -350,7 +350,9 @@ def query(
                                          "takes that keyword (an offline model's name is also the query's space)."),
     space: str = typer.Option(None, help="Space of the query vectors (default: --model, or by dimension)."),
     k: int = typer.Option(10),
-    mode: str = typer.Option("latent", help="latent (comparable scores across spaces) | native (each store's index)."),
+    mode: str = typer.Option("latent", help="latent (one merged ranking: scores of the other model's collections "
+                                            "mapped onto the query model's scale, by translators fitted since "
+                                            "session 41) | native (each store's index, raw scores)."),
     space_check: bool = typer.Option(True, "--space-check/--no-space-check",
                                      help="Refuse a collection whose vectors do not look like its space (its first "
                                           "2,000 records; in latent mode every window of 2,000 as it is read); "

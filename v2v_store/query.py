@@ -9,8 +9,10 @@ Each collection is tied to a space of a translator. Two modes:
   are merged by score, so prefer ``latent`` when mixing spaces.
 - ``latent``: every collection is streamed once through the shared latent (cached in memory as a
   FAISS flat index; :meth:`Translator.to_space`: for a linear translator back into the collection's own
-  centred coordinates, for a vec2vec one the latent itself) and the query is compared there, so scores are
-  comparable across collections. Each window of records streamed is space-checked
+  centred coordinates, for a vec2vec one the latent itself) and the query is compared there. A query of
+  another space than the collection's is decoded as a query and its scores mapped (``Translator.latent_score``, an
+  affine map calibrated without labels at fit time, so they may exceed 1) onto the scale of scores within the query's
+  own space, so hits of collections of both models merge by score. Each window of records streamed is space-checked
   (:class:`~v2v_store.space_check.SpaceWatch`): another model's records in the collection stop the query.
 """
 
@@ -84,6 +86,12 @@ class CrossQuery:
                 if check_space:
                     translator.check_space(sample, sp.name, f"collection {uri}", how_to_name)
             self.collections.append(_Collection(uri, sp.name))
+        spaces = {c.space for c in self.collections}
+        if (mode == "latent" and translator.kind == "linear" and len(spaces) > 1
+                and not spaces <= set(translator.latent_scores)):
+            logger.warning("this translator has no latent score calibration (fitted before session 41): hits of the "
+                           "two models' collections are merged by raw cosine, which favours the query's own model; "
+                           "`v2v fit` again to calibrate")
 
     def _mixed(self, store, uri: str, mixed: RecordSpaces, check_space: bool) -> list[_Collection]:
         """One collection per translator space for a store of mixed spaces."""
@@ -137,7 +145,9 @@ class CrossQuery:
                 index = self._latent(c)
                 if index is None:  # an empty collection, or no record of this space
                     continue
-                scores, rows = index.search(self.translator.to_space(queries, space=space, into=c.space), k)
+                scores, rows = index.search(self.translator.to_space(queries, space=space, into=c.space, role=QUERIES), k)
+                scale, shift = self.translator.latent_score(space, c.space)
+                scores = scale * scores + shift
                 for qi in range(len(queries)):
                     for s, r in zip(scores[qi], rows[qi]):
                         if r >= 0:

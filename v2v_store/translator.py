@@ -65,6 +65,8 @@ class Translator:
         self.space_covariances: dict[str, np.ndarray] = {}  # per space name, from its fitting vectors
         self.space_means: dict[str, np.ndarray] = {}  # the same vectors' mean (unit-normalised), where recorded
         self.query_weights: dict[str, float] = {}  # per space, its mean's weight in queries translated into it
+        self.latent_scores: dict[str, tuple[float, float]] = {}  # per space, (scale, shift) of latent-mode scores of
+        # the other space's queries among its vectors (calibrate_queries)
         self._model = None
         if kind == "vec2vec":
             from v2v_store.train.model import Vec2Vec, Vec2VecConfig
@@ -205,7 +207,7 @@ class Translator:
         return self._batched(lambda x: _unit(self._encode(x, sp)), vectors, batch_size)
 
     def to_space(self, vectors: np.ndarray, space: str | None = None, into: str | None = None,
-                 batch_size: int = 8192) -> np.ndarray:
+                 batch_size: int = 8192, role: str = RECORDS) -> np.ndarray:
         """Map (n, d_space) vectors to where vectors of space ``into`` (default: ``space`` itself) are compared
         with each other and with translations; returns unit vectors. What ``v2v query --mode latent`` ranks by.
 
@@ -214,8 +216,11 @@ class Translator:
         ``unit(linear_encode(x) @ decode_into)`` (the translation without the mean added). Dot products are then
         the centred cosines within a space and the translation's cosines across spaces; for an orthogonal map
         with as many latent as space dimensions they equal the dot products of :meth:`to_latent`, for a
-        half-whitened map comparing in its (whitened) latent instead lost 0.02 top-1 on the kit. Vec2vec
-        translators: the shared latent (``into`` does not matter)."""
+        half-whitened map comparing in its (whitened) latent instead lost 0.02 top-1 on the kit. With
+        ``role="queries"``, once :meth:`calibrate_queries` has given ``into`` a latent score map
+        (:meth:`latent_score`), the other space's vectors are decoded with the query decode (:meth:`query_decode`)
+        instead: their scores then need that map to be merged with same-space scores. Vec2vec translators: the
+        shared latent (``into`` and ``role`` do not matter)."""
         sp = self.space(space, 0)
         if self._model is not None:
             return self.to_latent(vectors, sp.name, batch_size)
@@ -224,7 +229,18 @@ class Translator:
         mean, _, decode = self.linear_space(dest)
         if dest.name == sp.name:
             return self._batched(lambda x: center_unit(x, mean), vectors, batch_size)
+        if role == QUERIES and dest.name in self.latent_scores:
+            decode = self.query_decode(dest)
         return self._batched(lambda x: _unit(self._encode(x, sp) @ decode), vectors, batch_size)
+
+    def latent_score(self, space: str, into: str) -> tuple[float, float]:
+        """(scale, shift) that puts the latent-mode scores of queries of ``space`` among vectors of ``into``
+        (``to_space(q, space, into, role="queries") @ to_space(y, into).T``) on the scale of ``space``'s scores
+        among its own vectors, so hits of collections of both spaces can be merged by score; (1, 0) within a space
+        and for translators without one (vec2vec, or fitted before session 41)."""
+        if self.space(space).name == self.space(into).name:
+            return 1.0, 0.0
+        return self.latent_scores.get(self.space(into).name, (1.0, 0.0))
 
     @torch.no_grad()
     def calibrate_queries(self, source_vectors: np.ndarray, target_vectors: np.ndarray, sample: int = 4096,
@@ -243,7 +259,11 @@ class Translator:
         First, a space without a query decode gets one (:meth:`query_decode`): its records' decode times the
         covariance^(-whiten/2) (-1/4 by default) of all the given vectors of that space (centred, as the map sees
         them); for a half-whitened map the aligner already stored its orthogonal part, which is the same matrix.
-        ``whiten=0`` keeps the records' direction (session 39's queries)."""
+        ``whiten=0`` keeps the records' direction (session 39's queries).
+
+        Last, each space gets the map that puts the latent-mode scores of the other space's queries among its
+        vectors on the scale of same-space scores (:meth:`latent_score`, since session 41), and with it latent-mode
+        queries decoded with the query decode (:meth:`to_space`); returned as ``latent_score`` (scale, shift)."""
         from v2v_store.metrics import anti_hub_share
 
         if self._model is not None:
@@ -271,7 +291,32 @@ class Translator:
                                   "anti_hub_share_at_0": round(shares[0.0], 4)}
             logger.info("queries into %r keep %.2f of its mean: %.1f%% of its vectors in no query's %d nearest "
                         "(%.1f%% keeping none)", space.name, best, 100 * shares[best], k, 100 * shares[0.0])
+        for i, space in enumerate(self.spaces):
+            self.latent_scores[space.name] = self._latent_score_map(samples[1 - i], self.spaces[1 - i], samples[i],
+                                                                    space, k)
+            chosen[space.name]["latent_score"] = [round(v, 4) for v in self.latent_scores[space.name]]
         return chosen
+
+    def _latent_score_map(self, queries: np.ndarray, space: Space, vectors: np.ndarray, into: Space,
+                          k: int) -> tuple[float, float]:
+        """The affine map matching the mean and spread of the top-``k`` latent scores of half of ``queries`` among
+        ``vectors`` of the other space (through the query decode) to those among the other half of ``queries``
+        (same space, as many candidates), label-free: the two collections hold different texts, so in a perfect
+        translation both lists would be drawn alike. On the kit's mixed collections (half of the documents in
+        each model) it raised the share of article-mates in the merged top-10 on most maps
+        (``benchmarks/probes/mixed_latent.txt``)."""
+        half = min(len(queries) // 2, len(vectors))
+        q, own = queries[:half], queries[half:2 * half]
+        decode = self.query_decode(into)  # as to_space(role="queries") decodes them once this map exists
+        cross_q = torch.as_tensor(self._batched(lambda x: _unit(self._encode(x, space) @ decode), q, 8192))
+        same_q = torch.as_tensor(self.to_space(q, space.name))
+        cross = (cross_q @ torch.as_tensor(self.to_space(vectors[:half], into.name)).T).topk(k, dim=1).values
+        same = (same_q @ torch.as_tensor(self.to_space(own, space.name)).T).topk(k, dim=1).values
+        scale = float(same.std() / cross.std().clamp_min(1e-6))
+        shift = float(same.mean() - scale * cross.mean())
+        logger.info("latent scores of %r queries among %r vectors: %.3f x + %.3f (top-%d means %.3f -> %.3f)",
+                    space.name, into.name, scale, shift, k, float(cross.mean()), float(same.mean()))
+        return scale, shift
 
     # -- which space a collection is in ----------------------------------------------------------
     def record_space_stats(self, source_vectors: np.ndarray, target_vectors: np.ndarray) -> None:
@@ -302,6 +347,8 @@ class Translator:
             "model_config": self.model_config,
             "info": self.info,
             **({"query_mean_weight": self.query_weights} if self.query_weights else {}),
+            **({"latent_query_scores": {k: list(v) for k, v in self.latent_scores.items()}}
+               if self.latent_scores else {}),
         }
 
     def save(self, directory: str | Path) -> Path:
@@ -335,6 +382,7 @@ class Translator:
         spaces = (Space(**cfg["source"]), Space(**cfg["target"]))
         translator = cls(cfg["kind"], spaces, load_file(str(weights)), cfg.get("info"), cfg.get("model_config"), device)
         translator.query_weights = dict(cfg.get("query_mean_weight", {}))  # calibrated since session 39
+        translator.latent_scores = {k: tuple(v) for k, v in cfg.get("latent_query_scores", {}).items()}  # since 41
         if (directory / "space_stats.safetensors").exists():
             stats = load_file(str(directory / "space_stats.safetensors"))
             translator.space_covariances = {s.name: stats[f"covariance.{i}"].numpy() for i, s in enumerate(spaces)
