@@ -33,6 +33,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from kit import KIT, load, run_meta, save_results, splits  # noqa: E402
+from retrieval import overlap  # noqa: E402
 
 from v2v_store import VectorBatch, open_store  # noqa: E402
 from v2v_store.query import CrossQuery  # noqa: E402
@@ -69,8 +70,7 @@ def write(uri: str, vectors: np.ndarray, ids: np.ndarray) -> None:
 
 
 def scores(top: np.ndarray, ref: np.ndarray, is_old: np.ndarray, mates) -> dict:
-    cell = {"overlap@10": float(np.mean([len(set(t) & set(r)) / K for t, r in zip(top, ref)])),
-            "old share": float(is_old[top].mean())}
+    cell = {"overlap@10": overlap(top, ref), "old share": float(is_old[top].mean())}
     if mates is not None:
         cell["mate hit@10"] = float(np.mean([bool(set(t) & m) for t, m in zip(top, mates)]))
     return {k: round(v, 4) for k, v in cell.items()}
@@ -79,7 +79,7 @@ def scores(top: np.ndarray, ref: np.ndarray, is_old: np.ndarray, mates) -> dict:
 def run_case(tr: Translator, old: str, new: str, case: dict, calibrate) -> dict:
     q, is_old, mates = case["queries"], case["is_old"], case["mates"]
     ids = np.arange(len(is_old))
-    ref = np.argsort(-(q @ case["new"].T), axis=1)[:, :K]
+    ref = np.argsort(-(q @ case["new"].T), axis=1)[:, :K]  # the stored vectors as a store ranks them
     out = {"reference": {"old share": round(float(is_old[ref].mean()), 4)}}
     if mates is not None:
         out["reference"]["mate hit@10"] = round(float(np.mean([bool(set(r) & m) for r, m in zip(ref, mates)])), 4)
@@ -109,15 +109,18 @@ def main() -> None:
     args = p.parse_args()
     logging.basicConfig(level=logging.WARNING)
     ways = [(args.old, args.new)] + ([(args.new, args.old)] if args.both_ways else [])
-    results, lines = [], []
+    results = []
+    sides = {}  # the fit's unpaired wiki sides, by the translator's first space: loaded once
     for path in args.translators:
         for old, new in ways:
             tr = Translator.load(path, device="cpu")
             first, second = (s.name for s in tr.spaces)
-            _, side_a, side_b = splits("wiki", first)
+            if first not in sides:
+                _, side_a, side_b = splits("wiki", first)
+                sides[first] = load("wiki", first)[side_a], load("wiki", second)[side_b]
 
-            def calibrate(tr=tr, first=first, second=second):
-                tr.calibrate_queries(load("wiki", first)[side_a], load("wiki", second)[side_b])
+            def calibrate(tr=tr, fit_sides=sides[first]):
+                tr.calibrate_queries(*fit_sides)
 
             for corpus in ("wiki", "fortunes"):
                 case = corpus_case(corpus, old, new, np.random.default_rng(1))

@@ -231,7 +231,11 @@ class Translator:
             return self._batched(lambda x: center_unit(x, mean), vectors, batch_size)
         if role == QUERIES and dest.name in self.latent_scores:
             decode = self.query_decode(dest)
-        return self._batched(lambda x: _unit(self._encode(x, sp) @ decode), vectors, batch_size)
+        return self._across(vectors, sp, decode, batch_size)
+
+    def _across(self, vectors: np.ndarray, space: Space, decode: torch.Tensor, batch_size: int = 8192) -> np.ndarray:
+        """Vectors of ``space`` in the other space's centred coordinates, decoded from the latent with ``decode``."""
+        return self._batched(lambda x: _unit(self._encode(x, space) @ decode), vectors, batch_size)
 
     def latent_score(self, space: str, into: str) -> tuple[float, float]:
         """(scale, shift) that puts the latent-mode scores of queries of ``space`` among vectors of ``into``
@@ -307,8 +311,7 @@ class Translator:
         (``benchmarks/probes/mixed_latent.txt``)."""
         half = min(len(queries) // 2, len(vectors))
         q, own = queries[:half], queries[half:2 * half]
-        decode = self.query_decode(into)  # as to_space(role="queries") decodes them once this map exists
-        cross_q = torch.as_tensor(self._batched(lambda x: _unit(self._encode(x, space) @ decode), q, 8192))
+        cross_q = torch.as_tensor(self._across(q, space, self.query_decode(into)))  # as to_space(role="queries")
         same_q = torch.as_tensor(self.to_space(q, space.name))
         cross = (cross_q @ torch.as_tensor(self.to_space(vectors[:half], into.name)).T).topk(k, dim=1).values
         same = (same_q @ torch.as_tensor(self.to_space(own, space.name)).T).topk(k, dim=1).values
