@@ -456,3 +456,40 @@ def test_fit_cli_with_python_function_models(tmp_path):
         bad = fit(out, source=source)
         assert bad.returncode == 2 and expected in bad.stderr, (source, bad.stderr[-2000:])
         assert not (tmp_path / out).exists()
+
+
+def test_evaluate_on_stored_documents_and_on_texts_with_real_models(tmp_path):
+    """`v2v evaluate` with real MiniLM and e5: a Chroma collection of MiniLM vectors that keeps its texts is measured by
+    embedding them with e5 (--source alone), and the same texts given as --texts measure the same; a collection whose
+    documents are not the texts its vectors embed (shuffled) measures at chance."""
+    from v2v_store.texts import embed_cached, wiki_sentences
+
+    texts = [s["text"] for s in wiki_sentences()[:1300]]
+    u, v = embed_cached("minilm", texts[:1000]), embed_cached("e5", texts[:1000])
+    tr = Translator.from_linear_map(fit_procrustes((u, v)), Space("minilm", 384), Space("e5", 384))
+    tr.record_space_stats(u, v)  # as `v2v fit` does: both spaces are 384-d, their covariances tell them apart
+    tr.save(tmp_path / "tr")
+    held = texts[1000:]
+    (tmp_path / "held.txt").write_text("\n".join(held) + "\n")
+    docs = f"chroma://{tmp_path}/chroma?collection=docs"
+    wrong = f"chroma://{tmp_path}/chroma?collection=stale"
+    vectors = embed_cached("minilm", held)
+    shuffled = [held[i] for i in np.random.default_rng(0).permutation(len(held))]
+    for uri, documents in ((docs, held), (wrong, shuffled)):
+        with open_store(uri, dim=384, metric="cosine") as s:
+            s.upsert(VectorBatch([f"d{i}" for i in range(len(held))], vectors, [{}] * len(held), documents))
+    by_documents = run("evaluate", "--translator", str(tmp_path / "tr"), "--source", docs)
+    assert by_documents.returncode == 0, by_documents.stderr[-2000:]
+    by_texts = run("evaluate", "--translator", str(tmp_path / "tr"), "--texts", str(tmp_path / "held.txt"))
+    assert by_texts.returncode == 0, by_texts.stderr[-2000:]
+    a, b = json.loads(by_documents.stdout), json.loads(by_texts.stdout)
+    assert (a["paired_by"], b["paired_by"], a["pairs"], b["pairs"]) == ("documents", "texts", 300, 300)
+    for x, y in zip(a["directions"], b["directions"]):  # the same 300 documents, read in another order
+        assert (x["source"], x["target"]) == (y["source"], y["target"])
+        for key in ("top1", "mean_rank", "migrated_overlap", "cross_query_overlap"):
+            assert x[key] == pytest.approx(y[key], abs=1e-3), key
+    # Procrustes on 1,000 true pairs carries 300 other sentences across (0.98-0.99 top-1 in the kit's tables)
+    assert a["directions"][0]["top1"] > 0.9 and a["directions"][1]["top1"] > 0.9, a
+    stale = run("evaluate", "--translator", str(tmp_path / "tr"), "--source", wrong, "--min-top1", "0.5")
+    assert stale.returncode == 3 and "below --min-top1" in stale.stderr, stale.stderr[-2000:]
+    assert json.loads(stale.stdout)["directions"][0]["top1"] < 0.05

@@ -115,12 +115,12 @@ def anchor_pairs(source_model: str, target_model: str, count: int = DEFAULT_ANCH
         return shipped[source_model][-n:], shipped[target_model][-n:]
 
 
-def read_texts(path: str | Path) -> list[str]:
+def read_texts(path: str | Path, flag: str = "--pair-texts") -> list[str]:
     """The texts of a file for :func:`text_pairs`: one per line, or for ``.jsonl`` the ``"text"`` field of each line;
-    blank lines skipped."""
+    blank lines skipped. ``flag``: the option that named the file, for the messages."""
     path = Path(path).expanduser()
     if not path.is_file():
-        raise V2VError(f"--pair-texts {path}: no such file; give a text file with one text per line (or .jsonl "
+        raise V2VError(f"{flag} {path}: no such file; give a text file with one text per line (or .jsonl "
                        "with a \"text\" field per line)")
     lines = [line.strip() for line in path.read_text(encoding="utf-8").splitlines()]
     if path.suffix == ".jsonl":
@@ -129,20 +129,21 @@ def read_texts(path: str | Path) -> list[str]:
         try:
             lines = [str(json.loads(line)["text"]).strip() for line in lines if line]
         except (ValueError, KeyError, TypeError) as e:
-            raise V2VError(f"--pair-texts {path}: every line of a .jsonl file must be an object with a \"text\" "
+            raise V2VError(f"{flag} {path}: every line of a .jsonl file must be an object with a \"text\" "
                            f"field ({type(e).__name__}: {e}); or give a plain text file, one text per line") from None
     texts = [line for line in lines if line]
     if len(texts) < 2:
-        raise V2VError(f"--pair-texts {path}: {len(texts)} text(s); give at least 2 (a few hundred adapt the map to "
+        raise V2VError(f"{flag} {path}: {len(texts)} text(s); give at least 2 (a few hundred adapt the map to "
                        "the collection's corpus), one per line")
     return texts
 
 
-def text_pairs(source_model: str, target_model: str, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+def text_pairs(source_model: str, target_model: str, texts: list[str],
+               flag: str = "--pair-texts") -> tuple[np.ndarray, np.ndarray]:
     """The user's own ``texts`` (e.g. a few hundred of the collection's documents, or texts like them) embedded by
     both models (cached): few-shot pairs without embedding them by hand. Unlike :func:`anchor_pairs` there is no
     shipped fallback: both models must run here."""
-    require_runnable(source_model, target_model, "--pair-texts are embedded by both models",
+    require_runnable(source_model, target_model, f"{flag} are embedded by both models",
                      "or embed the texts with both models yourself and pass them as --pairs-source/--pairs-target")
     logger.info("pair texts: %d of your texts embedded by %s and %s", len(texts), source_model, target_model)
     return embed_cached(source_model, texts), embed_cached(target_model, texts)

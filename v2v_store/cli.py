@@ -336,6 +336,113 @@ def migrate(
         raise typer.Exit(4)
 
 
+EVALUATE_HELP = ("Measure a saved translator on documents embedded by both models: per direction the paper's top-1, "
+                 "mean rank and mean cosine, and how much of a search survives (top-k overlap with searching "
+                 "re-encoded documents: the migrated collection searched by new-model queries, and old-model queries "
+                 "translated over the re-encoded documents; beside it, how far the two models' own searches agree). "
+                 "Pairs: --source and --target collections sharing record ids (e.g. a sample re-encoded with the new "
+                 "model into a scratch collection), two .npy files row by row, --texts embedded here by both models, "
+                 "or --source alone: its stored documents embedded here by the other model. Exit 3 below --min-top1.")
+
+
+@app.command(help=EVALUATE_HELP)
+@handles_errors
+def evaluate(
+    translator: str = typer.Option(..., help="Translator directory (from `v2v fit`)."),
+    source: str = typer.Option(None, help="Store URI or .npy of documents embedded by one of the translator's models "
+                                          "(with --texts: not needed)."),
+    target: str = typer.Option(None, help="Store URI (paired by id) or .npy (paired by row) of the same documents by "
+                                          "the other model; omitted: --source's stored documents are embedded by "
+                                          "--target-model."),
+    texts: str = typer.Option(None, help="Instead of vectors: a file of texts (one per line, or .jsonl with a "
+                                         "\"text\" field) embedded here by both models."),
+    source_space: str = typer.Option(None, help="Translator space of --source (default: by dimension; where both "
+                                                "spaces share it, the one its vectors look like; with --texts: the "
+                                                "translator's first)."),
+    source_model: str = typer.Option(None, help="With --texts: the source space's model (default: the space's name, "
+                                                "if it names an offline model: minilm | e5 | mpnet)."),
+    target_model: str = typer.Option(None, help="With --texts or documents: the other space's model (default: that "
+                                                "space's name, if it names an offline model)."),
+    k: int = typer.Option(10, help="Top-k of the overlaps."),
+    max_pairs: int = typer.Option(20_000, help="Use at most this many documents."),
+    min_top1: float = typer.Option(None, help="Exit 3 when either direction's top-1 is below this (a gate before a "
+                                              "migration)."),
+    space_check: bool = typer.Option(True, "--space-check/--no-space-check",
+                                     help="Refuse vectors that do not look like the space they are given for "
+                                          "(swapped --source/--target, the wrong collection); exit 2."),
+) -> None:
+    """Measure a saved translator on documents embedded by both models (the help text: ``EVALUATE_HELP``)."""
+    from v2v_store.errors import UntrustedTranslationError
+    from v2v_store.evaluate import evaluate_translator, pairs_by_id, stored_documents
+    from v2v_store.translator import Translator
+
+    if k < 1 or max_pairs < 1:
+        raise V2VError(f"--k {k} and --max-pairs {max_pairs} must be positive")
+    if (texts is None) == (source is None):
+        raise V2VError("give --source (a collection or .npy of one model's vectors; with --target, or alone for its "
+                       "stored documents) or --texts, one of the two")
+    tr = Translator.load(translator)
+
+    def spaces(vectors=None):
+        a = (tr.space(source_space) if source_space or vectors is None
+             else tr.space_for_dim(vectors.shape[1], vectors, "--source-space {}"))
+        return a, tr.spaces[1] if a is tr.spaces[0] else tr.spaces[0]
+
+    def models(*names):  # the models that embed texts here, in the order of ``names`` (source, target)
+        from v2v_store.models import MODELS, require_model
+
+        chosen = []
+        for flag, given, space in names:
+            model = given or (space.name if space.name in MODELS else None)
+            if model is None:
+                raise V2VError(f"which model embeds texts in space {space.name!r}? give {flag} (an offline model, a "
+                               "saved sentence-transformers directory or py:MODULE:FUNCTION)")
+            require_model(model, flag)
+            chosen.append(model)
+        return chosen
+
+    is_store = lambda path: "://" in path or path.startswith("npy:")  # noqa: E731
+    if texts is not None:
+        from v2v_store.anchors import read_texts, text_pairs
+
+        if target is not None:
+            raise V2VError("--target pairs with --source; with --texts give neither")
+        given = read_texts(texts, flag="--texts")[:max_pairs]  # a bad file fails before any model loads
+        a, b = spaces()
+        u, v = text_pairs(*models(("--source-model", source_model, a), ("--target-model", target_model, b)), given,
+                          flag="--texts")
+        paired_by = "texts"
+    elif target is None:
+        if not is_store(source):
+            raise V2VError(f"--source {source}: a .npy file keeps no documents; give --target with the same rows "
+                           "embedded by the other model")
+        from v2v_store.texts import embed_cached
+
+        u, documents = stored_documents(source, max_pairs)
+        a, b = spaces(u)
+        v = embed_cached(models(("--target-model", target_model, b))[0], documents)
+        paired_by = "documents"
+    else:
+        if is_store(source) and is_store(target):
+            u, v = pairs_by_id(source, target, max_pairs)
+            paired_by = "id"
+        else:
+            u, v = _load_array(source)[:max_pairs], _load_array(target)[:max_pairs]
+            paired_by = "row"
+        a, b = spaces(u)
+    if space_check:
+        tr.check_space(u, a.name, "the source vectors")
+        tr.check_space(v, b.name, "the target vectors", how_to_name="--source-space (this side looks like {}: are "
+                       "--source and --target the other way round?)")
+    report = evaluate_translator(tr, u, v, a.name, b.name, k=k, paired_by=paired_by)
+    typer.echo(json.dumps(report.to_dict(), indent=2))
+    if min_top1 is not None and report.below(min_top1):
+        worst = ", ".join(f"{d.source} -> {d.target} {d.top1:.3f}" for d in report.below(min_top1))
+        raise UntrustedTranslationError(f"top-1 {worst} is below --min-top1 {min_top1}: the translator loses too much "
+                                        "on these documents; fit again with pairs (--pairs-source/--pairs-target, "
+                                        "--pair-texts) or re-encode them")
+
+
 @app.command()
 @handles_errors
 def query(

@@ -1,0 +1,145 @@
+"""`v2v evaluate`: a saved translator measured on documents embedded by both models (real FAISS and Chroma stores;
+the real-model paths, stored documents and --texts, are in test_models_cli.py)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from v2v_store import VectorBatch, open_store
+from v2v_store.errors import V2VError
+from v2v_store.evaluate import evaluate_translator, overlap, pairs_by_id, top_k_others
+from v2v_store.fit import fit_translator
+
+D = 32
+
+
+def run(*args):
+    return subprocess.run([sys.executable, "-m", "v2v_store", *args], capture_output=True, text=True)
+
+
+@pytest.fixture(scope="module")
+def spaces():
+    """Two 'models' of one anisotropic latent (rotations of it), plus noise in the second: close but not equal."""
+    rng = np.random.default_rng(5)
+    spectrum = np.linspace(3.0, 0.2, D).astype(np.float32)
+    qa, qb = (np.linalg.qr(rng.standard_normal((D, D)))[0].astype(np.float32) for _ in range(2))
+    z = rng.standard_normal((1600, D)).astype(np.float32) * spectrum
+    a = z @ qa
+    b = (z + 0.3 * rng.standard_normal(z.shape).astype(np.float32)) @ qb
+    return a, b
+
+
+@pytest.fixture(scope="module")
+def translator(spaces, tmp_path_factory):
+    a, b = spaces
+    tr, _ = fit_translator(a[:1000], b[:1000], ("a", "b"), method="procrustes", pairs=(a[:1000], b[:1000]))
+    path = tmp_path_factory.mktemp("tr") / "tr"
+    tr.save(path)
+    return tr, path
+
+
+def brute_top_k(queries, collection, k):
+    q = queries / np.linalg.norm(queries, axis=1, keepdims=True)
+    c = collection / np.linalg.norm(collection, axis=1, keepdims=True)
+    sim = q @ c.T
+    np.fill_diagonal(sim, -np.inf)
+    return np.argsort(-sim, axis=1)[:, :k]
+
+
+def test_overlaps_match_brute_force_and_separate_a_good_map_from_a_bad_one(spaces, translator):
+    a, b = spaces
+    tr, _ = translator
+    u, v = a[1000:], b[1000:]  # 600 documents the map was not fitted on
+    report = evaluate_translator(tr, u, v, "a", "b", k=5)
+    assert (report.pairs, report.k, report.ranked_among) == (600, 5, 600)
+    (ab, ba) = report.directions
+    assert (ab.source, ab.target, ba.source, ba.target) == ("a", "b", "b", "a")
+    migrated = tr.translate(u, "a", "b")
+    expected = np.mean([len(set(x) & set(y)) / 5 for x, y in zip(brute_top_k(v, migrated, 5), brute_top_k(v, v, 5))])
+    assert ab.migrated_overlap == pytest.approx(expected)
+    own = np.mean([len(set(x) & set(y)) / 5 for x, y in zip(brute_top_k(u, u, 5), brute_top_k(v, v, 5))])
+    assert report.models_overlap == pytest.approx(own)
+    assert 0.5 < ab.top1 <= 1 and 0.5 < ba.top1 <= 1 and 0.3 < ab.migrated_overlap < 1
+    # the same translator with the documents' order scrambled on one side: its pairs are wrong, everything collapses
+    wrong = evaluate_translator(tr, u, v[np.random.default_rng(0).permutation(600)], "a", "b", k=5)
+    assert all(d.top1 < 0.05 and d.mean_rank > 100 for d in wrong.directions)
+    with pytest.raises(V2VError, match="at least 50"):
+        evaluate_translator(tr, u[:20], v[:20], "a", "b")
+
+
+def test_top_k_others_leaves_each_document_itself_out():
+    x = np.eye(4, dtype=np.float32) + 0.1
+    idx = top_k_others(x, x, 3, chunk=3)  # chunks of 3 rows: the offset of the second chunk counts
+    assert all(i not in row for i, row in enumerate(idx.tolist()))
+    assert overlap(idx, idx) == 1.0
+
+
+def fill(uri, ids, vectors):
+    with open_store(uri, dim=vectors.shape[1], metric="cosine") as s:
+        for st in range(0, len(ids), 250):
+            s.upsert(VectorBatch(ids[st:st + 250], vectors[st:st + 250], [{"i": str(i)} for i in ids[st:st + 250]],
+                                 [None] * len(ids[st:st + 250])))
+
+
+def test_pairs_by_id_across_stores_and_the_cli(spaces, translator, tmp_path):
+    """A FAISS collection (integer ids) and a scratch Chroma collection holding 300 of its documents re-encoded (string
+    ids, another order, plus records of its own): the records pair by id, whichever side is larger."""
+    a, b = spaces
+    tr, path = translator
+    src, trg = f"faiss://{tmp_path}/src.faiss", f"chroma://{tmp_path}/chroma?collection=sample"
+    fill(src, list(range(1000, 1600)), a[1000:])
+    sample = np.random.default_rng(1).permutation(np.arange(1000, 1600))[:300]
+    extra = [f"new-{i}" for i in range(40)]
+    fill(trg, [str(i) for i in sample] + extra, np.concatenate([b[sample], b[:40]]))
+    u, v = pairs_by_id(src, trg)
+    assert len(u) == 300
+    unit = lambda x: x / np.linalg.norm(x, axis=1, keepdims=True)  # noqa: E731  (cosine stores keep unit vectors)
+    document = lambda vectors: np.argmax(unit(vectors) @ unit(a).T, axis=1)  # noqa: E731  (which row of a)
+    np.testing.assert_allclose(v, unit(b[document(u)]), atol=1e-5)  # each pair is one document's two vectors
+    v2, u2 = pairs_by_id(trg, src, max_pairs=120)  # the other way round, and capped
+    assert len(u2) == 120
+    np.testing.assert_allclose(v2, unit(b[document(u2)]), atol=1e-5)
+
+    ok = run("evaluate", "--translator", str(path), "--source", src, "--target", trg)
+    assert ok.returncode == 0, ok.stderr[-2000:]
+    report = json.loads(ok.stdout)
+    assert report["paired_by"] == "id" and report["pairs"] == 300
+    expected = evaluate_translator(tr, u, v, "a", "b")
+    assert report["directions"][0]["top1"] == pytest.approx(expected.directions[0].top1)
+    gate = run("evaluate", "--translator", str(path), "--source", src, "--target", trg, "--min-top1", "1.01")
+    assert gate.returncode == 3 and "below --min-top1 1.01" in gate.stderr and gate.stdout, gate.stderr[-2000:]
+    # given the other way round, with the source's space named wrongly: refused, nothing measured
+    swapped = run("evaluate", "--translator", str(path), "--source", trg, "--target", src, "--source-space", "a")
+    assert swapped.returncode == 2 and "looks like 'b'" in swapped.stderr and not swapped.stdout, swapped.stderr
+    # unnamed, the covariance says which side is which
+    inferred = run("evaluate", "--translator", str(path), "--source", trg, "--target", src)
+    assert inferred.returncode == 0 and json.loads(inferred.stdout)["directions"][0]["source"] == "b"
+
+
+def test_bad_input_is_refused_with_the_fix(spaces, translator, tmp_path):
+    a, b = spaces
+    _, path = translator
+    np.save(tmp_path / "a.npy", a[1000:1200])
+    np.save(tmp_path / "b.npy", b[1000:1200])
+    np.save(tmp_path / "short.npy", b[1000:1100])
+    cases = [
+        ((), "give --source"),
+        (("--source", str(tmp_path / "a.npy")), "keeps no documents; give --target"),
+        (("--source", str(tmp_path / "a.npy"), "--target", str(tmp_path / "short.npy")), "row i must be the same"),
+        (("--source", str(tmp_path / "a.npy"), "--texts", str(tmp_path / "t.txt")), "one of the two"),
+        (("--texts", str(tmp_path / "missing.txt")), "--texts .*missing.txt: no such file"),
+        (("--source", f"faiss://{tmp_path}/none.faiss", "--target", f"faiss://{tmp_path}/none2.faiss"),
+         "does not exist"),
+    ]
+    for args, message in cases:
+        out = run("evaluate", "--translator", str(path), *args)
+        assert out.returncode == 2 and "Traceback" not in out.stderr, (args, out.stderr[-2000:])
+        assert __import__("re").search(message, out.stderr), (args, out.stderr[-2000:])
+    ok = run("evaluate", "--translator", str(path), "--source", str(tmp_path / "a.npy"), "--target",
+             str(tmp_path / "b.npy"), "--k", "5")
+    assert ok.returncode == 0 and json.loads(ok.stdout)["paired_by"] == "row", ok.stderr[-2000:]

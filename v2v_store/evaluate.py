@@ -1,0 +1,172 @@
+"""How well a saved translator serves *your* documents: ``v2v evaluate``, before a migration or after one.
+
+It needs documents embedded by both models (pairs), from one of:
+
+- two collections holding the same records: pairs by id, e.g. a sample of the collection re-encoded with the new
+  model into a scratch collection under the same ids (:func:`pairs_by_id`);
+- two ``.npy`` files, row i the same document;
+- a file of texts, embedded here by both models (both must run here);
+- the source collection's stored documents (Chroma documents, a Qdrant payload's ``document``, FAISS sidecar
+  documents), embedded here by the other model (:func:`pairs_from_documents`).
+
+Reported per direction: the paper's metrics (top-1 and mean rank of each translated document among the true ones, in
+chunks of 8,192 as in the paper; the mean cosine of each translation as a migration writes it) and how much of a
+search survives, as the overlap of top-k lists with the search a re-encoded collection gives, each document's own
+new-model vector (or translated query) standing in for a query: ``migrated_overlap`` (new-model queries over the
+translated documents), ``cross_query_overlap`` (old-model queries translated, over the re-encoded documents). For
+reference, ``models_overlap``: how far the two models' own top-k lists agree (what keeping the old collection and
+the old model's queries gives, measured against re-encoding).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import torch
+
+from v2v_store.errors import V2VError
+from v2v_store.metrics import CHUNK, translation_metrics
+from v2v_store.translator import QUERIES, RECORDS, Translator
+
+logger = logging.getLogger(__name__)
+
+MIN_PAIRS = 50  # fewer documents say little: a top-1 among 20 candidates is easy, a top-10 among 20 is half of them
+
+
+@dataclass
+class DirectionResult:
+    """One direction of a translator on paired documents (see the module docstring)."""
+
+    source: str
+    target: str
+    top1: float
+    mean_rank: float
+    mean_cos: float
+    migrated_overlap: float
+    cross_query_overlap: float
+
+
+@dataclass
+class EvaluationReport:
+    pairs: int
+    paired_by: str  # "id", "row", "texts" or "documents"
+    k: int
+    ranked_among: int  # candidates per top-1 / rank (the pairs, in chunks of 8,192)
+    models_overlap: float
+    directions: list[DirectionResult] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def below(self, min_top1: float) -> list[DirectionResult]:
+        return [d for d in self.directions if d.top1 < min_top1]
+
+
+def _unit(x: np.ndarray) -> torch.Tensor:
+    t = torch.as_tensor(np.asarray(x, np.float32))
+    return t / t.norm(dim=1, keepdim=True).clamp_min(1e-12)
+
+
+def top_k_others(queries: np.ndarray, collection: np.ndarray, k: int, chunk: int = 4096) -> torch.Tensor:
+    """Row i: the indices of the ``k`` rows of ``collection`` nearest ``queries[i]`` by cosine, row i itself (the same
+    document) left out."""
+    q, c = _unit(queries), _unit(collection)
+    out = []
+    for s in range(0, len(q), chunk):
+        sim = q[s:s + chunk] @ c.T
+        rows = torch.arange(sim.shape[0])
+        sim[rows, rows + s] = -float("inf")
+        out.append(sim.topk(k, dim=1).indices)
+    return torch.cat(out)
+
+
+def overlap(a: torch.Tensor, b: torch.Tensor) -> float:
+    """Mean share of each row of index lists ``a`` found in the same row of ``b`` (both (n, k))."""
+    return (a[:, :, None] == b[:, None, :]).any(2).double().mean().item()
+
+
+def evaluate_translator(translator: Translator, source_vectors: np.ndarray, target_vectors: np.ndarray,
+                        source: str, target: str, k: int = 10, paired_by: str = "row") -> EvaluationReport:
+    """Both directions of ``translator`` on paired rows: ``source_vectors[i]`` (space ``source``) and
+    ``target_vectors[i]`` (space ``target``) embed the same document."""
+    n = len(source_vectors)
+    if n != len(target_vectors):
+        raise V2VError(f"{n} source vectors but {len(target_vectors)} target vectors: row i must be the same document")
+    if n < max(MIN_PAIRS, k + 1):
+        raise V2VError(f"{n} paired documents: evaluating needs at least {max(MIN_PAIRS, k + 1)} (a few hundred or "
+                       "more say much more); give more pairs")
+    sides = {source: source_vectors, target: target_vectors}
+    native = {name: top_k_others(v, v, k) for name, v in sides.items()}  # each model's own search
+    report = EvaluationReport(n, paired_by, k, min(n, CHUNK), overlap(native[source], native[target]))
+    for a, b in ((source, target), (target, source)):
+        paper = translation_metrics(translator, sides[a], sides[b], a, b)
+        migrated = translator.translate(sides[a], a, b, role=RECORDS)
+        queries = translator.translate(sides[a], a, b, role=QUERIES)
+        report.directions.append(DirectionResult(
+            a, b, paper.top1, paper.mean_rank, paper.mean_cos,
+            migrated_overlap=overlap(top_k_others(sides[b], migrated, k), native[b]),
+            cross_query_overlap=overlap(top_k_others(queries, sides[b], k), native[b])))
+        logger.info("%s -> %s: %s; top-%d overlap with re-encoding: migrated %.3f, cross-model queries %.3f", a, b,
+                    paper, k, report.directions[-1].migrated_overlap, report.directions[-1].cross_query_overlap)
+    logger.info("the two models' own top-%d lists overlap %.3f", k, report.models_overlap)
+    return report
+
+
+def _read_all(store, max_records: int | None = None) -> tuple[list, np.ndarray]:
+    ids, vectors, n = [], [], 0
+    for batch in store.iter_batches(batch_size=4096):
+        ids += batch.ids
+        vectors.append(batch.vectors)
+        n += len(batch.ids)
+        if max_records is not None and n >= max_records:
+            break
+    dim = store.dim or 0
+    return ids, (np.concatenate(vectors) if vectors else np.zeros((0, dim), np.float32))
+
+
+def pairs_by_id(source_uri: str, target_uri: str, max_pairs: int = 20_000) -> tuple[np.ndarray, np.ndarray]:
+    """The records two collections share by id (as strings: a FAISS id 7 and a Chroma id "7" are one record), at most
+    ``max_pairs`` of them. The smaller collection is read whole, the larger streamed until that many are found."""
+    from v2v_store.connectors import open_store
+    from v2v_store.errors import StoreNotFoundError
+
+    with open_store(source_uri) as src, open_store(target_uri) as trg:
+        for uri, store in ((source_uri, src), (target_uri, trg)):
+            if not store.exists():
+                raise StoreNotFoundError(f"{uri} does not exist: check the path and collection name")
+        small, large = (src, trg) if src.count() <= trg.count() else (trg, src)
+        small_ids, small_vectors = _read_all(small)
+        row_of = {str(i): r for r, i in enumerate(small_ids)}
+        rows_small, large_vectors = [], []
+        for batch in large.iter_batches(batch_size=4096):
+            hit = [(r, row_of.pop(str(i))) for r, i in enumerate(batch.ids) if str(i) in row_of]
+            if hit:
+                large_vectors.append(batch.vectors[[r for r, _ in hit]])
+                rows_small += [s for _, s in hit]
+            if len(rows_small) >= max_pairs:
+                break
+        counts = (src.count(), trg.count())
+    if not rows_small:
+        raise V2VError(f"{source_uri} and {target_uri} share no record id: pairs by id need the same documents "
+                       "under the same ids in both (e.g. re-encode a sample of the source's documents with the new "
+                       "model into a scratch collection, keeping their ids), or give --texts")
+    rows_small = rows_small[:max_pairs]
+    a = small_vectors[rows_small]
+    b = np.concatenate(large_vectors)[:len(rows_small)]
+    logger.info("%d records paired by id (collections of %d and %d records)", len(a), *counts)
+    return (a, b) if small is src else (b, a)
+
+
+def stored_documents(uri: str, max_pairs: int = 20_000, seed: int = 0) -> tuple[np.ndarray, list[str]]:
+    """Up to ``max_pairs`` records of a collection that keep their text (a uniform sample): their stored vectors and
+    texts. Embedded by the other model they pair with the vectors; stale documents (edited after embedding) then count
+    as errors, so the report measures the collection as it is."""
+    from v2v_store.train.data import sample_collection
+
+    sample = sample_collection(uri, max_vectors=100, seed=seed, documents=max_pairs)
+    if not sample.documents:
+        raise V2VError(f"{uri} keeps no documents (texts) with its records: give --target (a collection with the "
+                       "same ids, or .npy rows of the same documents) or --texts")
+    return sample.document_vectors, sample.documents
