@@ -23,6 +23,8 @@ logger = logging.getLogger("v2v_store")
 def main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug logging.")) -> None:
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not verbose:  # faiss-cpu's loader reports at INFO each SIMD build it did not find, as a ModuleNotFoundError
+        logging.getLogger("faiss.loader").setLevel(logging.WARNING)
 
 
 def handles_errors(fn: Callable) -> Callable:

@@ -69,7 +69,7 @@ def _unit(x: np.ndarray) -> torch.Tensor:
     return t / t.norm(dim=1, keepdim=True).clamp_min(1e-12)
 
 
-def top_k_others(queries: np.ndarray, collection: np.ndarray, k: int, chunk: int = 4096) -> torch.Tensor:
+def top_k_others(queries: np.ndarray, collection: np.ndarray, k: int, chunk: int = 2048) -> torch.Tensor:
     """Row i: the indices of the ``k`` rows of ``collection`` nearest ``queries[i]`` by cosine, row i itself (the same
     document) left out."""
     q, c = _unit(queries), _unit(collection)
@@ -114,16 +114,12 @@ def evaluate_translator(translator: Translator, source_vectors: np.ndarray, targ
     return report
 
 
-def _read_all(store, max_records: int | None = None) -> tuple[list, np.ndarray]:
-    ids, vectors, n = [], [], 0
+def _read_all(store) -> tuple[list, np.ndarray]:
+    ids, vectors = [], []
     for batch in store.iter_batches(batch_size=4096):
         ids += batch.ids
         vectors.append(batch.vectors)
-        n += len(batch.ids)
-        if max_records is not None and n >= max_records:
-            break
-    dim = store.dim or 0
-    return ids, (np.concatenate(vectors) if vectors else np.zeros((0, dim), np.float32))
+    return ids, (np.concatenate(vectors) if vectors else np.zeros((0, store.dim or 0), np.float32))
 
 
 def pairs_by_id(source_uri: str, target_uri: str, max_pairs: int = 20_000) -> tuple[np.ndarray, np.ndarray]:
@@ -155,7 +151,8 @@ def pairs_by_id(source_uri: str, target_uri: str, max_pairs: int = 20_000) -> tu
     rows_small = rows_small[:max_pairs]
     a = small_vectors[rows_small]
     b = np.concatenate(large_vectors)[:len(rows_small)]
-    logger.info("%d records paired by id (collections of %d and %d records)", len(a), *counts)
+    logger.info("%d records paired by id (collections of %d and %d records; %d of the smaller one's ids not found in "
+                "the other%s)", len(a), *counts, len(row_of), ", or past --max-pairs" if len(a) >= max_pairs else "")
     return (a, b) if small is src else (b, a)
 
 
