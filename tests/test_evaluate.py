@@ -133,6 +133,7 @@ def test_bad_input_is_refused_with_the_fix(spaces, translator, tmp_path):
         (("--source", str(tmp_path / "a.npy"), "--target", str(tmp_path / "short.npy")), "row i must be the same"),
         (("--source", str(tmp_path / "a.npy"), "--texts", str(tmp_path / "t.txt")), "one of the two"),
         (("--texts", str(tmp_path / "missing.txt")), "--texts .*missing.txt: no such file"),
+        (("--source", str(tmp_path / "a.npy"), "--target", f"faiss://{tmp_path}/x.faiss"), "not one of each"),
         (("--source", f"faiss://{tmp_path}/none.faiss", "--target", f"faiss://{tmp_path}/none2.faiss"),
          "does not exist"),
     ]

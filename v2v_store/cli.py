@@ -425,7 +425,10 @@ def evaluate(
         v = embed_cached(models(("--target-model", target_model, b))[0], documents)
         paired_by = "documents"
     else:
-        if is_store(source) and is_store(target):
+        if is_store(source) != is_store(target):
+            raise V2VError("give two collections (paired by record id) or two .npy files (paired by row), not one of "
+                           "each: a collection's read order is not a row order")
+        if is_store(source):
             u, v = pairs_by_id(source, target, max_pairs)
             paired_by = "id"
         else:
