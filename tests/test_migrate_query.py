@@ -495,3 +495,15 @@ def test_inspect_says_when_it_cannot_tell_record_spaces(translator, rng):
     assert "counts" not in told and "different dimensions" in told["verdict"], told
     told = record_spaces(rng.standard_normal((50, 7)).astype(np.float32), tr)
     assert told["verdict"].startswith("not judged: the records are 7-d"), told
+
+
+def test_checkpoints_space_out_when_they_grow_costly():
+    """A FAISS destination is rewritten whole at each checkpoint; once one takes long, the next waits so that
+    checkpoints stay within MAX_CHECKPOINT_SHARE of the time. 0 (every batch) and no cap keep the interval asked for."""
+    from v2v_store.migrate import MAX_CHECKPOINT_SHARE, checkpoint_interval
+
+    assert checkpoint_interval(10.0, 0.2) == 10.0  # cheap checkpoints: as asked
+    slow = checkpoint_interval(10.0, 3.0)
+    assert slow == pytest.approx(3.0 * (1 - MAX_CHECKPOINT_SHARE) / MAX_CHECKPOINT_SHARE)  # 27 s of work per 3 s
+    assert 3.0 / (slow + 3.0) == pytest.approx(MAX_CHECKPOINT_SHARE)
+    assert checkpoint_interval(0.0, 3.0) == 0.0 and checkpoint_interval(10.0, 3.0, max_share=None) == 10.0

@@ -300,7 +300,9 @@ def migrate(
     target_space: str = typer.Option(None, help="Translator space to migrate into (default: the source's other "
                                      "space; required with --source-space @FIELD)."),
     state_dir: str = typer.Option(None, help="Where resume state is kept (default .v2v/migrations)."),
-    checkpoint_seconds: float = typer.Option(10.0, help="Flush + record progress at most this often (0: every batch)."),
+    checkpoint_seconds: float = typer.Option(10.0, help="Flush + record progress at most this often (0: every batch); less "
+                                            "often where checkpoints would take over 10% of the time (a FAISS index "
+                                            "is rewritten whole at each)."),
     check_source: str = typer.Option(None, help="Paired check: documents by the source model..."),
     check_target: str = typer.Option(None, help="...and by the target model: adds to the report how well each target vector finds its "
                                 "translation among them (the paper's metrics, as the migrated collection is searched)."),

@@ -31,6 +31,19 @@ from v2v_store.translator import Space, Translator
 logger = logging.getLogger(__name__)
 STATE_VERSION = 1
 LEFT_OUT_IDS = 10  # how many ids of records left out a report lists
+# At most this share of a migration's time goes to checkpoints: a destination whose flush grows with its size (a FAISS
+# index is rewritten whole) is checkpointed less often as it grows, instead of spending most of the run rewriting.
+MAX_CHECKPOINT_SHARE = 0.1
+
+
+def checkpoint_interval(checkpoint_seconds: float, last_flush_seconds: float,
+                        max_share: float | None = MAX_CHECKPOINT_SHARE) -> float:
+    """Seconds of work between checkpoints: ``checkpoint_seconds``, or more where the last checkpoint took so long that
+    checkpoints would take more than ``max_share`` of the time (None: never more). 0 (every batch) stays 0: asked for
+    explicitly, as tests and tiny collections do."""
+    if checkpoint_seconds <= 0 or max_share is None:
+        return checkpoint_seconds
+    return max(checkpoint_seconds, last_flush_seconds * (1 - max_share) / max_share)
 
 
 class OnExists(str, enum.Enum):
@@ -94,6 +107,8 @@ class MigrationReport:
     copied: int = 0  # mixed spaces: records already in target_space, written unchanged
     left_out: int = 0  # mixed spaces: records of neither space (by their field, or not clearly by their vector): not written
     left_out_ids: list = field(default_factory=list)  # the first of them
+    checkpoints: int = 0  # flushes of the destination with the position recorded, this run
+    checkpoint_seconds: float = 0.0  # time they took
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -249,7 +264,8 @@ def migrate(translator: Translator, source_uri: str, dest_uri: str, batch_size: 
             on_exists: OnExists | str = OnExists.FAIL, resume: bool = False, dry_run: bool = False,
             source_space: str | None = None, state_dir: str | Path | None = None, checkpoint_seconds: float = 10.0,
             check_pairs: tuple[np.ndarray, np.ndarray] | None = None, progress: bool = True,
-            check_space: bool = True, target_space: str | None = None) -> MigrationPlan | MigrationReport:
+            check_space: bool = True, target_space: str | None = None,
+            max_checkpoint_share: float | None = MAX_CHECKPOINT_SHARE) -> MigrationPlan | MigrationReport:
     """Translate every vector of ``source_uri`` into the other space of ``translator`` and write it,
     with ids, metadata and documents, to ``dest_uri``. Returns the plan when ``dry_run``. ``source_space`` (a space, or
     ``@FIELD`` / ``auto`` for a collection of mixed spaces), ``target_space`` and ``check_space``: see
@@ -257,7 +273,9 @@ def migrate(translator: Translator, source_uri: str, dest_uri: str, batch_size: 
     records of the other model further down the collection stop the migration where they start. ``check_pairs``
     (documents embedded by the source and the target model) adds to the report how well the target model's vector of
     each finds its translation among theirs (the paper's metrics, the other way round: a migrated collection is
-    searched by the target's queries)."""
+    searched by the target's queries). ``checkpoint_seconds``: the destination is flushed and the position recorded at
+    most this often, and less often where checkpoints would otherwise take more than ``max_checkpoint_share`` of the
+    time (:func:`checkpoint_interval`; an interrupted run then redoes more, by id, so without duplicates)."""
     from tqdm import tqdm
 
     plan, state = plan_migration(translator, source_uri, dest_uri, batch_size, on_exists, resume, source_space, state_dir,
@@ -299,7 +317,7 @@ def migrate(translator: Translator, source_uri: str, dest_uri: str, batch_size: 
             save(None, False)
         bar = tqdm(total=plan.count, initial=tally["read"], unit="vec", disable=not progress or not os.isatty(2),
                    desc="migrate")
-        last_checkpoint = time.perf_counter()
+        last_checkpoint, interval, checkpoints, flushing = time.perf_counter(), checkpoint_seconds, 0, 0.0
         done = state is not None and state.get("done")
         batches = iter(()) if done else source.iter_batches(batch_size=batch_size, start=position)
         for batch in batches:
@@ -317,10 +335,13 @@ def migrate(translator: Translator, source_uri: str, dest_uri: str, batch_size: 
                 sample_src.append(batch.vectors[of_source][:500])
                 sample_trg.append(out.vectors[np.flatnonzero(of_source[kept])][:500])
             finished = batch.next_position is None
-            if finished or time.perf_counter() - last_checkpoint >= checkpoint_seconds:
+            if finished or time.perf_counter() - last_checkpoint >= interval:
+                started = time.perf_counter()
                 dest.flush()  # durable first, then record the position: a crash between repeats, never skips
                 save(batch.next_position, finished)
-                last_checkpoint = time.perf_counter()
+                last_checkpoint, checkpoints = time.perf_counter(), checkpoints + 1
+                flushing += last_checkpoint - started
+                interval = checkpoint_interval(checkpoint_seconds, last_checkpoint - started, max_checkpoint_share)
         bar.close()
         for watch in watches.values():
             watch.finish()
@@ -338,7 +359,7 @@ def migrate(translator: Translator, source_uri: str, dest_uri: str, batch_size: 
         neighbour_overlap_at_10=overlap, translator_fit_score=translator.info.get("score"),
         source_space=plan.source_space, target_space=plan.target_space, mixed_by=plan.mixed_by,
         translated=tally["translated"], copied=tally["copied"], left_out=tally["left_out"],
-        left_out_ids=tally["left_out_ids"],
+        left_out_ids=tally["left_out_ids"], checkpoints=checkpoints, checkpoint_seconds=round(flushing, 3),
     )
     if check_pairs is not None:
         u, v = check_pairs
