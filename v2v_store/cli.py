@@ -377,71 +377,19 @@ def evaluate(
 ) -> None:
     """Measure a saved translator on documents embedded by both models (the help text: ``EVALUATE_HELP``)."""
     from v2v_store.errors import UntrustedTranslationError
-    from v2v_store.evaluate import evaluate_translator, pairs_by_id, stored_documents
+    from v2v_store.evaluate import PairSources, evaluate_translator, load_pairs
     from v2v_store.translator import Translator
 
     if k < 1 or max_pairs < 1:
         raise V2VError(f"--k {k} and --max-pairs {max_pairs} must be positive")
-    if (texts is None) == (source is None):
-        raise V2VError("give --source (a collection or .npy of one model's vectors; with --target, or alone for its "
-                       "stored documents) or --texts, one of the two")
     tr = Translator.load(translator)
-
-    def spaces(vectors=None):
-        a = (tr.space(source_space) if source_space or vectors is None
-             else tr.space_for_dim(vectors.shape[1], vectors, "--source-space {}"))
-        return a, tr.spaces[1] if a is tr.spaces[0] else tr.spaces[0]
-
-    def models(*names):  # the models that embed texts here, in the order of ``names`` (source, target)
-        from v2v_store.models import MODELS, require_model
-
-        chosen = []
-        for flag, given, space in names:
-            model = given or (space.name if space.name in MODELS else None)
-            if model is None:
-                raise V2VError(f"which model embeds texts in space {space.name!r}? give {flag} (an offline model, a "
-                               "saved sentence-transformers directory or py:MODULE:FUNCTION)")
-            require_model(model, flag)
-            chosen.append(model)
-        return chosen
-
-    is_store = lambda path: "://" in path or path.startswith("npy:")  # noqa: E731
-    if texts is not None:
-        from v2v_store.anchors import read_texts, text_pairs
-
-        if target is not None:
-            raise V2VError("--target pairs with --source; with --texts give neither")
-        given = read_texts(texts, flag="--texts")[:max_pairs]  # a bad file fails before any model loads
-        a, b = spaces()
-        u, v = text_pairs(*models(("--source-model", source_model, a), ("--target-model", target_model, b)), given,
-                          flag="--texts")
-        paired_by = "texts"
-    elif target is None:
-        if not is_store(source):
-            raise V2VError(f"--source {source}: a .npy file keeps no documents; give --target with the same rows "
-                           "embedded by the other model")
-        from v2v_store.texts import embed_cached
-
-        u, documents = stored_documents(source, max_pairs)
-        a, b = spaces(u)
-        v = embed_cached(models(("--target-model", target_model, b))[0], documents)
-        paired_by = "documents"
-    else:
-        if is_store(source) != is_store(target):
-            raise V2VError("give two collections (paired by record id) or two .npy files (paired by row), not one of "
-                           "each: a collection's read order is not a row order")
-        if is_store(source):
-            u, v = pairs_by_id(source, target, max_pairs)
-            paired_by = "id"
-        else:
-            u, v = _load_array(source)[:max_pairs], _load_array(target)[:max_pairs]
-            paired_by = "row"
-        a, b = spaces(u)
+    pairs = load_pairs(tr, PairSources(source, target, texts, source_space, source_model, target_model), max_pairs)
     if space_check:
-        tr.check_space(u, a.name, "the source vectors")
-        tr.check_space(v, b.name, "the target vectors", how_to_name="--source-space (this side looks like {}: are "
-                       "--source and --target the other way round?)")
-    report = evaluate_translator(tr, u, v, a.name, b.name, k=k, paired_by=paired_by)
+        tr.check_space(pairs.source_vectors, pairs.source, "the source vectors")
+        tr.check_space(pairs.target_vectors, pairs.target, "the target vectors", how_to_name="--source-space (this "
+                       "side looks like {}: are --source and --target the other way round?)")
+    report = evaluate_translator(tr, pairs.source_vectors, pairs.target_vectors, pairs.source, pairs.target, k=k,
+                                 paired_by=pairs.paired_by)
     typer.echo(json.dumps(report.to_dict(), indent=2))
     if min_top1 is not None and report.below(min_top1):
         worst = ", ".join(f"{d.source} -> {d.target} {d.top1:.3f}" for d in report.below(min_top1))

@@ -28,7 +28,7 @@ import torch
 
 from v2v_store.errors import V2VError
 from v2v_store.metrics import CHUNK, translation_metrics
-from v2v_store.translator import QUERIES, RECORDS, Translator
+from v2v_store.translator import QUERIES, RECORDS, Space, Translator
 
 logger = logging.getLogger(__name__)
 
@@ -99,15 +99,15 @@ def evaluate_translator(translator: Translator, source_vectors: np.ndarray, targ
                        "more say much more); give more pairs")
     sides = {source: source_vectors, target: target_vectors}
     native = {name: top_k_others(v, v, k) for name, v in sides.items()}  # each model's own search
-    report = EvaluationReport(n, paired_by, k, min(n, CHUNK), overlap(native[source], native[target]))
+    report = EvaluationReport(n, paired_by, k, min(n, CHUNK), round(overlap(native[source], native[target]), 4))
     for a, b in ((source, target), (target, source)):
         paper = translation_metrics(translator, sides[a], sides[b], a, b)
         migrated = translator.translate(sides[a], a, b, role=RECORDS)
         queries = translator.translate(sides[a], a, b, role=QUERIES)
         report.directions.append(DirectionResult(
-            a, b, paper.top1, paper.mean_rank, paper.mean_cos,
-            migrated_overlap=overlap(top_k_others(sides[b], migrated, k), native[b]),
-            cross_query_overlap=overlap(top_k_others(queries, sides[b], k), native[b])))
+            a, b, round(paper.top1, 4), round(paper.mean_rank, 3), round(paper.mean_cos, 4),
+            migrated_overlap=round(overlap(top_k_others(sides[b], migrated, k), native[b]), 4),
+            cross_query_overlap=round(overlap(top_k_others(queries, sides[b], k), native[b]), 4)))
         logger.info("%s -> %s: %s; top-%d overlap with re-encoding: migrated %.3f, cross-model queries %.3f", a, b,
                     paper, k, report.directions[-1].migrated_overlap, report.directions[-1].cross_query_overlap)
     logger.info("the two models' own top-%d lists overlap %.3f", k, report.models_overlap)
@@ -167,3 +167,96 @@ def stored_documents(uri: str, max_pairs: int = 20_000, seed: int = 0) -> tuple[
         raise V2VError(f"{uri} keeps no documents (texts) with its records: give --target (a collection with the "
                        "same ids, or .npy rows of the same documents) or --texts")
     return sample.document_vectors, sample.documents
+
+
+@dataclass
+class PairSources:
+    """Where ``v2v evaluate``'s pairs come from (its options): ``source`` and ``target`` (two collections, paired by id,
+    or two ``.npy`` files, by row), ``source`` alone (a collection's stored documents, embedded by ``target_model``),
+    or ``texts`` (a file, embedded by both models). Models default to the translator's space names where those name
+    offline models."""
+
+    source: str | None = None
+    target: str | None = None
+    texts: str | None = None
+    source_space: str | None = None
+    source_model: str | None = None
+    target_model: str | None = None
+
+
+@dataclass
+class Pairs:
+    source_vectors: np.ndarray
+    target_vectors: np.ndarray
+    source: str  # the translator's spaces of the two
+    target: str
+    paired_by: str
+
+
+def _is_store(path: str) -> bool:
+    return "://" in path or path.startswith("npy:")
+
+
+def _load_npy(path: str, flag: str) -> np.ndarray:
+    try:
+        return np.load(path).astype(np.float32)
+    except (FileNotFoundError, ValueError) as e:
+        raise V2VError(f"{flag} {path}: not a readable .npy file ({type(e).__name__}); give a store URI or a .npy "
+                       "file of shape (n, d)") from None
+
+
+def _model_for(given: str | None, space: Space, flag: str) -> str:
+    from v2v_store.models import MODELS, require_model
+
+    model = given or (space.name if space.name in MODELS else None)
+    if model is None:
+        raise V2VError(f"which model embeds texts in space {space.name!r}? give {flag} (an offline model, a saved "
+                       "sentence-transformers directory or py:MODULE:FUNCTION)")
+    require_model(model, flag)
+    return model
+
+
+def load_pairs(translator: Translator, given: PairSources, max_pairs: int = 20_000) -> Pairs:
+    """The paired documents ``given`` names, at most ``max_pairs``, and the translator spaces they are in: the source's
+    ``given.source_space``, else the space its vectors look like (by dimension, then covariance); with ``texts``, the
+    translator's first space unless named."""
+    if (given.texts is None) == (given.source is None):
+        raise V2VError("give --source (a collection or .npy of one model's vectors; with --target, or alone for its "
+                       "stored documents) or --texts, one of the two")
+
+    def spaces(vectors: np.ndarray | None = None) -> tuple[Space, Space]:
+        a = (translator.space(given.source_space) if given.source_space or vectors is None
+             else translator.space_for_dim(vectors.shape[1], vectors, "--source-space {}"))
+        return a, translator.spaces[1] if a is translator.spaces[0] else translator.spaces[0]
+
+    if given.texts is not None:
+        from v2v_store.anchors import read_texts, text_pairs
+
+        if given.target is not None:
+            raise V2VError("--target pairs with --source; with --texts give neither")
+        texts = read_texts(given.texts, flag="--texts")[:max_pairs]  # a bad file fails before any model loads
+        a, b = spaces()
+        u, v = text_pairs(_model_for(given.source_model, a, "--source-model"),
+                          _model_for(given.target_model, b, "--target-model"), texts, flag="--texts")
+        return Pairs(u, v, a.name, b.name, "texts")
+    if given.target is None:
+        from v2v_store.texts import embed_cached
+
+        if not _is_store(given.source):
+            raise V2VError(f"--source {given.source}: a .npy file keeps no documents; give --target with the same rows "
+                           "embedded by the other model")
+        u, documents = stored_documents(given.source, max_pairs)
+        a, b = spaces(u)
+        return Pairs(u, embed_cached(_model_for(given.target_model, b, "--target-model"), documents), a.name, b.name,
+                     "documents")
+    if _is_store(given.source) != _is_store(given.target):
+        raise V2VError("give two collections (paired by record id) or two .npy files (paired by row), not one of "
+                       "each: a collection's read order is not a row order")
+    if _is_store(given.source):
+        u, v = pairs_by_id(given.source, given.target, max_pairs)
+        paired_by = "id"
+    else:
+        u, v = _load_npy(given.source, "--source")[:max_pairs], _load_npy(given.target, "--target")[:max_pairs]
+        paired_by = "row"
+    a, b = spaces(u)
+    return Pairs(u, v, a.name, b.name, paired_by)
