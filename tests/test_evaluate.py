@@ -56,7 +56,7 @@ def test_overlaps_match_brute_force_and_separate_a_good_map_from_a_bad_one(space
     tr, _ = translator
     u, v = a[1000:], b[1000:]  # 600 documents the map was not fitted on
     report = evaluate_translator(tr, u, v, "a", "b", k=5)
-    assert (report.pairs, report.k, report.ranked_among) == (600, 5, 600)
+    assert (report.pairs, report.k) == (600, 5) and [d.ranked_among for d in report.directions] == [600, 600]
     (ab, ba) = report.directions
     assert (ab.source, ab.target, ba.source, ba.target) == ("a", "b", "b", "a")
     migrated = tr.translate(u, "a", "b")
@@ -70,6 +70,30 @@ def test_overlaps_match_brute_force_and_separate_a_good_map_from_a_bad_one(space
     assert all(d.top1 < 0.05 and d.mean_rank > 100 for d in wrong.directions)
     with pytest.raises(V2VError, match="at least 50"):
         evaluate_translator(tr, u[:20], v[:20], "a", "b")
+
+
+def test_partners_are_ranked_among_other_documents_too(spaces, translator):
+    """Few pairs flatter top-1; other documents of the partner's space join the candidates (none twice, none a
+    partner again), as many as make 8,192 in all."""
+    from v2v_store.translator import QUERIES
+
+    a, b = spaces
+    tr, _ = translator
+    noisy = b + 1.5 * np.random.default_rng(2).standard_normal(b.shape).astype(np.float32)  # a harder target model
+    u, v = a[1000:1300], noisy[1000:1300]
+    alone = evaluate_translator(tr, u, v, "a", "b")
+    others = np.concatenate([noisy[:1000], v[:50]])  # 50 of them are the partners themselves: left out
+    crowded = evaluate_translator(tr, u, v, "a", "b", candidates={"b": others})
+    ab, ba = crowded.directions
+    assert (ab.ranked_among, ba.ranked_among) == (1300, 300)  # no candidates of space a given
+    queries = tr.translate(u, "a", "b", role=QUERIES)
+    unit = lambda x: x / np.linalg.norm(x, axis=1, keepdims=True)  # noqa: E731
+    scores = unit(queries) @ unit(np.concatenate([v, noisy[:1000]])).T
+    assert ab.top1 == pytest.approx(np.mean(scores.argmax(1) == np.arange(300)), abs=1e-4)
+    assert ab.top1 < alone.directions[0].top1 and ab.mean_rank > alone.directions[0].mean_rank
+    assert ba == alone.directions[1]
+    capped = evaluate_translator(tr, u, v, "a", "b", candidates={"b": others}, among=500)
+    assert capped.directions[0].ranked_among == 500
 
 
 def test_top_k_others_leaves_each_document_itself_out():
@@ -109,8 +133,11 @@ def test_pairs_by_id_across_stores_and_the_cli(spaces, translator, tmp_path):
     assert ok.returncode == 0, ok.stderr[-2000:]
     report = json.loads(ok.stdout)
     assert report["paired_by"] == "id" and report["pairs"] == 300
-    expected = evaluate_translator(tr, u, v, "a", "b")
-    assert report["directions"][0]["top1"] == pytest.approx(expected.directions[0].top1)
+    # the candidates: the 300 pairs and each collection's other records (40 in the sample, 300 in the source)
+    assert [d["ranked_among"] for d in report["directions"]] == [340, 600]
+    expected = evaluate_translator(tr, u, v, "a", "b", candidates={"b": b[:40], "a": a[1000:]})
+    assert report["directions"][0]["top1"] == pytest.approx(expected.directions[0].top1, abs=1e-4)
+    assert report["directions"][1]["mean_rank"] == pytest.approx(expected.directions[1].mean_rank, abs=1e-3)
     gate = run("evaluate", "--translator", str(path), "--source", src, "--target", trg, "--min-top1", "1.01")
     assert gate.returncode == 3 and "below --min-top1 1.01" in gate.stderr and gate.stdout, gate.stderr[-2000:]
     # given the other way round, with the source's space named wrongly: refused, nothing measured

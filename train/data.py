@@ -56,9 +56,10 @@ class _Reservoir:
 
 
 def sample_collection(uri: str, max_vectors: int = 50_000, seed: int = 0, documents: int = 0,
-                      batch_size: int = 4096) -> CollectionSample:
+                      batch_size: int = 4096, min_vectors: int = 100) -> CollectionSample:
     """Reservoir-sample up to ``max_vectors`` vectors of a store and, in the same pass, up to ``documents`` of its
-    records that carry a non-empty document (memory bounded by the samples)."""
+    records that carry a non-empty document (memory bounded by the samples). Fewer than ``min_vectors`` (too few to
+    learn a translator from) is an error."""
     with open_store(uri) as store:
         if not store.exists():
             raise StoreNotFoundError(f"{uri} does not exist: check the path and collection name")
@@ -77,7 +78,7 @@ def sample_collection(uri: str, max_vectors: int = 50_000, seed: int = 0, docume
     doc_vectors, texts = carrying.sample, texts[:len(carrying.sample)]
     if not (np.isfinite(out).all() and np.isfinite(doc_vectors).all()):
         raise InvalidVectorsError(f"{uri} contains NaN/inf vectors: clean the collection before training")
-    if len(out) < 100:
+    if len(out) < min_vectors:
         raise InvalidVectorsError(f"{uri} has only {len(out)} vectors: at least a few thousand are needed to learn a translator")
     logger.info("sampled %d of %d vectors from %s", len(out), seen, uri)
     if documents:

@@ -367,6 +367,10 @@ def evaluate(
                                                 "if it names an offline model: minilm | e5 | mpnet)."),
     target_model: str = typer.Option(None, help="With --texts or documents: the other space's model (default: that "
                                                 "space's name, if it names an offline model)."),
+    candidates: list[str] = typer.Option(None, help="Collection (URI, #SPACE to name its space) of other documents "
+                                         "whose vectors join the candidates each partner is ranked among, up to 8,192 "
+                                         "in all as in the paper (top-1 among a few hundred flatters a map). Paired "
+                                         "collections count already; repeat for several."),
     k: int = typer.Option(10, help="Top-k of the overlaps."),
     max_pairs: int = typer.Option(20_000, help="Use at most this many documents."),
     min_top1: float = typer.Option(None, help="Exit 3 when either direction's top-1 is below this (a gate before a "
@@ -383,13 +387,14 @@ def evaluate(
     if k < 1 or max_pairs < 1:
         raise V2VError(f"--k {k} and --max-pairs {max_pairs} must be positive")
     tr = Translator.load(translator)
-    pairs = load_pairs(tr, PairSources(source, target, texts, source_space, source_model, target_model), max_pairs)
+    pairs = load_pairs(tr, PairSources(source, target, texts, source_space, source_model, target_model,
+                                       list(candidates or [])), max_pairs)
     if space_check:
         tr.check_space(pairs.source_vectors, pairs.source, "the source vectors")
         tr.check_space(pairs.target_vectors, pairs.target, "the target vectors", how_to_name="--source-space (this "
                        "side looks like {}: are --source and --target the other way round?)")
     report = evaluate_translator(tr, pairs.source_vectors, pairs.target_vectors, pairs.source, pairs.target, k=k,
-                                 paired_by=pairs.paired_by)
+                                 paired_by=pairs.paired_by, candidates=pairs.candidates)
     typer.echo(json.dumps(report.to_dict(), indent=2))
     if min_top1 is not None and report.below(min_top1):
         worst = ", ".join(f"{d.source} -> {d.target} {d.top1:.3f}" for d in report.below(min_top1))
