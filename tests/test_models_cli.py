@@ -490,6 +490,16 @@ def test_evaluate_on_stored_documents_and_on_texts_with_real_models(tmp_path):
             assert x[key] == pytest.approx(y[key], abs=1e-3), key
     # Procrustes on 1,000 true pairs carries 300 other sentences across (0.98-0.99 top-1 in the kit's tables)
     assert a["directions"][0]["top1"] > 0.9 and a["directions"][1]["top1"] > 0.9, a
+    # the new model's collection of other documents joins the candidates of the partners in its space
+    others = f"faiss://{tmp_path}/e5.faiss"
+    with open_store(others, dim=384, metric="cosine") as s:
+        s.upsert(VectorBatch(list(range(1000)), v, [{}] * 1000, [None] * 1000))
+    crowded = run("evaluate", "--translator", str(tmp_path / "tr"), "--source", docs, "--candidates", others)
+    assert crowded.returncode == 0, crowded.stderr[-2000:]
+    c = json.loads(crowded.stdout)["directions"]
+    assert [d["ranked_among"] for d in c] == [1300, 300] and [d["ranked_among"] for d in a["directions"]] == [300, 300]
+    assert c[0]["top1"] <= a["directions"][0]["top1"] and c[0]["mean_rank"] >= a["directions"][0]["mean_rank"]
+    assert "ranked among only 300" in crowded.stderr  # the other direction still has the pairs alone
     stale = run("evaluate", "--translator", str(tmp_path / "tr"), "--source", wrong, "--min-top1", "0.5")
     assert stale.returncode == 3 and "below --min-top1" in stale.stderr, stale.stderr[-2000:]
     assert json.loads(stale.stdout)["directions"][0]["top1"] < 0.05
