@@ -7,15 +7,19 @@ It needs documents embedded by both models (pairs), from one of:
 - two ``.npy`` files, row i the same document;
 - a file of texts, embedded here by both models (both must run here);
 - the source collection's stored documents (Chroma documents, a Qdrant payload's ``document``, FAISS sidecar
-  documents), embedded here by the other model (:func:`pairs_from_documents`).
+  documents), embedded here by the other model (:func:`stored_documents`).
 
-Reported per direction: the paper's metrics (top-1 and mean rank of each translated document among the true ones, in
-chunks of 8,192 as in the paper; the mean cosine of each translation as a migration writes it) and how much of a
+Reported per direction: the paper's metrics (top-1 and mean rank of each translated document among the true ones and,
+up to :data:`AMONG` candidates in all, other documents of that space: the paired collections' other records and
+``--candidates``; the mean cosine of each translation as a migration writes it) and how much of a
 search survives, as the overlap of top-k lists with the search a re-encoded collection gives, each document's own
 new-model vector (or translated query) standing in for a query: ``migrated_overlap`` (new-model queries over the
 translated documents), ``cross_query_overlap`` (old-model queries translated, over the re-encoded documents). For
 reference, ``models_overlap``: how far the two models' own top-k lists agree (what keeping the old collection and
-the old model's queries gives, measured against re-encoding).
+the old model's queries gives, measured against re-encoding). The overlaps are computed among the pairs only.
+
+Collections paired by id are each read once more for candidates (a uniform sample of :data:`AMONG` vectors): on a
+large source that is a second full pass.
 """
 
 from __future__ import annotations
