@@ -500,6 +500,14 @@ def test_evaluate_on_stored_documents_and_on_texts_with_real_models(tmp_path):
     assert [d["ranked_among"] for d in c] == [1300, 300] and [d["ranked_among"] for d in a["directions"]] == [300, 300]
     assert c[0]["top1"] <= a["directions"][0]["top1"] and c[0]["mean_rank"] >= a["directions"][0]["mean_rank"]
     assert "ranked among only 300" in crowded.stderr  # the other direction still has the pairs alone
+    (tmp_path / "queries.txt").write_text("Who painted the ceiling of the Sistine Chapel?\nlargest planet\n"
+                                          "how do vaccines work\nhistory of the Roman empire\n")
+    asked = run("evaluate", "--translator", str(tmp_path / "tr"), "--source", docs, "--queries",
+                str(tmp_path / "queries.txt"))
+    assert asked.returncode == 0, asked.stderr[-2000:]
+    report = json.loads(asked.stdout)
+    assert report["overlap_queries"] == 4 and report["directions"][0]["top1"] == a["directions"][0]["top1"]
+    assert all(0 <= d["migrated_overlap"] <= 1 for d in report["directions"])
     stale = run("evaluate", "--translator", str(tmp_path / "tr"), "--source", wrong, "--min-top1", "0.5")
     assert stale.returncode == 3 and "below --min-top1" in stale.stderr, stale.stderr[-2000:]
     assert json.loads(stale.stdout)["directions"][0]["top1"] < 0.05

@@ -363,14 +363,17 @@ def evaluate(
     source_space: str = typer.Option(None, help="Translator space of --source (default: by dimension; where both "
                                                 "spaces share it, the one its vectors look like; with --texts: the "
                                                 "translator's first)."),
-    source_model: str = typer.Option(None, help="With --texts: the source space's model (default: the space's name, "
-                                                "if it names an offline model: minilm | e5 | mpnet)."),
-    target_model: str = typer.Option(None, help="With --texts or documents: the other space's model (default: that "
-                                                "space's name, if it names an offline model)."),
+    source_model: str = typer.Option(None, help="With --texts or --queries: the source space's model (default: the "
+                                                "space's name, if it names an offline model: minilm | e5 | mpnet)."),
+    target_model: str = typer.Option(None, help="With --texts, --queries or stored documents: the other space's model "
+                                                "(default: that space's name, if it names an offline model)."),
     candidates: list[str] = typer.Option(None, help="Collection (URI, #SPACE to name its space) of other documents "
                                          "whose vectors join the candidates each partner is ranked among, up to 8,192 "
                                          "in all as in the paper (top-1 among a few hundred flatters a map). Paired "
                                          "collections count already; repeat for several."),
+    queries: str = typer.Option(None, help="A file of queries (one per line, or .jsonl with a \"text\" field), e.g. "
+                                           "from your search logs, embedded here as queries by both models: the "
+                                           "overlaps are measured with them instead of each document's own vector."),
     k: int = typer.Option(10, help="Top-k of the overlaps."),
     max_pairs: int = typer.Option(20_000, help="Use at most this many documents."),
     min_top1: float = typer.Option(None, help="Exit 3 when either direction's top-1 is below this (a gate before a "
@@ -381,11 +384,13 @@ def evaluate(
 ) -> None:
     """Measure a saved translator on documents embedded by both models (the help text: ``EVALUATE_HELP``)."""
     from v2v_store.errors import UntrustedTranslationError
-    from v2v_store.evaluate import PairSources, evaluate_translator, load_pairs
+    from v2v_store.anchors import read_texts
+    from v2v_store.evaluate import PairSources, evaluate_translator, load_pairs, model_for, query_vectors
     from v2v_store.translator import Translator
 
     if k < 1 or max_pairs < 1:
         raise V2VError(f"--k {k} and --max-pairs {max_pairs} must be positive")
+    asked = read_texts(queries, flag="--queries") if queries else None  # a bad file fails before anything loads
     tr = Translator.load(translator)
     pairs = load_pairs(tr, PairSources(source, target, texts, source_space, source_model, target_model,
                                        list(candidates or [])), max_pairs)
@@ -393,8 +398,11 @@ def evaluate(
         tr.check_space(pairs.source_vectors, pairs.source, "the source vectors")
         tr.check_space(pairs.target_vectors, pairs.target, "the target vectors", how_to_name="--source-space (this "
                        "side looks like {}: are --source and --target the other way round?)")
+    if asked is not None:
+        asked = query_vectors(asked, {pairs.source: model_for(source_model, tr.space(pairs.source), "--source-model"),
+                                      pairs.target: model_for(target_model, tr.space(pairs.target), "--target-model")})
     report = evaluate_translator(tr, pairs.source_vectors, pairs.target_vectors, pairs.source, pairs.target, k=k,
-                                 paired_by=pairs.paired_by, candidates=pairs.candidates)
+                                 paired_by=pairs.paired_by, candidates=pairs.candidates, queries=asked)
     typer.echo(json.dumps(report.to_dict(), indent=2))
     if min_top1 is not None and report.below(min_top1):
         worst = ", ".join(f"{d.source} -> {d.target} {d.top1:.3f}" for d in report.below(min_top1))

@@ -65,6 +65,7 @@ class EvaluationReport:
     k: int
     models_overlap: float
     directions: list[DirectionResult] = field(default_factory=list)
+    overlap_queries: int = 0  # the overlaps' queries: 0, each document's own vectors; else this many real queries
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -78,15 +79,17 @@ def _unit(x: np.ndarray) -> torch.Tensor:
     return t / t.norm(dim=1, keepdim=True).clamp_min(1e-12)
 
 
-def top_k_others(queries: np.ndarray, collection: np.ndarray, k: int, chunk: int = 2048) -> torch.Tensor:
+def top_k_others(queries: np.ndarray, collection: np.ndarray, k: int, chunk: int = 2048,
+                 leave_out_self: bool = True) -> torch.Tensor:
     """Row i: the indices of the ``k`` rows of ``collection`` nearest ``queries[i]`` by cosine, row i itself (the same
-    document) left out."""
+    document) left out unless ``leave_out_self`` is False (queries that are not the collection's documents)."""
     q, c = _unit(queries), _unit(collection)
     out = []
     for s in range(0, len(q), chunk):
         sim = q[s:s + chunk] @ c.T
-        rows = torch.arange(sim.shape[0])
-        sim[rows, rows + s] = -float("inf")
+        if leave_out_self:
+            rows = torch.arange(sim.shape[0])
+            sim[rows, rows + s] = -float("inf")
         out.append(sim.topk(k, dim=1).indices)
     return torch.cat(out)
 
@@ -109,10 +112,13 @@ def other_documents(candidates: np.ndarray | None, truth: np.ndarray, count: int
 
 def evaluate_translator(translator: Translator, source_vectors: np.ndarray, target_vectors: np.ndarray,
                         source: str, target: str, k: int = 10, paired_by: str = "row",
-                        candidates: dict[str, np.ndarray] | None = None, among: int = AMONG) -> EvaluationReport:
+                        candidates: dict[str, np.ndarray] | None = None, among: int = AMONG,
+                        queries: dict[str, np.ndarray] | None = None) -> EvaluationReport:
     """Both directions of ``translator`` on paired rows: ``source_vectors[i]`` (space ``source``) and
     ``target_vectors[i]`` (space ``target``) embed the same document. With fewer than ``among`` pairs, each partner is
-    also ranked among ``candidates`` of its space (other documents' vectors, by space name), up to ``among`` in all."""
+    also ranked among ``candidates`` of its space (other documents' vectors, by space name), up to ``among`` in all.
+    ``queries`` (per space, row j the same query by each model): the overlaps are measured with them instead of the
+    documents' own vectors."""
     n = len(source_vectors)
     if n != len(target_vectors):
         raise V2VError(f"{n} source vectors but {len(target_vectors)} target vectors: row i must be the same document")
@@ -120,17 +126,23 @@ def evaluate_translator(translator: Translator, source_vectors: np.ndarray, targ
         raise V2VError(f"{n} paired documents: evaluating needs at least {max(MIN_PAIRS, k + 1)} (a few hundred or "
                        "more say much more); give more pairs")
     sides = {source: source_vectors, target: target_vectors}
-    native = {name: top_k_others(v, v, k) for name, v in sides.items()}  # each model's own search
-    report = EvaluationReport(n, paired_by, k, round(overlap(native[source], native[target]), 4))
+    if queries is not None and (set(queries) != set(sides) or len(queries[source]) != len(queries[target])):
+        raise V2VError(f"queries must hold the same queries embedded in both spaces {sorted(sides)}")
+    asked = queries or sides  # what searches: real queries, or each document's own vectors
+    own = queries is None  # a document searching its own collection leaves itself out
+    native = {name: top_k_others(asked[name], v, k, leave_out_self=own) for name, v in sides.items()}
+    report = EvaluationReport(n, paired_by, k, round(overlap(native[source], native[target]), 4),
+                              overlap_queries=0 if own else len(queries[source]))
     for a, b in ((source, target), (target, source)):
         extra = other_documents((candidates or {}).get(b), sides[b], among - n)
         paper = translation_metrics(translator, sides[a], sides[b], a, b, distractors=extra if len(extra) else None)
         migrated = translator.translate(sides[a], a, b, role=RECORDS)
-        queries = translator.translate(sides[a], a, b, role=QUERIES)
+        translated_queries = translator.translate(asked[a], a, b, role=QUERIES)
         report.directions.append(DirectionResult(
             a, b, round(paper.top1, 4), round(paper.mean_rank, 3), round(paper.mean_cos, 4),
-            migrated_overlap=round(overlap(top_k_others(sides[b], migrated, k), native[b]), 4),
-            cross_query_overlap=round(overlap(top_k_others(queries, sides[b], k), native[b]), 4),
+            migrated_overlap=round(overlap(top_k_others(asked[b], migrated, k, leave_out_self=own), native[b]), 4),
+            cross_query_overlap=round(overlap(top_k_others(translated_queries, sides[b], k, leave_out_self=own),
+                                              native[b]), 4),
             ranked_among=n + len(extra) if len(extra) else min(n, CHUNK)))
         if report.directions[-1].ranked_among < among:
             logger.warning("%s -> %s: each partner ranked among only %d candidates, which flatters top-1 and mean rank "
@@ -258,7 +270,8 @@ def _load_npy(path: str, flag: str) -> np.ndarray:
                        "file of shape (n, d)") from None
 
 
-def _model_for(given: str | None, space: Space, flag: str) -> str:
+def model_for(given: str | None, space: Space, flag: str) -> str:
+    """The model that embeds texts in ``space``: ``given``, else the space's name where it names an offline model."""
     from v2v_store.models import MODELS, require_model
 
     model = given or (space.name if space.name in MODELS else None)
@@ -295,8 +308,8 @@ def _load_pairs(translator: Translator, given: PairSources, max_pairs: int) -> P
             raise V2VError("--target pairs with --source; with --texts give neither")
         texts = read_texts(given.texts, flag="--texts")[:max_pairs]  # a bad file fails before any model loads
         a, b = spaces()
-        u, v = text_pairs(_model_for(given.source_model, a, "--source-model"),
-                          _model_for(given.target_model, b, "--target-model"), texts, flag="--texts")
+        u, v = text_pairs(model_for(given.source_model, a, "--source-model"),
+                          model_for(given.target_model, b, "--target-model"), texts, flag="--texts")
         return Pairs(u, v, a.name, b.name, "texts")
     if given.target is None:
         from v2v_store.texts import embed_cached
@@ -306,7 +319,7 @@ def _load_pairs(translator: Translator, given: PairSources, max_pairs: int) -> P
                            "embedded by the other model")
         u, documents, collection = stored_documents(given.source, max_pairs)
         a, b = spaces(u)
-        return Pairs(u, embed_cached(_model_for(given.target_model, b, "--target-model"), documents), a.name, b.name,
+        return Pairs(u, embed_cached(model_for(given.target_model, b, "--target-model"), documents), a.name, b.name,
                      "documents", {a.name: collection})
     if _is_store(given.source) != _is_store(given.target):
         raise V2VError("give two collections (paired by record id) or two .npy files (paired by row), not one of "
@@ -319,3 +332,15 @@ def _load_pairs(translator: Translator, given: PairSources, max_pairs: int) -> P
     a, b = spaces(u)
     return Pairs(u, v, a.name, b.name, "id", {a.name: sample_candidates(given.source),
                                               b.name: sample_candidates(given.target)})
+
+
+def query_vectors(texts: list[str], models: dict[str, str]) -> dict[str, np.ndarray]:
+    """``texts`` (e.g. real queries of the collection's users) embedded as queries by each space's model."""
+    from v2v_store.models import load_encoder
+
+    out = {}
+    for space, model in models.items():
+        encode = load_encoder(model, kind="query")
+        out[space] = np.concatenate([encode(texts[s:s + 256]) for s in range(0, len(texts), 256)])
+    logger.info("%d queries embedded by %s", len(texts), " and ".join(models.values()))
+    return out
