@@ -23,9 +23,24 @@ import numpy as np  # noqa: E402
 from kit import EVAL, OOD, load, run_meta, save_results  # noqa: E402
 
 
+def title_queries(folder: Path, count: int) -> Path:
+    """``count`` distinct article titles of the held-out wiki rows (seed 0), one per line: short, query-like texts."""
+    from kit import KIT
+
+    rows = [json.loads(line) for line in (KIT / "wiki.jsonl").read_text().splitlines()[EVAL.start:EVAL.stop]]
+    titles = sorted({r["title"] for r in rows})
+    picked = [titles[i] for i in np.random.default_rng(0).choice(len(titles), min(count, len(titles)), replace=False)]
+    path = folder / "titles.txt"
+    path.write_text("\n".join(picked) + "\n")
+    return path
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("translators", nargs="+", type=Path)
+    ap.add_argument("--title-queries", type=int, default=0,
+                    help="also run wiki with this many distinct article titles of the held-out rows as --queries "
+                         "(short, query-like texts) for the overlaps")
     ap.add_argument("--tag", default="evaluate_kit")
     ap.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
     args = ap.parse_args()
@@ -33,14 +48,18 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for path in args.translators:
             a, b = path.name.split("_")[:2]
-            for corpus, rows_of in (("wiki", EVAL), ("fortunes", OOD)):
+            runs = [("wiki", EVAL, []), ("fortunes", OOD, [])]
+            if args.title_queries:
+                runs.insert(1, (f"wiki, {args.title_queries} titles as queries", EVAL,
+                                ["--queries", str(title_queries(Path(tmp), args.title_queries))]))
+            for corpus, rows_of, extra in runs:
                 files = []
                 for model in (a, b):
-                    files.append(Path(tmp) / f"{corpus}.{model}.npy")
-                    np.save(files[-1], load(corpus, model)[rows_of])
+                    files.append(Path(tmp) / f"{corpus.split(',')[0]}.{model}.npy")
+                    np.save(files[-1], load(corpus.split(",")[0], model)[rows_of])
                 t0 = time.perf_counter()
                 out = subprocess.run([sys.executable, "-m", "v2v_store", "evaluate", "--translator", str(path),
-                                      "--source", str(files[0]), "--target", str(files[1])],
+                                      "--source", str(files[0]), "--target", str(files[1]), *extra],
                                      capture_output=True, text=True)
                 if out.returncode != 0:
                     raise SystemExit(out.stderr[-2000:])
@@ -57,7 +76,8 @@ def main() -> None:
              "with the search re-encoded documents give, each document's own vector standing in for a query: "
              "**migrated** (new-model queries over the translated collection), **cross** (old-model queries "
              "translated, over the re-encoded collection), **models** (the two models' own searches: what keeping "
-             "the old collection and its model's queries agrees with re-encoding).", "",
+             "the old collection and its model's queries agrees with re-encoding). Rows \"titles as queries\": the "
+             "overlaps measured with article titles (embedded as queries by both models) as the queries instead.", "",
              "| translator | corpus | direction | top-1 / mean rank | migrated | cross | models |",
              "|---|---|---|---|---|---|---|", *rows]
     save_results(args.out, args.tag, payload, lines)
