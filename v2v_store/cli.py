@@ -346,7 +346,9 @@ EVALUATE_HELP = ("Measure a saved translator on documents embedded by both model
                  "translated over the re-encoded documents; beside it, how far the two models' own searches agree). "
                  "Pairs: --source and --target collections sharing record ids (e.g. a sample re-encoded with the new "
                  "model into a scratch collection), two .npy files row by row, --texts embedded here by both models, "
-                 "or --source alone: its stored documents embedded here by the other model. Exit 3 below --min-top1.")
+                 "or --source alone: its stored documents embedded here by the other model. Partners are ranked among "
+                 "up to 8,192 candidates (the pairs, the paired collections' other records, --candidates); --queries "
+                 "measures the overlaps with real queries. Exit 3 below --min-top1.")
 
 
 @app.command(help=EVALUATE_HELP)
