@@ -48,15 +48,15 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for path in args.translators:
             a, b = path.name.split("_")[:2]
-            runs = [("wiki", EVAL, []), ("fortunes", OOD, [])]
+            runs = [("wiki", "wiki", EVAL, []), ("fortunes", "fortunes", OOD, [])]
             if args.title_queries:
-                runs.insert(1, (f"wiki, {args.title_queries} titles as queries", EVAL,
+                runs.insert(1, (f"wiki, {args.title_queries} titles as queries", "wiki", EVAL,
                                 ["--queries", str(title_queries(Path(tmp), args.title_queries))]))
-            for corpus, rows_of, extra in runs:
+            for label, corpus, rows_of, extra in runs:
                 files = []
                 for model in (a, b):
-                    files.append(Path(tmp) / f"{corpus.split(',')[0]}.{model}.npy")
-                    np.save(files[-1], load(corpus.split(",")[0], model)[rows_of])
+                    files.append(Path(tmp) / f"{corpus}.{model}.npy")
+                    np.save(files[-1], load(corpus, model)[rows_of])
                 t0 = time.perf_counter()
                 out = subprocess.run([sys.executable, "-m", "v2v_store", "evaluate", "--translator", str(path),
                                       "--source", str(files[0]), "--target", str(files[1]), *extra],
@@ -64,10 +64,10 @@ def main() -> None:
                 if out.returncode != 0:
                     raise SystemExit(out.stderr[-2000:])
                 report = json.loads(out.stdout)
-                payload["results"].append({"translator": path.name, "corpus": corpus,
+                payload["results"].append({"translator": path.name, "corpus": label,
                                            "seconds": round(time.perf_counter() - t0, 1), **report})
                 for d in report["directions"]:
-                    rows.append(f"| {path.name} | {corpus} | {d['source']} -> {d['target']} | {d['top1']:.3f} / "
+                    rows.append(f"| {path.name} | {label} | {d['source']} -> {d['target']} | {d['top1']:.3f} / "
                                 f"{d['mean_rank']:.2f} | {d['migrated_overlap']:.3f} | {d['cross_query_overlap']:.3f} | "
                                 f"{report['models_overlap']:.3f} |")
     lines = [f"# `v2v evaluate` on the kit ({payload['date']})", "",

@@ -12,7 +12,8 @@ import pytest
 
 from v2v_store import VectorBatch, open_store
 from v2v_store.errors import V2VError
-from v2v_store.evaluate import evaluate_translator, overlap, pairs_by_id, top_k_others
+from v2v_store.evaluate import evaluate_translator, pairs_by_id
+from v2v_store.metrics import overlap, top_k_others
 from v2v_store.fit import fit_translator
 
 D = 32

@@ -28,10 +28,9 @@ import logging
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
-import torch
 
 from v2v_store.errors import V2VError
-from v2v_store.metrics import CHUNK, translation_metrics
+from v2v_store.metrics import CHUNK, overlap, top_k_others, translation_metrics
 from v2v_store.translator import QUERIES, RECORDS, Space, Translator
 
 logger = logging.getLogger(__name__)
@@ -72,31 +71,6 @@ class EvaluationReport:
 
     def below(self, min_top1: float) -> list[DirectionResult]:
         return [d for d in self.directions if d.top1 < min_top1]
-
-
-def _unit(x: np.ndarray) -> torch.Tensor:
-    t = torch.as_tensor(np.asarray(x, np.float32))
-    return t / t.norm(dim=1, keepdim=True).clamp_min(1e-12)
-
-
-def top_k_others(queries: np.ndarray, collection: np.ndarray, k: int, chunk: int = 2048,
-                 leave_out_self: bool = True) -> torch.Tensor:
-    """Row i: the indices of the ``k`` rows of ``collection`` nearest ``queries[i]`` by cosine, row i itself (the same
-    document) left out unless ``leave_out_self`` is False (queries that are not the collection's documents)."""
-    q, c = _unit(queries), _unit(collection)
-    out = []
-    for s in range(0, len(q), chunk):
-        sim = q[s:s + chunk] @ c.T
-        if leave_out_self:
-            rows = torch.arange(sim.shape[0])
-            sim[rows, rows + s] = -float("inf")
-        out.append(sim.topk(k, dim=1).indices)
-    return torch.cat(out)
-
-
-def overlap(a: torch.Tensor, b: torch.Tensor) -> float:
-    """Mean share of each row of index lists ``a`` found in the same row of ``b`` (both (n, k))."""
-    return (a[:, :, None] == b[:, None, :]).any(2).double().mean().item()
 
 
 def other_documents(candidates: np.ndarray | None, truth: np.ndarray, count: int) -> np.ndarray:
@@ -173,7 +147,8 @@ def pairs_by_id(source_uri: str, target_uri: str, max_pairs: int = 20_000) -> tu
         for uri, store in ((source_uri, src), (target_uri, trg)):
             if not store.exists():
                 raise StoreNotFoundError(f"{uri} does not exist: check the path and collection name")
-        small, large = (src, trg) if src.count() <= trg.count() else (trg, src)
+        counts = (src.count(), trg.count())
+        small, large = (src, trg) if counts[0] <= counts[1] else (trg, src)
         small_ids, small_vectors = _read_all(small)
         row_of = {str(i): r for r, i in enumerate(small_ids)}
         rows_small, large_vectors = [], []
@@ -184,7 +159,6 @@ def pairs_by_id(source_uri: str, target_uri: str, max_pairs: int = 20_000) -> tu
                 rows_small += [s for _, s in hit]
             if len(rows_small) >= max_pairs:
                 break
-        counts = (src.count(), trg.count())
     if not rows_small:
         raise V2VError(f"{source_uri} and {target_uri} share no record id: pairs by id need the same documents "
                        "under the same ids in both (e.g. re-encode a sample of the source's documents with the new "

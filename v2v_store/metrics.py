@@ -87,6 +87,27 @@ def retrieval_among(translated: np.ndarray, truth: np.ndarray, distractors: np.n
     return _summary(cos, ranks)
 
 
+def top_k_others(queries: np.ndarray, collection: np.ndarray, k: int, chunk: int = 2048,
+                 leave_out_self: bool = True) -> torch.Tensor:
+    """Row i: the indices of the ``k`` rows of ``collection`` nearest ``queries[i]`` by cosine, row i itself (the same
+    document) left out unless ``leave_out_self`` is False (queries that are not the collection's documents)."""
+    q = _unit(torch.as_tensor(np.asarray(queries, np.float32)))
+    c = _unit(torch.as_tensor(np.asarray(collection, np.float32)))
+    out = []
+    for s in range(0, len(q), chunk):
+        sim = q[s:s + chunk] @ c.T
+        if leave_out_self:
+            rows = torch.arange(sim.shape[0])
+            sim[rows, rows + s] = -float("inf")
+        out.append(sim.topk(k, dim=1).indices)
+    return torch.cat(out)
+
+
+def overlap(a: torch.Tensor, b: torch.Tensor) -> float:
+    """Mean share of each row of index lists ``a`` found in the same row of ``b`` (both (n, k))."""
+    return (a[:, :, None] == b[:, None, :]).any(2).double().mean().item()
+
+
 def translation_metrics(translator, u: np.ndarray, v: np.ndarray, source: str, target: str,
                         distractors: np.ndarray | None = None) -> PairedMetrics:
     """The paper's metrics of a :class:`~v2v_store.translator.Translator` from ``source`` to ``target`` on paired rows

@@ -23,7 +23,7 @@ import numpy as np
 
 from v2v_store.connectors import Metric, VectorBatch, VectorStore, open_store
 from v2v_store.errors import DestinationExistsError, DimensionMismatchError, StoreNotFoundError, V2VError
-from v2v_store.metrics import paired_metrics
+from v2v_store.metrics import overlap, paired_metrics, top_k_others
 from v2v_store.mixed import RecordSpaces
 from v2v_store.space_check import SpaceWatch, first_vectors
 from v2v_store.translator import Space, Translator
@@ -137,14 +137,7 @@ def translate_batch(batch: VectorBatch, translator: Translator, source: str, tar
 
 def neighbour_overlap(source: np.ndarray, translated: np.ndarray, k: int = 10) -> float:
     """Mean overlap of each vector's k nearest neighbours before and after translation (label-free)."""
-    def knn(v):
-        v = v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
-        sim = v @ v.T
-        np.fill_diagonal(sim, -np.inf)
-        return np.argpartition(-sim, k, axis=1)[:, :k]
-
-    a, b = knn(source), knn(translated)
-    return float(np.mean([len(set(x) & set(y)) / k for x, y in zip(a, b)]))
+    return overlap(top_k_others(source, source, k), top_k_others(translated, translated, k))
 
 
 def _state_path(source: str, dest: str, state_dir: str | Path | None) -> Path:
@@ -340,8 +333,9 @@ def migrate(translator: Translator, source_uri: str, dest_uri: str, batch_size: 
                 dest.flush()  # durable first, then record the position: a crash between repeats, never skips
                 save(batch.next_position, finished)
                 last_checkpoint, checkpoints = time.perf_counter(), checkpoints + 1
-                flushing += last_checkpoint - started
-                interval = checkpoint_interval(checkpoint_seconds, last_checkpoint - started, max_checkpoint_share)
+                took = last_checkpoint - started
+                flushing += took
+                interval = checkpoint_interval(checkpoint_seconds, took, max_checkpoint_share)
         bar.close()
         for watch in watches.values():
             watch.finish()
