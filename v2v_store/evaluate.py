@@ -310,11 +310,8 @@ def _load_pairs(translator: Translator, given: PairSources, max_pairs: int) -> P
 
 def query_vectors(texts: list[str], models: dict[str, str]) -> dict[str, np.ndarray]:
     """``texts`` (e.g. real queries of the collection's users) embedded as queries by each space's model."""
-    from v2v_store.models import load_encoder
+    from v2v_store.texts import embed_cached
 
-    out = {}
-    for space, model in models.items():
-        encode = load_encoder(model, kind="query")
-        out[space] = np.concatenate([encode(texts[s:s + 256]) for s in range(0, len(texts), 256)])
+    out = {space: embed_cached(model, texts, kind="query") for space, model in models.items()}
     logger.info("%d queries embedded by %s", len(texts), " and ".join(models.values()))
     return out

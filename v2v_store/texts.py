@@ -49,13 +49,16 @@ def wiki_sentences() -> list[dict]:
     return [out[i] for i in order]
 
 
-def embed_cached(model: str, texts: list[str]) -> np.ndarray:
+def embed_cached(model: str, texts: list[str], kind: str = "passage") -> np.ndarray:
+    """``texts`` embedded by ``model`` as ``kind`` ('passage' or 'query': :func:`~v2v_store.models.load_encoder`), in
+    batches of 256, cached by model, kind and a hash of the texts."""
     key = hashlib.sha1(("\n".join(texts)).encode()).hexdigest()[:16]
-    path = cache_dir() / "demo" / f"{model_key(model)}.{key}.npy"
+    name = model_key(model) + ("" if kind == "passage" else f".{kind}")
+    path = cache_dir() / "demo" / f"{name}.{key}.npy"
     if path.exists():
         return np.load(path)
     t0 = time.perf_counter()
-    encode = load_encoder(model)
+    encode = load_encoder(model, kind=kind)
     vectors = np.concatenate([encode(texts[s:s + 256]) for s in range(0, len(texts), 256)])
     path.parent.mkdir(parents=True, exist_ok=True)
     np.save(path, vectors)
