@@ -14,6 +14,7 @@ Schemes::
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlsplit
 
@@ -68,6 +69,19 @@ def parse_uri(uri: str) -> StoreURI:
     except ValueError as e:
         raise InvalidURIError(f"{uri!r}: bad port ({e})") from None
     return StoreURI(scheme, parts.path, parts.hostname, port, params, uri)
+
+
+def same_collection(a: str, b: str) -> bool:
+    """Whether two URIs name one collection, so that writing to one changes the other.
+
+    Local stores compare by resolved path (links and ``..`` followed) and collection, servers by host, port and
+    collection; ``qdrant+http`` and ``qdrant+https`` (and Chroma's two) count as one server. A named vector of a Qdrant
+    collection is part of the collection: writing another vector name still rewrites its points."""
+    def where(uri: StoreURI) -> tuple:
+        place = (uri.host, uri.port) if uri.host else (os.path.realpath(uri.path),)
+        return (uri.scheme.split("+")[0], *place, uri.params.get("collection"))
+
+    return where(parse_uri(a)) == where(parse_uri(b))
 
 
 def open_store(uri: str, *, dim: int | None = None, metric: str | Metric | None = None) -> VectorStore:

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from v2v_store import VectorBatch, open_store
+from v2v_store.connectors import same_collection
 from v2v_store.errors import (
     DimensionMismatchError,
     InvalidURIError,
@@ -37,6 +38,19 @@ def test_unknown_scheme_names_the_known_ones():
 def test_relative_path_is_refused():
     with pytest.raises(InvalidURIError, match="absolute"):
         open_store("faiss://relative/index.faiss")
+
+
+@pytest.mark.parametrize("a, b, same", [
+    ("faiss:///d/i.faiss", "faiss:///d/x/../i.faiss", True),
+    ("faiss:///d/i.faiss", "faiss:///d/j.faiss", False),
+    ("chroma:///d/c?collection=docs", "chroma:///d/c/?collection=docs", True),
+    ("chroma:///d/c?collection=docs", "chroma:///d/c?collection=docs_e5", False),
+    ("qdrant+http://h:6333?collection=a&vector=minilm", "qdrant+https://h:6333?collection=a&vector=e5", True),
+    ("qdrant+http://h:6333?collection=a", "qdrant+http://g:6333?collection=a", False),
+    ("qdrant:///d/q?collection=a", "qdrant-edge:///d/q", False),
+])
+def test_same_collection_is_told_through_paths_and_vector_names(a, b, same):
+    assert same_collection(a, b) is same
 
 
 @pytest.mark.parametrize("uri", ["faiss://{p}/missing.faiss", "npy://{p}/missing.npy", "chroma://{p}/nodir?collection=docs"])

@@ -103,6 +103,10 @@ def test_existing_destination_and_mismatches_write_nothing(translator, tmp_path)
     with pytest.raises(DimensionMismatchError):
         migrate(tr, bad_src, f"faiss://{tmp_path}/new.faiss", state_dir=tmp_path / "st", progress=False)
     assert not (tmp_path / "new.faiss").exists()
+    for itself in (src, f"chroma://{tmp_path}/./x/../s?collection=docs"):  # replace would drop the source first
+        with pytest.raises(DestinationExistsError, match="is the source collection"):
+            migrate(tr, src, itself, on_exists="replace", state_dir=tmp_path / "st", progress=False)
+        assert open_store(src).count() == 300
     report = migrate(tr, src, dst, on_exists="replace", state_dir=tmp_path / "st", progress=False)
     assert report.dest_count == 300
 

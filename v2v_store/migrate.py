@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from v2v_store.connectors import Metric, VectorBatch, VectorStore, open_store
+from v2v_store.connectors import Metric, VectorBatch, VectorStore, open_store, same_collection
 from v2v_store.errors import DestinationExistsError, DimensionMismatchError, StoreNotFoundError, V2VError
 from v2v_store.metrics import overlap, paired_metrics, top_k_others
 from v2v_store.mixed import RecordSpaces
@@ -197,6 +197,11 @@ def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch
     ``check_space``: the source's first vectors must look like the source space (:meth:`Translator.check_space`), so the
     wrong collection or a wrong ``source_space`` is refused up front."""
     on_exists = OnExists(on_exists)
+    if same_collection(source_uri, dest_uri):
+        raise DestinationExistsError(
+            f"--dest {dest_uri} is the source collection {source_uri}: a migration only reads its source and writes "
+            "a new collection; give another destination (another path, or ?collection=NAME) and point readers at it "
+            "once it is done")
     spaces = RecordSpaces.parse(source_space, translator)
     sample_spaces: dict[str, int] = {}
     with open_store(source_uri) as source:
