@@ -64,6 +64,10 @@ def test_fit_cli_saves_and_flags_untrusted_fit(tmp_path):
     bad = run("fit", "--source", f"npy://{tmp_path}/missing.npy", "--target", f"npy://{tmp_path}/b.npy",
               "--out", str(tmp_path / "x"))
     assert bad.returncode == 2 and "does not exist" in bad.stderr
+    into_data = run("fit", "--source", f"npy://{tmp_path}/a.npy", "--target", f"npy://{tmp_path}/b.npy",
+                    "--out", str(tmp_path))  # the directory of the collections: refused before fitting
+    assert into_data.returncode == 2 and "not a translator's (a.npy, b.npy, ea.npy, eb.npy, tr)" in into_data.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.npy", "b.npy", "ea.npy", "eb.npy", "tr"]
 
 
 @pytest.mark.parametrize("method", ["anchors", "anchors+align"])

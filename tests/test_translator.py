@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from v2v_store.errors import DimensionMismatchError, StoreNotFoundError, V2VError
+from v2v_store.errors import DestinationExistsError, DimensionMismatchError, StoreNotFoundError, V2VError
 from v2v_store.fit import fit_translator
 from v2v_store.metrics import paired_metrics, retrieval_among
 from v2v_store.synthetic import views
@@ -67,6 +67,27 @@ def test_linear_translator_roundtrip_save_load(paired, tmp_path):
         loaded.translate(b[:3], source="x")
     with pytest.raises(StoreNotFoundError, match="not a translator directory"):
         Translator.load(tmp_path / "missing")
+
+
+def test_saving_replaces_a_translator_whole_and_refuses_a_directory_of_other_files(paired, tmp_path):
+    a, b = paired
+    first = Translator.from_linear_map(fit_procrustes((a, b)), Space("x", a.shape[1]), Space("y", b.shape[1]))
+    first.space_covariances = {"x": np.cov(a.T), "y": np.cov(b.T)}
+    first.space_means = {"x": a.mean(0), "y": b.mean(0)}
+    first.save(tmp_path / "t")
+    assert (tmp_path / "t" / "space_stats.safetensors").exists()
+    second = Translator.from_linear_map(fit_procrustes((b, a)), Space("y", b.shape[1]), Space("x", a.shape[1]))
+    second.save(tmp_path / "t")  # no space stats: the first one's must not stay behind as if they were its own
+    assert sorted(p.name for p in (tmp_path / "t").iterdir()) == ["config.json", "model.safetensors"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["t"]  # no staging or replaced copies left
+    assert Translator.load(tmp_path / "t").source.name == "y"
+
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "vectors.npy").write_bytes(b"keep me")
+    for out in (tmp_path / "data", tmp_path / "data" / "vectors.npy"):
+        with pytest.raises(DestinationExistsError, match="give a new directory"):
+            second.save(out)
+    assert (tmp_path / "data" / "vectors.npy").read_bytes() == b"keep me"
 
 
 @pytest.mark.parametrize("style", ["text", "code"])

@@ -147,7 +147,8 @@ def fit(
     target: str = typer.Option(..., help="Store URI (or .npy) of target-space vectors: other documents are fine, "
                                "of the same kind of text as the source collection (a target of another kind "
                                "made fits worse or refused: README, limitations)."),
-    out: str = typer.Option(..., help="Directory to write the translator to (config.json + model.safetensors)."),
+    out: str = typer.Option(..., help="Directory to write the translator to (config.json, model.safetensors, space_stats.safetensors): "
+                           "a new one, or a translator saved before, replaced whole; any other directory is refused."),
     source_name: str = typer.Option("source", help="Name of the source space (e.g. the model: minilm)."),
     target_name: str = typer.Option("target", help="Name of the target space (e.g. e5)."),
     source_model: str = typer.Option(None, help="The model that embedded the source collection, when it can still be "
@@ -247,7 +248,9 @@ def fit(
     from v2v_store.anchors import read_texts
     from v2v_store.fit import fit_collections, require_trusted
     from v2v_store.train.data import CollectionSample, sample_collection
+    from v2v_store.translator import check_translator_directory
 
+    check_translator_directory(out)  # a wrong --out fails now, not after minutes of fitting
     if document_pairs < 0 or document_check < 0:
         flag, value = ("--document-pairs", document_pairs) if document_pairs < 0 else ("--document-check", document_check)
         raise V2VError(f"{flag} {value}: give a count of stored documents (0: off)")

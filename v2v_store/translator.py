@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,7 +29,7 @@ import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
 
-from v2v_store.errors import DimensionMismatchError, StoreNotFoundError, V2VError
+from v2v_store.errors import DestinationExistsError, DimensionMismatchError, StoreNotFoundError, V2VError
 from v2v_store.train.linear import center_unit, linear_decode, linear_decode_query, linear_encode, power_whitener
 
 logger = logging.getLogger(__name__)
@@ -46,6 +48,26 @@ def _unit(x: torch.Tensor) -> torch.Tensor:
 class Space:
     name: str
     dim: int
+
+
+TRANSLATOR_FILES = frozenset({"config.json", "model.safetensors", "space_stats.safetensors"})
+
+
+def check_translator_directory(directory: str | Path) -> None:
+    """Refuse to save a translator over a directory that holds anything else (it would be replaced whole).
+
+    A missing or empty directory, or a translator saved before, may be written; call this before a long fit so a
+    wrong ``--out`` fails in a second, not after the fit."""
+    directory = Path(directory)
+    if directory.exists() and not directory.is_dir():
+        raise DestinationExistsError(f"--out {directory} is a file, not a directory: give a new directory for the "
+                                     "translator")
+    others = sorted(p.name for p in directory.iterdir() if p.name not in TRANSLATOR_FILES) if directory.exists() else []
+    if others:
+        raise DestinationExistsError(
+            f"--out {directory} holds files that are not a translator's ({', '.join(others[:5])}"
+            f"{', ...' if len(others) > 5 else ''}): saving would replace the directory; give a new directory "
+            "(a translator saved there before may be overwritten)")
 
 
 class Translator:
@@ -355,16 +377,30 @@ class Translator:
         }
 
     def save(self, directory: str | Path) -> Path:
+        """Write the translator as a directory, all at once: the files go to a sibling directory that then takes the
+        place of ``directory``, so an interrupted save leaves the previous translator (or none), never a mix of two.
+        A directory holding anything but a translator's files is refused (:func:`check_translator_directory`)."""
         directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
+        check_translator_directory(directory)
+        staging = directory.with_name(f".{directory.name}.saving-{os.getpid()}")
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True)
         tensors = self._model.state_dict() if self._model is not None else self.tensors
-        save_file({k: v.detach().cpu().contiguous() for k, v in tensors.items()}, str(directory / "model.safetensors"))
+        save_file({k: v.detach().cpu().contiguous() for k, v in tensors.items()}, str(staging / "model.safetensors"))
         if self.space_covariances:
             stats = {f"{kind}.{i}": torch.as_tensor(recorded[s.name])
                      for kind, recorded in (("covariance", self.space_covariances), ("mean", self.space_means))
                      for i, s in enumerate(self.spaces) if s.name in recorded}
-            save_file(stats, str(directory / "space_stats.safetensors"))
-        (directory / "config.json").write_text(json.dumps(self.config_dict(), indent=2, sort_keys=True, default=str))
+            save_file(stats, str(staging / "space_stats.safetensors"))
+        (staging / "config.json").write_text(json.dumps(self.config_dict(), indent=2, sort_keys=True, default=str))
+        if directory.exists():
+            replaced = directory.with_name(f".{directory.name}.replaced-{os.getpid()}")
+            shutil.rmtree(replaced, ignore_errors=True)
+            os.replace(directory, replaced)
+            os.replace(staging, directory)
+            shutil.rmtree(replaced)
+        else:
+            os.replace(staging, directory)
         logger.info("saved %s translator %s -> %s to %s", self.kind, self.source.name, self.target.name, directory)
         return directory
 
