@@ -147,8 +147,9 @@ def fit(
     target: str = typer.Option(..., help="Store URI (or .npy) of target-space vectors: other documents are fine, "
                                "of the same kind of text as the source collection (a target of another kind "
                                "made fits worse or refused: README, limitations)."),
-    out: str = typer.Option(..., help="Directory to write the translator to (config.json, model.safetensors, space_stats.safetensors): "
-                           "a new one, or a translator saved before, replaced whole; any other directory is refused."),
+    out: str = typer.Option(..., help="Directory to write the translator to (config.json, model.safetensors, "
+                            "space_stats.safetensors): a new one, or a translator saved before, replaced whole; any "
+                            "other directory is refused."),
     source_name: str = typer.Option("source", help="Name of the source space (e.g. the model: minilm)."),
     target_name: str = typer.Option("target", help="Name of the target space (e.g. e5)."),
     source_model: str = typer.Option(None, help="The model that embedded the source collection, when it can still be "
