@@ -154,6 +154,11 @@ def test_kill_9_then_resume_is_exactly_once(dest, translator, tmp_path):
     with open_store(dest) as s:
         partial = s.count()
     assert 0 < partial < 20000
+    lost = [a if a != str(tmp_path / "state") else str(tmp_path / "elsewhere") for a in cmd] + ["--resume"]
+    elsewhere = subprocess.run(lost, capture_output=True, text=True, cwd=tmp_path)  # not the checkpoint's --state-dir
+    assert elsewhere.returncode == 2 and "--resume: no checkpoint" in elsewhere.stderr, elsewhere.stderr
+    with open_store(dest) as s:
+        assert s.count() == partial
     again = subprocess.run(cmd + ["--resume"], capture_output=True, text=True, cwd=tmp_path)
     assert again.returncode == 0, again.stderr
     got = read(dest)

@@ -230,6 +230,14 @@ def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch
             )
         state_path = _state_path(source_uri, dest_uri, state_dir)
         state = json.loads(state_path.read_text()) if resume and state_path.exists() else None
+        if resume and exists and state is None and on_exists != OnExists.REPLACE:
+            raise DestinationExistsError(
+                f"--resume: no checkpoint of a migration from {source_uri} to {dest_uri} at {state_path}, and the "
+                f"destination already holds {dest.count():,} vectors. Checkpoints are kept under the directory the "
+                "migration was started from (.v2v/migrations) or its --state-dir: run from there or pass that "
+                "--state-dir; to start over, --on-exists replace (with --resume: resume if a checkpoint is found, "
+                "else start over)"
+            )
         if exists and state is None and on_exists == OnExists.FAIL:
             raise DestinationExistsError(
                 f"destination {dest_uri} already holds {dest.count():,} vectors: pass --on-exists append to add "
