@@ -6,18 +6,21 @@ kept in the payload (``_v2v_id``) and restored on read. Documents live in the pa
 ``document`` (``?document_key=...`` to change). Named vectors: ``?vector=NAME``.
 Cosine collections store L2-normalised vectors (Qdrant normalises on insert), so a cosine
 collection reads back unit vectors, not the raw ones written.
+Local mode locks its directory to one client; the stores of one process share a client per directory, so two
+collections of one directory can be open at once (a migration from one to the other).
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import threading
 import uuid
 from typing import Any, Iterator
 
 import numpy as np
 
-from v2v_store.errors import DimensionMismatchError, InvalidURIError, StoreNotFoundError
+from v2v_store.errors import DimensionMismatchError, InvalidURIError, StoreBusyError, StoreNotFoundError
 
 from .base import (
     ORIGINAL_ID_KEY,
@@ -67,6 +70,42 @@ def make_payload(metadata: dict | None, document: str | None, original: PointId 
     return payload
 
 
+_local_clients: dict[str, list] = {}  # resolved directory -> [QdrantClient, stores using it]
+_local_lock = threading.Lock()
+
+
+def _open_local_client(path: str):
+    """The process's client of a local-mode directory, opened on first use (local mode locks the directory)."""
+    from qdrant_client import QdrantClient
+
+    key = os.path.realpath(path)
+    with _local_lock:
+        if key not in _local_clients:
+            try:
+                _local_clients[key] = [QdrantClient(path=path), 0]
+            except RuntimeError as e:
+                if "already accessed" not in str(e):
+                    raise
+                raise StoreBusyError(
+                    f"Qdrant local storage {path} is open in another process (qdrant-client local mode lets one "
+                    "process use a directory at a time): stop that process or close its QdrantClient, or serve the "
+                    "collection with a Qdrant server and use qdrant+http://HOST:PORT?collection=NAME") from None
+        entry = _local_clients[key]
+        entry[1] += 1
+        return entry[0]
+
+
+def _release_local_client(path: str) -> None:
+    key = os.path.realpath(path)
+    with _local_lock:
+        entry = _local_clients.get(key)
+        if entry is not None:
+            entry[1] -= 1
+            if entry[1] == 0:
+                del _local_clients[key]
+                entry[0].close()
+
+
 class QdrantStore(VectorStore):
     def __init__(self, uri: StoreURI, dim: int | None = None, metric: Metric | None = None):
         from qdrant_client import QdrantClient
@@ -78,14 +117,22 @@ class QdrantStore(VectorStore):
         if uri.scheme == "qdrant":
             if not os.path.isdir(uri.path) and not os.path.isdir(os.path.dirname(uri.path.rstrip("/")) or "/"):
                 raise StoreNotFoundError(f"Qdrant local path {uri.path} does not exist and neither does its parent")
-            self.client = QdrantClient(path=uri.path)
+            self.client, self._local_path = _open_local_client(uri.path), uri.path
         else:
+            self._local_path = None
             http = "https" if uri.scheme.endswith("https") else "http"
             self.client = QdrantClient(
                 url=f"{http}://{uri.host}:{uri.port or 6333}", api_key=os.environ.get("QDRANT_API_KEY") or None
             )
         self.index_type = "qdrant"
         self._requested_dim, self._requested_metric = dim, metric
+        try:
+            self._check_existing(dim, metric)
+        except BaseException:
+            self.close()  # a local directory's shared client is released, so other stores can open it
+            raise
+
+    def _check_existing(self, dim: int | None, metric: Metric | None) -> None:
         self._params = self._vector_params() if self.exists() else None
         if self._params is not None:
             if dim is not None and dim != self.dim:
@@ -232,4 +279,10 @@ class QdrantStore(VectorStore):
         return scores, ids
 
     def close(self) -> None:
-        self.client.close()
+        if self.client is None:
+            return
+        if self._local_path is None:
+            self.client.close()
+        else:  # shared with the directory's other stores: the last one closes it
+            _release_local_client(self._local_path)
+        self.client = None

@@ -16,6 +16,7 @@ from v2v_store.errors import (
     InvalidURIError,
     InvalidVectorsError,
     MissingDependencyError,
+    StoreBusyError,
     StoreNotFoundError,
     UnsupportedIndexError,
     SpaceMismatchError,
@@ -51,6 +52,24 @@ def test_relative_path_is_refused():
 ])
 def test_same_collection_is_told_through_paths_and_vector_names(a, b, same):
     assert same_collection(a, b) is same
+
+
+def test_a_qdrant_directory_another_process_holds_is_named_busy(tmp_path, rng):
+    uri = f"qdrant://{tmp_path}/q?collection=docs"
+    with open_store(uri, dim=D) as store:
+        store.upsert(batch(rng.standard_normal((5, D)).astype(np.float32)))
+    holder = subprocess.Popen([sys.executable, "-c", "import sys, time; from qdrant_client import QdrantClient; "
+                               f"c = QdrantClient(path={str(tmp_path / 'q')!r}); print('open', flush=True); "
+                               "time.sleep(60)"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "open"
+        with pytest.raises(StoreBusyError, match="open in another process.*qdrant\\+http://"):
+            open_store(uri)
+    finally:
+        holder.kill()
+        holder.wait()
+    with open_store(uri) as store:  # free again once the other process is gone
+        assert store.count() == 5
 
 
 @pytest.mark.parametrize("uri", ["faiss://{p}/missing.faiss", "npy://{p}/missing.npy", "chroma://{p}/nodir?collection=docs"])

@@ -57,7 +57,8 @@ def read(uri):
 PAIRS = [("chroma://{p}/src?collection=docs", "qdrant-edge://{p}/dst"),
          ("faiss://{p}/src.faiss", "chroma://{p}/dst?collection=docs"),
          ("qdrant-edge://{p}/src", "faiss://{p}/dst.faiss"),
-         ("qdrant://{p}/qsrc?collection=docs", "qdrant://{p}/qdst?collection=out")]
+         ("qdrant://{p}/qsrc?collection=docs", "qdrant://{p}/qdst?collection=out"),
+         ("qdrant://{p}/q?collection=docs", "qdrant://{p}/q?collection=docs_y")]  # one local directory, both open
 
 
 @pytest.mark.parametrize("src_t,dst_t", PAIRS)

@@ -34,6 +34,10 @@ class MissingDependencyError(V2VError, ImportError):
     """An optional package is needed for this feature."""
 
 
+class StoreBusyError(V2VError):
+    """A store another process holds open (qdrant-client local mode allows one process at a time)."""
+
+
 class DestinationExistsError(V2VError):
     """A write target that already holds data and no policy for it was given."""
 
