@@ -12,6 +12,7 @@ collections of one directory can be open at once (a migration from one to the ot
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import threading
@@ -69,6 +70,11 @@ def make_payload(metadata: dict | None, document: str | None, original: PointId 
         payload[ORIGINAL_ID_KEY] = original
     return payload
 
+
+# One upsert request carries at most ~REQUEST_BYTES of JSON: a Qdrant server refuses requests past 32 MiB (its
+# max_request_size_mb), and a float serialises to ~21 bytes (1,024 points of 1,536 floats: ~33 MB).
+REQUEST_BYTES = 8 << 20
+FLOAT_JSON_BYTES = 24
 
 _local_clients: dict[str, list] = {}  # resolved directory -> [QdrantClient, stores using it]
 _local_lock = threading.Lock()
@@ -239,13 +245,19 @@ class QdrantStore(VectorStore):
         if self._params is None:
             self._create(self._requested_dim or batch.vectors.shape[1])
         vectors = prepare_for_metric(batch.vectors, self.metric)
-        points = []
+        points, size = [], 0
         for i, v, m, d in zip(batch.ids, vectors, batch.metadata, batch.documents):
             native, keep = to_qdrant_id(i)
-            vec = v.tolist()
+            vec, payload = v.tolist(), make_payload(m, d, i if keep else None, self.document_key)
+            bytes_ = FLOAT_JSON_BYTES * len(vec) + len(json.dumps(payload, default=str)) + 64
+            if points and size + bytes_ > REQUEST_BYTES:  # a server refuses requests past 32 MiB
+                self.client.upsert(self.collection, points=points, wait=True)
+                points, size = [], 0
             points.append(PointStruct(id=native, vector={self.vector_name: vec} if self.vector_name else vec,
-                                      payload=make_payload(m, d, i if keep else None, self.document_key)))
-        self.client.upsert(self.collection, points=points, wait=True)
+                                      payload=payload))
+            size += bytes_
+        if points:
+            self.client.upsert(self.collection, points=points, wait=True)
 
     def delete(self, ids) -> None:
         from qdrant_client.models import PointIdsList

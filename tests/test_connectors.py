@@ -266,3 +266,27 @@ def test_text_in_a_qdrant_payload_field_is_found_and_read_as_documents(tmp_path,
     assert len(sample.documents) == 50 and all(t.startswith("the text of record number") for t in sample.documents)
     with open_store(f"{uri}&document_key=page_content") as store:
         assert not any("document_key" in w for w in inspect_store(store).warnings)
+
+
+def test_qdrant_upserts_go_in_requests_a_server_accepts(tmp_path, rng, monkeypatch):
+    """A Qdrant server refuses requests past 32 MiB of JSON (1,024 points of 1,536 floats are ~33 MB): one batch is
+    sent in as many requests as its estimated size needs, and every record of it lands."""
+    from qdrant_client.models import PointStruct
+
+    from v2v_store.connectors import qdrant_store
+
+    d = 1536
+    records = make_records(rng, n=40, d=d)
+    per_point = qdrant_store.FLOAT_JSON_BYTES * d
+    monkeypatch.setattr(qdrant_store, "REQUEST_BYTES", 10 * per_point + 2000)  # ~10 points a request
+    with open_store(f"qdrant://{tmp_path}/q?collection=docs", dim=d) as store:
+        sent = []
+        upsert = store.client.upsert
+        store.client.upsert = lambda name, points, wait: sent.append(len(points)) or upsert(name, points=points,
+                                                                                             wait=wait)
+        store.upsert(records)
+        assert sum(sent) == 40 and len(sent) == 4 and max(sent) <= 10, sent
+        ids, vecs, metas, docs = read_all(store)
+    assert by_id(ids, metas, docs) == by_id(records.ids, records.metadata, records.documents)
+    point = PointStruct(id=1, vector=l2_normalize(records.vectors[:1])[0].tolist())
+    assert len(point.model_dump_json()) < per_point, "the estimate must not undercount a point's JSON"
