@@ -176,6 +176,9 @@ class VectorStore(ABC):
     def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, list[list[PointId]]]:
         """Top-k by the store's metric. Scores are higher-is-better: cosine, dot, or -squared L2."""
 
+    def check_writable(self) -> None:
+        """Raise when records cannot be added to this existing collection (checked before a job writes anything)."""
+
     def delete(self, ids: Sequence[PointId]) -> None:
         raise NotImplementedError(f"{type(self).__name__} does not support delete")
 

@@ -347,9 +347,12 @@ class FaissStore(VectorStore):
             logger.info("creating FAISS index %s (d=%d, metric=%s)", self.path, dim, metric.value)
         elif not self._writable:
             self._open_index(writable=True)
+            self.check_writable()  # before the sidecar is created beside an index that cannot take ids
             if self._db is None:
                 self._db = self._connect()
-        if not type(faiss.downcast_index(self._index)).__name__.startswith("IndexIDMap"):
+
+    def check_writable(self) -> None:
+        if self._index is not None and not type(faiss.downcast_index(self._index)).__name__.startswith("IndexIDMap"):
             raise UnsupportedIndexError(
                 f"cannot write ids into FAISS index {self.index_type} at {self.path}: only IndexIDMap/IDMap2 "
                 "indexes keep ids; write to a new faiss:// path and v2v creates one"

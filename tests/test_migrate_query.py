@@ -15,7 +15,7 @@ import pytest
 
 from v2v_store import VectorBatch, open_store
 from v2v_store.connectors.base import l2_normalize
-from v2v_store.errors import DestinationExistsError, DimensionMismatchError, V2VError
+from v2v_store.errors import DestinationExistsError, DimensionMismatchError, UnsupportedIndexError, V2VError
 from v2v_store.metrics import paired_metrics
 from v2v_store.migrate import migrate
 from v2v_store.query import CrossQuery
@@ -110,6 +110,39 @@ def test_existing_destination_and_mismatches_write_nothing(translator, tmp_path)
         assert open_store(src).count() == 300
     report = migrate(tr, src, dst, on_exists="replace", state_dir=tmp_path / "st", progress=False)
     assert report.dest_count == 300
+
+
+def test_existing_faiss_indexes_of_inner_products_take_translations_and_ones_without_ids_are_refused(translator,
+                                                                                                      tmp_path):
+    """FAISS has no cosine metric: collections of unit vectors are IndexFlatIP / HNSW over inner products, built by
+    other tools without a sidecar. Appending translations (unit vectors) to one that keeps ids works; one that keeps
+    no ids (HNSW) is refused before anything is written, not even a sidecar or a checkpoint."""
+    import faiss
+
+    tr, _ = translator
+    x, y = views(300, seed=17)
+    src = f"chroma://{tmp_path}/s?collection=docs"
+    fill(src, x)
+    own = l2_normalize(y[:50])
+    flat = faiss.IndexIDMap2(faiss.IndexFlatIP(y.shape[1]))
+    flat.add_with_ids(own, np.arange(10_000, 10_050))
+    faiss.write_index(flat, str(tmp_path / "ip.faiss"))
+    report = migrate(tr, src, f"faiss://{tmp_path}/ip.faiss", on_exists="append", state_dir=tmp_path / "st",
+                     progress=False)
+    assert report.dest_count == 350
+    with open_store(f"faiss://{tmp_path}/ip.faiss") as store:
+        assert store.metric.value == "dot"
+        _, hits = store.search(own[:5], 1)
+    assert [h[0] for h in hits] == list(range(10_000, 10_005))
+
+    hnsw = faiss.IndexHNSWFlat(y.shape[1], 16, faiss.METRIC_INNER_PRODUCT)
+    hnsw.add(own)
+    faiss.write_index(hnsw, str(tmp_path / "hnsw.faiss"))
+    with pytest.raises(UnsupportedIndexError, match="only IndexIDMap"):
+        migrate(tr, src, f"faiss://{tmp_path}/hnsw.faiss", on_exists="append", state_dir=tmp_path / "st2",
+                progress=False)
+    assert not (tmp_path / "st2").exists() and not (tmp_path / "hnsw.faiss.v2v.sqlite").exists()
+    assert faiss.read_index(str(tmp_path / "hnsw.faiss")).ntotal == 50
 
 
 def test_dry_run_plans_and_writes_nothing(translator, tmp_path):

@@ -223,6 +223,8 @@ def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch
                 f"dimension mismatch: destination {dest_uri} has d={dest.dim}, translations into "
                 f"{trg.name!r} have d={trg.dim}; write to a new collection"
             )
+        if dest.exists() and on_exists != OnExists.REPLACE:
+            dest.check_writable()  # e.g. a FAISS index that keeps no ids: refused before anything is written
         if dest.exists() and dest.metric == Metric.L2:
             raise DimensionMismatchError(
                 f"metric mismatch: destination {dest_uri} ranks by l2; translated vectors are unit length and "
@@ -315,7 +317,10 @@ def migrate(translator: Translator, source_uri: str, dest_uri: str, batch_size: 
                                 means=translator.space_means) for name in watched}
     sample_src, sample_trg = [], []
     t0 = time.perf_counter()
-    with open_store(source_uri) as source, open_store(dest_uri, dim=plan.target_dim, metric=Metric.COSINE) as dest:
+    # an existing destination keeps its metric (cosine or dot: translations are unit vectors, so both rank alike;
+    # plan_migration refused l2), a new one is created for cosine (the plan's dest_metric then)
+    dest_metric = Metric(plan.dest_metric)
+    with open_store(source_uri) as source, open_store(dest_uri, dim=plan.target_dim, metric=dest_metric) as dest:
         if state is None:
             if on_exists == OnExists.REPLACE and dest.exists():
                 logger.info("replacing existing destination %s", dest_uri)
