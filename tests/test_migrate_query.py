@@ -15,7 +15,8 @@ import pytest
 
 from v2v_store import VectorBatch, open_store
 from v2v_store.connectors.base import l2_normalize
-from v2v_store.errors import DestinationExistsError, DimensionMismatchError, UnsupportedIndexError, V2VError
+from v2v_store.errors import (DestinationExistsError, DimensionMismatchError, StoreBusyError, UnsupportedIndexError,
+                              V2VError)
 from v2v_store.metrics import paired_metrics
 from v2v_store.migrate import migrate
 from v2v_store.query import CrossQuery
@@ -143,6 +144,20 @@ def test_existing_faiss_indexes_of_inner_products_take_translations_and_ones_wit
                 progress=False)
     assert not (tmp_path / "st2").exists() and not (tmp_path / "hnsw.faiss.v2v.sqlite").exists()
     assert faiss.read_index(str(tmp_path / "hnsw.faiss")).ntotal == 50
+
+
+def test_a_second_run_of_a_running_migration_stops_at_once(translator, tmp_path):
+    from v2v_store.migrate import _one_at_a_time, _state_path
+
+    tr, _ = translator
+    x, _ = views(300, seed=19)
+    src, dst = f"chroma://{tmp_path}/s?collection=docs", f"faiss://{tmp_path}/d.faiss"
+    fill(src, x)
+    with _one_at_a_time(_state_path(src, dst, tmp_path / "st"), src, dst):  # the first run, still going
+        with pytest.raises(StoreBusyError, match=f"already running \\(pid {os.getpid()};.*--resume"):
+            migrate(tr, src, dst, state_dir=tmp_path / "st", progress=False)
+        assert not (tmp_path / "d.faiss").exists()
+    assert migrate(tr, src, dst, state_dir=tmp_path / "st", progress=False).dest_count == 300  # free once it ends
 
 
 def test_dry_run_plans_and_writes_nothing(translator, tmp_path):

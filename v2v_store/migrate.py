@@ -9,7 +9,9 @@ since then are written again by id (upsert), so no id is lost or duplicated. The
 
 from __future__ import annotations
 
+import contextlib
 import enum
+import fcntl
 import hashlib
 import json
 import logging
@@ -17,12 +19,13 @@ import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 
 from v2v_store.connectors import Metric, VectorBatch, VectorStore, open_store, same_collection
-from v2v_store.errors import DestinationExistsError, DimensionMismatchError, StoreNotFoundError, V2VError
+from v2v_store.errors import (DestinationExistsError, DimensionMismatchError, StoreBusyError, StoreNotFoundError,
+                              V2VError)
 from v2v_store.metrics import overlap, paired_metrics, top_k_others
 from v2v_store.mixed import RecordSpaces
 from v2v_store.space_check import SpaceWatch, first_vectors
@@ -284,14 +287,49 @@ def migrate(translator: Translator, source_uri: str, dest_uri: str, batch_size: 
     searched by the target's queries). ``checkpoint_seconds``: the destination is flushed and the position recorded at
     most this often, and less often where checkpoints would otherwise take more than ``max_checkpoint_share`` of the
     time (:func:`checkpoint_interval`; an interrupted run then redoes more, by id, so without duplicates)."""
-    from tqdm import tqdm
-
     plan, state = plan_migration(translator, source_uri, dest_uri, batch_size, on_exists, resume, source_space, state_dir,
                                  check_space, target_space)
     if dry_run:
         return plan
-    on_exists = OnExists(on_exists)
     state_path = _state_path(source_uri, dest_uri, state_dir)
+    with _one_at_a_time(state_path, source_uri, dest_uri):  # after the plan: bad input leaves no lock file behind
+        if state is not None:  # as the run before this one left it
+            state = json.loads(state_path.read_text())
+        return _migrate(translator, plan, state, state_path, OnExists(on_exists), check_pairs, progress, check_space,
+                        checkpoint_seconds, max_checkpoint_share)
+
+
+@contextlib.contextmanager
+def _one_at_a_time(state_path: Path, source_uri: str, dest_uri: str) -> Iterator[None]:
+    """Hold the migration's lock (beside its checkpoint) while it runs: a second run of the same migration (same
+    state directory) stops at once instead of writing the same destination and checkpoint."""
+    state_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(state_path.with_suffix(".lock"), "a+") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.seek(0)
+            holder = lock.read().strip() or "?"
+            raise StoreBusyError(
+                f"the migration from {source_uri} to {dest_uri} is already running (pid {holder}; lock "
+                f"{lock.name}): wait for it to finish, or stop it and run again with --resume") from None
+        lock.seek(0)
+        lock.truncate()
+        lock.write(str(os.getpid()))
+        lock.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _migrate(translator: Translator, plan: MigrationPlan, state: dict | None, state_path: Path, on_exists: OnExists,
+             check_pairs: tuple[np.ndarray, np.ndarray] | None, progress: bool, check_space: bool,
+             checkpoint_seconds: float, max_checkpoint_share: float | None) -> MigrationReport:
+    """:func:`migrate` once it is planned and its lock is held."""
+    from tqdm import tqdm
+
+    source_uri, dest_uri, batch_size = plan.source, plan.dest, plan.batch_size
     spaces = RecordSpaces.parse(plan.mixed_by, translator)
     fingerprint = {"translator": translator.config_dict(), "source_space": plan.source_space}
     if spaces is not None:
