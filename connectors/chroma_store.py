@@ -16,7 +16,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from v2v_store.errors import DimensionMismatchError, InvalidVectorsError, StoreNotFoundError
+from v2v_store.errors import DimensionMismatchError, InvalidVectorsError, StoreNotFoundError, StoreUnreachableError
 
 from .base import (
     ORIGINAL_ID_KEY,
@@ -42,7 +42,15 @@ def make_client(uri: StoreURI):
     settings = Settings(anonymized_telemetry=False)
     if uri.scheme == "chroma":
         return chromadb.PersistentClient(path=uri.path, settings=settings)
-    return chromadb.HttpClient(host=uri.host, port=uri.port or 8000, ssl=uri.scheme.endswith("https"), settings=settings)
+    try:
+        return chromadb.HttpClient(host=uri.host, port=uri.port or 8000, ssl=uri.scheme.endswith("https"),
+                                   settings=settings)
+    except ValueError as e:  # chromadb's way of saying the heartbeat failed
+        if "connect" not in str(e).lower():
+            raise
+        raise StoreUnreachableError(
+            f"cannot reach a Chroma server at {uri.host}:{uri.port or 8000} ({e}): start it (`chroma run --path DIR "
+            f"--host {uri.host} --port {uri.port or 8000}`) or check the host and port in {uri.raw!r}") from None
 
 
 class ChromaStore(VectorStore):

@@ -21,7 +21,8 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from v2v_store.errors import DimensionMismatchError, InvalidURIError, StoreBusyError, StoreNotFoundError
+from v2v_store.errors import (DimensionMismatchError, InvalidURIError, StoreBusyError, StoreNotFoundError,
+                              StoreUnreachableError)
 
 from .base import (
     ORIGINAL_ID_KEY,
@@ -112,6 +113,14 @@ def _release_local_client(path: str) -> None:
                 entry[0].close()
 
 
+def _is_unreachable(error: BaseException) -> bool:
+    """A connection that failed, or credentials the server refused (401/403)."""
+    from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedResponse
+
+    return isinstance(error, ResponseHandlingException) or (
+        isinstance(error, UnexpectedResponse) and error.status_code in (401, 403))
+
+
 class QdrantStore(VectorStore):
     def __init__(self, uri: StoreURI, dim: int | None = None, metric: Metric | None = None):
         from qdrant_client import QdrantClient
@@ -134,8 +143,12 @@ class QdrantStore(VectorStore):
         self._requested_dim, self._requested_metric = dim, metric
         try:
             self._check_existing(dim, metric)
-        except BaseException:
+        except BaseException as e:
             self.close()  # a local directory's shared client is released, so other stores can open it
+            if uri.scheme != "qdrant" and _is_unreachable(e):
+                raise StoreUnreachableError(
+                    f"cannot reach a Qdrant server at {uri.host}:{uri.port or 6333} ({e}): start it, or check the "
+                    f"host, port and QDRANT_API_KEY for {uri.raw!r}") from None
             raise
 
     def _check_existing(self, dim: int | None, metric: Metric | None) -> None:

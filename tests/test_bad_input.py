@@ -18,6 +18,7 @@ from v2v_store.errors import (
     MissingDependencyError,
     StoreBusyError,
     StoreNotFoundError,
+    StoreUnreachableError,
     UnsupportedIndexError,
     SpaceMismatchError,
     UntrustedTranslationError,
@@ -70,6 +71,17 @@ def test_a_qdrant_directory_another_process_holds_is_named_busy(tmp_path, rng):
         holder.wait()
     with open_store(uri) as store:  # free again once the other process is gone
         assert store.count() == 5
+
+
+@pytest.mark.parametrize("scheme, server", [("chroma+http", "Chroma"), ("qdrant+http", "Qdrant")])
+def test_a_server_that_is_not_running_is_named_unreachable(scheme, server):
+    import socket
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with pytest.raises(StoreUnreachableError, match=f"cannot reach a {server} server at 127.0.0.1:{port}"):
+        open_store(f"{scheme}://127.0.0.1:{port}?collection=docs")
 
 
 @pytest.mark.parametrize("uri", ["faiss://{p}/missing.faiss", "npy://{p}/missing.npy", "chroma://{p}/nodir?collection=docs"])

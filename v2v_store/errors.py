@@ -38,6 +38,10 @@ class StoreBusyError(V2VError):
     """A store another process holds open (qdrant-client local mode allows one process at a time)."""
 
 
+class StoreUnreachableError(V2VError):
+    """A store server that cannot be reached (not running, wrong host or port, refused credentials)."""
+
+
 class DestinationExistsError(V2VError):
     """A write target that already holds data and no policy for it was given."""
 
