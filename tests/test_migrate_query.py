@@ -173,8 +173,9 @@ def test_dry_run_plans_and_writes_nothing(translator, tmp_path):
     assert not (tmp_path / "d").exists()
 
 
-@pytest.mark.parametrize("dest", ["faiss://{p}/dst.faiss", "qdrant-edge://{p}/dst"])
-def test_kill_9_then_resume_is_exactly_once(dest, translator, tmp_path):
+@pytest.mark.parametrize("dest, stop", [("faiss://{p}/dst.faiss", signal.SIGKILL), ("qdrant-edge://{p}/dst", signal.SIGKILL),
+                                        ("faiss://{p}/dst.faiss", signal.SIGINT)])
+def test_kill_9_or_ctrl_c_then_resume_is_exactly_once(dest, stop, translator, tmp_path):
     tr, path = translator
     x, _ = views(20000, seed=15)
     src = f"npy://{tmp_path}/src.npy"
@@ -196,8 +197,10 @@ def test_kill_9_then_resume_is_exactly_once(dest, translator, tmp_path):
                 state_file = files[0]
                 break
         time.sleep(0.01)
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
+    os.kill(proc.pid, stop)
+    _, err = proc.communicate(timeout=60)
+    if stop == signal.SIGINT:  # Ctrl-C: a message that says how to go on, no traceback
+        assert proc.returncode == 130 and "--resume" in err.decode() and "Traceback" not in err.decode(), err[-2000:]
     assert state_file is not None, "migration never reached 2000 vectors"
     assert not json.loads(state_file.read_text())["done"], "killed too late to test a resume"
     with open_store(dest) as s:

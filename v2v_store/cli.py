@@ -37,6 +37,10 @@ def handles_errors(fn: Callable) -> Callable:
         except V2VError as e:
             typer.echo(f"error: {e}", err=True)
             raise typer.Exit(e.exit_code) from None
+        except KeyboardInterrupt:
+            typer.echo("interrupted: a migration continues from its last checkpoint with the same command and "
+                       "--resume; a fit saves its translator only once it is done", err=True)
+            raise typer.Exit(130) from None
 
     return wrapper
 
