@@ -68,6 +68,9 @@ def test_fit_cli_saves_and_flags_untrusted_fit(tmp_path):
                     "--out", str(tmp_path))  # the directory of the collections: refused before fitting
     assert into_data.returncode == 2 and "not a translator's (a.npy, b.npy, ea.npy, eb.npy, tr)" in into_data.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.npy", "b.npy", "ea.npy", "eb.npy", "tr"]
+    itself = run("fit", "--source", f"npy://{tmp_path}/a.npy", "--target", f"npy://{tmp_path}/./a.npy",
+                 "--out", str(tmp_path / "self"))
+    assert itself.returncode == 2 and "are the same collection" in itself.stderr, itself.stderr
 
 
 @pytest.mark.parametrize("method", ["anchors", "anchors+align"])

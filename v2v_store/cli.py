@@ -253,9 +253,13 @@ def fit(
     from v2v_store.anchors import read_texts
     from v2v_store.fit import fit_collections, require_trusted
     from v2v_store.train.data import CollectionSample, sample_collection
+    from v2v_store.connectors import same_collection
     from v2v_store.translator import check_translator_directory
 
     check_translator_directory(out)  # a wrong --out fails now, not after minutes of fitting
+    if "://" in source and "://" in target and same_collection(source, target):
+        raise V2VError(f"--source and --target are the same collection ({source}): a translator is learned between "
+                       "the old model's collection and the new model's; give the other model's collection as --target")
     if document_pairs < 0 or document_check < 0:
         flag, value = ("--document-pairs", document_pairs) if document_pairs < 0 else ("--document-check", document_check)
         raise V2VError(f"{flag} {value}: give a count of stored documents (0: off)")
