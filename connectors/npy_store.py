@@ -22,9 +22,22 @@ class NpyStore(VectorStore):
         self.index_type = "npy"
         self._requested_dim, self._metric = dim, metric or Metric.COSINE
         self._pending: list[np.ndarray] = []
-        self._array = np.load(self.path, mmap_mode="r") if self.exists() else None
-        if self._array is not None and self._array.ndim != 2:
-            raise InvalidVectorsError(f"{self.path} holds an array of shape {self._array.shape}; expected (n, d)")
+        self._array = self._load() if self.exists() else None
+
+    def _load(self) -> np.ndarray:
+        """The file's array, memory-mapped: an (n, d) array of numbers, or a clear error naming what it holds."""
+        try:
+            array = np.load(self.path, mmap_mode="r")
+        except (ValueError, OSError, EOFError) as e:  # objects (pickles), not a .npy file, truncated
+            raise InvalidVectorsError(
+                f"{self.path} is not a .npy array of numbers ({e}): save the vectors with "
+                "numpy.save(path, vectors.astype(numpy.float32))") from None
+        if not isinstance(array, np.ndarray) or array.dtype.kind not in "fiu":
+            raise InvalidVectorsError(f"{self.path} holds {getattr(array, 'dtype', type(array).__name__)} values; "
+                                      "expected numbers (float32 vectors)")
+        if array.ndim != 2:
+            raise InvalidVectorsError(f"{self.path} holds an array of shape {array.shape}; expected (n, d)")
+        return array
 
     def exists(self) -> bool:
         return os.path.exists(self.path)
@@ -74,7 +87,7 @@ class NpyStore(VectorStore):
         np.save(tmp, np.concatenate(parts))
         os.replace(tmp, self.path)
         self._pending = []
-        self._array = np.load(self.path, mmap_mode="r")
+        self._array = self._load()
 
     def drop(self) -> None:
         if os.path.exists(self.path):

@@ -84,6 +84,25 @@ def test_a_server_that_is_not_running_is_named_unreachable(scheme, server):
         open_store(f"{scheme}://127.0.0.1:{port}?collection=docs")
 
 
+@pytest.mark.parametrize("content, message", [
+    (np.array([{"a": 1}] * 3, dtype=object), "not a .npy array of numbers"),
+    (np.ones((3, 4), complex), "complex128 values"),
+    (np.ones(4, np.float32), r"shape \(4,\); expected \(n, d\)"),
+    (b"id,vector\n", "not a .npy array of numbers"),
+])
+def test_a_npy_file_that_holds_no_vectors_is_named(content, message, tmp_path):
+    path = tmp_path / "v.npy"
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        np.save(path, content, allow_pickle=True)
+    with pytest.raises(InvalidVectorsError, match=message):
+        open_store(f"npy://{path}")
+    fit = subprocess.run([sys.executable, "-m", "v2v_store", "fit", "--source", str(path), "--target", str(path) + "x",
+                          "--out", str(tmp_path / "tr")], capture_output=True, text=True)
+    assert fit.returncode == 2 and "Traceback" not in fit.stderr and "error:" in fit.stderr, fit.stderr
+
+
 @pytest.mark.parametrize("uri", ["faiss://{p}/missing.faiss", "npy://{p}/missing.npy", "chroma://{p}/nodir?collection=docs"])
 def test_missing_file_or_dir(uri, tmp_path):
     store = open_store(uri.format(p=tmp_path))

@@ -266,6 +266,9 @@ def test_cli_query_and_bad_input(translator, tmp_path):
     assert out.returncode == 0, out.stderr
     lines = [json.loads(line) for line in out.stdout.splitlines()]
     assert len(lines) == 6 and lines[0]["collection"] == cx
+    np.save(tmp_path / "one.npy", y[0])  # a single (d,) vector is one query
+    one = run("query", "--translator", str(path), "--collection", cx, "--vector", str(tmp_path / "one.npy"), "--k", "3")
+    assert one.returncode == 0 and one.stdout.splitlines() == out.stdout.splitlines()[:3], one.stderr
     bad = run("query", "--translator", str(path), "--collection", cx, "--text", "hello")
     assert bad.returncode == 2 and "--model" in bad.stderr
     missing = run("migrate", "--translator", str(tmp_path / "nope"), "--source", cx, "--dest", cx)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from functools import wraps
 from typing import Callable
@@ -103,22 +104,28 @@ def inspect(
         typer.echo(f"  warning: {w}")
 
 
-def _load_array(path: str | None):
+def _load_array(path: str | None, one_vector: bool = False):
+    """All vectors of a store URI or a plain .npy path (``one_vector``: a (d,) array is one query vector)."""
     if path is None:
         return None
     import numpy as np
 
+    from v2v_store.connectors import open_store
     from v2v_store.errors import StoreNotFoundError
 
-    if path.startswith(("faiss:", "qdrant", "chroma", "npy:")):
-        from v2v_store.connectors import open_store
-
-        with open_store(path) as store:
-            return np.concatenate([b.vectors for b in store.iter_batches(batch_size=8192)])
-    try:
-        return np.load(path).astype("float32")
-    except FileNotFoundError:
-        raise StoreNotFoundError(f"{path} does not exist: give a .npy file or a store URI") from None
+    if one_vector and "://" not in path and os.path.exists(path):  # a single (d,) query vector
+        try:
+            single = np.load(path, mmap_mode="r")
+        except (ValueError, OSError, EOFError):
+            single = None  # the store below names the problem
+        if isinstance(single, np.ndarray) and single.ndim == 1 and single.dtype.kind in "fiu":
+            return np.array(single, np.float32)[None]  # a copy: torch warns on read-only memory maps
+    uri = path if "://" in path else f"npy://{os.path.abspath(path)}"  # a plain path: a .npy file, read as a store
+    with open_store(uri) as store:
+        if not store.exists():
+            raise StoreNotFoundError(f"{path} does not exist: give a .npy file or a store URI")
+        return np.concatenate([b.vectors for b in store.iter_batches(batch_size=8192)] or [np.zeros((0, store.dim),
+                                                                                                     np.float32)])
 
 
 def _pair(a: str | None, b: str | None, flag: str):
@@ -448,8 +455,6 @@ def query(
                                           "exit 2."),
 ) -> None:
     """Search collections of different models as one; prints a ranked list of hits."""
-    import numpy as np
-
     from v2v_store.errors import V2VError
     from v2v_store.query import CrossQuery
     from v2v_store.translator import Translator
@@ -465,7 +470,7 @@ def query(
         queries = load_encoder(model, kind="query")([text])
         space = space or (model if model in MODELS else tr.space_for_dim(queries.shape[1], None, "--space {}").name)
     else:
-        queries = np.atleast_2d(_load_array(vector))
+        queries = _load_array(vector, one_vector=True)
         space = space or tr.space_for_dim(queries.shape[1], None, "--space {}").name
     cols = [(c.split("#")[0], c.split("#")[1] if "#" in c else None) for c in collection]
     hits = CrossQuery(tr, cols, mode=mode, check_space=space_check).search(queries, space=space, k=k)
