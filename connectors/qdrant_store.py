@@ -22,7 +22,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from v2v_store.errors import (DimensionMismatchError, InvalidURIError, StoreBusyError, StoreNotFoundError,
-                              StoreUnreachableError)
+                              StoreUnreachableError, UnsupportedIndexError)
 
 from .base import (
     ORIGINAL_ID_KEY,
@@ -168,7 +168,14 @@ class QdrantStore(VectorStore):
         return self.client.collection_exists(self.collection)
 
     def _vector_params(self):
-        vectors = self.client.get_collection(self.collection).config.params.vectors
+        params = self.client.get_collection(self.collection).config.params
+        vectors = params.vectors
+        if vectors is None or (isinstance(vectors, dict) and not vectors):
+            sparse = sorted(params.sparse_vectors or {})
+            raise UnsupportedIndexError(
+                f"Qdrant collection {self.collection!r} has no dense vectors"
+                + (f" (only sparse ones: {', '.join(sparse)})" if sparse else "")
+                + ": v2v-store translates dense embeddings; give a collection of them")
         if isinstance(vectors, dict):
             if self.vector_name is None:
                 if len(vectors) == 1:

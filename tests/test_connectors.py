@@ -247,6 +247,18 @@ def test_qdrant_named_vectors_choose_by_name(tmp_path, rng):
     np.testing.assert_array_equal(np.array(vecs), body)
 
 
+def test_a_qdrant_collection_of_sparse_vectors_only_is_named(tmp_path):
+    from qdrant_client import QdrantClient, models
+
+    from v2v_store.errors import UnsupportedIndexError
+
+    client = QdrantClient(path=str(tmp_path / "q"))
+    client.create_collection("bm25", vectors_config={}, sparse_vectors_config={"text": models.SparseVectorParams()})
+    client.close()
+    with pytest.raises(UnsupportedIndexError, match="no dense vectors \\(only sparse ones: text\\)"):
+        open_store(f"qdrant://{tmp_path}/q?collection=bm25")
+
+
 def test_text_in_a_qdrant_payload_field_is_found_and_read_as_documents(tmp_path, rng):
     """A Qdrant collection written by another tool keeps each text in a payload field of its own (LangChain:
     ``page_content``), not under ``document``: inspect names the field and the URI parameter, and with
