@@ -61,9 +61,10 @@ class ChromaStore(VectorStore):
             raise InvalidVectorsError(f"Chroma collection names need 3-512 characters, got {self.name!r}")
         self.index_type = "chroma-hnsw"
         self._parsed = uri
-        # An embedded store whose directory does not exist yet is created by the first upsert,
-        # so that opening a mistyped path to read it never leaves an empty directory behind.
-        self.client = make_client(uri) if uri.scheme != "chroma" or os.path.isdir(uri.path) else None
+        # An embedded store whose directory holds no Chroma database yet is created by the first upsert, so that
+        # opening a mistyped path to read it never leaves a directory or a chroma.sqlite3 behind.
+        embedded = os.path.isfile(os.path.join(uri.path, "chroma.sqlite3")) if uri.scheme == "chroma" else True
+        self.client = make_client(uri) if embedded else None
         self._requested_dim, self._requested_metric = dim, metric
         self._col = self._get() if self.exists() else None
         self._dim: int | None = None
@@ -87,7 +88,8 @@ class ChromaStore(VectorStore):
     def _require(self):
         if self._col is None:
             if self.client is None:
-                raise StoreNotFoundError(f"Chroma directory {self._parsed.path} does not exist; fix the path")
+                raise StoreNotFoundError(f"Chroma directory {self._parsed.path} does not exist or holds no Chroma "
+                                         "database (chroma.sqlite3); fix the path")
             names = [c if isinstance(c, str) else c.name for c in self.client.list_collections()]
             raise StoreNotFoundError(f"Chroma collection {self.name!r} does not exist at {self.uri}; existing: {names}")
         return self._col

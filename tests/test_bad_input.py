@@ -84,6 +84,13 @@ def test_a_server_that_is_not_running_is_named_unreachable(scheme, server):
         open_store(f"{scheme}://127.0.0.1:{port}?collection=docs")
 
 
+def test_reading_a_directory_that_holds_no_chroma_database_creates_none(tmp_path):
+    store = open_store(f"chroma://{tmp_path}?collection=docs")  # an existing directory, not Chroma's
+    with pytest.raises(StoreNotFoundError, match="does not exist"):
+        next(store.iter_batches())
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.parametrize("content, message", [
     (np.array([{"a": 1}] * 3, dtype=object), "not a .npy array of numbers"),
     (np.ones((3, 4), complex), "complex128 values"),
