@@ -132,7 +132,9 @@ class QdrantStore(VectorStore):
         if uri.scheme == "qdrant":
             if not os.path.isdir(uri.path) and not os.path.isdir(os.path.dirname(uri.path.rstrip("/")) or "/"):
                 raise StoreNotFoundError(f"Qdrant local path {uri.path} does not exist and neither does its parent")
-            self.client, self._local_path = _open_local_client(uri.path), uri.path
+            # a directory without Qdrant's storage (meta.json) gets one at the first write: opening never writes
+            self._local_path = uri.path
+            self.client = _open_local_client(uri.path) if os.path.isfile(os.path.join(uri.path, "meta.json")) else None
         else:
             self._local_path = None
             http = "https" if uri.scheme.endswith("https") else "http"
@@ -165,7 +167,7 @@ class QdrantStore(VectorStore):
                 )
 
     def exists(self) -> bool:
-        return self.client.collection_exists(self.collection)
+        return self.client is not None and self.client.collection_exists(self.collection)
 
     def _vector_params(self):
         params = self.client.get_collection(self.collection).config.params
@@ -196,6 +198,9 @@ class QdrantStore(VectorStore):
         return vectors
 
     def _require(self):
+        if self._params is None and self.client is None:
+            raise StoreNotFoundError(f"Qdrant local path {self._local_path} holds no Qdrant storage (meta.json); "
+                                     "fix the path")
         if self._params is None:
             raise StoreNotFoundError(
                 f"Qdrant collection {self.collection!r} does not exist at {self.uri}; check the name "
@@ -255,6 +260,8 @@ class QdrantStore(VectorStore):
             size=dim, distance={Metric.COSINE: Distance.COSINE, Metric.DOT: Distance.DOT, Metric.L2: Distance.EUCLID}[metric]
         )
         logger.info("creating Qdrant collection %r (d=%d, metric=%s)", self.collection, dim, metric.value)
+        if self.client is None:  # a local directory without Qdrant's storage yet
+            self.client = _open_local_client(self._local_path)
         self.client.create_collection(self.collection, vectors_config={self.vector_name: params} if self.vector_name else params)
         self._params = self._vector_params()
 

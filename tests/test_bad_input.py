@@ -84,10 +84,14 @@ def test_a_server_that_is_not_running_is_named_unreachable(scheme, server):
         open_store(f"{scheme}://127.0.0.1:{port}?collection=docs")
 
 
-def test_reading_a_directory_that_holds_no_chroma_database_creates_none(tmp_path):
-    store = open_store(f"chroma://{tmp_path}?collection=docs")  # an existing directory, not Chroma's
-    with pytest.raises(StoreNotFoundError, match="does not exist"):
+@pytest.mark.parametrize("uri", ["chroma://{p}?collection=docs", "qdrant://{p}?collection=docs",
+                                 "qdrant://{p}/sub?collection=docs"])
+def test_reading_a_directory_that_holds_no_database_creates_none(uri, tmp_path):
+    store = open_store(uri.format(p=tmp_path))  # an existing directory (or its parent), not the store's
+    assert not store.exists()
+    with pytest.raises(StoreNotFoundError, match="does not exist|holds no"):
         next(store.iter_batches())
+    store.close()
     assert list(tmp_path.iterdir()) == []
 
 
