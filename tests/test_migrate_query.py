@@ -160,6 +160,21 @@ def test_a_second_run_of_a_running_migration_stops_at_once(translator, tmp_path)
     assert migrate(tr, src, dst, state_dir=tmp_path / "st", progress=False).dest_count == 300  # free once it ends
 
 
+def test_a_migration_without_a_terminal_logs_its_progress(translator, tmp_path, monkeypatch, caplog):
+    from v2v_store import migrate as migrate_module
+
+    tr, _ = translator
+    x, _ = views(300, seed=21)
+    src = f"chroma://{tmp_path}/s?collection=docs"
+    fill(src, x)
+    monkeypatch.setattr(migrate_module, "PROGRESS_LOG_SECONDS", 0.0)
+    with caplog.at_level("INFO", logger="v2v_store.migrate"):
+        migrate(tr, src, f"faiss://{tmp_path}/d.faiss", batch_size=100, state_dir=tmp_path / "st")
+    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("migrated ") and " of " in r.getMessage()]
+    assert [line.split(" records")[0] for line in lines] == ["migrated 100 of 300", "migrated 200 of 300",
+                                                             "migrated 300 of 300"], lines
+
+
 def test_dry_run_plans_and_writes_nothing(translator, tmp_path):
     tr, path = translator
     x, _ = views(200, seed=14)

@@ -32,6 +32,7 @@ from v2v_store.space_check import THRESHOLD, SpaceWatch, first_vectors, looks_li
 from v2v_store.translator import Space, Translator
 
 logger = logging.getLogger(__name__)
+PROGRESS_LOG_SECONDS = 60.0  # how often a migration without a terminal logs its progress
 STATE_VERSION = 1
 LEFT_OUT_IDS = 10  # how many ids of records left out a report lists
 # At most this share of a migration's time goes to checkpoints: a destination whose flush grows with its size (a FAISS
@@ -382,6 +383,7 @@ def _migrate(translator: Translator, plan: MigrationPlan, state: dict | None, st
             save(None, False)
         bar = tqdm(total=plan.count, initial=tally["read"], unit="vec", disable=not progress or not os.isatty(2),
                    desc="migrate")
+        logged, read_at_start = time.perf_counter(), tally["read"]  # without a terminal (a job's log): a line a minute
         last_checkpoint, interval, checkpoints, flushing = time.perf_counter(), checkpoint_seconds, 0, 0.0
         done = state is not None and state.get("done")
         batches = iter(()) if done else source.iter_batches(batch_size=batch_size, start=position)
@@ -396,6 +398,11 @@ def _migrate(translator: Translator, plan: MigrationPlan, state: dict | None, st
             kept = of_source | of_target  # the rows of ``batch`` that ``out`` holds, in order
             _count(tally, batch, out, of_source, kept)
             bar.update(len(batch))
+            if progress and bar.disable and time.perf_counter() - logged >= PROGRESS_LOG_SECONDS:
+                logged = time.perf_counter()
+                rate = (tally["read"] - read_at_start) / max(logged - t0, 1e-9)
+                logger.info("migrated %d of %d records (%.0f/s, about %.0f s left)", tally["read"], plan.count, rate,
+                            max(plan.count - tally["read"], 0) / max(rate, 1e-9))
             if sum(len(s) for s in sample_src) < 2000 and of_source.any():
                 sample_src.append(batch.vectors[of_source][:500])
                 sample_trg.append(out.vectors[np.flatnonzero(of_source[kept])][:500])
