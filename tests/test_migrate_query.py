@@ -147,15 +147,16 @@ def test_existing_faiss_indexes_of_inner_products_take_translations_and_ones_wit
 
 
 def test_a_second_run_of_a_running_migration_stops_at_once(translator, tmp_path):
-    from v2v_store.migrate import _one_at_a_time, _state_path
+    from v2v_store.migrate import _lock_path, _one_at_a_time
 
     tr, _ = translator
     x, _ = views(300, seed=19)
     src, dst = f"chroma://{tmp_path}/s?collection=docs", f"faiss://{tmp_path}/d.faiss"
     fill(src, x)
-    with _one_at_a_time(_state_path(src, dst, tmp_path / "st"), src, dst):  # the first run, still going
-        with pytest.raises(StoreBusyError, match=f"already running \\(pid {os.getpid()};.*--resume"):
-            migrate(tr, src, dst, state_dir=tmp_path / "st", progress=False)
+    with _one_at_a_time(_lock_path(src, dst), src, dst):  # the first run, still going
+        for state_dir in (tmp_path / "st", tmp_path / "elsewhere"):  # from the same directory or another one
+            with pytest.raises(StoreBusyError, match=f"already running \\(pid {os.getpid()};.*--resume"):
+                migrate(tr, src, dst, state_dir=state_dir, on_exists="replace", progress=False)
         assert not (tmp_path / "d.faiss").exists()
     assert migrate(tr, src, dst, state_dir=tmp_path / "st", progress=False).dest_count == 300  # free once it ends
 

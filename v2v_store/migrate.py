@@ -16,6 +16,7 @@ import hashlib
 import json
 import logging
 import os
+import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -144,9 +145,17 @@ def neighbour_overlap(source: np.ndarray, translated: np.ndarray, k: int = 10) -
     return overlap(top_k_others(source, source, k), top_k_others(translated, translated, k))
 
 
+def _migration_key(source: str, dest: str) -> str:
+    return hashlib.sha1(f"{source}\n{dest}".encode()).hexdigest()[:16]
+
+
 def _state_path(source: str, dest: str, state_dir: str | Path | None) -> Path:
-    key = hashlib.sha1(f"{source}\n{dest}".encode()).hexdigest()[:16]
-    return Path(state_dir or Path(".v2v") / "migrations") / f"{key}.json"
+    return Path(state_dir or Path(".v2v") / "migrations") / f"{_migration_key(source, dest)}.json"
+
+
+def _lock_path(source: str, dest: str) -> Path:
+    """One lock per migration on this machine, wherever it is run from (its checkpoint depends on the directory)."""
+    return Path(tempfile.gettempdir()) / f"v2v-store-{os.getuid()}" / f"{_migration_key(source, dest)}.lock"
 
 
 def _save_state(path: Path, state: dict) -> None:
@@ -309,7 +318,8 @@ def migrate(translator: Translator, source_uri: str, dest_uri: str, batch_size: 
     if dry_run:
         return plan
     state_path = _state_path(source_uri, dest_uri, state_dir)
-    with _one_at_a_time(state_path, source_uri, dest_uri):  # after the plan: bad input leaves no lock file behind
+    # locked after the plan, so bad input leaves no lock file behind
+    with _one_at_a_time(_lock_path(source_uri, dest_uri), source_uri, dest_uri):
         if state is not None:  # as the run before this one left it
             state = json.loads(state_path.read_text())
         return _migrate(translator, plan, state, state_path, OnExists(on_exists), check_pairs, progress, check_space,
@@ -317,11 +327,11 @@ def migrate(translator: Translator, source_uri: str, dest_uri: str, batch_size: 
 
 
 @contextlib.contextmanager
-def _one_at_a_time(state_path: Path, source_uri: str, dest_uri: str) -> Iterator[None]:
-    """Hold the migration's lock (beside its checkpoint) while it runs: a second run of the same migration (same
-    state directory) stops at once instead of writing the same destination and checkpoint."""
-    state_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(state_path.with_suffix(".lock"), "a+") as lock:
+def _one_at_a_time(lock_path: Path, source_uri: str, dest_uri: str) -> Iterator[None]:
+    """Hold the migration's lock while it runs: a second run of the same migration on this machine (from any
+    directory) stops at once instead of writing the same destination (or dropping it, with --on-exists replace)."""
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "a+") as lock:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
