@@ -130,7 +130,7 @@ def test_existing_faiss_indexes_of_inner_products_take_translations_and_ones_wit
     faiss.write_index(flat, str(tmp_path / "ip.faiss"))
     report = migrate(tr, src, f"faiss://{tmp_path}/ip.faiss", on_exists="append", state_dir=tmp_path / "st",
                      progress=False)
-    assert report.dest_count == 350
+    assert report.dest_count == 350 and report.replaced == 0
     with open_store(f"faiss://{tmp_path}/ip.faiss") as store:
         assert store.metric.value == "dot"
         _, hits = store.search(own[:5], 1)
@@ -229,6 +229,8 @@ def test_kill_9_or_ctrl_c_then_resume_is_exactly_once(dest, stop, translator, tm
         assert s.count() == partial
     again = subprocess.run(cmd + ["--resume"], capture_output=True, text=True, cwd=tmp_path)
     assert again.returncode == 0, again.stderr
+    resumed = json.loads(again.stdout)
+    assert resumed["written"] == 20000 and resumed["replaced"] == 0, resumed  # re-upserted records are not "replaced"
     got = read(dest)
     assert sorted(got) == list(range(20000))
     with open_store(dest) as s:
@@ -339,7 +341,8 @@ def test_wrong_collection_or_space_is_refused_before_writing(tmp_path, rng):
         migrate(tr, ca, f"faiss://{tmp_path}/more_a.faiss", on_exists="append", source_space="a", progress=False)
     assert open_store(f"faiss://{tmp_path}/more_a.faiss").count() == 200
     appended = migrate(tr, ca, cb, on_exists="append", source_space="a", progress=False)  # b's own collection
-    assert appended.written == 600
+    assert appended.written == 600 and appended.dest_count == 600
+    assert appended.replaced == 600  # cb held the same 600 ids: every one overwritten, and the report says so
     twin = Translator.load(tmp_path / "tr")
     twin.space_covariances["b"] = twin.space_covariances["a"]  # two spaces alike (a model and its fine-tune)
     with pytest.raises(DimensionMismatchError, match="both alike.*--source-space a or --source-space b"):

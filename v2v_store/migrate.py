@@ -114,6 +114,7 @@ class MigrationReport:
     left_out_ids: list = field(default_factory=list)  # the first of them
     checkpoints: int = 0  # flushes of the destination with the position recorded, this run
     checkpoint_seconds: float = 0.0  # time they took
+    replaced: int | None = None  # records the destination held before with the id of a migrated one: overwritten
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -294,7 +295,8 @@ def _tally(state: dict | None) -> dict:
     written = state.get("written", 0)
     return {"read": state.get("read", written), "written": written, "translated": state.get("translated", written),
             "copied": state.get("copied", 0), "left_out": state.get("left_out", 0),
-            "left_out_ids": state.get("left_out_ids", [])}
+            "left_out_ids": state.get("left_out_ids", []),
+            "dest_before": state.get("dest_before")}  # None: not recorded (a fresh run records it; older states not)
 
 
 def migrate(translator: Translator, source_uri: str, dest_uri: str, batch_size: int = 1024,
@@ -390,6 +392,7 @@ def _migrate(translator: Translator, plan: MigrationPlan, state: dict | None, st
             if on_exists == OnExists.REPLACE and dest.exists():
                 logger.info("replacing existing destination %s", dest_uri)
                 dest.drop()
+            tally["dest_before"] = dest.count() if dest.exists() else 0
             save(None, False)
         bar = tqdm(total=plan.count, initial=tally["read"], unit="vec", disable=not progress or not os.isatty(2),
                    desc="migrate")
@@ -443,6 +446,8 @@ def _migrate(translator: Translator, plan: MigrationPlan, state: dict | None, st
         source_space=plan.source_space, target_space=plan.target_space, mixed_by=plan.mixed_by,
         translated=tally["translated"], copied=tally["copied"], left_out=tally["left_out"],
         left_out_ids=tally["left_out_ids"], checkpoints=checkpoints, checkpoint_seconds=round(flushing, 3),
+        replaced=(None if tally["dest_before"] is None
+                  else max(tally["dest_before"] + tally["written"] - dest_count, 0)),
     )
     if check_pairs is not None:
         u, v = check_pairs
@@ -450,6 +455,9 @@ def _migrate(translator: Translator, plan: MigrationPlan, state: dict | None, st
         # documents translated as this migration wrote them
         records = translator.translate(u, source=plan.source_space, target=plan.target_space)
         report.paired = paired_metrics(v, records).to_dict()
+    if report.replaced:
+        logger.warning("%d records the destination held before had the id of a migrated record and were overwritten "
+                       "by it (writes are upserts by id); to keep both, migrate into a new collection", report.replaced)
     if report.left_out:
         logger.warning("%d records %s and were not migrated (first ids: %s)", report.left_out, spaces.neither,
                        ", ".join(map(repr, report.left_out_ids)))
