@@ -100,6 +100,13 @@ def test_existing_destination_and_mismatches_write_nothing(translator, tmp_path)
     with pytest.raises(DimensionMismatchError, match="d=64"):
         migrate(tr, src, wrong, on_exists="append", state_dir=tmp_path / "st", progress=False)
     assert open_store(wrong).count() == 10
+    with open_store(f"chroma://{tmp_path}/empty?collection=docs", dim=64) as empty:  # created, never written
+        empty.upsert(VectorBatch([0], x[:1]))
+        empty.delete([0])
+    with pytest.raises(V2VError, match="is empty: nothing to migrate"):
+        migrate(tr, f"chroma://{tmp_path}/empty?collection=docs", f"faiss://{tmp_path}/e.faiss",
+                state_dir=tmp_path / "st", progress=False)
+    assert not (tmp_path / "e.faiss").exists()
     bad_src = f"npy://{tmp_path}/bad.npy"
     np.save(tmp_path / "bad.npy", np.ones((5, 50), np.float32))
     with pytest.raises(DimensionMismatchError):

@@ -221,6 +221,8 @@ def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch
     with open_store(source_uri) as source:
         if not source.exists():
             raise StoreNotFoundError(f"source {source_uri} does not exist: check the path and collection name")
+        if source.count() == 0:
+            raise V2VError(f"source {source_uri} is empty: nothing to migrate (check the collection name)")
         if spaces is not None:
             src, trg, sample_spaces = _mixed_spaces(translator, source, spaces, target_space, check_space)
         else:
