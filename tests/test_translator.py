@@ -88,6 +88,13 @@ def test_saving_replaces_a_translator_whole_and_refuses_a_directory_of_other_fil
         with pytest.raises(DestinationExistsError, match="give a new directory"):
             second.save(out)
     assert (tmp_path / "data" / "vectors.npy").read_bytes() == b"keep me"
+    (tmp_path / "empty").mkdir()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(tmp_path / "empty")
+        with pytest.raises(DestinationExistsError, match="is the working directory"):
+            second.save(".")
+        second.save("translator")  # a subdirectory of it is fine
+        assert Translator.load("translator").source.name == "y"
 
 
 @pytest.mark.parametrize("style", ["text", "code"])

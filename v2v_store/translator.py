@@ -58,7 +58,10 @@ def check_translator_directory(directory: str | Path) -> None:
 
     A missing or empty directory, or a translator saved before, may be written; call this before a long fit so a
     wrong ``--out`` fails in a second, not after the fit."""
-    directory = Path(directory)
+    directory = Path(os.path.abspath(directory))
+    if Path.cwd() == directory or directory in Path.cwd().parents:
+        raise DestinationExistsError(f"--out {directory} is the working directory (or holds it): a translator is "
+                                     "saved by replacing its directory whole; give a subdirectory, e.g. --out translator")
     if directory.exists() and not directory.is_dir():
         raise DestinationExistsError(f"--out {directory} is a file, not a directory: give a new directory for the "
                                      "translator")
@@ -380,7 +383,7 @@ class Translator:
         """Write the translator as a directory, all at once: the files go to a sibling directory that then takes the
         place of ``directory``, so an interrupted save leaves the previous translator (or none), never a mix of two.
         A directory holding anything but a translator's files is refused (:func:`check_translator_directory`)."""
-        directory = Path(directory)
+        directory = Path(os.path.abspath(directory))  # a name to stage beside, also for "." or "out/"
         check_translator_directory(directory)
         staging = directory.with_name(f".{directory.name}.saving-{os.getpid()}")
         shutil.rmtree(staging, ignore_errors=True)
