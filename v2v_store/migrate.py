@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import enum
-import fcntl
 import hashlib
 import json
 import logging
@@ -156,7 +155,8 @@ def _state_path(source: str, dest: str, state_dir: str | Path | None) -> Path:
 
 def _lock_path(source: str, dest: str) -> Path:
     """One lock per migration on this machine, wherever it is run from (its checkpoint depends on the directory)."""
-    return Path(tempfile.gettempdir()) / f"v2v-store-{os.getuid()}" / f"{_migration_key(source, dest)}.lock"
+    user = os.getuid() if hasattr(os, "getuid") else os.environ.get("USERNAME", "user")
+    return Path(tempfile.gettempdir()) / f"v2v-store-{user}" / f"{_migration_key(source, dest)}.lock"
 
 
 def _save_state(path: Path, state: dict) -> None:
@@ -334,6 +334,11 @@ def migrate(translator: Translator, source_uri: str, dest_uri: str, batch_size: 
 def _one_at_a_time(lock_path: Path, source_uri: str, dest_uri: str) -> Iterator[None]:
     """Hold the migration's lock while it runs: a second run of the same migration on this machine (from any
     directory) stops at once instead of writing the same destination (or dropping it, with --on-exists replace)."""
+    try:
+        import fcntl
+    except ImportError:  # not a POSIX system: no lock (the checkpoint still makes a rerun exactly-once)
+        yield
+        return
     lock_path.parent.mkdir(parents=True, exist_ok=True)
     with open(lock_path, "a+") as lock:
         try:
