@@ -16,28 +16,29 @@ from .base import Metric, PointId, VectorBatch, VectorStore, check_batch, check_
 from .uri import StoreURI
 
 
+def read_npy(path: str, ndims: tuple[int, ...] = (2,)) -> np.ndarray:
+    """The file's array, memory-mapped: numbers of one of ``ndims`` dimensions ((n, d) vectors; (d,) for a single
+    query), or a clear error naming what the file holds."""
+    try:
+        array = np.load(path, mmap_mode="r")
+    except (ValueError, OSError, EOFError) as e:  # objects (pickles), not a .npy file, truncated
+        raise InvalidVectorsError(f"{path} is not a .npy array of numbers ({e}): save the vectors with "
+                                  "numpy.save(path, vectors.astype(numpy.float32))") from None
+    if not isinstance(array, np.ndarray) or array.dtype.kind not in "fiu":
+        raise InvalidVectorsError(f"{path} holds {getattr(array, 'dtype', type(array).__name__)} values; "
+                                  "expected numbers (float32 vectors)")
+    if array.ndim not in ndims:
+        raise InvalidVectorsError(f"{path} holds an array of shape {array.shape}; expected (n, d)")
+    return array
+
+
 class NpyStore(VectorStore):
     def __init__(self, uri: StoreURI, dim: int | None = None, metric: Metric | None = None):
         self.uri, self.path = uri.raw, uri.path
         self.index_type = "npy"
         self._requested_dim, self._metric = dim, metric or Metric.COSINE
         self._pending: list[np.ndarray] = []
-        self._array = self._load() if self.exists() else None
-
-    def _load(self) -> np.ndarray:
-        """The file's array, memory-mapped: an (n, d) array of numbers, or a clear error naming what it holds."""
-        try:
-            array = np.load(self.path, mmap_mode="r")
-        except (ValueError, OSError, EOFError) as e:  # objects (pickles), not a .npy file, truncated
-            raise InvalidVectorsError(
-                f"{self.path} is not a .npy array of numbers ({e}): save the vectors with "
-                "numpy.save(path, vectors.astype(numpy.float32))") from None
-        if not isinstance(array, np.ndarray) or array.dtype.kind not in "fiu":
-            raise InvalidVectorsError(f"{self.path} holds {getattr(array, 'dtype', type(array).__name__)} values; "
-                                      "expected numbers (float32 vectors)")
-        if array.ndim != 2:
-            raise InvalidVectorsError(f"{self.path} holds an array of shape {array.shape}; expected (n, d)")
-        return array
+        self._array = read_npy(self.path) if self.exists() else None
 
     def exists(self) -> bool:
         return os.path.exists(self.path)
@@ -87,7 +88,7 @@ class NpyStore(VectorStore):
         np.save(tmp, np.concatenate(parts))
         os.replace(tmp, self.path)
         self._pending = []
-        self._array = self._load()
+        self._array = read_npy(self.path)
 
     def drop(self) -> None:
         if os.path.exists(self.path):

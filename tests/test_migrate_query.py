@@ -344,7 +344,7 @@ def test_wrong_collection_or_space_is_refused_before_writing(tmp_path, rng):
     assert run(*args, "--dest", f"faiss://{tmp_path}/cli.faiss", "--no-space-check").returncode == 0
     # appending: the destination must hold the translations' space (a's and b's vectors are both 32-d)
     fill(f"faiss://{tmp_path}/more_a.faiss", z[2] @ qa)
-    with pytest.raises(SpaceMismatchError, match="does not hold 'b' vectors.*looks like 'a' vectors.*two models"):
+    with pytest.raises(SpaceMismatchError, match="destination .* does not look like the 'b' vectors.*looks like 'a' vectors.*two models"):
         migrate(tr, ca, f"faiss://{tmp_path}/more_a.faiss", on_exists="append", source_space="a", progress=False)
     assert open_store(f"faiss://{tmp_path}/more_a.faiss").count() == 200
     appended = migrate(tr, ca, cb, on_exists="append", source_space="a", progress=False)  # b's own collection

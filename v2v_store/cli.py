@@ -111,21 +111,15 @@ def _load_array(path: str | None, one_vector: bool = False):
     import numpy as np
 
     from v2v_store.connectors import open_store
+    from v2v_store.connectors.npy_store import read_npy
     from v2v_store.errors import StoreNotFoundError
 
-    if one_vector and "://" not in path and os.path.exists(path):  # a single (d,) query vector
-        try:
-            single = np.load(path, mmap_mode="r")
-        except (ValueError, OSError, EOFError):
-            single = None  # the store below names the problem
-        if isinstance(single, np.ndarray) and single.ndim == 1 and single.dtype.kind in "fiu":
-            return np.array(single, np.float32)[None]  # a copy: torch warns on read-only memory maps
-    uri = path if "://" in path else f"npy://{os.path.abspath(path)}"  # a plain path: a .npy file, read as a store
-    with open_store(uri) as store:
-        if not store.exists():
+    if "://" not in path:  # a plain .npy file
+        if not os.path.exists(path):
             raise StoreNotFoundError(f"{path} does not exist: give a .npy file or a store URI")
-        return np.concatenate([b.vectors for b in store.iter_batches(batch_size=8192)] or [np.zeros((0, store.dim),
-                                                                                                     np.float32)])
+        return np.array(np.atleast_2d(read_npy(path, (1, 2) if one_vector else (2,))), np.float32)  # a copy
+    with open_store(path) as store:
+        return np.concatenate([b.vectors for b in store.iter_batches(batch_size=8192)])
 
 
 def _pair(a: str | None, b: str | None, flag: str):

@@ -24,11 +24,11 @@ from typing import Any, Iterator
 import numpy as np
 
 from v2v_store.connectors import Metric, VectorBatch, VectorStore, open_store, same_collection
-from v2v_store.errors import (DestinationExistsError, DimensionMismatchError, SpaceMismatchError, StoreBusyError,
-                              StoreNotFoundError, V2VError)
+from v2v_store.errors import (DestinationExistsError, DimensionMismatchError, StoreBusyError, StoreNotFoundError,
+                              V2VError)
 from v2v_store.metrics import overlap, paired_metrics, top_k_others
 from v2v_store.mixed import RecordSpaces
-from v2v_store.space_check import THRESHOLD, SpaceWatch, first_vectors, looks_like, similarities
+from v2v_store.space_check import SpaceWatch, first_vectors
 from v2v_store.translator import Space, Translator
 
 logger = logging.getLogger(__name__)
@@ -256,8 +256,10 @@ def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch
                 "--state-dir; to start over, --on-exists replace (with --resume: resume if a checkpoint is found, "
                 "else start over)"
             )
-        if exists and state is None and on_exists == OnExists.APPEND and check_space:
-            _check_destination_space(translator, dest, dest_uri, trg.name)
+        if exists and state is None and on_exists == OnExists.APPEND and check_space:  # one dimension, two models?
+            translator.check_space(first_vectors(dest), trg.name, f"destination {dest_uri}", fix=(
+                f"appending translations into {trg.name!r} would mix two models' vectors in one collection; write to "
+                "a new collection"))
         if exists and state is None and on_exists == OnExists.FAIL:
             raise DestinationExistsError(
                 f"destination {dest_uri} already holds {dest.count():,} vectors: pass --on-exists append to add "
@@ -275,20 +277,6 @@ def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch
         sample_spaces=sample_spaces,
     )
     return plan, state
-
-
-def _check_destination_space(translator: Translator, dest: VectorStore, dest_uri: str, target: str) -> None:
-    """Refuse to append translations into ``target`` to a collection of another model's vectors (the same dimension
-    does not make the same space: MiniLM and e5 are both 384-d)."""
-    sims = similarities(first_vectors(dest), translator.space_covariances)
-    if sims is None or target not in sims or sims[target] >= THRESHOLD:
-        return
-    other = looks_like(sims)
-    raise SpaceMismatchError(
-        f"destination {dest_uri} does not hold {target!r} vectors (covariance similarity {sims[target]:.2f}; "
-        + (f"it looks like {other!r} vectors" if other else "it looks like neither space of this translator")
-        + f"): appending translations into {target!r} would mix two models' vectors in one collection. Write to a new "
-        f"collection, or pass --no-space-check if you are sure it holds {target!r} vectors")
 
 
 def _tally(state: dict | None) -> dict:

@@ -125,10 +125,11 @@ def similarities(vectors: np.ndarray | None, covariances: dict[str, np.ndarray])
 
 
 def check_collection_space(vectors: np.ndarray | None, covariances: dict[str, np.ndarray], claimed: str, what: str,
-                           how_to_name: str) -> float | None:
+                           how_to_name: str, fix: str | None = None) -> float | None:
     """Raise :class:`SpaceMismatchError` when ``vectors`` (a sample of ``what``, a collection) do not look like the
     vectors the translator was fitted on in space ``claimed`` (``covariances``: each space's, recorded at fit time).
-    ``how_to_name``: how the user names a collection's space, with ``{}`` for the name (``--source-space {}``).
+    ``how_to_name``: how the user names a collection's space, with ``{}`` for the name (``--source-space {}``);
+    ``fix``: what to do instead of naming another space (e.g. for a destination, which must be in ``claimed``).
 
     Returns the similarity, or None where it cannot judge (no recorded covariance, too few or isotropic vectors)."""
     sims = similarities(vectors, covariances)
@@ -137,13 +138,14 @@ def check_collection_space(vectors: np.ndarray | None, covariances: dict[str, np
     if sims[claimed] >= THRESHOLD:
         return sims[claimed]
     other = looks_like(sims)  # below the threshold for ``claimed``: any match is another space
-    fix = (f"it looks like {other!r} vectors (similarity {sims[other]:.2f}): name its space with "
-           f"{how_to_name.format(other)}"
-           if other else "it looks like neither space of this translator: fit a translator on this collection's model")
+    looks = (f"it looks like {other!r} vectors (similarity {sims[other]:.2f})" if other
+             else "it looks like neither space of this translator")
+    fix = fix or (f"name its space with {how_to_name.format(other)}" if other
+                  else "fit a translator on this collection's model")
     raise SpaceMismatchError(
         f"{what} does not look like the {claimed!r} vectors this translator was fitted on (covariance similarity "
-        f"{sims[claimed]:.2f}; the same model scores >= {THRESHOLD}, another model about 0): {fix}. If you are sure it "
-        f"is {claimed!r}, skip this check with --no-space-check")
+        f"{sims[claimed]:.2f}; the same model scores >= {THRESHOLD}, another model about 0): {looks}: {fix}. If you are "
+        f"sure it is {claimed!r}, skip this check with --no-space-check")
 
 
 class RecordClassifier:

@@ -356,13 +356,14 @@ class Translator:
             self.space_means[space.name] = unit_mean(vectors).astype(np.float32)
 
     def check_space(self, vectors: np.ndarray | None, space: str, what: str,
-                    how_to_name: str = "--source-space {}") -> float | None:
+                    how_to_name: str = "--source-space {}", fix: str | None = None) -> float | None:
         """Refuse (:class:`~v2v_store.errors.SpaceMismatchError`) ``vectors`` (a collection's sample) that do not look
         like this translator's ``space``; the similarity, or None where it cannot judge (e.g. a translator saved
-        without space stats). ``how_to_name``: how the caller names a space, ``{}`` for the name, for the message."""
+        without space stats). ``how_to_name``: how the caller names a space, ``{}`` for the name, for the message;
+        ``fix``: the message's remedy where naming another space is not one."""
         from v2v_store.space_check import check_collection_space
 
-        return check_collection_space(vectors, self.space_covariances, space, what, how_to_name)
+        return check_collection_space(vectors, self.space_covariances, space, what, how_to_name, fix)
 
     # -- persistence ---------------------------------------------------------------------------
     def config_dict(self) -> dict[str, Any]:
