@@ -206,6 +206,41 @@ def test_cli_inspect_reports_and_fails_cleanly(tmp_path, rng):
     assert bad.returncode == 2 and "unknown store scheme" in bad.stderr
 
 
+@pytest.mark.parametrize("kind", ["chroma", "qdrant", "faiss", "npy"])
+def test_an_empty_collection_is_reported_by_inspect_and_named_by_fit(kind, tmp_path):
+    """A collection created but not filled: inspect reports it (valid JSON, no NaN; Chroma does not know its
+    dimension yet), fit names it empty (not a dimension puzzle) and writes nothing."""
+    import chromadb
+    import faiss
+    from qdrant_client import QdrantClient, models
+
+    if kind == "chroma":
+        chromadb.PersistentClient(str(tmp_path / "c")).get_or_create_collection("docs")
+        uri = f"chroma://{tmp_path}/c?collection=docs"
+    elif kind == "qdrant":
+        client = QdrantClient(path=str(tmp_path / "q"))
+        client.create_collection("docs", vectors_config=models.VectorParams(size=D, distance=models.Distance.COSINE))
+        client.close()
+        uri = f"qdrant://{tmp_path}/q?collection=docs"
+    elif kind == "faiss":
+        faiss.write_index(faiss.IndexIDMap2(faiss.IndexFlatIP(D)), str(tmp_path / "i.faiss"))
+        uri = f"faiss://{tmp_path}/i.faiss"
+    else:
+        np.save(tmp_path / "x.npy", np.zeros((0, D), np.float32))
+        uri = f"npy://{tmp_path}/x.npy"
+    shown = run_cli("inspect", uri, "--json")
+    assert shown.returncode == 0, shown.stderr
+    report = json.loads(shown.stdout)  # strict JSON: NaN would not parse in most readers
+    assert report["count"] == 0 and report["mean_norm"] is None and "the collection is empty" in report["warnings"]
+    assert report["dim"] == (None if kind == "chroma" else D)
+    if kind == "chroma":
+        assert "dim: not known yet (empty)" in run_cli("inspect", uri).stdout
+    np.save(tmp_path / "t.npy", np.random.default_rng(0).standard_normal((300, D)).astype(np.float32))
+    fitted = run_cli("fit", "--source", uri, "--target", str(tmp_path / "t.npy"), "--out", str(tmp_path / "tr"))
+    assert fitted.returncode == 2 and "is empty: a translator is learned from" in fitted.stderr, fitted.stderr
+    assert "Traceback" not in fitted.stderr and not (tmp_path / "tr").exists()
+
+
 @pytest.mark.parametrize("flag, value, message", [("--solver", "gradient", "choose wasserstein, self-learning or cascade"),
                                                    ("--rival-restarts", "-1", "rival_restarts=-1 must be >= 0"),
                                                    ("--whiten", "2", "final_whiten=2.0 must be in [0, 1]"),

@@ -296,6 +296,13 @@ def test_cli_query_and_bad_input(translator, tmp_path):
     assert one.returncode == 0 and one.stdout.splitlines() == out.stdout.splitlines()[:3], one.stderr
     bad = run("query", "--translator", str(path), "--collection", cx, "--text", "hello")
     assert bad.returncode == 2 and "--model" in bad.stderr
+    np.save(tmp_path / "empty.npy", np.zeros((0, x.shape[1]), np.float32))
+    empty = f"npy://{tmp_path}/empty.npy"  # created, not filled yet: left out with a warning
+    both = run("query", "--translator", str(path), "--collection", empty, "--collection", cx,
+               "--vector", str(tmp_path / "q.npy"), "-k", "3")
+    assert both.returncode == 0 and both.stdout == out.stdout and f"{empty} is empty: left out" in both.stderr
+    only = run("query", "--translator", str(path), "--collection", empty, "--vector", str(tmp_path / "q.npy"))
+    assert only.returncode == 2 and f"nothing to search: {empty} is empty" in only.stderr, only.stderr
     missing = run("migrate", "--translator", str(tmp_path / "nope"), "--source", cx, "--dest", cx)
     assert missing.returncode == 2 and "not a translator directory" in missing.stderr
 

@@ -63,6 +63,9 @@ def sample_collection(uri: str, max_vectors: int = 50_000, seed: int = 0, docume
     with open_store(uri) as store:
         if not store.exists():
             raise StoreNotFoundError(f"{uri} does not exist: check the path and collection name")
+        if not store.count():
+            raise InvalidVectorsError(f"{uri} is empty: a translator is learned from a collection's vectors (a few "
+                                      "thousand at least); check the collection name")
         vectors = _Reservoir(max_vectors, store.dim, np.random.default_rng(seed))
         carrying = _Reservoir(documents, store.dim, np.random.default_rng([seed, 1]))
         texts: list[str] = [""] * documents

@@ -83,12 +83,16 @@ def inspect(
     if as_json:
         typer.echo(json.dumps(report.to_dict(), default=str))
         return
-    typer.echo(f"{report.uri}\n  count: {report.count}\n  dim: {report.dim}\n  metric: {report.metric}\n"
-               f"  index: {report.index_type}\n  mean norm (sample): {report.mean_norm:.4f}\n"
-               f"  documents: {report.with_documents} of the first {report.scanned} records carry one"
-               + (" (v2v fit pairs them with the other model's embeddings: --document-pairs)" if report.with_documents else ""))
+    typer.echo(f"{report.uri}\n  count: {report.count}\n  dim: {report.dim or 'not known yet (empty)'}\n"
+               f"  metric: {report.metric}\n  index: {report.index_type}")
+    if report.scanned:
+        typer.echo(f"  mean norm (sample): {report.mean_norm:.4f}\n"
+                   f"  documents: {report.with_documents} of the first {report.scanned} records carry one"
+                   + (" (v2v fit pairs them with the other model's embeddings: --document-pairs)"
+                      if report.with_documents else ""))
     if report.model_similarity is None:
-        typer.echo("  model: not judged (too few vectors, or no preferred directions)")
+        if report.scanned:
+            typer.echo("  model: not judged (too few vectors, or no preferred directions)")
     elif report.model_similarity:
         sims = ", ".join(f"{m} {s:.2f}" for m, s in sorted(report.model_similarity.items(), key=lambda kv: -kv[1]))
         typer.echo(f"  model: looks like {report.looks_like or 'none of the known models'} (covariance similarity: {sims})")
@@ -439,7 +443,7 @@ def query(
                                          "model's directory | py:MODULE:FUNCTION, called with kind='query' if it "
                                          "takes that keyword (an offline model's name is also the query's space)."),
     space: str = typer.Option(None, help="Space of the query vectors (default: --model, or by dimension)."),
-    k: int = typer.Option(10),
+    k: int = typer.Option(10, "--k", "-k", min=1, help="Hits to return per query, over all collections."),
     mode: str = typer.Option("latent", help="latent (one merged ranking: scores of the other model's collections "
                                             "mapped onto the query model's scale, by translators fitted since "
                                             "session 41) | native (each store's index, raw scores)."),
@@ -459,6 +463,12 @@ def query(
     if text is not None:
         if not model:
             raise V2VError("--text needs --model (minilm | e5 | mpnet | a model directory | py:MODULE:FUNCTION) to encode it offline")
+        from v2v_store.models import require_model
+
+        require_model(model, "--model")
+    cols = [(c.split("#")[0], c.split("#")[1] if "#" in c else None) for c in collection]
+    cross = CrossQuery(tr, cols, mode=mode, check_space=space_check)  # the collections' errors before a model loads
+    if text is not None:
         from v2v_store.models import MODELS, load_encoder
 
         queries = load_encoder(model, kind="query")([text])
@@ -466,8 +476,7 @@ def query(
     else:
         queries = _load_array(vector, one_vector=True)
         space = space or tr.space_for_dim(queries.shape[1], None, "--space {}").name
-    cols = [(c.split("#")[0], c.split("#")[1] if "#" in c else None) for c in collection]
-    hits = CrossQuery(tr, cols, mode=mode, check_space=space_check).search(queries, space=space, k=k)
+    hits = cross.search(queries, space=space, k=k)
     for qi, row in enumerate(hits):
         for rank, h in enumerate(row, 1):
             typer.echo(json.dumps({"query": qi, "rank": rank, "collection": h.collection, "id": h.id,

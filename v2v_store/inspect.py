@@ -12,20 +12,20 @@ import numpy as np
 
 from v2v_store.connectors import VectorBatch, VectorStore
 from v2v_store.connectors.base import l2_normalize
-from v2v_store.errors import V2VError
+from v2v_store.errors import StoreNotFoundError, V2VError
 
 
 @dataclass
 class StoreReport:
     uri: str
     count: int
-    dim: int
+    dim: int | None  # None: an empty collection whose store learns the dimension from its first vector (Chroma)
     metric: str
     index_type: str
     sample_ids: list[Any] = field(default_factory=list)
     sample_metadata: list[Any] = field(default_factory=list)
     sample_documents: list[Any] = field(default_factory=list)
-    mean_norm: float = float("nan")
+    mean_norm: float | None = None  # of the scanned vectors; None when the collection is empty
     # records among the first ``scanned`` that carry a non-empty document (`v2v fit --document-pairs` pairs those)
     with_documents: int = 0
     scanned: int = 0
@@ -163,9 +163,14 @@ def inspect_store(store: VectorStore, sample: int = 5, scan: int = 2048, model: 
     its spaces each record is in (:func:`record_spaces`)."""
     from v2v_store.fingerprints import identify, looks_like
 
-    report = StoreReport(store.uri, store.count(), store.dim, store.metric.value, store.index_type)
+    count = store.count()
+    try:
+        dim = store.dim
+    except StoreNotFoundError:  # an empty collection of a store that learns its dimension from the first vector
+        dim = None
+    report = StoreReport(store.uri, count, dim, store.metric.value, store.index_type)
     report.warnings.extend(store.warnings())
-    batch = store.first_batch(scan)
+    batch = store.first_batch(scan) if count else None
     if batch is None:
         report.warnings.append("the collection is empty")
         return report

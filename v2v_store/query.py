@@ -70,11 +70,14 @@ class CrossQuery:
         if not collections:
             raise V2VError("give at least one collection to query")
         self.translator, self.mode, self.check_space = translator, mode, check_space
-        self.collections = []
+        self.collections, empty = [], []
         for uri, space in collections:
             with open_store(uri) as store:
                 if not store.exists():
                     raise V2VError(f"collection {uri} does not exist")
+                if not store.count():
+                    empty.append(uri)
+                    continue
                 mixed = RecordSpaces.parse(space, translator)
                 if mixed is not None:
                     self.collections.extend(self._mixed(store, uri, mixed, check_space))
@@ -86,6 +89,11 @@ class CrossQuery:
                 if check_space:
                     translator.check_space(sample, sp.name, f"collection {uri}", how_to_name)
             self.collections.append(_Collection(uri, sp.name))
+        if empty and not self.collections:
+            raise V2VError(f"nothing to search: {', '.join(empty)} {'is' if len(empty) == 1 else 'are'} empty; "
+                           "check the collection name (`v2v inspect URI`)")
+        for uri in empty:
+            logger.warning("collection %s is empty: left out of the search", uri)
         spaces = {c.space for c in self.collections}
         if (mode == "latent" and translator.kind == "linear" and len(spaces) > 1
                 and not spaces <= set(translator.latent_scores)):
