@@ -179,6 +179,17 @@ class VectorStore(ABC):
     def check_writable(self) -> None:
         """Raise when records cannot be added to this existing collection (checked before a job writes anything)."""
 
+    def held_ids_it_cannot_overwrite(self, ids: Sequence[PointId]) -> list[PointId]:
+        """Those of ``ids`` this collection holds and cannot overwrite; writing one would fail (checked before a job
+        writes anything). Most stores overwrite any id: none."""
+        return []
+
+    @property
+    def overwrites_ids(self) -> bool:
+        """Whether writing an id the collection holds replaces that record (False: see
+        :meth:`held_ids_it_cannot_overwrite`)."""
+        return True
+
     def delete(self, ids: Sequence[PointId]) -> None:
         raise NotImplementedError(f"{type(self).__name__} does not support delete")
 

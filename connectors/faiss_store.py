@@ -6,6 +6,9 @@ FAISS keeps vectors and int64 ids only. Metadata, documents, non-integer ids and
 without one: ids are the index's own (IDMap ids or row numbers), metadata is empty.
 
 Read exactly: Flat, HNSW-Flat, IVF-Flat (through a direct map), IDMap/IDMap2 around any of them.
+Written: new indexes are IDMap2 over a flat index; existing IDMap/IDMap2 and (trained) IVF indexes take
+records by id. Overwriting or deleting ids an IDMap holds needs an inner index that removes rows in place
+(flat codes: Flat, SQ, PQ); around IVF or HNSW it is refused, as FAISS would misnumber the later rows.
 PQ / SQ / other compressed indexes give back approximations: a warning says so, with a measured
 estimate of the reconstruction error. Pickle sidecars (LangChain's ``index.pkl``) are refused
 unless ``?allow_pickle=true``: unpickling runs arbitrary code.
@@ -55,6 +58,10 @@ SIDECAR_SUFFIX = ".v2v.sqlite"
 def _string_to_faiss_id(value: str) -> int:
     """A stable non-negative int64 for a string id (the original is kept in the sidecar)."""
     return int.from_bytes(hashlib.blake2b(value.encode(), digest_size=8).digest(), "little") & (2**63 - 1)
+
+
+def _faiss_id(point_id: PointId) -> int:
+    return point_id if isinstance(point_id, int) else _string_to_faiss_id(point_id)
 
 
 def _type_chain(index: faiss.Index) -> list[str]:
@@ -352,11 +359,56 @@ class FaissStore(VectorStore):
                 self._db = self._connect()
 
     def check_writable(self) -> None:
-        if self._index is not None and not type(faiss.downcast_index(self._index)).__name__.startswith("IndexIDMap"):
+        """Refuse an index that cannot take records by id: only IndexIDMap/IDMap2 (around any index) and IVF indexes
+        (their inverted lists keep ids) can."""
+        if self._index is None:
+            return
+        index = faiss.downcast_index(self._index)
+        if isinstance(index, faiss.IndexIVF) and not index.is_trained:
+            raise UnsupportedIndexError(
+                f"FAISS index {self.index_type} at {self.path} is not trained: an IVF index takes vectors only after "
+                "its coarse quantizer is trained; train it first, or write to a new faiss:// path and v2v creates one"
+            )
+        if not (type(index).__name__.startswith("IndexIDMap") or isinstance(index, faiss.IndexIVF)):
             raise UnsupportedIndexError(
                 f"cannot write ids into FAISS index {self.index_type} at {self.path}: only IndexIDMap/IDMap2 "
-                "indexes keep ids; write to a new faiss:// path and v2v creates one"
+                "and IVF indexes keep ids; write to a new faiss:// path and v2v creates one"
             )
+
+    @property
+    def overwrites_ids(self) -> bool:
+        # IndexIDMap renumbers its rows after a removal; only an inner index that compacts its rows the same way
+        # (flat codes: Flat, SQ, PQ) stays in step. Others (IVF, HNSW) would mislabel every later row.
+        index = None if self._index is None else faiss.downcast_index(self._index)
+        return not (index is not None and type(index).__name__.startswith("IndexIDMap")
+                    and not isinstance(faiss.downcast_index(index.index), faiss.IndexFlatCodes))
+
+    def _held(self, fids: np.ndarray) -> np.ndarray:
+        index = faiss.downcast_index(self._index)
+        return fids[np.isin(fids, faiss.rev_swig_ptr(index.id_map.data(), index.id_map.size()))]
+
+    def held_ids_it_cannot_overwrite(self, ids: Sequence[PointId]) -> list[PointId]:
+        if self.overwrites_ids or not ids:
+            return []
+        held = set(self._held(np.array([_faiss_id(i) for i in ids], dtype=np.int64)).tolist())
+        return [i for i in ids if _faiss_id(i) in held]
+
+    def _remove_before_overwrite(self, index: faiss.Index, fids: np.ndarray) -> None:
+        """Remove the records of ``fids`` the index holds, so that adding them again overwrites them."""
+        if isinstance(index, faiss.IndexIVF):
+            index.remove_ids(fids)  # absent ids are no-ops; the lists keep the ids themselves
+            return
+        present = self._held(fids)
+        if not len(present):
+            return
+        if not self.overwrites_ids:
+            raise UnsupportedIndexError(
+                f"FAISS index {self.index_type} at {self.path} already holds {len(present)} of these ids (e.g. "
+                f"{int(present[0])}) and cannot remove or overwrite records: its inner index does not remove rows in "
+                "place. "
+                "Write to a new faiss:// path, or --on-exists replace"
+            )
+        index.remove_ids(present)
 
     def upsert(self, batch: VectorBatch) -> None:
         check_batch(batch, self.dim)
@@ -368,15 +420,10 @@ class FaissStore(VectorStore):
         self._ensure_writable(batch)
         index = faiss.downcast_index(self._index)
         fid_arr = np.array(fids, dtype=np.int64)
+        if isinstance(index, faiss.IndexIVF) and index.direct_map.type == faiss.DirectMap.Array:
+            index.set_direct_map_type(faiss.DirectMap.Hashtable)  # an array map cannot take ids
         if index.ntotal:
-            present = np.isin(fid_arr, faiss.rev_swig_ptr(index.id_map.data(), index.id_map.size()))
-            if present.any():
-                try:
-                    index.remove_ids(fid_arr[present])
-                except RuntimeError as e:
-                    raise UnsupportedIndexError(
-                        f"FAISS index {self.index_type} cannot overwrite existing ids ({e}); write to a new path"
-                    ) from None
+            self._remove_before_overwrite(index, fid_arr)
         index.add_with_ids(prepare_for_metric(batch.vectors, self.metric), fid_arr)
         self._db.executemany(
             "INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?)",
@@ -392,8 +439,8 @@ class FaissStore(VectorStore):
         if self._index is None or not ids:
             return
         self._ensure_writable(VectorBatch([], np.zeros((0, self.dim), np.float32)))
-        fids = np.array([i if isinstance(i, int) else _string_to_faiss_id(i) for i in ids], dtype=np.int64)
-        self._index.remove_ids(fids)
+        fids = np.array([_faiss_id(i) for i in ids], dtype=np.int64)
+        self._remove_before_overwrite(faiss.downcast_index(self._index), fids)
         self._db.executemany("DELETE FROM records WHERE faiss_id=?", [(int(f),) for f in fids])
         self._reader, self._dirty = None, True
 

@@ -3,6 +3,8 @@ read them back exactly (normalised for cosine stores), and compare search with b
 
 from __future__ import annotations
 
+import contextlib
+
 import uuid
 
 import faiss
@@ -12,6 +14,7 @@ import pytest
 from v2v_store import Metric, VectorBatch, open_store
 from v2v_store.connectors.base import l2_normalize
 from v2v_store.connectors.npy_store import brute_force_search
+from v2v_store.errors import UnsupportedIndexError
 
 N, D = 300, 24
 # Backends whose search is an approximate index (HNSW) are held to recall, the rest to exact ids.
@@ -195,6 +198,38 @@ def test_faiss_indexes_built_elsewhere_read_exactly(kind, rng, tmp_path):
     want = vectors[np.argsort(ids)]
     np.testing.assert_array_equal(np.array(got_vecs)[order], want)
     assert metas == [None] * 500
+
+
+@pytest.mark.parametrize("kind, overwrite", [("ivf", "ok"), ("ivf_ids", "ok"), ("idmap", "ok"),
+                                             ("idmap2_ivf", "refused"), ("hnsw", "no ids")])
+def test_faiss_indexes_built_elsewhere_take_records_by_id(kind, overwrite, rng, tmp_path):
+    """Appending to an index built elsewhere: IVF indexes (their lists keep ids) and IDMaps take new ids. Overwriting
+    ids works where the index can remove rows in place; an IDMap around IVF cannot (FAISS would shift its id map and
+    not the lists' row numbers: every later record read back under another's id), so that is refused, untouched."""
+    vectors = rng.standard_normal((500, D)).astype(np.float32)
+    index, ids = _faiss_index(kind, vectors)
+    path = tmp_path / "index.faiss"
+    faiss.write_index(index, str(path))
+    new = rng.standard_normal((20, D)).astype(np.float32)
+    added = [9_000 + i for i in range(18)] + ["doc-a", "doc-b"]
+    with open_store(f"faiss://{path}") as store:
+        if overwrite == "no ids":
+            with pytest.raises(UnsupportedIndexError, match="only IndexIDMap/IDMap2 and IVF indexes keep ids"):
+                store.check_writable()
+            return
+        store.upsert(VectorBatch(added, new))
+        with pytest.raises(UnsupportedIndexError, match="cannot remove or overwrite") if overwrite == "refused" \
+                else contextlib.nullcontext():
+            store.upsert(VectorBatch([int(ids[0]), int(ids[1])], new[:2] * 2))
+    with open_store(f"faiss://{path}") as store:
+        got_ids, got_vecs, _, _ = read_all(store, batch_size=128)
+    got = dict(zip(got_ids, got_vecs))
+    assert len(got) == len(got_ids) == 520
+    for i, v in zip(added, new):
+        np.testing.assert_allclose(got[i], v, atol=1e-6)
+    replaced = overwrite == "ok"
+    for n, (i, v) in enumerate(zip(ids, vectors)):
+        np.testing.assert_allclose(got[int(i)], new[n] * 2 if replaced and n < 2 else v, atol=1e-6)
 
 
 def test_faiss_lossy_index_warns_with_measured_error(rng, tmp_path):

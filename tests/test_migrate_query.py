@@ -124,7 +124,8 @@ def test_existing_faiss_indexes_of_inner_products_take_translations_and_ones_wit
                                                                                                       tmp_path):
     """FAISS has no cosine metric: collections of unit vectors are IndexFlatIP / HNSW over inner products, built by
     other tools without a sidecar. Appending translations (unit vectors) to one that keeps ids works; one that keeps
-    no ids (HNSW) is refused before anything is written, not even a sidecar or a checkpoint."""
+    no ids (HNSW) is refused before anything is written, not even a sidecar or a checkpoint; so is one that cannot
+    overwrite ids it holds (an IDMap around IVF) when the source holds one of them."""
     import faiss
 
     tr, _ = translator
@@ -151,6 +152,21 @@ def test_existing_faiss_indexes_of_inner_products_take_translations_and_ones_wit
                 progress=False)
     assert not (tmp_path / "st2").exists() and not (tmp_path / "hnsw.faiss.v2v.sqlite").exists()
     assert faiss.read_index(str(tmp_path / "hnsw.faiss")).ntotal == 50
+
+    # an IDMap around IVF takes new ids but cannot overwrite its own: source ids it holds are found before writing
+    ivf = faiss.index_factory(y.shape[1], "IDMap2,IVF4,Flat", faiss.METRIC_INNER_PRODUCT)
+    ivf.train(l2_normalize(y))
+    ivf.add_with_ids(own, np.arange(250, 300))  # the source's ids 250..299 are odd/even ints and "doc-N" strings
+    faiss.write_index(ivf, str(tmp_path / "ivf.faiss"))
+    with pytest.raises(UnsupportedIndexError, match="already holds 25 of the source's ids .*nothing was written"):
+        migrate(tr, src, f"faiss://{tmp_path}/ivf.faiss", on_exists="append", state_dir=tmp_path / "st3",
+                progress=False)
+    assert faiss.read_index(str(tmp_path / "ivf.faiss")).ntotal == 50 and not (tmp_path / "st3").exists()
+    ivf.remove_ids(np.arange(250, 300)); ivf.add_with_ids(own, np.arange(10_000, 10_050))
+    faiss.write_index(ivf, str(tmp_path / "ivf.faiss"))
+    report = migrate(tr, src, f"faiss://{tmp_path}/ivf.faiss", on_exists="append", state_dir=tmp_path / "st3",
+                     progress=False)
+    assert report.dest_count == 350 and report.replaced == 0
 
 
 def test_a_second_run_of_a_running_migration_stops_at_once(translator, tmp_path):

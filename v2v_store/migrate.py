@@ -25,7 +25,7 @@ import numpy as np
 
 from v2v_store.connectors import Metric, VectorBatch, VectorStore, open_store, same_collection
 from v2v_store.errors import (DestinationExistsError, DimensionMismatchError, StoreBusyError, StoreNotFoundError,
-                              V2VError)
+                              UnsupportedIndexError, V2VError)
 from v2v_store.metrics import overlap, paired_metrics, top_k_others
 from v2v_store.mixed import RecordSpaces
 from v2v_store.space_check import SpaceWatch, first_vectors
@@ -260,6 +260,8 @@ def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch
             translator.check_space(first_vectors(dest), trg.name, f"destination {dest_uri}", fix=(
                 f"appending translations into {trg.name!r} would mix two models' vectors in one collection; write to "
                 "a new collection"))
+        if exists and state is None and on_exists == OnExists.APPEND and not dest.overwrites_ids:
+            _refuse_ids_the_destination_cannot_overwrite(source_uri, dest, dest_uri, batch_size)
         if exists and state is None and on_exists == OnExists.FAIL:
             raise DestinationExistsError(
                 f"destination {dest_uri} already holds {dest.count():,} vectors: pass --on-exists append to add "
@@ -277,6 +279,22 @@ def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch
         sample_spaces=sample_spaces,
     )
     return plan, state
+
+
+def _refuse_ids_the_destination_cannot_overwrite(source_uri: str, dest: VectorStore, dest_uri: str,
+                                                  batch_size: int) -> None:
+    """A destination that cannot overwrite the records it holds (a FAISS IDMap around IVF or HNSW) would stop the
+    migration at the first batch holding one of its ids, half written: read the source's ids first (one pass)."""
+    logger.info("%s cannot overwrite records: checking the source's ids against it first", dest_uri)
+    held: list = []
+    with open_store(source_uri) as source:
+        for batch in source.iter_batches(batch_size=max(batch_size, 4096)):
+            held.extend(dest.held_ids_it_cannot_overwrite(batch.ids))
+    if held:
+        raise UnsupportedIndexError(
+            f"destination {dest_uri} already holds {len(held):,} of the source's ids (e.g. {held[0]!r}) and cannot "
+            f"overwrite records ({getattr(dest, 'index_type', type(dest).__name__)}: its inner index does not remove "
+            "rows in place); nothing was written. Write to a new collection, or --on-exists replace")
 
 
 def _tally(state: dict | None) -> dict:
