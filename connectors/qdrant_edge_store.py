@@ -12,10 +12,12 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from v2v_store.errors import DimensionMismatchError, InvalidURIError, MissingDependencyError, StoreNotFoundError
+from v2v_store.errors import (DimensionMismatchError, InvalidURIError, MissingDependencyError, StoreBusyError,
+                              StoreNotFoundError)
 
 from .base import Metric, PointId, VectorBatch, VectorStore, check_batch, check_vectors, prepare_for_metric, restore_id
 from .qdrant_store import from_qdrant_id, make_payload, split_payload, to_qdrant_id
+from .shared import SharedHandles
 from .uri import StoreURI
 
 logger = logging.getLogger(__name__)
@@ -30,6 +32,25 @@ def _edge():
     return qdrant_edge
 
 
+def _load_shard(path: str):
+    try:
+        return _edge().EdgeShard.load(path)
+    except Exception as e:  # the engine raises a bare Exception
+        if "WouldBlock" not in str(e):
+            raise
+        raise StoreBusyError(f"Qdrant edge shard {path} is open in another process (a shard's write-ahead log takes one "
+                             "process at a time): stop that process, or close its EdgeShard") from None
+
+
+def _close_shard(shard) -> None:
+    shard.flush()
+    shard.close()
+
+
+# a shard locks its write-ahead log: the stores of one process (two named vectors of one shard) share it
+_shards = SharedHandles(_load_shard, _close_shard)
+
+
 class QdrantEdgeStore(VectorStore):
     def __init__(self, uri: StoreURI, dim: int | None = None, metric: Metric | None = None):
         self.uri, self.path = uri.raw, uri.path.rstrip("/")
@@ -39,6 +60,7 @@ class QdrantEdgeStore(VectorStore):
         self._requested_dim, self._requested_metric = dim, metric
         self._shard = None
         self._config: dict | None = None
+        self._shared = False
         if self.exists():
             self._load()
             for want, have, what in ((dim, self.dim, "dimension"), (metric, self.metric, "metric")):
@@ -50,7 +72,8 @@ class QdrantEdgeStore(VectorStore):
 
     def _load(self) -> None:
         with open(os.path.join(self.path, "edge_config.json")) as f:
-            vectors = json.load(f)["vectors"]
+            config = json.load(f)
+        vectors = config["vectors"]
         if self.vector_name not in vectors:
             names = sorted(vectors)
             raise InvalidURIError(
@@ -58,7 +81,9 @@ class QdrantEdgeStore(VectorStore):
                 f"it has {names}: choose one with ?vector=NAME"
             )
         self._config = vectors[self.vector_name]
-        self._shard = _edge().EdgeShard.load(self.path)
+        # other vectors on the same points: writes then set this vector only, reads and counts see the points with it
+        self._shared = len(vectors) > 1 or bool(config.get("sparse_vectors"))
+        self._shard = _shards.acquire(self.path)
 
     def _require(self):
         if self._shard is None:
@@ -78,8 +103,15 @@ class QdrantEdgeStore(VectorStore):
             return self._requested_metric or Metric.COSINE
         return _DISTANCES.get(self._config["distance"], Metric.DOT)
 
+    def _with_vector(self):
+        """The points that have this vector, where points may have others (None: every point has it)."""
+        q = _edge()
+        return q.Filter(must=[q.HasVectorCondition(self.vector_name)]) if self._shared else None
+
     def count(self) -> int:
-        return self._require().count(_edge().CountRequest(exact=True)) if self._shard is not None else 0
+        if self._shard is None:
+            return 0
+        return self._shard.count(_edge().CountRequest(exact=True, filter=self._with_vector()))
 
     def _vector_of(self, record) -> list[float]:
         v = record.vector
@@ -90,7 +122,8 @@ class QdrantEdgeStore(VectorStore):
         offset, first = start, True
         while first or offset is not None:
             first = False
-            records, offset = shard.scroll(q.ScrollRequest(offset=offset, limit=batch_size, with_payload=True, with_vector=True))
+            records, offset = shard.scroll(q.ScrollRequest(offset=offset, limit=batch_size, filter=self._with_vector(),
+                                                           with_payload=True, with_vector=True))
             if not records:
                 return
             ids, vectors, metadata, documents = [], [], [], []
@@ -117,20 +150,37 @@ class QdrantEdgeStore(VectorStore):
             q.EdgeShard.create(self.path, config).close()
             self._load()
         vectors = prepare_for_metric(batch.vectors, self.metric)
+        natives = [to_qdrant_id(i)[0] for i in batch.ids]
+        held: set[str] = set()
+        if self._shared:  # points that exist get this vector set, their other vectors and payload kept
+            held = {str(r.id) for r in self._shard.retrieve(natives, False, False)}
+            updates = [q.PointVectors(n, {self.vector_name: v.tolist()}) for n, v in zip(natives, vectors)
+                       if str(n) in held]
+            if updates:
+                self._shard.update(q.UpdateOperation.update_vectors(updates))
         points = []
-        for i, v, m, d in zip(batch.ids, vectors, batch.metadata, batch.documents):
-            native, keep = to_qdrant_id(i)
+        for i, n, v, m, d in zip(batch.ids, natives, vectors, batch.metadata, batch.documents):
+            if str(n) in held:
+                continue
             vec = v.tolist()
-            points.append(q.Point(native, {self.vector_name: vec} if self.vector_name else vec,
-                                  make_payload(m, d, i if keep else None, self.document_key)))
-        self._shard.update(q.UpdateOperation.upsert_points(points))
+            points.append(q.Point(n, {self.vector_name: vec} if self.vector_name else vec,
+                                  make_payload(m, d, i if to_qdrant_id(i)[1] else None, self.document_key)))
+        if points:
+            self._shard.update(q.UpdateOperation.upsert_points(points))
 
     def delete(self, ids) -> None:
-        self._require().update(_edge().UpdateOperation.delete_points([to_qdrant_id(i)[0] for i in ids]))
+        q, natives = _edge(), [to_qdrant_id(i)[0] for i in ids]
+        self._require().update(q.UpdateOperation.delete_vectors(natives, [self.vector_name]) if self._shared
+                               else q.UpdateOperation.delete_points(natives))
 
     def drop(self) -> None:
+        """Delete the shard, or where its points carry other vectors too, this vector from every point."""
         import shutil
 
+        if self._shard is not None and self._shared:
+            self._shard.update(_edge().UpdateOperation.delete_vectors_by_filter(self._with_vector(), [self.vector_name]))
+            self._shard.flush()
+            return
         self.close()
         shutil.rmtree(self.path, ignore_errors=True)
         self._config = None
@@ -158,5 +208,5 @@ class QdrantEdgeStore(VectorStore):
     def close(self) -> None:
         if self._shard is not None:
             self._shard.flush()
-            self._shard.close()
+            _shards.release(self.path)  # the last store of the shard closes it
             self._shard = None

@@ -3,7 +3,9 @@
 
 Ids are unsigned ints or UUIDs; other string ids are stored under a stable UUID with the original
 kept in the payload (``_v2v_id``) and restored on read. Documents live in the payload under
-``document`` (``?document_key=...`` to change). Named vectors: ``?vector=NAME``.
+``document`` (``?document_key=...`` to change). Named vectors: ``?vector=NAME``; where points carry other vectors
+too (named or sparse), writes set this vector only (other vectors and payload of existing points kept), reads and
+counts see the points that have it, and ``drop`` removes it from every point rather than dropping the collection.
 Cosine collections store L2-normalised vectors (Qdrant normalises on insert), so a cosine
 collection reads back unit vectors, not the raw ones written.
 Local mode locks its directory to one client; the stores of one process share a client per directory, so two
@@ -15,7 +17,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import threading
 import uuid
 from typing import Any, Iterator
 
@@ -36,6 +37,7 @@ from .base import (
     restore_id,
     stable_uuid,
 )
+from .shared import SharedHandles
 from .uri import StoreURI
 
 logger = logging.getLogger(__name__)
@@ -77,40 +79,22 @@ def make_payload(metadata: dict | None, document: str | None, original: PointId 
 REQUEST_BYTES = 8 << 20
 FLOAT_JSON_BYTES = 24
 
-_local_clients: dict[str, list] = {}  # resolved directory -> [QdrantClient, stores using it]
-_local_lock = threading.Lock()
-
-
-def _open_local_client(path: str):
-    """The process's client of a local-mode directory, opened on first use (local mode locks the directory)."""
+def _open_client(path: str):
     from qdrant_client import QdrantClient
 
-    key = os.path.realpath(path)
-    with _local_lock:
-        if key not in _local_clients:
-            try:
-                _local_clients[key] = [QdrantClient(path=path), 0]
-            except RuntimeError as e:
-                if "already accessed" not in str(e):
-                    raise
-                raise StoreBusyError(
-                    f"Qdrant local storage {path} is open in another process (qdrant-client local mode lets one "
-                    "process use a directory at a time): stop that process or close its QdrantClient, or serve the "
-                    "collection with a Qdrant server and use qdrant+http://HOST:PORT?collection=NAME") from None
-        entry = _local_clients[key]
-        entry[1] += 1
-        return entry[0]
+    try:
+        return QdrantClient(path=path)
+    except RuntimeError as e:
+        if "already accessed" not in str(e):
+            raise
+        raise StoreBusyError(
+            f"Qdrant local storage {path} is open in another process (qdrant-client local mode lets one "
+            "process use a directory at a time): stop that process or close its QdrantClient, or serve the "
+            "collection with a Qdrant server and use qdrant+http://HOST:PORT?collection=NAME") from None
 
 
-def _release_local_client(path: str) -> None:
-    key = os.path.realpath(path)
-    with _local_lock:
-        entry = _local_clients.get(key)
-        if entry is not None:
-            entry[1] -= 1
-            if entry[1] == 0:
-                del _local_clients[key]
-                entry[0].close()
+# local mode locks its directory: the stores of one process share a client per directory
+_local_clients = SharedHandles(_open_client, lambda client: client.close())
 
 
 def _is_unreachable(error: BaseException) -> bool:
@@ -134,7 +118,7 @@ class QdrantStore(VectorStore):
                 raise StoreNotFoundError(f"Qdrant local path {uri.path} does not exist and neither does its parent")
             # a directory without Qdrant's storage (meta.json) gets one at the first write: opening never writes
             self._local_path = uri.path
-            self.client = _open_local_client(uri.path) if os.path.isfile(os.path.join(uri.path, "meta.json")) else None
+            self.client = _local_clients.acquire(uri.path) if os.path.isfile(os.path.join(uri.path, "meta.json")) else None
         else:
             self._local_path = None
             http = "https" if uri.scheme.endswith("https") else "http"
@@ -143,6 +127,7 @@ class QdrantStore(VectorStore):
             )
         self.index_type = "qdrant"
         self._requested_dim, self._requested_metric = dim, metric
+        self._shared = False
         try:
             self._check_existing(dim, metric)
         except BaseException as e:
@@ -172,6 +157,9 @@ class QdrantStore(VectorStore):
     def _vector_params(self):
         params = self.client.get_collection(self.collection).config.params
         vectors = params.vectors
+        # other vectors on the same points (named ones, sparse ones): a point is then more than this vector, so
+        # writes update this vector only and reads and counts see the points that have it
+        self._shared = (isinstance(vectors, dict) and len(vectors) > 1) or bool(params.sparse_vectors)
         if vectors is None or (isinstance(vectors, dict) and not vectors):
             sparse = sorted(params.sparse_vectors or {})
             raise UnsupportedIndexError(
@@ -224,8 +212,16 @@ class QdrantStore(VectorStore):
             self._params.distance, Metric.DOT
         )
 
+    def _with_vector(self):
+        """The points that have this vector, where points may have others (None: every point has it)."""
+        from qdrant_client.models import Filter, HasVectorCondition
+
+        return Filter(must=[HasVectorCondition(has_vector=self.vector_name or "")]) if self._shared else None
+
     def count(self) -> int:
-        return self.client.count(self.collection, exact=True).count if self._params is not None else 0
+        if self._params is None:
+            return 0
+        return self.client.count(self.collection, count_filter=self._with_vector(), exact=True).count
 
     def iter_batches(self, batch_size: int = 1024, start: Any = None) -> Iterator[VectorBatch]:
         self._require()
@@ -234,10 +230,11 @@ class QdrantStore(VectorStore):
             first = False
             records, offset = self.client.scroll(
                 self.collection,
+                scroll_filter=self._with_vector(),
                 limit=batch_size,
                 offset=offset,
                 with_payload=True,
-                with_vectors=[self.vector_name] if self.vector_name else True,
+                with_vectors=[self.vector_name or ""] if self.vector_name or self._shared else True,
             )
             if not records:
                 return
@@ -246,7 +243,7 @@ class QdrantStore(VectorStore):
                 meta, doc = split_payload(r.payload, self.document_key)
                 rid, meta = restore_id(from_qdrant_id(r.id), meta)
                 ids.append(rid)
-                vectors.append(r.vector[self.vector_name] if self.vector_name else r.vector)
+                vectors.append(r.vector[self.vector_name or ""] if isinstance(r.vector, dict) else r.vector)
                 metadata.append(meta)
                 documents.append(doc)
             yield VectorBatch(ids, np.asarray(vectors, dtype=np.float32), metadata, documents,
@@ -261,7 +258,7 @@ class QdrantStore(VectorStore):
         )
         logger.info("creating Qdrant collection %r (d=%d, metric=%s)", self.collection, dim, metric.value)
         if self.client is None:  # a local directory without Qdrant's storage yet
-            self.client = _open_local_client(self._local_path)
+            self.client = _local_clients.acquire(self._local_path)
         self.client.create_collection(self.collection, vectors_config={self.vector_name: params} if self.vector_name else params)
         self._params = self._vector_params()
 
@@ -272,6 +269,8 @@ class QdrantStore(VectorStore):
         if self._params is None:
             self._create(self._requested_dim or batch.vectors.shape[1])
         vectors = prepare_for_metric(batch.vectors, self.metric)
+        if self._shared:
+            vectors, batch = self._update_held_points(batch, vectors)
         points, size = [], 0
         for i, v, m, d in zip(batch.ids, vectors, batch.metadata, batch.documents):
             native, keep = to_qdrant_id(i)
@@ -286,12 +285,42 @@ class QdrantStore(VectorStore):
         if points:
             self.client.upsert(self.collection, points=points, wait=True)
 
+    def _update_held_points(self, batch: VectorBatch, vectors: np.ndarray) -> tuple[np.ndarray, VectorBatch]:
+        """Where points carry other vectors too: set this vector on the batch's points that exist (their other
+        vectors and payload kept: the point is one document, this vector one of its embeddings); returns the rest,
+        new points, to upsert whole."""
+        from qdrant_client.models import PointVectors
+
+        natives = [to_qdrant_id(i)[0] for i in batch.ids]
+        held = {str(r.id) for r in self.client.retrieve(self.collection, natives, with_payload=False,
+                                                        with_vectors=False)}
+        is_held = np.array([str(n) in held for n in natives], dtype=bool)
+        name, rows = self.vector_name or "", np.flatnonzero(is_held)
+        per_request = max(1, REQUEST_BYTES // (FLOAT_JSON_BYTES * self.dim + 64))  # a server refuses past 32 MiB
+        for start in range(0, len(rows), per_request):
+            self.client.update_vectors(self.collection, wait=True, points=[
+                PointVectors(id=natives[r], vector={name: vectors[r].tolist()}) for r in rows[start:start + per_request]])
+        new = np.flatnonzero(~is_held)
+        return vectors[new], VectorBatch([batch.ids[r] for r in new], batch.vectors[new],
+                                         [batch.metadata[r] for r in new], [batch.documents[r] for r in new])
+
     def delete(self, ids) -> None:
         from qdrant_client.models import PointIdsList
 
-        self.client.delete(self.collection, points_selector=PointIdsList(points=[to_qdrant_id(i)[0] for i in ids]))
+        selector = PointIdsList(points=[to_qdrant_id(i)[0] for i in ids])
+        if self._shared:  # the points keep their other vectors
+            self.client.delete_vectors(self.collection, vectors=[self.vector_name or ""], points=selector)
+        else:
+            self.client.delete(self.collection, points_selector=selector)
 
     def drop(self) -> None:
+        """Delete the collection, or where its points carry other vectors too, this vector from every point."""
+        from qdrant_client.models import FilterSelector
+
+        if self.exists() and self._params is not None and self._shared:
+            self.client.delete_vectors(self.collection, vectors=[self.vector_name or ""],
+                                       points=FilterSelector(filter=self._with_vector()), wait=True)
+            return
         if self.exists():
             self.client.delete_collection(self.collection)
         self._params = None
@@ -323,5 +352,5 @@ class QdrantStore(VectorStore):
         if self._local_path is None:
             self.client.close()
         else:  # shared with the directory's other stores: the last one closes it
-            _release_local_client(self._local_path)
+            _local_clients.release(self._local_path)
         self.client = None

@@ -75,13 +75,18 @@ def same_collection(a: str, b: str) -> bool:
     """Whether two URIs name one collection, so that writing to one changes the other.
 
     Local stores compare by resolved path (links and ``..`` followed) and collection, servers by host, port and
-    collection; ``qdrant+http`` and ``qdrant+https`` (and Chroma's two) count as one server. A named vector of a Qdrant
-    collection is part of the collection: writing another vector name still rewrites its points."""
+    collection; ``qdrant+http`` and ``qdrant+https`` (and Chroma's two) count as one server. Two named vectors of one
+    Qdrant collection (both named: ``?vector=A`` and ``?vector=B``) are two collections: a point that carries other
+    vectors gets only its named vector written, so filling one named vector from another is a migration."""
     def where(uri: StoreURI) -> tuple:
         place = (uri.host, uri.port) if uri.host else (os.path.realpath(uri.path),)
         return (uri.scheme.split("+")[0], *place, uri.params.get("collection"))
 
-    return where(parse_uri(a)) == where(parse_uri(b))
+    ua, ub = parse_uri(a), parse_uri(b)
+    named = [u.params.get("vector") for u in (ua, ub)]
+    if ua.scheme.startswith("qdrant") and all(named) and named[0] != named[1]:
+        return False
+    return where(ua) == where(ub)
 
 
 def open_store(uri: str, *, dim: int | None = None, metric: str | Metric | None = None) -> VectorStore:

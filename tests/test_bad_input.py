@@ -47,7 +47,10 @@ def test_relative_path_is_refused():
     ("faiss:///d/i.faiss", "faiss:///d/j.faiss", False),
     ("chroma:///d/c?collection=docs", "chroma:///d/c/?collection=docs", True),
     ("chroma:///d/c?collection=docs", "chroma:///d/c?collection=docs_e5", False),
-    ("qdrant+http://h:6333?collection=a&vector=minilm", "qdrant+https://h:6333?collection=a&vector=e5", True),
+    ("qdrant+http://h:6333?collection=a&vector=e5", "qdrant+https://h:6333?collection=a&vector=e5", True),
+    ("qdrant+http://h:6333?collection=a&vector=minilm", "qdrant+https://h:6333?collection=a&vector=e5", False),
+    ("qdrant:///d/q?collection=a", "qdrant:///d/q?collection=a&vector=e5", True),  # the default may be e5
+    ("qdrant-edge:///d/e?vector=minilm", "qdrant-edge:///d/e?vector=e5", False),
     ("qdrant+http://h:6333?collection=a", "qdrant+http://g:6333?collection=a", False),
     ("qdrant:///d/q?collection=a", "qdrant-edge:///d/q", False),
 ])
@@ -55,16 +58,19 @@ def test_same_collection_is_told_through_paths_and_vector_names(a, b, same):
     assert same_collection(a, b) is same
 
 
-def test_a_qdrant_directory_another_process_holds_is_named_busy(tmp_path, rng):
-    uri = f"qdrant://{tmp_path}/q?collection=docs"
+@pytest.mark.parametrize("kind", ["qdrant", "qdrant-edge"])
+def test_a_qdrant_directory_another_process_holds_is_named_busy(kind, tmp_path, rng):
+    uri = f"qdrant://{tmp_path}/q?collection=docs" if kind == "qdrant" else f"qdrant-edge://{tmp_path}/q"
     with open_store(uri, dim=D) as store:
         store.upsert(batch(rng.standard_normal((5, D)).astype(np.float32)))
-    holder = subprocess.Popen([sys.executable, "-c", "import sys, time; from qdrant_client import QdrantClient; "
-                               f"c = QdrantClient(path={str(tmp_path / 'q')!r}); print('open', flush=True); "
-                               "time.sleep(60)"], stdout=subprocess.PIPE, text=True)
+    opener = ("from qdrant_client import QdrantClient; c = QdrantClient(path=PATH)" if kind == "qdrant" else
+              "import qdrant_edge; c = qdrant_edge.EdgeShard.load(PATH)").replace("PATH", repr(str(tmp_path / "q")))
+    holder = subprocess.Popen([sys.executable, "-c", f"import time; {opener}; print('open', flush=True); time.sleep(60)"],
+                              stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "open"
-        with pytest.raises(StoreBusyError, match="open in another process.*qdrant\\+http://"):
+        with pytest.raises(StoreBusyError, match="open in another process" + (".*qdrant\\+http://" if kind == "qdrant"
+                                                                            else ".*close its EdgeShard")):
             open_store(uri)
     finally:
         holder.kill()

@@ -169,6 +169,63 @@ def test_existing_faiss_indexes_of_inner_products_take_translations_and_ones_wit
     assert report.dest_count == 350 and report.replaced == 0
 
 
+@pytest.mark.parametrize("kind", ["qdrant", "qdrant-edge"])
+def test_a_named_vector_is_filled_from_another_of_the_same_points(kind, translator, tmp_path):
+    """Qdrant's way to change models: a second named vector on the same points. Migrating `?vector=x` into
+    `?vector=y` of one collection sets y on each point and keeps its x vector, its other vectors and its payload; a
+    point without y is not a record of y (read and counted only once it has one); replace removes y only."""
+    tr, _ = translator
+    x, y = views(300, seed=23)
+    x = l2_normalize(x)
+    if kind == "qdrant":
+        from qdrant_client import QdrantClient, models
+
+        client = QdrantClient(path=str(tmp_path / "q"))
+        client.create_collection("docs", vectors_config={
+            "x": models.VectorParams(size=x.shape[1], distance=models.Distance.COSINE),
+            "y": models.VectorParams(size=y.shape[1], distance=models.Distance.COSINE)},
+            sparse_vectors_config={"words": models.SparseVectorParams()})
+        client.upsert("docs", points=[models.PointStruct(
+            id=i, vector={"x": x[i].tolist(), "words": models.SparseVector(indices=[i], values=[1.0]),
+                          **({"y": l2_normalize(y[i:i + 1])[0].tolist()} if i < 10 else {})},
+            payload={"document": f"text {i}", "n": i}) for i in range(300)])
+        client.close()
+        base = f"qdrant://{tmp_path}/q?collection=docs&vector="
+    else:
+        import qdrant_edge as q
+
+        shard = q.EdgeShard.create(str(tmp_path / "e"), q.EdgeConfig(vectors={
+            "x": q.EdgeVectorParams(size=x.shape[1], distance=q.Distance.Cosine),
+            "y": q.EdgeVectorParams(size=y.shape[1], distance=q.Distance.Cosine)}))
+        shard.update(q.UpdateOperation.upsert_points([q.Point(
+            i, {"x": x[i].tolist(), **({"y": l2_normalize(y[i:i + 1])[0].tolist()} if i < 10 else {})},
+            {"document": f"text {i}", "n": i}) for i in range(300)]))
+        shard.flush()
+        shard.close()
+        base = f"{kind}://{tmp_path}/e?vector="
+    src, dst = base + "x", base + "y"
+    with open_store(dst) as store:
+        assert store.count() == 10
+    assert sorted(read(dst)) == list(range(10))
+    with pytest.raises(DestinationExistsError, match="is the source collection"):
+        migrate(tr, src, src, on_exists="replace", state_dir=tmp_path / "st", progress=False)
+    with pytest.raises(DestinationExistsError, match="already holds 10 vectors"):
+        migrate(tr, src, dst, state_dir=tmp_path / "st", progress=False)
+    report = migrate(tr, src, dst, on_exists="replace", state_dir=tmp_path / "st", progress=False)
+    assert report.written == report.dest_count == 300 and report.count_ok
+    got, kept = read(dst), read(src)
+    want = tr.translate(x, "x", "y")
+    for i in range(300):
+        np.testing.assert_allclose(got[i][0], want[i], atol=1e-5)
+        np.testing.assert_allclose(kept[i][0], x[i], atol=1e-6)  # the source vector is untouched
+        assert got[i][1:] == kept[i][1:] == ({"n": i}, f"text {i}")
+    if kind == "qdrant":
+        client = QdrantClient(path=str(tmp_path / "q"))
+        assert client.count("docs").count == 300
+        assert client.retrieve("docs", [7], with_vectors=["words"])[0].vector["words"].indices == [7]
+        client.close()
+
+
 def test_a_second_run_of_a_running_migration_stops_at_once(translator, tmp_path):
     from v2v_store.migrate import _lock_path, _one_at_a_time
 
