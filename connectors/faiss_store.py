@@ -64,6 +64,14 @@ def _faiss_id(point_id: PointId) -> int:
     return point_id if isinstance(point_id, int) else _string_to_faiss_id(point_id)
 
 
+def _is_binary_index(path: str) -> bool:
+    try:
+        faiss.read_index_binary(path)
+        return True
+    except RuntimeError:
+        return False
+
+
 def _type_chain(index: faiss.Index) -> list[str]:
     """Class names from the outer index inwards, e.g. ['IndexIDMap2', 'IndexIVFPQ']."""
     chain, idx = [], faiss.downcast_index(index)
@@ -209,6 +217,11 @@ class FaissStore(VectorStore):
                 break
             except RuntimeError as e:
                 if flags == 0:
+                    if _is_binary_index(self.path):
+                        raise UnsupportedIndexError(
+                            f"{self.path} is a binary FAISS index (IndexBinary*: bit codes, Hamming distance): "
+                            "v2v-store translates float embeddings; export the float vectors it was built from"
+                        ) from None
                     raise UnsupportedIndexError(f"{self.path} is not a readable FAISS index: {e}") from None
         self._index, self._writable, self._reader = index, writable, None
         self.index_type = "/".join(_type_chain(index))

@@ -13,7 +13,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from v2v_store.errors import (DimensionMismatchError, InvalidURIError, MissingDependencyError, StoreBusyError,
-                              StoreNotFoundError)
+                              StoreNotFoundError, UnsupportedIndexError)
 
 from .base import Metric, PointId, VectorBatch, VectorStore, check_batch, check_vectors, prepare_for_metric, restore_id
 from .qdrant_store import from_qdrant_id, make_payload, split_payload, to_qdrant_id
@@ -81,6 +81,11 @@ class QdrantEdgeStore(VectorStore):
                 f"it has {names}: choose one with ?vector=NAME"
             )
         self._config = vectors[self.vector_name]
+        if self._config.get("multivector_config"):
+            raise UnsupportedIndexError(
+                f"Qdrant edge shard {self.path} vector {self.vector_name or '(unnamed)'!r} holds multivectors (a matrix "
+                "per point, late-interaction models such as ColBERT): v2v-store translates one dense embedding per "
+                "record; give a shard (or ?vector=NAME) of single vectors")
         # other vectors on the same points: writes then set this vector only, reads and counts see the points with it
         self._shared = len(vectors) > 1 or bool(config.get("sparse_vectors"))
         self._shard = _shards.acquire(self.path)

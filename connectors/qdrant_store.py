@@ -180,10 +180,17 @@ class QdrantStore(VectorStore):
                     f"Qdrant collection {self.collection!r} has no vector named {self.vector_name!r}; "
                     f"it has {sorted(vectors)}"
                 )
-            return vectors[self.vector_name]
-        if self.vector_name:
+            chosen = vectors[self.vector_name]
+        elif self.vector_name:
             raise InvalidURIError(f"Qdrant collection {self.collection!r} has one unnamed vector: drop ?vector=")
-        return vectors
+        else:
+            chosen = vectors
+        if chosen.multivector_config is not None:
+            raise UnsupportedIndexError(
+                f"Qdrant collection {self.collection!r}{f' vector {self.vector_name!r}' if self.vector_name else ''} "
+                "holds multivectors (a matrix per point, late-interaction models such as ColBERT): v2v-store "
+                "translates one dense embedding per record; give a collection (or ?vector=NAME) of single vectors")
+        return chosen
 
     def _require(self):
         if self._params is None and self.client is None:

@@ -190,6 +190,41 @@ def test_index_that_cannot_give_vectors_back(tmp_path, rng):
     assert run_cli("inspect", f"faiss://{tmp_path}/sh.faiss").returncode == 2
 
 
+@pytest.mark.parametrize("kind", ["qdrant", "qdrant-edge", "faiss-binary"])
+def test_vectors_that_are_not_one_dense_embedding_per_record_are_named(kind, tmp_path, rng):
+    """Late-interaction multivectors (a matrix per point) and binary codes: refused on opening with what they are,
+    not a numpy error about inhomogeneous shapes or FAISS's 'index type not recognized'."""
+    if kind == "qdrant":
+        from qdrant_client import QdrantClient, models
+
+        client = QdrantClient(path=str(tmp_path / "q"))
+        client.create_collection("docs", vectors_config=models.VectorParams(
+            size=D, distance=models.Distance.COSINE,
+            multivector_config=models.MultiVectorConfig(comparator=models.MultiVectorComparator.MAX_SIM)))
+        client.upsert("docs", points=[models.PointStruct(id=i, vector=rng.standard_normal((2 + i, D)).tolist())
+                                      for i in range(3)])
+        client.close()
+        uri, message = f"qdrant://{tmp_path}/q?collection=docs", "holds multivectors"
+    elif kind == "qdrant-edge":
+        import qdrant_edge as q
+
+        q.EdgeShard.create(str(tmp_path / "e"), q.EdgeConfig(vectors=q.EdgeVectorParams(
+            size=D, distance=q.Distance.Cosine, multivector_config=q.MultiVectorConfig(q.MultiVectorComparator.MaxSim)))
+        ).close()
+        uri, message = f"qdrant-edge://{tmp_path}/e", "holds multivectors"
+    else:
+        import faiss
+
+        index = faiss.IndexBinaryFlat(64)
+        index.add(rng.integers(0, 256, (5, 8)).astype(np.uint8))
+        faiss.write_index_binary(index, str(tmp_path / "b.faiss"))
+        uri, message = f"faiss://{tmp_path}/b.faiss", "is a binary FAISS index"
+    with pytest.raises(UnsupportedIndexError, match=message):
+        open_store(uri)
+    shown = run_cli("inspect", uri)
+    assert shown.returncode == 2 and message in shown.stderr and "Traceback" not in shown.stderr
+
+
 def run_cli(*args):
     return subprocess.run([sys.executable, "-m", "v2v_store", *args], capture_output=True, text=True)
 
