@@ -39,12 +39,20 @@ def make_client(uri: StoreURI):
     import chromadb
     from chromadb.config import Settings
 
+    from chromadb.config import DEFAULT_DATABASE, DEFAULT_TENANT
+    from chromadb.errors import NotFoundError
+
     settings = Settings(anonymized_telemetry=False)
-    if uri.scheme == "chroma":
-        return chromadb.PersistentClient(path=uri.path, settings=settings)
+    tenant, database = uri.params.get("tenant", DEFAULT_TENANT), uri.params.get("database", DEFAULT_DATABASE)
     try:
+        if uri.scheme == "chroma":
+            return chromadb.PersistentClient(path=uri.path, settings=settings, tenant=tenant, database=database)
         return chromadb.HttpClient(host=uri.host, port=uri.port or 8000, ssl=uri.scheme.endswith("https"),
-                                   settings=settings)
+                                   settings=settings, tenant=tenant, database=database)
+    except NotFoundError as e:
+        raise StoreNotFoundError(
+            f"Chroma at {uri.raw!r}: {e} Check ?tenant= and ?database= (defaults {DEFAULT_TENANT!r}, "
+            f"{DEFAULT_DATABASE!r}); a database is created with chromadb.AdminClient().create_database(NAME)") from None
     except ValueError as e:  # chromadb's way of saying the heartbeat failed
         if "connect" not in str(e).lower():
             raise

@@ -9,6 +9,7 @@ Schemes::
     qdrant-edge:///abs/path/shard[?vector=NAME]               Qdrant's storage engine in process
     chroma:///abs/path/dir?collection=NAME                    embedded Chroma (PersistentClient)
     chroma+http://host:port?collection=NAME                   a Chroma server
+                                                              (both: [&tenant=T][&database=DB])
     npy:///abs/path/vectors.npy                               a plain array, ids = row numbers
 """
 
@@ -80,6 +81,8 @@ def same_collection(a: str, b: str) -> bool:
     vectors gets only its named vector written, so filling one named vector from another is a migration."""
     def where(uri: StoreURI) -> tuple:
         place = (uri.host, uri.port) if uri.host else (os.path.realpath(uri.path),)
+        if uri.scheme.startswith("chroma"):  # Chroma's defaults, named or not
+            place += (uri.params.get("tenant", "default_tenant"), uri.params.get("database", "default_database"))
         return (uri.scheme.split("+")[0], *place, uri.params.get("collection"))
 
     ua, ub = parse_uri(a), parse_uri(b)

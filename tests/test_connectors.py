@@ -338,3 +338,32 @@ def test_qdrant_upserts_go_in_requests_a_server_accepts(tmp_path, rng, monkeypat
     assert by_id(ids, metas, docs) == by_id(records.ids, records.metadata, records.documents)
     point = PointStruct(id=1, vector=l2_normalize(records.vectors[:1])[0].tolist())
     assert len(point.model_dump_json()) < per_point, "the estimate must not undercount a point's JSON"
+
+
+@pytest.mark.server
+def test_chroma_collections_of_a_named_database(chroma_server, rng):
+    """A server shared by teams keeps collections per tenant and database: `?database=` reaches one, a collection of
+    one name in two databases is two collections, and a database that does not exist is named with the fix."""
+    import chromadb
+    from chromadb.config import Settings
+
+    from v2v_store.connectors import same_collection
+    from v2v_store.errors import StoreNotFoundError
+
+    host, port = chroma_server
+    database = f"team-{uuid.uuid4().hex[:8]}"
+    chromadb.AdminClient(Settings(chroma_api_impl="chromadb.api.fastapi.FastAPI", chroma_server_host=host,
+                                  chroma_server_http_port=port, anonymized_telemetry=False)).create_database(database)
+    name = f"docs-{uuid.uuid4().hex[:8]}"
+    ours, default = (f"chroma+http://{host}:{port}?collection={name}{suffix}" for suffix in (f"&database={database}", ""))
+    vectors = l2_normalize(rng.standard_normal((20, D)).astype(np.float32))
+    with open_store(ours, dim=D) as store:
+        store.upsert(VectorBatch(list(range(20)), vectors))
+    with open_store(ours) as store:
+        assert store.count() == 20
+    with open_store(default) as store:
+        assert not store.exists()  # the default database has no such collection
+    assert not same_collection(ours, default)
+    assert same_collection(default, default + "&database=default_database&tenant=default_tenant")
+    with pytest.raises(StoreNotFoundError, match="Database .*nosuch.* not found.*AdminClient"):
+        open_store(f"chroma+http://{host}:{port}?collection={name}&database=nosuch")
