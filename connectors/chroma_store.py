@@ -4,12 +4,15 @@ server (``chroma+http://host:port?collection=NAME``, an HttpClient). Same calls 
 Chroma's default embedding function downloads a model, so it is never used: vectors are always
 passed in and collections are opened with ``embedding_function=None``. Ids are strings in Chroma;
 int ids are written as their decimal string with the int kept in metadata (``_v2v_id``) and
-restored on read. Writes go in batches no larger than ``get_max_batch_size()``. Cosine collections
+restored on read. Metadata values Chroma cannot hold (nested objects, None, empty or mixed lists, as Qdrant
+payloads have) are kept as JSON text, their keys listed under ``_v2v_json``, and restored on read.
+Writes go in batches no larger than ``get_max_batch_size()``. Cosine collections
 are written with L2-normalised vectors, like the other connectors.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from typing import Any, Iterator
@@ -33,6 +36,40 @@ from .uri import StoreURI
 
 logger = logging.getLogger(__name__)
 _SPACES = {"cosine": Metric.COSINE, "ip": Metric.DOT, "l2": Metric.L2}
+
+
+# Metadata values Chroma cannot hold (nested objects, None, empty or mixed lists: common in Qdrant payloads, e.g.
+# LangChain's nested ``metadata``) are stored as JSON text, their keys listed under this key, and restored on read.
+JSON_KEYS = "_v2v_json"
+
+
+def _chroma_can_hold(value: Any) -> bool:
+    scalar = (str, bool, int, float)
+    if isinstance(value, scalar):
+        return True
+    return (isinstance(value, list) and bool(value) and isinstance(value[0], scalar)
+            and all(type(v) is type(value[0]) for v in value))
+
+
+def to_chroma_metadata(metadata: dict | None) -> dict | None:
+    """``metadata`` with the values Chroma cannot hold as JSON text (see ``JSON_KEYS``)."""
+    encoded = [k for k, v in (metadata or {}).items() if not _chroma_can_hold(v)]
+    if not encoded:
+        return metadata
+    out = {k: json.dumps(v, default=str) if k in encoded else v for k, v in metadata.items()}
+    out[JSON_KEYS] = json.dumps(encoded)
+    return out
+
+
+def from_chroma_metadata(metadata: dict | None) -> dict | None:
+    """Undo :func:`to_chroma_metadata`."""
+    if not metadata or JSON_KEYS not in metadata:
+        return metadata
+    metadata = dict(metadata)
+    for key in json.loads(metadata.pop(JSON_KEYS)):
+        if key in metadata:
+            metadata[key] = json.loads(metadata[key])
+    return metadata or None
 
 
 def make_client(uri: StoreURI):
@@ -136,7 +173,7 @@ class ChromaStore(VectorStore):
             for cid, meta in zip(page["ids"], page["metadatas"]):
                 rid, meta = restore_id(cid, meta)
                 ids.append(rid)
-                metadata.append(meta)
+                metadata.append(from_chroma_metadata(meta))
             offset += len(page["ids"])
             yield VectorBatch(ids, np.asarray(page["embeddings"], dtype=np.float32), metadata, list(page["documents"]),
                               next_position=offset if offset < total else None)
@@ -145,7 +182,7 @@ class ChromaStore(VectorStore):
         check_batch(batch, self.dim if (self._col is not None and self.count()) or self._requested_dim else batch.vectors.shape[1])
         ids, metadata = [], []
         for i, m in zip(batch.ids, batch.metadata):
-            m = dict(m) if m else None
+            m = to_chroma_metadata(dict(m)) if m else None
             if isinstance(i, int):
                 m = {**(m or {}), ORIGINAL_ID_KEY: i}
             ids.append(str(i))

@@ -28,6 +28,9 @@ def make_records(rng, n=N, d=D, int_ids=False):
     else:  # a mix of int, plain-string and UUID ids
         ids = [i * 7 if i % 3 == 0 else (f"doc-{i}" if i % 3 == 1 else str(uuid.UUID(int=i + 1))) for i in range(n)]
     metadata = [{"i": i, "title": f"t{i}", "even": i % 2 == 0} if i % 5 else None for i in range(n)]
+    for i in range(1, n, 7):  # payloads as Qdrant and LangChain keep them: nested, nulls, empty and mixed lists
+        metadata[i] = {"metadata": {"source": f"s{i}", "page": i, "tags": ["x"]}, "none": None, "tags": [],
+                       "mixed": [1, "a"], "flags": [True, False]}
     documents = [f"document number {i}" if i % 4 else None for i in range(n)]
     return VectorBatch(ids, vectors, metadata, documents)
 
