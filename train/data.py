@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass, field
 
@@ -95,3 +96,66 @@ def sample_collection(uri: str, max_vectors: int = 50_000, seed: int = 0, docume
 def sample_vectors(uri: str, max_vectors: int = 50_000, seed: int = 0, batch_size: int = 4096) -> np.ndarray:
     """Reservoir-sample up to ``max_vectors`` vectors of a store (memory bounded by the sample)."""
     return sample_collection(uri, max_vectors, seed, batch_size=batch_size).vectors
+
+
+@dataclass
+class SharedDocuments:
+    """Records whose stored text is in both collections: the same document embedded by both models, a true pair that
+    needs neither model (e.g. part of a collection already re-embedded). ``source[i]`` and ``target[i]`` embed one
+    text; ``shared`` counts the distinct texts the two collections share (the pairs are a uniform sample of them)."""
+
+    source: np.ndarray
+    target: np.ndarray
+    shared: int = 0
+
+
+def _text_key(text) -> bytes | None:
+    if not isinstance(text, str) or not text.strip():
+        return None
+    return hashlib.blake2b(text.strip().encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
+def shared_document_pairs(source_uri: str, target_uri: str, most: int = 5000, seed: int = 0,
+                          batch_size: int = 4096) -> SharedDocuments:
+    """Pair the records of two collections that store the same text (after stripping whitespace), up to ``most``
+    drawn uniformly, in three passes whose memory is a 16-byte key per distinct text of the target and the sample:
+    the target's texts, the source's records that share one, the target's vectors of the chosen texts."""
+    def texts_and_vectors(uri: str):
+        with open_store(uri) as store:
+            for batch in store.iter_batches(batch_size=batch_size):
+                keys = [_text_key(t) for t in batch.documents]
+                if any(k is not None for k in keys):
+                    yield keys, batch.vectors
+
+    target_keys = {k for keys, _ in texts_and_vectors(target_uri) for k in keys if k is not None}
+    empty = SharedDocuments(np.zeros((0, 0), np.float32), np.zeros((0, 0), np.float32))
+    if not target_keys:
+        return empty
+    reservoir: _Reservoir | None = None
+    chosen_keys: list[bytes] = [b""] * most
+    offered: set[bytes] = set()  # one record per text
+    for keys, vectors in texts_and_vectors(source_uri):
+        rows = [r for r, k in enumerate(keys) if k in target_keys and k not in offered]
+        offered.update(keys[r] for r in rows)
+        if reservoir is None:
+            reservoir = _Reservoir(most, vectors.shape[1], np.random.default_rng([seed, 2]))
+        for slot, row in zip(*reservoir.offer(vectors[rows])):
+            chosen_keys[slot] = keys[rows[row]]
+    if reservoir is None or not reservoir.seen:
+        return empty
+    source = reservoir.sample
+    slot_of = {k: s for s, k in enumerate(chosen_keys[:len(source)])}
+    target = None
+    for keys, vectors in texts_and_vectors(target_uri):
+        if target is None:
+            target, found = np.empty((len(source), vectors.shape[1]), np.float32), np.zeros(len(source), bool)
+        for r, k in enumerate(keys):
+            s = slot_of.get(k)
+            if s is not None and not found[s]:
+                target[s], found[s] = vectors[r], True
+    if target is None:  # the target lost its texts between the passes
+        return empty
+    keep = np.flatnonzero(found)  # all, unless the target changed between the passes
+    logger.info("%s and %s share the text of %d records: %d pairs drawn", source_uri, target_uri, reservoir.seen,
+                len(keep))
+    return SharedDocuments(source[keep], target[keep], reservoir.seen)

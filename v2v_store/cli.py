@@ -238,6 +238,12 @@ def fit(
                                        "fit (when there are at least twice as many) to measure the saved map on the "
                                        "collections' own texts: top-1 / mean rank of each partner among them and the "
                                        "other collection's vectors (\"document_check\" in the report). 0: fit on all."),
+    shared_documents: int = typer.Option(5000, help="Records whose stored text is in both collections (the same "
+                                         "document embedded by both models, e.g. part of a collection already "
+                                         "re-embedded) are true pairs that need neither model: up to this many (drawn "
+                                         "uniformly; at least 10 to be used) join the pairs and the held-out document "
+                                         "check, for every method but gan. Three passes over the collections' texts. "
+                                         "0: off."),
     eval_source: str = typer.Option(None, help="Paired evaluation: held-out documents by the source model..."),
     eval_target: str = typer.Option(None, help="...and by the target model; prints the paper metrics."),
     checkpoint_dir: str = typer.Option(None, help="GAN: checkpoint here and resume from it."),
@@ -257,7 +263,7 @@ def fit(
     """Learn a translator between two embedding spaces from unpaired vectors (the help text: ``FIT_HELP``)."""
     from v2v_store.anchors import read_texts
     from v2v_store.fit import fit_collections, require_trusted
-    from v2v_store.train.data import CollectionSample, sample_collection
+    from v2v_store.train.data import CollectionSample, sample_collection, shared_document_pairs
     from v2v_store.connectors import same_collection
     from v2v_store.translator import check_translator_directory
 
@@ -265,17 +271,25 @@ def fit(
     if "://" in source and "://" in target and same_collection(source, target):
         raise V2VError(f"--source and --target are the same collection ({source}): a translator is learned between "
                        "the old model's collection and the new model's; give the other model's collection as --target")
-    if document_pairs < 0 or document_check < 0:
-        flag, value = ("--document-pairs", document_pairs) if document_pairs < 0 else ("--document-check", document_check)
-        raise V2VError(f"{flag} {value}: give a count of stored documents (0: off)")
+    for flag, value in (("--document-pairs", document_pairs), ("--document-check", document_check),
+                        ("--shared-documents", shared_documents)):
+        if value < 0:
+            raise V2VError(f"{flag} {value}: give a count of stored documents (0: off)")
     texts = read_texts(pair_texts) if pair_texts else None  # a bad file fails before the collections are read
     src, trg = (sample_collection(uri, max_vectors, seed + i, documents=document_pairs) if "://" in uri
                 else CollectionSample(_load_array(uri)) for i, uri in enumerate((source, target)))
+    shared = None
+    if shared_documents and "://" in source and "://" in target:
+        found = shared_document_pairs(source, target, shared_documents, seed)
+        if len(found.source) >= 10:
+            shared = (found.source, found.target)
+        elif len(found.source):
+            logger.info("only %d records store the same text in both collections: not used as pairs", len(found.source))
     translator, report = fit_collections(
         src.vectors, trg.vectors, (source_name, target_name), method=method, anchors=anchors, fallback=fallback,
         models=(source_model, target_model), pair_texts=texts,
         documents=tuple((s.document_vectors, s.documents) if s.documents else None for s in (src, trg)),
-        document_check=document_check,
+        document_check=document_check, shared=shared,
         pairs=_pair(pairs_source, pairs_target, "pairs"), check_spaces=space_check, seed=seed,
         device=None if device == "auto" else device, eval_pairs=_pair(eval_source, eval_target, "eval"),
         preset=preset, steps=steps, checkpoint_dir=checkpoint_dir,

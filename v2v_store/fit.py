@@ -241,7 +241,8 @@ def fit_collections(source: np.ndarray, target: np.ndarray, names: tuple[str, st
                     check_spaces: bool = True, models: tuple[str | None, str | None] = (None, None),
                     pair_texts: list[str] | None = None,
                     documents: tuple[tuple[np.ndarray, list[str]] | None, tuple[np.ndarray, list[str]] | None] = (None, None),
-                    document_check: int = DOCUMENT_CHECK, **kwargs) -> tuple[Translator, FitReport]:
+                    document_check: int = DOCUMENT_CHECK,
+                    shared: tuple[np.ndarray, np.ndarray] | None = None, **kwargs) -> tuple[Translator, FitReport]:
     """What ``v2v fit`` does: :func:`fit_translator` with anchor pairs made for it.
 
     ``method="auto"`` (the CLI's default) fits ``anchors+align`` when both collections are of models v2v-store can
@@ -265,7 +266,10 @@ def fit_collections(source: np.ndarray, target: np.ndarray, names: tuple[str, st
     a model v2v-store cannot run gets a few-shot ``align`` when the other collection's model can embed its texts.
     ``document_check`` of those pairs (when there are at least twice as many) are held out of the fit and measure the
     saved map on the collections' own texts: each direction's top-1 / mean rank of the partner among the held-out
-    partners and every vector of the other collection (``report.document_check``)."""
+    partners and every vector of the other collection (``report.document_check``). ``shared``: the collections' records
+    that store the same text (:func:`v2v_store.train.data.shared_document_pairs`), true pairs that need neither model:
+    they join the document pairs (and their held-out check) for every method but ``gan``; with ``auto``, collections
+    of models v2v-store cannot run get a few-shot ``align`` from them."""
     given = tuple(models)
     for flag, model in zip(("--source-model", "--target-model"), given):
         if model is not None:
@@ -285,9 +289,11 @@ def fit_collections(source: np.ndarray, target: np.ndarray, names: tuple[str, st
     if pair_texts:
         pairs = _joined(pairs, text_pairs(*models, list(pair_texts)))
     stored = document_pairs(documents, models, (source.shape[1], target.shape[1])) if use_documents else None
-    held = None
-    if stored is not None and stored.pairs is not None:
-        made = stored.pairs
+    held, made = None, stored.pairs if stored is not None else None
+    shared = shared if shared is not None and len(shared[0]) and method != "gan" else None
+    if shared is not None:
+        made = _joined(made, shared)
+    if made is not None:
         if document_check and len(made[0]) >= 2 * document_check:
             order = np.random.default_rng(kwargs.get("seed", 0)).permutation(len(made[0]))
             held = (made[0][order[:document_check]], made[1][order[:document_check]])
@@ -299,7 +305,8 @@ def fit_collections(source: np.ndarray, target: np.ndarray, names: tuple[str, st
         pairs = _joined(pairs, made)
         if requested == "auto" and not known:
             why = (f"{why}; documents stored with the collections give {len(made[0])} pairs: few-shot (a model "
-                   "v2v-store cannot run needs only the other collection's model to embed its documents)")
+                   "v2v-store cannot run needs only the other collection's model to embed its documents, or none "
+                   "for texts both collections store)")
     kwargs.update(check_spaces=check_spaces,
                   fallback=partial(anchor_pairs, *models, anchors) if fallback and known else None)
     try:
@@ -324,6 +331,10 @@ def fit_collections(source: np.ndarray, target: np.ndarray, names: tuple[str, st
     if pair_texts:
         report.reason += f"; {len(pair_texts)} of the pairs are your --pair-texts, embedded by {models[0]} and {models[1]}"
         translator.info["pair_texts"] = len(pair_texts)
+    if shared is not None:
+        report.reason += (f"; {len(shared[0]):,} pairs of records that store the same text in both collections (the "
+                          "same documents embedded by both models: true pairs, no model needed)")
+        translator.info["shared_documents"] = len(shared[0])
     if stored is not None:  # (document_pairs logged them)
         report.reason += "; " + "; ".join(stored.notes + stored.left_out)
         translator.info["document_pairs"] = {"counts": stored.counts, "relatedness": stored.relatedness,

@@ -1,0 +1,71 @@
+"""Records two collections share by text are true pairs: found across real stores, and used by `v2v fit`."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+
+from v2v_store import VectorBatch, open_store
+from v2v_store.metrics import paired_metrics
+from v2v_store.synthetic import views
+from v2v_store.train.data import shared_document_pairs
+from v2v_store.translator import Translator
+
+
+def fill(uri, ids, vectors, documents):
+    with open_store(uri, dim=vectors.shape[1]) as store:
+        for s in range(0, len(ids), 128):  # several pages, as a real collection is read
+            store.upsert(VectorBatch(ids[s:s + 128], vectors[s:s + 128], None, documents[s:s + 128]))
+
+
+def test_records_that_store_the_same_text_are_paired_across_stores(tmp_path):
+    """A Chroma collection and a FAISS index share 60 texts (one with other surrounding whitespace, one stored twice
+    in the target): each pair holds the two stores' vectors of one text, ids play no part, and ``most`` draws a
+    uniform sample of the shared texts."""
+    x, y = views(400, seed=31)
+    texts = [f"sentence number {i}" for i in range(400)]
+    source, target = f"chroma://{tmp_path}/c?collection=old", f"faiss://{tmp_path}/new.faiss"
+    fill(source, [f"doc-{i}" for i in range(300)], x[:300], texts[:300])
+    shared = list(range(240, 300))  # the last 60 source texts, re-embedded into the target
+    rows = list(range(300, 400)) + shared + [250]  # 250 stored twice
+    docs = [texts[r] for r in rows]
+    docs[100] = "  " + docs[100] + "\n"  # text 240 with other whitespace
+    fill(target, list(range(len(rows))), y[rows], docs)
+    found = shared_document_pairs(source, target, most=1000)
+    assert found.shared == 60 and len(found.source) == 60
+    got = {tuple(np.round(s, 5)): t for s, t in zip(found.source, found.target)}
+    for i in shared:  # each source vector beside its own text's target vector
+        np.testing.assert_allclose(got[tuple(np.round(x[i] / np.linalg.norm(x[i]), 5))], y[i] / np.linalg.norm(y[i]),
+                                   atol=1e-6)
+    few = shared_document_pairs(source, target, most=20, seed=3)
+    assert few.shared == 60 and len(few.source) == 20
+    assert len({tuple(np.round(s, 5)) for s in few.source} - set(got)) == 0
+    alone = f"faiss://{tmp_path}/other.faiss"
+    fill(alone, list(range(100)), y[300:400], texts[300:400])
+    assert len(shared_document_pairs(source, alone).source) == 0
+
+
+def test_cli_fit_pairs_the_records_the_collections_share(tmp_path):
+    """Two collections of models v2v-store cannot run, 250 texts in both: `v2v fit --method procrustes` fits on those
+    pairs alone (no --pairs given) and says so; with --shared-documents 0 there are no pairs to fit on."""
+    x, y = views(2000, seed=37)
+    texts = [f"sentence number {i}" for i in range(2000)]
+    source, target = f"faiss://{tmp_path}/old.faiss", f"chroma://{tmp_path}/c?collection=new"
+    fill(source, list(range(800)), x[:800], texts[:800])
+    rows = list(range(800, 1600)) + list(range(550, 800))
+    fill(target, [f"n{r}" for r in rows], y[rows], [texts[r] for r in rows])
+    run = lambda *a: subprocess.run([sys.executable, "-m", "v2v_store", "fit", "--source", source,  # noqa: E731
+                                     "--target", target, "--source-name", "x", "--target-name", "y", "--method",
+                                     "procrustes", *a], capture_output=True, text=True)
+    fitted = run("--out", str(tmp_path / "tr"))
+    assert fitted.returncode == 0, fitted.stderr
+    assert "250 pairs of records that store the same text in both collections" in json.loads(fitted.stdout)["reason"]
+    tr = Translator.load(tmp_path / "tr")
+    assert tr.info["shared_documents"] == 250
+    held = paired_metrics(tr.translate(x[1600:], "x", "y"), y[1600:])  # texts in neither collection
+    assert held.top1 > 0.9, held
+    off = run("--out", str(tmp_path / "tr_off"), "--shared-documents", "0")
+    assert off.returncode == 2 and "pairs" in off.stderr and not (tmp_path / "tr_off").exists(), off.stderr
