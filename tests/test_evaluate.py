@@ -167,6 +167,28 @@ def test_pairs_by_id_across_stores_and_the_cli(spaces, translator, tmp_path):
     assert inferred.returncode == 0 and json.loads(inferred.stdout)["directions"][0]["source"] == "b"
 
 
+def test_collections_of_other_ids_pair_by_the_text_they_both_store(spaces, translator, tmp_path):
+    """No id in common (a re-embedded copy under new ids), but the same texts stored with both: evaluate pairs the
+    records by text; with neither ids nor texts in common it says so."""
+    a, b = spaces
+    _, path = translator
+    src, trg = f"faiss://{tmp_path}/src.faiss", f"chroma://{tmp_path}/chroma?collection=copy"
+    with open_store(src, dim=a.shape[1]) as s:
+        s.upsert(VectorBatch(list(range(1000, 1400)), a[1000:1400], None, [f"text {i}" for i in range(1000, 1400)]))
+    rows = list(range(1200, 1400))
+    with open_store(trg, dim=b.shape[1]) as s:
+        s.upsert(VectorBatch([f"copy-{i}" for i in rows], b[rows], None, [f"text {i}" for i in rows]))
+    ok = run("evaluate", "--translator", str(path), "--source", src, "--target", trg)
+    assert ok.returncode == 0, ok.stderr[-2000:]
+    report = json.loads(ok.stdout)
+    assert report["paired_by"] == "text" and report["pairs"] == 200
+    assert report["directions"][0]["top1"] > 0.9, report["directions"]
+    fill(f"faiss://{tmp_path}/bare.faiss", list(range(5000, 5200)), b[1200:1400])
+    none = run("evaluate", "--translator", str(path), "--source", src, "--target", f"faiss://{tmp_path}/bare.faiss")
+    assert none.returncode == 2 and "share no record id" in none.stderr
+    assert "nor do they store any text in common" in none.stderr, none.stderr
+
+
 def test_bad_input_is_refused_with_the_fix(spaces, translator, tmp_path):
     a, b = spaces
     _, path = translator

@@ -388,7 +388,8 @@ def evaluate(
     translator: str = typer.Option(..., help="Translator directory (from `v2v fit`)."),
     source: str = typer.Option(None, help="Store URI or .npy of documents embedded by one of the translator's models "
                                           "(with --texts: not needed)."),
-    target: str = typer.Option(None, help="Store URI (paired by id) or .npy (paired by row) of the same documents by "
+    target: str = typer.Option(None, help="Store URI (paired by id; with no id in common, by the text both store) or "
+                                          ".npy (paired by row) of the same documents by "
                                           "the other model; omitted: --source's stored documents are embedded by "
                                           "--target-model."),
     texts: str = typer.Option(None, help="Instead of vectors: a file of texts (one per line, or .jsonl with a "

@@ -60,7 +60,7 @@ class DirectionResult:
 @dataclass
 class EvaluationReport:
     pairs: int
-    paired_by: str  # "id", "row", "texts" or "documents"
+    paired_by: str  # "id", "text" (the same stored text under other ids), "row", "texts" or "documents"
     k: int
     models_overlap: float
     directions: list[DirectionResult] = field(default_factory=list)
@@ -302,10 +302,23 @@ def _load_pairs(translator: Translator, given: PairSources, max_pairs: int) -> P
         u, v = _load_npy(given.source, "--source")[:max_pairs], _load_npy(given.target, "--target")[:max_pairs]
         a, b = spaces(u)
         return Pairs(u, v, a.name, b.name, "row")
-    u, v = pairs_by_id(given.source, given.target, max_pairs)
+    try:
+        u, v = pairs_by_id(given.source, given.target, max_pairs)
+        how = "id"
+    except V2VError as no_ids:
+        if "share no record id" not in str(no_ids):
+            raise
+        from v2v_store.train.data import shared_document_pairs
+
+        shared = shared_document_pairs(given.source, given.target, max_pairs)  # the same texts under other ids
+        if not len(shared.source):
+            raise V2VError(f"{no_ids}; nor do they store any text in common (pairs by text need the same documents "
+                           "stored with both)") from None
+        u, v, how = shared.source, shared.target, "text"
+        logger.info("no shared ids: %d records paired by the text both collections store", len(u))
     a, b = spaces(u)
-    return Pairs(u, v, a.name, b.name, "id", {a.name: sample_candidates(given.source),
-                                              b.name: sample_candidates(given.target)})
+    return Pairs(u, v, a.name, b.name, how, {a.name: sample_candidates(given.source),
+                                             b.name: sample_candidates(given.target)})
 
 
 def query_vectors(texts: list[str], models: dict[str, str]) -> dict[str, np.ndarray]:
