@@ -72,6 +72,19 @@ def parse_uri(uri: str) -> StoreURI:
     return StoreURI(scheme, parts.path, parts.hostname, port, params, uri)
 
 
+def _place(uri: StoreURI) -> tuple:
+    """Where a URI's collection lives: resolved path or server, and collection (Chroma: tenant and database too)."""
+    place = (uri.host, uri.port) if uri.host else (os.path.realpath(uri.path),)
+    if uri.scheme.startswith("chroma"):  # Chroma's defaults, named or not
+        place += (uri.params.get("tenant", "default_tenant"), uri.params.get("database", "default_database"))
+    return (uri.scheme.split("+")[0], *place, uri.params.get("collection"))
+
+
+def _two_named_vectors(ua: StoreURI, ub: StoreURI) -> bool:
+    named = [u.params.get("vector") for u in (ua, ub)]
+    return ua.scheme.startswith("qdrant") and all(named) and named[0] != named[1]
+
+
 def same_collection(a: str, b: str) -> bool:
     """Whether two URIs name one collection, so that writing to one changes the other.
 
@@ -79,17 +92,15 @@ def same_collection(a: str, b: str) -> bool:
     collection; ``qdrant+http`` and ``qdrant+https`` (and Chroma's two) count as one server. Two named vectors of one
     Qdrant collection (both named: ``?vector=A`` and ``?vector=B``) are two collections: a point that carries other
     vectors gets only its named vector written, so filling one named vector from another is a migration."""
-    def where(uri: StoreURI) -> tuple:
-        place = (uri.host, uri.port) if uri.host else (os.path.realpath(uri.path),)
-        if uri.scheme.startswith("chroma"):  # Chroma's defaults, named or not
-            place += (uri.params.get("tenant", "default_tenant"), uri.params.get("database", "default_database"))
-        return (uri.scheme.split("+")[0], *place, uri.params.get("collection"))
-
     ua, ub = parse_uri(a), parse_uri(b)
-    named = [u.params.get("vector") for u in (ua, ub)]
-    if ua.scheme.startswith("qdrant") and all(named) and named[0] != named[1]:
-        return False
-    return where(ua) == where(ub)
+    return not _two_named_vectors(ua, ub) and _place(ua) == _place(ub)
+
+
+def same_points(a: str, b: str) -> bool:
+    """Whether two URIs name two named vectors of one Qdrant collection (or edge shard): a point that has both holds
+    one document's embeddings by two models, a true pair."""
+    ua, ub = parse_uri(a), parse_uri(b)
+    return _two_named_vectors(ua, ub) and _place(ua) == _place(ub)
 
 
 def open_store(uri: str, *, dim: int | None = None, metric: str | Metric | None = None) -> VectorStore:

@@ -62,10 +62,33 @@ def test_cli_fit_pairs_the_records_the_collections_share(tmp_path):
                                      "procrustes", *a], capture_output=True, text=True)
     fitted = run("--out", str(tmp_path / "tr"))
     assert fitted.returncode == 0, fitted.stderr
-    assert "250 pairs of records that store the same text in both collections" in json.loads(fitted.stdout)["reason"]
+    assert "250 pairs of records both collections hold" in json.loads(fitted.stdout)["reason"]
     tr = Translator.load(tmp_path / "tr")
     assert tr.info["shared_documents"] == 250
     held = paired_metrics(tr.translate(x[1600:], "x", "y"), y[1600:])  # texts in neither collection
     assert held.top1 > 0.9, held
     off = run("--out", str(tmp_path / "tr_off"), "--shared-documents", "0")
     assert off.returncode == 2 and "pairs" in off.stderr and not (tmp_path / "tr_off").exists(), off.stderr
+
+
+def test_cli_fit_pairs_the_points_that_have_both_named_vectors(tmp_path):
+    """Two named vectors of one Qdrant collection, the new one filled on 300 of 900 points (no texts stored): those
+    points are pairs, so `v2v fit --method procrustes` needs nothing else."""
+    from qdrant_client import QdrantClient, models
+
+    x, y = views(2000, seed=41)
+    client = QdrantClient(path=str(tmp_path / "q"))
+    client.create_collection("docs", vectors_config={
+        "x": models.VectorParams(size=x.shape[1], distance=models.Distance.COSINE),
+        "y": models.VectorParams(size=y.shape[1], distance=models.Distance.COSINE)})
+    client.upsert("docs", points=[models.PointStruct(
+        id=i, vector={"x": x[i].tolist(), **({"y": y[i].tolist()} if i >= 600 else {})}) for i in range(900)])
+    client.close()
+    base = f"qdrant://{tmp_path}/q?collection=docs&vector="
+    fitted = subprocess.run([sys.executable, "-m", "v2v_store", "fit", "--source", base + "x", "--target", base + "y",
+                             "--source-name", "x", "--target-name", "y", "--method", "procrustes",
+                             "--out", str(tmp_path / "tr")], capture_output=True, text=True)
+    assert fitted.returncode == 0, fitted.stderr
+    assert "300 pairs of records both collections hold" in json.loads(fitted.stdout)["reason"]
+    held = paired_metrics(Translator.load(tmp_path / "tr").translate(x[1000:], "x", "y"), y[1000:])
+    assert held.top1 > 0.9, held

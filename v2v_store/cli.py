@@ -240,8 +240,9 @@ def fit(
                                        "other collection's vectors (\"document_check\" in the report). 0: fit on all."),
     shared_documents: int = typer.Option(5000, help="Records whose stored text is in both collections (the same "
                                          "document embedded by both models, e.g. part of a collection already "
-                                         "re-embedded) are true pairs that need neither model: up to this many (drawn "
-                                         "uniformly; at least 10 to be used) join the pairs and the held-out document "
+                                         "re-embedded; for two named vectors of one Qdrant collection, the points "
+                                         "that have both) are true pairs that need neither model: up to this many "
+                                         "(at least 10 to be used) join the pairs and the held-out document "
                                          "check, for every method but gan. Three passes over the collections' texts. "
                                          "0: off."),
     eval_source: str = typer.Option(None, help="Paired evaluation: held-out documents by the source model..."),
@@ -263,8 +264,8 @@ def fit(
     """Learn a translator between two embedding spaces from unpaired vectors (the help text: ``FIT_HELP``)."""
     from v2v_store.anchors import read_texts
     from v2v_store.fit import fit_collections, require_trusted
-    from v2v_store.train.data import CollectionSample, sample_collection, shared_document_pairs
-    from v2v_store.connectors import same_collection
+    from v2v_store.train.data import CollectionSample, SharedDocuments, sample_collection, shared_document_pairs
+    from v2v_store.connectors import same_collection, same_points
     from v2v_store.translator import check_translator_directory
 
     check_translator_directory(out)  # a wrong --out fails now, not after minutes of fitting
@@ -280,11 +281,21 @@ def fit(
                 else CollectionSample(_load_array(uri)) for i, uri in enumerate((source, target)))
     shared = None
     if shared_documents and "://" in source and "://" in target:
-        found = shared_document_pairs(source, target, shared_documents, seed)
+        if same_points(source, target):  # two named vectors of one Qdrant collection: a point with both is a pair
+            from v2v_store.evaluate import pairs_by_id
+
+            try:
+                found = SharedDocuments(*pairs_by_id(source, target, shared_documents))
+            except V2VError:  # no point has both yet
+                import numpy as np
+
+                found = SharedDocuments(np.zeros((0, 0), np.float32), np.zeros((0, 0), np.float32))
+        else:
+            found = shared_document_pairs(source, target, shared_documents, seed)
         if len(found.source) >= 10:
             shared = (found.source, found.target)
         elif len(found.source):
-            logger.info("only %d records store the same text in both collections: not used as pairs", len(found.source))
+            logger.info("only %d records are in both collections: not used as pairs", len(found.source))
     translator, report = fit_collections(
         src.vectors, trg.vectors, (source_name, target_name), method=method, anchors=anchors, fallback=fallback,
         models=(source_model, target_model), pair_texts=texts,

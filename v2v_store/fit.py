@@ -332,8 +332,8 @@ def fit_collections(source: np.ndarray, target: np.ndarray, names: tuple[str, st
         report.reason += f"; {len(pair_texts)} of the pairs are your --pair-texts, embedded by {models[0]} and {models[1]}"
         translator.info["pair_texts"] = len(pair_texts)
     if shared is not None:
-        report.reason += (f"; {len(shared[0]):,} pairs of records that store the same text in both collections (the "
-                          "same documents embedded by both models: true pairs, no model needed)")
+        report.reason += (f"; {len(shared[0]):,} pairs of records both collections hold (the same text stored with "
+                          "both, or one Qdrant point's two named vectors: true pairs, no model needed)")
         translator.info["shared_documents"] = len(shared[0])
     if stored is not None:  # (document_pairs logged them)
         report.reason += "; " + "; ".join(stored.notes + stored.left_out)
