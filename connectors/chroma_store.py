@@ -74,9 +74,7 @@ def from_chroma_metadata(metadata: dict | None) -> dict | None:
 
 def make_client(uri: StoreURI):
     import chromadb
-    from chromadb.config import Settings
-
-    from chromadb.config import DEFAULT_DATABASE, DEFAULT_TENANT
+    from chromadb.config import DEFAULT_DATABASE, DEFAULT_TENANT, Settings
     from chromadb.errors import NotFoundError
 
     settings = Settings(anonymized_telemetry=False)

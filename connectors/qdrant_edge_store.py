@@ -155,7 +155,7 @@ class QdrantEdgeStore(VectorStore):
             q.EdgeShard.create(self.path, config).close()
             self._load()
         vectors = prepare_for_metric(batch.vectors, self.metric)
-        natives = [to_qdrant_id(i)[0] for i in batch.ids]
+        natives, keeps = map(list, zip(*(to_qdrant_id(i) for i in batch.ids))) if batch.ids else ([], [])
         held: set[str] = set()
         if self._shared:  # points that exist get this vector set, their other vectors and payload kept
             held = {str(r.id) for r in self._shard.retrieve(natives, False, False)}
@@ -164,12 +164,12 @@ class QdrantEdgeStore(VectorStore):
             if updates:
                 self._shard.update(q.UpdateOperation.update_vectors(updates))
         points = []
-        for i, n, v, m, d in zip(batch.ids, natives, vectors, batch.metadata, batch.documents):
+        for i, n, keep, v, m, d in zip(batch.ids, natives, keeps, vectors, batch.metadata, batch.documents):
             if str(n) in held:
                 continue
             vec = v.tolist()
             points.append(q.Point(n, {self.vector_name: vec} if self.vector_name else vec,
-                                  make_payload(m, d, i if to_qdrant_id(i)[1] else None, self.document_key)))
+                                  make_payload(m, d, i if keep else None, self.document_key)))
         if points:
             self._shard.update(q.UpdateOperation.upsert_points(points))
 

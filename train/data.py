@@ -108,6 +108,10 @@ class SharedDocuments:
     target: np.ndarray
     shared: int = 0
 
+    @classmethod
+    def none(cls) -> SharedDocuments:
+        return cls(np.zeros((0, 0), np.float32), np.zeros((0, 0), np.float32))
+
 
 def _text_key(text) -> bytes | None:
     if not isinstance(text, str) or not text.strip():
@@ -128,9 +132,8 @@ def shared_document_pairs(source_uri: str, target_uri: str, most: int = 5000, se
                     yield keys, batch.vectors
 
     target_keys = {k for keys, _ in texts_and_vectors(target_uri) for k in keys if k is not None}
-    empty = SharedDocuments(np.zeros((0, 0), np.float32), np.zeros((0, 0), np.float32))
     if not target_keys:
-        return empty
+        return SharedDocuments.none()
     reservoir: _Reservoir | None = None
     chosen_keys: list[bytes] = [b""] * most
     offered: set[bytes] = set()  # one record per text
@@ -142,7 +145,7 @@ def shared_document_pairs(source_uri: str, target_uri: str, most: int = 5000, se
         for slot, row in zip(*reservoir.offer(vectors[rows])):
             chosen_keys[slot] = keys[rows[row]]
     if reservoir is None or not reservoir.seen:
-        return empty
+        return SharedDocuments.none()
     source = reservoir.sample
     slot_of = {k: s for s, k in enumerate(chosen_keys[:len(source)])}
     target = None
@@ -154,8 +157,21 @@ def shared_document_pairs(source_uri: str, target_uri: str, most: int = 5000, se
             if s is not None and not found[s]:
                 target[s], found[s] = vectors[r], True
     if target is None:  # the target lost its texts between the passes
-        return empty
+        return SharedDocuments.none()
     keep = np.flatnonzero(found)  # all, unless the target changed between the passes
     logger.info("%s and %s share the text of %d records: %d pairs drawn", source_uri, target_uri, reservoir.seen,
                 len(keep))
     return SharedDocuments(source[keep], target[keep], reservoir.seen)
+
+
+def shared_pairs(source_uri: str, target_uri: str, most: int = 5000, seed: int = 0) -> SharedDocuments:
+    """The records two collections both hold, as pairs: for two named vectors of one Qdrant collection the points that
+    have both (by id), else the records that store the same text (:func:`shared_document_pairs`)."""
+    from v2v_store.connectors import same_points
+
+    if same_points(source_uri, target_uri):
+        from v2v_store.evaluate import records_shared_by_id
+
+        source, target = records_shared_by_id(source_uri, target_uri, most)
+        return SharedDocuments(source, target, len(source))
+    return shared_document_pairs(source_uri, target_uri, most, seed)

@@ -264,8 +264,8 @@ def fit(
     """Learn a translator between two embedding spaces from unpaired vectors (the help text: ``FIT_HELP``)."""
     from v2v_store.anchors import read_texts
     from v2v_store.fit import fit_collections, require_trusted
-    from v2v_store.train.data import CollectionSample, SharedDocuments, sample_collection, shared_document_pairs
-    from v2v_store.connectors import same_collection, same_points
+    from v2v_store.train.data import CollectionSample, sample_collection, shared_pairs
+    from v2v_store.connectors import same_collection
     from v2v_store.translator import check_translator_directory
 
     check_translator_directory(out)  # a wrong --out fails now, not after minutes of fitting
@@ -281,17 +281,7 @@ def fit(
                 else CollectionSample(_load_array(uri)) for i, uri in enumerate((source, target)))
     shared = None
     if shared_documents and "://" in source and "://" in target:
-        if same_points(source, target):  # two named vectors of one Qdrant collection: a point with both is a pair
-            from v2v_store.evaluate import pairs_by_id
-
-            try:
-                found = SharedDocuments(*pairs_by_id(source, target, shared_documents))
-            except V2VError:  # no point has both yet
-                import numpy as np
-
-                found = SharedDocuments(np.zeros((0, 0), np.float32), np.zeros((0, 0), np.float32))
-        else:
-            found = shared_document_pairs(source, target, shared_documents, seed)
+        found = shared_pairs(source, target, shared_documents, seed)
         if len(found.source) >= 10:
             shared = (found.source, found.target)
         elif len(found.source):

@@ -3,7 +3,8 @@
 It needs documents embedded by both models (pairs), from one of:
 
 - two collections holding the same records: pairs by id, e.g. a sample of the collection re-encoded with the new
-  model into a scratch collection under the same ids (:func:`pairs_by_id`);
+  model into a scratch collection under the same ids (:func:`records_shared_by_id`), or under other ids the same
+  stored texts (:func:`v2v_store.train.data.shared_document_pairs`);
 - two ``.npy`` files, row i the same document;
 - a file of texts, embedded here by both models (both must run here);
 - the source collection's stored documents (Chroma documents, a Qdrant payload's ``document``, FAISS sidecar
@@ -137,9 +138,10 @@ def _read_all(store) -> tuple[list, np.ndarray]:
     return ids, (np.concatenate(vectors) if vectors else np.zeros((0, store.dim or 0), np.float32))
 
 
-def pairs_by_id(source_uri: str, target_uri: str, max_pairs: int = 20_000) -> tuple[np.ndarray, np.ndarray]:
+def records_shared_by_id(source_uri: str, target_uri: str, max_pairs: int = 20_000) -> tuple[np.ndarray, np.ndarray]:
     """The records two collections share by id (as strings: a FAISS id 7 and a Chroma id "7" are one record), at most
-    ``max_pairs`` of them. The smaller collection is read whole, the larger streamed until that many are found."""
+    ``max_pairs`` of them, none when no id is shared. The smaller collection is read whole, the larger streamed until
+    that many are found."""
     from v2v_store.connectors import open_store
     from v2v_store.errors import StoreNotFoundError
 
@@ -159,16 +161,25 @@ def pairs_by_id(source_uri: str, target_uri: str, max_pairs: int = 20_000) -> tu
                 rows_small += [s for _, s in hit]
             if len(rows_small) >= max_pairs:
                 break
-    if not rows_small:
-        raise V2VError(f"{source_uri} and {target_uri} share no record id: pairs by id need the same documents "
-                       "under the same ids in both (e.g. re-encode a sample of the source's documents with the new "
-                       "model into a scratch collection, keeping their ids), or give --texts")
+        large_dim = large.dim
     rows_small = rows_small[:max_pairs]
     a = small_vectors[rows_small]
-    b = np.concatenate(large_vectors)[:len(rows_small)]
+    b = np.concatenate(large_vectors)[:len(rows_small)] if large_vectors else np.zeros((0, large_dim), np.float32)
     logger.info("%d records paired by id (collections of %d and %d records; %d of the smaller one's ids not found in "
                 "the other%s)", len(a), *counts, len(row_of), ", or past --max-pairs" if len(a) >= max_pairs else "")
     return (a, b) if small is src else (b, a)
+
+
+NO_SHARED_IDS = ("share no record id: pairs by id need the same documents under the same ids in both (e.g. re-encode a "
+                 "sample of the source's documents with the new model into a scratch collection, keeping their ids)")
+
+
+def pairs_by_id(source_uri: str, target_uri: str, max_pairs: int = 20_000) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`records_shared_by_id`, refused when there are none."""
+    u, v = records_shared_by_id(source_uri, target_uri, max_pairs)
+    if not len(u):
+        raise V2VError(f"{source_uri} and {target_uri} {NO_SHARED_IDS}, or give --texts")
+    return u, v
 
 
 def stored_documents(uri: str, max_pairs: int = 20_000, seed: int = 0) -> tuple[np.ndarray, list[str], np.ndarray]:
@@ -302,18 +313,14 @@ def _load_pairs(translator: Translator, given: PairSources, max_pairs: int) -> P
         u, v = _load_npy(given.source, "--source")[:max_pairs], _load_npy(given.target, "--target")[:max_pairs]
         a, b = spaces(u)
         return Pairs(u, v, a.name, b.name, "row")
-    try:
-        u, v = pairs_by_id(given.source, given.target, max_pairs)
-        how = "id"
-    except V2VError as no_ids:
-        if "share no record id" not in str(no_ids):
-            raise
+    (u, v), how = records_shared_by_id(given.source, given.target, max_pairs), "id"
+    if not len(u):
         from v2v_store.train.data import shared_document_pairs
 
         shared = shared_document_pairs(given.source, given.target, max_pairs)  # the same texts under other ids
         if not len(shared.source):
-            raise V2VError(f"{no_ids}; nor do they store any text in common (pairs by text need the same documents "
-                           "stored with both)") from None
+            raise V2VError(f"{given.source} and {given.target} {NO_SHARED_IDS}; nor do they store any text in common "
+                           "(pairs by text need the same documents stored with both); or give --texts")
         u, v, how = shared.source, shared.target, "text"
         logger.info("no shared ids: %d records paired by the text both collections store", len(u))
     a, b = spaces(u)
