@@ -11,7 +11,9 @@ import numpy as np
 from v2v_store import VectorBatch, open_store
 from v2v_store.metrics import paired_metrics
 from v2v_store.synthetic import views
-from v2v_store.train.data import shared_document_pairs
+from v2v_store.connectors.chroma_store import ChromaStore
+from v2v_store.connectors.faiss_store import FaissStore
+from v2v_store.train.data import sample_collection, sample_collections, shared_document_pairs
 from v2v_store.translator import Translator
 
 
@@ -92,3 +94,50 @@ def test_cli_fit_pairs_the_points_that_have_both_named_vectors(tmp_path):
     assert "300 pairs of records both collections hold" in json.loads(fitted.stdout)["reason"]
     held = paired_metrics(Translator.load(tmp_path / "tr").translate(x[1000:], "x", "y"), y[1000:])
     assert held.top1 > 0.9, held
+
+
+def count_passes(monkeypatch, *classes):
+    """Count the full or partial reads (``iter_batches`` calls) of each store class; the reads themselves are real."""
+    passes = {}
+    for cls in classes:
+        real = cls.iter_batches
+
+        def counted(self, *a, _real=real, **kw):
+            passes[self.uri] = passes.get(self.uri, 0) + 1
+            return _real(self, *a, **kw)
+        monkeypatch.setattr(cls, "iter_batches", counted)
+    return passes
+
+
+def test_fit_reads_each_collection_for_its_sample_and_the_shared_records_together(tmp_path, monkeypatch):
+    """`v2v fit`'s reads: the smaller collection (FAISS, 300 records) is sampled and its texts' keys collected in one
+    pass, the larger (Chroma, 400) sampled and its records of shared texts drawn in one, and one more pass over the
+    smaller fetches those texts' vectors: three passes where sampling and pairing apart took five. The samples and
+    the pairs are the ones the separate calls give."""
+    x, y = views(700, seed=43)
+    texts = [f"sentence number {i}" for i in range(700)]
+    small, large = f"faiss://{tmp_path}/old.faiss", f"chroma://{tmp_path}/c?collection=new"
+    fill(small, list(range(300)), x[:300], texts[:300])
+    rows = list(range(300, 500)) + list(range(100, 300))  # 200 of the smaller's texts re-embedded into the larger
+    fill(large, [f"n{r}" for r in rows], y[rows], [texts[r] for r in rows])
+    passes = count_passes(monkeypatch, FaissStore, ChromaStore)
+    for source, target in ((small, large), (large, small)):
+        passes.clear()
+        a, b, shared = sample_collections(source, target, max_vectors=250, seed=5, documents=20, shared=150)
+        assert sorted(passes.values()) == [1, 2] and passes[small] == 2, passes
+        assert shared.shared == 200 and len(shared.source) == 150
+        apart = shared_document_pairs(source, target, most=150, seed=5)
+        np.testing.assert_array_equal(shared.source, apart.source)
+        np.testing.assert_array_equal(shared.target, apart.target)
+        for got, uri, seed in ((a, source, 5), (b, target, 6)):
+            alone = sample_collection(uri, max_vectors=250, seed=seed, documents=20)
+            np.testing.assert_array_equal(got.vectors, alone.vectors)
+            assert got.documents == alone.documents
+    unit = lambda v: v / np.linalg.norm(v, axis=1, keepdims=True)  # noqa: E731
+    src_rows = [int(np.argmax(unit(x[:300]) @ s)) for s in shared.target]  # (large, small): target is the FAISS one
+    np.testing.assert_allclose(shared.source, unit(y[src_rows]), atol=1e-6)  # each pair embeds one text
+    passes.clear()
+    plain = f"faiss://{tmp_path}/plain.faiss"
+    fill(plain, list(range(300)), x[:300], [None] * 300)  # no texts: nothing to pair, no extra pass
+    *_, none = sample_collections(plain, large, max_vectors=250, shared=150)
+    assert len(none.source) == 0 and passes == {plain: 1, large: 1}, passes

@@ -5,14 +5,18 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 
-from v2v_store.connectors import open_store
+from v2v_store.connectors import VectorBatch, open_store
 from v2v_store.errors import InvalidVectorsError, StoreNotFoundError
 from v2v_store.inspect import documents_hint
 
 logger = logging.getLogger(__name__)
+
+KEY = np.dtype("V16")  # a 16-byte blake2b digest: sortable, and 16 bytes per record however long the text or id
+KeyFn = Callable[[VectorBatch], "tuple[np.ndarray, np.ndarray]"]
 
 
 @dataclass
@@ -26,6 +30,7 @@ class CollectionSample:
     document_vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), np.float32))
     documents: list[str] = field(default_factory=list)
     count: int = 0  # records read
+    keys: np.ndarray = field(default_factory=lambda: np.zeros(0, KEY))  # every record's key, distinct, sorted (``keys=``)
 
 
 class _Reservoir:
@@ -57,10 +62,13 @@ class _Reservoir:
 
 
 def sample_collection(uri: str, max_vectors: int = 50_000, seed: int = 0, documents: int = 0,
-                      batch_size: int = 4096, min_vectors: int = 100) -> CollectionSample:
+                      batch_size: int = 4096, min_vectors: int = 100, keys: KeyFn | None = None,
+                      matches: _Matches | None = None) -> CollectionSample:
     """Reservoir-sample up to ``max_vectors`` vectors of a store and, in the same pass, up to ``documents`` of its
     records that carry a non-empty document (memory bounded by the samples). Fewer than ``min_vectors`` (too few to
-    learn a translator from) is an error."""
+    learn a translator from) is an error. In the same pass too: ``keys`` collects every record's key (16 bytes each:
+    :func:`text_keys`, :func:`id_keys`) into the sample's ``keys``, ``matches`` is offered every page (the records
+    another collection also holds)."""
     with open_store(uri) as store:
         if not store.exists():
             raise StoreNotFoundError(f"{uri} does not exist: check the path and collection name")
@@ -71,9 +79,14 @@ def sample_collection(uri: str, max_vectors: int = 50_000, seed: int = 0, docume
         carrying = _Reservoir(documents, store.dim, np.random.default_rng([seed, 1]))
         texts: list[str] = [""] * documents
         first_metadata: list = []
+        key_chunks = []
         for batch in store.iter_batches(batch_size=batch_size):
             first_metadata = first_metadata or batch.metadata
             vectors.offer(batch.vectors)
+            if keys is not None:
+                key_chunks.append(keys(batch)[1])
+            if matches is not None:
+                matches.offer(batch)
             if documents:
                 rows = np.flatnonzero([isinstance(t, str) and bool(t.strip()) for t in batch.documents])
                 for slot, row in zip(*carrying.offer(batch.vectors[rows])):
@@ -90,7 +103,8 @@ def sample_collection(uri: str, max_vectors: int = 50_000, seed: int = 0, docume
         hint = documents_hint(seen_docs, first_metadata)
         if hint:
             logger.warning("%s: %s", uri, hint)
-    return CollectionSample(out, doc_vectors, texts, seen)
+    return CollectionSample(out, doc_vectors, texts, seen,
+                            np.unique(np.concatenate(key_chunks)) if key_chunks else np.zeros(0, KEY))
 
 
 def sample_vectors(uri: str, max_vectors: int = 50_000, seed: int = 0, batch_size: int = 4096) -> np.ndarray:
@@ -100,9 +114,10 @@ def sample_vectors(uri: str, max_vectors: int = 50_000, seed: int = 0, batch_siz
 
 @dataclass
 class SharedDocuments:
-    """Records whose stored text is in both collections: the same document embedded by both models, a true pair that
-    needs neither model (e.g. part of a collection already re-embedded). ``source[i]`` and ``target[i]`` embed one
-    text; ``shared`` counts the distinct texts the two collections share (the pairs are a uniform sample of them)."""
+    """Records both collections hold: the same document embedded by both models, a true pair that needs neither model
+    (e.g. part of a collection already re-embedded), found by the text both store or, for two named vectors of one
+    Qdrant collection, by point id. ``source[i]`` and ``target[i]`` embed one document; ``shared`` counts the distinct
+    texts (ids) the two collections share (the pairs are a uniform sample of them)."""
 
     source: np.ndarray
     target: np.ndarray
@@ -113,65 +128,161 @@ class SharedDocuments:
         return cls(np.zeros((0, 0), np.float32), np.zeros((0, 0), np.float32))
 
 
-def _text_key(text) -> bytes | None:
-    if not isinstance(text, str) or not text.strip():
-        return None
-    return hashlib.blake2b(text.strip().encode("utf-8", "surrogatepass"), digest_size=16).digest()
+def _digest(text: str) -> bytes:
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
+
+
+def _keys(digests: list[bytes]) -> np.ndarray:
+    return np.frombuffer(b"".join(digests), dtype=KEY) if digests else np.zeros(0, KEY)
+
+
+def text_keys(batch: VectorBatch) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, keys) of a page's records that store a non-empty text; the key is the text's, whitespace stripped."""
+    rows = [r for r, t in enumerate(batch.documents) if isinstance(t, str) and t.strip()]
+    return np.asarray(rows, dtype=np.int64), _keys([_digest(batch.documents[r].strip()) for r in rows])
+
+
+def id_keys(batch: VectorBatch) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, keys) of all of a page's records, keyed by id as a string (a FAISS id 7 and a Chroma id "7" are one)."""
+    return np.arange(len(batch.ids)), _keys([_digest(str(i)) for i in batch.ids])
+
+
+def _lookup(sorted_keys: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(position in ``sorted_keys``, whether there) of each of ``keys``."""
+    if not len(sorted_keys):
+        return np.zeros(len(keys), np.int64), np.zeros(len(keys), bool)
+    at = np.minimum(np.searchsorted(sorted_keys, keys), len(sorted_keys) - 1)
+    return at, sorted_keys[at] == keys
+
+
+class _Matches:
+    """A uniform sample of up to ``most`` records of a stream whose key is among ``keys`` (sorted, distinct), one
+    record per key (the first met), with the keys drawn. Memory: one byte per key plus the sample."""
+
+    def __init__(self, keys: np.ndarray, most: int, rng: np.random.Generator, key_of: KeyFn):
+        self.keys, self.most, self.rng, self.key_of = keys, most, rng, key_of
+        self.met = np.zeros(len(keys), bool)
+        self.reservoir: _Reservoir | None = None
+        self.drawn = np.zeros(most, KEY)
+
+    def offer(self, batch: VectorBatch) -> None:
+        rows, keys = self.key_of(batch)
+        at, there = _lookup(self.keys, keys)
+        at, first = np.unique(at[there], return_index=True)  # one record per key in the page, in page order below
+        fresh = ~self.met[at]
+        at, first = at[fresh], first[fresh]
+        if not len(at):
+            return
+        order = np.argsort(first)
+        at, rows = at[order], rows[there][first[order]]
+        self.met[at] = True
+        if self.reservoir is None:
+            self.reservoir = _Reservoir(self.most, batch.vectors.shape[1], self.rng)
+        slots, taken = self.reservoir.offer(batch.vectors[rows])
+        self.drawn[slots] = self.keys[at[taken]]
+
+    @property
+    def seen(self) -> int:
+        return 0 if self.reservoir is None else self.reservoir.seen
+
+    @property
+    def vectors(self) -> np.ndarray:
+        return self.reservoir.sample
+
+    @property
+    def drawn_keys(self) -> np.ndarray:
+        return self.drawn[:len(self.vectors)]
+
+
+def _vectors_of(uri: str, keys: np.ndarray, key_of: KeyFn, batch_size: int = 4096) -> tuple[np.ndarray, np.ndarray]:
+    """The vectors of the records of ``uri`` with these keys (the first record met for each), and which were found;
+    stops reading once all are."""
+    order = np.argsort(keys)
+    sorted_keys, found = keys[order], np.zeros(len(keys), bool)
+    out = None
+    with open_store(uri) as store:
+        for batch in store.iter_batches(batch_size=batch_size):
+            rows, batch_keys = key_of(batch)
+            at, there = _lookup(sorted_keys, batch_keys)
+            if out is None:
+                out = np.zeros((len(keys), batch.vectors.shape[1]), np.float32)
+            for row, slot in zip(rows[there], order[at[there]]):
+                if not found[slot]:
+                    out[slot], found[slot] = batch.vectors[row], True
+            if found.all():
+                break
+    return (out if out is not None else np.zeros((len(keys), 0), np.float32)), found
+
+
+def _pairs(matches: _Matches, held_uri: str, matches_are_source: bool, what: str, uris: tuple[str, str]
+           ) -> SharedDocuments:
+    """The pairs of ``matches`` (records of one collection) with the records of the same keys in ``held_uri``."""
+    if not matches.seen:
+        return SharedDocuments.none()
+    other, found = _vectors_of(held_uri, matches.drawn_keys, matches.key_of)
+    mine, other = matches.vectors[found], other[found]  # all, unless the collection changed between the passes
+    logger.info("%s and %s share the %s of %d records: %d pairs drawn", *uris, what, matches.seen, len(mine))
+    source, target = (mine, other) if matches_are_source else (other, mine)
+    return SharedDocuments(source, target, matches.seen)
+
+
+def _count(uri: str) -> int:
+    with open_store(uri) as store:
+        return store.count() if store.exists() else 0
+
+
+def records_both_hold(source_uri: str, target_uri: str, key_of: KeyFn = text_keys, most: int = 5000, seed: int = 0,
+                      batch_size: int = 4096) -> SharedDocuments:
+    """Pair the records of two collections with the same key (:func:`text_keys`, :func:`id_keys`), up to ``most``
+    drawn uniformly, in three passes: the smaller collection's keys, the larger's records that share one (sampled),
+    the smaller's vectors of the keys drawn (stopping once all are found). Memory: 16 bytes per record of the smaller
+    collection and the sample; nothing else is kept whole."""
+    for uri in (source_uri, target_uri):
+        with open_store(uri) as store:
+            if not store.exists():
+                raise StoreNotFoundError(f"{uri} does not exist: check the path and collection name")
+    small, large = ((source_uri, target_uri) if _count(source_uri) <= _count(target_uri)
+                    else (target_uri, source_uri))
+    chunks = []
+    with open_store(small) as store:
+        for batch in store.iter_batches(batch_size=batch_size):
+            chunks.append(key_of(batch)[1])
+    keys = np.unique(np.concatenate(chunks)) if chunks else np.zeros(0, KEY)
+    if not len(keys):
+        return SharedDocuments.none()
+    matches = _Matches(keys, most, np.random.default_rng([seed, 2]), key_of)
+    with open_store(large) as store:
+        for batch in store.iter_batches(batch_size=batch_size):
+            matches.offer(batch)
+    what = "text" if key_of is text_keys else "ids"
+    return _pairs(matches, small, large == source_uri, what, (source_uri, target_uri))
 
 
 def shared_document_pairs(source_uri: str, target_uri: str, most: int = 5000, seed: int = 0,
                           batch_size: int = 4096) -> SharedDocuments:
-    """Pair the records of two collections that store the same text (after stripping whitespace), up to ``most``
-    drawn uniformly, in three passes whose memory is a 16-byte key per distinct text of the target and the sample:
-    the target's texts, the source's records that share one, the target's vectors of the chosen texts."""
-    def texts_and_vectors(uri: str):
-        with open_store(uri) as store:
-            for batch in store.iter_batches(batch_size=batch_size):
-                keys = [_text_key(t) for t in batch.documents]
-                if any(k is not None for k in keys):
-                    yield keys, batch.vectors
-
-    target_keys = {k for keys, _ in texts_and_vectors(target_uri) for k in keys if k is not None}
-    if not target_keys:
-        return SharedDocuments.none()
-    reservoir: _Reservoir | None = None
-    chosen_keys: list[bytes] = [b""] * most
-    offered: set[bytes] = set()  # one record per text
-    for keys, vectors in texts_and_vectors(source_uri):
-        rows = [r for r, k in enumerate(keys) if k in target_keys and k not in offered]
-        offered.update(keys[r] for r in rows)
-        if reservoir is None:
-            reservoir = _Reservoir(most, vectors.shape[1], np.random.default_rng([seed, 2]))
-        for slot, row in zip(*reservoir.offer(vectors[rows])):
-            chosen_keys[slot] = keys[rows[row]]
-    if reservoir is None or not reservoir.seen:
-        return SharedDocuments.none()
-    source = reservoir.sample
-    slot_of = {k: s for s, k in enumerate(chosen_keys[:len(source)])}
-    target = None
-    for keys, vectors in texts_and_vectors(target_uri):
-        if target is None:
-            target, found = np.empty((len(source), vectors.shape[1]), np.float32), np.zeros(len(source), bool)
-        for r, k in enumerate(keys):
-            s = slot_of.get(k)
-            if s is not None and not found[s]:
-                target[s], found[s] = vectors[r], True
-    if target is None:  # the target lost its texts between the passes
-        return SharedDocuments.none()
-    keep = np.flatnonzero(found)  # all, unless the target changed between the passes
-    logger.info("%s and %s share the text of %d records: %d pairs drawn", source_uri, target_uri, reservoir.seen,
-                len(keep))
-    return SharedDocuments(source[keep], target[keep], reservoir.seen)
+    """Pair the records of two collections that store the same text (after stripping whitespace; ids play no part),
+    up to ``most`` drawn uniformly (:func:`records_both_hold`)."""
+    return records_both_hold(source_uri, target_uri, text_keys, most, seed, batch_size)
 
 
-def shared_pairs(source_uri: str, target_uri: str, most: int = 5000, seed: int = 0) -> SharedDocuments:
-    """The records two collections both hold, as pairs: for two named vectors of one Qdrant collection the points that
-    have both (by id), else the records that store the same text (:func:`shared_document_pairs`)."""
+def sample_collections(source_uri: str, target_uri: str, max_vectors: int = 50_000, seed: int = 0,
+                       documents: int = 0, shared: int = 0) -> tuple[CollectionSample, CollectionSample,
+                                                                      SharedDocuments]:
+    """What ``v2v fit`` reads of its two collections, in as few passes as it can: each one's sample
+    (:func:`sample_collection`, seeds ``seed`` and ``seed + 1``) and up to ``shared`` pairs of the records both hold
+    (for two named vectors of one Qdrant collection the points that have both, else the records that store the same
+    text). The smaller collection's keys are collected while it is sampled and its records drawn from while the larger
+    is, so the pairs cost one more pass over the smaller one (none when nothing is shared): three passes in all, where
+    sampling and :func:`records_both_hold` apart take five. The same samples and pairs either way."""
     from v2v_store.connectors import same_points
 
-    if same_points(source_uri, target_uri):
-        from v2v_store.evaluate import records_shared_by_id
-
-        source, target = records_shared_by_id(source_uri, target_uri, most)
-        return SharedDocuments(source, target, len(source))
-    return shared_document_pairs(source_uri, target_uri, most, seed)
+    key_of = id_keys if same_points(source_uri, target_uri) else text_keys
+    source_first = _count(source_uri) <= _count(target_uri)
+    first, second = (source_uri, target_uri) if source_first else (target_uri, source_uri)
+    seeds = (seed, seed + 1) if source_first else (seed + 1, seed)
+    a = sample_collection(first, max_vectors, seeds[0], documents=documents, keys=key_of if shared else None)
+    matches = _Matches(a.keys, shared, np.random.default_rng([seed, 2]), key_of) if shared and len(a.keys) else None
+    b = sample_collection(second, max_vectors, seeds[1], documents=documents, matches=matches)
+    pairs = (_pairs(matches, first, not source_first, "text" if key_of is text_keys else "ids",
+                    (source_uri, target_uri)) if matches is not None else SharedDocuments.none())
+    return (a, b, pairs) if source_first else (b, a, pairs)

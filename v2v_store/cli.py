@@ -243,8 +243,8 @@ def fit(
                                          "re-embedded; for two named vectors of one Qdrant collection, the points "
                                          "that have both) are true pairs that need neither model: up to this many "
                                          "(at least 10 to be used) join the pairs and the held-out document "
-                                         "check, for every method but gan. Three passes over the collections' texts. "
-                                         "0: off."),
+                                         "check, for every method but gan. Found while the collections are "
+                                         "sampled, plus one pass over the smaller. 0: off."),
     eval_source: str = typer.Option(None, help="Paired evaluation: held-out documents by the source model..."),
     eval_target: str = typer.Option(None, help="...and by the target model; prints the paper metrics."),
     checkpoint_dir: str = typer.Option(None, help="GAN: checkpoint here and resume from it."),
@@ -264,7 +264,7 @@ def fit(
     """Learn a translator between two embedding spaces from unpaired vectors (the help text: ``FIT_HELP``)."""
     from v2v_store.anchors import read_texts
     from v2v_store.fit import fit_collections, require_trusted
-    from v2v_store.train.data import CollectionSample, sample_collection, shared_pairs
+    from v2v_store.train.data import CollectionSample, sample_collection, sample_collections
     from v2v_store.connectors import same_collection
     from v2v_store.translator import check_translator_directory
 
@@ -277,15 +277,16 @@ def fit(
         if value < 0:
             raise V2VError(f"{flag} {value}: give a count of stored documents (0: off)")
     texts = read_texts(pair_texts) if pair_texts else None  # a bad file fails before the collections are read
-    src, trg = (sample_collection(uri, max_vectors, seed + i, documents=document_pairs) if "://" in uri
-                else CollectionSample(_load_array(uri)) for i, uri in enumerate((source, target)))
     shared = None
-    if shared_documents and "://" in source and "://" in target:
-        found = shared_pairs(source, target, shared_documents, seed)
+    if "://" in source and "://" in target:  # both read in three passes: samples, keys, the shared records
+        src, trg, found = sample_collections(source, target, max_vectors, seed, document_pairs, shared_documents)
         if len(found.source) >= 10:
             shared = (found.source, found.target)
         elif len(found.source):
             logger.info("only %d records are in both collections: not used as pairs", len(found.source))
+    else:
+        src, trg = (sample_collection(uri, max_vectors, seed + i, documents=document_pairs) if "://" in uri
+                    else CollectionSample(_load_array(uri)) for i, uri in enumerate((source, target)))
     translator, report = fit_collections(
         src.vectors, trg.vectors, (source_name, target_name), method=method, anchors=anchors, fallback=fallback,
         models=(source_model, target_model), pair_texts=texts,

@@ -130,44 +130,14 @@ def evaluate_translator(translator: Translator, source_vectors: np.ndarray, targ
     return report
 
 
-def _read_all(store) -> tuple[list, np.ndarray]:
-    ids, vectors = [], []
-    for batch in store.iter_batches(batch_size=4096):
-        ids += batch.ids
-        vectors.append(batch.vectors)
-    return ids, (np.concatenate(vectors) if vectors else np.zeros((0, store.dim or 0), np.float32))
-
-
 def records_shared_by_id(source_uri: str, target_uri: str, max_pairs: int = 20_000) -> tuple[np.ndarray, np.ndarray]:
-    """The records two collections share by id (as strings: a FAISS id 7 and a Chroma id "7" are one record), at most
-    ``max_pairs`` of them, none when no id is shared. The smaller collection is read whole, the larger streamed until
-    that many are found."""
-    from v2v_store.connectors import open_store
-    from v2v_store.errors import StoreNotFoundError
+    """The records two collections share by id (as strings: a FAISS id 7 and a Chroma id "7" are one record), a
+    uniform sample of at most ``max_pairs`` of them, none when no id is shared (:func:`records_both_hold`: memory 16
+    bytes per record of the smaller collection and the pairs)."""
+    from v2v_store.train.data import id_keys, records_both_hold
 
-    with open_store(source_uri) as src, open_store(target_uri) as trg:
-        for uri, store in ((source_uri, src), (target_uri, trg)):
-            if not store.exists():
-                raise StoreNotFoundError(f"{uri} does not exist: check the path and collection name")
-        counts = (src.count(), trg.count())
-        small, large = (src, trg) if counts[0] <= counts[1] else (trg, src)
-        small_ids, small_vectors = _read_all(small)
-        row_of = {str(i): r for r, i in enumerate(small_ids)}
-        rows_small, large_vectors = [], []
-        for batch in large.iter_batches(batch_size=4096):
-            hit = [(r, row_of.pop(str(i))) for r, i in enumerate(batch.ids) if str(i) in row_of]
-            if hit:
-                large_vectors.append(batch.vectors[[r for r, _ in hit]])
-                rows_small += [s for _, s in hit]
-            if len(rows_small) >= max_pairs:
-                break
-        large_dim = large.dim
-    rows_small = rows_small[:max_pairs]
-    a = small_vectors[rows_small]
-    b = np.concatenate(large_vectors)[:len(rows_small)] if large_vectors else np.zeros((0, large_dim), np.float32)
-    logger.info("%d records paired by id (collections of %d and %d records; %d of the smaller one's ids not found in "
-                "the other%s)", len(a), *counts, len(row_of), ", or past --max-pairs" if len(a) >= max_pairs else "")
-    return (a, b) if small is src else (b, a)
+    found = records_both_hold(source_uri, target_uri, id_keys, max_pairs)
+    return found.source, found.target
 
 
 NO_SHARED_IDS = ("share no record id: pairs by id need the same documents under the same ids in both (e.g. re-encode a "

@@ -267,7 +267,7 @@ def fit_collections(source: np.ndarray, target: np.ndarray, names: tuple[str, st
     ``document_check`` of those pairs (when there are at least twice as many) are held out of the fit and measure the
     saved map on the collections' own texts: each direction's top-1 / mean rank of the partner among the held-out
     partners and every vector of the other collection (``report.document_check``). ``shared``: the collections' records
-    that store the same text (:func:`v2v_store.train.data.shared_document_pairs`), true pairs that need neither model:
+    that store the same text, or both hold by id (:func:`v2v_store.train.data.sample_collections`), true pairs that need neither model:
     they join the document pairs (and their held-out check) for every method but ``gan``; with ``auto``, collections
     of models v2v-store cannot run get a few-shot ``align`` from them."""
     given = tuple(models)
