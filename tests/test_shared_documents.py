@@ -64,7 +64,8 @@ def test_cli_fit_pairs_the_records_the_collections_share(tmp_path):
                                      "procrustes", *a], capture_output=True, text=True)
     fitted = run("--out", str(tmp_path / "tr"))
     assert fitted.returncode == 0, fitted.stderr
-    assert "250 pairs of records both collections hold" in json.loads(fitted.stdout)["reason"]
+    assert "250 records both collections hold" in json.loads(fitted.stdout)["reason"]
+    assert "250 true pairs" in json.loads(fitted.stdout)["reason"]
     tr = Translator.load(tmp_path / "tr")
     assert tr.info["shared_documents"] == 250
     held = paired_metrics(tr.translate(x[1600:], "x", "y"), y[1600:])  # texts in neither collection
@@ -91,7 +92,7 @@ def test_cli_fit_pairs_the_points_that_have_both_named_vectors(tmp_path):
                              "--source-name", "x", "--target-name", "y", "--method", "procrustes",
                              "--out", str(tmp_path / "tr")], capture_output=True, text=True)
     assert fitted.returncode == 0, fitted.stderr
-    assert "300 pairs of records both collections hold" in json.loads(fitted.stdout)["reason"]
+    assert "300 true pairs" in json.loads(fitted.stdout)["reason"]
     held = paired_metrics(Translator.load(tmp_path / "tr").translate(x[1000:], "x", "y"), y[1000:])
     assert held.top1 > 0.9, held
 
@@ -141,3 +142,33 @@ def test_fit_reads_each_collection_for_its_sample_and_the_shared_records_togethe
     fill(plain, list(range(300)), x[:300], [None] * 300)  # no texts: nothing to pair, no extra pass
     *_, none = sample_collections(plain, large, max_vectors=250, shared=150)
     assert len(none.source) == 0 and passes == {plain: 1, large: 1}, passes
+
+
+def test_shared_records_whose_vectors_disagree_are_left_out(tmp_path):
+    """400 texts stored with both collections, 80 of them with a target vector left stale (another text's): `v2v fit`
+    leaves those out one by one (says how many) and fits on the rest; when all of them disagree none is used."""
+    from v2v_store.anchors import checked_shared_pairs
+
+    x, y = views(3000, seed=47)
+    texts = [f"sentence number {i}" for i in range(3000)]
+    source, target = f"faiss://{tmp_path}/old.faiss", f"chroma://{tmp_path}/c?collection=new"
+    fill(source, list(range(1200)), x[:1200], texts[:1200])
+    shared = np.arange(800, 1200)
+    stale = np.random.default_rng(0).choice(shared, 80, replace=False)
+    vectors = y.copy()
+    vectors[stale] = y[2000 + np.arange(80)]  # texts re-embedded elsewhere, vectors of other texts kept
+    rows = list(range(1200, 2000)) + list(shared)
+    fill(target, [f"n{r}" for r in rows], vectors[rows], [texts[r] for r in rows])
+    fitted = subprocess.run([sys.executable, "-m", "v2v_store", "fit", "--source", source, "--target", target,
+                             "--source-name", "x", "--target-name", "y", "--method", "procrustes",
+                             "--document-check", "0", "--out", str(tmp_path / "tr")], capture_output=True, text=True)
+    assert fitted.returncode == 0, fitted.stderr
+    reason = json.loads(fitted.stdout)["reason"]
+    used = Translator.load(tmp_path / "tr").info["shared_documents"]
+    # the 320 true ones; of the stale ones, those that land near their text's partner by chance (8 of 80 here)
+    assert 316 <= used <= 332 and f"{400 - used} left out" in reason, reason
+    held = paired_metrics(Translator.load(tmp_path / "tr").translate(x[2100:], "x", "y"), y[2100:])
+    assert held.top1 > 0.9, held
+    permuted = (x[shared], y[np.random.default_rng(1).permutation(shared)])
+    pairs, note = checked_shared_pairs(permuted)
+    assert pairs is None and "unused" in note, note

@@ -201,7 +201,8 @@ def _vectors_of(uri: str, keys: np.ndarray, key_of: KeyFn, batch_size: int = 409
     sorted_keys, found = keys[order], np.zeros(len(keys), bool)
     out = None
     with open_store(uri) as store:
-        for batch in store.iter_batches(batch_size=batch_size):
+        pages = store.iter_batches(batch_size=batch_size)
+        for batch in pages:
             rows, batch_keys = key_of(batch)
             at, there = _lookup(sorted_keys, batch_keys)
             if out is None:
@@ -210,6 +211,7 @@ def _vectors_of(uri: str, keys: np.ndarray, key_of: KeyFn, batch_size: int = 409
                 if not found[slot]:
                     out[slot], found[slot] = batch.vectors[row], True
             if found.all():
+                getattr(pages, "close", lambda: None)()  # the reader, before the store closes
                 break
     return (out if out is not None else np.zeros((len(keys), 0), np.float32)), found
 

@@ -251,6 +251,34 @@ def document_pairs(documents: tuple[tuple[np.ndarray, list[str]] | None, tuple[n
     return out
 
 
+def checked_shared_pairs(shared: tuple[np.ndarray, np.ndarray]) -> tuple[tuple[np.ndarray, np.ndarray] | None, str]:
+    """The records both collections hold (one text stored with both, or one Qdrant point's two named vectors), checked
+    as stored documents are (no model runs): each pair whose vectors do not find each other under maps fitted on the
+    other pairs (:func:`matched_documents`: a vector left stale in one collection after its text was edited, a text
+    field that differs from what was embedded) is left out, and all are left out when the kept ones do not behave
+    like pairs (:data:`DOCUMENTS_RELATED_ABOVE`). Fewer than :data:`MIN_DOCUMENTS` cannot be checked and are used as
+    they are. Returns (the pairs to use or None, a note for the fit's reason)."""
+    from v2v_store.metrics import pairs_relatedness
+
+    n = len(shared[0])
+    what = f"{n:,} records both collections hold (the same text stored with both, or one point's two named vectors)"
+    if n < MIN_DOCUMENTS:
+        return shared, f"{what}: true pairs, no model needed (too few to check one by one)"
+    found = matched_documents(shared)
+    kept = (shared[0][found], shared[1][found])
+    related = pairs_relatedness(kept, seed=1)  # afresh on the kept ones, as for stored documents
+    if not related > DOCUMENTS_RELATED_ABOVE:
+        return None, (f"{what} unused: they do not behave like pairs (kept-out pairs found "
+                      f"{pairs_relatedness(shared):.3f} of their partners, chance {1 / min(500, n):.3f}): the stored "
+                      "texts are not what both vectors embed (check the document field), or the vectors of one "
+                      "collection are stale; --shared-documents 0 skips them")
+    wrong = n - len(kept[0])
+    return kept, (f"{what}: {len(kept[0]):,} true pairs, no model needed (kept-out pairs found {related:.3f} of their "
+                  "partners)" + (f"; {wrong:,} left out, their two vectors not finding each other among the other "
+                                 "pairs: a vector stale in one collection, or texts that differ from what was embedded"
+                                 if wrong else ""))
+
+
 def matched_documents(pairs: tuple[np.ndarray, np.ndarray], group: int = 500) -> np.ndarray:
     """Which document pairs behave like pairs, one by one: those whose partner ranks within
     :data:`DOCUMENT_FOUND_WITHIN` of the ``group`` out-of-fold pairs it is ranked among, either way

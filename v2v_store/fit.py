@@ -33,8 +33,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from v2v_store.anchors import (DEFAULT_ANCHORS, DOCUMENT_CHECK, anchor_models, anchor_pairs, document_pairs,
-                               text_pairs)
+from v2v_store.anchors import (DEFAULT_ANCHORS, DOCUMENT_CHECK, anchor_models, anchor_pairs, checked_shared_pairs,
+                               document_pairs, text_pairs)
 from v2v_store.errors import (DimensionMismatchError, MissingDependencyError, SpaceMismatchError,
                               UntrustedTranslationError, V2VError)
 from v2v_store.fingerprints import check_model_names
@@ -291,6 +291,10 @@ def fit_collections(source: np.ndarray, target: np.ndarray, names: tuple[str, st
     stored = document_pairs(documents, models, (source.shape[1], target.shape[1])) if use_documents else None
     held, made = None, stored.pairs if stored is not None else None
     shared = shared if shared is not None and len(shared[0]) and method != "gan" else None
+    shared_note = None
+    if shared is not None:
+        shared, shared_note = checked_shared_pairs(shared)
+        (logger.info if shared is not None else logger.warning)("shared records: %s", shared_note)
     if shared is not None:
         made = _joined(made, shared)
     if made is not None:
@@ -331,10 +335,9 @@ def fit_collections(source: np.ndarray, target: np.ndarray, names: tuple[str, st
     if pair_texts:
         report.reason += f"; {len(pair_texts)} of the pairs are your --pair-texts, embedded by {models[0]} and {models[1]}"
         translator.info["pair_texts"] = len(pair_texts)
-    if shared is not None:
-        report.reason += (f"; {len(shared[0]):,} pairs of records both collections hold (the same text stored with "
-                          "both, or one Qdrant point's two named vectors: true pairs, no model needed)")
-        translator.info["shared_documents"] = len(shared[0])
+    if shared_note:
+        report.reason += f"; {shared_note}"
+        translator.info["shared_documents"] = 0 if shared is None else len(shared[0])
     if stored is not None:  # (document_pairs logged them)
         report.reason += "; " + "; ".join(stored.notes + stored.left_out)
         translator.info["document_pairs"] = {"counts": stored.counts, "relatedness": stored.relatedness,
