@@ -43,6 +43,20 @@ def test_text_query_with_offline_minilm(tmp_path):
     assert out.returncode == 0, out.stderr
     top = json.loads(out.stdout.splitlines()[0])
     assert top["id"] == 2 and "Photosynthesis" in top["document"]
+    # several queries for one read of the collection: --text repeated, or a file of them; each hit names its query
+    (tmp_path / "queries.txt").write_text("plants convert sunlight into energy\n\nan astronomer spotted a comet\n")
+    many = [run("query", "--translator", str(tmp_path / "tr"), "--collection", f"{uri}#minilm", *given, "--model",
+                "minilm", "--k", "1") for given in (("--text", "plants convert sunlight into energy", "--text",
+                                                     "an astronomer spotted a comet"),
+                                                    ("--texts", str(tmp_path / "queries.txt")))]
+    for done in many:
+        assert done.returncode == 0, done.stderr
+        hits = [json.loads(line) for line in done.stdout.splitlines()]
+        assert [(h["query"], h["id"]) for h in hits] == [(0, 2), (1, 4)], hits
+        assert hits[1]["text"] == "an astronomer spotted a comet"
+    both = run("query", "--translator", str(tmp_path / "tr"), "--collection", f"{uri}#minilm", "--text", "x",
+               "--texts", str(tmp_path / "queries.txt"), "--model", "minilm")
+    assert both.returncode == 2 and "give one of --vector" in both.stderr, both.stderr
 
 
 def test_fit_cli_saves_and_flags_untrusted_fit(tmp_path):

@@ -115,9 +115,10 @@ def anchor_pairs(source_model: str, target_model: str, count: int = DEFAULT_ANCH
         return shipped[source_model][-n:], shipped[target_model][-n:]
 
 
-def read_texts(path: str | Path, flag: str = "--pair-texts") -> list[str]:
+def read_texts(path: str | Path, flag: str = "--pair-texts", least: int = 2) -> list[str]:
     """The texts of a file for :func:`text_pairs`: one per line, or for ``.jsonl`` the ``"text"`` field of each line;
-    blank lines skipped. ``flag``: the option that named the file, for the messages."""
+    blank lines skipped. ``flag``: the option that named the file, for the messages; ``least``: fewer texts is an
+    error."""
     path = Path(path).expanduser()
     if not path.is_file():
         raise V2VError(f"{flag} {path}: no such file; give a text file with one text per line (or .jsonl "
@@ -132,9 +133,9 @@ def read_texts(path: str | Path, flag: str = "--pair-texts") -> list[str]:
             raise V2VError(f"{flag} {path}: every line of a .jsonl file must be an object with a \"text\" "
                            f"field ({type(e).__name__}: {e}); or give a plain text file, one text per line") from None
     texts = [line for line in lines if line]
-    if len(texts) < 2:
-        raise V2VError(f"{flag} {path}: {len(texts)} text(s); give at least 2 (a few hundred adapt the map to "
-                       "the collection's corpus), one per line")
+    if len(texts) < least:
+        advice = " (a few hundred adapt the map to the collection's corpus)" if flag == "--pair-texts" else ""
+        raise V2VError(f"{flag} {path}: {len(texts)} text(s); give at least {least}{advice}, one per line")
     return texts
 
 

@@ -205,6 +205,11 @@ def fit(
     whiten: float = typer.Option(None, help="Aligner: the final transport steps see each space times its covariance "
                                             "to the power -WHITEN/2 (default 0.5, a non-orthogonal map; 0: an "
                                             "orthogonal map, the behaviour before format 2)."),
+    restart_dims: int = typer.Option(None, help="Aligner: where the latent has more dimensions than this (collections "
+                                                "of 768 dimensions or more on both sides), the restarts search in each "
+                                                "space's top RESTART_DIMS principal directions and the final steps use "
+                                                "all of them (default 384; 0: restarts on all dimensions, ~3x slower "
+                                                "at 768)."),
     soup: bool = typer.Option(None, "--soup/--no-soup", help="Aligner: average the finalists' maps that agree with the "
                                                              "winner before its extra steps (default on)."),
     pair_weight: float = typer.Option(None, help="Aligner: how much each anchor or known pair counts against one "
@@ -301,6 +306,7 @@ def fit(
                          **({"rival_restarts": rival_restarts} if rival_restarts is not None else {}),
                          **({"final_candidates": final_candidates} if final_candidates is not None else {}),
                          **({"final_whiten": whiten} if whiten is not None else {}),
+                         **({"restart_dims": restart_dims} if restart_dims is not None else {}),
                          **({"final_soup": soup} if soup is not None else {}),
                          **({"pair_weight": pair_weight} if pair_weight is not None else {}),
                          **({"time_budget": time_budget} if time_budget is not None else {})})
@@ -455,7 +461,10 @@ def query(
                                          "#@FIELD for a collection mixing both spaces' records that name theirs in "
                                          "metadata field FIELD, or #auto to tell each record's space by its vector."),
     vector: str = typer.Option(None, help=".npy file of query vectors (n, d) in --space."),
-    text: str = typer.Option(None, help="Query text, encoded offline with --model."),
+    text: list[str] = typer.Option(None, help="Query text, encoded offline with --model; repeat for several."),
+    texts: str = typer.Option(None, help="File of query texts (one per line, or .jsonl with a \"text\" field), "
+                                         "encoded offline with --model: many queries for one read of the "
+                                         "collections (latent mode streams them once per command)."),
     model: str = typer.Option(None, help="Model for --text: minilm | e5 | mpnet | a saved sentence-transformers "
                                          "model's directory | py:MODULE:FUNCTION, called with kind='query' if it "
                                          "takes that keyword (an offline model's name is also the query's space)."),
@@ -469,26 +478,29 @@ def query(
                                           "2,000 records; in latent mode every window of 2,000 as it is read); "
                                           "exit 2."),
 ) -> None:
-    """Search collections of different models as one; prints a ranked list of hits."""
+    """Search collections of different models as one; prints a ranked list of hits (a JSON line per hit)."""
+    from v2v_store.anchors import read_texts
     from v2v_store.errors import V2VError
     from v2v_store.query import CrossQuery
     from v2v_store.translator import Translator
 
     tr = Translator.load(translator)
-    if (vector is None) == (text is None):
-        raise V2VError("give exactly one of --vector FILE or --text '...' (with --model)")
-    if text is not None:
+    if sum((vector is not None, bool(text), texts is not None)) != 1:
+        raise V2VError("give one of --vector FILE, --text '...' (repeatable) or --texts FILE (the texts with --model)")
+    queries_text = list(text or []) or (read_texts(texts, "--texts", least=1) if texts is not None else None)
+    if queries_text is not None:
         if not model:
-            raise V2VError("--text needs --model (minilm | e5 | mpnet | a model directory | py:MODULE:FUNCTION) to encode it offline")
+            raise V2VError("--text/--texts need --model (minilm | e5 | mpnet | a model directory | py:MODULE:FUNCTION) "
+                           "to encode them offline")
         from v2v_store.models import require_model
 
         require_model(model, "--model")
     cols = [(c.split("#")[0], c.split("#")[1] if "#" in c else None) for c in collection]
     cross = CrossQuery(tr, cols, mode=mode, check_space=space_check)  # the collections' errors before a model loads
-    if text is not None:
+    if queries_text is not None:
         from v2v_store.models import MODELS, load_encoder
 
-        queries = load_encoder(model, kind="query")([text])
+        queries = load_encoder(model, kind="query")(queries_text)
         space = space or (model if model in MODELS else tr.space_for_dim(queries.shape[1], None, "--space {}").name)
     else:
         queries = _load_array(vector, one_vector=True)
@@ -496,9 +508,9 @@ def query(
     hits = cross.search(queries, space=space, k=k)
     for qi, row in enumerate(hits):
         for rank, h in enumerate(row, 1):
-            typer.echo(json.dumps({"query": qi, "rank": rank, "collection": h.collection, "id": h.id,
-                                   "score": round(h.score, 4), "metadata": h.metadata,
-                                   "document": h.document}, default=str))
+            typer.echo(json.dumps({"query": qi, **({"text": queries_text[qi]} if queries_text else {}), "rank": rank,
+                                   "collection": h.collection, "id": h.id, "score": round(h.score, 4),
+                                   "metadata": h.metadata, "document": h.document}, default=str))
 
 
 @app.command()
