@@ -159,7 +159,7 @@ def test_procrustes_from_cross_matches_the_svd_solution(shape, null_dims):
                                  dict(final_whiten=-0.5), dict(final_extra_iters=-1), dict(final_refine_iters=2),
                                  dict(wp_check_from=0, wp_check_iters=125), dict(wp_check_from=125, wp_check_iters=125), dict(wp_check_iters=-1),
                                  dict(wp_check_rise=-0.1), dict(time_budget=-1.0), dict(restart_share=1.0),
-                                 dict(full_weight_pairs=-1)])
+                                 dict(full_weight_pairs=-1), dict(restart_dims=-1)])
 def test_align_config_rejects_bad_solver_settings(bad):
     with pytest.raises(ValueError):
         AlignConfig(**bad)

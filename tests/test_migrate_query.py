@@ -273,7 +273,8 @@ def test_dry_run_plans_and_writes_nothing(translator, tmp_path):
                                         ("faiss://{p}/dst.faiss", signal.SIGINT)])
 def test_kill_9_or_ctrl_c_then_resume_is_exactly_once(dest, stop, translator, tmp_path):
     tr, path = translator
-    x, _ = views(20000, seed=15)
+    n = 100_000  # ~5 s to migrate: the signal lands while it runs (at 20,000 a Ctrl-C once arrived after the end)
+    x, _ = views(n, seed=15)
     src = f"npy://{tmp_path}/src.npy"
     np.save(tmp_path / "src.npy", x)
     dest = dest.format(p=tmp_path)
@@ -301,7 +302,7 @@ def test_kill_9_or_ctrl_c_then_resume_is_exactly_once(dest, stop, translator, tm
     assert not json.loads(state_file.read_text())["done"], "killed too late to test a resume"
     with open_store(dest) as s:
         partial = s.count()
-    assert 0 < partial < 20000
+    assert 0 < partial < n
     lost = [a if a != str(tmp_path / "state") else str(tmp_path / "elsewhere") for a in cmd] + ["--resume"]
     elsewhere = subprocess.run(lost, capture_output=True, text=True, cwd=tmp_path)  # not the checkpoint's --state-dir
     assert elsewhere.returncode == 2 and "--resume: no checkpoint" in elsewhere.stderr, elsewhere.stderr
@@ -310,11 +311,11 @@ def test_kill_9_or_ctrl_c_then_resume_is_exactly_once(dest, stop, translator, tm
     again = subprocess.run(cmd + ["--resume"], capture_output=True, text=True, cwd=tmp_path)
     assert again.returncode == 0, again.stderr
     resumed = json.loads(again.stdout)
-    assert resumed["written"] == 20000 and resumed["replaced"] == 0, resumed  # re-upserted records are not "replaced"
+    assert resumed["written"] == n and resumed["replaced"] == 0, resumed  # re-upserted records are not "replaced"
     got = read(dest)
-    assert sorted(got) == list(range(20000))
+    assert sorted(got) == list(range(n))
     with open_store(dest) as s:
-        assert s.count() == 20000
+        assert s.count() == n
     np.testing.assert_allclose(got[12345][0], tr.translate(x[12345:12346])[0], atol=1e-5)
 
 

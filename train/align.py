@@ -256,6 +256,9 @@ class AlignConfig:
             raise ValueError("restarts must be >= 1")
         if self.min_per_dim < 0:
             raise ValueError(f"min_per_dim={self.min_per_dim} must be >= 0 (default 5; 0: off)")
+        if self.restart_dims < 0:
+            raise ValueError(f"restart_dims={self.restart_dims} must be >= 0 (default 384; 0: restarts on all "
+                             "dimensions)")
         if self.more_restarts < 0:
             raise ValueError(f"more_restarts={self.more_restarts} must be >= 0 (default 16; 0: stop after restarts)")
         if self.stop_agreeing < 1:
