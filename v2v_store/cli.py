@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 import sys
 from functools import wraps
 from typing import Callable
@@ -26,6 +27,16 @@ def main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug logg
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if not verbose:  # faiss-cpu's loader reports at INFO each SIMD build it did not find, as a ModuleNotFoundError
         logging.getLogger("faiss.loader").setLevel(logging.WARNING)
+    if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:  # `kill`, a stopped container or job: end as Ctrl-C does
+        signal.signal(signal.SIGTERM, _terminate)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where Ctrl-C would raise KeyboardInterrupt, so a migration stops between batches' writes."""
+
+
+def _terminate(signum, frame) -> None:
+    raise Terminated()
 
 
 def handles_errors(fn: Callable) -> Callable:
@@ -38,10 +49,11 @@ def handles_errors(fn: Callable) -> Callable:
         except V2VError as e:
             typer.echo(f"error: {e}", err=True)
             raise typer.Exit(e.exit_code) from None
-        except KeyboardInterrupt:
-            typer.echo("interrupted: a migration continues from its last checkpoint with the same command and "
-                       "--resume; a fit saves its translator only once it is done", err=True)
-            raise typer.Exit(130) from None
+        except KeyboardInterrupt as e:
+            typer.echo(f"{'terminated' if isinstance(e, Terminated) else 'interrupted'}: a migration continues from its "
+                       "last checkpoint with the same command and --resume; a fit saves its translator only once it "
+                       "is done", err=True)
+            raise typer.Exit(143 if isinstance(e, Terminated) else 130) from None
 
     return wrapper
 
