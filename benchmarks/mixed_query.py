@@ -92,7 +92,8 @@ def run_case(tr: Translator, old: str, new: str, case: dict, calibrate) -> dict:
                 tr.latent_scores = {}
             elif name == "latent":
                 calibrate()
-            hits = CrossQuery(tr, [(uris[old], old), (uris[new], new)], mode=name.split()[0]).search(q, new, k=K)
+            with CrossQuery(tr, [(uris[old], old), (uris[new], new)], mode=name.split()[0]) as cross:
+                hits = cross.search(q, new, k=K)
             top = np.array([[h.id for h in row] for row in hits])
             out[name] = scores(top, ref, is_old, mates)
     return out

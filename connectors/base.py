@@ -168,6 +168,23 @@ class VectorStore(ABC):
         getattr(pages, "close", lambda: None)()
         return first
 
+    def fetch(self, ids: Sequence[PointId]) -> list[tuple[dict[str, Any] | None, str | None]]:
+        """The metadata and document of each of ``ids`` ((None, None) where the store holds no such record), for the
+        few records a search returns. This fallback reads the store until it has seen them all; stores override it
+        with a lookup by id."""
+        found: dict[PointId, tuple[dict[str, Any] | None, str | None]] = {}
+        missing = set(ids)
+        pages = iter(self.iter_batches(batch_size=4096))
+        for batch in pages:
+            for i, meta, doc in zip(batch.ids, batch.metadata, batch.documents):
+                if i in missing:
+                    found[i] = (meta, doc)
+                    missing.discard(i)
+            if not missing:
+                break
+        getattr(pages, "close", lambda: None)()
+        return [found.get(i, (None, None)) for i in ids]
+
     @abstractmethod
     def upsert(self, batch: VectorBatch) -> None:
         """Insert or overwrite records by id; validates the whole batch before writing."""

@@ -176,6 +176,16 @@ class ChromaStore(VectorStore):
             yield VectorBatch(ids, np.asarray(page["embeddings"], dtype=np.float32), metadata, list(page["documents"]),
                               next_position=offset if offset < total else None)
 
+    def fetch(self, ids) -> list[tuple[dict | None, str | None]]:
+        col, found = self._require(), {}
+        keys = [str(i) for i in ids]
+        unique = list(dict.fromkeys(keys))  # Chroma refuses an id asked twice
+        for s in range(0, len(unique), self._max_batch()):
+            page = col.get(ids=unique[s : s + self._max_batch()], include=["metadatas", "documents"])
+            for cid, meta, doc in zip(page["ids"], page["metadatas"], page["documents"]):
+                found[cid] = (from_chroma_metadata(restore_id(cid, meta)[1]), doc)
+        return [found.get(key, (None, None)) for key in keys]
+
     def upsert(self, batch: VectorBatch) -> None:
         check_batch(batch, self.dim if (self._col is not None and self.count()) or self._requested_dim else batch.vectors.shape[1])
         ids, metadata = [], []

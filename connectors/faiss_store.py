@@ -344,6 +344,13 @@ class FaissStore(VectorStore):
             yield VectorBatch(ids, vectors, metadata, documents, next_position=stop if stop < reader.n else None)
             pos = stop
 
+    def fetch(self, ids: Sequence[PointId]) -> list[tuple[dict | None, str | None]]:
+        if self._index is None:
+            self._require_index()
+        fids = [_faiss_id(i) for i in ids]
+        found = self._lookup(np.unique(np.array(fids, dtype=np.int64)))
+        return [found[f][1:] if f in found else (None, None) for f in fids]
+
     def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, list[list[PointId]]]:
         index = self._require_index()
         queries = prepare_for_metric(check_vectors(queries, self.dim, "queries"), self.metric)

@@ -70,6 +70,9 @@ class NpyStore(VectorStore):
                               next_position=stop if stop < n else None)
             pos = stop
 
+    def fetch(self, ids) -> list[tuple[dict | None, str | None]]:
+        return [(None, None)] * len(ids)  # a .npy array holds vectors only
+
     def upsert(self, batch: VectorBatch) -> None:
         check_batch(batch, self.dim if self._array is not None or self._requested_dim else batch.vectors.shape[1])
         first = self.count()

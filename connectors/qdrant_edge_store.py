@@ -142,6 +142,13 @@ class QdrantEdgeStore(VectorStore):
             yield VectorBatch(ids, np.asarray(vectors, dtype=np.float32), metadata, documents,
                               next_position=from_qdrant_id(offset) if offset is not None else None)
 
+    def fetch(self, ids) -> list[tuple[dict | None, str | None]]:
+        natives, found = [to_qdrant_id(i)[0] for i in ids], {}
+        for r in self._require().retrieve(natives, True, False):
+            meta, doc = split_payload(r.payload, self.document_key)
+            found[str(r.id)] = (restore_id(r.id, meta)[1], doc)
+        return [found.get(str(n), (None, None)) for n in natives]
+
     def upsert(self, batch: VectorBatch) -> None:
         q = _edge()
         check_batch(batch, self.dim if self._config is not None or self._requested_dim else batch.vectors.shape[1])

@@ -256,6 +256,17 @@ class QdrantStore(VectorStore):
             yield VectorBatch(ids, np.asarray(vectors, dtype=np.float32), metadata, documents,
                               next_position=from_qdrant_id(offset) if offset is not None else None)
 
+    def fetch(self, ids) -> list[tuple[dict | None, str | None]]:
+        self._require()
+        natives = [to_qdrant_id(i)[0] for i in ids]
+        found = {}
+        for start in range(0, len(natives), 1024):
+            for r in self.client.retrieve(self.collection, natives[start:start + 1024], with_payload=True,
+                                          with_vectors=False):
+                meta, doc = split_payload(r.payload, self.document_key)
+                found[str(r.id)] = (restore_id(r.id, meta)[1], doc)
+        return [found.get(str(n), (None, None)) for n in natives]
+
     def _create(self, dim: int) -> None:
         from qdrant_client.models import Distance, VectorParams
 

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from v2v_store import Metric, VectorBatch, open_store
+from v2v_store.connectors import VectorStore
 from v2v_store.connectors.base import l2_normalize
 from v2v_store.connectors.npy_store import brute_force_search
 from v2v_store.errors import UnsupportedIndexError
@@ -99,6 +100,14 @@ def test_roundtrip_and_search_congruent(store_uri, metric, rng, request):
             np.testing.assert_array_equal(np.array(got[1]), np.array(want[1]))
         if kind != "npy":  # npy keeps vectors only
             assert got[2] == want[2] and got[3] == want[3]
+
+        # the records of a search's hits, by id: any order, repeats, and an id the store does not hold
+        missing = N + 5 if kind == "npy" else "no-such-record"
+        asked = [records.ids[i] for i in range(N - 1, 0, -11)] + [records.ids[3], records.ids[3], missing]
+        held = dict(zip(records.ids, zip(records.metadata, records.documents)))
+        fetched = store.fetch(asked)
+        assert fetched == [(None, None) if kind == "npy" else held.get(i, (None, None)) for i in asked]
+        assert VectorStore.fetch(store, asked) == fetched  # the base class's scan gives what the lookup by id does
 
         queries = rng.standard_normal((20, D)).astype(np.float32)
         k = 10

@@ -328,10 +328,15 @@ def test_cross_query_matches_brute_force(translator, tmp_path):
     tr, _ = translator
     x, y = views(600, seed=16)
     cx, cy = f"faiss://{tmp_path}/x.faiss", f"chroma://{tmp_path}/y?collection=docs"
-    ids_x, _, _ = fill(cx, x[:300])  # collection in space x
-    ids_y, _, _ = fill(cy, y[300:])  # collection in space y (other documents)
+    ids_x, meta_x, docs_x = fill(cx, x[:300])  # collection in space x
+    ids_y, meta_y, docs_y = fill(cy, y[300:])  # collection in space y (other documents)
+    record = {**{(cx, i): (m, d) for i, m, d in zip(ids_x, meta_x, docs_x)},
+              **{(cy, i): (m, d) for i, m, d in zip(ids_y, meta_y, docs_y)}}
     q = y[:5]  # queries in space y
-    latent = CrossQuery(tr, [(cx, None), (cy, None)], mode="latent").search(q, space="y", k=10)
+    with CrossQuery(tr, [(cx, None), (cy, None)], mode="latent") as cross:
+        latent = cross.search(q, space="y", k=10)
+    with pytest.raises(V2VError, match="closed"):
+        cross.search(q, space="y", k=10)
     # each collection in its own centred coordinates, the query moved there through the latent (Translator.to_space)
     scores = np.concatenate([tr.to_space(q, "y", into="x") @ tr.to_space(x[:300], "x").T,
                              tr.to_space(q, "y") @ tr.to_space(y[300:], "y").T], axis=1)
@@ -339,7 +344,7 @@ def test_cross_query_matches_brute_force(translator, tmp_path):
     for qi, hits in enumerate(latent):
         ref = np.argsort(-scores[qi])[:10]
         assert [(h.collection, h.id) for h in hits] == [keys[r] for r in ref]
-        assert hits[0].metadata is not None and hits[0].document.startswith("text")
+        assert [(h.metadata, h.document) for h in hits] == [record[h.collection, h.id] for h in hits]
     # calibrated (as `v2v fit` does): the query decoded as a query, its scores among x mapped onto y's scale
     a, b = views(2000, seed=11)
     cal = Translator.from_linear_map(fit_procrustes((a, b)), Space("x", a.shape[1]), Space("y", b.shape[1]))
@@ -357,6 +362,7 @@ def test_cross_query_matches_brute_force(translator, tmp_path):
     for qi, hits in enumerate(native):
         ref = np.argsort(-(l2_normalize(x[:300]) @ qx[qi]))[:5]
         assert [h.id for h in hits] == [ids_x[r] for r in ref]
+        assert [(h.metadata, h.document) for h in hits] == [record[cx, h.id] for h in hits]  # fetched by id
 
 
 def test_cli_query_and_bad_input(translator, tmp_path):

@@ -508,16 +508,16 @@ def query(
 
         require_model(model, "--model")
     cols = [(c.split("#")[0], c.split("#")[1] if "#" in c else None) for c in collection]
-    cross = CrossQuery(tr, cols, mode=mode, check_space=space_check)  # the collections' errors before a model loads
-    if queries_text is not None:
-        from v2v_store.models import MODELS, load_encoder
+    with CrossQuery(tr, cols, mode=mode, check_space=space_check) as cross:  # checked before a model loads
+        if queries_text is not None:
+            from v2v_store.models import MODELS, load_encoder
 
-        queries = load_encoder(model, kind="query")(queries_text)
-        space = space or (model if model in MODELS else tr.space_for_dim(queries.shape[1], None, "--space {}").name)
-    else:
-        queries = _load_array(vector, one_vector=True)
-        space = space or tr.space_for_dim(queries.shape[1], None, "--space {}").name
-    hits = cross.search(queries, space=space, k=k)
+            queries = load_encoder(model, kind="query")(queries_text)
+            space = space or (model if model in MODELS else tr.space_for_dim(queries.shape[1], None, "--space {}").name)
+        else:
+            queries = _load_array(vector, one_vector=True)
+            space = space or tr.space_for_dim(queries.shape[1], None, "--space {}").name
+        hits = cross.search(queries, space=space, k=k)
     for qi, row in enumerate(hits):
         for rank, h in enumerate(row, 1):
             typer.echo(json.dumps({"query": qi, **({"text": queries_text[qi]} if queries_text else {}), "rank": rank,

