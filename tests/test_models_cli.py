@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import select
 import subprocess
 import sys
 
@@ -54,6 +55,24 @@ def test_text_query_with_offline_minilm(tmp_path):
         hits = [json.loads(line) for line in done.stdout.splitlines()]
         assert [(h["query"], h["id"]) for h in hits] == [(0, 2), (1, 4)], hits
         assert hits[1]["text"] == "an astronomer spotted a comet"
+    # --texts -: a long-lived query process, each line of standard input answered before the next is written
+    proc = subprocess.Popen([sys.executable, "-m", "v2v_store", "query", "--translator", str(tmp_path / "tr"),
+                             "--collection", f"{uri}#minilm", "--texts", "-", "--model", "minilm", "--k", "1"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        for qi, (asked, want) in enumerate((("plants convert sunlight into energy", 2),
+                                            ("an astronomer spotted a comet", 4))):
+            proc.stdin.write(asked + "\n\n")  # a blank line is no query
+            proc.stdin.flush()
+            ready, _, _ = select.select([proc.stdout], [], [], 300)
+            assert ready, "no answer before the next query was written"
+            hit = json.loads(proc.stdout.readline())
+            assert (hit["query"], hit["text"], hit["id"]) == (qi, asked, want), hit
+        proc.stdin.close()
+        assert proc.wait(timeout=60) == 0, proc.stderr.read()
+        assert proc.stdout.read() == ""
+    finally:
+        proc.kill()
     both = run("query", "--translator", str(tmp_path / "tr"), "--collection", f"{uri}#minilm", "--text", "x",
                "--texts", str(tmp_path / "queries.txt"), "--model", "minilm")
     assert both.returncode == 2 and "give one of --vector" in both.stderr, both.stderr

@@ -476,7 +476,9 @@ def query(
     text: list[str] = typer.Option(None, help="Query text, encoded offline with --model; repeat for several."),
     texts: str = typer.Option(None, help="File of query texts (one per line, or .jsonl with a \"text\" field), "
                                          "encoded offline with --model: many queries for one read of the "
-                                         "collections (latent mode streams them once per command)."),
+                                         "collections (latent mode streams them once per command). '-': read "
+                                         "them from standard input, one per line, each answered as it arrives, "
+                                         "until end of input."),
     model: str = typer.Option(None, help="Model for --text: minilm | e5 | mpnet | a saved sentence-transformers "
                                          "model's directory | py:MODULE:FUNCTION, called with kind='query' if it "
                                          "takes that keyword (an offline model's name is also the query's space)."),
@@ -499,8 +501,9 @@ def query(
     tr = Translator.load(translator)
     if sum((vector is not None, bool(text), texts is not None)) != 1:
         raise V2VError("give one of --vector FILE, --text '...' (repeatable) or --texts FILE (the texts with --model)")
-    queries_text = list(text or []) or (read_texts(texts, "--texts", least=1) if texts is not None else None)
-    if queries_text is not None:
+    streaming = texts == "-"
+    queries_text = list(text or []) or (read_texts(texts, "--texts", least=1) if texts not in (None, "-") else None)
+    if queries_text is not None or streaming:
         if not model:
             raise V2VError("--text/--texts need --model (minilm | e5 | mpnet | a model directory | py:MODULE:FUNCTION) "
                            "to encode them offline")
@@ -509,20 +512,45 @@ def query(
         require_model(model, "--model")
     cols = [(c.split("#")[0], c.split("#")[1] if "#" in c else None) for c in collection]
     with CrossQuery(tr, cols, mode=mode, check_space=space_check) as cross:  # checked before a model loads
+        if streaming:
+            from v2v_store.models import load_encoder
+
+            encode = load_encoder(model, kind="query")
+            lines = (line.strip() for line in sys.stdin)
+            for qi, line in enumerate(line for line in lines if line):
+                queries = encode([line])
+                space = space or _query_space(tr, model, queries)
+                _print_hits(cross.search(queries, space=space, k=k)[0], qi, line)
+            return
         if queries_text is not None:
-            from v2v_store.models import MODELS, load_encoder
+            from v2v_store.models import load_encoder
 
             queries = load_encoder(model, kind="query")(queries_text)
-            space = space or (model if model in MODELS else tr.space_for_dim(queries.shape[1], None, "--space {}").name)
+            space = space or _query_space(tr, model, queries)
         else:
             queries = _load_array(vector, one_vector=True)
-            space = space or tr.space_for_dim(queries.shape[1], None, "--space {}").name
+            space = space or _query_space(tr, None, queries)
         hits = cross.search(queries, space=space, k=k)
     for qi, row in enumerate(hits):
-        for rank, h in enumerate(row, 1):
-            typer.echo(json.dumps({"query": qi, **({"text": queries_text[qi]} if queries_text else {}), "rank": rank,
-                                   "collection": h.collection, "id": h.id, "score": round(h.score, 4),
-                                   "metadata": h.metadata, "document": h.document}, default=str))
+        _print_hits(row, qi, queries_text[qi] if queries_text else None)
+
+
+def _query_space(translator, model: str | None, queries) -> str:
+    """The space of query vectors: an offline model's name is its space, else the translator's space of their
+    dimension."""
+    from v2v_store.models import MODELS
+
+    if model in MODELS:
+        return model
+    return translator.space_for_dim(queries.shape[1], None, "--space {}").name
+
+
+def _print_hits(hits, qi: int, text: str | None) -> None:
+    """One JSON line per hit of query ``qi`` (``text``: the query's text, where it had one)."""
+    for rank, h in enumerate(hits, 1):
+        typer.echo(json.dumps({"query": qi, **({"text": text} if text is not None else {}), "rank": rank,
+                               "collection": h.collection, "id": h.id, "score": round(h.score, 4),
+                               "metadata": h.metadata, "document": h.document}, default=str))
 
 
 @app.command()
