@@ -345,8 +345,7 @@ class FaissStore(VectorStore):
             pos = stop
 
     def fetch(self, ids: Sequence[PointId]) -> list[tuple[dict | None, str | None]]:
-        if self._index is None:
-            self._require_index()
+        self._require_index()
         fids = [_faiss_id(i) for i in ids]
         found = self._lookup(np.unique(np.array(fids, dtype=np.int64)))
         return [found[f][1:] if f in found else (None, None) for f in fids]

@@ -16,7 +16,7 @@ from v2v_store.errors import (DimensionMismatchError, InvalidURIError, MissingDe
                               StoreNotFoundError, UnsupportedIndexError)
 
 from .base import Metric, PointId, VectorBatch, VectorStore, check_batch, check_vectors, prepare_for_metric, restore_id
-from .qdrant_store import from_qdrant_id, make_payload, split_payload, to_qdrant_id
+from .qdrant_store import from_qdrant_id, make_payload, records_by_id, split_payload, to_qdrant_id
 from .shared import SharedHandles
 from .uri import StoreURI
 
@@ -143,11 +143,8 @@ class QdrantEdgeStore(VectorStore):
                               next_position=from_qdrant_id(offset) if offset is not None else None)
 
     def fetch(self, ids) -> list[tuple[dict | None, str | None]]:
-        natives, found = [to_qdrant_id(i)[0] for i in ids], {}
-        for r in self._require().retrieve(natives, True, False):
-            meta, doc = split_payload(r.payload, self.document_key)
-            found[str(r.id)] = (restore_id(r.id, meta)[1], doc)
-        return [found.get(str(n), (None, None)) for n in natives]
+        natives = [to_qdrant_id(i)[0] for i in ids]
+        return records_by_id(self._require().retrieve(natives, True, False), natives, self.document_key)
 
     def upsert(self, batch: VectorBatch) -> None:
         q = _edge()

@@ -65,6 +65,15 @@ def split_payload(payload: dict | None, document_key: str) -> tuple[dict | None,
     return (payload or None), doc
 
 
+def records_by_id(records, natives: list, document_key: str) -> list[tuple[dict | None, str | None]]:
+    """Each of ``natives``'s (metadata, document) among retrieved ``records`` ((None, None) where none came back)."""
+    found = {}
+    for r in records:
+        meta, doc = split_payload(r.payload, document_key)
+        found[str(r.id)] = (restore_id(r.id, meta)[1], doc)
+    return [found.get(str(n), (None, None)) for n in natives]
+
+
 def make_payload(metadata: dict | None, document: str | None, original: PointId | None, document_key: str) -> dict:
     payload = dict(metadata or {})
     if document is not None:
@@ -259,13 +268,10 @@ class QdrantStore(VectorStore):
     def fetch(self, ids) -> list[tuple[dict | None, str | None]]:
         self._require()
         natives = [to_qdrant_id(i)[0] for i in ids]
-        found = {}
-        for start in range(0, len(natives), 1024):
-            for r in self.client.retrieve(self.collection, natives[start:start + 1024], with_payload=True,
-                                          with_vectors=False):
-                meta, doc = split_payload(r.payload, self.document_key)
-                found[str(r.id)] = (restore_id(r.id, meta)[1], doc)
-        return [found.get(str(n), (None, None)) for n in natives]
+        records = [r for start in range(0, len(natives), 1024)
+                   for r in self.client.retrieve(self.collection, natives[start:start + 1024], with_payload=True,
+                                                 with_vectors=False)]
+        return records_by_id(records, natives, self.document_key)
 
     def _create(self, dim: int) -> None:
         from qdrant_client.models import Distance, VectorParams

@@ -512,20 +512,18 @@ def query(
         require_model(model, "--model")
     cols = [(c.split("#")[0], c.split("#")[1] if "#" in c else None) for c in collection]
     with CrossQuery(tr, cols, mode=mode, check_space=space_check) as cross:  # checked before a model loads
-        if streaming:
+        if streaming or queries_text is not None:
             from v2v_store.models import load_encoder
 
             encode = load_encoder(model, kind="query")
+        if streaming:
             lines = (line.strip() for line in sys.stdin)
             for qi, line in enumerate(line for line in lines if line):
                 queries = encode([line])
-                space = space or _query_space(tr, model, queries)
-                _print_hits(cross.search(queries, space=space, k=k)[0], qi, line)
+                _print_hits(cross.search(queries, space=space or _query_space(tr, model, queries), k=k)[0], qi, line)
             return
         if queries_text is not None:
-            from v2v_store.models import load_encoder
-
-            queries = load_encoder(model, kind="query")(queries_text)
+            queries = encode(queries_text)
             space = space or _query_space(tr, model, queries)
         else:
             queries = _load_array(vector, one_vector=True)

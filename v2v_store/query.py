@@ -78,7 +78,7 @@ class CrossQuery:
         self._stores: dict[str, VectorStore] = {}  # by URI, open until close()
         try:
             for uri, space in collections:
-                if self._add(uri, space) is None:
+                if not self._add(uri, space):
                     empty.append(uri)
         except BaseException:
             self.close()
@@ -95,9 +95,9 @@ class CrossQuery:
                            "two models' collections are merged by raw cosine, which favours the query's own model; "
                            "`v2v fit` again to calibrate")
 
-    def _add(self, uri: str, space: str | None) -> VectorStore | None:
+    def _add(self, uri: str, space: str | None) -> bool:
         """Open and check the collection at ``uri`` (of ``space``, or of mixed spaces: ``@FIELD``/``auto``) and add
-        it; an empty one is closed again and left out (None)."""
+        it; an empty one is closed again and left out (False)."""
         if uri not in self._stores:
             self._stores[uri] = open_store(uri)
         store = self._stores[uri]
@@ -105,11 +105,11 @@ class CrossQuery:
             raise V2VError(f"collection {uri} does not exist")
         if not store.count():
             self._stores.pop(uri).close()
-            return None
+            return False
         mixed = RecordSpaces.parse(space, self.translator)
         if mixed is not None:
             self.collections.extend(self._mixed(store, uri, mixed, self.check_space))
-            return store
+            return True
         sample, how_to_name = first_vectors(store), f"--collection '{uri}#{{}}'"
         sp = self.translator.space(space) if space else self.translator.space_for_dim(store.dim, sample, how_to_name)
         if sp.dim != store.dim:
@@ -117,7 +117,7 @@ class CrossQuery:
         if self.check_space:
             self.translator.check_space(sample, sp.name, f"collection {uri}", how_to_name)
         self.collections.append(_Collection(uri, sp.name))
-        return store
+        return True
 
     def close(self) -> None:
         """Close the collections' stores (a later search reopens none: make a new ``CrossQuery``)."""
