@@ -3,6 +3,7 @@ and metadata, as a user runs it (a child process; its peak RSS from ``/usr/bin/t
 
     python benchmarks/query_memory.py --n 200000 --doc-chars 1000 --tag query_memory_200k_1000
     python benchmarks/query_memory.py --n 200000 --doc-chars 1000 --code /tmp/old --tag ...  # another checkout
+    python benchmarks/query_memory.py --n 1000000 --doc-chars 1000 --latent-precision float32 --latent-precision float16
 
 The collection is a FAISS index (IndexIDMap2 and v2v's sidecar, as `v2v migrate` writes it) of ``--n`` records: the
 kit's MiniLM wiki vectors, repeated with small noise up to n, string ids, a small metadata dict, and a document: the
@@ -11,6 +12,10 @@ RAG chunk). The translator is MiniLM <-> e5 by Procrustes on the kit's paired tr
 not a fit); the queries are e5 vectors of held-out sentences. Collection and translator are built once per (n,
 doc-chars) under ``--workdir`` and reused, so two checkouts are measured on the same files. ``--code DIR`` runs the
 CLI of another checkout of this repository (e.g. ``git worktree add /tmp/old HEAD~1``), through a shadow package.
+``--latent-precision P`` (repeatable) runs the query once per precision of the latent copy; each run after the first
+is compared with the first: hits (record ids) in common per query and the largest score difference on them. An
+untimed run first reads the files into the page cache. Every run reports how often a query's top hit is a copy of its
+own sentence (query i is the e5 vector of kit sentence i; the collection holds noisy MiniLM copies of every sentence).
 """
 
 from __future__ import annotations
@@ -79,14 +84,15 @@ def shadow_package(code: Path) -> Path:
     return root
 
 
-def run_query(uri: str, tr_dir: Path, queries: Path, k: int, code: Path | None, work: Path) -> tuple[dict, list[dict]]:
+def run_query(uri: str, tr_dir: Path, queries: Path, k: int, code: Path | None, work: Path,
+              precision: str | None) -> tuple[dict, list[dict]]:
     env = {**os.environ, "ANONYMIZED_TELEMETRY": "False"}
     if code is not None:
         env["PYTHONPATH"] = str(shadow_package(code))
     stats = work / "time.txt"
     cmd = ["/usr/bin/time", "-o", str(stats), "-f", "%M %e", sys.executable, "-m", "v2v_store", "query",
            "--translator", str(tr_dir), "--collection", f"{uri}#minilm", "--vector", str(queries), "--space", "e5",
-           "-k", str(k)]
+           "-k", str(k)] + (["--latent-precision", precision] if precision else [])
     out = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=work)  # cwd: not this checkout's package
     if out.returncode:
         raise SystemExit(f"v2v query failed ({out.returncode}):\n{out.stderr[-3000:]}")
@@ -101,6 +107,8 @@ def main() -> None:
     ap.add_argument("--k", type=int, default=10)
     ap.add_argument("--code", type=Path, default=None, help="Another checkout of this repository to run.")
     ap.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "v2v-query-memory")
+    ap.add_argument("--latent-precision", action="append", choices=["float32", "float16"],
+                    help="Run once per precision given (repeatable; default: one run with v2v's default).")
     ap.add_argument("--tag", default=None)
     ap.add_argument("--out", type=Path, default=Path("benchmarks/results"))
     args = ap.parse_args()
@@ -110,31 +118,55 @@ def main() -> None:
     t0 = time.perf_counter()
     uri, tr_dir, queries, documents = build(work, args.n, args.doc_chars)
     logger.info("collection and translator ready in %.1f s", time.perf_counter() - t0)
-    measured, hits = run_query(uri, tr_dir, queries, args.k, args.code, work)
-    with_document = [h["document"] == documents[int(h["id"].split("-")[1])] for h in hits]
-    doc_mb = sum(len(d.encode()) for d in documents) / 2**20
     code = args.code or Path(__file__).resolve().parents[1]
     commit = subprocess.run(["git", "-C", str(code), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
     dirty = subprocess.run(["git", "-C", str(code), "status", "--porcelain", "--untracked-files=no"],
                            capture_output=True, text=True).stdout.strip()
     where = (f"{code} at {commit.stdout.strip() or 'an unknown commit'}" + (" with uncommitted changes" if dirty else "")
              + ("" if args.code else " (this checkout)"))
-    result = {**run_meta(), "n": args.n, "doc_chars": args.doc_chars, "code": where,
-              "queries": int(np.load(queries).shape[0]), "k": args.k, **measured, "hits": len(hits),
-              "hits_with_their_document": int(sum(with_document)), "documents_mb": round(doc_mb, 1),
-              "latent_index_mb": round(args.n * 384 * 4 / 2**20, 1)}
-    logger.info("%s", result)
+    doc_mb = sum(len(d.encode()) for d in documents) / 2**20
+    n_queries = int(np.load(queries).shape[0])
+    run_query(uri, tr_dir, queries, args.k, args.code, work, (args.latent_precision or [None])[0])  # warm the page cache
+    runs, reference = [], None
+    for precision in args.latent_precision or [None]:
+        measured, hits = run_query(uri, tr_dir, queries, args.k, args.code, work, precision)
+        by_query = [[h for h in hits if h["query"] == qi] for qi in range(n_queries)]
+        run = {"latent_precision": precision or "default", **measured, "hits": len(hits),
+               "hits_with_their_document": int(sum(h["document"] == documents[int(h["id"].split("-")[1])]
+                                                   for h in hits)),
+               "top1_own_sentence": round(float(np.mean([bool(row) and row[0]["metadata"]["row"] == qi
+                                                         for qi, row in enumerate(by_query)])), 3),
+               "latent_index_mb": round(args.n * 384 * (2 if precision == "float16" else 4) / 2**20, 1)}
+        if reference is None:
+            reference = by_query
+        else:
+            first = [{h["id"]: h["score"] for h in row} for row in reference]
+            this = [{h["id"]: h["score"] for h in row} for row in by_query]
+            common = [a.keys() & b.keys() for a, b in zip(first, this)]
+            diffs = [abs(a[i] - b[i]) for a, b, ids in zip(first, this, common) for i in ids]  # scores printed to 1e-4
+            run.update(hits_in_common_with_first=round(float(np.mean([len(c) / args.k for c in common])), 4),
+                       same_top1_as_first=round(float(np.mean([a[0]["id"] == b[0]["id"]
+                                                               for a, b in zip(reference, by_query)])), 3),
+                       max_score_diff_vs_first=round(max(diffs), 5))
+        logger.info("%s", run)
+        runs.append(run)
+    result = {**run_meta(), "n": args.n, "doc_chars": args.doc_chars, "code": where, "queries": n_queries,
+              "k": args.k, "documents_mb": round(doc_mb, 1), "runs": runs}
     tag = args.tag or f"query_memory_n{args.n}_doc{args.doc_chars}"
     lines = [f"# `v2v query` (latent mode) peak memory: {args.n:,} records, documents "
              f"{'of ' + str(args.doc_chars) + ' chars' if args.doc_chars else 'one sentence each'}", "",
              f"Command: `{result['command']}`  ", f"Machine: {result['machine']}, {result['date']}  ",
-             f"Code: {result['code']}", "",
-             "| peak RSS (MB) | wall (s) | hits | hits with their document | documents (MB, UTF-8) | latent index (MB) |",
-             "|---|---|---|---|---|---|",
-             f"| {result['peak_rss_mb']:.0f} | {result['wall_s']:.1f} | {len(hits)} | {result['hits_with_their_document']}"
-             f" | {result['documents_mb']} | {result['latent_index_mb']} |"]
+             f"Code: {result['code']}  ", f"Documents: {result['documents_mb']} MB (UTF-8); {n_queries} queries, "
+             f"k = {args.k}", "",
+             "| latent precision | latent copy (MB) | peak RSS (MB) | wall (s) | hits with their document | "
+             "top-1 own sentence | hits in common with the first run | same top-1 | max score difference |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for r in runs:
+        lines.append(f"| {r['latent_precision']} | {r['latent_index_mb']} | {r['peak_rss_mb']:.0f} | {r['wall_s']:.1f} "
+                     f"| {r['hits_with_their_document']} / {r['hits']} | {r['top1_own_sentence']} | "
+                     f"{r.get('hits_in_common_with_first', '')} | {r.get('same_top1_as_first', '')} | "
+                     f"{r.get('max_score_diff_vs_first', '')} |")
     save_results(args.out, tag, result, lines)
-
 
 if __name__ == "__main__":
     main()

@@ -365,6 +365,36 @@ def test_cross_query_matches_brute_force(translator, tmp_path):
         assert [(h.metadata, h.document) for h in hits] == [record[cx, h.id] for h in hits]  # fetched by id
 
 
+def test_cross_query_half_precision_and_refresh(translator, tmp_path):
+    """float16 latent vectors score within 5e-4 of exact; refresh() sees records another writer added since."""
+    tr, _ = translator
+    x, y = views(900, seed=21)
+    cx = f"faiss://{tmp_path}/x.faiss"
+    ids_x, _, _ = fill(cx, x[:600])
+    q = y[600:620]
+    exact = tr.to_space(q, "y", into="x") @ tr.to_space(x[:600], "x").T
+    row = {i: r for r, i in enumerate(ids_x)}
+    with pytest.raises(V2VError, match="unknown latent precision 'int4'"):
+        CrossQuery(tr, [(cx, "x")], latent_precision="int4")
+    with CrossQuery(tr, [(cx, "x")], latent_precision="float16") as half:
+        for qi, hits in enumerate(half.search(q, space="y", k=10)):
+            got = np.array([exact[qi, row[h.id]] for h in hits])
+            assert np.abs(got - [h.score for h in hits]).max() <= 5e-4
+            assert got.min() >= np.sort(exact[qi])[-10] - 1e-3  # a near-tie at most swapped in
+        assert half.collections[0].latent_index.sa_code_size() == 2 * x.shape[1]  # two bytes a dimension
+    with CrossQuery(tr, [(cx, "x")]) as cross:
+        before = cross.search(q[:1], space="y", k=3)[0]
+        with open_store(cx) as writer:  # another handle, as another process would write
+            writer.upsert(VectorBatch(["new"], tr.translate(q[:1], "y", "x"), [{"n": -1}], ["fresh"]))
+        assert [h.id for h in cross.search(q[:1], space="y", k=3)[0]] == [h.id for h in before]  # built before
+        cross.refresh()
+        hits = cross.search(q[:1], space="y", k=3)[0]
+        assert hits[0].id == "new" and hits[0].document == "fresh" and hits[0].score > 0.99
+        assert [h.id for h in hits[1:]] == [h.id for h in before[:2]]
+    cross.refresh()  # a closed CrossQuery reopens
+    assert cross.search(q[:1], space="y", k=1)[0][0].id == "new"
+    cross.close()
+
 def test_cli_query_and_bad_input(translator, tmp_path):
     _, path = translator
     x, y = views(200, seed=17)
@@ -381,6 +411,14 @@ def test_cli_query_and_bad_input(translator, tmp_path):
     assert one.returncode == 0 and one.stdout.splitlines() == out.stdout.splitlines()[:3], one.stderr
     bad = run("query", "--translator", str(path), "--collection", cx, "--text", "hello")
     assert bad.returncode == 2 and "--model" in bad.stderr
+    half = run("query", "--translator", str(path), "--collection", cx, "--vector", str(tmp_path / "q.npy"), "--k", "3",
+               "--latent-precision", "float16")
+    assert half.returncode == 0, half.stderr
+    assert [(h["id"], h["document"]) for h in map(json.loads, half.stdout.splitlines())] == [
+        (h["id"], h["document"]) for h in lines]
+    odd = run("query", "--translator", str(path), "--collection", cx, "--vector", str(tmp_path / "q.npy"),
+              "--latent-precision", "int8")
+    assert odd.returncode == 2 and "unknown latent precision 'int8'" in odd.stderr, odd.stderr
     np.save(tmp_path / "empty.npy", np.zeros((0, x.shape[1]), np.float32))
     empty = f"npy://{tmp_path}/empty.npy"  # created, not filled yet: left out with a warning
     both = run("query", "--translator", str(path), "--collection", empty, "--collection", cx,

@@ -491,6 +491,9 @@ def query(
                                      help="Refuse a collection whose vectors do not look like its space (its first "
                                           "2,000 records; in latent mode every window of 2,000 as it is read); "
                                           "exit 2."),
+    latent_precision: str = typer.Option("float32", help="How latent mode holds the collections' vectors in memory: "
+                                                         "float32 (exact) | float16 (half the memory; scores within "
+                                                         "5e-4 of exact, only near-ties swap)."),
 ) -> None:
     """Search collections of different models as one; prints a ranked list of hits (a JSON line per hit)."""
     from v2v_store.anchors import read_texts
@@ -511,7 +514,8 @@ def query(
 
         require_model(model, "--model")
     cols = [(c.split("#")[0], c.split("#")[1] if "#" in c else None) for c in collection]
-    with CrossQuery(tr, cols, mode=mode, check_space=space_check) as cross:  # checked before a model loads
+    # the collections are checked before a model loads
+    with CrossQuery(tr, cols, mode=mode, check_space=space_check, latent_precision=latent_precision) as cross:
         if streaming or queries_text is not None:
             from v2v_store.models import load_encoder
 

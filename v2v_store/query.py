@@ -8,7 +8,7 @@ Each collection is tied to a space of a translator. Two modes:
   old-model collection). Scores of different spaces are not calibrated against each other; hits
   are merged by score, so prefer ``latent`` when mixing spaces.
 - ``latent``: every collection is streamed once through the shared latent (cached in memory as a
-  FAISS flat index; :meth:`Translator.to_space`: for a linear translator back into the collection's own
+  FAISS flat index, exact float32, or with ``latent_precision="float16"`` half the memory; :meth:`Translator.to_space`: for a linear translator back into the collection's own
   centred coordinates, for a vec2vec one the latent itself) and the query is compared there. A query of
   another space than the collection's is decoded as a query and its scores mapped (``Translator.latent_score``, an
   affine map calibrated without labels at fit time, so they may exceed 1) onto the scale of scores within the query's
@@ -17,7 +17,8 @@ Each collection is tied to a space of a translator. Two modes:
   latent vectors and record ids stay in memory.
 
 In both modes the metadata and documents of the hits returned are fetched by id (:meth:`VectorStore.fetch`) once the
-hits are merged. A ``CrossQuery`` keeps its stores open until :meth:`CrossQuery.close` (it is a context manager).
+hits are merged. A ``CrossQuery`` keeps its stores open until :meth:`CrossQuery.close` (it is a context manager);
+records written to its collections after a latent index was built are searched after :meth:`CrossQuery.refresh`.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ from v2v_store.space_check import SpaceWatch, first_vectors
 from v2v_store.translator import QUERIES, Translator
 
 logger = logging.getLogger(__name__)
+
+LATENT_PRECISIONS = ("float32", "float16")
 
 
 @dataclass
@@ -61,23 +64,40 @@ class CrossQuery:
     """Search several collections, possibly of different models, with one query."""
 
     def __init__(self, translator: Translator, collections: list[tuple[str, str | None]], mode: str = "latent",
-                 check_space: bool = True):
+                 check_space: bool = True, latent_precision: str = "float32"):
         """``collections``: (URI, space name or None for the space of the collection's dimension, or, where both
         spaces share it, the one its first vectors look like: :meth:`Translator.space_for_dim`). A space given as
         ``@FIELD`` or ``auto`` marks a collection of mixed spaces (records of both models in one index, e.g. half way
         through a re-embedding) whose records each name their space in the metadata field FIELD, or whose records'
         spaces are told by their vectors (:mod:`v2v_store.mixed`): each record is then searched in its own space
         (latent mode only). ``check_space``: each collection's first vectors (of each space) must look
-        like its space (:meth:`Translator.check_space`)."""
+        like its space (:meth:`Translator.check_space`). ``latent_precision``: how latent mode holds each collection's
+        latent vectors: ``float32`` (exact scores) or ``float16`` (half the memory; scores within 5e-4 of exact, so
+        only near-ties can swap)."""
         if mode not in ("latent", "native"):
             raise V2VError(f"unknown query mode {mode!r}: use 'latent' or 'native'")
+        if latent_precision not in LATENT_PRECISIONS:
+            raise V2VError(f"unknown latent precision {latent_precision!r}: use {' or '.join(LATENT_PRECISIONS)}")
         if not collections:
             raise V2VError("give at least one collection to query")
         self.translator, self.mode, self.check_space = translator, mode, check_space
-        self.collections, empty = [], []
+        self.latent_precision = latent_precision
+        self._requested = list(collections)
+        self.collections: list[_Collection] = []
         self._stores: dict[str, VectorStore] = {}  # by URI, open until close()
+        self._open()
+        spaces = {c.space for c in self.collections}
+        if (mode == "latent" and translator.kind == "linear" and len(spaces) > 1
+                and not spaces <= set(translator.latent_scores)):
+            logger.warning("this translator has no latent score calibration (fitted before session 41): hits of the "
+                           "two models' collections are merged by raw cosine, which favours the query's own model; "
+                           "`v2v fit` again to calibrate")
+
+    def _open(self) -> None:
+        """Open, check and add every collection asked for; an empty one is left out with a warning."""
+        empty = []
         try:
-            for uri, space in collections:
+            for uri, space in self._requested:
                 if not self._add(uri, space):
                     empty.append(uri)
         except BaseException:
@@ -88,12 +108,6 @@ class CrossQuery:
                            "check the collection name (`v2v inspect URI`)")
         for uri in empty:
             logger.warning("collection %s is empty: left out of the search", uri)
-        spaces = {c.space for c in self.collections}
-        if (mode == "latent" and translator.kind == "linear" and len(spaces) > 1
-                and not spaces <= set(translator.latent_scores)):
-            logger.warning("this translator has no latent score calibration (fitted before session 41): hits of the "
-                           "two models' collections are merged by raw cosine, which favours the query's own model; "
-                           "`v2v fit` again to calibrate")
 
     def _add(self, uri: str, space: str | None) -> bool:
         """Open and check the collection at ``uri`` (of ``space``, or of mixed spaces: ``@FIELD``/``auto``) and add
@@ -119,8 +133,16 @@ class CrossQuery:
         self.collections.append(_Collection(uri, sp.name))
         return True
 
+    def refresh(self) -> None:
+        """Reopen and recheck every collection and forget the latent indexes built so far, so the next search sees
+        records written, changed or deleted since, by this process or another (a FAISS index is read when opened), and
+        collections that were empty then. Also reopens a closed ``CrossQuery``."""
+        self.close()
+        self.collections = []
+        self._open()
+
     def close(self) -> None:
-        """Close the collections' stores (a later search reopens none: make a new ``CrossQuery``)."""
+        """Close the collections' stores; a later search is refused until :meth:`refresh`."""
         stores, self._stores = self._stores, {}
         for store in stores.values():
             store.close()
@@ -131,9 +153,12 @@ class CrossQuery:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def _require_open(self) -> None:
+        if not self._stores:  # closed, or its refresh failed
+            raise V2VError("this CrossQuery is closed: refresh() it, or make a new one, to search again")
+
     def _store(self, uri: str) -> VectorStore:
-        if uri not in self._stores:
-            raise V2VError("this CrossQuery is closed: make a new one to search again")
+        self._require_open()
         return self._stores[uri]
 
     def _mixed(self, store, uri: str, mixed: RecordSpaces, check_space: bool) -> list[_Collection]:
@@ -168,7 +193,7 @@ class CrossQuery:
                     watch.add(batch.vectors[rows])
                     z = tr.to_space(batch.vectors[rows], space=part.space, into=part.space)
                     if part.latent_index is None:
-                        part.latent_index = faiss.IndexFlatIP(z.shape[1])
+                        part.latent_index = self._new_latent_index(z.shape[1])
                     part.latent_index.add(z)
                     part.ids.extend(batch.ids[r] for r in rows)
             for part, watch in zip(parts, watches):
@@ -178,9 +203,15 @@ class CrossQuery:
                             f" ({c.mixed.option}: {part.space!r})" if c.mixed else "", len(part.ids))
         return c.latent_index
 
+    def _new_latent_index(self, dim: int) -> Any:
+        if self.latent_precision == "float16":
+            return faiss.IndexScalarQuantizer(dim, faiss.ScalarQuantizer.QT_fp16, faiss.METRIC_INNER_PRODUCT)
+        return faiss.IndexFlatIP(dim)
+
     def search(self, queries: np.ndarray, space: str, k: int = 10) -> list[list[Hit]]:
         """Top-k hits over all collections for each query vector of ``space``, with their records' metadata and
         documents."""
+        self._require_open()
         queries = np.atleast_2d(np.asarray(queries, dtype=np.float32))
         results: list[list[Hit]] = [[] for _ in queries]
         for c in self.collections:
