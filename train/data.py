@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -136,10 +137,17 @@ def _keys(digests: list[bytes]) -> np.ndarray:
     return np.frombuffer(b"".join(digests), dtype=KEY) if digests else np.zeros(0, KEY)
 
 
+def text_key(text: str) -> str:
+    """What makes two stored texts the same: runs of whitespace are one space, none at the ends, and Unicode in its
+    composed form (NFC), so a chunker's line breaks or an accent stored decomposed do not part a pair. Case and
+    punctuation count (cased models embed them)."""
+    return unicodedata.normalize("NFC", " ".join(text.split()))
+
+
 def text_keys(batch: VectorBatch) -> tuple[np.ndarray, np.ndarray]:
-    """(rows, keys) of a page's records that store a non-empty text; the key is the text's, whitespace stripped."""
+    """(rows, keys) of a page's records that store a non-empty text, keyed by :func:`text_key`."""
     rows = [r for r, t in enumerate(batch.documents) if isinstance(t, str) and t.strip()]
-    return np.asarray(rows, dtype=np.int64), _keys([_digest(batch.documents[r].strip()) for r in rows])
+    return np.asarray(rows, dtype=np.int64), _keys([_digest(text_key(batch.documents[r])) for r in rows])
 
 
 def id_keys(batch: VectorBatch) -> tuple[np.ndarray, np.ndarray]:
@@ -262,7 +270,7 @@ def records_both_hold(source_uri: str, target_uri: str, key_of: KeyFn = text_key
 
 def shared_document_pairs(source_uri: str, target_uri: str, most: int = 5000, seed: int = 0,
                           batch_size: int = 4096) -> SharedDocuments:
-    """Pair the records of two collections that store the same text (after stripping whitespace; ids play no part),
+    """Pair the records of two collections that store the same text (:func:`text_key`; ids play no part),
     up to ``most`` drawn uniformly (:func:`records_both_hold`)."""
     return records_both_hold(source_uri, target_uri, text_keys, most, seed, batch_size)
 
