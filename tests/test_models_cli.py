@@ -73,6 +73,30 @@ def test_text_query_with_offline_minilm(tmp_path):
         assert proc.stdout.read() == ""
     finally:
         proc.kill()
+    # --refresh-seconds 0: the collection read again before each query finds a document written meanwhile
+    proc = subprocess.Popen([sys.executable, "-m", "v2v_store", "query", "--translator", str(tmp_path / "tr"),
+                             "--collection", f"{uri}#minilm", "--texts", "-", "--model", "minilm", "--k", "1",
+                             "--refresh-seconds", "0"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    robot = "A robot vacuum cleaner tidies the kitchen floor."
+    try:
+        for qi in range(2):  # the robot is written after the first answer
+            if qi:
+                with open_store(uri) as s:  # another writer, while the query process runs
+                    s.upsert(VectorBatch([5], encode([robot]), documents=[robot]))
+            proc.stdin.write("a machine that vacuums the house\n")
+            proc.stdin.flush()
+            ready, _, _ = select.select([proc.stdout], [], [], 300)
+            assert ready, "no answer"
+            hit = json.loads(proc.stdout.readline())
+            assert (hit["id"] == 5 and hit["document"] == robot) if qi else hit["id"] != 5, hit
+        proc.stdin.close()
+        assert proc.wait(timeout=60) == 0, proc.stderr.read()
+    finally:
+        proc.kill()
+    once = run("query", "--translator", str(tmp_path / "tr"), "--collection", f"{uri}#minilm", "--text", "x",
+               "--model", "minilm", "--refresh-seconds", "5")
+    assert once.returncode == 2 and "--refresh-seconds applies to a long-lived query" in once.stderr, once.stderr
     both = run("query", "--translator", str(tmp_path / "tr"), "--collection", f"{uri}#minilm", "--text", "x",
                "--texts", str(tmp_path / "queries.txt"), "--model", "minilm")
     assert both.returncode == 2 and "give one of --vector" in both.stderr, both.stderr

@@ -8,6 +8,7 @@ import logging
 import os
 import signal
 import sys
+import time
 from functools import wraps
 from typing import Callable
 
@@ -494,6 +495,10 @@ def query(
     latent_precision: str = typer.Option("float32", help="How latent mode holds the collections' vectors in memory: "
                                                          "float32 (exact) | float16 (half the memory; scores within "
                                                          "5e-4 of exact, only near-ties swap)."),
+    refresh_seconds: float = typer.Option(None, min=0, help="With --texts -: before answering a query, read the "
+                                                            "collections again if they were last read this many "
+                                                            "seconds ago, so records written since are found "
+                                                            "(0: before every query)."),
 ) -> None:
     """Search collections of different models as one; prints a ranked list of hits (a JSON line per hit)."""
     from v2v_store.anchors import read_texts
@@ -505,6 +510,9 @@ def query(
     if sum((vector is not None, bool(text), texts is not None)) != 1:
         raise V2VError("give one of --vector FILE, --text '...' (repeatable) or --texts FILE (the texts with --model)")
     streaming = texts == "-"
+    if refresh_seconds is not None and not streaming:
+        raise V2VError("--refresh-seconds applies to a long-lived query (--texts -): a single command reads the "
+                       "collections once anyway")
     queries_text = list(text or []) or (read_texts(texts, "--texts", least=1) if texts not in (None, "-") else None)
     if queries_text is not None or streaming:
         if not model:
@@ -522,7 +530,11 @@ def query(
             encode = load_encoder(model, kind="query")
         if streaming:
             lines = (line.strip() for line in sys.stdin)
+            read_at = time.monotonic()
             for qi, line in enumerate(line for line in lines if line):
+                if refresh_seconds is not None and time.monotonic() - read_at >= refresh_seconds:
+                    cross.refresh()
+                    read_at = time.monotonic()
                 queries = encode([line])
                 _print_hits(cross.search(queries, space=space or _query_space(tr, model, queries), k=k)[0], qi, line)
             return
