@@ -158,12 +158,15 @@ class VectorStore(ABC):
     def count(self) -> int: ...
 
     @abstractmethod
-    def iter_batches(self, batch_size: int = 1024, start: Any = None) -> Iterator[VectorBatch]:
-        """Yield pages from ``start`` (a ``next_position`` of an earlier batch; None = beginning)."""
+    def iter_batches(self, batch_size: int = 1024, start: Any = None, with_payload: bool = True
+                     ) -> Iterator[VectorBatch]:
+        """Yield pages from ``start`` (a ``next_position`` of an earlier batch; None = beginning). With
+        ``with_payload=False`` a store may leave out the records' metadata and documents (None), for readers that need
+        only ids and vectors; the ids are the records' own either way."""
 
-    def first_batch(self, batch_size: int) -> VectorBatch | None:
+    def first_batch(self, batch_size: int, with_payload: bool = True) -> VectorBatch | None:
         """The first page of at most ``batch_size`` records (None when the store is empty); the reader is closed."""
-        pages = iter(self.iter_batches(batch_size=batch_size))
+        pages = iter(self.iter_batches(batch_size=batch_size, with_payload=with_payload))
         first = next(pages, None)
         getattr(pages, "close", lambda: None)()
         return first

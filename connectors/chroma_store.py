@@ -160,11 +160,13 @@ class ChromaStore(VectorStore):
     def count(self) -> int:
         return self._col.count() if self._col is not None else 0
 
-    def iter_batches(self, batch_size: int = 1024, start: Any = None) -> Iterator[VectorBatch]:
+    def iter_batches(self, batch_size: int = 1024, start: Any = None, with_payload: bool = True
+                     ) -> Iterator[VectorBatch]:
         col = self._require()
         offset, total = int(start or 0), col.count()
         while offset < total:
-            page = col.get(include=["embeddings", "metadatas", "documents"], limit=batch_size, offset=offset)
+            include = ["embeddings", "metadatas", "documents"] if with_payload else ["embeddings", "metadatas"]
+            page = col.get(include=include, limit=batch_size, offset=offset)  # metadata: the id v2v may keep there
             if not page["ids"]:
                 return
             ids, metadata = [], []
@@ -173,7 +175,8 @@ class ChromaStore(VectorStore):
                 ids.append(rid)
                 metadata.append(from_chroma_metadata(meta))
             offset += len(page["ids"])
-            yield VectorBatch(ids, np.asarray(page["embeddings"], dtype=np.float32), metadata, list(page["documents"]),
+            yield VectorBatch(ids, np.asarray(page["embeddings"], dtype=np.float32), metadata,
+                              list(page["documents"]) if with_payload else [],
                               next_position=offset if offset < total else None)
 
     def fetch(self, ids) -> list[tuple[dict | None, str | None]]:

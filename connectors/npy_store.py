@@ -61,7 +61,8 @@ class NpyStore(VectorStore):
     def count(self) -> int:
         return (0 if self._array is None else len(self._array)) + sum(len(p) for p in self._pending)
 
-    def iter_batches(self, batch_size: int = 1024, start: Any = None) -> Iterator[VectorBatch]:
+    def iter_batches(self, batch_size: int = 1024, start: Any = None, with_payload: bool = True
+                     ) -> Iterator[VectorBatch]:
         array = self._require()
         pos, n = int(start or 0), len(array)
         while pos < n:

@@ -15,7 +15,8 @@ import numpy as np
 from v2v_store.errors import (DimensionMismatchError, InvalidURIError, MissingDependencyError, StoreBusyError,
                               StoreNotFoundError, UnsupportedIndexError)
 
-from .base import Metric, PointId, VectorBatch, VectorStore, check_batch, check_vectors, prepare_for_metric, restore_id
+from .base import (ORIGINAL_ID_KEY, Metric, PointId, VectorBatch, VectorStore, check_batch, check_vectors,
+                   prepare_for_metric, restore_id)
 from .qdrant_store import from_qdrant_id, make_payload, records_by_id, split_payload, to_qdrant_id
 from .shared import SharedHandles
 from .uri import StoreURI
@@ -122,13 +123,15 @@ class QdrantEdgeStore(VectorStore):
         v = record.vector
         return v[self.vector_name] if isinstance(v, dict) else v
 
-    def iter_batches(self, batch_size: int = 1024, start: Any = None) -> Iterator[VectorBatch]:
+    def iter_batches(self, batch_size: int = 1024, start: Any = None, with_payload: bool = True
+                     ) -> Iterator[VectorBatch]:
         q, shard = _edge(), self._require()
         offset, first = start, True
         while first or offset is not None:
             first = False
             records, offset = shard.scroll(q.ScrollRequest(offset=offset, limit=batch_size, filter=self._with_vector(),
-                                                           with_payload=True, with_vector=True))
+                                                           with_payload=True if with_payload else [ORIGINAL_ID_KEY],
+                                                           with_vector=True))
             if not records:
                 return
             ids, vectors, metadata, documents = [], [], [], []

@@ -239,7 +239,8 @@ class QdrantStore(VectorStore):
             return 0
         return self.client.count(self.collection, count_filter=self._with_vector(), exact=True).count
 
-    def iter_batches(self, batch_size: int = 1024, start: Any = None) -> Iterator[VectorBatch]:
+    def iter_batches(self, batch_size: int = 1024, start: Any = None, with_payload: bool = True
+                     ) -> Iterator[VectorBatch]:
         self._require()
         offset, first = start, True
         while first or offset is not None:
@@ -249,7 +250,7 @@ class QdrantStore(VectorStore):
                 scroll_filter=self._with_vector(),
                 limit=batch_size,
                 offset=offset,
-                with_payload=True,
+                with_payload=True if with_payload else [ORIGINAL_ID_KEY],  # the id v2v may keep there
                 with_vectors=[self.vector_name or ""] if self.vector_name or self._shared else True,
             )
             if not records:

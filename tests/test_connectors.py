@@ -100,6 +100,12 @@ def test_roundtrip_and_search_congruent(store_uri, metric, rng, request):
             np.testing.assert_array_equal(np.array(got[1]), np.array(want[1]))
         if kind != "npy":  # npy keeps vectors only
             assert got[2] == want[2] and got[3] == want[3]
+        # ids and vectors only (a latent query's read): the same records in the same order, no documents read
+        bare = [b for b in store.iter_batches(batch_size=64, with_payload=False)]
+        assert [i for b in bare for i in b.ids] == ids
+        np.testing.assert_array_equal(np.concatenate([b.vectors for b in bare]), np.array(vecs))
+        assert all(d is None for b in bare for d in b.documents)
+        assert store.first_batch(10, with_payload=False).ids == ids[:10]
 
         # the records of a search's hits, by id: any order, repeats, and an id the store does not hold
         missing = N + 5 if kind == "npy" else "no-such-record"

@@ -81,7 +81,8 @@ def sample_collection(uri: str, max_vectors: int = 50_000, seed: int = 0, docume
         texts: list[str] = [""] * documents
         first_metadata: list = []
         key_chunks = []
-        for batch in store.iter_batches(batch_size=batch_size):
+        payload = bool(documents) or _reads_text(keys, matches and matches.key_of)
+        for batch in store.iter_batches(batch_size=batch_size, with_payload=payload):
             first_metadata = first_metadata or batch.metadata
             vectors.offer(batch.vectors)
             if keys is not None:
@@ -155,6 +156,11 @@ def id_keys(batch: VectorBatch) -> tuple[np.ndarray, np.ndarray]:
     return np.arange(len(batch.ids)), _keys([_digest(str(i)) for i in batch.ids])
 
 
+def _reads_text(*key_fns: KeyFn | None) -> bool:
+    """Whether any of these keys needs the records' documents (else a store may skip reading them)."""
+    return any(k is text_keys for k in key_fns)
+
+
 def _lookup(sorted_keys: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(position in ``sorted_keys``, whether there) of each of ``keys``."""
     if not len(sorted_keys):
@@ -209,7 +215,7 @@ def _vectors_of(uri: str, keys: np.ndarray, key_of: KeyFn, batch_size: int = 409
     sorted_keys, found = keys[order], np.zeros(len(keys), bool)
     out = None
     with open_store(uri) as store:
-        pages = store.iter_batches(batch_size=batch_size)
+        pages = store.iter_batches(batch_size=batch_size, with_payload=_reads_text(key_of))
         for batch in pages:
             rows, batch_keys = key_of(batch)
             at, there = _lookup(sorted_keys, batch_keys)
@@ -255,14 +261,14 @@ def records_both_hold(source_uri: str, target_uri: str, key_of: KeyFn = text_key
                     else (target_uri, source_uri))
     chunks = []
     with open_store(small) as store:
-        for batch in store.iter_batches(batch_size=batch_size):
+        for batch in store.iter_batches(batch_size=batch_size, with_payload=_reads_text(key_of)):
             chunks.append(key_of(batch)[1])
     keys = np.unique(np.concatenate(chunks)) if chunks else np.zeros(0, KEY)
     if not len(keys):
         return SharedDocuments.none()
     matches = _Matches(keys, most, np.random.default_rng([seed, 2]), key_of)
     with open_store(large) as store:
-        for batch in store.iter_batches(batch_size=batch_size):
+        for batch in store.iter_batches(batch_size=batch_size, with_payload=_reads_text(key_of)):
             matches.offer(batch)
     what = "text" if key_of is text_keys else "ids"
     return _pairs(matches, small, large == source_uri, what, (source_uri, target_uri))

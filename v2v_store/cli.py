@@ -136,7 +136,7 @@ def _load_array(path: str | None, one_vector: bool = False):
             raise StoreNotFoundError(f"{path} does not exist: give a .npy file or a store URI")
         return np.array(np.atleast_2d(read_npy(path, (1, 2) if one_vector else (2,))), np.float32)  # a copy
     with open_store(path) as store:
-        return np.concatenate([b.vectors for b in store.iter_batches(batch_size=8192)])
+        return np.concatenate([b.vectors for b in store.iter_batches(batch_size=8192, with_payload=False)])
 
 
 def _pair(a: str | None, b: str | None, flag: str):

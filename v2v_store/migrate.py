@@ -288,7 +288,7 @@ def _refuse_ids_the_destination_cannot_overwrite(source_uri: str, dest: VectorSt
     logger.info("%s cannot overwrite records: checking the source's ids against it first", dest_uri)
     held: list = []
     with open_store(source_uri) as source:
-        for batch in source.iter_batches(batch_size=max(batch_size, 4096)):
+        for batch in source.iter_batches(batch_size=max(batch_size, 4096), with_payload=False):
             held.extend(dest.held_ids_it_cannot_overwrite(batch.ids))
     if held:
         raise UnsupportedIndexError(

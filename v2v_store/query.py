@@ -184,7 +184,8 @@ class CrossQuery:
             watched = self.check_space and (c.mixed is None or c.mixed.field is not None)  # auto: all classified
             watches = [SpaceWatch(tr.space_covariances if watched else {}, p.space, f"collection {c.uri}", fix,
                                   means=tr.space_means) for p in parts]
-            for batch in self._store(c.uri).iter_batches(batch_size=4096):
+            by_field = c.mixed is not None and c.mixed.field is not None  # else ids and vectors are all it reads
+            for batch in self._store(c.uri).iter_batches(batch_size=4096, with_payload=by_field):
                 labels = None if c.mixed is None else c.mixed.labels(batch)
                 for part, watch in zip(parts, watches):
                     rows = np.arange(len(batch)) if labels is None else np.flatnonzero(labels == part.space)

@@ -103,7 +103,7 @@ def check_pairs_space(source: np.ndarray, target: np.ndarray, pairs: tuple[np.nd
 
 def first_vectors(store, rows: int = CHECK_ROWS) -> np.ndarray | None:
     """The first ``rows`` vectors of an open store (None when it is empty): the sample a collection is checked on."""
-    first = store.first_batch(rows)
+    first = store.first_batch(rows, with_payload=False)
     return None if first is None else first.vectors
 
 
