@@ -576,10 +576,13 @@ def demo(
     restarts: int = typer.Option(8, help="Most restarts of the unsupervised aligner (it stops once three agree)."),
 ) -> None:
     """Build two real collections with two offline models, translate one into the other's space without
-    pairs, migrate it, run a cross-model query, and print the paper metrics against the truth."""
+    pairs, migrate it, run a cross-model query, and print the paper metrics against the truth. Exit 3 when no
+    label-free check confirmed the translator (the report is printed all the same)."""
     from pathlib import Path
 
     from v2v_store.demo import DemoConfig, run_demo
 
     report = run_demo(DemoConfig(Path(workdir), side_size, eval_size, restarts=restarts))
     typer.echo(json.dumps(report, indent=2, default=str))
+    if not report["translator"]["trusted"]:
+        raise typer.Exit(3)

