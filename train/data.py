@@ -81,7 +81,7 @@ def sample_collection(uri: str, max_vectors: int = 50_000, seed: int = 0, docume
         texts: list[str] = [""] * documents
         first_metadata: list = []
         key_chunks = []
-        payload = bool(documents) or _reads_text(keys, matches and matches.key_of)
+        payload = bool(documents) or _reads_text(keys, matches.key_of if matches is not None else None)
         for batch in store.iter_batches(batch_size=batch_size, with_payload=payload):
             first_metadata = first_metadata or batch.metadata
             vectors.offer(batch.vectors)

@@ -7,14 +7,15 @@ Each collection is tied to a space of a translator. Two modes:
   store's own index (also the query-time *bridge*: new-model queries against an unmigrated
   old-model collection). Scores of different spaces are not calibrated against each other; hits
   are merged by score, so prefer ``latent`` when mixing spaces.
-- ``latent``: every collection is streamed once through the shared latent (cached in memory as a
-  FAISS flat index, exact float32, or with ``latent_precision="float16"`` half the memory; :meth:`Translator.to_space`: for a linear translator back into the collection's own
-  centred coordinates, for a vec2vec one the latent itself) and the query is compared there. A query of
-  another space than the collection's is decoded as a query and its scores mapped (``Translator.latent_score``, an
-  affine map calibrated without labels at fit time, so they may exceed 1) onto the scale of scores within the query's
-  own space, so hits of collections of both models merge by score. Each window of records streamed is space-checked
-  (:class:`~v2v_store.space_check.SpaceWatch`): another model's records in the collection stop the query. Only the
-  latent vectors and record ids stay in memory.
+- ``latent``: every collection is streamed once through the shared latent (cached in memory as a FAISS flat index:
+  exact float32, or with ``latent_precision="float16"`` half the memory; :meth:`Translator.to_space`: for a linear
+  translator back into the collection's own centred coordinates, for a vec2vec one the latent itself) and the query
+  is compared there. A query of another space than the collection's is decoded as a query and its scores mapped
+  (``Translator.latent_score``, an affine map calibrated without labels at fit time, so they may exceed 1) onto the
+  scale of scores within the query's own space, so hits of collections of both models merge by score. Each window of
+  records streamed is space-checked (:class:`~v2v_store.space_check.SpaceWatch`): another model's records in the
+  collection stop the query. Only the latent vectors and record ids stay in memory (the read asks the stores for
+  ids and vectors only, unless a metadata field names each record's space).
 
 In both modes the metadata and documents of the hits returned are fetched by id (:meth:`VectorStore.fetch`) once the
 hits are merged. A ``CrossQuery`` keeps its stores open until :meth:`CrossQuery.close` (it is a context manager);
@@ -72,8 +73,8 @@ class CrossQuery:
         spaces are told by their vectors (:mod:`v2v_store.mixed`): each record is then searched in its own space
         (latent mode only). ``check_space``: each collection's first vectors (of each space) must look
         like its space (:meth:`Translator.check_space`). ``latent_precision``: how latent mode holds each collection's
-        latent vectors: ``float32`` (exact scores) or ``float16`` (half the memory; scores within 5e-4 of exact, so
-        only near-ties can swap)."""
+        latent vectors: ``float32`` (exact scores) or ``float16`` (half the memory; a dot product of unit vectors
+        within 2^-11 of exact, times the cross-model score map's scale of ~1-1.2, so only near-ties can swap)."""
         if mode not in ("latent", "native"):
             raise V2VError(f"unknown query mode {mode!r}: use 'latent' or 'native'")
         if latent_precision not in LATENT_PRECISIONS:
