@@ -168,5 +168,6 @@ def main() -> None:
                      f"{r.get('max_score_diff_vs_first', '')} |")
     save_results(args.out, tag, result, lines)
 
+
 if __name__ == "__main__":
     main()

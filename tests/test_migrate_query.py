@@ -395,6 +395,7 @@ def test_cross_query_half_precision_and_refresh(translator, tmp_path):
     assert cross.search(q[:1], space="y", k=1)[0][0].id == "new"
     cross.close()
 
+
 def test_cli_query_and_bad_input(translator, tmp_path):
     _, path = translator
     x, y = views(200, seed=17)
