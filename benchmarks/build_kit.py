@@ -26,7 +26,8 @@ shuffled with seed 0):
   prompts and option help lines, a seeded 30,000 of ~38,000 (session 35): a sixth corpus none of the defaults saw.
   What it holds depends on the packages installed on the machine that builds it. ``gettext-de``: the German
   translations of those catalogs (``msgstr`` of ``/usr/share/locale/de``): a collection in another language than the
-  bundled anchors and than MiniLM's training data.
+  bundled anchors and than MiniLM's training data; ``gettext-fr`` and ``gettext-es`` the same in French and Spanish,
+  the two other languages of the bundled corpus (``v2v fit --anchor-languages``, session 50).
 - ``NAME=PATH``: your own texts, e.g. a held-out corpus of your domain.
 
 Output: ``<out>/<corpus>.jsonl`` (``id``, ``text``, and the source's fields) and ``<out>/emb/<corpus>.<model>.npy``
@@ -266,7 +267,8 @@ def own_texts(path: Path) -> list[dict]:
 
 SOURCES = {"wiki": wiki_texts, "fortunes": fortunes_texts, "wordnet": wordnet_texts, "foldoc": foldoc_texts,
            "debpkg": debpkg_texts, "pydoc": pydoc_texts, "gettext": gettext_texts,
-           "gettext-de": lambda cache: gettext_texts(cache, "de")}
+           "gettext-de": lambda cache: gettext_texts(cache, "de"), "gettext-fr": lambda cache: gettext_texts(cache, "fr"),
+           "gettext-es": lambda cache: gettext_texts(cache, "es")}
 
 
 def embed(texts: list[str], corpus: str, model: str, out: Path) -> None:

@@ -31,6 +31,31 @@ def test_anchor_pairs_fall_back_to_the_shipped_vectors(no_models, caplog):
     assert np.abs((minilm * e5).sum(1)).mean() < 0.5
 
 
+def test_anchor_texts_take_each_language_of_the_bundled_corpus():
+    """--anchor-languages en,fr: the English anchors unchanged (their cached embeddings stay valid), then as many of the
+    bundled corpus's last French sentences; an unknown language is refused with the choices named."""
+    from v2v_store.errors import V2VError
+    from v2v_store.texts import bundled_sentences
+
+    assert anchors.anchor_languages(" EN, fr,en ") == ("en", "fr")
+    english = anchors.anchor_texts(300)
+    both = anchors.anchor_texts(300, ("en", "fr"))
+    french = [s["text"] for s in bundled_sentences("fr")[-300:]]
+    assert both == english + french and not set(english) & set(french)
+    assert any(" le " in t or " la " in t for t in french) and len(set(french)) == 300
+    assert anchors.anchor_texts(300, ("es",))[0] == bundled_sentences("es")[-300]["text"]
+    for bad in ("de", "", "en,xx"):
+        with pytest.raises(V2VError, match="choose among en, fr, es"):
+            anchors.anchor_languages(bad)
+    with pytest.raises(V2VError, match="--anchors 99999: choose between 2 and"):
+        anchors.anchor_texts(99999, ("en", "es"))
+
+
+def test_shipped_vectors_stand_in_for_english_anchors_only(no_models, caplog):
+    u, v = anchors.anchor_pairs("minilm", "e5", 500, ("en", "fr"))
+    assert len(u) == len(v) == 500 and "none in fr: those need both models" in caplog.text
+
+
 def test_without_shipped_vectors_the_missing_model_is_the_error(no_models, monkeypatch):
     monkeypatch.setattr(anchors, "shipped_anchor_vectors", lambda: {})
     with pytest.raises(MissingDependencyError, match="needs its package"):

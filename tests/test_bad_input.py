@@ -286,7 +286,8 @@ def test_an_empty_collection_is_reported_by_inspect_and_named_by_fit(kind, tmp_p
                                                    ("--rival-restarts", "-1", "rival_restarts=-1 must be >= 0"),
                                                    ("--whiten", "2", "final_whiten=2.0 must be in [0, 1]"),
                                                    ("--pair-weight", "-1", "pair_weight=-1.0: give a positive weight"),
-                                                   ("--document-pairs", "-5", "--document-pairs -5: give a count")])
+                                                   ("--document-pairs", "-5", "--document-pairs -5: give a count"),
+                                                   ("--anchor-languages", "en,de", "choose among en, fr, es")])
 def test_cli_fit_refuses_bad_aligner_settings_and_writes_nothing(tmp_path, rng, flag, value, message):
     np.save(tmp_path / "a.npy", rng.standard_normal((200, D)).astype(np.float32))
     np.save(tmp_path / "b.npy", rng.standard_normal((200, D)).astype(np.float32))

@@ -34,7 +34,7 @@ import numpy as np
 
 from v2v_store.errors import DimensionMismatchError, MissingDependencyError, V2VError
 from v2v_store.models import MODELS, can_embed
-from v2v_store.texts import embed_cached, wiki_sentences
+from v2v_store.texts import BUNDLED_LANGUAGES, bundled_sentences, embed_cached
 
 logger = logging.getLogger(__name__)
 DEFAULT_ANCHORS = 5000
@@ -75,14 +75,31 @@ def anchor_models(source: np.ndarray, target: np.ndarray, names: tuple[str, str]
     return models[0], models[1]
 
 
-def anchor_texts(count: int) -> list[str]:
-    """The last ``count`` sentences of the bundled corpus (the demo uses the first 17,000: disjoint up to ~19,000)."""
-    sentences = wiki_sentences()
-    if not 2 <= count <= len(sentences):
-        raise V2VError(f"--anchors {count}: choose between 2 and {len(sentences)} (the bundled corpus's "
-                       f"sentences); at least the models' dimension (384 or 768) for a determined map, "
-                       f"{DEFAULT_ANCHORS} by default")
-    return [s["text"] for s in sentences[-count:]]
+def anchor_languages(value: str | tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    """``"en,fr"`` (or a sequence) as a tuple of bundled languages, in order, each once; an unknown or empty one is a
+    :class:`V2VError` that names the choices."""
+    parts = value.split(",") if isinstance(value, str) else list(value)
+    languages = tuple(dict.fromkeys(p.strip().lower() for p in parts if p.strip()))
+    unknown = [lang for lang in languages if lang not in BUNDLED_LANGUAGES]
+    if unknown or not languages:
+        raise V2VError(f"--anchor-languages {','.join(parts) if parts else repr(value)}: choose among "
+                       f"{', '.join(BUNDLED_LANGUAGES)} (the bundled Wikipedia summaries' languages), comma-separated, "
+                       f"e.g. en,fr for French collections")
+    return languages
+
+
+def anchor_texts(count: int, languages: tuple[str, ...] = ("en",)) -> list[str]:
+    """The last ``count`` sentences of the bundled corpus in each of ``languages``, language after language (the demo
+    uses the first 17,000 English ones: disjoint up to ~19,000)."""
+    texts = []
+    for language in anchor_languages(languages):
+        sentences = bundled_sentences(language)
+        if not 2 <= count <= len(sentences):
+            raise V2VError(f"--anchors {count}: choose between 2 and {len(sentences)} (the bundled corpus's "
+                           f"{language} sentences); at least the models' dimension (384 or 768) for a determined "
+                           f"map, {DEFAULT_ANCHORS} by default")
+        texts += [s["text"] for s in sentences[-count:]]
+    return texts
 
 
 def require_runnable(source_model: str, target_model: str, why: str, fix: str) -> None:
@@ -94,24 +111,29 @@ def require_runnable(source_model: str, target_model: str, why: str, fix: str) -
                            f"py:MODULE:FUNCTION (an importable function), not {name!r}; {fix}")
 
 
-def anchor_pairs(source_model: str, target_model: str, count: int = DEFAULT_ANCHORS) -> tuple[np.ndarray, np.ndarray]:
-    """``count`` bundled sentences embedded by ``source_model`` and by ``target_model`` (rows are the same texts). When a
-    model cannot be loaded, the shipped vectors of the last 1,000 of those sentences (at most ``count``) instead."""
+def anchor_pairs(source_model: str, target_model: str, count: int = DEFAULT_ANCHORS,
+                 languages: tuple[str, ...] = ("en",)) -> tuple[np.ndarray, np.ndarray]:
+    """``count`` bundled sentences of each of ``languages`` embedded by ``source_model`` and by ``target_model`` (rows
+    are the same texts). When a model cannot be loaded, the shipped vectors of the last 1,000 English sentences (at
+    most ``count``) instead."""
     require_runnable(source_model, target_model, "anchor pairs embed texts with both models",
                      "or embed a few thousand texts with both models yourself and pass them as "
                      "--pairs-source/--pairs-target with --anchors 0")
+    languages = anchor_languages(languages)
     try:
-        texts = anchor_texts(count)
-        logger.info("anchor pairs: %d bundled sentences embedded by %s and %s (cached after the first run)",
-                    count, source_model, target_model)
+        texts = anchor_texts(count, languages)
+        logger.info("anchor pairs: %d bundled sentences (%s) embedded by %s and %s (cached after the first run)",
+                    len(texts), ", ".join(f"{count} {lang}" for lang in languages), source_model, target_model)
         return embed_cached(source_model, texts), embed_cached(target_model, texts)
     except MissingDependencyError as e:  # a model (or the corpus) not installed: the shipped vectors, if they have both
         shipped = shipped_anchor_vectors()
         if source_model not in shipped or target_model not in shipped:
             raise
         n = min(count, len(shipped[source_model]))
+        others = [lang for lang in languages if lang != "en"]
         logger.warning("%s: using the %d anchor vectors shipped with v2v-store instead (the last %d of the bundled "
-                       "sentences%s)", e, n, n, "" if n == count else f"; {count} were asked for")
+                       "English sentences%s%s)", e, n, n, "" if n == count else f"; {count} were asked for",
+                       f"; none in {', '.join(others)}: those need both models" if others else "")
         return shipped[source_model][-n:], shipped[target_model][-n:]
 
 

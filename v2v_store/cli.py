@@ -195,6 +195,10 @@ def fit(
                                           "model cannot be loaded, the 1,000 shipped anchor vectors), added to any "
                                           "--pairs-source/--pairs-target; 0: only those (texts you embedded with "
                                           "both models)."),
+    anchor_languages: str = typer.Option("en", help="Languages of the bundled anchor sentences, comma-separated: en, "
+                                                    "fr, es (the Wikipedia summaries the bundled corpus holds); "
+                                                    "--anchors of each. Add your collections' language when it is "
+                                                    "French or Spanish (e.g. en,fr)."),
     preset: str = typer.Option("small", help="GAN preset: paper (the paper's text) | small | tiny (CPU sizes, "
                                                "the released code's blocks)."),
     steps: int = typer.Option(None, help="GAN steps (overrides the preset)."),
@@ -280,6 +284,7 @@ def fit(
                                           "do not look like their collection's model (swapped or wrong names); exit 2."),
 ) -> None:
     """Learn a translator between two embedding spaces from unpaired vectors (the help text: ``FIT_HELP``)."""
+    from v2v_store.anchors import anchor_languages as anchor_languages_of
     from v2v_store.anchors import read_texts
     from v2v_store.fit import fit_collections, require_trusted
     from v2v_store.train.data import CollectionSample, sample_collection, sample_collections
@@ -295,6 +300,7 @@ def fit(
         if value < 0:
             raise V2VError(f"{flag} {value}: give a count of stored documents (0: off)")
     texts = read_texts(pair_texts) if pair_texts else None  # a bad file fails before the collections are read
+    languages = anchor_languages_of(anchor_languages)  # so does an unknown language
     shared = None
     if "://" in source and "://" in target:  # both read in three passes: samples, keys, the shared records
         src, trg, found = sample_collections(source, target, max_vectors, seed, document_pairs, shared_documents)
@@ -307,6 +313,7 @@ def fit(
                     else CollectionSample(_load_array(uri)) for i, uri in enumerate((source, target)))
     translator, report = fit_collections(
         src.vectors, trg.vectors, (source_name, target_name), method=method, anchors=anchors, fallback=fallback,
+        anchor_languages=languages,
         models=(source_model, target_model), pair_texts=texts,
         documents=tuple((s.document_vectors, s.documents) if s.documents else None for s in (src, trg)),
         document_check=document_check, shared=shared,

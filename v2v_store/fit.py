@@ -35,6 +35,7 @@ import numpy as np
 
 from v2v_store.anchors import (DEFAULT_ANCHORS, DOCUMENT_CHECK, anchor_models, anchor_pairs, checked_shared_pairs,
                                document_pairs, text_pairs)
+from v2v_store.anchors import anchor_languages as anchor_languages_of
 from v2v_store.errors import (DimensionMismatchError, MissingDependencyError, SpaceMismatchError,
                               UntrustedTranslationError, V2VError)
 from v2v_store.fingerprints import check_model_names
@@ -236,7 +237,7 @@ def fit_translator(source: np.ndarray, target: np.ndarray, names: tuple[str, str
 
 
 def fit_collections(source: np.ndarray, target: np.ndarray, names: tuple[str, str] = ("source", "target"),
-                    method: str = "auto", anchors: int = DEFAULT_ANCHORS,
+                    method: str = "auto", anchors: int = DEFAULT_ANCHORS, anchor_languages: tuple[str, ...] = ("en",),
                     pairs: tuple[np.ndarray, np.ndarray] | None = None, fallback: bool = True,
                     check_spaces: bool = True, models: tuple[str | None, str | None] = (None, None),
                     pair_texts: list[str] | None = None,
@@ -253,7 +254,8 @@ def fit_collections(source: np.ndarray, target: np.ndarray, names: tuple[str, st
     of a saved sentence-transformers model, or ``py:MODULE:FUNCTION``; None: not given), else its name when that
     names one, else the offline model its collection looks like (:func:`v2v_store.anchors.anchor_models`).
     ``anchors``: bundled sentences embedded by both models, added to ``pairs`` for ``anchors`` / ``anchors+align``
-    (0: ``pairs`` alone). ``fallback``: for ``align`` without pairs
+    (0: ``pairs`` alone); ``anchor_languages``: that many of each of these languages of the bundled corpus (English,
+    French, Spanish: ``v2v_store.texts.BUNDLED_LANGUAGES``). ``fallback``: for ``align`` without pairs
     on offline models, refit with the anchors when the unsupervised fit is not confirmed. ``kwargs`` go to
     :func:`fit_translator`. With ``auto``, anchors that cannot be made (a model missing and not shipped) or that do
     not look like the collections leave the unsupervised fit, with a warning, unless ``models`` named them (then the
@@ -270,7 +272,7 @@ def fit_collections(source: np.ndarray, target: np.ndarray, names: tuple[str, st
     that store the same text, or both hold by id (:func:`v2v_store.train.data.sample_collections`), true pairs that need neither model:
     they join the document pairs (and their held-out check) for every method but ``gan``; with ``auto``, collections
     of models v2v-store cannot run get a few-shot ``align`` from them."""
-    given = tuple(models)
+    given, languages = tuple(models), anchor_languages_of(anchor_languages)
     for flag, model in zip(("--source-model", "--target-model"), given):
         if model is not None:
             require_model(model, flag)
@@ -312,11 +314,11 @@ def fit_collections(source: np.ndarray, target: np.ndarray, names: tuple[str, st
                    "v2v-store cannot run needs only the other collection's model to embed its documents, or none "
                    "for texts both collections store)")
     kwargs.update(check_spaces=check_spaces,
-                  fallback=partial(anchor_pairs, *models, anchors) if fallback and known else None)
+                  fallback=partial(anchor_pairs, *models, anchors, languages) if fallback and known else None)
     try:
         with_anchors, own = pairs, 0
         if method in ("anchors", "anchors+align") and anchors:
-            with_anchors = _joined(pairs, anchor_pairs(*models, anchors))
+            with_anchors = _joined(pairs, anchor_pairs(*models, anchors, languages))
             own = 0 if pairs is None else len(pairs[0])  # the collections' own pairs first, then the anchors
         translator, report = fit_translator(source, target, names, method=method, pairs=with_anchors, own_pairs=own,
                                             **kwargs)
@@ -332,6 +334,9 @@ def fit_collections(source: np.ndarray, target: np.ndarray, names: tuple[str, st
         report.reason += f"; anchors of {models[0]} and {models[1]}" + (
             f": {' and '.join(identified)} by the collections' covariance fingerprints" if identified else "")
         translator.info["anchor_models"] = list(models)
+    if languages != ("en",) and report.method in ("anchors", "anchors+align"):
+        report.reason += f"; anchor sentences in {', '.join(languages)} ({anchors} of each)"
+        translator.info["anchor_languages"] = list(languages)
     if pair_texts:
         report.reason += f"; {len(pair_texts)} of the pairs are your --pair-texts, embedded by {models[0]} and {models[1]}"
         translator.info["pair_texts"] = len(pair_texts)

