@@ -38,6 +38,7 @@ from v2v_store.texts import BUNDLED_LANGUAGES, bundled_sentences, embed_cached
 
 logger = logging.getLogger(__name__)
 DEFAULT_ANCHORS = 5000
+LANGUAGE_SENTENCES = 300  # bundled sentences per language a collection is compared with (collections_language)
 # the last 1,000 bundled sentences embedded by each offline model (benchmarks/build_anchor_vectors.py), for when a
 # model cannot be loaded: 1,000 anchors as few-shot pairs reached top-1 0.94 on FOLDOC (benchmarks/results/anchors_align_1000.md)
 SHIPPED = Path(__file__).with_name("anchor_vectors.safetensors")
@@ -75,17 +76,43 @@ def anchor_models(source: np.ndarray, target: np.ndarray, names: tuple[str, str]
     return models[0], models[1]
 
 
-def anchor_languages(value: str | tuple[str, ...] | list[str]) -> tuple[str, ...]:
-    """``"en,fr"`` (or a sequence) as a tuple of bundled languages, in order, each once; an unknown or empty one is a
-    :class:`V2VError` that names the choices."""
+def anchor_languages(value: str | tuple[str, ...] | list[str]) -> tuple[str, ...] | str:
+    """``"en,fr"`` (or a sequence) as a tuple of bundled languages, in order, each once, or ``"auto"``
+    (:func:`collections_language` decides); an unknown or empty one is a :class:`V2VError` that names the choices."""
+    if isinstance(value, str) and value.strip().lower() == "auto":
+        return "auto"
     parts = value.split(",") if isinstance(value, str) else list(value)
     languages = tuple(dict.fromkeys(p.strip().lower() for p in parts if p.strip()))
     unknown = [lang for lang in languages if lang not in BUNDLED_LANGUAGES]
     if unknown or not languages:
         raise V2VError(f"--anchor-languages {','.join(parts) if parts else repr(value)}: choose among "
                        f"{', '.join(BUNDLED_LANGUAGES)} (the bundled Wikipedia summaries' languages), comma-separated, "
-                       f"e.g. en,fr for French collections")
+                       f"e.g. en,fr for French collections, or auto")
     return languages
+
+
+def collections_language(collections: tuple[np.ndarray, np.ndarray], models: tuple[str, str],
+                         sentences: int = LANGUAGE_SENTENCES, sample: int = 1000) -> tuple[str, dict[str, list[float]]]:
+    """The bundled language the collections look written in, label-free: per side, the mean over up to ``sample`` of
+    its vectors of the best cosine to ``sentences`` bundled sentences of each language embedded by that side's model
+    (cached). A language other than English wins when it scores above English on *both* sides (the highest sum
+    among those); else English. Returns it and the scores ``{language: [source, target]}``.
+
+    On MiniLM <-> e5 (``benchmarks/probes/lang_detect.py``) German, French and Spanish software messages were all
+    nearer the French or Spanish sentences than the English ones on both sides, and the nearest was their own language
+    (German: French); English software messages, fortunes and Wikipedia sentences were nearer the English ones in
+    MiniLM's space (0.201 against 0.175; e5, multilingual, scored French 0.842 against English 0.836 there)."""
+    rows = [v[np.random.default_rng(0).permutation(len(v))[:sample]] for v in collections]
+    rows = [r / np.maximum(np.linalg.norm(r, axis=1, keepdims=True), 1e-12) for r in rows]
+    scores: dict[str, list[float]] = {}
+    for language in BUNDLED_LANGUAGES:
+        scores[language] = []
+        for vectors, model in zip(rows, models):
+            refs = embed_cached(model, anchor_texts(sentences, (language,)))
+            refs = refs / np.maximum(np.linalg.norm(refs, axis=1, keepdims=True), 1e-12)
+            scores[language].append(round(float((vectors @ refs.T).max(1).mean()), 4))
+    nearer = [lang for lang in scores if lang != "en" and all(s > e for s, e in zip(scores[lang], scores["en"]))]
+    return max(nearer, key=lambda lang: sum(scores[lang]), default="en"), scores
 
 
 def anchor_texts(count: int, languages: tuple[str, ...] = ("en",)) -> list[str]:
@@ -121,10 +148,12 @@ def anchor_pairs(source_model: str, target_model: str, count: int = DEFAULT_ANCH
                      "--pairs-source/--pairs-target with --anchors 0")
     languages = anchor_languages(languages)
     try:
-        texts = anchor_texts(count, languages)
+        texts = [anchor_texts(count, (lang,)) for lang in languages]  # each language cached on its own
         logger.info("anchor pairs: %d bundled sentences (%s) embedded by %s and %s (cached after the first run)",
-                    len(texts), ", ".join(f"{count} {lang}" for lang in languages), source_model, target_model)
-        return embed_cached(source_model, texts), embed_cached(target_model, texts)
+                    sum(map(len, texts)), ", ".join(f"{count} {lang}" for lang in languages), source_model,
+                    target_model)
+        return tuple(np.concatenate([embed_cached(model, t) for t in texts])
+                     for model in (source_model, target_model))
     except MissingDependencyError as e:  # a model (or the corpus) not installed: the shipped vectors, if they have both
         shipped = shipped_anchor_vectors()
         if source_model not in shipped or target_model not in shipped:

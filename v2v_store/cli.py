@@ -195,10 +195,12 @@ def fit(
                                           "model cannot be loaded, the 1,000 shipped anchor vectors), added to any "
                                           "--pairs-source/--pairs-target; 0: only those (texts you embedded with "
                                           "both models)."),
-    anchor_languages: str = typer.Option("en", help="Languages of the bundled anchor sentences, comma-separated: en, "
-                                                    "fr, es (the Wikipedia summaries the bundled corpus holds); "
-                                                    "--anchors of each. Add your collections' language when it is "
-                                                    "French or Spanish (e.g. en,fr)."),
+    anchor_languages: str = typer.Option("auto", help="Languages of the bundled anchor sentences (--anchors of each), "
+                                                      "comma-separated among en, fr, es (the bundled Wikipedia "
+                                                      "summaries' languages), or auto (default): English, and French "
+                                                      "or Spanish beside it when the collections look written in it "
+                                                      "(nearer those sentences than the English ones in both "
+                                                      "models' spaces)."),
     preset: str = typer.Option("small", help="GAN preset: paper (the paper's text) | small | tiny (CPU sizes, "
                                                "the released code's blocks)."),
     steps: int = typer.Option(None, help="GAN steps (overrides the preset)."),

@@ -28,14 +28,13 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from functools import partial
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from v2v_store.anchors import (DEFAULT_ANCHORS, DOCUMENT_CHECK, anchor_models, anchor_pairs, checked_shared_pairs,
                                document_pairs, text_pairs)
-from v2v_store.anchors import anchor_languages as anchor_languages_of
+from v2v_store.anchors import anchor_languages as anchor_languages_of, collections_language
 from v2v_store.errors import (DimensionMismatchError, MissingDependencyError, SpaceMismatchError,
                               UntrustedTranslationError, V2VError)
 from v2v_store.fingerprints import check_model_names
@@ -237,7 +236,7 @@ def fit_translator(source: np.ndarray, target: np.ndarray, names: tuple[str, str
 
 
 def fit_collections(source: np.ndarray, target: np.ndarray, names: tuple[str, str] = ("source", "target"),
-                    method: str = "auto", anchors: int = DEFAULT_ANCHORS, anchor_languages: tuple[str, ...] = ("en",),
+                    method: str = "auto", anchors: int = DEFAULT_ANCHORS, anchor_languages: tuple[str, ...] | str = "auto",
                     pairs: tuple[np.ndarray, np.ndarray] | None = None, fallback: bool = True,
                     check_spaces: bool = True, models: tuple[str | None, str | None] = (None, None),
                     pair_texts: list[str] | None = None,
@@ -255,7 +254,8 @@ def fit_collections(source: np.ndarray, target: np.ndarray, names: tuple[str, st
     names one, else the offline model its collection looks like (:func:`v2v_store.anchors.anchor_models`).
     ``anchors``: bundled sentences embedded by both models, added to ``pairs`` for ``anchors`` / ``anchors+align``
     (0: ``pairs`` alone); ``anchor_languages``: that many of each of these languages of the bundled corpus (English,
-    French, Spanish: ``v2v_store.texts.BUNDLED_LANGUAGES``). ``fallback``: for ``align`` without pairs
+    French, Spanish: ``v2v_store.texts.BUNDLED_LANGUAGES``), or ``"auto"``: English, and the collections' language
+    beside it when they look French or Spanish (:func:`v2v_store.anchors.collections_language`). ``fallback``: for ``align`` without pairs
     on offline models, refit with the anchors when the unsupervised fit is not confirmed. ``kwargs`` go to
     :func:`fit_translator`. With ``auto``, anchors that cannot be made (a model missing and not shipped) or that do
     not look like the collections leave the unsupervised fit, with a warning, unless ``models`` named them (then the
@@ -313,12 +313,32 @@ def fit_collections(source: np.ndarray, target: np.ndarray, names: tuple[str, st
             why = (f"{why}; documents stored with the collections give {len(made[0])} pairs: few-shot (a model "
                    "v2v-store cannot run needs only the other collection's model to embed its documents, or none "
                    "for texts both collections store)")
-    kwargs.update(check_spaces=check_spaces,
-                  fallback=partial(anchor_pairs, *models, anchors, languages) if fallback and known else None)
+    chosen: dict = {}
+
+    def languages_for_anchors() -> tuple[str, ...]:
+        """``anchor_languages``, with ``auto`` decided once, when anchors are first needed."""
+        if languages != "auto":
+            return languages
+        if "languages" not in chosen:
+            try:
+                found, chosen["scores"] = collections_language((source, target), models)
+            except MissingDependencyError as e:  # the shipped vectors may still stand in, in English
+                found = "en"
+                logger.info("the collections' language is not checked (%s): English anchors", e)
+            chosen["languages"] = ("en",) if found == "en" else ("en", found)
+            if found != "en":
+                logger.info("the collections look written in %s (nearer its bundled sentences than the English ones "
+                            "in both models' spaces: %s): anchor sentences in en and %s", found, chosen["scores"], found)
+        return chosen["languages"]
+
+    def anchors_for_fit() -> tuple[np.ndarray, np.ndarray]:
+        return anchor_pairs(*models, anchors, languages_for_anchors())
+
+    kwargs.update(check_spaces=check_spaces, fallback=anchors_for_fit if fallback and known else None)
     try:
         with_anchors, own = pairs, 0
         if method in ("anchors", "anchors+align") and anchors:
-            with_anchors = _joined(pairs, anchor_pairs(*models, anchors, languages))
+            with_anchors = _joined(pairs, anchors_for_fit())
             own = 0 if pairs is None else len(pairs[0])  # the collections' own pairs first, then the anchors
         translator, report = fit_translator(source, target, names, method=method, pairs=with_anchors, own_pairs=own,
                                             **kwargs)
@@ -334,9 +354,14 @@ def fit_collections(source: np.ndarray, target: np.ndarray, names: tuple[str, st
         report.reason += f"; anchors of {models[0]} and {models[1]}" + (
             f": {' and '.join(identified)} by the collections' covariance fingerprints" if identified else "")
         translator.info["anchor_models"] = list(models)
-    if languages != ("en",) and report.method in ("anchors", "anchors+align"):
-        report.reason += f"; anchor sentences in {', '.join(languages)} ({anchors} of each)"
-        translator.info["anchor_languages"] = list(languages)
+    if report.method in ("anchors", "anchors+align") and anchors and (languages != "auto" or chosen):
+        used = languages_for_anchors()
+        if "scores" in chosen:
+            translator.info["anchor_language_scores"] = chosen["scores"]
+        if used != ("en",):
+            looks = f", the collections looking written in {used[-1]}" if languages == "auto" else ""
+            report.reason += f"; anchor sentences in {' and '.join(used)} ({anchors} of each{looks})"
+        translator.info["anchor_languages"] = list(used)
     if pair_texts:
         report.reason += f"; {len(pair_texts)} of the pairs are your --pair-texts, embedded by {models[0]} and {models[1]}"
         translator.info["pair_texts"] = len(pair_texts)
