@@ -37,7 +37,7 @@ def test_anchor_texts_take_each_language_of_the_bundled_corpus():
     from v2v_store.errors import V2VError
     from v2v_store.texts import bundled_sentences
 
-    assert anchors.anchor_languages(" EN, fr,en ") == ("en", "fr")
+    assert anchors.anchor_languages(" fr, EN,fr ") == ("en", "fr")
     english = anchors.anchor_texts(300)
     both = anchors.anchor_texts(300, ("en", "fr"))
     french = [s["text"] for s in bundled_sentences("fr")[-300:]]

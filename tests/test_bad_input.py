@@ -559,3 +559,12 @@ def test_loosely_related_models_count_the_anchors_fully(rng):
     assert config["pair_weight"] == anchor_pair_weight(6000) and config["full_weight_pairs"] == 300, report.reason
     assert report.details["pairs_relatedness"] == round(pairs_relatedness(close), 4)
     assert "except the first 300" in report.reason and "loosely related" not in report.reason, report.reason
+    # anchors in a second language after the English ones (--anchor-languages en,fr): only the first
+    # relatedness_pairs measure the relatedness, so anchors a rotation fits loosely (French for MiniLM) do not make
+    # the English anchors' weight count fully
+    two_languages = tuple(np.concatenate([c, lo]) for c, lo in zip(close, loose))
+    assert pairs_relatedness(two_languages) < RELATED_BELOW
+    for first, weight in ((2000, anchor_pair_weight(6000)), (0, 1.0)):
+        _, report = fit_translator(x, y @ rot, ("a", "b"), method="anchors+align", pairs=two_languages,
+                                   relatedness_pairs=first, align_overrides=fast)
+        assert report.details["config"]["pair_weight"] == weight, report.reason

@@ -77,12 +77,13 @@ def anchor_models(source: np.ndarray, target: np.ndarray, names: tuple[str, str]
 
 
 def anchor_languages(value: str | tuple[str, ...] | list[str]) -> tuple[str, ...] | str:
-    """``"en,fr"`` (or a sequence) as a tuple of bundled languages, in order, each once, or ``"auto"``
+    """``"en,fr"`` (or a sequence) as a tuple of bundled languages, English first, each once, or ``"auto"``
     (:func:`collections_language` decides); an unknown or empty one is a :class:`V2VError` that names the choices."""
     if isinstance(value, str) and value.strip().lower() == "auto":
         return "auto"
     parts = value.split(",") if isinstance(value, str) else list(value)
     languages = tuple(dict.fromkeys(p.strip().lower() for p in parts if p.strip()))
+    languages = tuple(sorted(languages, key=lambda lang: lang != "en"))  # English first (it measures relatedness)
     unknown = [lang for lang in languages if lang not in BUNDLED_LANGUAGES]
     if unknown or not languages:
         raise V2VError(f"--anchor-languages {','.join(parts) if parts else repr(value)}: choose among "
