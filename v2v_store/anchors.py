@@ -94,7 +94,7 @@ def anchor_languages(value: str | tuple[str, ...] | list[str]) -> tuple[str, ...
 
 def collections_language(collections: tuple[np.ndarray, np.ndarray], models: tuple[str, str],
                          sentences: int = LANGUAGE_SENTENCES, sample: int = 1000) -> tuple[str, dict[str, list[float]]]:
-    """The bundled language the collections look written in, label-free: per side, the mean over up to ``sample`` of
+    """The bundled language the collections come nearest (their own, if it is one), label-free: per side, the mean over up to ``sample`` of
     its vectors of the best cosine to ``sentences`` bundled sentences of each language embedded by that side's model
     (cached). A language other than English wins when it scores above English on *both* sides (the highest sum
     among those); else English. Returns it and the scores ``{language: [source, target]}``.

@@ -198,9 +198,10 @@ def fit(
     anchor_languages: str = typer.Option("auto", help="Languages of the bundled anchor sentences (--anchors of each), "
                                                       "comma-separated among en, fr, es (the bundled Wikipedia "
                                                       "summaries' languages), or auto (default): English, and French "
-                                                      "or Spanish beside it when the collections look written in it "
-                                                      "(nearer those sentences than the English ones in both "
-                                                      "models' spaces)."),
+                                                      "or Spanish beside it when the collections come nearer its "
+                                                      "sentences than the English ones in both models' spaces "
+                                                      "(French, Spanish, and German, which picks French; French "
+                                                      "software messages, MiniLM <-> e5: top-1 0.63 -> 0.73)."),
     preset: str = typer.Option("small", help="GAN preset: paper (the paper's text) | small | tiny (CPU sizes, "
                                                "the released code's blocks)."),
     steps: int = typer.Option(None, help="GAN steps (overrides the preset)."),

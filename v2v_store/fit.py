@@ -332,8 +332,8 @@ def fit_collections(source: np.ndarray, target: np.ndarray, names: tuple[str, st
                 logger.info("the collections' language is not checked (%s): English anchors", e)
             chosen["languages"] = ("en",) if found == "en" else ("en", found)
             if found != "en":
-                logger.info("the collections look written in %s (nearer its bundled sentences than the English ones "
-                            "in both models' spaces: %s): anchor sentences in en and %s", found, chosen["scores"], found)
+                logger.info("the collections came nearer the bundled %s sentences than the English ones in both "
+                            "models' spaces (%s): anchor sentences in en and %s", found, chosen["scores"], found)
         return chosen["languages"]
 
     def anchors_for_fit() -> tuple[np.ndarray, np.ndarray]:
@@ -365,7 +365,8 @@ def fit_collections(source: np.ndarray, target: np.ndarray, names: tuple[str, st
         if "scores" in chosen:
             translator.info["anchor_language_scores"] = chosen["scores"]
         if used != ("en",):
-            looks = f", the collections looking written in {used[-1]}" if languages == "auto" else ""
+            looks = (f"; the collections came nearer the bundled {used[-1]} sentences than the English ones in both "
+                     "models' spaces" if languages == "auto" else "")
             report.reason += f"; anchor sentences in {' and '.join(used)} ({anchors} of each{looks})"
         translator.info["anchor_languages"] = list(used)
     if pair_texts:
