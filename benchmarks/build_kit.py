@@ -267,7 +267,8 @@ def own_texts(path: Path) -> list[dict]:
 
 SOURCES = {"wiki": wiki_texts, "fortunes": fortunes_texts, "wordnet": wordnet_texts, "foldoc": foldoc_texts,
            "debpkg": debpkg_texts, "pydoc": pydoc_texts, "gettext": gettext_texts,
-           "gettext-de": lambda cache: gettext_texts(cache, "de"), "gettext-fr": lambda cache: gettext_texts(cache, "fr"),
+           "gettext-de": lambda cache: gettext_texts(cache, "de"),
+           "gettext-fr": lambda cache: gettext_texts(cache, "fr"),
            "gettext-es": lambda cache: gettext_texts(cache, "es")}
 
 

@@ -94,16 +94,22 @@ def anchor_languages(value: str | tuple[str, ...] | list[str]) -> tuple[str, ...
 
 def collections_language(collections: tuple[np.ndarray, np.ndarray], models: tuple[str, str],
                          sentences: int = LANGUAGE_SENTENCES, sample: int = 1000) -> tuple[str, dict[str, list[float]]]:
-    """The bundled language the collections come nearest (their own, if it is one), label-free: per side, the mean over up to ``sample`` of
-    its vectors of the best cosine to ``sentences`` bundled sentences of each language embedded by that side's model
-    (cached). A language other than English wins when it scores above English on *both* sides (the highest sum
-    among those); else English. Returns it and the scores ``{language: [source, target]}``.
+    """The bundled language the collections come nearest (their own, if it is one), label-free: per side, the mean
+    over up to ``sample`` of its vectors of the best cosine to ``sentences`` bundled sentences of each language
+    embedded by that side's model (cached). A language other than English wins when it scores above English on *both*
+    sides (the highest sum among those); else English (also when the collections' dimensions are not the models').
+    Returns it and the scores ``{language: [source, target]}``.
 
     On MiniLM <-> e5 (``benchmarks/probes/lang_detect.py``) German, French and Spanish software messages were all
     nearer the French or Spanish sentences than the English ones on both sides, and the nearest was their own language
     (German: French); English software messages, fortunes and Wikipedia sentences were nearer the English ones in
     MiniLM's space (0.201 against 0.175; e5, multilingual, scored French 0.842 against English 0.836 there)."""
     rows = [v[np.random.default_rng(0).permutation(len(v))[:sample]] for v in collections]
+    dims = [len(embed_cached(model, anchor_texts(sentences, ("en",)))[0]) for model in models]
+    if [r.shape[1] for r in rows] != dims:  # not these models' vectors: the space checks of the fit say so
+        logger.info("the collections' language is not checked: their dimensions %s are not the models' %s",
+                    [r.shape[1] for r in rows], dims)
+        return "en", {}
     rows = [r / np.maximum(np.linalg.norm(r, axis=1, keepdims=True), 1e-12) for r in rows]
     scores: dict[str, list[float]] = {}
     for language in BUNDLED_LANGUAGES:

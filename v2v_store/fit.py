@@ -241,7 +241,8 @@ def fit_translator(source: np.ndarray, target: np.ndarray, names: tuple[str, str
 
 
 def fit_collections(source: np.ndarray, target: np.ndarray, names: tuple[str, str] = ("source", "target"),
-                    method: str = "auto", anchors: int = DEFAULT_ANCHORS, anchor_languages: tuple[str, ...] | str = "auto",
+                    method: str = "auto", anchors: int = DEFAULT_ANCHORS,
+                    anchor_languages: tuple[str, ...] | str = "auto",
                     pairs: tuple[np.ndarray, np.ndarray] | None = None, fallback: bool = True,
                     check_spaces: bool = True, models: tuple[str | None, str | None] = (None, None),
                     pair_texts: list[str] | None = None,
@@ -259,12 +260,13 @@ def fit_collections(source: np.ndarray, target: np.ndarray, names: tuple[str, st
     names one, else the offline model its collection looks like (:func:`v2v_store.anchors.anchor_models`).
     ``anchors``: bundled sentences embedded by both models, added to ``pairs`` for ``anchors`` / ``anchors+align``
     (0: ``pairs`` alone); ``anchor_languages``: that many of each of these languages of the bundled corpus (English,
-    French, Spanish: ``v2v_store.texts.BUNDLED_LANGUAGES``), or ``"auto"``: English, and the collections' language
-    beside it when they look French or Spanish (:func:`v2v_store.anchors.collections_language`). ``fallback``: for ``align`` without pairs
-    on offline models, refit with the anchors when the unsupervised fit is not confirmed. ``kwargs`` go to
-    :func:`fit_translator`. With ``auto``, anchors that cannot be made (a model missing and not shipped) or that do
-    not look like the collections leave the unsupervised fit, with a warning, unless ``models`` named them (then the
-    error is raised: the given model is wrong or broken). ``pair_texts``: the user's own texts, embedded here by both
+    French, Spanish: ``v2v_store.texts.BUNDLED_LANGUAGES``), or ``"auto"``: English, and beside it the language whose
+    sentences both collections come nearer than the English ones, if any
+    (:func:`v2v_store.anchors.collections_language`). ``fallback``: for ``align`` without pairs on offline models,
+    refit with the anchors when the unsupervised fit is not confirmed. ``kwargs`` go to :func:`fit_translator`. With
+    ``auto``, anchors that cannot be made (a model missing and not shipped) or that do not look like the collections
+    leave the unsupervised fit, with a warning, unless ``models`` named them (then the error is raised: the given
+    model is wrong or broken). ``pair_texts``: the user's own texts, embedded here by both
     models (:func:`v2v_store.anchors.text_pairs`) and added to ``pairs``: few-shot without embedding them by hand.
     ``documents``: per collection, ``(stored vectors, texts)`` of records that carry their text
     (:func:`v2v_store.train.data.sample_collection`); for the methods in ``DOCUMENT_METHODS`` each collection's are
@@ -337,7 +339,11 @@ def fit_collections(source: np.ndarray, target: np.ndarray, names: tuple[str, st
         return chosen["languages"]
 
     def anchors_for_fit() -> tuple[np.ndarray, np.ndarray]:
-        return anchor_pairs(*models, anchors, languages_for_anchors())
+        if languages != "auto":
+            return anchor_pairs(*models, anchors, languages)
+        english = anchor_pairs(*models, anchors)  # first: a bad count or a missing model fails before the check
+        more = languages_for_anchors()[1:]
+        return english if not more else _joined(english, anchor_pairs(*models, anchors, more))
 
     kwargs.update(check_spaces=check_spaces, fallback=anchors_for_fit if fallback and known else None,
                   relatedness_pairs=anchors)  # English first: the relatedness line was drawn on English anchors
@@ -422,8 +428,8 @@ def _model_name_hint(source: np.ndarray, target: np.ndarray) -> str:
             f"--method anchors+align)")
 
 
-def _fall_back(source, target, names, seed, device, eval_pairs, align_overrides, check_spaces, fallback, relatedness_pairs,
-               translator: Translator, unsupervised: FitReport) -> tuple[Translator, FitReport]:
+def _fall_back(source, target, names, seed, device, eval_pairs, align_overrides, check_spaces, fallback,
+               relatedness_pairs: int, translator: Translator, unsupervised: FitReport) -> tuple[Translator, FitReport]:
     """Fit again with the anchor pairs ``fallback()`` gives, after the unsupervised ``translator`` could not be
     confirmed; if that raises a :class:`V2VError` (``fallback`` or the second fit), the unsupervised translator is
     returned with the error in its reason."""

