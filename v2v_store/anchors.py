@@ -104,20 +104,18 @@ def collections_language(collections: tuple[np.ndarray, np.ndarray], models: tup
     nearer the French or Spanish sentences than the English ones on both sides, and the nearest was their own language
     (German: French); English software messages, fortunes and Wikipedia sentences were nearer the English ones in
     MiniLM's space (0.201 against 0.175; e5, multilingual, scored French 0.842 against English 0.836 there)."""
-    rows = [v[np.random.default_rng(0).permutation(len(v))[:sample]] for v in collections]
-    dims = [len(embed_cached(model, anchor_texts(sentences, ("en",)))[0]) for model in models]
-    if [r.shape[1] for r in rows] != dims:  # not these models' vectors: the space checks of the fit say so
-        logger.info("the collections' language is not checked: their dimensions %s are not the models' %s",
-                    [r.shape[1] for r in rows], dims)
-        return "en", {}
-    rows = [r / np.maximum(np.linalg.norm(r, axis=1, keepdims=True), 1e-12) for r in rows]
+    def unit_rows(v: np.ndarray) -> np.ndarray:
+        return v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
+
+    rows = [unit_rows(v[np.random.default_rng(0).permutation(len(v))[:sample]]) for v in collections]
     scores: dict[str, list[float]] = {}
-    for language in BUNDLED_LANGUAGES:
-        scores[language] = []
-        for vectors, model in zip(rows, models):
-            refs = embed_cached(model, anchor_texts(sentences, (language,)))
-            refs = refs / np.maximum(np.linalg.norm(refs, axis=1, keepdims=True), 1e-12)
-            scores[language].append(round(float((vectors @ refs.T).max(1).mean()), 4))
+    for language in BUNDLED_LANGUAGES:  # English first: its sentences also tell the models' dimensions
+        refs = [unit_rows(embed_cached(model, anchor_texts(sentences, (language,)))) for model in models]
+        if [r.shape[1] for r in rows] != [r.shape[1] for r in refs]:  # not these models' vectors: the fit's checks say so
+            logger.info("the collections' language is not checked: their dimensions %s are not the models' %s",
+                        [r.shape[1] for r in rows], [r.shape[1] for r in refs])
+            return "en", {}
+        scores[language] = [round(float((v @ r.T).max(1).mean()), 4) for v, r in zip(rows, refs)]
     nearer = [lang for lang in scores if lang != "en" and all(s > e for s, e in zip(scores[lang], scores["en"]))]
     return max(nearer, key=lambda lang: sum(scores[lang]), default="en"), scores
 

@@ -24,6 +24,7 @@ Methods (``v2v fit --method``):
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Callable
@@ -320,29 +321,27 @@ def fit_collections(source: np.ndarray, target: np.ndarray, names: tuple[str, st
             why = (f"{why}; documents stored with the collections give {len(made[0])} pairs: few-shot (a model "
                    "v2v-store cannot run needs only the other collection's model to embed its documents, or none "
                    "for texts both collections store)")
-    chosen: dict = {}
 
-    def languages_for_anchors() -> tuple[str, ...]:
-        """``anchor_languages``, with ``auto`` decided once, when anchors are first needed."""
+    @functools.cache
+    def languages_for_anchors() -> tuple[tuple[str, ...], dict[str, list[float]]]:
+        """``anchor_languages``, with ``auto`` decided once, when anchors are first needed, and the check's scores."""
         if languages != "auto":
-            return languages
-        if "languages" not in chosen:
-            try:
-                found, chosen["scores"] = collections_language((source, target), models)
-            except MissingDependencyError as e:  # the shipped vectors may still stand in, in English
-                found = "en"
-                logger.info("the collections' language is not checked (%s): English anchors", e)
-            chosen["languages"] = ("en",) if found == "en" else ("en", found)
-            if found != "en":
-                logger.info("the collections came nearer the bundled %s sentences than the English ones in both "
-                            "models' spaces (%s): anchor sentences in en and %s", found, chosen["scores"], found)
-        return chosen["languages"]
+            return languages, {}
+        try:
+            found, scores = collections_language((source, target), models)
+        except MissingDependencyError as e:  # the shipped vectors may still stand in, in English
+            logger.info("the collections' language is not checked (%s): English anchors", e)
+            return ("en",), {}
+        if found != "en":
+            logger.info("the collections came nearer the bundled %s sentences than the English ones in both models' "
+                        "spaces (%s): anchor sentences in en and %s", found, scores, found)
+        return ("en",) if found == "en" else ("en", found), scores
 
     def anchors_for_fit() -> tuple[np.ndarray, np.ndarray]:
         if languages != "auto":
             return anchor_pairs(*models, anchors, languages)
         english = anchor_pairs(*models, anchors)  # first: a bad count or a missing model fails before the check
-        more = languages_for_anchors()[1:]
+        more = languages_for_anchors()[0][1:]
         return english if not more else _joined(english, anchor_pairs(*models, anchors, more))
 
     kwargs.update(check_spaces=check_spaces, fallback=anchors_for_fit if fallback and known else None,
@@ -366,10 +365,10 @@ def fit_collections(source: np.ndarray, target: np.ndarray, names: tuple[str, st
         report.reason += f"; anchors of {models[0]} and {models[1]}" + (
             f": {' and '.join(identified)} by the collections' covariance fingerprints" if identified else "")
         translator.info["anchor_models"] = list(models)
-    if report.method in ("anchors", "anchors+align") and anchors and (languages != "auto" or chosen):
-        used = languages_for_anchors()
-        if "scores" in chosen:
-            translator.info["anchor_language_scores"] = chosen["scores"]
+    if report.method in ("anchors", "anchors+align") and anchors:  # anchors were made: the languages are decided
+        used, scores = languages_for_anchors()
+        if scores:
+            translator.info["anchor_language_scores"] = scores
         if used != ("en",):
             looks = (f"; the collections came nearer the bundled {used[-1]} sentences than the English ones in both "
                      "models' spaces" if languages == "auto" else "")

