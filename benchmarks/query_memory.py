@@ -3,7 +3,8 @@ and metadata, as a user runs it (a child process; its peak RSS from ``/usr/bin/t
 
     python benchmarks/query_memory.py --n 200000 --doc-chars 1000 --tag query_memory_200k_1000
     python benchmarks/query_memory.py --n 200000 --doc-chars 1000 --code /tmp/old --tag ...  # another checkout
-    python benchmarks/query_memory.py --n 1000000 --doc-chars 1000 --latent-precision float32 --latent-precision float16
+    python benchmarks/query_memory.py --n 1000000 --doc-chars 1000 --latent-precision float32 --latent-precision float16 \
+        --latent-precision int8
 
 The collection is a FAISS index (IndexIDMap2 and v2v's sidecar, as `v2v migrate` writes it) of ``--n`` records: the
 kit's MiniLM wiki vectors, repeated with small noise up to n, string ids, a small metadata dict, and a document: the
@@ -36,6 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from kit import EVAL, SIDE_A, load, run_meta, save_results, texts  # noqa: E402
 
 logger = logging.getLogger("bench.query_memory")
+BYTES_PER_DIM = {"float32": 4, "float16": 2, "int8": 1}  # the latent copy's size, by --latent-precision
 
 
 def build(work: Path, n: int, doc_chars: int) -> tuple[str, Path, Path, list[str]]:
@@ -107,7 +109,7 @@ def main() -> None:
     ap.add_argument("--k", type=int, default=10)
     ap.add_argument("--code", type=Path, default=None, help="Another checkout of this repository to run.")
     ap.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "v2v-query-memory")
-    ap.add_argument("--latent-precision", action="append", choices=["float32", "float16"],
+    ap.add_argument("--latent-precision", action="append", choices=["float32", "float16", "int8"],
                     help="Run once per precision given (repeatable; default: one run with v2v's default).")
     ap.add_argument("--tag", default=None)
     ap.add_argument("--out", type=Path, default=Path("benchmarks/results"))
@@ -136,7 +138,7 @@ def main() -> None:
                                                    for h in hits)),
                "top1_own_sentence": round(float(np.mean([bool(row) and row[0]["metadata"]["row"] == qi
                                                          for qi, row in enumerate(by_query)])), 3),
-               "latent_index_mb": round(args.n * 384 * (2 if precision == "float16" else 4) / 2**20, 1)}
+               "latent_index_mb": round(args.n * 384 * BYTES_PER_DIM.get(precision, 4) / 2**20, 1)}
         if reference is None:
             reference = by_query
         else:

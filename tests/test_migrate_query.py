@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from v2v_store import VectorBatch, open_store
+from v2v_store import query as query_module
 from v2v_store.connectors.base import l2_normalize
 from v2v_store.errors import (DestinationExistsError, DimensionMismatchError, StoreBusyError, UnsupportedIndexError,
                               V2VError)
@@ -365,8 +366,9 @@ def test_cross_query_matches_brute_force(translator, tmp_path):
         assert [(h.metadata, h.document) for h in hits] == [record[cx, h.id] for h in hits]  # fetched by id
 
 
-def test_cross_query_half_precision_and_refresh(translator, tmp_path):
-    """float16 latent vectors score within 5e-4 of exact; refresh() sees records another writer added since."""
+def test_cross_query_lower_precision_and_refresh(translator, tmp_path, monkeypatch):
+    """float16 latent vectors score within 5e-4 of exact, int8 ones (their ranges learnt from the first 250 records
+    of 600, the rest added after) within 1e-2; refresh() sees records another writer added since."""
     tr, _ = translator
     x, y = views(900, seed=21)
     cx = f"faiss://{tmp_path}/x.faiss"
@@ -376,12 +378,16 @@ def test_cross_query_half_precision_and_refresh(translator, tmp_path):
     row = {i: r for r, i in enumerate(ids_x)}
     with pytest.raises(V2VError, match="unknown latent precision 'int4'"):
         CrossQuery(tr, [(cx, "x")], latent_precision="int4")
-    with CrossQuery(tr, [(cx, "x")], latent_precision="float16") as half:
-        for qi, hits in enumerate(half.search(q, space="y", k=10)):
-            got = np.array([exact[qi, row[h.id]] for h in hits])
-            assert np.abs(got - [h.score for h in hits]).max() <= 5e-4
-            assert got.min() >= np.sort(exact[qi])[-10] - 1e-3  # a near-tie at most swapped in
-        assert half.collections[0].latent_index.sa_code_size() == 2 * x.shape[1]  # two bytes a dimension
+    monkeypatch.setattr(query_module, "INT8_TRAINING_ROWS", 250)  # read 100 at a time: int8 is trained on the
+    monkeypatch.setattr(query_module.CrossQuery, "read_batch_size", 100)  # first 300, the other 300 added after
+    for precision, score_error, bytes_per_dim in (("float16", 5e-4, 2), ("int8", 1e-2, 1)):
+        with CrossQuery(tr, [(cx, "x")], latent_precision=precision) as low:
+            for qi, hits in enumerate(low.search(q, space="y", k=10)):
+                got = np.array([exact[qi, row[h.id]] for h in hits])
+                assert np.abs(got - [h.score for h in hits]).max() <= score_error, precision
+                assert got.min() >= np.sort(exact[qi])[-10] - 2 * score_error, precision  # near-ties at most swapped in
+            index = low.collections[0].latent_index
+            assert index.sa_code_size() == bytes_per_dim * x.shape[1] and index.ntotal == 600
     with CrossQuery(tr, [(cx, "x")]) as cross:
         before = cross.search(q[:1], space="y", k=3)[0]
         with open_store(cx) as writer:  # another handle, as another process would write
@@ -417,9 +423,13 @@ def test_cli_query_and_bad_input(translator, tmp_path):
     assert half.returncode == 0, half.stderr
     assert [(h["id"], h["document"]) for h in map(json.loads, half.stdout.splitlines())] == [
         (h["id"], h["document"]) for h in lines]
+    quarter = run("query", "--translator", str(path), "--collection", cx, "--vector", str(tmp_path / "q.npy"),
+                  "--k", "3", "--latent-precision", "int8")
+    assert quarter.returncode == 0, quarter.stderr
+    assert [h["id"] for h in map(json.loads, quarter.stdout.splitlines())][::3] == [h["id"] for h in lines][::3]
     odd = run("query", "--translator", str(path), "--collection", cx, "--vector", str(tmp_path / "q.npy"),
-              "--latent-precision", "int8")
-    assert odd.returncode == 2 and "unknown latent precision 'int8'" in odd.stderr, odd.stderr
+              "--latent-precision", "int4")
+    assert odd.returncode == 2 and "unknown latent precision 'int4'" in odd.stderr, odd.stderr
     np.save(tmp_path / "empty.npy", np.zeros((0, x.shape[1]), np.float32))
     empty = f"npy://{tmp_path}/empty.npy"  # created, not filled yet: left out with a warning
     both = run("query", "--translator", str(path), "--collection", empty, "--collection", cx,

@@ -8,7 +8,8 @@ Each collection is tied to a space of a translator. Two modes:
   old-model collection). Scores of different spaces are not calibrated against each other; hits
   are merged by score, so prefer ``latent`` when mixing spaces.
 - ``latent``: every collection is streamed once through the shared latent (cached in memory as a FAISS flat index:
-  exact float32, or with ``latent_precision="float16"`` half the memory; :meth:`Translator.to_space`: for a linear
+  exact float32, or with ``latent_precision="float16"`` half the memory, ``"int8"`` a quarter (a byte per dimension,
+  each dimension's range learnt from the collection's first records); :meth:`Translator.to_space`: for a linear
   translator back into the collection's own centred coordinates, for a vec2vec one the latent itself) and the query
   is compared there. A query of another space than the collection's is decoded as a query and its scores mapped
   (``Translator.latent_score``, an affine map calibrated without labels at fit time, so they may exceed 1) onto the
@@ -39,7 +40,8 @@ from v2v_store.translator import QUERIES, Translator
 
 logger = logging.getLogger(__name__)
 
-LATENT_PRECISIONS = ("float32", "float16")
+LATENT_PRECISIONS = ("float32", "float16", "int8")
+INT8_TRAINING_ROWS = 65_536  # int8: each dimension's range is learnt from this many of a collection's first records
 
 
 @dataclass
@@ -64,6 +66,8 @@ class _Collection:
 class CrossQuery:
     """Search several collections, possibly of different models, with one query."""
 
+    read_batch_size = 4096  # records per read while building a latent index
+
     def __init__(self, translator: Translator, collections: list[tuple[str, str | None]], mode: str = "latent",
                  check_space: bool = True, latent_precision: str = "float32"):
         """``collections``: (URI, space name or None for the space of the collection's dimension, or, where both
@@ -73,8 +77,11 @@ class CrossQuery:
         spaces are told by their vectors (:mod:`v2v_store.mixed`): each record is then searched in its own space
         (latent mode only). ``check_space``: each collection's first vectors (of each space) must look
         like its space (:meth:`Translator.check_space`). ``latent_precision``: how latent mode holds each collection's
-        latent vectors: ``float32`` (exact scores) or ``float16`` (half the memory; a dot product of unit vectors
-        within 2^-11 of exact, times the cross-model score map's scale of ~1-1.2, so only near-ties can swap)."""
+        latent vectors: ``float32`` (exact scores), ``float16`` (half the memory; a dot product of unit vectors
+        within 2^-11 of exact, times the cross-model score map's scale of ~1-1.2, so only near-ties can swap) or
+        ``int8`` (a quarter of the memory: each dimension quantised to 256 levels between the least and greatest value
+        among the collection's first ``INT8_TRAINING_ROWS`` records, later values clipped to that range; scores within
+        a few 1e-3 of exact, so close hits can swap)."""
         if mode not in ("latent", "native"):
             raise V2VError(f"unknown query mode {mode!r}: use 'latent' or 'native'")
         if latent_precision not in LATENT_PRECISIONS:
@@ -186,7 +193,8 @@ class CrossQuery:
             watches = [SpaceWatch(tr.space_covariances if watched else {}, p.space, f"collection {c.uri}", fix,
                                   means=tr.space_means) for p in parts]
             by_field = c.mixed is not None and c.mixed.field is not None  # else ids and vectors are all it reads
-            for batch in self._store(c.uri).iter_batches(batch_size=4096, with_payload=by_field):
+            untrained: dict[int, list[np.ndarray]] = {id(p): [] for p in parts}  # int8: rows held until it is trained
+            for batch in self._store(c.uri).iter_batches(batch_size=self.read_batch_size, with_payload=by_field):
                 labels = None if c.mixed is None else c.mixed.labels(batch)
                 for part, watch in zip(parts, watches):
                     rows = np.arange(len(batch)) if labels is None else np.flatnonzero(labels == part.space)
@@ -196,19 +204,39 @@ class CrossQuery:
                     z = tr.to_space(batch.vectors[rows], space=part.space, into=part.space)
                     if part.latent_index is None:
                         part.latent_index = self._new_latent_index(z.shape[1])
-                    part.latent_index.add(z)
+                    self._add_latent(part.latent_index, z, untrained[id(part)], end=False)
                     part.ids.extend(batch.ids[r] for r in rows)
             for part, watch in zip(parts, watches):
                 watch.finish()
+                if part.latent_index is not None:
+                    self._add_latent(part.latent_index, None, untrained[id(part)], end=True)
                 part.built = True
                 logger.info("latent index of %s%s: %d vectors", c.uri,
                             f" ({c.mixed.option}: {part.space!r})" if c.mixed else "", len(part.ids))
         return c.latent_index
 
     def _new_latent_index(self, dim: int) -> Any:
-        if self.latent_precision == "float16":
-            return faiss.IndexScalarQuantizer(dim, faiss.ScalarQuantizer.QT_fp16, faiss.METRIC_INNER_PRODUCT)
-        return faiss.IndexFlatIP(dim)
+        if self.latent_precision == "float32":
+            return faiss.IndexFlatIP(dim)
+        kind = faiss.ScalarQuantizer.QT_fp16 if self.latent_precision == "float16" else faiss.ScalarQuantizer.QT_8bit
+        return faiss.IndexScalarQuantizer(dim, kind, faiss.METRIC_INNER_PRODUCT)
+
+    @staticmethod
+    def _add_latent(index: Any, z: np.ndarray | None, held: list[np.ndarray], end: bool) -> None:
+        """Add latent rows ``z`` to ``index``. An untrained one (int8) holds them in ``held`` until
+        ``INT8_TRAINING_ROWS`` are there, or the read ``end``s, learns each dimension's range from those, then adds
+        them and every later row at once."""
+        if index.is_trained:
+            if z is not None:
+                index.add(z)
+            return
+        if z is not None:
+            held.append(z)
+        if held and (end or sum(len(h) for h in held) >= INT8_TRAINING_ROWS):
+            first = np.concatenate(held)
+            held.clear()
+            index.train(first)
+            index.add(first)
 
     def search(self, queries: np.ndarray, space: str, k: int = 10) -> list[list[Hit]]:
         """Top-k hits over all collections for each query vector of ``space``, with their records' metadata and
