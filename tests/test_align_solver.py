@@ -246,12 +246,42 @@ def test_too_few_vectors_per_dimension_are_never_trusted():
     few = fit_linear(x[:40], y[:40], AlignConfig(**cfg))
     assert not few.confidence.trusted and len(few.restarts) == 2
     assert "only 40 vectors on the smaller side for a 12-dimensional latent" in few.confidence.reason
-    assert "give at least 60 vectors per side" in few.confidence.reason
+    assert "give at least 60 distinct vectors per side" in few.confidence.reason
     assert fit_linear(x[:40], y[:40], AlignConfig(min_per_dim=0, **cfg)).confidence.trusted
     assert fit_linear(x[:60], y[:60], AlignConfig(**cfg)).confidence.trusted
     assert fit_linear(x[:40], y[:40], AlignConfig(**cfg), pairs=pairs).confidence.trusted  # 100 pairs fix the map
     five = fit_linear(x[:40], y[:40], AlignConfig(**cfg), pairs=(pairs[0][:5], pairs[1][:5]))  # 5 pairs do not
     assert not five.confidence.trusted and "or at least 12 pairs" in five.confidence.reason
+
+
+def test_repeated_vectors_count_once():
+    """A record stored twice is one point: copies (also 1e-6 apart, as when embedded in two batches) are left out
+    before the fit, so a map is the one of the distinct vectors, the floor of vectors per dimension counts distinct
+    ones (session 51: 1,000 real vectors per side stored twice had been "confirmed" at top-1 0.005), and the reason
+    says how many were left out."""
+    from v2v_store.fit import fit_translator
+    from v2v_store.train.data import distinct_rows
+
+    x, y, _ = _rotated_pair()
+    noisy = x[:50] + np.float32(1e-6) * np.random.default_rng(0).standard_normal(x[:50].shape).astype(np.float32)
+    assert list(distinct_rows(np.concatenate([x[:200], noisy, x[10:20]]))) == list(range(200))
+    near = x[:200] + np.float32(0.05) * np.abs(x[:200]).mean()  # every vector nudged: none is a copy of another
+    assert len(distinct_rows(np.concatenate([x[:200], near]))) == 400
+    overrides = dict(solver="wasserstein", restarts=2, agree_threshold=0.0, rival_restarts=0, final_candidates=1,
+                     **_SMALL)
+    plain, plain_report = fit_translator(x[:200], y[:300], ("x", "y"), align_overrides=overrides, progress=False)
+    copied, report = fit_translator(np.concatenate([x[:200], x[:100]]), np.concatenate([y[:300], y[5:10]]), ("x", "y"),
+                                    align_overrides=overrides, progress=False)
+    assert report.details["repeated_vectors"] == {"x": 100, "y": 5} and "repeated_vectors" not in plain_report.details
+    assert report.reason == plain_report.reason + "; x: 100 vectors repeat others and count once, y: 5 vectors " \
+                                                  "repeat others and count once"
+    np.testing.assert_array_equal(copied.translate(x[300:400]), plain.translate(x[300:400]))
+    # 40 distinct vectors per side in 12 dimensions, stored twice (80 rows, above the floor of 60): still too few
+    few, few_report = fit_translator(np.repeat(x[:40], 2, axis=0), np.repeat(y[:40], 2, axis=0), ("x", "y"),
+                                     align_overrides=overrides, progress=False)
+    assert not few_report.trusted and "only 40 vectors on the smaller side" in few_report.reason
+    assert few_report.reason.endswith("x: 40 vectors repeat others and count once, y: 40 vectors repeat others and "
+                                      "count once") and few.info["reason"] == few_report.reason
 
 
 def test_default_runs_wasserstein_restarts_only_and_rivals_are_opt_in():

@@ -683,7 +683,7 @@ def _search(x: torch.Tensor, y: torch.Tensor, xr: torch.Tensor, yr: torch.Tensor
         confidence = Confidence(False, confidence.agreeing_restarts, confidence.score_margin, (
             f"only {smaller} vectors on the smaller side for a {dims}-dimensional latent, fewer than "
             f"{cfg.min_per_dim:g} per dimension: transport matches samples this small almost one to one, so restarts "
-            f"can agree on a meaningless map; give at least {math.ceil(cfg.min_per_dim * dims)} vectors per side, "
+            f"can agree on a meaningless map; give at least {math.ceil(cfg.min_per_dim * dims)} distinct vectors per side, "
             f"or at least {dims} pairs"))
         logger.warning("%s", confidence.reason)
     return reports, maps, chosen, confidence

@@ -127,6 +127,7 @@ def fit_translator(source: np.ndarray, target: np.ndarray, names: tuple[str, str
 
     if method not in METHODS:
         raise V2VError(f"unknown method {method!r}: choose one of {', '.join(METHODS)}")
+    source, target, repeated = _distinct_sides(source, target, names)
     spaces = (Space(names[0], source.shape[1]), Space(names[1], target.shape[1]))
     for given in (pairs, eval_pairs):
         for side, collection, name in zip(given or (), (source, target), names):
@@ -236,9 +237,31 @@ def fit_translator(source: np.ndarray, target: np.ndarray, names: tuple[str, str
         report.reason += _model_name_hint(source, target)
         translator.info["reason"] = report.reason
     if fallback is not None and not report.trusted:
-        return _fall_back(source, target, names, seed, device, eval_pairs, align_overrides, check_spaces, fallback,
-                          relatedness_pairs, translator, report)
+        translator, report = _fall_back(source, target, names, seed, device, eval_pairs, align_overrides, check_spaces,
+                                        fallback, relatedness_pairs, translator, report)
+    if repeated:
+        report.details["repeated_vectors"] = repeated
+        report.reason += "; " + ", ".join(f"{n}: {k} vectors repeat others and count once" for n, k in repeated.items())
+        translator.info["reason"] = report.reason
     return translator, report
+
+
+def _distinct_sides(source: np.ndarray, target: np.ndarray,
+                    names: tuple[str, str]) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
+    """Each side with its repeated vectors left out (:func:`v2v_store.train.data.distinct_rows`), and how many were,
+    by side name (none: empty)."""
+    from v2v_store.train.data import distinct_rows
+
+    sides, repeated = [], {}
+    for vectors, name in zip((source, target), names):
+        keep = distinct_rows(vectors)
+        if len(keep) < len(vectors):
+            repeated[name] = len(vectors) - len(keep)
+            logger.info("%s: %d of its %d vectors repeat others: each distinct vector counts once", name,
+                        repeated[name], len(vectors))
+            vectors = vectors[keep]
+        sides.append(vectors)
+    return sides[0], sides[1], repeated
 
 
 def fit_collections(source: np.ndarray, target: np.ndarray, names: tuple[str, str] = ("source", "target"),
