@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 
+from v2v_store.errors import InvalidVectorsError
 from v2v_store.translator import Space, Translator
 from v2v_store.train.align import AlignConfig, _wasserstein_procrustes
 from v2v_store.train.linear import center_unit, procrustes, procrustes_from_cross, unit
@@ -310,6 +311,12 @@ def test_repeated_vectors_count_once():
     assert not few_report.trusted and "only 40 vectors on the smaller side" in few_report.reason
     assert few_report.reason.endswith("x: 40 vectors repeat others and count once, y: 40 vectors repeat others and "
                                       "count once") and few.info["reason"] == few_report.reason
+    bad = x[:200].copy()
+    bad[3, 0] = np.nan
+    with pytest.raises(InvalidVectorsError, match="'x' vectors contain NaN or inf"):
+        fit_translator(bad, y[:200], ("x", "y"), align_overrides=overrides)
+    with pytest.raises(InvalidVectorsError, match="'y' vectors have shape \\(12,\\): give a 2-D array"):
+        fit_translator(x[:200], y[0], ("x", "y"), align_overrides=overrides)
 
 
 def test_default_runs_wasserstein_restarts_only_and_rivals_are_opt_in():

@@ -36,8 +36,8 @@ import numpy as np
 from v2v_store.anchors import (DEFAULT_ANCHORS, DOCUMENT_CHECK, anchor_models, anchor_pairs, checked_shared_pairs,
                                document_pairs, text_pairs)
 from v2v_store.anchors import anchor_languages as anchor_languages_of, collections_language
-from v2v_store.errors import (DimensionMismatchError, MissingDependencyError, SpaceMismatchError,
-                              UntrustedTranslationError, V2VError)
+from v2v_store.errors import (DimensionMismatchError, InvalidVectorsError, MissingDependencyError,
+                              SpaceMismatchError, UntrustedTranslationError, V2VError)
 from v2v_store.fingerprints import check_model_names
 from v2v_store.metrics import (collection_profile_correlation, pair_profile_correlation, pairs_relatedness,
                                translation_metrics)
@@ -254,6 +254,11 @@ def _distinct_sides(source: np.ndarray, target: np.ndarray,
 
     sides, repeated = [], {}
     for vectors, name in zip((source, target), names):
+        if np.ndim(vectors) != 2:
+            raise InvalidVectorsError(f"the {name!r} vectors have shape {np.shape(vectors)}: give a 2-D array, one "
+                                      "vector per row")
+        if not np.isfinite(vectors).all():
+            raise InvalidVectorsError(f"the {name!r} vectors contain NaN or inf: drop or fix those rows before fitting")
         keep = distinct_rows(vectors)
         if len(keep) < len(vectors):
             repeated[name] = len(vectors) - len(keep)

@@ -224,8 +224,8 @@ class CrossQuery:
     @staticmethod
     def _add_latent(index: Any, z: np.ndarray | None, held: list[np.ndarray], end: bool) -> None:
         """Add latent rows ``z`` to ``index``. An untrained one (int8) holds them in ``held`` until
-        ``INT8_TRAINING_ROWS`` are there, or the read ``end``s, learns each dimension's range from those, then adds
-        them and every later row at once."""
+        ``INT8_TRAINING_ROWS`` are there, or the read ``end``s, learns each dimension's range from those and adds them;
+        later rows are added as they come."""
         if index.is_trained:
             if z is not None:
                 index.add(z)
