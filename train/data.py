@@ -11,6 +11,7 @@ from typing import Callable
 import numpy as np
 
 from v2v_store.connectors import VectorBatch, open_store
+from v2v_store.connectors.base import l2_normalize
 from v2v_store.errors import InvalidVectorsError, StoreNotFoundError
 from v2v_store.inspect import documents_hint
 
@@ -117,8 +118,7 @@ def distinct_rows(vectors: np.ndarray) -> np.ndarray:
     vectors per dimension, and eight restarts "confirmed" a map of top-1 0.005)."""
     if not len(vectors):
         return np.arange(0)
-    unit = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
-    keys = np.ascontiguousarray(np.rint(unit * 100).astype(np.int8))  # coordinates of a unit vector: -100..100
+    keys = np.rint(l2_normalize(vectors) * 100).astype(np.int8)  # coordinates of a unit vector: -100..100
     _, first = np.unique(keys.view(np.dtype((np.void, keys.shape[1]))).ravel(), return_index=True)
     return np.sort(first)
 

@@ -32,6 +32,7 @@ from pathlib import Path
 
 import numpy as np
 
+from v2v_store.connectors.base import l2_normalize
 from v2v_store.errors import DimensionMismatchError, MissingDependencyError, V2VError
 from v2v_store.models import MODELS, can_embed
 from v2v_store.texts import BUNDLED_LANGUAGES, bundled_sentences, embed_cached
@@ -104,13 +105,10 @@ def collections_language(collections: tuple[np.ndarray, np.ndarray], models: tup
     nearer the French or Spanish sentences than the English ones on both sides, and the nearest was their own language
     (German: French); English software messages, fortunes and Wikipedia sentences were nearer the English ones in
     MiniLM's space (0.201 against 0.175; e5, multilingual, scored French 0.842 against English 0.836 there)."""
-    def unit_rows(v: np.ndarray) -> np.ndarray:
-        return v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
-
-    rows = [unit_rows(v[np.random.default_rng(0).permutation(len(v))[:sample]]) for v in collections]
+    rows = [l2_normalize(v[np.random.default_rng(0).permutation(len(v))[:sample]]) for v in collections]
     scores: dict[str, list[float]] = {}
     for language in BUNDLED_LANGUAGES:  # English first: its sentences also tell the models' dimensions
-        refs = [unit_rows(embed_cached(model, anchor_texts(sentences, (language,)))) for model in models]
+        refs = [l2_normalize(embed_cached(model, anchor_texts(sentences, (language,)))) for model in models]
         if [r.shape[1] for r in rows] != [r.shape[1] for r in refs]:  # not these models' vectors: the fit's checks say so
             logger.info("the collections' language is not checked: their dimensions %s are not the models' %s",
                         [r.shape[1] for r in rows], [r.shape[1] for r in refs])
