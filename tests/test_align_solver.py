@@ -302,21 +302,72 @@ def test_repeated_vectors_count_once():
     copied, report = fit_translator(np.concatenate([x[:200], x[:100]]), np.concatenate([y[:300], y[5:10]]), ("x", "y"),
                                     align_overrides=overrides, progress=False)
     assert report.details["repeated_vectors"] == {"x": 100, "y": 5} and "repeated_vectors" not in plain_report.details
-    assert report.reason == plain_report.reason + "; x: 100 vectors repeat others and count once, y: 5 vectors " \
-                                                  "repeat others and count once"
+    assert report.reason == plain_report.reason + "; x: 100 vectors repeat others (copies or near-copies) and count " \
+                                                  "once, y: 5 vectors repeat others (copies or near-copies) and count once"
     np.testing.assert_array_equal(copied.translate(x[300:400]), plain.translate(x[300:400]))
     # 40 distinct vectors per side in 12 dimensions, stored twice (80 rows, above the floor of 60): still too few
     few, few_report = fit_translator(np.repeat(x[:40], 2, axis=0), np.repeat(y[:40], 2, axis=0), ("x", "y"),
                                      align_overrides=overrides, progress=False)
     assert not few_report.trusted and "only 40 vectors on the smaller side" in few_report.reason
-    assert few_report.reason.endswith("x: 40 vectors repeat others and count once, y: 40 vectors repeat others and "
-                                      "count once") and few.info["reason"] == few_report.reason
+    assert few_report.reason.endswith("x: 40 vectors repeat others (copies or near-copies) and count once, y: 40 "
+                                      "vectors repeat others (copies or near-copies) and count once")
+    assert few.info["reason"] == few_report.reason
     bad = x[:200].copy()
     bad[3, 0] = np.nan
     with pytest.raises(InvalidVectorsError, match="'x' vectors contain NaN or inf"):
         fit_translator(bad, y[:200], ("x", "y"), align_overrides=overrides)
     with pytest.raises(InvalidVectorsError, match="'y' vectors have shape \\(12,\\): give a 2-D array"):
         fit_translator(x[:200], y[0], ("x", "y"), align_overrides=overrides)
+
+
+def _variants(x: np.ndarray, cosine: float, copies: int, seed: int) -> np.ndarray:
+    """``copies`` edited versions of each row of ``x``: centred unit vectors at about ``cosine`` to it."""
+    rng = np.random.default_rng(seed)
+    mean = x.mean(0)
+    u = (x - mean) / np.linalg.norm(x - mean, axis=1, keepdims=True)
+    out = []
+    for _ in range(copies):
+        noise = rng.standard_normal(u.shape)
+        noise -= (noise * u).sum(1, keepdims=True) * u
+        noise /= np.linalg.norm(noise, axis=1, keepdims=True)
+        out.append(mean + np.linalg.norm(x - mean, axis=1, keepdims=True) * (cosine * u + np.sqrt(1 - cosine ** 2) * noise))
+    return np.concatenate(out).astype(np.float32)
+
+
+def test_near_copies_count_once():
+    """Edited versions of one record (a page number, a date, a word changed: centred cosine ~0.95 to it, where distinct
+    texts' nearest neighbours sit at 0.5-0.9 in the kit's models) are one point like copies: each group keeps its first
+    row; rows further apart stay, and so does everything in a collection spread over so few directions that distinct
+    points come that near by chance (12 dimensions)."""
+    from v2v_store.train.data import NEAR_DUPLICATE_COSINE, near_duplicate_rows, near_duplicate_threshold
+
+    rng = np.random.default_rng(0)
+    x = (rng.standard_normal((1500, 256)) * np.geomspace(2.0, 0.5, 256)).astype(np.float32)
+    assert near_duplicate_threshold(x) == NEAR_DUPLICATE_COSINE
+    assert list(near_duplicate_rows(x)) == list(range(1500))
+    edited = np.concatenate([x, _variants(x[:100], 0.96, 4, seed=1), _variants(x[100:200], 0.8, 1, seed=2)])
+    kept = near_duplicate_rows(edited)
+    assert list(kept[:1500]) == list(range(1500)) and list(kept[1500:]) == list(range(1900, 2000))
+    shuffled = np.random.default_rng(3).permutation(len(edited))
+    assert len(near_duplicate_rows(edited[shuffled])) == 1600  # one per group whichever comes first
+    low = np.asarray(_rotated_pair()[0])
+    assert near_duplicate_threshold(low) > 1 and len(near_duplicate_rows(np.concatenate([low, low[:50] * 1.01]))) == 1050
+
+
+def test_fit_counts_near_copies_once():
+    """A fit with near-copies of some records appended gives exactly the map without them, and says how many."""
+    from v2v_store.fit import fit_translator
+
+    x, y, _ = _rotated_pair(n=900, d=160)
+    overrides = dict(solver="wasserstein", restarts=2, agree_threshold=0.0, rival_restarts=0, final_candidates=1,
+                     **_SMALL)
+    plain, plain_report = fit_translator(x[:600], y[:700], ("x", "y"), align_overrides=overrides, progress=False)
+    edited, report = fit_translator(np.concatenate([x[:600], _variants(x[:60], 0.97, 5, seed=4)]),
+                                    np.concatenate([y[:700], _variants(y[:10], 0.97, 2, seed=5)]), ("x", "y"),
+                                    align_overrides=overrides, progress=False)
+    assert report.details["repeated_vectors"] == {"x": 300, "y": 20} and "repeated_vectors" not in plain_report.details
+    assert "x: 300 vectors repeat others (copies or near-copies) and count once" in report.reason
+    np.testing.assert_array_equal(edited.translate(x[800:900]), plain.translate(x[800:900]))
 
 
 def test_default_runs_wasserstein_restarts_only_and_rivals_are_opt_in():

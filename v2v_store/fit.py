@@ -241,16 +241,17 @@ def fit_translator(source: np.ndarray, target: np.ndarray, names: tuple[str, str
                                         fallback, relatedness_pairs, translator, report)
     if repeated:
         report.details["repeated_vectors"] = repeated
-        report.reason += "; " + ", ".join(f"{n}: {k} vectors repeat others and count once" for n, k in repeated.items())
+        report.reason += "; " + ", ".join(f"{n}: {k} vectors repeat others (copies or near-copies) and count once"
+                                          for n, k in repeated.items())
         translator.info["reason"] = report.reason
     return translator, report
 
 
 def _distinct_sides(source: np.ndarray, target: np.ndarray,
                     names: tuple[str, str]) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
-    """Each side with its repeated vectors left out (:func:`v2v_store.train.data.distinct_rows`), and how many were,
-    by side name (none: empty)."""
-    from v2v_store.train.data import distinct_rows
+    """Each side with its repeated vectors left out, copies (:func:`v2v_store.train.data.distinct_rows`) and then
+    near-copies (:func:`v2v_store.train.data.near_duplicate_rows`), and how many were, by side name (none: empty)."""
+    from v2v_store.train import data
 
     sides, repeated = [], {}
     for vectors, name in zip((source, target), names):
@@ -259,13 +260,13 @@ def _distinct_sides(source: np.ndarray, target: np.ndarray,
                                       "vector per row")
         if not np.isfinite(vectors).all():
             raise InvalidVectorsError(f"the {name!r} vectors contain NaN or inf: drop or fix those rows before fitting")
-        keep = distinct_rows(vectors)
-        if len(keep) < len(vectors):
-            repeated[name] = len(vectors) - len(keep)
-            logger.info("%s: %d of its %d vectors repeat others: each distinct vector counts once", name,
-                        repeated[name], len(vectors))
-            vectors = vectors[keep]
-        sides.append(vectors)
+        distinct = vectors[data.distinct_rows(vectors)]
+        kept = distinct[data.near_duplicate_rows(distinct)]
+        if len(kept) < len(vectors):
+            repeated[name] = len(vectors) - len(kept)
+            logger.info("%s: %d of its %d vectors repeat others (%d copies, %d near-copies): each group counts once",
+                        name, repeated[name], len(vectors), len(vectors) - len(distinct), len(distinct) - len(kept))
+        sides.append(kept)
     return sides[0], sides[1], repeated
 
 
