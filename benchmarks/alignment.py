@@ -77,6 +77,9 @@ def main() -> None:
                     help="also evaluate on the other kit corpus (out of distribution)")
     ap.add_argument("--baselines", action=argparse.BooleanOptionalAction, default=True,
                     help="oracle Procrustes on side A's true pairs, and identity where dims match")
+    ap.add_argument("--near-copies", type=float, default=None, metavar="COS",
+                    help="centred cosine from which a side's vectors count once (v2v fit --near-copies; default 0.8, "
+                         "1: exact copies only, as before session 52)")
     ap.add_argument("--train-size", type=int, default=None, metavar="N",
                     help="train on the first N vectors of each side only (default: all; 13,805 for wiki): the data-size curve")
     ap.add_argument("--device", default=None, help="cpu or cuda (default: cuda when present)")
@@ -119,7 +122,8 @@ def main() -> None:
             t0 = time.perf_counter()
             aligned = []
             tr, report = fit_translator(wa[side_a][train], wb[side_b][train], (a, b), method=args.method, seed=seed, device=args.device,
-                                        align_overrides=overrides or None, progress=False, on_align_result=aligned.append)
+                                        align_overrides=overrides or None, progress=False, on_align_result=aligned.append,
+                                        near_copies=args.near_copies)
             seconds = time.perf_counter() - t0
             if args.save_translators is not None:
                 tr.save(args.save_translators / f"{a}_{b}_seed{seed}")

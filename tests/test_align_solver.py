@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from v2v_store.errors import InvalidVectorsError
+from v2v_store.errors import InvalidVectorsError, V2VError
 from v2v_store.translator import Space, Translator
 from v2v_store.train.align import AlignConfig, _wasserstein_procrustes
 from v2v_store.train.linear import center_unit, procrustes, procrustes_from_cross, unit
@@ -368,6 +368,11 @@ def test_fit_counts_near_copies_once():
     assert report.details["repeated_vectors"] == {"x": 300, "y": 20} and "repeated_vectors" not in plain_report.details
     assert "x: 300 vectors repeat others (copies or near-copies) and count once" in report.reason
     np.testing.assert_array_equal(edited.translate(x[800:900]), plain.translate(x[800:900]))
+    _, kept_report = fit_translator(np.concatenate([x[:600], _variants(x[:60], 0.97, 5, seed=4)]), y[:700], ("x", "y"),
+                                    align_overrides=overrides, progress=False, near_copies=1)
+    assert "repeated_vectors" not in kept_report.details  # near_copies=1: only exact copies count once
+    with pytest.raises(V2VError, match="near-copies at centred cosine 0: give a cosine in \\(0, 1\\]"):
+        fit_translator(x[:600], y[:700], ("x", "y"), align_overrides=overrides, near_copies=0)
 
 
 def test_default_runs_wasserstein_restarts_only_and_rivals_are_opt_in():

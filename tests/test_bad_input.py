@@ -287,6 +287,7 @@ def test_an_empty_collection_is_reported_by_inspect_and_named_by_fit(kind, tmp_p
                                                    ("--whiten", "2", "final_whiten=2.0 must be in [0, 1]"),
                                                    ("--pair-weight", "-1", "pair_weight=-1.0: give a positive weight"),
                                                    ("--document-pairs", "-5", "--document-pairs -5: give a count"),
+                                                   ("--near-copies", "1.5", "--near-copies 1.5: give a centred cosine"),
                                                    ("--anchor-languages", "en,de", "choose among en, fr, es")])
 def test_cli_fit_refuses_bad_aligner_settings_and_writes_nothing(tmp_path, rng, flag, value, message):
     np.save(tmp_path / "a.npy", rng.standard_normal((200, D)).astype(np.float32))

@@ -126,10 +126,11 @@ def distinct_rows(vectors: np.ndarray) -> np.ndarray:
 NEAR_DUPLICATE_COSINE = 0.8  # centred cosine at and above which two distinct vectors are near-copies of one record
 
 
-def near_duplicate_threshold(vectors: np.ndarray) -> float:
+def near_duplicate_threshold(vectors: np.ndarray, cosine: float | None = None) -> float:
     """The centred cosine at and above which :func:`near_duplicate_rows` calls two of ``vectors`` near-copies:
-    :data:`NEAR_DUPLICATE_COSINE`, or, when the collection spreads over few directions, the largest cosine two of as
-    many independent Gaussian points of its covariance reach by chance, ``sqrt(4 ln n / d_eff)`` (``d_eff``: the
+    ``cosine`` (default :data:`NEAR_DUPLICATE_COSINE`), or, when the collection spreads over few directions, the
+    largest cosine two of as many independent Gaussian points of its covariance reach by chance, ``sqrt(4 ln n /
+    d_eff)`` (``d_eff``: the
     participation ratio of its spectrum; a pair's cosine varies by ``1 / d_eff``). The kit's models spread over 58-137
     effective dimensions: at 14,000 vectors chance is 0.53-0.61 on wiki, so 0.8 holds, and 0.81 for e5 on software
     messages (58 dimensions); in 12 dimensions chance exceeds 1 and nothing is near."""
@@ -139,12 +140,13 @@ def near_duplicate_threshold(vectors: np.ndarray) -> float:
     centred = l2_normalize(vectors - vectors.mean(0))
     spectrum = np.linalg.eigvalsh(np.cov(centred.T.astype(np.float64)))
     d_eff = spectrum.sum() ** 2 / max(float((spectrum ** 2).sum()), 1e-30)
-    return max(NEAR_DUPLICATE_COSINE, float(np.sqrt(4 * np.log(n) / d_eff)))
+    return max(NEAR_DUPLICATE_COSINE if cosine is None else cosine, float(np.sqrt(4 * np.log(n) / d_eff)))
 
 
 def near_duplicate_rows(vectors: np.ndarray, cosine: float | None = None, block: int = 1024) -> np.ndarray:
-    """Ascending indices of the rows kept when each row whose centred unit vector comes within ``cosine`` (default
-    :func:`near_duplicate_threshold`) of an earlier kept row's is left out: one row for each group of near-copies
+    """Ascending indices of the rows kept when each row whose centred unit vector comes within
+    :func:`near_duplicate_threshold` (``cosine``, default 0.8, or the chance level of a collection in few directions)
+    of an earlier kept row's is left out: one row for each group of near-copies
     (a templated page with another number or date, boilerplate with one word changed, overlapping chunks), which a
     translator must count as one point like exact copies (:func:`distinct_rows`). Each row is compared with the earlier
     kept rows only (no chains: a row two near steps from a kept one stays).
@@ -157,7 +159,7 @@ def near_duplicate_rows(vectors: np.ndarray, cosine: float | None = None, block:
     cost top-1 (0.826 / 0.854 against 0.896 / 0.913 with all kept); at 0.8, 0.906 / 0.908. 0.8 also leaves out 0.4-2.3%
     of the kit's distinct wiki vectors (near-paraphrases), 1.6-2.0% of fortunes, 10-13% of software messages."""
     n = len(vectors)
-    cosine = near_duplicate_threshold(vectors) if cosine is None else cosine
+    cosine = near_duplicate_threshold(vectors, cosine)
     if n < 2 or cosine >= 1:
         return np.arange(n)
     units = l2_normalize(vectors - vectors.mean(0)).astype(np.float32)

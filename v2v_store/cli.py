@@ -244,6 +244,9 @@ def fit(
     seed: int = typer.Option(0),
     device: str = typer.Option("auto", help="auto | cpu | cuda."),
     max_vectors: int = typer.Option(50_000, help="Sample at most this many vectors per side."),
+    near_copies: float = typer.Option(0.8, help="Vectors of one side within this centred cosine of each other count "
+                                                "once in the fit, like exact copies (edited versions of one text: a "
+                                                "page number, a date, a heading). 1: only exact copies count once."),
     pairs_source: str = typer.Option(None, help="Few-shot: .npy/URI of documents embedded by the source model..."),
     pairs_target: str = typer.Option(None, help="...and the same documents, same order, by the target model."),
     pair_texts: str = typer.Option(None, help="Few-shot without embedding them yourself: a file of texts (one per "
@@ -302,6 +305,9 @@ def fit(
                         ("--shared-documents", shared_documents)):
         if value < 0:
             raise V2VError(f"{flag} {value}: give a count of stored documents (0: off)")
+    if not 0 < near_copies <= 1:
+        raise V2VError(f"--near-copies {near_copies}: give a centred cosine in (0, 1], e.g. 0.8 (the default), or 1 to "
+                       "count only exact copies once")
     texts = read_texts(pair_texts) if pair_texts else None  # a bad file fails before the collections are read
     languages = anchor_languages_of(anchor_languages)  # so does an unknown language
     shared = None
@@ -322,7 +328,7 @@ def fit(
         document_check=document_check, shared=shared,
         pairs=_pair(pairs_source, pairs_target, "pairs"), check_spaces=space_check, seed=seed,
         device=None if device == "auto" else device, eval_pairs=_pair(eval_source, eval_target, "eval"),
-        preset=preset, steps=steps, checkpoint_dir=checkpoint_dir,
+        preset=preset, steps=steps, checkpoint_dir=checkpoint_dir, near_copies=near_copies,
         align_overrides={**({"solver": solver} if solver is not None else {}),
                          **({"restarts": restarts} if restarts else {}),
                          **({"more_restarts": more_restarts} if more_restarts is not None else {}),

@@ -96,8 +96,13 @@ def fit_translator(source: np.ndarray, target: np.ndarray, names: tuple[str, str
                    on_align_result: Callable[[AlignResult], None] | None = None,
                    check_spaces: bool = True,
                    fallback: Callable[[], tuple[np.ndarray, np.ndarray]] | None = None,
-                   own_pairs: int = 0, relatedness_pairs: int = 0) -> tuple[Translator, FitReport]:
+                   own_pairs: int = 0, relatedness_pairs: int = 0,
+                   near_copies: float | None = None) -> tuple[Translator, FitReport]:
     """Fit a translator from unpaired ``source`` and ``target`` vectors (plus optional ``pairs``).
+
+    Each side's copies and near-copies count once (:func:`_distinct_sides`). ``near_copies``: the centred cosine from
+    which two vectors are near-copies (default :data:`v2v_store.train.data.NEAR_DUPLICATE_COSINE`, 0.8; 1: only exact
+    copies count once, as before session 52).
 
     ``check_spaces``: refuse names of known models given to collections that look like another known model
     (:func:`v2v_store.fingerprints.check_model_names`: swapped names), and ``pairs`` whose sides do not look like their
@@ -127,7 +132,7 @@ def fit_translator(source: np.ndarray, target: np.ndarray, names: tuple[str, str
 
     if method not in METHODS:
         raise V2VError(f"unknown method {method!r}: choose one of {', '.join(METHODS)}")
-    source, target, repeated = _distinct_sides(source, target, names)
+    source, target, repeated = _distinct_sides(source, target, names, near_copies)
     spaces = (Space(names[0], source.shape[1]), Space(names[1], target.shape[1]))
     for given in (pairs, eval_pairs):
         for side, collection, name in zip(given or (), (source, target), names):
@@ -247,11 +252,17 @@ def fit_translator(source: np.ndarray, target: np.ndarray, names: tuple[str, str
     return translator, report
 
 
-def _distinct_sides(source: np.ndarray, target: np.ndarray,
-                    names: tuple[str, str]) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
+def _distinct_sides(source: np.ndarray, target: np.ndarray, names: tuple[str, str],
+                    near_copies: float | None = None) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
     """Each side with its repeated vectors left out, copies (:func:`v2v_store.train.data.distinct_rows`) and then
-    near-copies (:func:`v2v_store.train.data.near_duplicate_rows`), and how many were, by side name (none: empty)."""
+    near-copies (:func:`v2v_store.train.data.near_duplicate_rows` from centred cosine ``near_copies``, by default
+    ``NEAR_DUPLICATE_COSINE`` or what a collection in few directions reaches by chance; 1: none), and how many were,
+    by side name (none: empty)."""
     from v2v_store.train import data
+
+    if near_copies is not None and not 0 < near_copies <= 1:
+        raise V2VError(f"near-copies at centred cosine {near_copies}: give a cosine in (0, 1], e.g. 0.8 (the default), "
+                       "or 1 to count only exact copies once")
 
     sides, repeated = [], {}
     for vectors, name in zip((source, target), names):
@@ -261,7 +272,7 @@ def _distinct_sides(source: np.ndarray, target: np.ndarray,
         if not np.isfinite(vectors).all():
             raise InvalidVectorsError(f"the {name!r} vectors contain NaN or inf: drop or fix those rows before fitting")
         distinct = vectors[data.distinct_rows(vectors)]
-        kept = distinct[data.near_duplicate_rows(distinct)]
+        kept = distinct[data.near_duplicate_rows(distinct, near_copies)]
         if len(kept) < len(vectors):
             repeated[name] = len(vectors) - len(kept)
             logger.info("%s: %d of its %d vectors repeat others (%d copies, %d near-copies): each group counts once",
@@ -476,7 +487,8 @@ def _fall_back(source, target, names, seed, device, eval_pairs, align_overrides,
                 method = "anchors"  # the budget is spent: Procrustes on the anchors, under a second
         second, report = fit_translator(source, target, names, method=method, seed=seed, device=device,
                                         pairs=anchor_pairs, eval_pairs=eval_pairs, align_overrides=overrides,
-                                        check_spaces=check_spaces, relatedness_pairs=relatedness_pairs)
+                                        check_spaces=check_spaces, relatedness_pairs=relatedness_pairs,
+                                        near_copies=1.0)  # the sides were made distinct by the first fit
     except V2VError as e:  # a model that is not installed, anchors unlike the collection: keep the unsupervised fit
         logger.warning("no fallback: %s", e)
         unsupervised.reason += f"; no fallback to anchor pairs: {e}"
