@@ -129,27 +129,28 @@ NEAR_DUPLICATE_COSINE = 0.8  # centred cosine at and above which two distinct ve
 def near_duplicate_threshold(vectors: np.ndarray, cosine: float | None = None) -> float:
     """The centred cosine at and above which :func:`near_duplicate_rows` calls two of ``vectors`` near-copies:
     ``cosine`` (default :data:`NEAR_DUPLICATE_COSINE`), or, when the collection spreads over few directions, the
-    largest cosine two of as many independent Gaussian points of its covariance reach by chance, ``sqrt(4 ln n /
-    d_eff)`` (``d_eff``: the
-    participation ratio of its spectrum; a pair's cosine varies by ``1 / d_eff``). The kit's models spread over 58-137
-    effective dimensions: at 14,000 vectors chance is 0.53-0.61 on wiki, so 0.8 holds, and 0.81 for e5 on software
-    messages (58 dimensions); in 12 dimensions chance exceeds 1 and nothing is near."""
+    largest cosine two of as many independent Gaussian points of its covariance reach by chance,
+    ``sqrt(4 ln n / d_eff)`` (``d_eff``: the participation ratio of its spectrum; a pair's cosine varies by
+    ``1 / d_eff``). The kit's models spread over 58-137 effective dimensions: at 14,000 vectors chance is 0.53-0.61 on
+    wiki, so 0.8 holds, and 0.81 for e5 on software messages (58 dimensions); in 12 dimensions chance exceeds 1 and
+    nothing is near."""
+    cosine = NEAR_DUPLICATE_COSINE if cosine is None else cosine
     n = len(vectors)
-    if n < 2:
-        return 1.0
+    if n < 2 or cosine >= 1:
+        return max(cosine, 1.0)
     centred = l2_normalize(vectors - vectors.mean(0))
     spectrum = np.linalg.eigvalsh(np.cov(centred.T.astype(np.float64)))
     d_eff = spectrum.sum() ** 2 / max(float((spectrum ** 2).sum()), 1e-30)
-    return max(NEAR_DUPLICATE_COSINE if cosine is None else cosine, float(np.sqrt(4 * np.log(n) / d_eff)))
+    return max(cosine, float(np.sqrt(4 * np.log(n) / d_eff)))
 
 
 def near_duplicate_rows(vectors: np.ndarray, cosine: float | None = None, block: int = 1024) -> np.ndarray:
     """Ascending indices of the rows kept when each row whose centred unit vector comes within
     :func:`near_duplicate_threshold` (``cosine``, default 0.8, or the chance level of a collection in few directions)
-    of an earlier kept row's is left out: one row for each group of near-copies
-    (a templated page with another number or date, boilerplate with one word changed, overlapping chunks), which a
-    translator must count as one point like exact copies (:func:`distinct_rows`). Each row is compared with the earlier
-    kept rows only (no chains: a row two near steps from a kept one stays).
+    of an earlier kept row's is left out: one row for each group of near-copies (a templated page with another number
+    or date, boilerplate with one word changed, overlapping chunks), which a translator must count as one point like
+    exact copies (:func:`distinct_rows`). Each row is compared with the earlier kept rows only (no chains: a row two
+    near steps from a kept one stays).
 
     Session 52 (``benchmarks/probes/near_duplicates.py``, kit wiki, MiniLM -> e5, 6,000 texts per side): a text's
     edited versions sit at centred cosine median 0.98 (MiniLM) / 0.94 (e5) to it, 1st percentile 0.79 / 0.62; distinct
