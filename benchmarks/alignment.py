@@ -78,7 +78,7 @@ def main() -> None:
     ap.add_argument("--baselines", action=argparse.BooleanOptionalAction, default=True,
                     help="oracle Procrustes on side A's true pairs, and identity where dims match")
     ap.add_argument("--near-copies", type=float, default=None, metavar="COS",
-                    help="centred cosine from which a side's vectors count once (v2v fit --near-copies; default 0.8, "
+                    help="centred cosine from which a side's vectors count once (v2v fit --near-copies; default 0.9, "
                          "1: exact copies only, as before session 52)")
     ap.add_argument("--train-size", type=int, default=None, metavar="N",
                     help="train on the first N vectors of each side only (default: all; 13,805 for wiki): the data-size curve")

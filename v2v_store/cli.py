@@ -244,7 +244,7 @@ def fit(
     seed: int = typer.Option(0),
     device: str = typer.Option("auto", help="auto | cpu | cuda."),
     max_vectors: int = typer.Option(50_000, help="Sample at most this many vectors per side."),
-    near_copies: float = typer.Option(0.8, help="Vectors of one side within this centred cosine of each other count "
+    near_copies: float = typer.Option(0.9, help="Vectors of one side within this centred cosine of each other count "
                                                 "once in the fit, like exact copies (edited versions of one text: a "
                                                 "page number, a date, a heading). 1: only exact copies count once."),
     pairs_source: str = typer.Option(None, help="Few-shot: .npy/URI of documents embedded by the source model..."),
@@ -306,7 +306,7 @@ def fit(
         if value < 0:
             raise V2VError(f"{flag} {value}: give a count of stored documents (0: off)")
     if not 0 < near_copies <= 1:
-        raise V2VError(f"--near-copies {near_copies}: give a centred cosine in (0, 1], e.g. 0.8 (the default), or 1 to "
+        raise V2VError(f"--near-copies {near_copies}: give a centred cosine in (0, 1], e.g. 0.9 (the default), or 1 to "
                        "count only exact copies once")
     texts = read_texts(pair_texts) if pair_texts else None  # a bad file fails before the collections are read
     languages = anchor_languages_of(anchor_languages)  # so does an unknown language

@@ -101,7 +101,7 @@ def fit_translator(source: np.ndarray, target: np.ndarray, names: tuple[str, str
     """Fit a translator from unpaired ``source`` and ``target`` vectors (plus optional ``pairs``).
 
     Each side's copies and near-copies count once (:func:`_distinct_sides`). ``near_copies``: the centred cosine from
-    which two vectors are near-copies (default :data:`v2v_store.train.data.NEAR_DUPLICATE_COSINE`, 0.8; 1: only exact
+    which two vectors are near-copies (default :data:`v2v_store.train.data.NEAR_DUPLICATE_COSINE`, 0.9; 1: only exact
     copies count once, as before session 52).
 
     ``check_spaces``: refuse names of known models given to collections that look like another known model
@@ -261,7 +261,7 @@ def _distinct_sides(source: np.ndarray, target: np.ndarray, names: tuple[str, st
     from v2v_store.train import data
 
     if near_copies is not None and not 0 < near_copies <= 1:
-        raise V2VError(f"near-copies at centred cosine {near_copies}: give a cosine in (0, 1], e.g. 0.8 (the default), "
+        raise V2VError(f"near-copies at centred cosine {near_copies}: give a cosine in (0, 1], e.g. 0.9 (the default), "
                        "or 1 to count only exact copies once")
 
     sides, repeated = [], {}
