@@ -355,7 +355,8 @@ def test_near_copies_count_once():
 
 
 def test_fit_counts_near_copies_once():
-    """A fit with near-copies of some records appended gives exactly the map without them, and says how many."""
+    """A fit with near-copies of some records appended (a third of one side) gives exactly the map without them, and
+    says how many; a few near-copies (5%) count as distinct unless a threshold is given."""
     from v2v_store.fit import fit_translator
 
     x, y, _ = _rotated_pair(n=900, d=160)
@@ -371,6 +372,11 @@ def test_fit_counts_near_copies_once():
     _, kept_report = fit_translator(np.concatenate([x[:600], _variants(x[:60], 0.97, 5, seed=4)]), y[:700], ("x", "y"),
                                     align_overrides=overrides, progress=False, near_copies=1)
     assert "repeated_vectors" not in kept_report.details  # near_copies=1: only exact copies count once
+    from v2v_store.fit import _distinct_sides
+
+    few = np.concatenate([x[:600], _variants(x[:30], 0.97, 1, seed=6)])  # 5% near-copies: natural near-paraphrases
+    assert _distinct_sides(few, y[:700], ("x", "y"))[2] == {}  # by default they count once from 10% of a side
+    assert _distinct_sides(few, y[:700], ("x", "y"), near_copies=0.9)[2] == {"x": 30}  # given: whatever the share
     with pytest.raises(V2VError, match="near-copies at centred cosine 0: give a cosine in \\(0, 1\\]"):
         fit_translator(x[:600], y[:700], ("x", "y"), align_overrides=overrides, near_copies=0)
 

@@ -124,6 +124,7 @@ def distinct_rows(vectors: np.ndarray) -> np.ndarray:
 
 
 NEAR_DUPLICATE_COSINE = 0.9  # centred cosine at and above which two distinct vectors are near-copies of one record
+NEAR_DUPLICATE_SHARE = 0.1  # by default near-copies count once only where they are at least this share of a side
 
 
 def near_duplicate_threshold(vectors: np.ndarray, cosine: float | None = None) -> float:

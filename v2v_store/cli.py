@@ -244,9 +244,11 @@ def fit(
     seed: int = typer.Option(0),
     device: str = typer.Option("auto", help="auto | cpu | cuda."),
     max_vectors: int = typer.Option(50_000, help="Sample at most this many vectors per side."),
-    near_copies: float = typer.Option(0.9, help="Vectors of one side within this centred cosine of each other count "
-                                                "once in the fit, like exact copies (edited versions of one text: a "
-                                                "page number, a date, a heading). 1: only exact copies count once."),
+    near_copies: float = typer.Option(None, help="Vectors of one side within this centred cosine of each other "
+                                                 "count once in the fit, like exact copies (edited versions of one "
+                                                 "text: a page number, a date, a heading). Default: 0.9, where such "
+                                                 "near-copies are 10% or more of a side; given, whatever their share. "
+                                                 "1: only exact copies count once."),
     pairs_source: str = typer.Option(None, help="Few-shot: .npy/URI of documents embedded by the source model..."),
     pairs_target: str = typer.Option(None, help="...and the same documents, same order, by the target model."),
     pair_texts: str = typer.Option(None, help="Few-shot without embedding them yourself: a file of texts (one per "
@@ -305,7 +307,7 @@ def fit(
                         ("--shared-documents", shared_documents)):
         if value < 0:
             raise V2VError(f"{flag} {value}: give a count of stored documents (0: off)")
-    if not 0 < near_copies <= 1:
+    if near_copies is not None and not 0 < near_copies <= 1:
         raise V2VError(f"--near-copies {near_copies}: give a centred cosine in (0, 1], e.g. 0.9 (the default), or 1 to "
                        "count only exact copies once")
     texts = read_texts(pair_texts) if pair_texts else None  # a bad file fails before the collections are read
