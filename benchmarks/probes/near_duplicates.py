@@ -10,8 +10,10 @@ Unlike ``duplicates.py`` the variants are different vectors (cosine 0.8-0.99 to 
 (session 51) does not see them. Then ``v2v_store.fit.fit_translator`` with R restarts (8), one finalist; prints the
 verdict, each restart's (label-free score, mutual-NN fraction), held-out top-1 among 1,000, how many vectors each side
 kept and the reason. ``SEED`` the fit's seed (0); ``NEAR`` the centred cosine from which vectors are near-copies
-(``train.data.NEAR_DUPLICATE_COSINE``; ``NEAR=1`` counts them as distinct, as every fit did before session 52). Run
-from the repository root."""
+(``train.data.NEAR_DUPLICATE_COSINE``; ``NEAR=1`` counts them as distinct, as every fit did before session 52). The
+fit counts near-copies once only where they are 10% or more of a side (``NEAR_DUPLICATE_SHARE``, the session's last
+change): ``6000x10@0.05`` and ``6000x2`` are above it, ``6000x1`` below (its rows in ``near_duplicates.txt`` ran
+before the rule). Run from the repository root."""
 import hashlib
 import os
 import sys
