@@ -240,6 +240,18 @@ def test_fit_cli_falls_back_to_anchors_when_the_unsupervised_fit_is_not_confirme
     assert summary["reason"].startswith("--method auto chose anchors+align, both collections are of models v2v-store can embed")
     assert summary["paired"]["source->target"]["top1"] > 0.95 and summary["paired"]["target->source"]["top1"] > 0.95
     assert Translator.load(tmp_path / "auto").info["requested_method"] == "auto"
+    # the spaces keep their default names, but the translator knows their models: `evaluate` and `query --model`
+    # embed with them (before session 53: "which model embeds texts in space 'target'?", "unknown space 'e5'")
+    assert Translator.load(tmp_path / "auto").info["models"] == {"source": "minilm", "target": "e5"}
+    (tmp_path / "held.txt").write_text("\n".join(texts[1000:1100]) + "\n", encoding="utf-8")
+    evaluated = run("evaluate", "--translator", str(tmp_path / "auto"), "--texts", str(tmp_path / "held.txt"))
+    assert evaluated.returncode == 0, evaluated.stderr[-2000:]
+    assert json.loads(evaluated.stdout)["directions"][0]["top1"] > 0.9, evaluated.stdout
+    for model, collection, row in (("e5", "b.npy", 100), ("minilm", "a.npy", 0)):  # a stored text, by its own model
+        hits = run("query", "--translator", str(tmp_path / "auto"), "--collection", f"npy://{tmp_path / collection}",
+                   "--text", texts[row if model == "minilm" else 500 + row], "--model", model, "--k", "1")
+        assert hits.returncode == 0, hits.stderr[-2000:]
+        assert json.loads(hits.stdout.splitlines()[0])["id"] == row, hits.stdout
 
 
 def test_shipped_anchor_vectors_are_the_models_embeddings_of_the_anchor_texts():

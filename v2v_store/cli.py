@@ -26,8 +26,11 @@ logger = logging.getLogger("v2v_store")
 def main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug logging.")) -> None:
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    if not verbose:  # faiss-cpu's loader reports at INFO each SIMD build it did not find, as a ModuleNotFoundError
-        logging.getLogger("faiss.loader").setLevel(logging.WARNING)
+    if not verbose:
+        # faiss-cpu's loader reports at INFO each SIMD build it did not find, as a ModuleNotFoundError; the HTTP
+        # clients of the Chroma and Qdrant servers (httpx, httpcore) one line per request (thousands in a migration)
+        for name in ("faiss.loader", "httpx", "httpcore"):
+            logging.getLogger(name).setLevel(logging.WARNING)
     if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:  # `kill`, a stopped container or job: end as Ctrl-C does
         signal.signal(signal.SIGTERM, _terminate)
 
@@ -472,8 +475,9 @@ def evaluate(
         tr.check_space(pairs.target_vectors, pairs.target, "the target vectors", how_to_name="--source-space (this "
                        "side looks like {}: are --source and --target the other way round?)")
     if asked is not None:
-        asked = query_vectors(asked, {pairs.source: model_for(source_model, tr.space(pairs.source), "--source-model"),
-                                      pairs.target: model_for(target_model, tr.space(pairs.target), "--target-model")})
+        asked = query_vectors(asked, {
+            pairs.source: model_for(source_model, tr, tr.space(pairs.source), "--source-model"),
+            pairs.target: model_for(target_model, tr, tr.space(pairs.target), "--target-model")})
     report = evaluate_translator(tr, pairs.source_vectors, pairs.target_vectors, pairs.source, pairs.target, k=k,
                                  paired_by=pairs.paired_by, candidates=pairs.candidates, queries=asked)
     typer.echo(json.dumps(report.to_dict(), indent=2))
@@ -570,12 +574,14 @@ def query(
 
 
 def _query_space(translator, model: str | None, queries) -> str:
-    """The space of query vectors: an offline model's name is its space, else the translator's space of their
-    dimension."""
-    from v2v_store.models import MODELS
+    """The space of query vectors: the space ``model`` names or embeds (:meth:`Translator.model_of`: a space named
+    after it, or the side its fit used it for), else the translator's space of their dimension."""
+    from v2v_store.models import model_spec
 
-    if model in MODELS:
-        return model
+    if model is not None:
+        for s in translator.spaces:
+            if model == s.name or translator.model_of(s.name) == model_spec(model):
+                return s.name
     return translator.space_for_dim(queries.shape[1], None, "--space {}").name
 
 

@@ -225,11 +225,12 @@ def _load_npy(path: str, flag: str) -> np.ndarray:
                        "file of shape (n, d)") from None
 
 
-def model_for(given: str | None, space: Space, flag: str) -> str:
-    """The model that embeds texts in ``space``: ``given``, else the space's name where it names an offline model."""
-    from v2v_store.models import MODELS, require_model
+def model_for(given: str | None, translator: Translator, space: Space, flag: str) -> str:
+    """The model that embeds texts in ``space``: ``given``, else the one the translator knows for it (the space's
+    name where it names an offline model, or the model its fit used for that side: :meth:`Translator.model_of`)."""
+    from v2v_store.models import require_model
 
-    model = given or (space.name if space.name in MODELS else None)
+    model = given or translator.model_of(space.name)
     if model is None:
         raise V2VError(f"which model embeds texts in space {space.name!r}? give {flag} (an offline model, a saved "
                        "sentence-transformers directory or py:MODULE:FUNCTION)")
@@ -263,8 +264,8 @@ def _load_pairs(translator: Translator, given: PairSources, max_pairs: int) -> P
             raise V2VError("--target pairs with --source; with --texts give neither")
         texts = read_texts(given.texts, flag="--texts")[:max_pairs]  # a bad file fails before any model loads
         a, b = spaces()
-        u, v = text_pairs(model_for(given.source_model, a, "--source-model"),
-                          model_for(given.target_model, b, "--target-model"), texts, flag="--texts")
+        u, v = text_pairs(model_for(given.source_model, translator, a, "--source-model"),
+                          model_for(given.target_model, translator, b, "--target-model"), texts, flag="--texts")
         return Pairs(u, v, a.name, b.name, "texts")
     if given.target is None:
         from v2v_store.texts import embed_cached
@@ -274,8 +275,8 @@ def _load_pairs(translator: Translator, given: PairSources, max_pairs: int) -> P
                            "embedded by the other model")
         u, documents, collection = stored_documents(given.source, max_pairs)
         a, b = spaces(u)
-        return Pairs(u, embed_cached(model_for(given.target_model, b, "--target-model"), documents), a.name, b.name,
-                     "documents", {a.name: collection})
+        model = model_for(given.target_model, translator, b, "--target-model")
+        return Pairs(u, embed_cached(model, documents), a.name, b.name, "documents", {a.name: collection})
     if _is_store(given.source) != _is_store(given.target):
         raise V2VError("give two collections (paired by record id) or two .npy files (paired by row), not one of "
                        "each: a collection's read order is not a row order")

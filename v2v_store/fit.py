@@ -41,7 +41,7 @@ from v2v_store.errors import (DimensionMismatchError, InvalidVectorsError, Missi
 from v2v_store.fingerprints import check_model_names
 from v2v_store.metrics import (collection_profile_correlation, pair_profile_correlation, pairs_relatedness,
                                translation_metrics)
-from v2v_store.models import MODELS, can_embed, require_model
+from v2v_store.models import MODELS, can_embed, model_spec, require_model
 from v2v_store.space_check import check_pairs_space
 from v2v_store.translator import Space, Translator
 
@@ -419,6 +419,9 @@ def fit_collections(source: np.ndarray, target: np.ndarray, names: tuple[str, st
         report.reason += f"; anchors of {models[0]} and {models[1]}" + (
             f": {' and '.join(identified)} by the collections' covariance fingerprints" if identified else "")
         translator.info["anchor_models"] = list(models)
+    # each side's model where v2v-store can run it (given, named, or recognised by its fingerprint): `query --model`
+    # and `evaluate` embed texts of that space with it
+    translator.info["models"] = {name: model_spec(model) for name, model in zip(names, models) if can_embed(model)}
     if report.method in ("anchors", "anchors+align") and anchors:  # anchors were made: the languages are decided
         used, scores = languages_for_anchors()
         if scores:

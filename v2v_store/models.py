@@ -96,6 +96,12 @@ def can_embed(spec: str) -> bool:
     return spec in MODELS or local_model_dir(spec) is not None
 
 
+def model_spec(spec: str) -> str:
+    """``spec`` as a translator records it: an offline model's name or ``py:MODULE:FUNCTION`` as they are, a model
+    directory as an absolute path (so ``query`` and ``evaluate`` find it from another working directory)."""
+    return spec if spec in MODELS or python_function(spec) is not None else str(Path(spec).resolve())
+
+
 def require_model(spec: str, flag: str) -> None:
     """Refuse (:class:`V2VError`) a ``flag`` naming a model v2v-store cannot run here (:func:`can_embed`)."""
     if not can_embed(spec):
