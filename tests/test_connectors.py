@@ -359,6 +359,24 @@ def test_qdrant_upserts_go_in_requests_a_server_accepts(tmp_path, rng, monkeypat
 
 
 @pytest.mark.server
+def test_cli_on_a_chroma_server_logs_no_request_lines(chroma_server, rng):
+    """chromadb's HTTP client (httpx) logs every request at INFO: the CLI keeps those out of its log (a migration
+    makes thousands), its own lines in."""
+    import subprocess
+    import sys
+
+    host, port = chroma_server
+    uri = f"chroma+http://{host}:{port}?collection=docs-{uuid.uuid4().hex[:8]}"
+    with open_store(uri, dim=D) as store:
+        store.upsert(VectorBatch(list(range(20)), l2_normalize(rng.standard_normal((20, D)).astype(np.float32))))
+    out = subprocess.run([sys.executable, "-m", "v2v_store", "inspect", uri], capture_output=True, text=True)
+    assert out.returncode == 0 and "count: 20" in out.stdout, out.stderr[-2000:]
+    assert "HTTP Request" not in out.stderr and "httpx" not in out.stderr, out.stderr[-2000:]
+    verbose = subprocess.run([sys.executable, "-m", "v2v_store", "-v", "inspect", uri], capture_output=True, text=True)
+    assert "HTTP Request" in verbose.stderr  # --verbose keeps them
+
+
+@pytest.mark.server
 def test_chroma_collections_of_a_named_database(chroma_server, rng):
     """A server shared by teams keeps collections per tenant and database: `?database=` reaches one, a collection of
     one name in two databases is two collections, and a database that does not exist is named with the fix."""
