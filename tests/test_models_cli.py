@@ -451,6 +451,28 @@ def test_fit_cli_pairs_a_retired_models_stored_documents_with_the_new_model(tmp_
     assert Translator.load(tmp_path / "bad").info["document_pairs"]["relatedness"]["source"] < 0.05
 
 
+def test_fit_cli_notes_stored_documents_that_pair_more_loosely_than_the_anchors(tmp_path):
+    """A collection whose document field holds each text's first 20 characters (a title beside the vector of the
+    whole text): those documents pass the check one by one often enough to be used, but pair far more loosely than the
+    anchors, so the fit's document check measures them more than the map. The fit says so (reason, warning); with the
+    whole texts stored it does not."""
+    from v2v_store.texts import embed_cached, wiki_sentences
+
+    texts = [s["text"] for s in wiki_sentences()[:2400]]
+    np.save(tmp_path / "b.npy", embed_cached("e5", texts[1200:]))  # other texts, no documents
+    reasons = {}
+    for name, documents in (("whole", texts[:1200]), ("prefix", [t[:20] for t in texts[:1200]])):
+        with open_store(f"faiss://{tmp_path}/{name}.faiss", dim=384) as store:
+            store.upsert(VectorBatch(list(range(1200)), embed_cached("minilm", texts[:1200]), documents=documents))
+        out = run("fit", "--source", f"faiss://{tmp_path}/{name}.faiss", "--target", str(tmp_path / "b.npy"),
+                  "--anchors", "1000", "--out", str(tmp_path / name))
+        assert out.returncode == 0, out.stderr[-2000:]
+        reasons[name] = json.loads(out.stdout)["reason"]
+        assert ("pair more loosely than the anchors" in out.stderr) == (name == "prefix"), out.stderr[-3000:]
+    assert "the source collection's documents pair more loosely than the anchors" in reasons["prefix"], reasons
+    assert "a title or a prefix" in reasons["prefix"] and "more loosely" not in reasons["whole"], reasons
+
+
 PY_MODELS = '''
 import hashlib
 
