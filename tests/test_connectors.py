@@ -331,6 +331,11 @@ def test_text_in_a_qdrant_payload_field_is_found_and_read_as_documents(tmp_path,
     assert len(sample.documents) == 50 and all(t.startswith("the text of record number") for t in sample.documents)
     with open_store(f"{uri}&document_key=page_content") as store:
         assert not any("document_key" in w for w in inspect_store(store).warnings)
+    # Chroma keeps documents apart from metadata, with no parameter to read one from a field: the hint says so
+    with open_store(f"chroma://{tmp_path}/c?collection=docs", dim=D) as store:
+        store.upsert(VectorBatch(list(range(120)), vectors, metadata))
+        hints = [w for w in inspect_store(store).warnings if "hold text" in w]
+    assert len(hints) == 1 and "store it as each record's document" in hints[0] and "document_key" not in hints[0], hints
 
 
 def test_qdrant_upserts_go_in_requests_a_server_accepts(tmp_path, rng, monkeypatch):

@@ -103,7 +103,7 @@ def sample_collection(uri: str, max_vectors: int = 50_000, seed: int = 0, docume
     logger.info("sampled %d of %d vectors from %s", len(out), seen, uri)
     if documents:
         logger.info("%s: %d of its records carry a document; %d sampled", uri, seen_docs, len(texts))
-        hint = documents_hint(seen_docs, first_metadata)
+        hint = documents_hint(seen_docs, first_metadata, store)
         if hint:
             logger.warning("%s: %s", uri, hint)
     return CollectionSample(out, doc_vectors, texts, seen,

@@ -54,14 +54,18 @@ def text_fields(metadata: list[dict | None], min_share: float = 0.8, min_chars: 
     return sorted(k for k, c in counts.items() if metadata and c >= min_share * len(metadata))
 
 
-def documents_hint(with_documents: int, metadata: list[dict | None]) -> str | None:
-    """A hint for a collection whose records carry no documents but whose metadata holds text, else None."""
+def documents_hint(with_documents: int, metadata: list[dict | None], store: Any) -> str | None:
+    """A hint for a collection whose records carry no documents but whose metadata holds text, else None. Stores
+    that read documents from a payload field (``?document_key=``: Qdrant's) are told to name it; others (Chroma,
+    FAISS) keep documents apart from metadata."""
     fields = text_fields(metadata) if not with_documents else []
     if not fields:
         return None
+    fix = (f"open the collection with ?document_key={fields[0]}" if hasattr(store, "document_key") else
+           "store it as each record's document (this store's metadata cannot stand in for one)")
     return (f"no record carries a document, but the metadata field(s) {', '.join(map(repr, fields))} hold text: if "
-            f"that is the text each vector embeds, open a Qdrant collection with ?document_key={fields[0]} so that v2v "
-            "fit can pair it (--document-pairs)")
+            f"that is the whole text each vector embeds (not a title), {fix} so that v2v fit can pair it "
+            "(--document-pairs)")
 
 
 # cosine at or above which a model re-embedding a stored document reproduces its stored vector: the same model and
@@ -179,7 +183,7 @@ def inspect_store(store: VectorStore, sample: int = 5, scan: int = 2048, model: 
     report.sample_documents = [d[:80] if isinstance(d, str) else d for d in batch.documents[:sample]]
     report.scanned = len(batch)
     report.with_documents = sum(isinstance(d, str) and bool(d.strip()) for d in batch.documents)
-    hint = documents_hint(report.with_documents, batch.metadata)
+    hint = documents_hint(report.with_documents, batch.metadata, store)
     if hint:
         report.warnings.append(hint)
     vectors = batch.vectors
