@@ -473,6 +473,22 @@ def test_fit_cli_notes_stored_documents_that_pair_more_loosely_than_the_anchors(
     assert "a title or a prefix" in reasons["prefix"] and "more loosely" not in reasons["whole"], reasons
 
 
+def test_fit_cli_says_when_both_collections_are_of_one_model(tmp_path):
+    """Two MiniLM collections (a user who picked the same model twice): the fit works, but says no translator is
+    needed, and how to name a fine-tune that the fingerprints took for the same model."""
+    from v2v_store.texts import embed_cached, wiki_sentences
+
+    texts = [s["text"] for s in wiki_sentences()[:2400]]
+    np.save(tmp_path / "a.npy", embed_cached("minilm", texts[:1200]))
+    np.save(tmp_path / "b.npy", embed_cached("minilm", texts[1200:]))
+    out = run("fit", "--source", str(tmp_path / "a.npy"), "--target", str(tmp_path / "b.npy"), "--anchors", "1000",
+              "--out", str(tmp_path / "tr"))
+    assert out.returncode == 0, out.stderr[-2000:]
+    reason = json.loads(out.stdout)["reason"]
+    assert "both collections are of one model (minilm)" in reason and "no translator is needed" in reason, reason
+    assert "--source-model/--target-model" in out.stderr
+
+
 PY_MODELS = '''
 import hashlib
 

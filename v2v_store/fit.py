@@ -459,6 +459,12 @@ def fit_collections(source: np.ndarray, target: np.ndarray, names: tuple[str, st
                           f"{back['top1']:.3f} (mean rank {there['mean_rank']:.2f} / {back['mean_rank']:.2f}) among "
                           f"them and the other collection's {len(target):,} / {len(source):,} vectors")
         translator.info["document_check"] = report.document_check
+    if models[0] == models[1] and can_embed(models[0]):
+        note = (f"both collections are of one model ({models[0]}), so their vectors can already be compared "
+                "as they are and no translator is needed; if one is another model (a fine-tune of it), name it "
+                "(--source-model/--target-model) so that the anchors are that model's")
+        logger.warning("%s", note)
+        report.reason += f"; {note}"
     if stored is not None and report.method in ("anchors", "anchors+align") and anchors:
         note = _loose_documents_note(stored, translator.info.get("pairs_relatedness"))
         if note:
