@@ -69,6 +69,26 @@ def test_linear_translator_roundtrip_save_load(paired, tmp_path):
         Translator.load(tmp_path / "missing")
 
 
+def test_model_of_a_space_is_the_fits_record_else_an_offline_models_name(paired, tmp_path):
+    """`evaluate` and `query --model` embed a space's texts with the model its fit recorded (saved and loaded), else
+    with the offline model the space is named after; translators saved before session 53 kept anchor fits' models
+    only, as a list, and are read the same way; an unknown space is an error that names the spaces."""
+    a, b = paired
+    mapping = fit_procrustes((a, b))
+    tr = Translator.from_linear_map(mapping, Space("x", a.shape[1]), Space("e5", b.shape[1]),
+                                    info={"models": {"x": "minilm"}})
+    tr.save(tmp_path / "tr")
+    loaded = Translator.load(tmp_path / "tr")
+    assert (loaded.model_of("x"), loaded.model_of("e5")) == ("minilm", "e5")
+    old = Translator.from_linear_map(mapping, Space("source", a.shape[1]), Space("target", b.shape[1]),
+                                     info={"anchor_models": ["minilm", "mpnet"]})
+    assert (old.model_of("source"), old.model_of("target")) == ("minilm", "mpnet")
+    bare = Translator.from_linear_map(mapping, Space("source", a.shape[1]), Space("target", b.shape[1]))
+    assert bare.model_of("source") is None
+    with pytest.raises(V2VError, match="unknown space 'minilm'"):
+        bare.model_of("minilm")
+
+
 def test_saving_replaces_a_translator_whole_and_refuses_a_directory_of_other_files(paired, tmp_path):
     a, b = paired
     first = Translator.from_linear_map(fit_procrustes((a, b)), Space("x", a.shape[1]), Space("y", b.shape[1]))

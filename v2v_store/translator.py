@@ -121,18 +121,16 @@ class Translator:
         raise V2VError(f"unknown space {name!r}: this translator knows {[s.name for s in self.spaces]}")
 
     def model_of(self, name: str) -> str | None:
-        """The model that embeds texts in space ``name``, where known: the space's name when it names an offline model
-        (minilm, e5, mpnet), else the model ``v2v fit`` used for that side (``--source-model``/``--target-model``, or
-        the offline model its collection looked like by its covariance fingerprint), else None."""
+        """The model that embeds texts in space ``name``, where known: the model ``v2v fit`` used for that side (given
+        with ``--source-model``/``--target-model``, named, or the offline model its collection looked like by its
+        covariance fingerprint), else the space's name when it names an offline model (minilm, e5, mpnet), else None."""
         from v2v_store.models import MODELS
 
         self.space(name)  # an unknown name fails here, with the names it knows
-        if name in MODELS:
-            return name
         recorded = self.info.get("models")  # since session 53; before, only anchor fits recorded their models
         if recorded is None:
             recorded = dict(zip((s.name for s in self.spaces), self.info.get("anchor_models", ())))
-        return recorded.get(name)
+        return recorded.get(name) or (name if name in MODELS else None)
 
     def space_for_dim(self, dim: int, vectors: np.ndarray | None = None, how_to_name: str = "'{}'") -> Space:
         """The space whose dimension is ``dim`` (for stores that do not say which model made them). Where both spaces
