@@ -38,6 +38,9 @@ Encoder = Callable[[Sequence[str]], np.ndarray]
 def _offline() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    # transformers' "Loading weights" bar (read when it is imported): carriage-return lines in a job's log for a load
+    # that takes under a second
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 
 
 def _unit(v: np.ndarray) -> np.ndarray:
