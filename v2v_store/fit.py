@@ -73,8 +73,9 @@ RELATED_BELOW = 0.985
 # pass the check one by one and help the map a little or not at all, but its document check then measures them
 # (Jargon File, MiniLM -> e5, 1,000 documents of each record's first 20 / 40 characters: relatedness 0.40 / 0.70
 # against the anchors' 0.997, document check top-1 0.20 / 0.47 where held-out true pairs gave 0.973 / 0.979; the whole
-# texts: 0.995, check 0.980, held out 0.987; benchmarks/probes/document_fields.txt). German messages with MiniLM, the
-# texts themselves but in a language MiniLM barely knows, find 0.805: the note names both causes.
+# texts: 0.995, check 0.980, held out 0.987; benchmarks/probes/document_fields.txt). The whole texts of Wikipedia and
+# fortunes find 0.992-0.995, French messages 0.910; German ones, the texts themselves but in a language MiniLM barely
+# knows, 0.821: noted too, so the note names both causes.
 DOCUMENTS_LOOSER_BY = 0.1
 
 
