@@ -78,8 +78,8 @@ def main() -> None:
     ap.add_argument("--baselines", action=argparse.BooleanOptionalAction, default=True,
                     help="oracle Procrustes on side A's true pairs, and identity where dims match")
     ap.add_argument("--near-copies", type=float, default=None, metavar="COS",
-                    help="centred cosine from which a side's vectors count once (v2v fit --near-copies; default 0.9, "
-                         "1: exact copies only, as before session 52)")
+                    help="centred cosine from which a side's vectors count once (v2v fit --near-copies; default: 0.9 "
+                         "where such near-copies are 10%% or more of a side; 1: exact copies only, as before session 52)")
     ap.add_argument("--train-size", type=int, default=None, metavar="N",
                     help="train on the first N vectors of each side only (default: all; 13,805 for wiki): the data-size curve")
     ap.add_argument("--device", default=None, help="cpu or cuda (default: cuda when present)")
