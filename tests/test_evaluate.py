@@ -73,7 +73,7 @@ def test_overlaps_match_brute_force_and_separate_a_good_map_from_a_bad_one(space
         evaluate_translator(tr, u[:20], v[:20], "a", "b")
 
 
-def test_partners_are_ranked_among_other_documents_too(spaces, translator):
+def test_partners_are_ranked_among_other_documents_too(spaces, translator, caplog):
     """Few pairs flatter top-1; other documents of the partner's space join the candidates (none twice, none a
     partner again), as many as make 8,192 in all."""
     from v2v_store.translator import QUERIES
@@ -95,6 +95,15 @@ def test_partners_are_ranked_among_other_documents_too(spaces, translator):
     assert ba == alone.directions[1]
     capped = evaluate_translator(tr, u, v, "a", "b", candidates={"b": others}, among=500)
     assert capped.directions[0].ranked_among == 500
+    # fewer candidates than asked are warned about, unless nearly as many (300 of 320: 94%)
+    with caplog.at_level("INFO", logger="v2v_store.evaluate"):
+        caplog.clear()
+        evaluate_translator(tr, u, v, "a", "b", candidates={"b": others}, among=500)
+        assert [r.getMessage()[:16] for r in caplog.records if r.levelname == "WARNING"] == ["b -> a: each par"]
+        caplog.clear()
+        evaluate_translator(tr, u, v, "a", "b", candidates={"b": others}, among=320)
+        assert not [r for r in caplog.records if r.levelname == "WARNING"]
+        assert any("ranked among 300 candidates, nearly the 320 asked" in r.getMessage() for r in caplog.records)
 
 
 def test_overlaps_with_real_queries(spaces, translator):
