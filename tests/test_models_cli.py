@@ -247,9 +247,11 @@ def test_fit_cli_falls_back_to_anchors_when_the_unsupervised_fit_is_not_confirme
     evaluated = run("evaluate", "--translator", str(tmp_path / "auto"), "--texts", str(tmp_path / "held.txt"))
     assert evaluated.returncode == 0, evaluated.stderr[-2000:]
     assert json.loads(evaluated.stdout)["directions"][0]["top1"] > 0.9, evaluated.stdout
-    for model, collection, row in (("e5", "b.npy", 100), ("minilm", "a.npy", 0)):  # a stored text, by its own model
-        hits = run("query", "--translator", str(tmp_path / "auto"), "--collection", f"npy://{tmp_path / collection}",
-                   "--text", texts[row if model == "minilm" else 500 + row], "--model", model, "--k", "1")
+    # a stored text by its own model, the collection's space named by its model too (#e5: the space called 'target')
+    for model, collection, row in (("e5", "b.npy", 100), ("minilm", "a.npy", 0)):
+        text = texts[row if model == "minilm" else 500 + row]
+        hits = run("query", "--translator", str(tmp_path / "auto"), "--text", text, "--model", model, "--k", "1",
+                   "--collection", f"npy://{tmp_path / collection}#{model}")
         assert hits.returncode == 0, hits.stderr[-2000:]
         assert json.loads(hits.stdout.splitlines()[0])["id"] == row, hits.stdout
 

@@ -72,7 +72,8 @@ def test_linear_translator_roundtrip_save_load(paired, tmp_path):
 def test_model_of_a_space_is_the_fits_record_else_an_offline_models_name(paired, tmp_path):
     """`evaluate` and `query --model` embed a space's texts with the model its fit recorded (saved and loaded), else
     with the offline model the space is named after; translators saved before session 53 kept anchor fits' models
-    only, as a list, and are read the same way; an unknown space is an error that names the spaces."""
+    only, as a list, and are read the same way; a space can be named by its model; an unknown space is an error that
+    names the spaces and their models."""
     a, b = paired
     mapping = fit_procrustes((a, b))
     tr = Translator.from_linear_map(mapping, Space("x", a.shape[1]), Space("e5", b.shape[1]),
@@ -80,6 +81,9 @@ def test_model_of_a_space_is_the_fits_record_else_an_offline_models_name(paired,
     tr.save(tmp_path / "tr")
     loaded = Translator.load(tmp_path / "tr")
     assert (loaded.model_of("x"), loaded.model_of("e5")) == ("minilm", "e5")
+    assert loaded.space("minilm").name == "x"  # a space may be named by its recorded model
+    with pytest.raises(V2VError, match=r"unknown space 'mpnet': this translator knows x \(minilm\), e5"):
+        loaded.space("mpnet")
     old = Translator.from_linear_map(mapping, Space("source", a.shape[1]), Space("target", b.shape[1]),
                                      info={"anchor_models": ["minilm", "mpnet"]})
     assert (old.model_of("source"), old.model_of("target")) == ("minilm", "mpnet")

@@ -113,12 +113,26 @@ class Translator:
         return self.spaces[1]
 
     def space(self, name: str | None, default: int = 0) -> Space:
+        """The space called ``name``, or else the one whose recorded model it names (``e5`` for a space its fit
+        called ``target`` but recognised as e5's: :meth:`model_of`); ``None``: the ``default``-th."""
         if name is None:
             return self.spaces[default]
         for s in self.spaces:
             if s.name == name:
                 return s
-        raise V2VError(f"unknown space {name!r}: this translator knows {[s.name for s in self.spaces]}")
+        models = self._recorded_models()
+        of_model = [s for s in self.spaces if models.get(s.name) == name]
+        if len(of_model) == 1:
+            return of_model[0]
+        known = ", ".join(s.name + (f" ({models[s.name]})" if s.name in models else "") for s in self.spaces)
+        raise V2VError(f"unknown space {name!r}: this translator knows {known}")
+
+    def _recorded_models(self) -> dict[str, str]:
+        """Each space's model as its fit recorded it (since session 53; before, only anchor fits, as a list)."""
+        recorded = self.info.get("models")
+        if recorded is None:
+            recorded = dict(zip((s.name for s in self.spaces), self.info.get("anchor_models", ())))
+        return recorded
 
     def model_of(self, name: str) -> str | None:
         """The model that embeds texts in space ``name``, where known: the model ``v2v fit`` used for that side (given
@@ -126,11 +140,8 @@ class Translator:
         covariance fingerprint), else the space's name when it names an offline model (minilm, e5, mpnet), else None."""
         from v2v_store.models import MODELS
 
-        self.space(name)  # an unknown name fails here, with the names it knows
-        recorded = self.info.get("models")  # since session 53; before, only anchor fits recorded their models
-        if recorded is None:
-            recorded = dict(zip((s.name for s in self.spaces), self.info.get("anchor_models", ())))
-        return recorded.get(name) or (name if name in MODELS else None)
+        name = self.space(name).name  # an unknown name fails here, with the names it knows
+        return self._recorded_models().get(name) or (name if name in MODELS else None)
 
     def space_for_dim(self, dim: int, vectors: np.ndarray | None = None, how_to_name: str = "'{}'") -> Space:
         """The space whose dimension is ``dim`` (for stores that do not say which model made them). Where both spaces
