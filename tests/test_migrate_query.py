@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -126,7 +127,8 @@ def test_existing_faiss_indexes_of_inner_products_take_translations_and_ones_wit
     """FAISS has no cosine metric: collections of unit vectors are IndexFlatIP / HNSW over inner products, built by
     other tools without a sidecar. Appending translations (unit vectors) to one that keeps ids works; one that keeps
     no ids (HNSW) is refused before anything is written, not even a sidecar or a checkpoint; so is one that cannot
-    overwrite ids it holds (an IDMap around IVF) when the source holds one of them."""
+    overwrite ids it holds (an IDMap around IVF) when the source holds one of them, unless only the ids it lacks are
+    added (fill)."""
     import faiss
 
     tr, _ = translator
@@ -163,6 +165,11 @@ def test_existing_faiss_indexes_of_inner_products_take_translations_and_ones_wit
         migrate(tr, src, f"faiss://{tmp_path}/ivf.faiss", on_exists="append", state_dir=tmp_path / "st3",
                 progress=False)
     assert faiss.read_index(str(tmp_path / "ivf.faiss")).ntotal == 50 and not (tmp_path / "st3").exists()
+    # fill writes only the ids it lacks, so it needs no overwrite: the 25 it holds stay as they were
+    shutil.copy(tmp_path / "ivf.faiss", tmp_path / "ivf_fill.faiss")
+    filled = migrate(tr, src, f"faiss://{tmp_path}/ivf_fill.faiss", on_exists="fill", state_dir=tmp_path / "st4",
+                     progress=False)
+    assert (filled.kept, filled.written, filled.dest_count, filled.replaced) == (25, 275, 325, 0)
     ivf.remove_ids(np.arange(250, 300)); ivf.add_with_ids(own, np.arange(10_000, 10_050))
     faiss.write_index(ivf, str(tmp_path / "ivf.faiss"))
     report = migrate(tr, src, f"faiss://{tmp_path}/ivf.faiss", on_exists="append", state_dir=tmp_path / "st3",
@@ -174,7 +181,8 @@ def test_existing_faiss_indexes_of_inner_products_take_translations_and_ones_wit
 def test_a_named_vector_is_filled_from_another_of_the_same_points(kind, translator, tmp_path):
     """Qdrant's way to change models: a second named vector on the same points. Migrating `?vector=x` into
     `?vector=y` of one collection sets y on each point and keeps its x vector, its other vectors and its payload; a
-    point without y is not a record of y (read and counted only once it has one); replace removes y only."""
+    point without y is not a record of y (read and counted only once it has one); fill sets y only where a point
+    lacks it (a re-embedding under way: the new model's own vectors kept); replace removes y only."""
     tr, _ = translator
     x, y = views(300, seed=23)
     x = l2_normalize(x)
@@ -210,8 +218,16 @@ def test_a_named_vector_is_filled_from_another_of_the_same_points(kind, translat
     assert sorted(read(dst)) == list(range(10))
     with pytest.raises(DestinationExistsError, match="is the source collection"):
         migrate(tr, src, src, on_exists="replace", state_dir=tmp_path / "st", progress=False)
-    with pytest.raises(DestinationExistsError, match="already holds 10 vectors"):
+    with pytest.raises(DestinationExistsError, match="already holds 10 vectors: pass --on-exists fill"):
         migrate(tr, src, dst, state_dir=tmp_path / "st", progress=False)
+    # a re-embedding under way: fill keeps the 10 points' own y vectors and sets y on the 290 others only
+    filled = migrate(tr, src, dst, on_exists="fill", state_dir=tmp_path / "fill", progress=False, batch_size=64)
+    assert (filled.kept, filled.written, filled.dest_count, filled.replaced) == (10, 290, 300, 0) and filled.count_ok
+    got, want = read(dst), tr.translate(x, "x", "y")
+    for i in range(300):
+        np.testing.assert_allclose(got[i][0], l2_normalize(y[i:i + 1])[0] if i < 10 else want[i], atol=1e-5)
+    again = migrate(tr, src, dst, on_exists="fill", state_dir=tmp_path / "fill2", progress=False)
+    assert (again.kept, again.written, again.dest_count) == (300, 0, 300)  # nothing left to fill: nothing written
     report = migrate(tr, src, dst, on_exists="replace", state_dir=tmp_path / "st", progress=False)
     assert report.written == report.dest_count == 300 and report.count_ok
     got, kept = read(dst), read(src)

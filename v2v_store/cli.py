@@ -363,7 +363,9 @@ def migrate(
     batch_size: int = typer.Option(1024),
     dry_run: bool = typer.Option(False, help="Print the plan and exit; write nothing."),
     resume: bool = typer.Option(False, help="Finish an interrupted migration from its last checkpoint."),
-    on_exists: str = typer.Option("fail", help="If the destination holds data: fail | append | replace."),
+    on_exists: str = typer.Option("fail", help="If the destination holds data: fail | append (every record, ids it "
+                                               "holds overwritten) | fill (only records whose id it lacks: those it "
+                                               "holds, e.g. re-embedded by the new model, kept) | replace."),
     source_space: str = typer.Option(None, help="Translator space of the source (default: by dimension; where "
                                      "both spaces share it, the one its vectors look like by the covariance the fit "
                                      "recorded); for a collection mixing both spaces' records (with --target-space: "

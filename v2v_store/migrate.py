@@ -54,6 +54,7 @@ class OnExists(str, enum.Enum):
     FAIL = "fail"
     APPEND = "append"
     REPLACE = "replace"
+    FILL = "fill"  # add only the records whose id the destination does not hold: those it holds are kept as they are
 
 
 @dataclass
@@ -114,6 +115,7 @@ class MigrationReport:
     checkpoints: int = 0  # flushes of the destination with the position recorded, this run
     checkpoint_seconds: float = 0.0  # time they took
     replaced: int | None = None  # records the destination held before with the id of a migrated one: overwritten
+    kept: int = 0  # fill: source records whose id the destination held when the run started, not written
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -256,7 +258,8 @@ def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch
                 "--state-dir; to start over, --on-exists replace (with --resume: resume if a checkpoint is found, "
                 "else start over)"
             )
-        if exists and state is None and on_exists == OnExists.APPEND and check_space:  # one dimension, two models?
+        adding = on_exists in (OnExists.APPEND, OnExists.FILL)
+        if exists and state is None and adding and check_space:  # one dimension, two models?
             translator.check_space(first_vectors(dest), trg.name, f"destination {dest_uri}", fix=(
                 f"appending translations into {trg.name!r} would mix two models' vectors in one collection; write to "
                 "a new collection"))
@@ -264,8 +267,10 @@ def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch
             _refuse_ids_the_destination_cannot_overwrite(source_uri, dest, dest_uri, batch_size)
         if exists and state is None and on_exists == OnExists.FAIL:
             raise DestinationExistsError(
-                f"destination {dest_uri} already holds {dest.count():,} vectors: pass --on-exists append to add "
-                "to it, --on-exists replace to overwrite it, or --resume to finish an interrupted migration"
+                f"destination {dest_uri} already holds {dest.count():,} vectors: pass --on-exists fill to add the "
+                "records whose ids it lacks (keeping those it holds, e.g. already re-embedded by the new model), "
+                "--on-exists append to add every record (overwriting those ids), --on-exists replace to overwrite it "
+                "whole, or --resume to finish an interrupted migration"
             )
         dest_count, dest_metric = (dest.count() if dest.exists() else 0), dest.metric.value
     finally:
@@ -303,7 +308,7 @@ def _tally(state: dict | None) -> dict:
     written = state.get("written", 0)
     return {"read": state.get("read", written), "written": written, "translated": state.get("translated", written),
             "copied": state.get("copied", 0), "left_out": state.get("left_out", 0),
-            "left_out_ids": state.get("left_out_ids", []),
+            "left_out_ids": state.get("left_out_ids", []), "kept": state.get("kept", 0),
             "dest_before": state.get("dest_before")}  # None: not recorded (a fresh run records it; older states not)
 
 
@@ -407,6 +412,7 @@ def _migrate(translator: Translator, plan: MigrationPlan, state: dict | None, st
                 dest.drop()
             tally["dest_before"] = dest.count() if dest.exists() else 0
             save(None, False)
+        held = _held_ids(dest) if on_exists == OnExists.FILL and dest.exists() else set()
         bar = tqdm(total=plan.count, initial=tally["read"], unit="vec", disable=not progress or not os.isatty(2),
                    desc="migrate")
         logged, read_at_start = time.perf_counter(), tally["read"]  # without a terminal (a job's log): a line a minute
@@ -414,24 +420,30 @@ def _migrate(translator: Translator, plan: MigrationPlan, state: dict | None, st
         done = state is not None and state.get("done")
         batches = iter(()) if done else source.iter_batches(batch_size=batch_size, start=position)
         for batch in batches:
-            labels = None if spaces is None else spaces.labels(batch)
-            of_source = np.ones(len(batch), dtype=bool) if labels is None else labels == plan.source_space
-            of_target = of_source if labels is None else labels == plan.target_space
-            for name, watch in watches.items():
-                watch.add(batch.vectors[of_source if name == plan.source_space else of_target])
-            out = translate_batch(batch, translator, plan.source_space, plan.target_space, spaces, labels)
-            dest.upsert(out)
-            kept = of_source | of_target  # the rows of ``batch`` that ``out`` holds, in order
-            _count(tally, batch, out, of_source, kept)
-            bar.update(len(batch))
+            if held:  # fill: the records whose id the destination held are kept as they are
+                batch, held_here = _without_ids(batch, held)
+                tally["read"] += held_here
+                tally["kept"] += held_here
+                bar.update(held_here)
+            if len(batch):
+                labels = None if spaces is None else spaces.labels(batch)
+                of_source = np.ones(len(batch), dtype=bool) if labels is None else labels == plan.source_space
+                of_target = of_source if labels is None else labels == plan.target_space
+                for name, watch in watches.items():
+                    watch.add(batch.vectors[of_source if name == plan.source_space else of_target])
+                out = translate_batch(batch, translator, plan.source_space, plan.target_space, spaces, labels)
+                dest.upsert(out)
+                kept = of_source | of_target  # the rows of ``batch`` that ``out`` holds, in order
+                _count(tally, batch, out, of_source, kept)
+                bar.update(len(batch))
+                if sum(len(s) for s in sample_src) < 2000 and of_source.any():
+                    sample_src.append(batch.vectors[of_source][:500])
+                    sample_trg.append(out.vectors[np.flatnonzero(of_source[kept])][:500])
             if progress and bar.disable and time.perf_counter() - logged >= PROGRESS_LOG_SECONDS:
                 logged = time.perf_counter()
                 rate = (tally["read"] - read_at_start) / max(logged - t0, 1e-9)
                 logger.info("migrated %d of %d records (%.0f/s, about %.0f s left)", tally["read"], plan.count, rate,
                             max(plan.count - tally["read"], 0) / max(rate, 1e-9))
-            if sum(len(s) for s in sample_src) < 2000 and of_source.any():
-                sample_src.append(batch.vectors[of_source][:500])
-                sample_trg.append(out.vectors[np.flatnonzero(of_source[kept])][:500])
             finished = batch.next_position is None
             if finished or time.perf_counter() - last_checkpoint >= interval:
                 started = time.perf_counter()
@@ -454,13 +466,14 @@ def _migrate(translator: Translator, plan: MigrationPlan, state: dict | None, st
     report = MigrationReport(
         written=tally["written"], seconds=seconds, vectors_per_s=tally["read"] / max(seconds, 1e-9),
         source_count=source_count, dest_count=dest_count,
-        count_ok=(dest_count == expected if on_exists != OnExists.APPEND else dest_count >= expected),
+        count_ok=(dest_count == expected if on_exists in (OnExists.FAIL, OnExists.REPLACE) else dest_count >= expected),
         neighbour_overlap_at_10=overlap, translator_fit_score=translator.info.get("score"),
         source_space=plan.source_space, target_space=plan.target_space, mixed_by=plan.mixed_by,
         translated=tally["translated"], copied=tally["copied"], left_out=tally["left_out"],
         left_out_ids=tally["left_out_ids"], checkpoints=checkpoints, checkpoint_seconds=round(flushing, 3),
         replaced=(None if tally["dest_before"] is None
                   else max(tally["dest_before"] + tally["written"] - dest_count, 0)),
+        kept=tally["kept"],
     )
     if check_pairs is not None:
         u, v = check_pairs
@@ -471,12 +484,32 @@ def _migrate(translator: Translator, plan: MigrationPlan, state: dict | None, st
     if report.replaced:
         logger.warning("%d records the destination held before had the id of a migrated record and were overwritten "
                        "by it (writes are upserts by id); to keep both, migrate into a new collection", report.replaced)
+    if report.kept:
+        logger.info("%d records whose id the destination held were kept as they were (--on-exists fill)", report.kept)
     if report.left_out:
         logger.warning("%d records %s and were not migrated (first ids: %s)", report.left_out, spaces.neither,
                        ", ".join(map(repr, report.left_out_ids)))
     logger.info("migrated %d vectors in %.1f s (%.0f vec/s); counts source=%d dest=%d", tally["written"], seconds,
                 report.vectors_per_s, source_count, dest_count)
     return report
+
+
+def _held_ids(dest: VectorStore) -> set:
+    """The ids of the records ``dest`` holds (for a named vector: of the points that have it), in one pass."""
+    held: set = set()
+    for batch in dest.iter_batches(batch_size=4096, with_payload=False):
+        held.update(batch.ids)
+    logger.info("--on-exists fill: the destination holds %d records, kept as they are", len(held))
+    return held
+
+
+def _without_ids(batch: VectorBatch, held: set) -> tuple[VectorBatch, int]:
+    """``batch`` less the records whose id is in ``held``, and how many those were (the position is kept)."""
+    rows = [i for i, record in enumerate(batch.ids) if record not in held]
+    if len(rows) == len(batch):
+        return batch, 0
+    return VectorBatch([batch.ids[i] for i in rows], batch.vectors[rows], [batch.metadata[i] for i in rows],
+                       [batch.documents[i] for i in rows], batch.next_position), len(batch) - len(rows)
 
 
 def _count(tally: dict, batch: VectorBatch, out: VectorBatch, of_source: np.ndarray, kept: np.ndarray) -> None:
