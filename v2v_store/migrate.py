@@ -412,12 +412,12 @@ def _migrate(translator: Translator, plan: MigrationPlan, state: dict | None, st
                 dest.drop()
             tally["dest_before"] = dest.count() if dest.exists() else 0
             save(None, False)
-        held = _held_ids(dest) if on_exists == OnExists.FILL and dest.exists() else set()
+        done = state is not None and state.get("done")
+        held = _held_ids(dest) if on_exists == OnExists.FILL and dest.exists() and not done else set()
         bar = tqdm(total=plan.count, initial=tally["read"], unit="vec", disable=not progress or not os.isatty(2),
                    desc="migrate")
         logged, read_at_start = time.perf_counter(), tally["read"]  # without a terminal (a job's log): a line a minute
         last_checkpoint, interval, checkpoints, flushing = time.perf_counter(), checkpoint_seconds, 0, 0.0
-        done = state is not None and state.get("done")
         batches = iter(()) if done else source.iter_batches(batch_size=batch_size, start=position)
         for batch in batches:
             if held:  # fill: the records whose id the destination held are kept as they are
@@ -433,12 +433,12 @@ def _migrate(translator: Translator, plan: MigrationPlan, state: dict | None, st
                     watch.add(batch.vectors[of_source if name == plan.source_space else of_target])
                 out = translate_batch(batch, translator, plan.source_space, plan.target_space, spaces, labels)
                 dest.upsert(out)
-                kept = of_source | of_target  # the rows of ``batch`` that ``out`` holds, in order
-                _count(tally, batch, out, of_source, kept)
+                in_out = of_source | of_target  # the rows of ``batch`` that ``out`` holds, in order
+                _count(tally, batch, out, of_source, in_out)
                 bar.update(len(batch))
                 if sum(len(s) for s in sample_src) < 2000 and of_source.any():
                     sample_src.append(batch.vectors[of_source][:500])
-                    sample_trg.append(out.vectors[np.flatnonzero(of_source[kept])][:500])
+                    sample_trg.append(out.vectors[np.flatnonzero(of_source[in_out])][:500])
             if progress and bar.disable and time.perf_counter() - logged >= PROGRESS_LOG_SECONDS:
                 logged = time.perf_counter()
                 rate = (tally["read"] - read_at_start) / max(logged - t0, 1e-9)
@@ -466,7 +466,7 @@ def _migrate(translator: Translator, plan: MigrationPlan, state: dict | None, st
     report = MigrationReport(
         written=tally["written"], seconds=seconds, vectors_per_s=tally["read"] / max(seconds, 1e-9),
         source_count=source_count, dest_count=dest_count,
-        count_ok=(dest_count == expected if on_exists in (OnExists.FAIL, OnExists.REPLACE) else dest_count >= expected),
+        count_ok=(dest_count >= expected if on_exists in (OnExists.APPEND, OnExists.FILL) else dest_count == expected),
         neighbour_overlap_at_10=overlap, translator_fit_score=translator.info.get("score"),
         source_space=plan.source_space, target_space=plan.target_space, mixed_by=plan.mixed_by,
         translated=tally["translated"], copied=tally["copied"], left_out=tally["left_out"],

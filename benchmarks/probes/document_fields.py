@@ -47,7 +47,8 @@ def main():
         if kind == "none":
             docs = None
         else:
-            docs = [own[i] for i in np.random.default_rng(1).permutation(n)] if kind == "permuted" else [field(t, kind) for t in own]
+            docs = ([own[i] for i in np.random.default_rng(1).permutation(n)] if kind == "permuted"
+                    else [field(t, kind) for t in own])
         if os.environ.get("FIT") == "1":
             x, y = load(corpus, a)[side_a].astype(np.float32), load(corpus, b)[side_b].astype(np.float32)
             tr, report = fit_collections(x, y, (a, b), documents=((stored, docs) if docs else None, None))
@@ -63,7 +64,8 @@ def main():
             continue
         made = document_pairs(((stored, docs), None), (a, b), (stored.shape[1], 384 if b != "mpnet" else 768))
         used = made.pairs is not None
-        print(f"  {kind:>9}: mean {np.mean([len(d) for d in docs]):.0f} chars; kept {len(docs) - made.unmatched.get('source', 0) if used else '-'}"
+        kept = len(docs) - made.unmatched.get("source", 0) if used else "-"
+        print(f"  {kind:>9}: mean {np.mean([len(d) for d in docs]):.0f} chars; kept {kept}"
               f" of {n}; relatedness afresh {made.relatedness.get('source', float('nan')):.3f}; "
               f"{'used' if used else 'left out'}", flush=True)
 
