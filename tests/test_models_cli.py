@@ -456,23 +456,29 @@ def test_fit_cli_pairs_a_retired_models_stored_documents_with_the_new_model(tmp_
 def test_fit_cli_notes_stored_documents_that_pair_more_loosely_than_the_anchors(tmp_path):
     """A collection whose document field holds each text's first 20 characters (a title beside the vector of the
     whole text): those documents pass the check one by one often enough to be used, but pair far more loosely than the
-    anchors, so the fit's document check measures them more than the map. The fit says so (reason, warning); with the
-    whole texts stored it does not."""
+    anchors, so the fit's document check measures them more than the map. The fit says so (reason, warning), and
+    splits its check by whose documents they are (the other collection keeps its whole texts); with the whole texts
+    stored it says nothing."""
     from v2v_store.texts import embed_cached, wiki_sentences
 
     texts = [s["text"] for s in wiki_sentences()[:2400]]
-    np.save(tmp_path / "b.npy", embed_cached("e5", texts[1200:]))  # other texts, no documents
+    with open_store(f"faiss://{tmp_path}/b.faiss", dim=384) as store:  # other texts, each with its whole text
+        store.upsert(VectorBatch(list(range(1200)), embed_cached("e5", texts[1200:]), documents=texts[1200:]))
     reasons = {}
     for name, documents in (("whole", texts[:1200]), ("prefix", [t[:20] for t in texts[:1200]])):
         with open_store(f"faiss://{tmp_path}/{name}.faiss", dim=384) as store:
             store.upsert(VectorBatch(list(range(1200)), embed_cached("minilm", texts[:1200]), documents=documents))
-        out = run("fit", "--source", f"faiss://{tmp_path}/{name}.faiss", "--target", str(tmp_path / "b.npy"),
+        out = run("fit", "--source", f"faiss://{tmp_path}/{name}.faiss", "--target", f"faiss://{tmp_path}/b.faiss",
                   "--anchors", "1000", "--out", str(tmp_path / name))
         assert out.returncode == 0, out.stderr[-2000:]
         reasons[name] = json.loads(out.stdout)["reason"]
         assert ("pair more loosely than the anchors" in out.stderr) == (name == "prefix"), out.stderr[-3000:]
     assert "the source collection's documents pair more loosely than the anchors" in reasons["prefix"], reasons
     assert "a title or a prefix" in reasons["prefix"] and "more loosely" not in reasons["whole"], reasons
+    # the held-out check, split by whose documents they are: the map finds the target's whole texts, not the titles
+    split = Translator.load(tmp_path / "prefix").info["document_check_by_collection"]
+    assert split["target"]["top1"] > 0.9 and split["source"]["top1"] < 0.6, split
+    assert split["source"]["n"] + split["target"]["n"] == 200 and "of those, the " in reasons["prefix"]
 
 
 def test_fit_cli_says_when_both_collections_are_of_one_model(tmp_path):

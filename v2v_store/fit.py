@@ -363,6 +363,8 @@ def fit_collections(source: np.ndarray, target: np.ndarray, names: tuple[str, st
         pairs = _joined(pairs, text_pairs(*models, list(pair_texts)))
     stored = document_pairs(documents, models, (source.shape[1], target.shape[1])) if use_documents else None
     held, made = None, stored.pairs if stored is not None else None
+    # whose documents each pair is: the source collection's, the target's (document_pairs' order), shared records
+    origin = [side for side, count in (stored.counts.items() if stored is not None else ()) for _ in range(count)]
     shared = shared if shared is not None and len(shared[0]) and method != "gan" else None
     shared_note = None
     if shared is not None:
@@ -370,10 +372,13 @@ def fit_collections(source: np.ndarray, target: np.ndarray, names: tuple[str, st
         (logger.info if shared is not None else logger.warning)("shared records: %s", shared_note)
     if shared is not None:
         made = _joined(made, shared)
+        origin += ["shared"] * len(shared[0])
+    held_origin = None
     if made is not None:
         if document_check and len(made[0]) >= 2 * document_check:
             order = np.random.default_rng(kwargs.get("seed", 0)).permutation(len(made[0]))
             held = (made[0][order[:document_check]], made[1][order[:document_check]])
+            held_origin = np.asarray(origin)[order[:document_check]]
             made = (made[0][order[document_check:]], made[1][order[document_check:]])
             # nor are their stored vectors among the collections' unpaired ones: at 1,200 per side the fit had pulled
             # its own training vectors onto their transport partners, and the check then found 0.24 top-1 where pairs
@@ -460,6 +465,12 @@ def fit_collections(source: np.ndarray, target: np.ndarray, names: tuple[str, st
                           f"{back['top1']:.3f} (mean rank {there['mean_rank']:.2f} / {back['mean_rank']:.2f}) among "
                           f"them and the other collection's {len(target):,} / {len(source):,} vectors")
         translator.info["document_check"] = report.document_check
+        by_origin = _document_check_by_origin(translator, held, held_origin, names, (source, target))
+        if by_origin:  # documents of both collections (or shared records too): each one's own numbers
+            report.details["document_check_by_collection"] = translator.info["document_check_by_collection"] = by_origin
+            report.reason += "; of those, " + ", ".join(
+                (f"the {who} collection's {m['n']} documents" if who != "shared" else f"{m['n']} shared records")
+                + f" {m['top1']:.3f} / {m['back_top1']:.3f}" for who, m in by_origin.items())
     if models[0] == models[1] and can_embed(models[0]):
         note = (f"both collections are of one model ({models[0]}), so their vectors can already be compared "
                 "as they are and no translator is needed; if one is another model (a fine-tune of it), name it "
@@ -476,6 +487,21 @@ def fit_collections(source: np.ndarray, target: np.ndarray, names: tuple[str, st
         translator.info["requested_method"] = "auto"
     translator.info["reason"] = report.reason
     return translator, report
+
+
+def _document_check_by_origin(translator: Translator, held: tuple[np.ndarray, np.ndarray], origin: np.ndarray | None,
+                              names: tuple[str, str], collections: tuple[np.ndarray, np.ndarray]) -> dict:
+    """The held-out document check split by whose documents the pairs are (``origin``: source, target, shared), where
+    they are of more than one: top-1 both ways and how many. Empty when they are all of one."""
+    if origin is None or len(set(origin)) < 2:
+        return {}
+    out = {}
+    for who in dict.fromkeys(origin):
+        rows = np.flatnonzero(origin == who)
+        there = translation_metrics(translator, held[0][rows], held[1][rows], *names, collections[1])
+        back = translation_metrics(translator, held[1][rows], held[0][rows], names[1], names[0], collections[0])
+        out[str(who)] = {"n": len(rows), "top1": round(there.top1, 4), "back_top1": round(back.top1, 4)}
+    return out
 
 
 def _loose_documents_note(stored, anchors: float | None) -> str | None:
