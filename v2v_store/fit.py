@@ -342,7 +342,10 @@ def fit_collections(source: np.ndarray, target: np.ndarray, names: tuple[str, st
     partners and every vector of the other collection (``report.document_check``). ``shared``: the collections' records
     that store the same text, or both hold by id (:func:`v2v_store.train.data.sample_collections`), true pairs that need neither model:
     they join the document pairs (and their held-out check) for every method but ``gan``; with ``auto``, collections
-    of models v2v-store cannot run get a few-shot ``align`` from them."""
+    of models v2v-store cannot run get a few-shot ``align`` from them. The saved translator records each side's model
+    (``info["models"]``, for ``query --model`` and ``evaluate``); the reason warns when both collections are of one
+    model, notes documents that pair more loosely than the anchors (:data:`DOCUMENTS_LOOSER_BY`), and splits the
+    document check by whose documents they are when they are of more than one collection."""
     given, languages = tuple(models), anchor_languages_of(anchor_languages)
     for flag, model in zip(("--source-model", "--target-model"), given):
         if model is not None:
