@@ -141,6 +141,9 @@ class VectorStore(ABC):
 
     uri: str = ""
     index_type: str = ""
+    # the metadata (payload) field read as each record's document (``?document_key=``), for stores that keep documents
+    # in a payload (Qdrant); None where documents are kept apart from metadata (Chroma, a FAISS sidecar)
+    document_key: str | None = None
 
     @property
     @abstractmethod

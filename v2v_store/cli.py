@@ -576,15 +576,12 @@ def query(
 
 
 def _query_space(translator, model: str | None, queries) -> str:
-    """The space of query vectors: the space ``model`` names or embeds (:meth:`Translator.model_of`: a space named
-    after it, or the side its fit used it for), else the translator's space of their dimension."""
+    """The space of query vectors: the space ``model`` names or embeds (:meth:`Translator.space_of_model`: a space
+    named after it, or the side its fit used it for), else the translator's space of their dimension."""
     from v2v_store.models import model_spec
 
-    if model is not None:
-        for s in translator.spaces:
-            if model == s.name or translator.model_of(s.name) == model_spec(model):
-                return s.name
-    return translator.space_for_dim(queries.shape[1], None, "--space {}").name
+    found = (translator.space_of_model(model) or translator.space_of_model(model_spec(model))) if model else None
+    return (found or translator.space_for_dim(queries.shape[1], None, "--space {}")).name
 
 
 def _print_hits(hits, qi: int, text: str | None) -> None:

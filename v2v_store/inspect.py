@@ -61,7 +61,7 @@ def documents_hint(with_documents: int, metadata: list[dict | None], store: Any)
     fields = text_fields(metadata) if not with_documents else []
     if not fields:
         return None
-    fix = (f"open the collection with ?document_key={fields[0]}" if hasattr(store, "document_key") else
+    fix = (f"open the collection with ?document_key={fields[0]}" if store.document_key is not None else
            "store it as each record's document (this store's metadata cannot stand in for one)")
     return (f"no record carries a document, but the metadata field(s) {', '.join(map(repr, fields))} hold text: if "
             f"that is the whole text each vector embeds (not a title), {fix} so that v2v fit can pair it "

@@ -114,18 +114,25 @@ class Translator:
 
     def space(self, name: str | None, default: int = 0) -> Space:
         """The space called ``name``, or else the one whose recorded model it names (``e5`` for a space its fit
-        called ``target`` but recognised as e5's: :meth:`model_of`); ``None``: the ``default``-th."""
+        called ``target`` but recognised as e5's: :meth:`space_of_model`); ``None``: the ``default``-th."""
         if name is None:
             return self.spaces[default]
-        for s in self.spaces:
-            if s.name == name:
-                return s
+        found = self.space_of_model(name)
+        if found is not None:
+            return found
         models = self._recorded_models()
-        of_model = [s for s in self.spaces if models.get(s.name) == name]
-        if len(of_model) == 1:
-            return of_model[0]
         known = ", ".join(s.name + (f" ({models[s.name]})" if s.name in models else "") for s in self.spaces)
         raise V2VError(f"unknown space {name!r}: this translator knows {known}")
+
+    def space_of_model(self, model: str) -> Space | None:
+        """The space called ``model``, else the one space whose recorded model (:meth:`model_of`) ``model`` is; None
+        when there is none, or when both spaces are of that model."""
+        for s in self.spaces:
+            if s.name == model:
+                return s
+        models = self._recorded_models()
+        of_model = [s for s in self.spaces if models.get(s.name) == model]
+        return of_model[0] if len(of_model) == 1 else None
 
     def _recorded_models(self) -> dict[str, str]:
         """Each space's model as its fit recorded it (since session 53; before, only anchor fits, as a list)."""
