@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # What ran on a lent GPU machine (no internet; PyTorch preinstalled there, the kit carried in packed form):
-#   bash benchmarks/gpu_run.sh PACKED_KIT_DIR STEP...      steps: env tests test-roundtrip align-me align-pe align-mm size-curve gan-timing gan
+#   bash benchmarks/gpu_run.sh PACKED_KIT_DIR STEP...      steps: env tests tests-gpu test-roundtrip align-me align-pe align-mm size-curve gan-timing gan
 # The align-* steps take ALIGN_SEEDS, ALIGN_SECONDS, ALIGN_EXTRA (aligner settings, e.g. "rival_restarts=3") and
 # TAG_SUFFIX (appended to the result files' names).
 # Results go to $OUT (default /tmp/gpu-out). Each step has its own time limit so one slow step
@@ -23,6 +23,9 @@ for step in "$@"; do
     tests) (cd /tmp && timeout 150 python3 -m pytest -q -p no:cacheprovider -m "not server" \
               "$REPO/tests/test_gpu.py" "$REPO/tests/test_translator.py" "$REPO/tests/test_align_solver.py" \
               "$REPO/tests/test_synthetic_training.py" 2>&1 | tee "$OUT/pytest.log" | tail -8);;
+    # only the tests marked gpu (the CUDA cases), when device time is short
+    tests-gpu) (cd /tmp && timeout ${TESTS_SECONDS:-120} python3 -m pytest -q -p no:cacheprovider -m gpu \
+              "$REPO/tests/test_gpu.py" "$REPO/tests/test_translator.py" 2>&1 | tee "$OUT/pytest_gpu.log" | tail -8);;
     align-me|align-pe) a=$([ $step = align-me ] && echo minilm || echo mpnet)
               timeout ${ALIGN_SECONDS:-260} python3 "$REPO/benchmarks/alignment.py" --models $a e5 --pairs $a:e5 \
               --seeds ${ALIGN_SEEDS:-0 1 2 3 4 5 6 7 8 9} --no-ood --no-baselines --device cuda --out "$OUT" \

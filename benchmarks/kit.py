@@ -81,7 +81,7 @@ def run_meta() -> dict:
     """What every committed result records: the command, the machine and the date."""
     import torch
 
-    device = "cuda" if torch.cuda.is_available() else "cpu"
+    device = f"cuda ({torch.cuda.get_device_name()})" if torch.cuda.is_available() else "cpu"
     return {"command": "python " + " ".join(sys.argv), "date": time.strftime("%Y-%m-%d"),
             "machine": f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, {device}"}
 
