@@ -16,6 +16,7 @@ prints one row per pair instead (the README's current-default table): seeds, tru
 
 from __future__ import annotations
 
+import argparse
 import json
 import statistics
 import sys
@@ -61,10 +62,13 @@ def pairs_table(rows: list[dict]) -> None:
               + (f" {less_cell} |" if rivals else ""))
 
 
-def main(paths: list[str]) -> None:
-    pairs_only = "--pairs-only" in paths
-    paths = [p for p in paths if p != "--pairs-only"]
-    rows = [row for path in paths for row in json.load(open(path))["rows"]]
+def main(argv: list[str]) -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("paths", nargs="+", metavar="FILE", help="JSON results of benchmarks/alignment.py")
+    ap.add_argument("--pairs-only", action="store_true", help="one row per pair (the README's table)")
+    args = ap.parse_args(argv)
+    pairs_only = args.pairs_only
+    rows = [row for path in args.paths for row in json.load(open(path))["rows"]]
     rows.sort(key=lambda r: (r["pair"], r["seed"]))
     if pairs_only:
         pairs_table(rows)
