@@ -177,6 +177,45 @@ def test_existing_faiss_indexes_of_inner_products_take_translations_and_ones_wit
     assert report.dest_count == 350 and report.replaced == 0
 
 
+def test_a_fill_resumed_after_a_crash_counts_what_the_crashed_run_wrote_as_written(translator, tmp_path):
+    """A fill that crashes between checkpoints has written records the checkpoint does not know of; resumed, it finds
+    them among the destination's ids and does not write them again. The report still says what happened: the
+    records the destination held before are kept, every other one written once (not 'kept')."""
+    import v2v_store.migrate as migration
+
+    tr, _ = translator
+    x, y = views(300, seed=29)
+    src, dst = f"faiss://{tmp_path}/src.faiss", f"chroma://{tmp_path}/dst?collection=docs"
+    ids, _, _ = fill(src, x)
+    own = l2_normalize(y[:10])
+    with open_store(dst, dim=y.shape[1], metric="cosine") as store:  # a re-embedding under way: 10 done
+        store.upsert(VectorBatch(ids[:10], own))
+    calls, real = {"n": 0}, migration.translate_batch
+
+    def crash_on_third(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise RuntimeError("killed")
+        return real(*args, **kwargs)
+
+    migration.translate_batch = crash_on_third
+    try:  # no checkpoint before the crash: the two batches written are unknown to the state file
+        with pytest.raises(RuntimeError, match="killed"):
+            migrate(tr, src, dst, on_exists="fill", batch_size=64, checkpoint_seconds=1e6,
+                    state_dir=tmp_path / "state", progress=False)
+    finally:
+        migration.translate_batch = real
+    with open_store(dst) as store:
+        assert store.count() == 10 + 64 + 64 - 10  # the first batch held the 10: 54 + 64 written before the crash
+    report = migrate(tr, src, dst, on_exists="fill", batch_size=64, resume=True, state_dir=tmp_path / "state",
+                     progress=False)
+    assert (report.kept, report.written, report.translated, report.replaced) == (10, 290, 290, 0), report
+    assert report.dest_count == 300 and report.count_ok
+    got, want = read(dst), tr.translate(x, "x", "y")
+    for i, record in enumerate(ids):
+        np.testing.assert_allclose(got[record][0], own[i] if i < 10 else want[i], atol=1e-5)
+
+
 @pytest.mark.parametrize("kind", ["qdrant", "qdrant-edge"])
 def test_a_named_vector_is_filled_from_another_of_the_same_points(kind, translator, tmp_path):
     """Qdrant's way to change models: a second named vector on the same points. Migrating `?vector=x` into

@@ -414,6 +414,7 @@ def _migrate(translator: Translator, plan: MigrationPlan, state: dict | None, st
             save(None, False)
         done = state is not None and state.get("done")
         held = _held_ids(dest) if on_exists == OnExists.FILL and dest.exists() and not done else set()
+        resumed_fill = state is not None and not done and on_exists == OnExists.FILL
         bar = tqdm(total=plan.count, initial=tally["read"], unit="vec", disable=not progress or not os.isatty(2),
                    desc="migrate")
         logged, read_at_start = time.perf_counter(), tally["read"]  # without a terminal (a job's log): a line a minute
@@ -457,9 +458,11 @@ def _migrate(translator: Translator, plan: MigrationPlan, state: dict | None, st
         for watch in watches.values():
             watch.finish()
         dest.flush()
+        source_count, dest_count = source.count(), dest.count()
+        if resumed_fill:
+            _credit_resumed_writes(tally, dest_count, translated_only=spaces is None)
         if not done:
             save(None, True)
-        source_count, dest_count = source.count(), dest.count()
     seconds = time.perf_counter() - t0
     overlap = neighbour_overlap(np.concatenate(sample_src), np.concatenate(sample_trg)) if sample_src else float("nan")
     expected = source_count - tally["left_out"]
@@ -501,6 +504,25 @@ def _held_ids(dest: VectorStore) -> set:
         held.update(batch.ids)
     logger.info("--on-exists fill: the destination holds %d records, kept as they are", len(held))
     return held
+
+
+def _credit_resumed_writes(tally: dict, dest_count: int, translated_only: bool) -> None:
+    """A fill resumed after a crash finds what the interrupted run wrote after its last checkpoint among the
+    destination's ids and skips it as if the destination had held it before: counted as kept. A fill writes only
+    ids the destination lacked, so the destination's growth over the whole migration is what the migration wrote;
+    the difference moves from kept to written (and to translated where every written record is a translation). Left
+    as counted when the growth does not fit (another writer, a store whose count lags, or a state file without
+    ``dest_before``)."""
+    if tally["dest_before"] is None:
+        return
+    found = dest_count - tally["dest_before"] - tally["written"]
+    if 0 < found <= tally["kept"]:
+        tally["written"] += found
+        tally["kept"] -= found
+        if translated_only:
+            tally["translated"] += found
+        logger.info("%d records the interrupted run wrote after its last checkpoint were in place and not written "
+                    "again; counted as written, not kept", found)
 
 
 def _without_ids(batch: VectorBatch, held: set) -> tuple[VectorBatch, int]:
