@@ -115,7 +115,7 @@ class MigrationReport:
     checkpoints: int = 0  # flushes of the destination with the position recorded, this run
     checkpoint_seconds: float = 0.0  # time they took
     replaced: int | None = None  # records the destination held before with the id of a migrated one: overwritten
-    kept: int = 0  # fill: source records whose id the destination held when the run started, not written
+    kept: int = 0  # fill: source records whose id the destination held when the migration (its first run) started
 
     def to_dict(self) -> dict:
         return asdict(self)
