@@ -3,6 +3,7 @@ checked against brute force, and bad input."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -45,6 +46,27 @@ def fill(uri, vectors, metric="cosine"):
         for st in range(0, n, 500):
             s.upsert(VectorBatch(ids[st:st + 500], vectors[st:st + 500], meta[st:st + 500], docs[st:st + 500]))
     return ids, meta, docs
+
+
+@contextlib.contextmanager
+def crash_on_third_batch():
+    """A migration run inside crashes (RuntimeError "killed") when it translates its third batch, after writing two."""
+    import v2v_store.migrate as migration
+
+    calls, real = {"n": 0}, migration.translate_batch
+
+    def crash_on_third(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise RuntimeError("killed")
+        return real(*args, **kwargs)
+
+    migration.translate_batch = crash_on_third
+    try:
+        with pytest.raises(RuntimeError, match="killed"):
+            yield
+    finally:
+        migration.translate_batch = real
 
 
 def read(uri):
@@ -181,8 +203,6 @@ def test_a_fill_resumed_after_a_crash_counts_what_the_crashed_run_wrote_as_writt
     """A fill that crashes between checkpoints has written records the checkpoint does not know of; resumed, it finds
     them among the destination's ids and does not write them again. The report still says what happened: the
     records the destination held before are kept, every other one written once (not 'kept')."""
-    import v2v_store.migrate as migration
-
     tr, _ = translator
     x, y = views(300, seed=29)
     src, dst = f"faiss://{tmp_path}/src.faiss", f"chroma://{tmp_path}/dst?collection=docs"
@@ -190,21 +210,9 @@ def test_a_fill_resumed_after_a_crash_counts_what_the_crashed_run_wrote_as_writt
     own = l2_normalize(y[:10])
     with open_store(dst, dim=y.shape[1], metric="cosine") as store:  # a re-embedding under way: 10 done
         store.upsert(VectorBatch(ids[:10], own))
-    calls, real = {"n": 0}, migration.translate_batch
-
-    def crash_on_third(*args, **kwargs):
-        calls["n"] += 1
-        if calls["n"] == 3:
-            raise RuntimeError("killed")
-        return real(*args, **kwargs)
-
-    migration.translate_batch = crash_on_third
-    try:  # no checkpoint before the crash: the two batches written are unknown to the state file
-        with pytest.raises(RuntimeError, match="killed"):
-            migrate(tr, src, dst, on_exists="fill", batch_size=64, checkpoint_seconds=1e6,
-                    state_dir=tmp_path / "state", progress=False)
-    finally:
-        migration.translate_batch = real
+    with crash_on_third_batch():  # no checkpoint before the crash: the two batches written are unknown to the state
+        migrate(tr, src, dst, on_exists="fill", batch_size=64, checkpoint_seconds=1e6, state_dir=tmp_path / "state",
+                progress=False)
     with open_store(dst) as store:
         assert store.count() == 10 + 64 + 64 - 10  # the first batch held the 10: 54 + 64 written before the crash
     report = migrate(tr, src, dst, on_exists="fill", batch_size=64, resume=True, state_dir=tmp_path / "state",
@@ -618,8 +626,6 @@ def test_migrate_a_collection_of_mixed_spaces(tmp_path):
     the 'x' records, copies the 'y' ones unchanged, leaves out and reports records of neither (CLI exit 4), survives an
     interrupted run without duplicates, and never writes the source; `--source-space auto` tells each record's space by
     its vector instead, and migrates and queries the same."""
-    import v2v_store.migrate as migration
-
     x, y = views(3200, d1=32, d2=32, seed=22)
     tr = Translator.from_linear_map(fit_procrustes((x[:2000], y[:2000])), Space("x", 32), Space("y", 32))
     tr.record_space_stats(x[:2000], y[:2000])
@@ -638,22 +644,9 @@ def test_migrate_a_collection_of_mixed_spaces(tmp_path):
     assert not (tmp_path / "none.faiss").exists()
 
     dest = f"faiss://{tmp_path}/done.faiss"
-    calls = {"n": 0}
-    real = migration.translate_batch
-
-    def crash_on_third(*args, **kwargs):
-        calls["n"] += 1
-        if calls["n"] == 3:
-            raise RuntimeError("killed")
-        return real(*args, **kwargs)
-
-    migration.translate_batch = crash_on_third
-    try:
-        with pytest.raises(RuntimeError, match="killed"):
-            migrate(tr, mixed, dest, source_space="@model", target_space="y", batch_size=200, checkpoint_seconds=0,
-                    state_dir=tmp_path / "state", progress=False)
-    finally:
-        migration.translate_batch = real
+    with crash_on_third_batch():
+        migrate(tr, mixed, dest, source_space="@model", target_space="y", batch_size=200, checkpoint_seconds=0,
+                state_dir=tmp_path / "state", progress=False)
     report = migrate(tr, mixed, dest, source_space="@model", target_space="y", batch_size=200, resume=True,
                      state_dir=tmp_path / "state", progress=False)
     assert (report.translated, report.copied, report.left_out) == (len(old), len(new), 7)
