@@ -288,6 +288,7 @@ def test_an_empty_collection_is_reported_by_inspect_and_named_by_fit(kind, tmp_p
                                                    ("--pair-weight", "-1", "pair_weight=-1.0: give a positive weight"),
                                                    ("--document-pairs", "-5", "--document-pairs -5: give a count"),
                                                    ("--near-copies", "1.5", "--near-copies 1.5: give a centred cosine"),
+                                                   ("--transport-steps", "0", "--transport-steps 0: give at least 1"),
                                                    ("--anchor-languages", "en,de", "choose among en, fr, es")])
 def test_cli_fit_refuses_bad_aligner_settings_and_writes_nothing(tmp_path, rng, flag, value, message):
     np.save(tmp_path / "a.npy", rng.standard_normal((200, D)).astype(np.float32))

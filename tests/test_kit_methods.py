@@ -20,13 +20,15 @@ def wiki():
 
 
 def test_few_shot_and_procrustes_on_real_pair(wiki):
-    """500 true pairs + unpaired halves: few-shot alignment reaches the Procrustes level on held-out text."""
+    """500 true pairs + unpaired halves: few-shot alignment reaches the Procrustes level on held-out text (on a
+    shorter transport schedule than the default, for CI's time: top-1 0.994 against Procrustes' 0.981, session 55)."""
     x, y = wiki
     eval_x, eval_y = x[:2000], y[:2000]
     pairs = (x[8192:8692], y[8192:8692])
     base, _ = fit_translator(x[8692:14000], y[21997:27000], ("minilm", "mpnet"), method="procrustes", pairs=pairs)
     few, report = fit_translator(x[8692:14000], y[21997:27000], ("minilm", "mpnet"), pairs=pairs,
-                                 align_overrides=dict(restarts=1, sample_size=1500, patience=5))
+                                 align_overrides=dict(restarts=1, sample_size=1500, patience=5, wp_iters=60,
+                                                     wp_batch=1000, final_wp_iters=10, final_extra_iters=0))
     m_base = paired_metrics(base.translate(eval_x), eval_y)
     m_few = paired_metrics(few.translate(eval_x), eval_y)
     assert m_base.top1 > 0.8, m_base

@@ -225,6 +225,9 @@ def fit(
                                                       "and the next best converged ones of its solver; the best final "
                                                       "label-free score wins (default 3; each costs ~20-35 s on a 2-core "
                                                       "CPU at 14k vectors per side; 1: the chosen only)."),
+    transport_steps: int = typer.Option(None, help="Aligner: transport steps per restart (default 250). Fewer is "
+                                                   "quicker and can align less well: for a quick trial or a smoke "
+                                                   "test, not for a migration."),
     whiten: float = typer.Option(None, help="Aligner: the final transport steps see each space times its covariance "
                                             "to the power -WHITEN/2 (default 0.5, a non-orthogonal map; 0: an "
                                             "orthogonal map, the behaviour before format 2)."),
@@ -310,6 +313,8 @@ def fit(
                         ("--shared-documents", shared_documents)):
         if value < 0:
             raise V2VError(f"{flag} {value}: give a count of stored documents (0: off)")
+    if transport_steps is not None and transport_steps < 1:
+        raise V2VError(f"--transport-steps {transport_steps}: give at least 1 step per restart (default 250)")
     if near_copies is not None and not 0 < near_copies <= 1:
         raise V2VError(f"--near-copies {near_copies}: give a centred cosine in (0, 1], e.g. 0.9 (the default), or 1 to "
                        "count only exact copies once")
@@ -339,6 +344,7 @@ def fit(
                          **({"more_restarts": more_restarts} if more_restarts is not None else {}),
                          **({"rival_restarts": rival_restarts} if rival_restarts is not None else {}),
                          **({"final_candidates": final_candidates} if final_candidates is not None else {}),
+                         **({"wp_iters": transport_steps} if transport_steps is not None else {}),
                          **({"final_whiten": whiten} if whiten is not None else {}),
                          **({"restart_dims": restart_dims} if restart_dims is not None else {}),
                          **({"final_soup": soup} if soup is not None else {}),

@@ -6,6 +6,7 @@ chunks of 8,192 candidates as in the paper: for chunk rows i, the candidates are
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Mapping
 from dataclasses import asdict, dataclass, replace
 
 import numpy as np
@@ -132,13 +133,23 @@ def anti_hub_share(queries: np.ndarray | torch.Tensor, candidates: np.ndarray | 
     everyone, many near no one) is what a bias common to all queries creates, and what costs retrieval: on the kit's
     six model pairs, with maps from 300, 1,000 and 13,805 pairs, the mean weight of translated queries leaving the fewest
     candidates out had a top-1 within 0.0017 of the best weight's (``benchmarks/probes/query_mean_weight.txt``)."""
+    return anti_hub_shares(queries, candidates, {0: offsets}, k)[0]
+
+
+def anti_hub_shares(queries: np.ndarray | torch.Tensor, candidates: np.ndarray | torch.Tensor,
+                    offsets: Mapping[Hashable, torch.Tensor | None], k: int = 10) -> dict[Hashable, float]:
+    """:func:`anti_hub_share` under each of several ``offsets`` (key -> (n_candidates,) or None), the query-candidate
+    scores computed once (a fit's query calibration tries 13 offsets on 4,096 x 4,096 scores)."""
     v = _unit(torch.as_tensor(np.asarray(candidates, np.float32)))
     q = torch.as_tensor(np.asarray(queries, np.float32))
     sims = q @ v.T
-    if offsets is not None:
-        sims += offsets[None, :]
-    hits = torch.bincount(sims.topk(min(k, len(v)), dim=1).indices.flatten(), minlength=len(v))
-    return float((hits == 0).double().mean())
+    k = min(k, len(v))
+    shares = {}
+    for key, offset in offsets.items():
+        scores = sims if offset is None else sims + offset[None, :]
+        hits = torch.bincount(scores.topk(k, dim=1).indices.flatten(), minlength=len(v))
+        shares[key] = float((hits == 0).double().mean())
+    return shares
 
 
 def mean_csls_to_target(translated: np.ndarray, target_sample: np.ndarray, k: int = 10) -> float:

@@ -308,7 +308,7 @@ class Translator:
         (:func:`~v2v_store.train.linear.linear_decode_query`), from unpaired vectors of the two spaces (e.g. the
         fit's): of :data:`QUERY_WEIGHTS`, the one whose translated queries (up to ``sample`` of the other space's
         vectors) leave the fewest of ``sample`` of this space's vectors out of every query's ``k`` nearest
-        (:func:`~v2v_store.metrics.anti_hub_share`); ties go to the smaller weight. Linear translators only (a vec2vec
+        (:func:`~v2v_store.metrics.anti_hub_shares`); ties go to the smaller weight. Linear translators only (a vec2vec
         translator decodes queries as records). Kept with the translator; returns each space's weight and share.
         On the kit its choice's paired top-1 was within 0.0017 of the best weight's (of -0.5 .. 1.5; six directions,
         maps from 300, 1,000 and 13,805 pairs), and the weight moved with the space: 0.5-1 into e5, 0 or below into
@@ -323,7 +323,7 @@ class Translator:
         Last, each space gets the map that puts the latent-mode scores of the other space's queries among its
         vectors on the scale of same-space scores (:meth:`latent_score`, since session 41), and with it latent-mode
         queries decoded with the query decode (:meth:`to_space`); returned as ``latent_score`` (scale, shift)."""
-        from v2v_store.metrics import anti_hub_share
+        from v2v_store.metrics import anti_hub_shares
 
         if self._model is not None:
             return {}
@@ -343,7 +343,7 @@ class Translator:
                                              self.query_decode(space)).cpu()  # weight 0
             targets = _unit(torch.as_tensor(samples[i]))
             towards_mean = targets @ mean.cpu().float()
-            shares = {w: anti_hub_share(directions, targets, k, offsets=w * towards_mean) for w in QUERY_WEIGHTS}
+            shares = anti_hub_shares(directions, targets, {w: w * towards_mean for w in QUERY_WEIGHTS}, k)
             best = min(shares, key=lambda w: (round(shares[w], 9), abs(w)))
             self.query_weights[space.name] = best
             chosen[space.name] = {"weight": best, "anti_hub_share": round(shares[best], 4),
