@@ -191,6 +191,19 @@ class VectorStore(ABC):
         getattr(pages, "close", lambda: None)()
         return [found.get(i, (None, None)) for i in ids]
 
+    def holds(self, ids: Sequence[PointId]) -> np.ndarray:
+        """Whether the collection holds a record of each of ``ids`` (one bool per id; for a named vector: a point
+        that has it), for ``--on-exists fill`` batch by batch without reading the whole collection. This fallback
+        reads the collection's ids once, at the first call, and answers as of then; stores override it with a lookup
+        by id."""
+        if getattr(self, "_ids_at_first_call", None) is None:
+            held: set = set()
+            if self.exists():
+                for batch in self.iter_batches(batch_size=4096, with_payload=False):
+                    held.update(batch.ids)
+            self._ids_at_first_call = held
+        return np.array([i in self._ids_at_first_call for i in ids], dtype=bool)
+
     @abstractmethod
     def upsert(self, batch: VectorBatch) -> None:
         """Insert or overwrite records by id; validates the whole batch before writing."""

@@ -189,6 +189,17 @@ class ChromaStore(VectorStore):
                 found[cid] = (from_chroma_metadata(restore_id(cid, meta)[1]), doc)
         return [found.get(key, (None, None)) for key in keys]
 
+    def holds(self, ids) -> np.ndarray:
+        if self._col is None:
+            return np.zeros(len(ids), dtype=bool)
+        keys, found = [str(i) for i in ids], {}
+        unique = list(dict.fromkeys(keys))  # Chroma refuses an id asked twice
+        for s in range(0, len(unique), self._max_batch()):
+            page = self._col.get(ids=unique[s : s + self._max_batch()], include=["metadatas"])
+            for cid, meta in zip(page["ids"], page["metadatas"]):
+                found[cid] = restore_id(cid, meta)[0]  # an int id is kept in the metadata: 5 is not "5"
+        return np.array([key in found and found[key] == i for key, i in zip(keys, ids)], dtype=bool)
+
     def upsert(self, batch: VectorBatch) -> None:
         check_batch(batch, self.dim if (self._col is not None and self.count()) or self._requested_dim else batch.vectors.shape[1])
         ids, metadata = [], []

@@ -186,6 +186,8 @@ class FaissStore(VectorStore):
         self._index: faiss.Index | None = None
         self._writable = False
         self._reader = None
+        self._ids_sorted: np.ndarray | None = None  # holds(): the index's ids when first asked, and those written since
+        self._ids_since: set[int] = set()
         self._db: sqlite3.Connection | None = None
         self._dirty = False
         if self.exists():
@@ -418,6 +420,21 @@ class FaissStore(VectorStore):
         index = faiss.downcast_index(self._index)
         return fids[np.isin(fids, faiss.rev_swig_ptr(index.id_map.data(), index.id_map.size()))]
 
+    def holds(self, ids: Sequence[PointId]) -> np.ndarray:
+        """Answered from the index's ids, read once (sorted, 8 bytes a record: the index itself is in memory) and
+        kept up to date by this object's writes."""
+        if self._index is None:
+            return np.zeros(len(ids), dtype=bool)
+        if self._ids_sorted is None:
+            reader = self._get_reader()
+            self._ids_sorted, self._ids_since = np.sort(reader.ids(0, reader.n)), set()
+        fids = np.array([_faiss_id(i) for i in ids], dtype=np.int64)
+        at = np.minimum(np.searchsorted(self._ids_sorted, fids), max(len(self._ids_sorted) - 1, 0))
+        present = (self._ids_sorted[at] == fids) if len(self._ids_sorted) else np.zeros(len(fids), dtype=bool)
+        present |= np.array([int(f) in self._ids_since for f in fids], dtype=bool)
+        found = self._lookup(np.unique(fids[present]), payload=False)  # a string's id is its hash: same string?
+        return present & np.array([found.get(int(f), (int(f),))[0] == i for f, i in zip(fids, ids)], dtype=bool)
+
     def held_ids_it_cannot_overwrite(self, ids: Sequence[PointId]) -> list[PointId]:
         if self.overwrites_ids or not ids:
             return []
@@ -465,6 +482,8 @@ class FaissStore(VectorStore):
         )
         self._reader = None
         self._dirty = True
+        if self._ids_sorted is not None:
+            self._ids_since.update(fids)
 
     def delete(self, ids: Sequence[PointId]) -> None:
         if self._index is None or not ids:
@@ -473,7 +492,7 @@ class FaissStore(VectorStore):
         fids = np.array([_faiss_id(i) for i in ids], dtype=np.int64)
         self._remove_before_overwrite(faiss.downcast_index(self._index), fids)
         self._db.executemany("DELETE FROM records WHERE faiss_id=?", [(int(f),) for f in fids])
-        self._reader, self._dirty = None, True
+        self._reader, self._dirty, self._ids_sorted = None, True, None
 
     def drop(self) -> None:
         if self._db is not None:
@@ -482,6 +501,7 @@ class FaissStore(VectorStore):
             if os.path.exists(path):
                 os.remove(path)
         self._index, self._db, self._reader, self._dirty, self._writable = None, None, None, False, False
+        self._ids_sorted = None
 
     def flush(self) -> None:
         """Write the index atomically (temp file + rename), then commit the sidecar."""

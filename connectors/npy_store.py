@@ -74,6 +74,10 @@ class NpyStore(VectorStore):
     def fetch(self, ids) -> list[tuple[dict | None, str | None]]:
         return [(None, None)] * len(ids)  # a .npy array holds vectors only
 
+    def holds(self, ids) -> np.ndarray:
+        n = self.count()  # a record's id is its row
+        return np.array([isinstance(i, int) and 0 <= i < n for i in ids], dtype=bool)
+
     def upsert(self, batch: VectorBatch) -> None:
         check_batch(batch, self.dim if self._array is not None or self._requested_dim else batch.vectors.shape[1])
         first = self.count()

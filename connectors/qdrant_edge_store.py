@@ -17,7 +17,7 @@ from v2v_store.errors import (DimensionMismatchError, InvalidURIError, MissingDe
 
 from .base import (ORIGINAL_ID_KEY, Metric, PointId, VectorBatch, VectorStore, check_batch, check_vectors,
                    prepare_for_metric, restore_id)
-from .qdrant_store import from_qdrant_id, make_payload, records_by_id, split_payload, to_qdrant_id
+from .qdrant_store import from_qdrant_id, held_among, make_payload, records_by_id, split_payload, to_qdrant_id
 from .shared import SharedHandles
 from .uri import StoreURI
 
@@ -148,6 +148,13 @@ class QdrantEdgeStore(VectorStore):
     def fetch(self, ids) -> list[tuple[dict | None, str | None]]:
         natives = [to_qdrant_id(i)[0] for i in ids]
         return records_by_id(self._require().retrieve(natives, True, False), natives, self.document_key)
+
+    def holds(self, ids) -> np.ndarray:
+        if self._shard is None:
+            return np.zeros(len(ids), dtype=bool)
+        natives = [to_qdrant_id(i)[0] for i in ids]
+        records = self._shard.retrieve(natives, [ORIGINAL_ID_KEY], [self.vector_name] if self._shared else False)
+        return held_among(records, natives, ids, self.vector_name if self._shared else None)
 
     def upsert(self, batch: VectorBatch) -> None:
         q = _edge()

@@ -18,7 +18,7 @@ import json
 import logging
 import os
 import uuid
-from typing import Any, Iterator
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 
@@ -72,6 +72,16 @@ def records_by_id(records, natives: list, document_key: str) -> list[tuple[dict 
         meta, doc = split_payload(r.payload, document_key)
         found[str(r.id)] = (restore_id(r.id, meta)[1], doc)
     return [found.get(str(n), (None, None)) for n in natives]
+
+
+def held_among(records, natives: list, ids: Sequence[PointId], vector: str | None) -> np.ndarray:
+    """Whether each of ``ids`` (stored as ``natives``) is among retrieved ``records`` (retrieved with the payload's
+    original-id key): the same id once restored, and where ``vector`` is named, a point that has that vector."""
+    found = {}
+    for r in records:
+        if vector is None or vector in (r.vector or {}):
+            found[str(r.id)] = restore_id(from_qdrant_id(r.id), r.payload)[0]
+    return np.array([str(n) in found and found[str(n)] == i for n, i in zip(natives, ids)], dtype=bool)
 
 
 def make_payload(metadata: dict | None, document: str | None, original: PointId | None, document_key: str) -> dict:
@@ -273,6 +283,16 @@ class QdrantStore(VectorStore):
                    for r in self.client.retrieve(self.collection, natives[start:start + 1024], with_payload=True,
                                                  with_vectors=False)]
         return records_by_id(records, natives, self.document_key)
+
+    def holds(self, ids) -> np.ndarray:
+        if self._params is None:
+            return np.zeros(len(ids), dtype=bool)
+        natives, name = [to_qdrant_id(i)[0] for i in ids], self.vector_name or ""
+        records = [r for start in range(0, len(natives), 1024)
+                   for r in self.client.retrieve(self.collection, natives[start:start + 1024],
+                                                 with_payload=[ORIGINAL_ID_KEY],
+                                                 with_vectors=[name] if self._shared else False)]
+        return held_among(records, natives, ids, name if self._shared else None)
 
     def _create(self, dim: int) -> None:
         from qdrant_client.models import Distance, VectorParams

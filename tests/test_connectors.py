@@ -84,8 +84,10 @@ def test_roundtrip_and_search_congruent(store_uri, metric, rng, request):
     with open_store(store_uri, dim=D, metric=metric) as store:
         assert not store.exists()
         for s in range(0, N, 100):  # several upserts, like a streaming job
+            assert not store.holds(records.ids[s:s + 100]).any()
             store.upsert(VectorBatch(records.ids[s:s + 100], records.vectors[s:s + 100],
                                      records.metadata[s:s + 100], records.documents[s:s + 100]))
+            assert store.holds(records.ids[:s + 100]).all()  # what this object wrote is seen at once
     # reopen: everything must have persisted (a plain .npy file has no place for its metric)
     with open_store(store_uri, metric=metric if kind == "npy" else None) as store:
         assert store.count() == N and store.dim == D and store.metric == metric
@@ -114,6 +116,11 @@ def test_roundtrip_and_search_congruent(store_uri, metric, rng, request):
         fetched = store.fetch(asked)
         assert fetched == [(None, None) if kind == "npy" else held.get(i, (None, None)) for i in asked]
         assert VectorStore.fetch(store, asked) == fetched  # the base class's scan gives what the lookup by id does
+        # which ids it holds (--on-exists fill's question), by id: an int id is not its string, nor a string its int
+        asked += [str(records.ids[0]), str(records.ids[3]), "doc-1" if kind == "npy" else 1]
+        holds = store.holds(asked)
+        assert holds.dtype == bool and holds.tolist() == [i in set(records.ids) for i in asked]
+        assert VectorStore.holds(store, asked).tolist() == holds.tolist()  # as the base class's scan says
 
         queries = rng.standard_normal((20, D)).astype(np.float32)
         k = 10

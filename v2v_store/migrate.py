@@ -115,7 +115,7 @@ class MigrationReport:
     checkpoints: int = 0  # flushes of the destination with the position recorded, this run
     checkpoint_seconds: float = 0.0  # time they took
     replaced: int | None = None  # records the destination held before with the id of a migrated one: overwritten
-    kept: int = 0  # fill: source records whose id the destination held when the migration (its first run) started
+    kept: int = 0  # fill: source records whose id the destination held when their batch was read (not written)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -413,7 +413,12 @@ def _migrate(translator: Translator, plan: MigrationPlan, state: dict | None, st
             tally["dest_before"] = dest.count() if dest.exists() else 0
             save(None, False)
         done = state is not None and state.get("done")
-        held = _held_ids(dest) if on_exists == OnExists.FILL and dest.exists() and not done else set()
+        # fill: each batch asks the destination which of its ids it holds (a lookup by id, not a read of the whole
+        # destination); a destination created by this migration holds none of the ids it has not written yet
+        fill = on_exists == OnExists.FILL and dest.exists() and not done
+        if fill:
+            logger.info("--on-exists fill: the destination holds %d records; source records with their ids are kept "
+                        "as they are", dest.count())
         resumed_fill = state is not None and not done and on_exists == OnExists.FILL
         bar = tqdm(total=plan.count, initial=tally["read"], unit="vec", disable=not progress or not os.isatty(2),
                    desc="migrate")
@@ -421,8 +426,8 @@ def _migrate(translator: Translator, plan: MigrationPlan, state: dict | None, st
         last_checkpoint, interval, checkpoints, flushing = time.perf_counter(), checkpoint_seconds, 0, 0.0
         batches = iter(()) if done else source.iter_batches(batch_size=batch_size, start=position)
         for batch in batches:
-            if held:  # fill: the records whose id the destination held are kept as they are
-                batch, held_here = _without_ids(batch, held)
+            if fill:  # the records whose id the destination holds are kept as they are
+                batch, held_here = _without_held(batch, dest)
                 tally["read"] += held_here
                 tally["kept"] += held_here
                 bar.update(held_here)
@@ -497,15 +502,6 @@ def _migrate(translator: Translator, plan: MigrationPlan, state: dict | None, st
     return report
 
 
-def _held_ids(dest: VectorStore) -> set:
-    """The ids of the records ``dest`` holds (for a named vector: of the points that have it), in one pass."""
-    held: set = set()
-    for batch in dest.iter_batches(batch_size=4096, with_payload=False):
-        held.update(batch.ids)
-    logger.info("--on-exists fill: the destination holds %d records, kept as they are", len(held))
-    return held
-
-
 def _credit_resumed_writes(tally: dict, dest_count: int, translated_only: bool) -> None:
     """A fill resumed after a crash finds what the interrupted run wrote after its last checkpoint among the
     destination's ids and skips it as if the destination had held it before: counted as kept. A fill writes only
@@ -525,9 +521,9 @@ def _credit_resumed_writes(tally: dict, dest_count: int, translated_only: bool) 
                     "again; counted as written, not kept", found)
 
 
-def _without_ids(batch: VectorBatch, held: set) -> tuple[VectorBatch, int]:
-    """``batch`` less the records whose id is in ``held``, and how many those were (the position is kept)."""
-    rows = [i for i, record in enumerate(batch.ids) if record not in held]
+def _without_held(batch: VectorBatch, dest: VectorStore) -> tuple[VectorBatch, int]:
+    """``batch`` less the records whose id ``dest`` holds, and how many those were (the position is kept)."""
+    rows = np.flatnonzero(~dest.holds(batch.ids)) if len(batch) else np.zeros(0, dtype=np.int64)
     if len(rows) == len(batch):
         return batch, 0
     return VectorBatch([batch.ids[i] for i in rows], batch.vectors[rows], [batch.metadata[i] for i in rows],
