@@ -133,7 +133,7 @@ def main() -> None:
         shutil.rmtree(root, ignore_errors=True)
     command = "python benchmarks/fill_lookup.py " + " ".join(sys.argv[1:])
     machine = f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.python_version()}"
-    lines = [f"# `--on-exists fill`: lookups by id against one pass over the destination", "",
+    lines = ["# `--on-exists fill`: lookups by id against one pass over the destination", "",
              f"Command: `{command}`; machine: {machine}; destination {args.dest:,} x {DIM}; source {args.source:,} "
              f"(half held).", "",
              "| backend | mode | seconds | peak RSS growth (MB) | kept | written | scan / lookup time |",
