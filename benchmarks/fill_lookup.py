@@ -17,6 +17,7 @@ import logging
 import os
 import platform
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -27,11 +28,13 @@ from pathlib import Path
 import numpy as np
 
 logger = logging.getLogger("bench.fill")
-BACKENDS = ["faiss", "qdrant_edge", "chroma"]
+BACKENDS = ["faiss", "qdrant_edge", "chroma", "chroma_server"]
 DIM = 384
 
 
 def uri_for(backend: str, root: Path) -> str:
+    if backend == "chroma_server":  # started by main(), its port in the root's file
+        return f"chroma+http://127.0.0.1:{(root / 'port').read_text()}?collection=dest"
     return {"faiss": f"faiss://{root}/dest.faiss", "qdrant_edge": f"qdrant-edge://{root}/edge",
             "chroma": f"chroma://{root}/chroma?collection=dest"}[backend]
 
@@ -77,9 +80,9 @@ def child(root: Path, backend: str, mode: str) -> dict:
     from v2v_store.migrate import migrate
     from v2v_store.translator import Translator
 
-    work = Path(tempfile.mkdtemp(dir=root))
+    work = Path(tempfile.mkdtemp(dir=root))  # a copy of the destination (a server's: main() deletes what was written)
     for name in os.listdir(root):
-        if name.startswith(("dest", "edge", "chroma")):
+        if name.startswith(("dest", "edge", "chroma", "port")):
             (shutil.copytree if (root / name).is_dir() else shutil.copy)(root / name, work / name)
     translator = Translator.load(root / "translator")
     if mode == "scan":
@@ -110,6 +113,7 @@ def main() -> None:
     parser.add_argument("--source", type=int, default=8192, help="records in the source (half held by the destination)")
     parser.add_argument("--backends", default=",".join(BACKENDS))
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results"))
+    parser.add_argument("--tag", default="fill_lookup", help="results file name")
     parser.add_argument("--child", nargs=3, metavar=("ROOT", "BACKEND", "MODE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING if args.child else logging.INFO, format="%(message)s")
@@ -118,7 +122,13 @@ def main() -> None:
         return
     backends = args.backends.split(",")
     root = Path(tempfile.mkdtemp(prefix="v2v-fill-"))
+    server = None
     try:
+        if "chroma_server" in backends:  # a real Chroma server on 127.0.0.1, stopped by its PID at the end
+            from export_throughput import start_chroma
+
+            server, port = start_chroma(root / "server-data")
+            (root / "port").write_text(str(port))
         build(root, backends, args.dest, args.source)
         rows = []
         for backend in backends:
@@ -129,7 +139,16 @@ def main() -> None:
                     raise SystemExit(f"{backend} {mode} failed:\n{run.stderr[-3000:]}")
                 rows.append(json.loads(run.stdout.strip().splitlines()[-1]))
                 logger.info("%s", rows[-1])
+                if backend == "chroma_server":  # back to the destination as built, for the next mode
+                    from v2v_store import open_store
+
+                    with open_store(uri_for(backend, root)) as store:
+                        store.delete([f"new-{i}" for i in range(1, args.source, 2)])
+                        assert store.count() == args.dest
     finally:
+        if server is not None:
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait(timeout=30)
         shutil.rmtree(root, ignore_errors=True)
     command = "python benchmarks/fill_lookup.py " + " ".join(sys.argv[1:])
     machine = f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.python_version()}"
@@ -144,8 +163,8 @@ def main() -> None:
         lines.append(f"| {row['backend']} | {row['mode']} | {row['seconds']} | {row['peak_rss_growth_mb']} | "
                      f"{row['kept']} | {row['written']} | {'' if ratio is None else f'{ratio:.1f}x'} |")
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "fill_lookup.md").write_text("\n".join(lines) + "\n")
-    (args.out / "fill_lookup.json").write_text(json.dumps({"command": command, "machine": machine, "rows": rows},
+    (args.out / f"{args.tag}.md").write_text("\n".join(lines) + "\n")
+    (args.out / f"{args.tag}.json").write_text(json.dumps({"command": command, "machine": machine, "rows": rows},
                                                           indent=1) + "\n")
     print("\n".join(lines))
 
