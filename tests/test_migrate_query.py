@@ -228,6 +228,27 @@ def test_a_fill_resumed_after_a_crash_counts_what_the_crashed_run_wrote_as_writt
         np.testing.assert_allclose(got[record][0], own[i] if i < 10 else want[i], atol=1e-5)
 
 
+def test_a_fill_whose_ids_the_destination_does_not_hold_is_warned_of(translator, tmp_path, caplog):
+    """Fill keeps the records whose ids the destination holds. A destination holding the same documents under another
+    id scheme holds none of them, and fill would add every record beside its own: the plan says so, with a warning,
+    before anything is written."""
+    import logging
+
+    tr, _ = translator
+    x, y = views(300, seed=31)
+    src, dst = f"faiss://{tmp_path}/src.faiss", f"chroma://{tmp_path}/dst?collection=docs"
+    fill(src, x)
+    with open_store(dst, dim=y.shape[1], metric="cosine") as store:
+        store.upsert(VectorBatch([f"other-{i}" for i in range(40)], l2_normalize(y[:40])))
+    with caplog.at_level(logging.WARNING, logger="v2v_store.migrate"):
+        plan = migrate(tr, src, dst, on_exists="fill", dry_run=True, state_dir=tmp_path / "st", progress=False)
+    assert plan.fill_sample == (0, 300) and "holds 0 of the source's first 300 ids" in plan.describe()
+    assert "40 records share none of the source's first 300 ids" in caplog.text
+    assert not (tmp_path / "st").exists()
+    with open_store(dst) as store:
+        assert store.count() == 40
+
+
 @pytest.mark.parametrize("kind", ["qdrant", "qdrant-edge"])
 def test_a_named_vector_is_filled_from_another_of_the_same_points(kind, translator, tmp_path):
     """Qdrant's way to change models: a second named vector on the same points. Migrating `?vector=x` into
@@ -271,6 +292,8 @@ def test_a_named_vector_is_filled_from_another_of_the_same_points(kind, translat
         migrate(tr, src, src, on_exists="replace", state_dir=tmp_path / "st", progress=False)
     with pytest.raises(DestinationExistsError, match="already holds 10 vectors: pass --on-exists fill"):
         migrate(tr, src, dst, state_dir=tmp_path / "st", progress=False)
+    plan = migrate(tr, src, dst, on_exists="fill", dry_run=True, state_dir=tmp_path / "dry", progress=False)
+    assert plan.fill_sample == (10, 300) and "holds 10 of the source's first 300 ids" in plan.describe()
     # a re-embedding under way: fill keeps the 10 points' own y vectors and sets y on the 290 others only
     filled = migrate(tr, src, dst, on_exists="fill", state_dir=tmp_path / "fill", progress=False, batch_size=64)
     assert (filled.kept, filled.written, filled.dest_count, filled.replaced) == (10, 290, 300, 0) and filled.count_ok

@@ -35,6 +35,7 @@ logger = logging.getLogger(__name__)
 PROGRESS_LOG_SECONDS = 60.0  # how often a migration without a terminal logs its progress
 STATE_VERSION = 1
 LEFT_OUT_IDS = 10  # how many ids of records left out a report lists
+FILL_SAMPLE_IDS = 1024  # fill into an existing destination: the plan says how many of the source's first ids it holds
 # At most this share of a migration's time goes to checkpoints: a destination whose flush grows with its size (a FAISS
 # index is rewritten whole) is checkpointed less often as it grows, instead of spending most of the run rewriting.
 MAX_CHECKPOINT_SHARE = 0.1
@@ -77,6 +78,7 @@ class MigrationPlan:
     estimated_bytes: int
     mixed_by: str | None = None  # a collection of mixed spaces: @FIELD (a metadata field names each record's space) or auto
     sample_spaces: dict = field(default_factory=dict)  # mixed: records per space among the first read
+    fill_sample: tuple[int, int] | None = None  # fill into an existing destination: (held, asked) of the first ids
 
     def describe(self) -> str:
         mixed = (f"  mixed spaces ({self.mixed_by}): {self.source_space} records translated, {self.target_space} records "
@@ -88,6 +90,9 @@ class MigrationPlan:
             mixed,
             f"  to   {self.dest}  ({self.target_space}, d={self.target_dim}, {self.dest_metric}; "
             + (f"exists with {self.dest_count:,} vectors)" if self.dest_exists else "new)"),
+            None if self.fill_sample is None else (
+                f"  fill: the destination holds {self.fill_sample[0]:,} of the source's first {self.fill_sample[1]:,} "
+                "ids (those records are kept as they are, the others written)"),
             f"  batches of {self.batch_size}" + (f", resuming after {self.already_written:,} written" if self.resume_from is not None else ""),
             f"  estimate: ~{self.estimated_seconds:.0f} s (at a conservative 5,000 vec/s), "
             f"~{self.estimated_bytes / 2**20:.1f} MiB of vectors written",
@@ -220,6 +225,7 @@ def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch
             "once it is done")
     spaces = RecordSpaces.parse(source_space, translator)
     sample_spaces: dict[str, int] = {}
+    first_ids: list = []
     with open_store(source_uri) as source:
         if not source.exists():
             raise StoreNotFoundError(f"source {source_uri} does not exist: check the path and collection name")
@@ -233,6 +239,8 @@ def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch
             if check_space:
                 translator.check_space(sample, src.name, f"collection {source_uri}")
         count, src_metric = source.count(), source.metric.value
+        if on_exists == OnExists.FILL:
+            first_ids = source.first_batch(FILL_SAMPLE_IDS, with_payload=False).ids
     dest = open_store(dest_uri, dim=trg.dim)
     try:
         exists = dest.exists() and dest.count() > 0
@@ -273,6 +281,14 @@ def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch
                 "whole, or --resume to finish an interrupted migration"
             )
         dest_count, dest_metric = (dest.count() if dest.exists() else 0), dest.metric.value
+        fill_sample = None
+        if exists and state is None and on_exists == OnExists.FILL:
+            fill_sample = int(dest.holds(first_ids).sum()), len(first_ids)
+            if fill_sample[0] == 0:
+                logger.warning(
+                    "--on-exists fill: the destination's %d records share none of the source's first %d ids, so "
+                    "every record will be added beside them; if they are the same documents under other ids (another "
+                    "id scheme), stop and migrate into a new collection instead", dest_count, len(first_ids))
     finally:
         dest.close()
     remaining = count - (state.get("read", state["written"]) if state else 0)
@@ -281,7 +297,7 @@ def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch
         dest_count, batch_size, state["position"] if state else None, state["written"] if state else 0,
         estimated_seconds=remaining / 5000.0, estimated_bytes=remaining * trg.dim * 4,
         mixed_by=spaces.option if spaces else None,
-        sample_spaces=sample_spaces,
+        sample_spaces=sample_spaces, fill_sample=fill_sample,
     )
     return plan, state
 
