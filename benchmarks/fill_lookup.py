@@ -97,14 +97,15 @@ def child(root: Path, backend: str, mode: str) -> dict:
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
     t0 = time.perf_counter()
-    report = migrate(translator, f"faiss://{root}/source.faiss", uri_for(backend, work), on_exists="fill", source_space="old",
-                     state_dir=work / "state", progress=False)
+    report = migrate(translator, f"faiss://{root}/source.faiss", uri_for(backend, work), on_exists="fill",
+                     source_space="old", state_dir=work / "state", progress=False)
     seconds = time.perf_counter() - t0
     done.set()
     sampler.join()
     shutil.rmtree(work)
-    return {"backend": backend, "mode": mode, "seconds": round(seconds, 2), "peak_rss_growth_mb": round(peak[0] - baseline, 1),
-            "kept": report.kept, "written": report.written, "dest_count": report.dest_count}
+    return {"backend": backend, "mode": mode, "seconds": round(seconds, 2),
+            "peak_rss_growth_mb": round(peak[0] - baseline, 1), "kept": report.kept, "written": report.written,
+            "dest_count": report.dest_count}
 
 
 def main() -> None:

@@ -28,7 +28,7 @@ from v2v_store.errors import (DestinationExistsError, DimensionMismatchError, St
                               UnsupportedIndexError, V2VError)
 from v2v_store.metrics import overlap, paired_metrics, top_k_others
 from v2v_store.mixed import RecordSpaces
-from v2v_store.space_check import SpaceWatch, first_vectors
+from v2v_store.space_check import CHECK_ROWS, SpaceWatch, first_vectors
 from v2v_store.translator import Space, Translator
 
 logger = logging.getLogger(__name__)
@@ -234,13 +234,15 @@ def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch
         if spaces is not None:
             src, trg, sample_spaces = _mixed_spaces(translator, source, spaces, target_space, check_space)
         else:
-            sample = first_vectors(source)
+            first = source.first_batch(CHECK_ROWS, with_payload=False)  # the space check's sample, fill's first ids
+            sample = first.vectors
             src, trg = _resolve_spaces(translator, source, source_space, target_space, sample)
             if check_space:
                 translator.check_space(sample, src.name, f"collection {source_uri}")
         count, src_metric = source.count(), source.metric.value
-        if on_exists == OnExists.FILL:
-            first_ids = source.first_batch(FILL_SAMPLE_IDS, with_payload=False).ids
+        if on_exists == OnExists.FILL:  # a collection of mixed spaces read its first records with their payloads
+            first_ids = (first if spaces is None else source.first_batch(FILL_SAMPLE_IDS, with_payload=False)
+                         ).ids[:FILL_SAMPLE_IDS]
     dest = open_store(dest_uri, dim=trg.dim)
     try:
         exists = dest.exists() and dest.count() > 0
