@@ -229,6 +229,19 @@ class VectorStore(ABC):
     def delete(self, ids: Sequence[PointId]) -> None:
         raise NotImplementedError(f"{type(self).__name__} does not support delete")
 
+    def settings(self) -> dict[str, Any]:
+        """What a new collection of this backend should copy from this one to be set up like it: index and
+        quantisation parameters, payload indexes, collection metadata (in the backend's own terms; never the vectors'
+        size, metric or records). {} where the backend keeps nothing to carry (a new FAISS index is always an IDMap2
+        over a flat index)."""
+        return {}
+
+    def create_like(self, settings: dict[str, Any]) -> list[str]:
+        """When this collection does not exist yet, have the first upsert create it with ``settings`` (another
+        collection's :meth:`settings` of the same backend) besides its own size and metric. Returns one phrase per
+        setting carried, for a migration's plan (none when the collection exists, or nothing is carried)."""
+        return []
+
     @abstractmethod
     def drop(self) -> None:
         """Delete the whole collection (used by ``--on-exists replace``); the next upsert recreates it."""

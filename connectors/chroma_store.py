@@ -36,6 +36,9 @@ from .uri import StoreURI
 
 logger = logging.getLogger(__name__)
 _SPACES = {"cosine": Metric.COSINE, "ip": Metric.DOT, "l2": Metric.L2}
+# a new collection's HNSW parameters (chromadb 1.x): a migration's plan names those its source changed
+_HNSW_DEFAULTS = {"ef_construction": 100, "ef_search": 100, "max_neighbors": 16, "resize_factor": 1.2,
+                  "sync_threshold": 1000}
 
 
 # Metadata values Chroma cannot hold (nested objects, None, empty or mixed lists: common in Qdrant payloads, e.g.
@@ -109,6 +112,7 @@ class ChromaStore(VectorStore):
         embedded = os.path.isfile(os.path.join(uri.path, "chroma.sqlite3")) if uri.scheme == "chroma" else True
         self.client = make_client(uri) if embedded else None
         self._requested_dim, self._requested_metric = dim, metric
+        self._like: dict[str, Any] = {}  # settings the first upsert creates the collection with (create_like)
         self._col = self._get() if self.exists() else None
         self._dim: int | None = None
         self._max_batch_size: int | None = None
@@ -200,6 +204,29 @@ class ChromaStore(VectorStore):
                 found[cid] = restore_id(cid, meta)[0]  # an int id is kept in the metadata: 5 is not "5"
         return np.array([key in found and found[key] == i for key, i in zip(keys, ids)], dtype=bool)
 
+    def settings(self) -> dict[str, Any]:
+        """The collection's metadata (but its legacy ``hnsw:*`` keys, which Chroma reads into its configuration) and
+        its HNSW parameters but the space (the destination's metric is its own). Not its embedding function: the
+        source's would embed texts with the old model."""
+        col, out = self._require(), {}
+        metadata = {k: v for k, v in (col.metadata or {}).items() if not k.startswith("hnsw:")}
+        if metadata:
+            out["metadata"] = metadata
+        hnsw = {k: v for k, v in ((col.configuration or {}).get("hnsw") or {}).items() if k != "space" and v is not None}
+        if hnsw:
+            out["hnsw"] = hnsw
+        return out
+
+    def create_like(self, settings: dict[str, Any]) -> list[str]:
+        self._like = dict(settings)
+        out = []
+        if self._like.get("metadata"):
+            out.append("collection metadata (" + ", ".join(map(str, self._like["metadata"])) + ")")
+        changed = {k: v for k, v in (self._like.get("hnsw") or {}).items() if _HNSW_DEFAULTS.get(k) != v}
+        if changed:
+            out.append("HNSW " + ", ".join(f"{k}={v}" for k, v in sorted(changed.items())))
+        return out
+
     def upsert(self, batch: VectorBatch) -> None:
         check_batch(batch, self.dim if (self._col is not None and self.count()) or self._requested_dim else batch.vectors.shape[1])
         ids, metadata = [], []
@@ -215,8 +242,11 @@ class ChromaStore(VectorStore):
             if self.client is None:
                 os.makedirs(self._parsed.path, exist_ok=True)
                 self.client = make_client(self._parsed)
-            logger.info("creating Chroma collection %r (metric=%s)", self.name, metric.value)
-            self._col = self.client.create_collection(self.name, embedding_function=None, configuration={"hnsw": {"space": space}})
+            logger.info("creating Chroma collection %r (metric=%s%s)", self.name, metric.value,
+                        "; like its source: " + "; ".join(self.create_like(self._like)) if self._like else "")
+            self._col = self.client.create_collection(
+                self.name, embedding_function=None, metadata=self._like.get("metadata") or None,
+                configuration={"hnsw": {**(self._like.get("hnsw") or {}), "space": space}})
         vectors = prepare_for_metric(batch.vectors, self.metric)
         step = self._max_batch()
         for s in range(0, len(ids), step):

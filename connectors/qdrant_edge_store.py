@@ -17,7 +17,8 @@ from v2v_store.errors import (DimensionMismatchError, InvalidURIError, MissingDe
 
 from .base import (ORIGINAL_ID_KEY, Metric, PointId, VectorBatch, VectorStore, check_batch, check_vectors,
                    prepare_for_metric, restore_id)
-from .qdrant_store import from_qdrant_id, held_among, make_payload, records_by_id, split_payload, to_qdrant_id
+from .qdrant_store import (describe_settings, from_qdrant_id, held_among, make_payload, records_by_id, split_payload,
+                           to_qdrant_id, vector_settings)
 from .shared import SharedHandles
 from .uri import StoreURI
 
@@ -62,6 +63,7 @@ class QdrantEdgeStore(VectorStore):
         self._shard = None
         self._config: dict | None = None
         self._shared = False
+        self._like: dict[str, Any] = {}  # settings the first upsert creates the shard with (create_like)
         if self.exists():
             self._load()
             for want, have, what in ((dim, self.dim, "dimension"), (metric, self.metric, "metric")):
@@ -156,18 +158,60 @@ class QdrantEdgeStore(VectorStore):
         records = self._shard.retrieve(natives, [ORIGINAL_ID_KEY], [self.vector_name] if self._shared else False)
         return held_among(records, natives, ids, self.vector_name if self._shared else None)
 
+    def settings(self) -> dict[str, Any]:
+        """The shard's own settings (HNSW, quantization, optimizers, payload on disk and the engine's other shard
+        options, from its ``edge_config.json``), this vector's own parameters, and the shard's payload indexes; not its
+        other vectors (named or sparse): the new shard holds this one."""
+        with open(os.path.join(self.path, "edge_config.json")) as f:
+            config = json.load(f)
+        out = {k: v for k, v in config.items() if k not in ("vectors", "sparse_vectors") and v not in (None, {}, [])}
+        if isinstance(out.get("optimizers"), dict):
+            out["optimizers"] = {k: v for k, v in out["optimizers"].items() if v is not None} or None
+        out = {k: v for k, v in out.items() if v is not None}
+        vector = vector_settings(self._config or {})
+        if vector:
+            out["vector"] = vector
+        indexes = {name: {"type": str(ix.data_type).rsplit(".", 1)[-1].lower(),
+                          "schema": ix.params if ix.params is not None else ix.data_type}
+                   for name, ix in (self._require().info().payload_schema or {}).items()}
+        if indexes:
+            out["payload_indexes"] = indexes
+        return out
+
+    def create_like(self, settings: dict[str, Any]) -> list[str]:
+        self._like = dict(settings)
+        return describe_settings(self._like)
+
+    def _create(self, dim: int) -> None:
+        """Create the shard: its vector of ``dim`` and the requested metric, with the settings of ``create_like``."""
+        q, like = _edge(), dict(self._like)
+        metric = self._requested_metric or Metric.COSINE
+        logger.info("creating Qdrant edge shard %s (d=%d, metric=%s%s)", self.path, dim, metric.value,
+                    "; like its source: " + "; ".join(describe_settings(like)) if like else "")
+        if not like:
+            distance = {Metric.COSINE: q.Distance.Cosine, Metric.DOT: q.Distance.Dot, Metric.L2: q.Distance.Euclid}[metric]
+            params = q.EdgeVectorParams(size=dim, distance=distance)
+            q.EdgeShard.create(self.path, q.EdgeConfig(vectors={self.vector_name: params} if self.vector_name
+                                                       else params)).close()
+            self._load()
+            return
+        indexes = like.pop("payload_indexes", {})
+        vector = {"size": dim, "distance": {Metric.COSINE: "Cosine", Metric.DOT: "Dot", Metric.L2: "Euclid"}[metric],
+                  **like.pop("vector", {})}
+        # the engine's own configuration file, which loading creates a shard from (the Python EdgeConfig would need
+        # each setting rebuilt as its object): the source's settings as they are, with this shard's vector
+        os.makedirs(self.path, exist_ok=True)
+        with open(os.path.join(self.path, "edge_config.json"), "w") as f:
+            json.dump({**like, "vectors": {self.vector_name: vector}, "sparse_vectors": {}}, f)
+        self._load()
+        for name, index in indexes.items():
+            self._shard.update(q.UpdateOperation.create_field_index(name, index["schema"]))
+
     def upsert(self, batch: VectorBatch) -> None:
         q = _edge()
         check_batch(batch, self.dim if self._config is not None or self._requested_dim else batch.vectors.shape[1])
         if self._shard is None:
-            dim = self._requested_dim or batch.vectors.shape[1]
-            metric = self._requested_metric or Metric.COSINE
-            distance = {Metric.COSINE: q.Distance.Cosine, Metric.DOT: q.Distance.Dot, Metric.L2: q.Distance.Euclid}[metric]
-            params = q.EdgeVectorParams(size=dim, distance=distance)
-            config = q.EdgeConfig(vectors={self.vector_name: params} if self.vector_name else params)
-            logger.info("creating Qdrant edge shard %s (d=%d, metric=%s)", self.path, dim, metric.value)
-            q.EdgeShard.create(self.path, config).close()
-            self._load()
+            self._create(self._requested_dim or batch.vectors.shape[1])
         vectors = prepare_for_metric(batch.vectors, self.metric)
         natives, keeps = map(list, zip(*(to_qdrant_id(i) for i in batch.ids))) if batch.ids else ([], [])
         held: set[str] = set()

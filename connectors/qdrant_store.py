@@ -93,6 +93,86 @@ def make_payload(metadata: dict | None, document: str | None, original: PointId 
     return payload
 
 
+# What a new collection copies of its source's vector parameters (never size, distance or multivectors; the storage
+# datatype only where it is float16: uint8 storage would round translated unit vectors to nothing)
+VECTOR_SETTINGS = ("on_disk", "hnsw_config", "quantization_config", "memory")
+
+
+def vector_settings(params: dict) -> dict:
+    """The settings of one vector's parameters (as JSON) that a new collection's vector copies."""
+    out = {k: params[k] for k in VECTOR_SETTINGS if params.get(k) not in (None, {})}
+    if str(params.get("datatype") or "").lower() == "float16":
+        out["datatype"] = "float16"
+    return out
+
+
+def _quantization(config: dict) -> str:
+    kind, params = next(iter(config.items())) if config else ("", {})
+    detail = (params or {}).get("type") or (params or {}).get("compression") or ""
+    return f"{kind} {detail}".strip()
+
+
+def _hnsw(config: dict) -> str:
+    return ", ".join(f"{k}={config[k]}" for k in ("m", "ef_construct", "on_disk") if config.get(k) is not None)
+
+
+def describe_settings(settings: dict) -> list[str]:
+    """One phrase per setting a new Qdrant collection (or edge shard) takes from its source (see ``settings()``)."""
+    out, s = [], dict(settings)
+    metadata = s.pop("metadata", None)
+    if metadata:
+        out.append("collection metadata (" + ", ".join(map(str, metadata)) + ")")
+    vector = s.pop("vector", {})
+    if vector.get("on_disk"):
+        out.append("vectors on disk")
+    if vector.get("datatype"):
+        out.append(f"{vector['datatype']} vectors")
+    for where, config in (("", s.pop("hnsw_config", None)), ("vector's ", vector.get("hnsw_config"))):
+        if config:
+            out.append(f"{where}HNSW {_hnsw(config)}")
+    for where, config in (("", s.pop("quantization_config", None)), ("vector's ", vector.get("quantization_config"))):
+        if config:
+            out.append(f"{where}quantization {_quantization(config)}")
+    optimizers = {k: v for k, v in (s.pop("optimizers", None) or {}).items() if v is not None}
+    if optimizers:
+        out.append("optimizers " + ", ".join(f"{k}={v}" for k, v in sorted(optimizers.items())))
+    if s.pop("on_disk_payload", None):
+        out.append("payload on disk")
+    indexes = s.pop("payload_indexes", None)
+    if indexes:
+        out.append("payload indexes " + ", ".join(f"{name} ({ix['type']})" for name, ix in sorted(indexes.items())))
+    if s:
+        out.append("shard settings " + ", ".join(f"{k}={v}" for k, v in sorted(s.items())))
+    return out
+
+
+def collection_settings(info, vector_params, server: bool) -> dict[str, Any]:
+    """What a new collection copies of a Qdrant collection (``info``: its ``get_collection``) whose vector has
+    ``vector_params``: the collection's metadata and the vector's own parameters (on disk, HNSW, quantization, float16
+    storage); from a ``server`` also the collection's HNSW, quantization and optimizer configs, payload on disk and
+    its payload indexes (local mode keeps none of those: it reports fixed defaults). Not the shard and replica numbers:
+    those belong to the destination's cluster."""
+    config, out = info.config, {}
+    if config.metadata:
+        out["metadata"] = dict(config.metadata)
+    vector = vector_settings(vector_params.model_dump(mode="json", exclude_none=True))
+    if vector:
+        out["vector"] = vector
+    if server:
+        out["hnsw_config"] = config.hnsw_config.model_dump(mode="json", exclude_none=True)
+        out["optimizers"] = config.optimizer_config.model_dump(mode="json", exclude_none=True)
+        if config.quantization_config is not None:
+            out["quantization_config"] = config.quantization_config.model_dump(mode="json", exclude_none=True)
+        if config.params.on_disk_payload is not None:
+            out["on_disk_payload"] = config.params.on_disk_payload
+        indexes = {name: {"type": getattr(ix.data_type, "value", str(ix.data_type)),
+                          "schema": ix.params if ix.params is not None else ix.data_type}
+                   for name, ix in (info.payload_schema or {}).items()}
+        if indexes:
+            out["payload_indexes"] = indexes
+    return out
+
+
 # One upsert request carries at most ~REQUEST_BYTES of JSON: a Qdrant server refuses requests past 32 MiB (its
 # max_request_size_mb), and a float serialises to ~21 bytes (1,024 points of 1,536 floats: ~33 MB).
 REQUEST_BYTES = 8 << 20
@@ -147,6 +227,7 @@ class QdrantStore(VectorStore):
         self.index_type = "qdrant"
         self._requested_dim, self._requested_metric = dim, metric
         self._shared = False
+        self._like: dict[str, Any] = {}  # settings the first upsert creates the collection with (create_like)
         try:
             self._check_existing(dim, metric)
         except BaseException as e:
@@ -294,17 +375,43 @@ class QdrantStore(VectorStore):
                                                  with_vectors=[name] if self._shared else False)]
         return held_among(records, natives, ids, name if self._shared else None)
 
-    def _create(self, dim: int) -> None:
-        from qdrant_client.models import Distance, VectorParams
+    def settings(self) -> dict[str, Any]:
+        """See :func:`collection_settings`."""
+        self._require()
+        return collection_settings(self.client.get_collection(self.collection), self._params,
+                                   server=self._local_path is None)
 
+    def create_like(self, settings: dict[str, Any]) -> list[str]:
+        self._like = dict(settings)
+        return describe_settings(self._like)
+
+    def _create(self, dim: int) -> None:
+        from pydantic import TypeAdapter
+        from qdrant_client import models
+
+        like = self._like
         metric = self._requested_metric or Metric.COSINE
-        params = VectorParams(
-            size=dim, distance={Metric.COSINE: Distance.COSINE, Metric.DOT: Distance.DOT, Metric.L2: Distance.EUCLID}[metric]
-        )
-        logger.info("creating Qdrant collection %r (d=%d, metric=%s)", self.collection, dim, metric.value)
+        params = models.VectorParams(
+            size=dim, distance={Metric.COSINE: models.Distance.COSINE, Metric.DOT: models.Distance.DOT,
+                                Metric.L2: models.Distance.EUCLID}[metric], **like.get("vector", {}))
+        extra: dict[str, Any] = {"metadata": like.get("metadata")}
+        if like.get("hnsw_config"):
+            extra["hnsw_config"] = models.HnswConfigDiff(**like["hnsw_config"])
+        if like.get("optimizers"):
+            extra["optimizers_config"] = models.OptimizersConfigDiff(**like["optimizers"])
+        if like.get("quantization_config"):
+            extra["quantization_config"] = TypeAdapter(models.QuantizationConfig).validate_python(
+                like["quantization_config"])
+        if like.get("on_disk_payload") is not None:
+            extra["on_disk_payload"] = like["on_disk_payload"]
+        logger.info("creating Qdrant collection %r (d=%d, metric=%s%s)", self.collection, dim, metric.value,
+                    "; like its source: " + "; ".join(describe_settings(like)) if like else "")
         if self.client is None:  # a local directory without Qdrant's storage yet
             self.client = _local_clients.acquire(self._local_path)
-        self.client.create_collection(self.collection, vectors_config={self.vector_name: params} if self.vector_name else params)
+        self.client.create_collection(self.collection, vectors_config={self.vector_name: params} if self.vector_name
+                                      else params, **extra)
+        for name, index in (like.get("payload_indexes") or {}).items():
+            self.client.create_payload_index(self.collection, name, field_schema=index["schema"], wait=True)
         self._params = self._vector_params()
 
     def upsert(self, batch: VectorBatch) -> None:

@@ -370,6 +370,51 @@ def test_qdrant_upserts_go_in_requests_a_server_accepts(tmp_path, rng, monkeypat
     assert len(point.model_dump_json()) < per_point, "the estimate must not undercount a point's JSON"
 
 
+@pytest.mark.filterwarnings("ignore:Payload indexes have no effect in the local Qdrant")
+def test_a_qdrant_servers_collection_settings_recreate_a_collection_like_it(tmp_path, rng):
+    """No Qdrant server runs here; local mode reports fixed HNSW/optimizer defaults and no payload indexes. So a
+    server's answer is made of local mode's own (its real config objects), with a quantization config and two payload
+    indexes as a server reports them: the settings read from it must rebuild the same configs, and a real (local)
+    client must take them when it creates a collection, payload indexes included."""
+    from qdrant_client import models
+
+    from v2v_store.connectors.qdrant_store import collection_settings
+
+    with open_store(f"qdrant://{tmp_path}/q?collection=docs", dim=D) as store:
+        store.upsert(make_records(rng, n=10))
+        info = store.client.get_collection("docs")
+        info.config.quantization_config = models.ScalarQuantization(scalar=models.ScalarQuantizationConfig(
+            type=models.ScalarType.INT8, quantile=0.99, always_ram=True))
+        info.config.params.on_disk_payload = True
+        info.payload_schema = {
+            "tag": models.PayloadIndexInfo(data_type=models.PayloadSchemaType.KEYWORD, points=10),
+            "tenant": models.PayloadIndexInfo(data_type=models.PayloadSchemaType.KEYWORD, points=10,
+                                              params=models.KeywordIndexParams(type="keyword", is_tenant=True))}
+        settings = collection_settings(info, store._params, server=True)
+    assert models.HnswConfigDiff(**settings["hnsw_config"]).model_dump() == models.HnswConfigDiff(
+        **info.config.hnsw_config.model_dump()).model_dump()
+    assert models.OptimizersConfigDiff(**settings["optimizers"]).indexing_threshold == \
+        info.config.optimizer_config.indexing_threshold
+    new = open_store(f"qdrant://{tmp_path}/q?collection=out", dim=D)
+    assert new.create_like(settings) == [
+        "HNSW m=16, ef_construct=100", "quantization scalar int8",
+        "optimizers " + ", ".join(f"{k}={v}" for k, v in sorted(settings["optimizers"].items())),
+        "payload on disk", "payload indexes tag (keyword), tenant (keyword)"]
+    created, indexed = {}, []
+    create, index = new.client.create_collection, new.client.create_payload_index
+    new.client.create_collection = lambda name, **kw: created.update(kw) or create(name, **kw)
+    new.client.create_payload_index = lambda name, field, **kw: indexed.append((field, kw)) or index(name, field, **kw)
+    new.upsert(make_records(rng, n=10))
+    assert new.count() == 10
+    assert created["quantization_config"] == info.config.quantization_config
+    assert created["hnsw_config"].m == 16 and created["on_disk_payload"] is True
+    assert created["optimizers_config"].indexing_threshold == info.config.optimizer_config.indexing_threshold
+    assert indexed == [("tag", {"field_schema": models.PayloadSchemaType.KEYWORD, "wait": True}),
+                       ("tenant", {"field_schema": models.KeywordIndexParams(type="keyword", is_tenant=True),
+                                   "wait": True})]
+    new.close()
+
+
 @pytest.mark.server
 def test_cli_on_a_chroma_server_logs_no_request_lines(chroma_server, rng):
     """chromadb's HTTP client (httpx) logs every request at INFO: the CLI keeps those out of its log (a migration

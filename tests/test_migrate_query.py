@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -247,6 +248,110 @@ def test_a_fill_whose_ids_the_destination_does_not_hold_is_warned_of(translator,
     assert not (tmp_path / "st").exists()
     with open_store(dst) as store:
         assert store.count() == 40
+
+
+def _source_with_settings(kind, path, dim):
+    """A new, empty collection of ``kind`` set up as a user tunes one; returns its URI and how to read a collection's
+    settings back from the backend itself (not through v2v-store)."""
+    if kind == "qdrant-edge":
+        import qdrant_edge as q
+
+        shard = q.EdgeShard.create(str(path / "src"), q.EdgeConfig(
+            vectors=q.EdgeVectorParams(size=dim, distance=q.Distance.Cosine, on_disk=True),
+            hnsw_config=q.HnswIndexConfig(m=32, ef_construct=200, full_scan_threshold=5000),
+            quantization_config=q.ScalarQuantizationConfig(type=q.ScalarType.Int8, always_ram=True),
+            optimizers=q.EdgeOptimizersConfig(indexing_threshold=1000), on_disk_payload=True))
+        shard.update(q.UpdateOperation.create_field_index("tag", q.PayloadSchemaType.Keyword))
+        shard.close()
+
+        def settings_of(uri):
+            where = uri.split("://", 1)[1]
+            config = json.loads((Path(where) / "edge_config.json").read_text())
+            shard = q.EdgeShard.load(where)
+            indexes = {name: str(ix.data_type) for name, ix in shard.info().payload_schema.items()}
+            shard.close()
+            return {"vector_on_disk": config["vectors"][""].get("on_disk"),
+                    "hnsw_m": (config.get("hnsw_config") or {}).get("m"),
+                    "quantization": config.get("quantization_config"), "payload_indexes": indexes,
+                    "indexing_threshold": (config.get("optimizers") or {}).get("indexing_threshold"),
+                    "on_disk_payload": config.get("on_disk_payload")}
+        return f"qdrant-edge://{path}/src", settings_of
+    if kind == "qdrant":
+        from qdrant_client import QdrantClient, models
+
+        client = QdrantClient(path=str(path / "q"))
+        client.create_collection("docs", metadata={"owner": "search-team"}, vectors_config=models.VectorParams(
+            size=dim, distance=models.Distance.COSINE, on_disk=True, hnsw_config=models.HnswConfigDiff(m=24),
+            quantization_config=models.ScalarQuantization(scalar=models.ScalarQuantizationConfig(
+                type=models.ScalarType.INT8))))
+        client.close()
+
+        def settings_of(uri):
+            client = QdrantClient(path=str(path / "q"))
+            config = client.get_collection(uri.split("collection=")[1]).config
+            client.close()
+            v = config.params.vectors
+            return {"metadata": config.metadata, "vector_on_disk": v.on_disk,
+                    "hnsw_m": v.hnsw_config.m if v.hnsw_config else None,
+                    "quantization": v.quantization_config.scalar.type.value if v.quantization_config else None}
+        return f"qdrant://{path}/q?collection=docs", settings_of
+    import chromadb
+
+    client = chromadb.PersistentClient(str(path / "c"))
+    client.create_collection("docs", embedding_function=None, metadata={"owner": "search-team", "hnsw:M": 32},
+                             configuration={"hnsw": {"space": "cosine", "ef_construction": 200, "max_neighbors": 32}})
+    del client
+
+    def settings_of(uri):
+        import chromadb
+
+        col = chromadb.PersistentClient(str(path / "c")).get_collection(uri.split("collection=")[1])
+        hnsw = col.configuration["hnsw"]
+        return {"metadata": col.metadata, "ef_construction": hnsw["ef_construction"],
+                "max_neighbors": hnsw["max_neighbors"], "space": hnsw["space"]}
+    return f"chroma://{path}/c?collection=docs", settings_of
+
+
+@pytest.mark.parametrize("kind", ["qdrant-edge", "qdrant", "chroma"])
+def test_a_new_destination_is_set_up_like_its_source(kind, translator, tmp_path):
+    """A migration into a new collection of the source's backend creates it with the source's settings (index and
+    quantization parameters, payload indexes, collection metadata), listed in the plan; --default-settings gives the
+    backend's defaults; --on-exists replace recreates a destination with its own settings."""
+    tr, _ = translator
+    x, _ = views(300, seed=37)
+    src, settings_of = _source_with_settings(kind, tmp_path, x.shape[1])
+    fill(src, x)
+    want = settings_of(src)
+    dst = {"qdrant-edge": f"qdrant-edge://{tmp_path}/dst", "qdrant": f"qdrant://{tmp_path}/q?collection=out",
+           "chroma": f"chroma://{tmp_path}/c?collection=out"}[kind]
+    plan = migrate(tr, src, dst, dry_run=True, state_dir=tmp_path / "st", progress=False)
+    expected = {"qdrant-edge": ["vectors on disk", "HNSW m=32, ef_construct=200", "quantization scalar int8",
+                                "optimizers indexing_threshold=1000", "payload on disk", "payload indexes tag (keyword)"],
+                "qdrant": ["collection metadata (owner)", "vectors on disk", "vector's HNSW m=24",
+                           "vector's quantization scalar int8"],
+                "chroma": ["collection metadata (owner)", "HNSW ef_construction=200, max_neighbors=32"]}[kind]
+    assert plan.carried_settings == expected
+    assert "created like the source: " + "; ".join(expected) in plan.describe()
+    report = migrate(tr, src, dst, state_dir=tmp_path / "st", progress=False)
+    assert report.written == report.dest_count == 300 and report.count_ok
+    got = settings_of(dst)
+    if kind == "chroma":  # the legacy hnsw:M key is read into the configuration, not carried as metadata
+        assert want["metadata"] == {"owner": "search-team", "hnsw:M": 32}
+        want["metadata"] = {"owner": "search-team"}
+    assert got == want
+    assert settings_of(src) == want or kind == "chroma"  # the source is never modified
+    # --default-settings: the backend's defaults
+    other = dst.replace("dst", "plain") if kind == "qdrant-edge" else dst.replace("=out", "=plain")
+    plain = migrate(tr, src, other, dry_run=True, copy_settings=False, state_dir=tmp_path / "st2", progress=False)
+    assert plain.carried_settings == [] and "created like" not in plain.describe()
+    migrate(tr, src, other, copy_settings=False, state_dir=tmp_path / "st2", progress=False)
+    assert settings_of(other) != want
+    # replace: the destination is dropped and recreated as it was set up (here: like the source), not with defaults
+    again = migrate(tr, src, dst, on_exists="replace", state_dir=tmp_path / "st3", progress=False)
+    assert again.dest_count == 300 and again.count_ok and settings_of(dst) == want
+    # a source of another backend: nothing to carry
+    assert migrate(tr, src, f"faiss://{tmp_path}/f.faiss", dry_run=True, state_dir=tmp_path / "st4",
+                   progress=False).carried_settings == []
 
 
 @pytest.mark.parametrize("kind", ["qdrant", "qdrant-edge"])

@@ -392,6 +392,12 @@ def migrate(
                                           "space (the wrong collection, or a wrong --source-space), checked on its "
                                           "first 2,000 records and then on every window of 2,000 read (another "
                                           "model's records further down stop it); exit 2."),
+    copy_settings: bool = typer.Option(True, "--copy-settings/--default-settings",
+                                       help="A destination this creates in the source's backend gets the "
+                                            "source's settings: Qdrant HNSW, quantization, optimizer settings and "
+                                            "payload indexes, Chroma HNSW parameters, collection metadata (the plan "
+                                            "lists them); one --on-exists replace drops is recreated with its own. "
+                                            "--default-settings: the backend's defaults for either."),
 ) -> None:
     """Translate a collection into the translator's other space and write it, keeping ids, metadata, documents."""
     from v2v_store.migrate import MigrationPlan, migrate as run_migration
@@ -401,7 +407,7 @@ def migrate(
     result = run_migration(tr, source, dest, batch_size=batch_size, on_exists=on_exists,
                            resume=resume, dry_run=dry_run, source_space=source_space, state_dir=state_dir,
                            checkpoint_seconds=checkpoint_seconds, check_pairs=_pair(check_source, check_target, "check"),
-                           check_space=space_check, target_space=target_space)
+                           check_space=space_check, target_space=target_space, copy_settings=copy_settings)
     if isinstance(result, MigrationPlan):
         typer.echo(result.describe())
         return

@@ -79,6 +79,9 @@ class MigrationPlan:
     mixed_by: str | None = None  # a collection of mixed spaces: @FIELD (a metadata field names each record's space) or auto
     sample_spaces: dict = field(default_factory=dict)  # mixed: records per space among the first read
     fill_sample: tuple[int, int] | None = None  # fill into an existing destination: (held, asked) of the first ids
+    # a destination this migration creates, of the source's backend: the source's settings it is created with
+    carried_settings: list[str] = field(default_factory=list)
+    copy_settings: bool = True  # else a new (or replaced) destination gets the backend's defaults
 
     def describe(self) -> str:
         mixed = (f"  mixed spaces ({self.mixed_by}): {self.source_space} records translated, {self.target_space} records "
@@ -90,6 +93,7 @@ class MigrationPlan:
             mixed,
             f"  to   {self.dest}  ({self.target_space}, d={self.target_dim}, {self.dest_metric}; "
             + (f"exists with {self.dest_count:,} vectors)" if self.dest_exists else "new)"),
+            ("  created like the source: " + "; ".join(self.carried_settings)) if self.carried_settings else None,
             None if self.fill_sample is None else (
                 f"  fill: the destination holds {self.fill_sample[0]:,} of the source's first {self.fill_sample[1]:,} "
                 "ids (those records are kept as they are, the others written)"),
@@ -208,7 +212,7 @@ def _mixed_spaces(translator: Translator, store: VectorStore, spaces: RecordSpac
 def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch_size: int = 1024,
                    on_exists: OnExists | str = OnExists.FAIL, resume: bool = False, source_space: str | None = None,
                    state_dir: str | Path | None = None, check_space: bool = True,
-                   target_space: str | None = None) -> tuple[MigrationPlan, dict | None]:
+                   target_space: str | None = None, copy_settings: bool = True) -> tuple[MigrationPlan, dict | None]:
     """Validate everything a migration needs, write nothing, and describe the job.
 
     ``source_space``: the translator space of the source collection (default: by dimension, or where both spaces share
@@ -216,7 +220,10 @@ def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch
     space in metadata field FIELD) or ``auto`` (each record's space told by its vector: :mod:`v2v_store.mixed`); then
     ``target_space`` is required: records of the other space are translated into it, its own records copied.
     ``check_space``: the source's first vectors must look like the source space (:meth:`Translator.check_space`), so the
-    wrong collection or a wrong ``source_space`` is refused up front."""
+    wrong collection or a wrong ``source_space`` is refused up front. ``copy_settings``: a destination the migration
+    creates in the source's backend is created with the source's settings (:meth:`VectorStore.settings`: index and
+    quantisation parameters, payload indexes, collection metadata), which the plan lists; one it replaces
+    (``--on-exists replace``) is recreated with its own. Without it, either gets the backend's defaults."""
     on_exists = OnExists(on_exists)
     if same_collection(source_uri, dest_uri):
         raise DestinationExistsError(
@@ -240,6 +247,7 @@ def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch
             if check_space:
                 translator.check_space(sample, src.name, f"collection {source_uri}")
         count, src_metric = source.count(), source.metric.value
+        source_kind, source_settings = type(source), (source.settings() if copy_settings else {})
         if on_exists == OnExists.FILL:  # a collection of mixed spaces read its first records with their payloads
             first_ids = (first if spaces is None else source.first_batch(FILL_SAMPLE_IDS, with_payload=False)
                          ).ids[:FILL_SAMPLE_IDS]
@@ -283,6 +291,8 @@ def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch
                 "whole, or --resume to finish an interrupted migration"
             )
         dest_count, dest_metric = (dest.count() if dest.exists() else 0), dest.metric.value
+        carried = (dest.create_like(source_settings) if not dest.exists() and source_settings
+                   and type(dest) is source_kind else [])
         fill_sample = None
         if exists and state is None and on_exists == OnExists.FILL:
             fill_sample = int(dest.holds(first_ids).sum()), len(first_ids)
@@ -299,7 +309,7 @@ def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch
         dest_count, batch_size, state["position"] if state else None, state["written"] if state else 0,
         estimated_seconds=remaining / 5000.0, estimated_bytes=remaining * trg.dim * 4,
         mixed_by=spaces.option if spaces else None,
-        sample_spaces=sample_spaces, fill_sample=fill_sample,
+        sample_spaces=sample_spaces, fill_sample=fill_sample, carried_settings=carried, copy_settings=copy_settings,
     )
     return plan, state
 
@@ -335,11 +345,12 @@ def migrate(translator: Translator, source_uri: str, dest_uri: str, batch_size: 
             source_space: str | None = None, state_dir: str | Path | None = None, checkpoint_seconds: float = 10.0,
             check_pairs: tuple[np.ndarray, np.ndarray] | None = None, progress: bool = True,
             check_space: bool = True, target_space: str | None = None,
-            max_checkpoint_share: float | None = MAX_CHECKPOINT_SHARE) -> MigrationPlan | MigrationReport:
+            max_checkpoint_share: float | None = MAX_CHECKPOINT_SHARE,
+            copy_settings: bool = True) -> MigrationPlan | MigrationReport:
     """Translate every vector of ``source_uri`` into the other space of ``translator`` and write it,
     with ids, metadata and documents, to ``dest_uri``. Returns the plan when ``dry_run``. ``source_space`` (a space, or
     ``@FIELD`` / ``auto`` for a collection of mixed spaces), ``target_space`` and ``check_space``: see
-    :func:`plan_migration`; with ``check_space`` every window of records read is also checked (:class:`SpaceWatch`), so
+    :func:`plan_migration` (also ``copy_settings``); with ``check_space`` every window of records read is also checked (:class:`SpaceWatch`), so
     records of the other model further down the collection stop the migration where they start. ``check_pairs``
     (documents embedded by the source and the target model) adds to the report how well the target model's vector of
     each finds its translation among theirs (the paper's metrics, the other way round: a migrated collection is
@@ -347,7 +358,7 @@ def migrate(translator: Translator, source_uri: str, dest_uri: str, batch_size: 
     most this often, and less often where checkpoints would otherwise take more than ``max_checkpoint_share`` of the
     time (:func:`checkpoint_interval`; an interrupted run then redoes more, by id, so without duplicates)."""
     plan, state = plan_migration(translator, source_uri, dest_uri, batch_size, on_exists, resume, source_space, state_dir,
-                                 check_space, target_space)
+                                 check_space, target_space, copy_settings)
     if dry_run:
         return plan
     state_path = _state_path(source_uri, dest_uri, state_dir)
@@ -427,8 +438,13 @@ def _migrate(translator: Translator, plan: MigrationPlan, state: dict | None, st
         if state is None:
             if on_exists == OnExists.REPLACE and dest.exists():
                 logger.info("replacing existing destination %s", dest_uri)
+                own_settings = dest.settings() if plan.copy_settings else {}
                 dest.drop()
+                if own_settings:  # recreated as it was set up, with the migrated records only
+                    dest.create_like(own_settings)
             tally["dest_before"] = dest.count() if dest.exists() else 0
+        if plan.carried_settings and not dest.exists():  # created by the first write, like the source
+            dest.create_like(source.settings())
             save(None, False)
         done = state is not None and state.get("done")
         # fill: each batch asks the destination which of its ids it holds (a lookup by id, not a read of the whole
