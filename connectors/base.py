@@ -242,6 +242,11 @@ class VectorStore(ABC):
         setting carried, for a migration's plan (none when the collection exists, or nothing is carried)."""
         return []
 
+    def other_vectors(self) -> list[str]:
+        """The other vectors this collection's points carry besides the one read (Qdrant named and sparse vectors, as
+        ``NAME (dense)`` / ``NAME (sparse)``), which a copy of its records into another collection leaves behind."""
+        return []
+
     @abstractmethod
     def drop(self) -> None:
         """Delete the whole collection (used by ``--on-exists replace``); the next upsert recreates it."""

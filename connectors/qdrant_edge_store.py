@@ -17,8 +17,8 @@ from v2v_store.errors import (DimensionMismatchError, InvalidURIError, MissingDe
 
 from .base import (ORIGINAL_ID_KEY, Metric, PointId, VectorBatch, VectorStore, check_batch, check_vectors,
                    prepare_for_metric, restore_id)
-from .qdrant_store import (describe_settings, from_qdrant_id, held_among, make_payload, records_by_id, split_payload,
-                           to_qdrant_id, vector_settings)
+from .qdrant_store import (describe_settings, from_qdrant_id, held_among, make_payload, other_vector_names,
+                           records_by_id, split_payload, to_qdrant_id, vector_settings)
 from .shared import SharedHandles
 from .uri import StoreURI
 
@@ -181,6 +181,13 @@ class QdrantEdgeStore(VectorStore):
     def create_like(self, settings: dict[str, Any]) -> list[str]:
         self._like = dict(settings)
         return describe_settings(self._like)
+
+    def other_vectors(self) -> list[str]:
+        if not self._shared:
+            return []
+        with open(os.path.join(self.path, "edge_config.json")) as f:
+            config = json.load(f)
+        return other_vector_names(config["vectors"], config.get("sparse_vectors") or {}, self.vector_name)
 
     def _create(self, dim: int) -> None:
         """Create the shard: its vector of ``dim`` and the requested metric, with the settings of ``create_like``."""

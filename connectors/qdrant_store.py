@@ -116,6 +116,12 @@ def _hnsw(config: dict) -> str:
     return ", ".join(f"{k}={config[k]}" for k in ("m", "ef_construct", "on_disk") if config.get(k) is not None)
 
 
+def other_vector_names(dense: dict, sparse: dict, this: str) -> list[str]:
+    """The named vectors of a collection's points but ``this`` one, as ``NAME (dense)`` / ``NAME (sparse)``."""
+    return ([f"{name or '(unnamed)'} (dense)" for name in sorted(dense) if name != this]
+            + [f"{name} (sparse)" for name in sorted(sparse)])
+
+
 def describe_settings(settings: dict) -> list[str]:
     """One phrase per setting a new Qdrant collection (or edge shard) takes from its source (see ``settings()``)."""
     out, s = [], dict(settings)
@@ -384,6 +390,13 @@ class QdrantStore(VectorStore):
     def create_like(self, settings: dict[str, Any]) -> list[str]:
         self._like = dict(settings)
         return describe_settings(self._like)
+
+    def other_vectors(self) -> list[str]:
+        if not self._shared:
+            return []
+        params = self.client.get_collection(self.collection).config.params
+        return other_vector_names(params.vectors if isinstance(params.vectors, dict) else {},
+                                  params.sparse_vectors or {}, self.vector_name or "")
 
     def _create(self, dim: int) -> None:
         from pydantic import TypeAdapter

@@ -342,8 +342,13 @@ def test_a_new_destination_is_set_up_like_its_source(kind, translator, tmp_path)
     assert settings_of(src) == want or kind == "chroma"  # the source is never modified
     # --default-settings: the backend's defaults
     other = dst.replace("dst", "plain") if kind == "qdrant-edge" else dst.replace("=out", "=plain")
+    if kind == "chroma":  # the CLI's flag
+        out = subprocess.run([sys.executable, "-m", "v2v_store", "migrate", "--translator", str(translator[1]),
+                              "--source", src, "--dest", other, "--dry-run", "--default-settings"],
+                             capture_output=True, text=True, cwd=tmp_path)
+        assert out.returncode == 0 and "migrate 300 vectors" in out.stdout and "created like" not in out.stdout, out
     plain = migrate(tr, src, other, dry_run=True, copy_settings=False, state_dir=tmp_path / "st2", progress=False)
-    assert plain.carried_settings == [] and "created like" not in plain.describe()
+    assert plain.carried_settings == [] and "created like" not in plain.describe() and plain.left_behind == []
     migrate(tr, src, other, copy_settings=False, state_dir=tmp_path / "st2", progress=False)
     assert settings_of(other) != want
     # replace: the destination is dropped and recreated as it was set up (here: like the source), not with defaults
@@ -399,6 +404,11 @@ def test_a_named_vector_is_filled_from_another_of_the_same_points(kind, translat
         migrate(tr, src, dst, state_dir=tmp_path / "st", progress=False)
     plan = migrate(tr, src, dst, on_exists="fill", dry_run=True, state_dir=tmp_path / "dry", progress=False)
     assert plan.fill_sample == (10, 300) and "holds 10 of the source's first 300 ids" in plan.describe()
+    assert plan.left_behind == []  # the points keep their other vectors
+    # into a new collection the points' other vectors are not carried: the plan says which, and how to keep them
+    other = migrate(tr, src, f"faiss://{tmp_path}/new.faiss", dry_run=True, state_dir=tmp_path / "dry", progress=False)
+    assert other.left_behind == (["y (dense)", "words (sparse)"] if kind == "qdrant" else ["y (dense)"])
+    assert "not carried: the source's points' other vectors y (dense)" in other.describe()
     # a re-embedding under way: fill keeps the 10 points' own y vectors and sets y on the 290 others only
     filled = migrate(tr, src, dst, on_exists="fill", state_dir=tmp_path / "fill", progress=False, batch_size=64)
     assert (filled.kept, filled.written, filled.dest_count, filled.replaced) == (10, 290, 300, 0) and filled.count_ok

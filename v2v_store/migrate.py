@@ -23,7 +23,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from v2v_store.connectors import Metric, VectorBatch, VectorStore, open_store, same_collection
+from v2v_store.connectors import Metric, VectorBatch, VectorStore, open_store, same_collection, same_points
 from v2v_store.errors import (DestinationExistsError, DimensionMismatchError, StoreBusyError, StoreNotFoundError,
                               UnsupportedIndexError, V2VError)
 from v2v_store.metrics import overlap, paired_metrics, top_k_others
@@ -82,6 +82,7 @@ class MigrationPlan:
     # a destination this migration creates, of the source's backend: the source's settings it is created with
     carried_settings: list[str] = field(default_factory=list)
     copy_settings: bool = True  # else a new (or replaced) destination gets the backend's defaults
+    left_behind: list[str] = field(default_factory=list)  # the source's points' other vectors, not in the destination
 
     def describe(self) -> str:
         mixed = (f"  mixed spaces ({self.mixed_by}): {self.source_space} records translated, {self.target_space} records "
@@ -94,6 +95,9 @@ class MigrationPlan:
             f"  to   {self.dest}  ({self.target_space}, d={self.target_dim}, {self.dest_metric}; "
             + (f"exists with {self.dest_count:,} vectors)" if self.dest_exists else "new)"),
             ("  created like the source: " + "; ".join(self.carried_settings)) if self.carried_settings else None,
+            ("  not carried: the source's points' other vectors " + ", ".join(self.left_behind) + " (a migration "
+             "writes one vector; to keep them, migrate into another named vector of the same collection: "
+             "?vector=NAME)") if self.left_behind else None,
             None if self.fill_sample is None else (
                 f"  fill: the destination holds {self.fill_sample[0]:,} of the source's first {self.fill_sample[1]:,} "
                 "ids (those records are kept as they are, the others written)"),
@@ -248,6 +252,7 @@ def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch
                 translator.check_space(sample, src.name, f"collection {source_uri}")
         count, src_metric = source.count(), source.metric.value
         source_kind, source_settings = type(source), (source.settings() if copy_settings else {})
+        left_behind = [] if same_points(source_uri, dest_uri) else source.other_vectors()
         if on_exists == OnExists.FILL:  # a collection of mixed spaces read its first records with their payloads
             first_ids = (first if spaces is None else source.first_batch(FILL_SAMPLE_IDS, with_payload=False)
                          ).ids[:FILL_SAMPLE_IDS]
@@ -301,6 +306,10 @@ def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch
                     "--on-exists fill: the destination's %d records share none of the source's first %d ids, so "
                     "every record will be added beside them; if they are the same documents under other ids (another "
                     "id scheme), stop and migrate into a new collection instead", dest_count, len(first_ids))
+        if left_behind:
+            logger.warning("the source's points carry other vectors (%s) that the destination will not get: a "
+                           "migration writes one vector; to keep them, migrate into another named vector of the same "
+                           "collection (?vector=NAME)", ", ".join(left_behind))
     finally:
         dest.close()
     remaining = count - (state.get("read", state["written"]) if state else 0)
@@ -310,6 +319,7 @@ def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch
         estimated_seconds=remaining / 5000.0, estimated_bytes=remaining * trg.dim * 4,
         mixed_by=spaces.option if spaces else None,
         sample_spaces=sample_spaces, fill_sample=fill_sample, carried_settings=carried, copy_settings=copy_settings,
+        left_behind=left_behind,
     )
     return plan, state
 
