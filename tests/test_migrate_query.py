@@ -324,6 +324,16 @@ def test_a_new_destination_is_set_up_like_its_source(kind, translator, tmp_path)
     want = settings_of(src)
     dst = {"qdrant-edge": f"qdrant-edge://{tmp_path}/dst", "qdrant": f"qdrant://{tmp_path}/q?collection=out",
            "chroma": f"chroma://{tmp_path}/c?collection=out"}[kind]
+    out = subprocess.run([sys.executable, "-m", "v2v_store", "inspect", src, "--json"], capture_output=True,
+                         text=True, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    shown = json.loads(out.stdout)["settings"]
+    if kind == "qdrant-edge":
+        assert shown["payload_indexes"] == {"tag": "keyword"} and shown["hnsw_config"]["m"] == 32, shown
+    elif kind == "qdrant":
+        assert shown["metadata"] == {"owner": "search-team"} and shown["vector"]["on_disk"] is True, shown
+    else:
+        assert shown["hnsw"]["max_neighbors"] == 32 and shown["metadata"] == {"owner": "search-team"}, shown
     plan = migrate(tr, src, dst, dry_run=True, state_dir=tmp_path / "st", progress=False)
     expected = {"qdrant-edge": ["vectors on disk", "HNSW m=32, ef_construct=200", "quantization scalar int8",
                                 "optimizers indexing_threshold=1000", "payload on disk", "payload indexes tag (keyword)"],

@@ -75,8 +75,9 @@ def inspect(
                                         "in each of its spaces, told by their vectors (a collection half way through "
                                         "a re-embedding holds both: migrate it with --source-space auto)."),
 ) -> None:
-    """Count, dimension, metric, index type, sample ids/metadata, warnings, and which known model (minilm, e5, mpnet)
-    the vectors look like, from their covariance; with --model, whether that model made them from the documents; with
+    """Count, dimension, metric, index type, settings (those a migration carries to a new collection), other vectors
+    of its points, sample ids/metadata, warnings, and which known model (minilm, e5, mpnet) the vectors look like, from
+    their covariance; with --model, whether that model made them from the documents; with
     --translator, which of its spaces each record is in."""
     from v2v_store.connectors import open_store
     from v2v_store.inspect import inspect_store
@@ -118,6 +119,11 @@ def inspect(
         counts = report.spaces.get("counts")
         typer.echo("  translator spaces: " + (", ".join(f"{k} {v:,}" for k, v in counts.items()) + "; " if counts else "")
                    + report.spaces["verdict"])
+    if report.settings:
+        typer.echo("  settings (a new collection of this backend migrated from it gets them): "
+                   + json.dumps(report.settings, default=str))
+    if report.other_vectors:
+        typer.echo("  other vectors of its points: " + ", ".join(report.other_vectors))
     for i, m, d in zip(report.sample_ids, report.sample_metadata, report.sample_documents):
         typer.echo(f"  - id={i!r} metadata={m!r} document={d!r}")
     for w in report.warnings:

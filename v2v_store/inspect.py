@@ -36,6 +36,10 @@ class StoreReport:
     model_check: dict[str, Any] | None = None
     # ``--translator T``: how many of the scanned records are in each of its spaces (:func:`record_spaces`)
     spaces: dict[str, Any] | None = None
+    # what a migration sets a new collection of this backend up with (:meth:`VectorStore.settings`; payload indexes
+    # by type), and the other vectors its points carry, which a migration into another collection leaves behind
+    settings: dict[str, Any] = field(default_factory=dict)
+    other_vectors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -174,6 +178,10 @@ def inspect_store(store: VectorStore, sample: int = 5, scan: int = 2048, model: 
         dim = None
     report = StoreReport(store.uri, count, dim, store.metric.value, store.index_type)
     report.warnings.extend(store.warnings())
+    if store.exists():
+        report.settings = {k: ({name: ix["type"] for name, ix in v.items()} if k == "payload_indexes" else v)
+                           for k, v in store.settings().items()}
+        report.other_vectors = store.other_vectors()
     batch = store.first_batch(scan) if count else None
     if batch is None:
         report.warnings.append("the collection is empty")
