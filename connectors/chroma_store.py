@@ -219,6 +219,10 @@ class ChromaStore(VectorStore):
 
     def create_like(self, settings: dict[str, Any]) -> list[str]:
         self._like = dict(settings)
+        return self._carried()
+
+    def _carried(self) -> list[str]:
+        """One phrase per setting of ``create_like`` (HNSW parameters: those other than a new collection's)."""
         out = []
         if self._like.get("metadata"):
             out.append("collection metadata (" + ", ".join(map(str, self._like["metadata"])) + ")")
@@ -243,7 +247,7 @@ class ChromaStore(VectorStore):
                 os.makedirs(self._parsed.path, exist_ok=True)
                 self.client = make_client(self._parsed)
             logger.info("creating Chroma collection %r (metric=%s%s)", self.name, metric.value,
-                        "; like its source: " + "; ".join(self.create_like(self._like)) if self._like else "")
+                        "; like its source: " + "; ".join(self._carried()) if self._like else "")
             self._col = self.client.create_collection(
                 self.name, embedding_function=None, metadata=self._like.get("metadata") or None,
                 configuration={"hnsw": {**(self._like.get("hnsw") or {}), "space": space}})

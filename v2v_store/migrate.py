@@ -453,9 +453,9 @@ def _migrate(translator: Translator, plan: MigrationPlan, state: dict | None, st
                 if own_settings:  # recreated as it was set up, with the migrated records only
                     dest.create_like(own_settings)
             tally["dest_before"] = dest.count() if dest.exists() else 0
+            save(None, False)
         if plan.carried_settings and not dest.exists():  # created by the first write, like the source
             dest.create_like(source.settings())
-            save(None, False)
         done = state is not None and state.get("done")
         # fill: each batch asks the destination which of its ids it holds (a lookup by id, not a read of the whole
         # destination); a destination created by this migration holds none of the ids it has not written yet
