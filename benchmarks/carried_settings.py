@@ -1,12 +1,14 @@
 """What a migrated collection keeps when it is created like its source (``v2v migrate``'s default since session 57)
 against the backend's defaults (``--default-settings``), on Qdrant's storage engine (qdrant-edge), from one run.
 
-    python benchmarks/carried_settings.py --records 50000 --out benchmarks/results
+    python benchmarks/carried_settings.py --out benchmarks/results
 
 The source shard is set up as a user tunes one: HNSW m=32 / ef_construct=200, int8 scalar quantization kept in RAM,
 a low indexing threshold (so the HNSW index is built), and a keyword payload index on ``tenant`` (100 tenants, so a
-tenant filter keeps 1% of the records). It holds ``--records`` random unit vectors (384-d) translated into another
-384-d space by a random rotation. Each destination is optimised (``EdgeShard.optimize``: segments merged, HNSW and
+tenant filter keeps 1% of the records). It holds the kit's MiniLM vectors, real 384-d embeddings (wiki, then
+fortunes but its last 200: 43,794; ``--records`` takes the first N), migrated into another 384-d space by a random
+rotation (what is measured is the destination's storage, not the translation). The queries are those last 200
+fortunes vectors (in no collection), rotated the same way, searched in each destination. Each destination is optimised (``EdgeShard.optimize``: segments merged, HNSW and
 quantization built as its configuration says), then searched: 200 queries with a tenant filter and 200 without,
 median latency per query, and recall@10 against exact search (``SearchParams(exact=True)``) on the same shard.
 """
@@ -33,7 +35,16 @@ def unit(rng: np.random.Generator, n: int) -> np.ndarray:
     return v / np.linalg.norm(v, axis=1, keepdims=True)
 
 
-def build_source(root: Path, records: int) -> str:
+def kit_vectors() -> tuple[np.ndarray, np.ndarray]:
+    """(records, queries): the kit's MiniLM wiki and fortunes vectors, the last 200 fortunes ones held out."""
+    from kit import load
+
+    fortunes = load("fortunes", "minilm")
+    records = np.concatenate([load("wiki", "minilm"), fortunes[:-QUERIES]])
+    return records / np.linalg.norm(records, axis=1, keepdims=True), fortunes[-QUERIES:]
+
+
+def build_source(root: Path, vectors: np.ndarray) -> str:
     import qdrant_edge as q
 
     from v2v_store import VectorBatch, open_store
@@ -45,30 +56,31 @@ def build_source(root: Path, records: int) -> str:
         optimizers=q.EdgeOptimizersConfig(indexing_threshold=1000)))
     shard.update(q.UpdateOperation.create_field_index("tenant", q.PayloadSchemaType.Keyword))
     shard.close()
-    rng, uri = np.random.default_rng(0), f"qdrant-edge://{root}/source"
+    uri = f"qdrant-edge://{root}/source"
     with open_store(uri) as store:
-        for start in range(0, records, 5000):
-            n = min(5000, records - start)
-            store.upsert(VectorBatch(list(range(start, start + n)), unit(rng, n),
-                                     [{"tenant": f"t{i % TENANTS}"} for i in range(start, start + n)]))
+        for start in range(0, len(vectors), 5000):
+            rows = range(start, min(start + 5000, len(vectors)))
+            store.upsert(VectorBatch(list(rows), vectors[rows.start:rows.stop],
+                                     [{"tenant": f"t{i % TENANTS}"} for i in rows]))
     return uri
 
 
-def translator(root: Path):
+def translator():
+    """A translator that rotates: (translator, rotation)."""
     from v2v_store.train.linear import fit_procrustes
     from v2v_store.translator import Space, Translator
 
     rng = np.random.default_rng(1)
     a = unit(rng, 4096)
     rotation = np.linalg.qr(rng.standard_normal((DIM, DIM)))[0].astype(np.float32)
-    return Translator.from_linear_map(fit_procrustes((a, a @ rotation)), Space("old", DIM), Space("new", DIM))
+    return Translator.from_linear_map(fit_procrustes((a, a @ rotation)), Space("old", DIM), Space("new", DIM)), rotation
 
 
 def disk_mb(path: Path) -> float:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 2**20
 
 
-def measure(path: Path) -> dict:
+def measure(path: Path, queries: np.ndarray) -> dict:
     """Optimise the shard at ``path``, then time filtered and unfiltered searches and their recall against exact."""
     import qdrant_edge as q
 
@@ -77,7 +89,6 @@ def measure(path: Path) -> dict:
     shard.optimize()
     optimise_s = time.perf_counter() - started
     info = shard.info()
-    queries = unit(np.random.default_rng(2), QUERIES)
     out = {"optimise_s": round(optimise_s, 2), "indexed_vectors": info.indexed_vectors_count,
            "segments": info.segments_count, "payload_indexes": sorted(info.payload_schema)}
     for name, make_filter in (("filtered", lambda i: q.Filter(must=[q.FieldCondition(
@@ -100,7 +111,7 @@ def measure(path: Path) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--records", type=int, default=50_000)
+    parser.add_argument("--records", type=int, default=None, help="the first N of the kit's vectors (default: all)")
     parser.add_argument("--out", default="benchmarks/results")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
@@ -109,25 +120,29 @@ def main() -> None:
     rows = {}
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        source = build_source(root, args.records)
-        tr = translator(root)
+        records, queries = kit_vectors()
+        records = records[:args.records]
+        source = build_source(root, records)
+        tr, rotation = translator()
+        queries = queries @ rotation  # into the destinations' space, as the records were
         for label, copy in (("like the source", True), ("backend defaults", False)):
             dest = root / ("like" if copy else "defaults")
             started = time.perf_counter()
             report = migrate(tr, source, f"qdrant-edge://{dest}", copy_settings=copy, state_dir=root / "state",
-                             progress=False, check_space=False)
+                             progress=False, check_space=False, source_space="old")
             rows[label] = {"migrate_s": round(time.perf_counter() - started, 2), "written": report.written,
-                           **measure(dest)}
+                           **measure(dest, queries)}
             logger.info("%s: %s", label, rows[label])
-    result = {"command": f"python benchmarks/carried_settings.py --records {args.records}",
+    command = "python benchmarks/carried_settings.py" + (f" --records {args.records}" if args.records else "")
+    result = {"command": command,
               "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.python_version()}",
-              "records": args.records, "dim": DIM, "queries": QUERIES, "rows": rows}
+              "records": len(records), "dim": DIM, "queries": QUERIES, "rows": rows}
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "carried_settings.json").write_text(json.dumps(result, indent=2))
     keys = list(next(iter(rows.values())))
-    lines = [f"# Migrated collection set up like its source vs the backend's defaults (qdrant-edge)", "",
-             f"`{result['command']}` on {result['machine']}; {args.records:,} records x {DIM}, {QUERIES} queries "
+    lines = ["# Migrated collection set up like its source vs the backend's defaults (qdrant-edge)", "",
+             f"`{result['command']}` on {result['machine']}; {len(records):,} records x {DIM}, {QUERIES} queries "
              f"each way, one run.", "", "| | " + " | ".join(keys) + " |", "|---" * (len(keys) + 1) + "|"]
     lines += [f"| {label} | " + " | ".join(str(row[k]) for k in keys) + " |" for label, row in rows.items()]
     (out / "carried_settings.md").write_text("\n".join(lines) + "\n")
