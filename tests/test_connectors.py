@@ -460,3 +460,28 @@ def test_chroma_collections_of_a_named_database(chroma_server, rng):
     assert same_collection(default, default + "&database=default_database&tenant=default_tenant")
     with pytest.raises(StoreNotFoundError, match="Database .*nosuch.* not found.*AdminClient"):
         open_store(f"chroma+http://{host}:{port}?collection={name}&database=nosuch")
+
+
+@pytest.mark.server
+def test_a_chroma_server_collection_is_created_like_another(chroma_server, rng):
+    """Over HTTP as embedded: a collection's HNSW parameters and metadata read from a server, and a new collection
+    created with them there (the space is the new collection's own)."""
+    import chromadb
+
+    host, port = chroma_server
+    client = chromadb.HttpClient(host=host, port=port)
+    name = f"tuned-{uuid.uuid4().hex[:8]}"
+    client.create_collection(name, embedding_function=None, metadata={"owner": "search-team"},
+                             configuration={"hnsw": {"space": "ip", "ef_construction": 200, "max_neighbors": 32}})
+    with open_store(f"chroma+http://{host}:{port}?collection={name}") as source:
+        source.upsert(make_records(rng, n=10))
+        settings = source.settings()
+    assert settings["metadata"] == {"owner": "search-team"} and settings["hnsw"]["max_neighbors"] == 32
+    new = f"like-{uuid.uuid4().hex[:8]}"
+    with open_store(f"chroma+http://{host}:{port}?collection={new}", dim=D, metric="cosine") as dest:
+        assert dest.create_like(settings) == ["collection metadata (owner)", "HNSW ef_construction=200, max_neighbors=32"]
+        dest.upsert(make_records(rng, n=10))
+    col = client.get_collection(new)
+    assert col.metadata == {"owner": "search-team"} and col.count() == 10
+    assert {k: col.configuration["hnsw"][k] for k in ("space", "ef_construction", "max_neighbors")} == {
+        "space": "cosine", "ef_construction": 200, "max_neighbors": 32}
