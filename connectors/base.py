@@ -247,6 +247,14 @@ class VectorStore(ABC):
         ``NAME (dense)`` / ``NAME (sparse)``), which a copy of its records into another collection leaves behind."""
         return []
 
+    def left_behind(self) -> list[str]:
+        """What a migration of this collection into another one does not carry, one phrase each with how to keep it
+        (for the plan and a warning): the points' other vectors; a store's own extras (Chroma: its embedding
+        function)."""
+        others = self.other_vectors()
+        return [f"its points' other vectors {', '.join(others)} (a migration writes one vector; to keep them, migrate "
+                "into another named vector of the same collection: ?vector=NAME)"] if others else []
+
     @abstractmethod
     def drop(self) -> None:
         """Delete the whole collection (used by ``--on-exists replace``); the next upsert recreates it."""

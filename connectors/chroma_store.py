@@ -221,6 +221,12 @@ class ChromaStore(VectorStore):
         self._like = dict(settings)
         return self._carried()
 
+    def left_behind(self) -> list[str]:
+        function = (self._require().configuration or {}).get("embedding_function")
+        name = getattr(function, "name", lambda: type(function).__name__)() if function is not None else None
+        return [f"its embedding function {name!r} (it embeds texts as the source's model does: query the destination "
+                "with the target model's vectors, or give it that model's embedding function)"] if name else []
+
     def _carried(self) -> list[str]:
         """One phrase per setting of ``create_like`` (HNSW parameters: those other than a new collection's)."""
         out = []

@@ -343,7 +343,7 @@ def test_a_new_destination_is_set_up_like_its_source(kind, translator, tmp_path)
     assert plan.carried_settings == expected
     assert "created like the source: " + "; ".join(expected) in plan.describe()
     report = migrate(tr, src, dst, state_dir=tmp_path / "st", progress=False)
-    assert report.written == report.dest_count == 300 and report.count_ok
+    assert report.written == report.dest_count == 300 and report.count_ok and report.settings_carried == expected
     got = settings_of(dst)
     if kind == "chroma":  # the legacy hnsw:M key is read into the configuration, not carried as metadata
         assert want["metadata"] == {"owner": "search-team", "hnsw:M": 32}
@@ -364,6 +364,19 @@ def test_a_new_destination_is_set_up_like_its_source(kind, translator, tmp_path)
     # replace: the destination is dropped and recreated as it was set up (here: like the source), not with defaults
     again = migrate(tr, src, dst, on_exists="replace", state_dir=tmp_path / "st3", progress=False)
     assert again.dest_count == 300 and again.count_ok and settings_of(dst) == want
+    if kind == "chroma":  # a collection made with Chroma's default embedding function: not carried, and said so
+        import chromadb
+
+        chromadb.PersistentClient(str(tmp_path / "c")).create_collection("texts", configuration={
+            "hnsw": {"space": "cosine"}})
+        fill(f"chroma://{tmp_path}/c?collection=texts", x)
+        plan = migrate(tr, f"chroma://{tmp_path}/c?collection=texts", f"chroma://{tmp_path}/c?collection=vectors",
+                       dry_run=True, state_dir=tmp_path / "st5", progress=False)
+        assert plan.left_behind == ["its embedding function 'default' (it embeds texts as the source's model does: "
+                                    "query the destination with the target model's vectors, or give it that model's "
+                                    "embedding function)"]
+    else:
+        assert plan.left_behind == []
     # a source of another backend: nothing to carry
     assert migrate(tr, src, f"faiss://{tmp_path}/f.faiss", dry_run=True, state_dir=tmp_path / "st4",
                    progress=False).carried_settings == []
@@ -417,8 +430,10 @@ def test_a_named_vector_is_filled_from_another_of_the_same_points(kind, translat
     assert plan.left_behind == []  # the points keep their other vectors
     # into a new collection the points' other vectors are not carried: the plan says which, and how to keep them
     other = migrate(tr, src, f"faiss://{tmp_path}/new.faiss", dry_run=True, state_dir=tmp_path / "dry", progress=False)
-    assert other.left_behind == (["y (dense)", "words (sparse)"] if kind == "qdrant" else ["y (dense)"])
-    assert "not carried: the source's points' other vectors y (dense)" in other.describe()
+    names = "y (dense), words (sparse)" if kind == "qdrant" else "y (dense)"
+    assert other.left_behind == [f"its points' other vectors {names} (a migration writes one vector; to keep them, "
+                                 "migrate into another named vector of the same collection: ?vector=NAME)"]
+    assert f"not carried from the source: its points' other vectors {names} (" in other.describe()
     # a re-embedding under way: fill keeps the 10 points' own y vectors and sets y on the 290 others only
     filled = migrate(tr, src, dst, on_exists="fill", state_dir=tmp_path / "fill", progress=False, batch_size=64)
     assert (filled.kept, filled.written, filled.dest_count, filled.replaced) == (10, 290, 300, 0) and filled.count_ok

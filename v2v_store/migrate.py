@@ -82,7 +82,7 @@ class MigrationPlan:
     # a destination this migration creates, of the source's backend: the source's settings it is created with
     carried_settings: list[str] = field(default_factory=list)
     copy_settings: bool = True  # else a new (or replaced) destination gets the backend's defaults
-    left_behind: list[str] = field(default_factory=list)  # the source's points' other vectors, not in the destination
+    left_behind: list[str] = field(default_factory=list)  # what the destination will not get (VectorStore.left_behind)
 
     def describe(self) -> str:
         mixed = (f"  mixed spaces ({self.mixed_by}): {self.source_space} records translated, {self.target_space} records "
@@ -95,9 +95,7 @@ class MigrationPlan:
             f"  to   {self.dest}  ({self.target_space}, d={self.target_dim}, {self.dest_metric}; "
             + (f"exists with {self.dest_count:,} vectors)" if self.dest_exists else "new)"),
             ("  created like the source: " + "; ".join(self.carried_settings)) if self.carried_settings else None,
-            ("  not carried: the source's points' other vectors " + ", ".join(self.left_behind) + " (a migration "
-             "writes one vector; to keep them, migrate into another named vector of the same collection: "
-             "?vector=NAME)") if self.left_behind else None,
+            ("  not carried from the source: " + "; ".join(self.left_behind)) if self.left_behind else None,
             None if self.fill_sample is None else (
                 f"  fill: the destination holds {self.fill_sample[0]:,} of the source's first {self.fill_sample[1]:,} "
                 "ids (those records are kept as they are, the others written)"),
@@ -129,6 +127,7 @@ class MigrationReport:
     checkpoint_seconds: float = 0.0  # time they took
     replaced: int | None = None  # records the destination held before with the id of a migrated one: overwritten
     kept: int = 0  # fill: source records whose id the destination held when their batch was read (not written)
+    settings_carried: list = field(default_factory=list)  # the source's settings the new destination was created with
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -252,7 +251,7 @@ def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch
                 translator.check_space(sample, src.name, f"collection {source_uri}")
         count, src_metric = source.count(), source.metric.value
         source_kind, source_settings = type(source), (source.settings() if copy_settings else {})
-        left_behind = [] if same_points(source_uri, dest_uri) else source.other_vectors()
+        left_behind = [] if same_points(source_uri, dest_uri) else source.left_behind()
         if on_exists == OnExists.FILL:  # a collection of mixed spaces read its first records with their payloads
             first_ids = (first if spaces is None else source.first_batch(FILL_SAMPLE_IDS, with_payload=False)
                          ).ids[:FILL_SAMPLE_IDS]
@@ -306,10 +305,8 @@ def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch
                     "--on-exists fill: the destination's %d records share none of the source's first %d ids, so "
                     "every record will be added beside them; if they are the same documents under other ids (another "
                     "id scheme), stop and migrate into a new collection instead", dest_count, len(first_ids))
-        if left_behind:
-            logger.warning("the source's points carry other vectors (%s) that the destination will not get: a "
-                           "migration writes one vector; to keep them, migrate into another named vector of the same "
-                           "collection (?vector=NAME)", ", ".join(left_behind))
+        for what in left_behind:
+            logger.warning("the destination will not get the source's %s", what)
     finally:
         dest.close()
     remaining = count - (state.get("read", state["written"]) if state else 0)
@@ -454,8 +451,9 @@ def _migrate(translator: Translator, plan: MigrationPlan, state: dict | None, st
                     dest.create_like(own_settings)
             tally["dest_before"] = dest.count() if dest.exists() else 0
             save(None, False)
+        carried: list[str] = []
         if plan.carried_settings and not dest.exists():  # created by the first write, like the source
-            dest.create_like(source.settings())
+            carried = dest.create_like(source.settings())
         done = state is not None and state.get("done")
         # fill: each batch asks the destination which of its ids it holds (a lookup by id, not a read of the whole
         # destination); a destination created by this migration holds none of the ids it has not written yet
@@ -525,7 +523,7 @@ def _migrate(translator: Translator, plan: MigrationPlan, state: dict | None, st
         left_out_ids=tally["left_out_ids"], checkpoints=checkpoints, checkpoint_seconds=round(flushing, 3),
         replaced=(None if tally["dest_before"] is None
                   else max(tally["dest_before"] + tally["written"] - dest_count, 0)),
-        kept=tally["kept"],
+        kept=tally["kept"], settings_carried=carried,
     )
     if check_pairs is not None:
         u, v = check_pairs
