@@ -165,8 +165,10 @@ def collection_settings(info, vector_params, server: bool) -> dict[str, Any]:
     if vector:
         out["vector"] = vector
     if server:
-        out["hnsw_config"] = config.hnsw_config.model_dump(mode="json", exclude_none=True)
-        out["optimizers"] = config.optimizer_config.model_dump(mode="json", exclude_none=True)
+        if config.hnsw_config is not None:
+            out["hnsw_config"] = config.hnsw_config.model_dump(mode="json", exclude_none=True)
+        if config.optimizer_config is not None:
+            out["optimizers"] = config.optimizer_config.model_dump(mode="json", exclude_none=True)
         if config.quantization_config is not None:
             out["quantization_config"] = config.quantization_config.model_dump(mode="json", exclude_none=True)
         if config.params.on_disk_payload is not None:

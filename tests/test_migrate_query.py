@@ -313,7 +313,7 @@ def _source_with_settings(kind, path, dim):
 
 
 @pytest.mark.parametrize("kind", ["qdrant-edge", "qdrant", "chroma"])
-def test_a_new_destination_is_set_up_like_its_source(kind, translator, tmp_path):
+def test_a_new_destination_is_set_up_like_its_source(kind, translator, tmp_path, caplog):
     """A migration into a new collection of the source's backend creates it with the source's settings (index and
     quantization parameters, payload indexes, collection metadata), listed in the plan; --default-settings gives the
     backend's defaults; --on-exists replace recreates a destination with its own settings."""
@@ -377,6 +377,15 @@ def test_a_new_destination_is_set_up_like_its_source(kind, translator, tmp_path)
                                     "embedding function)"]
     else:
         assert plan.left_behind == []
+    # settings the backend will not tell (an old server, a permission): a warning, and the migration goes on
+    with open_store(src) as store:
+        backend = type(store)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(backend, "settings", lambda self: (_ for _ in ()).throw(PermissionError("forbidden")))
+        untold = migrate(tr, src, other.replace("plain", "untold"), dry_run=True, state_dir=tmp_path / "st6",
+                         progress=False)
+    assert untold.carried_settings == [] and "could not read the settings of" in caplog.text
+    assert "(PermissionError: forbidden): the destination gets the backend's defaults" in caplog.text
     # a source of another backend: nothing to carry
     assert migrate(tr, src, f"faiss://{tmp_path}/f.faiss", dry_run=True, state_dir=tmp_path / "st4",
                    progress=False).carried_settings == []

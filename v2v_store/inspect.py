@@ -179,8 +179,11 @@ def inspect_store(store: VectorStore, sample: int = 5, scan: int = 2048, model: 
     report = StoreReport(store.uri, count, dim, store.metric.value, store.index_type)
     report.warnings.extend(store.warnings())
     if store.exists():
-        report.settings = {k: ({name: ix["type"] for name, ix in v.items()} if k == "payload_indexes" else v)
-                           for k, v in store.settings().items()}
+        try:
+            report.settings = {k: ({name: ix["type"] for name, ix in v.items()} if k == "payload_indexes" else v)
+                               for k, v in store.settings().items()}
+        except Exception as e:  # an old server, a permission: the rest of the report still stands
+            report.warnings.append(f"settings not read ({type(e).__name__}: {e})")
         report.other_vectors = store.other_vectors()
     batch = store.first_batch(scan) if count else None
     if batch is None:

@@ -250,7 +250,7 @@ def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch
             if check_space:
                 translator.check_space(sample, src.name, f"collection {source_uri}")
         count, src_metric = source.count(), source.metric.value
-        source_kind, source_settings = type(source), (source.settings() if copy_settings else {})
+        source_kind, source_settings = type(source), (_settings_of(source, source_uri) if copy_settings else {})
         left_behind = [] if same_points(source_uri, dest_uri) else source.left_behind()
         if on_exists == OnExists.FILL:  # a collection of mixed spaces read its first records with their payloads
             first_ids = (first if spaces is None else source.first_batch(FILL_SAMPLE_IDS, with_payload=False)
@@ -319,6 +319,17 @@ def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch
         left_behind=left_behind,
     )
     return plan, state
+
+
+def _settings_of(store: VectorStore, uri: str) -> dict:
+    """``store.settings()``; where the backend will not tell them (an old server, a permission), a warning and {}:
+    the migration goes on with the backend's defaults for the destination, as before session 57."""
+    try:
+        return store.settings()
+    except Exception as e:  # a convenience must not stop a migration that would otherwise run
+        logger.warning("could not read the settings of %s (%s: %s): the destination gets the backend's defaults",
+                       uri, type(e).__name__, e)
+        return {}
 
 
 def _refuse_ids_the_destination_cannot_overwrite(source_uri: str, dest: VectorStore, dest_uri: str,
@@ -445,7 +456,7 @@ def _migrate(translator: Translator, plan: MigrationPlan, state: dict | None, st
         if state is None:
             if on_exists == OnExists.REPLACE and dest.exists():
                 logger.info("replacing existing destination %s", dest_uri)
-                own_settings = dest.settings() if plan.copy_settings else {}
+                own_settings = _settings_of(dest, dest_uri) if plan.copy_settings else {}
                 dest.drop()
                 if own_settings:  # recreated as it was set up, with the migrated records only
                     dest.create_like(own_settings)
@@ -453,7 +464,7 @@ def _migrate(translator: Translator, plan: MigrationPlan, state: dict | None, st
             save(None, False)
         carried: list[str] = []
         if plan.carried_settings and not dest.exists():  # created by the first write, like the source
-            carried = dest.create_like(source.settings())
+            carried = dest.create_like(_settings_of(source, source_uri))
         done = state is not None and state.get("done")
         # fill: each batch asks the destination which of its ids it holds (a lookup by id, not a read of the whole
         # destination); a destination created by this migration holds none of the ids it has not written yet
