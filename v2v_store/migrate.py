@@ -367,9 +367,10 @@ def migrate(translator: Translator, source_uri: str, dest_uri: str, batch_size: 
             copy_settings: bool = True) -> MigrationPlan | MigrationReport:
     """Translate every vector of ``source_uri`` into the other space of ``translator`` and write it,
     with ids, metadata and documents, to ``dest_uri``. Returns the plan when ``dry_run``. ``source_space`` (a space, or
-    ``@FIELD`` / ``auto`` for a collection of mixed spaces), ``target_space`` and ``check_space``: see
-    :func:`plan_migration` (also ``copy_settings``); with ``check_space`` every window of records read is also checked (:class:`SpaceWatch`), so
-    records of the other model further down the collection stop the migration where they start. ``check_pairs``
+    ``@FIELD`` / ``auto`` for a collection of mixed spaces), ``target_space``, ``check_space`` and ``copy_settings``:
+    see :func:`plan_migration`; with ``check_space`` every window of records read is also checked
+    (:class:`SpaceWatch`), so records of the other model further down the collection stop the migration where they
+    start. ``check_pairs``
     (documents embedded by the source and the target model) adds to the report how well the target model's vector of
     each finds its translation among theirs (the paper's metrics, the other way round: a migrated collection is
     searched by the target's queries). ``checkpoint_seconds``: the destination is flushed and the position recorded at
