@@ -362,6 +362,9 @@ def test_a_new_destination_is_set_up_like_its_source(kind, translator, tmp_path,
     migrate(tr, src, other, copy_settings=False, state_dir=tmp_path / "st2", progress=False)
     assert settings_of(other) != want
     # replace: the destination is dropped and recreated as it was set up (here: like the source), not with defaults
+    replacing = migrate(tr, src, dst, on_exists="replace", dry_run=True, state_dir=tmp_path / "st3", progress=False)
+    assert replacing.kept_settings == expected and replacing.carried_settings == []
+    assert "replaced, recreated with its own settings: " + "; ".join(expected) in replacing.describe()
     again = migrate(tr, src, dst, on_exists="replace", state_dir=tmp_path / "st3", progress=False)
     assert again.dest_count == 300 and again.count_ok and settings_of(dst) == want
     if kind == "chroma":  # a collection made with Chroma's default embedding function: not carried, and said so

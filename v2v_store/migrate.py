@@ -83,6 +83,7 @@ class MigrationPlan:
     carried_settings: list[str] = field(default_factory=list)
     copy_settings: bool = True  # else a new (or replaced) destination gets the backend's defaults
     left_behind: list[str] = field(default_factory=list)  # what the destination will not get (VectorStore.left_behind)
+    kept_settings: list[str] = field(default_factory=list)  # --on-exists replace: its own settings it is recreated with
 
     def describe(self) -> str:
         mixed = (f"  mixed spaces ({self.mixed_by}): {self.source_space} records translated, {self.target_space} records "
@@ -96,6 +97,8 @@ class MigrationPlan:
             + (f"exists with {self.dest_count:,} vectors)" if self.dest_exists else "new)"),
             ("  created like the source: " + "; ".join(self.carried_settings)) if self.carried_settings else None,
             ("  not carried from the source: " + "; ".join(self.left_behind)) if self.left_behind else None,
+            ("  replaced, recreated with its own settings: " + "; ".join(self.kept_settings)) if self.kept_settings
+            else None,
             None if self.fill_sample is None else (
                 f"  fill: the destination holds {self.fill_sample[0]:,} of the source's first {self.fill_sample[1]:,} "
                 "ids (those records are kept as they are, the others written)"),
@@ -297,6 +300,8 @@ def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch
         dest_count, dest_metric = (dest.count() if dest.exists() else 0), dest.metric.value
         carried = (dest.create_like(source_settings) if not dest.exists() and source_settings
                    and type(dest) is source_kind else [])
+        kept_settings = (dest.create_like(_settings_of(dest, dest_uri)) if dest.exists() and copy_settings and
+                         on_exists == OnExists.REPLACE and state is None else [])  # what its recreation keeps
         fill_sample = None
         if exists and state is None and on_exists == OnExists.FILL:
             fill_sample = int(dest.holds(first_ids).sum()), len(first_ids)
@@ -316,7 +321,7 @@ def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch
         estimated_seconds=remaining / 5000.0, estimated_bytes=remaining * trg.dim * 4,
         mixed_by=spaces.option if spaces else None,
         sample_spaces=sample_spaces, fill_sample=fill_sample, carried_settings=carried, copy_settings=copy_settings,
-        left_behind=left_behind,
+        left_behind=left_behind, kept_settings=kept_settings,
     )
     return plan, state
 
