@@ -8,9 +8,10 @@ a low indexing threshold (so the HNSW index is built), and a keyword payload ind
 tenant filter keeps 1% of the records). It holds the kit's MiniLM vectors, real 384-d embeddings (wiki, then
 fortunes but its last 200: 43,794; ``--records`` takes the first N), migrated into another 384-d space by a random
 rotation (what is measured is the destination's storage, not the translation). The queries are those last 200
-fortunes vectors (in no collection), rotated the same way, searched in each destination. Each destination is optimised (``EdgeShard.optimize``: segments merged, HNSW and
-quantization built as its configuration says), then searched: 200 queries with a tenant filter and 200 without,
-median latency per query, and recall@10 against exact search (``SearchParams(exact=True)``) on the same shard.
+fortunes vectors (in no collection), rotated the same way. Each destination is optimised (``EdgeShard.optimize``:
+segments merged, HNSW and quantization built as its configuration says), then searched: the 200 queries with a tenant
+filter and without, median latency per query, and recall@10 against exact search (``SearchParams(exact=True)``) on the
+same shard.
 """
 
 from __future__ import annotations

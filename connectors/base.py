@@ -236,10 +236,18 @@ class VectorStore(ABC):
         over a flat index)."""
         return {}
 
+    # the settings the first upsert creates the collection with (create_like); stores that carry none ignore it
+    _like: dict[str, Any] = {}
+
     def create_like(self, settings: dict[str, Any]) -> list[str]:
         """When this collection does not exist yet, have the first upsert create it with ``settings`` (another
         collection's :meth:`settings` of the same backend) besides its own size and metric. Returns one phrase per
-        setting carried, for a migration's plan (none when the collection exists, or nothing is carried)."""
+        setting carried (:meth:`describe_settings`), for a migration's plan."""
+        self._like = dict(settings)
+        return self.describe_settings(self._like)
+
+    def describe_settings(self, settings: dict[str, Any]) -> list[str]:
+        """One phrase per setting of ``settings`` this store creates a collection with; none where it carries none."""
         return []
 
     def other_vectors(self) -> list[str]:

@@ -112,7 +112,6 @@ class ChromaStore(VectorStore):
         embedded = os.path.isfile(os.path.join(uri.path, "chroma.sqlite3")) if uri.scheme == "chroma" else True
         self.client = make_client(uri) if embedded else None
         self._requested_dim, self._requested_metric = dim, metric
-        self._like: dict[str, Any] = {}  # settings the first upsert creates the collection with (create_like)
         self._col = self._get() if self.exists() else None
         self._dim: int | None = None
         self._max_batch_size: int | None = None
@@ -217,22 +216,18 @@ class ChromaStore(VectorStore):
             out["hnsw"] = hnsw
         return out
 
-    def create_like(self, settings: dict[str, Any]) -> list[str]:
-        self._like = dict(settings)
-        return self._carried()
-
     def left_behind(self) -> list[str]:
         function = (self._require().configuration or {}).get("embedding_function")
         name = getattr(function, "name", lambda: type(function).__name__)() if function is not None else None
         return [f"its embedding function {name!r} (it embeds texts as the source's model does: query the destination "
                 "with the target model's vectors, or give it that model's embedding function)"] if name else []
 
-    def _carried(self) -> list[str]:
-        """One phrase per setting of ``create_like`` (HNSW parameters: those other than a new collection's)."""
+    def describe_settings(self, settings: dict[str, Any]) -> list[str]:
+        """The metadata's keys, and the HNSW parameters other than a new collection's."""
         out = []
-        if self._like.get("metadata"):
-            out.append("collection metadata (" + ", ".join(map(str, self._like["metadata"])) + ")")
-        changed = {k: v for k, v in (self._like.get("hnsw") or {}).items() if _HNSW_DEFAULTS.get(k) != v}
+        if settings.get("metadata"):
+            out.append("collection metadata (" + ", ".join(map(str, settings["metadata"])) + ")")
+        changed = {k: v for k, v in (settings.get("hnsw") or {}).items() if _HNSW_DEFAULTS.get(k) != v}
         if changed:
             out.append("HNSW " + ", ".join(f"{k}={v}" for k, v in sorted(changed.items())))
         return out
@@ -253,7 +248,7 @@ class ChromaStore(VectorStore):
                 os.makedirs(self._parsed.path, exist_ok=True)
                 self.client = make_client(self._parsed)
             logger.info("creating Chroma collection %r (metric=%s%s)", self.name, metric.value,
-                        "; like its source: " + "; ".join(self._carried()) if self._like else "")
+                        "; like its source: " + "; ".join(self.describe_settings(self._like)) if self._like else "")
             self._col = self.client.create_collection(
                 self.name, embedding_function=None, metadata=self._like.get("metadata") or None,
                 configuration={"hnsw": {**(self._like.get("hnsw") or {}), "space": space}})

@@ -61,9 +61,9 @@ class QdrantEdgeStore(VectorStore):
         self.index_type = "qdrant-edge"
         self._requested_dim, self._requested_metric = dim, metric
         self._shard = None
-        self._config: dict | None = None
+        self._config: dict | None = None  # this vector's parameters
+        self._shard_config: dict = {}  # the shard's edge_config.json, as loaded
         self._shared = False
-        self._like: dict[str, Any] = {}  # settings the first upsert creates the shard with (create_like)
         if self.exists():
             self._load()
             for want, have, what in ((dim, self.dim, "dimension"), (metric, self.metric, "metric")):
@@ -75,7 +75,7 @@ class QdrantEdgeStore(VectorStore):
 
     def _load(self) -> None:
         with open(os.path.join(self.path, "edge_config.json")) as f:
-            config = json.load(f)
+            config = self._shard_config = json.load(f)
         vectors = config["vectors"]
         if self.vector_name not in vectors:
             names = sorted(vectors)
@@ -162,12 +162,10 @@ class QdrantEdgeStore(VectorStore):
         """The shard's own settings (HNSW, quantization, optimizers, payload on disk and the engine's other shard
         options, from its ``edge_config.json``), this vector's own parameters, and the shard's payload indexes; not its
         other vectors (named or sparse): the new shard holds this one."""
-        with open(os.path.join(self.path, "edge_config.json")) as f:
-            config = json.load(f)
-        out = {k: v for k, v in config.items() if k not in ("vectors", "sparse_vectors") and v not in (None, {}, [])}
-        if isinstance(out.get("optimizers"), dict):
-            out["optimizers"] = {k: v for k, v in out["optimizers"].items() if v is not None} or None
-        out = {k: v for k, v in out.items() if v is not None}
+        config = self._shard_config
+        optimizers = {k: v for k, v in (config.get("optimizers") or {}).items() if v is not None}
+        out = {k: v for k, v in {**config, "optimizers": optimizers}.items()
+               if k not in ("vectors", "sparse_vectors") and v not in (None, {}, [])}
         vector = vector_settings(self._config or {})
         if vector:
             out["vector"] = vector
@@ -178,16 +176,12 @@ class QdrantEdgeStore(VectorStore):
             out["payload_indexes"] = indexes
         return out
 
-    def create_like(self, settings: dict[str, Any]) -> list[str]:
-        self._like = dict(settings)
-        return describe_settings(self._like)
+    describe_settings = staticmethod(describe_settings)
 
     def other_vectors(self) -> list[str]:
-        if not self._shared:
-            return []
-        with open(os.path.join(self.path, "edge_config.json")) as f:
-            config = json.load(f)
-        return other_vector_names(config["vectors"], config.get("sparse_vectors") or {}, self.vector_name)
+        config = self._shard_config
+        return other_vector_names(config["vectors"], config.get("sparse_vectors") or {},
+                                  self.vector_name) if config else []
 
     def _create(self, dim: int) -> None:
         """Create the shard: its vector of ``dim`` and the requested metric, with the settings of ``create_like``."""
@@ -253,7 +247,7 @@ class QdrantEdgeStore(VectorStore):
             return
         self.close()
         shutil.rmtree(self.path, ignore_errors=True)
-        self._config = None
+        self._config, self._shard_config = None, {}
 
     def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, list[list[PointId]]]:
         q, shard = _edge(), self._require()

@@ -235,7 +235,6 @@ class QdrantStore(VectorStore):
         self.index_type = "qdrant"
         self._requested_dim, self._requested_metric = dim, metric
         self._shared = False
-        self._like: dict[str, Any] = {}  # settings the first upsert creates the collection with (create_like)
         try:
             self._check_existing(dim, metric)
         except BaseException as e:
@@ -293,6 +292,8 @@ class QdrantStore(VectorStore):
             raise InvalidURIError(f"Qdrant collection {self.collection!r} has one unnamed vector: drop ?vector=")
         else:
             chosen = vectors
+        self._other_vectors = other_vector_names(vectors if isinstance(vectors, dict) else {},
+                                                 params.sparse_vectors or {}, self.vector_name or "")
         if chosen.multivector_config is not None:
             raise UnsupportedIndexError(
                 f"Qdrant collection {self.collection!r}{f' vector {self.vector_name!r}' if self.vector_name else ''} "
@@ -389,16 +390,10 @@ class QdrantStore(VectorStore):
         return collection_settings(self.client.get_collection(self.collection), self._params,
                                    server=self._local_path is None)
 
-    def create_like(self, settings: dict[str, Any]) -> list[str]:
-        self._like = dict(settings)
-        return describe_settings(self._like)
+    describe_settings = staticmethod(describe_settings)
 
     def other_vectors(self) -> list[str]:
-        if not self._shared:
-            return []
-        params = self.client.get_collection(self.collection).config.params
-        return other_vector_names(params.vectors if isinstance(params.vectors, dict) else {},
-                                  params.sparse_vectors or {}, self.vector_name or "")
+        return self._other_vectors if self._params is not None else []
 
     def _create(self, dim: int) -> None:
         from pydantic import TypeAdapter
