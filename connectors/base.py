@@ -250,6 +250,16 @@ class VectorStore(ABC):
         """One phrase per setting of ``settings`` this store creates a collection with; none where it carries none."""
         return []
 
+    def training_sample_size(self, records: int) -> int:
+        """How many records (as they will be written) this collection, not created yet, must be trained on before its
+        first upsert (:meth:`train_on`), for a copy of ``records`` records; 0 where it needs none (all but a FAISS
+        index built with IVF lists or PQ / SQ codes)."""
+        return 0
+
+    def train_on(self, vectors: np.ndarray) -> None:
+        """Create this collection, trained on ``vectors`` (:meth:`training_sample_size` of them); nothing is added."""
+        raise NotImplementedError(f"{type(self).__name__} needs no training")
+
     def other_vectors(self) -> list[str]:
         """The other vectors this collection's points carry besides the one read (Qdrant named and sparse vectors, as
         ``NAME (dense)`` / ``NAME (sparse)``), which a copy of its records into another collection leaves behind."""

@@ -6,8 +6,10 @@ FAISS keeps vectors and int64 ids only. Metadata, documents, non-integer ids and
 without one: ids are the index's own (IDMap ids or row numbers), metadata is empty.
 
 Read exactly: Flat, HNSW-Flat, IVF-Flat (through a direct map), IDMap/IDMap2 around any of them.
-Written: new indexes are IDMap2 over a flat index; existing IDMap/IDMap2 and (trained) IVF indexes take
-records by id. Overwriting or deleting ids an IDMap holds needs an inner index that removes rows in place
+Written: new indexes are IDMap2 over a flat index, or built like another FAISS index (:meth:`FaissStore.create_like`,
+a migration's source) or as ``?index=FACTORY`` asks (:mod:`connectors.faiss_structure`: IVF, PQ, SQ, HNSW; trained on
+:meth:`FaissStore.train_on` first where they need it); existing IDMap/IDMap2 and (trained) IVF indexes take records by
+id. Overwriting or deleting ids an IDMap holds needs an inner index that removes rows in place
 (flat codes: Flat, SQ, PQ); around IVF or HNSW it is refused, as FAISS would misnumber the later rows.
 PQ / SQ / other compressed indexes give back approximations: a warning says so, with a measured
 estimate of the reconstruction error. Pickle sidecars (LangChain's ``index.pkl``) are refused
@@ -21,6 +23,7 @@ import json
 import logging
 import os
 import sqlite3
+import time
 from typing import Any, Iterator, Sequence
 
 import faiss
@@ -44,6 +47,7 @@ from .base import (
     prepare_for_metric,
     scores_from_distances,
 )
+from .faiss_structure import build_index, describe, describe_index, needs_training, training_size
 from .uri import StoreURI
 
 logger = logging.getLogger(__name__)
@@ -172,6 +176,24 @@ def _make_reader(index: faiss.Index):
     return reader
 
 
+def _asked_structure(uri: StoreURI) -> dict[str, Any]:
+    """The structure a URI's ``?index=FACTORY`` (and ``&nprobe=`` / ``&efSearch=`` / ``&efConstruction=``) asks a
+    new index to be built to; {} where it names none. A factory FAISS does not know is refused with examples."""
+    factory = uri.params.get("index")
+    if not factory:
+        return {}
+    try:
+        needs_training(factory)
+        asked = {name: int(uri.params[name]) for name in ("nprobe", "efSearch", "efConstruction") if name in uri.params}
+    except (RuntimeError, ValueError) as e:
+        raise InvalidURIError(
+            f"{uri.raw!r}: ?index={factory} is not a FAISS index structure FAISS can build ({str(e).splitlines()[0][:120]}); "
+            "write a factory string, e.g. ?index=IVF1024,PQ32 or ?index=HNSW32 or ?index=SQ8, and integer "
+            "&nprobe= / &efSearch= / &efConstruction="
+        ) from None
+    return {"index": factory, **asked}
+
+
 class FaissStore(VectorStore):
     def __init__(self, uri: StoreURI, dim: int | None = None, metric: Metric | None = None):
         self.uri = uri.raw
@@ -183,6 +205,7 @@ class FaissStore(VectorStore):
         self.sidecar_path = self.path + SIDECAR_SUFFIX
         self._check_pickle_sidecar(uri.flag("allow_pickle"))
         self._requested_dim, self._requested_metric = dim, metric
+        self._asked = _asked_structure(uri)  # ?index=FACTORY: the structure a new index is built to
         self._index: faiss.Index | None = None
         self._writable = False
         self._reader = None
@@ -373,18 +396,73 @@ class FaissStore(VectorStore):
         scores = scores_from_distances(distances, self.metric if self.metric == Metric.L2 else Metric.DOT)
         return scores, ids
 
+    # -- structure -------------------------------------------------------------------------------
+    def settings(self) -> dict[str, Any]:
+        """The index's structure (:func:`describe_index`: a factory string and its search parameters); {} for a flat
+        index or one v2v cannot rebuild (:meth:`left_behind` names it)."""
+        return describe_index(self._index)[0] if self._index is not None else {}
+
+    def _structure(self) -> dict[str, Any]:
+        """What a new index is built to: the URI's ``?index=`` first (the user's word), else :meth:`create_like`'s."""
+        return self._asked or (self._like if self._like.get("index") else {})
+
+    def describe_settings(self, settings: dict[str, Any]) -> list[str]:
+        if self._asked:
+            return [line + " (from ?index=)" for line in describe(self._asked, self.dim)]
+        return describe(settings, self.dim)
+
+    def left_behind(self) -> list[str]:
+        why = describe_index(self._index)[1] if self._index is not None else None
+        return super().left_behind() + ([
+            f"FAISS index structure {self.index_type} (v2v does not rebuild {why}: a new FAISS destination is IDMap2 "
+            "over flat; to build another, add ?index=FACTORY to --dest, e.g. ?index=IVF1024,PQ32)"] if why else [])
+
+    def training_sample_size(self, records: int) -> int:
+        return training_size(self._structure(), records) if self._index is None else 0
+
+    def train_on(self, vectors: np.ndarray) -> None:
+        structure = self._structure()
+        if self._index is not None or not structure:
+            raise UnsupportedIndexError(f"FAISS index {self.path} is not one to train: it exists, or is flat")
+        vectors = check_vectors(vectors, self._requested_dim, "training vectors")
+        index, factory = self._build(structure, len(vectors))
+        started = time.perf_counter()
+        index.train(prepare_for_metric(vectors, self._requested_metric or Metric.COSINE))
+        logger.info("trained FAISS index %s (%s) on %d vectors in %.1f s", self.path, factory, len(vectors),
+                    time.perf_counter() - started)
+        self._create(index, factory)
+
+    def _build(self, structure: dict[str, Any], records: int) -> tuple[faiss.Index, str]:
+        if self._requested_dim is None:
+            raise InvalidVectorsError(f"FAISS index {self.path}: a structured index needs its dimension up front")
+        metric = self._requested_metric or Metric.COSINE
+        return build_index(structure, self._requested_dim,
+                           faiss.METRIC_L2 if metric == Metric.L2 else faiss.METRIC_INNER_PRODUCT, records)
+
+    def _create(self, index: faiss.Index, described: str) -> None:
+        metric = self._requested_metric or Metric.COSINE
+        self._index, self._writable, self._dirty = index, True, True
+        self.index_type = "/".join(_type_chain(index))
+        os.makedirs(os.path.dirname(self.path) or ".", exist_ok=True)
+        self._db = self._connect()
+        self._db.execute("INSERT OR REPLACE INTO meta VALUES ('metric', ?)", (metric.value,))
+        logger.info("creating FAISS index %s (%s, d=%d, metric=%s)", self.path, described, index.d, metric.value)
+
     # -- writing ---------------------------------------------------------------------------------
     def _ensure_writable(self, batch: VectorBatch) -> None:
         if self._index is None:
-            dim = self._requested_dim or batch.vectors.shape[1]
-            metric = self._requested_metric or Metric.COSINE
-            flat = faiss.IndexFlatL2(dim) if metric == Metric.L2 else faiss.IndexFlatIP(dim)
-            self._index, self._writable = faiss.IndexIDMap2(flat), True
-            self.index_type = "IndexIDMap2/" + type(flat).__name__
-            os.makedirs(os.path.dirname(self.path) or ".", exist_ok=True)
-            self._db = self._connect()
-            self._db.execute("INSERT OR REPLACE INTO meta VALUES ('metric', ?)", (metric.value,))
-            logger.info("creating FAISS index %s (d=%d, metric=%s)", self.path, dim, metric.value)
+            self._requested_dim = self._requested_dim or batch.vectors.shape[1]
+            structure = self._structure()
+            if structure and needs_training(structure["index"]):
+                raise UnsupportedIndexError(
+                    f"FAISS index {self.path} is to be built as {structure['index']}, which must be trained on "
+                    "vectors like the ones it will hold before it takes any: call train_on(vectors) first (a "
+                    "migration does), or build it without ?index= (flat)")
+            index, described = (self._build(structure, 0) if structure else  # untrained: nothing to fit to a size
+                                (faiss.IndexIDMap2(faiss.IndexFlatL2(self._requested_dim)
+                                                   if self.metric == Metric.L2 else
+                                                   faiss.IndexFlatIP(self._requested_dim)), "Flat"))
+            self._create(index, described)
         elif not self._writable:
             self._open_index(writable=True)
             self.check_writable()  # before the sidecar is created beside an index that cannot take ids

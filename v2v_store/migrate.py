@@ -298,8 +298,8 @@ def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch
                 "whole, or --resume to finish an interrupted migration"
             )
         dest_count, dest_metric = (dest.count() if dest.exists() else 0), dest.metric.value
-        carried = (dest.create_like(source_settings) if not dest.exists() and source_settings
-                   and type(dest) is source_kind else [])
+        # a new destination: the source's settings where both are of one backend (a FAISS ?index= is its own)
+        carried = dest.create_like(source_settings if type(dest) is source_kind else {}) if not dest.exists() else []
         kept_settings = (dest.create_like(_settings_of(dest, dest_uri)) if dest.exists() and copy_settings and
                          on_exists == OnExists.REPLACE and state is None else [])  # what its recreation keeps
         fill_sample = None
@@ -470,7 +470,11 @@ def _migrate(translator: Translator, plan: MigrationPlan, state: dict | None, st
             save(None, False)
         carried: list[str] = []
         if plan.carried_settings and not dest.exists():  # created by the first write, like the source
-            carried = dest.create_like(_settings_of(source, source_uri))
+            carried = dest.create_like(_settings_of(source, source_uri) if plan.copy_settings
+                                       and type(source) is type(dest) else {})
+        training = dest.training_sample_size(plan.count) if not dest.exists() else 0
+        if training:  # an index that must be trained before it takes vectors (FAISS IVF / PQ / SQ)
+            dest.train_on(_training_sample(source, translator, plan, spaces, training))
         done = state is not None and state.get("done")
         # fill: each batch asks the destination which of its ids it holds (a lookup by id, not a read of the whole
         # destination); a destination created by this migration holds none of the ids it has not written yet
@@ -559,6 +563,22 @@ def _migrate(translator: Translator, plan: MigrationPlan, state: dict | None, st
     logger.info("migrated %d vectors in %.1f s (%.0f vec/s); counts source=%d dest=%d", tally["written"], seconds,
                 report.vectors_per_s, source_count, dest_count)
     return report
+
+
+def _training_sample(source: VectorStore, translator: Translator, plan: MigrationPlan, spaces: RecordSpaces | None,
+                     size: int) -> np.ndarray:
+    """The first ``size`` records of ``source`` as the migration will write them (translated; a collection of mixed
+    spaces' own records copied), for a destination index to be trained on before it takes them."""
+    logger.info("reading the first %d records to train the destination's index on their translations", size)
+    parts, held = [], 0
+    for batch in source.iter_batches(batch_size=plan.batch_size, with_payload=spaces is not None):
+        labels = None if spaces is None else spaces.labels(batch)
+        out = translate_batch(batch, translator, plan.source_space, plan.target_space, spaces, labels)
+        parts.append(out.vectors)
+        held += len(out)
+        if held >= size:
+            break
+    return np.concatenate(parts)[:size]
 
 
 def _credit_resumed_writes(tally: dict, dest_count: int, translated_only: bool) -> None:

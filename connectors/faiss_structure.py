@@ -1,0 +1,167 @@
+"""A FAISS index's structure as settings (a factory string and its search parameters), and a new index built to it.
+
+A flat index holds every vector whole: fine for thousands, not for the millions users compress with IVF lists, PQ or
+SQ codes, or search through an HNSW graph. A migration that creates a FAISS destination builds it like its source
+(:meth:`FaissStore.settings`), or as a destination URI's ``?index=FACTORY`` asks: the structure is written as a
+`FAISS factory string <https://github.com/facebookresearch/faiss/wiki/The-index-factory>`_ (``IVF1024,PQ32``,
+``HNSW32``, ``SQ8``...) with ``nprobe`` / ``efSearch`` / ``efConstruction``. Structures that must be trained (IVF
+lists, PQ / SQ codes) are trained on the first translated records (:func:`training_size` of them), and fitted to a
+collection too small for them (:func:`fit_to`: fewer lists; flat codes where PQ codebooks cannot be trained).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+import faiss
+
+logger = logging.getLogger(__name__)
+
+_SQ_NAMES = {"QT_8bit": "8", "QT_6bit": "6", "QT_4bit": "4", "QT_fp16": "fp16", "QT_bf16": "bf16"}
+SQ_CODES = {getattr(faiss.ScalarQuantizer, qt): name for qt, name in _SQ_NAMES.items()
+            if hasattr(faiss.ScalarQuantizer, qt)}
+POINTS_PER_LIST = 39  # FAISS's k-means warns below 39 training points a centroid
+TRAINING_SAMPLE = 65_536  # translated records an index is trained on (more where its lists need them)
+MAX_TRAINING_SAMPLE = 1_000_000
+_IVF = re.compile(r"^IVF(\d+)(_HNSW\d+)?,(.+)$")
+_PQ = re.compile(r"^PQ(\d+)(x(\d+))?(fs)?$")
+
+
+def _hnsw_m(hnsw: Any) -> int:
+    return int(hnsw.nb_neighbors(1))
+
+
+def _codec(index: Any) -> str | None:
+    """The factory name of the codes a flat-codes index (or an IVF's lists) stores, or None."""
+    name = type(index).__name__
+    if name in ("IndexFlat", "IndexFlatIP", "IndexFlatL2", "IndexIVFFlat"):
+        return "Flat"
+    if name in ("IndexScalarQuantizer", "IndexIVFScalarQuantizer"):
+        code = SQ_CODES.get(index.sq.qtype)
+        return f"SQ{code}" if code else None
+    if name in ("IndexPQ", "IndexIVFPQ"):
+        pq = index.pq
+        return f"PQ{pq.M}x{pq.nbits}"
+    if name in ("IndexPQFastScan", "IndexIVFPQFastScan"):
+        return f"PQ{index.pq.M}x4fs"
+    return None
+
+
+def describe_index(index: Any) -> tuple[dict[str, Any], str | None]:
+    """``index``'s structure as settings (``{"index": FACTORY, ...}``; {} for a flat index, which is what a new
+    destination is anyway), and why it cannot be carried where it cannot (None where it can)."""
+    index = faiss.downcast_index(index)
+    if type(index).__name__.startswith("IndexIDMap"):
+        index = faiss.downcast_index(index.index)
+    name, records = type(index).__name__, int(index.ntotal)
+    if name in ("IndexFlat", "IndexFlatIP", "IndexFlatL2"):
+        return {}, None
+    if name in ("IndexHNSWFlat", "IndexHNSWSQ"):
+        storage = faiss.downcast_index(index.storage)
+        codec = "" if name == "IndexHNSWFlat" else _codec(storage)
+        if codec is None:
+            return {}, f"{name} over {type(storage).__name__}"
+        m = _hnsw_m(index.hnsw)
+        return {"index": f"HNSW{m}" + (f"_{codec}" if codec else ""), "efSearch": int(index.hnsw.efSearch),
+                "efConstruction": int(index.hnsw.efConstruction), "records": records}, None
+    if isinstance(index, faiss.IndexIVF):
+        quantizer, codec = faiss.downcast_index(index.quantizer), _codec(index)
+        coarse = {"IndexFlat": "", "IndexFlatIP": "", "IndexFlatL2": ""}.get(type(quantizer).__name__)
+        if coarse is None and isinstance(quantizer, faiss.IndexHNSWFlat):
+            coarse = f"_HNSW{_hnsw_m(quantizer.hnsw)}"
+        if codec is None or coarse is None:
+            return {}, f"{name} with a {type(quantizer).__name__} coarse quantizer"
+        return {"index": f"IVF{index.nlist}{coarse},{codec}", "nprobe": int(index.nprobe), "records": records}, None
+    codec = _codec(index)
+    if codec is None or codec == "Flat":
+        return {}, name
+    return {"index": codec, "records": records}, None
+
+
+def fit_to(settings: dict[str, Any], records: int, dim: int) -> tuple[str, list[str]]:
+    """The factory string to build ``settings["index"]`` for ``records`` vectors of ``dim`` dimensions, and a phrase
+    for each change: an IVF gets at most one list per :data:`POINTS_PER_LIST` records, PQ codes a number of
+    sub-quantizers that divides ``dim`` (the same or fewer bytes a vector), and a collection too small to train PQ
+    codebooks (fewer than 2^nbits records) keeps its vectors flat."""
+    factory, changes = settings["index"], []
+    ivf = _IVF.match(factory)
+    codec = ivf.group(3) if ivf else factory
+    if ivf:
+        nlist = int(ivf.group(1))
+        if records < POINTS_PER_LIST * nlist:
+            fitted = max(1, records // POINTS_PER_LIST)
+            if fitted < nlist:
+                changes.append(f"{fitted} lists, not {nlist}, for {records:,} records")
+                nlist = fitted
+    pq = _PQ.match(codec)
+    if pq:
+        m, nbits = int(pq.group(1)), int(pq.group(3) or 8) if not pq.group(4) else 4
+        if records < 2 ** nbits:
+            changes.append(f"flat codes, not {codec}: {records:,} records cannot train {2 ** nbits} PQ centroids")
+            codec = "Flat"
+        elif records < POINTS_PER_LIST * 2 ** nbits:
+            changes.append(f"PQ codebooks trained on {records:,} records (FAISS advises "
+                           f"{POINTS_PER_LIST * 2 ** nbits:,})")
+        if codec != "Flat" and dim % m:
+            fitted = max(d for d in range(1, m + 1) if dim % d == 0)
+            changes.append(f"PQ{fitted}, not PQ{m}: {m} sub-quantizers do not divide d={dim}")
+            codec = codec.replace(f"PQ{m}", f"PQ{fitted}", 1)
+    if ivf:
+        return f"IVF{nlist}{ivf.group(2) or ''},{codec}", changes
+    return ("Flat" if codec == "Flat" else codec), changes
+
+
+def needs_training(factory: str) -> bool:
+    """Whether an index of ``factory`` must be trained before it takes vectors (IVF lists, PQ codes, most SQ)."""
+    return not faiss.index_factory(8, _small(factory)).is_trained
+
+
+def _small(factory: str) -> str:
+    """``factory`` at d=8 (for asking FAISS what it needs): PQ with 8 sub-quantizers, HNSW as it is."""
+    return re.sub(r"PQ\d+", "PQ8", factory)
+
+
+def training_size(settings: dict[str, Any], records: int) -> int:
+    """How many translated records an index built to ``settings`` is trained on: :data:`TRAINING_SAMPLE`, or
+    :data:`POINTS_PER_LIST` a list where it has more lists (at most :data:`MAX_TRAINING_SAMPLE`), never more than the
+    collection holds; 0 where it needs no training."""
+    if not settings.get("index") or not needs_training(settings["index"]):
+        return 0
+    ivf = _IVF.match(settings["index"])
+    wanted = max(TRAINING_SAMPLE, min(POINTS_PER_LIST * int(ivf.group(1)) if ivf else 0, MAX_TRAINING_SAMPLE))
+    return min(records, wanted)
+
+
+def build_index(settings: dict[str, Any], dim: int, metric_type: int, records: int) -> tuple[Any, str]:
+    """A new, empty index built to ``settings`` for ``records`` vectors (:func:`fit_to`), keeping ids (IVF lists keep
+    them; other structures are wrapped in an IDMap2), with its search parameters set; and its factory string."""
+    factory, changes = fit_to(settings, records, dim)
+    for change in changes:
+        logger.warning("FAISS index %s: %s", settings["index"], change)
+    index = faiss.index_factory(dim, factory if factory.startswith("IVF") else "IDMap2," + factory, metric_type)
+    inner = faiss.downcast_index(index if factory.startswith("IVF") else faiss.downcast_index(index).index)
+    if isinstance(inner, faiss.IndexIVF) and settings.get("nprobe"):
+        inner.nprobe = min(int(settings["nprobe"]), inner.nlist)
+    if hasattr(inner, "do_polysemous_training"):  # the factory's default: minutes of annealing for Hamming-filtered
+        inner.do_polysemous_training = False       # search, which a search without polysemous_ht never uses
+    for clustering in (getattr(getattr(inner, "pq", None), "cp", None), getattr(inner, "cp", None)):
+        if clustering is not None:  # the few-points case is a change logged above, not a FAISS line per sub-quantizer
+            clustering.min_points_per_centroid = 1
+    if isinstance(inner, faiss.IndexHNSW):
+        for name in ("efSearch", "efConstruction"):
+            if settings.get(name):
+                setattr(inner.hnsw, name, int(settings[name]))
+    return index, factory
+
+
+def describe(settings: dict[str, Any], dim: int) -> list[str]:
+    """One phrase for the structure ``settings`` builds at ``dim`` (with the changes a small collection needs)."""
+    if not settings.get("index"):
+        return []
+    factory, changes = fit_to(settings, int(settings.get("records") or MAX_TRAINING_SAMPLE), dim)
+    params = [f"{name} {settings[name]}" for name in ("nprobe", "efSearch", "efConstruction") if settings.get(name)]
+    trained = " (trained on the first translated records)" if needs_training(factory) else ""
+    return [f"FAISS index {factory}" + (f" ({', '.join(params)})" if params else "") + trained
+            + (f"; {'; '.join(changes)}" if changes else "")]
