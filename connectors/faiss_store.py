@@ -215,6 +215,10 @@ class FaissStore(VectorStore):
         self._dirty = False
         if self.exists():
             self._open_index(writable=False)
+            built = describe_index(self._index)[0].get("index", "Flat")
+            if self._asked and built != self._asked["index"]:
+                logger.warning("?index=%s builds a new index; %s exists as %s and is used as it is", self._asked["index"],
+                               self.path, built)
             if dim is not None and dim != self.dim:
                 raise DimensionMismatchError(
                     f"dimension mismatch: FAISS index {self.path} has d={self.dim}, expected d={dim}"

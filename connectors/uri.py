@@ -2,7 +2,7 @@
 
 Schemes::
 
-    faiss:///abs/path/index.faiss[?allow_pickle=true]
+    faiss:///abs/path/index.faiss[?allow_pickle=true]          [?index=FACTORY&nprobe=N]: a new index's structure
     qdrant:///abs/path/dir?collection=NAME[&vector=NAME]      qdrant-client local mode
     qdrant+http://host:port?collection=NAME[&vector=NAME]     a Qdrant server (QDRANT_API_KEY)
     qdrant+https://host:port?collection=NAME

@@ -225,6 +225,25 @@ def test_vectors_that_are_not_one_dense_embedding_per_record_are_named(kind, tmp
     assert shown.returncode == 2 and message in shown.stderr and "Traceback" not in shown.stderr
 
 
+def test_a_faiss_structure_is_refused_where_faiss_cannot_build_it_or_would_take_vectors_untrained(tmp_path, rng):
+    """``?index=`` must be a factory string FAISS knows (told with examples, the CLI exits 2, nothing written); an
+    index of a structure that must be trained is not created by a plain write: the write is refused, nothing left."""
+    for bad in ("IVFX,PQ", "IVF16,PQ8&nprobe=many"):
+        with pytest.raises(InvalidURIError, match=r"is not a FAISS index structure.*\?index=IVF1024,PQ32"):
+            open_store(f"faiss://{tmp_path}/i.faiss?index={bad}")
+    shown = run_cli("inspect", f"faiss://{tmp_path}/i.faiss?index=IVFX,PQ")
+    assert shown.returncode == 2 and "?index=IVF1024,PQ32" in shown.stderr and "Traceback" not in shown.stderr
+    with open_store(f"faiss://{tmp_path}/i.faiss?index=IVF4,PQ4", dim=D) as store:
+        assert store.training_sample_size(10_000) == 10_000 and store.training_sample_size(100) == 100
+        with pytest.raises(UnsupportedIndexError, match="must be trained .* call train_on"):
+            store.upsert(batch(rng.standard_normal((3, D)).astype(np.float32)))
+    assert not (tmp_path / "i.faiss").exists()
+    with open_store(f"faiss://{tmp_path}/h.faiss?index=HNSW8", dim=D) as store:  # needs no training
+        assert store.training_sample_size(10_000) == 0
+        store.upsert(batch(rng.standard_normal((3, D)).astype(np.float32)))
+    assert open_store(f"faiss://{tmp_path}/h.faiss").settings()["index"] == "HNSW8"
+
+
 def run_cli(*args):
     return subprocess.run([sys.executable, "-m", "v2v_store", *args], capture_output=True, text=True)
 

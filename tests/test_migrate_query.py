@@ -50,15 +50,16 @@ def fill(uri, vectors, metric="cosine"):
 
 
 @contextlib.contextmanager
-def crash_on_third_batch():
-    """A migration run inside crashes (RuntimeError "killed") when it translates its third batch, after writing two."""
+def crash_on_third_batch(at: int = 3):
+    """A migration run inside crashes (RuntimeError "killed") when it translates its third batch (its ``at``-th),
+    after writing two."""
     import v2v_store.migrate as migration
 
     calls, real = {"n": 0}, migration.translate_batch
 
     def crash_on_third(*args, **kwargs):
         calls["n"] += 1
-        if calls["n"] == 3:
+        if calls["n"] == at:
             raise RuntimeError("killed")
         return real(*args, **kwargs)
 
@@ -392,6 +393,80 @@ def test_a_new_destination_is_set_up_like_its_source(kind, translator, tmp_path,
     # a source of another backend: nothing to carry
     assert migrate(tr, src, f"faiss://{tmp_path}/f.faiss", dry_run=True, state_dir=tmp_path / "st4",
                    progress=False).carried_settings == []
+
+
+@pytest.mark.parametrize("factory, params", [("IVF8,PQ8x8", {"nprobe": 4}), ("HNSW16", {"efSearch": 48})])
+def test_a_new_faiss_destination_is_built_like_its_faiss_source(factory, params, translator, tmp_path):
+    """A FAISS source's structure (IVF lists, PQ codes, HNSW graph, nprobe / efSearch) is carried to a new FAISS
+    destination at the translations' dimension, trained on the first translated records where it must be; a crash
+    after the training resumes into the same index without duplicates; --default-settings gives flat; ?index=FACTORY
+    on the destination is the user's choice; a structure v2v does not rebuild is named as left behind."""
+    import faiss
+
+    tr, _ = translator
+    x, _ = views(1200, seed=41)
+    index = faiss.index_factory(x.shape[1], factory, faiss.METRIC_INNER_PRODUCT)
+    inner = faiss.downcast_index(index)
+    index.train(x)
+    for name, value in params.items():
+        setattr(inner if name == "nprobe" else inner.hnsw, name, value)
+    index.add(x)
+    faiss.write_index(index, str(tmp_path / "src.faiss"))
+    source_bytes = (tmp_path / "src.faiss").read_bytes()
+    src, dst = f"faiss://{tmp_path}/src.faiss", f"faiss://{tmp_path}/dst.faiss"
+    shown = subprocess.run([sys.executable, "-m", "v2v_store", "inspect", src, "--json"], capture_output=True,
+                           text=True, cwd=tmp_path)
+    assert shown.returncode == 0, shown.stderr
+    assert json.loads(shown.stdout)["settings"] == {"index": factory, **params, "records": 1200,
+                                                    **({"efConstruction": 40} if "efSearch" in params else {})}
+    expected = {"IVF8,PQ8x8": "FAISS index IVF8,PQ8x8 (nprobe 4) (trained on the first translated records); PQ "
+                              "codebooks trained on 1,200 records (FAISS advises 9,984)",
+                "HNSW16": "FAISS index HNSW16 (efSearch 48, efConstruction 40)"}[factory]
+    plan = migrate(tr, src, dst, dry_run=True, state_dir=tmp_path / "st", progress=False)
+    assert plan.carried_settings == [expected] and plan.left_behind == []
+    trained_on = 1200 if factory.startswith("IVF") else 0  # read in batches of 200 first: 6 translations
+    with crash_on_third_batch(at=3 + trained_on // 200):  # two batches written and checkpointed, then a crash
+        migrate(tr, src, dst, batch_size=200, state_dir=tmp_path / "st", progress=False, checkpoint_seconds=0)
+    assert open_store(dst).count() == 400
+    report = migrate(tr, src, dst, batch_size=200, resume=True, state_dir=tmp_path / "st", progress=False)
+    assert report.dest_count == 1200 and report.count_ok and report.settings_carried == []  # created by the first run
+    records = read(dst)  # no duplicate ids
+    assert sorted(records) == list(range(1200))
+    built = faiss.read_index(str(tmp_path / "dst.faiss"))
+    if factory.startswith("IVF"):
+        ivf = faiss.downcast_index(built)
+        assert type(ivf).__name__ == "IndexIVFPQ" and (ivf.nlist, ivf.nprobe, ivf.pq.M, ivf.d) == (8, 4, 8, 96)
+    else:
+        graph = faiss.downcast_index(faiss.downcast_index(built).index)
+        assert type(graph).__name__ == "IndexHNSWFlat" and graph.hnsw.efSearch == 48 and graph.d == 96
+        assert graph.hnsw.nb_neighbors(1) == 16
+    translations = tr.translate(np.stack([v for v, _, _ in read(src).values()]), source="x", target="y")
+    stored = np.stack([records[i][0] for i in range(1200)])
+    cosine = np.sum(stored * translations, axis=1) / np.linalg.norm(stored, axis=1)
+    assert cosine.min() > (0.6 if factory.startswith("IVF") else 0.9999), cosine.min()  # PQ8: 12 dims a byte
+    with open_store(dst) as store:
+        _, found = store.search(translations[:200], 10)
+    assert np.mean([i in ids for i, ids in enumerate(found)]) > 0.9
+    assert (tmp_path / "src.faiss").read_bytes() == source_bytes  # the source is never modified
+    # --default-settings: flat, as before
+    flat = migrate(tr, src, f"faiss://{tmp_path}/flat.faiss", copy_settings=False, state_dir=tmp_path / "st",
+                   progress=False)
+    assert flat.settings_carried == [] and open_store(f"faiss://{tmp_path}/flat.faiss").settings() == {}
+    if factory.startswith("IVF"):  # the destination URI's own choice wins over the source's
+        asked = f"faiss://{tmp_path}/asked.faiss?index=SQ8"
+        plan = migrate(tr, src, asked, dry_run=True, state_dir=tmp_path / "st", progress=False)
+        assert plan.carried_settings == ["FAISS index SQ8 (trained on the first translated records) (from ?index=)"]
+        migrate(tr, src, asked, state_dir=tmp_path / "st", progress=False)
+        assert open_store(f"faiss://{tmp_path}/asked.faiss").settings() == {"index": "SQ8", "records": 1200}
+    # a structure v2v does not rebuild (OPQ rotation): named as left behind, the destination flat
+    opq = faiss.index_factory(x.shape[1], "OPQ8,PQ8x4", faiss.METRIC_INNER_PRODUCT)
+    opq.train(x)
+    opq.add(x)
+    faiss.write_index(opq, str(tmp_path / "opq.faiss"))
+    plan = migrate(tr, f"faiss://{tmp_path}/opq.faiss", f"faiss://{tmp_path}/o.faiss", dry_run=True,
+                   state_dir=tmp_path / "st", progress=False)
+    assert plan.carried_settings == [] and "FAISS index structure IndexPreTransform" in plan.left_behind[0]
+    assert "add ?index=FACTORY to --dest" in plan.left_behind[0]
 
 
 @pytest.mark.parametrize("kind", ["qdrant", "qdrant-edge"])

@@ -401,8 +401,9 @@ def migrate(
     copy_settings: bool = typer.Option(True, "--copy-settings/--default-settings",
                                        help="A destination this creates in the source's backend gets the "
                                             "source's settings: Qdrant HNSW, quantization, optimizer settings and "
-                                            "payload indexes, Chroma HNSW parameters, collection metadata (the plan "
-                                            "lists them); one --on-exists replace drops is recreated with its own. "
+                                            "payload indexes, Chroma HNSW parameters, collection metadata, a FAISS "
+                                            "index's structure (IVF / PQ / SQ / HNSW; or --dest ...?index=FACTORY) "
+                                            "(the plan lists them); one --on-exists replace drops is recreated with its own. "
                                             "--default-settings: the backend's defaults for either."),
 ) -> None:
     """Translate a collection into the translator's other space and write it, keeping ids, metadata, documents."""

@@ -1,0 +1,143 @@
+"""What a migrated FAISS collection keeps when it is built like its source (``v2v migrate``'s default since session
+58) against a flat destination (``--default-settings``, what every FAISS destination was before), from one run.
+
+    python benchmarks/faiss_structure.py --out benchmarks/results
+
+The sources hold the kit's MiniLM vectors (384-d; wiki then fortunes: 43,794 records; ``--records`` takes the first
+N) in FAISS indexes built as users build them for memory or speed: ``IVF256,PQ48`` (48 bytes a vector, nprobe 16) and
+``HNSW32`` (efSearch 64). Each is migrated into mpnet's space (768-d) by a linear translator fitted on the kit's wiki
+pairs (Procrustes: what is measured here is the destination's structure, not the translation), like its source, flat,
+and, for the IVF-PQ source, as ``?index=IVF256,PQ96`` asks (the same dimensions a sub-quantizer as the source: twice
+the bytes). The queries are the mpnet vectors of 1,000 wiki documents in the collection, as a user of the migrated
+collection searches it with the new model: per destination, the median search latency per query (one at a time),
+recall@10 against exact search over the same translated vectors (the flat destination), the share of queries whose
+own document comes first / in the top 10, the index file's size, and the migration's time (training included).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import platform
+import tempfile
+import time
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+logger = logging.getLogger("bench.faiss_structure")
+QUERIES, K = 1000, 10
+SOURCES = {"IVF256,PQ48": {"nprobe": 16}, "HNSW32": {"efSearch": 64}}
+
+
+def kit_vectors() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(MiniLM records, mpnet vectors of the same documents, the wiki pairs' count): wiki then fortunes."""
+    from kit import load
+
+    wiki_a, wiki_b = load("wiki", "minilm"), load("wiki", "mpnet")
+    records = np.concatenate([wiki_a, load("fortunes", "minilm")]).astype(np.float32)
+    same_docs = np.concatenate([wiki_b, load("fortunes", "mpnet")]).astype(np.float32)
+    return records, same_docs, len(wiki_a)
+
+
+def translator(records: np.ndarray, same_docs: np.ndarray, pairs: int):
+    from v2v_store.train.linear import fit_procrustes
+    from v2v_store.translator import Space, Translator
+
+    train = slice(QUERIES, pairs)  # the query documents' pairs are not used to fit
+    return Translator.from_linear_map(fit_procrustes((records[train], same_docs[train])), Space("minilm", 384),
+                                      Space("mpnet", 768))
+
+
+def build_source(path: Path, factory: str, params: dict, vectors: np.ndarray) -> str:
+    index = faiss.index_factory(vectors.shape[1], factory, faiss.METRIC_INNER_PRODUCT)
+    unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    inner = faiss.downcast_index(index)
+    if hasattr(inner, "do_polysemous_training"):
+        inner.do_polysemous_training = False
+    index.train(unit)
+    if isinstance(inner, faiss.IndexIVF):
+        inner.nprobe = params["nprobe"]
+    else:
+        inner.hnsw.efSearch = params["efSearch"]
+    index.add(unit)
+    faiss.write_index(index, str(path))
+    return f"faiss://{path}"
+
+
+def measure(path: Path, queries: np.ndarray, exact: list | None) -> tuple[dict, list]:
+    """Latency, recall@10 against exact search (``exact``: the flat destination's top 10 ids per query; None: this is
+    it), whether each query's own document (id = its row) comes first / in the top 10; and the ids found."""
+    from v2v_store import open_store
+
+    with open_store(f"faiss://{path}") as store:
+        times, found = [], []
+        for q in queries:
+            t0 = time.perf_counter()
+            _, ids = store.search(q[None], K)
+            times.append(time.perf_counter() - t0)
+            found.append(ids[0])
+        index_type, settings = store.index_type, store.settings()
+    recall = np.mean([len(set(f) & set(e)) / K for f, e in zip(found, exact or found)])
+    return {"index": index_type, "settings": settings, "search_ms_median": round(1000 * float(np.median(times)), 3),
+            f"recall_at_{K}_vs_exact": round(float(recall), 4),
+            "own_doc_top1": round(float(np.mean([f[:1] == [i] for i, f in enumerate(found)])), 4),
+            f"own_doc_top{K}": round(float(np.mean([i in f for i, f in enumerate(found)])), 4),
+            "file_mb": round(path.stat().st_size / 2**20, 1)}, found
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--records", type=int, default=None, help="the first N of the kit's vectors (default: all)")
+    parser.add_argument("--out", default="benchmarks/results")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    from v2v_store.migrate import migrate
+
+    records, same_docs, pairs = kit_vectors()
+    records, same_docs = records[:args.records], same_docs[:args.records]
+    tr = translator(records, same_docs, min(pairs, len(records)))
+    queries = same_docs[:QUERIES] / np.linalg.norm(same_docs[:QUERIES], axis=1, keepdims=True)
+    rows = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        runs = [("IVF256,PQ48", "flat (--default-settings)", False, ""),
+                ("IVF256,PQ48", "like the source", True, ""),
+                ("IVF256,PQ48", "?index=IVF256,PQ96", True, "?index=IVF256,PQ96&nprobe=16"),
+                ("HNSW32", "like the source", True, "")]
+        sources, exact = {}, None
+        for n, (factory, label, copy, query) in enumerate(runs):
+            if factory not in sources:
+                sources[factory] = build_source(root / f"{factory}.faiss", factory, SOURCES[factory], records)
+            dest = root / f"dest{n}.faiss"
+            started = time.perf_counter()
+            report = migrate(tr, sources[factory], f"faiss://{dest}{query}", copy_settings=copy,
+                             state_dir=root / "state", progress=False, check_space=False, source_space="minilm")
+            row = {"migrate_s": round(time.perf_counter() - started, 2), "written": report.written}
+            measured, found = measure(dest, queries, exact)
+            exact = found if exact is None else exact  # the flat destination's: exact search over the translations
+            rows[f"{factory} source -> {label}"] = {**row, **measured}
+            logger.info("%s: %s", label, rows[f"{factory} source -> {label}"])
+    command = "python benchmarks/faiss_structure.py" + (f" --records {args.records}" if args.records else "")
+    result = {"command": command,
+              "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.python_version()}, faiss "
+                         f"{faiss.__version__}",
+              "records": len(records), "queries": QUERIES, "rows": rows}
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "faiss_structure.json").write_text(json.dumps(result, indent=2))
+    keys = [k for k in next(iter(rows.values())) if k != "settings"]
+    lines = ["# Migrated FAISS collection built like its source vs flat (MiniLM 384-d -> mpnet 768-d)", "",
+             f"`{result['command']}` on {result['machine']}; {len(records):,} records, {QUERIES} mpnet queries "
+             "(documents of the collection), one run.", "", "| | " + " | ".join(keys) + " |",
+             "|---" * (len(keys) + 1) + "|"]
+    lines += [f"| {label} | " + " | ".join(str(row[k]) for k in keys) + " |" for label, row in rows.items()]
+    (out / "faiss_structure.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
