@@ -174,6 +174,32 @@ class VectorStore(ABC):
         getattr(pages, "close", lambda: None)()
         return first
 
+    # whether iter_batches' positions are record offsets (0..count), so that a read can start anywhere (FAISS, .npy,
+    # Chroma); Qdrant's are point ids, read from the start
+    positions_are_offsets = False
+
+    def spread_sample(self, size: int, pieces: int = 16, with_payload: bool = True) -> Iterator[VectorBatch]:
+        """About ``size`` records spread over the collection: ``pieces`` runs of consecutive records starting evenly
+        through it where positions are offsets, else the first ``size`` (a collection sorted by time or source then
+        gives its start only). Yields batches; stops once ``size`` records are out (the caller may stop sooner)."""
+        count = self.count()
+        starts = ([p * count // pieces for p in range(pieces)] if self.positions_are_offsets and count > size
+                  else [0])
+        per_piece = -(-size // len(starts))
+        for start in starts:
+            left = per_piece
+            pages = iter(self.iter_batches(batch_size=min(per_piece, 4096), start=start, with_payload=with_payload))
+            for batch in pages:
+                take = min(left, len(batch))
+                if take < len(batch):
+                    batch = VectorBatch(batch.ids[:take], batch.vectors[:take], batch.metadata[:take],
+                                        batch.documents[:take], None)
+                yield batch
+                left -= take
+                if left <= 0:
+                    break
+            getattr(pages, "close", lambda: None)()
+
     def fetch(self, ids: Sequence[PointId]) -> list[tuple[dict[str, Any] | None, str | None]]:
         """The metadata and document of each of ``ids`` ((None, None) where the store holds no such record), for the
         few records a search returns. This fallback reads the store until it has seen them all; stores override it

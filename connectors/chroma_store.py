@@ -100,6 +100,8 @@ def make_client(uri: StoreURI):
 
 
 class ChromaStore(VectorStore):
+    positions_are_offsets = True
+
     def __init__(self, uri: StoreURI, dim: int | None = None, metric: Metric | None = None):
         self.uri = uri.raw
         self.name = uri.require("collection")

@@ -176,14 +176,14 @@ def _make_reader(index: faiss.Index):
     return reader
 
 
-def _asked_structure(uri: StoreURI) -> dict[str, Any]:
+def _asked_structure(uri: StoreURI, dim: int | None) -> dict[str, Any]:
     """The structure a URI's ``?index=FACTORY`` (and ``&nprobe=`` / ``&efSearch=`` / ``&efConstruction=``) asks a
     new index to be built to; {} where it names none. A factory FAISS does not know is refused with examples."""
     factory = uri.params.get("index")
     if not factory:
         return {}
     try:
-        needs_training(factory)
+        needs_training(factory, dim)
         asked = {name: int(uri.params[name]) for name in ("nprobe", "efSearch", "efConstruction") if name in uri.params}
     except (RuntimeError, ValueError) as e:
         raise InvalidURIError(
@@ -195,6 +195,8 @@ def _asked_structure(uri: StoreURI) -> dict[str, Any]:
 
 
 class FaissStore(VectorStore):
+    positions_are_offsets = True
+
     def __init__(self, uri: StoreURI, dim: int | None = None, metric: Metric | None = None):
         self.uri = uri.raw
         self.path = uri.path
@@ -205,7 +207,7 @@ class FaissStore(VectorStore):
         self.sidecar_path = self.path + SIDECAR_SUFFIX
         self._check_pickle_sidecar(uri.flag("allow_pickle"))
         self._requested_dim, self._requested_metric = dim, metric
-        self._asked = _asked_structure(uri)  # ?index=FACTORY: the structure a new index is built to
+        self._asked = _asked_structure(uri, dim)  # ?index=FACTORY: the structure a new index is built to
         self._index: faiss.Index | None = None
         self._writable = False
         self._reader = None
@@ -422,7 +424,7 @@ class FaissStore(VectorStore):
             "over flat; to build another, add ?index=FACTORY to --dest, e.g. ?index=IVF1024,PQ32)"] if why else [])
 
     def training_sample_size(self, records: int) -> int:
-        return training_size(self._structure(), records) if self._index is None else 0
+        return training_size(self._structure(), records, self._requested_dim) if self._index is None else 0
 
     def train_on(self, vectors: np.ndarray) -> None:
         structure = self._structure()
@@ -457,7 +459,7 @@ class FaissStore(VectorStore):
         if self._index is None:
             self._requested_dim = self._requested_dim or batch.vectors.shape[1]
             structure = self._structure()
-            if structure and needs_training(structure["index"]):
+            if structure and needs_training(structure["index"], self._requested_dim):
                 raise UnsupportedIndexError(
                     f"FAISS index {self.path} is to be built as {structure['index']}, which must be trained on "
                     "vectors like the ones it will hold before it takes any: call train_on(vectors) first (a "

@@ -5,7 +5,8 @@ SQ codes, or search through an HNSW graph. A migration that creates a FAISS dest
 (:meth:`FaissStore.settings`), or as a destination URI's ``?index=FACTORY`` asks: the structure is written as a
 `FAISS factory string <https://github.com/facebookresearch/faiss/wiki/The-index-factory>`_ (``IVF1024,PQ32``,
 ``HNSW32``, ``SQ8``...) with ``nprobe`` / ``efSearch`` / ``efConstruction``. Structures that must be trained (IVF
-lists, PQ / SQ codes) are trained on the first translated records (:func:`training_size` of them), and fitted to a
+lists, PQ / SQ codes) are trained on translated records first (:func:`training_size` of them, spread through the
+source: :meth:`VectorStore.spread_sample`), and fitted to a
 collection too small for them (:func:`fit_to`: fewer lists; flat codes where PQ codebooks cannot be trained).
 """
 
@@ -113,21 +114,19 @@ def fit_to(settings: dict[str, Any], records: int, dim: int) -> tuple[str, list[
     return ("Flat" if codec == "Flat" else codec), changes
 
 
-def needs_training(factory: str) -> bool:
-    """Whether an index of ``factory`` must be trained before it takes vectors (IVF lists, PQ codes, most SQ)."""
-    return not faiss.index_factory(8, _small(factory)).is_trained
+def needs_training(factory: str, dim: int | None = None) -> bool:
+    """Whether an index of ``factory`` must be trained before it takes vectors (IVF lists, PQ codes, most SQ); FAISS
+    is asked with an index built at ``dim`` (unknown: at d=8, with 8 PQ sub-quantizers). Raises FAISS's error for a
+    factory string it cannot build."""
+    probe = faiss.index_factory(dim, factory) if dim else faiss.index_factory(8, re.sub(r"PQ\d+", "PQ8", factory))
+    return not probe.is_trained
 
 
-def _small(factory: str) -> str:
-    """``factory`` at d=8 (for asking FAISS what it needs): PQ with 8 sub-quantizers, HNSW as it is."""
-    return re.sub(r"PQ\d+", "PQ8", factory)
-
-
-def training_size(settings: dict[str, Any], records: int) -> int:
+def training_size(settings: dict[str, Any], records: int, dim: int | None = None) -> int:
     """How many translated records an index built to ``settings`` is trained on: :data:`TRAINING_SAMPLE`, or
     :data:`POINTS_PER_LIST` a list where it has more lists (at most :data:`MAX_TRAINING_SAMPLE`), never more than the
     collection holds; 0 where it needs no training."""
-    if not settings.get("index") or not needs_training(settings["index"]):
+    if not settings.get("index") or not needs_training(settings["index"], dim):
         return 0
     ivf = _IVF.match(settings["index"])
     wanted = max(TRAINING_SAMPLE, min(POINTS_PER_LIST * int(ivf.group(1)) if ivf else 0, MAX_TRAINING_SAMPLE))
@@ -162,6 +161,6 @@ def describe(settings: dict[str, Any], dim: int) -> list[str]:
         return []
     factory, changes = fit_to(settings, int(settings.get("records") or MAX_TRAINING_SAMPLE), dim)
     params = [f"{name} {settings[name]}" for name in ("nprobe", "efSearch", "efConstruction") if settings.get(name)]
-    trained = " (trained on the first translated records)" if needs_training(factory) else ""
+    trained = " (trained on translated records)" if needs_training(factory, dim) else ""
     return [f"FAISS index {factory}" + (f" ({', '.join(params)})" if params else "") + trained
             + (f"; {'; '.join(changes)}" if changes else "")]

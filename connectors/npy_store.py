@@ -33,6 +33,8 @@ def read_npy(path: str, ndims: tuple[int, ...] = (2,)) -> np.ndarray:
 
 
 class NpyStore(VectorStore):
+    positions_are_offsets = True
+
     def __init__(self, uri: StoreURI, dim: int | None = None, metric: Metric | None = None):
         self.uri, self.path = uri.raw, uri.path
         self.index_type = "npy"

@@ -287,6 +287,28 @@ def test_resume_from_position_has_no_gaps_or_duplicates(tmp_path, rng):
             assert resumed[-1].next_position is None
 
 
+def test_a_spread_sample_reads_runs_through_the_collection_where_positions_are_offsets(tmp_path, rng):
+    """spread_sample: on stores that read from any offset, runs of records evenly through the collection (what an index
+    is trained on: not only the start of a collection sorted by time); Qdrant reads its first records."""
+    records = make_records(rng)  # 300 records
+    for uri in (f"faiss://{tmp_path}/i.faiss", f"chroma://{tmp_path}/c?collection=docs", f"npy://{tmp_path}/v.npy",
+                f"qdrant-edge://{tmp_path}/e"):
+        with open_store(uri, dim=D) as store:
+            if uri.startswith("npy"):
+                store.upsert(VectorBatch(list(range(N)), records.vectors))
+            else:
+                store.upsert(records)
+        with open_store(uri) as store:
+            all_ids = [i for b in store.iter_batches(batch_size=500) for i in b.ids]
+            sample = [b for b in store.spread_sample(40, pieces=4)]
+            ids = [i for b in sample for i in b.ids]
+            want = ([all_ids[p + k] for p in (0, 75, 150, 225) for k in range(10)] if store.positions_are_offsets
+                    else all_ids[:40])
+            assert ids == want, uri
+            assert [i for b in store.spread_sample(500, pieces=4) for i in b.ids] == all_ids  # all it holds, once
+    assert not open_store(f"qdrant-edge://{tmp_path}/e").positions_are_offsets
+
+
 def test_qdrant_named_vectors_choose_by_name(tmp_path, rng):
     from qdrant_client import QdrantClient, models
 

@@ -390,15 +390,21 @@ def test_a_new_destination_is_set_up_like_its_source(kind, translator, tmp_path,
                          progress=False)
     assert untold.carried_settings == [] and "could not read the settings of" in caplog.text
     assert "(PermissionError: forbidden): the destination gets the backend's defaults" in caplog.text
-    # a source of another backend: nothing to carry
+    # a source of another backend: nothing to carry; a FAISS destination's own ?index= still builds its structure
     assert migrate(tr, src, f"faiss://{tmp_path}/f.faiss", dry_run=True, state_dir=tmp_path / "st4",
                    progress=False).carried_settings == []
+    if kind == "qdrant-edge":
+        asked = f"faiss://{tmp_path}/f.faiss?index=HNSW8&efSearch=40"
+        assert migrate(tr, src, asked, dry_run=True, state_dir=tmp_path / "st4", progress=False
+                       ).carried_settings == ["FAISS index HNSW8 (efSearch 40) (from ?index=)"]
+        migrate(tr, src, asked, state_dir=tmp_path / "st4", progress=False)
+        assert open_store(asked).settings() == {"index": "HNSW8", "efSearch": 40, "efConstruction": 40, "records": 300}
 
 
 @pytest.mark.parametrize("factory, params", [("IVF8,PQ8x8", {"nprobe": 4}), ("HNSW16", {"efSearch": 48})])
 def test_a_new_faiss_destination_is_built_like_its_faiss_source(factory, params, translator, tmp_path):
     """A FAISS source's structure (IVF lists, PQ codes, HNSW graph, nprobe / efSearch) is carried to a new FAISS
-    destination at the translations' dimension, trained on the first translated records where it must be; a crash
+    destination at the translations' dimension, trained on translated records where it must be; a crash
     after the training resumes into the same index without duplicates; --default-settings gives flat; ?index=FACTORY
     on the destination is the user's choice; a structure v2v does not rebuild is named as left behind."""
     import faiss
@@ -419,13 +425,13 @@ def test_a_new_faiss_destination_is_built_like_its_faiss_source(factory, params,
     assert shown.returncode == 0, shown.stderr
     assert json.loads(shown.stdout)["settings"] == {"index": factory, **params, "records": 1200,
                                                     **({"efConstruction": 40} if "efSearch" in params else {})}
-    expected = {"IVF8,PQ8x8": "FAISS index IVF8,PQ8x8 (nprobe 4) (trained on the first translated records); PQ "
+    expected = {"IVF8,PQ8x8": "FAISS index IVF8,PQ8x8 (nprobe 4) (trained on translated records); PQ "
                               "codebooks trained on 1,200 records (FAISS advises 9,984)",
                 "HNSW16": "FAISS index HNSW16 (efSearch 48, efConstruction 40)"}[factory]
     plan = migrate(tr, src, dst, dry_run=True, state_dir=tmp_path / "st", progress=False)
     assert plan.carried_settings == [expected] and plan.left_behind == []
-    trained_on = 1200 if factory.startswith("IVF") else 0  # read in batches of 200 first: 6 translations
-    with crash_on_third_batch(at=3 + trained_on // 200):  # two batches written and checkpointed, then a crash
+    training_reads = 1 if factory.startswith("IVF") else 0  # the whole source (1,200 < 65,536) in one translation
+    with crash_on_third_batch(at=3 + training_reads):  # two batches written and checkpointed, then a crash
         migrate(tr, src, dst, batch_size=200, state_dir=tmp_path / "st", progress=False, checkpoint_seconds=0)
     assert open_store(dst).count() == 400
     report = migrate(tr, src, dst, batch_size=200, resume=True, state_dir=tmp_path / "st", progress=False)
@@ -455,7 +461,7 @@ def test_a_new_faiss_destination_is_built_like_its_faiss_source(factory, params,
     if factory.startswith("IVF"):  # the destination URI's own choice wins over the source's
         asked = f"faiss://{tmp_path}/asked.faiss?index=SQ8"
         plan = migrate(tr, src, asked, dry_run=True, state_dir=tmp_path / "st", progress=False)
-        assert plan.carried_settings == ["FAISS index SQ8 (trained on the first translated records) (from ?index=)"]
+        assert plan.carried_settings == ["FAISS index SQ8 (trained on translated records) (from ?index=)"]
         migrate(tr, src, asked, state_dir=tmp_path / "st", progress=False)
         assert open_store(f"faiss://{tmp_path}/asked.faiss").settings() == {"index": "SQ8", "records": 1200}
     # a structure v2v does not rebuild (OPQ rotation): named as left behind, the destination flat

@@ -567,11 +567,12 @@ def _migrate(translator: Translator, plan: MigrationPlan, state: dict | None, st
 
 def _training_sample(source: VectorStore, translator: Translator, plan: MigrationPlan, spaces: RecordSpaces | None,
                      size: int) -> np.ndarray:
-    """The first ``size`` records of ``source`` as the migration will write them (translated; a collection of mixed
-    spaces' own records copied), for a destination index to be trained on before it takes them."""
-    logger.info("reading the first %d records to train the destination's index on their translations", size)
+    """``size`` records of ``source`` spread over it (:meth:`VectorStore.spread_sample`) as the migration will write
+    them (translated; a collection of mixed spaces' own records copied), for a destination index to be trained on
+    before it takes them."""
+    logger.info("reading %d records to train the destination's index on their translations", size)
     parts, held = [], 0
-    for batch in source.iter_batches(batch_size=plan.batch_size, with_payload=spaces is not None):
+    for batch in source.spread_sample(size, with_payload=spaces is not None):
         labels = None if spaces is None else spaces.labels(batch)
         out = translate_batch(batch, translator, plan.source_space, plan.target_space, spaces, labels)
         parts.append(out.vectors)
