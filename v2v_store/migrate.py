@@ -483,6 +483,10 @@ def _migrate(translator: Translator, plan: MigrationPlan, state: dict | None, st
             logger.info("--on-exists fill: the destination holds %d records; source records with their ids are kept "
                         "as they are", dest.count())
         resumed_fill = state is not None and not done and on_exists == OnExists.FILL
+        # a resumed run into a destination that cannot overwrite ids (a FAISS IDMap2 around HNSW): records it holds past
+        # the checkpoint were written by the interrupted run (its index saved, its state not yet), as this run would
+        # write them: skipped and counted as written, up to the first batch that holds none
+        rewritten = state is not None and not done and not fill and dest.exists() and not dest.overwrites_ids
         bar = tqdm(total=plan.count, initial=tally["read"], unit="vec", disable=not progress or not os.isatty(2),
                    desc="migrate")
         logged, read_at_start = time.perf_counter(), tally["read"]  # without a terminal (a job's log): a line a minute
@@ -494,6 +498,16 @@ def _migrate(translator: Translator, plan: MigrationPlan, state: dict | None, st
                 tally["read"] += held_here
                 tally["kept"] += held_here
                 bar.update(held_here)
+            elif rewritten:
+                batch, held_here = _without_held(batch, dest)
+                tally["read"] += held_here
+                tally["written"] += held_here
+                tally["translated"] += held_here if spaces is None else 0
+                bar.update(held_here)
+                rewritten = held_here > 0
+                if held_here:
+                    logger.info("%d records the interrupted run wrote after its last checkpoint were in place and not "
+                                "written again", held_here)
             if len(batch):
                 labels = None if spaces is None else spaces.labels(batch)
                 of_source = np.ones(len(batch), dtype=bool) if labels is None else labels == plan.source_space
