@@ -66,7 +66,7 @@ def describe_index(index: Any) -> tuple[dict[str, Any], str | None]:
             return {}, f"{name} over {type(storage).__name__}"
         m = _hnsw_m(index.hnsw)
         return {"index": f"HNSW{m}" + (f"_{codec}" if codec else ""), "efSearch": int(index.hnsw.efSearch),
-                "efConstruction": int(index.hnsw.efConstruction), "records": records}, None
+                "efConstruction": int(index.hnsw.efConstruction), "records": records, "dim": int(index.d)}, None
     if isinstance(index, faiss.IndexIVF):
         quantizer, codec = faiss.downcast_index(index.quantizer), _codec(index)
         coarse = {"IndexFlat": "", "IndexFlatIP": "", "IndexFlatL2": ""}.get(type(quantizer).__name__)
@@ -74,11 +74,12 @@ def describe_index(index: Any) -> tuple[dict[str, Any], str | None]:
             coarse = f"_HNSW{_hnsw_m(quantizer.hnsw)}"
         if codec is None or coarse is None:
             return {}, f"{name} with a {type(quantizer).__name__} coarse quantizer"
-        return {"index": f"IVF{index.nlist}{coarse},{codec}", "nprobe": int(index.nprobe), "records": records}, None
+        return {"index": f"IVF{index.nlist}{coarse},{codec}", "nprobe": int(index.nprobe), "records": records,
+                "dim": int(index.d)}, None
     codec = _codec(index)
     if codec is None or codec == "Flat":
         return {}, name
-    return {"index": codec, "records": records}, None
+    return {"index": codec, "records": records, "dim": int(index.d)}, None
 
 
 def fit_to(settings: dict[str, Any], records: int, dim: int) -> tuple[str, list[str]]:
@@ -163,4 +164,22 @@ def describe(settings: dict[str, Any], dim: int) -> list[str]:
     params = [f"{name} {settings[name]}" for name in ("nprobe", "efSearch", "efConstruction") if settings.get(name)]
     trained = " (trained on translated records)" if needs_training(factory, dim) else ""
     return [f"FAISS index {factory}" + (f" ({', '.join(params)})" if params else "") + trained
-            + (f"; {'; '.join(changes)}" if changes else "")]
+            + (f"; {'; '.join(changes + _wider(factory, settings.get('dim'), dim))}" if changes or
+               _wider(factory, settings.get("dim"), dim) else "")]
+
+
+def _wider(factory: str, source_dim: int | None, dim: int) -> list[str]:
+    """A phrase where PQ codes carried to a wider space hold more dimensions a sub-quantizer than the source's (the
+    same bytes, more loss), with the ``?index=`` that keeps the source's ratio."""
+    ivf = _IVF.match(factory)
+    pq = _PQ.match(ivf.group(3) if ivf else factory)
+    if not pq or not source_dim or dim <= source_dim:
+        return []
+    m = int(pq.group(1))
+    per_code = source_dim / m
+    wanted = dim / per_code
+    if wanted != int(wanted):
+        return []
+    keep = factory.replace(f"PQ{m}", f"PQ{int(wanted)}", 1)
+    return [f"{dim // m} dimensions a PQ sub-quantizer against the source's {per_code:g}: more loss for the same bytes; "
+            f"--dest ...?index={keep} keeps the source's ratio ({wanted / m:g}x the bytes)"]

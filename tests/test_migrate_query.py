@@ -398,7 +398,8 @@ def test_a_new_destination_is_set_up_like_its_source(kind, translator, tmp_path,
         assert migrate(tr, src, asked, dry_run=True, state_dir=tmp_path / "st4", progress=False
                        ).carried_settings == ["FAISS index HNSW8 (efSearch 40) (from ?index=)"]
         migrate(tr, src, asked, state_dir=tmp_path / "st4", progress=False)
-        assert open_store(asked).settings() == {"index": "HNSW8", "efSearch": 40, "efConstruction": 40, "records": 300}
+        assert open_store(asked).settings() == {"index": "HNSW8", "efSearch": 40, "efConstruction": 40, "records": 300,
+                                                "dim": 96}
 
 
 @pytest.mark.parametrize("factory, params", [("IVF8,PQ8x8", {"nprobe": 4}), ("HNSW16", {"efSearch": 48})])
@@ -423,10 +424,12 @@ def test_a_new_faiss_destination_is_built_like_its_faiss_source(factory, params,
     shown = subprocess.run([sys.executable, "-m", "v2v_store", "inspect", src, "--json"], capture_output=True,
                            text=True, cwd=tmp_path)
     assert shown.returncode == 0, shown.stderr
-    assert json.loads(shown.stdout)["settings"] == {"index": factory, **params, "records": 1200,
+    assert json.loads(shown.stdout)["settings"] == {"index": factory, **params, "records": 1200, "dim": 64,
                                                     **({"efConstruction": 40} if "efSearch" in params else {})}
     expected = {"IVF8,PQ8x8": "FAISS index IVF8,PQ8x8 (nprobe 4) (trained on translated records); PQ "
-                              "codebooks trained on 1,200 records (FAISS advises 9,984)",
+                              "codebooks trained on 1,200 records (FAISS advises 9,984); 12 dimensions a PQ "
+                              "sub-quantizer against the source's 8: more loss for the same bytes; --dest "
+                              "...?index=IVF8,PQ12x8 keeps the source's ratio (1.5x the bytes)",
                 "HNSW16": "FAISS index HNSW16 (efSearch 48, efConstruction 40)"}[factory]
     plan = migrate(tr, src, dst, dry_run=True, state_dir=tmp_path / "st", progress=False)
     assert plan.carried_settings == [expected] and plan.left_behind == []
@@ -483,7 +486,8 @@ def test_a_new_faiss_destination_is_built_like_its_faiss_source(factory, params,
         plan = migrate(tr, src, asked, dry_run=True, state_dir=tmp_path / "st", progress=False)
         assert plan.carried_settings == ["FAISS index SQ8 (trained on translated records) (from ?index=)"]
         migrate(tr, src, asked, state_dir=tmp_path / "st", progress=False)
-        assert open_store(f"faiss://{tmp_path}/asked.faiss").settings() == {"index": "SQ8", "records": 1200}
+        assert open_store(f"faiss://{tmp_path}/asked.faiss").settings() == {"index": "SQ8", "records": 1200,
+                                                                             "dim": 96}
     # a structure v2v does not rebuild (OPQ rotation): named as left behind, the destination flat
     opq = faiss.index_factory(x.shape[1], "OPQ8,PQ8x4", faiss.METRIC_INNER_PRODUCT)
     opq.train(x)
