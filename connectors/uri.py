@@ -2,7 +2,8 @@
 
 Schemes::
 
-    faiss:///abs/path/index.faiss[?allow_pickle=true]          [?index=FACTORY&nprobe=N]: a new index's structure
+    faiss:///abs/path/index.faiss[?allow_pickle=true]         a FAISS index (+ v2v's SQLite sidecar)
+        [?index=FACTORY[&nprobe=N][&efSearch=N]]              a new index's structure, e.g. ?index=IVF1024,PQ32
     qdrant:///abs/path/dir?collection=NAME[&vector=NAME]      qdrant-client local mode
     qdrant+http://host:port?collection=NAME[&vector=NAME]     a Qdrant server (QDRANT_API_KEY)
     qdrant+https://host:port?collection=NAME
