@@ -22,10 +22,7 @@ Also: the index file's size and the migration's time (training included).
 from __future__ import annotations
 
 import argparse
-import json
 import logging
-import os
-import platform
 import tempfile
 import time
 from pathlib import Path
@@ -110,6 +107,8 @@ def main() -> None:
     parser.add_argument("--out", default="benchmarks/results")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    from kit import run_meta, save_results
+
     from v2v_store import open_store
     from v2v_store.migrate import migrate
 
@@ -147,22 +146,15 @@ def main() -> None:
                     "own_doc_top1": by_new["top1"], "own_doc_top10": by_new["top10"], "settings": by_new["settings"],
                     "written": report.written}
                 logger.info("%s: %s", label, rows[f"{factory} source -> {label}"])
-    command = "python benchmarks/faiss_structure.py" + (f" --records {args.records}" if args.records else "")
-    result = {"command": command,
-              "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.python_version()}, faiss "
-                         f"{faiss.__version__}",
-              "records": len(records), "queries": QUERIES, "rows": rows}
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "faiss_structure.json").write_text(json.dumps(result, indent=2))
+    result = {**run_meta(), "faiss": faiss.__version__, "records": len(records), "queries": QUERIES, "rows": rows}
     keys = ["migrate_s", "index", "file_mb", "stored_queries_ms", "stored_queries_recall", "new_queries_ms",
             "new_queries_recall", "own_doc_top1", "own_doc_top10"]
     lines = ["# Migrated FAISS collection built like its source vs flat (MiniLM 384-d -> mpnet 768-d)", "",
-             f"`{result['command']}` on {result['machine']}; {len(records):,} records, {QUERIES} mpnet queries "
-             "(documents of the collection), one run.", "", "| | " + " | ".join(keys) + " |",
-             "|---" * (len(keys) + 1) + "|"]
+             f"`{result['command']}` on {result['machine']}, faiss {faiss.__version__}, {result['date']}; "
+             f"{len(records):,} records, {QUERIES} mpnet queries (documents of the collection), one run.", "",
+             "| | " + " | ".join(keys) + " |", "|---" * (len(keys) + 1) + "|"]
     lines += [f"| {label} | " + " | ".join(str(row.get(k, "")) for k in keys) + " |" for label, row in rows.items()]
-    (out / "faiss_structure.md").write_text("\n".join(lines) + "\n")
+    save_results(Path(args.out), "faiss_structure", result, lines)
     print("\n".join(lines))
 
 

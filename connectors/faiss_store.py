@@ -217,8 +217,8 @@ class FaissStore(VectorStore):
         self._dirty = False
         if self.exists():
             self._open_index(writable=False)
-            built = describe_index(self._index)[0].get("index", "Flat")
-            if self._asked and built != self._asked["index"]:
+            built = describe_index(self._index)[0].get("index", "Flat") if self._asked else None
+            if built is not None and built != self._asked["index"]:
                 logger.warning("?index=%s builds a new index; %s exists as %s and is used as it is", self._asked["index"],
                                self.path, built)
             if dim is not None and dim != self.dim:
@@ -458,17 +458,13 @@ class FaissStore(VectorStore):
     def _ensure_writable(self, batch: VectorBatch) -> None:
         if self._index is None:
             self._requested_dim = self._requested_dim or batch.vectors.shape[1]
-            structure = self._structure()
-            if structure and needs_training(structure["index"], self._requested_dim):
+            structure = self._structure() or {"index": "Flat"}
+            if needs_training(structure["index"], self._requested_dim):
                 raise UnsupportedIndexError(
                     f"FAISS index {self.path} is to be built as {structure['index']}, which must be trained on "
                     "vectors like the ones it will hold before it takes any: call train_on(vectors) first (a "
                     "migration does), or build it without ?index= (flat)")
-            index, described = (self._build(structure, 0) if structure else  # untrained: nothing to fit to a size
-                                (faiss.IndexIDMap2(faiss.IndexFlatL2(self._requested_dim)
-                                                   if self.metric == Metric.L2 else
-                                                   faiss.IndexFlatIP(self._requested_dim)), "Flat"))
-            self._create(index, described)
+            self._create(*self._build(structure, 0))  # untrained: nothing to fit to a collection's size
         elif not self._writable:
             self._open_index(writable=True)
             self.check_writable()  # before the sidecar is created beside an index that cannot take ids

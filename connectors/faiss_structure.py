@@ -163,9 +163,9 @@ def describe(settings: dict[str, Any], dim: int) -> list[str]:
     factory, changes = fit_to(settings, int(settings.get("records") or MAX_TRAINING_SAMPLE), dim)
     params = [f"{name} {settings[name]}" for name in ("nprobe", "efSearch", "efConstruction") if settings.get(name)]
     trained = " (trained on translated records)" if needs_training(factory, dim) else ""
+    notes = changes + _wider(factory, settings.get("dim"), dim)
     return [f"FAISS index {factory}" + (f" ({', '.join(params)})" if params else "") + trained
-            + (f"; {'; '.join(changes + _wider(factory, settings.get('dim'), dim))}" if changes or
-               _wider(factory, settings.get("dim"), dim) else "")]
+            + (f"; {'; '.join(notes)}" if notes else "")]
 
 
 def _wider(factory: str, source_dim: int | None, dim: int) -> list[str]:
