@@ -77,6 +77,12 @@ class VectorBatch:
         """The same records (ids, metadata, documents, position) with new vectors."""
         return VectorBatch(list(self.ids), vectors, list(self.metadata), list(self.documents), self.next_position)
 
+    def select(self, rows: Sequence[int]) -> "VectorBatch":
+        """The records at ``rows`` (in that order), without a position: a part of a page, not a page."""
+        rows = list(rows)
+        return VectorBatch([self.ids[r] for r in rows], self.vectors[rows], [self.metadata[r] for r in rows],
+                           [self.documents[r] for r in rows], None)
+
 
 def check_vectors(vectors: np.ndarray, dim: int | None = None, what: str = "vectors") -> np.ndarray:
     """Validate and return float32 C-contiguous vectors; raise naming the first bad row."""
@@ -175,30 +181,82 @@ class VectorStore(ABC):
         return first
 
     # whether iter_batches' positions are record offsets (0..count), so that a read can start anywhere (FAISS, .npy,
-    # Chroma); Qdrant's are point ids, read from the start
+    # Chroma); Qdrant's are point ids, read in id order
     positions_are_offsets = False
+    # whether random_batch draws records at random from the whole collection (Qdrant's random sample query)
+    draws_at_random = False
+
+    def random_batch(self, size: int, with_payload: bool = True) -> VectorBatch:
+        """Up to ``size`` distinct records drawn at random from the whole collection (stores with
+        ``draws_at_random``)."""
+        raise NotImplementedError(f"{type(self).__name__} cannot draw records at random")
 
     def spread_sample(self, size: int, pieces: int = 16, with_payload: bool = True) -> Iterator[VectorBatch]:
-        """About ``size`` records spread over the collection: ``pieces`` runs of consecutive records starting evenly
-        through it where positions are offsets, else the first ``size`` (a collection sorted by time or source then
-        gives its start only). Yields batches; stops once ``size`` records are out (the caller may stop sooner)."""
+        """About ``size`` distinct records from all through the collection, for an index to be trained on (not only
+        the start of a collection sorted by time or by source): where positions are offsets, ``pieces`` runs of
+        consecutive records starting evenly through it; else records drawn at random where the store can draw
+        (up to half the collection), else a read of the whole collection keeping ``size`` records at random
+        positions. All of it when it holds no more than ``size``. Yields batches (the caller may stop sooner)."""
         count = self.count()
-        starts = ([p * count // pieces for p in range(pieces)] if self.positions_are_offsets and count > size
-                  else [0])
+        if count <= size:
+            yield from self._runs([0], size, with_payload)
+        elif self.positions_are_offsets:
+            yield from self._runs([p * count // pieces for p in range(pieces)], size, with_payload)
+        elif self.draws_at_random and 2 * size <= count:
+            try:
+                first = self.random_batch(min(4096, 2 * size), with_payload=with_payload)
+            except NotImplementedError as error:
+                logger.warning("%s; reading the whole collection for a sample of %d records instead", error, size)
+                yield from self._thinned(size, count, with_payload)
+            else:
+                yield from self._draws(size, with_payload, first)
+        else:
+            yield from self._thinned(size, count, with_payload)
+
+    def _runs(self, starts: list[int], size: int, with_payload: bool) -> Iterator[VectorBatch]:
         per_piece = -(-size // len(starts))
         for start in starts:
             left = per_piece
             pages = iter(self.iter_batches(batch_size=min(per_piece, 4096), start=start, with_payload=with_payload))
             for batch in pages:
-                take = min(left, len(batch))
-                if take < len(batch):
-                    batch = VectorBatch(batch.ids[:take], batch.vectors[:take], batch.metadata[:take],
-                                        batch.documents[:take], None)
+                if left < len(batch):
+                    batch = batch.select(range(left))
                 yield batch
-                left -= take
+                left -= len(batch)
                 if left <= 0:
                     break
             getattr(pages, "close", lambda: None)()
+
+    def _draws(self, size: int, with_payload: bool, batch: VectorBatch) -> Iterator[VectorBatch]:
+        """Random draws, from ``batch`` (the first) on, until ``size`` distinct records are out; ``size`` is at most
+        half the collection, so each draw brings at least half new records (three draws with nothing new in a row end
+        it: a collection emptied while it is read)."""
+        seen: set = set()
+        left, fruitless = size, 0
+        while True:
+            new = [r for r, i in enumerate(batch.ids) if i not in seen][:left]
+            fruitless = 0 if new else fruitless + 1
+            if new:
+                seen.update(batch.ids[r] for r in new)
+                left -= len(new)
+                yield batch.select(new)
+            if left <= 0 or fruitless >= 3:
+                return
+            batch = self.random_batch(min(4096, max(64, 2 * left)), with_payload=with_payload)
+
+    def _thinned(self, size: int, count: int, with_payload: bool) -> Iterator[VectorBatch]:
+        """The whole collection read in order, keeping the records at ``size`` positions drawn at random (seeded: the
+        same sample each time of an unchanged collection)."""
+        keep = np.zeros(count, dtype=bool)
+        keep[np.random.default_rng(0).choice(count, size, replace=False)] = True
+        offset = 0
+        for batch in self.iter_batches(batch_size=4096, with_payload=with_payload):
+            rows = np.flatnonzero(keep[offset:offset + len(batch)])
+            offset += len(batch)
+            if len(rows):
+                yield batch.select(rows)
+            if offset >= count:
+                break
 
     def fetch(self, ids: Sequence[PointId]) -> list[tuple[dict[str, Any] | None, str | None]]:
         """The metadata and document of each of ``ids`` ((None, None) where the store holds no such record), for the

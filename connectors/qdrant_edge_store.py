@@ -18,7 +18,7 @@ from v2v_store.errors import (DimensionMismatchError, InvalidURIError, MissingDe
 from .base import (ORIGINAL_ID_KEY, Metric, PointId, VectorBatch, VectorStore, check_batch, check_vectors,
                    prepare_for_metric, restore_id)
 from .qdrant_store import (describe_settings, from_qdrant_id, held_among, make_payload, other_vector_names,
-                           records_by_id, split_payload, to_qdrant_id, vector_settings)
+                           records_by_id, records_to_batch, to_qdrant_id, vector_settings)
 from .shared import SharedHandles
 from .uri import StoreURI
 
@@ -136,16 +136,18 @@ class QdrantEdgeStore(VectorStore):
                                                            with_vector=True))
             if not records:
                 return
-            ids, vectors, metadata, documents = [], [], [], []
-            for r in records:
-                meta, doc = split_payload(r.payload, self.document_key)
-                rid, meta = restore_id(from_qdrant_id(r.id), meta)
-                ids.append(rid)
-                vectors.append(self._vector_of(r))
-                metadata.append(meta)
-                documents.append(doc)
-            yield VectorBatch(ids, np.asarray(vectors, dtype=np.float32), metadata, documents,
-                              next_position=from_qdrant_id(offset) if offset is not None else None)
+            yield records_to_batch(records, self._vector_of, self.document_key,
+                                   next_position=from_qdrant_id(offset) if offset is not None else None)
+
+    draws_at_random = True
+
+    def random_batch(self, size: int, with_payload: bool = True) -> VectorBatch:
+        """The shard's random sample query: distinct points, any id order."""
+        q, shard = _edge(), self._require()
+        points = shard.query(q.QueryRequest(limit=size, query=q.Sample.Random, filter=self._with_vector(),
+                                            with_payload=True if with_payload else [ORIGINAL_ID_KEY],
+                                            with_vector=True))
+        return records_to_batch(points, self._vector_of, self.document_key)
 
     def fetch(self, ids) -> list[tuple[dict | None, str | None]]:
         natives = [to_qdrant_id(i)[0] for i in ids]

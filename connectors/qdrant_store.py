@@ -74,6 +74,20 @@ def records_by_id(records, natives: list, document_key: str) -> list[tuple[dict 
     return [found.get(str(n), (None, None)) for n in natives]
 
 
+def records_to_batch(records, vector_of, document_key: str, next_position: Any = None) -> VectorBatch:
+    """A page of Qdrant records (scrolled or queried; ``vector_of(record)`` picks the vector read) as a batch: ids
+    restored, documents taken out of the payloads."""
+    ids, vectors, metadata, documents = [], [], [], []
+    for r in records:
+        meta, doc = split_payload(r.payload, document_key)
+        rid, meta = restore_id(from_qdrant_id(r.id), meta)
+        ids.append(rid)
+        vectors.append(vector_of(r))
+        metadata.append(meta)
+        documents.append(doc)
+    return VectorBatch(ids, np.asarray(vectors, dtype=np.float32), metadata, documents, next_position)
+
+
 def held_among(records, natives: list, ids: Sequence[PointId], vector: str | None) -> np.ndarray:
     """Whether each of ``ids`` (stored as ``natives``) is among retrieved ``records`` (retrieved with the payload's
     original-id key): the same id once restored, and where ``vector`` is named, a point that has that vector."""
@@ -355,16 +369,32 @@ class QdrantStore(VectorStore):
             )
             if not records:
                 return
-            ids, vectors, metadata, documents = [], [], [], []
-            for r in records:
-                meta, doc = split_payload(r.payload, self.document_key)
-                rid, meta = restore_id(from_qdrant_id(r.id), meta)
-                ids.append(rid)
-                vectors.append(r.vector[self.vector_name or ""] if isinstance(r.vector, dict) else r.vector)
-                metadata.append(meta)
-                documents.append(doc)
-            yield VectorBatch(ids, np.asarray(vectors, dtype=np.float32), metadata, documents,
-                              next_position=from_qdrant_id(offset) if offset is not None else None)
+            yield records_to_batch(records, self._vector_of, self.document_key,
+                                   next_position=from_qdrant_id(offset) if offset is not None else None)
+
+    def _vector_of(self, record) -> list[float]:
+        v = record.vector
+        return v[self.vector_name or ""] if isinstance(v, dict) else v
+
+    draws_at_random = True
+
+    def random_batch(self, size: int, with_payload: bool = True) -> VectorBatch:
+        """Qdrant's random sample query (a server from 1.11; local mode): distinct points, any id order. A server that
+        refuses the query (an older one) raises NotImplementedError, so that the sample is read another way."""
+        from qdrant_client.http.exceptions import UnexpectedResponse
+        from qdrant_client.models import Sample, SampleQuery
+
+        self._require()
+        try:
+            points = self.client.query_points(
+                self.collection, query=SampleQuery(sample=Sample.RANDOM), query_filter=self._with_vector(), limit=size,
+                with_payload=True if with_payload else [ORIGINAL_ID_KEY],
+                with_vectors=[self.vector_name or ""] if self.vector_name or self._shared else True).points
+        except UnexpectedResponse as error:
+            if error.status_code not in (400, 404, 422):
+                raise
+            raise NotImplementedError(f"the Qdrant server refused a random sample query ({error})") from error
+        return records_to_batch(points, self._vector_of, self.document_key)
 
     def fetch(self, ids) -> list[tuple[dict | None, str | None]]:
         self._require()

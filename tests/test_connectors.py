@@ -4,6 +4,7 @@ read them back exactly (normalised for cosine stores), and compare search with b
 from __future__ import annotations
 
 import contextlib
+import logging
 
 import uuid
 
@@ -287,26 +288,64 @@ def test_resume_from_position_has_no_gaps_or_duplicates(tmp_path, rng):
             assert resumed[-1].next_position is None
 
 
-def test_a_spread_sample_reads_runs_through_the_collection_where_positions_are_offsets(tmp_path, rng):
-    """spread_sample: on stores that read from any offset, runs of records evenly through the collection (what an index
-    is trained on: not only the start of a collection sorted by time); Qdrant reads its first records."""
+def test_a_spread_sample_comes_from_all_through_the_collection(tmp_path, rng, monkeypatch, caplog):
+    """spread_sample (what a destination index is trained on: not only the start of a collection sorted by time):
+    runs of records evenly through stores that read from any offset; on Qdrant (positions are point ids) records drawn
+    at random, or kept at random positions of one read when more than half the collection is asked for. Each record
+    once, with its own vector and document."""
     records = make_records(rng)  # 300 records
+    written = {i: (v, doc) for i, v, doc in zip(records.ids, l2_normalize(records.vectors), records.documents)}
     for uri in (f"faiss://{tmp_path}/i.faiss", f"chroma://{tmp_path}/c?collection=docs", f"npy://{tmp_path}/v.npy",
-                f"qdrant-edge://{tmp_path}/e"):
-        with open_store(uri, dim=D) as store:
-            if uri.startswith("npy"):
-                store.upsert(VectorBatch(list(range(N)), records.vectors))
-            else:
-                store.upsert(records)
+                f"qdrant-edge://{tmp_path}/e", f"qdrant://{tmp_path}/q?collection=docs"):
+        with open_store(uri, dim=D, metric=Metric.COSINE) as store:
+            store.upsert(VectorBatch(list(range(N)), records.vectors) if uri.startswith("npy") else records)
         with open_store(uri) as store:
             all_ids = [i for b in store.iter_batches(batch_size=500) for i in b.ids]
-            sample = [b for b in store.spread_sample(40, pieces=4)]
-            ids = [i for b in sample for i in b.ids]
-            want = ([all_ids[p + k] for p in (0, 75, 150, 225) for k in range(10)] if store.positions_are_offsets
-                    else all_ids[:40])
-            assert ids == want, uri
+            for size in (40, 200):
+                sample = list(store.spread_sample(size, pieces=4))
+                ids = [i for b in sample for i in b.ids]
+                assert len(ids) == len(set(ids)) == size, (uri, size)
+                if store.positions_are_offsets:
+                    per_piece = size // 4
+                    assert ids == [all_ids[p + k] for p in (0, 75, 150, 225) for k in range(per_piece)], uri
+                else:
+                    positions = sorted(all_ids.index(i) for i in ids)
+                    assert positions[-1] >= N // 2, (uri, size)  # not the start (40 draws all in the first half: 1e-12)
+                if not uri.startswith("npy"):
+                    for b in sample:
+                        for i, v, doc in zip(b.ids, b.vectors, b.documents):
+                            np.testing.assert_allclose(v, written[i][0], atol=1e-5)
+                            assert doc == written[i][1], uri
+            if not store.positions_are_offsets:  # the one-read path is seeded: the same records again
+                assert [i for b in store.spread_sample(200) for i in b.ids] == ids
+
+                def refuse(size, with_payload=True):  # what an older Qdrant server's refusal becomes
+                    raise NotImplementedError("the Qdrant server refused a random sample query")
+
+                monkeypatch.setattr(store, "random_batch", refuse)
+                with caplog.at_level(logging.WARNING):
+                    ids = [i for b in store.spread_sample(40) for i in b.ids]
+                assert len(set(ids)) == 40 and "reading the whole collection" in caplog.text
             assert [i for b in store.spread_sample(500, pieces=4) for i in b.ids] == all_ids  # all it holds, once
-    assert not open_store(f"qdrant-edge://{tmp_path}/e").positions_are_offsets
+    assert open_store(f"qdrant-edge://{tmp_path}/e").draws_at_random
+
+
+def test_a_spread_sample_of_a_named_vector_draws_only_points_that_have_it(tmp_path, rng):
+    from qdrant_client import QdrantClient, models
+
+    client = QdrantClient(path=str(tmp_path / "q"))
+    client.create_collection("multi", vectors_config={"title": models.VectorParams(size=4, distance=models.Distance.DOT),
+                                                      "body": models.VectorParams(size=6, distance=models.Distance.DOT)})
+    body = rng.standard_normal((400, 6)).astype(np.float32)
+    client.upsert("multi", [models.PointStruct(id=i, vector={"title": [1.0, 0, 0, 0]} | (
+        {"body": body[i].tolist()} if i % 4 == 0 else {})) for i in range(400)])
+    client.close()
+    with open_store(f"qdrant://{tmp_path}/q?collection=multi&vector=body") as store:
+        assert store.count() == 100
+        batches = list(store.spread_sample(30))
+    ids = [i for b in batches for i in b.ids]
+    assert len(set(ids)) == 30 and all(i % 4 == 0 for i in ids)
+    np.testing.assert_allclose(np.concatenate([b.vectors for b in batches]), body[ids], atol=1e-6)
 
 
 def test_qdrant_named_vectors_choose_by_name(tmp_path, rng):
