@@ -340,6 +340,13 @@ class VectorStore(ABC):
         index built with IVF lists or PQ / SQ codes)."""
         return 0
 
+    def build_seconds(self, records: int, recreated: bool = False) -> tuple[float, float]:
+        """Estimated seconds this collection's index spends on ``records`` more records beyond writing them, for a
+        migration's plan: (training it, where it is not created yet, or will be ``recreated``, and must be trained;
+        adding them: encoding, graph insertions). (0, 0) where that is negligible or not known (all but a structured
+        FAISS index)."""
+        return 0.0, 0.0
+
     def train_on(self, vectors: np.ndarray) -> None:
         """Create this collection, trained on ``vectors`` (:meth:`training_sample_size` of them); nothing is added."""
         raise NotImplementedError(f"{type(self).__name__} needs no training")

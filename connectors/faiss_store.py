@@ -47,7 +47,7 @@ from .base import (
     prepare_for_metric,
     scores_from_distances,
 )
-from .faiss_structure import build_index, describe, describe_index, needs_training, training_size
+from .faiss_structure import build_index, build_seconds, describe, describe_index, needs_training, training_size
 from .uri import StoreURI
 
 logger = logging.getLogger(__name__)
@@ -425,6 +425,13 @@ class FaissStore(VectorStore):
 
     def training_sample_size(self, records: int) -> int:
         return training_size(self._structure(), records, self._requested_dim) if self._index is None else 0
+
+    def build_seconds(self, records: int, recreated: bool = False) -> tuple[float, float]:
+        if self._index is None:
+            return build_seconds(self._structure(), records, self._requested_dim or 0)
+        if recreated:
+            return build_seconds(self._asked or self.settings(), records, self.dim)
+        return build_seconds(self.settings(), records, self.dim, trained=True)
 
     def train_on(self, vectors: np.ndarray) -> None:
         structure = self._structure()

@@ -134,6 +134,51 @@ def training_size(settings: dict[str, Any], records: int, dim: int | None = None
     return min(records, wanted)
 
 
+# What building an index costs on a CPU, for a migration's estimate (set from benchmarks/faiss_build_cost.py, on a
+# 2-core host; a machine with more cores, or FAISS on a GPU, builds faster). k-means of IVF lists and assignment to
+# them are matrix products at full dimension; a PQ sub-quantizer's k-means and a record's encoding are many small
+# distance computations (a few dimensions each: their count, not their flops, sets the time) and a fixed cost per
+# k-means iteration; an HNSW insertion is a walk of the graph (efConstruction x M x d).
+MATRIX_FLOPS_PER_S = 20e9
+PQ_DISTANCES_PER_S = 1e8
+KMEANS_ITERATION_S = 2e-3
+HNSW_INSERT_UNITS_PER_S = 2e9
+_IVF_KMEANS_ITERATIONS, _PQ_KMEANS_ITERATIONS = 10, 25  # FAISS's defaults (IndexIVF.cp, ProductQuantizer.cp)
+_POINTS_PER_CENTROID = 256  # FAISS's k-means samples at most this many training points a centroid
+
+
+def build_seconds(settings: dict[str, Any], records: int, dim: int, trained: bool = False) -> tuple[float, float]:
+    """Estimated seconds to train an index built to ``settings`` for ``records`` vectors of ``dim`` dimensions, and to
+    add them (beyond storing their codes): k-means of the IVF lists and PQ codebooks on :func:`training_size`
+    records, each record's assignment to its list and its encoding, HNSW insertions. (0, 0) for a flat index. An
+    index already ``trained`` (it exists: ``settings`` describe it as built) only adds."""
+    if not settings.get("index"):
+        return 0.0, 0.0
+    factory = settings["index"] if trained else fit_to(settings, records, dim)[0]
+    samples = 0 if trained else training_size(settings, records, dim)
+    ivf = _IVF.match(factory)
+    codes = ivf.group(3) if ivf else factory
+    pq, hnsw = _PQ.match(codes), re.match(r"^HNSW(\d+)", codes)
+    train = add = 0.0
+    if ivf:
+        nlist = int(ivf.group(1))
+        # a flat coarse quantizer compares a vector with every list; an HNSW one walks its graph (~16 x 2M lists)
+        compared = nlist if not ivf.group(2) else min(nlist, 32 * int(ivf.group(2)[5:]))
+        flops = 2.0 * dim * compared  # one vector's assignment
+        train += (2.0 * min(samples, _POINTS_PER_CENTROID * nlist) * dim * nlist * _IVF_KMEANS_ITERATIONS
+                  + (samples * flops if codes != "Flat" else 0)) / MATRIX_FLOPS_PER_S  # codes of residuals
+        add += records * flops / MATRIX_FLOPS_PER_S
+    if pq:
+        m, centroids = int(pq.group(1)), (16 if pq.group(4) else 2 ** int(pq.group(3) or 8))
+        points = min(samples, _POINTS_PER_CENTROID * centroids)
+        if samples:
+            train += m * _PQ_KMEANS_ITERATIONS * (KMEANS_ITERATION_S + points * centroids / PQ_DISTANCES_PER_S)
+        add += records * m * centroids / PQ_DISTANCES_PER_S
+    if hnsw:
+        add += records * int(settings.get("efConstruction") or 40) * int(hnsw.group(1)) * dim / HNSW_INSERT_UNITS_PER_S
+    return train, add
+
+
 def build_index(settings: dict[str, Any], dim: int, metric_type: int, records: int) -> tuple[Any, str]:
     """A new, empty index built to ``settings`` for ``records`` vectors (:func:`fit_to`), keeping ids (IVF lists keep
     them; other structures are wrapped in an IDMap2), with its search parameters set; and its factory string."""

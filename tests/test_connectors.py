@@ -546,3 +546,23 @@ def test_a_chroma_server_collection_is_created_like_another(chroma_server, rng):
     assert col.metadata == {"owner": "search-team"} and col.count() == 10
     assert {k: col.configuration["hnsw"][k] for k in ("space", "ef_construction", "max_neighbors")} == {
         "space": "cosine", "ef_construction": 200, "max_neighbors": 32}
+
+
+def test_the_build_time_of_a_faiss_structure_is_estimated_from_its_shape():
+    """build_seconds (a migration plan's estimate of a FAISS destination's own work): nothing for a flat index;
+    training grows with the lists and the codebooks, adding with the lists a record is compared with (an HNSW coarse
+    quantizer walks instead) and with the graph's efConstruction; an existing index only adds; millions of records
+    into 65,536 lists are hours on the CPU the constants were measured on."""
+    from v2v_store.connectors.faiss_structure import build_seconds
+
+    assert build_seconds({}, 10**6, 768) == (0.0, 0.0) and build_seconds({"index": "SQ8"}, 10**6, 768)[0] < 1
+    ivf_small, ivf_large = build_seconds({"index": "IVF256,Flat"}, 10**6, 768), build_seconds(
+        {"index": "IVF4096,Flat"}, 10**6, 768)
+    assert ivf_large[0] > 10 * ivf_small[0] and ivf_large[1] > 10 * ivf_small[1]
+    assert build_seconds({"index": "IVF4096_HNSW32,Flat"}, 10**6, 768)[1] < ivf_large[1] / 2
+    assert build_seconds({"index": "IVF256,PQ48"}, 10**6, 768)[0] > ivf_small[0]  # its codebooks too
+    assert build_seconds({"index": "IVF256,PQ48"}, 10**6, 768, trained=True)[0] == 0
+    hnsw = [build_seconds({"index": "HNSW32", "efConstruction": ef}, 10**6, 768)[1] for ef in (40, 80)]
+    assert hnsw[1] == pytest.approx(2 * hnsw[0]) and build_seconds({"index": "HNSW32"}, 10**6, 768)[0] == 0
+    train, add = build_seconds({"index": "IVF65536,PQ64"}, 10**7, 768)
+    assert train > 3600 and add > 3600

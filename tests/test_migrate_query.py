@@ -4,6 +4,7 @@ checked against brute force, and bad input."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import shutil
@@ -433,12 +434,23 @@ def test_a_new_faiss_destination_is_built_like_its_faiss_source(factory, params,
                 "HNSW16": "FAISS index HNSW16 (efSearch 48, efConstruction 40)"}[factory]
     plan = migrate(tr, src, dst, dry_run=True, state_dir=tmp_path / "st", progress=False)
     assert plan.carried_settings == [expected] and plan.left_behind == []
+    # the estimate counts the index's own work: training (IVF-PQ only) and adding (list assignment and PQ encoding, or
+    # HNSW insertions); a plan for millions says hours of it
+    assert (plan.training_seconds > 0) == factory.startswith("IVF") and plan.indexing_seconds > 0
+    assert plan.estimated_seconds == pytest.approx(1200 / 5000 + plan.training_seconds + plan.indexing_seconds)
+    big = dataclasses.replace(plan, training_seconds=5400.0, indexing_seconds=42.0, estimated_seconds=7000.0)
+    assert ("estimate: ~1.9 h (at a conservative 5,000 vec/s; of it ~1.5 h training the destination's index and ~42 s "
+            "adding the records to it, at FAISS's speed on a 2-core CPU)") in big.describe()
     training_reads = 1 if factory.startswith("IVF") else 0  # the whole source (1,200 < 65,536) in one translation
     with crash_on_third_batch(at=3 + training_reads):  # two batches written and checkpointed, then a crash
         migrate(tr, src, dst, batch_size=200, state_dir=tmp_path / "st", progress=False, checkpoint_seconds=0)
     assert open_store(dst).count() == 400
+    resuming = migrate(tr, src, dst, batch_size=200, resume=True, dry_run=True, state_dir=tmp_path / "st",
+                       progress=False)
+    assert resuming.training_seconds == 0 and 0 < resuming.indexing_seconds < plan.indexing_seconds  # 800 to add
     report = migrate(tr, src, dst, batch_size=200, resume=True, state_dir=tmp_path / "st", progress=False)
     assert report.dest_count == 1200 and report.count_ok and report.settings_carried == []  # created by the first run
+    assert (report.training_seconds > 0) == factory.startswith("IVF")  # measured by the first run, kept in its state
     records = read(dst)  # no duplicate ids
     assert sorted(records) == list(range(1200))
     built = faiss.read_index(str(tmp_path / "dst.faiss"))
@@ -478,6 +490,10 @@ def test_a_new_faiss_destination_is_built_like_its_faiss_source(factory, params,
     assert resumed.dest_count == 1200 and resumed.count_ok and resumed.written == 1200 and resumed.translated == 1200
     assert sorted(read(window)) == list(range(1200))
     # --default-settings: flat, as before
+    flat_plan = migrate(tr, src, f"faiss://{tmp_path}/flat.faiss", copy_settings=False, dry_run=True,
+                        state_dir=tmp_path / "st", progress=False)
+    assert flat_plan.training_seconds == flat_plan.indexing_seconds == 0
+    assert "training" not in flat_plan.describe() and flat_plan.estimated_seconds == pytest.approx(1200 / 5000)
     flat = migrate(tr, src, f"faiss://{tmp_path}/flat.faiss", copy_settings=False, state_dir=tmp_path / "st",
                    progress=False)
     assert flat.settings_carried == [] and open_store(f"faiss://{tmp_path}/flat.faiss").settings() == {}

@@ -84,6 +84,10 @@ class MigrationPlan:
     copy_settings: bool = True  # else a new (or replaced) destination gets the backend's defaults
     left_behind: list[str] = field(default_factory=list)  # what the destination will not get (VectorStore.left_behind)
     kept_settings: list[str] = field(default_factory=list)  # --on-exists replace: its own settings it is recreated with
+    # of estimated_seconds: the destination's index trained before the first write, and adding the records to it
+    # (encoding, graph insertions) beyond writing them; 0 but for a structured FAISS index
+    training_seconds: float = 0.0
+    indexing_seconds: float = 0.0
 
     def describe(self) -> str:
         mixed = (f"  mixed spaces ({self.mixed_by}): {self.source_space} records translated, {self.target_space} records "
@@ -103,9 +107,23 @@ class MigrationPlan:
                 f"  fill: the destination holds {self.fill_sample[0]:,} of the source's first {self.fill_sample[1]:,} "
                 "ids (those records are kept as they are, the others written)"),
             f"  batches of {self.batch_size}" + (f", resuming after {self.already_written:,} written" if self.resume_from is not None else ""),
-            f"  estimate: ~{self.estimated_seconds:.0f} s (at a conservative 5,000 vec/s), "
+            f"  estimate: ~{_duration(self.estimated_seconds)} (at a conservative 5,000 vec/s{self._index_time()}), "
             f"~{self.estimated_bytes / 2**20:.1f} MiB of vectors written",
         ] if line)
+
+
+    def _index_time(self) -> str:
+        parts = ([f"~{_duration(self.training_seconds)} training the destination's index"]
+                 if self.training_seconds >= 0.5 else [])
+        parts += [f"~{_duration(self.indexing_seconds)} adding the records to it"] if self.indexing_seconds >= 0.5 else []
+        return f"; of it {' and '.join(parts)}, at FAISS's speed on a 2-core CPU" if parts else ""
+
+
+def _duration(seconds: float) -> str:
+    """``12 s``, ``42 min``, ``3.2 h``."""
+    if seconds < 600:
+        return f"{seconds:.0f} s"
+    return f"{seconds / 60:.0f} min" if seconds < 5400 else f"{seconds / 3600:.1f} h"
 
 
 @dataclass
@@ -131,6 +149,7 @@ class MigrationReport:
     replaced: int | None = None  # records the destination held before with the id of a migrated one: overwritten
     kept: int = 0  # fill: source records whose id the destination held when their batch was read (not written)
     settings_carried: list = field(default_factory=list)  # the source's settings the new destination was created with
+    training_seconds: float = 0.0  # reading, translating and training on the sample a new FAISS IVF / PQ / SQ index needs
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -312,16 +331,18 @@ def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch
                     "id scheme), stop and migrate into a new collection instead", dest_count, len(first_ids))
         for what in left_behind:
             logger.warning("the destination will not get the source's %s", what)
+        remaining = count - (state.get("read", state["written"]) if state else 0)
+        training_s, indexing_s = dest.build_seconds(
+            remaining, recreated=dest.exists() and on_exists == OnExists.REPLACE and state is None)
     finally:
         dest.close()
-    remaining = count - (state.get("read", state["written"]) if state else 0)
     plan = MigrationPlan(
         source_uri, dest_uri, count, src.name, src.dim, src_metric, trg.name, trg.dim, dest_metric, exists,
         dest_count, batch_size, state["position"] if state else None, state["written"] if state else 0,
-        estimated_seconds=remaining / 5000.0, estimated_bytes=remaining * trg.dim * 4,
+        estimated_seconds=remaining / 5000.0 + training_s + indexing_s, estimated_bytes=remaining * trg.dim * 4,
         mixed_by=spaces.option if spaces else None,
         sample_spaces=sample_spaces, fill_sample=fill_sample, carried_settings=carried, copy_settings=copy_settings,
-        left_behind=left_behind, kept_settings=kept_settings,
+        left_behind=left_behind, kept_settings=kept_settings, training_seconds=training_s, indexing_seconds=indexing_s,
     )
     return plan, state
 
@@ -360,7 +381,8 @@ def _tally(state: dict | None) -> dict:
     return {"read": state.get("read", written), "written": written, "translated": state.get("translated", written),
             "copied": state.get("copied", 0), "left_out": state.get("left_out", 0),
             "left_out_ids": state.get("left_out_ids", []), "kept": state.get("kept", 0),
-            "dest_before": state.get("dest_before")}  # None: not recorded (a fresh run records it; older states not)
+            "dest_before": state.get("dest_before"),  # None: not recorded (a fresh run records it; older states not)
+            "training_seconds": state.get("training_seconds", 0.0)}
 
 
 def migrate(translator: Translator, source_uri: str, dest_uri: str, batch_size: int = 1024,
@@ -474,7 +496,9 @@ def _migrate(translator: Translator, plan: MigrationPlan, state: dict | None, st
                                        and type(source) is type(dest) else {})
         training = dest.training_sample_size(plan.count) if not dest.exists() else 0
         if training:  # an index that must be trained before it takes vectors (FAISS IVF / PQ / SQ)
+            started = time.perf_counter()
             dest.train_on(_training_sample(source, translator, plan, spaces, training))
+            tally["training_seconds"] = time.perf_counter() - started
         done = state is not None and state.get("done")
         # fill: each batch asks the destination which of its ids it holds (a lookup by id, not a read of the whole
         # destination); a destination created by this migration holds none of the ids it has not written yet
@@ -558,7 +582,7 @@ def _migrate(translator: Translator, plan: MigrationPlan, state: dict | None, st
         left_out_ids=tally["left_out_ids"], checkpoints=checkpoints, checkpoint_seconds=round(flushing, 3),
         replaced=(None if tally["dest_before"] is None
                   else max(tally["dest_before"] + tally["written"] - dest_count, 0)),
-        kept=tally["kept"], settings_carried=carried,
+        kept=tally["kept"], settings_carried=carried, training_seconds=tally["training_seconds"],
     )
     if check_pairs is not None:
         u, v = check_pairs
