@@ -138,11 +138,12 @@ def training_size(settings: dict[str, Any], records: int, dim: int | None = None
 # 2-core host; a machine with more cores, or FAISS on a GPU, builds faster). k-means of IVF lists and assignment to
 # them are matrix products at full dimension; a PQ sub-quantizer's k-means and a record's encoding are many small
 # distance computations (a few dimensions each: their count, not their flops, sets the time) and a fixed cost per
-# k-means iteration; an HNSW insertion is a walk of the graph (efConstruction x M x d).
-MATRIX_FLOPS_PER_S = 20e9
-PQ_DISTANCES_PER_S = 1e8
-KMEANS_ITERATION_S = 2e-3
-HNSW_INSERT_UNITS_PER_S = 2e9
+# k-means iteration; an HNSW insertion is a walk of the graph (its cost grows slower than efConstruction).
+MATRIX_FLOPS_PER_S = 25e9
+PQ_TRAINING_DISTANCES_PER_S = 6e8  # k-means: blocks of points against the codebook
+PQ_ENCODING_DISTANCES_PER_S = 2e8  # a batch's records, sub-quantizer by sub-quantizer
+KMEANS_ITERATION_S = 1e-3
+HNSW_INSERT_UNITS_PER_S = 5e9  # (efConstruction + 60) x M x d, an insertion
 _IVF_KMEANS_ITERATIONS, _PQ_KMEANS_ITERATIONS = 10, 25  # FAISS's defaults (IndexIVF.cp, ProductQuantizer.cp)
 _POINTS_PER_CENTROID = 256  # FAISS's k-means samples at most this many training points a centroid
 
@@ -172,10 +173,11 @@ def build_seconds(settings: dict[str, Any], records: int, dim: int, trained: boo
         m, centroids = int(pq.group(1)), (16 if pq.group(4) else 2 ** int(pq.group(3) or 8))
         points = min(samples, _POINTS_PER_CENTROID * centroids)
         if samples:
-            train += m * _PQ_KMEANS_ITERATIONS * (KMEANS_ITERATION_S + points * centroids / PQ_DISTANCES_PER_S)
-        add += records * m * centroids / PQ_DISTANCES_PER_S
+            train += m * _PQ_KMEANS_ITERATIONS * (KMEANS_ITERATION_S + points * centroids / PQ_TRAINING_DISTANCES_PER_S)
+        add += records * m * centroids / PQ_ENCODING_DISTANCES_PER_S
     if hnsw:
-        add += records * int(settings.get("efConstruction") or 40) * int(hnsw.group(1)) * dim / HNSW_INSERT_UNITS_PER_S
+        ef = int(settings.get("efConstruction") or 40)
+        add += records * (ef + 60) * int(hnsw.group(1)) * dim / HNSW_INSERT_UNITS_PER_S
     return train, add
 
 

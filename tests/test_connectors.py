@@ -551,7 +551,7 @@ def test_a_chroma_server_collection_is_created_like_another(chroma_server, rng):
 def test_the_build_time_of_a_faiss_structure_is_estimated_from_its_shape():
     """build_seconds (a migration plan's estimate of a FAISS destination's own work): nothing for a flat index;
     training grows with the lists and the codebooks, adding with the lists a record is compared with (an HNSW coarse
-    quantizer walks instead) and with the graph's efConstruction; an existing index only adds; millions of records
+    quantizer walks instead) and with the graph's efConstruction (less than in proportion); an existing index only adds; millions of records
     into 65,536 lists are hours on the CPU the constants were measured on."""
     from v2v_store.connectors.faiss_structure import build_seconds
 
@@ -563,6 +563,6 @@ def test_the_build_time_of_a_faiss_structure_is_estimated_from_its_shape():
     assert build_seconds({"index": "IVF256,PQ48"}, 10**6, 768)[0] > ivf_small[0]  # its codebooks too
     assert build_seconds({"index": "IVF256,PQ48"}, 10**6, 768, trained=True)[0] == 0
     hnsw = [build_seconds({"index": "HNSW32", "efConstruction": ef}, 10**6, 768)[1] for ef in (40, 80)]
-    assert hnsw[1] == pytest.approx(2 * hnsw[0]) and build_seconds({"index": "HNSW32"}, 10**6, 768)[0] == 0
+    assert hnsw[0] < hnsw[1] < 2 * hnsw[0] and build_seconds({"index": "HNSW32"}, 10**6, 768)[0] == 0
     train, add = build_seconds({"index": "IVF65536,PQ64"}, 10**7, 768)
     assert train > 3600 and add > 3600
