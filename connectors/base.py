@@ -342,9 +342,9 @@ class VectorStore(ABC):
 
     def build_seconds(self, records: int, recreated: bool = False) -> tuple[float, float]:
         """Estimated seconds this collection's index spends on ``records`` more records beyond writing them, for a
-        migration's plan: (training it, where it is not created yet, or will be ``recreated``, and must be trained;
-        adding them: encoding, graph insertions). (0, 0) where that is negligible or not known (all but a structured
-        FAISS index)."""
+        migration's plan: (training it, where it is not created yet, or will be ``recreated`` with its own settings,
+        and must be trained; adding them: encoding, graph insertions). (0, 0) where that is negligible or not known
+        (all but a structured FAISS index)."""
         return 0.0, 0.0
 
     def train_on(self, vectors: np.ndarray) -> None:

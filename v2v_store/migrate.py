@@ -111,7 +111,6 @@ class MigrationPlan:
             f"~{self.estimated_bytes / 2**20:.1f} MiB of vectors written",
         ] if line)
 
-
     def _index_time(self) -> str:
         parts = ([f"~{_duration(self.training_seconds)} training the destination's index"]
                  if self.training_seconds >= 0.5 else [])
@@ -332,8 +331,9 @@ def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch
         for what in left_behind:
             logger.warning("the destination will not get the source's %s", what)
         remaining = count - (state.get("read", state["written"]) if state else 0)
-        training_s, indexing_s = dest.build_seconds(
-            remaining, recreated=dest.exists() and on_exists == OnExists.REPLACE and state is None)
+        recreated = dest.exists() and on_exists == OnExists.REPLACE and state is None
+        training_s, indexing_s = (dest.build_seconds(remaining, recreated=True) if recreated and copy_settings
+                                  else (0.0, 0.0) if recreated else dest.build_seconds(remaining))  # defaults: flat
     finally:
         dest.close()
     plan = MigrationPlan(
