@@ -203,13 +203,7 @@ class VectorStore(ABC):
         elif self.positions_are_offsets:
             yield from self._runs([p * count // pieces for p in range(pieces)], size, with_payload)
         elif self.draws_at_random and 2 * size <= count:
-            try:
-                first = self.random_batch(min(4096, 2 * size), with_payload=with_payload)
-            except NotImplementedError as error:
-                logger.warning("%s; reading the whole collection for a sample of %d records instead", error, size)
-                yield from self._thinned(size, count, with_payload)
-            else:
-                yield from self._draws(size, with_payload, first)
+            yield from self._draws(size, count, with_payload)
         else:
             yield from self._thinned(size, count, with_payload)
 
@@ -227,12 +221,18 @@ class VectorStore(ABC):
                     break
             getattr(pages, "close", lambda: None)()
 
-    def _draws(self, size: int, with_payload: bool, batch: VectorBatch) -> Iterator[VectorBatch]:
-        """Random draws, from ``batch`` (the first) on, until ``size`` distinct records are out; ``size`` is at most
-        half the collection, so each draw brings at least half new records (three draws with nothing new in a row end
-        it: a collection emptied while it is read)."""
+    def _draws(self, size: int, count: int, with_payload: bool) -> Iterator[VectorBatch]:
+        """Random draws until ``size`` distinct records are out; ``size`` is at most half the collection, so each draw
+        brings at least half new records (three draws with nothing new in a row end it: a collection emptied while it
+        is read). A store that refuses to draw (an old server) is read whole instead (:meth:`_thinned`)."""
         seen: set = set()
         left, fruitless = size, 0
+        try:
+            batch = self.random_batch(min(4096, 2 * size), with_payload=with_payload)
+        except NotImplementedError as error:
+            logger.warning("%s; reading the whole collection for a sample of %d records instead", error, size)
+            yield from self._thinned(size, count, with_payload)
+            return
         while True:
             new = [r for r, i in enumerate(batch.ids) if i not in seen][:left]
             fruitless = 0 if new else fruitless + 1

@@ -164,7 +164,7 @@ def build_seconds(settings: dict[str, Any], records: int, dim: int, trained: boo
     if ivf:
         nlist = int(ivf.group(1))
         # a flat coarse quantizer compares a vector with every list; an HNSW one walks its graph (~16 x 2M lists)
-        compared = nlist if not ivf.group(2) else min(nlist, 32 * int(ivf.group(2)[5:]))
+        compared = nlist if not ivf.group(2) else min(nlist, 32 * int(ivf.group(2).removeprefix("_HNSW")))
         flops = 2.0 * dim * compared  # one vector's assignment
         train += (2.0 * min(samples, _POINTS_PER_CENTROID * nlist) * dim * nlist * _IVF_KMEANS_ITERATIONS
                   + (samples * flops if codes != "Flat" else 0)) / MATRIX_FLOPS_PER_S  # codes of residuals

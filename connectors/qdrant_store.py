@@ -364,13 +364,17 @@ class QdrantStore(VectorStore):
                 scroll_filter=self._with_vector(),
                 limit=batch_size,
                 offset=offset,
-                with_payload=True if with_payload else [ORIGINAL_ID_KEY],  # the id v2v may keep there
-                with_vectors=[self.vector_name or ""] if self.vector_name or self._shared else True,
+                **self._reading(with_payload),
             )
             if not records:
                 return
             yield records_to_batch(records, self._vector_of, self.document_key,
                                    next_position=from_qdrant_id(offset) if offset is not None else None)
+
+    def _reading(self, with_payload: bool) -> dict:
+        """What a read asks for of each point: the payload (else only the id v2v may keep there) and this vector."""
+        return {"with_payload": True if with_payload else [ORIGINAL_ID_KEY],
+                "with_vectors": [self.vector_name or ""] if self.vector_name or self._shared else True}
 
     def _vector_of(self, record) -> list[float]:
         v = record.vector
@@ -388,8 +392,7 @@ class QdrantStore(VectorStore):
         try:
             points = self.client.query_points(
                 self.collection, query=SampleQuery(sample=Sample.RANDOM), query_filter=self._with_vector(), limit=size,
-                with_payload=True if with_payload else [ORIGINAL_ID_KEY],
-                with_vectors=[self.vector_name or ""] if self.vector_name or self._shared else True).points
+                **self._reading(with_payload)).points
         except UnexpectedResponse as error:
             if error.status_code not in (400, 404, 422):
                 raise

@@ -332,8 +332,10 @@ def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch
             logger.warning("the destination will not get the source's %s", what)
         remaining = count - (state.get("read", state["written"]) if state else 0)
         recreated = dest.exists() and on_exists == OnExists.REPLACE and state is None
-        training_s, indexing_s = (dest.build_seconds(remaining, recreated=True) if recreated and copy_settings
-                                  else (0.0, 0.0) if recreated else dest.build_seconds(remaining))  # defaults: flat
+        if recreated and not copy_settings:  # recreated with the backend's defaults: flat
+            training_s = indexing_s = 0.0
+        else:
+            training_s, indexing_s = dest.build_seconds(remaining, recreated=recreated)
     finally:
         dest.close()
     plan = MigrationPlan(
