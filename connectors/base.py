@@ -180,46 +180,39 @@ class VectorStore(ABC):
         getattr(pages, "close", lambda: None)()
         return first
 
-    # whether iter_batches' positions are record offsets (0..count), so that a read can start anywhere (FAISS, .npy,
-    # Chroma); Qdrant's are point ids, read in id order
-    positions_are_offsets = False
+    # whether records_at reads the records at any positions 0..count-1 (FAISS, .npy, Chroma: iter_batches' positions
+    # are record offsets there; Qdrant's are point ids, read in id order)
+    reads_at_positions = False
     # whether random_batch draws records at random from the whole collection (Qdrant's random sample query)
     draws_at_random = False
+
+    def records_at(self, positions: np.ndarray, with_payload: bool = True) -> VectorBatch:
+        """The records at ``positions`` (sorted offsets within 0..count-1; stores with ``reads_at_positions``)."""
+        raise NotImplementedError(f"{type(self).__name__} cannot read records at given positions")
 
     def random_batch(self, size: int, with_payload: bool = True) -> VectorBatch:
         """Up to ``size`` distinct records drawn at random from the whole collection (stores with
         ``draws_at_random``)."""
         raise NotImplementedError(f"{type(self).__name__} cannot draw records at random")
 
-    def spread_sample(self, size: int, pieces: int = 16, with_payload: bool = True) -> Iterator[VectorBatch]:
-        """About ``size`` distinct records from all through the collection, for an index to be trained on (not only
-        the start of a collection sorted by time or by source): where positions are offsets, ``pieces`` runs of
-        consecutive records starting evenly through it; else records drawn at random where the store can draw
-        (up to half the collection), else a read of the whole collection keeping ``size`` records at random
-        positions. All of it when it holds no more than ``size``. Yields batches (the caller may stop sooner)."""
+    def spread_sample(self, size: int, with_payload: bool = True) -> Iterator[VectorBatch]:
+        """About ``size`` distinct records drawn at random from all through the collection, for an index to be
+        trained on (not only the start of a collection sorted by time or by source): those at random positions where
+        a store reads any position (FAISS, .npy, Chroma); else records drawn by the store where it can (Qdrant, up to
+        half the collection), else a read of the whole collection keeping ``size`` records at random positions.
+        Random positions are seeded: the same sample each time of an unchanged collection. All of it when it holds no
+        more than ``size``. Yields batches (the caller may stop sooner)."""
         count = self.count()
         if count <= size:
-            yield from self._runs([0], size, with_payload)
-        elif self.positions_are_offsets:
-            yield from self._runs([p * count // pieces for p in range(pieces)], size, with_payload)
+            yield from self._thinned(count, count, with_payload)
+        elif self.reads_at_positions:
+            positions = random_positions(count, size)
+            for start in range(0, size, 4096):
+                yield self.records_at(positions[start:start + 4096], with_payload)
         elif self.draws_at_random and 2 * size <= count:
             yield from self._draws(size, count, with_payload)
         else:
             yield from self._thinned(size, count, with_payload)
-
-    def _runs(self, starts: list[int], size: int, with_payload: bool) -> Iterator[VectorBatch]:
-        per_piece = -(-size // len(starts))
-        for start in starts:
-            left = per_piece
-            pages = iter(self.iter_batches(batch_size=min(per_piece, 4096), start=start, with_payload=with_payload))
-            for batch in pages:
-                if left < len(batch):
-                    batch = batch.select(range(left))
-                yield batch
-                left -= len(batch)
-                if left <= 0:
-                    break
-            getattr(pages, "close", lambda: None)()
 
     def _draws(self, size: int, count: int, with_payload: bool) -> Iterator[VectorBatch]:
         """Random draws until ``size`` distinct records are out; ``size`` is at most half the collection, so each draw
@@ -248,7 +241,7 @@ class VectorStore(ABC):
         """The whole collection read in order, keeping the records at ``size`` positions drawn at random (seeded: the
         same sample each time of an unchanged collection)."""
         keep = np.zeros(count, dtype=bool)
-        keep[np.random.default_rng(0).choice(count, size, replace=False)] = True
+        keep[random_positions(count, size)] = True
         offset = 0
         for batch in self.iter_batches(batch_size=4096, with_payload=with_payload):
             rows = np.flatnonzero(keep[offset:offset + len(batch)])
@@ -386,6 +379,11 @@ class VectorStore(ABC):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.uri!r})"
+
+
+def random_positions(count: int, size: int) -> np.ndarray:
+    """``size`` distinct positions in 0..count-1 drawn at random, sorted; seeded, so the same each time."""
+    return np.sort(np.random.default_rng(0).choice(count, size, replace=False))
 
 
 def restore_id(native_id: PointId, metadata: dict[str, Any] | None) -> tuple[PointId, dict[str, Any] | None]:

@@ -44,6 +44,7 @@ _HNSW_DEFAULTS = {"ef_construction": 100, "ef_search": 100, "max_neighbors": 16,
 # Metadata values Chroma cannot hold (nested objects, None, empty or mixed lists: common in Qdrant payloads, e.g.
 # LangChain's nested ``metadata``) are stored as JSON text, their keys listed under this key, and restored on read.
 JSON_KEYS = "_v2v_json"
+ID_PAGE = 65_536  # records_at: ids read (ids only) a page of this many at a time
 
 
 def _chroma_can_hold(value: Any) -> bool:
@@ -100,7 +101,7 @@ def make_client(uri: StoreURI):
 
 
 class ChromaStore(VectorStore):
-    positions_are_offsets = True
+    reads_at_positions = True  # by id: the ids at those offsets read first (ids only), then their records
 
     def __init__(self, uri: StoreURI, dim: int | None = None, metric: Metric | None = None):
         self.uri = uri.raw
@@ -170,19 +171,43 @@ class ChromaStore(VectorStore):
         col = self._require()
         offset, total = int(start or 0), col.count()
         while offset < total:
-            include = ["embeddings", "metadatas", "documents"] if with_payload else ["embeddings", "metadatas"]
-            page = col.get(include=include, limit=batch_size, offset=offset)  # metadata: the id v2v may keep there
+            page = col.get(include=self._include(with_payload), limit=batch_size, offset=offset)
             if not page["ids"]:
                 return
-            ids, metadata = [], []
-            for cid, meta in zip(page["ids"], page["metadatas"]):
-                rid, meta = restore_id(cid, meta)
-                ids.append(rid)
-                metadata.append(from_chroma_metadata(meta))
             offset += len(page["ids"])
-            yield VectorBatch(ids, np.asarray(page["embeddings"], dtype=np.float32), metadata,
-                              list(page["documents"]) if with_payload else [],
-                              next_position=offset if offset < total else None)
+            yield self._to_batch(page, with_payload, next_position=offset if offset < total else None)
+
+    def records_at(self, positions: np.ndarray, with_payload: bool = True) -> VectorBatch:
+        """The records at sorted ``positions``: the ids from their first to their last read (ids only, in pages of
+        ``ID_PAGE``), then those records by id, in the order of ``positions`` (positions past the end are left out)."""
+        col, positions = self._require(), np.asarray(positions, dtype=np.int64)
+        wanted: list[str] = []
+        if len(positions):
+            for offset in range(int(positions[0]), int(positions[-1]) + 1, ID_PAGE):
+                page_ids = col.get(include=[], limit=ID_PAGE, offset=offset)["ids"]
+                rows = positions[(positions >= offset) & (positions < offset + len(page_ids))] - offset
+                wanted.extend(page_ids[r] for r in rows)
+        got = col.get(ids=wanted, include=self._include(with_payload)) if wanted else {"ids": []}
+        order = {cid: r for r, cid in enumerate(got["ids"])}  # Chroma answers in its own order
+        rows = [order[cid] for cid in wanted if cid in order]  # a record deleted meanwhile is left out
+        return self._to_batch({key: [got[key][r] for r in rows] if got.get(key) is not None else None
+                               for key in ("ids", "embeddings", "metadatas", "documents")}, with_payload)
+
+    @staticmethod
+    def _include(with_payload: bool) -> list[str]:
+        """What a read asks for: the metadata always (the id v2v may keep there), the documents with the payload."""
+        return ["embeddings", "metadatas", "documents"] if with_payload else ["embeddings", "metadatas"]
+
+    @staticmethod
+    def _to_batch(page: dict, with_payload: bool, next_position: Any = None) -> VectorBatch:
+        ids, metadata = [], []
+        for cid, meta in zip(page["ids"], page["metadatas"] or []):
+            rid, meta = restore_id(cid, meta)
+            ids.append(rid)
+            metadata.append(from_chroma_metadata(meta))
+        vectors = np.asarray(page["embeddings"], dtype=np.float32) if len(ids) else np.empty((0, 0), np.float32)
+        return VectorBatch(ids, vectors, metadata, list(page["documents"]) if with_payload else [],
+                           next_position=next_position)
 
     def fetch(self, ids) -> list[tuple[dict | None, str | None]]:
         col, found = self._require(), {}

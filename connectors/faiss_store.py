@@ -96,6 +96,8 @@ def _type_chain(index: faiss.Index) -> list[str]:
     return chain
 
 
+# A reader gives a FAISS index's ids and vectors by position 0..n-1: a range of positions (ids, vectors) or any
+# positions (ids_at, vectors_at: sorted int64 positions).
 class _PositionalReader:
     """Rows 0..n-1 of an index whose stored ids are its row numbers."""
 
@@ -107,6 +109,12 @@ class _PositionalReader:
 
     def vectors(self, start: int, stop: int) -> np.ndarray:
         return self.index.reconstruct_n(start, stop - start)
+
+    def ids_at(self, positions: np.ndarray) -> np.ndarray:
+        return positions
+
+    def vectors_at(self, positions: np.ndarray) -> np.ndarray:
+        return self.index.reconstruct_batch(positions)
 
 
 class _IdMapReader:
@@ -121,6 +129,12 @@ class _IdMapReader:
 
     def vectors(self, start: int, stop: int) -> np.ndarray:
         return self.inner.vectors(start, stop)
+
+    def ids_at(self, positions: np.ndarray) -> np.ndarray:
+        return np.array(self._ids[positions], dtype=np.int64)
+
+    def vectors_at(self, positions: np.ndarray) -> np.ndarray:
+        return self.inner.vectors_at(positions)
 
 
 class _IvfIdReader:
@@ -141,7 +155,13 @@ class _IvfIdReader:
         return self._ids[start:stop]
 
     def vectors(self, start: int, stop: int) -> np.ndarray:
-        keys = self._ids[start:stop]
+        return self.vectors_at(np.arange(start, stop))
+
+    def ids_at(self, positions: np.ndarray) -> np.ndarray:
+        return self._ids[positions]
+
+    def vectors_at(self, positions: np.ndarray) -> np.ndarray:
+        keys = self._ids[positions]
         return self.ivf.reconstruct_batch(keys) if len(keys) else np.empty((0, self.ivf.d), np.float32)
 
 
@@ -195,7 +215,7 @@ def _asked_structure(uri: StoreURI, dim: int | None) -> dict[str, Any]:
 
 
 class FaissStore(VectorStore):
-    positions_are_offsets = True
+    reads_at_positions = True
 
     def __init__(self, uri: StoreURI, dim: int | None = None, metric: Metric | None = None):
         self.uri = uri.raw
@@ -375,17 +395,27 @@ class FaissStore(VectorStore):
         pos = int(start or 0)
         while pos < reader.n:
             stop = min(pos + batch_size, reader.n)
-            fids = reader.ids(pos, stop)
-            vectors = reader.vectors(pos, stop)
-            found = self._lookup(fids, with_payload)
-            ids, metadata, documents = [], [], []
-            for fid in fids.tolist():
-                orig, meta, doc = found.get(fid, (fid, None, None))
-                ids.append(orig)
-                metadata.append(meta)
-                documents.append(doc)
-            yield VectorBatch(ids, vectors, metadata, documents, next_position=stop if stop < reader.n else None)
+            yield self._batch(reader.ids(pos, stop), reader.vectors(pos, stop), with_payload,
+                              next_position=stop if stop < reader.n else None)
             pos = stop
+
+    def records_at(self, positions: np.ndarray, with_payload: bool = True) -> VectorBatch:
+        self._require_index()
+        reader = self._get_reader()
+        positions = np.asarray(positions, dtype=np.int64)
+        return self._batch(reader.ids_at(positions), reader.vectors_at(positions), with_payload)
+
+    def _batch(self, fids: np.ndarray, vectors: np.ndarray, with_payload: bool, next_position: Any = None
+               ) -> VectorBatch:
+        """The records of FAISS ids ``fids`` with their ``vectors``: ids, metadata and documents from the sidecar."""
+        found = self._lookup(fids, with_payload)
+        ids, metadata, documents = [], [], []
+        for fid in fids.tolist():
+            orig, meta, doc = found.get(fid, (fid, None, None))
+            ids.append(orig)
+            metadata.append(meta)
+            documents.append(doc)
+        return VectorBatch(ids, vectors, metadata, documents, next_position=next_position)
 
     def fetch(self, ids: Sequence[PointId]) -> list[tuple[dict | None, str | None]]:
         self._require_index()

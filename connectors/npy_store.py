@@ -33,7 +33,7 @@ def read_npy(path: str, ndims: tuple[int, ...] = (2,)) -> np.ndarray:
 
 
 class NpyStore(VectorStore):
-    positions_are_offsets = True
+    reads_at_positions = True
 
     def __init__(self, uri: StoreURI, dim: int | None = None, metric: Metric | None = None):
         self.uri, self.path = uri.raw, uri.path
@@ -72,6 +72,10 @@ class NpyStore(VectorStore):
             yield VectorBatch(list(range(pos, stop)), np.array(array[pos:stop], dtype=np.float32),
                               next_position=stop if stop < n else None)
             pos = stop
+
+    def records_at(self, positions: np.ndarray, with_payload: bool = True) -> VectorBatch:
+        positions = np.asarray(positions, dtype=np.int64)
+        return VectorBatch(positions.tolist(), np.array(self._require()[positions], dtype=np.float32))
 
     def fetch(self, ids) -> list[tuple[dict | None, str | None]]:
         return [(None, None)] * len(ids)  # a .npy array holds vectors only

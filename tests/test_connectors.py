@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 from v2v_store import Metric, VectorBatch, open_store
-from v2v_store.connectors import VectorStore
-from v2v_store.connectors.base import l2_normalize
+from v2v_store.connectors import VectorStore, chroma_store
+from v2v_store.connectors.base import l2_normalize, random_positions
 from v2v_store.connectors.npy_store import brute_force_search
 from v2v_store.errors import UnsupportedIndexError
 
@@ -219,6 +219,9 @@ def test_faiss_indexes_built_elsewhere_read_exactly(kind, rng, tmp_path):
     with open_store(f"faiss://{path}") as store:
         assert store.count() == 500 and store.dim == D and not store.lossy
         got_ids, got_vecs, metas, _ = read_all(store, batch_size=128)
+        at = store.records_at(np.array([0, 7, 123, 499]))  # a training sample's random positions: as read in order
+    assert at.ids == [got_ids[p] for p in (0, 7, 123, 499)]
+    np.testing.assert_array_equal(at.vectors, np.array(got_vecs)[[0, 7, 123, 499]])
     order = np.argsort(got_ids)
     np.testing.assert_array_equal(np.array(got_ids)[order], np.sort(ids))
     want = vectors[np.argsort(ids)]
@@ -290,9 +293,9 @@ def test_resume_from_position_has_no_gaps_or_duplicates(tmp_path, rng):
 
 def test_a_spread_sample_comes_from_all_through_the_collection(tmp_path, rng, monkeypatch, caplog):
     """spread_sample (what a destination index is trained on: not only the start of a collection sorted by time):
-    runs of records evenly through stores that read from any offset; on Qdrant (positions are point ids) records drawn
-    at random, or kept at random positions of one read when more than half the collection is asked for. Each record
-    once, with its own vector and document."""
+    the records at random positions of stores that read any position (FAISS, .npy, Chroma); on Qdrant (positions are
+    point ids) records drawn at random, or kept at random positions of one read when more than half the collection is
+    asked for. Each record once, with its own vector and document; a seeded draw is the same again."""
     records = make_records(rng)  # 300 records
     written = {i: (v, doc) for i, v, doc in zip(records.ids, l2_normalize(records.vectors), records.documents)}
     for uri in (f"faiss://{tmp_path}/i.faiss", f"chroma://{tmp_path}/c?collection=docs", f"npy://{tmp_path}/v.npy",
@@ -302,12 +305,11 @@ def test_a_spread_sample_comes_from_all_through_the_collection(tmp_path, rng, mo
         with open_store(uri) as store:
             all_ids = [i for b in store.iter_batches(batch_size=500) for i in b.ids]
             for size in (40, 200):
-                sample = list(store.spread_sample(size, pieces=4))
+                sample = list(store.spread_sample(size))
                 ids = [i for b in sample for i in b.ids]
                 assert len(ids) == len(set(ids)) == size, (uri, size)
-                if store.positions_are_offsets:
-                    per_piece = size // 4
-                    assert ids == [all_ids[p + k] for p in (0, 75, 150, 225) for k in range(per_piece)], uri
+                if store.reads_at_positions:  # in order: positions sorted
+                    assert ids == [all_ids[p] for p in random_positions(N, size)], uri
                 else:
                     positions = sorted(all_ids.index(i) for i in ids)
                     assert positions[-1] >= N // 2, (uri, size)  # not the start (40 draws all in the first half: 1e-12)
@@ -316,7 +318,11 @@ def test_a_spread_sample_comes_from_all_through_the_collection(tmp_path, rng, mo
                         for i, v, doc in zip(b.ids, b.vectors, b.documents):
                             np.testing.assert_allclose(v, written[i][0], atol=1e-5)
                             assert doc == written[i][1], uri
-            if not store.positions_are_offsets:  # the one-read path is seeded: the same records again
+            if uri.startswith("chroma"):  # ids read a page at a time up to the last position asked
+                monkeypatch.setattr(chroma_store, "ID_PAGE", 7)
+                assert store.records_at(random_positions(N, 40)).ids == [all_ids[p] for p in random_positions(N, 40)]
+                monkeypatch.undo()
+            if not store.reads_at_positions:  # the one-read path is seeded: the same records again
                 assert [i for b in store.spread_sample(200) for i in b.ids] == ids
 
                 def refuse(size, with_payload=True):  # what an older Qdrant server's refusal becomes
@@ -326,7 +332,7 @@ def test_a_spread_sample_comes_from_all_through_the_collection(tmp_path, rng, mo
                 with caplog.at_level(logging.WARNING):
                     ids = [i for b in store.spread_sample(40) for i in b.ids]
                 assert len(set(ids)) == 40 and "reading the whole collection" in caplog.text
-            assert [i for b in store.spread_sample(500, pieces=4) for i in b.ids] == all_ids  # all it holds, once
+            assert [i for b in store.spread_sample(500) for i in b.ids] == all_ids  # all it holds, once
     assert open_store(f"qdrant-edge://{tmp_path}/e").draws_at_random
 
 
