@@ -521,6 +521,9 @@ def test_chroma_collections_of_a_named_database(chroma_server, rng):
         store.upsert(VectorBatch(list(range(20)), vectors))
     with open_store(ours) as store:
         assert store.count() == 20
+        sample = [b for b in store.spread_sample(8)]  # a training sample over HTTP: ids only, then records by id
+        assert [i for b in sample for i in b.ids] == random_positions(20, 8).tolist()  # a record's id is its position
+        np.testing.assert_allclose(np.concatenate([b.vectors for b in sample]), vectors[random_positions(20, 8)], atol=1e-6)
     with open_store(default) as store:
         assert not store.exists()  # the default database has no such collection
     assert not same_collection(ours, default)

@@ -231,6 +231,23 @@ def test_a_fill_resumed_after_a_crash_counts_what_the_crashed_run_wrote_as_writt
         np.testing.assert_allclose(got[record][0], own[i] if i < 10 else want[i], atol=1e-5)
 
 
+def test_a_fill_plan_checks_ids_from_all_through_the_source(translator, tmp_path):
+    """A destination re-embedded in id order holds the source's first ids: the plan checks ids drawn at random from all
+    through the source, so a destination holding half of them reads as half (it read as full from the first ids)."""
+    tr, _ = translator
+    x, y = views(3000, seed=32)
+    src, dst = f"faiss://{tmp_path}/src.faiss", f"qdrant-edge://{tmp_path}/dst"
+    ids, _, _ = fill(src, x)
+    with open_store(dst, dim=y.shape[1], metric="cosine") as store:
+        store.upsert(VectorBatch(ids[:1500], l2_normalize(y[:1500])))
+    plan = migrate(tr, src, dst, on_exists="fill", dry_run=True, state_dir=tmp_path / "st", progress=False)
+    held, asked = plan.fill_sample
+    assert asked == 1024 and 0.45 < held / asked < 0.55, plan.fill_sample
+    kept = round(held / asked * 3000)
+    assert (f"fill: the destination holds {held:,} of 1,024 source ids drawn at random ({held / asked:.0%}: ~{kept:,} "
+            f"records kept as they are, ~{3000 - kept:,} written)") in plan.describe()
+
+
 def test_a_fill_whose_ids_the_destination_does_not_hold_is_warned_of(translator, tmp_path, caplog):
     """Fill keeps the records whose ids the destination holds. A destination holding the same documents under another
     id scheme holds none of them, and fill would add every record beside its own: the plan says so, with a warning,
@@ -245,8 +262,8 @@ def test_a_fill_whose_ids_the_destination_does_not_hold_is_warned_of(translator,
         store.upsert(VectorBatch([f"other-{i}" for i in range(40)], l2_normalize(y[:40])))
     with caplog.at_level(logging.WARNING, logger="v2v_store.migrate"):
         plan = migrate(tr, src, dst, on_exists="fill", dry_run=True, state_dir=tmp_path / "st", progress=False)
-    assert plan.fill_sample == (0, 300) and "holds 0 of the source's first 300 ids" in plan.describe()
-    assert "40 records share none of the source's first 300 ids" in caplog.text
+    assert plan.fill_sample == (0, 300) and "holds 0 of the source's 300 ids" in plan.describe()
+    assert "40 records share none of 300 of the source's ids, so" in caplog.text
     assert not (tmp_path / "st").exists()
     with open_store(dst) as store:
         assert store.count() == 40
@@ -559,7 +576,8 @@ def test_a_named_vector_is_filled_from_another_of_the_same_points(kind, translat
     with pytest.raises(DestinationExistsError, match="already holds 10 vectors: pass --on-exists fill"):
         migrate(tr, src, dst, state_dir=tmp_path / "st", progress=False)
     plan = migrate(tr, src, dst, on_exists="fill", dry_run=True, state_dir=tmp_path / "dry", progress=False)
-    assert plan.fill_sample == (10, 300) and "holds 10 of the source's first 300 ids" in plan.describe()
+    assert plan.fill_sample == (10, 300) and "holds 10 of the source's 300 ids (those records are kept as they are, the " \
+        "other 290 written)" in plan.describe()
     assert plan.left_behind == []  # the points keep their other vectors
     # into a new collection the points' other vectors are not carried: the plan says which, and how to keep them
     other = migrate(tr, src, f"faiss://{tmp_path}/new.faiss", dry_run=True, state_dir=tmp_path / "dry", progress=False)

@@ -35,7 +35,8 @@ logger = logging.getLogger(__name__)
 PROGRESS_LOG_SECONDS = 60.0  # how often a migration without a terminal logs its progress
 STATE_VERSION = 1
 LEFT_OUT_IDS = 10  # how many ids of records left out a report lists
-FILL_SAMPLE_IDS = 1024  # fill into an existing destination: the plan says how many of the source's first ids it holds
+FILL_SAMPLE_IDS = 1024  # fill into an existing destination: the plan says how many of this many source ids (drawn at
+# random from all through the source) it holds
 # At most this share of a migration's time goes to checkpoints: a destination whose flush grows with its size (a FAISS
 # index is rewritten whole) is checkpointed less often as it grows, instead of spending most of the run rewriting.
 MAX_CHECKPOINT_SHARE = 0.1
@@ -78,7 +79,7 @@ class MigrationPlan:
     estimated_bytes: int
     mixed_by: str | None = None  # a collection of mixed spaces: @FIELD (a metadata field names each record's space) or auto
     sample_spaces: dict = field(default_factory=dict)  # mixed: records per space among the first read
-    fill_sample: tuple[int, int] | None = None  # fill into an existing destination: (held, asked) of the first ids
+    fill_sample: tuple[int, int] | None = None  # fill into an existing destination: (held, asked) of source ids drawn
     # a destination this migration creates, of the source's backend: the source's settings it is created with
     carried_settings: list[str] = field(default_factory=list)
     copy_settings: bool = True  # else a new (or replaced) destination gets the backend's defaults
@@ -103,13 +104,20 @@ class MigrationPlan:
             ("  not carried from the source: " + "; ".join(self.left_behind)) if self.left_behind else None,
             ("  replaced, recreated with its own settings: " + "; ".join(self.kept_settings)) if self.kept_settings
             else None,
-            None if self.fill_sample is None else (
-                f"  fill: the destination holds {self.fill_sample[0]:,} of the source's first {self.fill_sample[1]:,} "
-                "ids (those records are kept as they are, the others written)"),
+            None if self.fill_sample is None else f"  fill: {self._fill_share()}",
             f"  batches of {self.batch_size}" + (f", resuming after {self.already_written:,} written" if self.resume_from is not None else ""),
             f"  estimate: ~{_duration(self.estimated_seconds)} (at a conservative 5,000 vec/s{self._index_time()}), "
             f"~{self.estimated_bytes / 2**20:.1f} MiB of vectors written",
         ] if line)
+
+    def _fill_share(self) -> str:
+        held, asked = self.fill_sample
+        if asked >= self.count:  # every id checked
+            return (f"the destination holds {held:,} of the source's {self.count:,} ids (those records are kept as they "
+                    f"are, the other {self.count - held:,} written)")
+        kept = round(held / asked * self.count)
+        return (f"the destination holds {held:,} of {asked:,} source ids drawn at random ({held / asked:.0%}: ~{kept:,} "
+                f"records kept as they are, ~{self.count - kept:,} written)")
 
     def _index_time(self) -> str:
         parts = ([f"~{_duration(self.training_seconds)} training the destination's index"]
@@ -256,7 +264,7 @@ def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch
             "once it is done")
     spaces = RecordSpaces.parse(source_space, translator)
     sample_spaces: dict[str, int] = {}
-    first_ids: list = []
+    fill_ids: list = []
     with open_store(source_uri) as source:
         if not source.exists():
             raise StoreNotFoundError(f"source {source_uri} does not exist: check the path and collection name")
@@ -265,17 +273,15 @@ def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch
         if spaces is not None:
             src, trg, sample_spaces = _mixed_spaces(translator, source, spaces, target_space, check_space)
         else:
-            first = source.first_batch(CHECK_ROWS, with_payload=False)  # the space check's sample, fill's first ids
-            sample = first.vectors
+            sample = source.first_batch(CHECK_ROWS, with_payload=False).vectors  # the space check's sample
             src, trg = _resolve_spaces(translator, source, source_space, target_space, sample)
             if check_space:
                 translator.check_space(sample, src.name, f"collection {source_uri}")
         count, src_metric = source.count(), source.metric.value
         source_kind, source_settings = type(source), (_settings_of(source, source_uri) if copy_settings else {})
         left_behind = [] if same_points(source_uri, dest_uri) else source.left_behind()
-        if on_exists == OnExists.FILL:  # a collection of mixed spaces read its first records with their payloads
-            first_ids = (first if spaces is None else source.first_batch(FILL_SAMPLE_IDS, with_payload=False)
-                         ).ids[:FILL_SAMPLE_IDS]
+        if on_exists == OnExists.FILL:  # ids from all through it: a destination filled in id order holds the first
+            fill_ids = [i for batch in source.spread_sample(FILL_SAMPLE_IDS, with_payload=False) for i in batch.ids]
     dest = open_store(dest_uri, dim=trg.dim)
     try:
         exists = dest.exists() and dest.count() > 0
@@ -322,12 +328,13 @@ def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch
                          on_exists == OnExists.REPLACE and state is None else [])  # what its recreation keeps
         fill_sample = None
         if exists and state is None and on_exists == OnExists.FILL:
-            fill_sample = int(dest.holds(first_ids).sum()), len(first_ids)
+            fill_sample = int(dest.holds(fill_ids).sum()), len(fill_ids)
             if fill_sample[0] == 0:
                 logger.warning(
-                    "--on-exists fill: the destination's %d records share none of the source's first %d ids, so "
+                    "--on-exists fill: the destination's %d records share none of %d of the source's ids%s, so "
                     "every record will be added beside them; if they are the same documents under other ids (another "
-                    "id scheme), stop and migrate into a new collection instead", dest_count, len(first_ids))
+                    "id scheme), stop and migrate into a new collection instead", dest_count, len(fill_ids),
+                    " (drawn at random)" if len(fill_ids) < count else "")
         for what in left_behind:
             logger.warning("the destination will not get the source's %s", what)
         remaining = count - (state.get("read", state["written"]) if state else 0)
