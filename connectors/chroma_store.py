@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+from itertools import repeat
 from typing import Any, Iterator
 
 import numpy as np
@@ -187,11 +188,13 @@ class ChromaStore(VectorStore):
                 page_ids = col.get(include=[], limit=ID_PAGE, offset=offset)["ids"]
                 rows = positions[(positions >= offset) & (positions < offset + len(page_ids))] - offset
                 wanted.extend(page_ids[r] for r in rows)
-        got = col.get(ids=wanted, include=self._include(with_payload)) if wanted else {"ids": []}
-        order = {cid: r for r, cid in enumerate(got["ids"])}  # Chroma answers in its own order
-        rows = [order[cid] for cid in wanted if cid in order]  # a record deleted meanwhile is left out
-        return self._to_batch({key: [got[key][r] for r in rows] if got.get(key) is not None else None
-                               for key in ("ids", "embeddings", "metadatas", "documents")}, with_payload)
+        found: dict[str, tuple] = {}  # Chroma answers in its own order
+        for s in range(0, len(wanted), self._max_batch()):
+            got = col.get(ids=wanted[s:s + self._max_batch()], include=self._include(with_payload))
+            found.update(zip(got["ids"], zip(got["embeddings"], got["metadatas"], got["documents"] or repeat(None))))
+        rows = [(cid, *found[cid]) for cid in wanted if cid in found]  # a record deleted meanwhile is left out
+        return self._to_batch({key: [row[k] for row in rows] for k, key in
+                               enumerate(("ids", "embeddings", "metadatas", "documents"))}, with_payload)
 
     @staticmethod
     def _include(with_payload: bool) -> list[str]:
@@ -201,7 +204,7 @@ class ChromaStore(VectorStore):
     @staticmethod
     def _to_batch(page: dict, with_payload: bool, next_position: Any = None) -> VectorBatch:
         ids, metadata = [], []
-        for cid, meta in zip(page["ids"], page["metadatas"] or []):
+        for cid, meta in zip(page["ids"], page["metadatas"]):
             rid, meta = restore_id(cid, meta)
             ids.append(rid)
             metadata.append(from_chroma_metadata(meta))
