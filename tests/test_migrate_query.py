@@ -246,6 +246,7 @@ def test_a_fill_plan_checks_ids_from_all_through_the_source(translator, tmp_path
     kept = round(held / asked * 3000)
     assert (f"fill: the destination holds {held:,} of 1,024 source ids drawn at random ({held / asked:.0%}: ~{kept:,} "
             f"records kept as they are, ~{3000 - kept:,} written)") in plan.describe()
+    assert plan.estimated_bytes == (3000 - kept) * y.shape[1] * 4  # all are read, those it lacks written
 
 
 def test_a_fill_whose_ids_the_destination_does_not_hold_is_warned_of(translator, tmp_path, caplog):

@@ -338,17 +338,19 @@ def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch
         for what in left_behind:
             logger.warning("the destination will not get the source's %s", what)
         remaining = count - (state.get("read", state["written"]) if state else 0)
+        # what will be written: fill writes the records whose ids the destination lacks (their share among those drawn)
+        to_write = remaining if fill_sample is None else round(remaining * (1 - fill_sample[0] / fill_sample[1]))
         recreated = dest.exists() and on_exists == OnExists.REPLACE and state is None
         if recreated and not copy_settings:  # recreated with the backend's defaults: flat
             training_s = indexing_s = 0.0
         else:
-            training_s, indexing_s = dest.build_seconds(remaining, recreated=recreated)
+            training_s, indexing_s = dest.build_seconds(to_write, recreated=recreated)
     finally:
         dest.close()
     plan = MigrationPlan(
         source_uri, dest_uri, count, src.name, src.dim, src_metric, trg.name, trg.dim, dest_metric, exists,
         dest_count, batch_size, state["position"] if state else None, state["written"] if state else 0,
-        estimated_seconds=remaining / 5000.0 + training_s + indexing_s, estimated_bytes=remaining * trg.dim * 4,
+        estimated_seconds=remaining / 5000.0 + training_s + indexing_s, estimated_bytes=to_write * trg.dim * 4,
         mixed_by=spaces.option if spaces else None,
         sample_spaces=sample_spaces, fill_sample=fill_sample, carried_settings=carried, copy_settings=copy_settings,
         left_behind=left_behind, kept_settings=kept_settings, training_seconds=training_s, indexing_seconds=indexing_s,
