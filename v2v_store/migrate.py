@@ -327,7 +327,7 @@ def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch
         kept_settings = (dest.create_like(_settings_of(dest, dest_uri)) if dest.exists() and copy_settings and
                          on_exists == OnExists.REPLACE and state is None else [])  # what its recreation keeps
         fill_sample = None
-        if exists and state is None and on_exists == OnExists.FILL:
+        if exists and state is None and on_exists == OnExists.FILL and fill_ids:
             fill_sample = int(dest.holds(fill_ids).sum()), len(fill_ids)
             if fill_sample[0] == 0:
                 logger.warning(
