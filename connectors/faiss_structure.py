@@ -5,7 +5,7 @@ SQ codes, or search through an HNSW graph. A migration that creates a FAISS dest
 (:meth:`FaissStore.settings`), or as a destination URI's ``?index=FACTORY`` asks: the structure is written as a
 `FAISS factory string <https://github.com/facebookresearch/faiss/wiki/The-index-factory>`_ (``IVF1024,PQ32``,
 ``HNSW32``, ``SQ8``...) with ``nprobe`` / ``efSearch`` / ``efConstruction``. Structures that must be trained (IVF
-lists, PQ / SQ codes) are trained on translated records first (:func:`training_size` of them, spread through the
+lists, PQ / SQ codes) are trained on translated records first (:func:`training_size` of them, drawn at random from the
 source: :meth:`VectorStore.spread_sample`), and fitted to a
 collection too small for them (:func:`fit_to`: fewer lists; flat codes where PQ codebooks cannot be trained).
 """
