@@ -400,7 +400,6 @@ class FaissStore(VectorStore):
             pos = stop
 
     def records_at(self, positions: np.ndarray, with_payload: bool = True) -> VectorBatch:
-        self._require_index()
         reader = self._get_reader()
         positions = np.asarray(positions, dtype=np.int64)
         return self._batch(reader.ids_at(positions), reader.vectors_at(positions), with_payload)

@@ -112,12 +112,12 @@ class MigrationPlan:
 
     def _fill_share(self) -> str:
         held, asked = self.fill_sample
+        written = fill_writes(self.fill_sample, self.count)
         if asked >= self.count:  # every id checked
             return (f"the destination holds {held:,} of the source's {self.count:,} ids (those records are kept as they "
-                    f"are, the other {self.count - held:,} written)")
-        kept = round(held / asked * self.count)
-        return (f"the destination holds {held:,} of {asked:,} source ids drawn at random ({held / asked:.0%}: ~{kept:,} "
-                f"records kept as they are, ~{self.count - kept:,} written)")
+                    f"are, the other {written:,} written)")
+        return (f"the destination holds {held:,} of {asked:,} source ids drawn at random ({held / asked:.0%}: "
+                f"~{self.count - written:,} records kept as they are, ~{written:,} written)")
 
     def _index_time(self) -> str:
         parts = ([f"~{_duration(self.training_seconds)} training the destination's index"]
@@ -338,8 +338,7 @@ def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch
         for what in left_behind:
             logger.warning("the destination will not get the source's %s", what)
         remaining = count - (state.get("read", state["written"]) if state else 0)
-        # what will be written: fill writes the records whose ids the destination lacks (their share among those drawn)
-        to_write = remaining if fill_sample is None else round(remaining * (1 - fill_sample[0] / fill_sample[1]))
+        to_write = remaining if fill_sample is None else fill_writes(fill_sample, remaining)
         recreated = dest.exists() and on_exists == OnExists.REPLACE and state is None
         if recreated and not copy_settings:  # recreated with the backend's defaults: flat
             training_s = indexing_s = 0.0
@@ -356,6 +355,13 @@ def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch
         left_behind=left_behind, kept_settings=kept_settings, training_seconds=training_s, indexing_seconds=indexing_s,
     )
     return plan, state
+
+
+def fill_writes(fill_sample: tuple[int, int], records: int) -> int:
+    """About how many of ``records`` a fill writes: the share of the ids drawn (``fill_sample``: held, asked) that the
+    destination lacks."""
+    held, asked = fill_sample
+    return round(records * (1 - held / asked))
 
 
 def _settings_of(store: VectorStore, uri: str) -> dict:
