@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 import logging
+import os
 import uuid
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
@@ -195,26 +196,26 @@ class VectorStore(ABC):
         ``draws_at_random``)."""
         raise NotImplementedError(f"{type(self).__name__} cannot draw records at random")
 
-    def spread_sample(self, size: int, with_payload: bool = True) -> Iterator[VectorBatch]:
+    def spread_sample(self, size: int, with_payload: bool = True, seed: int | None = 0) -> Iterator[VectorBatch]:
         """About ``size`` distinct records drawn at random from all through the collection, for an index to be
         trained on (not only the start of a collection sorted by time or by source): those at random positions where
         a store reads any position (FAISS, .npy, Chroma); else records drawn by the store where it can (Qdrant, up to
         half the collection), else a read of the whole collection keeping ``size`` records at random positions.
-        Random positions are seeded: the same sample each time of an unchanged collection. All of it when it holds no
-        more than ``size``. Yields batches (the caller may stop sooner)."""
+        Random positions are seeded (``seed``; None: fresh each call): the same sample each time of an unchanged
+        collection. All of it when it holds no more than ``size``. Yields batches (the caller may stop sooner)."""
         count = self.count()
         if count <= size:
             yield from self._thinned(count, count, with_payload)
         elif self.reads_at_positions:
-            positions = random_positions(count, size)
+            positions = random_positions(count, size, seed)
             for start in range(0, size, 4096):
                 yield self.records_at(positions[start:start + 4096], with_payload)
         elif self.draws_at_random and 2 * size <= count:
-            yield from self._draws(size, count, with_payload)
+            yield from self._draws(size, count, with_payload, seed)
         else:
-            yield from self._thinned(size, count, with_payload)
+            yield from self._thinned(size, count, with_payload, seed)
 
-    def _draws(self, size: int, count: int, with_payload: bool) -> Iterator[VectorBatch]:
+    def _draws(self, size: int, count: int, with_payload: bool, seed: int | None = 0) -> Iterator[VectorBatch]:
         """Random draws until ``size`` distinct records are out; ``size`` is at most half the collection, so each draw
         brings at least half new records (three draws with nothing new in a row end it: a collection emptied while it
         is read). A store that refuses to draw (an old server) is read whole instead (:meth:`_thinned`)."""
@@ -224,7 +225,7 @@ class VectorStore(ABC):
             batch = self.random_batch(min(4096, 2 * size), with_payload=with_payload)
         except NotImplementedError as error:
             logger.warning("%s; reading the whole collection for a sample of %d records instead", error, size)
-            yield from self._thinned(size, count, with_payload)
+            yield from self._thinned(size, count, with_payload, seed)
             return
         while True:
             new = [r for r, i in enumerate(batch.ids) if i not in seen][:left]
@@ -237,11 +238,11 @@ class VectorStore(ABC):
                 return
             batch = self.random_batch(min(4096, max(64, 2 * left)), with_payload=with_payload)
 
-    def _thinned(self, size: int, count: int, with_payload: bool) -> Iterator[VectorBatch]:
+    def _thinned(self, size: int, count: int, with_payload: bool, seed: int | None = 0) -> Iterator[VectorBatch]:
         """The whole collection read in order, keeping the records at ``size`` positions drawn at random (seeded: the
         same sample each time of an unchanged collection)."""
         keep = np.zeros(count, dtype=bool)
-        keep[random_positions(count, size)] = True
+        keep[random_positions(count, size, seed)] = True
         offset = 0
         for batch in self.iter_batches(batch_size=4096, with_payload=with_payload):
             rows = np.flatnonzero(keep[offset:offset + len(batch)])
@@ -361,6 +362,12 @@ class VectorStore(ABC):
     def drop(self) -> None:
         """Delete the whole collection (used by ``--on-exists replace``); the next upsert recreates it."""
 
+    def version(self) -> str | None:
+        """A token that differs whenever the records this store reads could differ: its files' sizes and modification
+        times, taken when it was opened (FAISS, .npy), or None where the store cannot tell without reading its records
+        (Chroma, Qdrant) or holds writes of its own."""
+        return None
+
     def warnings(self) -> list[str]:
         """Known caveats about the data this store gives back (lossy index, ...)."""
         return []
@@ -381,9 +388,17 @@ class VectorStore(ABC):
         return f"{type(self).__name__}({self.uri!r})"
 
 
-def random_positions(count: int, size: int) -> np.ndarray:
-    """``size`` distinct positions in 0..count-1 drawn at random, sorted; seeded, so the same each time."""
-    return np.sort(np.random.default_rng(0).choice(count, size, replace=False))
+def random_positions(count: int, size: int, seed: int | None = 0) -> np.ndarray:
+    """``size`` distinct positions in 0..count-1 drawn at random, sorted; seeded (the same each time), or with
+    ``seed=None`` fresh each call."""
+    return np.sort(np.random.default_rng(seed).choice(count, size, replace=False))
+
+
+def file_version(*paths: str) -> str:
+    """The size and modification time (ns) of each of ``paths`` (absent: "-"): a token that changes when one of
+    them is written or replaced."""
+    stats = [os.stat(p) if os.path.exists(p) else None for p in paths]
+    return ";".join("-" if st is None else f"{st.st_size}:{st.st_mtime_ns}" for st in stats)
 
 
 def restore_id(native_id: PointId, metadata: dict[str, Any] | None) -> tuple[PointId, dict[str, Any] | None]:

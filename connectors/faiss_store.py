@@ -44,6 +44,7 @@ from .base import (
     VectorStore,
     check_batch,
     check_vectors,
+    file_version,
     prepare_for_metric,
     scores_from_distances,
 )
@@ -230,6 +231,7 @@ class FaissStore(VectorStore):
         self._asked = _asked_structure(uri, dim)  # ?index=FACTORY: the structure a new index is built to
         self._index: faiss.Index | None = None
         self._writable = False
+        self._version: str | None = None  # the files' sizes and times when opened to read (see version())
         self._reader = None
         self._ids_sorted: np.ndarray | None = None  # holds(): the index's ids when first asked, and those written since
         self._ids_since: set[int] = set()
@@ -268,6 +270,8 @@ class FaissStore(VectorStore):
         # reading a large index pages it in as needed instead of loading it whole.
         attempts = [0] if writable else [
             faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY, faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY, 0]
+        # taken before the files are read: a file replaced while it is read counts as changed next time
+        self._version = file_version(self.path, self.sidecar_path, self.sidecar_path + "-wal")
         for flags in attempts:
             try:
                 index = faiss.read_index(self.path, flags)
@@ -327,6 +331,11 @@ class FaissStore(VectorStore):
 
     def count(self) -> int:
         return self._index.ntotal if self._index is not None else 0
+
+    def version(self) -> str | None:
+        """The index file's and sidecar's sizes and modification times when they were opened to read (None once
+        written to: v2v replaces the file on each flush)."""
+        return None if self._writable or self._index is None else self._version
 
     @property
     def lossy(self) -> bool:

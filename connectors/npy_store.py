@@ -12,7 +12,8 @@ import numpy as np
 
 from v2v_store.errors import InvalidVectorsError, StoreNotFoundError
 
-from .base import Metric, PointId, VectorBatch, VectorStore, check_batch, check_vectors, l2_normalize, prepare_for_metric
+from .base import (Metric, PointId, VectorBatch, VectorStore, check_batch, check_vectors, file_version, l2_normalize,
+                   prepare_for_metric)
 from .uri import StoreURI
 
 
@@ -40,6 +41,7 @@ class NpyStore(VectorStore):
         self.index_type = "npy"
         self._requested_dim, self._metric = dim, metric or Metric.COSINE
         self._pending: list[np.ndarray] = []
+        self._version = file_version(self.path) if self.exists() else None  # before the file is read
         self._array = read_npy(self.path) if self.exists() else None
 
     def exists(self) -> bool:
@@ -62,6 +64,10 @@ class NpyStore(VectorStore):
 
     def count(self) -> int:
         return (0 if self._array is None else len(self._array)) + sum(len(p) for p in self._pending)
+
+    def version(self) -> str | None:
+        """The file's size and modification time when it was read (None with writes pending or after one)."""
+        return None if self._pending else self._version
 
     def iter_batches(self, batch_size: int = 1024, start: Any = None, with_payload: bool = True
                      ) -> Iterator[VectorBatch]:
@@ -101,13 +107,13 @@ class NpyStore(VectorStore):
         tmp = self.path + ".tmp.npy"
         np.save(tmp, np.concatenate(parts))
         os.replace(tmp, self.path)
-        self._pending = []
+        self._pending, self._version = [], None  # written by this store: no version to trust
         self._array = read_npy(self.path)
 
     def drop(self) -> None:
         if os.path.exists(self.path):
             os.remove(self.path)
-        self._array, self._pending = None, []
+        self._array, self._pending, self._version = None, [], None
 
     def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, list[list[PointId]]]:
         array = self._require()

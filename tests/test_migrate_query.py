@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 
 from v2v_store import VectorBatch, open_store
+from v2v_store import latent_cache as latent_cache_module
 from v2v_store import query as query_module
 from v2v_store.connectors.base import l2_normalize
 from v2v_store.errors import (DestinationExistsError, DimensionMismatchError, StoreBusyError, UnsupportedIndexError,
@@ -784,6 +785,75 @@ def test_cross_query_lower_precision_and_refresh(translator, tmp_path, monkeypat
     cross.close()
 
 
+def test_cross_query_latent_cache(tmp_path, monkeypatch, caplog):
+    """latent_cache: each collection's latent index is written once built and loaded by later queries (the same hits,
+    nothing streamed) while the collection is unchanged; built again after a FAISS file is rewritten, a Chroma record
+    changes in place (same count) or changes space in its metadata, a Qdrant collection grows, with another precision
+    or translator, or an entry is damaged."""
+    x, y = views(2600, d1=32, d2=32, seed=23)
+    tr = Translator.from_linear_map(fit_procrustes((x[:2000], y[:2000])), Space("x", 32), Space("y", 32))
+    tr.record_space_stats(x[:2000], y[:2000])
+    cx, cm, cy = (f"faiss://{tmp_path}/x.faiss", f"chroma://{tmp_path}/chroma?collection=mixed",
+                  f"qdrant://{tmp_path}/qdrant?collection=y")
+    fill(cx, x[2000:2200])
+    with open_store(cm, dim=32) as store:  # a collection of mixed spaces: 150 records of each
+        store.upsert(VectorBatch(list(range(2200, 2500)), np.concatenate([x[2200:2350], y[2350:2500]]),
+                                 [{"model": "x"}] * 150 + [{"model": "y"}] * 150))
+    fill(cy, y[2500:2600])
+    cols, cache, q = [(cx, "x"), (cm, "@model"), (cy, "y")], tmp_path / "latent", y[2000:2600:25]
+    with CrossQuery(tr, cols) as cross:
+        plain = cross.search(q, space="y", k=10)
+    built: list[str] = []
+    build = CrossQuery._build
+    monkeypatch.setattr(CrossQuery, "_build", lambda self, c, parts: built.append(c.uri) or build(self, c, parts))
+
+    def search(translator=tr, **options):
+        built.clear()
+        with CrossQuery(translator, cols, latent_cache=cache, **options) as cross:
+            return cross.search(q, space="y", k=10)
+
+    first = search()
+    assert built == [cx, cm, cy] and len(list(cache.iterdir())) == 4  # x, the mixed collection's two spaces, y
+    loaded = search()
+    assert built == []  # nothing streamed
+    for got in (first, loaded):
+        assert [[(h.collection, h.id, h.document) for h in hits] for hits in got] == [
+            [(h.collection, h.id, h.document) for h in hits] for hits in plain]
+        np.testing.assert_allclose([[h.score for h in hits] for hits in got],
+                                   [[h.score for h in hits] for hits in plain], atol=1e-6)
+    with open_store(cx) as writer:  # another process rewrites the FAISS file
+        writer.upsert(VectorBatch(["new"], tr.translate(q[:1], "y", "x"), [{"n": -1}], ["fresh"]))
+    assert search()[0][0].id == "new" and built == [cx]
+    with open_store(cm) as writer:  # one record changed in place: the same count
+        writer.upsert(VectorBatch([2200], tr.translate(q[1:2], "y", "x"), [{"model": "x"}]))
+    assert search()[1][0].id == 2200 and built == [cm]
+    monkeypatch.setattr(latent_cache_module, "SPOT_CHECK", 40)  # records drawn: Chroma by position, Qdrant at random
+    search()
+    assert built == []  # the same vectors read another way
+    monkeypatch.setattr(latent_cache_module, "SPOT_CHECK", 1024)
+    with open_store(cm) as writer:  # a record's space changed in its metadata only: now of neither space
+        writer.upsert(VectorBatch([2200], tr.translate(q[1:2], "y", "x"), [{"model": "z"}]))
+    assert 2200 not in [h.id for h in search()[1]] and built == [cm]
+    with open_store(cy) as writer:
+        writer.upsert(VectorBatch(["newer"], q[2:3]))
+    assert search()[2][0].id == "newer" and built == [cy]
+    search(latent_precision="float16")
+    assert built == [cx, cm, cy] and len(list(cache.iterdir())) == 8  # entries of each precision
+    other = Translator.from_linear_map(fit_procrustes((x[:1000], y[:1000])), Space("x", 32), Space("y", 32))
+    search(other)
+    assert built == [cx, cm, cy] and len(list(cache.iterdir())) == 12
+    search()
+    assert built == []
+    for entry in cache.iterdir():
+        if json.loads((entry / "entry.json").read_text())["uri"] == cy and (entry / "latent.faiss").exists():
+            (entry / "ids.json").write_text("[1, 2]")  # damaged
+    with caplog.at_level("WARNING"):
+        assert search()[2][0].id == "newer" and built == [cy]
+    assert "unreadable" in caplog.text
+    with pytest.raises(V2VError, match="latent mode"):
+        CrossQuery(tr, cols, mode="native", latent_cache=cache)
+
+
 def test_cli_query_and_bad_input(translator, tmp_path):
     _, path = translator
     x, y = views(200, seed=17)
@@ -809,6 +879,14 @@ def test_cli_query_and_bad_input(translator, tmp_path):
                   "--k", "3", "--latent-precision", "int8")
     assert quarter.returncode == 0, quarter.stderr
     assert [h["id"] for h in map(json.loads, quarter.stdout.splitlines())][::3] == [h["id"] for h in lines][::3]
+    for _ in range(2):  # builds the cache, then reads it
+        cached = run("query", "--translator", str(path), "--collection", cx, "--vector", str(tmp_path / "q.npy"),
+                     "--k", "3", "--latent-cache", str(tmp_path / "latent"))
+        assert cached.returncode == 0 and cached.stdout == out.stdout, cached.stderr
+    assert "loaded from" in cached.stderr and len(list((tmp_path / "latent").iterdir())) == 1
+    native = run("query", "--translator", str(path), "--collection", cx, "--vector", str(tmp_path / "q.npy"),
+                 "--mode", "native", "--latent-cache", str(tmp_path / "latent"))
+    assert native.returncode == 2 and "latent cache holds latent mode's indexes" in native.stderr, native.stderr
     odd = run("query", "--translator", str(path), "--collection", cx, "--vector", str(tmp_path / "q.npy"),
               "--latent-precision", "int4")
     assert odd.returncode == 2 and "unknown latent precision 'int4'" in odd.stderr, odd.stderr

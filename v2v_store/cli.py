@@ -544,6 +544,11 @@ def query(
                                                             "collections again if they were last read this many "
                                                             "seconds ago, so records written since are found "
                                                             "(0: before every query)."),
+    latent_cache: str = typer.Option(None, help="Latent mode: keep each collection's latent index in this directory "
+                                                "and load it from there (memory-mapped) while the collection is "
+                                                "unchanged: a FAISS or .npy file's size and time, a Chroma or Qdrant "
+                                                "collection's count and 1,024 records drawn at random. Later "
+                                                "commands then skip streaming the collections."),
 ) -> None:
     """Search collections of different models as one; prints a ranked list of hits (a JSON line per hit)."""
     from v2v_store.anchors import read_texts
@@ -568,7 +573,8 @@ def query(
         require_model(model, "--model")
     cols = [(c.split("#")[0], c.split("#")[1] if "#" in c else None) for c in collection]
     # the collections are checked before a model loads
-    with CrossQuery(tr, cols, mode=mode, check_space=space_check, latent_precision=latent_precision) as cross:
+    with CrossQuery(tr, cols, mode=mode, check_space=space_check, latent_precision=latent_precision,
+                    latent_cache=latent_cache) as cross:
         if streaming or queries_text is not None:
             from v2v_store.models import load_encoder
 

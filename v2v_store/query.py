@@ -21,12 +21,15 @@ Each collection is tied to a space of a translator. Two modes:
 In both modes the metadata and documents of the hits returned are fetched by id (:meth:`VectorStore.fetch`) once the
 hits are merged. A ``CrossQuery`` keeps its stores open until :meth:`CrossQuery.close` (it is a context manager);
 records written to its collections after a latent index was built are searched after :meth:`CrossQuery.refresh`.
+With ``latent_cache=DIR`` the latent indexes are kept on disk and reused by later queries while their collections
+are unchanged (:mod:`v2v_store.latent_cache`).
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import faiss
@@ -34,6 +37,7 @@ import numpy as np
 
 from v2v_store.connectors import PointId, VectorStore, open_store
 from v2v_store.errors import V2VError
+from v2v_store.latent_cache import LatentCache, LatentPart, fingerprints
 from v2v_store.mixed import RecordSpaces
 from v2v_store.space_check import SpaceWatch, first_vectors
 from v2v_store.translator import QUERIES, Translator
@@ -69,7 +73,7 @@ class CrossQuery:
     read_batch_size = 4096  # records per read while building a latent index
 
     def __init__(self, translator: Translator, collections: list[tuple[str, str | None]], mode: str = "latent",
-                 check_space: bool = True, latent_precision: str = "float32"):
+                 check_space: bool = True, latent_precision: str = "float32", latent_cache: str | Path | None = None):
         """``collections``: (URI, space name or None for the space of the collection's dimension, or, where both
         spaces share it, the one its first vectors look like: :meth:`Translator.space_for_dim`). A space given as
         ``@FIELD`` or ``auto`` marks a collection of mixed spaces (records of both models in one index, e.g. half way
@@ -81,15 +85,21 @@ class CrossQuery:
         within 2^-11 of exact, times the cross-model score map's scale of ~1-1.2, so only near-ties can swap) or
         ``int8`` (a quarter of the memory: each dimension quantised to 256 levels between the least and greatest value
         among the collection's first ``INT8_TRAINING_ROWS`` records, later values clipped to that range; scores within
-        a few 1e-3 of exact, so close hits can swap)."""
+        a few 1e-3 of exact, so close hits can swap). ``latent_cache``: a directory where latent mode keeps each
+        collection's latent index once built and loads it from while the collection is unchanged
+        (:mod:`v2v_store.latent_cache`)."""
         if mode not in ("latent", "native"):
             raise V2VError(f"unknown query mode {mode!r}: use 'latent' or 'native'")
         if latent_precision not in LATENT_PRECISIONS:
             raise V2VError(f"unknown latent precision {latent_precision!r}: use {' or '.join(LATENT_PRECISIONS)}")
         if not collections:
             raise V2VError("give at least one collection to query")
+        if latent_cache is not None and mode != "latent":
+            raise V2VError("a latent cache holds latent mode's indexes: drop it, or query in latent mode")
         self.translator, self.mode, self.check_space = translator, mode, check_space
         self.latent_precision = latent_precision
+        self._cache = (None if latent_cache is None else
+                       LatentCache(latent_cache, translator.digest(), latent_precision, check_space))
         self._requested = list(collections)
         self.collections: list[_Collection] = []
         self._stores: dict[str, VectorStore] = {}  # by URI, open until close()
@@ -179,41 +189,65 @@ class CrossQuery:
         return [_Collection(uri, sp.name, mixed) for sp in self.translator.spaces]
 
     def _latent(self, c: _Collection) -> Any:
-        """``c``'s latent index, built on first use; the parts of a collection of mixed spaces are built together, in
-        one pass over the store (each record's space told once)."""
+        """``c``'s latent index, built on first use (or loaded from the latent cache while the collection is
+        unchanged); the parts of a collection of mixed spaces are built together, in one pass over the store (each
+        record's space told once)."""
         if not c.built:
             parts = [c] if c.mixed is None else [p for p in self.collections if p.uri == c.uri and p.mixed is c.mixed]
-            for part in parts:  # from scratch, also after a build stopped by the space check
-                part.latent_index, part.ids = None, []
-            tr = self.translator
-            fix = (f"Query it as a collection of mixed spaces: --collection '{c.uri}#@FIELD' (a metadata field naming "
-                   f"each record's model) or '{c.uri}#auto' (each record's space told by its vector)" if c.mixed is None
-                   else f"Check the {c.mixed.field!r} of those records")
-            watched = self.check_space and (c.mixed is None or c.mixed.field is not None)  # auto: all classified
-            watches = [SpaceWatch(tr.space_covariances if watched else {}, p.space, f"collection {c.uri}", fix,
-                                  means=tr.space_means) for p in parts]
-            by_field = c.mixed is not None and c.mixed.field is not None  # else ids and vectors are all it reads
-            untrained: dict[int, list[np.ndarray]] = {id(p): [] for p in parts}  # int8: rows held until it is trained
-            for batch in self._store(c.uri).iter_batches(batch_size=self.read_batch_size, with_payload=by_field):
-                labels = None if c.mixed is None else c.mixed.labels(batch)
-                for part, watch in zip(parts, watches):
-                    rows = np.arange(len(batch)) if labels is None else np.flatnonzero(labels == part.space)
-                    if not len(rows):
-                        continue
-                    watch.add(batch.vectors[rows])
-                    z = tr.to_space(batch.vectors[rows], space=part.space, into=part.space)
-                    if part.latent_index is None:
-                        part.latent_index = self._new_latent_index(z.shape[1])
-                    self._add_latent(part.latent_index, z, untrained[id(part)], end=False)
-                    part.ids.extend(batch.ids[r] for r in rows)
-            for part, watch in zip(parts, watches):
-                watch.finish()
-                if part.latent_index is not None:
-                    self._add_latent(part.latent_index, None, untrained[id(part)], end=True)
-                part.built = True
-                logger.info("latent index of %s%s: %d vectors", c.uri,
-                            f" ({c.mixed.option}: {part.space!r})" if c.mixed else "", len(part.ids))
+            if not self._load_cached(c, parts):
+                self._build(c, parts)
         return c.latent_index
+
+    def _load_cached(self, c: _Collection, parts: list[_Collection]) -> bool:
+        if self._cache is None:
+            return False
+        cached = self._cache.load(self._store(c.uri), c.uri, [p.space for p in parts], c.mixed)
+        if cached is None:
+            return False
+        for part, entry in zip(parts, cached):
+            part.latent_index, part.ids, part.built = entry.index, entry.ids, True
+        return True
+
+    def _build(self, c: _Collection, parts: list[_Collection]) -> None:
+        """Stream ``c``'s store through the translator into the latent indexes of ``parts`` (and the cache)."""
+        for part in parts:  # from scratch, also after a build stopped by the space check
+            part.latent_index, part.ids = None, []
+        tr, store = self.translator, self._store(c.uri)
+        version, count = store.version(), store.count()  # before the read: what a cache entry is valid for
+        fix = (f"Query it as a collection of mixed spaces: --collection '{c.uri}#@FIELD' (a metadata field naming "
+               f"each record's model) or '{c.uri}#auto' (each record's space told by its vector)" if c.mixed is None
+               else f"Check the {c.mixed.field!r} of those records")
+        watched = self.check_space and (c.mixed is None or c.mixed.field is not None)  # auto: all classified
+        watches = [SpaceWatch(tr.space_covariances if watched else {}, p.space, f"collection {c.uri}", fix,
+                              means=tr.space_means) for p in parts]
+        by_field = c.mixed is not None and c.mixed.field is not None  # else ids and vectors are all it reads
+        untrained: dict[int, list[np.ndarray]] = {id(p): [] for p in parts}  # int8: rows held until it is trained
+        prints: dict[int, list[np.ndarray]] = {id(p): [] for p in parts}  # each row's fingerprint, for the cache
+        for batch in store.iter_batches(batch_size=self.read_batch_size, with_payload=by_field):
+            labels = None if c.mixed is None else c.mixed.labels(batch)
+            for part, watch in zip(parts, watches):
+                rows = np.arange(len(batch)) if labels is None else np.flatnonzero(labels == part.space)
+                if not len(rows):
+                    continue
+                watch.add(batch.vectors[rows])
+                z = tr.to_space(batch.vectors[rows], space=part.space, into=part.space)
+                if part.latent_index is None:
+                    part.latent_index = self._new_latent_index(z.shape[1])
+                self._add_latent(part.latent_index, z, untrained[id(part)], end=False)
+                part.ids.extend(batch.ids[r] for r in rows)
+                if self._cache is not None:
+                    prints[id(part)].append(fingerprints(batch.vectors[rows]))
+        for part, watch in zip(parts, watches):
+            watch.finish()
+            if part.latent_index is not None:
+                self._add_latent(part.latent_index, None, untrained[id(part)], end=True)
+            part.built = True
+            logger.info("latent index of %s%s: %d vectors", c.uri,
+                        f" ({c.mixed.option}: {part.space!r})" if c.mixed else "", len(part.ids))
+        if self._cache is not None and (store.version(), store.count()) == (version, count):  # not written meanwhile
+            self._cache.save(c.uri, [p.space for p in parts], c.mixed, [
+                LatentPart(p.latent_index, p.ids, np.concatenate(prints[id(p)] or [np.zeros(0, np.uint64)]))
+                for p in parts], version, count)
 
     def _new_latent_index(self, dim: int) -> Any:
         if self.latent_precision == "float32":

@@ -17,6 +17,7 @@ outputs are L2-normalised float32 numpy, computed in batches on any device.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -394,6 +395,16 @@ class Translator:
         from v2v_store.space_check import check_collection_space
 
         return check_collection_space(vectors, self.space_covariances, space, what, how_to_name, fix)
+
+    def digest(self) -> str:
+        """A hex digest of what the translator computes with (its config and tensors): two translators with the same
+        digest translate alike (what an on-disk latent index is keyed by, :mod:`v2v_store.latent_cache`)."""
+        h = hashlib.sha256(json.dumps(self.config_dict(), sort_keys=True, default=str).encode())
+        tensors = self._model.state_dict() if self._model is not None else self.tensors
+        for name in sorted(tensors):
+            h.update(name.encode())
+            h.update(tensors[name].detach().cpu().contiguous().view(-1).view(torch.uint8).numpy().tobytes())
+        return h.hexdigest()
 
     # -- persistence ---------------------------------------------------------------------------
     def config_dict(self) -> dict[str, Any]:
