@@ -5,6 +5,8 @@ and metadata, as a user runs it (a child process; its peak RSS from ``/usr/bin/t
     python benchmarks/query_memory.py --n 200000 --doc-chars 1000 --code /tmp/old --tag ...  # another checkout
     python benchmarks/query_memory.py --n 1000000 --doc-chars 1000 --latent-precision float32 --latent-precision float16 \
         --latent-precision int8
+    python benchmarks/query_memory.py --n 1000000 --doc-chars 1000 --latent-cache --tag query_cache_faiss_n1000000
+    python benchmarks/query_memory.py --n 200000 --doc-chars 1000 --store chroma --latent-cache --tag ...
 
 The collection is a FAISS index (IndexIDMap2 and v2v's sidecar, as `v2v migrate` writes it) of ``--n`` records: the
 kit's MiniLM wiki vectors, repeated with small noise up to n, string ids, a small metadata dict, and a document: the
@@ -14,8 +16,11 @@ not a fit); the queries are e5 vectors of held-out sentences. Collection and tra
 doc-chars) under ``--workdir`` and reused, so two checkouts are measured on the same files. ``--code DIR`` runs the
 CLI of another checkout of this repository (e.g. ``git worktree add /tmp/old HEAD~1``), through a shadow package.
 ``--latent-precision P`` (repeatable) runs the query once per precision of the latent copy; each run after the first
-is compared with the first: hits (record ids) in common per query and the largest score difference on them. An
-untimed run first reads the files into the page cache. Every run reports how often a query's top hit is a copy of its
+is compared with the first: hits (record ids) in common per query and the largest score difference on them.
+``--latent-cache`` adds two runs with ``--latent-cache DIR`` (the first precision): one that builds and writes the
+latent indexes (DIR emptied first), one that loads them. ``--store chroma`` queries an embedded Chroma collection of
+the same records (copied once from the FAISS one), where the cache is checked by count and records drawn at random
+rather than by the files' times. An untimed run first reads the files into the page cache. Every run reports how often a query's top hit is a copy of its
 own sentence (query i is the e5 vector of kit sentence i; the collection holds noisy MiniLM copies of every sentence).
 """
 
@@ -25,6 +30,7 @@ import argparse
 import json
 import logging
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -38,6 +44,19 @@ from kit import EVAL, SIDE_A, load, run_meta, save_results, texts  # noqa: E402
 
 logger = logging.getLogger("bench.query_memory")
 BYTES_PER_DIM = {"float32": 4, "float16": 2, "int8": 1}  # the latent copy's size, by --latent-precision
+
+
+def as_chroma(work: Path, uri: str) -> str:
+    """The FAISS collection at ``uri`` copied once into an embedded Chroma collection; its URI."""
+    from v2v_store import open_store
+
+    chroma = f"chroma://{work}/chroma?collection=bench"
+    if not (work / "chroma_built").exists():
+        with open_store(uri) as source, open_store(chroma, dim=source.dim, metric="cosine") as dest:
+            for batch in source.iter_batches(batch_size=4096):
+                dest.upsert(batch)
+        (work / "chroma_built").touch()
+    return chroma
 
 
 def build(work: Path, n: int, doc_chars: int) -> tuple[str, Path, Path, list[str]]:
@@ -87,14 +106,15 @@ def shadow_package(code: Path) -> Path:
 
 
 def run_query(uri: str, tr_dir: Path, queries: Path, k: int, code: Path | None, work: Path,
-              precision: str | None) -> tuple[dict, list[dict]]:
+              precision: str | None, cache: Path | None = None) -> tuple[dict, list[dict]]:
     env = {**os.environ, "ANONYMIZED_TELEMETRY": "False"}
     if code is not None:
         env["PYTHONPATH"] = str(shadow_package(code))
     stats = work / "time.txt"
     cmd = ["/usr/bin/time", "-o", str(stats), "-f", "%M %e", sys.executable, "-m", "v2v_store", "query",
            "--translator", str(tr_dir), "--collection", f"{uri}#minilm", "--vector", str(queries), "--space", "e5",
-           "-k", str(k)] + (["--latent-precision", precision] if precision else [])
+           "-k", str(k)] + (["--latent-precision", precision] if precision else []) + (
+           ["--latent-cache", str(cache)] if cache else [])
     out = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=work)  # cwd: not this checkout's package
     if out.returncode:
         raise SystemExit(f"v2v query failed ({out.returncode}):\n{out.stderr[-3000:]}")
@@ -111,6 +131,9 @@ def main() -> None:
     ap.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "v2v-query-memory")
     ap.add_argument("--latent-precision", action="append", choices=["float32", "float16", "int8"],
                     help="Run once per precision given (repeatable; default: one run with v2v's default).")
+    ap.add_argument("--latent-cache", action="store_true",
+                    help="Also run with --latent-cache: once writing it, once reading it.")
+    ap.add_argument("--store", choices=["faiss", "chroma"], default="faiss", help="Where the collection is kept.")
     ap.add_argument("--tag", default=None)
     ap.add_argument("--out", type=Path, default=Path("benchmarks/results"))
     args = ap.parse_args()
@@ -119,6 +142,8 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     uri, tr_dir, queries, documents = build(work, args.n, args.doc_chars)
+    if args.store == "chroma":
+        uri = as_chroma(work, uri)
     logger.info("collection and translator ready in %.1f s", time.perf_counter() - t0)
     code = args.code or Path(__file__).resolve().parents[1]
     commit = subprocess.run(["git", "-C", str(code), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
@@ -130,10 +155,17 @@ def main() -> None:
     n_queries = int(np.load(queries).shape[0])
     run_query(uri, tr_dir, queries, args.k, args.code, work, (args.latent_precision or [None])[0])  # warm the page cache
     runs, reference = [], None
-    for precision in args.latent_precision or [None]:
-        measured, hits = run_query(uri, tr_dir, queries, args.k, args.code, work, precision)
+    variants = [(precision, None) for precision in args.latent_precision or [None]]
+    if args.latent_cache:
+        cache = work / "latent_cache"
+        shutil.rmtree(cache, ignore_errors=True)
+        variants += [(variants[0][0], "written"), (variants[0][0], "read")]
+    for precision, cached in variants:
+        measured, hits = run_query(uri, tr_dir, queries, args.k, args.code, work, precision,
+                                   cache if cached else None)
         by_query = [[h for h in hits if h["query"] == qi] for qi in range(n_queries)]
-        run = {"latent_precision": precision or "default", **measured, "hits": len(hits),
+        run = {"latent_precision": precision or "default", "latent_cache": cached or "-", **measured,
+               "hits": len(hits),
                "hits_with_their_document": int(sum(h["document"] == documents[int(h["id"].split("-")[1])]
                                                    for h in hits)),
                "top1_own_sentence": round(float(np.mean([bool(row) and row[0]["metadata"]["row"] == qi
@@ -152,19 +184,21 @@ def main() -> None:
                        max_score_diff_vs_first=round(max(diffs), 5))
         logger.info("%s", run)
         runs.append(run)
-    result = {**run_meta(), "n": args.n, "doc_chars": args.doc_chars, "code": where, "queries": n_queries,
+    result = {**run_meta(), "n": args.n, "doc_chars": args.doc_chars, "store": args.store, "code": where,
+              "queries": n_queries,
               "k": args.k, "documents_mb": round(doc_mb, 1), "runs": runs}
     tag = args.tag or f"query_memory_n{args.n}_doc{args.doc_chars}"
-    lines = [f"# `v2v query` (latent mode) peak memory: {args.n:,} records, documents "
+    lines = [f"# `v2v query` (latent mode) peak memory: {args.n:,} records ({args.store}), documents "
              f"{'of ' + str(args.doc_chars) + ' chars' if args.doc_chars else 'one sentence each'}", "",
              f"Command: `{result['command']}`  ", f"Machine: {result['machine']}, {result['date']}  ",
              f"Code: {result['code']}  ", f"Documents: {result['documents_mb']} MB (UTF-8); {n_queries} queries, "
              f"k = {args.k}", "",
-             "| latent precision | latent copy (MB) | peak RSS (MB) | wall (s) | hits with their document | "
+             "| latent precision | latent cache | latent copy (MB) | peak RSS (MB) | wall (s) | hits with their document | "
              "top-1 own sentence | hits in common with the first run | same top-1 | max score difference |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for r in runs:
-        lines.append(f"| {r['latent_precision']} | {r['latent_index_mb']} | {r['peak_rss_mb']:.0f} | {r['wall_s']:.1f} "
+        lines.append(f"| {r['latent_precision']} | {r['latent_cache']} | {r['latent_index_mb']} | "
+                     f"{r['peak_rss_mb']:.0f} | {r['wall_s']:.1f} "
                      f"| {r['hits_with_their_document']} / {r['hits']} | {r['top1_own_sentence']} | "
                      f"{r.get('hits_in_common_with_first', '')} | {r.get('same_top1_as_first', '')} | "
                      f"{r.get('max_score_diff_vs_first', '')} |")
