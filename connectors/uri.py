@@ -45,13 +45,35 @@ class StoreURI:
         return self.params.get(name, "false").lower() in ("1", "true", "yes")
 
 
+def _scheme_hint(uri: str, scheme: str, netloc: str) -> str:
+    """For a URI without a known scheme, the URI it most likely means: a server's address, or a path to a store."""
+    if scheme in ("http", "https"):
+        return (f". A server? qdrant+{scheme}://{netloc}?collection=NAME or chroma+{scheme}://{netloc}"
+                "?collection=NAME")
+    if scheme:
+        return ""
+    path = os.path.abspath(uri)
+    if uri.endswith((".faiss", ".index")):
+        return f". A FAISS index? faiss://{path}"
+    if uri.endswith(".npy"):
+        return f". A NumPy array? npy://{path}"
+    if os.path.isdir(uri):
+        if os.path.exists(os.path.join(uri, "chroma.sqlite3")):
+            return f". A Chroma directory? chroma://{path}?collection=NAME"
+        if os.path.exists(os.path.join(uri, "meta.json")):
+            return f". A qdrant-client local directory? qdrant://{path}?collection=NAME"
+        return (f". A directory? chroma://{path}?collection=NAME, qdrant://{path}?collection=NAME or "
+                f"qdrant-edge://{path}")
+    return ""
+
+
 def parse_uri(uri: str) -> StoreURI:
     parts = urlsplit(uri)
     scheme = parts.scheme.lower()
     if scheme not in SCHEMES:
         raise InvalidURIError(
             f"unknown store scheme {parts.scheme!r} in {uri!r}: use one of "
-            + ", ".join(f"{s}://" for s in SCHEMES)
+            + ", ".join(f"{s}://" for s in SCHEMES) + _scheme_hint(uri, scheme, parts.netloc)
         )
     params = dict(parse_qsl(parts.query, keep_blank_values=True))
     remote = scheme.endswith(("+http", "+https"))

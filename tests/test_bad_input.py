@@ -32,9 +32,23 @@ def batch(vectors, start=0):
     return VectorBatch(list(range(start, start + len(vectors))), vectors)
 
 
-def test_unknown_scheme_names_the_known_ones():
+def test_unknown_scheme_names_the_known_ones(tmp_path, monkeypatch):
+    """A URI without a known scheme names the known ones, and where it is a path or a server's address, the URI it
+    most likely means."""
     with pytest.raises(InvalidURIError, match="unknown store scheme 'pinecone'.*faiss://"):
         open_store("pinecone://x")
+    for chroma_like in ("chroma", "qdrant"):
+        with open_store(f"{chroma_like}://{tmp_path}/{chroma_like}?collection=docs", dim=D) as store:
+            store.upsert(batch(np.ones((2, D), np.float32)))
+    monkeypatch.chdir(tmp_path)
+    for given, hint in (("index.faiss", f"A FAISS index\\? faiss://{tmp_path}/index.faiss$"),
+                        ("vectors.npy", f"A NumPy array\\? npy://{tmp_path}/vectors.npy$"),
+                        ("chroma", f"A Chroma directory\\? chroma://{tmp_path}/chroma\\?collection=NAME$"),
+                        ("qdrant", f"qdrant-client local directory\\? qdrant://{tmp_path}/qdrant\\?collection=NAME$"),
+                        (".", f"A directory\\? chroma://{tmp_path}\\?collection=NAME, qdrant://.* or qdrant-edge://"),
+                        ("http://127.0.0.1:6333", "A server\\? qdrant\\+http://127.0.0.1:6333\\?collection=NAME or chroma")):
+        with pytest.raises(InvalidURIError, match=f"unknown store scheme .*{hint}"):
+            open_store(given)
 
 
 def test_relative_path_is_refused():
