@@ -837,8 +837,12 @@ def test_cross_query_latent_cache(tmp_path, monkeypatch, caplog):
     with open_store(cy) as writer:
         writer.upsert(VectorBatch(["newer"], q[2:3]))
     assert search()[2][0].id == "newer" and built == [cy]
+    gone = int(subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                              text=True).stdout)
+    (cache / f".abc.{gone}.tmp").mkdir()  # a writer killed half way
+    (cache / f".abc.{gone}.tmp" / "latent.faiss").write_bytes(b"half")
     search(latent_precision="float16")
-    assert built == [cx, cm, cy] and len(list(cache.iterdir())) == 8  # entries of each precision
+    assert built == [cx, cm, cy] and len(list(cache.iterdir())) == 8  # entries of each precision; the half one gone
     other = Translator.from_linear_map(fit_procrustes((x[:1000], y[:1000])), Space("x", 32), Space("y", 32))
     search(other)
     assert built == [cx, cm, cy] and len(list(cache.iterdir())) == 12

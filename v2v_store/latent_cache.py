@@ -22,7 +22,8 @@ Whether a collection is unchanged:
   one record of a million almost always. Delete the directory (or the collection's entry) to rebuild after such edits.
 
 A stale entry is rebuilt and replaced. Entries are written to a staging directory and renamed into place, so an
-interrupted write leaves no half entry; nothing prunes entries of old translators or collections (they take the
+interrupted write leaves no half entry (a killed writer's staging directory is removed by the next write); nothing
+prunes entries of old translators or collections (they take the
 latent copy's size on disk: 4 bytes per dimension per record in float32, 2 in float16, 1 in int8, plus the ids).
 """
 
@@ -156,6 +157,7 @@ class LatentCache:
         goes on with the index in memory."""
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
+            self._sweep_staging()
             for space, part in zip(spaces, parts):
                 self._write(self._path(uri, space, mixed), part, {
                     **self._describes, "uri": uri, "space": space, "mixed": mixed.option if mixed else None,
@@ -163,6 +165,16 @@ class LatentCache:
         except (OSError, RuntimeError, TypeError, ValueError) as error:
             logger.warning("could not write the latent cache of %s to %s (%s); the query goes on without it", uri,
                            self.directory, error)
+
+    def _sweep_staging(self) -> None:
+        """Remove the staging directories of writers that were killed before they finished (their process is gone)."""
+        for staging in self.directory.glob(".*.tmp"):
+            try:
+                os.kill(int(staging.name.split(".")[-2]), 0)
+            except ProcessLookupError:
+                shutil.rmtree(staging, ignore_errors=True)
+            except (ValueError, IndexError, PermissionError):
+                pass  # not a staging name of ours, or another user's live process
 
     @staticmethod
     def _write(path: Path, part: LatentPart, entry: dict) -> None:
