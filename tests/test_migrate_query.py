@@ -856,6 +856,9 @@ def test_cross_query_latent_cache(tmp_path, monkeypatch, caplog):
     assert "unreadable" in caplog.text
     with pytest.raises(V2VError, match="latent mode"):
         CrossQuery(tr, cols, mode="native", latent_cache=cache)
+    (tmp_path / "a_file").write_text("")
+    with pytest.raises(V2VError, match="latent cache .*a_file is a file: name a directory"):
+        CrossQuery(tr, cols, latent_cache=tmp_path / "a_file")
 
 
 def test_cli_query_and_bad_input(translator, tmp_path):

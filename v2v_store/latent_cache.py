@@ -78,7 +78,7 @@ class LatentCache:
     def __init__(self, directory: str | Path, translator_digest: str, precision: str, check_space: bool):
         self.directory = Path(directory)
         if self.directory.exists() and not self.directory.is_dir():
-            raise V2VError(f"--latent-cache {self.directory} is a file: name a directory (created if missing)")
+            raise V2VError(f"the latent cache {self.directory} is a file: name a directory (created if missing)")
         self._keyed_by = [CACHE_FORMAT, translator_digest, precision, bool(check_space)]
         self._describes = {"format": CACHE_FORMAT, "translator": translator_digest, "precision": precision,
                            "check_space": bool(check_space)}
