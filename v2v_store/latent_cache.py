@@ -112,7 +112,7 @@ class LatentCache:
                 return None
         try:
             parts = [self._read(path, entry) for path, entry in entries]
-        except (OSError, ValueError, RuntimeError) as error:
+        except (OSError, ValueError, RuntimeError, KeyError, TypeError) as error:
             logger.warning("latent cache of %s is unreadable (%s); building it again", uri, error)
             return None
         if version is None and not self._unchanged(store, uri, spaces, mixed, parts):
