@@ -26,7 +26,7 @@ setup: $(VENV)/.installed
 test: setup
 	$(BIN)/python -m pytest -q
 
-# Without the slow (training, kit) or server tests: ~12-23 minutes on a 2-core CPU, against 17-50 for make test.
+# Without the slow (training, kit) or server tests: ~12-23 minutes on a 2-core CPU, against 10-50 for make test.
 test-fast: setup
 	$(BIN)/python -m pytest -q -m "not slow and not server"
 
