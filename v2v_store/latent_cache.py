@@ -29,6 +29,7 @@ latent copy's size on disk: 4 bytes per dimension per record in float32, 2 in fl
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -53,13 +54,17 @@ SPOT_CHECK = 1024  # records compared with a Chroma or Qdrant collection's entry
 _FINGERPRINT_SEED = 0x76327673
 
 
+@functools.cache
+def _fingerprint_weights(dim: int) -> np.ndarray:
+    return np.random.default_rng(_FINGERPRINT_SEED).integers(0, 2**62, dim, dtype=np.uint64) * 2 + 1
+
+
 def fingerprints(vectors: np.ndarray) -> np.ndarray:
     """A 64-bit fingerprint of each float32 row, exact to the bit: a random odd-weighted sum of its words (mod 2^64),
     so two different rows share one with a chance of about 2^-63."""
     words = np.ascontiguousarray(vectors, dtype=np.float32).view(np.uint32).astype(np.uint64)
-    weights = np.random.default_rng(_FINGERPRINT_SEED).integers(0, 2**62, words.shape[1], dtype=np.uint64) * 2 + 1
     with np.errstate(over="ignore"):
-        return (words * weights).sum(axis=1, dtype=np.uint64)
+        return (words * _fingerprint_weights(words.shape[1])).sum(axis=1, dtype=np.uint64)
 
 
 @dataclass
@@ -79,12 +84,15 @@ class LatentCache:
         self.directory = Path(directory)
         if self.directory.exists() and not self.directory.is_dir():
             raise V2VError(f"the latent cache {self.directory} is a file: name a directory (created if missing)")
-        self._keyed_by = [CACHE_FORMAT, translator_digest, precision, bool(check_space)]
-        self._describes = {"format": CACHE_FORMAT, "translator": translator_digest, "precision": precision,
-                           "check_space": bool(check_space)}
+        self._settings = {"format": CACHE_FORMAT, "translator": translator_digest, "precision": precision,
+                          "check_space": bool(check_space)}
+
+    def _describe(self, uri: str, space: str, mixed: RecordSpaces | None) -> dict:
+        """What an entry's rows depend on (its key, and the start of its ``entry.json``)."""
+        return {**self._settings, "uri": uri, "space": space, "mixed": mixed.option if mixed else None}
 
     def _path(self, uri: str, space: str, mixed: RecordSpaces | None) -> Path:
-        key = json.dumps(self._keyed_by + [uri, space, mixed.option if mixed else None])
+        key = json.dumps(self._describe(uri, space, mixed), sort_keys=True)
         return self.directory / hashlib.sha256(key.encode()).hexdigest()[:32]
 
     def load(self, store: VectorStore, uri: str, spaces: list[str], mixed: RecordSpaces | None
@@ -160,8 +168,8 @@ class LatentCache:
             self._sweep_staging()
             for space, part in zip(spaces, parts):
                 self._write(self._path(uri, space, mixed), part, {
-                    **self._describes, "uri": uri, "space": space, "mixed": mixed.option if mixed else None,
-                    "version": version, "count": count, "rows": len(part.ids), "built_at": time.time()})
+                    **self._describe(uri, space, mixed), "version": version, "count": count, "rows": len(part.ids),
+                    "built_at": time.time()})
         except (OSError, RuntimeError, TypeError, ValueError) as error:
             logger.warning("could not write the latent cache of %s to %s (%s); the query goes on without it", uri,
                            self.directory, error)
