@@ -861,6 +861,80 @@ def test_cross_query_latent_cache(tmp_path, monkeypatch, caplog):
         CrossQuery(tr, cols, latent_cache=tmp_path / "a_file")
 
 
+def test_latent_cache_list_and_prune(tmp_path):
+    """v2v cache list / prune: entries listed least recently used first with their sizes; prune removes what every
+    filter given matches (a collection, unused for so long, of other translators) and then the least recently used
+    beyond --max-size, a collection of mixed spaces' entries together; damaged entries always; --dry-run nothing; a
+    query afterwards builds only what was removed."""
+    x, y = views(1200, d1=32, d2=32, seed=29)
+    tr = Translator.from_linear_map(fit_procrustes((x[:800], y[:800])), Space("x", 32), Space("y", 32))
+    old = Translator.from_linear_map(fit_procrustes((x[:400], y[:400])), Space("x", 32), Space("y", 32))
+    tr.save(tmp_path / "translator")
+    tr = Translator.load(tmp_path / "translator")
+    cx, cm = f"faiss://{tmp_path}/x.faiss", f"chroma://{tmp_path}/chroma?collection=mixed"
+    fill(cx, x[800:1000])
+    with open_store(cm, dim=32) as store:
+        store.upsert(VectorBatch(list(range(200)), np.concatenate([x[1000:1100], y[1100:1200]]),
+                                 [{"model": "x"}] * 100 + [{"model": "y"}] * 100))
+    cache, cols = tmp_path / "latent", [(cx, "x"), (cm, "@model")]
+    for translator, precision in ((old, "float32"), (tr, "float16"), (tr, "float32")):
+        with CrossQuery(translator, cols, latent_cache=cache, latent_precision=precision) as cross:
+            cross.search(y[:2], space="y", k=3)
+    entries = latent_cache_module.cache_entries(cache)
+    assert len(entries) == 9 and {e.uri for e in entries} == {cx, cm}
+    assert {(e.precision, e.translator) for e in entries} == {("float32", old.digest()), ("float16", tr.digest()),
+                                                              ("float32", tr.digest())}
+    assert all(e.size > 0 for e in entries) and sum(e.rows for e in entries) == 3 * 400
+    day = 86400
+    for e in entries:  # the old translator's entries unused for 10 days, the float16 ones for 2
+        age = 10 * day if e.translator == old.digest() else 2 * day if e.precision == "float16" else 0
+        os.utime(e.path / "entry.json", (time.time() - age, time.time() - age))
+    assert [e.translator for e in latent_cache_module.cache_entries(cache)][:3] == [old.digest()] * 3
+
+    run = lambda *a: subprocess.run([sys.executable, "-m", "v2v_store", "cache", *a], capture_output=True,  # noqa: E731
+                                    text=True)
+    listed = run("list", str(cache), "--json")
+    assert listed.returncode == 0, listed.stderr
+    assert [e["rows"] for e in json.loads(listed.stdout)["entries"]] == [e.rows for e in
+                                                                          latent_cache_module.cache_entries(cache)]
+    dry = run("prune", str(cache), "--keep-translator", str(tmp_path / "translator"), "--dry-run")
+    assert dry.returncode == 0 and "would remove 3 entries" in dry.stdout and len(list(cache.iterdir())) == 9, dry
+    assert latent_cache_module.prune(cache, unused_for=5 * day, collection=cx, dry_run=True)[0].uri == cx
+    gone = run("prune", str(cache), "--keep-translator", str(tmp_path / "translator"))
+    assert gone.returncode == 0 and "removed 3 entries" in gone.stdout and "6 left" in gone.stdout, gone
+    assert {e.translator for e in latent_cache_module.cache_entries(cache)} == {tr.digest()}
+    (cache / ("0" * 32)).mkdir()  # damaged: no entry.json
+    sizes = {e.path: e.size for e in latent_cache_module.cache_entries(cache)}
+    fp32 = sum(size for path, size in sizes.items() if (path / "entry.json").exists()
+               and json.loads((path / "entry.json").read_text())["precision"] == "float32")
+    removed = latent_cache_module.prune(cache, max_size=fp32 + 1)  # the float16 ones, least recently used, go
+    assert {e.precision for e in removed} == {"float16", None} and len(removed) == 4
+    removed = latent_cache_module.prune(cache, max_size=fp32 - 1)  # the mixed collection's two entries go together
+    left = latent_cache_module.cache_entries(cache)
+    assert (len(removed), len(left)) in ((1, 2), (2, 1)) and len({e.uri for e in removed}) == 1
+    built: list[str] = []
+    build = CrossQuery._build
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(CrossQuery, "_build", lambda self, c, parts: built.append(c.uri) or build(self, c, parts))
+        with CrossQuery(tr, cols, latent_cache=cache) as cross:
+            cross.search(y[:2], space="y", k=3)
+    assert built == [removed[0].uri]
+    assert latent_cache_module.prune(cache, unused_for=day) == []  # just used
+    nothing = run("prune", str(cache))
+    assert nothing.returncode == 2 and "say which entries to remove" in nothing.stderr, nothing.stderr
+    size = run("prune", str(cache), "--max-size", "lots")
+    assert size.returncode == 2 and "--max-size 'lots' is not a size" in size.stderr, size.stderr
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "notes.txt").write_text("")
+    for where in (tmp_path / "other", tmp_path / "missing"):
+        wrong = run("list", str(where))
+        assert wrong.returncode == 2 and "--latent-cache" in wrong.stderr, wrong.stderr
+    everything = run("prune", str(cache), "--all")
+    assert everything.returncode == 0 and "3 entries" in everything.stdout and list(cache.iterdir()) == []
+    with open_store(cx) as store:
+        assert store.count() == 200
+
+
 def test_cli_query_and_bad_input(translator, tmp_path):
     _, path = translator
     x, y = views(200, seed=17)

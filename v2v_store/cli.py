@@ -548,7 +548,8 @@ def query(
                                                 "and load it from there (memory-mapped) while the collection is "
                                                 "unchanged: a FAISS or .npy file's size and time, a Chroma or Qdrant "
                                                 "collection's count and 1,024 records drawn at random. Later "
-                                                "commands then skip streaming the collections."),
+                                                "commands then skip streaming the collections. Entries stay "
+                                                "until removed: v2v cache list / prune."),
 ) -> None:
     """Search collections of different models as one; prints a ranked list of hits (a JSON line per hit)."""
     from v2v_store.anchors import read_texts
@@ -636,3 +637,93 @@ def demo(
     typer.echo(json.dumps(report, indent=2, default=str))
     if not report["translator"]["trusted"]:
         raise typer.Exit(3)
+
+
+cache_app = typer.Typer(help="List and prune a latent cache directory (v2v query --latent-cache DIR).",
+                        no_args_is_help=True)
+app.add_typer(cache_app, name="cache")
+
+_SIZE_UNITS = {"": 1, "K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}
+
+
+def _parse_size(text: str) -> int:
+    """Bytes from '123', '500M', '20G', '1.5TB', '2GiB' (K, M, G, T: powers of 1,024)."""
+    number = text.strip().upper().removesuffix("IB").removesuffix("B")
+    unit = number[-1:] if number[-1:] in _SIZE_UNITS else ""
+    try:
+        value = float(number[:len(number) - len(unit)]) * _SIZE_UNITS[unit]
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise V2VError(f"--max-size {text!r} is not a size: give bytes, or a number with K, M, G or T (e.g. 20G)")
+    return int(value)
+
+
+def _human(size: int) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if size < 1024:
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} TiB"
+
+
+@cache_app.command("list")
+@handles_errors
+def cache_list(
+    directory: str = typer.Argument(..., help="The directory given to v2v query --latent-cache."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of text."),
+) -> None:
+    """Each entry (a collection's latent index under one translator and precision), least recently used first: when
+    it was last used, its size on disk, rows, precision, translator digest, space and collection URI."""
+    from v2v_store.latent_cache import cache_entries
+
+    entries = cache_entries(directory)
+    total = sum(e.size for e in entries)
+    if as_json:
+        typer.echo(json.dumps({"directory": directory, "entries": [e.describe() for e in entries], "bytes": total}))
+        return
+    if entries:
+        typer.echo(f"{'last used':24}  {'on disk':>10}  {'rows':>10}  {'precision':9} {'translator':12}  "
+                   f"{'space':10}  collection")
+    for e in entries:
+        d = e.describe()
+        typer.echo(f"{d['used_at'] or '-':24}  {_human(e.size):>10}  {e.rows:>10,}  {e.precision or '-':8}  "
+                   f"{d['translator'] or '-':12}  {e.space or '-':10}  {e.uri or 'damaged: ' + e.path.name}")
+    typer.echo(f"{len(entries)} entries, {_human(total)}")
+
+
+@cache_app.command("prune")
+@handles_errors
+def cache_prune(
+    directory: str = typer.Argument(..., help="The directory given to v2v query --latent-cache."),
+    collection: str = typer.Option(None, help="Only entries of this collection URI (as given to v2v query, without "
+                                              "#SPACE)."),
+    unused_days: float = typer.Option(None, min=0, help="Only entries not used (loaded or written) for this many "
+                                                        "days."),
+    keep_translator: list[str] = typer.Option(None, help="Only entries built by other translators than this "
+                                                         "translator directory's; repeat for several."),
+    max_size: str = typer.Option(None, help="Then remove the least recently used entries until the rest take at "
+                                            "most this much disk: bytes, or with K, M, G, T (powers of 1,024), "
+                                            "e.g. 20G."),
+    remove_all: bool = typer.Option(False, "--all", help="Remove every entry."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print what would be removed; remove nothing."),
+) -> None:
+    """Remove entries that match every filter given (--collection, --unused-days, --keep-translator), then with
+    --max-size the least recently used until the rest fit. Damaged entries always go. A query that loaded an entry
+    keeps its copy; the next one builds it again. Nothing of the collections is touched."""
+    from v2v_store.latent_cache import cache_entries, prune
+
+    digests = None
+    if keep_translator:
+        from v2v_store.translator import Translator
+
+        digests = [Translator.load(path).digest() for path in keep_translator]
+    removed = prune(directory, collection=collection, unused_for=None if unused_days is None else unused_days * 86400,
+                    keep_translators=digests, max_size=None if max_size is None else _parse_size(max_size),
+                    everything=remove_all, dry_run=dry_run)
+    for e in removed:
+        typer.echo(f"{'would remove' if dry_run else 'removed'} {e.path.name}  {_human(e.size):>10}  "
+                   f"{e.space or '-':10}  {e.uri or 'damaged'}")
+    left = [e for e in cache_entries(directory) if e.path not in {r.path for r in removed}]  # dry run: all there
+    typer.echo(f"{'would remove' if dry_run else 'removed'} {len(removed)} entries "
+               f"({_human(sum(e.size for e in removed))}); {len(left)} left ({_human(sum(e.size for e in left))})")

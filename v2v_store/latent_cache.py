@@ -22,9 +22,13 @@ Whether a collection is unchanged:
   one record of a million almost always. Delete the directory (or the collection's entry) to rebuild after such edits.
 
 A stale entry is rebuilt and replaced. Entries are written to a staging directory and renamed into place, so an
-interrupted write leaves no half entry (a killed writer's staging directory is removed by the next write); nothing
-prunes entries of old translators or collections (they take the
-latent copy's size on disk: 4 bytes per dimension per record in float32, 2 in float16, 1 in int8, plus the ids).
+interrupted write leaves no half entry (a killed writer's staging directory is removed by the next write). An entry
+takes the latent copy's size on disk (4 bytes per dimension per record in float32, 2 in float16, 1 in int8, plus the
+ids and 8 bytes of fingerprint per record); entries of old translators and of collections no longer queried stay
+until removed: :func:`cache_entries` lists them with their size and when each was last used (``v2v cache list``),
+:func:`prune` removes those asked for (``v2v cache prune``: of a collection, unused for so long, of translators other
+than the current ones, the least recently used beyond a total size). Removing an entry that a running query has
+loaded is safe: its memory map stays valid until the query closes it, and the next query builds it again.
 """
 
 from __future__ import annotations
@@ -125,6 +129,8 @@ class LatentCache:
             return None
         if version is None and not self._unchanged(store, uri, spaces, mixed, parts):
             return None
+        for path, _ in entries:
+            _mark_used(path)
         logger.info("latent index of %s loaded from %s (%d vectors)", uri, self.directory,
                     sum(len(p.ids) for p in parts))
         return parts
@@ -200,3 +206,114 @@ class LatentCache:
             os.replace(staging, path)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
+
+
+def _mark_used(path: Path) -> None:
+    """Record that an entry was used now (its ``entry.json``'s modification time), for :func:`prune`'s order; a cache
+    directory others own and this user may not write is left as it is."""
+    try:
+        os.utime(path / "entry.json")
+    except OSError:
+        pass
+
+
+@dataclass
+class CacheEntry:
+    """One entry of a latent cache directory, as :func:`cache_entries` finds it. ``uri`` is None for a damaged entry
+    (no readable ``entry.json``), which :func:`prune` always removes."""
+
+    path: Path
+    uri: str | None
+    space: str | None
+    mixed: str | None
+    translator: str | None  # Translator.digest() of the translator that built it
+    precision: str | None
+    rows: int
+    size: int  # bytes on disk
+    built_at: float | None
+    used_at: float  # when it was last loaded or written (its entry.json's modification time)
+    group: tuple = ()  # the same for the entries of one collection of mixed spaces (one per space, used together)
+
+    def describe(self) -> dict:
+        return {"entry": self.path.name, "uri": self.uri, "space": self.space, "mixed": self.mixed,
+                "translator": self.translator[:12] if self.translator else None, "precision": self.precision,
+                "rows": self.rows, "bytes": self.size, "built_at": _when(self.built_at), "used_at": _when(self.used_at)}
+
+
+def _when(seconds: float | None) -> str | None:
+    return None if seconds is None else time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(seconds))
+
+
+def _disk_size(path: Path) -> int:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
+
+
+def cache_entries(directory: str | Path) -> list[CacheEntry]:
+    """The entries of a latent cache directory, least recently used first. Raises V2VError when ``directory`` is not
+    a latent cache (missing, a file, or holding other things than entries)."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise V2VError(f"no latent cache at {directory}: name the directory given to --latent-cache")
+    entries, foreign = [], []
+    for path in sorted(directory.iterdir()):
+        if path.name.startswith(".") and path.name.endswith(".tmp"):
+            continue  # a writer's staging directory (removed by the next write once its writer is gone)
+        if not path.is_dir() or len(path.name) != 32 or any(ch not in "0123456789abcdef" for ch in path.name):
+            foreign.append(path.name)
+            continue
+        size = _disk_size(path)
+        try:
+            entry = json.loads((path / "entry.json").read_text())
+            used_at = (path / "entry.json").stat().st_mtime
+            group = tuple(str(entry.get(k)) for k in ("format", "translator", "precision", "check_space", "uri",
+                                                       "mixed"))
+            entries.append(CacheEntry(path, entry["uri"], entry["space"], entry.get("mixed"), entry["translator"],
+                                      entry["precision"], int(entry["rows"]), size, entry.get("built_at"), used_at,
+                                      group))
+        except (OSError, ValueError, KeyError, TypeError):
+            entries.append(CacheEntry(path, None, None, None, None, None, 0, size, None, path.stat().st_mtime,
+                                      (path.name,)))
+    if foreign and not entries:
+        raise V2VError(f"{directory} is not a latent cache (it holds {', '.join(foreign[:3])}"
+                       f"{', ...' if len(foreign) > 3 else ''}): name the directory given to --latent-cache")
+    return sorted(entries, key=lambda e: e.used_at)
+
+
+def prune(directory: str | Path, *, collection: str | None = None, unused_for: float | None = None,
+          keep_translators: list[str] | None = None, max_size: int | None = None, everything: bool = False,
+          dry_run: bool = False) -> list[CacheEntry]:
+    """Remove entries of a latent cache directory; returns those removed (with ``dry_run``, those that would be).
+
+    An entry is removed when it matches every filter given: ``collection`` (built from that URI), ``unused_for``
+    (seconds since it was last loaded or written), ``keep_translators`` (digests, :meth:`Translator.digest`: built by
+    a translator not among them); then, with ``max_size`` (bytes), the least recently used of the rest until they
+    take no more. ``everything`` removes every entry. Damaged entries are always removed. Raises V2VError when nothing
+    is asked for."""
+    filters = collection is not None or unused_for is not None or keep_translators is not None
+    if not (filters or max_size is not None or everything):
+        raise V2VError("say which entries to remove: --collection URI, --unused-days D, --keep-translator DIR, "
+                       "--max-size SIZE or --all")
+    now = time.time()
+    groups: dict[tuple, list[CacheEntry]] = {}  # a collection of mixed spaces has an entry per space, used together
+    for entry in cache_entries(directory):
+        groups.setdefault(entry.group, []).append(entry)
+    removed, kept = [], []
+    for group in sorted(groups.values(), key=lambda g: max(e.used_at for e in g)):  # least recently used first
+        first = group[0]
+        matches = everything or first.uri is None or (filters and (
+            (collection is None or first.uri == collection)
+            and (unused_for is None or now - max(e.used_at for e in group) >= unused_for)
+            and (keep_translators is None or first.translator not in keep_translators)))
+        (removed if matches else kept).append(group)
+    if max_size is not None:
+        total = sum(e.size for group in kept for e in group)
+        while kept and total > max_size:
+            total -= sum(e.size for e in kept[0])
+            removed.append(kept.pop(0))
+    removed = [entry for group in removed for entry in group]
+    if not dry_run:
+        for entry in removed:
+            shutil.rmtree(entry.path, ignore_errors=True)
+            logger.info("removed latent cache entry %s (%s, %d rows, %d bytes)", entry.path.name,
+                        entry.uri or "damaged", entry.rows, entry.size)
+    return removed
