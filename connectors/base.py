@@ -269,6 +269,21 @@ class VectorStore(ABC):
         getattr(pages, "close", lambda: None)()
         return [found.get(i, (None, None)) for i in ids]
 
+    def iter_ids(self, batch_size: int = 4096) -> Iterator[list[PointId]]:
+        """The records' ids, a page at a time, without their vectors where the store can leave them out (Chroma,
+        Qdrant override this fallback, which reads the vectors too)."""
+        for batch in self.iter_batches(batch_size=batch_size, with_payload=False):
+            yield batch.ids
+
+    def records_of(self, ids: Sequence[PointId], with_payload: bool = True) -> Iterator[VectorBatch]:
+        """Those of ``ids`` (distinct) the collection holds, vectors included, in batches, in any order. This fallback
+        reads the whole collection; stores override it with a lookup by id."""
+        wanted = set(ids)
+        for batch in self.iter_batches(batch_size=4096, with_payload=with_payload):
+            keep = [r for r, i in enumerate(batch.ids) if i in wanted]
+            if keep:
+                yield batch.select(keep)
+
     def holds(self, ids: Sequence[PointId]) -> np.ndarray:
         """Whether the collection holds a record of each of ``ids`` (one bool per id; for a named vector: a point
         that has it), for ``--on-exists fill`` batch by batch without reading the whole collection. This fallback

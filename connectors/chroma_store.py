@@ -222,6 +222,25 @@ class ChromaStore(VectorStore):
                 found[cid] = (from_chroma_metadata(restore_id(cid, meta)[1]), doc)
         return [found.get(key, (None, None)) for key in keys]
 
+    def iter_ids(self, batch_size: int = 4096) -> Iterator[list[PointId]]:
+        col = self._require()
+        for offset in range(0, col.count(), batch_size):
+            page = col.get(include=["metadatas"], limit=batch_size, offset=offset)  # an int id is kept in metadata
+            if not page["ids"]:
+                return
+            yield [restore_id(cid, meta)[0] for cid, meta in zip(page["ids"], page["metadatas"])]
+
+    def records_of(self, ids, with_payload: bool = True) -> Iterator[VectorBatch]:
+        col, wanted = self._require(), list(ids)
+        for s in range(0, len(wanted), self._max_batch()):
+            part = wanted[s:s + self._max_batch()]
+            keys = list(dict.fromkeys(str(i) for i in part))  # Chroma refuses an id asked twice (5 and "5")
+            batch = self._to_batch(col.get(ids=keys, include=self._include(with_payload)), with_payload)
+            asked = set(part)  # 5 is not "5": the restored id must be the one asked for
+            keep = [r for r, i in enumerate(batch.ids) if i in asked]
+            if keep:
+                yield batch.select(keep)
+
     def holds(self, ids) -> np.ndarray:
         if self._col is None:
             return np.zeros(len(ids), dtype=bool)

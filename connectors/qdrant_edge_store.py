@@ -17,8 +17,8 @@ from v2v_store.errors import (DimensionMismatchError, InvalidURIError, MissingDe
 
 from .base import (ORIGINAL_ID_KEY, Metric, PointId, VectorBatch, VectorStore, check_batch, check_vectors,
                    prepare_for_metric, restore_id)
-from .qdrant_store import (describe_settings, from_qdrant_id, held_among, make_payload, other_vector_names,
-                           records_by_id, records_to_batch, to_qdrant_id, vector_settings)
+from .qdrant_store import (describe_settings, from_qdrant_id, held_among, held_records, make_payload,
+                           other_vector_names, records_by_id, records_to_batch, to_qdrant_id, vector_settings)
 from .shared import SharedHandles
 from .uri import StoreURI
 
@@ -152,6 +152,26 @@ class QdrantEdgeStore(VectorStore):
     def fetch(self, ids) -> list[tuple[dict | None, str | None]]:
         natives = [to_qdrant_id(i)[0] for i in ids]
         return records_by_id(self._require().retrieve(natives, True, False), natives, self.document_key)
+
+    def iter_ids(self, batch_size: int = 4096) -> Iterator[list[PointId]]:
+        q, shard = _edge(), self._require()
+        offset, first = None, True
+        while first or offset is not None:
+            first = False
+            records, offset = shard.scroll(q.ScrollRequest(offset=offset, limit=batch_size, filter=self._with_vector(),
+                                                           with_payload=[ORIGINAL_ID_KEY], with_vector=False))
+            if not records:
+                return
+            yield [restore_id(from_qdrant_id(r.id), r.payload)[0] for r in records]
+
+    def records_of(self, ids, with_payload: bool = True) -> Iterator[VectorBatch]:
+        shard, wanted = self._require(), list(ids)
+        for start in range(0, len(wanted), 1024):
+            part = wanted[start:start + 1024]
+            records = shard.retrieve([to_qdrant_id(i)[0] for i in part],
+                                     True if with_payload else [ORIGINAL_ID_KEY], True)
+            yield from held_records(records, part, self._vector_of, self.document_key,
+                                    self.vector_name if self._shared else None)
 
     def holds(self, ids) -> np.ndarray:
         if self._shard is None:

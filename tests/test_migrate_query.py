@@ -804,11 +804,15 @@ def test_cross_query_latent_cache(tmp_path, monkeypatch, caplog):
     with CrossQuery(tr, cols) as cross:
         plain = cross.search(q, space="y", k=10)
     built: list[str] = []
-    build = CrossQuery._build
+    updated: list[str] = []
+    build, update = CrossQuery._build, CrossQuery._update
     monkeypatch.setattr(CrossQuery, "_build", lambda self, c, parts: built.append(c.uri) or build(self, c, parts))
+    monkeypatch.setattr(CrossQuery, "_update", lambda self, c, parts, stale: updated.append(c.uri) or update(
+        self, c, parts, stale))
 
-    def search(translator=tr, **options):
+    def search(translator=tr, cache=cache, **options):
         built.clear()
+        updated.clear()
         with CrossQuery(translator, cols, latent_cache=cache, **options) as cross:
             return cross.search(q, space="y", k=10)
 
@@ -836,7 +840,7 @@ def test_cross_query_latent_cache(tmp_path, monkeypatch, caplog):
     assert 2200 not in [h.id for h in search()[1]] and built == [cm]
     with open_store(cy) as writer:
         writer.upsert(VectorBatch(["newer"], q[2:3]))
-    assert search()[2][0].id == "newer" and built == [cy]
+    assert search()[2][0].id == "newer" and built == [] and updated == [cy]  # the new point read by id, added
     gone = int(subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
                               text=True).stdout)
     (cache / f".abc.{gone}.tmp").mkdir()  # a writer killed half way
@@ -854,11 +858,76 @@ def test_cross_query_latent_cache(tmp_path, monkeypatch, caplog):
     with caplog.at_level("WARNING"):
         assert search()[2][0].id == "newer" and built == [cy]
     assert "unreadable" in caplog.text
+    search()
+    assert built == updated == []
     with pytest.raises(V2VError, match="latent mode"):
         CrossQuery(tr, cols, mode="native", latent_cache=cache)
     (tmp_path / "a_file").write_text("")
     with pytest.raises(V2VError, match="latent cache .*a_file is a file: name a directory"):
         CrossQuery(tr, cols, latent_cache=tmp_path / "a_file")
+
+
+def test_latent_cache_updated_where_records_were_added_or_removed(tmp_path, monkeypatch):
+    """A Chroma or Qdrant collection's cached latent index is updated, not built again, when records were only added
+    or removed: the removed ones' rows dropped, the added ones read by id and translated in, with the hits and scores
+    of a search without the cache; the updated entry saved and loaded as it is next time. Built again when more than
+    UPDATE_SHARE changed, or the spot check finds a record changed in place; records of the wrong space added to a
+    collection are refused as in a build."""
+    x, y = views(2400, d1=32, d2=32, seed=31)
+    tr = Translator.from_linear_map(fit_procrustes((x[:1600], y[:1600])), Space("x", 32), Space("y", 32))
+    tr.record_space_stats(x[:1600], y[:1600])
+    cm, ce = (f"chroma://{tmp_path}/chroma?collection=mixed", f"qdrant-edge://{tmp_path}/edge")
+    with open_store(cm, dim=32) as store:
+        store.upsert(VectorBatch(list(range(400)), np.concatenate([x[1600:1800], y[1800:2000]]),
+                                 [{"model": "x"}] * 200 + [{"model": "y"}] * 200, [f"m{i}" for i in range(400)]))
+    fill(ce, y[2000:2300])
+    cols, cache, q = [(cm, "@model"), (ce, "y")], tmp_path / "latent", y[2300:2400]
+    built: list[str] = []
+    updated: list[str] = []
+    build, update = CrossQuery._build, CrossQuery._update
+    monkeypatch.setattr(CrossQuery, "_build", lambda self, c, parts: built.append(c.uri) or build(self, c, parts))
+    monkeypatch.setattr(CrossQuery, "_update", lambda self, c, parts, stale: updated.append(c.uri) or update(
+        self, c, parts, stale))
+
+    def search(latent_cache=cache):
+        built.clear()
+        updated.clear()
+        with CrossQuery(tr, cols, latent_cache=latent_cache) as cross:
+            return [[(h.collection, h.id, round(h.score, 5), h.document) for h in hits]
+                    for hits in cross.search(q, space="y", k=20)]
+
+    search()
+    assert built == [cm, ce]
+    with open_store(cm) as writer:  # 30 records of each space added, 20 removed
+        writer.upsert(VectorBatch(list(range(400, 460)), np.concatenate([tr.translate(q[:30], "y", "x"), q[30:60]]),
+                                  [{"model": "x"}] * 30 + [{"model": "y"}] * 30, [f"new{i}" for i in range(60)]))
+        writer.delete(list(range(0, 400, 20)))
+    with open_store(ce) as writer:
+        writer.upsert(VectorBatch(["a", "b"], q[60:62]))
+        writer.delete(["doc-0", 1, "doc-2"])
+    fresh = search(latent_cache=None)
+    assert {h[1] for hits in fresh for h in hits[:1]} >= {400, 430, "a"}  # the added records are found
+    got, how = search(), (list(built), list(updated))
+    assert how == ([], [cm, ce]) and got == fresh
+    assert search() == fresh and built == updated == []  # the updated entries were saved
+    assert not {(cm, 0), (cm, 20), (ce, "doc-0"), (ce, 1)} & {h[:2] for hits in fresh for h in hits}
+    monkeypatch.setattr(latent_cache_module, "UPDATE_SHARE", 0.001)  # one record added is too many now
+    with open_store(ce) as writer:
+        writer.upsert(VectorBatch(["c"], q[62:63]))
+    got, how = search(), (list(built), list(updated))
+    assert how == ([ce], []) and got == search(latent_cache=None)
+    monkeypatch.setattr(latent_cache_module, "UPDATE_SHARE", 0.25)
+    with open_store(ce) as writer:  # a record added, another changed in place: the spot check (all 300) finds it
+        writer.upsert(VectorBatch(["d", 3], q[63:65]))
+    got, how = search(), (list(built), list(updated))
+    assert how == ([ce], []) and got == search(latent_cache=None)
+    monkeypatch.setattr(latent_cache_module, "UPDATE_SHARE", 0.9)
+    with open_store(cm) as writer:  # records of neither space's look, said to be of y (enough to judge: 250)
+        writer.upsert(VectorBatch(list(range(500, 800)), np.random.default_rng(0).standard_normal((300, 32)) * 5,
+                                  [{"model": "y"}] * 300))
+    with pytest.raises(V2VError, match="its 'y' records 0-300 .*Check the 'model' of those records"):
+        search()
+    assert updated == [cm]  # the added records, checked as a build checks them
 
 
 def test_latent_cache_list_and_prune(tmp_path):

@@ -55,6 +55,7 @@ logger = logging.getLogger(__name__)
 
 CACHE_FORMAT = 1
 SPOT_CHECK = 1024  # records compared with a Chroma or Qdrant collection's entry before it is used
+UPDATE_SHARE = 0.25  # a Chroma or Qdrant entry is updated while the records added and removed are at most this share
 _FINGERPRINT_SEED = 0x76327673
 
 
@@ -81,6 +82,18 @@ class LatentPart:
     fingerprints: np.ndarray
 
 
+@dataclass
+class Stale:
+    """The cached parts of a Chroma or Qdrant collection's latent index that records were added to or removed from
+    since they were built (the rest spot-checked unchanged): the parts read into memory, writable, for the caller to
+    drop the ``removed`` ids' rows from, and add the ``added`` records to, then :meth:`LatentCache.save` them."""
+
+    parts: list[LatentPart]
+    added: list[PointId]
+    removed: set[PointId]
+    count: int  # the collection's records when the changes were listed
+
+
 class LatentCache:
     """The latent indexes of one translator, precision and space-check setting, kept under ``directory``."""
 
@@ -100,9 +113,10 @@ class LatentCache:
         return self.directory / hashlib.sha256(key.encode()).hexdigest()[:32]
 
     def load(self, store: VectorStore, uri: str, spaces: list[str], mixed: RecordSpaces | None
-             ) -> list[LatentPart] | None:
-        """The parts (one per space in ``spaces``) of ``uri``'s latent index, or None when one is missing or the
-        collection has changed since they were built (see the module's docstring)."""
+             ) -> list[LatentPart] | Stale | None:
+        """The parts (one per space in ``spaces``) of ``uri``'s latent index; :class:`Stale` when records were only
+        added to or removed from a Chroma or Qdrant collection since (at most ``UPDATE_SHARE`` of them); None when one
+        is missing or the collection has changed otherwise (see the module's docstring)."""
         entries = []
         for space in spaces:
             path = self._path(uri, space, mixed)
@@ -118,15 +132,14 @@ class LatentCache:
                 return None
         else:
             count = store.count()
-            if any(entry.get("count") != count for _, entry in entries):
-                logger.info("latent cache of %s: the collection holds %d records, %s when it was built; building it "
-                            "again", uri, count, entries[0][1].get("count"))
-                return None
+            resized = any(entry.get("count") != count for _, entry in entries)
         try:
             parts = [self._read(path, entry) for path, entry in entries]
         except (OSError, ValueError, RuntimeError, KeyError, TypeError) as error:
             logger.warning("latent cache of %s is unreadable (%s); building it again", uri, error)
             return None
+        if version is None and resized:
+            return self._changes(store, uri, spaces, mixed, entries, parts, count)
         if version is None and not self._unchanged(store, uri, spaces, mixed, parts):
             return None
         for path, _ in entries:
@@ -135,20 +148,48 @@ class LatentCache:
                     sum(len(p.ids) for p in parts))
         return parts
 
+    def _changes(self, store: VectorStore, uri: str, spaces: list[str], mixed: RecordSpaces | None,
+                 entries: list[tuple[Path, dict]], parts: list[LatentPart], count: int) -> Stale | None:
+        """What changed in a collection whose count did: the ids it holds now (an ids-only read) against the entry's.
+        None (build it again) when more than ``UPDATE_SHARE`` of the records changed or the records both hold fail
+        the spot check."""
+        cached = {i for part in parts for i in part.ids}
+        held = [i for page in store.iter_ids() for i in page]
+        added = [i for i in held if i not in cached]
+        removed = cached.difference(held)
+        logger.info("latent cache of %s: %d records added and %d removed since it was built (%s records then, %d "
+                    "now)", uri, len(added), len(removed), entries[0][1].get("count"), count)
+        if len(added) + len(removed) > UPDATE_SHARE * max(count, len(cached)):
+            logger.info("latent cache of %s: more than %.0f%% of it changed; building it again", uri,
+                        100 * UPDATE_SHARE)
+            return None
+        if not self._unchanged(store, uri, spaces, mixed, parts, skip=set(added)):
+            return None
+        try:
+            writable = [self._read(path, entry, mapped=False) for path, entry in entries]
+        except (OSError, ValueError, RuntimeError, KeyError, TypeError) as error:
+            logger.warning("latent cache of %s is unreadable (%s); building it again", uri, error)
+            return None
+        for path, _ in entries:
+            _mark_used(path)
+        return Stale(writable, added, removed, count)
+
     @staticmethod
-    def _read(path: Path, entry: dict) -> LatentPart:
+    def _read(path: Path, entry: dict, mapped: bool = True) -> LatentPart:
+        """An entry's part: memory-mapped and read-only, or (``mapped=False``) read into memory to be changed."""
         ids = json.loads((path / "ids.json").read_text())
-        prints = np.load(path / "fingerprints.npy", mmap_mode="r")
-        index = (faiss.read_index(str(path / "latent.faiss"), faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY)
-                 if entry["rows"] else None)
+        prints = np.load(path / "fingerprints.npy", mmap_mode="r" if mapped else None)
+        flags = faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY if mapped else 0
+        index = faiss.read_index(str(path / "latent.faiss"), flags) if entry["rows"] else None
         if len(ids) != entry["rows"] or len(prints) != entry["rows"] or (index is not None and index.ntotal != len(ids)):
             raise ValueError(f"{path} holds {len(ids)} ids, {len(prints)} fingerprints for {entry['rows']} rows")
         return LatentPart(index, ids, prints)
 
     @staticmethod
     def _unchanged(store: VectorStore, uri: str, spaces: list[str], mixed: RecordSpaces | None,
-                   parts: list[LatentPart]) -> bool:
-        """Whether ``SPOT_CHECK`` records drawn at random are where the parts have them, with the same vectors."""
+                   parts: list[LatentPart], skip: set = frozenset()) -> bool:
+        """Whether ``SPOT_CHECK`` records drawn at random (but those in ``skip``: added since) are where the parts
+        have them, with the same vectors."""
         by_field = mixed is not None and mixed.field is not None
         sample = list(store.spread_sample(SPOT_CHECK, with_payload=by_field, seed=None))
         wanted = {i for batch in sample for i in batch.ids}
@@ -157,6 +198,8 @@ class LatentCache:
             labels = mixed.labels(batch) if mixed is not None else [spaces[0]] * len(batch)
             prints = fingerprints(batch.vectors)
             for r, i in enumerate(batch.ids):
+                if i in skip:
+                    continue
                 p, row = where.get(i, (None, None))
                 found = spaces[p] if p is not None else None
                 if found != labels[r] or (p is not None and parts[p].fingerprints[row] != prints[r]):

@@ -30,14 +30,14 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 import faiss
 import numpy as np
 
-from v2v_store.connectors import PointId, VectorStore, open_store
+from v2v_store.connectors import PointId, VectorBatch, VectorStore, open_store
 from v2v_store.errors import V2VError
-from v2v_store.latent_cache import LatentCache, LatentPart, fingerprints
+from v2v_store.latent_cache import LatentCache, LatentPart, Stale, fingerprints
 from v2v_store.mixed import RecordSpaces
 from v2v_store.space_check import SpaceWatch, first_vectors
 from v2v_store.translator import QUERIES, Translator
@@ -199,31 +199,62 @@ class CrossQuery:
         return c.latent_index
 
     def _load_cached(self, c: _Collection, parts: list[_Collection]) -> bool:
+        """Whether ``parts`` were loaded from the latent cache (brought up to date where records were only added or
+        removed since)."""
         if self._cache is None:
             return False
         cached = self._cache.load(self._store(c.uri), c.uri, [p.space for p in parts], c.mixed)
         if cached is None:
             return False
+        if isinstance(cached, Stale):
+            self._update(c, parts, cached)
+            return True
         for part, entry in zip(parts, cached):
             part.latent_index, part.ids, part.built = entry.index, entry.ids, True
         return True
 
     def _build(self, c: _Collection, parts: list[_Collection]) -> None:
         """Stream ``c``'s store through the translator into the latent indexes of ``parts`` (and the cache)."""
-        for part in parts:  # from scratch, also after a build stopped by the space check
-            part.latent_index, part.ids = None, []
-        tr, store = self.translator, self._store(c.uri)
+        store = self._store(c.uri)
         version, count = store.version(), store.count()  # before the read: what a cache entry is valid for
+        by_field = c.mixed is not None and c.mixed.field is not None  # else ids and vectors are all it reads
+        start = [LatentPart(None, [], np.zeros(0, np.uint64)) for _ in parts]  # also after a build stopped by the check
+        self._translate_into(c, parts, start, store.iter_batches(batch_size=self.read_batch_size,
+                                                                 with_payload=by_field), version, count)
+
+    def _update(self, c: _Collection, parts: list[_Collection], stale: Stale) -> None:
+        """Bring a cached latent index up to date: the removed records' rows dropped, the added records read by id and
+        translated in (then the entry saved again)."""
+        for cached in stale.parts:
+            gone = np.array([r for r, i in enumerate(cached.ids) if i in stale.removed], dtype=np.int64)
+            if len(gone):
+                cached.index.remove_ids(faiss.IDSelectorBatch(gone))  # the other rows keep their order
+                kept = np.setdiff1d(np.arange(len(cached.ids)), gone)
+                cached.ids, cached.fingerprints = [cached.ids[r] for r in kept], cached.fingerprints[kept]
+        by_field = c.mixed is not None and c.mixed.field is not None
+        store = self._store(c.uri)
+        self._translate_into(c, parts, stale.parts, store.records_of(stale.added, with_payload=by_field), None,
+                             stale.count)
+        logger.info("latent index of %s updated from %s: %d records added, %d removed", c.uri, self._cache.directory,
+                    len(stale.added), len(stale.removed))
+
+    def _translate_into(self, c: _Collection, parts: list[_Collection], start: list[LatentPart],
+                        batches: Iterable[VectorBatch], version: str | None, count: int) -> None:
+        """Translate the records of ``batches`` (from ``c``'s store) into the latent indexes of ``parts``, after the
+        rows they ``start`` with; then save them in the cache when the store was not written meanwhile (``version``
+        and ``count`` as when the read began)."""
+        tr, store = self.translator, self._store(c.uri)
+        for part, first in zip(parts, start):
+            part.latent_index, part.ids, part.built = first.index, list(first.ids), False
         fix = (f"Query it as a collection of mixed spaces: --collection '{c.uri}#@FIELD' (a metadata field naming "
                f"each record's model) or '{c.uri}#auto' (each record's space told by its vector)" if c.mixed is None
                else f"Check the {c.mixed.field!r} of those records")
         watched = self.check_space and (c.mixed is None or c.mixed.field is not None)  # auto: all classified
         watches = [SpaceWatch(tr.space_covariances if watched else {}, p.space, f"collection {c.uri}", fix,
                               means=tr.space_means) for p in parts]
-        by_field = c.mixed is not None and c.mixed.field is not None  # else ids and vectors are all it reads
         untrained: dict[int, list[np.ndarray]] = {id(p): [] for p in parts}  # int8: rows held until it is trained
-        prints: dict[int, list[np.ndarray]] = {id(p): [] for p in parts}  # each row's fingerprint, for the cache
-        for batch in store.iter_batches(batch_size=self.read_batch_size, with_payload=by_field):
+        prints: dict[int, list[np.ndarray]] = {id(p): [first.fingerprints] for p, first in zip(parts, start)}
+        for batch in batches:
             labels = None if c.mixed is None else c.mixed.labels(batch)
             for part, watch in zip(parts, watches):
                 rows = np.arange(len(batch)) if labels is None else np.flatnonzero(labels == part.space)
@@ -246,8 +277,8 @@ class CrossQuery:
                         f" ({c.mixed.option}: {part.space!r})" if c.mixed else "", len(part.ids))
         if self._cache is not None and (store.version(), store.count()) == (version, count):  # not written meanwhile
             self._cache.save(c.uri, [p.space for p in parts], c.mixed, [
-                LatentPart(p.latent_index, p.ids, np.concatenate(prints[id(p)] or [np.zeros(0, np.uint64)]))
-                for p in parts], version, count)
+                LatentPart(p.latent_index, p.ids, np.concatenate(prints[id(p)]).astype(np.uint64)) for p in parts],
+                version, count)
 
     def _new_latent_index(self, dim: int) -> Any:
         if self.latent_precision == "float32":
