@@ -7,6 +7,7 @@ and metadata, as a user runs it (a child process; its peak RSS from ``/usr/bin/t
         --latent-precision int8
     python benchmarks/query_memory.py --n 1000000 --doc-chars 1000 --latent-cache --tag query_cache_faiss_n1000000
     python benchmarks/query_memory.py --n 200000 --doc-chars 1000 --store chroma --latent-cache --tag ...
+    python benchmarks/query_memory.py --n 200000 --doc-chars 1000 --store chroma --changes 2000 --tag ...
 
 The collection is a FAISS index (IndexIDMap2 and v2v's sidecar, as `v2v migrate` writes it) of ``--n`` records: the
 kit's MiniLM wiki vectors, repeated with small noise up to n, string ids, a small metadata dict, and a document: the
@@ -20,7 +21,10 @@ is compared with the first: hits (record ids) in common per query and the larges
 ``--latent-cache`` adds two runs with ``--latent-cache DIR`` (the first precision): one that builds and writes the
 latent indexes (DIR emptied first), one that loads them. ``--store chroma`` queries an embedded Chroma collection of
 the same records (copied once from the FAISS one), where the cache is checked by count and records drawn at random
-rather than by the files' times. An untimed run first reads the files into the page cache. Every run reports how often a query's top hit is a copy of its
+rather than by the files' times. ``--changes N`` (Chroma) measures a cache entry brought up to date: on a copy of
+the Chroma collection, a run writes the cache, then N records are added (noisy copies of other sentences, new ids)
+and N / 2 removed, and three runs follow: one that updates the entry, one that reads the updated entry, and one that
+builds it again from scratch (the entry deleted first), whose hits the updated one must match. An untimed run first reads the files into the page cache. Every run reports how often a query's top hit is a copy of its
 own sentence (query i is the e5 vector of kit sentence i; the collection holds noisy MiniLM copies of every sentence).
 """
 
@@ -57,6 +61,33 @@ def as_chroma(work: Path, uri: str) -> str:
                 dest.upsert(batch)
         (work / "chroma_built").touch()
     return chroma
+
+
+def changed_copy(work: Path, uri: str) -> str:
+    """A fresh copy of the Chroma collection at ``uri`` (a directory copy), to add records to and remove from."""
+    copy = work / "chroma_changed"
+    shutil.rmtree(copy, ignore_errors=True)
+    shutil.copytree(work / "chroma", copy)
+    return uri.replace(str(work / "chroma"), str(copy))
+
+
+def change(uri: str, n: int, documents: list[str]) -> set[str]:
+    """Add ``n`` records to the collection at ``uri`` (new noisy copies, as :func:`build` makes them, of the kit
+    sentences of records spread through it, ids ``new-wiki-I``) and remove ``n // 2`` others; the added ids."""
+    from v2v_store import VectorBatch, open_store
+
+    rng = np.random.default_rng(1)
+    with open_store(uri) as store:
+        count = store.count()
+        picked = np.sort(rng.choice(count, n + n // 2, replace=False))
+        batch, removed = store.records_at(picked[:n]), store.records_at(picked[n:], with_payload=False).ids
+        ids = [f"new-{i}" for i in batch.ids]
+        base = load("wiki", "minilm")[[m["row"] for m in batch.metadata]]
+        noisy = base + rng.normal(0, 0.01, base.shape).astype(np.float32)
+        store.upsert(VectorBatch(ids, noisy, batch.metadata, batch.documents))
+        store.delete(removed)
+    logger.info("added %d records to %s, removed %d", n, uri, n // 2)
+    return set(ids)
 
 
 def build(work: Path, n: int, doc_chars: int) -> tuple[str, Path, Path, list[str]]:
@@ -134,6 +165,9 @@ def main() -> None:
     ap.add_argument("--latent-cache", action="store_true",
                     help="Also run with --latent-cache: once writing it, once reading it.")
     ap.add_argument("--store", choices=["faiss", "chroma"], default="faiss", help="Where the collection is kept.")
+    ap.add_argument("--changes", type=int, default=0,
+                    help="With --store chroma: add this many records to a copy of the collection and remove half as "
+                         "many, then time updating the latent cache against building it again.")
     ap.add_argument("--tag", default=None)
     ap.add_argument("--out", type=Path, default=Path("benchmarks/results"))
     args = ap.parse_args()
@@ -156,17 +190,29 @@ def main() -> None:
     run_query(uri, tr_dir, queries, args.k, args.code, work, (args.latent_precision or [None])[0])  # warm the page cache
     runs, reference = [], None
     variants = [(precision, None) for precision in args.latent_precision or [None]]
+    cache = work / "latent_cache"
     if args.latent_cache:
-        cache = work / "latent_cache"
         shutil.rmtree(cache, ignore_errors=True)
         variants += [(variants[0][0], "written"), (variants[0][0], "read")]
+    if args.changes:
+        if args.store != "chroma":
+            raise SystemExit("--changes applies to --store chroma (a FAISS entry is built again when its file changes)")
+        uri, changes = changed_copy(work, uri), None
+        shutil.rmtree(cache, ignore_errors=True)
+        variants = [(variants[0][0], "written"), (variants[0][0], f"updated ({args.changes} added, "
+                                                                  f"{args.changes // 2} removed)"),
+                    (variants[0][0], "read"), (variants[0][0], "built again")]
     for precision, cached in variants:
+        if cached and cached.startswith("updated"):
+            changes = change(uri, args.changes, documents)
+        if cached == "built again":
+            shutil.rmtree(cache, ignore_errors=True)
         measured, hits = run_query(uri, tr_dir, queries, args.k, args.code, work, precision,
                                    cache if cached else None)
         by_query = [[h for h in hits if h["query"] == qi] for qi in range(n_queries)]
         run = {"latent_precision": precision or "default", "latent_cache": cached or "-", **measured,
                "hits": len(hits),
-               "hits_with_their_document": int(sum(h["document"] == documents[int(h["id"].split("-")[1])]
+               "hits_with_their_document": int(sum(h["document"] == documents[int(h["id"].split("-")[-1]) % args.n]
                                                    for h in hits)),
                "top1_own_sentence": round(float(np.mean([bool(row) and row[0]["metadata"]["row"] == qi
                                                          for qi, row in enumerate(by_query)])), 3),
@@ -182,8 +228,13 @@ def main() -> None:
                        same_top1_as_first=round(float(np.mean([a[0]["id"] == b[0]["id"]
                                                                for a, b in zip(reference, by_query)])), 3),
                        max_score_diff_vs_first=round(max(diffs), 5))
+        if cached and cached.startswith("updated"):
+            updated_hits = [[h["id"] for h in row] for row in by_query]
+            run["added_found"] = sum(h["id"] in changes for h in hits)
         logger.info("%s", run)
         runs.append(run)
+    if args.changes:
+        runs[-1]["same_hits_as_updated"] = [[h["id"] for h in row] for row in by_query] == updated_hits
     result = {**run_meta(), "n": args.n, "doc_chars": args.doc_chars, "store": args.store, "code": where,
               "queries": n_queries,
               "k": args.k, "documents_mb": round(doc_mb, 1), "runs": runs}
@@ -202,6 +253,9 @@ def main() -> None:
                      f"| {r['hits_with_their_document']} / {r['hits']} | {r['top1_own_sentence']} | "
                      f"{r.get('hits_in_common_with_first', '')} | {r.get('same_top1_as_first', '')} | "
                      f"{r.get('max_score_diff_vs_first', '')} |")
+    if args.changes:
+        lines += ["", f"The updated entry gave the same hits (ids, in order, every query) as the one built again: "
+                      f"{runs[-1]['same_hits_as_updated']}; hits that are added records: {runs[1]['added_found']}."]
     save_results(args.out, tag, result, lines)
 
 

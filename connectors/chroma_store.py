@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 from itertools import repeat
 from typing import Any, Iterator
 
@@ -45,6 +46,7 @@ _HNSW_DEFAULTS = {"ef_construction": 100, "ef_search": 100, "max_neighbors": 16,
 # Metadata values Chroma cannot hold (nested objects, None, empty or mixed lists: common in Qdrant payloads, e.g.
 # LangChain's nested ``metadata``) are stored as JSON text, their keys listed under this key, and restored on read.
 JSON_KEYS = "_v2v_json"
+_DIGITS = re.compile(r"-?[0-9]+")  # how v2v writes an int id (str(i))
 ID_PAGE = 65_536  # records_at: ids read (ids only) a page of this many at a time
 
 
@@ -222,13 +224,20 @@ class ChromaStore(VectorStore):
                 found[cid] = (from_chroma_metadata(restore_id(cid, meta)[1]), doc)
         return [found.get(key, (None, None)) for key in keys]
 
-    def iter_ids(self, batch_size: int = 4096) -> Iterator[list[PointId]]:
+    def iter_ids(self, batch_size: int = ID_PAGE) -> Iterator[list[PointId]]:
+        """Ids only, in pages of at least ``ID_PAGE`` (each page read costs its offset); the metadata only of records
+        whose id is a number's digits (an int id written by v2v is kept in the metadata: 5 is not "5")."""
         col = self._require()
+        batch_size = max(batch_size, ID_PAGE)
         for offset in range(0, col.count(), batch_size):
-            page = col.get(include=["metadatas"], limit=batch_size, offset=offset)  # an int id is kept in metadata
-            if not page["ids"]:
+            page = col.get(include=[], limit=batch_size, offset=offset)["ids"]
+            if not page:
                 return
-            yield [restore_id(cid, meta)[0] for cid, meta in zip(page["ids"], page["metadatas"])]
+            numeric, originals = [cid for cid in page if _DIGITS.fullmatch(cid)], {}
+            for s in range(0, len(numeric), self._max_batch()):
+                got = col.get(ids=numeric[s:s + self._max_batch()], include=["metadatas"])
+                originals.update((cid, restore_id(cid, meta)[0]) for cid, meta in zip(got["ids"], got["metadatas"]))
+            yield [originals.get(cid, cid) for cid in page]
 
     def records_of(self, ids, with_payload: bool = True) -> Iterator[VectorBatch]:
         col, wanted = self._require(), list(ids)
