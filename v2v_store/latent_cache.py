@@ -19,9 +19,13 @@ Whether a collection is unchanged:
 - Chroma and Qdrant collections expose no version: the same number of records, and ``SPOT_CHECK`` records drawn at
   random (fresh each time) found under their ids with the same vectors (and, in a collection of mixed spaces, in the
   same space). A change to few records can pass: one that touches 0.3% of the records passes with a 5% chance,
-  one record of a million almost always. Delete the directory (or the collection's entry) to rebuild after such edits.
+  one record of a million almost always. Remove the collection's entry (``v2v cache prune DIR --collection URI``) to
+  rebuild after such edits. Where the count differs, the ids the collection holds are read (ids only) and compared
+  with the entry's: when at most ``UPDATE_SHARE`` of the records were added or removed and the records both hold pass
+  the spot check, the entry is updated (:class:`Stale`: the caller drops the removed rows, reads the added records by
+  id and translates them) rather than built again.
 
-A stale entry is rebuilt and replaced. Entries are written to a staging directory and renamed into place, so an
+A FAISS or .npy entry whose files changed, and any other stale entry, is rebuilt and replaced. Entries are written to a staging directory and renamed into place, so an
 interrupted write leaves no half entry (a killed writer's staging directory is removed by the next write). An entry
 takes the latent copy's size on disk (4 bytes per dimension per record in float32, 2 in float16, 1 in int8, plus the
 ids and 8 bytes of fingerprint per record); entries of old translators and of collections no longer queried stay

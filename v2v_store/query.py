@@ -22,7 +22,8 @@ In both modes the metadata and documents of the hits returned are fetched by id 
 hits are merged. A ``CrossQuery`` keeps its stores open until :meth:`CrossQuery.close` (it is a context manager);
 records written to its collections after a latent index was built are searched after :meth:`CrossQuery.refresh`.
 With ``latent_cache=DIR`` the latent indexes are kept on disk and reused by later queries while their collections
-are unchanged (:mod:`v2v_store.latent_cache`).
+are unchanged, and updated where a Chroma or Qdrant collection only gained or lost records
+(:mod:`v2v_store.latent_cache`); a refresh then reads only what changed.
 """
 
 from __future__ import annotations
