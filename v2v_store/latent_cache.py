@@ -25,8 +25,9 @@ Whether a collection is unchanged:
   the spot check, the entry is updated (:class:`Stale`: the caller drops the removed rows, reads the added records by
   id and translates them) rather than built again.
 
-A FAISS or .npy entry whose files changed, and any other stale entry, is rebuilt and replaced. Entries are written to a staging directory and renamed into place, so an
-interrupted write leaves no half entry (a killed writer's staging directory is removed by the next write). An entry
+A FAISS or .npy entry whose files changed, and any other stale entry, is rebuilt and replaced. Entries are written
+to a staging directory and renamed into place, so an interrupted write leaves no half entry (a killed writer's
+staging directory is removed by the next write). An entry
 takes the latent copy's size on disk (4 bytes per dimension per record in float32, 2 in float16, 1 in int8, plus the
 ids and 8 bytes of fingerprint per record); entries of old translators and of collections no longer queried stay
 until removed: :func:`cache_entries` lists them with their size and when each was last used (``v2v cache list``),
