@@ -543,7 +543,9 @@ def query(
     refresh_seconds: float = typer.Option(None, min=0, help="With --texts -: before answering a query, read the "
                                                             "collections again if they were last read this many "
                                                             "seconds ago, so records written since are found "
-                                                            "(0: before every query)."),
+                                                            "(0: before every query; with --latent-cache only "
+                                                            "what changed in a Chroma or Qdrant collection that "
+                                                            "only gained or lost records)."),
     latent_cache: str = typer.Option(None, help="Latent mode: keep each collection's latent index in this directory "
                                                 "and load it from there (memory-mapped) while the collection is "
                                                 "unchanged: a FAISS or .npy file's size and time, a Chroma or Qdrant "
