@@ -867,7 +867,7 @@ def test_cross_query_latent_cache(tmp_path, monkeypatch, caplog):
         CrossQuery(tr, cols, latent_cache=tmp_path / "a_file")
 
 
-def test_latent_cache_updated_where_records_were_added_or_removed(tmp_path, monkeypatch):
+def test_latent_cache_updated_where_records_were_added_or_removed(tmp_path, monkeypatch, caplog):
     """A Chroma or Qdrant collection's cached latent index is updated, not built again, when records were only added
     or removed: the removed ones' rows dropped, the added ones read by id and translated in, with the hits and scores
     of a search without the cache; the updated entry saved and loaded as it is next time. Built again when more than
@@ -889,14 +889,16 @@ def test_latent_cache_updated_where_records_were_added_or_removed(tmp_path, monk
     monkeypatch.setattr(CrossQuery, "_update", lambda self, c, parts, stale: updated.append(c.uri) or update(
         self, c, parts, stale))
 
-    def search(latent_cache=cache):
+    def search(latent_cache=cache, precision="float32"):
         built.clear()
         updated.clear()
-        with CrossQuery(tr, cols, latent_cache=latent_cache) as cross:
+        with CrossQuery(tr, cols, latent_cache=latent_cache, latent_precision=precision) as cross:
             return [[(h.collection, h.id, round(h.score, 5), h.document) for h in hits]
                     for hits in cross.search(q, space="y", k=20)]
 
     search()
+    assert built == [cm, ce]
+    search(precision="int8")
     assert built == [cm, ce]
     with open_store(cm) as writer:  # 30 records of each space added, 20 removed
         writer.upsert(VectorBatch(list(range(400, 460)), np.concatenate([tr.translate(q[:30], "y", "x"), q[30:60]]),
@@ -921,6 +923,22 @@ def test_latent_cache_updated_where_records_were_added_or_removed(tmp_path, monk
         writer.upsert(VectorBatch(["d", 3], q[63:65]))
     got, how = search(), (list(built), list(updated))
     assert how == ([ce], []) and got == search(latent_cache=None)
+    # int8 learns each dimension's range from a collection's first INT8_TRAINING_ROWS records: one smaller than that
+    # learnt it from all of them, which the added records would change (clipped, the added copy of query 0 scored
+    # 0.87 instead of 1.00): built again; a larger one keeps the ranges of its first records, as a build does
+    with caplog.at_level("INFO"):
+        quarter = search(precision="int8")
+    assert f"{cm}: its int8 ranges were learnt from all of its records" in caplog.text  # (ce: its record 3 changed)
+    assert (built, updated) == ([cm, ce], []) and quarter == search(latent_cache=None, precision="int8")
+    monkeypatch.setattr(query_module, "INT8_TRAINING_ROWS", 100)
+    search(precision="int8")
+    with open_store(ce) as writer:
+        writer.upsert(VectorBatch(["e"], q[65:66]))
+    quarter, how = search(precision="int8"), (list(built), list(updated))
+    assert how == ([], [ce]) and [hits[0][1] for hits in quarter][65] == "e"
+    fresh_quarter = search(latent_cache=None, precision="int8")
+    assert np.mean([len({h[:2] for h in a} & {h[:2] for h in b}) / 20 for a, b in zip(quarter, fresh_quarter)]) > 0.9
+    monkeypatch.setattr(query_module, "INT8_TRAINING_ROWS", 65_536)
     monkeypatch.setattr(latent_cache_module, "UPDATE_SHARE", 0.9)
     with open_store(cm) as writer:  # records of neither space's look, said to be of y (enough to judge: 250)
         writer.upsert(VectorBatch(list(range(500, 800)), np.random.default_rng(0).standard_normal((300, 32)) * 5,

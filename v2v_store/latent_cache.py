@@ -23,7 +23,8 @@ Whether a collection is unchanged:
   rebuild after such edits. Where the count differs, the ids the collection holds are read (ids only) and compared
   with the entry's: when at most ``UPDATE_SHARE`` of the records were added or removed and the records both hold pass
   the spot check, the entry is updated (:class:`Stale`: the caller drops the removed rows, reads the added records by
-  id and translates them) rather than built again.
+  id and translates them) rather than built again (:class:`~v2v_store.query.CrossQuery` builds again an int8 entry
+  of fewer than 65,536 records that records were added to: its ranges were learnt from all of them).
 
 A FAISS or .npy entry whose files changed, and any other stale entry, is rebuilt and replaced. Entries are written
 to a staging directory and renamed into place, so an interrupted write leaves no half entry (a killed writer's

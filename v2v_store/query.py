@@ -208,6 +208,11 @@ class CrossQuery:
         if cached is None:
             return False
         if isinstance(cached, Stale):
+            if (self.latent_precision == "int8" and cached.added
+                    and any(len(p.ids) < INT8_TRAINING_ROWS for p in cached.parts)):
+                logger.info("latent cache of %s: its int8 ranges were learnt from all of its records, which records "
+                            "added since would change; building it again", c.uri)
+                return False
             self._update(c, parts, cached)
             return True
         for part, entry in zip(parts, cached):
