@@ -946,6 +946,11 @@ def test_latent_cache_updated_where_records_were_added_or_removed(tmp_path, monk
     with pytest.raises(V2VError, match="its 'y' records 0-300 .*Check the 'model' of those records"):
         search()
     assert updated == [cm]  # the added records, checked as a build checks them
+    with open_store(ce) as writer:
+        writer.upsert(VectorBatch(["f"], q[66:67]))
+    with CrossQuery(tr, [(ce, "y")], latent_cache=cache) as cross:  # made ahead of a search (v2v cache warm)
+        assert [(r["how"], r["vectors"]) for r in cross.prepare()] == [("updated", 303)]
+        assert cross.prepare()[0]["how"] == "updated" and updated == [cm, ce]  # made once
 
 
 def test_latent_cache_list_and_prune(tmp_path):
@@ -1047,11 +1052,16 @@ def test_cli_query_and_bad_input(translator, tmp_path):
                   "--k", "3", "--latent-precision", "int8")
     assert quarter.returncode == 0, quarter.stderr
     assert [h["id"] for h in map(json.loads, quarter.stdout.splitlines())][::3] == [h["id"] for h in lines][::3]
-    for _ in range(2):  # builds the cache, then reads it
+    warm = run("cache", "warm", str(tmp_path / "latent"), "--translator", str(path), "--collection", cx)
+    assert warm.returncode == 0, warm.stderr
+    assert json.loads(warm.stdout) == {"collection": cx, "space": "x", "vectors": 200, "how": "built"}
+    for _ in range(2):  # the cache filled ahead: both read it
         cached = run("query", "--translator", str(path), "--collection", cx, "--vector", str(tmp_path / "q.npy"),
                      "--k", "3", "--latent-cache", str(tmp_path / "latent"))
         assert cached.returncode == 0 and cached.stdout == out.stdout, cached.stderr
-    assert "loaded from" in cached.stderr and len(list((tmp_path / "latent").iterdir())) == 1
+        assert "loaded from" in cached.stderr and len(list((tmp_path / "latent").iterdir())) == 1
+    again = run("cache", "warm", str(tmp_path / "latent"), "--translator", str(path), "--collection", f"{cx}#x")
+    assert again.returncode == 0 and json.loads(again.stdout)["how"] == "loaded", again.stderr
     native = run("query", "--translator", str(path), "--collection", cx, "--vector", str(tmp_path / "q.npy"),
                  "--mode", "native", "--latent-cache", str(tmp_path / "latent"))
     assert native.returncode == 2 and "latent cache holds latent mode's indexes" in native.stderr, native.stderr

@@ -36,7 +36,7 @@ def command_lines() -> list[tuple[str, set[str]]]:
     found, current = [], None
     for body in code_blocks():
         for line in body.splitlines():
-            start = re.match(r"\s*v2v (\w+(?: (?:list|prune))?)", line)  # `v2v cache list`: a group's command
+            start = re.match(r"\s*v2v (\w+(?: (?:list|prune|warm))?)", line)  # `v2v cache list`: a group's command
             if start:
                 current = (start.group(1), set())
                 found.append(current)

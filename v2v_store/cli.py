@@ -575,7 +575,7 @@ def query(
         from v2v_store.models import require_model
 
         require_model(model, "--model")
-    cols = [(c.split("#")[0], c.split("#")[1] if "#" in c else None) for c in collection]
+    cols = _collections(collection)
     # the collections are checked before a model loads
     with CrossQuery(tr, cols, mode=mode, check_space=space_check, latent_precision=latent_precision,
                     latent_cache=latent_cache) as cross:
@@ -602,6 +602,11 @@ def query(
         hits = cross.search(queries, space=space, k=k)
     for qi, row in enumerate(hits):
         _print_hits(row, qi, queries_text[qi] if queries_text else None)
+
+
+def _collections(options: list[str]) -> list[tuple[str, str | None]]:
+    """(URI, space option or None) of each --collection URI[#SPACE|#@FIELD|#auto]."""
+    return [(c.split("#")[0], c.split("#")[1] if "#" in c else None) for c in options]
 
 
 def _query_space(translator, model: str | None, queries) -> str:
@@ -642,7 +647,7 @@ def demo(
         raise typer.Exit(3)
 
 
-cache_app = typer.Typer(help="List and prune a latent cache directory (v2v query --latent-cache DIR).",
+cache_app = typer.Typer(help="Fill, list and prune a latent cache directory (v2v query --latent-cache DIR).",
                         no_args_is_help=True)
 app.add_typer(cache_app, name="cache")
 
@@ -693,6 +698,30 @@ def cache_list(
         typer.echo(f"{d['used_at'] or '-':24}  {_human(e.size):>10}  {e.rows:>10,}  {e.precision or '-':8}  "
                    f"{d['translator'] or '-':12}  {e.space or '-':10}  {e.uri or 'damaged: ' + e.path.name}")
     typer.echo(f"{len(entries)} entries, {_human(total)}")
+
+
+@cache_app.command("warm")
+@handles_errors
+def cache_warm(
+    directory: str = typer.Argument(..., help="The directory to give to v2v query --latent-cache."),
+    translator: str = typer.Option(..., help="Translator directory (the one the queries will use)."),
+    collection: list[str] = typer.Option(..., help="Collection URI, as given to v2v query (#SPACE, #@FIELD, #auto); "
+                                         "repeat for several."),
+    latent_precision: str = typer.Option("float32", help="float32 | float16 | int8, as the queries will use."),
+    space_check: bool = typer.Option(True, "--space-check/--no-space-check",
+                                     help="As the queries will use (an entry is kept per setting)."),
+) -> None:
+    """Build (or bring up to date) the latent cache entries of collections ahead of the queries, so the first
+    v2v query --latent-cache DIR loads them instead of reading the collections. Prints one JSON line per collection
+    (per space of a collection of mixed spaces): vectors, and how (built, loaded: already there, updated)."""
+    from v2v_store.query import CrossQuery
+    from v2v_store.translator import Translator
+
+    cols = _collections(collection)
+    with CrossQuery(Translator.load(translator), cols, check_space=space_check, latent_precision=latent_precision,
+                    latent_cache=directory) as cross:
+        for row in cross.prepare():
+            typer.echo(json.dumps(row, default=str))
 
 
 @cache_app.command("prune")

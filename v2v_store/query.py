@@ -66,6 +66,7 @@ class _Collection:
     latent_index: Any = None  # None until built, and after building when no record is of ``space``
     ids: list[PointId] = field(default_factory=list)  # the record id of each latent row
     built: bool = False
+    how: str = ""  # how its latent index came: "built", "loaded" (from the latent cache) or "updated" (cache + changes)
 
 
 class CrossQuery:
@@ -216,7 +217,7 @@ class CrossQuery:
             self._update(c, parts, cached)
             return True
         for part, entry in zip(parts, cached):
-            part.latent_index, part.ids, part.built = entry.index, entry.ids, True
+            part.latent_index, part.ids, part.built, part.how = entry.index, entry.ids, True, "loaded"
         return True
 
     def _build(self, c: _Collection, parts: list[_Collection]) -> None:
@@ -240,12 +241,12 @@ class CrossQuery:
         by_field = c.mixed is not None and c.mixed.field is not None
         store = self._store(c.uri)
         self._translate_into(c, parts, stale.parts, store.records_of(stale.added, with_payload=by_field), None,
-                             stale.count)
+                             stale.count, how="updated")
         logger.info("latent index of %s updated from %s: %d records added, %d removed", c.uri, self._cache.directory,
                     len(stale.added), len(stale.removed))
 
     def _translate_into(self, c: _Collection, parts: list[_Collection], start: list[LatentPart],
-                        batches: Iterable[VectorBatch], version: str | None, count: int) -> None:
+                        batches: Iterable[VectorBatch], version: str | None, count: int, how: str = "built") -> None:
         """Translate the records of ``batches`` (from ``c``'s store) into the latent indexes of ``parts``, after the
         rows they ``start`` with; then save them in the cache when the store was not written meanwhile (``version``
         and ``count`` as when the read began)."""
@@ -278,7 +279,7 @@ class CrossQuery:
             watch.finish()
             if part.latent_index is not None:
                 self._add_latent(part.latent_index, None, untrained[id(part)], end=True)
-            part.built = True
+            part.built, part.how = True, how
             logger.info("latent index of %s%s: %d vectors", c.uri,
                         f" ({c.mixed.option}: {part.space!r})" if c.mixed else "", len(part.ids))
         if self._cache is not None and (store.version(), store.count()) == (version, count):  # not written meanwhile
@@ -308,6 +309,18 @@ class CrossQuery:
             held.clear()
             index.train(first)
             index.add(first)
+
+    def prepare(self) -> list[dict[str, Any]]:
+        """Make every collection's latent index now (built, or loaded from the latent cache, or updated there) rather
+        than at the first search: to fill a latent cache ahead of the queries (``v2v cache warm``) or warm a service.
+        One dict per collection (per space of a collection of mixed spaces): its URI, space, vectors and how."""
+        self._require_open()
+        if self.mode != "latent":
+            raise V2VError("native mode searches each store's own index: there is nothing to prepare")
+        for c in self.collections:
+            self._latent(c)
+        return [{"collection": c.uri, "space": c.space, **({"mixed": c.mixed.option} if c.mixed else {}),
+                 "vectors": len(c.ids), "how": c.how} for c in self.collections]
 
     def search(self, queries: np.ndarray, space: str, k: int = 10) -> list[list[Hit]]:
         """Top-k hits over all collections for each query vector of ``space``, with their records' metadata and
