@@ -880,6 +880,7 @@ def test_latent_cache_updated_where_records_were_added_or_removed(tmp_path, monk
     with open_store(cm, dim=32) as store:
         store.upsert(VectorBatch(list(range(400)), np.concatenate([x[1600:1800], y[1800:2000]]),
                                  [{"model": "x"}] * 200 + [{"model": "y"}] * 200, [f"m{i}" for i in range(400)]))
+        store.upsert(VectorBatch(["third"], y[2399:2400], [{"model": "z"}]))  # of neither space: left out
     fill(ce, y[2000:2300])
     cols, cache, q = [(cm, "@model"), (ce, "y")], tmp_path / "latent", y[2300:2400]
     built: list[str] = []
@@ -909,8 +910,10 @@ def test_latent_cache_updated_where_records_were_added_or_removed(tmp_path, monk
         writer.delete(["doc-0", 1, "doc-2"])
     fresh = search(latent_cache=None)
     assert {h[1] for hits in fresh for h in hits[:1]} >= {400, 430, "a"}  # the added records are found
-    got, how = search(), (list(built), list(updated))
+    with caplog.at_level("INFO"):
+        got, how = search(), (list(built), list(updated))
     assert how == ([], [cm, ce]) and got == fresh
+    assert f"{cm}: 60 records added and 20 removed since it was built (401 records then, 441 now)" in caplog.text
     assert search() == fresh and built == updated == []  # the updated entries were saved
     assert not {(cm, 0), (cm, 20), (ce, "doc-0"), (ce, 1)} & {h[:2] for hits in fresh for h in hits}
     monkeypatch.setattr(latent_cache_module, "UPDATE_SHARE", 0.001)  # one record added is too many now

@@ -10,7 +10,9 @@ An entry is a directory named by a digest of everything its rows depend on: the 
 :meth:`~v2v_store.translator.Translator.digest`), the collection's URI, its space (for a collection of mixed spaces,
 how its records are told apart), the latent precision and whether the space check ran. It holds ``latent.faiss``
 (the index; none when no record is of the space), ``ids.json`` (each row's record id), ``fingerprints.npy`` (a
-64-bit fingerprint of each row's stored vector, exactly as read) and ``entry.json`` (what it is, written last).
+64-bit fingerprint of each row's stored vector, exactly as read), for a collection of mixed spaces ``left_out.json``
+(the ids of its records of neither space, with its first space's entry) and ``entry.json`` (what it is, written
+last).
 
 Whether a collection is unchanged:
 
@@ -63,6 +65,7 @@ CACHE_FORMAT = 1
 SPOT_CHECK = 1024  # records compared with a Chroma or Qdrant collection's entry before it is used
 UPDATE_SHARE = 0.25  # a Chroma or Qdrant entry is updated while the records added and removed are at most this share
 _FINGERPRINT_SEED = 0x76327673
+LEFT_OUT = "left_out.json"  # a collection of mixed spaces' entry (its first space's): the ids of neither space
 
 
 @functools.cache
@@ -98,6 +101,7 @@ class Stale:
     added: list[PointId]
     removed: set[PointId]
     count: int  # the collection's records when the changes were listed
+    left_out: list[PointId]  # a collection of mixed spaces: its records of neither space, those removed since dropped
 
 
 class LatentCache:
@@ -159,7 +163,12 @@ class LatentCache:
         """What changed in a collection whose count did: the ids it holds now (an ids-only read) against the entry's.
         None (build it again) when more than ``UPDATE_SHARE`` of the records changed or the records both hold fail
         the spot check."""
-        cached = {i for part in parts for i in part.ids}
+        try:  # a collection of mixed spaces: the records of neither space, in no part but not new either
+            left_out = json.loads((entries[0][0] / LEFT_OUT).read_text()) if mixed is not None else []
+        except (OSError, ValueError) as error:
+            logger.warning("latent cache of %s is unreadable (%s); building it again", uri, error)
+            return None
+        cached = {i for part in parts for i in part.ids}.union(left_out)
         held = [i for page in store.iter_ids() for i in page]
         added = [i for i in held if i not in cached]
         removed = cached.difference(held)
@@ -178,7 +187,7 @@ class LatentCache:
             return None
         for path, _ in entries:
             _mark_used(path)
-        return Stale(writable, added, removed, count)
+        return Stale(writable, added, removed, count, [i for i in left_out if i not in removed])
 
     @staticmethod
     def _read(path: Path, entry: dict, mapped: bool = True) -> LatentPart:
@@ -214,17 +223,18 @@ class LatentCache:
         return True
 
     def save(self, uri: str, spaces: list[str], mixed: RecordSpaces | None, parts: list[LatentPart],
-             version: str | None, count: int) -> None:
+             version: str | None, count: int, left_out: list[PointId] = ()) -> None:
         """Write the parts of ``uri``'s latent index built from a collection of ``count`` records at ``version``
-        (:meth:`VectorStore.version`, taken before it was read). A failure to write is logged, not raised: the query
-        goes on with the index in memory."""
+        (:meth:`VectorStore.version`, taken before it was read); ``left_out``: a collection of mixed spaces' records
+        of neither space (kept with the first part). A failure to write is logged, not raised: the query goes on with
+        the index in memory."""
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             self._sweep_staging()
-            for space, part in zip(spaces, parts):
+            for p, (space, part) in enumerate(zip(spaces, parts)):
                 self._write(self._path(uri, space, mixed), part, {
                     **self._describe(uri, space, mixed), "version": version, "count": count, "rows": len(part.ids),
-                    "built_at": time.time()})
+                    "built_at": time.time()}, left_out if mixed is not None and p == 0 else None)
         except (OSError, RuntimeError, TypeError, ValueError) as error:
             logger.warning("could not write the latent cache of %s to %s (%s); the query goes on without it", uri,
                            self.directory, error)
@@ -240,14 +250,16 @@ class LatentCache:
                 pass  # not a staging name of ours, or another user's live process
 
     @staticmethod
-    def _write(path: Path, part: LatentPart, entry: dict) -> None:
+    def _write(path: Path, part: LatentPart, entry: dict, left_out: list[PointId] | None = None) -> None:
         staging = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir()
         try:
             if part.index is not None:
                 faiss.write_index(part.index, str(staging / "latent.faiss"))
-            (staging / "ids.json").write_text(json.dumps([i if isinstance(i, str) else int(i) for i in part.ids]))
+            (staging / "ids.json").write_text(json.dumps(_json_ids(part.ids)))
+            if left_out is not None:
+                (staging / LEFT_OUT).write_text(json.dumps(_json_ids(left_out)))
             np.save(staging / "fingerprints.npy", np.asarray(part.fingerprints, dtype=np.uint64))
             (staging / "entry.json").write_text(json.dumps(entry, indent=1))
             if path.exists():
@@ -255,6 +267,10 @@ class LatentCache:
             os.replace(staging, path)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
+
+
+def _json_ids(ids: list[PointId]) -> list[PointId]:
+    return [i if isinstance(i, str) else int(i) for i in ids]
 
 
 def _mark_used(path: Path) -> None:

@@ -241,15 +241,17 @@ class CrossQuery:
         by_field = c.mixed is not None and c.mixed.field is not None
         store = self._store(c.uri)
         self._translate_into(c, parts, stale.parts, store.records_of(stale.added, with_payload=by_field), None,
-                             stale.count, how="updated")
+                             stale.count, how="updated", left_out=stale.left_out)
         logger.info("latent index of %s updated from %s: %d records added, %d removed", c.uri, self._cache.directory,
                     len(stale.added), len(stale.removed))
 
     def _translate_into(self, c: _Collection, parts: list[_Collection], start: list[LatentPart],
-                        batches: Iterable[VectorBatch], version: str | None, count: int, how: str = "built") -> None:
+                        batches: Iterable[VectorBatch], version: str | None, count: int, how: str = "built",
+                        left_out: list[PointId] = ()) -> None:
         """Translate the records of ``batches`` (from ``c``'s store) into the latent indexes of ``parts``, after the
         rows they ``start`` with; then save them in the cache when the store was not written meanwhile (``version``
-        and ``count`` as when the read began)."""
+        and ``count`` as when the read began), with the ids of the records of neither space (``left_out`` of those
+        before, then these)."""
         tr, store = self.translator, self._store(c.uri)
         for part, first in zip(parts, start):
             part.latent_index, part.ids, part.built = first.index, list(first.ids), False
@@ -261,8 +263,11 @@ class CrossQuery:
                               means=tr.space_means) for p in parts]
         untrained: dict[int, list[np.ndarray]] = {id(p): [] for p in parts}  # int8: rows held until it is trained
         prints: dict[int, list[np.ndarray]] = {id(p): [first.fingerprints] for p, first in zip(parts, start)}
+        left_out = list(left_out)
         for batch in batches:
             labels = None if c.mixed is None else c.mixed.labels(batch)
+            if labels is not None:
+                left_out.extend(batch.ids[r] for r in np.flatnonzero(~np.isin(labels, [p.space for p in parts])))
             for part, watch in zip(parts, watches):
                 rows = np.arange(len(batch)) if labels is None else np.flatnonzero(labels == part.space)
                 if not len(rows):
@@ -285,7 +290,7 @@ class CrossQuery:
         if self._cache is not None and (store.version(), store.count()) == (version, count):  # not written meanwhile
             self._cache.save(c.uri, [p.space for p in parts], c.mixed, [
                 LatentPart(p.latent_index, p.ids, np.concatenate(prints[id(p)]).astype(np.uint64)) for p in parts],
-                version, count)
+                version, count, left_out)
 
     def _new_latent_index(self, dim: int) -> Any:
         if self.latent_precision == "float32":
