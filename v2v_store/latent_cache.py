@@ -163,8 +163,9 @@ class LatentCache:
         """What changed in a collection whose count did: the ids it holds now (an ids-only read) against the entry's.
         None (build it again) when more than ``UPDATE_SHARE`` of the records changed or the records both hold fail
         the spot check."""
-        try:  # a collection of mixed spaces: the records of neither space, in no part but not new either
-            left_out = json.loads((entries[0][0] / LEFT_OUT).read_text()) if mixed is not None else []
+        left_path = entries[0][0] / LEFT_OUT  # a collection of mixed spaces: its records of neither space, not new
+        try:  # (an entry of session 61 has no such file: they are counted as added, read and left out again)
+            left_out = json.loads(left_path.read_text()) if mixed is not None and left_path.exists() else []
         except (OSError, ValueError) as error:
             logger.warning("latent cache of %s is unreadable (%s); building it again", uri, error)
             return None
