@@ -998,6 +998,8 @@ def test_latent_cache_list_and_prune(tmp_path):
     gone = run("prune", str(cache), "--keep-translator", str(tmp_path / "translator"))
     assert gone.returncode == 0 and "removed 3 entries" in gone.stdout and "6 left" in gone.stdout, gone
     assert {e.translator for e in latent_cache_module.cache_entries(cache)} == {tr.digest()}
+    mine = run("prune", str(cache), "--collection", f"{cx}#x", "--dry-run")  # as given to v2v query
+    assert mine.returncode == 0 and "would remove 2 entries" in mine.stdout and cm not in mine.stdout, mine
     (cache / ("0" * 32)).mkdir()  # damaged: no entry.json
     sizes = {e.path: e.size for e in latent_cache_module.cache_entries(cache)}
     fp32 = sum(size for path, size in sizes.items() if (path / "entry.json").exists()

@@ -728,8 +728,8 @@ def cache_warm(
 @handles_errors
 def cache_prune(
     directory: str = typer.Argument(..., help="The directory given to v2v query --latent-cache."),
-    collection: str = typer.Option(None, help="Only entries of this collection URI (as given to v2v query, without "
-                                              "#SPACE)."),
+    collection: str = typer.Option(None, help="Only entries of this collection URI (as given to v2v query; a "
+                                              "#SPACE after it is ignored: every space's entries)."),
     unused_days: float = typer.Option(None, min=0, help="Only entries not used (loaded or written) for this many "
                                                         "days."),
     keep_translator: list[str] = typer.Option(None, help="Only entries built by other translators than this "
@@ -750,7 +750,7 @@ def cache_prune(
         from v2v_store.translator import Translator
 
         digests = [Translator.load(path).digest() for path in keep_translator]
-    removed = prune(directory, collection=collection, unused_for=None if unused_days is None else unused_days * 86400,
+    removed = prune(directory, collection=collection and collection.split("#")[0], unused_for=None if unused_days is None else unused_days * 86400,
                     keep_translators=digests, max_size=None if max_size is None else _parse_size(max_size),
                     everything=remove_all, dry_run=dry_run)
     for e in removed:
