@@ -785,6 +785,17 @@ def test_cross_query_lower_precision_and_refresh(translator, tmp_path, monkeypat
     cross.close()
 
 
+def record_latent_builds(monkeypatch) -> tuple[list[str], list[str]]:
+    """The URIs whose latent index CrossQuery builds, and those it updates from the latent cache, as it does."""
+    built: list[str] = []
+    updated: list[str] = []
+    build, update = CrossQuery._build, CrossQuery._update
+    monkeypatch.setattr(CrossQuery, "_build", lambda self, c, parts: built.append(c.uri) or build(self, c, parts))
+    monkeypatch.setattr(CrossQuery, "_update", lambda self, c, parts, stale: updated.append(c.uri) or update(
+        self, c, parts, stale))
+    return built, updated
+
+
 def test_cross_query_latent_cache(tmp_path, monkeypatch, caplog):
     """latent_cache: each collection's latent index is written once built and loaded by later queries (the same hits,
     nothing streamed) while the collection is unchanged; built again after a FAISS file is rewritten, a Chroma record
@@ -803,12 +814,7 @@ def test_cross_query_latent_cache(tmp_path, monkeypatch, caplog):
     cols, cache, q = [(cx, "x"), (cm, "@model"), (cy, "y")], tmp_path / "latent", y[2000:2600:25]
     with CrossQuery(tr, cols) as cross:
         plain = cross.search(q, space="y", k=10)
-    built: list[str] = []
-    updated: list[str] = []
-    build, update = CrossQuery._build, CrossQuery._update
-    monkeypatch.setattr(CrossQuery, "_build", lambda self, c, parts: built.append(c.uri) or build(self, c, parts))
-    monkeypatch.setattr(CrossQuery, "_update", lambda self, c, parts, stale: updated.append(c.uri) or update(
-        self, c, parts, stale))
+    built, updated = record_latent_builds(monkeypatch)
 
     def search(translator=tr, cache=cache, **options):
         built.clear()
@@ -883,12 +889,7 @@ def test_latent_cache_updated_where_records_were_added_or_removed(tmp_path, monk
         store.upsert(VectorBatch(["third"], y[2399:2400], [{"model": "z"}]))  # of neither space: left out
     fill(ce, y[2000:2300])
     cols, cache, q = [(cm, "@model"), (ce, "y")], tmp_path / "latent", y[2300:2400]
-    built: list[str] = []
-    updated: list[str] = []
-    build, update = CrossQuery._build, CrossQuery._update
-    monkeypatch.setattr(CrossQuery, "_build", lambda self, c, parts: built.append(c.uri) or build(self, c, parts))
-    monkeypatch.setattr(CrossQuery, "_update", lambda self, c, parts, stale: updated.append(c.uri) or update(
-        self, c, parts, stale))
+    built, updated = record_latent_builds(monkeypatch)
 
     def search(latent_cache=cache, precision="float32"):
         built.clear()
@@ -1009,10 +1010,8 @@ def test_latent_cache_list_and_prune(tmp_path):
     removed = latent_cache_module.prune(cache, max_size=fp32 - 1)  # the mixed collection's two entries go together
     left = latent_cache_module.cache_entries(cache)
     assert (len(removed), len(left)) in ((1, 2), (2, 1)) and len({e.uri for e in removed}) == 1
-    built: list[str] = []
-    build = CrossQuery._build
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(CrossQuery, "_build", lambda self, c, parts: built.append(c.uri) or build(self, c, parts))
+        built, _ = record_latent_builds(patch)
         with CrossQuery(tr, cols, latent_cache=cache) as cross:
             cross.search(y[:2], space="y", k=3)
     assert built == [removed[0].uri]
