@@ -8,6 +8,7 @@ and metadata, as a user runs it (a child process; its peak RSS from ``/usr/bin/t
     python benchmarks/query_memory.py --n 1000000 --doc-chars 1000 --latent-cache --tag query_cache_faiss_n1000000
     python benchmarks/query_memory.py --n 200000 --doc-chars 1000 --store chroma --latent-cache --tag ...
     python benchmarks/query_memory.py --n 200000 --doc-chars 1000 --store chroma --changes 2000 --tag ...
+    python benchmarks/query_memory.py --n 200000 --doc-chars 1000 --store qdrant-edge --changes 2000 --tag ...
 
 The collection is a FAISS index (IndexIDMap2 and v2v's sidecar, as `v2v migrate` writes it) of ``--n`` records: the
 kit's MiniLM wiki vectors, repeated with small noise up to n, string ids, a small metadata dict, and a document: the
@@ -21,10 +22,11 @@ is compared with the first: hits (record ids) in common per query and the larges
 ``--latent-cache`` adds two runs with ``--latent-cache DIR`` (the first precision): one that builds and writes the
 latent indexes (DIR emptied first), one that loads them. ``--store chroma`` queries an embedded Chroma collection of
 the same records (copied once from the FAISS one), where the cache is checked by count and records drawn at random
-rather than by the files' times. ``--changes N`` (Chroma) measures a cache entry brought up to date: on a copy of
-the Chroma collection, a run writes the cache, then N records are added (noisy copies of other sentences, new ids)
+rather than by the files' times; ``--store qdrant-edge`` a qdrant-edge shard of them. ``--changes N`` (Chroma or
+qdrant-edge) measures a cache entry brought up to date: on a copy of the collection, a run writes the cache, then N records are added (noisy copies of other sentences, new ids)
 and N / 2 removed, and three runs follow: one that updates the entry, one that reads the updated entry, and one that
-builds it again from scratch (the entry deleted first), whose hits the updated one must match. An untimed run first reads the files into the page cache. Every run reports how often a query's top hit is a copy of its
+builds it again from scratch (the entry deleted first), whose hits the updated one must match. An untimed run first
+reads the files into the page cache. Every run reports how often a query's top hit is a copy of its
 own sentence (query i is the e5 vector of kit sentence i; the collection holds noisy MiniLM copies of every sentence).
 """
 
@@ -50,41 +52,48 @@ logger = logging.getLogger("bench.query_memory")
 BYTES_PER_DIM = {"float32": 4, "float16": 2, "int8": 1}  # the latent copy's size, by --latent-precision
 
 
-def as_chroma(work: Path, uri: str) -> str:
-    """The FAISS collection at ``uri`` copied once into an embedded Chroma collection; its URI."""
+STORES = {"chroma": ("chroma", "chroma://{}?collection=bench"), "qdrant-edge": ("edge", "qdrant-edge://{}")}
+
+
+def as_store(work: Path, uri: str, kind: str) -> str:
+    """The FAISS collection at ``uri`` copied once into an embedded Chroma collection or a qdrant-edge shard (``kind``);
+    its URI."""
     from v2v_store import open_store
 
-    chroma = f"chroma://{work}/chroma?collection=bench"
-    if not (work / "chroma_built").exists():
-        with open_store(uri) as source, open_store(chroma, dim=source.dim, metric="cosine") as dest:
+    name, template = STORES[kind]
+    copy = template.format(work / name)
+    if not (work / f"{name}_built").exists():
+        shutil.rmtree(work / name, ignore_errors=True)
+        with open_store(uri) as source, open_store(copy, dim=source.dim, metric="cosine") as dest:
             for batch in source.iter_batches(batch_size=4096):
                 dest.upsert(batch)
-        (work / "chroma_built").touch()
-    return chroma
+        (work / f"{name}_built").touch()
+    return copy
 
 
-def changed_copy(work: Path, uri: str) -> str:
-    """A fresh copy of the Chroma collection at ``uri`` (a directory copy), to add records to and remove from."""
-    copy = work / "chroma_changed"
+def changed_copy(work: Path, kind: str) -> str:
+    """A fresh copy of the ``kind`` collection (a directory copy), to add records to and remove from; its URI."""
+    name, template = STORES[kind]
+    copy = work / f"{name}_changed"
     shutil.rmtree(copy, ignore_errors=True)
-    shutil.copytree(work / "chroma", copy)
-    return uri.replace(str(work / "chroma"), str(copy))
+    shutil.copytree(work / name, copy)
+    return template.format(copy)
 
 
-def change(uri: str, n: int, documents: list[str]) -> set[str]:
+def change(uri: str, n: int) -> set[str]:
     """Add ``n`` records to the collection at ``uri`` (new noisy copies, as :func:`build` makes them, of the kit
-    sentences of records spread through it, ids ``new-wiki-I``) and remove ``n // 2`` others; the added ids."""
+    sentences of records drawn at random through it, ids ``new-wiki-I``) and remove ``n // 2`` others; the added
+    ids."""
     from v2v_store import VectorBatch, open_store
 
-    rng = np.random.default_rng(1)
     with open_store(uri) as store:
-        count = store.count()
-        picked = np.sort(rng.choice(count, n + n // 2, replace=False))
-        batch, removed = store.records_at(picked[:n]), store.records_at(picked[n:], with_payload=False).ids
-        ids = [f"new-{i}" for i in batch.ids]
-        base = load("wiki", "minilm")[[m["row"] for m in batch.metadata]]
-        noisy = base + rng.normal(0, 0.01, base.shape).astype(np.float32)
-        store.upsert(VectorBatch(ids, noisy, batch.metadata, batch.documents))
+        drawn = [(i, m, d) for b in store.spread_sample(n + n // 2, seed=1)
+                 for i, m, d in zip(b.ids, b.metadata, b.documents)]
+        added, removed = drawn[:n], [i for i, _, _ in drawn[n:n + n // 2]]
+        base = load("wiki", "minilm")[[m["row"] for _, m, _ in added]]
+        noisy = base + np.random.default_rng(1).normal(0, 0.01, base.shape).astype(np.float32)
+        ids = [f"new-{i}" for i, _, _ in added]
+        store.upsert(VectorBatch(ids, noisy, [m for _, m, _ in added], [d for _, _, d in added]))
         store.delete(removed)
     logger.info("added %d records to %s, removed %d", n, uri, n // 2)
     return set(ids)
@@ -164,9 +173,10 @@ def main() -> None:
                     help="Run once per precision given (repeatable; default: one run with v2v's default).")
     ap.add_argument("--latent-cache", action="store_true",
                     help="Also run with --latent-cache: once writing it, once reading it.")
-    ap.add_argument("--store", choices=["faiss", "chroma"], default="faiss", help="Where the collection is kept.")
+    ap.add_argument("--store", choices=["faiss", *STORES], default="faiss", help="Where the collection is kept.")
     ap.add_argument("--changes", type=int, default=0,
-                    help="With --store chroma: add this many records to a copy of the collection and remove half as "
+                    help="With --store chroma or qdrant-edge: add this many records to a copy of the collection "
+                         "and remove half as "
                          "many, then time updating the latent cache against building it again.")
     ap.add_argument("--tag", default=None)
     ap.add_argument("--out", type=Path, default=Path("benchmarks/results"))
@@ -176,8 +186,8 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     uri, tr_dir, queries, documents = build(work, args.n, args.doc_chars)
-    if args.store == "chroma":
-        uri = as_chroma(work, uri)
+    if args.store != "faiss":
+        uri = as_store(work, uri, args.store)
     logger.info("collection and translator ready in %.1f s", time.perf_counter() - t0)
     code = args.code or Path(__file__).resolve().parents[1]
     commit = subprocess.run(["git", "-C", str(code), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
@@ -195,16 +205,17 @@ def main() -> None:
         shutil.rmtree(cache, ignore_errors=True)
         variants += [(variants[0][0], "written"), (variants[0][0], "read")]
     if args.changes:
-        if args.store != "chroma":
-            raise SystemExit("--changes applies to --store chroma (a FAISS entry is built again when its file changes)")
-        uri, changes = changed_copy(work, uri), None
+        if args.store == "faiss":
+            raise SystemExit("--changes applies to --store chroma or qdrant-edge (a FAISS entry is built again when "
+                             "its file changes)")
+        uri, changes = changed_copy(work, args.store), None
         shutil.rmtree(cache, ignore_errors=True)
         variants = [(variants[0][0], "written"), (variants[0][0], f"updated ({args.changes} added, "
                                                                   f"{args.changes // 2} removed)"),
                     (variants[0][0], "read"), (variants[0][0], "built again")]
     for precision, cached in variants:
         if cached and cached.startswith("updated"):
-            changes = change(uri, args.changes, documents)
+            changes = change(uri, args.changes)
         if cached == "built again":
             shutil.rmtree(cache, ignore_errors=True)
         measured, hits = run_query(uri, tr_dir, queries, args.k, args.code, work, precision,

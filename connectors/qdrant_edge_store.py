@@ -153,7 +153,9 @@ class QdrantEdgeStore(VectorStore):
         natives = [to_qdrant_id(i)[0] for i in ids]
         return records_by_id(self._require().retrieve(natives, True, False), natives, self.document_key)
 
-    def iter_ids(self, batch_size: int = 4096) -> Iterator[list[PointId]]:
+    def iter_ids(self, batch_size: int = 65_536) -> Iterator[list[PointId]]:
+        """Ids only, in pages of 65,536 by default (a scroll of 4,096 points with their payloads' id key took 5x as
+        long per point: 4.7 s against 0.9 s for 203,000)."""
         q, shard = _edge(), self._require()
         offset, first = None, True
         while first or offset is not None:

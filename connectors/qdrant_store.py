@@ -420,7 +420,9 @@ class QdrantStore(VectorStore):
                                                  with_vectors=False)]
         return records_by_id(records, natives, self.document_key)
 
-    def iter_ids(self, batch_size: int = 4096) -> Iterator[list[PointId]]:
+    def iter_ids(self, batch_size: int = 16_384) -> Iterator[list[PointId]]:
+        """Ids only, in pages of 16,384 by default (larger pages are faster per point; a server's answer stays a few
+        MB)."""
         self._require()
         offset, first = None, True
         while first or offset is not None:
