@@ -269,18 +269,27 @@ class VectorStore(ABC):
         getattr(pages, "close", lambda: None)()
         return [found.get(i, (None, None)) for i in ids]
 
-    def iter_ids(self, batch_size: int = 4096) -> Iterator[list[PointId]]:
-        """The records' ids, a page at a time, without their vectors where the store can leave them out (Chroma,
-        Qdrant override this fallback, which reads the vectors too)."""
-        for batch in self.iter_batches(batch_size=batch_size, with_payload=False):
-            yield batch.ids
+    # Keys: how a store itself names its records (Chroma: the id as a string; Qdrant: the point id, an int or a
+    # UUID), one per record, listed without reading payloads, where the record ids v2v restores (an int id kept in
+    # Chroma metadata, a string id in a Qdrant payload) need those. A latent cache compares them to find the records
+    # added and removed since it was built. Here, in the fallbacks, a key is the record id.
 
-    def records_of(self, ids: Sequence[PointId], with_payload: bool = True) -> Iterator[VectorBatch]:
-        """Those of ``ids`` (distinct) the collection holds, vectors included, in batches, in any order. This fallback
-        reads the whole collection; stores override it with a lookup by id."""
-        wanted = set(ids)
+    def id_key(self, record_id: PointId) -> Any:
+        """The key of the record with id ``record_id``."""
+        return record_id
+
+    def iter_keys(self, batch_size: int = 4096) -> Iterator[list[Any]]:
+        """Every record's key, a page at a time (this fallback reads the vectors too; Chroma and Qdrant read the keys
+        alone)."""
+        for batch in self.iter_batches(batch_size=batch_size, with_payload=False):
+            yield [self.id_key(i) for i in batch.ids]
+
+    def records_of_keys(self, keys: Sequence[Any], with_payload: bool = True) -> Iterator[VectorBatch]:
+        """The records of ``keys`` (distinct) the collection holds, vectors included, in batches, in any order. This
+        fallback reads the whole collection; Chroma and Qdrant look them up."""
+        wanted = set(keys)
         for batch in self.iter_batches(batch_size=4096, with_payload=with_payload):
-            keep = [r for r, i in enumerate(batch.ids) if i in wanted]
+            keep = [r for r, i in enumerate(batch.ids) if self.id_key(i) in wanted]
             if keep:
                 yield batch.select(keep)
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 from itertools import repeat
 from typing import Any, Iterator
 
@@ -46,7 +45,6 @@ _HNSW_DEFAULTS = {"ef_construction": 100, "ef_search": 100, "max_neighbors": 16,
 # Metadata values Chroma cannot hold (nested objects, None, empty or mixed lists: common in Qdrant payloads, e.g.
 # LangChain's nested ``metadata``) are stored as JSON text, their keys listed under this key, and restored on read.
 JSON_KEYS = "_v2v_json"
-_DIGITS = re.compile(r"-?[0-9]+")  # how v2v writes an int id (str(i))
 ID_PAGE = 65_536  # records_at: ids read (ids only) a page of this many at a time
 
 
@@ -224,31 +222,26 @@ class ChromaStore(VectorStore):
                 found[cid] = (from_chroma_metadata(restore_id(cid, meta)[1]), doc)
         return [found.get(key, (None, None)) for key in keys]
 
-    def iter_ids(self, batch_size: int = ID_PAGE) -> Iterator[list[PointId]]:
-        """Ids only, in pages of at least ``ID_PAGE`` (each page read costs its offset); the metadata only of records
-        whose id is a number's digits (an int id written by v2v is kept in the metadata: 5 is not "5")."""
+    def id_key(self, record_id: PointId) -> str:
+        return str(record_id)  # Chroma's own id (an int id is written as its digits, the int kept in the metadata)
+
+    def iter_keys(self, batch_size: int = ID_PAGE) -> Iterator[list[str]]:
+        """Chroma's ids alone, in pages of at least ``ID_PAGE`` (each page read costs its offset: 1.1 s for 200,000
+        ids in pages of 65,536, 3.7 s in pages of 4,096)."""
         col = self._require()
-        batch_size = max(batch_size, ID_PAGE)
-        for offset in range(0, col.count(), batch_size):
-            page = col.get(include=[], limit=batch_size, offset=offset)["ids"]
+        for offset in range(0, col.count(), max(batch_size, ID_PAGE)):
+            page = col.get(include=[], limit=max(batch_size, ID_PAGE), offset=offset)["ids"]
             if not page:
                 return
-            numeric, originals = [cid for cid in page if _DIGITS.fullmatch(cid)], {}
-            for s in range(0, len(numeric), self._max_batch()):
-                got = col.get(ids=numeric[s:s + self._max_batch()], include=["metadatas"])
-                originals.update((cid, restore_id(cid, meta)[0]) for cid, meta in zip(got["ids"], got["metadatas"]))
-            yield [originals.get(cid, cid) for cid in page]
+            yield page
 
-    def records_of(self, ids, with_payload: bool = True) -> Iterator[VectorBatch]:
-        col, wanted = self._require(), list(ids)
+    def records_of_keys(self, keys, with_payload: bool = True) -> Iterator[VectorBatch]:
+        col, wanted = self._require(), list(keys)
         for s in range(0, len(wanted), self._max_batch()):
-            part = wanted[s:s + self._max_batch()]
-            keys = list(dict.fromkeys(str(i) for i in part))  # Chroma refuses an id asked twice (5 and "5")
-            batch = self._to_batch(col.get(ids=keys, include=self._include(with_payload)), with_payload)
-            asked = set(part)  # 5 is not "5": the restored id must be the one asked for
-            keep = [r for r, i in enumerate(batch.ids) if i in asked]
-            if keep:
-                yield batch.select(keep)
+            batch = self._to_batch(col.get(ids=wanted[s:s + self._max_batch()], include=self._include(with_payload)),
+                                   with_payload)
+            if len(batch):
+                yield batch
 
     def holds(self, ids) -> np.ndarray:
         if self._col is None:

@@ -17,8 +17,9 @@ from v2v_store.errors import (DimensionMismatchError, InvalidURIError, MissingDe
 
 from .base import (ORIGINAL_ID_KEY, Metric, PointId, VectorBatch, VectorStore, check_batch, check_vectors,
                    prepare_for_metric, restore_id)
-from .qdrant_store import (describe_settings, from_qdrant_id, held_among, held_records, make_payload,
-                           other_vector_names, records_by_id, records_to_batch, to_qdrant_id, vector_settings)
+from .qdrant_store import (describe_settings, from_qdrant_id, held_among, make_payload,
+                           other_vector_names, points_to_batches, records_by_id, records_to_batch, to_qdrant_id,
+                           vector_settings)
 from .shared import SharedHandles
 from .uri import StoreURI
 
@@ -153,27 +154,28 @@ class QdrantEdgeStore(VectorStore):
         natives = [to_qdrant_id(i)[0] for i in ids]
         return records_by_id(self._require().retrieve(natives, True, False), natives, self.document_key)
 
-    def iter_ids(self, batch_size: int = 65_536) -> Iterator[list[PointId]]:
-        """Ids only, in pages of 65,536 by default (a scroll of 4,096 points with their payloads' id key took 5x as
-        long per point: 4.7 s against 0.9 s for 203,000)."""
+    def id_key(self, record_id: PointId) -> int | str:
+        return to_qdrant_id(record_id)[0]  # the point id (a string id is a UUID of it, the id kept in the payload)
+
+    def iter_keys(self, batch_size: int = 65_536) -> Iterator[list[int | str]]:
+        """The point ids alone, no payload (reading the payloads' id key means reading whole payloads: documents too),
+        in pages of 65,536 by default."""
         q, shard = _edge(), self._require()
         offset, first = None, True
         while first or offset is not None:
             first = False
             records, offset = shard.scroll(q.ScrollRequest(offset=offset, limit=batch_size, filter=self._with_vector(),
-                                                           with_payload=[ORIGINAL_ID_KEY], with_vector=False))
+                                                           with_payload=False, with_vector=False))
             if not records:
                 return
-            yield [restore_id(from_qdrant_id(r.id), r.payload)[0] for r in records]
+            yield [from_qdrant_id(r.id) for r in records]
 
-    def records_of(self, ids, with_payload: bool = True) -> Iterator[VectorBatch]:
-        shard, wanted = self._require(), list(ids)
+    def records_of_keys(self, keys, with_payload: bool = True) -> Iterator[VectorBatch]:
+        shard, wanted = self._require(), list(keys)
         for start in range(0, len(wanted), 1024):
-            part = wanted[start:start + 1024]
-            records = shard.retrieve([to_qdrant_id(i)[0] for i in part],
-                                     True if with_payload else [ORIGINAL_ID_KEY], True)
-            yield from held_records(records, part, self._vector_of, self.document_key,
-                                    self.vector_name if self._shared else None)
+            records = shard.retrieve(wanted[start:start + 1024], True if with_payload else [ORIGINAL_ID_KEY], True)
+            yield from points_to_batches(records, self._vector_of, self.document_key,
+                                         self.vector_name if self._shared else None)
 
     def holds(self, ids) -> np.ndarray:
         if self._shard is None:

@@ -88,17 +88,12 @@ def records_to_batch(records, vector_of, document_key: str, next_position: Any =
     return VectorBatch(ids, np.asarray(vectors, dtype=np.float32), metadata, documents, next_position)
 
 
-def held_records(records, ids: Sequence[PointId], vector_of, document_key: str, vector: str | None
-                 ) -> Iterator[VectorBatch]:
-    """Retrieved ``records`` as a batch, keeping those whose restored id is among ``ids`` (5 is not "5") and, where
-    ``vector`` is named, that have that vector; nothing when none is."""
+def points_to_batches(records, vector_of, document_key: str, vector: str | None) -> Iterator[VectorBatch]:
+    """Retrieved ``records`` as a batch (none when empty), keeping, where ``vector`` is named, those that have it."""
     if vector is not None:
         records = [r for r in records if vector in (r.vector or {})]
-    batch = records_to_batch(records, vector_of, document_key)
-    asked = set(ids)
-    keep = [r for r, i in enumerate(batch.ids) if i in asked]
-    if keep:
-        yield batch.select(keep)
+    if records:
+        yield records_to_batch(records, vector_of, document_key)
 
 
 def held_among(records, natives: list, ids: Sequence[PointId], vector: str | None) -> np.ndarray:
@@ -420,28 +415,29 @@ class QdrantStore(VectorStore):
                                                  with_vectors=False)]
         return records_by_id(records, natives, self.document_key)
 
-    def iter_ids(self, batch_size: int = 16_384) -> Iterator[list[PointId]]:
-        """Ids only, in pages of 16,384 by default (larger pages are faster per point; a server's answer stays a few
-        MB)."""
+    def id_key(self, record_id: PointId) -> int | str:
+        return to_qdrant_id(record_id)[0]  # the point id (a string id is a UUID of it, the id kept in the payload)
+
+    def iter_keys(self, batch_size: int = 16_384) -> Iterator[list[int | str]]:
+        """The point ids alone, no payload (reading the payloads' id key means reading whole payloads: documents
+        too), in pages of 16,384 by default."""
         self._require()
         offset, first = None, True
         while first or offset is not None:
             first = False
             records, offset = self.client.scroll(self.collection, scroll_filter=self._with_vector(), limit=batch_size,
-                                                 offset=offset, with_payload=[ORIGINAL_ID_KEY], with_vectors=False)
+                                                 offset=offset, with_payload=False, with_vectors=False)
             if not records:
                 return
-            yield [restore_id(from_qdrant_id(r.id), r.payload)[0] for r in records]
+            yield [from_qdrant_id(r.id) for r in records]
 
-    def records_of(self, ids, with_payload: bool = True) -> Iterator[VectorBatch]:
+    def records_of_keys(self, keys, with_payload: bool = True) -> Iterator[VectorBatch]:
         self._require()
-        wanted = list(ids)
+        wanted = list(keys)
         for start in range(0, len(wanted), 1024):
-            part = wanted[start:start + 1024]
-            records = self.client.retrieve(self.collection, [to_qdrant_id(i)[0] for i in part],
-                                           **self._reading(with_payload))
-            yield from held_records(records, part, self._vector_of, self.document_key,
-                                    self.vector_name or "" if self._shared else None)
+            records = self.client.retrieve(self.collection, wanted[start:start + 1024], **self._reading(with_payload))
+            yield from points_to_batches(records, self._vector_of, self.document_key,
+                                         self.vector_name or "" if self._shared else None)
 
     def holds(self, ids) -> np.ndarray:
         if self._params is None:

@@ -122,17 +122,19 @@ def test_roundtrip_and_search_congruent(store_uri, metric, rng, request):
         holds = store.holds(asked)
         assert holds.dtype == bool and holds.tolist() == [i in set(records.ids) for i in asked]
         assert VectorStore.holds(store, asked).tolist() == holds.tolist()  # as the base class's scan says
-        # every id without the vectors (a latent cache's update), in the read's order; then records by id, vectors
-        # included: those held among the asked (an int id is not its string), as the base class's scan gives them
-        assert [i for page in store.iter_ids(batch_size=64) for i in page] == ids
+        # every record's key, the store's own name for it, read alone (a latent cache's update), in the read's order;
+        # then records by key, vectors included: those held among the asked, as the base class's scan gives them
+        assert [k for page in store.iter_keys(batch_size=64) for k in page] == [store.id_key(i) for i in ids]
+        assert len({store.id_key(i) for i in ids}) == N
         rows = {i: r for r, i in enumerate(ids)}
-        distinct = list(dict.fromkeys(asked))
+        keys = list(dict.fromkeys(store.id_key(i) for i in asked))  # 5 and "5" are one key in Chroma
         for with_payload in (False, True):
-            got = [b for b in store.records_of(distinct, with_payload=with_payload)]
-            scanned = [b for b in VectorStore.records_of(store, distinct, with_payload=with_payload)]
+            got = [b for b in store.records_of_keys(keys, with_payload=with_payload)]
+            scanned = [b for b in VectorStore.records_of_keys(store, keys, with_payload=with_payload)]
             for batches in (got, scanned):
                 found = [i for b in batches for i in b.ids]
-                assert sorted(found, key=str) == sorted([i for i in distinct if i in rows], key=str)
+                assert sorted(found, key=str) == sorted((i for i in ids if store.id_key(i) in keys), key=str)
+                assert set(found) >= {i for i in asked if i in rows}
                 for b in batches:
                     np.testing.assert_array_equal(b.vectors, np.array([vecs[rows[i]] for i in b.ids]))
                     if with_payload and kind != "npy":

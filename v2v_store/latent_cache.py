@@ -22,8 +22,8 @@ Whether a collection is unchanged:
   random (fresh each time) found under their ids with the same vectors (and, in a collection of mixed spaces, in the
   same space). A change to few records can pass: one that touches 0.3% of the records passes with a 5% chance,
   one record of a million almost always. Remove the collection's entry (``v2v cache prune DIR --collection URI``) to
-  rebuild after such edits. Where the count differs, the ids the collection holds are read (ids only) and compared
-  with the entry's: when at most ``UPDATE_SHARE`` of the records were added or removed and the records both hold pass
+  rebuild after such edits. Where the count differs, the records the collection holds are listed (their keys alone,
+  :meth:`VectorStore.iter_keys`: no vectors or payloads) and compared with the entry's: when at most ``UPDATE_SHARE`` of the records were added or removed and the records both hold pass
   the spot check, the entry is updated (:class:`Stale`: the caller drops the removed rows, reads the added records by
   id and translates them) rather than built again (:class:`~v2v_store.query.CrossQuery` builds again an int8 entry
   of fewer than 65,536 records that records were added to: its ranges were learnt from all of them).
@@ -98,7 +98,7 @@ class Stale:
     drop the ``removed`` ids' rows from, and add the ``added`` records to, then :meth:`LatentCache.save` them."""
 
     parts: list[LatentPart]
-    added: list[PointId]
+    added: list[Any]  # the keys of the records added (VectorStore.id_key)
     removed: set[PointId]
     count: int  # the collection's records when the changes were listed
     left_out: list[PointId]  # a collection of mixed spaces: its records of neither space, those removed since dropped
@@ -160,7 +160,8 @@ class LatentCache:
 
     def _changes(self, store: VectorStore, uri: str, spaces: list[str], mixed: RecordSpaces | None,
                  entries: list[tuple[Path, dict]], parts: list[LatentPart], count: int) -> Stale | None:
-        """What changed in a collection whose count did: the ids it holds now (an ids-only read) against the entry's.
+        """What changed in a collection whose count did: the records it holds now (a read of their keys alone) against
+        the entry's.
         None (build it again) when more than ``UPDATE_SHARE`` of the records changed or the records both hold fail
         the spot check."""
         left_path = entries[0][0] / LEFT_OUT  # a collection of mixed spaces: its records of neither space, not new
@@ -169,17 +170,18 @@ class LatentCache:
         except (OSError, ValueError) as error:
             logger.warning("latent cache of %s is unreadable (%s); building it again", uri, error)
             return None
-        cached = {i for part in parts for i in part.ids}.union(left_out)
-        held = [i for page in store.iter_ids() for i in page]
-        added = [i for i in held if i not in cached]
-        removed = cached.difference(held)
+        # compared by the store's own keys (VectorStore.id_key): listing them reads no payloads
+        cached = {store.id_key(i): i for ids in [*(part.ids for part in parts), left_out] for i in ids}
+        held = [k for page in store.iter_keys() for k in page]
+        added = [k for k in held if k not in cached]
+        removed = {cached[k] for k in cached.keys() - set(held)}
         logger.info("latent cache of %s: %d records added and %d removed since it was built (%s records then, %d "
                     "now)", uri, len(added), len(removed), entries[0][1].get("count"), count)
         if len(added) + len(removed) > UPDATE_SHARE * max(count, len(cached)):
             logger.info("latent cache of %s: more than %.0f%% of it changed; building it again", uri,
                         100 * UPDATE_SHARE)
             return None
-        if not self._unchanged(store, uri, spaces, mixed, parts, skip=set(added)):
+        if not self._unchanged(store, uri, spaces, mixed, parts, skip=set(added)):  # (skip: by key)
             return None
         try:
             writable = [self._read(path, entry, mapped=False) for path, entry in entries]
@@ -204,8 +206,8 @@ class LatentCache:
     @staticmethod
     def _unchanged(store: VectorStore, uri: str, spaces: list[str], mixed: RecordSpaces | None,
                    parts: list[LatentPart], skip: set = frozenset()) -> bool:
-        """Whether ``SPOT_CHECK`` records drawn at random (but those in ``skip``: added since) are where the parts
-        have them, with the same vectors."""
+        """Whether ``SPOT_CHECK`` records drawn at random (but those whose key is in ``skip``: added since) are where
+        the parts have them, with the same vectors."""
         by_field = mixed is not None and mixed.field is not None
         sample = list(store.spread_sample(SPOT_CHECK, with_payload=by_field, seed=None))
         wanted = {i for batch in sample for i in batch.ids}
@@ -214,7 +216,7 @@ class LatentCache:
             labels = mixed.labels(batch) if mixed is not None else [spaces[0]] * len(batch)
             prints = fingerprints(batch.vectors)
             for r, i in enumerate(batch.ids):
-                if i in skip:
+                if skip and store.id_key(i) in skip:
                     continue
                 p, row = where.get(i, (None, None))
                 found = spaces[p] if p is not None else None

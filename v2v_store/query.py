@@ -240,7 +240,7 @@ class CrossQuery:
                 cached.ids, cached.fingerprints = [cached.ids[r] for r in kept], cached.fingerprints[kept]
         by_field = c.mixed is not None and c.mixed.field is not None
         store = self._store(c.uri)
-        self._translate_into(c, parts, stale.parts, store.records_of(stale.added, with_payload=by_field), None,
+        self._translate_into(c, parts, stale.parts, store.records_of_keys(stale.added, with_payload=by_field), None,
                              stale.count, how="updated", left_out=stale.left_out)
         logger.info("latent index of %s updated from %s: %d records added, %d removed", c.uri, self._cache.directory,
                     len(stale.added), len(stale.removed))
