@@ -922,7 +922,7 @@ def test_latent_cache_updated_where_records_were_added_or_removed(tmp_path, monk
         writer.upsert(VectorBatch(["c"], q[62:63]))
     got, how = search(), (list(built), list(updated))
     assert how == ([ce], []) and got == search(latent_cache=None)
-    monkeypatch.setattr(latent_cache_module, "UPDATE_SHARE", 0.25)
+    monkeypatch.setattr(latent_cache_module, "UPDATE_SHARE", 0.5)
     with open_store(ce) as writer:  # a record added, another changed in place: the spot check (all 300) finds it
         writer.upsert(VectorBatch(["d", 3], q[63:65]))
     got, how = search(), (list(built), list(updated))

@@ -63,7 +63,9 @@ logger = logging.getLogger(__name__)
 
 CACHE_FORMAT = 1
 SPOT_CHECK = 1024  # records compared with a Chroma or Qdrant collection's entry before it is used
-UPDATE_SHARE = 0.25  # a Chroma or Qdrant entry is updated while the records added and removed are at most this share
+# a Chroma or Qdrant entry is updated while the records added and removed are at most this share of it (at 200,000
+# Chroma records, 45% changed: updated 13.6 s, built again 22.0 s; benchmarks/results/query_cache_update_*.md)
+UPDATE_SHARE = 0.5
 _FINGERPRINT_SEED = 0x76327673
 LEFT_OUT = "left_out.json"  # a collection of mixed spaces' entry (its first space's): the ids of neither space
 
