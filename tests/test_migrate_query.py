@@ -955,6 +955,14 @@ def test_latent_cache_updated_where_records_were_added_or_removed(tmp_path, monk
     with CrossQuery(tr, [(ce, "y")], latent_cache=cache) as cross:  # made ahead of a search (v2v cache warm)
         assert [(r["how"], r["vectors"]) for r in cross.prepare()] == [("updated", 303)]
         assert cross.prepare()[0]["how"] == "updated" and updated == [cm, ce]  # made once
+    monkeypatch.setattr(latent_cache_module, "SPOT_CHECK", 1)  # the listing of the keys alone must see it
+    with open_store(ce) as writer:  # a record replaced by another under a new id (a document re-chunked): same count
+        writer.delete([5])
+        writer.upsert(VectorBatch(["g"], q[67:68]))
+    with CrossQuery(tr, [(ce, "y")], latent_cache=cache) as cross:
+        assert [(r["how"], r["vectors"]) for r in cross.prepare()] == [("updated", 303)]
+        hits = cross.search(q[67:68], space="y", k=300)[0]
+        assert hits[0].id == "g" and 5 not in [h.id for h in hits]
 
 
 def test_latent_cache_list_and_prune(tmp_path):

@@ -50,12 +50,12 @@ import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 import faiss
 import numpy as np
 
-from v2v_store.connectors import PointId, VectorStore
+from v2v_store.connectors import PointId, VectorBatch, VectorStore
 from v2v_store.errors import V2VError
 from v2v_store.mixed import RecordSpaces
 
@@ -137,54 +137,56 @@ class LatentCache:
             except (OSError, ValueError):
                 return None
         version = store.version()
-        if version is not None:
-            if any(entry.get("version") != version for _, entry in entries):
-                logger.info("latent cache of %s: the collection's files changed since it was built; building it again",
-                            uri)
-                return None
-        else:
-            count = store.count()
-            resized = any(entry.get("count") != count for _, entry in entries)
+        if version is not None and any(entry.get("version") != version for _, entry in entries):
+            logger.info("latent cache of %s: the collection's files changed since it was built; building it again", uri)
+            return None
         try:
             parts = [self._read(path, entry) for path, entry in entries]
         except (OSError, ValueError, RuntimeError, KeyError, TypeError) as error:
             logger.warning("latent cache of %s is unreadable (%s); building it again", uri, error)
             return None
-        if version is None and resized:
-            return self._changes(store, uri, spaces, mixed, entries, parts, count)
-        if version is None and not self._unchanged(store, uri, spaces, mixed, parts):
-            return None
+        if version is None:
+            return self._compare(store, uri, spaces, mixed, entries, parts)
         for path, _ in entries:
             _mark_used(path)
         logger.info("latent index of %s loaded from %s (%d vectors)", uri, self.directory,
                     sum(len(p.ids) for p in parts))
         return parts
 
-    def _changes(self, store: VectorStore, uri: str, spaces: list[str], mixed: RecordSpaces | None,
-                 entries: list[tuple[Path, dict]], parts: list[LatentPart], count: int) -> Stale | None:
-        """What changed in a collection whose count did: the records it holds now (a read of their keys alone) against
-        the entry's.
-        None (build it again) when more than ``UPDATE_SHARE`` of the records changed or the records both hold fail
-        the spot check."""
+    def _compare(self, store: VectorStore, uri: str, spaces: list[str], mixed: RecordSpaces | None,
+                 entries: list[tuple[Path, dict]], parts: list[LatentPart]) -> list[LatentPart] | Stale | None:
+        """A Chroma or Qdrant collection against its entry: the records it holds now (a read of their keys alone,
+        :meth:`VectorStore.iter_keys`) against the entry's, then ``SPOT_CHECK`` of those both hold, drawn at random
+        and read by key, for the same vectors (and spaces). The parts when nothing changed, :class:`Stale` when
+        records were only added or removed (at most ``UPDATE_SHARE`` of them), else None (build it again)."""
         left_path = entries[0][0] / LEFT_OUT  # a collection of mixed spaces: its records of neither space, not new
         try:  # (an entry of session 61 has no such file: they are counted as added, read and left out again)
             left_out = json.loads(left_path.read_text()) if mixed is not None and left_path.exists() else []
         except (OSError, ValueError) as error:
             logger.warning("latent cache of %s is unreadable (%s); building it again", uri, error)
             return None
-        # compared by the store's own keys (VectorStore.id_key): listing them reads no payloads
         cached = {store.id_key(i): i for ids in [*(part.ids for part in parts), left_out] for i in ids}
         held = [k for page in store.iter_keys() for k in page]
         added = [k for k in held if k not in cached]
         removed = {cached[k] for k in cached.keys() - set(held)}
-        logger.info("latent cache of %s: %d records added and %d removed since it was built (%s records then, %d "
-                    "now)", uri, len(added), len(removed), entries[0][1].get("count"), count)
-        if len(added) + len(removed) > UPDATE_SHARE * max(count, len(cached)):
-            logger.info("latent cache of %s: more than %.0f%% of it changed; building it again", uri,
-                        100 * UPDATE_SHARE)
+        if added or removed:
+            logger.info("latent cache of %s: %d records added and %d removed since it was built (%d records then, %d "
+                        "now)", uri, len(added), len(removed), len(cached), len(held))
+            if len(added) + len(removed) > UPDATE_SHARE * max(len(held), len(cached)):
+                logger.info("latent cache of %s: more than %.0f%% of it changed; building it again", uri,
+                            100 * UPDATE_SHARE)
+                return None
+        kept = [k for k in held if k in cached] if added else held
+        drawn = [kept[r] for r in np.sort(np.random.default_rng().permutation(len(kept))[:SPOT_CHECK])]
+        by_field = mixed is not None and mixed.field is not None
+        if not self._unchanged(store.records_of_keys(drawn, with_payload=by_field), uri, spaces, mixed, parts):
             return None
-        if not self._unchanged(store, uri, spaces, mixed, parts, skip=set(added)):  # (skip: by key)
-            return None
+        if not (added or removed):
+            for path, _ in entries:
+                _mark_used(path)
+            logger.info("latent index of %s loaded from %s (%d vectors)", uri, self.directory,
+                        sum(len(p.ids) for p in parts))
+            return parts
         try:
             writable = [self._read(path, entry, mapped=False) for path, entry in entries]
         except (OSError, ValueError, RuntimeError, KeyError, TypeError) as error:
@@ -192,7 +194,7 @@ class LatentCache:
             return None
         for path, _ in entries:
             _mark_used(path)
-        return Stale(writable, added, removed, count, [i for i in left_out if i not in removed])
+        return Stale(writable, added, removed, len(held), [i for i in left_out if i not in removed])
 
     @staticmethod
     def _read(path: Path, entry: dict, mapped: bool = True) -> LatentPart:
@@ -206,20 +208,16 @@ class LatentCache:
         return LatentPart(index, ids, prints)
 
     @staticmethod
-    def _unchanged(store: VectorStore, uri: str, spaces: list[str], mixed: RecordSpaces | None,
-                   parts: list[LatentPart], skip: set = frozenset()) -> bool:
-        """Whether ``SPOT_CHECK`` records drawn at random (but those whose key is in ``skip``: added since) are where
-        the parts have them, with the same vectors."""
-        by_field = mixed is not None and mixed.field is not None
-        sample = list(store.spread_sample(SPOT_CHECK, with_payload=by_field, seed=None))
+    def _unchanged(batches: Iterable[VectorBatch], uri: str, spaces: list[str], mixed: RecordSpaces | None,
+                   parts: list[LatentPart]) -> bool:
+        """Whether the records of ``batches`` are where the parts have them, with the same vectors."""
+        sample = list(batches)
         wanted = {i for batch in sample for i in batch.ids}
         where = {i: (p, row) for p, part in enumerate(parts) for row, i in enumerate(part.ids) if i in wanted}
         for batch in sample:
             labels = mixed.labels(batch) if mixed is not None else [spaces[0]] * len(batch)
             prints = fingerprints(batch.vectors)
             for r, i in enumerate(batch.ids):
-                if skip and store.id_key(i) in skip:
-                    continue
                 p, row = where.get(i, (None, None))
                 found = spaces[p] if p is not None else None
                 if found != labels[r] or (p is not None and parts[p].fingerprints[row] != prints[r]):
