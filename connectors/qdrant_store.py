@@ -49,10 +49,13 @@ def to_qdrant_id(value: PointId) -> tuple[int | str, bool]:
         if value < 0:
             return stable_uuid(str(value)), True
         return value, False
-    try:
-        return str(uuid.UUID(value)), str(uuid.UUID(value)) != value
-    except ValueError:
-        return stable_uuid(value), True
+    # uuid.UUID's own normalisation: only 32 characters left can be a UUID (skip the slow failing try for the rest)
+    if len(value.replace("urn:", "").replace("uuid:", "").strip("{}").replace("-", "")) == 32:
+        try:
+            return str(uuid.UUID(value)), str(uuid.UUID(value)) != value
+        except ValueError:
+            pass
+    return stable_uuid(value), True
 
 
 def from_qdrant_id(value: Any) -> PointId:
