@@ -21,8 +21,8 @@ CLI of another checkout of this repository (e.g. ``git worktree add /tmp/old HEA
 is compared with the first: hits (record ids) in common per query and the largest score difference on them.
 ``--latent-cache`` adds two runs with ``--latent-cache DIR`` (the first precision): one that builds and writes the
 latent indexes (DIR emptied first), one that loads them. ``--store chroma`` queries an embedded Chroma collection of
-the same records (copied once from the FAISS one), where the cache is checked by count and records drawn at random
-rather than by the files' times; ``--store qdrant-edge`` a qdrant-edge shard of them. ``--changes N`` (Chroma or
+the same records (copied once from the FAISS one), where the cache is checked by the records' keys and records
+drawn at random rather than by the files' times; ``--store qdrant-edge`` a qdrant-edge shard of them. ``--changes N`` (Chroma or
 qdrant-edge) measures a cache entry brought up to date: on a copy of the collection, a run writes the cache, then N records are added (noisy copies of other sentences, new ids)
 and N / 2 removed, and three runs follow: one that updates the entry, one that reads the updated entry, and one that
 builds it again from scratch (the entry deleted first), whose hits the updated one must match. An untimed run first

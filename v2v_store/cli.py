@@ -549,8 +549,8 @@ def query(
     latent_cache: str = typer.Option(None, help="Latent mode: keep each collection's latent index in this directory "
                                                 "and load it from there (memory-mapped) while the collection is "
                                                 "unchanged: a FAISS or .npy file's size and time, a Chroma or Qdrant "
-                                                "collection's count and 1,024 records drawn at random (one that "
-                                                "only gained or lost records: its entry updated). Later "
+                                                "collection's record keys and 1,024 records drawn at random (one "
+                                                "that only gained or lost records: its entry updated). Later "
                                                 "commands then skip streaming the collections. Entries stay "
                                                 "until removed: v2v cache list / prune."),
 ) -> None:

@@ -18,15 +18,16 @@ Whether a collection is unchanged:
 
 - a FAISS index or a .npy file (:meth:`VectorStore.version`): the same sizes and modification times of its files
   (the index, the v2v sidecar) as when the entry was built. Exact: FAISS and v2v rewrite the file on every write.
-- Chroma and Qdrant collections expose no version: the same number of records, and ``SPOT_CHECK`` records drawn at
-  random (fresh each time) found under their ids with the same vectors (and, in a collection of mixed spaces, in the
-  same space). A change to few records can pass: one that touches 0.3% of the records passes with a 5% chance,
-  one record of a million almost always. Remove the collection's entry (``v2v cache prune DIR --collection URI``) to
-  rebuild after such edits. Where the count differs, the records the collection holds are listed (their keys alone,
-  :meth:`VectorStore.iter_keys`: no vectors or payloads) and compared with the entry's: when at most ``UPDATE_SHARE`` of the records were added or removed and the records both hold pass
-  the spot check, the entry is updated (:class:`Stale`: the caller drops the removed rows, reads the added records by
-  id and translates them) rather than built again (:class:`~v2v_store.query.CrossQuery` builds again an int8 entry
-  of fewer than 65,536 records that records were added to: its ranges were learnt from all of them).
+- Chroma and Qdrant collections expose no version: their records' keys (:meth:`VectorStore.iter_keys`: Chroma's
+  string ids, Qdrant's point ids, listed without vectors or payloads) must be the entry's, and ``SPOT_CHECK`` of them
+  drawn at random (fresh each time), read by key, must have the same vectors (and, in a collection of mixed spaces,
+  the same space). Records added or removed are always seen; a record changed in place under the same id only by the
+  spot check: an edit that touches 0.3% of the records passes it with a 5% chance, one record of a million almost
+  always. Remove the collection's entry (``v2v cache prune DIR --collection URI``) to rebuild after such edits. When
+  records were only added or removed (at most ``UPDATE_SHARE`` of them) and the spot check passes, the entry is
+  updated (:class:`Stale`: the caller drops the removed rows, reads the added records by key and translates them)
+  rather than built again (:class:`~v2v_store.query.CrossQuery` builds again an int8 entry of fewer than 65,536
+  records that records were added to: its ranges were learnt from all of them).
 
 A FAISS or .npy entry whose files changed, and any other stale entry, is rebuilt and replaced. Entries are written
 to a staging directory and renamed into place, so an interrupted write leaves no half entry (a killed writer's
