@@ -31,10 +31,9 @@ Whether a collection is unchanged:
 
 A FAISS or .npy entry whose files changed, and any other stale entry, is rebuilt and replaced. Entries are written
 to a staging directory and renamed into place, so an interrupted write leaves no half entry (a killed writer's
-staging directory is removed by the next write). An entry
-takes the latent copy's size on disk (4 bytes per dimension per record in float32, 2 in float16, 1 in int8, plus the
-ids and 8 bytes of fingerprint per record); entries of old translators and of collections no longer queried stay
-until removed: :func:`cache_entries` lists them with their size and when each was last used (``v2v cache list``),
+staging directory is removed by the next write). An entry takes the latent copy's size on disk (4 bytes per
+dimension per record in float32, 2 in float16, 1 in int8, plus the ids and 8 bytes of fingerprint per record);
+entries of old translators and of collections no longer queried stay until removed: :func:`cache_entries` lists them with their size and when each was last used (``v2v cache list``),
 :func:`prune` removes those asked for (``v2v cache prune``: of a collection, unused for so long, of translators other
 than the current ones, the least recently used beyond a total size). Removing an entry that a running query has
 loaded is safe: its memory map stays valid until the query closes it, and the next query builds it again.
