@@ -1033,8 +1033,15 @@ def test_latent_cache_list_and_prune(tmp_path):
     for where in (tmp_path / "other", tmp_path / "missing"):
         wrong = run("list", str(where))
         assert wrong.returncode == 2 and "--latent-cache" in wrong.stderr, wrong.stderr
+    shutil.move(tmp_path / "x.faiss", tmp_path / "moved.faiss")  # the FAISS collection's files gone
+    assert {e.collection_gone for e in latent_cache_module.cache_entries(cache)} >= {True}
+    assert "its files are gone" in run("list", str(cache)).stdout
+    dropped = latent_cache_module.prune(cache, gone=True)
+    assert len(dropped) == 1 and dropped[0].uri == cx  # the mixed Chroma collection's two are kept
+    assert all(not e.collection_gone for e in latent_cache_module.cache_entries(cache))
+    shutil.move(tmp_path / "moved.faiss", tmp_path / "x.faiss")
     everything = run("prune", str(cache), "--all")
-    assert everything.returncode == 0 and "3 entries" in everything.stdout and list(cache.iterdir()) == []
+    assert everything.returncode == 0 and "2 entries" in everything.stdout and list(cache.iterdir()) == []
     with open_store(cx) as store:
         assert store.count() == 200
 

@@ -696,7 +696,8 @@ def cache_list(
     for e in entries:
         d = e.describe()
         typer.echo(f"{d['used_at'] or '-':24}  {_human(e.size):>10}  {e.rows:>10,}  {e.precision or '-':8}  "
-                   f"{d['translator'] or '-':12}  {e.space or '-':10}  {e.uri or 'damaged: ' + e.path.name}")
+                   f"{d['translator'] or '-':12}  {e.space or '-':10}  {e.uri or 'damaged: ' + e.path.name}"
+                   f"{'  (its files are gone)' if d['collection_gone'] else ''}")
     typer.echo(f"{len(entries)} entries, {_human(total)}")
 
 
@@ -734,15 +735,17 @@ def cache_prune(
                                                         "days."),
     keep_translator: list[str] = typer.Option(None, help="Only entries built by other translators than this "
                                                          "translator directory's; repeat for several."),
+    gone: bool = typer.Option(False, "--gone", help="Only entries of collections whose files are gone (a local "
+                                                    "FAISS, .npy, Chroma or Qdrant path that no longer exists)."),
     max_size: str = typer.Option(None, help="Then remove the least recently used entries until the rest take at "
                                             "most this much disk: bytes, or with K, M, G, T (powers of 1,024), "
                                             "e.g. 20G."),
     remove_all: bool = typer.Option(False, "--all", help="Remove every entry."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print what would be removed; remove nothing."),
 ) -> None:
-    """Remove entries that match every filter given (--collection, --unused-days, --keep-translator), then with
-    --max-size the least recently used until the rest fit. Damaged entries always go. A query that loaded an entry
-    keeps its copy; the next one builds it again. Nothing of the collections is touched."""
+    """Remove entries that match every filter given (--collection, --unused-days, --keep-translator, --gone), then
+    with --max-size the least recently used until the rest fit. Damaged entries always go. A query that loaded an
+    entry keeps its copy; the next one builds it again. Nothing of the collections is touched."""
     from v2v_store.latent_cache import cache_entries, prune
 
     digests = None
@@ -750,9 +753,10 @@ def cache_prune(
         from v2v_store.translator import Translator
 
         digests = [Translator.load(path).digest() for path in keep_translator]
-    removed = prune(directory, collection=collection and collection.split("#")[0], unused_for=None if unused_days is None else unused_days * 86400,
-                    keep_translators=digests, max_size=None if max_size is None else _parse_size(max_size),
-                    everything=remove_all, dry_run=dry_run)
+    removed = prune(directory, collection=collection and collection.split("#")[0],
+                    unused_for=None if unused_days is None else unused_days * 86400, keep_translators=digests,
+                    gone=gone, max_size=None if max_size is None else _parse_size(max_size), everything=remove_all,
+                    dry_run=dry_run)
     for e in removed:
         typer.echo(f"{'would remove' if dry_run else 'removed'} {e.path.name}  {_human(e.size):>10}  "
                    f"{e.space or '-':10}  {e.uri or 'damaged'}")

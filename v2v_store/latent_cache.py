@@ -35,7 +35,7 @@ staging directory is removed by the next write). An entry takes the latent copy'
 dimension per record in float32, 2 in float16, 1 in int8, plus the ids and 8 bytes of fingerprint per record);
 entries of old translators and of collections no longer queried stay until removed: :func:`cache_entries` lists them with their size and when each was last used (``v2v cache list``),
 :func:`prune` removes those asked for (``v2v cache prune``: of a collection, unused for so long, of translators other
-than the current ones, the least recently used beyond a total size). Removing an entry that a running query has
+than the current ones, of collections whose files are gone, the least recently used beyond a total size). Removing an entry that a running query has
 loaded is safe: its memory map stays valid until the query closes it, and the next query builds it again.
 """
 
@@ -55,7 +55,7 @@ from typing import Any, Iterable
 import faiss
 import numpy as np
 
-from v2v_store.connectors import PointId, VectorBatch, VectorStore
+from v2v_store.connectors import PointId, VectorBatch, VectorStore, parse_uri
 from v2v_store.errors import V2VError
 from v2v_store.mixed import RecordSpaces
 
@@ -302,10 +302,23 @@ class CacheEntry:
     used_at: float  # when it was last loaded or written (its entry.json's modification time)
     group: tuple = ()  # the same for the entries of one collection of mixed spaces (one per space, used together)
 
+    @property
+    def collection_gone(self) -> bool:
+        """Whether the collection's files are gone (a local FAISS, .npy, Chroma or Qdrant path that no longer exists;
+        False for a server's collection, which is not asked)."""
+        if self.uri is None:
+            return False
+        try:
+            parsed = parse_uri(self.uri)
+        except V2VError:
+            return False
+        return parsed.host is None and bool(parsed.path) and not Path(parsed.path).exists()
+
     def describe(self) -> dict:
         return {"entry": self.path.name, "uri": self.uri, "space": self.space, "mixed": self.mixed,
                 "translator": self.translator[:12] if self.translator else None, "precision": self.precision,
-                "rows": self.rows, "bytes": self.size, "built_at": _when(self.built_at), "used_at": _when(self.used_at)}
+                "rows": self.rows, "bytes": self.size, "built_at": _when(self.built_at), "used_at": _when(self.used_at),
+                "collection_gone": self.collection_gone}
 
 
 def _when(seconds: float | None) -> str | None:
@@ -348,19 +361,19 @@ def cache_entries(directory: str | Path) -> list[CacheEntry]:
 
 
 def prune(directory: str | Path, *, collection: str | None = None, unused_for: float | None = None,
-          keep_translators: list[str] | None = None, max_size: int | None = None, everything: bool = False,
-          dry_run: bool = False) -> list[CacheEntry]:
+          keep_translators: list[str] | None = None, gone: bool = False, max_size: int | None = None,
+          everything: bool = False, dry_run: bool = False) -> list[CacheEntry]:
     """Remove entries of a latent cache directory; returns those removed (with ``dry_run``, those that would be).
 
     An entry is removed when it matches every filter given: ``collection`` (built from that URI), ``unused_for``
     (seconds since it was last loaded or written), ``keep_translators`` (digests, :meth:`Translator.digest`: built by
-    a translator not among them); then, with ``max_size`` (bytes), the least recently used of the rest until they
-    take no more. ``everything`` removes every entry. Damaged entries are always removed. Raises V2VError when nothing
-    is asked for."""
-    filters = collection is not None or unused_for is not None or keep_translators is not None
+    a translator not among them), ``gone`` (its collection's files are gone: :attr:`CacheEntry.collection_gone`);
+    then, with ``max_size`` (bytes), the least recently used of the rest until they take no more. ``everything``
+    removes every entry. Damaged entries are always removed. Raises V2VError when nothing is asked for."""
+    filters = collection is not None or unused_for is not None or keep_translators is not None or gone
     if not (filters or max_size is not None or everything):
         raise V2VError("say which entries to remove: --collection URI, --unused-days D, --keep-translator DIR, "
-                       "--max-size SIZE or --all")
+                       "--gone, --max-size SIZE or --all")
     now = time.time()
     groups: dict[tuple, list[CacheEntry]] = {}  # a collection of mixed spaces has an entry per space, used together
     for entry in cache_entries(directory):
@@ -371,7 +384,8 @@ def prune(directory: str | Path, *, collection: str | None = None, unused_for: f
         matches = everything or first.uri is None or (filters and (
             (collection is None or first.uri == collection)
             and (unused_for is None or now - max(e.used_at for e in group) >= unused_for)
-            and (keep_translators is None or first.translator not in keep_translators)))
+            and (keep_translators is None or first.translator not in keep_translators)
+            and (not gone or first.collection_gone)))
         (removed if matches else kept).append(group)
     if max_size is not None:
         total = sum(e.size for group in kept for e in group)
