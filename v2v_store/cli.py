@@ -682,7 +682,8 @@ def cache_list(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of text."),
 ) -> None:
     """Each entry (a collection's latent index under one translator and precision), least recently used first: when
-    it was last used, its size on disk, rows, precision, translator digest, space and collection URI."""
+    it was last used, its size on disk, rows, precision, translator digest, space and collection URI (marked where
+    the collection's local files are gone)."""
     from v2v_store.latent_cache import cache_entries
 
     entries = cache_entries(directory)
