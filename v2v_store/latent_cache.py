@@ -33,10 +33,11 @@ A FAISS or .npy entry whose files changed, and any other stale entry, is rebuilt
 to a staging directory and renamed into place, so an interrupted write leaves no half entry (a killed writer's
 staging directory is removed by the next write). An entry takes the latent copy's size on disk (4 bytes per
 dimension per record in float32, 2 in float16, 1 in int8, plus the ids and 8 bytes of fingerprint per record);
-entries of old translators and of collections no longer queried stay until removed: :func:`cache_entries` lists them with their size and when each was last used (``v2v cache list``),
-:func:`prune` removes those asked for (``v2v cache prune``: of a collection, unused for so long, of translators other
-than the current ones, of collections whose files are gone, the least recently used beyond a total size). Removing an entry that a running query has
-loaded is safe: its memory map stays valid until the query closes it, and the next query builds it again.
+entries of old translators and of collections no longer queried stay until removed: :func:`cache_entries` lists
+them with their size and when each was last used (``v2v cache list``), :func:`prune` removes those asked for
+(``v2v cache prune``: of a collection, unused for so long, of translators other than the current ones, of
+collections whose files are gone, the least recently used beyond a total size). Removing an entry that a running
+query has loaded is safe: its memory map stays valid until the query closes it, and the next query builds it again.
 """
 
 from __future__ import annotations
@@ -165,7 +166,8 @@ class LatentCache:
         except (OSError, ValueError) as error:
             logger.warning("latent cache of %s is unreadable (%s); building it again", uri, error)
             return None
-        cached = {store.id_key(i): i for ids in [*(part.ids for part in parts), left_out] for i in ids}
+        located = {i: (p, row) for p, part in enumerate(parts) for row, i in enumerate(part.ids)}
+        cached = {store.id_key(i): i for ids in (located, left_out) for i in ids}
         held = [k for page in store.iter_keys() for k in page]
         added = [k for k in held if k not in cached]
         removed = {cached[k] for k in cached.keys() - set(held)}
@@ -179,7 +181,8 @@ class LatentCache:
         kept = [k for k in held if k in cached] if added else held
         drawn = [kept[r] for r in np.sort(np.random.default_rng().permutation(len(kept))[:SPOT_CHECK])]
         by_field = mixed is not None and mixed.field is not None
-        if not self._unchanged(store.records_of_keys(drawn, with_payload=by_field), uri, spaces, mixed, parts):
+        if not self._unchanged(store.records_of_keys(drawn, with_payload=by_field), uri, spaces, mixed, parts,
+                               located):
             return None
         if not (added or removed):
             for path, _ in entries:
@@ -187,9 +190,11 @@ class LatentCache:
             logger.info("latent index of %s loaded from %s (%d vectors)", uri, self.directory,
                         sum(len(p.ids) for p in parts))
             return parts
-        try:
-            writable = [self._read(path, entry, mapped=False) for path, entry in entries]
-        except (OSError, ValueError, RuntimeError, KeyError, TypeError) as error:
+        try:  # the indexes read again into memory, to be changed (a memory-mapped one is read-only)
+            writable = [LatentPart(None if part.index is None else faiss.read_index(str(path / "latent.faiss")),
+                                   list(part.ids), np.array(part.fingerprints))
+                        for (path, _), part in zip(entries, parts)]
+        except (OSError, RuntimeError) as error:
             logger.warning("latent cache of %s is unreadable (%s); building it again", uri, error)
             return None
         for path, _ in entries:
@@ -197,24 +202,22 @@ class LatentCache:
         return Stale(writable, added, removed, len(held), [i for i in left_out if i not in removed])
 
     @staticmethod
-    def _read(path: Path, entry: dict, mapped: bool = True) -> LatentPart:
-        """An entry's part: memory-mapped and read-only, or (``mapped=False``) read into memory to be changed."""
+    def _read(path: Path, entry: dict) -> LatentPart:
+        """An entry's part, memory-mapped and read-only."""
         ids = json.loads((path / "ids.json").read_text())
-        prints = np.load(path / "fingerprints.npy", mmap_mode="r" if mapped else None)
-        flags = faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY if mapped else 0
-        index = faiss.read_index(str(path / "latent.faiss"), flags) if entry["rows"] else None
+        prints = np.load(path / "fingerprints.npy", mmap_mode="r")
+        index = (faiss.read_index(str(path / "latent.faiss"), faiss.IO_FLAG_MMAP_IFC | faiss.IO_FLAG_READ_ONLY)
+                 if entry["rows"] else None)
         if len(ids) != entry["rows"] or len(prints) != entry["rows"] or (index is not None and index.ntotal != len(ids)):
             raise ValueError(f"{path} holds {len(ids)} ids, {len(prints)} fingerprints for {entry['rows']} rows")
         return LatentPart(index, ids, prints)
 
     @staticmethod
     def _unchanged(batches: Iterable[VectorBatch], uri: str, spaces: list[str], mixed: RecordSpaces | None,
-                   parts: list[LatentPart]) -> bool:
-        """Whether the records of ``batches`` are where the parts have them, with the same vectors."""
-        sample = list(batches)
-        wanted = {i for batch in sample for i in batch.ids}
-        where = {i: (p, row) for p, part in enumerate(parts) for row, i in enumerate(part.ids) if i in wanted}
-        for batch in sample:
+                   parts: list[LatentPart], where: dict[PointId, tuple[int, int]]) -> bool:
+        """Whether the records of ``batches`` are where the parts have them (``where``: each id's part and row), with
+        the same vectors."""
+        for batch in batches:
             labels = mixed.labels(batch) if mixed is not None else [spaces[0]] * len(batch)
             prints = fingerprints(batch.vectors)
             for r, i in enumerate(batch.ids):
