@@ -17,6 +17,10 @@ same dimensions a sub-quantizer as the source, twice the bytes). Each destinatio
   the new model; also the share whose own document comes first / in the top 10.
 
 Also: the index file's size and the migration's time (training included).
+
+``--sources`` picks the source structures (default: the two above); two more are measured with
+``--sources OPQ48,IVF256,PQ48 HNSW32_PQ48 --name faiss_structure_opq``: an OPQ rotation before IVF-PQ codes (carried
+as it is, and against ``?index=IVF256,PQ48``: the same bytes without the rotation) and an HNSW graph over PQ codes.
 """
 
 from __future__ import annotations
@@ -32,7 +36,14 @@ import numpy as np
 
 logger = logging.getLogger("bench.faiss_structure")
 QUERIES, K = 1000, 10
-SOURCES = {"IVF256,PQ48": {"nprobe": 16}, "HNSW32": {"efSearch": 64}}
+SOURCES = {"IVF256,PQ48": {"nprobe": 16}, "HNSW32": {"efSearch": 64}, "OPQ48,IVF256,PQ48": {"nprobe": 16},
+           "HNSW32_PQ48": {"efSearch": 64}}
+RUNS = {"IVF256,PQ48": [("flat (--default-settings)", False, ""), ("like the source", True, ""),
+                        ("?index=IVF256,PQ96", True, "?index=IVF256,PQ96&nprobe=16")],
+        "HNSW32": [("like the source", True, "")],
+        "OPQ48,IVF256,PQ48": [("like the source", True, ""),
+                              ("?index=IVF256,PQ48 (no OPQ)", True, "?index=IVF256,PQ48&nprobe=16")],
+        "HNSW32_PQ48": [("like the source", True, "")]}
 
 
 def kit_vectors() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -55,9 +66,11 @@ def translator(records: np.ndarray, same_docs: np.ndarray, pairs: int):
 
 
 def build_source(path: Path, factory: str, params: dict, vectors: np.ndarray) -> str:
+    from v2v_store.connectors.faiss_structure import core_index
+
     index = faiss.index_factory(vectors.shape[1], factory, faiss.METRIC_INNER_PRODUCT)
     unit = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
-    inner = faiss.downcast_index(index)
+    inner = core_index(index)
     if hasattr(inner, "do_polysemous_training"):
         inner.do_polysemous_training = False
     index.train(unit)
@@ -105,6 +118,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--records", type=int, default=None, help="the first N of the kit's vectors (default: all)")
     parser.add_argument("--out", default="benchmarks/results")
+    parser.add_argument("--sources", nargs="+", choices=sorted(SOURCES), default=["IVF256,PQ48", "HNSW32"],
+                        help="source structures to build and migrate (default: IVF256,PQ48 HNSW32)")
+    parser.add_argument("--name", default="faiss_structure", help="results file name (default faiss_structure)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     from kit import run_meta, save_results
@@ -116,9 +132,7 @@ def main() -> None:
     records, same_docs = unit_rows(records[:args.records]), same_docs[:args.records]
     tr = translator(records, same_docs, min(pairs, len(records)))
     new_queries = unit_rows(same_docs[:QUERIES])  # the target model's vectors of documents in the collection
-    runs = {"IVF256,PQ48": [("flat (--default-settings)", False, ""), ("like the source", True, ""),
-                            ("?index=IVF256,PQ96", True, "?index=IVF256,PQ96&nprobe=16")],
-            "HNSW32": [("like the source", True, "")]}
+    runs = {factory: RUNS[factory] for factory in args.sources}
     rows = {}
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -154,7 +168,7 @@ def main() -> None:
              f"{len(records):,} records, {QUERIES} mpnet queries (documents of the collection), one run.", "",
              "| | " + " | ".join(keys) + " |", "|---" * (len(keys) + 1) + "|"]
     lines += [f"| {label} | " + " | ".join(str(row.get(k, "")) for k in keys) + " |" for label, row in rows.items()]
-    save_results(Path(args.out), "faiss_structure", result, lines)
+    save_results(Path(args.out), args.name, result, lines)
     print("\n".join(lines))
 
 

@@ -48,7 +48,8 @@ from .base import (
     prepare_for_metric,
     scores_from_distances,
 )
-from .faiss_structure import build_index, build_seconds, describe, describe_index, needs_training, training_size
+from .faiss_structure import (build_index, build_seconds, core_index, describe, describe_index, needs_training,
+                              training_size)
 from .uri import StoreURI
 
 logger = logging.getLogger(__name__)
@@ -90,7 +91,8 @@ def _type_chain(index: faiss.Index) -> list[str]:
     chain, idx = [], faiss.downcast_index(index)
     while idx is not None:
         chain.append(type(idx).__name__)
-        inner = getattr(idx, "index", None) if chain[-1].startswith("IndexIDMap") else None
+        inner = getattr(idx, "index", None) if isinstance(idx, faiss.IndexPreTransform) or chain[-1].startswith(
+            "IndexIDMap") else None
         if inner is None and isinstance(idx, faiss.IndexHNSW):
             inner = idx.storage
         idx = faiss.downcast_index(inner) if inner is not None else None
@@ -166,13 +168,44 @@ class _IvfIdReader:
         return self.ivf.reconstruct_batch(keys) if len(keys) else np.empty((0, self.ivf.d), np.float32)
 
 
+class _UntransformedReader:
+    """An IndexPreTransform's rows: the inner index's, taken back through its transforms (an OPQ or random rotation
+    exactly; a PCA that dropped dimensions, an L2 normalisation, approximately)."""
+
+    def __init__(self, index: faiss.IndexPreTransform, inner: Any):
+        self.index, self.inner, self.n = index, inner, inner.n
+        self.chain = [faiss.downcast_VectorTransform(index.chain.at(k)) for k in range(index.chain.size())]
+
+    def _back(self, x: np.ndarray) -> np.ndarray:
+        for transform in reversed(self.chain):
+            x = transform.reverse_transform(np.ascontiguousarray(x, dtype=np.float32))
+        return x
+
+    def ids(self, start: int, stop: int) -> np.ndarray:
+        return self.inner.ids(start, stop)
+
+    def vectors(self, start: int, stop: int) -> np.ndarray:
+        return self._back(self.inner.vectors(start, stop))
+
+    def ids_at(self, positions: np.ndarray) -> np.ndarray:
+        return self.inner.ids_at(positions)
+
+    def vectors_at(self, positions: np.ndarray) -> np.ndarray:
+        return self._back(self.inner.vectors_at(positions))
+
+
 def _build_reader(index: faiss.Index):
     index = faiss.downcast_index(index)
     if type(index).__name__.startswith("IndexIDMap"):
         inner = faiss.downcast_index(index.index)
-        if isinstance(inner, faiss.IndexIVF):
-            inner.make_direct_map(True)  # inner ids of an IDMap are row numbers
-        return _IdMapReader(index, _PositionalReader(inner))
+        if isinstance(core_index(inner), faiss.IndexIVF):
+            core_index(inner).make_direct_map(True)  # inner ids of an IDMap are row numbers
+        return _IdMapReader(index, _build_reader(inner) if isinstance(inner, faiss.IndexPreTransform)
+                            else _PositionalReader(inner))
+    if isinstance(index, faiss.IndexPreTransform):
+        # the inner index's rows read as they are (an IVF through a direct map, not FAISS's scan of every list for
+        # each range), then taken back through the transforms
+        return _UntransformedReader(index, _build_reader(index.index))
     if isinstance(index, faiss.IndexIVF):
         try:
             index.make_direct_map(True)
@@ -180,6 +213,30 @@ def _build_reader(index: faiss.Index):
         except RuntimeError:  # ids were given with add_with_ids: not a dense range
             return _IvfIdReader(index)
     return _PositionalReader(index)
+
+
+def _round_trip(index: faiss.Index, x: np.ndarray) -> np.ndarray | None:
+    """``x`` encoded and decoded by ``index``'s codec: through its pre-transforms (an L2 normalisation skipped: the
+    stored vectors are normalised already, and its reverse cannot restore a midpoint's norm), into an HNSW graph's
+    storage; None where FAISS has no codec."""
+    index = faiss.downcast_index(index)
+    if type(index).__name__.startswith("IndexIDMap"):
+        return _round_trip(index.index, x)
+    if isinstance(index, faiss.IndexPreTransform):
+        chain = [faiss.downcast_VectorTransform(index.chain.at(k)) for k in range(index.chain.size())]
+        chain = [t for t in chain if not isinstance(t, faiss.NormalizationTransform)]
+        for transform in chain:
+            x = transform.apply(x)
+        x = _round_trip(index.index, np.ascontiguousarray(x, dtype=np.float32))
+        for transform in reversed(chain):
+            x = None if x is None else transform.reverse_transform(np.ascontiguousarray(x, dtype=np.float32))
+        return x
+    if isinstance(index, faiss.IndexHNSW):
+        return _round_trip(index.storage, x)
+    try:
+        return index.sa_decode(index.sa_encode(x))
+    except RuntimeError:
+        return None
 
 
 def _make_reader(index: faiss.Index):
@@ -345,16 +402,19 @@ class FaissStore(VectorStore):
         out = []
         if self.lossy:
             err = self.reconstruction_error()
+            estimate = (f"estimated relative reconstruction error {err:.3f}" if err is not None
+                        else "FAISS gives no codec to estimate its error")
             out.append(
                 f"FAISS index {self.index_type} is compressed: vectors read back are approximations "
-                f"(estimated relative reconstruction error {err:.3f}); results built on them inherit that error"
+                f"({estimate}); results built on them inherit that error"
             )
         if self._index is not None and self._db is None and self._index.metric_type != faiss.METRIC_L2:
             out.append("no v2v sidecar: FAISS cannot tell cosine from dot, so metric is reported as 'dot'")
         return out
 
-    def reconstruction_error(self, sample: int = 512, seed: int = 0) -> float:
-        """Mean relative L2 error of the index's codec on vectors like the stored ones.
+    def reconstruction_error(self, sample: int = 512, seed: int = 0) -> float | None:
+        """Mean relative L2 error of the index's codec on vectors like the stored ones (None where FAISS has no codec
+        for it).
 
         Decoded vectors sit on the codec's grid, so re-encoding them is exact; midpoints of random
         pairs of them are off-grid and see the codec's real error, which is what this measures.
@@ -367,9 +427,10 @@ class FaissStore(VectorStore):
         reader = self._get_reader()
         rows = np.sort(rng.choice(n, size=min(sample, n), replace=False))
         stored = np.concatenate([reader.vectors(int(r), int(r) + 1) for r in rows])
-        mid = 0.5 * (stored + stored[rng.permutation(len(stored))])
-        codec = faiss.downcast_index(index.index) if type(faiss.downcast_index(index)).__name__.startswith("IndexIDMap") else index
-        decoded = codec.sa_decode(codec.sa_encode(np.ascontiguousarray(mid, dtype=np.float32)))
+        mid = np.ascontiguousarray(0.5 * (stored + stored[rng.permutation(len(stored))]), dtype=np.float32)
+        decoded = _round_trip(index, mid)
+        if decoded is None:
+            return None
         return float(np.mean(np.linalg.norm(decoded - mid, axis=1) / np.maximum(np.linalg.norm(mid, axis=1), 1e-12)))
 
     # -- reading ---------------------------------------------------------------------------------
@@ -522,15 +583,15 @@ class FaissStore(VectorStore):
         if self._index is None:
             return
         index = faiss.downcast_index(self._index)
-        if isinstance(index, faiss.IndexIVF) and not index.is_trained:
+        if isinstance(core_index(index), faiss.IndexIVF) and not index.is_trained:
             raise UnsupportedIndexError(
                 f"FAISS index {self.index_type} at {self.path} is not trained: an IVF index takes vectors only after "
                 "its coarse quantizer is trained; train it first, or write to a new faiss:// path and v2v creates one"
             )
-        if not (type(index).__name__.startswith("IndexIDMap") or isinstance(index, faiss.IndexIVF)):
+        if not (type(index).__name__.startswith("IndexIDMap") or isinstance(core_index(index), faiss.IndexIVF)):
             raise UnsupportedIndexError(
                 f"cannot write ids into FAISS index {self.index_type} at {self.path}: only IndexIDMap/IDMap2 "
-                "and IVF indexes keep ids; write to a new faiss:// path and v2v creates one"
+                "and IVF indexes (pre-transformed or not) keep ids; write to a new faiss:// path and v2v creates one"
             )
 
     @property
@@ -568,7 +629,7 @@ class FaissStore(VectorStore):
 
     def _remove_before_overwrite(self, index: faiss.Index, fids: np.ndarray) -> None:
         """Remove the records of ``fids`` the index holds, so that adding them again overwrites them."""
-        if isinstance(index, faiss.IndexIVF):
+        if isinstance(core_index(index), faiss.IndexIVF):
             index.remove_ids(fids)  # absent ids are no-ops; the lists keep the ids themselves
             return
         present = self._held(fids)
@@ -593,8 +654,9 @@ class FaissStore(VectorStore):
         self._ensure_writable(batch)
         index = faiss.downcast_index(self._index)
         fid_arr = np.array(fids, dtype=np.int64)
-        if isinstance(index, faiss.IndexIVF) and index.direct_map.type == faiss.DirectMap.Array:
-            index.set_direct_map_type(faiss.DirectMap.Hashtable)  # an array map cannot take ids
+        ivf = core_index(index)
+        if isinstance(ivf, faiss.IndexIVF) and ivf.direct_map.type == faiss.DirectMap.Array:
+            ivf.set_direct_map_type(faiss.DirectMap.Hashtable)  # an array map cannot take ids
         if index.ntotal:
             self._remove_before_overwrite(index, fid_arr)
         index.add_with_ids(prepare_for_metric(batch.vectors, self.metric), fid_arr)

@@ -575,6 +575,29 @@ def test_a_chroma_server_collection_is_created_like_another(chroma_server, rng):
         "space": "cosine", "ef_construction": 200, "max_neighbors": 32}
 
 
+def test_a_faiss_structure_is_fitted_to_the_target_space():
+    """A carried structure at another dimension: a pre-transform that reduces the dimension keeps its share of it, one
+    that keeps it keeps the new one; an OPQ rotation follows the sub-quantizers of its PQ codes where these must
+    change; a structure asked for by ?index= (no source dimension) is built as written; HNSW over PQ codes falls back to
+    flat vectors where the codebooks cannot be trained. OPQ's training (minutes at 65,536 points) is in the estimate."""
+    from v2v_store.connectors.faiss_structure import build_seconds, describe, fit_to, needs_training
+
+    assert fit_to({"index": "OPQ16_96,IVF1024,PQ16", "dim": 384}, 10**6, 768) == (
+        "OPQ16_192,IVF1024,PQ16", ["OPQ16_192, not OPQ16_96: the source's 96 of 384 dimensions, at d=768"])
+    assert fit_to({"index": "OPQ16,IVF1024,PQ16", "dim": 384}, 10**6, 768) == ("OPQ16,IVF1024,PQ16", [])
+    assert fit_to({"index": "PCAR64,RR64,HNSW32", "dim": 384}, 10**6, 768)[0] == "PCAR128,RR128,HNSW32"
+    assert fit_to({"index": "OPQ8,PQ8", "dim": 64}, 10**5, 100) == (
+        "OPQ5,PQ5", ["OPQ5, not OPQ8, at d=100", "PQ5, not PQ8: 8 sub-quantizers do not divide d=100"])
+    assert fit_to({"index": "OPQ16_64,IVF64,PQ16"}, 10**5, 384) == ("OPQ16_64,IVF64,PQ16", [])
+    assert fit_to({"index": "HNSW32_PQ16", "dim": 384}, 100, 768) == (
+        "HNSW32", ["flat codes, not PQ16: 100 records cannot train 256 PQ centroids"])
+    assert needs_training("OPQ16_96,IVF64,PQ16") and not needs_training("L2norm,Flat")
+    [line] = describe({"index": "OPQ16,IVF1024,PQ16", "dim": 384, "records": 10**6}, 768)
+    assert line.endswith("--dest ...?index=OPQ32,IVF1024,PQ32 keeps the source's ratio (2x the bytes)")
+    opq, plain = (build_seconds({"index": f"{pre}IVF256,PQ16"}, 10**6, 384)[0] for pre in ("OPQ16,", ""))
+    assert opq > plain + 60
+
+
 def test_the_build_time_of_a_faiss_structure_is_estimated_from_its_shape():
     """build_seconds (a migration plan's estimate of a FAISS destination's own work): nothing for a flat index;
     training grows with the lists and the codebooks, adding with the lists a record is compared with (an HNSW coarse

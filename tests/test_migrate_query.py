@@ -523,15 +523,84 @@ def test_a_new_faiss_destination_is_built_like_its_faiss_source(factory, params,
         migrate(tr, src, asked, state_dir=tmp_path / "st", progress=False)
         assert open_store(f"faiss://{tmp_path}/asked.faiss").settings() == {"index": "SQ8", "records": 1200,
                                                                              "dim": 96}
-    # a structure v2v does not rebuild (OPQ rotation): named as left behind, the destination flat
-    opq = faiss.index_factory(x.shape[1], "OPQ8,PQ8x4", faiss.METRIC_INNER_PRODUCT)
-    opq.train(x)
-    opq.add(x)
-    faiss.write_index(opq, str(tmp_path / "opq.faiss"))
-    plan = migrate(tr, f"faiss://{tmp_path}/opq.faiss", f"faiss://{tmp_path}/o.faiss", dry_run=True,
+    # a structure v2v does not rebuild (an additive quantizer): named as left behind, the destination flat
+    rq = faiss.index_factory(x.shape[1], "RQ4x6", faiss.METRIC_INNER_PRODUCT)
+    rq.train(x)
+    rq.add(x)
+    faiss.write_index(rq, str(tmp_path / "rq.faiss"))
+    plan = migrate(tr, f"faiss://{tmp_path}/rq.faiss", f"faiss://{tmp_path}/o.faiss", dry_run=True,
                    state_dir=tmp_path / "st", progress=False)
-    assert plan.carried_settings == [] and "FAISS index structure IndexPreTransform" in plan.left_behind[0]
+    assert plan.carried_settings == [] and "FAISS index structure IndexResidualQuantizer" in plan.left_behind[0]
     assert "add ?index=FACTORY to --dest" in plan.left_behind[0]
+
+
+@pytest.mark.parametrize("factory, params, built, chain, min_cosine, min_recall", [
+    ("OPQ8_32,IVF8,PQ8x4", {"nprobe": 4}, "OPQ8_48,IVF8,PQ8x4", "IndexPreTransform/IndexIVFPQ", 0.6, 0.6),
+    ("PCAR32,IVF8,Flat", {"nprobe": 8}, "PCAR48,IVF8,Flat", "IndexPreTransform/IndexIVFFlat", 0.75, 0.9),
+    ("HNSW16_PQ8x4", {"efSearch": 48}, "HNSW16_PQ8x4", "IndexIDMap2/IndexHNSWPQ/IndexPQ", 0.6, 0.6),
+    ("IVF8,RaBitQ", {"nprobe": 8, "qb": 8}, "IVF8,RaBitQ", "IndexIVFRaBitQ", 0.5, 0.6),
+    ("L2norm,RR64,HNSW16", {"efSearch": 48}, "L2norm,RR96,HNSW16",
+     "IndexIDMap2/IndexPreTransform/IndexHNSWFlat/IndexFlatIP", 0.9999, 0.9),
+])
+def test_pre_transforms_hnsw_codes_and_rabitq_are_carried(factory, params, built, chain, min_cosine, min_recall,
+                                                          translator, tmp_path):
+    """FAISS pre-transforms (an OPQ rotation, which FAISS writes as a plain orthonormal LinearTransform; PCA; random
+    rotation; L2 normalisation), an HNSW graph over PQ codes and RaBitQ codes are read back exactly as FAISS decodes
+    them, described, and carried to a new destination at the translations' dimension (a reducing transform keeps its
+    share of the dimensions: 32 of 64 -> 48 of 96), with their search parameters; `v2v inspect` estimates their
+    codec's error (an HNSW graph over PQ codes used to end in a FAISS traceback). An existing pre-transformed IVF
+    index (no IDMap) takes records by id and has them overwritten and deleted."""
+    import faiss
+
+    from v2v_store.connectors.faiss_structure import core_index
+
+    tr, _ = translator
+    x, _ = views(1200, seed=43)
+    index = faiss.index_factory(x.shape[1], factory, faiss.METRIC_INNER_PRODUCT)
+    inner = core_index(index)
+    index.train(x)
+    for name, value in params.items():
+        setattr(inner.hnsw if name.startswith("ef") else inner, name, value)
+    index.add(x)
+    faiss.write_index(index, str(tmp_path / "src.faiss"))
+    source_bytes = (tmp_path / "src.faiss").read_bytes()
+    src, dst = f"faiss://{tmp_path}/src.faiss", f"faiss://{tmp_path}/dst.faiss"
+    stored = read(src)
+    assert np.allclose(np.stack([stored[i][0] for i in range(1200)]), index.reconstruct_n(0, 1200), atol=1e-5)
+    shown = subprocess.run([sys.executable, "-m", "v2v_store", "inspect", src, "--json"], capture_output=True,
+                           text=True, cwd=tmp_path)
+    assert shown.returncode == 0, shown.stderr
+    report = json.loads(shown.stdout)
+    settings = report["settings"]
+    assert settings["index"] == factory
+    assert {k: settings[k] for k in params} == params and settings["dim"] == 64
+    if factory != "L2norm,RR64,HNSW16":  # lossy: the warning carries an estimate of the codec's error
+        assert "estimated relative reconstruction error" in " ".join(report["warnings"])
+    plan = migrate(tr, src, dst, dry_run=True, state_dir=tmp_path / "st", progress=False)
+    assert plan.left_behind == [] and plan.carried_settings[0].startswith(f"FAISS index {built} ("), plan
+    assert (plan.training_seconds > 0) == (factory != "L2norm,RR64,HNSW16")  # a random rotation costs nothing
+    report = migrate(tr, src, dst, batch_size=300, state_dir=tmp_path / "st", progress=False)
+    assert report.dest_count == 1200 and report.count_ok
+    with open_store(dst) as store:
+        assert store.index_type == chain and store.settings()["index"] == built
+        assert {k: store.settings()[k] for k in params} == params and store.settings()["dim"] == 96
+    records = read(dst)
+    assert sorted(records) == list(range(1200))
+    translations = tr.translate(np.stack([stored[i][0] for i in range(1200)]), source="x", target="y")
+    got = np.stack([records[i][0] for i in range(1200)])
+    cosine = np.sum(got * translations, axis=1) / np.linalg.norm(got, axis=1) / np.linalg.norm(translations, axis=1)
+    assert np.median(cosine) > min_cosine, np.median(cosine)
+    with open_store(dst) as store:
+        _, found = store.search(translations[:200], 10)
+    assert np.mean([i in ids for i, ids in enumerate(found)]) > min_recall
+    assert (tmp_path / "src.faiss").read_bytes() == source_bytes  # the source is never modified
+    if factory.startswith("OPQ"):  # an existing OPQ + IVF index without an IDMap takes, overwrites and deletes ids
+        with open_store(src) as store:
+            store.upsert(VectorBatch([5000, 7], x[:2]))
+            store.delete([8])
+        again = read(src)
+        assert len(again) == 1200 and 5000 in again and 8 not in again
+        assert np.dot(again[7][0], x[1]) / np.linalg.norm(again[7][0]) / np.linalg.norm(x[1]) > 0.8
 
 
 @pytest.mark.parametrize("kind", ["qdrant", "qdrant-edge"])

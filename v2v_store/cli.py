@@ -402,7 +402,8 @@ def migrate(
                                        help="A destination this creates in the source's backend gets the "
                                             "source's settings: Qdrant HNSW, quantization, optimizer settings and "
                                             "payload indexes, Chroma HNSW parameters, collection metadata, a FAISS "
-                                            "index's structure (IVF / PQ / SQ / HNSW; or --dest ...?index=FACTORY) "
+                                            "index's structure (IVF / PQ / SQ / RaBitQ / HNSW, OPQ and other "
+                                            "pre-transforms; or --dest ...?index=FACTORY) "
                                             "(the plan lists them); one --on-exists replace drops is recreated with its own. "
                                             "--default-settings: the backend's defaults for either."),
 ) -> None:
