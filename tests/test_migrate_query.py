@@ -1115,6 +1115,51 @@ def test_latent_cache_list_and_prune(tmp_path):
         assert store.count() == 200
 
 
+def test_latent_cache_kept_within_a_maximum_size(tmp_path, caplog):
+    """--latent-cache-max-size / CrossQuery(latent_cache_max_size=) / v2v cache warm --max-size: after each entry
+    written, the least recently used entries of other collections go until the directory fits; those the query uses
+    stay, with a warning where they alone exceed it; a size that is not one, or one without a cache, exit 2."""
+    x, y = views(1000, d1=32, d2=32, seed=31)
+    tr = Translator.from_linear_map(fit_procrustes((x[:200], y[:200])), Space("x", 32), Space("y", 32))
+    tr.save(tmp_path / "translator")
+    tr = Translator.load(tmp_path / "translator")
+    uris = {name: f"faiss://{tmp_path}/{name}.faiss" for name in "abcd"}
+    for n, uri in enumerate(uris.values()):
+        fill(uri, x[200 + 200 * n:400 + 200 * n])
+    cache = tmp_path / "latent"
+
+    def held():
+        return {e.uri for e in latent_cache_module.cache_entries(cache)}
+
+    for name in "ab":
+        with CrossQuery(tr, [(uris[name], "x")], latent_cache=cache) as cross:
+            cross.search(y[:2], space="y", k=3)
+    [entry_a, entry_b] = sorted(latent_cache_module.cache_entries(cache), key=lambda e: e.uri)
+    os.utime(entry_a.path / "entry.json", (time.time() - 60, time.time() - 60))  # a: the least recently used
+    with CrossQuery(tr, [(uris["c"], "x")], latent_cache=cache,
+                    latent_cache_max_size=entry_b.size * 2 + entry_b.size // 2) as cross:
+        cross.search(y[:2], space="y", k=3)
+    assert held() == {uris["b"], uris["c"]}
+    with caplog.at_level("WARNING"), CrossQuery(tr, [(uris["b"], "x"), (uris["d"], "x")], latent_cache=cache,
+                                                latent_cache_max_size=1) as cross:
+        cross.search(y[:2], space="y", k=3)  # b loaded, d written: c goes; b and d, in use, stay
+    assert held() == {uris["b"], uris["d"]} and "over its maximum of 1, in entries this query uses" in caplog.text
+    run = lambda *a: subprocess.run([sys.executable, "-m", "v2v_store", *a], capture_output=True, text=True)  # noqa: E731
+    warm = run("cache", "warm", str(cache), "--translator", str(tmp_path / "translator"), "--collection",
+               uris["a"] + "#x", "--max-size", str(entry_b.size + entry_b.size // 2))
+    assert warm.returncode == 0 and json.loads(warm.stdout)["how"] == "built", warm.stderr
+    assert held() == {uris["a"]}
+    np.save(tmp_path / "q.npy", y[:2])
+    query = ["query", "--translator", str(tmp_path / "translator"), "--collection", uris["a"] + "#x", "--vector",
+             str(tmp_path / "q.npy")]
+    for extra, message in ((["--latent-cache", str(cache), "--latent-cache-max-size", "lots"],
+                            "--latent-cache-max-size 'lots' is not a size"),
+                           (["--latent-cache-max-size", "1G"], "give --latent-cache DIR too")):
+        bad = run(*query, *extra)
+        assert bad.returncode == 2 and message in bad.stderr, bad.stderr
+    assert held() == {uris["a"]}
+
+
 def test_cli_query_and_bad_input(translator, tmp_path):
     _, path = translator
     x, y = views(200, seed=17)

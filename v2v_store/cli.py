@@ -553,7 +553,12 @@ def query(
                                                 "collection's record keys and 1,024 records drawn at random (one "
                                                 "that only gained or lost records: its entry updated). Later "
                                                 "commands then skip streaming the collections. Entries stay "
-                                                "until removed: v2v cache list / prune."),
+                                                "until removed (v2v cache list / prune) or, with "
+                                                "--latent-cache-max-size, until the directory would outgrow it."),
+    latent_cache_max_size: str = typer.Option(None, help="With --latent-cache: keep the directory within this size "
+                                                         "(e.g. 20G; K, M, G, T): after each entry written, the least "
+                                                         "recently used entries go until the rest fit, never those "
+                                                         "this query uses (a warning where these alone exceed it)."),
 ) -> None:
     """Search collections of different models as one; prints a ranked list of hits (a JSON line per hit)."""
     from v2v_store.anchors import read_texts
@@ -576,10 +581,13 @@ def query(
         from v2v_store.models import require_model
 
         require_model(model, "--model")
+    if latent_cache_max_size is not None and latent_cache is None:
+        raise V2VError("--latent-cache-max-size bounds a latent cache: give --latent-cache DIR too")
+    max_size = None if latent_cache_max_size is None else _parse_size(latent_cache_max_size, "--latent-cache-max-size")
     cols = _collections(collection)
     # the collections are checked before a model loads
     with CrossQuery(tr, cols, mode=mode, check_space=space_check, latent_precision=latent_precision,
-                    latent_cache=latent_cache) as cross:
+                    latent_cache=latent_cache, latent_cache_max_size=max_size) as cross:
         if streaming or queries_text is not None:
             from v2v_store.models import load_encoder
 
@@ -655,7 +663,7 @@ app.add_typer(cache_app, name="cache")
 _SIZE_UNITS = {"": 1, "K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}
 
 
-def _parse_size(text: str) -> int:
+def _parse_size(text: str, option: str = "--max-size") -> int:
     """Bytes from '123', '500M', '20G', '1.5TB', '2GiB' (K, M, G, T: powers of 1,024)."""
     number = text.strip().upper().removesuffix("IB").removesuffix("B")
     unit = number[-1:] if number[-1:] in _SIZE_UNITS else ""
@@ -664,7 +672,7 @@ def _parse_size(text: str) -> int:
     except ValueError:
         value = -1
     if value < 0:
-        raise V2VError(f"--max-size {text!r} is not a size: give bytes, or a number with K, M, G or T (e.g. 20G)")
+        raise V2VError(f"{option} {text!r} is not a size: give bytes, or a number with K, M, G or T (e.g. 20G)")
     return int(value)
 
 
@@ -713,6 +721,9 @@ def cache_warm(
     latent_precision: str = typer.Option("float32", help="float32 | float16 | int8, as the queries will use."),
     space_check: bool = typer.Option(True, "--space-check/--no-space-check",
                                      help="As the queries will use (an entry is kept per setting)."),
+    max_size: str = typer.Option(None, help="Keep the directory within this size (e.g. 20G), as v2v query "
+                                            "--latent-cache-max-size: the least recently used entries of other "
+                                            "collections go after each entry written."),
 ) -> None:
     """Build (or bring up to date) the latent cache entries of collections ahead of the queries, so the first
     v2v query --latent-cache DIR loads them instead of reading the collections. Prints one JSON line per collection
@@ -722,7 +733,8 @@ def cache_warm(
 
     cols = _collections(collection)
     with CrossQuery(Translator.load(translator), cols, check_space=space_check, latent_precision=latent_precision,
-                    latent_cache=directory) as cross:
+                    latent_cache=directory, latent_cache_max_size=None if max_size is None else _parse_size(max_size)
+                    ) as cross:
         for row in cross.prepare():
             typer.echo(json.dumps(row, default=str))
 

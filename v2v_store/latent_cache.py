@@ -36,8 +36,11 @@ dimension per record in float32, 2 in float16, 1 in int8, plus the ids and 8 byt
 entries of old translators and of collections no longer queried stay until removed: :func:`cache_entries` lists
 them with their size and when each was last used (``v2v cache list``), :func:`prune` removes those asked for
 (``v2v cache prune``: of a collection, unused for so long, of translators other than the current ones, of
-collections whose files are gone, the least recently used beyond a total size). Removing an entry that a running
-query has loaded is safe: its memory map stays valid until the query closes it, and the next query builds it again.
+collections whose files are gone, the least recently used beyond a total size). A cache given a ``max_size``
+(``v2v query --latent-cache-max-size 20G``) prunes itself after each write: the least recently used entries go until
+the rest fit, never those the writing query uses (these alone may exceed it: a warning says so). Removing an entry
+that a running query has loaded is safe: its memory map stays valid until the query closes it, and the next query
+builds it again.
 """
 
 from __future__ import annotations
@@ -110,12 +113,17 @@ class Stale:
 class LatentCache:
     """The latent indexes of one translator, precision and space-check setting, kept under ``directory``."""
 
-    def __init__(self, directory: str | Path, translator_digest: str, precision: str, check_space: bool):
+    def __init__(self, directory: str | Path, translator_digest: str, precision: str, check_space: bool,
+                 max_size: int | None = None):
         self.directory = Path(directory)
         if self.directory.exists() and not self.directory.is_dir():
             raise V2VError(f"the latent cache {self.directory} is a file: name a directory (created if missing)")
+        if max_size is not None and max_size < 0:
+            raise V2VError(f"a latent cache's maximum size must be 0 or more bytes, not {max_size}")
         self._settings = {"format": CACHE_FORMAT, "translator": translator_digest, "precision": precision,
                           "check_space": bool(check_space)}
+        self.max_size = max_size
+        self._in_use: set[Path] = set()  # entries this cache loaded or wrote: never pruned by its own max_size
 
     def _describe(self, uri: str, space: str, mixed: RecordSpaces | None) -> dict:
         """What an entry's rows depend on (its key, and the start of its ``entry.json``)."""
@@ -149,7 +157,7 @@ class LatentCache:
         if version is None:
             return self._compare(store, uri, spaces, mixed, entries, parts)
         for path, _ in entries:
-            _mark_used(path)
+            self._use(path)
         logger.info("latent index of %s loaded from %s (%d vectors)", uri, self.directory,
                     sum(len(p.ids) for p in parts))
         return parts
@@ -186,7 +194,7 @@ class LatentCache:
             return None
         if not (added or removed):
             for path, _ in entries:
-                _mark_used(path)
+                self._use(path)
             logger.info("latent index of %s loaded from %s (%d vectors)", uri, self.directory,
                         sum(len(p.ids) for p in parts))
             return parts
@@ -198,8 +206,12 @@ class LatentCache:
             logger.warning("latent cache of %s is unreadable (%s); building it again", uri, error)
             return None
         for path, _ in entries:
-            _mark_used(path)
+            self._use(path)
         return Stale(writable, added, removed, len(held), [i for i in left_out if i not in removed])
+
+    def _use(self, path: Path) -> None:
+        _mark_used(path)
+        self._in_use.add(path)
 
     @staticmethod
     def _read(path: Path, entry: dict) -> LatentPart:
@@ -241,9 +253,24 @@ class LatentCache:
                 self._write(self._path(uri, space, mixed), part, {
                     **self._describe(uri, space, mixed), "version": version, "count": count, "rows": len(part.ids),
                     "built_at": time.time()}, left_out if mixed is not None and p == 0 else None)
+                self._in_use.add(self._path(uri, space, mixed))
         except (OSError, RuntimeError, TypeError, ValueError) as error:
             logger.warning("could not write the latent cache of %s to %s (%s); the query goes on without it", uri,
                            self.directory, error)
+            return
+        if self.max_size is not None:
+            self.keep_within(self.max_size)
+
+    def keep_within(self, max_size: int) -> list["CacheEntry"]:
+        """Remove the least recently used entries until the directory takes at most ``max_size`` bytes, except those
+        this cache loaded or wrote (in use); returns those removed."""
+        removed = prune(self.directory, max_size=max_size, protect=self._in_use)
+        total = sum(e.size for e in cache_entries(self.directory))
+        if total > max_size:
+            logger.warning("the latent cache %s takes %s, over its maximum of %s, in entries this query uses; raise "
+                           "--latent-cache-max-size, or query fewer collections at once", self.directory, total,
+                           max_size)
+        return removed
 
     def _sweep_staging(self) -> None:
         """Remove the staging directories of writers that were killed before they finished (their process is gone)."""
@@ -365,14 +392,15 @@ def cache_entries(directory: str | Path) -> list[CacheEntry]:
 
 def prune(directory: str | Path, *, collection: str | None = None, unused_for: float | None = None,
           keep_translators: list[str] | None = None, gone: bool = False, max_size: int | None = None,
-          everything: bool = False, dry_run: bool = False) -> list[CacheEntry]:
+          everything: bool = False, dry_run: bool = False, protect: Iterable[Path] = ()) -> list[CacheEntry]:
     """Remove entries of a latent cache directory; returns those removed (with ``dry_run``, those that would be).
 
     An entry is removed when it matches every filter given: ``collection`` (built from that URI), ``unused_for``
     (seconds since it was last loaded or written), ``keep_translators`` (digests, :meth:`Translator.digest`: built by
     a translator not among them), ``gone`` (its collection's files are gone: :attr:`CacheEntry.collection_gone`);
-    then, with ``max_size`` (bytes), the least recently used of the rest until they take no more. ``everything``
-    removes every entry. Damaged entries are always removed. Raises V2VError when nothing is asked for."""
+    then, with ``max_size`` (bytes), the least recently used of the rest until they take no more, except the entries
+    at the paths in ``protect`` (and the others of their collection). ``everything`` removes every entry. Damaged
+    entries are always removed. Raises V2VError when nothing is asked for."""
     filters = collection is not None or unused_for is not None or keep_translators is not None or gone
     if not (filters or max_size is not None or everything):
         raise V2VError("say which entries to remove: --collection URI, --unused-days D, --keep-translator DIR, "
@@ -391,10 +419,14 @@ def prune(directory: str | Path, *, collection: str | None = None, unused_for: f
             and (not gone or first.collection_gone)))
         (removed if matches else kept).append(group)
     if max_size is not None:
+        protected = {Path(p).resolve() for p in protect}
         total = sum(e.size for group in kept for e in group)
-        while kept and total > max_size:
-            total -= sum(e.size for e in kept[0])
-            removed.append(kept.pop(0))
+        for group in [g for g in kept if not any(e.path.resolve() in protected for e in g)]:  # oldest first
+            if total <= max_size:
+                break
+            total -= sum(e.size for e in group)
+            kept.remove(group)
+            removed.append(group)
     removed = [entry for group in removed for entry in group]
     if not dry_run:
         for entry in removed:

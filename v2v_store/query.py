@@ -75,7 +75,8 @@ class CrossQuery:
     read_batch_size = 4096  # records per read while building a latent index
 
     def __init__(self, translator: Translator, collections: list[tuple[str, str | None]], mode: str = "latent",
-                 check_space: bool = True, latent_precision: str = "float32", latent_cache: str | Path | None = None):
+                 check_space: bool = True, latent_precision: str = "float32", latent_cache: str | Path | None = None,
+                 latent_cache_max_size: int | None = None):
         """``collections``: (URI, space name or None for the space of the collection's dimension, or, where both
         spaces share it, the one its first vectors look like: :meth:`Translator.space_for_dim`). A space given as
         ``@FIELD`` or ``auto`` marks a collection of mixed spaces (records of both models in one index, e.g. half way
@@ -89,7 +90,8 @@ class CrossQuery:
         among the collection's first ``INT8_TRAINING_ROWS`` records, later values clipped to that range; scores within
         a few 1e-3 of exact, so close hits can swap). ``latent_cache``: a directory where latent mode keeps each
         collection's latent index once built and loads it from while the collection is unchanged
-        (:mod:`v2v_store.latent_cache`)."""
+        (:mod:`v2v_store.latent_cache`); ``latent_cache_max_size``: bytes it is kept within after each entry written
+        (the least recently used entries of other collections removed)."""
         if mode not in ("latent", "native"):
             raise V2VError(f"unknown query mode {mode!r}: use 'latent' or 'native'")
         if latent_precision not in LATENT_PRECISIONS:
@@ -100,8 +102,11 @@ class CrossQuery:
             raise V2VError("a latent cache holds latent mode's indexes: drop it, or query in latent mode")
         self.translator, self.mode, self.check_space = translator, mode, check_space
         self.latent_precision = latent_precision
+        if latent_cache_max_size is not None and latent_cache is None:
+            raise V2VError("a latent cache's maximum size needs a latent cache directory (latent_cache=DIR)")
         self._cache = (None if latent_cache is None else
-                       LatentCache(latent_cache, translator.digest(), latent_precision, check_space))
+                       LatentCache(latent_cache, translator.digest(), latent_precision, check_space,
+                                   latent_cache_max_size))
         self._requested = list(collections)
         self.collections: list[_Collection] = []
         self._stores: dict[str, VectorStore] = {}  # by URI, open until close()
