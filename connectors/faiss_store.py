@@ -215,6 +215,15 @@ def _build_reader(index: faiss.Index):
     return _PositionalReader(index)
 
 
+def _ivf_behind_transforms(index: faiss.Index) -> faiss.IndexIVF | None:
+    """``index`` itself or the index behind its pre-transforms when that is an IVF index (its lists keep ids), else
+    None (an IDMap around an IVF index is not one: it keeps its own id map)."""
+    index = faiss.downcast_index(index)
+    while isinstance(index, faiss.IndexPreTransform):
+        index = faiss.downcast_index(index.index)
+    return index if isinstance(index, faiss.IndexIVF) else None
+
+
 def _round_trip(index: faiss.Index, x: np.ndarray) -> np.ndarray | None:
     """``x`` encoded and decoded by ``index``'s codec: through its pre-transforms (an L2 normalisation skipped: the
     stored vectors are normalised already, and its reverse cannot restore a midpoint's norm), into an HNSW graph's
@@ -583,15 +592,16 @@ class FaissStore(VectorStore):
         if self._index is None:
             return
         index = faiss.downcast_index(self._index)
-        if isinstance(core_index(index), faiss.IndexIVF) and not index.is_trained:
+        if isinstance(_ivf_behind_transforms(index), faiss.IndexIVF) and not index.is_trained:
             raise UnsupportedIndexError(
                 f"FAISS index {self.index_type} at {self.path} is not trained: an IVF index takes vectors only after "
                 "its coarse quantizer is trained; train it first, or write to a new faiss:// path and v2v creates one"
             )
-        if not (type(index).__name__.startswith("IndexIDMap") or isinstance(core_index(index), faiss.IndexIVF)):
+        if not (type(index).__name__.startswith("IndexIDMap") or _ivf_behind_transforms(index) is not None):
             raise UnsupportedIndexError(
                 f"cannot write ids into FAISS index {self.index_type} at {self.path}: only IndexIDMap/IDMap2 "
-                "and IVF indexes (pre-transformed or not) keep ids; write to a new faiss:// path and v2v creates one"
+                "and IVF indexes keep ids (an IVF's also behind OPQ / PCA transforms); write to a new faiss:// path "
+                "and v2v creates one"
             )
 
     @property
@@ -629,7 +639,7 @@ class FaissStore(VectorStore):
 
     def _remove_before_overwrite(self, index: faiss.Index, fids: np.ndarray) -> None:
         """Remove the records of ``fids`` the index holds, so that adding them again overwrites them."""
-        if isinstance(core_index(index), faiss.IndexIVF):
+        if _ivf_behind_transforms(index) is not None:  # not an IDMap around one: its rows would shift, not its lists
             index.remove_ids(fids)  # absent ids are no-ops; the lists keep the ids themselves
             return
         present = self._held(fids)
@@ -654,8 +664,8 @@ class FaissStore(VectorStore):
         self._ensure_writable(batch)
         index = faiss.downcast_index(self._index)
         fid_arr = np.array(fids, dtype=np.int64)
-        ivf = core_index(index)
-        if isinstance(ivf, faiss.IndexIVF) and ivf.direct_map.type == faiss.DirectMap.Array:
+        ivf = _ivf_behind_transforms(index)
+        if ivf is not None and ivf.direct_map.type == faiss.DirectMap.Array:
             ivf.set_direct_map_type(faiss.DirectMap.Hashtable)  # an array map cannot take ids
         if index.ntotal:
             self._remove_before_overwrite(index, fid_arr)
