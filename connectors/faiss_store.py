@@ -48,8 +48,8 @@ from .base import (
     prepare_for_metric,
     scores_from_distances,
 )
-from .faiss_structure import (build_index, build_seconds, core_index, describe, describe_index, needs_training,
-                              training_size)
+from .faiss_structure import (SEARCH_PARAMS, build_index, build_seconds, core_index, describe, describe_index,
+                              needs_training, training_size)
 from .uri import StoreURI
 
 logger = logging.getLogger(__name__)
@@ -242,6 +242,8 @@ def _round_trip(index: faiss.Index, x: np.ndarray) -> np.ndarray | None:
         return x
     if isinstance(index, faiss.IndexHNSW):
         return _round_trip(index.storage, x)
+    if isinstance(index, faiss.IndexRefine):  # what is read back comes from the refinement's codes
+        return _round_trip(index.refine_index, x)
     try:
         return index.sa_decode(index.sa_encode(x))
     except RuntimeError:
@@ -271,7 +273,8 @@ def _asked_structure(uri: StoreURI, dim: int | None) -> dict[str, Any]:
         return {}
     try:
         needs_training(factory, dim)
-        asked = {name: int(uri.params[name]) for name in ("nprobe", "efSearch", "efConstruction") if name in uri.params}
+        asked = {name: (float if name == "k_factor" else int)(uri.params[name]) for name in SEARCH_PARAMS
+                 if name in uri.params}
     except (RuntimeError, ValueError) as e:
         raise InvalidURIError(
             f"{uri.raw!r}: ?index={factory} is not a FAISS index structure FAISS can build ({str(e).splitlines()[0][:120]}); "

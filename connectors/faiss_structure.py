@@ -6,11 +6,12 @@ SQ codes, or search through an HNSW graph. A migration that creates a FAISS dest
 `FAISS factory string <https://github.com/facebookresearch/faiss/wiki/The-index-factory>`_ (``IVF1024,PQ32``,
 ``HNSW32``, ``SQ8``, ``OPQ16,IVF1024,PQ16``, ``HNSW32_PQ16``, ``IVF1024,RaBitQ``...) with ``nprobe`` / ``efSearch`` /
 ``efConstruction`` / ``qb``; pre-transforms (OPQ, PCA, random rotation, L2 normalisation) are carried before any of
-them, their output dimensions scaled with the space's (:func:`fit_to`). Structures that must be trained
+them, their output dimensions scaled with the space's (:func:`fit_to`), and a refinement after (``...,RFlat``, or
+``...,Refine(SQfp16)``: the hits re-ranked by full or finer vectors, ``k_factor`` times as many fetched). Structures that must be trained
 (pre-transforms, IVF lists, PQ / SQ / RaBitQ codes) are trained on translated records first (:func:`training_size` of
 them, drawn at random from the source: :meth:`VectorStore.spread_sample`), and fitted to a collection too small for
 them (:func:`fit_to`: fewer lists; flat codes where PQ codebooks cannot be trained).
-Other structures (ITQ, additive quantizers, NSG, refinement) are named as left behind.
+Other structures (ITQ, additive quantizers, NSG) are named as left behind.
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ _PQ = re.compile(r"^PQ(\d+)(x(\d+))?(fs)?$")
 _HNSW = re.compile(r"^HNSW(\d+)(?:_(.+))?$")  # an HNSW graph over flat vectors or over codes: HNSW32, HNSW32_PQ16
 # pre-transforms: OPQ rotation (to d_out), PCA (W: whitened, R: randomly rotated after), random rotation, L2 norm
 _PRE = re.compile(r"^(?:OPQ(\d+)(?:_(\d+))?|PCA(W?)(R?)(\d+)|RR(\d+)|L2norm)$")
-SEARCH_PARAMS = ("nprobe", "efSearch", "efConstruction", "qb")
+SEARCH_PARAMS = ("nprobe", "efSearch", "efConstruction", "qb", "k_factor")
+_REFINE = re.compile(r"^(.+),(RFlat|Refine\((.+)\))$")  # a base structure, then a refinement of its hits
 
 
 def _hnsw_m(hnsw: Any) -> int:
@@ -76,14 +78,16 @@ def _transform(vt: Any) -> str | None:
 
 
 def core_index(index: Any) -> Any:
-    """The index that holds the records, inside an IDMap(2) and any pre-transforms (kept referenced by FAISS's
-    Python objects: the caller holds ``index``)."""
+    """The index that holds the records' codes, inside an IDMap(2), a refinement (its base) and any pre-transforms
+    (kept referenced by FAISS's Python objects: the caller holds ``index``)."""
     index = faiss.downcast_index(index)
-    if type(index).__name__.startswith("IndexIDMap"):
-        index = faiss.downcast_index(index.index)
-    while isinstance(index, faiss.IndexPreTransform):
-        index = faiss.downcast_index(index.index)
-    return index
+    while True:
+        if type(index).__name__.startswith("IndexIDMap") or isinstance(index, faiss.IndexPreTransform):
+            index = faiss.downcast_index(index.index)
+        elif isinstance(index, faiss.IndexRefine):
+            index = faiss.downcast_index(index.base_index)
+        else:
+            return index
 
 
 def _split(factory: str) -> tuple[list[str], str]:
@@ -101,6 +105,8 @@ def describe_index(index: Any) -> tuple[dict[str, Any], str | None]:
     index = faiss.downcast_index(index)
     if type(index).__name__.startswith("IndexIDMap"):
         index = faiss.downcast_index(index.index)
+    if isinstance(index, faiss.IndexRefine):
+        return _describe_refined(index)
     if not isinstance(index, faiss.IndexPreTransform):
         return _describe_core(index)
     chain = [faiss.downcast_VectorTransform(index.chain.at(k)) for k in range(index.chain.size())]
@@ -119,6 +125,22 @@ def describe_index(index: Any) -> tuple[dict[str, Any], str | None]:
     if None in prefix:
         return {}, f"IndexPreTransform with a {type(chain[prefix.index(None)]).__name__}"
     return {"index": ",".join(prefix + [core]), **settings, "records": int(index.ntotal), "dim": int(index.d)}, None
+
+
+def _describe_refined(index: Any) -> tuple[dict[str, Any], str | None]:
+    """A refinement (IndexRefineFlat / IndexRefine): its base's structure, then ``RFlat`` or ``Refine(CODES)``."""
+    refine = faiss.downcast_index(index.refine_index)
+    codec = "Flat" if type(index).__name__ == "IndexRefineFlat" else _codec(refine)
+    settings, why = describe_index(faiss.downcast_index(index.base_index))
+    if why:
+        return {}, f"{type(index).__name__} over {why}"
+    if codec is None:
+        return {}, f"{type(index).__name__} with a {type(refine).__name__} refinement"
+    if not settings.get("index"):  # a flat base: the refinement adds nothing a flat destination lacks
+        return {}, None
+    suffix = "RFlat" if codec == "Flat" else f"Refine({codec})"
+    return {**settings, "index": f"{settings['index']},{suffix}", "k_factor": float(index.k_factor),
+            "records": int(index.ntotal), "dim": int(index.d)}, None
 
 
 def _describe_core(index: Any) -> tuple[dict[str, Any], str | None]:
@@ -209,7 +231,11 @@ def _pq_m(factory: str) -> int | None:
 
 
 def _fit_core(factory: str, records: int, dim: int) -> tuple[str, list[str]]:
-    """:func:`fit_to` for a factory string without pre-transforms."""
+    """:func:`fit_to` for a factory string without pre-transforms (a refinement after its base kept as it is)."""
+    refined = _REFINE.match(factory)
+    if refined:
+        base, changes = _fit_core(refined.group(1), records, dim)
+        return f"{base},{refined.group(2)}", changes
     changes: list[str] = []
     ivf = _IVF.match(factory)
     hnsw = None if ivf else _HNSW.match(factory)
@@ -317,6 +343,7 @@ def build_seconds(settings: dict[str, Any], records: int, dim: int, trained: boo
     factory = settings["index"] if trained else fit_to(settings, records, dim)[0]
     samples = 0 if trained else training_size(settings, records, dim)
     prefix, core = _split(factory)
+    core = _REFINE.match(core).group(1) if _REFINE.match(core) else core  # the refinement: its vectors, stored
     train, add = _prefix_seconds(prefix, samples, records, dim)
     dim = _out_dims(prefix, dim)[-1] if prefix else dim
     ivf = _IVF.match(core)
@@ -349,7 +376,7 @@ def build_index(settings: dict[str, Any], dim: int, metric_type: int, records: i
     factory, changes = fit_to(settings, records, dim)
     for change in changes:
         logger.warning("FAISS index %s: %s", settings["index"], change)
-    keeps_ids = _split(factory)[1].startswith("IVF")
+    keeps_ids = _split(factory)[1].startswith("IVF") and not _REFINE.match(_split(factory)[1])  # a refinement: no
     index = faiss.index_factory(dim, factory if keeps_ids else "IDMap2," + factory, metric_type)
     inner = core_index(index)
     if isinstance(inner, faiss.IndexIVF) and settings.get("nprobe"):
@@ -366,6 +393,9 @@ def build_index(settings: dict[str, Any], dim: int, metric_type: int, records: i
                 setattr(inner.hnsw, name, int(settings[name]))
     if hasattr(inner, "qb") and settings.get("qb"):
         inner.qb = int(settings["qb"])
+    refine = faiss.downcast_index(index if keeps_ids else faiss.downcast_index(index).index)
+    if isinstance(refine, faiss.IndexRefine) and settings.get("k_factor"):
+        refine.k_factor = float(settings["k_factor"])
     return index, factory
 
 
@@ -388,6 +418,8 @@ def _wider(factory: str, settings: dict[str, Any], dim: int) -> list[str]:
     source_prefix = _split(settings["index"])[0]
     source_dim = settings.get("dim") and (_out_dims(source_prefix, settings["dim"]) or [settings["dim"]])[-1]
     prefix, core = _split(factory)
+    refined = _REFINE.match(core)
+    core, suffix = (refined.group(1), "," + refined.group(2)) if refined else (core, "")
     dim = (_out_dims(prefix, dim) or [dim])[-1]
     ivf = _IVF.match(core)
     hnsw = None if ivf else _HNSW.match(core)
@@ -400,6 +432,6 @@ def _wider(factory: str, settings: dict[str, Any], dim: int) -> list[str]:
     if wanted != int(wanted):
         return []
     keep = ",".join([re.sub(rf"^OPQ{m}(?=_|$)", f"OPQ{int(wanted)}", part) for part in prefix]
-                    + [re.sub(rf"(^|[,_])PQ{m}", rf"\g<1>PQ{int(wanted)}", core, count=1)])
+                    + [re.sub(rf"(^|[,_])PQ{m}", rf"\g<1>PQ{int(wanted)}", core, count=1) + suffix])
     return [f"{dim // m} dimensions a PQ sub-quantizer against the source's {per_code:g}: more loss for the same bytes; "
             f"--dest ...?index={keep} keeps the source's ratio ({wanted / m:g}x the bytes)"]

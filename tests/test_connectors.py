@@ -594,6 +594,10 @@ def test_a_faiss_structure_is_fitted_to_the_target_space():
     assert needs_training("OPQ16_96,IVF64,PQ16") and not needs_training("L2norm,Flat")
     [line] = describe({"index": "OPQ16,IVF1024,PQ16", "dim": 384, "records": 10**6}, 768)
     assert line.endswith("--dest ...?index=OPQ32,IVF1024,PQ32 keeps the source's ratio (2x the bytes)")
+    assert fit_to({"index": "OPQ8,IVF64,PQ8,RFlat", "dim": 64}, 10**5, 100)[0] == "OPQ5,IVF64,PQ5,RFlat"
+    [line] = describe({"index": "IVF1024,PQ16,Refine(SQfp16)", "dim": 384, "records": 10**6, "k_factor": 4.0}, 768)
+    assert line.startswith("FAISS index IVF1024,PQ16,Refine(SQfp16) (k_factor 4.0)")
+    assert line.endswith("?index=IVF1024,PQ32,Refine(SQfp16) keeps the source's ratio (2x the bytes)")
     opq, plain = (build_seconds({"index": f"{pre}IVF256,PQ16"}, 10**6, 384)[0] for pre in ("OPQ16,", ""))
     assert opq > plain + 60
 

@@ -403,7 +403,7 @@ def migrate(
                                             "source's settings: Qdrant HNSW, quantization, optimizer settings and "
                                             "payload indexes, Chroma HNSW parameters, collection metadata, a FAISS "
                                             "index's structure (IVF / PQ / SQ / RaBitQ / HNSW, OPQ and other "
-                                            "pre-transforms; or --dest ...?index=FACTORY) "
+                                            "pre-transforms, a refinement; or --dest ...?index=FACTORY) "
                                             "(the plan lists them); one --on-exists replace drops is recreated with its own. "
                                             "--default-settings: the backend's defaults for either."),
 ) -> None:
