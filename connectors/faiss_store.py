@@ -203,8 +203,8 @@ def _build_reader(index: faiss.Index):
         return _IdMapReader(index, _build_reader(inner) if isinstance(inner, faiss.IndexPreTransform)
                             else _PositionalReader(inner))
     if isinstance(index, faiss.IndexPreTransform):
-        # the inner index's rows read as they are (an IVF through a direct map, not FAISS's scan of every list for
-        # each range), then taken back through the transforms
+        # the inner index's rows read as its own reader reads them (an IVF given its own ids through its lists' ids:
+        # FAISS's reconstruct_n would look for ids 0..n-1), then taken back through the transforms
         return _UntransformedReader(index, _build_reader(index.index))
     if isinstance(index, faiss.IndexIVF):
         try:
@@ -595,7 +595,7 @@ class FaissStore(VectorStore):
         if self._index is None:
             return
         index = faiss.downcast_index(self._index)
-        if isinstance(_ivf_behind_transforms(index), faiss.IndexIVF) and not index.is_trained:
+        if _ivf_behind_transforms(index) is not None and not index.is_trained:
             raise UnsupportedIndexError(
                 f"FAISS index {self.index_type} at {self.path} is not trained: an IVF index takes vectors only after "
                 "its coarse quantizer is trained; train it first, or write to a new faiss:// path and v2v creates one"

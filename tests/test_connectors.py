@@ -279,6 +279,35 @@ def test_faiss_indexes_built_elsewhere_take_records_by_id(kind, overwrite, rng, 
         np.testing.assert_allclose(got[int(i)], new[n] * 2 if replaced and n < 2 else v, atol=1e-6)
 
 
+@pytest.mark.parametrize("factory", ["OPQ4,IVF8,PQ4x4", "IDMap2,OPQ4,IVF8,PQ4x4", "PCAR16,HNSW8"])
+def test_faiss_pre_transformed_indexes_read_back_as_faiss_decodes_them(factory, rng, tmp_path):
+    """An index behind pre-transforms, given its own ids (an IVF's lists keep them; an IDMap2's map) or not, reads
+    back each id's vector as FAISS reconstructs it (through the inner index, then the transforms in reverse)."""
+    vectors = rng.standard_normal((600, D)).astype(np.float32)
+    index = faiss.index_factory(D, factory)
+    index.train(vectors)
+    ids = np.arange(600, dtype=np.int64) * 7 + 3
+    if factory.startswith("PCAR"):
+        index.add(vectors)
+        ids = np.arange(600, dtype=np.int64)
+    else:
+        index.add_with_ids(vectors, ids)
+    faiss.write_index(index, str(tmp_path / "index.faiss"))
+    with open_store(f"faiss://{tmp_path}/index.faiss") as store:
+        got_ids, got_vecs, _, _ = read_all(store, batch_size=128)
+    assert sorted(got_ids) == ids.tolist()
+    inner = faiss.downcast_index(index.index) if factory.startswith("IDMap2") else index
+    ivf = faiss.extract_index_ivf(inner) if "IVF" in factory else None
+    if ivf is not None:
+        ivf.set_direct_map_type(faiss.DirectMap.Hashtable if inner is index else faiss.DirectMap.Array)
+    if inner is index:  # own ids: FAISS reconstructs by id
+        expected = np.stack([index.reconstruct(int(i)) for i in got_ids])
+    else:  # an IDMap2: by the row its map gives each id
+        rows = {int(i): r for r, i in enumerate(faiss.vector_to_array(index.id_map))}
+        expected = np.stack([inner.reconstruct(rows[int(i)]) for i in got_ids])
+    np.testing.assert_allclose(np.array(got_vecs), expected, atol=1e-5)
+
+
 def test_faiss_lossy_index_warns_with_measured_error(rng, tmp_path):
     vectors = l2_normalize(rng.standard_normal((2000, D)).astype(np.float32))
     index = faiss.index_factory(D, "SQ4")
