@@ -244,16 +244,54 @@ def _round_trip(index: faiss.Index, x: np.ndarray) -> np.ndarray | None:
         return _round_trip(index.storage, x)
     if isinstance(index, faiss.IndexRefine):  # what is read back comes from the refinement's codes
         return _round_trip(index.refine_index, x)
+    if _undecodable(index):
+        return None
     try:
         return index.sa_decode(index.sa_encode(x))
     except RuntimeError:
         return None
 
 
+class _IdsOnlyReader:
+    """The ids of an index whose vectors FAISS cannot give back (:func:`_undecodable`): enough to tell which records
+    it holds (a resumed migration into it); reading a vector raises the reason."""
+
+    def __init__(self, inner: Any, why: str):
+        self.inner, self.n, self.why = inner, inner.n, why
+
+    def ids(self, start: int, stop: int) -> np.ndarray:
+        return self.inner.ids(start, stop)
+
+    def ids_at(self, positions: np.ndarray) -> np.ndarray:
+        return self.inner.ids_at(positions)
+
+    def vectors(self, start: int, stop: int) -> np.ndarray:
+        raise UnsupportedIndexError(self.why)
+
+    vectors_at = vectors
+
+
+def _undecodable(index: faiss.Index) -> str | None:
+    """Why FAISS cannot give back the vectors of ``index`` without crashing, or None: an IVF fast-scan index packs its
+    codes in SIMD blocks and keeps no plain copy (FAISS 1.15's reconstruct reads that copy: a segmentation fault)."""
+    core = core_index(index)
+    if isinstance(core, faiss.IndexIVFFastScan) and not core.orig_invlists:
+        return (f"FAISS index type {'/'.join(_type_chain(index))} cannot give its vectors back (an IVF fast-scan "
+                "index keeps its PQ codes packed for SIMD search, which FAISS does not decode); what needs no vector of "
+                "it still works: searching it (v2v query --mode native --no-space-check --collection 'URI#SPACE'), "
+                "adding to it (v2v migrate --no-space-check); to read it, export the vectors from the system that "
+                "built it, or rebuild it with plain PQ codes (e.g. IVF1024,PQ32)")
+    return None
+
+
 def _make_reader(index: faiss.Index):
-    """A positional reader for the index, checked by reading its first vector."""
+    """A positional reader for the index, checked by reading its first vector (an index whose vectors FAISS cannot
+    decode: its ids only)."""
+    why = _undecodable(index)
     try:
         reader = _build_reader(index)
+        if why:
+            return _IdsOnlyReader(reader, why)
         if reader.n:
             reader.vectors(0, 1)
     except RuntimeError as e:

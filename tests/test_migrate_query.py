@@ -606,6 +606,38 @@ def test_pre_transforms_hnsw_codes_and_rabitq_are_carried(factory, params, built
         assert np.dot(again[7][0], x[1]) / np.linalg.norm(again[7][0]) / np.linalg.norm(x[1]) > 0.8
 
 
+def test_an_ivf_fast_scan_index_is_written_searched_and_refused_where_read(translator, tmp_path):
+    """FAISS cannot decode an IVF fast-scan index's packed codes (its reconstruct crashes the process): a migration
+    into `?index=IVF8,PQ8x4fs` is written and resumed (ids alone are read), searched natively without the space
+    check, and everything that would read its vectors (inspect, a read, latent mode) is refused with the reason and
+    what still works, exit 2, instead of a segmentation fault."""
+    tr, path = translator
+    x, _ = views(1200, seed=47)
+    src, dst = f"faiss://{tmp_path}/src.faiss", f"faiss://{tmp_path}/fs.faiss"
+    with open_store(src, dim=x.shape[1], metric="cosine") as store:
+        store.upsert(VectorBatch(list(range(1200)), x))
+    with crash_on_third_batch(at=4):  # the training sample's translation, two batches written, then a crash
+        migrate(tr, src, dst + "?index=IVF8,PQ8x4fs", batch_size=200, state_dir=tmp_path / "st", progress=False,
+                checkpoint_seconds=0)
+    assert open_store(dst).count() == 400
+    report = migrate(tr, src, dst + "?index=IVF8,PQ8x4fs", batch_size=200, resume=True, state_dir=tmp_path / "st",
+                     progress=False)
+    assert report.dest_count == 1200 and report.count_ok
+    with open_store(dst) as store:
+        assert store.index_type == "IndexIVFPQFastScan" and store.holds([0, 1199, 5000]).tolist() == [True, True,
+                                                                                                       False]
+        with pytest.raises(UnsupportedIndexError, match="cannot give its vectors back .* fast-scan"):
+            next(store.iter_batches())
+    translations = tr.translate(x[:50], source="x", target="y")
+    with CrossQuery(tr, [(dst, "y")], mode="native", check_space=False) as cross:
+        hits = cross.search(tr.translate(translations, source="y", target="x"), space="x", k=10)
+    assert np.mean([i in [h.id for h in row] for i, row in enumerate(hits)]) > 0.8
+    shown = subprocess.run([sys.executable, "-m", "v2v_store", "inspect", dst], capture_output=True, text=True)
+    assert shown.returncode == 2 and "fast-scan" in shown.stderr and "Traceback" not in shown.stderr, shown.stderr
+    with pytest.raises(UnsupportedIndexError, match="fast-scan"):
+        CrossQuery(tr, [(dst, "y")]).search(translations[:1], space="y", k=3)
+
+
 @pytest.mark.parametrize("kind", ["qdrant", "qdrant-edge"])
 def test_a_named_vector_is_filled_from_another_of_the_same_points(kind, translator, tmp_path):
     """Qdrant's way to change models: a second named vector on the same points. Migrating `?vector=x` into

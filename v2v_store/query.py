@@ -149,7 +149,8 @@ class CrossQuery:
         if mixed is not None:
             self.collections.extend(self._mixed(store, uri, mixed, self.check_space))
             return True
-        sample, how_to_name = first_vectors(store), f"--collection '{uri}#{{}}'"
+        how_to_name = f"--collection '{uri}#{{}}'"
+        sample = first_vectors(store) if self.check_space or not space else None  # else nothing read before a search
         sp = self.translator.space(space) if space else self.translator.space_for_dim(store.dim, sample, how_to_name)
         if sp.dim != store.dim:
             raise V2VError(f"collection {uri} has d={store.dim} but space {sp.name!r} has d={sp.dim}")
