@@ -450,7 +450,7 @@ class FaissStore(VectorStore):
 
     def warnings(self) -> list[str]:
         out = []
-        if self.lossy:
+        if self.lossy and not _undecodable(self._index):  # else reading it is refused with the reason
             err = self.reconstruction_error()
             estimate = (f"estimated relative reconstruction error {err:.3f}" if err is not None
                         else "FAISS gives no codec to estimate its error")
@@ -471,6 +471,8 @@ class FaissStore(VectorStore):
         """
         index = self._require_index()
         n = index.ntotal
+        if _undecodable(index):
+            return None
         if n < 2:
             return 0.0
         rng = np.random.default_rng(seed)

@@ -12,7 +12,7 @@ import numpy as np
 
 from v2v_store.connectors import VectorBatch, VectorStore
 from v2v_store.connectors.base import l2_normalize
-from v2v_store.errors import StoreNotFoundError, V2VError
+from v2v_store.errors import StoreNotFoundError, UnsupportedIndexError, V2VError
 
 
 @dataclass
@@ -185,7 +185,11 @@ def inspect_store(store: VectorStore, sample: int = 5, scan: int = 2048, model: 
         except Exception as e:  # an old server, a permission: the rest of the report still stands
             report.warnings.append(f"settings not read ({type(e).__name__}: {e})")
         report.other_vectors = store.other_vectors()
-    batch = store.first_batch(scan) if count else None
+    try:
+        batch = store.first_batch(scan) if count else None
+    except UnsupportedIndexError as e:  # an index whose vectors cannot be read: what it is still says something
+        report.warnings.append(str(e))
+        return report
     if batch is None:
         report.warnings.append("the collection is empty")
         return report
