@@ -20,7 +20,9 @@ Also: the index file's size and the migration's time (training included).
 
 ``--sources`` picks the source structures (default: the two above); two more are measured with
 ``--sources OPQ48,IVF256,PQ48 HNSW32_PQ48 --name faiss_structure_opq``: an OPQ rotation before IVF-PQ codes (carried
-as it is, and against ``?index=IVF256,PQ48``: the same bytes without the rotation) and an HNSW graph over PQ codes.
+as it is, and against ``?index=IVF256,PQ48``: the same bytes without the rotation) and an HNSW graph over PQ codes;
+``--sources OPQ48_192,IVF256,PQ48 --name faiss_structure_opq_reduced``: a rotation that keeps half the dimensions,
+carried as it is (192 of the new model's 768) against keeping half of the new model's (384).
 """
 
 from __future__ import annotations
@@ -37,13 +39,16 @@ import numpy as np
 logger = logging.getLogger("bench.faiss_structure")
 QUERIES, K = 1000, 10
 SOURCES = {"IVF256,PQ48": {"nprobe": 16}, "HNSW32": {"efSearch": 64}, "OPQ48,IVF256,PQ48": {"nprobe": 16},
-           "HNSW32_PQ48": {"efSearch": 64}}
+           "HNSW32_PQ48": {"efSearch": 64}, "OPQ48_192,IVF256,PQ48": {"nprobe": 16}}
 RUNS = {"IVF256,PQ48": [("flat (--default-settings)", False, ""), ("like the source", True, ""),
                         ("?index=IVF256,PQ96", True, "?index=IVF256,PQ96&nprobe=16")],
         "HNSW32": [("like the source", True, "")],
         "OPQ48,IVF256,PQ48": [("like the source", True, ""),
                               ("?index=IVF256,PQ48 (no OPQ)", True, "?index=IVF256,PQ48&nprobe=16")],
-        "HNSW32_PQ48": [("like the source", True, "")]}
+        "HNSW32_PQ48": [("like the source", True, "")],
+        "OPQ48_192,IVF256,PQ48": [("like the source (its 192 dimensions kept)", True, ""),
+                                  ("?index=OPQ48_384,IVF256,PQ48 (half of the new model's dimensions)", True,
+                                   "?index=OPQ48_384,IVF256,PQ48&nprobe=16")]}
 
 
 def kit_vectors() -> tuple[np.ndarray, np.ndarray, np.ndarray]:

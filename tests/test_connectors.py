@@ -605,16 +605,17 @@ def test_a_chroma_server_collection_is_created_like_another(chroma_server, rng):
 
 
 def test_a_faiss_structure_is_fitted_to_the_target_space():
-    """A carried structure at another dimension: a pre-transform that reduces the dimension keeps its share of it, one
-    that keeps it keeps the new one; an OPQ rotation follows the sub-quantizers of its PQ codes where these must
+    """A carried structure at another dimension: a pre-transform that reduces the dimension keeps the number the
+    source kept, one that keeps it keeps the new one, one that pads keeps its padding; an OPQ rotation follows the sub-quantizers of its PQ codes where these must
     change; a structure asked for by ?index= (no source dimension) is built as written; HNSW over PQ codes falls back to
     flat vectors where the codebooks cannot be trained. OPQ's training (minutes at 65,536 points) is in the estimate."""
     from v2v_store.connectors.faiss_structure import build_seconds, describe, fit_to, needs_training
 
-    assert fit_to({"index": "OPQ16_96,IVF1024,PQ16", "dim": 384}, 10**6, 768) == (
-        "OPQ16_192,IVF1024,PQ16", ["OPQ16_192, not OPQ16_96: the source's 96 of 384 dimensions, at d=768"])
+    assert fit_to({"index": "OPQ16_96,IVF1024,PQ16", "dim": 384}, 10**6, 768) == ("OPQ16_96,IVF1024,PQ16", [])
     assert fit_to({"index": "OPQ16,IVF1024,PQ16", "dim": 384}, 10**6, 768) == ("OPQ16,IVF1024,PQ16", [])
-    assert fit_to({"index": "PCAR64,RR64,HNSW32", "dim": 384}, 10**6, 768)[0] == "PCAR128,RR128,HNSW32"
+    assert fit_to({"index": "PCAR64,RR64,HNSW32", "dim": 384}, 10**6, 768)[0] == "PCAR64,RR64,HNSW32"
+    assert fit_to({"index": "PCA384,Flat", "dim": 768}, 10**6, 256) == ("PCA256,Flat", ["PCA256, not PCA384, at d=256"])
+    assert fit_to({"index": "RR40,PQ8", "dim": 32}, 10**6, 384)[0] == "RR392,PQ8"  # 8 dimensions of padding
     assert fit_to({"index": "OPQ8,PQ8", "dim": 64}, 10**5, 100) == (
         "OPQ5,PQ5", ["OPQ5, not OPQ8, at d=100", "PQ5, not PQ8: 8 sub-quantizers do not divide d=100"])
     assert fit_to({"index": "OPQ16_64,IVF64,PQ16"}, 10**5, 384) == ("OPQ16_64,IVF64,PQ16", [])

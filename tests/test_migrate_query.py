@@ -535,8 +535,8 @@ def test_a_new_faiss_destination_is_built_like_its_faiss_source(factory, params,
 
 
 @pytest.mark.parametrize("factory, params, built, chain, min_cosine, min_recall", [
-    ("OPQ8_32,IVF8,PQ8x4", {"nprobe": 4}, "OPQ8_48,IVF8,PQ8x4", "IndexPreTransform/IndexIVFPQ", 0.6, 0.6),
-    ("PCAR32,IVF8,Flat", {"nprobe": 8}, "PCAR48,IVF8,Flat", "IndexPreTransform/IndexIVFFlat", 0.75, 0.9),
+    ("OPQ8_32,IVF8,PQ8x4", {"nprobe": 4}, "OPQ8_32,IVF8,PQ8x4", "IndexPreTransform/IndexIVFPQ", 0.6, 0.6),
+    ("PCAR32,IVF8,Flat", {"nprobe": 8}, "PCAR32,IVF8,Flat", "IndexPreTransform/IndexIVFFlat", 0.75, 0.9),
     ("HNSW16_PQ8x4", {"efSearch": 48}, "HNSW16_PQ8x4", "IndexIDMap2/IndexHNSWPQ/IndexPQ", 0.6, 0.6),
     ("IVF8,RaBitQ", {"nprobe": 8, "qb": 8}, "IVF8,RaBitQ", "IndexIVFRaBitQ", 0.5, 0.6),
     ("L2norm,RR64,HNSW16", {"efSearch": 48}, "L2norm,RR96,HNSW16",
@@ -549,7 +549,7 @@ def test_pre_transforms_hnsw_codes_and_rabitq_are_carried(factory, params, built
     """FAISS pre-transforms (an OPQ rotation, which FAISS writes as a plain orthonormal LinearTransform; PCA; random
     rotation; L2 normalisation), an HNSW graph over PQ codes, RaBitQ codes and a refinement by full vectors (RFlat)
     are read back exactly as FAISS decodes them, described, and carried to a new destination at the translations' dimension (a reducing transform keeps its
-    share of the dimensions: 32 of 64 -> 48 of 96), with their search parameters; `v2v inspect` estimates their
+    number of dimensions: 32 of 64 -> 32 of 96), with their search parameters; `v2v inspect` estimates their
     codec's error (an HNSW graph over PQ codes used to end in a FAISS traceback). An existing pre-transformed IVF
     index (no IDMap) takes records by id and has them overwritten and deleted."""
     import faiss
