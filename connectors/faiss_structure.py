@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import dataclass
 from typing import Any
 
 import faiss
@@ -97,6 +98,29 @@ def _split(factory: str) -> tuple[list[str], str]:
     while n < len(parts) - 1 and _PRE.match(parts[n]):
         n += 1
     return parts[:n], ",".join(parts[n:])
+
+
+@dataclass
+class _Shape:
+    """A factory string taken apart: ``OPQ16,IVF64,PQ16,RFlat`` -> prefix ``["OPQ16"]``, core ``IVF64,PQ16`` (its
+    ``ivf`` match; ``hnsw`` for ``HNSW32[_CODES]``), codes ``PQ16``, refine ``,RFlat``."""
+
+    prefix: list[str]
+    core: str
+    ivf: re.Match | None
+    hnsw: re.Match | None
+    codes: str
+    refine: str
+
+
+def _shape(factory: str) -> _Shape:
+    prefix, core = _split(factory)
+    refined = _REFINE.match(core)
+    core, refine = (refined.group(1), "," + refined.group(2)) if refined else (core, "")
+    ivf = _IVF.match(core)
+    hnsw = None if ivf else _HNSW.match(core)
+    codes = ivf.group(3) if ivf else (hnsw.group(2) or "Flat") if hnsw else core
+    return _Shape(prefix, core, ivf, hnsw, codes, refine)
 
 
 def describe_index(index: Any) -> tuple[dict[str, Any], str | None]:
@@ -234,14 +258,9 @@ def _pq_m(factory: str) -> int | None:
 
 def _fit_core(factory: str, records: int, dim: int) -> tuple[str, list[str]]:
     """:func:`fit_to` for a factory string without pre-transforms (a refinement after its base kept as it is)."""
-    refined = _REFINE.match(factory)
-    if refined:
-        base, changes = _fit_core(refined.group(1), records, dim)
-        return f"{base},{refined.group(2)}", changes
     changes: list[str] = []
-    ivf = _IVF.match(factory)
-    hnsw = None if ivf else _HNSW.match(factory)
-    codec = ivf.group(3) if ivf else (hnsw.group(2) or "Flat") if hnsw else factory
+    shape = _shape(factory)
+    ivf, hnsw, codec = shape.ivf, shape.hnsw, shape.codes
     if ivf:
         nlist = int(ivf.group(1))
         if records < POINTS_PER_LIST * nlist:
@@ -263,10 +282,10 @@ def _fit_core(factory: str, records: int, dim: int) -> tuple[str, list[str]]:
             changes.append(f"PQ{fitted}, not PQ{m}: {m} sub-quantizers do not divide d={dim}")
             codec = codec.replace(f"PQ{m}", f"PQ{fitted}", 1)
     if ivf:
-        return f"IVF{nlist}{ivf.group(2) or ''},{codec}", changes
+        return f"IVF{nlist}{ivf.group(2) or ''},{codec}{shape.refine}", changes
     if hnsw:
-        return f"HNSW{hnsw.group(1)}" + ("" if codec == "Flat" else f"_{codec}"), changes
-    return ("Flat" if codec == "Flat" else codec), changes
+        return f"HNSW{hnsw.group(1)}" + ("" if codec == "Flat" else f"_{codec}") + shape.refine, changes
+    return codec + shape.refine, changes
 
 
 def needs_training(factory: str, dim: int | None = None) -> bool:
@@ -288,7 +307,7 @@ def training_size(settings: dict[str, Any], records: int, dim: int | None = None
     factory = fit_to(settings, records, dim)[0] if dim else settings["index"]
     if not needs_training(factory, dim):
         return 0
-    ivf = _IVF.match(_split(factory)[1])
+    ivf = _shape(factory).ivf
     wanted = max(TRAINING_SAMPLE, min(POINTS_PER_LIST * int(ivf.group(1)) if ivf else 0, MAX_TRAINING_SAMPLE))
     return min(records, wanted)
 
@@ -344,13 +363,10 @@ def build_seconds(settings: dict[str, Any], records: int, dim: int, trained: boo
         return 0.0, 0.0
     factory = settings["index"] if trained else fit_to(settings, records, dim)[0]
     samples = 0 if trained else training_size(settings, records, dim)
-    prefix, core = _split(factory)
-    core = _REFINE.match(core).group(1) if _REFINE.match(core) else core  # the refinement: its vectors, stored
-    train, add = _prefix_seconds(prefix, samples, records, dim)
-    dim = _out_dims(prefix, dim)[-1] if prefix else dim
-    ivf = _IVF.match(core)
-    hnsw = None if ivf else _HNSW.match(core)
-    codes = ivf.group(3) if ivf else (hnsw.group(2) or "Flat") if hnsw else core
+    shape = _shape(factory)  # a refinement: its vectors, stored
+    ivf, hnsw, codes = shape.ivf, shape.hnsw, shape.codes
+    train, add = _prefix_seconds(shape.prefix, samples, records, dim)
+    dim = _out_dims(shape.prefix, dim)[-1] if shape.prefix else dim
     pq = _PQ.match(codes)
     if ivf:
         nlist = int(ivf.group(1))
@@ -378,7 +394,8 @@ def build_index(settings: dict[str, Any], dim: int, metric_type: int, records: i
     factory, changes = fit_to(settings, records, dim)
     for change in changes:
         logger.warning("FAISS index %s: %s", settings["index"], change)
-    keeps_ids = _split(factory)[1].startswith("IVF") and not _REFINE.match(_split(factory)[1])  # a refinement: no
+    shape = _shape(factory)
+    keeps_ids = shape.ivf is not None and not shape.refine  # an IVF's lists keep ids; a refinement does not
     index = faiss.index_factory(dim, factory if keeps_ids else "IDMap2," + factory, metric_type)
     inner = core_index(index)
     if isinstance(inner, faiss.IndexIVF) and settings.get("nprobe"):
@@ -419,13 +436,9 @@ def _wider(factory: str, settings: dict[str, Any], dim: int) -> list[str]:
     with it)."""
     source_prefix = _split(settings["index"])[0]
     source_dim = settings.get("dim") and (_out_dims(source_prefix, settings["dim"]) or [settings["dim"]])[-1]
-    prefix, core = _split(factory)
-    refined = _REFINE.match(core)
-    core, suffix = (refined.group(1), "," + refined.group(2)) if refined else (core, "")
-    dim = (_out_dims(prefix, dim) or [dim])[-1]
-    ivf = _IVF.match(core)
-    hnsw = None if ivf else _HNSW.match(core)
-    pq = _PQ.match(ivf.group(3) if ivf else (hnsw.group(2) or "") if hnsw else core)
+    shape = _shape(factory)
+    dim = (_out_dims(shape.prefix, dim) or [dim])[-1]
+    pq = _PQ.match(shape.codes)
     if not pq or not source_dim or dim <= source_dim:
         return []
     m = int(pq.group(1))
@@ -433,7 +446,7 @@ def _wider(factory: str, settings: dict[str, Any], dim: int) -> list[str]:
     wanted = dim / per_code
     if wanted != int(wanted):
         return []
-    keep = ",".join([re.sub(rf"^OPQ{m}(?=_|$)", f"OPQ{int(wanted)}", part) for part in prefix]
-                    + [re.sub(rf"(^|[,_])PQ{m}", rf"\g<1>PQ{int(wanted)}", core, count=1) + suffix])
+    keep = ",".join([re.sub(rf"^OPQ{m}(?=_|$)", f"OPQ{int(wanted)}", part) for part in shape.prefix]
+                    + [re.sub(rf"(^|[,_])PQ{m}", rf"\g<1>PQ{int(wanted)}", shape.core, count=1) + shape.refine])
     return [f"{dim // m} dimensions a PQ sub-quantizer against the source's {per_code:g}: more loss for the same bytes; "
             f"--dest ...?index={keep} keeps the source's ratio ({wanted / m:g}x the bytes)"]
