@@ -50,13 +50,16 @@ class Metric(str, enum.Enum):
 
 @dataclass
 class VectorBatch:
-    """A page of a collection: ``vectors`` is float32, C-contiguous, shape (n, d)."""
+    """A page of a collection: ``vectors`` is float32, C-contiguous, shape (n, d). ``other_vectors``: where a read
+    was asked for them (:attr:`VectorStore.read_other_vectors`), each record's other vectors by name, as the backend
+    gives them (Qdrant: dense lists, ``SparseVector``s), to be written as they are; else empty."""
 
     ids: list[PointId]
     vectors: np.ndarray
     metadata: list[dict[str, Any] | None] = field(default_factory=list)
     documents: list[str | None] = field(default_factory=list)
     next_position: Any = None
+    other_vectors: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.vectors = np.ascontiguousarray(self.vectors, dtype=np.float32)
@@ -67,7 +70,8 @@ class VectorBatch:
             self.metadata = [None] * n
         if not self.documents:
             self.documents = [None] * n
-        lengths = {"ids": len(self.ids), "metadata": len(self.metadata), "documents": len(self.documents)}
+        lengths = {"ids": len(self.ids), "metadata": len(self.metadata), "documents": len(self.documents),
+                   **({"other_vectors": len(self.other_vectors)} if self.other_vectors else {})}
         bad = {k: v for k, v in lengths.items() if v != n}
         if bad:
             raise InvalidVectorsError(f"batch has {n} vectors but {bad}: give one entry per vector")
@@ -77,13 +81,16 @@ class VectorBatch:
 
     def with_vectors(self, vectors: np.ndarray) -> "VectorBatch":
         """The same records (ids, metadata, documents, position) with new vectors."""
-        return VectorBatch(list(self.ids), vectors, list(self.metadata), list(self.documents), self.next_position)
+        return VectorBatch(list(self.ids), vectors, list(self.metadata), list(self.documents), self.next_position,
+                           list(self.other_vectors))
 
-    def select(self, rows: Sequence[int]) -> "VectorBatch":
-        """The records at ``rows`` (in that order), without a position: a part of a page, not a page."""
+    def select(self, rows: Sequence[int], keep_position: bool = False) -> "VectorBatch":
+        """The records at ``rows`` (in that order), without a position (a part of a page, not a page) unless
+        ``keep_position`` (what is left of a page once some records are set aside: reading goes on after it)."""
         rows = list(rows)
         return VectorBatch([self.ids[r] for r in rows], self.vectors[rows], [self.metadata[r] for r in rows],
-                           [self.documents[r] for r in rows], None)
+                           [self.documents[r] for r in rows], self.next_position if keep_position else None,
+                           [self.other_vectors[r] for r in rows] if self.other_vectors else [])
 
 
 def check_vectors(vectors: np.ndarray, dim: int | None = None, what: str = "vectors") -> np.ndarray:
@@ -377,16 +384,31 @@ class VectorStore(ABC):
 
     def other_vectors(self) -> list[str]:
         """The other vectors this collection's points carry besides the one read (Qdrant named and sparse vectors, as
-        ``NAME (dense)`` / ``NAME (sparse)``), which a copy of its records into another collection leaves behind."""
+        ``NAME (dense)`` / ``NAME (sparse)``): a copy of its records keeps them only in a collection of the same
+        backend that has them too (:meth:`takes_other_vectors`)."""
+        return []
+
+    def other_vector_configs(self) -> dict[str, dict[str, Any]]:
+        """The other vectors' parameters by name, in the backend's terms (what a new collection needs to hold them
+        as they are); {} where the points carry none."""
+        return {}
+
+    # the other vectors (by name) that reads of whole records (with their payloads) carry in VectorBatch.other_vectors:
+    # set by a migration to those its destination keeps; none by default (reading them costs)
+    read_other_vectors: tuple[str, ...] = ()
+
+    def takes_other_vectors(self, configs: dict[str, dict[str, Any]]) -> list[str]:
+        """Of another collection's other vectors (``configs``: its :meth:`other_vector_configs`), the names this one
+        keeps as they are when records carrying them are written: the ones it has with the same parameters, or, not
+        created yet, the ones it will be created with (:meth:`create_like`). None where the backend stores one
+        vector a record."""
         return []
 
     def left_behind(self) -> list[str]:
-        """What a migration of this collection into another one does not carry, one phrase each with how to keep it
-        (for the plan and a warning): the points' other vectors; a store's own extras (Chroma: its embedding
-        function)."""
-        others = self.other_vectors()
-        return [f"its points' other vectors {', '.join(others)} (a migration writes one vector; to keep them, migrate "
-                "into another named vector of the same collection: ?vector=NAME)"] if others else []
+        """What a migration of this collection into another one does not carry of a store's own extras (Chroma: its
+        embedding function), one phrase each with how to keep it (for the plan and a warning); the points' other
+        vectors are :func:`other_vectors_left_behind`'s."""
+        return []
 
     @abstractmethod
     def drop(self) -> None:
@@ -416,6 +438,15 @@ class VectorStore(ABC):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.uri!r})"
+
+
+def other_vectors_left_behind(others: list[str], kept: Sequence[str] = ()) -> list[str]:
+    """The phrase of a migration's plan for the source points' other vectors (:meth:`VectorStore.other_vectors`:
+    ``NAME (KIND)`` each) that its destination does not keep (``kept``: their names)."""
+    others = [o for o in others if o.rsplit(" (", 1)[0] not in kept]
+    return [f"its points' other vectors {', '.join(others)} (the destination holds one vector a record; a new Qdrant "
+            "collection set up like the source keeps them as they are, and so does another named vector of the same "
+            "collection: ?vector=NAME)"] if others else []
 
 
 def random_positions(count: int, size: int, seed: int | None = 0) -> np.ndarray:

@@ -6,6 +6,8 @@ kept in the payload (``_v2v_id``) and restored on read. Documents live in the pa
 ``document`` (``?document_key=...`` to change). Named vectors: ``?vector=NAME``; where points carry other vectors
 too (named or sparse), writes set this vector only (other vectors and payload of existing points kept), reads and
 counts see the points that have it, and ``drop`` removes it from every point rather than dropping the collection.
+A new collection set up like its source (:meth:`QdrantStore.create_like`) gets the source points' other vectors too,
+and records read with them (:attr:`~connectors.base.VectorStore.read_other_vectors`) are written with them, as they are.
 Cosine collections store L2-normalised vectors (Qdrant normalises on insert), so a cosine
 collection reads back unit vectors, not the raw ones written.
 Local mode locks its directory to one client; the stores of one process share a client per directory, so two
@@ -77,10 +79,12 @@ def records_by_id(records, natives: list, document_key: str) -> list[tuple[dict 
     return [found.get(str(n), (None, None)) for n in natives]
 
 
-def records_to_batch(records, vector_of, document_key: str, next_position: Any = None) -> VectorBatch:
+def records_to_batch(records, vector_of, document_key: str, next_position: Any = None,
+                     others: Sequence[str] = ()) -> VectorBatch:
     """A page of Qdrant records (scrolled or queried; ``vector_of(record)`` picks the vector read) as a batch: ids
-    restored, documents taken out of the payloads."""
-    ids, vectors, metadata, documents = [], [], [], []
+    restored, documents taken out of the payloads, and where ``others`` are named, the records' vectors of those
+    names (those they have) as they are."""
+    ids, vectors, metadata, documents, other_vectors = [], [], [], [], []
     for r in records:
         meta, doc = split_payload(r.payload, document_key)
         rid, meta = restore_id(from_qdrant_id(r.id), meta)
@@ -88,15 +92,18 @@ def records_to_batch(records, vector_of, document_key: str, next_position: Any =
         vectors.append(vector_of(r))
         metadata.append(meta)
         documents.append(doc)
-    return VectorBatch(ids, np.asarray(vectors, dtype=np.float32), metadata, documents, next_position)
+        if others:
+            other_vectors.append({name: r.vector[name] for name in others if name in (r.vector or {})})
+    return VectorBatch(ids, np.asarray(vectors, dtype=np.float32), metadata, documents, next_position, other_vectors)
 
 
-def points_to_batches(records, vector_of, document_key: str, vector: str | None) -> Iterator[VectorBatch]:
+def points_to_batches(records, vector_of, document_key: str, vector: str | None,
+                      others: Sequence[str] = ()) -> Iterator[VectorBatch]:
     """Retrieved ``records`` as a batch (none when empty), keeping, where ``vector`` is named, those that have it."""
     if vector is not None:
         records = [r for r in records if vector in (r.vector or {})]
     if records:
-        yield records_to_batch(records, vector_of, document_key)
+        yield records_to_batch(records, vector_of, document_key, others=others)
 
 
 def held_among(records, natives: list, ids: Sequence[PointId], vector: str | None) -> np.ndarray:
@@ -147,12 +154,40 @@ def other_vector_names(dense: dict, sparse: dict, this: str) -> list[str]:
             + [f"{name} (sparse)" for name in sorted(sparse)])
 
 
+def other_vector_configs(dense: dict, sparse: dict, this: str) -> dict[str, dict[str, Any]]:
+    """The parameters (as JSON) of a collection's named vectors but ``this`` one, by name: ``{"dense": {...}}`` or
+    ``{"sparse": {...}}`` each (``dense`` / ``sparse``: its ``VectorParams`` / ``SparseVectorParams`` by name)."""
+    return {**{name: {"dense": params.model_dump(mode="json", exclude_none=True)}
+               for name, params in sorted(dense.items()) if name != this},
+            **{name: {"sparse": params.model_dump(mode="json", exclude_none=True)}
+               for name, params in sorted(sparse.items())}}
+
+
+def describe_other_vectors(configs: dict[str, dict[str, Any]]) -> str:
+    """``NAME (dense, D-d)`` / ``NAME (sparse)`` for each of ``configs`` (:func:`other_vector_configs`)."""
+    return ", ".join(f"{name} (dense, {config['dense']['size']}-d)" if "dense" in config else f"{name} (sparse)"
+                     for name, config in configs.items())
+
+
+def same_slot(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Whether two other vectors' parameters (:func:`other_vector_configs`) take the same vectors: both sparse, or
+    dense of one size and distance."""
+    if "dense" in a and "dense" in b:
+        return all(a["dense"].get(k) == b["dense"].get(k) for k in ("size", "distance", "multivector_config"))
+    return "sparse" in a and "sparse" in b
+
+
 def describe_settings(settings: dict) -> list[str]:
     """One phrase per setting a new Qdrant collection (or edge shard) takes from its source (see ``settings()``)."""
     out, s = [], dict(settings)
     metadata = s.pop("metadata", None)
     if metadata:
         out.append("collection metadata (" + ", ".join(map(str, metadata)) + ")")
+    name, others = s.pop("vector_name", None), s.pop("other_vectors", None)
+    if name:
+        out.append(f"its vector named {name!r} as the source's")
+    if others:
+        out.append(f"the points' other vectors {describe_other_vectors(others)}, copied as they are")
     vector = s.pop("vector", {})
     if vector.get("on_disk"):
         out.append("vectors on disk")
@@ -211,6 +246,28 @@ def collection_settings(info, vector_params, server: bool) -> dict[str, Any]:
 REQUEST_BYTES = 8 << 20
 FLOAT_JSON_BYTES = 24
 
+
+def _json_bytes(vector: Any) -> int:
+    """About how many bytes of JSON a point's vector (a list of floats, a sparse vector, or a dict of them) takes."""
+    if isinstance(vector, dict):
+        return sum(_json_bytes(v) for v in vector.values())
+    if hasattr(vector, "indices"):  # a SparseVector: an index and a value each
+        return (FLOAT_JSON_BYTES + 12) * len(vector.indices)
+    return FLOAT_JSON_BYTES * len(vector)
+
+
+def _requests(items: list[tuple[Any, int]]) -> Iterator[list[Any]]:
+    """``items`` (each with its size in bytes) in requests of at most ~REQUEST_BYTES (at least one item each)."""
+    request, size = [], 0
+    for item, bytes_ in items:
+        if request and size + bytes_ > REQUEST_BYTES:
+            yield request
+            request, size = [], 0
+        request.append(item)
+        size += bytes_
+    if request:
+        yield request
+
 def _open_client(path: str):
     from qdrant_client import QdrantClient
 
@@ -260,6 +317,7 @@ class QdrantStore(VectorStore):
         self.index_type = "qdrant"
         self._requested_dim, self._requested_metric = dim, metric
         self._shared = False
+        self._other_configs: dict[str, dict[str, Any]] = {}
         try:
             self._check_existing(dim, metric)
         except BaseException as e:
@@ -319,6 +377,8 @@ class QdrantStore(VectorStore):
             chosen = vectors
         self._other_vectors = other_vector_names(vectors if isinstance(vectors, dict) else {},
                                                  params.sparse_vectors or {}, self.vector_name or "")
+        self._other_configs = other_vector_configs(vectors if isinstance(vectors, dict) else {},
+                                                   params.sparse_vectors or {}, self.vector_name or "")
         if chosen.multivector_config is not None:
             raise UnsupportedIndexError(
                 f"Qdrant collection {self.collection!r}{f' vector {self.vector_name!r}' if self.vector_name else ''} "
@@ -380,12 +440,19 @@ class QdrantStore(VectorStore):
             if not records:
                 return
             yield records_to_batch(records, self._vector_of, self.document_key,
-                                   next_position=from_qdrant_id(offset) if offset is not None else None)
+                                   next_position=from_qdrant_id(offset) if offset is not None else None,
+                                   others=self._others_read(with_payload))
+
+    def _others_read(self, with_payload: bool) -> tuple[str, ...]:
+        """The other vectors a read of whole records (with their payloads) carries: those asked for that exist."""
+        return tuple(n for n in self.read_other_vectors if n in self._other_configs) if with_payload else ()
 
     def _reading(self, with_payload: bool) -> dict:
-        """What a read asks for of each point: the payload (else only the id v2v may keep there) and this vector."""
+        """What a read asks for of each point: the payload (else only the id v2v may keep there) and this vector
+        (with the other vectors asked for, :attr:`read_other_vectors`, where the payload is read)."""
+        others = list(self._others_read(with_payload))
         return {"with_payload": True if with_payload else [ORIGINAL_ID_KEY],
-                "with_vectors": [self.vector_name or ""] if self.vector_name or self._shared else True}
+                "with_vectors": [self.vector_name or ""] + others if self.vector_name or self._shared else True}
 
     def _vector_of(self, record) -> list[float]:
         v = record.vector
@@ -408,7 +475,7 @@ class QdrantStore(VectorStore):
             if error.status_code not in (400, 404, 422):
                 raise
             raise NotImplementedError(f"the Qdrant server refused a random sample query ({error})") from error
-        return records_to_batch(points, self._vector_of, self.document_key)
+        return records_to_batch(points, self._vector_of, self.document_key, others=self._others_read(with_payload))
 
     def fetch(self, ids) -> list[tuple[dict | None, str | None]]:
         self._require()
@@ -440,7 +507,8 @@ class QdrantStore(VectorStore):
         for start in range(0, len(wanted), 1024):
             records = self.client.retrieve(self.collection, wanted[start:start + 1024], **self._reading(with_payload))
             yield from points_to_batches(records, self._vector_of, self.document_key,
-                                         self.vector_name or "" if self._shared else None)
+                                         self.vector_name or "" if self._shared else None,
+                                         self._others_read(with_payload))
 
     def holds(self, ids) -> np.ndarray:
         if self._params is None:
@@ -453,15 +521,53 @@ class QdrantStore(VectorStore):
         return held_among(records, natives, ids, name if self._shared else None)
 
     def settings(self) -> dict[str, Any]:
-        """See :func:`collection_settings`."""
+        """See :func:`collection_settings`; where the points carry other vectors, their parameters
+        (``other_vectors``) and, where it is named, this vector's name (``vector_name``): the layout of a point."""
         self._require()
-        return collection_settings(self.client.get_collection(self.collection), self._params,
-                                   server=self._local_path is None)
+        out = collection_settings(self.client.get_collection(self.collection), self._params,
+                                  server=self._local_path is None)
+        if self._other_configs:
+            out["other_vectors"] = self._other_configs
+            if self.vector_name:
+                out["vector_name"] = self.vector_name
+        return out
 
     describe_settings = staticmethod(describe_settings)
 
     def other_vectors(self) -> list[str]:
         return self._other_vectors if self._params is not None else []
+
+    def other_vector_configs(self) -> dict[str, dict[str, Any]]:
+        return self._other_configs if self._params is not None else {}
+
+    def takes_other_vectors(self, configs: dict[str, dict[str, Any]]) -> list[str]:
+        mine = self._other_configs if self._params is not None else (self._like.get("other_vectors") or {})
+        return [name for name, config in configs.items() if name in mine and same_slot(mine[name], config)]
+
+    def create_like(self, settings: dict[str, Any]) -> list[str]:
+        """As :meth:`VectorStore.create_like`; where the source's points carry other vectors, the new collection gets
+        them (all but one this collection's vector is named as), and this vector takes the source's name unless
+        ``?vector=`` names it: a point laid out as the source's, so that its readers' queries work unchanged. Beside
+        other dense vectors, a collection's vector is read only by name: without ``?vector=``, refused (exit 2)."""
+        like = dict(settings)
+        others, source_name = dict(like.pop("other_vectors", None) or {}), like.pop("vector_name", None)
+        if others and self.vector_name is None:
+            dense = [name for name, config in others.items() if "dense" in config]
+            if dense:
+                raise InvalidURIError(
+                    f"the source's points carry other dense vectors ({', '.join(dense)}), which the new collection "
+                    f"{self.collection!r} keeps beside the translated one, so its vector is read by name: add "
+                    f"?vector={source_name or 'NAME'} to the destination" + (" (the source's name)" if source_name
+                                                                              else "")
+                    + " (or migrate with --default-settings to leave them and the source's other settings behind)")
+            self.vector_name = source_name or None
+            if self.vector_name:
+                like["vector_name"] = self.vector_name
+        others.pop(self.vector_name or "", None)  # the translated vector takes that name
+        if others:
+            like["other_vectors"] = others
+        self._like = like
+        return describe_settings(like)
 
     def _create(self, dim: int) -> None:
         from pydantic import TypeAdapter
@@ -482,12 +588,17 @@ class QdrantStore(VectorStore):
                 like["quantization_config"])
         if like.get("on_disk_payload") is not None:
             extra["on_disk_payload"] = like["on_disk_payload"]
+        others = like.get("other_vectors") or {}
+        dense = {name: models.VectorParams(**c["dense"]) for name, c in others.items() if "dense" in c}
+        sparse = {name: models.SparseVectorParams(**c["sparse"]) for name, c in others.items() if "sparse" in c}
+        if sparse:
+            extra["sparse_vectors_config"] = sparse
         logger.info("creating Qdrant collection %r (d=%d, metric=%s%s)", self.collection, dim, metric.value,
                     "; like its source: " + "; ".join(describe_settings(like)) if like else "")
         if self.client is None:  # a local directory without Qdrant's storage yet
             self.client = _local_clients.acquire(self._local_path)
-        self.client.create_collection(self.collection, vectors_config={self.vector_name: params} if self.vector_name
-                                      else params, **extra)
+        self.client.create_collection(self.collection, vectors_config={self.vector_name: params, **dense}
+                                      if self.vector_name else params, **extra)
         for name, index in (like.get("payload_indexes") or {}).items():
             self.client.create_payload_index(self.collection, name, field_schema=index["schema"], wait=True)
         self._params = self._vector_params()
@@ -501,38 +612,42 @@ class QdrantStore(VectorStore):
         vectors = prepare_for_metric(batch.vectors, self.metric)
         if self._shared:
             vectors, batch = self._update_held_points(batch, vectors)
-        points, size = [], 0
-        for i, v, m, d in zip(batch.ids, vectors, batch.metadata, batch.documents):
+        points = []
+        for row, (i, m, d) in enumerate(zip(batch.ids, batch.metadata, batch.documents)):
             native, keep = to_qdrant_id(i)
-            vec, payload = v.tolist(), make_payload(m, d, i if keep else None, self.document_key)
-            bytes_ = FLOAT_JSON_BYTES * len(vec) + len(json.dumps(payload, default=str)) + 64
-            if points and size + bytes_ > REQUEST_BYTES:  # a server refuses requests past 32 MiB
-                self.client.upsert(self.collection, points=points, wait=True)
-                points, size = [], 0
-            points.append(PointStruct(id=native, vector={self.vector_name: vec} if self.vector_name else vec,
-                                      payload=payload))
-            size += bytes_
-        if points:
-            self.client.upsert(self.collection, points=points, wait=True)
+            payload = make_payload(m, d, i if keep else None, self.document_key)
+            point = PointStruct(id=native, vector=self._point_vectors(batch, vectors, row), payload=payload)
+            points.append((point, _json_bytes(point.vector) + len(json.dumps(payload, default=str)) + 64))
+        for request in _requests(points):
+            self.client.upsert(self.collection, points=request, wait=True)
+
+    def _point_vectors(self, batch: VectorBatch, vectors: np.ndarray, row: int) -> list[float] | dict[str, Any]:
+        """What a point of ``batch`` is written with: this vector (``vectors[row]``), by name where it has one or the
+        record brings other vectors this collection has (:meth:`takes_other_vectors`), with those."""
+        others = {name: v for name, v in (batch.other_vectors[row] if batch.other_vectors else {}).items()
+                  if name in self._other_configs and name != (self.vector_name or "")}
+        vector = vectors[row].tolist()
+        return {self.vector_name or "": vector, **others} if self.vector_name or others else vector
 
     def _update_held_points(self, batch: VectorBatch, vectors: np.ndarray) -> tuple[np.ndarray, VectorBatch]:
-        """Where points carry other vectors too: set this vector on the batch's points that exist (their other
-        vectors and payload kept: the point is one document, this vector one of its embeddings); returns the rest,
-        new points, to upsert whole."""
+        """Where points carry other vectors too: set this vector (and the other vectors the records bring) on the
+        batch's points that exist (their other vectors and payload kept: the point is one document, this vector one
+        of its embeddings); returns the rest, new points, to upsert whole."""
         from qdrant_client.models import PointVectors
 
         natives = [to_qdrant_id(i)[0] for i in batch.ids]
         held = {str(r.id) for r in self.client.retrieve(self.collection, natives, with_payload=False,
                                                         with_vectors=False)}
         is_held = np.array([str(n) in held for n in natives], dtype=bool)
-        name, rows = self.vector_name or "", np.flatnonzero(is_held)
-        per_request = max(1, REQUEST_BYTES // (FLOAT_JSON_BYTES * self.dim + 64))  # a server refuses past 32 MiB
-        for start in range(0, len(rows), per_request):
-            self.client.update_vectors(self.collection, wait=True, points=[
-                PointVectors(id=natives[r], vector={name: vectors[r].tolist()}) for r in rows[start:start + per_request]])
+        updates = []
+        for r in np.flatnonzero(is_held):
+            vector = self._point_vectors(batch, vectors, r)
+            vector = vector if isinstance(vector, dict) else {"": vector}
+            updates.append((PointVectors(id=natives[r], vector=vector), _json_bytes(vector) + 64))
+        for request in _requests(updates):
+            self.client.update_vectors(self.collection, wait=True, points=request)
         new = np.flatnonzero(~is_held)
-        return vectors[new], VectorBatch([batch.ids[r] for r in new], batch.vectors[new],
-                                         [batch.metadata[r] for r in new], [batch.documents[r] for r in new])
+        return vectors[new], batch.select(new)
 
     def delete(self, ids) -> None:
         from qdrant_client.models import PointIdsList

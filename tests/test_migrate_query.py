@@ -21,8 +21,8 @@ from v2v_store import VectorBatch, open_store
 from v2v_store import latent_cache as latent_cache_module
 from v2v_store import query as query_module
 from v2v_store.connectors.base import l2_normalize
-from v2v_store.errors import (DestinationExistsError, DimensionMismatchError, StoreBusyError, UnsupportedIndexError,
-                              V2VError)
+from v2v_store.errors import (DestinationExistsError, DimensionMismatchError, InvalidURIError, StoreBusyError,
+                              UnsupportedIndexError, V2VError)
 from v2v_store.metrics import paired_metrics
 from v2v_store.migrate import migrate
 from v2v_store.query import CrossQuery
@@ -692,8 +692,9 @@ def test_a_named_vector_is_filled_from_another_of_the_same_points(kind, translat
     # into a new collection the points' other vectors are not carried: the plan says which, and how to keep them
     other = migrate(tr, src, f"faiss://{tmp_path}/new.faiss", dry_run=True, state_dir=tmp_path / "dry", progress=False)
     names = "y (dense), words (sparse)" if kind == "qdrant" else "y (dense)"
-    assert other.left_behind == [f"its points' other vectors {names} (a migration writes one vector; to keep them, "
-                                 "migrate into another named vector of the same collection: ?vector=NAME)"]
+    assert other.left_behind == [f"its points' other vectors {names} (the destination holds one vector a record; a "
+                                 "new Qdrant collection set up like the source keeps them as they are, and so does "
+                                 "another named vector of the same collection: ?vector=NAME)"]
     assert f"not carried from the source: its points' other vectors {names} (" in other.describe()
     # a re-embedding under way: fill keeps the 10 points' own y vectors and sets y on the 290 others only
     filled = migrate(tr, src, dst, on_exists="fill", state_dir=tmp_path / "fill", progress=False, batch_size=64)
@@ -716,6 +717,89 @@ def test_a_named_vector_is_filled_from_another_of_the_same_points(kind, translat
         assert client.count("docs").count == 300
         assert client.retrieve("docs", [7], with_vectors=["words"])[0].vector["words"].indices == [7]
         client.close()
+
+
+def test_a_new_qdrant_collection_keeps_the_points_other_vectors(translator, tmp_path):
+    """A hybrid collection (a dense vector translated, a sparse one and another model's dense vector beside it) migrated
+    into a new Qdrant collection keeps each point's other vectors as they are, with their parameters, through a crash
+    and a resume; this vector takes the source's name. Where they cannot be kept (another backend, default settings,
+    an existing collection without them) the plan says so and nothing else changes."""
+    from qdrant_client import QdrantClient, models
+
+    tr, _ = translator
+    x, _ = views(300, seed=29)
+    x, image = l2_normalize(x), np.random.default_rng(5).normal(size=(300, 8)).astype(np.float32)
+    client = QdrantClient(path=str(tmp_path / "q"))
+    client.create_collection("docs", vectors_config={
+        "text": models.VectorParams(size=x.shape[1], distance=models.Distance.COSINE),
+        "image": models.VectorParams(size=8, distance=models.Distance.DOT, on_disk=True)},
+        sparse_vectors_config={"bm25": models.SparseVectorParams(modifier=models.Modifier.IDF)})
+    client.upsert("docs", points=[models.PointStruct(
+        id=i, vector={"text": x[i].tolist(), "bm25": models.SparseVector(indices=[i, 1000 + i], values=[1.0, 0.5]),
+                      **({"image": image[i].tolist()} if i % 3 else {})},
+        payload={"document": f"text {i}", "n": i}) for i in range(300)])
+    client.create_collection("plain", vectors_config=models.VectorParams(size=x.shape[1],
+                                                                          distance=models.Distance.COSINE),
+                             sparse_vectors_config={"words": models.SparseVectorParams()})
+    client.upsert("plain", points=[models.PointStruct(
+        id=i, vector={"": x[i].tolist(), "words": models.SparseVector(indices=[i], values=[2.0])}) for i in range(50)])
+    client.create_collection("hybrid", vectors_config={"dense": models.VectorParams(
+        size=x.shape[1], distance=models.Distance.COSINE)}, sparse_vectors_config={"bm25": models.SparseVectorParams()})
+    client.upsert("hybrid", points=[models.PointStruct(
+        id=i, vector={"dense": x[i].tolist(), "bm25": models.SparseVector(indices=[i], values=[1.0])})
+        for i in range(50)])
+    client.close()
+    base, st = f"qdrant://{tmp_path}/q?collection=", tmp_path / "st"
+    src, dst = base + "docs&vector=text", base + "new&vector=text"
+    # beside another dense vector, the translated one is read by name: a destination that names none is refused
+    with pytest.raises(InvalidURIError, match=r"other dense vectors \(image\).*add \?vector=text to the destination"):
+        migrate(tr, src, base + "new", dry_run=True, state_dir=st, progress=False)
+    plan = migrate(tr, src, dst, dry_run=True, state_dir=st, progress=False)
+    assert plan.left_behind == [] and plan.carried_settings == [
+        "the points' other vectors image (dense, 8-d), bm25 (sparse), copied as they are"], plan.carried_settings
+    with crash_on_third_batch():
+        migrate(tr, src, dst, state_dir=st, progress=False, batch_size=64, checkpoint_seconds=0)
+    report = migrate(tr, src, dst, state_dir=st, progress=False, batch_size=64, resume=True)
+    assert report.dest_count == 300 and report.count_ok
+    want = tr.translate(x, "x", "y")
+    client = QdrantClient(path=str(tmp_path / "q"))
+    try:
+        params = client.get_collection("new").config.params
+        assert params.vectors["image"].distance == models.Distance.DOT and params.vectors["image"].on_disk
+        assert params.vectors["text"].size == want.shape[1] and params.sparse_vectors["bm25"].modifier == models.Modifier.IDF
+        for point in client.retrieve("new", list(range(300)), with_vectors=True, with_payload=True):
+            i = point.id
+            np.testing.assert_allclose(point.vector["text"], want[i], atol=1e-5)
+            assert point.vector["bm25"] == models.SparseVector(indices=[i, 1000 + i], values=[1.0, 0.5])
+            assert ("image" in point.vector) == bool(i % 3) and point.payload == {"document": f"text {i}", "n": i}
+            if i % 3:
+                np.testing.assert_allclose(point.vector["image"], image[i], atol=1e-6)
+        source = client.retrieve("docs", [3, 4], with_vectors=True)  # the source is untouched
+        np.testing.assert_allclose(source[1].vector["text"], x[4], atol=1e-6)
+    finally:
+        client.close()
+    # beside sparse vectors alone, the destination's vector takes the source's name (an unnamed one stays unnamed)
+    hybrid = migrate(tr, base + "hybrid", base + "hybrid_y", state_dir=st, progress=False)
+    assert hybrid.dest_count == 50 and hybrid.settings_carried == [
+        "its vector named 'dense' as the source's", "the points' other vectors bm25 (sparse), copied as they are"]
+    with open_store(base + "hybrid_y") as store:
+        assert store.vector_name == "dense" and store.other_vectors() == ["bm25 (sparse)"]
+    plain = migrate(tr, base + "plain", base + "plain_y", state_dir=st, progress=False)
+    assert plain.dest_count == 50 and plain.settings_carried == [
+        "the points' other vectors words (sparse), copied as they are"], plain.settings_carried
+    with open_store(base + "plain_y") as store:
+        assert store.other_vectors() == ["words (sparse)"] and store.vector_name is None
+        assert store.client.retrieve("plain_y", [7], with_vectors=True)[0].vector["words"].indices == [7]
+    # where they are not kept, the plan says so
+    phrase = "its points' other vectors image (dense), bm25 (sparse) (the destination holds one vector a record"
+    for dest, options in ((f"faiss://{tmp_path}/d.faiss", {}), (base + "bare&vector=text", {"copy_settings": False})):
+        left = migrate(tr, src, dest, dry_run=True, state_dir=st, progress=False, **options)
+        assert left.left_behind[0].startswith(phrase), left.left_behind
+    migrate(tr, src, base + "bare&vector=text", copy_settings=False, state_dir=st, progress=False)
+    with open_store(base + "bare&vector=text") as store:  # created with the backend's defaults: one vector
+        assert store.other_vectors() == [] and store.count() == 300
+    again = migrate(tr, src, base + "bare&vector=text", on_exists="append", dry_run=True, state_dir=st, progress=False)
+    assert again.left_behind[0].startswith(phrase)  # an existing collection without them
 
 
 def test_a_second_run_of_a_running_migration_stops_at_once(translator, tmp_path):

@@ -23,7 +23,8 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from v2v_store.connectors import Metric, VectorBatch, VectorStore, open_store, same_collection, same_points
+from v2v_store.connectors import (Metric, VectorBatch, VectorStore, open_store, other_vectors_left_behind,
+                                  same_collection, same_points)
 from v2v_store.errors import (DestinationExistsError, DimensionMismatchError, StoreBusyError, StoreNotFoundError,
                               UnsupportedIndexError, V2VError)
 from v2v_store.metrics import overlap, paired_metrics, top_k_others
@@ -179,8 +180,9 @@ def translate_batch(batch: VectorBatch, translator: Translator, source: str, tar
         vectors[of_source] = translator.translate(batch.vectors[of_source], source=source, target=target)
     metadata = [spaces.translated(m, source, target) if s else m for m, s in zip(batch.metadata, of_source)]
     keep = np.flatnonzero(of_source | (labels == target))
-    return VectorBatch([batch.ids[i] for i in keep], vectors[keep], [metadata[i] for i in keep],
-                       [batch.documents[i] for i in keep], batch.next_position)
+    out = VectorBatch(list(batch.ids), vectors, metadata, list(batch.documents), batch.next_position,
+                      list(batch.other_vectors))
+    return out.select(keep, keep_position=True)
 
 
 def neighbour_overlap(source: np.ndarray, translated: np.ndarray, k: int = 10) -> float:
@@ -280,6 +282,9 @@ def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch
         count, src_metric = source.count(), source.metric.value
         source_kind, source_settings = type(source), (_settings_of(source, source_uri) if copy_settings else {})
         left_behind = [] if same_points(source_uri, dest_uri) else source.left_behind()
+        # the points' other vectors (Qdrant named or sparse ones), which a destination may keep
+        source_others = ([], {}) if same_points(source_uri, dest_uri) else (source.other_vectors(),
+                                                                            source.other_vector_configs())
         if on_exists == OnExists.FILL:  # ids from all through it: a destination filled in id order holds the first
             fill_ids = [i for batch in source.spread_sample(FILL_SAMPLE_IDS, with_payload=False) for i in batch.ids]
     dest = open_store(dest_uri, dim=trg.dim)
@@ -324,6 +329,8 @@ def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch
         dest_count, dest_metric = (dest.count() if dest.exists() else 0), dest.metric.value
         # a new destination: the source's settings where both are of one backend (a FAISS ?index= is its own)
         carried = dest.create_like(source_settings if type(dest) is source_kind else {}) if not dest.exists() else []
+        kept_others = dest.takes_other_vectors(source_others[1]) if type(dest) is source_kind else []
+        left_behind = other_vectors_left_behind(source_others[0], kept_others) + left_behind
         kept_settings = (dest.create_like(_settings_of(dest, dest_uri)) if dest.exists() and copy_settings and
                          on_exists == OnExists.REPLACE and state is None else [])  # what its recreation keeps
         fill_sample = None
@@ -336,7 +343,7 @@ def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch
                     "id scheme), stop and migrate into a new collection instead", dest_count, len(fill_ids),
                     " (drawn at random)" if len(fill_ids) < count else "")
         for what in left_behind:
-            logger.warning("the destination will not get the source's %s", what)
+            logger.warning("not carried from the source: %s", what)
         remaining = count - (state.get("read", state["written"]) if state else 0)
         to_write = remaining if fill_sample is None else fill_writes(fill_sample, remaining)
         recreated = dest.exists() and on_exists == OnExists.REPLACE and state is None
@@ -516,6 +523,8 @@ def _migrate(translator: Translator, plan: MigrationPlan, state: dict | None, st
             started = time.perf_counter()
             dest.train_on(_training_sample(source, translator, plan, spaces, training))
             tally["training_seconds"] = time.perf_counter() - started
+        if type(source) is type(dest) and not same_points(source_uri, dest_uri):  # written with the records
+            source.read_other_vectors = tuple(dest.takes_other_vectors(source.other_vector_configs()))
         done = state is not None and state.get("done")
         # fill: each batch asks the destination which of its ids it holds (a lookup by id, not a read of the whole
         # destination); a destination created by this migration holds none of the ids it has not written yet
@@ -661,8 +670,7 @@ def _without_held(batch: VectorBatch, dest: VectorStore) -> tuple[VectorBatch, i
     rows = np.flatnonzero(~dest.holds(batch.ids)) if len(batch) else np.zeros(0, dtype=np.int64)
     if len(rows) == len(batch):
         return batch, 0
-    return VectorBatch([batch.ids[i] for i in rows], batch.vectors[rows], [batch.metadata[i] for i in rows],
-                       [batch.documents[i] for i in rows], batch.next_position), len(batch) - len(rows)
+    return batch.select(rows, keep_position=True), len(batch) - len(rows)
 
 
 def _count(tally: dict, batch: VectorBatch, out: VectorBatch, of_source: np.ndarray, kept: np.ndarray) -> None:
