@@ -404,6 +404,11 @@ class VectorStore(ABC):
         vector a record."""
         return []
 
+    def _others_read(self, with_payload: bool) -> tuple[str, ...]:
+        """The other vectors a read of whole records (with their payloads) carries: those asked for that exist."""
+        configs = self.other_vector_configs() if self.read_other_vectors and with_payload else {}
+        return tuple(name for name in self.read_other_vectors if name in configs)
+
     def left_behind(self) -> list[str]:
         """What a migration of this collection into another one does not carry of a store's own extras (Chroma: its
         embedding function), one phrase each with how to keep it (for the plan and a warning); the points' other

@@ -1,6 +1,8 @@
 """A Qdrant shard run in process by ``qdrant-edge-py`` (Qdrant's Rust storage engine):
 ``qdrant-edge:///abs/path/shard[?vector=NAME]``. Same id, payload and document conventions as
-:mod:`.qdrant_store`; the shard's ``edge_config.json`` tells its dimension and distance.
+:mod:`.qdrant_store`; the shard's ``edge_config.json`` tells its dimension and distance. Without ``?vector=``, the
+shard's unnamed vector, or its one named vector where it has no other dense one. Points with other vectors, and a new
+shard set up like its source (the source points' other vectors kept), as in :mod:`.qdrant_store`.
 """
 
 from __future__ import annotations
@@ -17,9 +19,9 @@ from v2v_store.errors import (DimensionMismatchError, InvalidURIError, MissingDe
 
 from .base import (ORIGINAL_ID_KEY, Metric, PointId, VectorBatch, VectorStore, check_batch, check_vectors,
                    prepare_for_metric, restore_id)
-from .qdrant_store import (describe_settings, from_qdrant_id, held_among, make_payload,
-                           other_vector_names, points_to_batches, records_by_id, records_to_batch, to_qdrant_id,
-                           vector_settings)
+from .qdrant_store import (describe_settings, from_qdrant_id, held_among, layout_like, make_payload,
+                           other_vector_configs, other_vector_names, point_vectors, points_to_batches, records_by_id,
+                           records_to_batch, taken_other_vectors, to_qdrant_id, vector_settings)
 from .shared import SharedHandles
 from .uri import StoreURI
 
@@ -78,6 +80,8 @@ class QdrantEdgeStore(VectorStore):
         with open(os.path.join(self.path, "edge_config.json")) as f:
             config = self._shard_config = json.load(f)
         vectors = config["vectors"]
+        if not self.vector_name and "" not in vectors and len(vectors) == 1:  # its one vector, named
+            self.vector_name = next(iter(vectors))
         if self.vector_name not in vectors:
             names = sorted(vectors)
             raise InvalidURIError(
@@ -138,7 +142,8 @@ class QdrantEdgeStore(VectorStore):
             if not records:
                 return
             yield records_to_batch(records, self._vector_of, self.document_key,
-                                   next_position=from_qdrant_id(offset) if offset is not None else None)
+                                   next_position=from_qdrant_id(offset) if offset is not None else None,
+                                   others=self._others_read(with_payload))
 
     draws_at_random = True
 
@@ -148,7 +153,7 @@ class QdrantEdgeStore(VectorStore):
         points = shard.query(q.QueryRequest(limit=size, query=q.Sample.Random, filter=self._with_vector(),
                                             with_payload=True if with_payload else [ORIGINAL_ID_KEY],
                                             with_vector=True))
-        return records_to_batch(points, self._vector_of, self.document_key)
+        return records_to_batch(points, self._vector_of, self.document_key, others=self._others_read(with_payload))
 
     def fetch(self, ids) -> list[tuple[dict | None, str | None]]:
         natives = [to_qdrant_id(i)[0] for i in ids]
@@ -175,7 +180,7 @@ class QdrantEdgeStore(VectorStore):
         for start in range(0, len(wanted), 1024):
             records = shard.retrieve(wanted[start:start + 1024], True if with_payload else [ORIGINAL_ID_KEY], True)
             yield from points_to_batches(records, self._vector_of, self.document_key,
-                                         self.vector_name if self._shared else None)
+                                         self.vector_name if self._shared else None, self._others_read(with_payload))
 
     def holds(self, ids) -> np.ndarray:
         if self._shard is None:
@@ -186,8 +191,8 @@ class QdrantEdgeStore(VectorStore):
 
     def settings(self) -> dict[str, Any]:
         """The shard's own settings (HNSW, quantization, optimizers, payload on disk and the engine's other shard
-        options, from its ``edge_config.json``), this vector's own parameters, and the shard's payload indexes; not its
-        other vectors (named or sparse): the new shard holds this one."""
+        options, from its ``edge_config.json``), this vector's own parameters, the shard's payload indexes, and where
+        the points carry other vectors, theirs and this vector's name (see :meth:`QdrantStore.settings`)."""
         config = self._shard_config
         optimizers = {k: v for k, v in (config.get("optimizers") or {}).items() if v is not None}
         out = {k: v for k, v in {**config, "optimizers": optimizers}.items()
@@ -200,6 +205,11 @@ class QdrantEdgeStore(VectorStore):
                    for name, ix in (self._require().info().payload_schema or {}).items()}
         if indexes:
             out["payload_indexes"] = indexes
+        others = self.other_vector_configs()
+        if others:
+            out["other_vectors"] = others
+            if self.vector_name:
+                out["vector_name"] = self.vector_name
         return out
 
     describe_settings = staticmethod(describe_settings)
@@ -208,6 +218,21 @@ class QdrantEdgeStore(VectorStore):
         config = self._shard_config
         return other_vector_names(config["vectors"], config.get("sparse_vectors") or {},
                                   self.vector_name) if config else []
+
+    def other_vector_configs(self) -> dict[str, dict[str, Any]]:
+        config = self._shard_config
+        return other_vector_configs(config["vectors"], config.get("sparse_vectors") or {},
+                                    self.vector_name) if config else {}
+
+    def takes_other_vectors(self, configs: dict[str, dict[str, Any]]) -> list[str]:
+        return taken_other_vectors(self.other_vector_configs() if self._shard_config
+                                   else self._like.get("other_vectors") or {}, configs)
+
+    def create_like(self, settings: dict[str, Any]) -> list[str]:
+        """As :meth:`VectorStore.create_like`, the points laid out as the source's (:func:`layout_like`)."""
+        self._like, name = layout_like(settings, self.vector_name or None, f"shard {self.path}")
+        self.vector_name = name or ""
+        return describe_settings(self._like)
 
     def _create(self, dim: int) -> None:
         """Create the shard: its vector of ``dim`` and the requested metric, with the settings of ``create_like``."""
@@ -222,14 +247,17 @@ class QdrantEdgeStore(VectorStore):
                                                        else params)).close()
             self._load()
             return
-        indexes = like.pop("payload_indexes", {})
+        indexes, others = like.pop("payload_indexes", {}), like.pop("other_vectors", {})
+        like.pop("vector_name", None)  # the name this store took (create_like)
         vector = {"size": dim, "distance": {Metric.COSINE: "Cosine", Metric.DOT: "Dot", Metric.L2: "Euclid"}[metric],
                   **like.pop("vector", {})}
         # the engine's own configuration file, which loading creates a shard from (the Python EdgeConfig would need
         # each setting rebuilt as its object): the source's settings as they are, with this shard's vector
         os.makedirs(self.path, exist_ok=True)
         with open(os.path.join(self.path, "edge_config.json"), "w") as f:
-            json.dump({**like, "vectors": {self.vector_name: vector}, "sparse_vectors": {}}, f)
+            json.dump({**like, "vectors": {self.vector_name: vector, **{name: c["dense"] for name, c in others.items()
+                                                                          if "dense" in c}},
+                       "sparse_vectors": {name: c["sparse"] for name, c in others.items() if "sparse" in c}}, f)
         self._load()
         for name, index in indexes.items():
             self._shard.update(q.UpdateOperation.create_field_index(name, index["schema"]))
@@ -242,19 +270,23 @@ class QdrantEdgeStore(VectorStore):
         vectors = prepare_for_metric(batch.vectors, self.metric)
         natives, keeps = map(list, zip(*(to_qdrant_id(i) for i in batch.ids))) if batch.ids else ([], [])
         held: set[str] = set()
+        slots = self.other_vector_configs()
+
+        def vectors_of(row: int) -> list[float] | dict[str, Any]:  # this vector, and the others the record brings
+            return point_vectors(self.vector_name, vectors[row].tolist(),
+                                 batch.other_vectors[row] if batch.other_vectors else {}, slots, q.SparseVector)
+
         if self._shared:  # points that exist get this vector set, their other vectors and payload kept
             held = {str(r.id) for r in self._shard.retrieve(natives, False, False)}
-            updates = [q.PointVectors(n, {self.vector_name: v.tolist()}) for n, v in zip(natives, vectors)
-                       if str(n) in held]
+            updates = [q.PointVectors(n, v if isinstance(v := vectors_of(row), dict) else {"": v})
+                       for row, n in enumerate(natives) if str(n) in held]
             if updates:
                 self._shard.update(q.UpdateOperation.update_vectors(updates))
         points = []
-        for i, n, keep, v, m, d in zip(batch.ids, natives, keeps, vectors, batch.metadata, batch.documents):
+        for row, (i, n, keep, m, d) in enumerate(zip(batch.ids, natives, keeps, batch.metadata, batch.documents)):
             if str(n) in held:
                 continue
-            vec = v.tolist()
-            points.append(q.Point(n, {self.vector_name: vec} if self.vector_name else vec,
-                                  make_payload(m, d, i if keep else None, self.document_key)))
+            points.append(q.Point(n, vectors_of(row), make_payload(m, d, i if keep else None, self.document_key)))
         if points:
             self._shard.update(q.UpdateOperation.upsert_points(points))
 

@@ -93,7 +93,7 @@ def records_to_batch(records, vector_of, document_key: str, next_position: Any =
         metadata.append(meta)
         documents.append(doc)
         if others:
-            other_vectors.append({name: r.vector[name] for name in others if name in (r.vector or {})})
+            other_vectors.append({name: plain_vector(r.vector[name]) for name in others if name in (r.vector or {})})
     return VectorBatch(ids, np.asarray(vectors, dtype=np.float32), metadata, documents, next_position, other_vectors)
 
 
@@ -154,13 +154,63 @@ def other_vector_names(dense: dict, sparse: dict, this: str) -> list[str]:
             + [f"{name} (sparse)" for name in sorted(sparse)])
 
 
+def plain_vector(vector: Any) -> list[float] | dict[str, list]:
+    """A vector as a batch carries it (:attr:`VectorBatch.other_vectors`): a dense one as a list of floats, a sparse
+    one as ``{"indices": [...], "values": [...]}``: plain data, which pickles (a batch may go to another process)."""
+    if hasattr(vector, "indices"):
+        return {"indices": [int(i) for i in vector.indices], "values": [float(v) for v in vector.values]}
+    return list(vector)
+
+
+def point_vectors(name: str | None, vector: list[float], others: dict[str, Any], slots: dict[str, Any],
+                  sparse: Any) -> list[float] | dict[str, Any]:
+    """What a point is written with: its ``vector``, by ``name`` where it has one or where it brings other vectors
+    (``others``, :func:`plain_vector`'s) that the collection has (``slots``), with those (``sparse(indices=,
+    values=)``: the backend's sparse vector)."""
+    kept = {key: sparse(**v) if isinstance(v, dict) else v for key, v in others.items()
+            if key in slots and key != (name or "")}
+    return {name or "": vector, **kept} if name or kept else vector
+
+
+def layout_like(settings: dict[str, Any], vector_name: str | None, where: str) -> tuple[dict[str, Any], str | None]:
+    """The settings a new collection (or shard: ``where``) is created with, and its vector's name, where it is set up
+    like a source (``settings``: the source's; ``vector_name``: the URI's, None where it names none). The source
+    points' other vectors are kept (all but one this vector is named as), and this vector takes the source's name
+    unless the URI names it: a point laid out as the source's, so that its readers' queries work unchanged. Beside
+    other dense vectors a vector is read only by name: without one in the URI, refused."""
+    like = dict(settings)
+    others, source_name = dict(like.pop("other_vectors", None) or {}), like.pop("vector_name", None)
+    if others and vector_name is None:
+        dense = [name for name, config in others.items() if "dense" in config]
+        if dense:
+            raise InvalidURIError(
+                f"the source's points carry other dense vectors ({', '.join(dense)}), which the new {where} keeps "
+                f"beside the translated one, so its vector is read by name: add ?vector={source_name or 'NAME'} to "
+                "the destination" + (" (the source's name)" if source_name else "") + " (or migrate with "
+                "--default-settings to leave them and the source's other settings behind)")
+        vector_name = source_name or None
+        if vector_name:
+            like["vector_name"] = vector_name
+    others.pop(vector_name or "", None)  # the translated vector takes that name
+    if others:
+        like["other_vectors"] = others
+    return like, vector_name
+
+
+def taken_other_vectors(mine: dict[str, dict], configs: dict[str, dict]) -> list[str]:
+    """Of ``configs`` (a source's other vectors), the names a collection with other vectors ``mine`` holds alike."""
+    return [name for name, config in configs.items() if name in mine and same_slot(mine[name], config)]
+
+
 def other_vector_configs(dense: dict, sparse: dict, this: str) -> dict[str, dict[str, Any]]:
     """The parameters (as JSON) of a collection's named vectors but ``this`` one, by name: ``{"dense": {...}}`` or
-    ``{"sparse": {...}}`` each (``dense`` / ``sparse``: its ``VectorParams`` / ``SparseVectorParams`` by name)."""
-    return {**{name: {"dense": params.model_dump(mode="json", exclude_none=True)}
-               for name, params in sorted(dense.items()) if name != this},
-            **{name: {"sparse": params.model_dump(mode="json", exclude_none=True)}
-               for name, params in sorted(sparse.items())}}
+    ``{"sparse": {...}}`` each (``dense`` / ``sparse``: its ``VectorParams`` / ``SparseVectorParams`` by name, or an
+    edge shard's configuration of them)."""
+    def as_json(params: Any) -> dict:
+        return params if isinstance(params, dict) else params.model_dump(mode="json", exclude_none=True)
+
+    return {**{name: {"dense": as_json(params)} for name, params in sorted(dense.items()) if name != this},
+            **{name: {"sparse": as_json(params)} for name, params in sorted(sparse.items())}}
 
 
 def describe_other_vectors(configs: dict[str, dict[str, Any]]) -> str:
@@ -443,10 +493,6 @@ class QdrantStore(VectorStore):
                                    next_position=from_qdrant_id(offset) if offset is not None else None,
                                    others=self._others_read(with_payload))
 
-    def _others_read(self, with_payload: bool) -> tuple[str, ...]:
-        """The other vectors a read of whole records (with their payloads) carries: those asked for that exist."""
-        return tuple(n for n in self.read_other_vectors if n in self._other_configs) if with_payload else ()
-
     def _reading(self, with_payload: bool) -> dict:
         """What a read asks for of each point: the payload (else only the id v2v may keep there) and this vector
         (with the other vectors asked for, :attr:`read_other_vectors`, where the payload is read)."""
@@ -541,33 +587,14 @@ class QdrantStore(VectorStore):
         return self._other_configs if self._params is not None else {}
 
     def takes_other_vectors(self, configs: dict[str, dict[str, Any]]) -> list[str]:
-        mine = self._other_configs if self._params is not None else (self._like.get("other_vectors") or {})
-        return [name for name, config in configs.items() if name in mine and same_slot(mine[name], config)]
+        return taken_other_vectors(self._other_configs if self._params is not None
+                                   else self._like.get("other_vectors") or {}, configs)
 
     def create_like(self, settings: dict[str, Any]) -> list[str]:
-        """As :meth:`VectorStore.create_like`; where the source's points carry other vectors, the new collection gets
-        them (all but one this collection's vector is named as), and this vector takes the source's name unless
-        ``?vector=`` names it: a point laid out as the source's, so that its readers' queries work unchanged. Beside
-        other dense vectors, a collection's vector is read only by name: without ``?vector=``, refused (exit 2)."""
-        like = dict(settings)
-        others, source_name = dict(like.pop("other_vectors", None) or {}), like.pop("vector_name", None)
-        if others and self.vector_name is None:
-            dense = [name for name, config in others.items() if "dense" in config]
-            if dense:
-                raise InvalidURIError(
-                    f"the source's points carry other dense vectors ({', '.join(dense)}), which the new collection "
-                    f"{self.collection!r} keeps beside the translated one, so its vector is read by name: add "
-                    f"?vector={source_name or 'NAME'} to the destination" + (" (the source's name)" if source_name
-                                                                              else "")
-                    + " (or migrate with --default-settings to leave them and the source's other settings behind)")
-            self.vector_name = source_name or None
-            if self.vector_name:
-                like["vector_name"] = self.vector_name
-        others.pop(self.vector_name or "", None)  # the translated vector takes that name
-        if others:
-            like["other_vectors"] = others
-        self._like = like
-        return describe_settings(like)
+        """As :meth:`VectorStore.create_like`, the points laid out as the source's (:func:`layout_like`: its other
+        vectors kept, its vector's name taken where ``?vector=`` names none)."""
+        self._like, self.vector_name = layout_like(settings, self.vector_name, f"collection {self.collection!r}")
+        return describe_settings(self._like)
 
     def _create(self, dim: int) -> None:
         from pydantic import TypeAdapter
@@ -622,12 +649,12 @@ class QdrantStore(VectorStore):
             self.client.upsert(self.collection, points=request, wait=True)
 
     def _point_vectors(self, batch: VectorBatch, vectors: np.ndarray, row: int) -> list[float] | dict[str, Any]:
-        """What a point of ``batch`` is written with: this vector (``vectors[row]``), by name where it has one or the
-        record brings other vectors this collection has (:meth:`takes_other_vectors`), with those."""
-        others = {name: v for name, v in (batch.other_vectors[row] if batch.other_vectors else {}).items()
-                  if name in self._other_configs and name != (self.vector_name or "")}
-        vector = vectors[row].tolist()
-        return {self.vector_name or "": vector, **others} if self.vector_name or others else vector
+        """What a point of ``batch`` is written with (:func:`point_vectors`): this vector, ``vectors[row]``, and the
+        other vectors the record brings that this collection has."""
+        from qdrant_client.models import SparseVector
+
+        return point_vectors(self.vector_name, vectors[row].tolist(),
+                             batch.other_vectors[row] if batch.other_vectors else {}, self._other_configs, SparseVector)
 
     def _update_held_points(self, batch: VectorBatch, vectors: np.ndarray) -> tuple[np.ndarray, VectorBatch]:
         """Where points carry other vectors too: set this vector (and the other vectors the records bring) on the

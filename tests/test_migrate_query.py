@@ -719,86 +719,117 @@ def test_a_named_vector_is_filled_from_another_of_the_same_points(kind, translat
         client.close()
 
 
-def test_a_new_qdrant_collection_keeps_the_points_other_vectors(translator, tmp_path):
-    """A hybrid collection (a dense vector translated, a sparse one and another model's dense vector beside it) migrated
-    into a new Qdrant collection keeps each point's other vectors as they are, with their parameters, through a crash
-    and a resume; this vector takes the source's name. Where they cannot be kept (another backend, default settings,
-    an existing collection without them) the plan says so and nothing else changes."""
-    from qdrant_client import QdrantClient, models
+def hybrid_collection(kind: str, root: Path, name: str, dense: dict, sparse: dict, points: list) -> str:
+    """A Qdrant collection (``kind`` qdrant: of local directory ``root``) or edge shard (``root/name``) with named
+    ``dense`` vectors ({name: (size, distance, on_disk)}, "" for the unnamed one) and ``sparse`` ones ({name: IDF?}),
+    holding ``points`` [(id, {vector name: list or (indices, values)}, payload)]; returns its URI (no ?vector=)."""
+    if kind == "qdrant":
+        from qdrant_client import QdrantClient, models as m
 
+        def params(size, distance, on_disk):
+            return m.VectorParams(size=size, distance=getattr(m.Distance, distance.upper()), on_disk=on_disk)
+
+        client = QdrantClient(path=str(root))
+        client.create_collection(name, vectors_config=params(*dense[""]) if "" in dense else {
+            n: params(*d) for n, d in dense.items()}, sparse_vectors_config={
+            n: m.SparseVectorParams(modifier=m.Modifier.IDF if idf else None) for n, idf in sparse.items()})
+        client.upsert(name, points=[m.PointStruct(id=i, payload=payload, vector={
+            n: m.SparseVector(indices=v[0], values=v[1]) if isinstance(v, tuple) else v for n, v in vs.items()})
+            for i, vs, payload in points])
+        client.close()
+        return f"qdrant://{root}?collection={name}"
+    import qdrant_edge as q
+
+    shard = q.EdgeShard.create(str(root / name), q.EdgeConfig(vectors={n: q.EdgeVectorParams(
+        size=size, distance=getattr(q.Distance, distance.capitalize()), on_disk=on_disk)
+        for n, (size, distance, on_disk) in dense.items()}, sparse_vectors={
+        n: q.EdgeSparseVectorParams(modifier=q.Modifier.Idf if idf else None) for n, idf in sparse.items()}))
+    shard.update(q.UpdateOperation.upsert_points([q.Point(i, {
+        n: q.SparseVector(indices=v[0], values=v[1]) if isinstance(v, tuple) else v for n, v in vs.items()}, payload)
+        for i, vs, payload in points]))
+    shard.flush()
+    shard.close()
+    return f"qdrant-edge://{root / name}"
+
+
+def read_with_others(uri: str, others: tuple) -> dict:
+    """Each record of ``uri`` by id: (vector, metadata, document, its ``others`` vectors as a batch carries them)."""
+    out = {}
+    with open_store(uri) as store:
+        store.read_other_vectors = others
+        for b in store.iter_batches(batch_size=97):
+            for i, v, m, d, o in zip(b.ids, b.vectors, b.metadata, b.documents, b.other_vectors):
+                out[i] = (v, m, d, o)
+    return out
+
+
+@pytest.mark.parametrize("kind", ["qdrant", "qdrant-edge"])
+def test_a_new_qdrant_collection_keeps_the_points_other_vectors(kind, translator, tmp_path):
+    """A hybrid collection (a dense vector translated, a sparse one and another model's dense vector beside it) migrated
+    into a new Qdrant collection (or edge shard) keeps each point's other vectors as they are, with their parameters,
+    through a crash and a resume; its vector takes the source's name. Where they cannot be kept (another backend,
+    default settings, an existing collection without them) the plan says so and nothing else changes."""
     tr, _ = translator
     x, _ = views(300, seed=29)
     x, image = l2_normalize(x), np.random.default_rng(5).normal(size=(300, 8)).astype(np.float32)
-    client = QdrantClient(path=str(tmp_path / "q"))
-    client.create_collection("docs", vectors_config={
-        "text": models.VectorParams(size=x.shape[1], distance=models.Distance.COSINE),
-        "image": models.VectorParams(size=8, distance=models.Distance.DOT, on_disk=True)},
-        sparse_vectors_config={"bm25": models.SparseVectorParams(modifier=models.Modifier.IDF)})
-    client.upsert("docs", points=[models.PointStruct(
-        id=i, vector={"text": x[i].tolist(), "bm25": models.SparseVector(indices=[i, 1000 + i], values=[1.0, 0.5]),
-                      **({"image": image[i].tolist()} if i % 3 else {})},
-        payload={"document": f"text {i}", "n": i}) for i in range(300)])
-    client.create_collection("plain", vectors_config=models.VectorParams(size=x.shape[1],
-                                                                          distance=models.Distance.COSINE),
-                             sparse_vectors_config={"words": models.SparseVectorParams()})
-    client.upsert("plain", points=[models.PointStruct(
-        id=i, vector={"": x[i].tolist(), "words": models.SparseVector(indices=[i], values=[2.0])}) for i in range(50)])
-    client.create_collection("hybrid", vectors_config={"dense": models.VectorParams(
-        size=x.shape[1], distance=models.Distance.COSINE)}, sparse_vectors_config={"bm25": models.SparseVectorParams()})
-    client.upsert("hybrid", points=[models.PointStruct(
-        id=i, vector={"dense": x[i].tolist(), "bm25": models.SparseVector(indices=[i], values=[1.0])})
-        for i in range(50)])
-    client.close()
-    base, st = f"qdrant://{tmp_path}/q?collection=", tmp_path / "st"
-    src, dst = base + "docs&vector=text", base + "new&vector=text"
+    bm25 = {i: ([i, 1000 + i], [1.0, 0.5]) for i in range(300)}
+    root = tmp_path / "q"
+    src = hybrid_collection(kind, root, "docs", {"text": (x.shape[1], "cosine", None), "image": (8, "dot", True)},
+                            {"bm25": True}, [(i, {"text": x[i].tolist(), "bm25": bm25[i],
+                                                  **({"image": image[i].tolist()} if i % 3 else {})},
+                                              {"document": f"text {i}", "n": i}) for i in range(300)])
+    hybrid = hybrid_collection(kind, root, "hybrid", {"dense": (x.shape[1], "cosine", None)}, {"bm25": False},
+                               [(i, {"dense": x[i].tolist(), "bm25": bm25[i]}, {}) for i in range(50)])
+    plain = hybrid_collection(kind, root, "plain", {"": (x.shape[1], "cosine", None)}, {"words": False},
+                              [(i, {"": x[i].tolist(), "words": ([i], [2.0])}, {}) for i in range(50)])
+    new = (f"qdrant://{root}?collection=" if kind == "qdrant" else f"qdrant-edge://{root}/") + "{}"
+    src, dst, st = src + ("&" if kind == "qdrant" else "?") + "vector=text", new.format("new"), tmp_path / "st"
+    with_name = dst + ("&" if kind == "qdrant" else "?") + "vector=text"
     # beside another dense vector, the translated one is read by name: a destination that names none is refused
     with pytest.raises(InvalidURIError, match=r"other dense vectors \(image\).*add \?vector=text to the destination"):
-        migrate(tr, src, base + "new", dry_run=True, state_dir=st, progress=False)
-    plan = migrate(tr, src, dst, dry_run=True, state_dir=st, progress=False)
-    assert plan.left_behind == [] and plan.carried_settings == [
-        "the points' other vectors image (dense, 8-d), bm25 (sparse), copied as they are"], plan.carried_settings
+        migrate(tr, src, dst, dry_run=True, state_dir=st, progress=False)
+    plan = migrate(tr, src, with_name, dry_run=True, state_dir=st, progress=False)
+    assert plan.left_behind == [] and "the points' other vectors image (dense, 8-d), bm25 (sparse), copied as they " \
+        "are" in plan.carried_settings and "its vector named" not in plan.describe(), plan.carried_settings
     with crash_on_third_batch():
-        migrate(tr, src, dst, state_dir=st, progress=False, batch_size=64, checkpoint_seconds=0)
-    report = migrate(tr, src, dst, state_dir=st, progress=False, batch_size=64, resume=True)
+        migrate(tr, src, with_name, state_dir=st, progress=False, batch_size=64, checkpoint_seconds=0)
+    report = migrate(tr, src, with_name, state_dir=st, progress=False, batch_size=64, resume=True)
     assert report.dest_count == 300 and report.count_ok
     want = tr.translate(x, "x", "y")
-    client = QdrantClient(path=str(tmp_path / "q"))
-    try:
-        params = client.get_collection("new").config.params
-        assert params.vectors["image"].distance == models.Distance.DOT and params.vectors["image"].on_disk
-        assert params.vectors["text"].size == want.shape[1] and params.sparse_vectors["bm25"].modifier == models.Modifier.IDF
-        for point in client.retrieve("new", list(range(300)), with_vectors=True, with_payload=True):
-            i = point.id
-            np.testing.assert_allclose(point.vector["text"], want[i], atol=1e-5)
-            assert point.vector["bm25"] == models.SparseVector(indices=[i, 1000 + i], values=[1.0, 0.5])
-            assert ("image" in point.vector) == bool(i % 3) and point.payload == {"document": f"text {i}", "n": i}
-            if i % 3:
-                np.testing.assert_allclose(point.vector["image"], image[i], atol=1e-6)
-        source = client.retrieve("docs", [3, 4], with_vectors=True)  # the source is untouched
-        np.testing.assert_allclose(source[1].vector["text"], x[4], atol=1e-6)
-    finally:
-        client.close()
+    got, kept = read_with_others(with_name, ("image", "bm25")), read_with_others(src, ("image", "bm25"))
+    assert sorted(got) == list(range(300))
+    for i in range(300):
+        np.testing.assert_allclose(got[i][0], want[i], atol=1e-5)
+        np.testing.assert_allclose(kept[i][0], x[i], atol=1e-6)  # the source is untouched
+        assert got[i][1:3] == kept[i][1:3] == ({"n": i}, f"text {i}")
+        assert got[i][3]["bm25"] == kept[i][3]["bm25"] == {"indices": bm25[i][0], "values": bm25[i][1]}
+        assert ("image" in got[i][3]) == bool(i % 3)
+        if i % 3:
+            np.testing.assert_allclose(got[i][3]["image"], image[i], atol=1e-6)
+    with open_store(with_name) as store, open_store(src) as source:
+        configs = store.other_vector_configs()
+        assert configs == source.other_vector_configs() and configs["image"]["dense"]["on_disk"] is True
+        assert configs["bm25"]["sparse"]["modifier"].lower() == "idf" and store.dim == want.shape[1]
     # beside sparse vectors alone, the destination's vector takes the source's name (an unnamed one stays unnamed)
-    hybrid = migrate(tr, base + "hybrid", base + "hybrid_y", state_dir=st, progress=False)
-    assert hybrid.dest_count == 50 and hybrid.settings_carried == [
+    report = migrate(tr, hybrid, new.format("hybrid_y"), state_dir=st, progress=False)
+    assert report.dest_count == 50 and report.settings_carried[:2] == [
         "its vector named 'dense' as the source's", "the points' other vectors bm25 (sparse), copied as they are"]
-    with open_store(base + "hybrid_y") as store:
+    with open_store(new.format("hybrid_y")) as store:
         assert store.vector_name == "dense" and store.other_vectors() == ["bm25 (sparse)"]
-    plain = migrate(tr, base + "plain", base + "plain_y", state_dir=st, progress=False)
-    assert plain.dest_count == 50 and plain.settings_carried == [
-        "the points' other vectors words (sparse), copied as they are"], plain.settings_carried
-    with open_store(base + "plain_y") as store:
-        assert store.other_vectors() == ["words (sparse)"] and store.vector_name is None
-        assert store.client.retrieve("plain_y", [7], with_vectors=True)[0].vector["words"].indices == [7]
+    report = migrate(tr, plain, new.format("plain_y"), state_dir=st, progress=False)
+    assert report.dest_count == 50 and report.settings_carried[0] == \
+        "the points' other vectors words (sparse), copied as they are", report.settings_carried
+    assert read_with_others(new.format("plain_y"), ("words",))[7][3] == {"words": {"indices": [7], "values": [2.0]}}
     # where they are not kept, the plan says so
     phrase = "its points' other vectors image (dense), bm25 (sparse) (the destination holds one vector a record"
-    for dest, options in ((f"faiss://{tmp_path}/d.faiss", {}), (base + "bare&vector=text", {"copy_settings": False})):
+    bare = new.format("bare") + ("&" if kind == "qdrant" else "?") + "vector=text"
+    for dest, options in ((f"faiss://{tmp_path}/d.faiss", {}), (bare, {"copy_settings": False})):
         left = migrate(tr, src, dest, dry_run=True, state_dir=st, progress=False, **options)
         assert left.left_behind[0].startswith(phrase), left.left_behind
-    migrate(tr, src, base + "bare&vector=text", copy_settings=False, state_dir=st, progress=False)
-    with open_store(base + "bare&vector=text") as store:  # created with the backend's defaults: one vector
+    migrate(tr, src, bare, copy_settings=False, state_dir=st, progress=False)
+    with open_store(bare) as store:  # created with the backend's defaults: one vector
         assert store.other_vectors() == [] and store.count() == 300
-    again = migrate(tr, src, base + "bare&vector=text", on_exists="append", dry_run=True, state_dir=st, progress=False)
+    again = migrate(tr, src, bare, on_exists="append", dry_run=True, state_dir=st, progress=False)
     assert again.left_behind[0].startswith(phrase)  # an existing collection without them
 
 
