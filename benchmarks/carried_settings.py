@@ -116,6 +116,8 @@ def main() -> None:
     parser.add_argument("--out", default="benchmarks/results")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    from kit import markdown_table
+
     from v2v_store.migrate import migrate
 
     rows = {}
@@ -144,8 +146,7 @@ def main() -> None:
     keys = list(next(iter(rows.values())))
     lines = ["# Migrated collection set up like its source vs the backend's defaults (qdrant-edge)", "",
              f"`{result['command']}` on {result['machine']}; {len(records):,} records x {DIM}, {QUERIES} queries "
-             f"each way, one run.", "", "| | " + " | ".join(keys) + " |", "|---" * (len(keys) + 1) + "|"]
-    lines += [f"| {label} | " + " | ".join(str(row[k]) for k in keys) + " |" for label, row in rows.items()]
+             f"each way, one run.", "", *markdown_table(rows, keys)]
     (out / "carried_settings.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 

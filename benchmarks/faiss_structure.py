@@ -128,7 +128,7 @@ def main() -> None:
     parser.add_argument("--name", default="faiss_structure", help="results file name (default faiss_structure)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    from kit import run_meta, save_results
+    from kit import markdown_table, run_meta, save_results
 
     from v2v_store import open_store
     from v2v_store.migrate import migrate
@@ -171,8 +171,7 @@ def main() -> None:
     lines = ["# Migrated FAISS collection built like its source vs flat (MiniLM 384-d -> mpnet 768-d)", "",
              f"`{result['command']}` on {result['machine']}, faiss {faiss.__version__}, {result['date']}; "
              f"{len(records):,} records, {QUERIES} mpnet queries (documents of the collection), one run.", "",
-             "| | " + " | ".join(keys) + " |", "|---" * (len(keys) + 1) + "|"]
-    lines += [f"| {label} | " + " | ".join(str(row.get(k, "")) for k in keys) + " |" for label, row in rows.items()]
+             *markdown_table(rows, keys)]
     save_results(Path(args.out), args.name, result, lines)
     print("\n".join(lines))
 

@@ -119,7 +119,7 @@ def main() -> None:
     parser.add_argument("--name", default="hybrid_migration", help="results file name (default hybrid_migration)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    from kit import load, run_meta, save_results, texts
+    from kit import load, markdown_table, run_meta, save_results, texts
 
     from v2v_store.migrate import migrate
     from v2v_store.train.linear import fit_procrustes
@@ -156,15 +156,14 @@ def main() -> None:
                        **{f"{way}_overlap@10": overlap(result[way], reference[way])
                           for way in ("dense", "sparse", "hybrid")}}
         logger.info("%s: %s", label, rows[label])
-    result = {**run_meta(), "qdrant_edge": version("qdrant-edge-py"), "records": len(docs_a), "queries": QUERIES, "rows": rows,
-              "settings_carried": {dest: t[2] for dest, t in timings.items()}}
+    result = {**run_meta(), "qdrant_edge": version("qdrant-edge-py"), "records": len(docs_a), "queries": QUERIES,
+              "rows": rows, "settings_carried": {dest: t[2] for dest, t in timings.items()}}
     keys = ["migrate_s", "written", "dense_overlap@10", "sparse_overlap@10", "hybrid_overlap@10"]
     lines = ["# Hybrid search after migrating a Qdrant edge shard (MiniLM 384-d -> mpnet 768-d, BM25 sparse vectors)",
              "", f"`{result['command']}` on {result['machine']}, {result['date']}; {len(docs_a):,} records, "
              f"{QUERIES} held-out sentences as queries, overlap@10 with the same search of the re-encoded shard "
              f"(mpnet vectors, the same sparse vectors), qdrant-edge-py {result['qdrant_edge']}; one run.", "",
-             "| | " + " | ".join(keys) + " |", "|---" * (len(keys) + 1) + "|"]
-    lines += [f"| {label} | " + " | ".join(str(row.get(k, "")) for k in keys) + " |" for label, row in rows.items()]
+             *markdown_table(rows, keys)]
     save_results(Path(args.out), args.name, result, lines)
     print("\n".join(lines))
 

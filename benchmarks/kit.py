@@ -86,6 +86,12 @@ def run_meta() -> dict:
             "machine": f"{platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, {device}"}
 
 
+def markdown_table(rows: dict[str, dict], keys: list[str]) -> list[str]:
+    """A results table: a row per label of ``rows``, a column per key (blank where a row has none)."""
+    return (["| | " + " | ".join(keys) + " |", "|---" * (len(keys) + 1) + "|"]
+            + [f"| {label} | " + " | ".join(str(row.get(k, "")) for k in keys) + " |" for label, row in rows.items()])
+
+
 def save_results(out: Path, tag: str, payload: dict, lines: list[str]) -> None:
     """Commit format of every benchmark: ``<tag>.json`` (the data) beside ``<tag>.md`` (the table)."""
     out.mkdir(parents=True, exist_ok=True)

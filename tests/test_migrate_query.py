@@ -7,6 +7,7 @@ import contextlib
 import dataclasses
 import json
 import os
+import pickle
 import shutil
 import signal
 import subprocess
@@ -753,11 +754,13 @@ def hybrid_collection(kind: str, root: Path, name: str, dense: dict, sparse: dic
 
 
 def read_with_others(uri: str, others: tuple) -> dict:
-    """Each record of ``uri`` by id: (vector, metadata, document, its ``others`` vectors as a batch carries them)."""
+    """Each record of ``uri`` by id: (vector, metadata, document, its ``others`` vectors as a batch carries them:
+    plain data, so that a batch can be sent to another process)."""
     out = {}
     with open_store(uri) as store:
         store.read_other_vectors = others
         for b in store.iter_batches(batch_size=97):
+            b = pickle.loads(pickle.dumps(b))
             for i, v, m, d, o in zip(b.ids, b.vectors, b.metadata, b.documents, b.other_vectors):
                 out[i] = (v, m, d, o)
     return out
