@@ -384,7 +384,7 @@ class VectorStore(ABC):
 
     def other_vectors(self) -> list[str]:
         """The other vectors this collection's points carry besides the one read (Qdrant named and sparse vectors, as
-        ``NAME (dense)`` / ``NAME (sparse)``): a copy of its records keeps them only in a collection of the same
+        ``NAME (dense, D-d)`` / ``NAME (sparse)``): a copy of its records keeps them only in a collection of the same
         backend that has them too (:meth:`takes_other_vectors`)."""
         return []
 
@@ -447,7 +447,7 @@ class VectorStore(ABC):
 
 def other_vectors_left_behind(others: list[str], kept: Sequence[str] = ()) -> list[str]:
     """The phrase of a migration's plan for the source points' other vectors (:meth:`VectorStore.other_vectors`:
-    ``NAME (KIND)`` each) that its destination does not keep (``kept``: their names)."""
+    ``NAME (KIND...)`` each) that its destination does not keep (``kept``: their names)."""
     others = [o for o in others if o.rsplit(" (", 1)[0] not in kept]
     return [f"its points' other vectors {', '.join(others)} (the destination holds one vector a record; a new Qdrant "
             "collection set up like the source keeps them as they are, and so does another named vector of the same "

@@ -215,9 +215,7 @@ class QdrantEdgeStore(VectorStore):
     describe_settings = staticmethod(describe_settings)
 
     def other_vectors(self) -> list[str]:
-        config = self._shard_config
-        return other_vector_names(config["vectors"], config.get("sparse_vectors") or {},
-                                  self.vector_name) if config else []
+        return other_vector_names(self.other_vector_configs())
 
     def other_vector_configs(self) -> dict[str, dict[str, Any]]:
         config = self._shard_config

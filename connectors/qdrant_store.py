@@ -148,12 +148,6 @@ def _hnsw(config: dict) -> str:
     return ", ".join(f"{k}={config[k]}" for k in ("m", "ef_construct", "on_disk") if config.get(k) is not None)
 
 
-def other_vector_names(dense: dict, sparse: dict, this: str) -> list[str]:
-    """The named vectors of a collection's points but ``this`` one, as ``NAME (dense)`` / ``NAME (sparse)``."""
-    return ([f"{name or '(unnamed)'} (dense)" for name in sorted(dense) if name != this]
-            + [f"{name} (sparse)" for name in sorted(sparse)])
-
-
 def plain_vector(vector: Any) -> list[float] | dict[str, list]:
     """A vector as a batch carries it (:attr:`VectorBatch.other_vectors`): a dense one as a list of floats, a sparse
     one as ``{"indices": [...], "values": [...]}``: plain data, which pickles (a batch may go to another process)."""
@@ -213,10 +207,10 @@ def other_vector_configs(dense: dict, sparse: dict, this: str) -> dict[str, dict
             **{name: {"sparse": as_json(params)} for name, params in sorted(sparse.items())}}
 
 
-def describe_other_vectors(configs: dict[str, dict[str, Any]]) -> str:
+def other_vector_names(configs: dict[str, dict[str, Any]]) -> list[str]:
     """``NAME (dense, D-d)`` / ``NAME (sparse)`` for each of ``configs`` (:func:`other_vector_configs`)."""
-    return ", ".join(f"{name} (dense, {config['dense']['size']}-d)" if "dense" in config else f"{name} (sparse)"
-                     for name, config in configs.items())
+    return [f"{name or '(unnamed)'} (dense, {config['dense'].get('size')}-d)" if "dense" in config
+            else f"{name} (sparse)" for name, config in configs.items()]
 
 
 def same_slot(a: dict[str, Any], b: dict[str, Any]) -> bool:
@@ -237,7 +231,7 @@ def describe_settings(settings: dict) -> list[str]:
     if name:
         out.append(f"its vector named {name!r} as the source's")
     if others:
-        out.append(f"the points' other vectors {describe_other_vectors(others)}, copied as they are")
+        out.append(f"the points' other vectors {', '.join(other_vector_names(others))}, copied as they are")
     vector = s.pop("vector", {})
     if vector.get("on_disk"):
         out.append("vectors on disk")
@@ -425,8 +419,6 @@ class QdrantStore(VectorStore):
             raise InvalidURIError(f"Qdrant collection {self.collection!r} has one unnamed vector: drop ?vector=")
         else:
             chosen = vectors
-        self._other_vectors = other_vector_names(vectors if isinstance(vectors, dict) else {},
-                                                 params.sparse_vectors or {}, self.vector_name or "")
         self._other_configs = other_vector_configs(vectors if isinstance(vectors, dict) else {},
                                                    params.sparse_vectors or {}, self.vector_name or "")
         if chosen.multivector_config is not None:
@@ -581,7 +573,7 @@ class QdrantStore(VectorStore):
     describe_settings = staticmethod(describe_settings)
 
     def other_vectors(self) -> list[str]:
-        return self._other_vectors if self._params is not None else []
+        return other_vector_names(self.other_vector_configs())
 
     def other_vector_configs(self) -> dict[str, dict[str, Any]]:
         return self._other_configs if self._params is not None else {}

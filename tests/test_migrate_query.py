@@ -692,7 +692,7 @@ def test_a_named_vector_is_filled_from_another_of_the_same_points(kind, translat
     assert plan.left_behind == []  # the points keep their other vectors
     # into a new collection the points' other vectors are not carried: the plan says which, and how to keep them
     other = migrate(tr, src, f"faiss://{tmp_path}/new.faiss", dry_run=True, state_dir=tmp_path / "dry", progress=False)
-    names = "y (dense), words (sparse)" if kind == "qdrant" else "y (dense)"
+    names = f"y (dense, {y.shape[1]}-d)" + (", words (sparse)" if kind == "qdrant" else "")
     assert other.left_behind == [f"its points' other vectors {names} (the destination holds one vector a record; a "
                                  "new Qdrant collection set up like the source keeps them as they are, and so does "
                                  "another named vector of the same collection: ?vector=NAME)"]
@@ -824,7 +824,7 @@ def test_a_new_qdrant_collection_keeps_the_points_other_vectors(kind, translator
         "the points' other vectors words (sparse), copied as they are", report.settings_carried
     assert read_with_others(new.format("plain_y"), ("words",))[7][3] == {"words": {"indices": [7], "values": [2.0]}}
     # where they are not kept, the plan says so
-    phrase = "its points' other vectors image (dense), bm25 (sparse) (the destination holds one vector a record"
+    phrase = "its points' other vectors image (dense, 8-d), bm25 (sparse) (the destination holds one vector a record"
     bare = new.format("bare") + ("&" if kind == "qdrant" else "?") + "vector=text"
     for dest, options in ((f"faiss://{tmp_path}/d.faiss", {}), (bare, {"copy_settings": False})):
         left = migrate(tr, src, dest, dry_run=True, state_dir=st, progress=False, **options)
