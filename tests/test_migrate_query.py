@@ -798,6 +798,7 @@ def test_a_new_qdrant_collection_keeps_the_points_other_vectors(kind, translator
         migrate(tr, src, with_name, state_dir=st, progress=False, batch_size=64, checkpoint_seconds=0)
     report = migrate(tr, src, with_name, state_dir=st, progress=False, batch_size=64, resume=True)
     assert report.dest_count == 300 and report.count_ok
+    assert report.written == 300 and report.other_vectors_copied == {"bm25": 300, "image": 200}  # both runs'
     want = tr.translate(x, "x", "y")
     got, kept = read_with_others(with_name, ("image", "bm25")), read_with_others(src, ("image", "bm25"))
     assert sorted(got) == list(range(300))

@@ -158,6 +158,7 @@ class MigrationReport:
     kept: int = 0  # fill: source records whose id the destination held when their batch was read (not written)
     settings_carried: list = field(default_factory=list)  # the source's settings the new destination was created with
     training_seconds: float = 0.0  # reading, translating and training on the sample a new FAISS IVF / PQ / SQ index needs
+    other_vectors_copied: dict = field(default_factory=dict)  # Qdrant: records written with each other vector, by name
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -406,7 +407,8 @@ def _tally(state: dict | None) -> dict:
             "copied": state.get("copied", 0), "left_out": state.get("left_out", 0),
             "left_out_ids": state.get("left_out_ids", []), "kept": state.get("kept", 0),
             "dest_before": state.get("dest_before"),  # None: not recorded (a fresh run records it; older states not)
-            "training_seconds": state.get("training_seconds", 0.0)}
+            "training_seconds": state.get("training_seconds", 0.0),
+            "other_vectors": dict(state.get("other_vectors", {}))}
 
 
 def migrate(translator: Translator, source_uri: str, dest_uri: str, batch_size: int = 1024,
@@ -609,6 +611,7 @@ def _migrate(translator: Translator, plan: MigrationPlan, state: dict | None, st
         replaced=(None if tally["dest_before"] is None
                   else max(tally["dest_before"] + tally["written"] - dest_count, 0)),
         kept=tally["kept"], settings_carried=carried, training_seconds=tally["training_seconds"],
+        other_vectors_copied=tally["other_vectors"],
     )
     if check_pairs is not None:
         u, v = check_pairs
@@ -621,6 +624,9 @@ def _migrate(translator: Translator, plan: MigrationPlan, state: dict | None, st
                        "by it (writes are upserts by id); to keep both, migrate into a new collection", report.replaced)
     if report.kept:
         logger.info("%d records whose id the destination held were kept as they were (--on-exists fill)", report.kept)
+    if report.other_vectors_copied:
+        logger.info("the points' other vectors, copied as they were: %s", ", ".join(
+            f"{name} on {n:,} records" for name, n in report.other_vectors_copied.items()))
     if report.left_out:
         logger.warning("%d records %s and were not migrated (first ids: %s)", report.left_out, spaces.neither,
                        ", ".join(map(repr, report.left_out_ids)))
@@ -682,3 +688,6 @@ def _count(tally: dict, batch: VectorBatch, out: VectorBatch, of_source: np.ndar
     missing = [batch.ids[i] for i in np.flatnonzero(~kept)]
     tally["left_out"] += len(missing)
     tally["left_out_ids"] = (tally["left_out_ids"] + missing)[:LEFT_OUT_IDS]
+    for others in out.other_vectors:  # the points' other vectors, copied as they are
+        for name in others:
+            tally["other_vectors"][name] = tally["other_vectors"].get(name, 0) + 1
