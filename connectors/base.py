@@ -416,8 +416,10 @@ class VectorStore(ABC):
         return []
 
     @abstractmethod
-    def drop(self) -> None:
-        """Delete the whole collection (used by ``--on-exists replace``); the next upsert recreates it."""
+    def drop(self, other_vectors_too: bool = False) -> None:
+        """Delete the whole collection (used by ``--on-exists replace``); the next upsert recreates it. Where its
+        points carry other vectors too (Qdrant), this vector alone is removed from every point, unless
+        ``other_vectors_too`` (the points' other vectors all came with the records being written again)."""
 
     def version(self) -> str | None:
         """A token that differs whenever the records this store reads could differ: its files' sizes and modification

@@ -320,7 +320,7 @@ class ChromaStore(VectorStore):
     def delete(self, ids) -> None:
         self._require().delete(ids=[str(i) for i in ids])
 
-    def drop(self) -> None:
+    def drop(self, other_vectors_too: bool = False) -> None:
         if self.exists():
             self.client.delete_collection(self.name)
         self._col, self._dim = None, None

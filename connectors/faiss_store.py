@@ -734,7 +734,7 @@ class FaissStore(VectorStore):
         self._db.executemany("DELETE FROM records WHERE faiss_id=?", [(int(f),) for f in fids])
         self._reader, self._dirty, self._ids_sorted = None, True, None
 
-    def drop(self) -> None:
+    def drop(self, other_vectors_too: bool = False) -> None:
         if self._db is not None:
             self._db.close()
         for path in (self.path, self.sidecar_path):

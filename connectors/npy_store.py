@@ -110,7 +110,7 @@ class NpyStore(VectorStore):
         self._pending, self._version = [], None  # written by this store: no version to trust
         self._array = read_npy(self.path)
 
-    def drop(self) -> None:
+    def drop(self, other_vectors_too: bool = False) -> None:
         if os.path.exists(self.path):
             os.remove(self.path)
         self._array, self._pending, self._version = None, [], None

@@ -293,11 +293,12 @@ class QdrantEdgeStore(VectorStore):
         self._require().update(q.UpdateOperation.delete_vectors(natives, [self.vector_name]) if self._shared
                                else q.UpdateOperation.delete_points(natives))
 
-    def drop(self) -> None:
-        """Delete the shard, or where its points carry other vectors too, this vector from every point."""
+    def drop(self, other_vectors_too: bool = False) -> None:
+        """Delete the shard, or where its points carry other vectors too, this vector from every point (unless
+        ``other_vectors_too``)."""
         import shutil
 
-        if self._shard is not None and self._shared:
+        if self._shard is not None and self._shared and not other_vectors_too:
             self._shard.update(_edge().UpdateOperation.delete_vectors_by_filter(self._with_vector(), [self.vector_name]))
             self._shard.flush()
             return

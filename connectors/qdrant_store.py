@@ -677,11 +677,12 @@ class QdrantStore(VectorStore):
         else:
             self.client.delete(self.collection, points_selector=selector)
 
-    def drop(self) -> None:
-        """Delete the collection, or where its points carry other vectors too, this vector from every point."""
+    def drop(self, other_vectors_too: bool = False) -> None:
+        """Delete the collection, or where its points carry other vectors too, this vector from every point (unless
+        ``other_vectors_too``)."""
         from qdrant_client.models import FilterSelector
 
-        if self.exists() and self._params is not None and self._shared:
+        if self.exists() and self._params is not None and self._shared and not other_vectors_too:
             self.client.delete_vectors(self.collection, vectors=[self.vector_name or ""],
                                        points=FilterSelector(filter=self._with_vector()), wait=True)
             return

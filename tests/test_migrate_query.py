@@ -814,6 +814,25 @@ def test_a_new_qdrant_collection_keeps_the_points_other_vectors(kind, translator
         configs = store.other_vector_configs()
         assert configs == source.other_vector_configs() and configs["image"]["dense"]["on_disk"] is True
         assert configs["bm25"]["sparse"]["modifier"].lower() == "idf" and store.dim == want.shape[1]
+    # the source loses ten records; replaced, the destination loses their points whole (sparse vectors too), as its
+    # other vectors all came from the source
+    with open_store(src) as source:
+        if kind == "qdrant":
+            from qdrant_client.models import PointIdsList
+            source.client.delete(source.collection, points_selector=PointIdsList(points=list(range(10))))
+        else:
+            import qdrant_edge as q
+            source._shard.update(q.UpdateOperation.delete_points(list(range(10))))
+            source._shard.flush()
+    report = migrate(tr, src, with_name, on_exists="replace", state_dir=tmp_path / "st2", progress=False)
+    assert report.dest_count == 290 and report.other_vectors_copied == {"bm25": 290, "image": 194}
+    with open_store(with_name) as store:
+        if kind == "qdrant":
+            points = store.client.count(store.collection).count
+        else:
+            import qdrant_edge as q
+            points = store._shard.count(q.CountRequest(exact=True))
+        assert points == 290  # no point left with only its sparse vector
     # beside sparse vectors alone, the destination's vector takes the source's name (an unnamed one stays unnamed)
     report = migrate(tr, hybrid, new.format("hybrid_y"), state_dir=st, progress=False)
     assert report.dest_count == 50 and report.settings_carried[:2] == [
@@ -832,7 +851,7 @@ def test_a_new_qdrant_collection_keeps_the_points_other_vectors(kind, translator
         assert left.left_behind[0].startswith(phrase), left.left_behind
     migrate(tr, src, bare, copy_settings=False, state_dir=st, progress=False)
     with open_store(bare) as store:  # created with the backend's defaults: one vector
-        assert store.other_vectors() == [] and store.count() == 300
+        assert store.other_vectors() == [] and store.count() == 290
     again = migrate(tr, src, bare, on_exists="append", dry_run=True, state_dir=st, progress=False)
     assert again.left_behind[0].startswith(phrase)  # an existing collection without them
 

@@ -399,6 +399,16 @@ def _refuse_ids_the_destination_cannot_overwrite(source_uri: str, dest: VectorSt
             "rows in place); nothing was written. Write to a new collection, or --on-exists replace")
 
 
+def _other_vectors_all_from(source: VectorStore, dest: VectorStore, source_uri: str, dest_uri: str) -> bool:
+    """Whether every other vector of ``dest``'s points (Qdrant) comes with ``source``'s records, as a destination
+    migrated from it before holds them: replaced, it is then dropped whole (points the source no longer holds go with
+    their other vectors) rather than emptied of its translated vector alone (the way to replace one named vector of
+    points that hold others: a new model's vector beside the old one)."""
+    others = dest.other_vector_configs()
+    return (bool(others) and type(source) is type(dest) and not same_points(source_uri, dest_uri)
+            and set(others) <= set(dest.takes_other_vectors(source.other_vector_configs())))
+
+
 def _tally(state: dict | None) -> dict:
     """What a migration has done so far (from its state file; older state files have only ``written``)."""
     state = state or {}
@@ -511,7 +521,7 @@ def _migrate(translator: Translator, plan: MigrationPlan, state: dict | None, st
             if on_exists == OnExists.REPLACE and dest.exists():
                 logger.info("replacing existing destination %s", dest_uri)
                 own_settings = _settings_of(dest, dest_uri) if plan.copy_settings else {}
-                dest.drop()
+                dest.drop(other_vectors_too=_other_vectors_all_from(source, dest, source_uri, dest_uri))
                 if own_settings:  # recreated as it was set up, with the migrated records only
                     dest.create_like(own_settings)
             tally["dest_before"] = dest.count() if dest.exists() else 0
