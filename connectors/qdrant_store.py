@@ -312,6 +312,7 @@ def _requests(items: list[tuple[Any, int]]) -> Iterator[list[Any]]:
     if request:
         yield request
 
+
 def _open_client(path: str):
     from qdrant_client import QdrantClient
 
