@@ -292,11 +292,14 @@ FLOAT_JSON_BYTES = 24
 
 
 def _json_bytes(vector: Any) -> int:
-    """About how many bytes of JSON a point's vector (a list of floats, a sparse vector, or a dict of them) takes."""
+    """About how many bytes of JSON a point's vector (a list of floats, a multivector: a list of them, a sparse vector,
+    or a dict of those) takes."""
     if isinstance(vector, dict):
         return sum(_json_bytes(v) for v in vector.values())
     if hasattr(vector, "indices"):  # a SparseVector: an index and a value each
         return (FLOAT_JSON_BYTES + 12) * len(vector.indices)
+    if len(vector) and isinstance(vector[0], (list, tuple)):
+        return sum(_json_bytes(v) for v in vector)
     return FLOAT_JSON_BYTES * len(vector)
 
 
