@@ -119,11 +119,14 @@ def inspect(
         counts = report.spaces.get("counts")
         typer.echo("  translator spaces: " + (", ".join(f"{k} {v:,}" for k, v in counts.items()) + "; " if counts else "")
                    + report.spaces["verdict"])
-    if report.settings:
+    settings = {k: v for k, v in report.settings.items() if k not in ("other_vectors", "vector_name")}
+    if settings:
         typer.echo("  settings (a new collection of this backend migrated from it gets them): "
-                   + json.dumps(report.settings, default=str))
+                   + json.dumps(settings, default=str))
     if report.other_vectors:
-        typer.echo("  other vectors of its points: " + ", ".join(report.other_vectors))
+        typer.echo("  other vectors of its points: " + ", ".join(report.other_vectors)
+                   + (" (a new collection of this backend migrated from it gets them, as they are)"
+                      if "other_vectors" in report.settings else ""))
     for i, m, d in zip(report.sample_ids, report.sample_metadata, report.sample_documents):
         typer.echo(f"  - id={i!r} metadata={m!r} document={d!r}")
     for w in report.warnings:
