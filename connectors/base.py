@@ -393,6 +393,16 @@ class VectorStore(ABC):
         as they are); {} where the points carry none."""
         return {}
 
+    # stores whose points are laid out alike (several named dense and sparse vectors a point: Qdrant collections and
+    # edge shards) take each other's other vectors; None where a record is one vector
+    point_layout: str | None = None
+
+    def layout_settings(self, settings: dict[str, Any]) -> dict[str, Any]:
+        """Of this collection's :meth:`settings`, those a new collection of another backend of the same
+        :attr:`point_layout` is created with: the point's layout (its other vectors' portable parameters, this
+        vector's name), none of the backend's own tuning. {} where a record is one vector."""
+        return {}
+
     # the other vectors (by name) that reads of whole records (with their payloads) carry in VectorBatch.other_vectors:
     # set by a migration to those its destination keeps; none by default (reading them costs)
     read_other_vectors: tuple[str, ...] = ()
@@ -452,8 +462,8 @@ def other_vectors_left_behind(others: list[str], kept: Sequence[str] = ()) -> li
     ``NAME (KIND...)`` each) that its destination does not keep (``kept``: their names)."""
     others = [o for o in others if o.rsplit(" (", 1)[0] not in kept]
     return [f"its points' other vectors {', '.join(others)} (the destination holds one vector a record; a new Qdrant "
-            "collection set up like the source keeps them as they are, and so does another named vector of the same "
-            "collection: ?vector=NAME)"] if others else []
+            "collection or edge shard set up like the source keeps them as they are, and so does another named vector "
+            "of the same collection: ?vector=NAME)"] if others else []
 
 
 def random_positions(count: int, size: int, seed: int | None = 0) -> np.ndarray:

@@ -19,7 +19,7 @@ from v2v_store.errors import (DimensionMismatchError, InvalidURIError, MissingDe
 
 from .base import (ORIGINAL_ID_KEY, Metric, PointId, VectorBatch, VectorStore, check_batch, check_vectors,
                    prepare_for_metric, restore_id)
-from .qdrant_store import (describe_settings, from_qdrant_id, held_among, layout_like, make_payload,
+from .qdrant_store import (describe_settings, from_qdrant_id, held_among, layout_like, layout_settings, make_payload,
                            other_vector_configs, other_vector_names, point_vectors, points_to_batches, records_by_id,
                            records_to_batch, taken_other_vectors, to_qdrant_id, vector_settings)
 from .shared import SharedHandles
@@ -213,6 +213,8 @@ class QdrantEdgeStore(VectorStore):
         return out
 
     describe_settings = staticmethod(describe_settings)
+    point_layout = "qdrant"
+    layout_settings = staticmethod(layout_settings)
 
     def other_vectors(self) -> list[str]:
         return other_vector_names(self.other_vector_configs())

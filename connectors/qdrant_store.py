@@ -191,6 +191,21 @@ def layout_like(settings: dict[str, Any], vector_name: str | None, where: str) -
     return like, vector_name
 
 
+# the parameters of another vector that both Qdrant's API and an edge shard's configuration take alike
+PORTABLE = {"dense": ("size", "distance", "on_disk", "datatype", "multivector_config"), "sparse": ("modifier",)}
+
+
+def layout_settings(settings: dict[str, Any]) -> dict[str, Any]:
+    """A point's layout (:meth:`VectorStore.layout_settings`) out of a Qdrant collection's or edge shard's settings:
+    its other vectors' parameters that both take (:data:`PORTABLE`: not their index or quantization tuning, which
+    each writes its own way) and this vector's name."""
+    others = {name: {kind: {k: v for k, v in params.items() if k in PORTABLE[kind]} for kind, params in c.items()}
+              for name, c in (settings.get("other_vectors") or {}).items()}
+    if not others:
+        return {}
+    return {"other_vectors": others, **({"vector_name": settings["vector_name"]} if settings.get("vector_name") else {})}
+
+
 def taken_other_vectors(mine: dict[str, dict], configs: dict[str, dict]) -> list[str]:
     """Of ``configs`` (a source's other vectors), the names a collection with other vectors ``mine`` holds alike."""
     return [name for name, config in configs.items() if name in mine and same_slot(mine[name], config)]
@@ -575,6 +590,8 @@ class QdrantStore(VectorStore):
         return out
 
     describe_settings = staticmethod(describe_settings)
+    point_layout = "qdrant"
+    layout_settings = staticmethod(layout_settings)
 
     def other_vectors(self) -> list[str]:
         return other_vector_names(self.other_vector_configs())

@@ -694,8 +694,8 @@ def test_a_named_vector_is_filled_from_another_of_the_same_points(kind, translat
     other = migrate(tr, src, f"faiss://{tmp_path}/new.faiss", dry_run=True, state_dir=tmp_path / "dry", progress=False)
     names = f"y (dense, {y.shape[1]}-d)" + (", words (sparse)" if kind == "qdrant" else "")
     assert other.left_behind == [f"its points' other vectors {names} (the destination holds one vector a record; a "
-                                 "new Qdrant collection set up like the source keeps them as they are, and so does "
-                                 "another named vector of the same collection: ?vector=NAME)"]
+                                 "new Qdrant collection or edge shard set up like the source keeps them as they are, "
+                                 "and so does another named vector of the same collection: ?vector=NAME)"]
     assert f"not carried from the source: its points' other vectors {names} (" in other.describe()
     # a re-embedding under way: fill keeps the 10 points' own y vectors and sets y on the 290 others only
     filled = migrate(tr, src, dst, on_exists="fill", state_dir=tmp_path / "fill", progress=False, batch_size=64)
@@ -814,6 +814,21 @@ def test_a_new_qdrant_collection_keeps_the_points_other_vectors(kind, translator
         configs = store.other_vector_configs()
         assert configs == source.other_vector_configs() and configs["image"]["dense"]["on_disk"] is True
         assert configs["bm25"]["sparse"]["modifier"].lower() == "idf" and store.dim == want.shape[1]
+    # into the other Qdrant engine: the point's layout is carried (its other vectors, with the parameters both take),
+    # not the engine's own tuning
+    other_kind = (f"qdrant-edge://{tmp_path}/cross?vector=text" if kind == "qdrant"
+                  else f"qdrant://{tmp_path}/cross?collection=cross&vector=text")
+    cross = migrate(tr, src, other_kind, state_dir=st, progress=False, batch_size=128)
+    assert cross.settings_carried == ["the points' other vectors image (dense, 8-d), bm25 (sparse), copied as they "
+                                      "are"] and cross.other_vectors_copied == {"bm25": 300, "image": 200}
+    crossed = read_with_others(other_kind, ("image", "bm25"))
+    assert crossed.keys() == got.keys()
+    for i, (v, m, d, o) in crossed.items():
+        np.testing.assert_allclose(v, want[i], atol=1e-5)
+        assert o["bm25"] == got[i][3]["bm25"] and ("image" in o) == bool(i % 3)
+    with open_store(other_kind) as store:
+        configs = store.other_vector_configs()
+        assert configs["image"]["dense"]["on_disk"] is True and configs["bm25"]["sparse"]["modifier"].lower() == "idf"
     # the source loses ten records; replaced, the destination loses their points whole (sparse vectors too), as its
     # other vectors all came from the source
     with open_store(src) as source:

@@ -407,8 +407,8 @@ def migrate(
                                             "payload indexes, Chroma HNSW parameters, collection metadata, a FAISS "
                                             "index's structure (IVF / PQ / SQ / RaBitQ / HNSW, OPQ and other "
                                             "pre-transforms, a refinement; or --dest ...?index=FACTORY); a Qdrant "
-                                            "collection or edge shard also gets the points' other vectors (sparse, "
-                                            "other named ones), copied as they are "
+                                            "collection or edge shard (from either) also gets the points' other "
+                                            "vectors (sparse, other named ones), copied as they are "
                                             "(the plan lists them); one --on-exists replace drops is recreated with its own. "
                                             "--default-settings: the backend's defaults for either."),
 ) -> None:

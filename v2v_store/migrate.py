@@ -281,7 +281,7 @@ def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch
             if check_space:
                 translator.check_space(sample, src.name, f"collection {source_uri}")
         count, src_metric = source.count(), source.metric.value
-        source_kind, source_settings = type(source), (_settings_of(source, source_uri) if copy_settings else {})
+        source_settings = _settings_of(source, source_uri) if copy_settings else {}
         left_behind = [] if same_points(source_uri, dest_uri) else source.left_behind()
         # the points' other vectors (Qdrant named or sparse ones), which a destination may keep
         source_others = ([], {}) if same_points(source_uri, dest_uri) else (source.other_vectors(),
@@ -329,8 +329,8 @@ def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch
             )
         dest_count, dest_metric = (dest.count() if dest.exists() else 0), dest.metric.value
         # a new destination: the source's settings where both are of one backend (a FAISS ?index= is its own)
-        carried = dest.create_like(source_settings if type(dest) is source_kind else {}) if not dest.exists() else []
-        kept_others = dest.takes_other_vectors(source_others[1]) if type(dest) is source_kind else []
+        carried = dest.create_like(_settings_for(dest, source, source_settings)) if not dest.exists() else []
+        kept_others = dest.takes_other_vectors(source_others[1]) if _alike(source, dest) else []
         left_behind = other_vectors_left_behind(source_others[0], kept_others) + left_behind
         kept_settings = (dest.create_like(_settings_of(dest, dest_uri)) if dest.exists() and copy_settings and
                          on_exists == OnExists.REPLACE and state is None else [])  # what its recreation keeps
@@ -399,13 +399,27 @@ def _refuse_ids_the_destination_cannot_overwrite(source_uri: str, dest: VectorSt
             "rows in place); nothing was written. Write to a new collection, or --on-exists replace")
 
 
+def _alike(source: VectorStore, dest: VectorStore) -> bool:
+    """Whether ``dest`` can hold ``source``'s points as they are laid out (their other vectors: Qdrant collections and
+    edge shards, either way)."""
+    return source.point_layout is not None and source.point_layout == dest.point_layout
+
+
+def _settings_for(dest: VectorStore, source: VectorStore, settings: dict) -> dict:
+    """What a new ``dest`` is created with of ``source``'s ``settings``: all of them in the same backend; only the
+    point's layout (:meth:`VectorStore.layout_settings`) in another of the same layout; none otherwise."""
+    if type(dest) is type(source):
+        return settings
+    return source.layout_settings(settings) if _alike(source, dest) else {}
+
+
 def _other_vectors_all_from(source: VectorStore, dest: VectorStore, source_uri: str, dest_uri: str) -> bool:
     """Whether every other vector of ``dest``'s points (Qdrant) comes with ``source``'s records, as a destination
     migrated from it before holds them: replaced, it is then dropped whole (points the source no longer holds go with
     their other vectors) rather than emptied of its translated vector alone (the way to replace one named vector of
     points that hold others: a new model's vector beside the old one)."""
     others = dest.other_vector_configs()
-    return (bool(others) and type(source) is type(dest) and not same_points(source_uri, dest_uri)
+    return (bool(others) and _alike(source, dest) and not same_points(source_uri, dest_uri)
             and set(others) <= set(dest.takes_other_vectors(source.other_vector_configs())))
 
 
@@ -528,14 +542,14 @@ def _migrate(translator: Translator, plan: MigrationPlan, state: dict | None, st
             save(None, False)
         carried: list[str] = []
         if plan.carried_settings and not dest.exists():  # created by the first write, like the source
-            carried = dest.create_like(_settings_of(source, source_uri) if plan.copy_settings
-                                       and type(source) is type(dest) else {})
+            carried = dest.create_like(_settings_for(dest, source, _settings_of(source, source_uri))
+                                       if plan.copy_settings else {})
         training = dest.training_sample_size(plan.count) if not dest.exists() else 0
         if training:  # an index that must be trained before it takes vectors (FAISS IVF / PQ / SQ)
             started = time.perf_counter()
             dest.train_on(_training_sample(source, translator, plan, spaces, training))
             tally["training_seconds"] = time.perf_counter() - started
-        if type(source) is type(dest) and not same_points(source_uri, dest_uri):  # written with the records
+        if _alike(source, dest) and not same_points(source_uri, dest_uri):  # written with the records
             source.read_other_vectors = tuple(dest.takes_other_vectors(source.other_vector_configs()))
         done = state is not None and state.get("done")
         # fill: each batch asks the destination which of its ids it holds (a lookup by id, not a read of the whole
