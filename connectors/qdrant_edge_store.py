@@ -20,8 +20,9 @@ from v2v_store.errors import (DimensionMismatchError, InvalidURIError, MissingDe
 from .base import (ORIGINAL_ID_KEY, Metric, PointId, VectorBatch, VectorStore, check_batch, check_vectors,
                    prepare_for_metric, restore_id)
 from .qdrant_store import (describe_settings, from_qdrant_id, held_among, layout_like, layout_settings, make_payload,
-                           other_vector_configs, other_vector_names, point_vectors, points_to_batches, records_by_id,
-                           records_to_batch, taken_other_vectors, to_qdrant_id, vector_settings)
+                           other_vector_configs, other_vector_names, point_vectors, points_left_behind,
+                           points_to_batches, records_by_id, records_to_batch, taken_other_vectors, to_qdrant_id,
+                           vector_settings)
 from .shared import SharedHandles
 from .uri import StoreURI
 
@@ -125,6 +126,14 @@ class QdrantEdgeStore(VectorStore):
         if self._shard is None:
             return 0
         return self._shard.count(_edge().CountRequest(exact=True, filter=self._with_vector()))
+
+    def left_behind(self) -> list[str]:
+        """The points that hold other vectors only (see :func:`~.qdrant_store.points_left_behind`)."""
+        if self._shard is None or not self._shared:
+            return []
+        q = _edge()
+        return points_left_behind(self._shard.count(q.CountRequest(exact=True, filter=q.Filter(
+            must_not=[q.HasVectorCondition(self.vector_name)]))), self.vector_name)
 
     def _vector_of(self, record) -> list[float]:
         v = record.vector

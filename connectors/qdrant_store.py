@@ -206,6 +206,13 @@ def layout_settings(settings: dict[str, Any]) -> dict[str, Any]:
     return {"other_vectors": others, **({"vector_name": settings["vector_name"]} if settings.get("vector_name") else {})}
 
 
+def points_left_behind(points: int, vector_name: str | None) -> list[str]:
+    """The plan's phrase for a collection's ``points`` that have other vectors only, not the one migrated."""
+    return [f"its {points:,} point{'s' if points != 1 else ''} without a {vector_name or '(unnamed)'!r} vector (a "
+            "migration copies the points that have the vector it translates; these were never embedded by the old "
+            "model: embed their documents with the new one)"] if points else []
+
+
 def taken_other_vectors(mine: dict[str, dict], configs: dict[str, dict]) -> list[str]:
     """Of ``configs`` (a source's other vectors), the names a collection with other vectors ``mine`` holds alike."""
     return [name for name, config in configs.items() if name in mine and same_slot(mine[name], config)]
@@ -484,6 +491,15 @@ class QdrantStore(VectorStore):
         if self._params is None:
             return 0
         return self.client.count(self.collection, count_filter=self._with_vector(), exact=True).count
+
+    def left_behind(self) -> list[str]:
+        """The points that hold other vectors only (see :func:`points_left_behind`)."""
+        from qdrant_client.models import Filter, HasVectorCondition
+
+        if self._params is None or not self._shared:
+            return []
+        return points_left_behind(self.client.count(self.collection, exact=True, count_filter=Filter(
+            must_not=[HasVectorCondition(has_vector=self.vector_name or "")])).count, self.vector_name)
 
     def iter_batches(self, batch_size: int = 1024, start: Any = None, with_payload: bool = True
                      ) -> Iterator[VectorBatch]:

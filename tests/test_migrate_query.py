@@ -782,7 +782,8 @@ def test_a_new_qdrant_collection_keeps_the_points_other_vectors(kind, translator
                                                   **({"image": image[i].tolist()} if i % 3 else {})},
                                               {"document": f"text {i}", "n": i}) for i in range(300)])
     hybrid = hybrid_collection(kind, root, "hybrid", {"dense": (x.shape[1], "cosine", None)}, {"bm25": False},
-                               [(i, {"dense": x[i].tolist(), "bm25": bm25[i]}, {}) for i in range(50)])
+                               [(i, {"dense": x[i].tolist(), "bm25": bm25[i]}, {}) for i in range(50)]
+                               + [(i, {"bm25": bm25[i]}, {}) for i in (50, 51)])  # not embedded yet: sparse alone
     plain = hybrid_collection(kind, root, "plain", {"": (x.shape[1], "cosine", None)}, {"words": False},
                               [(i, {"": x[i].tolist(), "words": ([i], [2.0])}, {}) for i in range(50)])
     new = (f"qdrant://{root}?collection=" if kind == "qdrant" else f"qdrant-edge://{root}/") + "{}"
@@ -848,7 +849,12 @@ def test_a_new_qdrant_collection_keeps_the_points_other_vectors(kind, translator
             import qdrant_edge as q
             points = store._shard.count(q.CountRequest(exact=True))
         assert points == 290  # no point left with only its sparse vector
-    # beside sparse vectors alone, the destination's vector takes the source's name (an unnamed one stays unnamed)
+    # beside sparse vectors alone, the destination's vector takes the source's name (an unnamed one stays unnamed);
+    # points without the vector translated are not records of it: the plan says they stay behind
+    plan = migrate(tr, hybrid, new.format("hybrid_y"), dry_run=True, state_dir=st, progress=False)
+    assert plan.left_behind == ["its 2 points without a 'dense' vector (a migration copies the points that have the "
+                                "vector it translates; these were never embedded by the old model: embed their "
+                                "documents with the new one)"], plan.left_behind
     report = migrate(tr, hybrid, new.format("hybrid_y"), state_dir=st, progress=False)
     assert report.dest_count == 50 and report.settings_carried[:2] == [
         "its vector named 'dense' as the source's", "the points' other vectors bm25 (sparse), copied as they are"]
