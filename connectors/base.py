@@ -51,8 +51,9 @@ class Metric(str, enum.Enum):
 @dataclass
 class VectorBatch:
     """A page of a collection: ``vectors`` is float32, C-contiguous, shape (n, d). ``other_vectors``: where a read
-    was asked for them (:attr:`VectorStore.read_other_vectors`), each record's other vectors by name, as the backend
-    gives them (Qdrant: dense lists, ``SparseVector``s), to be written as they are; else empty."""
+    was asked for them (:attr:`VectorStore.read_other_vectors`), each record's other vectors by name, to be written
+    as they are: plain data (a dense one a list of floats, a multivector a list of those, a sparse one
+    ``{"indices": [...], "values": [...]}``), so that a batch pickles; else empty."""
 
     ids: list[PointId]
     vectors: np.ndarray
@@ -385,7 +386,7 @@ class VectorStore(ABC):
     def other_vectors(self) -> list[str]:
         """The other vectors this collection's points carry besides the one read (Qdrant named and sparse vectors, as
         ``NAME (dense, D-d)`` / ``NAME (sparse)``): a copy of its records keeps them only in a collection of the same
-        backend that has them too (:meth:`takes_other_vectors`)."""
+        :attr:`point_layout` that has them too (:meth:`takes_other_vectors`)."""
         return []
 
     def other_vector_configs(self) -> dict[str, dict[str, Any]]:

@@ -328,7 +328,8 @@ def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch
                 "whole, or --resume to finish an interrupted migration"
             )
         dest_count, dest_metric = (dest.count() if dest.exists() else 0), dest.metric.value
-        # a new destination: the source's settings where both are of one backend (a FAISS ?index= is its own)
+        # a new destination: the source's settings where both are of one backend (a FAISS ?index= is its own), the
+        # point's layout between the two Qdrant engines
         carried = dest.create_like(_settings_for(dest, source, source_settings)) if not dest.exists() else []
         kept_others = dest.takes_other_vectors(source_others[1]) if _alike(source, dest) else []
         left_behind = other_vectors_left_behind(source_others[0], kept_others) + left_behind
@@ -535,7 +536,9 @@ def _migrate(translator: Translator, plan: MigrationPlan, state: dict | None, st
             if on_exists == OnExists.REPLACE and dest.exists():
                 logger.info("replacing existing destination %s", dest_uri)
                 own_settings = _settings_of(dest, dest_uri) if plan.copy_settings else {}
-                dest.drop(other_vectors_too=_other_vectors_all_from(source, dest, source_uri, dest_uri))
+                # dropped whole where it is recreated with its other vectors, which all come with the records
+                dest.drop(other_vectors_too=bool(own_settings) and _other_vectors_all_from(source, dest, source_uri,
+                                                                                            dest_uri))
                 if own_settings:  # recreated as it was set up, with the migrated records only
                     dest.create_like(own_settings)
             tally["dest_before"] = dest.count() if dest.exists() else 0
