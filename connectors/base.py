@@ -205,9 +205,10 @@ class VectorStore(ABC):
         """The records at ``positions`` (sorted offsets within 0..count-1; stores with ``reads_at_positions``)."""
         raise NotImplementedError(f"{type(self).__name__} cannot read records at given positions")
 
-    def random_batch(self, size: int, with_payload: bool = True) -> VectorBatch:
+    def random_batch(self, size: int, with_payload: bool = True, seed: int | None = None) -> VectorBatch:
         """Up to ``size`` distinct records drawn at random from the whole collection (stores with
-        ``draws_at_random``)."""
+        ``draws_at_random``); drawn by ``seed`` where the store draws in this process (qdrant-client local mode), else
+        by the store's own randomness."""
         raise NotImplementedError(f"{type(self).__name__} cannot draw records at random")
 
     def spread_sample(self, size: int, with_payload: bool = True, seed: int | None = 0) -> Iterator[VectorBatch]:
@@ -216,7 +217,7 @@ class VectorStore(ABC):
         a store reads any position (FAISS, .npy, Chroma); else records drawn by the store where it can (Qdrant, up to
         half the collection), else a read of the whole collection keeping ``size`` records at random positions.
         Random positions are seeded (``seed``; None: fresh each call): the same sample each time of an unchanged
-        collection. All of it when it holds no more than ``size``. Yields batches (the caller may stop sooner)."""
+        collection (as are qdrant-client local mode's draws; a server's and an edge shard's are their own). All of it when it holds no more than ``size``. Yields batches (the caller may stop sooner)."""
         count = self.count()
         if count <= size:
             yield from self._thinned(count, count, with_payload)
@@ -236,11 +237,12 @@ class VectorStore(ABC):
         seen: set = set()
         left, fruitless = size, 0
         try:
-            batch = self.random_batch(min(4096, 2 * size), with_payload=with_payload)
+            batch = self.random_batch(min(4096, 2 * size), with_payload=with_payload, seed=seed)
         except NotImplementedError as error:
             logger.warning("%s; reading the whole collection for a sample of %d records instead", error, size)
             yield from self._thinned(size, count, with_payload, seed)
             return
+        draws = 1
         while True:
             new = [r for r, i in enumerate(batch.ids) if i not in seen][:left]
             fruitless = 0 if new else fruitless + 1
@@ -250,7 +252,9 @@ class VectorStore(ABC):
                 yield batch.select(new)
             if left <= 0 or fruitless >= 3:
                 return
-            batch = self.random_batch(min(4096, max(64, 2 * left)), with_payload=with_payload)
+            batch = self.random_batch(min(4096, max(64, 2 * left)), with_payload=with_payload,
+                                      seed=None if seed is None else seed + draws)
+            draws += 1
 
     def _thinned(self, size: int, count: int, with_payload: bool, seed: int | None = 0) -> Iterator[VectorBatch]:
         """The whole collection read in order, keeping the records at ``size`` positions drawn at random (seeded: the

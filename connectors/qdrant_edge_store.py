@@ -156,7 +156,7 @@ class QdrantEdgeStore(VectorStore):
 
     draws_at_random = True
 
-    def random_batch(self, size: int, with_payload: bool = True) -> VectorBatch:
+    def random_batch(self, size: int, with_payload: bool = True, seed: int | None = None) -> VectorBatch:
         """The shard's random sample query: distinct points, any id order."""
         q, shard = _edge(), self._require()
         points = shard.query(q.QueryRequest(limit=size, query=q.Sample.Random, filter=self._with_vector(),

@@ -16,6 +16,7 @@ collections of one directory can be open at once (a migration from one to the ot
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -338,6 +339,17 @@ def _requests(items: list[tuple[Any, int]]) -> Iterator[list[Any]]:
         yield request
 
 
+@contextlib.contextmanager
+def numpy_seeded(seed: int | None) -> Iterator[None]:
+    """NumPy's global random state seeded with ``seed`` (fresh where None) inside, and given back as it was after."""
+    state = np.random.get_state()
+    np.random.seed(seed)
+    try:
+        yield
+    finally:
+        np.random.set_state(state)
+
+
 def _open_client(path: str):
     from qdrant_client import QdrantClient
 
@@ -533,17 +545,20 @@ class QdrantStore(VectorStore):
 
     draws_at_random = True
 
-    def random_batch(self, size: int, with_payload: bool = True) -> VectorBatch:
+    def random_batch(self, size: int, with_payload: bool = True, seed: int | None = None) -> VectorBatch:
         """Qdrant's random sample query (a server from 1.11; local mode): distinct points, any id order. A server that
-        refuses the query (an older one) raises NotImplementedError, so that the sample is read another way."""
+        refuses the query (an older one) raises NotImplementedError, so that the sample is read another way. Local
+        mode draws with NumPy's global random state: it is seeded with ``seed`` for the query and given back as it was
+        (the caller's random numbers untouched, the sample the same each time)."""
         from qdrant_client.http.exceptions import UnexpectedResponse
         from qdrant_client.models import Sample, SampleQuery
 
         self._require()
         try:
-            points = self.client.query_points(
-                self.collection, query=SampleQuery(sample=Sample.RANDOM), query_filter=self._with_vector(), limit=size,
-                **self._reading(with_payload)).points
+            with numpy_seeded(seed) if self._local_path is not None else contextlib.nullcontext():
+                points = self.client.query_points(
+                    self.collection, query=SampleQuery(sample=Sample.RANDOM), query_filter=self._with_vector(),
+                    limit=size, **self._reading(with_payload)).points
         except UnexpectedResponse as error:
             if error.status_code not in (400, 404, 422):
                 raise

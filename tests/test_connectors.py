@@ -342,7 +342,8 @@ def test_a_spread_sample_comes_from_all_through_the_collection(tmp_path, rng, mo
     """spread_sample (what a destination index is trained on: not only the start of a collection sorted by time):
     the records at random positions of stores that read any position (FAISS, .npy, Chroma); on Qdrant (positions are
     point ids) records drawn at random, or kept at random positions of one read when more than half the collection is
-    asked for. Each record once, with its own vector and document; a seeded draw is the same again."""
+    asked for. Each record once, with its own vector and document; a seeded draw is the same again (qdrant-client local
+    mode's draws too, NumPy's global random state left as it was)."""
     records = make_records(rng)  # 300 records
     written = {i: (v, doc) for i, v, doc in zip(records.ids, l2_normalize(records.vectors), records.documents)}
     for uri in (f"faiss://{tmp_path}/i.faiss", f"chroma://{tmp_path}/c?collection=docs", f"npy://{tmp_path}/v.npy",
@@ -369,10 +370,17 @@ def test_a_spread_sample_comes_from_all_through_the_collection(tmp_path, rng, mo
                 monkeypatch.setattr(chroma_store, "ID_PAGE", 7)
                 assert store.records_at(random_positions(N, 40)).ids == [all_ids[p] for p in random_positions(N, 40)]
                 monkeypatch.undo()
+            if uri.startswith("qdrant://"):  # local mode draws in this process: seeded, NumPy's global state kept
+                np.random.seed(7)
+                before = np.random.get_state()[1].copy()
+                drawn = [i for b in store.spread_sample(40) for i in b.ids]
+                assert np.array_equal(np.random.get_state()[1], before)
+                assert [i for b in store.spread_sample(40) for i in b.ids] == drawn
+                assert [i for b in store.spread_sample(40, seed=1) for i in b.ids] != drawn
             if not store.reads_at_positions:  # the one-read path is seeded: the same records again
                 assert [i for b in store.spread_sample(200) for i in b.ids] == ids
 
-                def refuse(size, with_payload=True):  # what an older Qdrant server's refusal becomes
+                def refuse(size, with_payload=True, seed=None):  # what an older Qdrant server's refusal becomes
                     raise NotImplementedError("the Qdrant server refused a random sample query")
 
                 monkeypatch.setattr(store, "random_batch", refuse)
