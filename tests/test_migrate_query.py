@@ -1316,7 +1316,8 @@ def test_latent_cache_list_and_prune(tmp_path):
 def test_latent_cache_kept_within_a_maximum_size(tmp_path, caplog):
     """--latent-cache-max-size / CrossQuery(latent_cache_max_size=) / v2v cache warm --max-size: after each entry
     written, the least recently used entries of other collections go until the directory fits; those the query uses
-    stay, with a warning where they alone exceed it; a size that is not one, or one without a cache, exit 2."""
+    stay, with a warning where they alone exceed it, and so do those another open query uses (from another process's
+    bound too); a size that is not one, or one without a cache, exit 2."""
     x, y = views(1000, d1=32, d2=32, seed=31)
     tr = Translator.from_linear_map(fit_procrustes((x[:200], y[:200])), Space("x", 32), Space("y", 32))
     tr.save(tmp_path / "translator")
@@ -1356,6 +1357,21 @@ def test_latent_cache_kept_within_a_maximum_size(tmp_path, caplog):
         bad = run(*query, *extra)
         assert bad.returncode == 2 and message in bad.stderr, bad.stderr
     assert held() == {uris["a"]}
+    # a query still open (this process) keeps the entries it uses from another process's size bound until it closes;
+    # the mark of a process that is gone counts for nothing
+    holder = CrossQuery(tr, [(uris["a"], "x")], latent_cache=cache)
+    holder.search(y[:2], space="y", k=3)
+    pruned = run("cache", "prune", str(cache), "--max-size", "1")
+    assert pruned.returncode == 0 and "removed 0 entries" in pruned.stdout and held() == {uris["a"]}, pruned.stdout
+    holder.close()
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    [entry] = latent_cache_module.cache_entries(cache)
+    dead_mark = cache / latent_cache_module.IN_USE / f"{entry.path.name}.{int(gone.stdout)}.00000000"
+    dead_mark.parent.mkdir(exist_ok=True)
+    dead_mark.touch()
+    pruned = run("cache", "prune", str(cache), "--max-size", "1")
+    assert pruned.returncode == 0 and "removed 1 entries" in pruned.stdout and held() == set(), pruned.stdout
+    assert not dead_mark.exists()
 
 
 def test_cli_query_and_bad_input(translator, tmp_path):

@@ -763,8 +763,9 @@ def cache_prune(
     dry_run: bool = typer.Option(False, "--dry-run", help="Print what would be removed; remove nothing."),
 ) -> None:
     """Remove entries that match every filter given (--collection, --unused-days, --keep-translator, --gone), then
-    with --max-size the least recently used until the rest fit. Damaged entries always go. A query that loaded an
-    entry keeps its copy; the next one builds it again. Nothing of the collections is touched."""
+    with --max-size the least recently used until the rest fit (not those an open query uses, in any process).
+    Damaged entries always go. A query that loaded an entry the filters remove keeps its copy; the next one builds it
+    again. Nothing of the collections is touched."""
     from v2v_store.latent_cache import cache_entries, prune
 
     digests = None

@@ -38,9 +38,11 @@ them with their size and when each was last used (``v2v cache list``), :func:`pr
 (``v2v cache prune``: of a collection, unused for so long, of translators other than the current ones, of
 collections whose files are gone, the least recently used beyond a total size). A cache given a ``max_size``
 (``v2v query --latent-cache-max-size 20G``) prunes itself after each write: the least recently used entries go until
-the rest fit, never those the writing query uses (these alone may exceed it: a warning says so). Removing an entry
-that a running query has loaded is safe: its memory map stays valid until the query closes it, and the next query
-builds it again.
+the rest fit, never those the writing query uses (these alone may exceed it: a warning says so), nor those any
+other open query uses, in this process or another (each marks the entries it loaded or wrote under ``.in_use`` until
+it closes; the marks of a process that is gone count for nothing). ``v2v cache prune``'s filters remove what they
+match, in use or not: removing an entry that a running query has loaded is safe, its memory map stays valid until the
+query closes it, and the next query builds it again.
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ import logging
 import os
 import shutil
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
@@ -72,6 +75,8 @@ SPOT_CHECK = 1024  # records compared with a Chroma or Qdrant collection's entry
 UPDATE_SHARE = 0.5
 _FINGERPRINT_SEED = 0x76327673
 LEFT_OUT = "left_out.json"  # a collection of mixed spaces' entry (its first space's): the ids of neither space
+# markers of the entries running queries use (ENTRY.PID.TOKEN files), which a maximum size never removes
+IN_USE = ".in_use"
 
 
 @functools.cache
@@ -124,6 +129,7 @@ class LatentCache:
                           "check_space": bool(check_space)}
         self.max_size = max_size
         self._in_use: set[Path] = set()  # entries this cache loaded or wrote: never pruned by its own max_size
+        self._token = f"{os.getpid()}.{uuid.uuid4().hex[:8]}"  # its markers' suffix (IN_USE), for other processes
 
     def _describe(self, uri: str, space: str, mixed: RecordSpaces | None) -> dict:
         """What an entry's rows depend on (its key, and the start of its ``entry.json``)."""
@@ -212,6 +218,22 @@ class LatentCache:
     def _use(self, path: Path) -> None:
         _mark_used(path)
         self._in_use.add(path)
+        self._claim(path)
+
+    def _claim(self, path: Path) -> None:
+        """Mark ``path`` in use by this cache for other processes' size bounds (an unwritable directory: not)."""
+        try:
+            (self.directory / IN_USE).mkdir(exist_ok=True)
+            (self.directory / IN_USE / f"{path.name}.{self._token}").touch()
+        except OSError:
+            pass
+
+    def release(self) -> None:
+        """Unmark the entries this cache used (:meth:`CrossQuery.close`): other processes may remove them again."""
+        for path in self._in_use:
+            (self.directory / IN_USE / f"{path.name}.{self._token}").unlink(missing_ok=True)
+        self._in_use.clear()
+        _tidy_marks(self.directory)
 
     @staticmethod
     def _read(path: Path, entry: dict) -> LatentPart:
@@ -254,6 +276,7 @@ class LatentCache:
                     **self._describe(uri, space, mixed), "version": version, "count": count, "rows": len(part.ids),
                     "built_at": time.time()}, left_out if mixed is not None and p == 0 else None)
                 self._in_use.add(self._path(uri, space, mixed))
+                self._claim(self._path(uri, space, mixed))
         except (OSError, RuntimeError, TypeError, ValueError) as error:
             logger.warning("could not write the latent cache of %s to %s (%s); the query goes on without it", uri,
                            self.directory, error)
@@ -355,6 +378,31 @@ def _when(seconds: float | None) -> str | None:
     return None if seconds is None else time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(seconds))
 
 
+def in_use_elsewhere(directory: str | Path) -> set[str]:
+    """The names of the entries that running queries (of any process) have marked in use (:data:`IN_USE`); markers of
+    processes that are gone are removed."""
+    names, markers = set(), Path(directory) / IN_USE
+    for marker in markers.glob("*.*.*") if markers.is_dir() else ():
+        entry, pid, _ = marker.name.split(".", 2)
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            marker.unlink(missing_ok=True)
+            continue
+        except (ValueError, PermissionError):
+            pass  # not ours to judge: another user's live process, or a name we did not write
+        names.add(entry)
+    return names
+
+
+def _tidy_marks(directory: Path) -> None:
+    """Remove the markers' directory once no entry is marked (a cache directory holds only entries between queries)."""
+    try:
+        (directory / IN_USE).rmdir()
+    except OSError:
+        pass  # marks left, or none there
+
+
 def _disk_size(path: Path) -> int:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
 
@@ -367,8 +415,8 @@ def cache_entries(directory: str | Path) -> list[CacheEntry]:
         raise V2VError(f"no latent cache at {directory}: name the directory given to --latent-cache")
     entries, foreign = [], []
     for path in sorted(directory.iterdir()):
-        if path.name.startswith(".") and path.name.endswith(".tmp"):
-            continue  # a writer's staging directory (removed by the next write once its writer is gone)
+        if (path.name.startswith(".") and path.name.endswith(".tmp")) or path.name == IN_USE:
+            continue  # a writer's staging directory (removed by the next write once its writer is gone), markers
         if not path.is_dir() or len(path.name) != 32 or any(ch not in "0123456789abcdef" for ch in path.name):
             foreign.append(path.name)
             continue
@@ -399,7 +447,8 @@ def prune(directory: str | Path, *, collection: str | None = None, unused_for: f
     (seconds since it was last loaded or written), ``keep_translators`` (digests, :meth:`Translator.digest`: built by
     a translator not among them), ``gone`` (its collection's files are gone: :attr:`CacheEntry.collection_gone`);
     then, with ``max_size`` (bytes), the least recently used of the rest until they take no more, except the entries
-    at the paths in ``protect`` (and the others of their collection). ``everything`` removes every entry. Damaged
+    at the paths in ``protect``, those running queries use (:func:`in_use_elsewhere`), and the others of their
+    collection. ``everything`` removes every entry. Damaged
     entries are always removed. Raises V2VError when nothing is asked for."""
     filters = collection is not None or unused_for is not None or keep_translators is not None or gone
     if not (filters or max_size is not None or everything):
@@ -419,7 +468,8 @@ def prune(directory: str | Path, *, collection: str | None = None, unused_for: f
             and (not gone or first.collection_gone)))
         (removed if matches else kept).append(group)
     if max_size is not None:
-        protected = {Path(p).resolve() for p in protect}
+        protected = {Path(p).resolve() for p in protect} | {(Path(directory) / name).resolve()
+                                                          for name in in_use_elsewhere(directory)}
         total = sum(e.size for group in kept for e in group)
         for group in [g for g in kept if not any(e.path.resolve() in protected for e in g)]:  # oldest first
             if total <= max_size:
@@ -431,6 +481,9 @@ def prune(directory: str | Path, *, collection: str | None = None, unused_for: f
     if not dry_run:
         for entry in removed:
             shutil.rmtree(entry.path, ignore_errors=True)
+            for mark in (Path(directory) / IN_USE).glob(f"{entry.path.name}.*"):  # explicitly removed while in use
+                mark.unlink(missing_ok=True)
             logger.info("removed latent cache entry %s (%s, %d rows, %d bytes)", entry.path.name,
                         entry.uri or "damaged", entry.rows, entry.size)
+        _tidy_marks(Path(directory))
     return removed

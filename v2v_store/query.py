@@ -168,10 +168,13 @@ class CrossQuery:
         self._open()
 
     def close(self) -> None:
-        """Close the collections' stores; a later search is refused until :meth:`refresh`."""
+        """Close the collections' stores (and give back the latent cache entries it used: other processes' size
+        bounds may remove them again); a later search is refused until :meth:`refresh`."""
         stores, self._stores = self._stores, {}
         for store in stores.values():
             store.close()
+        if self._cache is not None:
+            self._cache.release()
 
     def __enter__(self) -> "CrossQuery":
         return self
