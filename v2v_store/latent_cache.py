@@ -378,7 +378,7 @@ def _when(seconds: float | None) -> str | None:
     return None if seconds is None else time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(seconds))
 
 
-def in_use_elsewhere(directory: str | Path) -> set[str]:
+def entries_in_use(directory: str | Path) -> set[str]:
     """The names of the entries that running queries (of any process) have marked in use (:data:`IN_USE`); markers of
     processes that are gone are removed."""
     names, markers = set(), Path(directory) / IN_USE
@@ -447,7 +447,7 @@ def prune(directory: str | Path, *, collection: str | None = None, unused_for: f
     (seconds since it was last loaded or written), ``keep_translators`` (digests, :meth:`Translator.digest`: built by
     a translator not among them), ``gone`` (its collection's files are gone: :attr:`CacheEntry.collection_gone`);
     then, with ``max_size`` (bytes), the least recently used of the rest until they take no more, except the entries
-    at the paths in ``protect``, those running queries use (:func:`in_use_elsewhere`), and the others of their
+    at the paths in ``protect``, those running queries use (:func:`entries_in_use`), and the others of their
     collection. ``everything`` removes every entry. Damaged
     entries are always removed. Raises V2VError when nothing is asked for."""
     filters = collection is not None or unused_for is not None or keep_translators is not None or gone
@@ -469,7 +469,7 @@ def prune(directory: str | Path, *, collection: str | None = None, unused_for: f
         (removed if matches else kept).append(group)
     if max_size is not None:
         protected = {Path(p).resolve() for p in protect} | {(Path(directory) / name).resolve()
-                                                          for name in in_use_elsewhere(directory)}
+                                                          for name in entries_in_use(directory)}
         total = sum(e.size for group in kept for e in group)
         for group in [g for g in kept if not any(e.path.resolve() in protected for e in g)]:  # oldest first
             if total <= max_size:
