@@ -1372,6 +1372,14 @@ def test_latent_cache_kept_within_a_maximum_size(tmp_path, caplog):
     pruned = run("cache", "prune", str(cache), "--max-size", "1")
     assert pruned.returncode == 0 and "removed 1 entries" in pruned.stdout and held() == set(), pruned.stdout
     assert not dead_mark.exists()
+    # a bound is kept when an entry is loaded too (a bound lowered since the entries were written)
+    for name in "ab":
+        with CrossQuery(tr, [(uris[name], "x")], latent_cache=cache) as cross:
+            cross.search(y[:2], space="y", k=3)
+    with CrossQuery(tr, [(uris["b"], "x")], latent_cache=cache, latent_cache_max_size=entry_b.size + 1) as cross:
+        cross.search(y[:2], space="y", k=3)
+        assert cross.collections[0].how == "loaded"
+    assert held() == {uris["b"]}
 
 
 def test_cli_query_and_bad_input(translator, tmp_path):

@@ -561,9 +561,10 @@ def query(
                                                 "until removed (v2v cache list / prune) or, with "
                                                 "--latent-cache-max-size, until the directory would outgrow it."),
     latent_cache_max_size: str = typer.Option(None, help="With --latent-cache: keep the directory within this size "
-                                                         "(e.g. 20G; K, M, G, T): after each entry written, the least "
-                                                         "recently used entries go until the rest fit, never those "
-                                                         "this query uses (a warning where these alone exceed it)."),
+                                                         "(e.g. 20G; K, M, G, T): after each entry written or "
+                                                         "loaded, the least recently used entries go until the rest "
+                                                         "fit, never those this query or another open one uses (a "
+                                                         "warning where these alone exceed it)."),
 ) -> None:
     """Search collections of different models as one; prints a ranked list of hits (a JSON line per hit)."""
     from v2v_store.anchors import read_texts
@@ -728,7 +729,7 @@ def cache_warm(
                                      help="As the queries will use (an entry is kept per setting)."),
     max_size: str = typer.Option(None, help="Keep the directory within this size (e.g. 20G), as v2v query "
                                             "--latent-cache-max-size: the least recently used entries of other "
-                                            "collections go after each entry written."),
+                                            "collections go after each entry written or loaded."),
 ) -> None:
     """Build (or bring up to date) the latent cache entries of collections ahead of the queries, so the first
     v2v query --latent-cache DIR loads them instead of reading the collections. Prints one JSON line per collection

@@ -37,8 +37,8 @@ entries of old translators and of collections no longer queried stay until remov
 them with their size and when each was last used (``v2v cache list``), :func:`prune` removes those asked for
 (``v2v cache prune``: of a collection, unused for so long, of translators other than the current ones, of
 collections whose files are gone, the least recently used beyond a total size). A cache given a ``max_size``
-(``v2v query --latent-cache-max-size 20G``) prunes itself after each write: the least recently used entries go until
-the rest fit, never those the writing query uses (these alone may exceed it: a warning says so), nor those any
+(``v2v query --latent-cache-max-size 20G``) prunes itself after each entry written or loaded: the least recently used
+entries go until the rest fit, never those the query uses (these alone may exceed it: a warning says so), nor those any
 other open query uses, in this process or another (each marks the entries it loaded or wrote under ``.in_use`` until
 it closes; the marks of a process that is gone count for nothing). ``v2v cache prune``'s filters remove what they
 match, in use or not: removing an entry that a running query has loaded is safe, its memory map stays valid until the
@@ -161,12 +161,16 @@ class LatentCache:
             logger.warning("latent cache of %s is unreadable (%s); building it again", uri, error)
             return None
         if version is None:
-            return self._compare(store, uri, spaces, mixed, entries, parts)
-        for path, _ in entries:
-            self._use(path)
-        logger.info("latent index of %s loaded from %s (%d vectors)", uri, self.directory,
-                    sum(len(p.ids) for p in parts))
-        return parts
+            loaded = self._compare(store, uri, spaces, mixed, entries, parts)
+        else:
+            for path, _ in entries:
+                self._use(path)
+            logger.info("latent index of %s loaded from %s (%d vectors)", uri, self.directory,
+                        sum(len(p.ids) for p in parts))
+            loaded = parts
+        if isinstance(loaded, list) and self.max_size is not None:  # a bound lowered since: kept from now on
+            self.keep_within(self.max_size)
+        return loaded
 
     def _compare(self, store: VectorStore, uri: str, spaces: list[str], mixed: RecordSpaces | None,
                  entries: list[tuple[Path, dict]], parts: list[LatentPart]) -> list[LatentPart] | Stale | None:

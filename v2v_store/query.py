@@ -91,7 +91,8 @@ class CrossQuery:
         a few 1e-3 of exact, so close hits can swap). ``latent_cache``: a directory where latent mode keeps each
         collection's latent index once built and loads it from while the collection is unchanged
         (:mod:`v2v_store.latent_cache`); ``latent_cache_max_size``: bytes it is kept within after each entry written
-        (the least recently used entries of other collections removed)."""
+        or loaded (the least recently used entries of other collections removed, not those another open query
+        uses)."""
         if mode not in ("latent", "native"):
             raise V2VError(f"unknown query mode {mode!r}: use 'latent' or 'native'")
         if latent_precision not in LATENT_PRECISIONS:
