@@ -1363,7 +1363,10 @@ def test_latent_cache_kept_within_a_maximum_size(tmp_path, caplog):
     holder.search(y[:2], space="y", k=3)
     pruned = run("cache", "prune", str(cache), "--max-size", "1")
     assert pruned.returncode == 0 and "removed 0 entries" in pruned.stdout and held() == {uris["a"]}, pruned.stdout
+    listed = run("cache", "list", str(cache), "--json")
+    assert [e["in_use"] for e in json.loads(listed.stdout)["entries"]] == [True], listed.stdout
     holder.close()
+    assert [e.in_use for e in latent_cache_module.cache_entries(cache)] == [False]
     gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     [entry] = latent_cache_module.cache_entries(cache)
     dead_mark = cache / latent_cache_module.IN_USE / f"{entry.path.name}.{int(gone.stdout)}.00000000"

@@ -698,7 +698,7 @@ def cache_list(
 ) -> None:
     """Each entry (a collection's latent index under one translator and precision), least recently used first: when
     it was last used, its size on disk, rows, precision, translator digest, space and collection URI (marked where
-    the collection's local files are gone)."""
+    the collection's local files are gone, and where an open query uses it: a size bound keeps those)."""
     from v2v_store.latent_cache import cache_entries
 
     entries = cache_entries(directory)
@@ -713,7 +713,7 @@ def cache_list(
         d = e.describe()
         typer.echo(f"{d['used_at'] or '-':24}  {_human(e.size):>10}  {e.rows:>10,}  {e.precision or '-':8}  "
                    f"{d['translator'] or '-':12}  {e.space or '-':10}  {e.uri or 'damaged: ' + e.path.name}"
-                   f"{'  (its files are gone)' if d['collection_gone'] else ''}")
+                   f"{'  (its files are gone)' if d['collection_gone'] else ''}{'  (in use)' if e.in_use else ''}")
     typer.echo(f"{len(entries)} entries, {_human(total)}")
 
 

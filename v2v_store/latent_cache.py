@@ -358,6 +358,7 @@ class CacheEntry:
     built_at: float | None
     used_at: float  # when it was last loaded or written (its entry.json's modification time)
     group: tuple = ()  # the same for the entries of one collection of mixed spaces (one per space, used together)
+    in_use: bool = False  # marked by an open query, of this process or another (:func:`entries_in_use`)
 
     @property
     def collection_gone(self) -> bool:
@@ -375,7 +376,7 @@ class CacheEntry:
         return {"entry": self.path.name, "uri": self.uri, "space": self.space, "mixed": self.mixed,
                 "translator": self.translator[:12] if self.translator else None, "precision": self.precision,
                 "rows": self.rows, "bytes": self.size, "built_at": _when(self.built_at), "used_at": _when(self.used_at),
-                "collection_gone": self.collection_gone}
+                "collection_gone": self.collection_gone, "in_use": self.in_use}
 
 
 def _when(seconds: float | None) -> str | None:
@@ -417,7 +418,7 @@ def cache_entries(directory: str | Path) -> list[CacheEntry]:
     directory = Path(directory)
     if not directory.is_dir():
         raise V2VError(f"no latent cache at {directory}: name the directory given to --latent-cache")
-    entries, foreign = [], []
+    entries, foreign, in_use = [], [], entries_in_use(directory)
     for path in sorted(directory.iterdir()):
         if (path.name.startswith(".") and path.name.endswith(".tmp")) or path.name == IN_USE:
             continue  # a writer's staging directory (removed by the next write once its writer is gone), markers
@@ -432,7 +433,7 @@ def cache_entries(directory: str | Path) -> list[CacheEntry]:
                                                        "mixed"))
             entries.append(CacheEntry(path, entry["uri"], entry["space"], entry.get("mixed"), entry["translator"],
                                       entry["precision"], int(entry["rows"]), size, entry.get("built_at"), used_at,
-                                      group))
+                                      group, path.name in in_use))
         except (OSError, ValueError, KeyError, TypeError):
             entries.append(CacheEntry(path, None, None, None, None, None, 0, size, None, path.stat().st_mtime,
                                       (path.name,)))
