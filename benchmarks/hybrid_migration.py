@@ -13,7 +13,9 @@ translation). The reference is the collection re-encoded: the same points with t
 ``bm25`` vectors. 1,000 held-out sentences (wiki ids 0-999, in no collection) are the queries, each searched three
 ways: dense (its mpnet vector; MiniLM for the source), sparse (its words), hybrid (both, top 50 each, fused by
 reciprocal rank). Reported: overlap@10 with the same search of the re-encoded collection (1.0: what re-encoding the
-documents would give), and the migration's time.
+documents would give), the migration's time, and the share of the destination's points whose sparse vector is the
+source's. The same migration through qdrant-client local mode (the code path of a Qdrant server) is timed and its
+sparse vectors compared, not searched (local mode searches sparse vectors in Python).
 """
 
 from __future__ import annotations
@@ -77,6 +79,38 @@ def build(path: Path, dense: np.ndarray, sparse: list) -> None:
             {"document": f"wiki {DOCS.start + i}"}) for i in range(start, min(start + 2048, len(dense)))]))
     shard.flush()
     shard.close()
+
+
+def build_local(path: Path, dense: np.ndarray, sparse: list) -> None:
+    """The same points in a qdrant-client local-mode collection ``docs`` (the code path of a Qdrant server)."""
+    from qdrant_client import QdrantClient, models as m
+
+    client = QdrantClient(path=str(path))
+    client.create_collection("docs", vectors_config={"dense": m.VectorParams(size=dense.shape[1],
+                                                                             distance=m.Distance.COSINE)},
+                             sparse_vectors_config={"bm25": m.SparseVectorParams(modifier=m.Modifier.IDF)})
+    for start in range(0, len(dense), 2048):
+        client.upsert("docs", points=[m.PointStruct(id=i, vector={
+            "dense": dense[i].tolist(), "bm25": m.SparseVector(indices=sparse[i][0], values=sparse[i][1])},
+            payload={"document": f"wiki {DOCS.start + i}"}) for i in range(start, min(start + 2048, len(dense)))])
+    client.close()
+
+
+def sparse_kept(uri: str, sparse: list) -> float:
+    """The share of a destination's points whose ``bm25`` vector is the source's (the same terms, the same weights to
+    float32 precision; Qdrant keeps a sparse vector's terms sorted)."""
+    from v2v_store import open_store
+
+    same = total = 0
+    with open_store(uri) as store:
+        store.read_other_vectors = ("bm25",)
+        for batch in store.iter_batches(batch_size=4096):
+            for i, others in zip(batch.ids, batch.other_vectors):
+                got, order = others.get("bm25"), np.argsort(sparse[i][0])
+                same += bool(got) and got["indices"] == list(np.asarray(sparse[i][0])[order]) and np.allclose(
+                    got["values"], np.asarray(sparse[i][1])[order], rtol=1e-6)
+                total += 1
+    return round(same / max(total, 1), 4)
 
 
 def search(path: Path, dense_queries: np.ndarray, sparse_queries: list) -> dict[str, list]:
@@ -145,6 +179,18 @@ def main() -> None:
                              state_dir=root / "state", progress=False, check_space=False, source_space="minilm")
             timings[dest] = (round(time.perf_counter() - started, 2), report.written, report.settings_carried)
             logger.info("%s: %.1f s, %s", dest, timings[dest][0], report.settings_carried)
+        # the same migration through qdrant-client local mode (a server's code path): its time, and whether every
+        # point's sparse vector arrived as it was (its sparse search runs in Python: not searched here)
+        build_local(root / "local", docs_a, sparse)
+        local = f"qdrant://{root / 'local'}?collection="
+        for dest, copy in (("docs_migrated", True), ("docs_dense_only", False)):
+            started = time.perf_counter()
+            report = migrate(tr, local + "docs", local + dest, copy_settings=copy, state_dir=root / "state",
+                             progress=False, check_space=False, source_space="minilm")
+            timings[dest] = (round(time.perf_counter() - started, 2), report.written, report.settings_carried)
+            logger.info("local mode %s: %.1f s", dest, timings[dest][0])
+        kept_locally = sparse_kept(local + "docs_migrated", sparse)
+        kept_on_edge = sparse_kept(f"qdrant-edge://{root / 'migrated'}", sparse)
         new_queries, old_queries = mpnet[:QUERIES], minilm[:QUERIES]
         reference = search(root / "reencoded", new_queries, sparse_queries)
         found = {"source (MiniLM vectors, MiniLM queries)": search(root / "source", old_queries, sparse_queries),
@@ -154,11 +200,18 @@ def main() -> None:
         dest = "migrated" if "carried" in label else "dense_only" if "dense only" in label else None
         rows[label] = {"migrate_s": timings[dest][0] if dest else "", "written": timings[dest][1] if dest else "",
                        **{f"{way}_overlap@10": overlap(result[way], reference[way])
-                          for way in ("dense", "sparse", "hybrid")}}
+                          for way in ("dense", "sparse", "hybrid")},
+                       **({"sparse_vectors_equal": kept_on_edge} if dest == "migrated" else {})}
         logger.info("%s: %s", label, rows[label])
+    rows["qdrant-client local mode: migrated, sparse carried"] = {
+        "migrate_s": timings["docs_migrated"][0], "written": timings["docs_migrated"][1],
+        "sparse_vectors_equal": kept_locally}
+    rows["qdrant-client local mode: dense only (--default-settings)"] = {
+        "migrate_s": timings["docs_dense_only"][0], "written": timings["docs_dense_only"][1]}
     result = {**run_meta(), "qdrant_edge": version("qdrant-edge-py"), "records": len(docs_a), "queries": QUERIES,
               "rows": rows, "settings_carried": {dest: t[2] for dest, t in timings.items()}}
-    keys = ["migrate_s", "written", "dense_overlap@10", "sparse_overlap@10", "hybrid_overlap@10"]
+    keys = ["migrate_s", "written", "dense_overlap@10", "sparse_overlap@10", "hybrid_overlap@10",
+            "sparse_vectors_equal"]
     lines = ["# Hybrid search after migrating a Qdrant edge shard (MiniLM 384-d -> mpnet 768-d, BM25 sparse vectors)",
              "", f"`{result['command']}` on {result['machine']}, {result['date']}; {len(docs_a):,} records, "
              f"{QUERIES} held-out sentences as queries, overlap@10 with the same search of the re-encoded shard "
