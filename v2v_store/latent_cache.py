@@ -302,12 +302,8 @@ class LatentCache:
     def _sweep_staging(self) -> None:
         """Remove the staging directories of writers that were killed before they finished (their process is gone)."""
         for staging in self.directory.glob(".*.tmp"):
-            try:
-                os.kill(int(staging.name.split(".")[-2]), 0)
-            except ProcessLookupError:
+            if _process_gone(staging.name.split(".")[-2]):
                 shutil.rmtree(staging, ignore_errors=True)
-            except (ValueError, IndexError, PermissionError):
-                pass  # not a staging name of ours, or another user's live process
 
     @staticmethod
     def _write(path: Path, part: LatentPart, entry: dict, left_out: list[PointId] | None = None) -> None:
@@ -389,15 +385,23 @@ def entries_in_use(directory: str | Path) -> set[str]:
     names, markers = set(), Path(directory) / IN_USE
     for marker in markers.glob("*.*.*") if markers.is_dir() else ():
         entry, pid, _ = marker.name.split(".", 2)
-        try:
-            os.kill(int(pid), 0)
-        except ProcessLookupError:
+        if _process_gone(pid):
             marker.unlink(missing_ok=True)
-            continue
-        except (ValueError, PermissionError):
-            pass  # not ours to judge: another user's live process, or a name we did not write
-        names.add(entry)
+        else:
+            names.add(entry)
     return names
+
+
+def _process_gone(pid: str) -> bool:
+    """Whether the process ``pid`` (as written in a file name) is gone; False where that cannot be told (not a pid
+    of ours: a name we did not write, or another user's live process)."""
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except (ValueError, PermissionError, OverflowError):
+        return False
+    return False
 
 
 def _tidy_marks(directory: Path) -> None:
@@ -473,10 +477,9 @@ def prune(directory: str | Path, *, collection: str | None = None, unused_for: f
             and (not gone or first.collection_gone)))
         (removed if matches else kept).append(group)
     if max_size is not None:
-        protected = {Path(p).resolve() for p in protect} | {(Path(directory) / name).resolve()
-                                                          for name in entries_in_use(directory)}
+        protected = {Path(p).resolve() for p in protect}
         total = sum(e.size for group in kept for e in group)
-        for group in [g for g in kept if not any(e.path.resolve() in protected for e in g)]:  # oldest first
+        for group in [g for g in kept if not any(e.in_use or e.path.resolve() in protected for e in g)]:  # oldest
             if total <= max_size:
                 break
             total -= sum(e.size for e in group)
