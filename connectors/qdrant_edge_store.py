@@ -20,7 +20,7 @@ from v2v_store.errors import (DimensionMismatchError, InvalidURIError, MissingDe
 from .base import (ORIGINAL_ID_KEY, Metric, PointId, VectorBatch, VectorStore, check_batch, check_vectors,
                    prepare_for_metric, restore_id)
 from .qdrant_store import (describe_settings, from_qdrant_id, held_among, layout_like, layout_settings, make_payload,
-                           other_vector_configs, other_vector_names, point_vectors, points_left_behind,
+                           other_vector_configs, other_vector_names, point_layout, point_vectors, points_left_behind,
                            points_to_batches, records_by_id, records_to_batch, taken_other_vectors, to_qdrant_id,
                            vector_settings)
 from .shared import SharedHandles
@@ -214,12 +214,7 @@ class QdrantEdgeStore(VectorStore):
                    for name, ix in (self._require().info().payload_schema or {}).items()}
         if indexes:
             out["payload_indexes"] = indexes
-        others = self.other_vector_configs()
-        if others:
-            out["other_vectors"] = others
-            if self.vector_name:
-                out["vector_name"] = self.vector_name
-        return out
+        return {**out, **point_layout(self.other_vector_configs(), self.vector_name)}
 
     describe_settings = staticmethod(describe_settings)
     point_layout = "qdrant"

@@ -196,15 +196,21 @@ def layout_like(settings: dict[str, Any], vector_name: str | None, where: str) -
 PORTABLE = {"dense": ("size", "distance", "on_disk", "datatype", "multivector_config"), "sparse": ("modifier",)}
 
 
+def point_layout(configs: dict[str, dict[str, Any]], vector_name: str | None) -> dict[str, Any]:
+    """The settings that lay a point out: its other vectors' parameters (``configs``) and, where it is named, this
+    vector's name; none where the points carry no other vector."""
+    if not configs:
+        return {}
+    return {"other_vectors": configs, **({"vector_name": vector_name} if vector_name else {})}
+
+
 def layout_settings(settings: dict[str, Any]) -> dict[str, Any]:
     """A point's layout (:meth:`VectorStore.layout_settings`) out of a Qdrant collection's or edge shard's settings:
     its other vectors' parameters that both take (:data:`PORTABLE`: not their index or quantization tuning, which
     each writes its own way) and this vector's name."""
     others = {name: {kind: {k: v for k, v in params.items() if k in PORTABLE[kind]} for kind, params in c.items()}
               for name, c in (settings.get("other_vectors") or {}).items()}
-    if not others:
-        return {}
-    return {"other_vectors": others, **({"vector_name": settings["vector_name"]} if settings.get("vector_name") else {})}
+    return point_layout(others, settings.get("vector_name"))
 
 
 def points_left_behind(points: int, vector_name: str | None) -> list[str]:
@@ -612,13 +618,9 @@ class QdrantStore(VectorStore):
         """See :func:`collection_settings`; where the points carry other vectors, their parameters
         (``other_vectors``) and, where it is named, this vector's name (``vector_name``): the layout of a point."""
         self._require()
-        out = collection_settings(self.client.get_collection(self.collection), self._params,
-                                  server=self._local_path is None)
-        if self._other_configs:
-            out["other_vectors"] = self._other_configs
-            if self.vector_name:
-                out["vector_name"] = self.vector_name
-        return out
+        return {**collection_settings(self.client.get_collection(self.collection), self._params,
+                                      server=self._local_path is None),
+                **point_layout(self._other_configs, self.vector_name)}
 
     describe_settings = staticmethod(describe_settings)
     point_layout = "qdrant"
