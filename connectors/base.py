@@ -412,6 +412,23 @@ class VectorStore(ABC):
     # set by a migration to those its destination keeps; none by default (reading them costs)
     read_other_vectors: tuple[str, ...] = ()
 
+    def count_without_vector(self) -> int:
+        """The points that hold other vectors only, not the one this store reads (Qdrant, whose points may carry
+        several): neither counted by :meth:`count` nor read by :meth:`iter_batches`. 0 where a record is one vector."""
+        return 0
+
+    def iter_points_without_vector(self, batch_size: int = 1024, start: Any = None) -> Iterator[VectorBatch]:
+        """Those points (:meth:`count_without_vector`), as whole records: payload, and the other vectors asked for
+        (:attr:`read_other_vectors`) in :attr:`VectorBatch.other_vectors`; each with an empty vector (shape (n, 0)).
+        Pages and positions as :meth:`iter_batches`'s."""
+        return iter(())
+
+    def write_points_without_vector(self, batch: VectorBatch) -> None:
+        """Write ``batch``'s records (read by another collection's :meth:`iter_points_without_vector`) as points
+        without this store's vector: their payload and the other vectors this collection has, by their ids (a point
+        of the same id is overwritten)."""
+        raise NotImplementedError(f"{type(self).__name__} holds one vector a record")
+
     def takes_other_vectors(self, configs: dict[str, dict[str, Any]]) -> list[str]:
         """Of another collection's other vectors (``configs``: its :meth:`other_vector_configs`), the names this one
         keeps as they are when records carrying them are written: the ones it has with the same parameters, or, not
@@ -427,7 +444,8 @@ class VectorStore(ABC):
     def left_behind(self) -> list[str]:
         """What a migration of this collection into another one does not carry of a store's own extras (Chroma: its
         embedding function), one phrase each with how to keep it (for the plan and a warning); the points' other
-        vectors are :func:`other_vectors_left_behind`'s."""
+        vectors are :func:`other_vectors_left_behind`'s, the points without this vector
+        :func:`points_without_vector_left_behind`'s."""
         return []
 
     @abstractmethod
@@ -469,6 +487,15 @@ def other_vectors_left_behind(others: list[str], kept: Sequence[str] = ()) -> li
     return [f"its points' other vectors {', '.join(others)} (the destination holds one vector a record; a new Qdrant "
             "collection or edge shard set up like the source keeps them as they are, and so does another named vector "
             "of the same collection: ?vector=NAME)"] if others else []
+
+
+def points_without_vector_left_behind(points: int, vector_name: str | None) -> list[str]:
+    """The plan's phrase for a source's ``points`` that have other vectors only, not the one migrated
+    (:meth:`VectorStore.count_without_vector`), where its destination does not take them."""
+    return [f"its {points:,} point{'s' if points != 1 else ''} without a {vector_name or '(unnamed)'!r} vector (other "
+            "vectors only: never embedded by the old model; a new Qdrant collection or edge shard set up like the "
+            "source keeps them with their other vectors and payload, where they still lack this one: embed their "
+            "documents with the new model)"] if points else []
 
 
 def random_positions(count: int, size: int, seed: int | None = 0) -> np.ndarray:

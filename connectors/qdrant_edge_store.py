@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-from typing import Any, Iterator
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 
@@ -19,10 +19,10 @@ from v2v_store.errors import (DimensionMismatchError, InvalidURIError, MissingDe
 
 from .base import (ORIGINAL_ID_KEY, Metric, PointId, VectorBatch, VectorStore, check_batch, check_vectors,
                    prepare_for_metric, restore_id)
-from .qdrant_store import (describe_settings, from_qdrant_id, held_among, layout_like, layout_settings, make_payload,
-                           other_vector_configs, other_vector_names, point_layout, point_vectors, points_left_behind,
-                           points_to_batches, records_by_id, records_to_batch, taken_other_vectors, to_qdrant_id,
-                           vector_settings)
+from .qdrant_store import (describe_settings, from_qdrant_id, held_among, kept_other_vectors, layout_like,
+                           layout_settings, make_payload, other_vector_configs, other_vector_names, point_layout,
+                           point_vectors, points_to_batches, records_by_id, records_to_batch, taken_other_vectors,
+                           to_qdrant_id, vector_settings)
 from .shared import SharedHandles
 from .uri import StoreURI
 
@@ -127,13 +127,12 @@ class QdrantEdgeStore(VectorStore):
             return 0
         return self._shard.count(_edge().CountRequest(exact=True, filter=self._with_vector()))
 
-    def left_behind(self) -> list[str]:
-        """The points that hold other vectors only (see :func:`~.qdrant_store.points_left_behind`)."""
+    def count_without_vector(self) -> int:
         if self._shard is None or not self._shared:
-            return []
+            return 0
         q = _edge()
-        return points_left_behind(self._shard.count(q.CountRequest(exact=True, filter=q.Filter(
-            must_not=[q.HasVectorCondition(self.vector_name)]))), self.vector_name)
+        return self._shard.count(q.CountRequest(exact=True, filter=q.Filter(
+            must_not=[q.HasVectorCondition(self.vector_name)])))
 
     def _vector_of(self, record) -> list[float]:
         v = record.vector
@@ -141,18 +140,29 @@ class QdrantEdgeStore(VectorStore):
 
     def iter_batches(self, batch_size: int = 1024, start: Any = None, with_payload: bool = True
                      ) -> Iterator[VectorBatch]:
-        q, shard = _edge(), self._require()
-        offset, first = start, True
+        self._require()
+        yield from self._pages(self._with_vector(), batch_size, start, self._vector_of, self._others_read(with_payload),
+                               with_payload=True if with_payload else [ORIGINAL_ID_KEY])
+
+    def iter_points_without_vector(self, batch_size: int = 1024, start: Any = None) -> Iterator[VectorBatch]:
+        if self._shard is None or not self._shared:
+            return
+        q = _edge()
+        yield from self._pages(q.Filter(must_not=[q.HasVectorCondition(self.vector_name)]), batch_size, start,
+                               lambda record: [], self._others_read(True), with_payload=True)
+
+    def _pages(self, scroll_filter, batch_size: int, start: Any, vector_of, others: Sequence[str], with_payload: Any
+               ) -> Iterator[VectorBatch]:
+        """The points that pass ``scroll_filter``, page by page from ``start`` (a point id)."""
+        q, offset, first = _edge(), start, True
         while first or offset is not None:
             first = False
-            records, offset = shard.scroll(q.ScrollRequest(offset=offset, limit=batch_size, filter=self._with_vector(),
-                                                           with_payload=True if with_payload else [ORIGINAL_ID_KEY],
-                                                           with_vector=True))
+            records, offset = self._shard.scroll(q.ScrollRequest(offset=offset, limit=batch_size, filter=scroll_filter,
+                                                                 with_payload=with_payload, with_vector=True))
             if not records:
                 return
-            yield records_to_batch(records, self._vector_of, self.document_key,
-                                   next_position=from_qdrant_id(offset) if offset is not None else None,
-                                   others=self._others_read(with_payload))
+            yield records_to_batch(records, vector_of, self.document_key,
+                                   next_position=from_qdrant_id(offset) if offset is not None else None, others=others)
 
     draws_at_random = True
 
@@ -291,6 +301,19 @@ class QdrantEdgeStore(VectorStore):
             if str(n) in held:
                 continue
             points.append(q.Point(n, vectors_of(row), make_payload(m, d, i if keep else None, self.document_key)))
+        if points:
+            self._shard.update(q.UpdateOperation.upsert_points(points))
+
+    def write_points_without_vector(self, batch: VectorBatch) -> None:
+        q = _edge()
+        if self._shard is None:
+            self._create(self.dim)
+        slots, points = self.other_vector_configs(), []
+        for row, (i, m, d) in enumerate(zip(batch.ids, batch.metadata, batch.documents)):
+            native, keep = to_qdrant_id(i)
+            vectors = kept_other_vectors(batch.other_vectors[row] if batch.other_vectors else {}, slots,
+                                         q.SparseVector, but=self.vector_name)
+            points.append(q.Point(native, vectors, make_payload(m, d, i if keep else None, self.document_key)))
         if points:
             self._shard.update(q.UpdateOperation.upsert_points(points))
 

@@ -162,9 +162,15 @@ def point_vectors(name: str | None, vector: list[float], others: dict[str, Any],
     """What a point is written with: its ``vector``, by ``name`` where it has one or where it brings other vectors
     (``others``, :func:`plain_vector`'s) that the collection has (``slots``), with those (``sparse(indices=,
     values=)``: the backend's sparse vector)."""
-    kept = {key: sparse(**v) if isinstance(v, dict) else v for key, v in others.items()
-            if key in slots and key != (name or "")}
+    kept = kept_other_vectors(others, slots, sparse, but=name or "")
     return {name or "": vector, **kept} if name or kept else vector
+
+
+def kept_other_vectors(others: dict[str, Any], slots: dict[str, Any], sparse: Any, but: str | None = None
+                       ) -> dict[str, Any]:
+    """Of a record's ``others`` (:func:`plain_vector`'s, by name), those the collection has (``slots``) but the one
+    named ``but``, as the backend writes them (a sparse one as ``sparse(indices=, values=)``)."""
+    return {key: sparse(**v) if isinstance(v, dict) else v for key, v in others.items() if key in slots and key != but}
 
 
 def layout_like(settings: dict[str, Any], vector_name: str | None, where: str) -> tuple[dict[str, Any], str | None]:
@@ -211,13 +217,6 @@ def layout_settings(settings: dict[str, Any]) -> dict[str, Any]:
     others = {name: {kind: {k: v for k, v in params.items() if k in PORTABLE[kind]} for kind, params in c.items()}
               for name, c in (settings.get("other_vectors") or {}).items()}
     return point_layout(others, settings.get("vector_name"))
-
-
-def points_left_behind(points: int, vector_name: str | None) -> list[str]:
-    """The plan's phrase for a collection's ``points`` that have other vectors only, not the one migrated."""
-    return [f"its {points:,} point{'s' if points != 1 else ''} without a {vector_name or '(unnamed)'!r} vector (a "
-            "migration copies the points that have the vector it translates; these were never embedded by the old "
-            "model: embed their documents with the new one)"] if points else []
 
 
 def taken_other_vectors(mine: dict[str, dict], configs: dict[str, dict]) -> list[str]:
@@ -510,33 +509,42 @@ class QdrantStore(VectorStore):
             return 0
         return self.client.count(self.collection, count_filter=self._with_vector(), exact=True).count
 
-    def left_behind(self) -> list[str]:
-        """The points that hold other vectors only (see :func:`points_left_behind`)."""
+    def count_without_vector(self) -> int:
+        if self._params is None or not self._shared:
+            return 0
+        return self.client.count(self.collection, exact=True, count_filter=self._without_vector()).count
+
+    def _without_vector(self):
         from qdrant_client.models import Filter, HasVectorCondition
 
-        if self._params is None or not self._shared:
-            return []
-        return points_left_behind(self.client.count(self.collection, exact=True, count_filter=Filter(
-            must_not=[HasVectorCondition(has_vector=self.vector_name or "")])).count, self.vector_name)
+        return Filter(must_not=[HasVectorCondition(has_vector=self.vector_name or "")])
 
     def iter_batches(self, batch_size: int = 1024, start: Any = None, with_payload: bool = True
                      ) -> Iterator[VectorBatch]:
         self._require()
+        yield from self._pages(self._with_vector(), batch_size, start, self._vector_of, self._others_read(with_payload),
+                               **self._reading(with_payload))
+
+    def iter_points_without_vector(self, batch_size: int = 1024, start: Any = None) -> Iterator[VectorBatch]:
+        if self._params is None or not self._shared:
+            return
+        others = self._others_read(True)
+        yield from self._pages(self._without_vector(), batch_size, start, lambda record: [], others,
+                               with_payload=True, with_vectors=list(others) or False)
+
+    def _pages(self, scroll_filter, batch_size: int, start: Any, vector_of, others: Sequence[str], **reading
+               ) -> Iterator[VectorBatch]:
+        """The points that pass ``scroll_filter``, page by page from ``start`` (a point id), read as ``reading``
+        asks (``with_payload`` / ``with_vectors``)."""
         offset, first = start, True
         while first or offset is not None:
             first = False
-            records, offset = self.client.scroll(
-                self.collection,
-                scroll_filter=self._with_vector(),
-                limit=batch_size,
-                offset=offset,
-                **self._reading(with_payload),
-            )
+            records, offset = self.client.scroll(self.collection, scroll_filter=scroll_filter, limit=batch_size,
+                                                 offset=offset, **reading)
             if not records:
                 return
-            yield records_to_batch(records, self._vector_of, self.document_key,
-                                   next_position=from_qdrant_id(offset) if offset is not None else None,
-                                   others=self._others_read(with_payload))
+            yield records_to_batch(records, vector_of, self.document_key,
+                                   next_position=from_qdrant_id(offset) if offset is not None else None, others=others)
 
     def _reading(self, with_payload: bool) -> dict:
         """What a read asks for of each point: the payload (else only the id v2v may keep there) and this vector
@@ -691,6 +699,22 @@ class QdrantStore(VectorStore):
             payload = make_payload(m, d, i if keep else None, self.document_key)
             point = PointStruct(id=native, vector=self._point_vectors(batch, vectors, row), payload=payload)
             points.append((point, _json_bytes(point.vector) + len(json.dumps(payload, default=str)) + 64))
+        for request in _requests(points):
+            self.client.upsert(self.collection, points=request, wait=True)
+
+    def write_points_without_vector(self, batch: VectorBatch) -> None:
+        from qdrant_client.models import PointStruct, SparseVector
+
+        if self._params is None:
+            self._create(self.dim)
+        points = []
+        for row, (i, m, d) in enumerate(zip(batch.ids, batch.metadata, batch.documents)):
+            native, keep = to_qdrant_id(i)
+            vector = kept_other_vectors(batch.other_vectors[row] if batch.other_vectors else {}, self._other_configs,
+                                        SparseVector, but=self.vector_name or "")
+            payload = make_payload(m, d, i if keep else None, self.document_key)
+            points.append((PointStruct(id=native, vector=vector, payload=payload),
+                           _json_bytes(vector) + len(json.dumps(payload, default=str)) + 64))
         for request in _requests(points):
             self.client.upsert(self.collection, points=request, wait=True)
 

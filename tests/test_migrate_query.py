@@ -850,16 +850,27 @@ def test_a_new_qdrant_collection_keeps_the_points_other_vectors(kind, translator
             points = store._shard.count(q.CountRequest(exact=True))
         assert points == 290  # no point left with only its sparse vector
     # beside sparse vectors alone, the destination's vector takes the source's name (an unnamed one stays unnamed);
-    # points without the vector translated are not records of it: the plan says they stay behind
+    # the points without the vector translated (not records of it) are copied with their sparse vectors
     plan = migrate(tr, hybrid, new.format("hybrid_y"), dry_run=True, state_dir=st, progress=False)
-    assert plan.left_behind == ["its 2 points without a 'dense' vector (a migration copies the points that have the "
-                                "vector it translates; these were never embedded by the old model: embed their "
-                                "documents with the new one)"], plan.left_behind
+    assert plan.left_behind == [] and plan.without_vector == 2, plan.left_behind
+    assert "and 2 points without a 'dense' vector (other vectors only), copied as they are" in plan.describe()
     report = migrate(tr, hybrid, new.format("hybrid_y"), state_dir=st, progress=False)
     assert report.dest_count == 50 and report.settings_carried[:2] == [
         "its vector named 'dense' as the source's", "the points' other vectors bm25 (sparse), copied as they are"]
+    assert report.without_vector == 2 and report.other_vectors_copied == {"bm25": 52}
     with open_store(new.format("hybrid_y")) as store:
         assert store.vector_name == "dense" and store.other_vectors() == ["bm25 (sparse)"]
+        assert store.count() == 50 and store.count_without_vector() == 2
+        store.read_other_vectors = ("bm25",)
+        [rest] = list(store.iter_points_without_vector())
+        assert rest.ids == [50, 51] and rest.vectors.shape == (2, 0)
+        assert rest.other_vectors == [{"bm25": {"indices": [i, 1000 + i], "values": [1.0, 0.5]}} for i in (50, 51)]
+    # into a collection that exists (points of its own), or one that does not take the sparse vectors, they stay
+    # behind, and the plan says so
+    for dest, options in ((new.format("hybrid_y"), {"on_exists": "append"}), (f"faiss://{tmp_path}/h.faiss", {})):
+        plan = migrate(tr, hybrid, dest, dry_run=True, state_dir=st, progress=False, **options)
+        assert plan.without_vector == 0 and plan.left_behind[-1].startswith(
+            "its 2 points without a 'dense' vector (other vectors only: never embedded by the old model"), plan
     report = migrate(tr, plain, new.format("plain_y"), state_dir=st, progress=False)
     assert report.dest_count == 50 and report.settings_carried[0] == \
         "the points' other vectors words (sparse), copied as they are", report.settings_carried
@@ -875,6 +886,60 @@ def test_a_new_qdrant_collection_keeps_the_points_other_vectors(kind, translator
         assert store.other_vectors() == [] and store.count() == 290
     again = migrate(tr, src, bare, on_exists="append", dry_run=True, state_dir=st, progress=False)
     assert again.left_behind[0].startswith(phrase)  # an existing collection without them
+
+
+@pytest.mark.parametrize("kind", ["qdrant", "qdrant-edge"])
+def test_points_without_the_vector_are_copied_through_a_crash_and_a_replace(kind, translator, tmp_path, monkeypatch):
+    """A hybrid collection whose points are not all embedded yet (BM25 on every point, the dense vector on some):
+    a new destination gets every point, the others with their sparse vector and payload alone; a crash while
+    they are copied resumes after the last checkpoint, each point once; a replace copies them again."""
+    tr, _ = translator
+    x, _ = views(100, seed=31)
+    x = l2_normalize(x)
+    bm25 = {i: ([i], [1.0 + i]) for i in range(250)}
+    src = hybrid_collection(kind, tmp_path / "q", "docs", {"dense": (x.shape[1], "cosine", None)}, {"bm25": True},
+                            [(i, {"bm25": bm25[i], **({"dense": x[i // 2].tolist()} if i < 200 and i % 2 == 0 else {})},
+                              {"document": f"text {i}"}) for i in range(250)])
+    dst = f"qdrant://{tmp_path}/q?collection=new" if kind == "qdrant" else f"qdrant-edge://{tmp_path}/q/new"
+    from v2v_store.connectors.qdrant_edge_store import QdrantEdgeStore
+    from v2v_store.connectors.qdrant_store import QdrantStore
+
+    store_type = QdrantStore if kind == "qdrant" else QdrantEdgeStore
+    real, calls = store_type.write_points_without_vector, {"n": 0}
+
+    def killed_at_the_third(self, batch):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise RuntimeError("killed")
+        real(self, batch)
+
+    monkeypatch.setattr(store_type, "write_points_without_vector", killed_at_the_third)
+    with pytest.raises(RuntimeError, match="killed"):
+        migrate(tr, src, dst, state_dir=tmp_path / "st", progress=False, batch_size=32, checkpoint_seconds=0)
+    monkeypatch.setattr(store_type, "write_points_without_vector", real)
+    with open_store(dst) as store:
+        assert store.count() == 100 and store.count_without_vector() == 64  # two pages of 32 written
+    report = migrate(tr, src, dst, state_dir=tmp_path / "st", progress=False, batch_size=32, resume=True)
+    assert report.written == 100 and report.without_vector == 150 and report.count_ok
+    assert report.other_vectors_copied == {"bm25": 250}  # each point counted once, across the two runs
+    want = tr.translate(x, "x", "y")
+    with open_store(dst) as store:
+        store.read_other_vectors = ("bm25",)
+        assert store.count() == 100 and store.count_without_vector() == 150
+        rest = [b for b in store.iter_points_without_vector(batch_size=40)]
+        ids = [i for b in rest for i in b.ids]
+        assert sorted(ids) == [i for i in range(250) if i >= 200 or i % 2]
+        for b in rest:
+            for i, doc, others in zip(b.ids, b.documents, b.other_vectors):
+                assert doc == f"text {i}" and others == {"bm25": {"indices": bm25[i][0], "values": bm25[i][1]}}
+        for b in store.iter_batches():
+            for i, v in zip(b.ids, b.vectors):
+                np.testing.assert_allclose(v, want[i // 2], atol=1e-5)
+    # replaced: dropped whole (its other vectors all came from the source) and every point copied again
+    report = migrate(tr, src, dst, on_exists="replace", state_dir=tmp_path / "st2", progress=False)
+    assert report.written == 100 and report.without_vector == 150
+    with open_store(dst) as store, open_store(src) as source:
+        assert (store.count(), store.count_without_vector()) == (source.count(), source.count_without_vector())
 
 
 def test_a_second_run_of_a_running_migration_stops_at_once(translator, tmp_path):

@@ -24,6 +24,7 @@ from typing import Any, Iterator
 import numpy as np
 
 from v2v_store.connectors import (Metric, VectorBatch, VectorStore, open_store, other_vectors_left_behind,
+                                  points_without_vector_left_behind,
                                   same_collection, same_points)
 from v2v_store.errors import (DestinationExistsError, DimensionMismatchError, StoreBusyError, StoreNotFoundError,
                               UnsupportedIndexError, V2VError)
@@ -86,6 +87,9 @@ class MigrationPlan:
     copy_settings: bool = True  # else a new (or replaced) destination gets the backend's defaults
     left_behind: list[str] = field(default_factory=list)  # what the destination will not get (VectorStore.left_behind)
     kept_settings: list[str] = field(default_factory=list)  # --on-exists replace: its own settings it is recreated with
+    # points of the source that hold other vectors only (Qdrant), copied with them into a destination that keeps them
+    without_vector: int = 0
+    vector_name: str | None = None  # the source's vector (where it is named), which they lack
     # of estimated_seconds: the destination's index trained before the first write, and adding the records to it
     # (encoding, graph insertions) beyond writing them; 0 but for a structured FAISS index
     training_seconds: float = 0.0
@@ -102,6 +106,9 @@ class MigrationPlan:
             f"  to   {self.dest}  ({self.target_space}, d={self.target_dim}, {self.dest_metric}; "
             + (f"exists with {self.dest_count:,} vectors)" if self.dest_exists else "new)"),
             ("  created like the source: " + "; ".join(self.carried_settings)) if self.carried_settings else None,
+            (f"  and {self.without_vector:,} point{'s' if self.without_vector != 1 else ''} without a "
+             f"{self.vector_name or '(unnamed)'!r} vector (other vectors only), copied as they are")
+            if self.without_vector else None,
             ("  not carried from the source: " + "; ".join(self.left_behind)) if self.left_behind else None,
             ("  replaced, recreated with its own settings: " + "; ".join(self.kept_settings)) if self.kept_settings
             else None,
@@ -159,6 +166,7 @@ class MigrationReport:
     settings_carried: list = field(default_factory=list)  # the source's settings the new destination was created with
     training_seconds: float = 0.0  # reading, translating and training on the sample a new FAISS IVF / PQ / SQ index needs
     other_vectors_copied: dict = field(default_factory=dict)  # Qdrant: records written with each other vector, by name
+    without_vector: int = 0  # Qdrant: points of the source without its vector, copied with their other vectors only
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -283,6 +291,9 @@ def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch
         count, src_metric = source.count(), source.metric.value
         source_settings = _settings_of(source, source_uri) if copy_settings else {}
         left_behind = [] if same_points(source_uri, dest_uri) else source.left_behind()
+        # points that hold other vectors only (not the one migrated), which a destination keeping those may take
+        without_vector = 0 if same_points(source_uri, dest_uri) else source.count_without_vector()
+        vector_name = getattr(source, "vector_name", None)
         # the points' other vectors (Qdrant named or sparse ones), which a destination may keep
         source_others = ([], {}) if same_points(source_uri, dest_uri) else (source.other_vectors(),
                                                                             source.other_vector_configs())
@@ -333,6 +344,10 @@ def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch
         carried = dest.create_like(_settings_for(dest, source, source_settings)) if not dest.exists() else []
         kept_others = dest.takes_other_vectors(source_others[1]) if _alike(source, dest) else []
         left_behind = other_vectors_left_behind(source_others[0], kept_others) + left_behind
+        if without_vector and not (state.get("copies_points_without_vector", False) if state else
+                                   _keeps_points_without_vector(dest, kept_others, on_exists, copy_settings)):
+            left_behind += points_without_vector_left_behind(without_vector, vector_name)
+            without_vector = 0
         kept_settings = (dest.create_like(_settings_of(dest, dest_uri)) if dest.exists() and copy_settings and
                          on_exists == OnExists.REPLACE and state is None else [])  # what its recreation keeps
         fill_sample = None
@@ -362,6 +377,7 @@ def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch
         mixed_by=spaces.option if spaces else None,
         sample_spaces=sample_spaces, fill_sample=fill_sample, carried_settings=carried, copy_settings=copy_settings,
         left_behind=left_behind, kept_settings=kept_settings, training_seconds=training_s, indexing_seconds=indexing_s,
+        without_vector=without_vector, vector_name=vector_name,
     )
     return plan, state
 
@@ -414,6 +430,20 @@ def _settings_for(dest: VectorStore, source: VectorStore, settings: dict) -> dic
     return source.layout_settings(settings) if _alike(source, dest) else {}
 
 
+def _keeps_points_without_vector(dest: VectorStore, kept_others: list[str], on_exists: OnExists,
+                                 copy_settings: bool) -> bool:
+    """Whether a migration copies the source's points that hold other vectors only into ``dest``, which keeps
+    ``kept_others`` of them: where it creates ``dest`` (or drops it whole to recreate it, as :func:`_migrate` does
+    where every other vector of its points comes from the source), so that it holds each point of the source; not
+    into a collection that holds points of its own, whose points of the same ids they would overwrite."""
+    if not kept_others:
+        return False
+    if not dest.exists():
+        return True
+    return (on_exists == OnExists.REPLACE and copy_settings
+            and set(dest.other_vector_configs()) <= set(kept_others))
+
+
 def _other_vectors_all_from(source: VectorStore, dest: VectorStore, source_uri: str, dest_uri: str) -> bool:
     """Whether every other vector of ``dest``'s points (Qdrant) comes with ``source``'s records, as a destination
     migrated from it before holds them: replaced, it is then dropped whole (points the source no longer holds go with
@@ -433,7 +463,7 @@ def _tally(state: dict | None) -> dict:
             "left_out_ids": state.get("left_out_ids", []), "kept": state.get("kept", 0),
             "dest_before": state.get("dest_before"),  # None: not recorded (a fresh run records it; older states not)
             "training_seconds": state.get("training_seconds", 0.0),
-            "other_vectors": dict(state.get("other_vectors", {}))}
+            "other_vectors": dict(state.get("other_vectors", {})), "without_vector": state.get("without_vector", 0)}
 
 
 def migrate(translator: Translator, source_uri: str, dest_uri: str, batch_size: int = 1024,
@@ -513,10 +543,14 @@ def _migrate(translator: Translator, plan: MigrationPlan, state: dict | None, st
     if state is not None and state.get("done"):
         logger.info("migration already complete per %s", state_path)
     tally, position = _tally(state), state["position"] if state else None
+    # "translate": the records of the source's vector (then, where the plan copies them, the points without it);
+    # "without_vector": those points, ``position`` being theirs
+    stage = state.get("stage", "translate") if state else "translate"
 
-    def save(position: Any, done: bool) -> None:
+    def save(position: Any, done: bool, stage: str = "translate") -> None:
         _save_state(state_path, {"version": STATE_VERSION, "source": source_uri, "dest": dest_uri, "position": position,
-                                 "done": done, "fingerprint": fingerprint, **tally})
+                                 "done": done, "stage": stage, "fingerprint": fingerprint,
+                                 "copies_points_without_vector": plan.without_vector > 0, **tally})
 
     fix = (f"Migrate it as a collection of mixed spaces: --source-space @FIELD (a metadata field naming each record's "
            f"model) or --source-space auto (each record's space told by its vector), with --target-space "
@@ -570,7 +604,8 @@ def _migrate(translator: Translator, plan: MigrationPlan, state: dict | None, st
                    desc="migrate")
         logged, read_at_start = time.perf_counter(), tally["read"]  # without a terminal (a job's log): a line a minute
         last_checkpoint, interval, checkpoints, flushing = time.perf_counter(), checkpoint_seconds, 0, 0.0
-        batches = iter(()) if done else source.iter_batches(batch_size=batch_size, start=position)
+        batches = iter(()) if done or stage != "translate" else source.iter_batches(batch_size=batch_size,
+                                                                                     start=position)
         for batch in batches:
             if fill:  # the records whose id the destination holds are kept as they are
                 batch, held_here = _without_held(batch, dest)
@@ -610,7 +645,10 @@ def _migrate(translator: Translator, plan: MigrationPlan, state: dict | None, st
             if finished or time.perf_counter() - last_checkpoint >= interval:
                 started = time.perf_counter()
                 dest.flush()  # durable first, then record the position: a crash between repeats, never skips
-                save(batch.next_position, finished)
+                if finished and plan.without_vector:  # the points without the vector next
+                    save(None, False, "without_vector")
+                else:
+                    save(batch.next_position, finished)
                 last_checkpoint, checkpoints = time.perf_counter(), checkpoints + 1
                 took = last_checkpoint - started
                 flushing += took
@@ -618,6 +656,16 @@ def _migrate(translator: Translator, plan: MigrationPlan, state: dict | None, st
         bar.close()
         for watch in watches.values():
             watch.finish()
+        if plan.without_vector and not done:
+            rest = source.iter_points_without_vector(batch_size, position if stage == "without_vector" else None)
+            for batch in rest:
+                dest.write_points_without_vector(batch)
+                tally["without_vector"] += len(batch)
+                _count_other_vectors(tally, batch)
+                if batch.next_position is not None and time.perf_counter() - last_checkpoint >= interval:
+                    dest.flush()
+                    save(batch.next_position, False, "without_vector")
+                    last_checkpoint, checkpoints = time.perf_counter(), checkpoints + 1
         dest.flush()
         source_count, dest_count = source.count(), dest.count()
         if resumed_fill:
@@ -638,7 +686,7 @@ def _migrate(translator: Translator, plan: MigrationPlan, state: dict | None, st
         replaced=(None if tally["dest_before"] is None
                   else max(tally["dest_before"] + tally["written"] - dest_count, 0)),
         kept=tally["kept"], settings_carried=carried, training_seconds=tally["training_seconds"],
-        other_vectors_copied=tally["other_vectors"],
+        other_vectors_copied=tally["other_vectors"], without_vector=tally["without_vector"],
     )
     if check_pairs is not None:
         u, v = check_pairs
@@ -654,6 +702,9 @@ def _migrate(translator: Translator, plan: MigrationPlan, state: dict | None, st
     if report.other_vectors_copied:
         logger.info("the points' other vectors, copied as they were: %s", ", ".join(
             f"{name} on {n:,} records" for name, n in report.other_vectors_copied.items()))
+    if report.without_vector:
+        logger.info("%d points of the source without a %r vector (other vectors only) were copied with them, as they "
+                    "are", report.without_vector, plan.vector_name or "(unnamed)")
     if report.left_out:
         logger.warning("%d records %s and were not migrated (first ids: %s)", report.left_out, spaces.neither,
                        ", ".join(map(repr, report.left_out_ids)))
@@ -715,6 +766,11 @@ def _count(tally: dict, batch: VectorBatch, out: VectorBatch, of_source: np.ndar
     missing = [batch.ids[i] for i in np.flatnonzero(~kept)]
     tally["left_out"] += len(missing)
     tally["left_out_ids"] = (tally["left_out_ids"] + missing)[:LEFT_OUT_IDS]
-    for others in out.other_vectors:  # the points' other vectors, copied as they are
+    _count_other_vectors(tally, out)
+
+
+def _count_other_vectors(tally: dict, written: VectorBatch) -> None:
+    """Count the points' other vectors ``written`` (copied as they are) in a migration's tally, by name."""
+    for others in written.other_vectors:
         for name in others:
             tally["other_vectors"][name] = tally["other_vectors"].get(name, 0) + 1
