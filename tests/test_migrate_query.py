@@ -24,6 +24,7 @@ from v2v_store import query as query_module
 from v2v_store.connectors.base import l2_normalize
 from v2v_store.errors import (DestinationExistsError, DimensionMismatchError, InvalidURIError, StoreBusyError,
                               UnsupportedIndexError, V2VError)
+from v2v_store.inspect import inspect_store
 from v2v_store.metrics import paired_metrics
 from v2v_store.migrate import migrate
 from v2v_store.query import CrossQuery
@@ -901,6 +902,9 @@ def test_points_without_the_vector_are_copied_through_a_crash_and_a_replace(kind
                             [(i, {"bm25": bm25[i], **({"dense": x[i // 2].tolist()} if i < 200 and i % 2 == 0 else {})},
                               {"document": f"text {i}"}) for i in range(250)])
     dst = f"qdrant://{tmp_path}/q?collection=new" if kind == "qdrant" else f"qdrant-edge://{tmp_path}/q/new"
+    with open_store(src) as source:
+        shown = inspect_store(source)
+        assert shown.count == 100 and shown.points_without_vector == 150
     from v2v_store.connectors.qdrant_edge_store import QdrantEdgeStore
     from v2v_store.connectors.qdrant_store import QdrantStore
 

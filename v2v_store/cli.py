@@ -125,8 +125,11 @@ def inspect(
                    + json.dumps(settings, default=str))
     if report.other_vectors:
         typer.echo("  other vectors of its points: " + ", ".join(report.other_vectors)
-                   + (" (a new collection of this backend migrated from it gets them, as they are)"
+                   + (" (a new Qdrant collection or edge shard migrated from it gets them, as they are)"
                       if "other_vectors" in report.settings else ""))
+    if report.points_without_vector:
+        typer.echo(f"  points without this vector: {report.points_without_vector:,} (other vectors only, not in the "
+                   "count; a new Qdrant collection or edge shard migrated from it gets them as they are)")
     for i, m, d in zip(report.sample_ids, report.sample_metadata, report.sample_documents):
         typer.echo(f"  - id={i!r} metadata={m!r} document={d!r}")
     for w in report.warnings:
@@ -408,8 +411,8 @@ def migrate(
                                             "index's structure (IVF / PQ / SQ / RaBitQ / HNSW, OPQ and other "
                                             "pre-transforms, a refinement; or --dest ...?index=FACTORY); a Qdrant "
                                             "collection or edge shard (from either) also gets the points' other "
-                                            "vectors (sparse, other named ones), copied as they are "
-                                            "(the plan lists them); one --on-exists replace drops is recreated with its own. "
+                                            "vectors (sparse, other named ones), copied as they are, and the "
+                                            "points that have those only (the plan lists them); one --on-exists replace drops is recreated with its own. "
                                             "--default-settings: the backend's defaults for either."),
 ) -> None:
     """Translate a collection into the translator's other space and write it, keeping ids, metadata, documents."""

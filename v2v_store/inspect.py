@@ -40,6 +40,8 @@ class StoreReport:
     # by type), and the other vectors its points carry, which a migration into another collection leaves behind
     settings: dict[str, Any] = field(default_factory=dict)
     other_vectors: list[str] = field(default_factory=list)
+    # points that hold other vectors only, not the one read (not in ``count``): a new collection like it gets them too
+    points_without_vector: int = 0
     warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -185,6 +187,7 @@ def inspect_store(store: VectorStore, sample: int = 5, scan: int = 2048, model: 
         except Exception as e:  # an old server, a permission: the rest of the report still stands
             report.warnings.append(f"settings not read ({type(e).__name__}: {e})")
         report.other_vectors = store.other_vectors()
+        report.points_without_vector = store.count_without_vector()
     try:
         batch = store.first_batch(scan) if count else None
     except UnsupportedIndexError as e:  # an index whose vectors cannot be read: what it is still says something
