@@ -19,7 +19,7 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import numpy as np
 
@@ -52,6 +52,28 @@ def checkpoint_interval(checkpoint_seconds: float, last_flush_seconds: float,
     if checkpoint_seconds <= 0 or max_share is None:
         return checkpoint_seconds
     return max(checkpoint_seconds, last_flush_seconds * (1 - max_share) / max_share)
+
+
+class Checkpoints:
+    """A migration's checkpoints: the destination flushed, then the position recorded (a crash between repeats some
+    writes by id, never skips one), every ``seconds`` of work, or less often where they would take more than
+    ``max_share`` of the time (:func:`checkpoint_interval`); how many this run took and how long."""
+
+    def __init__(self, seconds: float, max_share: float | None = MAX_CHECKPOINT_SHARE):
+        self.seconds, self.max_share, self.interval = seconds, max_share, seconds
+        self.last, self.taken, self.flushing = time.perf_counter(), 0, 0.0
+
+    def due(self) -> bool:
+        return time.perf_counter() - self.last >= self.interval
+
+    def take(self, dest: VectorStore, record: Callable[..., None], *position: Any) -> None:
+        """Flush ``dest``, then ``record(*position)`` (the state file written)."""
+        started = time.perf_counter()
+        dest.flush()
+        record(*position)
+        self.last, self.taken = time.perf_counter(), self.taken + 1
+        self.flushing += self.last - started
+        self.interval = checkpoint_interval(self.seconds, self.last - started, self.max_share)
 
 
 class OnExists(str, enum.Enum):
@@ -603,7 +625,7 @@ def _migrate(translator: Translator, plan: MigrationPlan, state: dict | None, st
         bar = tqdm(total=plan.count, initial=tally["read"], unit="vec", disable=not progress or not os.isatty(2),
                    desc="migrate")
         logged, read_at_start = time.perf_counter(), tally["read"]  # without a terminal (a job's log): a line a minute
-        last_checkpoint, interval, checkpoints, flushing = time.perf_counter(), checkpoint_seconds, 0, 0.0
+        checkpoints = Checkpoints(checkpoint_seconds, max_checkpoint_share)
         batches = iter(()) if done or stage != "translate" else source.iter_batches(batch_size=batch_size,
                                                                                      start=position)
         for batch in batches:
@@ -642,30 +664,16 @@ def _migrate(translator: Translator, plan: MigrationPlan, state: dict | None, st
                 logger.info("migrated %d of %d records (%.0f/s, about %.0f s left)", tally["read"], plan.count, rate,
                             max(plan.count - tally["read"], 0) / max(rate, 1e-9))
             finished = batch.next_position is None
-            if finished or time.perf_counter() - last_checkpoint >= interval:
-                started = time.perf_counter()
-                dest.flush()  # durable first, then record the position: a crash between repeats, never skips
-                if finished and plan.without_vector:  # the points without the vector next
-                    save(None, False, "without_vector")
-                else:
-                    save(batch.next_position, finished)
-                last_checkpoint, checkpoints = time.perf_counter(), checkpoints + 1
-                took = last_checkpoint - started
-                flushing += took
-                interval = checkpoint_interval(checkpoint_seconds, took, max_checkpoint_share)
+            if finished and plan.without_vector:  # the points without the vector next, from their first
+                checkpoints.take(dest, save, None, False, "without_vector")
+            elif finished or checkpoints.due():
+                checkpoints.take(dest, save, batch.next_position, finished)
         bar.close()
         for watch in watches.values():
             watch.finish()
         if plan.without_vector and not done:
-            rest = source.iter_points_without_vector(batch_size, position if stage == "without_vector" else None)
-            for batch in rest:
-                dest.write_points_without_vector(batch)
-                tally["without_vector"] += len(batch)
-                _count_other_vectors(tally, batch)
-                if batch.next_position is not None and time.perf_counter() - last_checkpoint >= interval:
-                    dest.flush()
-                    save(batch.next_position, False, "without_vector")
-                    last_checkpoint, checkpoints = time.perf_counter(), checkpoints + 1
+            _copy_points_without_vector(source, dest, batch_size, position if stage == "without_vector" else None,
+                                        tally, checkpoints, save)
         dest.flush()
         source_count, dest_count = source.count(), dest.count()
         if resumed_fill:
@@ -682,7 +690,7 @@ def _migrate(translator: Translator, plan: MigrationPlan, state: dict | None, st
         neighbour_overlap_at_10=overlap, translator_fit_score=translator.info.get("score"),
         source_space=plan.source_space, target_space=plan.target_space, mixed_by=plan.mixed_by,
         translated=tally["translated"], copied=tally["copied"], left_out=tally["left_out"],
-        left_out_ids=tally["left_out_ids"], checkpoints=checkpoints, checkpoint_seconds=round(flushing, 3),
+        left_out_ids=tally["left_out_ids"], checkpoints=checkpoints.taken, checkpoint_seconds=round(checkpoints.flushing, 3),
         replaced=(None if tally["dest_before"] is None
                   else max(tally["dest_before"] + tally["written"] - dest_count, 0)),
         kept=tally["kept"], settings_carried=carried, training_seconds=tally["training_seconds"],
@@ -711,6 +719,19 @@ def _migrate(translator: Translator, plan: MigrationPlan, state: dict | None, st
     logger.info("migrated %d vectors in %.1f s (%.0f vec/s); counts source=%d dest=%d", tally["written"], seconds,
                 report.vectors_per_s, source_count, dest_count)
     return report
+
+
+def _copy_points_without_vector(source: VectorStore, dest: VectorStore, batch_size: int, start: Any, tally: dict,
+                                checkpoints: Checkpoints, save: Callable[..., None]) -> None:
+    """A migration's second stage: ``source``'s points that hold other vectors only, from ``start`` (a position of
+    theirs), copied as they are into ``dest`` (their other vectors that it keeps, their payload), checkpointed as the
+    first stage is (the last checkpoint is the migration's end)."""
+    for batch in source.iter_points_without_vector(batch_size, start):
+        dest.write_points_without_vector(batch)
+        tally["without_vector"] += len(batch)
+        _count_other_vectors(tally, batch)
+        if batch.next_position is not None and checkpoints.due():
+            checkpoints.take(dest, save, batch.next_position, False, "without_vector")
 
 
 def _training_sample(source: VectorStore, translator: Translator, plan: MigrationPlan, spaces: RecordSpaces | None,
