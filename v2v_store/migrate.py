@@ -690,7 +690,8 @@ def _migrate(translator: Translator, plan: MigrationPlan, state: dict | None, st
         neighbour_overlap_at_10=overlap, translator_fit_score=translator.info.get("score"),
         source_space=plan.source_space, target_space=plan.target_space, mixed_by=plan.mixed_by,
         translated=tally["translated"], copied=tally["copied"], left_out=tally["left_out"],
-        left_out_ids=tally["left_out_ids"], checkpoints=checkpoints.taken, checkpoint_seconds=round(checkpoints.flushing, 3),
+        left_out_ids=tally["left_out_ids"], checkpoints=checkpoints.taken,
+        checkpoint_seconds=round(checkpoints.flushing, 3),
         replaced=(None if tally["dest_before"] is None
                   else max(tally["dest_before"] + tally["written"] - dest_count, 0)),
         kept=tally["kept"], settings_carried=carried, training_seconds=tally["training_seconds"],
