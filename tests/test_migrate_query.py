@@ -704,6 +704,13 @@ def test_a_named_vector_is_filled_from_another_of_the_same_points(kind, translat
     got, want = read(dst), tr.translate(x, "x", "y")
     for i in range(300):
         np.testing.assert_allclose(got[i][0], l2_normalize(y[i:i + 1])[0] if i < 10 else want[i], atol=1e-5)
+    # both vectors searched at once (a cross-query over the collection half way through, or after): each point is
+    # one hit, where it scored best, not one a vector
+    for mode in ("latent", "native"):
+        with CrossQuery(tr, [(src, "x"), (dst, "y")], mode=mode) as cross:
+            [hits] = cross.search(want[20:21], space="y", k=10)
+        assert len(hits) == 10 and len({h.id for h in hits}) == 10 and hits[0].id == 20, (mode, hits)
+        assert hits[0].document == "text 20"
     again = migrate(tr, src, dst, on_exists="fill", state_dir=tmp_path / "fill2", progress=False)
     assert (again.kept, again.written, again.dest_count) == (300, 0, 300)  # nothing left to fill: nothing written
     report = migrate(tr, src, dst, on_exists="replace", state_dir=tmp_path / "st", progress=False)

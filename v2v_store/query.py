@@ -36,7 +36,7 @@ from typing import Any, Iterable
 import faiss
 import numpy as np
 
-from v2v_store.connectors import PointId, VectorBatch, VectorStore, open_store
+from v2v_store.connectors import PointId, VectorBatch, VectorStore, open_store, same_points
 from v2v_store.errors import V2VError
 from v2v_store.latent_cache import LatentCache, LatentPart, Stale, fingerprints
 from v2v_store.mixed import RecordSpaces
@@ -358,9 +358,22 @@ class CrossQuery:
                 scores, ids = self._store(c.uri).search(q, k)
                 for qi in range(len(queries)):
                     results[qi].extend(Hit(c.uri, i, float(s)) for s, i in zip(scores[qi], ids[qi]))
-        top = [sorted(r, key=lambda h: -h.score)[:k] for r in results]
+        top = [self._best_per_record(r)[:k] for r in results]
         self._fill_records([h for row in top for h in row])
         return top
+
+    def _best_per_record(self, hits: list[Hit]) -> list[Hit]:
+        """``hits`` best first, each record once: two named vectors of one Qdrant collection (a new model's vector
+        filled beside the old one, both searched) find the same points, each kept where it scored best."""
+        best: dict[tuple[str, Any], Hit] = {}
+        for h in sorted(hits, key=lambda h: -h.score):
+            best.setdefault((self._points_of(h.collection), h.id), h)
+        return list(best.values())
+
+    def _points_of(self, uri: str) -> str:
+        """The first collection URI asked for whose points ``uri``'s are (itself, or another named vector of its
+        Qdrant collection)."""
+        return next((c.uri for c in self.collections if c.uri == uri or same_points(c.uri, uri)), uri)
 
     def _fill_records(self, hits: list[Hit]) -> None:
         """Set each hit's metadata and document, fetched by id: one request per collection for all queries' hits."""
