@@ -524,7 +524,9 @@ def query(
     translator: str = typer.Option(..., help="Translator directory."),
     collection: list[str] = typer.Option(..., help="Collection URI; repeat for several. Append #SPACE to name its space, "
                                          "#@FIELD for a collection mixing both spaces' records that name theirs in "
-                                         "metadata field FIELD, or #auto to tell each record's space by its vector."),
+                                         "metadata field FIELD, or #auto to tell each record's space by its vector. "
+                                         "Two named vectors of one Qdrant collection (?vector=A#A, ?vector=B#B) "
+                                         "give each point once, where it scored best."),
     vector: str = typer.Option(None, help=".npy file of query vectors (n, d) in --space."),
     text: list[str] = typer.Option(None, help="Query text, encoded offline with --model; repeat for several."),
     texts: str = typer.Option(None, help="File of query texts (one per line, or .jsonl with a \"text\" field), "
