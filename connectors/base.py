@@ -423,10 +423,11 @@ class VectorStore(ABC):
         Pages and positions as :meth:`iter_batches`'s."""
         return iter(())
 
-    def write_points_without_vector(self, batch: VectorBatch) -> None:
+    def write_points_without_vector(self, batch: VectorBatch, keep_held: bool = False) -> VectorBatch:
         """Write ``batch``'s records (read by another collection's :meth:`iter_points_without_vector`) as points
         without this store's vector: their payload and the other vectors this collection has, by their ids (a point
-        of the same id is overwritten)."""
+        of the same id is overwritten, or with ``keep_held`` kept as it is: whatever vectors it has). Returns the
+        records written."""
         raise NotImplementedError(f"{type(self).__name__} holds one vector a record")
 
     def takes_other_vectors(self, configs: dict[str, dict[str, Any]]) -> list[str]:

@@ -304,18 +304,24 @@ class QdrantEdgeStore(VectorStore):
         if points:
             self._shard.update(q.UpdateOperation.upsert_points(points))
 
-    def write_points_without_vector(self, batch: VectorBatch) -> None:
+    def write_points_without_vector(self, batch: VectorBatch, keep_held: bool = False) -> VectorBatch:
         q = _edge()
         if self._shard is None:
             self._create(self.dim)
-        slots, points = self.other_vector_configs(), []
+        slots, points, rows = self.other_vector_configs(), [], []
+        held = {str(r.id) for r in self._shard.retrieve([to_qdrant_id(i)[0] for i in batch.ids], False, False)
+                } if keep_held else set()
         for row, (i, m, d) in enumerate(zip(batch.ids, batch.metadata, batch.documents)):
             native, keep = to_qdrant_id(i)
+            if str(native) in held:
+                continue
+            rows.append(row)
             vectors = kept_other_vectors(batch.other_vectors[row] if batch.other_vectors else {}, slots,
                                          q.SparseVector, but=self.vector_name)
             points.append(q.Point(native, vectors, make_payload(m, d, i if keep else None, self.document_key)))
         if points:
             self._shard.update(q.UpdateOperation.upsert_points(points))
+        return batch.select(rows)
 
     def delete(self, ids) -> None:
         q, natives = _edge(), [to_qdrant_id(i)[0] for i in ids]

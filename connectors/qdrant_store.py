@@ -702,14 +702,20 @@ class QdrantStore(VectorStore):
         for request in _requests(points):
             self.client.upsert(self.collection, points=request, wait=True)
 
-    def write_points_without_vector(self, batch: VectorBatch) -> None:
+    def write_points_without_vector(self, batch: VectorBatch, keep_held: bool = False) -> VectorBatch:
         from qdrant_client.models import PointStruct, SparseVector
 
         if self._params is None:
             self._create(self.dim)
-        points = []
+        natives = [to_qdrant_id(i)[0] for i in batch.ids]
+        held = {str(r.id) for r in self.client.retrieve(self.collection, natives, with_payload=False,
+                                                        with_vectors=False)} if keep_held else set()
+        points, rows = [], []
         for row, (i, m, d) in enumerate(zip(batch.ids, batch.metadata, batch.documents)):
             native, keep = to_qdrant_id(i)
+            if str(native) in held:
+                continue
+            rows.append(row)
             vector = kept_other_vectors(batch.other_vectors[row] if batch.other_vectors else {}, self._other_configs,
                                         SparseVector, but=self.vector_name or "")
             payload = make_payload(m, d, i if keep else None, self.document_key)
@@ -717,6 +723,7 @@ class QdrantStore(VectorStore):
                            _json_bytes(vector) + len(json.dumps(payload, default=str)) + 64))
         for request in _requests(points):
             self.client.upsert(self.collection, points=request, wait=True)
+        return batch.select(rows)
 
     def _point_vectors(self, batch: VectorBatch, vectors: np.ndarray, row: int) -> list[float] | dict[str, Any]:
         """What a point of ``batch`` is written with (:func:`point_vectors`): this vector, ``vectors[row]``, and the

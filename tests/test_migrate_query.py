@@ -896,6 +896,31 @@ def test_a_new_qdrant_collection_keeps_the_points_other_vectors(kind, translator
     assert again.left_behind[0].startswith(phrase)  # an existing collection without them
 
 
+def test_a_collection_of_a_few_records_migrates(translator, tmp_path):
+    """A source of fewer records than the neighbour check's k (10): its report measures the neighbours it has (one
+    record: none, NaN) instead of failing after the records were written (before session 65: an error)."""
+    tr, _ = translator
+    x, _ = views(5, seed=37)
+    for n in (1, 5):
+        fill(f"faiss://{tmp_path}/src{n}.faiss", x[:n])
+        report = migrate(tr, f"faiss://{tmp_path}/src{n}.faiss", f"faiss://{tmp_path}/dst{n}.faiss",
+                         state_dir=tmp_path / "st", progress=False)
+        assert report.written == report.dest_count == n and report.count_ok
+        overlap = report.neighbour_overlap_at_10
+        assert np.isnan(overlap) if n == 1 else 0.0 <= overlap <= 1.0, overlap
+    # the CLI prints strict JSON: NaN (nothing to measure) as null, which any reader parses
+    _, path = translator
+    shown = subprocess.run([sys.executable, "-m", "v2v_store", "migrate", "--translator", str(path), "--source",
+                            f"faiss://{tmp_path}/src1.faiss", "--dest", f"faiss://{tmp_path}/cli.faiss", "--state-dir",
+                            str(tmp_path / "st")], capture_output=True, text=True, cwd=tmp_path)
+    assert shown.returncode == 0, shown.stderr
+
+    def refuse(constant):
+        raise ValueError(f"{constant} is not JSON")
+
+    assert json.loads(shown.stdout, parse_constant=refuse)["neighbour_overlap_at_10"] is None
+
+
 @pytest.mark.parametrize("kind", ["qdrant", "qdrant-edge"])
 def test_points_without_the_vector_are_copied_through_a_crash_and_a_replace(kind, translator, tmp_path, monkeypatch):
     """A hybrid collection whose points are not all embedded yet (BM25 on every point, the dense vector on some):
@@ -918,11 +943,11 @@ def test_points_without_the_vector_are_copied_through_a_crash_and_a_replace(kind
     store_type = QdrantStore if kind == "qdrant" else QdrantEdgeStore
     real, calls = store_type.write_points_without_vector, {"n": 0}
 
-    def killed_at_the_third(self, batch):
+    def killed_at_the_third(self, batch, keep_held=False):
         calls["n"] += 1
         if calls["n"] == 3:
             raise RuntimeError("killed")
-        real(self, batch)
+        return real(self, batch, keep_held)
 
     monkeypatch.setattr(store_type, "write_points_without_vector", killed_at_the_third)
     with pytest.raises(RuntimeError, match="killed"):
@@ -951,6 +976,41 @@ def test_points_without_the_vector_are_copied_through_a_crash_and_a_replace(kind
     assert report.written == 100 and report.without_vector == 150
     with open_store(dst) as store, open_store(src) as source:
         assert (store.count(), store.count_without_vector()) == (source.count(), source.count_without_vector())
+    # brought up to date with --on-exists fill: points added to the source since (with and without the dense vector)
+    # arrive, those the destination holds are kept; --on-exists append would overwrite points of their ids, which
+    # may hold vectors of their own: the points without the vector stay behind, named
+    added = [(i, {"bm25": ([i], [2.0]), **({"dense": x[i - 250].tolist()} if i % 2 else {})}, {"document": f"new {i}"})
+             for i in range(250, 260)]
+    if kind == "qdrant":
+        from qdrant_client import QdrantClient, models as m
+
+        client = QdrantClient(path=str(tmp_path / "q"))
+        client.upsert("docs", points=[m.PointStruct(id=i, payload=p, vector={
+            n: m.SparseVector(indices=v[0], values=v[1]) if isinstance(v, tuple) else v for n, v in vs.items()})
+            for i, vs, p in added])
+        client.close()
+    else:
+        import qdrant_edge as q
+
+        shard = q.EdgeShard.load(str(tmp_path / "q" / "docs"))
+        shard.update(q.UpdateOperation.upsert_points([q.Point(i, {
+            n: q.SparseVector(indices=v[0], values=v[1]) if isinstance(v, tuple) else v for n, v in vs.items()}, p)
+            for i, vs, p in added]))
+        shard.flush()
+        shard.close()
+    plan = migrate(tr, src, dst, on_exists="append", dry_run=True, state_dir=tmp_path / "st3", progress=False)
+    assert plan.without_vector == 0 and "its 155 points without a 'dense' vector" in plan.left_behind[-1]
+    plan = migrate(tr, src, dst, on_exists="fill", dry_run=True, state_dir=tmp_path / "st3", progress=False)
+    assert "and 155 points without a 'dense' vector (other vectors only), copied as they are where the destination " \
+        "lacks their id" in plan.describe()
+    report = migrate(tr, src, dst, on_exists="fill", state_dir=tmp_path / "st3", progress=False, batch_size=32)
+    assert (report.written, report.kept, report.without_vector, report.without_vector_kept) == (5, 100, 5, 150)
+    assert report.other_vectors_copied == {"bm25": 10}
+    with open_store(dst) as store:
+        store.read_other_vectors = ("bm25",)
+        assert (store.count(), store.count_without_vector()) == (105, 155)
+        new = {i: o for b in store.iter_points_without_vector() for i, o in zip(b.ids, b.other_vectors) if i >= 250}
+        assert new == {i: {"bm25": {"indices": [i], "values": [2.0]}} for i in range(250, 260, 2)}
 
 
 def test_a_second_run_of_a_running_migration_stops_at_once(translator, tmp_path):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import signal
 import sys
@@ -37,6 +38,23 @@ def main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Debug logg
 
 class Terminated(KeyboardInterrupt):
     """SIGTERM, raised where Ctrl-C would raise KeyboardInterrupt, so a migration stops between batches' writes."""
+
+
+def _finite(value):
+    """``value`` with every float JSON cannot hold (NaN, infinity: a metric with nothing to measure) as None."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
+
+
+def _json(value, **options) -> str:
+    """``value`` as strict JSON, which any reader parses (NaN and infinity as null; objects JSON lacks as text)."""
+    options.setdefault("default", str)
+    return json.dumps(_finite(value), allow_nan=False, **options)
 
 
 def _terminate(signum, frame) -> None:
@@ -98,7 +116,7 @@ def inspect(
             translator = Translator.load(translator_path, device="cpu")
         report = inspect_store(store, sample=sample, model=model, translator=translator)
     if as_json:
-        typer.echo(json.dumps(report.to_dict(), default=str))
+        typer.echo(_json(report.to_dict(), default=str))
         return
     typer.echo(f"{report.uri}\n  count: {report.count}\n  dim: {report.dim or 'not known yet (empty)'}\n"
                f"  metric: {report.metric}\n  index: {report.index_type}")
@@ -122,7 +140,7 @@ def inspect(
     settings = {k: v for k, v in report.settings.items() if k not in ("other_vectors", "vector_name")}
     if settings:
         typer.echo("  settings (a new collection of this backend migrated from it gets them): "
-                   + json.dumps(settings, default=str))
+                   + _json(settings, default=str))
     if report.other_vectors:
         typer.echo("  other vectors of its points: " + ", ".join(report.other_vectors)
                    + (" (a new Qdrant collection or edge shard migrated from it gets them, as they are)"
@@ -366,8 +384,8 @@ def fit(
     summary = {k: v for k, v in report.to_dict().items() if k != "details"}
     if "unsupervised" in report.details:  # the fallback's first attempt, without its restart-by-restart details
         summary["unsupervised"] = {k: v for k, v in report.details["unsupervised"].items() if k != "details"}
-    logger.info("__log__:%s", json.dumps({"fit": summary}, default=str))
-    typer.echo(json.dumps(summary, indent=2, default=str))
+    logger.info("__log__:%s", _json({"fit": summary}, default=str))
+    typer.echo(_json(summary, indent=2, default=str))
     if not allow_untrusted:
         require_trusted(report)
 
@@ -427,7 +445,7 @@ def migrate(
     if isinstance(result, MigrationPlan):
         typer.echo(result.describe())
         return
-    typer.echo(json.dumps(result.to_dict(), indent=2))
+    typer.echo(_json(result.to_dict(), indent=2))
     if not result.count_ok:
         typer.echo(f"error: count check failed: source {result.source_count}, destination {result.dest_count}", err=True)
         raise typer.Exit(4)
@@ -510,7 +528,7 @@ def evaluate(
             pairs.target: model_for(target_model, tr, tr.space(pairs.target), "--target-model")})
     report = evaluate_translator(tr, pairs.source_vectors, pairs.target_vectors, pairs.source, pairs.target, k=k,
                                  paired_by=pairs.paired_by, candidates=pairs.candidates, queries=asked)
-    typer.echo(json.dumps(report.to_dict(), indent=2))
+    typer.echo(_json(report.to_dict(), indent=2))
     if min_top1 is not None and report.below(min_top1):
         worst = ", ".join(f"{d.source} -> {d.target} {d.top1:.3f}" for d in report.below(min_top1))
         raise UntrustedTranslationError(f"top-1 {worst} is below --min-top1 {min_top1}: the translator loses too much "
@@ -641,7 +659,7 @@ def _query_space(translator, model: str | None, queries) -> str:
 def _print_hits(hits, qi: int, text: str | None) -> None:
     """One JSON line per hit of query ``qi`` (``text``: the query's text, where it had one)."""
     for rank, h in enumerate(hits, 1):
-        typer.echo(json.dumps({"query": qi, **({"text": text} if text is not None else {}), "rank": rank,
+        typer.echo(_json({"query": qi, **({"text": text} if text is not None else {}), "rank": rank,
                                "collection": h.collection, "id": h.id, "score": round(h.score, 4),
                                "metadata": h.metadata, "document": h.document}, default=str))
 
@@ -662,7 +680,7 @@ def demo(
     from v2v_store.demo import DemoConfig, run_demo
 
     report = run_demo(DemoConfig(Path(workdir), side_size, eval_size, restarts=restarts))
-    typer.echo(json.dumps(report, indent=2, default=str))
+    typer.echo(_json(report, indent=2, default=str))
     if not report["translator"]["trusted"]:
         raise typer.Exit(3)
 
@@ -709,7 +727,7 @@ def cache_list(
     entries = cache_entries(directory)
     total = sum(e.size for e in entries)
     if as_json:
-        typer.echo(json.dumps({"directory": directory, "entries": [e.describe() for e in entries], "bytes": total}))
+        typer.echo(_json({"directory": directory, "entries": [e.describe() for e in entries], "bytes": total}))
         return
     if entries:
         typer.echo(f"{'last used':24}  {'on disk':>10}  {'rows':>10}  {'precision':9} {'translator':12}  "
@@ -747,7 +765,7 @@ def cache_warm(
                     latent_cache=directory, latent_cache_max_size=None if max_size is None else _parse_size(max_size)
                     ) as cross:
         for row in cross.prepare():
-            typer.echo(json.dumps(row, default=str))
+            typer.echo(_json(row, default=str))
 
 
 @cache_app.command("prune")

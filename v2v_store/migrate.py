@@ -112,6 +112,7 @@ class MigrationPlan:
     # points of the source that hold other vectors only (Qdrant), copied with them into a destination that keeps them
     without_vector: int = 0
     vector_name: str | None = None  # the source's vector (where it is named), which they lack
+    without_vector_fill: bool = False  # --on-exists fill: only those whose id the destination lacks are written
     # of estimated_seconds: the destination's index trained before the first write, and adding the records to it
     # (encoding, graph insertions) beyond writing them; 0 but for a structured FAISS index
     training_seconds: float = 0.0
@@ -129,7 +130,8 @@ class MigrationPlan:
             + (f"exists with {self.dest_count:,} vectors)" if self.dest_exists else "new)"),
             ("  created like the source: " + "; ".join(self.carried_settings)) if self.carried_settings else None,
             (f"  and {self.without_vector:,} point{'s' if self.without_vector != 1 else ''} without a "
-             f"{self.vector_name or '(unnamed)'!r} vector (other vectors only), copied as they are")
+             f"{self.vector_name or '(unnamed)'!r} vector (other vectors only), copied as they are"
+             + (" where the destination lacks their id" if self.without_vector_fill else ""))
             if self.without_vector else None,
             ("  not carried from the source: " + "; ".join(self.left_behind)) if self.left_behind else None,
             ("  replaced, recreated with its own settings: " + "; ".join(self.kept_settings)) if self.kept_settings
@@ -189,6 +191,7 @@ class MigrationReport:
     training_seconds: float = 0.0  # reading, translating and training on the sample a new FAISS IVF / PQ / SQ index needs
     other_vectors_copied: dict = field(default_factory=dict)  # Qdrant: records written with each other vector, by name
     without_vector: int = 0  # Qdrant: points of the source without its vector, copied with their other vectors only
+    without_vector_kept: int = 0  # fill: those of them whose id the destination held (kept as they were)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -217,7 +220,11 @@ def translate_batch(batch: VectorBatch, translator: Translator, source: str, tar
 
 
 def neighbour_overlap(source: np.ndarray, translated: np.ndarray, k: int = 10) -> float:
-    """Mean overlap of each vector's k nearest neighbours before and after translation (label-free)."""
+    """Mean overlap of each vector's k nearest neighbours before and after translation (label-free): among fewer
+    than k + 1 vectors their k = n - 1 others (NaN for one vector: no neighbour)."""
+    k = min(k, len(source) - 1)
+    if k < 1:
+        return float("nan")
     return overlap(top_k_others(source, source, k), top_k_others(translated, translated, k))
 
 
@@ -400,6 +407,7 @@ def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch
         sample_spaces=sample_spaces, fill_sample=fill_sample, carried_settings=carried, copy_settings=copy_settings,
         left_behind=left_behind, kept_settings=kept_settings, training_seconds=training_s, indexing_seconds=indexing_s,
         without_vector=without_vector, vector_name=vector_name,
+        without_vector_fill=bool(without_vector) and on_exists == OnExists.FILL,
     )
     return plan, state
 
@@ -456,11 +464,12 @@ def _keeps_points_without_vector(dest: VectorStore, kept_others: list[str], on_e
                                  copy_settings: bool) -> bool:
     """Whether a migration copies the source's points that hold other vectors only into ``dest``, which keeps
     ``kept_others`` of them: where it creates ``dest`` (or drops it whole to recreate it, as :func:`_migrate` does
-    where every other vector of its points comes from the source), so that it holds each point of the source; not
-    into a collection that holds points of its own, whose points of the same ids they would overwrite."""
+    where every other vector of its points comes from the source), so that it holds each point of the source; and
+    with ``--on-exists fill`` those whose id it lacks (an earlier migration brought up to date); not over the points
+    of a collection that has its own (``append``), whose points of the same ids they would overwrite."""
     if not kept_others:
         return False
-    if not dest.exists():
+    if not dest.exists() or on_exists == OnExists.FILL:
         return True
     return (on_exists == OnExists.REPLACE and copy_settings
             and set(dest.other_vector_configs()) <= set(kept_others))
@@ -485,7 +494,8 @@ def _tally(state: dict | None) -> dict:
             "left_out_ids": state.get("left_out_ids", []), "kept": state.get("kept", 0),
             "dest_before": state.get("dest_before"),  # None: not recorded (a fresh run records it; older states not)
             "training_seconds": state.get("training_seconds", 0.0),
-            "other_vectors": dict(state.get("other_vectors", {})), "without_vector": state.get("without_vector", 0)}
+            "other_vectors": dict(state.get("other_vectors", {})), "without_vector": state.get("without_vector", 0),
+            "without_vector_kept": state.get("without_vector_kept", 0)}
 
 
 def migrate(translator: Translator, source_uri: str, dest_uri: str, batch_size: int = 1024,
@@ -673,7 +683,7 @@ def _migrate(translator: Translator, plan: MigrationPlan, state: dict | None, st
             watch.finish()
         if plan.without_vector and not done:
             _copy_points_without_vector(source, dest, batch_size, position if stage == "without_vector" else None,
-                                        tally, checkpoints, save)
+                                        tally, checkpoints, save, keep_held=on_exists == OnExists.FILL)
         dest.flush()
         source_count, dest_count = source.count(), dest.count()
         if resumed_fill:
@@ -696,6 +706,7 @@ def _migrate(translator: Translator, plan: MigrationPlan, state: dict | None, st
                   else max(tally["dest_before"] + tally["written"] - dest_count, 0)),
         kept=tally["kept"], settings_carried=carried, training_seconds=tally["training_seconds"],
         other_vectors_copied=tally["other_vectors"], without_vector=tally["without_vector"],
+        without_vector_kept=tally["without_vector_kept"],
     )
     if check_pairs is not None:
         u, v = check_pairs
@@ -714,6 +725,9 @@ def _migrate(translator: Translator, plan: MigrationPlan, state: dict | None, st
     if report.without_vector:
         logger.info("%d points of the source without a %r vector (other vectors only) were copied with them, as they "
                     "are", report.without_vector, plan.vector_name or "(unnamed)")
+    if report.without_vector_kept:
+        logger.info("%d points without a %r vector whose id the destination held were kept as they were (--on-exists "
+                    "fill)", report.without_vector_kept, plan.vector_name or "(unnamed)")
     if report.left_out:
         logger.warning("%d records %s and were not migrated (first ids: %s)", report.left_out, spaces.neither,
                        ", ".join(map(repr, report.left_out_ids)))
@@ -723,14 +737,15 @@ def _migrate(translator: Translator, plan: MigrationPlan, state: dict | None, st
 
 
 def _copy_points_without_vector(source: VectorStore, dest: VectorStore, batch_size: int, start: Any, tally: dict,
-                                checkpoints: Checkpoints, save: Callable[..., None]) -> None:
+                                checkpoints: Checkpoints, save: Callable[..., None], keep_held: bool) -> None:
     """A migration's second stage: ``source``'s points that hold other vectors only, from ``start`` (a position of
-    theirs), copied as they are into ``dest`` (their other vectors that it keeps, their payload), checkpointed as the
-    first stage is (the last checkpoint is the migration's end)."""
+    theirs), copied as they are into ``dest`` (their other vectors that it keeps, their payload; with ``keep_held``
+    only where it lacks their id), checkpointed as the first stage is (the last checkpoint is the migration's end)."""
     for batch in source.iter_points_without_vector(batch_size, start):
-        dest.write_points_without_vector(batch)
-        tally["without_vector"] += len(batch)
-        _count_other_vectors(tally, batch)
+        written = dest.write_points_without_vector(batch, keep_held=keep_held)
+        tally["without_vector"] += len(written)
+        tally["without_vector_kept"] += len(batch) - len(written)
+        _count_other_vectors(tally, written)
         if batch.next_position is not None and checkpoints.due():
             checkpoints.take(dest, save, batch.next_position, False, "without_vector")
 
