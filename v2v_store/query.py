@@ -69,6 +69,16 @@ class _Collection:
     how: str = ""  # how its latent index came: "built", "loaded" (from the latent cache) or "updated" (cache + changes)
 
 
+def _best_per_record(hits: list[Hit], points: dict[str, str]) -> list[Hit]:
+    """``hits`` best first, each record once: two named vectors of one Qdrant collection (a new model's vector filled
+    beside the old one, both searched) find the same points (``points``: each collection's points, by URI), each kept
+    where it scored best."""
+    best: dict[tuple[str, Any], Hit] = {}
+    for h in sorted(hits, key=lambda h: -h.score):
+        best.setdefault((points[h.collection], h.id), h)
+    return list(best.values())
+
+
 class CrossQuery:
     """Search several collections, possibly of different models, with one query."""
 
@@ -358,17 +368,10 @@ class CrossQuery:
                 scores, ids = self._store(c.uri).search(q, k)
                 for qi in range(len(queries)):
                     results[qi].extend(Hit(c.uri, i, float(s)) for s, i in zip(scores[qi], ids[qi]))
-        top = [self._best_per_record(r)[:k] for r in results]
+        points = {c.uri: self._points_of(c.uri) for c in self.collections}
+        top = [_best_per_record(r, points)[:k] for r in results]
         self._fill_records([h for row in top for h in row])
         return top
-
-    def _best_per_record(self, hits: list[Hit]) -> list[Hit]:
-        """``hits`` best first, each record once: two named vectors of one Qdrant collection (a new model's vector
-        filled beside the old one, both searched) find the same points, each kept where it scored best."""
-        best: dict[tuple[str, Any], Hit] = {}
-        for h in sorted(hits, key=lambda h: -h.score):
-            best.setdefault((self._points_of(h.collection), h.id), h)
-        return list(best.values())
 
     def _points_of(self, uri: str) -> str:
         """The first collection URI asked for whose points ``uri``'s are (itself, or another named vector of its
