@@ -176,6 +176,29 @@ def test_pairs_by_id_across_stores_and_the_cli(spaces, translator, tmp_path):
     assert inferred.returncode == 0 and json.loads(inferred.stdout)["directions"][0]["source"] == "b"
 
 
+def test_pairs_that_hold_the_translators_own_translations_are_left_out(spaces, translator, tmp_path):
+    """A collection migrated with this translator (or a named vector filled in place) holds its translations under the
+    source's ids: paired by id, those pairs would measure the translator against itself. They are left out (and the
+    collections as candidates, translations among them); where every pair is one, evaluating is refused."""
+    a, b = spaces
+    tr, path = translator
+    src, trg, mig = (f"faiss://{tmp_path}/{name}.faiss" for name in ("src", "trg", "mig"))
+    fill(src, list(range(1000, 1600)), a[1000:])
+    made = tr.translate(a[1000:1400], "a", "b")  # what a migration wrote for 400 of them; the other 200: b's own
+    fill(trg, list(range(1000, 1600)), np.concatenate([made, b[1400:]]))
+    fill(mig, list(range(1000, 1400)), made)
+    ok = run("evaluate", "--translator", str(path), "--source", src, "--target", trg)
+    assert ok.returncode == 0, ok.stderr[-2000:]
+    report = json.loads(ok.stdout)
+    assert report["pairs"] == 200 and "400 of the 600 pairs hold this translator's own translation" in ok.stderr
+    assert [d["ranked_among"] for d in report["directions"]] == [200, 200]
+    expected = evaluate_translator(tr, a[1400:], b[1400:], "a", "b")
+    assert report["directions"][0]["top1"] == pytest.approx(expected.directions[0].top1, abs=1e-4)
+    only = run("evaluate", "--translator", str(path), "--source", src, "--target", mig)
+    assert only.returncode == 2 and "every one of the 400 pairs holds this translator's own translation" in \
+        only.stderr and not only.stdout, only.stderr[-2000:]
+
+
 def test_collections_of_other_ids_pair_by_the_text_they_both_store(spaces, translator, tmp_path):
     """No id in common (a re-embedded copy under new ids), but the same texts stored with both: evaluate pairs the
     records by text; with neither ids nor texts in common it says so."""

@@ -30,6 +30,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from v2v_store.connectors.base import l2_normalize
 from v2v_store.errors import V2VError
 from v2v_store.metrics import CHUNK, overlap, top_k_others, translation_metrics
 from v2v_store.translator import QUERIES, RECORDS, Space, Translator
@@ -250,7 +251,37 @@ def load_pairs(translator: Translator, given: PairSources, max_pairs: int = 20_0
     translator's first space unless named) and candidates of each space to rank partners among: the paired
     collections' own vectors (collections paired by id; the source collection of stored documents) and
     ``given.candidates``."""
-    return _add_candidates(_load_pairs(translator, given, max_pairs), translator, given.candidates)
+    return _add_candidates(_without_own_translations(translator, _load_pairs(translator, given, max_pairs)),
+                           translator, given.candidates)
+
+
+# a stored vector this near (cosine) the translator's own translation of its partner was written by a migration with it
+OWN_TRANSLATION_COS = 0.9999
+
+
+def _without_own_translations(translator: Translator, pairs: Pairs) -> Pairs:
+    """``pairs`` less those whose vector in one space is this translator's own translation of its partner (a migration
+    wrote it: a named vector filled in place, a collection migrated and kept under the same ids): measured against
+    itself, such a pair says nothing of the map. Stored vectors only (pairs of texts were embedded here)."""
+    u, v = pairs.source_vectors, pairs.target_vectors
+    if pairs.paired_by not in ("id", "text", "row") or len(u) != len(v):  # (rows that do not pair: refused later)
+        return pairs
+    made = np.zeros(len(u), dtype=bool)
+    for vectors, partners, a, b in ((u, v, pairs.source, pairs.target), (v, u, pairs.target, pairs.source)):
+        translated = translator.translate(vectors, a, b)  # as a migration writes them (unit vectors)
+        made |= (translated * l2_normalize(partners)).sum(1) >= OWN_TRANSLATION_COS
+    if made.all():
+        raise V2VError(f"every one of the {len(u):,} pairs holds this translator's own translation of its partner (a "
+                       "migration with it wrote those vectors): evaluating against them measures nothing. Pair the "
+                       "source with vectors the new model embedded: --texts, a scratch collection of re-encoded "
+                       "documents under the same ids, or the source alone (its stored documents embedded here)")
+    if made.any():
+        logger.warning("%d of the %d pairs hold this translator's own translation of their partner (written by a "
+                       "migration with it) and are left out: they would measure the translator against itself; so "
+                       "would the collections' other vectors as candidates (translations among them), so partners "
+                       "are ranked among the other pairs' alone", int(made.sum()), len(u))
+        pairs.source_vectors, pairs.target_vectors, pairs.candidates = u[~made], v[~made], {}
+    return pairs
 
 
 def _load_pairs(translator: Translator, given: PairSources, max_pairs: int) -> Pairs:
