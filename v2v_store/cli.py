@@ -147,7 +147,8 @@ def inspect(
                       if "other_vectors" in report.settings else ""))
     if report.points_without_vector:
         typer.echo(f"  points without this vector: {report.points_without_vector:,} (other vectors only, not in the "
-                   "count; a new Qdrant collection or edge shard migrated from it gets them as they are)")
+                   "count: a new Qdrant collection or edge shard migrated from it gets them as they are; to give them "
+                   "this vector from another of theirs: v2v migrate ... --on-exists fill)")
     for i, m, d in zip(report.sample_ids, report.sample_metadata, report.sample_documents):
         typer.echo(f"  - id={i!r} metadata={m!r} document={d!r}")
     for w in report.warnings:
