@@ -537,7 +537,7 @@ def _joined(pairs: tuple[np.ndarray, np.ndarray] | None,
 SAME_DOCUMENT_COS = 0.9999
 
 
-def _without(vectors: np.ndarray, rows: np.ndarray, chunk: int = 65_536) -> np.ndarray:
+def _without(vectors: np.ndarray, rows: np.ndarray, chunk: int = 8192) -> np.ndarray:
     """``vectors`` less every row that is one of ``rows`` (the held-out documents' vectors, stored or embedded here):
     equal to it, or the same document embedded again (:data:`SAME_DOCUMENT_COS`). Before session 65 only equal rows
     went, and a held-out document whose point also held the other model's vector met that vector among the check's
