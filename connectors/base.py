@@ -165,6 +165,8 @@ class VectorStore(ABC):
     # the metadata (payload) field read as each record's document (``?document_key=``), for stores that keep documents
     # in a payload (Qdrant); None where documents are kept apart from metadata (Chroma, a FAISS sidecar)
     document_key: str | None = None
+    # the named vector of each point a store reads (Qdrant ``?vector=NAME``); None where a record has one vector
+    vector_name: str | None = None
 
     @property
     @abstractmethod

@@ -19,10 +19,10 @@ from v2v_store.errors import (DimensionMismatchError, InvalidURIError, MissingDe
 
 from .base import (ORIGINAL_ID_KEY, Metric, PointId, VectorBatch, VectorStore, check_batch, check_vectors,
                    prepare_for_metric, restore_id)
-from .qdrant_store import (describe_settings, from_qdrant_id, held_among, kept_other_vectors, layout_like,
-                           layout_settings, make_payload, other_vector_configs, other_vector_names, point_layout,
-                           point_vectors, points_to_batches, records_by_id, records_to_batch, taken_other_vectors,
-                           to_qdrant_id, vector_settings)
+from .qdrant_store import (describe_settings, from_qdrant_id, held_among, layout_like, layout_settings, make_payload,
+                           other_vector_configs, other_vector_names, point_layout, point_vectors, points_to_batches,
+                           points_without_vector, records_by_id, records_to_batch, taken_other_vectors, to_qdrant_id,
+                           vector_settings)
 from .shared import SharedHandles
 from .uri import StoreURI
 
@@ -130,9 +130,11 @@ class QdrantEdgeStore(VectorStore):
     def count_without_vector(self) -> int:
         if self._shard is None or not self._shared:
             return 0
+        return self._shard.count(_edge().CountRequest(exact=True, filter=self._without_vector()))
+
+    def _without_vector(self):
         q = _edge()
-        return self._shard.count(q.CountRequest(exact=True, filter=q.Filter(
-            must_not=[q.HasVectorCondition(self.vector_name)])))
+        return q.Filter(must_not=[q.HasVectorCondition(self.vector_name)])
 
     def _vector_of(self, record) -> list[float]:
         v = record.vector
@@ -147,9 +149,8 @@ class QdrantEdgeStore(VectorStore):
     def iter_points_without_vector(self, batch_size: int = 1024, start: Any = None) -> Iterator[VectorBatch]:
         if self._shard is None or not self._shared:
             return
-        q = _edge()
-        yield from self._pages(q.Filter(must_not=[q.HasVectorCondition(self.vector_name)]), batch_size, start,
-                               lambda record: [], self._others_read(True), with_payload=True)
+        yield from self._pages(self._without_vector(), batch_size, start, lambda record: [], self._others_read(True),
+                               with_payload=True)
 
     def _pages(self, scroll_filter, batch_size: int, start: Any, vector_of, others: Sequence[str], with_payload: Any
                ) -> Iterator[VectorBatch]:
@@ -308,17 +309,11 @@ class QdrantEdgeStore(VectorStore):
         q = _edge()
         if self._shard is None:
             self._create(self.dim)
-        slots, points, rows = self.other_vector_configs(), [], []
         held = {str(r.id) for r in self._shard.retrieve([to_qdrant_id(i)[0] for i in batch.ids], False, False)
                 } if keep_held else set()
-        for row, (i, m, d) in enumerate(zip(batch.ids, batch.metadata, batch.documents)):
-            native, keep = to_qdrant_id(i)
-            if str(native) in held:
-                continue
-            rows.append(row)
-            vectors = kept_other_vectors(batch.other_vectors[row] if batch.other_vectors else {}, slots,
-                                         q.SparseVector, but=self.vector_name)
-            points.append(q.Point(native, vectors, make_payload(m, d, i if keep else None, self.document_key)))
+        bare, rows = points_without_vector(batch, held, self.other_vector_configs(), q.SparseVector, self.vector_name,
+                                           self.document_key)
+        points = [q.Point(native, vectors, payload) for native, vectors, payload in bare]
         if points:
             self._shard.update(q.UpdateOperation.upsert_points(points))
         return batch.select(rows)

@@ -173,6 +173,23 @@ def kept_other_vectors(others: dict[str, Any], slots: dict[str, Any], sparse: An
     return {key: sparse(**v) if isinstance(v, dict) else v for key, v in others.items() if key in slots and key != but}
 
 
+def points_without_vector(batch: VectorBatch, held: set[str], slots: dict[str, Any], sparse: Any,
+                          vector_name: str | None, document_key: str) -> tuple[list[tuple[Any, dict, dict]], list[int]]:
+    """What :meth:`VectorStore.write_points_without_vector` writes of ``batch``: each record whose point id is not
+    ``held``, as (point id, its other vectors the collection has (``slots``: :func:`kept_other_vectors`), payload),
+    and the rows of those records."""
+    points, rows = [], []
+    for row, (i, m, d) in enumerate(zip(batch.ids, batch.metadata, batch.documents)):
+        native, keep = to_qdrant_id(i)
+        if str(native) in held:
+            continue
+        rows.append(row)
+        points.append((native, kept_other_vectors(batch.other_vectors[row] if batch.other_vectors else {}, slots,
+                                                  sparse, but=vector_name or ""),
+                       make_payload(m, d, i if keep else None, document_key)))
+    return points, rows
+
+
 def layout_like(settings: dict[str, Any], vector_name: str | None, where: str) -> tuple[dict[str, Any], str | None]:
     """The settings a new collection (or shard: ``where``) is created with, and its vector's name, where it is set up
     like a source (``settings``: the source's; ``vector_name``: the URI's, None where it names none). The source
@@ -707,20 +724,12 @@ class QdrantStore(VectorStore):
 
         if self._params is None:
             self._create(self.dim)
-        natives = [to_qdrant_id(i)[0] for i in batch.ids]
-        held = {str(r.id) for r in self.client.retrieve(self.collection, natives, with_payload=False,
-                                                        with_vectors=False)} if keep_held else set()
-        points, rows = [], []
-        for row, (i, m, d) in enumerate(zip(batch.ids, batch.metadata, batch.documents)):
-            native, keep = to_qdrant_id(i)
-            if str(native) in held:
-                continue
-            rows.append(row)
-            vector = kept_other_vectors(batch.other_vectors[row] if batch.other_vectors else {}, self._other_configs,
-                                        SparseVector, but=self.vector_name or "")
-            payload = make_payload(m, d, i if keep else None, self.document_key)
-            points.append((PointStruct(id=native, vector=vector, payload=payload),
-                           _json_bytes(vector) + len(json.dumps(payload, default=str)) + 64))
+        held = {str(r.id) for r in self.client.retrieve(self.collection, [to_qdrant_id(i)[0] for i in batch.ids],
+                                                        with_payload=False, with_vectors=False)} if keep_held else set()
+        bare, rows = points_without_vector(batch, held, self._other_configs, SparseVector, self.vector_name,
+                                           self.document_key)
+        points = [(PointStruct(id=native, vector=vector, payload=payload),
+                   _json_bytes(vector) + len(json.dumps(payload, default=str)) + 64) for native, vector, payload in bare]
         for request in _requests(points):
             self.client.upsert(self.collection, points=request, wait=True)
         return batch.select(rows)

@@ -322,7 +322,7 @@ def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch
         left_behind = [] if same_points(source_uri, dest_uri) else source.left_behind()
         # points that hold other vectors only (not the one migrated), which a destination keeping those may take
         without_vector = 0 if same_points(source_uri, dest_uri) else source.count_without_vector()
-        vector_name = getattr(source, "vector_name", None)
+        vector_name = source.vector_name
         # the points' other vectors (Qdrant named or sparse ones), which a destination may keep
         source_others = ([], {}) if same_points(source_uri, dest_uri) else (source.other_vectors(),
                                                                             source.other_vector_configs())
