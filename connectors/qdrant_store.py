@@ -253,8 +253,12 @@ def other_vector_configs(dense: dict, sparse: dict, this: str) -> dict[str, dict
 
 
 def other_vector_names(configs: dict[str, dict[str, Any]]) -> list[str]:
-    """``NAME (dense, D-d)`` / ``NAME (sparse)`` for each of ``configs`` (:func:`other_vector_configs`)."""
-    return [f"{name or '(unnamed)'} (dense, {config['dense'].get('size')}-d)" if "dense" in config
+    """``NAME (dense, D-d)`` / ``NAME (multivector, D-d)`` / ``NAME (sparse)`` for each of ``configs``
+    (:func:`other_vector_configs`)."""
+    def kind(config: dict[str, Any]) -> str:
+        return "multivector" if config["dense"].get("multivector_config") else "dense"
+
+    return [f"{name or '(unnamed)'} ({kind(config)}, {config['dense'].get('size')}-d)" if "dense" in config
             else f"{name} (sparse)" for name, config in configs.items()]
 
 

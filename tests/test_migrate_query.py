@@ -896,6 +896,51 @@ def test_a_new_qdrant_collection_keeps_the_points_other_vectors(kind, translator
     assert again.left_behind[0].startswith(phrase)  # an existing collection without them
 
 
+@pytest.mark.parametrize("kind,other", [("qdrant", "qdrant-edge"), ("qdrant-edge", "qdrant")])
+def test_late_interaction_multivectors_beside_the_vector_are_carried(kind, other, translator, tmp_path):
+    """A point's ColBERT-style multivector (a matrix a point) beside the translated dense vector is named as one by
+    ``v2v inspect`` and copied as it is, with its comparator, into a new collection of either Qdrant engine."""
+    from qdrant_client import QdrantClient, models as m
+    import qdrant_edge as q
+
+    tr, _ = translator
+    x, _ = views(60, seed=31)
+    tokens = [np.random.default_rng(i).normal(size=(1 + i % 4, 8)).round(3).tolist() for i in range(60)]
+    if kind == "qdrant":
+        client = QdrantClient(path=str(tmp_path / "q"))
+        client.create_collection("docs", vectors_config={
+            "text": m.VectorParams(size=x.shape[1], distance=m.Distance.COSINE),
+            "colbert": m.VectorParams(size=8, distance=m.Distance.DOT, multivector_config=m.MultiVectorConfig(
+                comparator=m.MultiVectorComparator.MAX_SIM))})
+        client.upsert("docs", points=[m.PointStruct(id=i, vector={"text": x[i].tolist(), "colbert": tokens[i]})
+                                      for i in range(60)])
+        client.close()
+        src = f"qdrant://{tmp_path}/q?collection=docs&vector=text"
+    else:
+        shard = q.EdgeShard.create(str(tmp_path / "e"), q.EdgeConfig(vectors={
+            "text": q.EdgeVectorParams(size=x.shape[1], distance=q.Distance.Cosine),
+            "colbert": q.EdgeVectorParams(size=8, distance=q.Distance.Dot, multivector_config=q.MultiVectorConfig(
+                comparator=q.MultiVectorComparator.MaxSim))}))
+        shard.update(q.UpdateOperation.upsert_points([q.Point(i, {"text": x[i].tolist(), "colbert": tokens[i]}, {})
+                                                      for i in range(60)]))
+        shard.flush()
+        shard.close()
+        src = f"qdrant-edge://{tmp_path}/e?vector=text"
+    with open_store(src) as store:
+        assert inspect_store(store).other_vectors == ["colbert (multivector, 8-d)"]
+    dst = (f"qdrant://{tmp_path}/d?collection=docs&vector=text" if other == "qdrant"
+           else f"qdrant-edge://{tmp_path}/d?vector=text")
+    report = migrate(tr, src, dst, state_dir=tmp_path / "st", progress=False, batch_size=16)
+    assert report.other_vectors_copied == {"colbert": 60} and report.count_ok
+    got = read_with_others(dst, ("colbert",))
+    assert sorted(got) == list(range(60))
+    for i in range(60):
+        np.testing.assert_allclose(got[i][3]["colbert"], tokens[i], atol=1e-6)
+    with open_store(dst) as store:
+        assert store.other_vector_configs()["colbert"]["dense"]["multivector_config"]["comparator"].lower() in (
+            "max_sim", "maxsim")
+
+
 def test_a_collection_of_a_few_records_migrates(translator, tmp_path):
     """A source of fewer records than the neighbour check's k (10): its report measures the neighbours it has (one
     record: none, NaN) instead of failing after the records were written (before session 65: an error)."""
