@@ -2,8 +2,9 @@
 
 from .base import (Metric, PointId, VectorBatch, VectorStore, check_vectors, l2_normalize, other_vectors_left_behind,
                    points_without_vector_left_behind)
-from .uri import SCHEMES, open_store, parse_uri, same_collection, same_points
+from .uri import SCHEMES, keeping_document_key, open_store, parse_uri, same_collection, same_points
 
-__all__ = ["Metric", "PointId", "SCHEMES", "VectorBatch", "VectorStore", "check_vectors", "l2_normalize", "open_store",
+__all__ = ["Metric", "PointId", "SCHEMES", "VectorBatch", "VectorStore", "check_vectors", "keeping_document_key",
+           "l2_normalize", "open_store",
            "other_vectors_left_behind", "parse_uri", "points_without_vector_left_behind", "same_collection",
            "same_points"]

@@ -66,8 +66,10 @@ def from_qdrant_id(value: Any) -> PointId:
 
 
 def split_payload(payload: dict | None, document_key: str) -> tuple[dict | None, str | None]:
+    """A payload as (metadata, document): the text at ``document_key`` is the document; a value there that is not
+    text (a number, an object) stays in the metadata, where it is written back from."""
     payload = dict(payload or {})
-    doc = payload.pop(document_key, None)
+    doc = payload.pop(document_key) if isinstance(payload.get(document_key), str) else None
     return (payload or None), doc
 
 
@@ -118,8 +120,16 @@ def held_among(records, natives: list, ids: Sequence[PointId], vector: str | Non
 
 
 def make_payload(metadata: dict | None, document: str | None, original: PointId | None, document_key: str) -> dict:
+    """A record's payload: its metadata, its document at ``document_key`` and, where its id is no Qdrant id, the id.
+    A record whose metadata already holds another value at ``document_key`` (a Chroma record with a ``document``
+    metadata field beside its document) is refused: one of the two would be lost."""
     payload = dict(metadata or {})
     if document is not None:
+        if payload.get(document_key, document) != document:
+            raise InvalidURIError(
+                f"a record's metadata holds a field {document_key!r} beside its document: written as this Qdrant "
+                f"payload, one would overwrite the other. Keep the documents in another payload field: add "
+                f"?document_key=NAME to the destination (e.g. ?document_key=text; a field no record's metadata has)")
         payload[document_key] = document
     if original is not None:
         payload[ORIGINAL_ID_KEY] = original

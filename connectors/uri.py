@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, quote, urlsplit
 
 from v2v_store.errors import InvalidURIError
 
@@ -124,6 +124,16 @@ def same_points(a: str, b: str) -> bool:
     one document's embeddings by two models, a true pair."""
     ua, ub = parse_uri(a), parse_uri(b)
     return _two_named_vectors(ua, ub) and _place(ua) == _place(ub)
+
+
+def keeping_document_key(source: str, dest: str) -> str:
+    """``dest`` with ``source``'s ``?document_key=`` where the source names one and ``dest`` is a Qdrant collection or
+    edge shard that names none: texts migrated between Qdrant stores stay in the payload field they were in
+    (LangChain's ``page_content``, ...), which the collection's readers query, rather than moving to ``document``."""
+    key, parts = parse_uri(source).params.get("document_key"), urlsplit(dest)
+    if not key or not parts.scheme.lower().startswith("qdrant") or "document_key" in parse_uri(dest).params:
+        return dest
+    return dest + ("&" if parts.query else "" if dest.endswith("?") else "?") + "document_key=" + quote(key, safe="")
 
 
 def open_store(uri: str, *, dim: int | None = None, metric: str | Metric | None = None) -> VectorStore:

@@ -941,6 +941,47 @@ def test_late_interaction_multivectors_beside_the_vector_are_carried(kind, other
             "max_sim", "maxsim")
 
 
+@pytest.mark.parametrize("dest_kind", ["qdrant", "qdrant-edge"])
+def test_a_payloads_document_field_is_kept_and_never_overwritten(dest_kind, translator, tmp_path):
+    """Texts migrated from a Qdrant collection read with ``?document_key=page_content`` (LangChain's layout) stay in
+    ``page_content`` in a new Qdrant collection or edge shard, where the collection's readers look for them; a value at
+    the document field that is not text stays as it was; and a record whose metadata holds a ``document`` field beside
+    its document (a Chroma record) is refused before anything is written, the fix named."""
+    from qdrant_client import QdrantClient, models as m
+
+    tr, _ = translator
+    x, _ = views(40, seed=37)
+    client = QdrantClient(path=str(tmp_path / "lc"))
+    client.create_collection("lc", vectors_config=m.VectorParams(size=x.shape[1], distance=m.Distance.COSINE))
+    client.upsert("lc", points=[m.PointStruct(id=i, vector=x[i].tolist(), payload={
+        "page_content": f"text {i}", "metadata": {"source": f"f{i}.txt"}, **({"document": i} if i < 5 else {})})
+        for i in range(40)])
+    client.close()
+    src = f"qdrant://{tmp_path}/lc?collection=lc&document_key=page_content"
+    dst = (f"qdrant://{tmp_path}/d?collection=lc" if dest_kind == "qdrant" else f"qdrant-edge://{tmp_path}/d")
+    plan = migrate(tr, src, dst, state_dir=tmp_path / "st", progress=False, dry_run=True)
+    assert plan.dest == dst + ("&" if dest_kind == "qdrant" else "?") + "document_key=page_content"
+    assert migrate(tr, src, dst, state_dir=tmp_path / "st", progress=False).written == 40
+    got, kept = read(plan.dest), read(src)
+    for i in range(40):
+        assert got[i][1:] == kept[i][1:] == ({"metadata": {"source": f"f{i}.txt"}, **({"document": i} if i < 5 else {})},
+                                             f"text {i}")
+    with open_store(dst) as plain:  # under the default field, no texts: they were not moved there
+        assert all(d is None for b in plain.iter_batches() for d in b.documents)
+    ids, meta, docs = fill(f"chroma://{tmp_path}/c?collection=docs", x)
+    with open_store(f"chroma://{tmp_path}/c?collection=docs") as chroma:
+        chroma.upsert(VectorBatch([ids[3]], x[3:4], [{**meta[3], "document": "a note"}], [docs[3]]))
+    new = dst.replace("/d", "/d2")
+    with pytest.raises(InvalidURIError, match=r"metadata holds a field 'document' beside its document.*"
+                                              r"\?document_key=NAME"):
+        migrate(tr, f"chroma://{tmp_path}/c?collection=docs", new, state_dir=tmp_path / "st", progress=False)
+    with open_store(new) as nothing:
+        assert not nothing.exists()
+    new += ("&" if "?" in new else "?") + "document_key=text"
+    assert migrate(tr, f"chroma://{tmp_path}/c?collection=docs", new, state_dir=tmp_path / "st", progress=False).written
+    assert read(new)[ids[3]][1:] == ({**meta[3], "document": "a note"}, docs[3])
+
+
 def test_a_collection_of_a_few_records_migrates(translator, tmp_path):
     """A source of fewer records than the neighbour check's k (10): its report measures the neighbours it has (one
     record: none, NaN) instead of failing after the records were written (before session 65: an error)."""

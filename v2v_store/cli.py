@@ -396,7 +396,8 @@ def fit(
 def migrate(
     translator: str = typer.Option(..., help="Translator directory (from `v2v fit`)."),
     source: str = typer.Option(..., help="Collection to migrate (read only)."),
-    dest: str = typer.Option(..., help="Destination collection (created if missing)."),
+    dest: str = typer.Option(..., help="Destination collection (created if missing). A Qdrant destination without "
+                             "?document_key= keeps a Qdrant source's documents field."),
     batch_size: int = typer.Option(1024),
     dry_run: bool = typer.Option(False, help="Print the plan and exit; write nothing."),
     resume: bool = typer.Option(False, help="Finish an interrupted migration from its last checkpoint."),

@@ -23,8 +23,8 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from v2v_store.connectors import (Metric, VectorBatch, VectorStore, open_store, other_vectors_left_behind,
-                                  points_without_vector_left_behind,
+from v2v_store.connectors import (Metric, VectorBatch, VectorStore, keeping_document_key, open_store,
+                                  other_vectors_left_behind, parse_uri, points_without_vector_left_behind,
                                   same_collection, same_points)
 from v2v_store.errors import (DestinationExistsError, DimensionMismatchError, StoreBusyError, StoreNotFoundError,
                               UnsupportedIndexError, V2VError)
@@ -281,6 +281,19 @@ def _mixed_spaces(translator: Translator, store: VectorStore, spaces: RecordSpac
     return src, trg, spaces.check(translator, store, what, check_space)
 
 
+def _check_document_field(source: VectorStore, dest_uri: str) -> None:
+    """Refuses, before anything is written, a Qdrant destination whose document field (``?document_key=``) the
+    metadata of the source's first records already uses beside their documents (each such record is refused when it
+    is written: :func:`~v2v_store.connectors.qdrant_store.make_payload`)."""
+    from v2v_store.connectors.qdrant_store import make_payload
+
+    uri = parse_uri(dest_uri)
+    if uri.scheme.startswith("qdrant"):
+        batch = source.first_batch(CHECK_ROWS, with_payload=True)
+        for metadata, document in zip(batch.metadata, batch.documents):
+            make_payload(metadata, document, None, uri.params.get("document_key", "document"))
+
+
 def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch_size: int = 1024,
                    on_exists: OnExists | str = OnExists.FAIL, resume: bool = False, source_space: str | None = None,
                    state_dir: str | Path | None = None, check_space: bool = True,
@@ -296,7 +309,7 @@ def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch
     creates in the source's backend is created with the source's settings (:meth:`VectorStore.settings`: index and
     quantisation parameters, payload indexes, collection metadata), which the plan lists; one it replaces
     (``--on-exists replace``) is recreated with its own. Without it, either gets the backend's defaults."""
-    on_exists = OnExists(on_exists)
+    on_exists, dest_uri = OnExists(on_exists), keeping_document_key(source_uri, dest_uri)
     if same_collection(source_uri, dest_uri):
         raise DestinationExistsError(
             f"--dest {dest_uri} is the source collection {source_uri}: a migration only reads its source and writes "
@@ -317,6 +330,7 @@ def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch
             src, trg = _resolve_spaces(translator, source, source_space, target_space, sample)
             if check_space:
                 translator.check_space(sample, src.name, f"collection {source_uri}")
+        _check_document_field(source, dest_uri)
         count, src_metric = source.count(), source.metric.value
         source_settings = _settings_of(source, source_uri) if copy_settings else {}
         left_behind = [] if same_points(source_uri, dest_uri) else source.left_behind()
@@ -516,6 +530,9 @@ def migrate(translator: Translator, source_uri: str, dest_uri: str, batch_size: 
     searched by the target's queries). ``checkpoint_seconds``: the destination is flushed and the position recorded at
     most this often, and less often where checkpoints would otherwise take more than ``max_checkpoint_share`` of the
     time (:func:`checkpoint_interval`; an interrupted run then redoes more, by id, so without duplicates)."""
+    if keeping_document_key(source_uri, dest_uri) != dest_uri:
+        dest_uri = keeping_document_key(source_uri, dest_uri)
+        logger.info("the documents stay in the source's payload field: --dest %s", dest_uri)
     plan, state = plan_migration(translator, source_uri, dest_uri, batch_size, on_exists, resume, source_space, state_dir,
                                  check_space, target_space, copy_settings)
     if dry_run:
