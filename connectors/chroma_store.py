@@ -4,8 +4,10 @@ server (``chroma+http://host:port?collection=NAME``, an HttpClient). Same calls 
 Chroma's default embedding function downloads a model, so it is never used: vectors are always
 passed in and collections are opened with ``embedding_function=None``. Ids are strings in Chroma;
 int ids are written as their decimal string with the int kept in metadata (``_v2v_id``) and
-restored on read. Metadata values Chroma cannot hold (nested objects, None, empty or mixed lists, as Qdrant
-payloads have) are kept as JSON text, their keys listed under ``_v2v_json``, and restored on read.
+restored on read. Metadata values Chroma cannot hold or would change (nested objects, None, empty or mixed lists,
+as Qdrant payloads have; NaN, ints beyond 64 bits) are kept as JSON text, their keys listed under ``_v2v_json``, and
+entries under keys Chroma refuses or drops (``$...``, ``#...``, ``chroma:...``) as one JSON object under
+``_v2v_entries``; both are restored on read.
 Writes go in batches no larger than ``get_max_batch_size()``. Cosine collections
 are written with L2-normalised vectors, like the other connectors.
 """
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 from itertools import repeat
 from typing import Any, Iterator
@@ -43,37 +46,56 @@ _HNSW_DEFAULTS = {"ef_construction": 100, "ef_search": 100, "max_neighbors": 16,
 
 
 # Metadata values Chroma cannot hold (nested objects, None, empty or mixed lists: common in Qdrant payloads, e.g.
-# LangChain's nested ``metadata``) are stored as JSON text, their keys listed under this key, and restored on read.
+# LangChain's nested ``metadata``) or would change (ints beyond 64 bits, NaN and infinities) are stored as JSON text,
+# their keys listed under this key, and restored on read.
 JSON_KEYS = "_v2v_json"
+# Entries whose key Chroma refuses (empty, starting with $ or #) or drops (starting with ``chroma:``), and those whose
+# key is one of v2v's own, are stored together as one JSON object under this key, and restored on read.
+ENTRIES_KEY = "_v2v_entries"
+RESERVED_KEYS = (JSON_KEYS, ENTRIES_KEY, ORIGINAL_ID_KEY)
 ID_PAGE = 65_536  # records_at: ids read (ids only) a page of this many at a time
 
 
-def _chroma_can_hold(value: Any) -> bool:
-    scalar = (str, bool, int, float)
-    if isinstance(value, scalar):
+def _chroma_keeps_key(key: str) -> bool:
+    return bool(key) and not key.startswith(("$", "#", "chroma:")) and key not in RESERVED_KEYS
+
+
+def _chroma_keeps_value(value: Any) -> bool:
+    """Whether Chroma holds ``value`` and reads it back unchanged."""
+    if isinstance(value, (str, bool)):
         return True
-    return (isinstance(value, list) and bool(value) and isinstance(value[0], scalar)
-            and all(type(v) is type(value[0]) for v in value))
+    if isinstance(value, int):
+        return -2 ** 63 <= value < 2 ** 63
+    if isinstance(value, float):
+        return math.isfinite(value)
+    return (isinstance(value, list) and bool(value) and isinstance(value[0], (str, bool, int, float))
+            and all(type(v) is type(value[0]) and _chroma_keeps_value(v) for v in value))
 
 
 def to_chroma_metadata(metadata: dict | None) -> dict | None:
-    """``metadata`` with the values Chroma cannot hold as JSON text (see ``JSON_KEYS``)."""
-    encoded = [k for k, v in (metadata or {}).items() if not _chroma_can_hold(v)]
-    if not encoded:
+    """``metadata`` as Chroma holds it unchanged: values it cannot hold as JSON text (see ``JSON_KEYS``), entries whose
+    key it cannot hold in one JSON object (see ``ENTRIES_KEY``)."""
+    entries = {k: v for k, v in (metadata or {}).items() if not _chroma_keeps_key(k)}
+    encoded = [k for k, v in (metadata or {}).items() if k not in entries and not _chroma_keeps_value(v)]
+    if not entries and not encoded:
         return metadata
-    out = {k: json.dumps(v, default=str) if k in encoded else v for k, v in metadata.items()}
-    out[JSON_KEYS] = json.dumps(encoded)
+    out = {k: json.dumps(v, default=str) if k in encoded else v for k, v in metadata.items() if k not in entries}
+    if encoded:
+        out[JSON_KEYS] = json.dumps(encoded)
+    if entries:
+        out[ENTRIES_KEY] = json.dumps(entries, default=str)
     return out
 
 
 def from_chroma_metadata(metadata: dict | None) -> dict | None:
     """Undo :func:`to_chroma_metadata`."""
-    if not metadata or JSON_KEYS not in metadata:
+    if not metadata or not (JSON_KEYS in metadata or ENTRIES_KEY in metadata):
         return metadata
     metadata = dict(metadata)
-    for key in json.loads(metadata.pop(JSON_KEYS)):
+    for key in json.loads(metadata.pop(JSON_KEYS, "[]")):
         if key in metadata:
             metadata[key] = json.loads(metadata[key])
+    metadata.update(json.loads(metadata.pop(ENTRIES_KEY, "{}")))
     return metadata or None
 
 

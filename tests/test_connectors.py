@@ -4,6 +4,8 @@ read them back exactly (normalised for cosine stores), and compare search with b
 from __future__ import annotations
 
 import contextlib
+import json
+import math
 import logging
 
 import uuid
@@ -173,6 +175,23 @@ def _faiss_index(kind, vectors):
         index = faiss.index_factory(d, "IDMap2,IVF8,Flat"); index.train(vectors); index.add_with_ids(vectors, ids)
         return index, ids
     raise AssertionError(kind)
+
+
+@pytest.mark.parametrize("store_uri", ["chroma", pytest.param("chroma_server", marks=pytest.mark.server)],
+                         indirect=True)
+def test_chroma_keeps_metadata_it_would_refuse_drop_or_change(store_uri, rng):
+    """Payload entries Chroma refuses (keys starting with $ or #, an empty key, NaN in a list), drops (``chroma:...``
+    keys) or changes (NaN and infinities, ints beyond 64 bits), and keys v2v-store uses itself, are written and read
+    back exactly as they were, beside the record's id (an int id kept by v2v's own field)."""
+    odd = {"$type": "page", "#tag": 1, "chroma:source": "a.txt", "": "empty key", "_v2v_id": "theirs",
+           "_v2v_json": "theirs too", "_v2v_entries": [1], "big": 10 ** 20, "inf": float("inf"),
+           "floats": [1.5, float("nan")], "kept": "plain", "nested": {"page": 2}}
+    with open_store(store_uri, dim=D) as store:
+        store.upsert(VectorBatch(["a", 7], rng.standard_normal((2, D)).astype(np.float32), [odd, odd], ["d", None]))
+        ids, _, metas, docs = read_all(store)
+    assert ids == ["a", 7] and docs == ["d", None]
+    for meta in metas:
+        assert math.isnan(meta["floats"][1]) and json.dumps(meta, sort_keys=True) == json.dumps(odd, sort_keys=True)
 
 
 @pytest.mark.parametrize("store_uri", BACKENDS, indirect=True)
