@@ -88,15 +88,25 @@ def to_chroma_metadata(metadata: dict | None) -> dict | None:
 
 
 def from_chroma_metadata(metadata: dict | None) -> dict | None:
-    """Undo :func:`to_chroma_metadata`."""
+    """Undo :func:`to_chroma_metadata`. A value set since by another tool (Chroma's ``update`` merges metadata, leaving
+    the list of encoded keys as it was) is read as it is where it is no JSON text."""
     if not metadata or not (JSON_KEYS in metadata or ENTRIES_KEY in metadata):
         return metadata
     metadata = dict(metadata)
-    for key in json.loads(metadata.pop(JSON_KEYS, "[]")):
-        if key in metadata:
-            metadata[key] = json.loads(metadata[key])
-    metadata.update(json.loads(metadata.pop(ENTRIES_KEY, "{}")))
+    keys = _json_or(metadata.pop(JSON_KEYS, "[]"), [])
+    for key in keys if isinstance(keys, list) else []:
+        if isinstance(metadata.get(key), str):
+            metadata[key] = _json_or(metadata[key], metadata[key])
+    entries = _json_or(metadata.pop(ENTRIES_KEY, "{}"), {})
+    metadata.update(entries if isinstance(entries, dict) else {})
     return metadata or None
+
+
+def _json_or(text: Any, default: Any) -> Any:
+    try:
+        return json.loads(text)
+    except (TypeError, ValueError):
+        return default
 
 
 def make_client(uri: StoreURI):

@@ -19,14 +19,15 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import math
 import os
 import uuid
 from typing import Any, Iterator, Sequence
 
 import numpy as np
 
-from v2v_store.errors import (DimensionMismatchError, InvalidURIError, StoreBusyError, StoreNotFoundError,
-                              StoreUnreachableError, UnsupportedIndexError)
+from v2v_store.errors import (DimensionMismatchError, InvalidURIError, InvalidVectorsError, StoreBusyError,
+                              StoreNotFoundError, StoreUnreachableError, UnsupportedIndexError)
 
 from .base import (
     ORIGINAL_ID_KEY,
@@ -119,11 +120,27 @@ def held_among(records, natives: list, ids: Sequence[PointId], vector: str | Non
     return np.array([str(n) in found and found[str(n)] == i for n, i in zip(natives, ids)], dtype=bool)
 
 
+def _not_json_number(value: Any) -> bool:
+    """Whether ``value`` is or holds (in a list or an object) NaN or an infinity."""
+    if isinstance(value, float):
+        return not math.isfinite(value)
+    if isinstance(value, dict):
+        return any(_not_json_number(v) for v in value.values())
+    return isinstance(value, list) and any(_not_json_number(v) for v in value)
+
+
 def make_payload(metadata: dict | None, document: str | None, original: PointId | None, document_key: str) -> dict:
     """A record's payload: its metadata, its document at ``document_key`` and, where its id is no Qdrant id, the id.
     A record whose metadata already holds another value at ``document_key`` (a Chroma record with a ``document``
-    metadata field beside its document) is refused: one of the two would be lost."""
+    metadata field beside its document) is refused: one of the two would be lost; so is one whose metadata holds NaN
+    or an infinity (Chroma and FAISS keep them, JSON has none: a server refuses them, an edge shard too)."""
     payload = dict(metadata or {})
+    bad = next((k for k, v in payload.items() if _not_json_number(v)), None)
+    if bad is not None:
+        raise InvalidVectorsError(
+            f"a record's metadata field {bad!r} holds NaN or an infinity ({payload[bad]!r}), which a Qdrant payload "
+            "(JSON) cannot hold: set it to null or a number in the source (then --resume), or migrate into Chroma or "
+            "FAISS, which keep it")
     if document is not None:
         if payload.get(document_key, document) != document:
             raise InvalidURIError(

@@ -192,6 +192,12 @@ def test_chroma_keeps_metadata_it_would_refuse_drop_or_change(store_uri, rng):
     assert ids == ["a", 7] and docs == ["d", None]
     for meta in metas:
         assert math.isnan(meta["floats"][1]) and json.dumps(meta, sort_keys=True) == json.dumps(odd, sort_keys=True)
+    # values set since by another tool (Chroma's update merges metadata) are read as they were set
+    with open_store(store_uri) as store:
+        store._require().update(ids=["a"], metadatas=[{"inf": -1.0, "nested": "plain text now"}])
+        ids, _, metas, _ = read_all(store)
+    assert (metas[0]["inf"], metas[0]["nested"], metas[0]["big"], metas[1]["inf"]) == (
+        -1.0, "plain text now", 10 ** 20, float("inf"))
 
 
 @pytest.mark.parametrize("store_uri", BACKENDS, indirect=True)

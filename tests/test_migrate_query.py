@@ -22,7 +22,8 @@ from v2v_store import VectorBatch, open_store
 from v2v_store import latent_cache as latent_cache_module
 from v2v_store import query as query_module
 from v2v_store.connectors.base import l2_normalize
-from v2v_store.errors import (DestinationExistsError, DimensionMismatchError, InvalidURIError, StoreBusyError,
+from v2v_store.errors import (DestinationExistsError, DimensionMismatchError, InvalidURIError, InvalidVectorsError,
+                              StoreBusyError,
                               UnsupportedIndexError, V2VError)
 from v2v_store.inspect import inspect_store
 from v2v_store.metrics import paired_metrics
@@ -946,7 +947,7 @@ def test_a_payloads_document_field_is_kept_and_never_overwritten(dest_kind, tran
     """Texts migrated from a Qdrant collection read with ``?document_key=page_content`` (LangChain's layout) stay in
     ``page_content`` in a new Qdrant collection or edge shard, where the collection's readers look for them; a value at
     the document field that is not text stays as it was; and a record whose metadata holds a ``document`` field beside
-    its document (a Chroma record) is refused before anything is written, the fix named."""
+    its document (a Chroma record), or NaN or an infinity, is refused before anything is written, the fix named."""
     from qdrant_client import QdrantClient, models as m
 
     tr, _ = translator
@@ -980,6 +981,14 @@ def test_a_payloads_document_field_is_kept_and_never_overwritten(dest_kind, tran
     new += ("&" if "?" in new else "?") + "document_key=text"
     assert migrate(tr, f"chroma://{tmp_path}/c?collection=docs", new, state_dir=tmp_path / "st", progress=False).written
     assert read(new)[ids[3]][1:] == ({**meta[3], "document": "a note"}, docs[3])
+    # NaN or an infinity in the metadata (Chroma keeps them, a Qdrant payload cannot): refused, nothing written
+    with open_store(f"chroma://{tmp_path}/c?collection=docs") as chroma:
+        chroma.upsert(VectorBatch([ids[4]], x[4:5], [{**meta[4], "score": [1.0, float("inf")]}], [docs[4]]))
+    with pytest.raises(InvalidVectorsError, match="metadata field 'score' holds NaN or an infinity"):
+        migrate(tr, f"chroma://{tmp_path}/c?collection=docs", new.replace("/d2", "/d3"), state_dir=tmp_path / "st",
+                progress=False)
+    with open_store(new.replace("/d2", "/d3")) as nothing:
+        assert not nothing.exists()
 
 
 def test_a_collection_of_a_few_records_migrates(translator, tmp_path):

@@ -281,10 +281,11 @@ def _mixed_spaces(translator: Translator, store: VectorStore, spaces: RecordSpac
     return src, trg, spaces.check(translator, store, what, check_space)
 
 
-def _check_document_field(source: VectorStore, dest_uri: str) -> None:
-    """Refuses, before anything is written, a Qdrant destination whose document field (``?document_key=``) the
-    metadata of the source's first records already uses beside their documents (each such record is refused when it
-    is written: :func:`~v2v_store.connectors.qdrant_store.make_payload`)."""
+def _check_payloads(source: VectorStore, dest_uri: str) -> None:
+    """Refuses, before anything is written, a Qdrant destination for the source's first records where it cannot take
+    their payloads as they are: their metadata already uses its document field (``?document_key=``) beside their
+    documents, or holds NaN or an infinity (each such record is refused when it is written, too:
+    :func:`~v2v_store.connectors.qdrant_store.make_payload`)."""
     from v2v_store.connectors.qdrant_store import make_payload
 
     uri = parse_uri(dest_uri)
@@ -330,7 +331,7 @@ def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch
             src, trg = _resolve_spaces(translator, source, source_space, target_space, sample)
             if check_space:
                 translator.check_space(sample, src.name, f"collection {source_uri}")
-        _check_document_field(source, dest_uri)
+        _check_payloads(source, dest_uri)
         count, src_metric = source.count(), source.metric.value
         source_settings = _settings_of(source, source_uri) if copy_settings else {}
         left_behind = [] if same_points(source_uri, dest_uri) else source.left_behind()
