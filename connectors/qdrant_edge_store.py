@@ -17,12 +17,12 @@ import numpy as np
 from v2v_store.errors import (DimensionMismatchError, InvalidURIError, MissingDependencyError, StoreBusyError,
                               StoreNotFoundError, UnsupportedIndexError)
 
-from .base import (ORIGINAL_ID_KEY, Metric, PointId, VectorBatch, VectorStore, check_batch, check_vectors,
-                   prepare_for_metric, restore_id)
+from .base import (ORIGINAL_ID_KEY, TRANSLATED_KEY, Metric, PointId, VectorBatch, VectorStore, check_batch,
+                   check_vectors, prepare_for_metric, restore_id)
 from .qdrant_store import (describe_settings, from_qdrant_id, held_among, layout_like, layout_settings, make_payload,
                            other_vector_configs, other_vector_names, point_layout, point_vectors, points_to_batches,
                            points_without_vector, records_by_id, records_to_batch, taken_other_vectors, to_qdrant_id,
-                           vector_settings)
+                           translation_mark, vector_settings)
 from .shared import SharedHandles
 from .uri import StoreURI
 
@@ -317,6 +317,12 @@ class QdrantEdgeStore(VectorStore):
         if points:
             self._shard.update(q.UpdateOperation.upsert_points(points))
         return batch.select(rows)
+
+    def mark_translations(self, ids: Sequence[PointId], source_vector: str, translator: str) -> None:
+        natives = [to_qdrant_id(i)[0] for i in ids]
+        if natives:
+            self._require().update(_edge().UpdateOperation.set_payload(
+                natives, translation_mark(self.vector_name, source_vector, translator), TRANSLATED_KEY))
 
     def delete(self, ids) -> None:
         q, natives = _edge(), [to_qdrant_id(i)[0] for i in ids]

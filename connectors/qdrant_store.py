@@ -31,6 +31,7 @@ from v2v_store.errors import (DimensionMismatchError, InvalidURIError, InvalidVe
 
 from .base import (
     ORIGINAL_ID_KEY,
+    TRANSLATED_KEY,
     Metric,
     PointId,
     VectorBatch,
@@ -127,6 +128,11 @@ def _not_json_number(value: Any) -> bool:
     if isinstance(value, dict):
         return any(_not_json_number(v) for v in value.values())
     return isinstance(value, list) and any(_not_json_number(v) for v in value)
+
+
+def translation_mark(vector_name: str | None, source_vector: str, translator: str) -> dict[str, Any]:
+    """What :meth:`VectorStore.mark_translations` sets under :data:`TRANSLATED_KEY` (merged with the marks there)."""
+    return {vector_name or "": {"from": source_vector, "translator": translator}}
 
 
 def make_payload(metadata: dict | None, document: str | None, original: PointId | None, document_key: str) -> dict:
@@ -792,6 +798,12 @@ class QdrantStore(VectorStore):
             self.client.update_vectors(self.collection, wait=True, points=request)
         new = np.flatnonzero(~is_held)
         return vectors[new], batch.select(new)
+
+    def mark_translations(self, ids: Sequence[PointId], source_vector: str, translator: str) -> None:
+        natives = [to_qdrant_id(i)[0] for i in ids]
+        if natives:
+            self.client.set_payload(self.collection, translation_mark(self.vector_name, source_vector, translator),
+                                    points=natives, key=TRANSLATED_KEY, wait=True)
 
     def delete(self, ids) -> None:
         from qdrant_client.models import PointIdsList

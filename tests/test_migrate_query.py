@@ -703,6 +703,9 @@ def test_a_named_vector_is_filled_from_another_of_the_same_points(kind, translat
     filled = migrate(tr, src, dst, on_exists="fill", state_dir=tmp_path / "fill", progress=False, batch_size=64)
     assert (filled.kept, filled.written, filled.dest_count, filled.replaced) == (10, 290, 300, 0) and filled.count_ok
     got, want = read(dst), tr.translate(x, "x", "y")
+    # the 290 points given a translation are marked so in their payload, the 10 embedded by y's model are not
+    mark = {"_v2v_translated": {"y": {"from": "x", "translator": tr.digest()[:16]}}}
+    assert [got[i][1] for i in range(300)] == [{"n": i, **(mark if i >= 10 else {})} for i in range(300)]
     for i in range(300):
         np.testing.assert_allclose(got[i][0], l2_normalize(y[i:i + 1])[0] if i < 10 else want[i], atol=1e-5)
     # both vectors searched at once (a cross-query over the collection half way through, or after): each point is
@@ -721,7 +724,7 @@ def test_a_named_vector_is_filled_from_another_of_the_same_points(kind, translat
     for i in range(300):
         np.testing.assert_allclose(got[i][0], want[i], atol=1e-5)
         np.testing.assert_allclose(kept[i][0], x[i], atol=1e-6)  # the source vector is untouched
-        assert got[i][1:] == kept[i][1:] == ({"n": i}, f"text {i}")
+        assert got[i][1:] == kept[i][1:] == ({"n": i, **mark}, f"text {i}")  # all 300 translated now
     if kind == "qdrant":
         client = QdrantClient(path=str(tmp_path / "q"))
         assert client.count("docs").count == 300

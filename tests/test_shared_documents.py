@@ -101,6 +101,22 @@ def test_cli_fit_pairs_the_points_that_have_both_named_vectors(tmp_path):
     assert "300 true pairs" in json.loads(fitted.stdout)["reason"]
     held = paired_metrics(Translator.load(tmp_path / "tr").translate(x[1000:], "x", "y"), y[1000:])
     assert held.top1 > 0.9, held
+    # filled in place, each point given a translation is marked so: fitted again, the collection has the same 300
+    # true pairs (not 900) and 300 y vectors of y's model to sample (not 600 translations besides)
+    filled = subprocess.run([sys.executable, "-m", "v2v_store", "migrate", "--translator", str(tmp_path / "tr"),
+                             "--source", base + "x", "--dest", base + "y", "--on-exists", "fill",
+                             "--state-dir", str(tmp_path / "st")], capture_output=True, text=True)
+    assert filled.returncode == 0, filled.stderr
+    with open_store(base + "y") as store:
+        marks = {i: (m or {}).get("_v2v_translated") for b in store.iter_batches() for i, m in zip(b.ids, b.metadata)}
+    digest = Translator.load(tmp_path / "tr").digest()[:16]
+    assert marks == {i: {"y": {"from": "x", "translator": digest}} if i < 600 else None for i in range(900)}
+    refitted = subprocess.run([sys.executable, "-m", "v2v_store", "fit", "--source", base + "x", "--target", base + "y",
+                               "--source-name", "x", "--target-name", "y", "--method", "procrustes",
+                               "--out", str(tmp_path / "tr2")], capture_output=True, text=True)
+    assert refitted.returncode == 0, refitted.stderr
+    assert "300 true pairs" in json.loads(refitted.stdout)["reason"]
+    assert len(sample_collection(base + "y").vectors) == 300
 
 
 def count_passes(monkeypatch, *classes):

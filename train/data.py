@@ -6,7 +6,7 @@ import hashlib
 import logging
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -70,7 +70,10 @@ def sample_collection(uri: str, max_vectors: int = 50_000, seed: int = 0, docume
     records that carry a non-empty document (memory bounded by the samples). Fewer than ``min_vectors`` (too few to
     learn a translator from) is an error. In the same pass too: ``keys`` collects every record's key (16 bytes each:
     :func:`text_keys`, :func:`id_keys`) into the sample's ``keys``, ``matches`` is offered every page (the records
-    another collection also holds)."""
+    another collection also holds). A Qdrant named vector's points marked as holding a translation in it (an in-place
+    migration's, :func:`~v2v_store.connectors.holds_translation`) are left out: not that model's embeddings."""
+    own = _named_vector(uri)
+    translations = 0
     with open_store(uri) as store:
         if not store.exists():
             raise StoreNotFoundError(f"{uri} does not exist: check the path and collection name")
@@ -82,8 +85,13 @@ def sample_collection(uri: str, max_vectors: int = 50_000, seed: int = 0, docume
         texts: list[str] = [""] * documents
         first_metadata: list = []
         key_chunks = []
-        payload = bool(documents) or _reads_text(keys, matches.key_of if matches is not None else None)
+        payload = bool(documents) or own is not None or _reads_text(keys, matches.key_of if matches is not None
+                                                                     else None)
         for batch in store.iter_batches(batch_size=batch_size, with_payload=payload):
+            if own is not None:
+                embedded = _embedded_rows(batch, own)
+                translations += len(batch) - len(embedded)
+                batch = batch.select(embedded) if len(embedded) < len(batch) else batch
             first_metadata = first_metadata or batch.metadata
             vectors.offer(batch.vectors)
             if keys is not None:
@@ -98,9 +106,12 @@ def sample_collection(uri: str, max_vectors: int = 50_000, seed: int = 0, docume
     doc_vectors, texts = carrying.sample, texts[:len(carrying.sample)]
     if not (np.isfinite(out).all() and np.isfinite(doc_vectors).all()):
         raise InvalidVectorsError(f"{uri} contains NaN/inf vectors: clean the collection before training")
+    left_out = (f" ({translations:,} more hold translations, marked by an in-place migration, and are left out)"
+                if translations else "")
     if len(out) < min_vectors:
-        raise InvalidVectorsError(f"{uri} has only {len(out)} vectors: at least a few thousand are needed to learn a translator")
-    logger.info("sampled %d of %d vectors from %s", len(out), seen, uri)
+        raise InvalidVectorsError(f"{uri} has only {len(out)} vectors{left_out}: at least a few thousand are needed to "
+                                  "learn a translator")
+    logger.info("sampled %d of %d vectors from %s%s", len(out), seen, uri, left_out)
     if documents:
         logger.info("%s: %d of its records carry a document; %d sampled", uri, seen_docs, len(texts))
         hint = documents_hint(seen_docs, first_metadata, store)
@@ -108,6 +119,22 @@ def sample_collection(uri: str, max_vectors: int = 50_000, seed: int = 0, docume
             logger.warning("%s: %s", uri, hint)
     return CollectionSample(out, doc_vectors, texts, seen,
                             np.unique(np.concatenate(key_chunks)) if key_chunks else np.zeros(0, KEY))
+
+
+def _named_vector(uri: str) -> str | None:
+    """The named vector a Qdrant URI reads (``?vector=``), whose points may be marked as holding translations."""
+    from v2v_store.connectors import parse_uri
+
+    parsed = parse_uri(uri)
+    return parsed.params.get("vector") if parsed.scheme.startswith("qdrant") else None
+
+
+def _embedded_rows(batch: VectorBatch, vector: str) -> np.ndarray:
+    """The rows of a page whose point is not marked as holding a translation in ``vector``."""
+    from v2v_store.connectors import holds_translation
+
+    return np.asarray([r for r, m in enumerate(batch.metadata or [None] * len(batch.ids))
+                       if not holds_translation(m, [vector])], dtype=np.int64)
 
 
 def distinct_rows(vectors: np.ndarray) -> np.ndarray:
@@ -242,9 +269,24 @@ def id_keys(batch: VectorBatch) -> tuple[np.ndarray, np.ndarray]:
     return np.arange(len(batch.ids)), _keys([_digest(str(i)) for i in batch.ids])
 
 
+def untranslated_id_keys(vectors: Sequence[str]) -> KeyFn:
+    """:func:`id_keys` of a page's records but those whose point holds a translation in one of ``vectors``, marked in
+    its payload by an in-place migration (:func:`~v2v_store.connectors.holds_translation`): its two vectors are no
+    true pair (for two named vectors of one Qdrant collection)."""
+    from v2v_store.connectors import holds_translation
+
+    def keys(batch: VectorBatch) -> tuple[np.ndarray, np.ndarray]:
+        rows = np.asarray([r for r, m in enumerate(batch.metadata or [None] * len(batch.ids))
+                           if not holds_translation(m, vectors)], dtype=np.int64)
+        return rows, _keys([_digest(str(batch.ids[r])) for r in rows])
+
+    keys.reads_payload = True  # type: ignore[attr-defined]
+    return keys
+
+
 def _reads_text(*key_fns: KeyFn | None) -> bool:
-    """Whether any of these keys needs the records' documents (else a store may skip reading them)."""
-    return any(k is text_keys for k in key_fns)
+    """Whether any of these keys needs the records' payload (documents, marks; else a store may skip reading it)."""
+    return any(k is text_keys or getattr(k, "reads_payload", False) for k in key_fns)
 
 
 def _lookup(sorted_keys: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -367,6 +409,16 @@ def shared_document_pairs(source_uri: str, target_uri: str, most: int = 5000, se
     return records_both_hold(source_uri, target_uri, text_keys, most, seed, batch_size)
 
 
+def same_point_keys(source_uri: str, target_uri: str) -> KeyFn | None:
+    """For two named vectors of one Qdrant collection, the keys of the points that have both and hold no translation
+    in either (:func:`untranslated_id_keys`), else None."""
+    from v2v_store.connectors import parse_uri, same_points
+
+    if same_points(source_uri, target_uri):
+        return untranslated_id_keys([parse_uri(u).params["vector"] for u in (source_uri, target_uri)])
+    return None
+
+
 def sample_collections(source_uri: str, target_uri: str, max_vectors: int = 50_000, seed: int = 0,
                        documents: int = 0, shared: int = 0) -> tuple[CollectionSample, CollectionSample,
                                                                       SharedDocuments]:
@@ -376,9 +428,7 @@ def sample_collections(source_uri: str, target_uri: str, max_vectors: int = 50_0
     text). The smaller collection's keys are collected while it is sampled and its records drawn from while the larger
     is, so the pairs cost one more pass over the smaller one (none when nothing is shared): three passes in all, where
     sampling and :func:`records_both_hold` apart take five. The same samples and pairs either way."""
-    from v2v_store.connectors import same_points
-
-    key_of = id_keys if same_points(source_uri, target_uri) else text_keys
+    key_of = same_point_keys(source_uri, target_uri) or text_keys
     source_first = _count(source_uri) <= _count(target_uri)
     first, second = (source_uri, target_uri) if source_first else (target_uri, source_uri)
     seeds = (seed, seed + 1) if source_first else (seed + 1, seed)

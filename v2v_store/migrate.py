@@ -23,8 +23,8 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from v2v_store.connectors import (Metric, VectorBatch, VectorStore, keeping_document_key, open_store,
-                                  other_vectors_left_behind, parse_uri, points_without_vector_left_behind,
+from v2v_store.connectors import (TRANSLATED_KEY, Metric, VectorBatch, VectorStore, keeping_document_key,
+                                  open_store, other_vectors_left_behind, parse_uri, points_without_vector_left_behind,
                                   same_collection, same_points)
 from v2v_store.errors import (DestinationExistsError, DimensionMismatchError, StoreBusyError, StoreNotFoundError,
                               UnsupportedIndexError, V2VError)
@@ -117,6 +117,8 @@ class MigrationPlan:
     # (encoding, graph insertions) beyond writing them; 0 but for a structured FAISS index
     training_seconds: float = 0.0
     indexing_seconds: float = 0.0
+    # in place (another named vector of the source's points): the payload field each translated point is marked in
+    marks_translations: str | None = None
 
     def describe(self) -> str:
         mixed = (f"  mixed spaces ({self.mixed_by}): {self.source_space} records translated, {self.target_space} records "
@@ -137,6 +139,9 @@ class MigrationPlan:
             ("  replaced, recreated with its own settings: " + "; ".join(self.kept_settings)) if self.kept_settings
             else None,
             None if self.fill_sample is None else f"  fill: {self._fill_share()}",
+            (f"  each point given a translation is marked in its payload: {self.marks_translations} = {{from: "
+             f"{self.vector_name!r}, translator: its digest}} (v2v fit and evaluate do not take it for a true pair; "
+             "filter on it for the points still to embed with the new model)") if self.marks_translations else None,
             f"  batches of {self.batch_size}" + (f", resuming after {self.already_written:,} written" if self.resume_from is not None else ""),
             f"  estimate: ~{_duration(self.estimated_seconds)} (at a conservative 5,000 vec/s{self._index_time()}), "
             f"~{self.estimated_bytes / 2**20:.1f} MiB of vectors written",
@@ -423,6 +428,8 @@ def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch
         left_behind=left_behind, kept_settings=kept_settings, training_seconds=training_s, indexing_seconds=indexing_s,
         without_vector=without_vector, vector_name=vector_name,
         without_vector_fill=bool(without_vector) and on_exists == OnExists.FILL,
+        marks_translations=(f"{TRANSLATED_KEY}.{parse_uri(dest_uri).params['vector']}"
+                            if same_points(source_uri, dest_uri) and spaces is None else None),
     )
     return plan, state
 
@@ -583,6 +590,7 @@ def _migrate(translator: Translator, plan: MigrationPlan, state: dict | None, st
     from tqdm import tqdm
 
     source_uri, dest_uri, batch_size = plan.source, plan.dest, plan.batch_size
+    digest = translator.digest()[:16] if plan.marks_translations else ""
     spaces = RecordSpaces.parse(plan.mixed_by, translator)
     fingerprint = {"translator": translator.config_dict(), "source_space": plan.source_space}
     if spaces is not None:
@@ -679,6 +687,8 @@ def _migrate(translator: Translator, plan: MigrationPlan, state: dict | None, st
                 for name, watch in watches.items():
                     watch.add(batch.vectors[of_source if name == plan.source_space else of_target])
                 out = translate_batch(batch, translator, plan.source_space, plan.target_space, spaces, labels)
+                if plan.marks_translations:  # first: a crash between the two leaves a mark on a point without it
+                    dest.mark_translations(out.ids, plan.vector_name, digest)
                 dest.upsert(out)
                 in_out = of_source | of_target  # the rows of ``batch`` that ``out`` holds, in order
                 _count(tally, batch, out, of_source, in_out)
