@@ -10,6 +10,7 @@ import unicodedata
 import numpy as np
 
 from v2v_store import VectorBatch, open_store
+from v2v_store.inspect import inspect_store
 from v2v_store.metrics import paired_metrics
 from v2v_store.synthetic import views
 from v2v_store.connectors.chroma_store import ChromaStore
@@ -111,6 +112,8 @@ def test_cli_fit_pairs_the_points_that_have_both_named_vectors(tmp_path):
         marks = {i: (m or {}).get("_v2v_translated") for b in store.iter_batches() for i, m in zip(b.ids, b.metadata)}
     digest = Translator.load(tmp_path / "tr").digest()[:16]
     assert marks == {i: {"y": {"from": "x", "translator": digest}} if i < 600 else None for i in range(900)}
+    with open_store(base + "y") as store, open_store(base + "x") as source:
+        assert (inspect_store(store).translations, inspect_store(source).translations) == (600, 0)
     refitted = subprocess.run([sys.executable, "-m", "v2v_store", "fit", "--source", base + "x", "--target", base + "y",
                                "--source-name", "x", "--target-name", "y", "--method", "procrustes",
                                "--out", str(tmp_path / "tr2")], capture_output=True, text=True)

@@ -149,6 +149,10 @@ def inspect(
         typer.echo(f"  points without this vector: {report.points_without_vector:,} (other vectors only, not in the "
                    "count: a new Qdrant collection or edge shard migrated from it gets them as they are; to give them "
                    "this vector from another of theirs: v2v migrate ... --on-exists fill)")
+    if report.translations:
+        typer.echo(f"  translations: {report.translations:,} of the first {report.scanned:,} points hold one in this "
+                   "vector, not this model's embedding (marked by an in-place migration: _v2v_translated; v2v fit and "
+                   "evaluate leave them out)")
     for i, m, d in zip(report.sample_ids, report.sample_metadata, report.sample_documents):
         typer.echo(f"  - id={i!r} metadata={m!r} document={d!r}")
     for w in report.warnings:

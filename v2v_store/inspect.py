@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from v2v_store.connectors import VectorBatch, VectorStore
+from v2v_store.connectors import VectorBatch, VectorStore, holds_translation
 from v2v_store.connectors.base import l2_normalize
 from v2v_store.errors import StoreNotFoundError, UnsupportedIndexError, V2VError
 
@@ -42,6 +42,7 @@ class StoreReport:
     other_vectors: list[str] = field(default_factory=list)
     # points that hold other vectors only, not the one read (not in ``count``): a new collection like it gets them too
     points_without_vector: int = 0
+    translations: int = 0  # of the records scanned, those marked as holding a translation (an in-place migration's)
     warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -201,6 +202,8 @@ def inspect_store(store: VectorStore, sample: int = 5, scan: int = 2048, model: 
     report.sample_documents = [d[:80] if isinstance(d, str) else d for d in batch.documents[:sample]]
     report.scanned = len(batch)
     report.with_documents = sum(isinstance(d, str) and bool(d.strip()) for d in batch.documents)
+    if store.vector_name:
+        report.translations = sum(holds_translation(m, [store.vector_name]) for m in batch.metadata)
     hint = documents_hint(report.with_documents, batch.metadata, store)
     if hint:
         report.warnings.append(hint)
