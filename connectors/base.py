@@ -177,6 +177,9 @@ class VectorStore(ABC):
     document_key: str | None = None
     # the named vector of each point a store reads (Qdrant ``?vector=NAME``); None where a record has one vector
     vector_name: str | None = None
+    # opened with ``open_store(new_vector=True)`` on a Qdrant collection (or edge shard) that lacks its named vector:
+    # it does not exist yet as a collection of that vector, and its first write adds the vector to the collection
+    adds_vector: bool = False
 
     @property
     @abstractmethod

@@ -58,7 +58,7 @@ _shards = SharedHandles(_load_shard, _close_shard)
 
 
 class QdrantEdgeStore(VectorStore):
-    def __init__(self, uri: StoreURI, dim: int | None = None, metric: Metric | None = None):
+    def __init__(self, uri: StoreURI, dim: int | None = None, metric: Metric | None = None, new_vector: bool = False):
         self.uri, self.path = uri.raw, uri.path.rstrip("/")
         self.vector_name = uri.params.get("vector", "")
         self.document_key = uri.params.get("document_key", "document")
@@ -68,6 +68,7 @@ class QdrantEdgeStore(VectorStore):
         self._config: dict | None = None  # this vector's parameters
         self._shard_config: dict = {}  # the shard's edge_config.json, as loaded
         self._shared = False
+        self._new_vector = new_vector
         if self.exists():
             self._load()
             for want, have, what in ((dim, self.dim, "dimension"), (metric, self.metric, "metric")):
@@ -75,14 +76,22 @@ class QdrantEdgeStore(VectorStore):
                     raise DimensionMismatchError(f"{what} mismatch: Qdrant edge shard {self.path} has {have}, expected {want}")
 
     def exists(self) -> bool:
-        return os.path.exists(os.path.join(self.path, "edge_config.json"))
+        return not self.adds_vector and os.path.exists(os.path.join(self.path, "edge_config.json"))
+
+    def _read_config(self) -> dict:
+        with open(os.path.join(self.path, "edge_config.json")) as f:
+            self._shard_config = json.load(f)
+        return self._shard_config
 
     def _load(self) -> None:
-        with open(os.path.join(self.path, "edge_config.json")) as f:
-            config = self._shard_config = json.load(f)
+        config = self._read_config()
         vectors = config["vectors"]
         if not self.vector_name and "" not in vectors and len(vectors) == 1:  # its one vector, named
             self.vector_name = next(iter(vectors))
+        if self.vector_name and self.vector_name not in vectors and self._new_vector:  # its first write adds it
+            self.adds_vector, self._shared = True, True
+            self._shard = _shards.acquire(self.path)
+            return
         if self.vector_name not in vectors:
             names = sorted(vectors)
             raise InvalidURIError(
@@ -100,6 +109,8 @@ class QdrantEdgeStore(VectorStore):
         self._shard = _shards.acquire(self.path)
 
     def _require(self):
+        if self.adds_vector:
+            raise StoreNotFoundError(f"Qdrant edge shard {self.path} has no vector {self.vector_name!r} yet")
         if self._shard is None:
             raise StoreNotFoundError(f"Qdrant edge shard {self.path} does not exist (no edge_config.json there)")
         return self._shard
@@ -244,15 +255,27 @@ class QdrantEdgeStore(VectorStore):
                                    else self._like.get("other_vectors") or {}, configs)
 
     def create_like(self, settings: dict[str, Any]) -> list[str]:
-        """As :meth:`VectorStore.create_like`, the points laid out as the source's (:func:`layout_like`)."""
+        """As :meth:`VectorStore.create_like`, the points laid out as the source's (:func:`layout_like`). A vector
+        added to an existing shard (:attr:`adds_vector`) takes its size and distance only."""
+        if self.adds_vector:
+            return []
         self._like, name = layout_like(settings, self.vector_name or None, f"shard {self.path}")
         self.vector_name = name or ""
         return describe_settings(self._like)
 
     def _create(self, dim: int) -> None:
-        """Create the shard: its vector of ``dim`` and the requested metric, with the settings of ``create_like``."""
+        """Create the shard: its vector of ``dim`` and the requested metric, with the settings of ``create_like``; or
+        where the shard exists without it (:attr:`adds_vector`), add the vector to its points."""
         q, like = _edge(), dict(self._like)
         metric = self._requested_metric or Metric.COSINE
+        if self.adds_vector:
+            logger.info("adding vector %r to Qdrant edge shard %s (d=%d, metric=%s)", self.vector_name, self.path, dim,
+                        metric.value)
+            distance = {Metric.COSINE: q.Distance.Cosine, Metric.DOT: q.Distance.Dot, Metric.L2: q.Distance.Euclid}
+            self._shard.update(q.UpdateOperation.create_dense_vector(self.vector_name, dim, distance[metric]))
+            self.adds_vector = False
+            self._config = self._read_config()["vectors"][self.vector_name]
+            return
         logger.info("creating Qdrant edge shard %s (d=%d, metric=%s%s)", self.path, dim, metric.value,
                     "; like its source: " + "; ".join(describe_settings(like)) if like else "")
         if not like:
@@ -280,7 +303,7 @@ class QdrantEdgeStore(VectorStore):
     def upsert(self, batch: VectorBatch) -> None:
         q = _edge()
         check_batch(batch, self.dim if self._config is not None or self._requested_dim else batch.vectors.shape[1])
-        if self._shard is None:
+        if self._shard is None or self.adds_vector:
             self._create(self._requested_dim or batch.vectors.shape[1])
         vectors = prepare_for_metric(batch.vectors, self.metric)
         natives, keeps = map(list, zip(*(to_qdrant_id(i) for i in batch.ids))) if batch.ids else ([], [])
@@ -307,7 +330,7 @@ class QdrantEdgeStore(VectorStore):
 
     def write_points_without_vector(self, batch: VectorBatch, keep_held: bool = False) -> VectorBatch:
         q = _edge()
-        if self._shard is None:
+        if self._shard is None or self.adds_vector:
             self._create(self.dim)
         held = {str(r.id) for r in self._shard.retrieve([to_qdrant_id(i)[0] for i in batch.ids], False, False)
                 } if keep_held else set()
@@ -320,8 +343,8 @@ class QdrantEdgeStore(VectorStore):
 
     def mark_translations(self, ids: Sequence[PointId], source_vector: str, translator: str) -> None:
         natives = [to_qdrant_id(i)[0] for i in ids]
-        if natives:
-            self._require().update(_edge().UpdateOperation.set_payload(
+        if natives:  # the points exist, whether this vector does yet or not (adds_vector)
+            (self._shard or self._require()).update(_edge().UpdateOperation.set_payload(
                 natives, translation_mark(self.vector_name, source_vector, translator), TRANSLATED_KEY))
 
     def delete(self, ids) -> None:

@@ -436,7 +436,7 @@ def _is_unreachable(error: BaseException) -> bool:
 
 
 class QdrantStore(VectorStore):
-    def __init__(self, uri: StoreURI, dim: int | None = None, metric: Metric | None = None):
+    def __init__(self, uri: StoreURI, dim: int | None = None, metric: Metric | None = None, new_vector: bool = False):
         from qdrant_client import QdrantClient
 
         self.uri = uri.raw
@@ -459,6 +459,7 @@ class QdrantStore(VectorStore):
         self._requested_dim, self._requested_metric = dim, metric
         self._shared = False
         self._other_configs: dict[str, dict[str, Any]] = {}
+        self._new_vector = new_vector
         try:
             self._check_existing(dim, metric)
         except BaseException as e:
@@ -483,7 +484,7 @@ class QdrantStore(VectorStore):
                 )
 
     def exists(self) -> bool:
-        return self.client is not None and self.client.collection_exists(self.collection)
+        return not self.adds_vector and self.client is not None and self.client.collection_exists(self.collection)
 
     def _vector_params(self):
         params = self.client.get_collection(self.collection).config.params
@@ -506,10 +507,15 @@ class QdrantStore(VectorStore):
                         f"Qdrant collection {self.collection!r} has named vectors {sorted(vectors)}: "
                         "choose one with ?vector=NAME"
                     )
+            if self.vector_name not in vectors and self._new_vector:  # its first write adds it to the points
+                self.adds_vector, self._shared = True, True
+                return None
             if self.vector_name not in vectors:
+                sparse = f" (sparse: {sorted(params.sparse_vectors)})" if params.sparse_vectors else ""
                 raise InvalidURIError(
                     f"Qdrant collection {self.collection!r} has no vector named {self.vector_name!r}; "
-                    f"it has {sorted(vectors)}"
+                    f"it has {sorted(vectors)}{sparse}"
+                    + (": v2v-store reads dense vectors" if self.vector_name in (params.sparse_vectors or {}) else "")
                 )
             chosen = vectors[self.vector_name]
         elif self.vector_name:
@@ -529,6 +535,8 @@ class QdrantStore(VectorStore):
         if self._params is None and self.client is None:
             raise StoreNotFoundError(f"Qdrant local path {self._local_path} holds no Qdrant storage (meta.json); "
                                      "fix the path")
+        if self.adds_vector:
+            raise StoreNotFoundError(f"Qdrant collection {self.collection!r} has no vector {self.vector_name!r} yet")
         if self._params is None:
             raise StoreNotFoundError(
                 f"Qdrant collection {self.collection!r} does not exist at {self.uri}; check the name "
@@ -700,7 +708,10 @@ class QdrantStore(VectorStore):
 
     def create_like(self, settings: dict[str, Any]) -> list[str]:
         """As :meth:`VectorStore.create_like`, the points laid out as the source's (:func:`layout_like`: its other
-        vectors kept, its vector's name taken where ``?vector=`` names none)."""
+        vectors kept, its vector's name taken where ``?vector=`` names none). A vector added to an existing
+        collection (:attr:`adds_vector`) takes its size and distance only."""
+        if self.adds_vector:
+            return []
         self._like, self.vector_name = layout_like(settings, self.vector_name, f"collection {self.collection!r}")
         return describe_settings(self._like)
 
@@ -710,9 +721,27 @@ class QdrantStore(VectorStore):
 
         like = self._like
         metric = self._requested_metric or Metric.COSINE
-        params = models.VectorParams(
-            size=dim, distance={Metric.COSINE: models.Distance.COSINE, Metric.DOT: models.Distance.DOT,
-                                Metric.L2: models.Distance.EUCLID}[metric], **like.get("vector", {}))
+        distance = {Metric.COSINE: models.Distance.COSINE, Metric.DOT: models.Distance.DOT,
+                    Metric.L2: models.Distance.EUCLID}[metric]
+        if self.adds_vector:  # a vector added to an existing collection's points (a Qdrant server: 1.18 or later)
+            logger.info("adding vector %r to Qdrant collection %r (d=%d, metric=%s)", self.vector_name,
+                        self.collection, dim, metric.value)
+            try:
+                self.client.create_vector_name(self.collection, self.vector_name, models.DenseVectorNameConfig(
+                    dense=models.DenseVectorConfig(size=dim, distance=distance)), wait=True)
+            except Exception as e:
+                from qdrant_client.http.exceptions import UnexpectedResponse
+
+                if not isinstance(e, UnexpectedResponse) or e.status_code not in (400, 404, 405):
+                    raise
+                raise UnsupportedIndexError(
+                    f"the Qdrant server at {self.uri} did not add vector {self.vector_name!r} to collection "
+                    f"{self.collection!r} ({e.status_code}: adding a named vector to a collection needs Qdrant 1.18 "
+                    "or later): upgrade the server, or migrate into a new collection (another ?collection=)") from None
+            self.adds_vector = False
+            self._params = self._vector_params()
+            return
+        params = models.VectorParams(size=dim, distance=distance, **like.get("vector", {}))
         extra: dict[str, Any] = {"metadata": like.get("metadata")}
         if like.get("hnsw_config"):
             extra["hnsw_config"] = models.HnswConfigDiff(**like["hnsw_config"])

@@ -136,11 +136,15 @@ def keeping_document_key(source: str, dest: str) -> str:
     return dest + ("&" if parts.query else "" if dest.endswith("?") else "?") + "document_key=" + quote(key, safe="")
 
 
-def open_store(uri: str, *, dim: int | None = None, metric: str | Metric | None = None) -> VectorStore:
+def open_store(uri: str, *, dim: int | None = None, metric: str | Metric | None = None,
+               new_vector: bool = False) -> VectorStore:
     """Open the store a URI names.
 
     ``dim`` and ``metric`` are used when the first upsert creates a collection that does not exist
-    yet; for an existing collection they are checked against it. Opening never writes.
+    yet; for an existing collection they are checked against it. ``new_vector``: a Qdrant collection or edge shard
+    whose points lack the named vector (``?vector=NAME``) is opened as one to add it to (its first write creates the
+    vector with ``dim`` and ``metric``: :attr:`VectorStore.adds_vector`), not refused: a migration's destination.
+    Opening never writes.
     """
     parsed = parse_uri(uri)
     metric = Metric.parse(metric) if metric is not None else None
@@ -155,11 +159,11 @@ def open_store(uri: str, *, dim: int | None = None, metric: str | Metric | None 
     if parsed.scheme.startswith("qdrant-edge"):
         from .qdrant_edge_store import QdrantEdgeStore
 
-        return QdrantEdgeStore(parsed, dim=dim, metric=metric)
+        return QdrantEdgeStore(parsed, dim=dim, metric=metric, new_vector=new_vector)
     if parsed.scheme.startswith("qdrant"):
         from .qdrant_store import QdrantStore
 
-        return QdrantStore(parsed, dim=dim, metric=metric)
+        return QdrantStore(parsed, dim=dim, metric=metric, new_vector=new_vector)
     if parsed.scheme.startswith("chroma"):
         from .chroma_store import ChromaStore
 

@@ -994,6 +994,40 @@ def test_a_payloads_document_field_is_kept_and_never_overwritten(dest_kind, tran
         assert not nothing.exists()
 
 
+@pytest.mark.parametrize("kind", ["qdrant", "qdrant-edge"])
+def test_a_new_named_vector_is_added_to_the_points_and_filled_through_a_crash(kind, translator, tmp_path):
+    """A collection whose points lack the destination's named vector gets it added (Qdrant's own way to change models:
+    the new model's vector beside the old one, payload and other vectors kept, nothing copied), filled with
+    translations through a crash and a resume, each point marked; a source naming a vector the points lack is still
+    refused (a typo), naming the vectors there are."""
+    tr, _ = translator
+    x, _ = views(300, seed=43)
+    x = l2_normalize(x)
+    src = hybrid_collection(kind, tmp_path / "q", "docs", {"x": (x.shape[1], "cosine", None)}, {"words": False},
+                            [(i, {"x": x[i].tolist(), "words": ([i], [1.0])}, {"n": i}) for i in range(300)])
+    base = src + ("&" if kind == "qdrant" else "?") + "vector="
+    with pytest.raises(InvalidURIError, match=r"no vector (named )?'xx'.*'x'"):
+        migrate(tr, base + "xx", base + "y", dry_run=True, state_dir=tmp_path / "st", progress=False)
+    plan = migrate(tr, base + "x", base + "y", dry_run=True, state_dir=tmp_path / "st", progress=False)
+    assert plan.adds_vector and not plan.dest_exists and "a vector added to the collection's points" in plan.describe()
+    with crash_on_third_batch():
+        migrate(tr, base + "x", base + "y", state_dir=tmp_path / "st", progress=False, batch_size=64,
+                checkpoint_seconds=0)
+    report = migrate(tr, base + "x", base + "y", state_dir=tmp_path / "st", progress=False, batch_size=64, resume=True)
+    assert (report.written, report.dest_count, report.source_count) == (300, 300, 300) and report.count_ok
+    got = read_with_others(base + "y", ("x", "words"))
+    want, mark = tr.translate(x, "x", "y"), {"_v2v_translated": {"y": {"from": "x", "translator": tr.digest()[:16]}}}
+    assert sorted(got) == list(range(300))
+    for i in range(300):
+        np.testing.assert_allclose(got[i][0], want[i], atol=1e-5)
+        np.testing.assert_allclose(got[i][3]["x"], x[i], atol=1e-6)  # the source vector kept, and the sparse one
+        assert got[i][1] == {"n": i, **mark} and got[i][3]["words"] == {"indices": [i], "values": [1.0]}
+    with open_store(base + "y") as added:
+        assert (added.dim, added.metric.value, added.count()) == (want.shape[1], "cosine", 300)
+    with pytest.raises(DestinationExistsError, match="already holds 300 vectors"):
+        migrate(tr, base + "x", base + "y", state_dir=tmp_path / "st2", progress=False)
+
+
 def test_a_collection_of_a_few_records_migrates(translator, tmp_path):
     """A source of fewer records than the neighbour check's k (10): its report measures the neighbours it has (one
     record: none, NaN) instead of failing after the records were written (before session 65: an error)."""

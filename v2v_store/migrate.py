@@ -119,6 +119,8 @@ class MigrationPlan:
     indexing_seconds: float = 0.0
     # in place (another named vector of the source's points): the payload field each translated point is marked in
     marks_translations: str | None = None
+    # a Qdrant collection (or edge shard) without the destination's named vector: added to its points (created)
+    adds_vector: bool = False
 
     def describe(self) -> str:
         mixed = (f"  mixed spaces ({self.mixed_by}): {self.source_space} records translated, {self.target_space} records "
@@ -129,7 +131,9 @@ class MigrationPlan:
             f"  from {self.source}  ({self.source_space}, d={self.source_dim}, {self.source_metric})",
             mixed,
             f"  to   {self.dest}  ({self.target_space}, d={self.target_dim}, {self.dest_metric}; "
-            + (f"exists with {self.dest_count:,} vectors)" if self.dest_exists else "new)"),
+            + (f"exists with {self.dest_count:,} vectors)" if self.dest_exists else
+               "new: a vector added to the collection's points, with its size and distance only)" if self.adds_vector
+               else "new)"),
             ("  created like the source: " + "; ".join(self.carried_settings)) if self.carried_settings else None,
             (f"  and {self.without_vector:,} point{'s' if self.without_vector != 1 else ''} without a "
              f"{self.vector_name or '(unnamed)'!r} vector (other vectors only), copied as they are"
@@ -348,7 +352,7 @@ def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch
                                                                             source.other_vector_configs())
         if on_exists == OnExists.FILL:  # ids from all through it: a destination filled in id order holds the first
             fill_ids = [i for batch in source.spread_sample(FILL_SAMPLE_IDS, with_payload=False) for i in batch.ids]
-    dest = open_store(dest_uri, dim=trg.dim)
+    dest = open_store(dest_uri, dim=trg.dim, new_vector=True)  # a Qdrant vector to add to the points: not refused
     try:
         exists = dest.exists() and dest.count() > 0
         if exists and dest.dim != trg.dim:
@@ -388,6 +392,7 @@ def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch
                 "whole, or --resume to finish an interrupted migration"
             )
         dest_count, dest_metric = (dest.count() if dest.exists() else 0), dest.metric.value
+        adds_vector = dest.adds_vector
         # a new destination: the source's settings where both are of one backend (a FAISS ?index= is its own), the
         # point's layout between the two Qdrant engines
         carried = dest.create_like(_settings_for(dest, source, source_settings)) if not dest.exists() else []
@@ -428,6 +433,7 @@ def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch
         left_behind=left_behind, kept_settings=kept_settings, training_seconds=training_s, indexing_seconds=indexing_s,
         without_vector=without_vector, vector_name=vector_name,
         without_vector_fill=bool(without_vector) and on_exists == OnExists.FILL,
+        adds_vector=adds_vector,
         marks_translations=(f"{TRANSLATED_KEY}.{parse_uri(dest_uri).params['vector']}"
                             if same_points(source_uri, dest_uri) and spaces is None else None),
     )
@@ -623,7 +629,8 @@ def _migrate(translator: Translator, plan: MigrationPlan, state: dict | None, st
     # an existing destination keeps its metric (cosine or dot: translations are unit vectors, so both rank alike;
     # plan_migration refused l2), a new one is created for cosine (the plan's dest_metric then)
     dest_metric = Metric(plan.dest_metric)
-    with open_store(source_uri) as source, open_store(dest_uri, dim=plan.target_dim, metric=dest_metric) as dest:
+    with open_store(source_uri) as source, open_store(dest_uri, dim=plan.target_dim, metric=dest_metric,
+                                                      new_vector=True) as dest:
         if state is None:
             if on_exists == OnExists.REPLACE and dest.exists():
                 logger.info("replacing existing destination %s", dest_uri)
