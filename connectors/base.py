@@ -27,9 +27,10 @@ PointId = int | str
 # (a string id in Qdrant or FAISS, an int id in Chroma); restored on read.
 ORIGINAL_ID_KEY = "_v2v_id"
 _ID_NAMESPACE = uuid.UUID("6f1d6a52-3c1b-4d55-9a3e-0b5c2f7b1e01")
-# Payload field where a point of a Qdrant collection migrated in place (one named vector translated into another) is
-# marked: {vector name: {"from": the vector it was translated from, "translator": its digest}} for each of its vectors
-# that holds a translation, not an embedding (:meth:`VectorStore.mark_translations`).
+# Metadata (payload) field where a record a migration wrote a translation for, into a collection that also holds
+# embeddings (another named vector of the same Qdrant points, or an existing collection filled or appended to), is
+# marked: {vector name ("" for a store's one vector): {"from": the space translated from, "translator": its digest}}.
+# A Qdrant point that exists keeps its payload and gets the mark merged in (before its vector is set).
 TRANSLATED_KEY = "_v2v_translated"
 
 
@@ -444,13 +445,6 @@ class VectorStore(ABC):
         of the same id is overwritten, or with ``keep_held`` kept as it is: whatever vectors it has). Returns the
         records written."""
         raise NotImplementedError(f"{type(self).__name__} holds one vector a record")
-
-    def mark_translations(self, ids: Sequence[PointId], source_vector: str, translator: str) -> None:
-        """Mark the points ``ids`` as holding in this store's vector a translation of their ``source_vector`` (by the
-        translator of digest ``translator``), in their payload (:data:`TRANSLATED_KEY`): an in-place migration's, so
-        that their two vectors are not taken for a true pair (``v2v fit``, ``v2v evaluate``) and the points still to
-        be embedded by the new model can be found. Qdrant's named vectors only."""
-        raise NotImplementedError(f"{type(self).__name__} keeps no named vectors")
 
     def takes_other_vectors(self, configs: dict[str, dict[str, Any]]) -> list[str]:
         """Of another collection's other vectors (``configs``: its :meth:`other_vector_configs`), the names this one

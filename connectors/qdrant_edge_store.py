@@ -19,10 +19,10 @@ from v2v_store.errors import (DimensionMismatchError, InvalidURIError, MissingDe
 
 from .base import (ORIGINAL_ID_KEY, TRANSLATED_KEY, Metric, PointId, VectorBatch, VectorStore, check_batch,
                    check_vectors, prepare_for_metric, restore_id)
-from .qdrant_store import (describe_settings, from_qdrant_id, held_among, layout_like, layout_settings, make_payload,
-                           other_vector_configs, other_vector_names, point_layout, point_vectors, points_to_batches,
-                           points_without_vector, records_by_id, records_to_batch, taken_other_vectors, to_qdrant_id,
-                           translation_mark, vector_settings)
+from .qdrant_store import (describe_settings, from_qdrant_id, held_among, held_marks, layout_like, layout_settings,
+                           make_payload, other_vector_configs, other_vector_names, point_layout, point_vectors,
+                           points_to_batches, points_without_vector, records_by_id, records_to_batch,
+                           taken_other_vectors, to_qdrant_id, vector_settings)
 from .shared import SharedHandles
 from .uri import StoreURI
 
@@ -316,6 +316,8 @@ class QdrantEdgeStore(VectorStore):
 
         if self._shared:  # points that exist get this vector set, their other vectors and payload kept
             held = {str(r.id) for r in self._shard.retrieve(natives, False, False)}
+            for mark, rows in held_marks(batch, [r for r, n in enumerate(natives) if str(n) in held]):
+                self._shard.update(q.UpdateOperation.set_payload([natives[r] for r in rows], mark, TRANSLATED_KEY))
             updates = [q.PointVectors(n, v if isinstance(v := vectors_of(row), dict) else {"": v})
                        for row, n in enumerate(natives) if str(n) in held]
             if updates:
@@ -340,12 +342,6 @@ class QdrantEdgeStore(VectorStore):
         if points:
             self._shard.update(q.UpdateOperation.upsert_points(points))
         return batch.select(rows)
-
-    def mark_translations(self, ids: Sequence[PointId], source_vector: str, translator: str) -> None:
-        natives = [to_qdrant_id(i)[0] for i in ids]
-        if natives:  # the points exist, whether this vector does yet or not (adds_vector)
-            (self._shard or self._require()).update(_edge().UpdateOperation.set_payload(
-                natives, translation_mark(self.vector_name, source_vector, translator), TRANSLATED_KEY))
 
     def delete(self, ids) -> None:
         q, natives = _edge(), [to_qdrant_id(i)[0] for i in ids]

@@ -130,9 +130,15 @@ def _not_json_number(value: Any) -> bool:
     return isinstance(value, list) and any(_not_json_number(v) for v in value)
 
 
-def translation_mark(vector_name: str | None, source_vector: str, translator: str) -> dict[str, Any]:
-    """What :meth:`VectorStore.mark_translations` sets under :data:`TRANSLATED_KEY` (merged with the marks there)."""
-    return {vector_name or "": {"from": source_vector, "translator": translator}}
+def held_marks(batch: VectorBatch, held_rows: Sequence[int]) -> list[tuple[dict[str, Any], list[int]]]:
+    """The translation marks (:data:`TRANSLATED_KEY`) that the records at ``held_rows`` of ``batch`` bring, each with
+    its rows: a point that exists gets this vector set and only these merged into its payload (its own kept)."""
+    groups: dict[str, tuple[dict[str, Any], list[int]]] = {}
+    for row in held_rows:
+        mark = (batch.metadata[row] or {}).get(TRANSLATED_KEY) if batch.metadata else None
+        if isinstance(mark, dict) and mark:
+            groups.setdefault(json.dumps(mark, sort_keys=True), (mark, []))[1].append(row)
+    return list(groups.values())
 
 
 def make_payload(metadata: dict | None, document: str | None, original: PointId | None, document_key: str) -> dict:
@@ -818,6 +824,9 @@ class QdrantStore(VectorStore):
         held = {str(r.id) for r in self.client.retrieve(self.collection, natives, with_payload=False,
                                                         with_vectors=False)}
         is_held = np.array([str(n) in held for n in natives], dtype=bool)
+        for mark, rows in held_marks(batch, np.flatnonzero(is_held)):  # first: no translation left unmarked
+            self.client.set_payload(self.collection, mark, points=[natives[r] for r in rows], key=TRANSLATED_KEY,
+                                    wait=True)
         updates = []
         for r in np.flatnonzero(is_held):
             vector = self._point_vectors(batch, vectors, r)
@@ -827,12 +836,6 @@ class QdrantStore(VectorStore):
             self.client.update_vectors(self.collection, wait=True, points=request)
         new = np.flatnonzero(~is_held)
         return vectors[new], batch.select(new)
-
-    def mark_translations(self, ids: Sequence[PointId], source_vector: str, translator: str) -> None:
-        natives = [to_qdrant_id(i)[0] for i in ids]
-        if natives:
-            self.client.set_payload(self.collection, translation_mark(self.vector_name, source_vector, translator),
-                                    points=natives, key=TRANSLATED_KEY, wait=True)
 
     def delete(self, ids) -> None:
         from qdrant_client.models import PointIdsList

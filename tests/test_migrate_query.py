@@ -30,6 +30,7 @@ from v2v_store.metrics import paired_metrics
 from v2v_store.migrate import migrate
 from v2v_store.query import CrossQuery
 from v2v_store.synthetic import views
+from v2v_store.train.data import sample_collection
 from v2v_store.train.linear import fit_procrustes
 from v2v_store.translator import Space, Translator
 
@@ -43,10 +44,14 @@ def translator(tmp_path_factory):
     return Translator.load(path), path
 
 
+def fill_metadata(n):
+    return [{"n": i, "tag": "even" if i % 2 == 0 else "odd"} for i in range(n)]
+
+
 def fill(uri, vectors, metric="cosine"):
     n = len(vectors)
     ids = [i if i % 2 else f"doc-{i}" for i in range(n)]
-    meta = [{"n": i, "tag": "even" if i % 2 == 0 else "odd"} for i in range(n)]
+    meta = fill_metadata(n)
     docs = [f"text {i}" for i in range(n)]
     with open_store(uri, dim=vectors.shape[1], metric=metric) as s:
         for st in range(0, n, 500):
@@ -233,6 +238,15 @@ def test_a_fill_resumed_after_a_crash_counts_what_the_crashed_run_wrote_as_writt
     got, want = read(dst), tr.translate(x, "x", "y")
     for i, record in enumerate(ids):
         np.testing.assert_allclose(got[record][0], own[i] if i < 10 else want[i], atol=1e-5)
+    # the 290 translations are marked so in their metadata, the 10 embeddings are not: a fit on the collection samples
+    # those 10 only (the translations are not y's embeddings)
+    mark = {"_v2v_translated": {"": {"from": "x", "translator": tr.digest()[:16]}}}
+    assert [got[record][1] for record in ids[:10]] == [None] * 10
+    assert all(got[record][1] == {**meta, **mark} for record, meta in zip(ids[10:], fill_metadata(300)[10:]))
+    assert len(sample_collection(dst, min_vectors=0).vectors) == 10
+    # a new collection holds translations only: nothing to tell them from, nothing marked
+    assert "marked" not in migrate(tr, src, f"chroma://{tmp_path}/new?collection=docs", dry_run=True,
+                                   state_dir=tmp_path / "state", progress=False).describe()
 
 
 def test_a_fill_plan_checks_ids_from_all_through_the_source(translator, tmp_path):

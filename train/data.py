@@ -70,9 +70,9 @@ def sample_collection(uri: str, max_vectors: int = 50_000, seed: int = 0, docume
     records that carry a non-empty document (memory bounded by the samples). Fewer than ``min_vectors`` (too few to
     learn a translator from) is an error. In the same pass too: ``keys`` collects every record's key (16 bytes each:
     :func:`text_keys`, :func:`id_keys`) into the sample's ``keys``, ``matches`` is offered every page (the records
-    another collection also holds). A Qdrant named vector's points marked as holding a translation in it (an in-place
-    migration's, :func:`~v2v_store.connectors.holds_translation`) are left out: not that model's embeddings."""
-    own = _named_vector(uri)
+    another collection also holds). Records marked as holding a translation in the vector read (written by a migration
+    into a collection that holds embeddings too: :data:`~v2v_store.connectors.TRANSLATED_KEY`) are left out: not that
+    model's embeddings."""
     translations = 0
     with open_store(uri) as store:
         if not store.exists():
@@ -85,13 +85,11 @@ def sample_collection(uri: str, max_vectors: int = 50_000, seed: int = 0, docume
         texts: list[str] = [""] * documents
         first_metadata: list = []
         key_chunks = []
-        payload = bool(documents) or own is not None or _reads_text(keys, matches.key_of if matches is not None
-                                                                     else None)
-        for batch in store.iter_batches(batch_size=batch_size, with_payload=payload):
-            if own is not None:
-                embedded = _embedded_rows(batch, own)
-                translations += len(batch) - len(embedded)
-                batch = batch.select(embedded) if len(embedded) < len(batch) else batch
+        own = store.vector_name or ""  # the marks are read with the payload
+        for batch in store.iter_batches(batch_size=batch_size, with_payload=True):
+            embedded = _embedded_rows(batch, own)
+            translations += len(batch) - len(embedded)
+            batch = batch.select(embedded) if len(embedded) < len(batch) else batch
             first_metadata = first_metadata or batch.metadata
             vectors.offer(batch.vectors)
             if keys is not None:
@@ -119,14 +117,6 @@ def sample_collection(uri: str, max_vectors: int = 50_000, seed: int = 0, docume
             logger.warning("%s: %s", uri, hint)
     return CollectionSample(out, doc_vectors, texts, seen,
                             np.unique(np.concatenate(key_chunks)) if key_chunks else np.zeros(0, KEY))
-
-
-def _named_vector(uri: str) -> str | None:
-    """The named vector a Qdrant URI reads (``?vector=``), whose points may be marked as holding translations."""
-    from v2v_store.connectors import parse_uri
-
-    parsed = parse_uri(uri)
-    return parsed.params.get("vector") if parsed.scheme.startswith("qdrant") else None
 
 
 def _embedded_rows(batch: VectorBatch, vector: str) -> np.ndarray:

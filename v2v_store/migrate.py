@@ -10,6 +10,7 @@ since then are written again by id (upsert), so no id is lost or duplicated. The
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import enum
 import hashlib
 import json
@@ -117,8 +118,9 @@ class MigrationPlan:
     # (encoding, graph insertions) beyond writing them; 0 but for a structured FAISS index
     training_seconds: float = 0.0
     indexing_seconds: float = 0.0
-    # in place (another named vector of the source's points): the payload field each translated point is marked in
-    marks_translations: str | None = None
+    # where the destination holds embeddings too (in place, or an existing collection filled or appended to): each
+    # record written with a translation is marked so, under _v2v_translated.<this> ("" for a store's one vector)
+    mark_vector: str | None = None
     # a Qdrant collection (or edge shard) without the destination's named vector: added to its points (created)
     adds_vector: bool = False
 
@@ -143,13 +145,19 @@ class MigrationPlan:
             ("  replaced, recreated with its own settings: " + "; ".join(self.kept_settings)) if self.kept_settings
             else None,
             None if self.fill_sample is None else f"  fill: {self._fill_share()}",
-            (f"  each point given a translation is marked in its payload: {self.marks_translations} = {{from: "
-             f"{self.vector_name!r}, translator: its digest}} (v2v fit and evaluate do not take it for a true pair; "
-             "filter on it for the points still to embed with the new model)") if self.marks_translations else None,
+            (f"  each record written is marked as a translation in its metadata: {self.mark_field} = {{from: "
+             f"{self.source_space!r}, translator: its digest}} (v2v fit and evaluate tell it from the embeddings; "
+             "filter on it for the records still to embed with the new model)") if self.mark_vector is not None
+            else None,
             f"  batches of {self.batch_size}" + (f", resuming after {self.already_written:,} written" if self.resume_from is not None else ""),
             f"  estimate: ~{_duration(self.estimated_seconds)} (at a conservative 5,000 vec/s{self._index_time()}), "
             f"~{self.estimated_bytes / 2**20:.1f} MiB of vectors written",
         ] if line)
+
+    @property
+    def mark_field(self) -> str:
+        """The metadata field each record written is marked in (:attr:`mark_vector`)."""
+        return TRANSLATED_KEY + (f".{self.mark_vector}" if self.mark_vector else "")
 
     def _fill_share(self) -> str:
         held, asked = self.fill_sample
@@ -226,6 +234,16 @@ def translate_batch(batch: VectorBatch, translator: Translator, source: str, tar
     out = VectorBatch(list(batch.ids), vectors, metadata, list(batch.documents), batch.next_position,
                       list(batch.other_vectors))
     return out.select(keep, keep_position=True)
+
+
+def _marked(batch: VectorBatch, vector: str, mark: dict[str, str]) -> VectorBatch:
+    """``batch`` with each record's metadata marking its ``vector`` as a translation (:data:`TRANSLATED_KEY`, merged
+    with the marks it has of other vectors)."""
+    def marked(metadata: dict | None) -> dict:
+        marks = (metadata or {}).get(TRANSLATED_KEY)
+        return {**(metadata or {}), TRANSLATED_KEY: {**(marks if isinstance(marks, dict) else {}), vector: mark}}
+
+    return dataclasses.replace(batch, metadata=[marked(m) for m in (batch.metadata or [None] * len(batch.ids))])
 
 
 def neighbour_overlap(source: np.ndarray, translated: np.ndarray, k: int = 10) -> float:
@@ -392,7 +410,7 @@ def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch
                 "whole, or --resume to finish an interrupted migration"
             )
         dest_count, dest_metric = (dest.count() if dest.exists() else 0), dest.metric.value
-        adds_vector = dest.adds_vector
+        adds_vector, dest_vector = dest.adds_vector, dest.vector_name or ""
         # a new destination: the source's settings where both are of one backend (a FAISS ?index= is its own), the
         # point's layout between the two Qdrant engines
         carried = dest.create_like(_settings_for(dest, source, source_settings)) if not dest.exists() else []
@@ -434,8 +452,9 @@ def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch
         without_vector=without_vector, vector_name=vector_name,
         without_vector_fill=bool(without_vector) and on_exists == OnExists.FILL,
         adds_vector=adds_vector,
-        marks_translations=(f"{TRANSLATED_KEY}.{parse_uri(dest_uri).params['vector']}"
-                            if same_points(source_uri, dest_uri) and spaces is None else None),
+        # where the destination holds embeddings too: in place, or an existing collection filled or appended to
+        mark_vector=dest_vector if spaces is None and (same_points(source_uri, dest_uri) or (
+            exists and on_exists in (OnExists.FILL, OnExists.APPEND))) else None,
     )
     return plan, state
 
@@ -596,7 +615,7 @@ def _migrate(translator: Translator, plan: MigrationPlan, state: dict | None, st
     from tqdm import tqdm
 
     source_uri, dest_uri, batch_size = plan.source, plan.dest, plan.batch_size
-    digest = translator.digest()[:16] if plan.marks_translations else ""
+    mark = {"from": plan.source_space, "translator": translator.digest()[:16]} if plan.mark_vector is not None else None
     spaces = RecordSpaces.parse(plan.mixed_by, translator)
     fingerprint = {"translator": translator.config_dict(), "source_space": plan.source_space}
     if spaces is not None:
@@ -694,8 +713,8 @@ def _migrate(translator: Translator, plan: MigrationPlan, state: dict | None, st
                 for name, watch in watches.items():
                     watch.add(batch.vectors[of_source if name == plan.source_space else of_target])
                 out = translate_batch(batch, translator, plan.source_space, plan.target_space, spaces, labels)
-                if plan.marks_translations:  # first: a crash between the two leaves a mark on a point without it
-                    dest.mark_translations(out.ids, plan.vector_name, digest)
+                if mark is not None:  # told from the embeddings the destination holds too
+                    out = _marked(out, plan.mark_vector, mark)
                 dest.upsert(out)
                 in_out = of_source | of_target  # the rows of ``batch`` that ``out`` holds, in order
                 _count(tally, batch, out, of_source, in_out)
