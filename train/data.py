@@ -399,6 +399,16 @@ def shared_document_pairs(source_uri: str, target_uri: str, most: int = 5000, se
     return records_both_hold(source_uri, target_uri, text_keys, most, seed, batch_size)
 
 
+def untranslated_id_keys_of(source_uri: str, target_uri: str) -> KeyFn:
+    """:func:`untranslated_id_keys` for the records two collections share by id: those marked as holding a
+    translation in the vector either reads (its name, "" for a store's one vector) are left out."""
+    names = []
+    for uri in (source_uri, target_uri):
+        with open_store(uri) as store:
+            names.append(store.vector_name or "")
+    return untranslated_id_keys(names)
+
+
 def same_point_keys(source_uri: str, target_uri: str) -> KeyFn | None:
     """For two named vectors of one Qdrant collection, the keys of the points that have both and hold no translation
     in either (:func:`untranslated_id_keys`), else None."""

@@ -140,11 +140,11 @@ def evaluate_translator(translator: Translator, source_vectors: np.ndarray, targ
 def records_shared_by_id(source_uri: str, target_uri: str, max_pairs: int = 20_000) -> tuple[np.ndarray, np.ndarray]:
     """The records two collections share by id (as strings: a FAISS id 7 and a Chroma id "7" are one record), a
     uniform sample of at most ``max_pairs`` of them, none when no id is shared (:func:`records_both_hold`: memory 16
-    bytes per record of the smaller collection and the pairs). For two named vectors of one Qdrant collection, the
-    points marked as holding a translation in either are left out (an in-place migration's: no true pair)."""
-    from v2v_store.train.data import id_keys, records_both_hold, same_point_keys
+    bytes per record of the smaller collection and the pairs). Records marked as holding a translation in the vector
+    either collection reads are left out (a migration's into a collection of embeddings: no true pair)."""
+    from v2v_store.train.data import records_both_hold, untranslated_id_keys_of
 
-    found = records_both_hold(source_uri, target_uri, same_point_keys(source_uri, target_uri) or id_keys, max_pairs)
+    found = records_both_hold(source_uri, target_uri, untranslated_id_keys_of(source_uri, target_uri), max_pairs)
     return found.source, found.target
 
 
