@@ -407,7 +407,10 @@ def migrate(
     resume: bool = typer.Option(False, help="Finish an interrupted migration from its last checkpoint."),
     on_exists: str = typer.Option("fail", help="If the destination holds data: fail | append (every record, ids it "
                                                "holds overwritten) | fill (only records whose id it lacks: those it "
-                                               "holds, e.g. re-embedded by the new model, kept) | replace."),
+                                               "holds, e.g. re-embedded by the new model, kept) | replace. "
+                                               "append and fill mark each record written as a translation in its "
+                                               "metadata (_v2v_translated), as a migration into another named "
+                                               "vector of the same Qdrant points does."),
     source_space: str = typer.Option(None, help="Translator space of the source (default: by dimension; where "
                                      "both spaces share it, the one its vectors look like by the covariance the fit "
                                      "recorded); for a collection mixing both spaces' records (with --target-space: "
