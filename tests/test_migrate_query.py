@@ -1871,14 +1871,17 @@ def test_migrate_a_collection_of_mixed_spaces(tmp_path):
     assert report.neighbour_overlap_at_10 > 0.3
     after = read(dest)
     assert set(after) == {int(i) for i in np.concatenate([old, new])}
+    mark = {"_v2v_translated": {"": {"from": "x", "translator": tr.digest()[:16]}}}
     for i in old:
         v, m, d = after[int(i)]
-        assert m == {"model": "y", "model_translated_from": "x", "n": int(i)} and d == f"text {i}"
+        assert m == {"model": "y", "model_translated_from": "x", "n": int(i), **mark} and d == f"text {i}"
         np.testing.assert_allclose(v, tr.translate(x[i][None], "x", "y")[0], atol=1e-5)
     for i in new:
         v, m, d = after[int(i)]
         assert m == {"model": "y", "n": int(i)}
         np.testing.assert_allclose(v, y[i], atol=1e-6)  # already in the target space: copied as it was
+    # a fit on the destination samples y's own embeddings only, not the translations beside them
+    assert len(sample_collection(dest, min_vectors=0).vectors) == len(new)
     again = read(mixed)
     assert set(again) == set(before) and all(np.array_equal(again[i][0], before[i][0]) for i in before)
     # the destination is one space now: it finds for new-model queries what the mixed collection searched by field does
@@ -1911,7 +1914,7 @@ def test_migrate_a_collection_of_mixed_spaces(tmp_path):
     by_vector = read(f"faiss://{tmp_path}/auto.faiss")
     for i in old:
         v, m, _ = by_vector[int(i)]
-        assert m == {"model": "x", "n": int(i), TRANSLATED_FROM: "x"}  # the user's own field is left as it was
+        assert m == {"model": "x", "n": int(i), TRANSLATED_FROM: "x", **mark}  # the user's own field left as it was
         np.testing.assert_allclose(v, after[int(i)][0], atol=1e-6)
     assert all(TRANSLATED_FROM not in by_vector[int(i)][1] for i in new if int(i) in by_vector)
     overlap = [len({h.id for h in a} & {h.id for h in b}) / 10 for a, b in

@@ -118,8 +118,9 @@ class MigrationPlan:
     # (encoding, graph insertions) beyond writing them; 0 but for a structured FAISS index
     training_seconds: float = 0.0
     indexing_seconds: float = 0.0
-    # where the destination holds embeddings too (in place, or an existing collection filled or appended to): each
-    # record written with a translation is marked so, under _v2v_translated.<this> ("" for a store's one vector)
+    # where the destination holds embeddings too (in place, an existing collection filled or appended to, a collection
+    # of mixed spaces' own records copied): each record written with a translation is marked so, under
+    # _v2v_translated.<this> ("" for a store's one vector)
     mark_vector: str | None = None
     # a Qdrant collection (or edge shard) without the destination's named vector: added to its points (created)
     adds_vector: bool = False
@@ -145,7 +146,7 @@ class MigrationPlan:
             ("  replaced, recreated with its own settings: " + "; ".join(self.kept_settings)) if self.kept_settings
             else None,
             None if self.fill_sample is None else f"  fill: {self._fill_share()}",
-            (f"  each record written is marked as a translation in its metadata: {self.mark_field} = {{from: "
+            (f"  each record written with a translation is marked so in its metadata: {self.mark_field} = {{from: "
              f"{self.source_space!r}, translator: its digest}} (v2v fit and evaluate tell it from the embeddings; "
              "filter on it for the records still to embed with the new model)") if self.mark_vector is not None
             else None,
@@ -236,14 +237,15 @@ def translate_batch(batch: VectorBatch, translator: Translator, source: str, tar
     return out.select(keep, keep_position=True)
 
 
-def _marked(batch: VectorBatch, vector: str, mark: dict[str, str]) -> VectorBatch:
-    """``batch`` with each record's metadata marking its ``vector`` as a translation (:data:`TRANSLATED_KEY`, merged
-    with the marks it has of other vectors)."""
+def _marked(batch: VectorBatch, vector: str, mark: dict[str, str], translated: np.ndarray) -> VectorBatch:
+    """``batch`` with the metadata of each ``translated`` record marking its ``vector`` as a translation
+    (:data:`TRANSLATED_KEY`, merged with the marks it has of other vectors)."""
     def marked(metadata: dict | None) -> dict:
         marks = (metadata or {}).get(TRANSLATED_KEY)
         return {**(metadata or {}), TRANSLATED_KEY: {**(marks if isinstance(marks, dict) else {}), vector: mark}}
 
-    return dataclasses.replace(batch, metadata=[marked(m) for m in (batch.metadata or [None] * len(batch.ids))])
+    return dataclasses.replace(batch, metadata=[marked(m) if t else m for m, t in zip(
+        batch.metadata or [None] * len(batch.ids), translated)])
 
 
 def neighbour_overlap(source: np.ndarray, translated: np.ndarray, k: int = 10) -> float:
@@ -453,8 +455,8 @@ def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch
         without_vector_fill=bool(without_vector) and on_exists == OnExists.FILL,
         adds_vector=adds_vector,
         # where the destination holds embeddings too: in place, or an existing collection filled or appended to
-        mark_vector=dest_vector if spaces is None and (same_points(source_uri, dest_uri) or (
-            exists and on_exists in (OnExists.FILL, OnExists.APPEND))) else None,
+        mark_vector=dest_vector if spaces is not None or same_points(source_uri, dest_uri) or (
+            exists and on_exists in (OnExists.FILL, OnExists.APPEND)) else None,
     )
     return plan, state
 
@@ -713,10 +715,10 @@ def _migrate(translator: Translator, plan: MigrationPlan, state: dict | None, st
                 for name, watch in watches.items():
                     watch.add(batch.vectors[of_source if name == plan.source_space else of_target])
                 out = translate_batch(batch, translator, plan.source_space, plan.target_space, spaces, labels)
-                if mark is not None:  # told from the embeddings the destination holds too
-                    out = _marked(out, plan.mark_vector, mark)
-                dest.upsert(out)
                 in_out = of_source | of_target  # the rows of ``batch`` that ``out`` holds, in order
+                if mark is not None:  # told from the embeddings the destination holds too
+                    out = _marked(out, plan.mark_vector, mark, of_source[in_out])
+                dest.upsert(out)
                 _count(tally, batch, out, of_source, in_out)
                 bar.update(len(batch))
                 if sum(len(s) for s in sample_src) < 2000 and of_source.any():
