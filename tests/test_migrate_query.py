@@ -246,6 +246,8 @@ def test_a_fill_resumed_after_a_crash_counts_what_the_crashed_run_wrote_as_writt
     assert all(got[record][1] == {**meta, **mark} for record, meta in zip(ids[10:], fill_metadata(300)[10:]))
     assert len(sample_collection(dst, min_vectors=0).vectors) == 10
     assert len(records_shared_by_id(src, dst)[0]) == 10  # v2v evaluate's pairs by id: the 10 embeddings only
+    with open_store(dst) as store:
+        assert inspect_store(store).translations == 290
     # a new collection holds translations only: nothing to tell them from, nothing marked
     assert "marked" not in migrate(tr, src, f"chroma://{tmp_path}/new?collection=docs", dry_run=True,
                                    state_dir=tmp_path / "state", progress=False).describe()

@@ -150,8 +150,8 @@ def inspect(
                    "count: a new Qdrant collection or edge shard migrated from it gets them as they are; to give them "
                    "this vector from another of theirs: v2v migrate ... --on-exists fill)")
     if report.translations:
-        typer.echo(f"  translations: {report.translations:,} of the first {report.scanned:,} points hold one in this "
-                   "vector, not this model's embedding (marked by an in-place migration: _v2v_translated; v2v fit and "
+        typer.echo(f"  translations: {report.translations:,} of the first {report.scanned:,} records hold one, not "
+                   "this model's embedding (marked by a migration beside embeddings: _v2v_translated; v2v fit and "
                    "evaluate leave them out)")
     for i, m, d in zip(report.sample_ids, report.sample_metadata, report.sample_documents):
         typer.echo(f"  - id={i!r} metadata={m!r} document={d!r}")

@@ -202,8 +202,7 @@ def inspect_store(store: VectorStore, sample: int = 5, scan: int = 2048, model: 
     report.sample_documents = [d[:80] if isinstance(d, str) else d for d in batch.documents[:sample]]
     report.scanned = len(batch)
     report.with_documents = sum(isinstance(d, str) and bool(d.strip()) for d in batch.documents)
-    if store.vector_name:
-        report.translations = sum(holds_translation(m, [store.vector_name]) for m in batch.metadata)
+    report.translations = sum(holds_translation(m, [store.vector_name or ""]) for m in batch.metadata)
     hint = documents_hint(report.with_documents, batch.metadata, store)
     if hint:
         report.warnings.append(hint)
