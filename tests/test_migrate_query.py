@@ -31,7 +31,7 @@ from v2v_store.migrate import migrate
 from v2v_store.query import CrossQuery
 from v2v_store.synthetic import views
 from v2v_store.evaluate import records_shared_by_id
-from v2v_store.train.data import sample_collection
+from v2v_store.train.data import sample_collection, shared_document_pairs
 from v2v_store.train.linear import fit_procrustes
 from v2v_store.translator import Space, Translator
 
@@ -246,6 +246,7 @@ def test_a_fill_resumed_after_a_crash_counts_what_the_crashed_run_wrote_as_writt
     assert all(got[record][1] == {**meta, **mark} for record, meta in zip(ids[10:], fill_metadata(300)[10:]))
     assert len(sample_collection(dst, min_vectors=0).vectors) == 10
     assert len(records_shared_by_id(src, dst)[0]) == 10  # v2v evaluate's pairs by id: the 10 embeddings only
+    assert len(shared_document_pairs(src, dst).source) == 0  # by text: the 290 translations' texts pair with nothing
     with open_store(dst) as store:
         assert inspect_store(store).translations == 290
     # a new collection holds translations only: nothing to tell them from, nothing marked

@@ -104,7 +104,7 @@ def sample_collection(uri: str, max_vectors: int = 50_000, seed: int = 0, docume
     doc_vectors, texts = carrying.sample, texts[:len(carrying.sample)]
     if not (np.isfinite(out).all() and np.isfinite(doc_vectors).all()):
         raise InvalidVectorsError(f"{uri} contains NaN/inf vectors: clean the collection before training")
-    left_out = (f" ({translations:,} more hold translations, marked by an in-place migration, and are left out)"
+    left_out = (f" ({translations:,} more hold translations, marked by a migration beside embeddings, and are left out)"
                 if translations else "")
     if len(out) < min_vectors:
         raise InvalidVectorsError(f"{uri} has only {len(out)} vectors{left_out}: at least a few thousand are needed to "
@@ -259,19 +259,29 @@ def id_keys(batch: VectorBatch) -> tuple[np.ndarray, np.ndarray]:
     return np.arange(len(batch.ids)), _keys([_digest(str(i)) for i in batch.ids])
 
 
-def untranslated_id_keys(vectors: Sequence[str]) -> KeyFn:
-    """:func:`id_keys` of a page's records but those whose point holds a translation in one of ``vectors``, marked in
-    its payload by an in-place migration (:func:`~v2v_store.connectors.holds_translation`): its two vectors are no
-    true pair (for two named vectors of one Qdrant collection)."""
+def untranslated(key_of: KeyFn, vectors: Sequence[str]) -> KeyFn:
+    """``key_of`` of a page's records but those marked as holding a translation in one of ``vectors``
+    (:func:`~v2v_store.connectors.holds_translation`: written by a migration beside embeddings): no true pair."""
     from v2v_store.connectors import holds_translation
 
     def keys(batch: VectorBatch) -> tuple[np.ndarray, np.ndarray]:
-        rows = np.asarray([r for r, m in enumerate(batch.metadata or [None] * len(batch.ids))
-                           if not holds_translation(m, vectors)], dtype=np.int64)
-        return rows, _keys([_digest(str(batch.ids[r])) for r in rows])
+        rows, found = key_of(batch)
+        metadata = batch.metadata or [None] * len(batch.ids)
+        keep = np.asarray([not holds_translation(metadata[r], vectors) for r in rows], dtype=bool)
+        return rows[keep] if len(rows) else rows, found[keep] if len(rows) else found
 
-    keys.reads_payload = True  # type: ignore[attr-defined]
+    keys.reads_payload, keys.what = True, _what(key_of)  # type: ignore[attr-defined]
     return keys
+
+
+def untranslated_id_keys(vectors: Sequence[str]) -> KeyFn:
+    """:func:`id_keys` of a page's records but those whose point holds a translation in one of ``vectors``."""
+    return untranslated(id_keys, vectors)
+
+
+def _what(key_of: KeyFn) -> str:
+    """What records are paired by under ``key_of``: "text" or "ids" (for log lines)."""
+    return getattr(key_of, "what", "text" if key_of is text_keys else "ids")
 
 
 def _reads_text(*key_fns: KeyFn | None) -> bool:
@@ -388,25 +398,27 @@ def records_both_hold(source_uri: str, target_uri: str, key_of: KeyFn = text_key
     with open_store(large) as store:
         for batch in store.iter_batches(batch_size=batch_size, with_payload=_reads_text(key_of)):
             matches.offer(batch)
-    what = "text" if key_of is text_keys else "ids"
+    what = _what(key_of)
     return _pairs(matches, small, large == source_uri, what, (source_uri, target_uri))
 
 
 def shared_document_pairs(source_uri: str, target_uri: str, most: int = 5000, seed: int = 0,
                           batch_size: int = 4096) -> SharedDocuments:
     """Pair the records of two collections that store the same text (:func:`text_key`; ids play no part),
-    up to ``most`` drawn uniformly (:func:`records_both_hold`)."""
-    return records_both_hold(source_uri, target_uri, text_keys, most, seed, batch_size)
+    up to ``most`` drawn uniformly (:func:`records_both_hold`), but those marked as translations
+    (:func:`untranslated_keys_of`)."""
+    return records_both_hold(source_uri, target_uri, untranslated_keys_of(source_uri, target_uri, text_keys), most,
+                             seed, batch_size)
 
 
-def untranslated_id_keys_of(source_uri: str, target_uri: str) -> KeyFn:
-    """:func:`untranslated_id_keys` for the records two collections share by id: those marked as holding a
+def untranslated_keys_of(source_uri: str, target_uri: str, key_of: KeyFn = id_keys) -> KeyFn:
+    """``key_of`` (by id, or :func:`text_keys`) for the records two collections share: those marked as holding a
     translation in the vector either reads (its name, "" for a store's one vector) are left out."""
     names = []
     for uri in (source_uri, target_uri):
         with open_store(uri) as store:
             names.append(store.vector_name or "")
-    return untranslated_id_keys(names)
+    return untranslated(key_of, names)
 
 
 def same_point_keys(source_uri: str, target_uri: str) -> KeyFn | None:
@@ -435,6 +447,6 @@ def sample_collections(source_uri: str, target_uri: str, max_vectors: int = 50_0
     a = sample_collection(first, max_vectors, seeds[0], documents=documents, keys=key_of if shared else None)
     matches = _Matches(a.keys, shared, np.random.default_rng([seed, 2]), key_of) if shared and len(a.keys) else None
     b = sample_collection(second, max_vectors, seeds[1], documents=documents, matches=matches)
-    pairs = (_pairs(matches, first, not source_first, "text" if key_of is text_keys else "ids",
+    pairs = (_pairs(matches, first, not source_first, _what(key_of),
                     (source_uri, target_uri)) if matches is not None else SharedDocuments.none())
     return (a, b, pairs) if source_first else (b, a, pairs)

@@ -142,14 +142,25 @@ def records_shared_by_id(source_uri: str, target_uri: str, max_pairs: int = 20_0
     uniform sample of at most ``max_pairs`` of them, none when no id is shared (:func:`records_both_hold`: memory 16
     bytes per record of the smaller collection and the pairs). Records marked as holding a translation in the vector
     either collection reads are left out (a migration's into a collection of embeddings: no true pair)."""
-    from v2v_store.train.data import records_both_hold, untranslated_id_keys_of
+    from v2v_store.train.data import records_both_hold, untranslated_keys_of
 
-    found = records_both_hold(source_uri, target_uri, untranslated_id_keys_of(source_uri, target_uri), max_pairs)
+    found = records_both_hold(source_uri, target_uri, untranslated_keys_of(source_uri, target_uri), max_pairs)
     return found.source, found.target
 
 
 NO_SHARED_IDS = ("share no record id: pairs by id need the same documents under the same ids in both (e.g. re-encode a "
                  "sample of the source's documents with the new model into a scratch collection, keeping their ids)")
+
+
+def _marked_share(uri: str, scan: int = 1024) -> float:
+    """The share of a collection's first ``scan`` records marked as holding a translation in the vector it reads."""
+    from v2v_store.connectors import holds_translation, open_store
+
+    with open_store(uri) as store:
+        batch = store.first_batch(scan) if store.exists() and store.count() else None
+        if batch is None or not len(batch):
+            return 0.0
+        return float(np.mean([holds_translation(m, [store.vector_name or ""]) for m in batch.metadata]))
 
 
 def pairs_by_id(source_uri: str, target_uri: str, max_pairs: int = 20_000) -> tuple[np.ndarray, np.ndarray]:
@@ -328,6 +339,13 @@ def _load_pairs(translator: Translator, given: PairSources, max_pairs: int) -> P
 
         shared = shared_document_pairs(given.source, given.target, max_pairs)  # the same texts under other ids
         if not len(shared.source):
+            marked = _marked_share(given.target)
+            if marked:
+                raise V2VError(f"{given.target}: {marked:.0%} of its first records hold translations (marked by a "
+                               "migration), not the new model's embeddings, and no other record pairs with "
+                               f"{given.source}: evaluating against them measures nothing. Pair the source with "
+                               "vectors the new model embedded: --texts, or a scratch collection of re-encoded "
+                               "documents under the same ids")
             raise V2VError(f"{given.source} and {given.target} {NO_SHARED_IDS}; nor do they store any text in common "
                            "(pairs by text need the same documents stored with both); or give --texts")
         u, v, how = shared.source, shared.target, "text"

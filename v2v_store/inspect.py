@@ -42,7 +42,7 @@ class StoreReport:
     other_vectors: list[str] = field(default_factory=list)
     # points that hold other vectors only, not the one read (not in ``count``): a new collection like it gets them too
     points_without_vector: int = 0
-    translations: int = 0  # of the records scanned, those marked as holding a translation (an in-place migration's)
+    translations: int = 0  # of the records scanned, those marked as holding a translation (a migration's beside embeddings)
     warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
