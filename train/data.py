@@ -268,15 +268,10 @@ def untranslated(key_of: KeyFn, vectors: Sequence[str]) -> KeyFn:
         rows, found = key_of(batch)
         metadata = batch.metadata or [None] * len(batch.ids)
         keep = np.asarray([not holds_translation(metadata[r], vectors) for r in rows], dtype=bool)
-        return rows[keep] if len(rows) else rows, found[keep] if len(rows) else found
+        return rows[keep], found[keep]
 
     keys.reads_payload, keys.what = True, _what(key_of)  # type: ignore[attr-defined]
     return keys
-
-
-def untranslated_id_keys(vectors: Sequence[str]) -> KeyFn:
-    """:func:`id_keys` of a page's records but those whose point holds a translation in one of ``vectors``."""
-    return untranslated(id_keys, vectors)
 
 
 def _what(key_of: KeyFn) -> str:
@@ -423,12 +418,10 @@ def untranslated_keys_of(source_uri: str, target_uri: str, key_of: KeyFn = id_ke
 
 def same_point_keys(source_uri: str, target_uri: str) -> KeyFn | None:
     """For two named vectors of one Qdrant collection, the keys of the points that have both and hold no translation
-    in either (:func:`untranslated_id_keys`), else None."""
-    from v2v_store.connectors import parse_uri, same_points
+    in either (:func:`untranslated_keys_of`), else None."""
+    from v2v_store.connectors import same_points
 
-    if same_points(source_uri, target_uri):
-        return untranslated_id_keys([parse_uri(u).params["vector"] for u in (source_uri, target_uri)])
-    return None
+    return untranslated_keys_of(source_uri, target_uri) if same_points(source_uri, target_uri) else None
 
 
 def sample_collections(source_uri: str, target_uri: str, max_vectors: int = 50_000, seed: int = 0,
