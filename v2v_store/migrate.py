@@ -412,10 +412,11 @@ def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch
                 "whole, or --resume to finish an interrupted migration"
             )
         dest_count, dest_metric = (dest.count() if dest.exists() else 0), dest.metric.value
-        adds_vector, dest_vector = dest.adds_vector, dest.vector_name or ""
+        adds_vector = dest.adds_vector
         # a new destination: the source's settings where both are of one backend (a FAISS ?index= is its own), the
         # point's layout between the two Qdrant engines
         carried = dest.create_like(_settings_for(dest, source, source_settings)) if not dest.exists() else []
+        dest_vector = dest.vector_name or ""  # as created (a new Qdrant collection takes its source's vector's name)
         kept_others = dest.takes_other_vectors(source_others[1]) if _alike(source, dest) else []
         left_behind = other_vectors_left_behind(source_others[0], kept_others) + left_behind
         if without_vector and not (state.get("copies_points_without_vector", False) if state else
@@ -454,7 +455,7 @@ def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch
         without_vector=without_vector, vector_name=vector_name,
         without_vector_fill=bool(without_vector) and on_exists == OnExists.FILL,
         adds_vector=adds_vector,
-        # where the destination holds embeddings too: in place, or an existing collection filled or appended to
+        # where the destination holds embeddings too: in place, an existing collection filled or appended to, mixed
         mark_vector=dest_vector if spaces is not None or same_points(source_uri, dest_uri) or (
             exists and on_exists in (OnExists.FILL, OnExists.APPEND)) else None,
     )
