@@ -28,8 +28,8 @@ PointId = int | str
 ORIGINAL_ID_KEY = "_v2v_id"
 _ID_NAMESPACE = uuid.UUID("6f1d6a52-3c1b-4d55-9a3e-0b5c2f7b1e01")
 # Metadata (payload) field where a record a migration wrote a translation for, into a collection that also holds
-# embeddings (another named vector of the same Qdrant points, or an existing collection filled or appended to), is
-# marked: {vector name ("" for a store's one vector): {"from": the space translated from, "translator": its digest}}.
+# embeddings (another named vector of the same Qdrant points, an existing collection filled or appended to, a
+# collection of mixed spaces' migration), is marked: {vector name ("" for a store's one vector): {"from": the space translated from, "translator": its digest}}.
 # A Qdrant point that exists keeps its payload and gets the mark merged in (before its vector is set).
 TRANSLATED_KEY = "_v2v_translated"
 
