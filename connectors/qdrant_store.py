@@ -153,6 +153,10 @@ def make_payload(metadata: dict | None, document: str | None, original: PointId 
             f"a record's metadata field {bad!r} holds NaN or an infinity ({payload[bad]!r}), which a Qdrant payload "
             "(JSON) cannot hold: set it to null or a number in the source (then --resume), or migrate into Chroma or "
             "FAISS, which keep it")
+    if ORIGINAL_ID_KEY in payload:  # read back, it would be taken for the record's id
+        raise InvalidURIError(
+            f"a record's metadata holds a field {ORIGINAL_ID_KEY!r}, which v2v-store keeps a Qdrant point's original id "
+            "in: read back, it would replace the record's id. Rename that field in the source")
     if document is not None:
         if payload.get(document_key, document) != document:
             raise InvalidURIError(

@@ -1011,6 +1011,13 @@ def test_a_payloads_document_field_is_kept_and_never_overwritten(dest_kind, tran
                 progress=False)
     with open_store(new.replace("/d2", "/d3")) as nothing:
         assert not nothing.exists()
+    # a field of v2v's own name (where it keeps an id Qdrant cannot hold) would be read back as the record's id
+    with open_store(f"chroma://{tmp_path}/c?collection=docs") as chroma:
+        chroma.upsert(VectorBatch([ids[4]], x[4:5], [{**meta[4], "score": None}], [docs[4]]))
+        chroma.upsert(VectorBatch([ids[5]], x[5:6], [{**meta[5], "_v2v_id": "theirs"}], [docs[5]]))
+    with pytest.raises(InvalidURIError, match="holds a field '_v2v_id'.*Rename that field in the source"):
+        migrate(tr, f"chroma://{tmp_path}/c?collection=docs", new.replace("/d2", "/d3"), state_dir=tmp_path / "st",
+                progress=False)
 
 
 @pytest.mark.parametrize("kind", ["qdrant", "qdrant-edge"])
