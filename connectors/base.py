@@ -40,6 +40,13 @@ def holds_translation(metadata: dict[str, Any] | None, vectors: Sequence[str]) -
     return isinstance(marks, dict) and any(v in marks for v in vectors)
 
 
+def translations_in(batch: "VectorBatch", vector: str | None) -> np.ndarray:
+    """Which records of a page (read with its payload) are marked as holding a translation in ``vector`` (a store's
+    :attr:`VectorStore.vector_name`; None or "" for its one vector)."""
+    return np.array([holds_translation(m, [vector or ""]) for m in batch.metadata or [None] * len(batch.ids)],
+                    dtype=bool)
+
+
 class Metric(str, enum.Enum):
     """Similarity a store ranks by. Cosine stores keep L2-normalised vectors."""
 

@@ -10,7 +10,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from v2v_store.connectors import VectorBatch, open_store
+from v2v_store.connectors import VectorBatch, open_store, translations_in
 from v2v_store.connectors.base import l2_normalize
 from v2v_store.errors import InvalidVectorsError, StoreNotFoundError
 from v2v_store.inspect import documents_hint
@@ -85,9 +85,8 @@ def sample_collection(uri: str, max_vectors: int = 50_000, seed: int = 0, docume
         texts: list[str] = [""] * documents
         first_metadata: list = []
         key_chunks = []
-        own = store.vector_name or ""  # the marks are read with the payload
-        for batch in store.iter_batches(batch_size=batch_size, with_payload=True):
-            embedded = _embedded_rows(batch, own)
+        for batch in store.iter_batches(batch_size=batch_size, with_payload=True):  # the marks are in the payload
+            embedded = np.flatnonzero(~translations_in(batch, store.vector_name))
             translations += len(batch) - len(embedded)
             batch = batch.select(embedded) if len(embedded) < len(batch) else batch
             first_metadata = first_metadata or batch.metadata
@@ -117,14 +116,6 @@ def sample_collection(uri: str, max_vectors: int = 50_000, seed: int = 0, docume
             logger.warning("%s: %s", uri, hint)
     return CollectionSample(out, doc_vectors, texts, seen,
                             np.unique(np.concatenate(key_chunks)) if key_chunks else np.zeros(0, KEY))
-
-
-def _embedded_rows(batch: VectorBatch, vector: str) -> np.ndarray:
-    """The rows of a page whose point is not marked as holding a translation in ``vector``."""
-    from v2v_store.connectors import holds_translation
-
-    return np.asarray([r for r, m in enumerate(batch.metadata or [None] * len(batch.ids))
-                       if not holds_translation(m, [vector])], dtype=np.int64)
 
 
 def distinct_rows(vectors: np.ndarray) -> np.ndarray:

@@ -154,13 +154,11 @@ NO_SHARED_IDS = ("share no record id: pairs by id need the same documents under 
 
 def _marked_share(uri: str, scan: int = 1024) -> float:
     """The share of a collection's first ``scan`` records marked as holding a translation in the vector it reads."""
-    from v2v_store.connectors import holds_translation, open_store
+    from v2v_store.connectors import open_store, translations_in
 
     with open_store(uri) as store:
         batch = store.first_batch(scan) if store.exists() and store.count() else None
-        if batch is None or not len(batch):
-            return 0.0
-        return float(np.mean([holds_translation(m, [store.vector_name or ""]) for m in batch.metadata]))
+        return float(translations_in(batch, store.vector_name).mean()) if batch is not None and len(batch) else 0.0
 
 
 def pairs_by_id(source_uri: str, target_uri: str, max_pairs: int = 20_000) -> tuple[np.ndarray, np.ndarray]:

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from v2v_store.connectors import VectorBatch, VectorStore, holds_translation
+from v2v_store.connectors import VectorBatch, VectorStore, translations_in
 from v2v_store.connectors.base import l2_normalize
 from v2v_store.errors import StoreNotFoundError, UnsupportedIndexError, V2VError
 
@@ -202,7 +202,7 @@ def inspect_store(store: VectorStore, sample: int = 5, scan: int = 2048, model: 
     report.sample_documents = [d[:80] if isinstance(d, str) else d for d in batch.documents[:sample]]
     report.scanned = len(batch)
     report.with_documents = sum(isinstance(d, str) and bool(d.strip()) for d in batch.documents)
-    report.translations = sum(holds_translation(m, [store.vector_name or ""]) for m in batch.metadata)
+    report.translations = int(translations_in(batch, store.vector_name).sum())
     hint = documents_hint(report.with_documents, batch.metadata, store)
     if hint:
         report.warnings.append(hint)

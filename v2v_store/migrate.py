@@ -310,18 +310,15 @@ def _mixed_spaces(translator: Translator, store: VectorStore, spaces: RecordSpac
     return src, trg, spaces.check(translator, store, what, check_space)
 
 
-def _check_payloads(source: VectorStore, dest_uri: str) -> None:
-    """Refuses, before anything is written, a Qdrant destination for the source's first records where it cannot take
-    their payloads as they are: their metadata already uses its document field (``?document_key=``) beside their
-    documents, or holds NaN or an infinity (each such record is refused when it is written, too:
+def _check_payloads(first: VectorBatch, document_key: str) -> None:
+    """Refuses, before anything is written, a Qdrant destination for the source's ``first`` records where it cannot
+    take their payloads as they are: their metadata already uses its document field (``?document_key=``) beside their
+    documents, holds NaN or an infinity, or v2v's own id field (each such record is refused when it is written, too:
     :func:`~v2v_store.connectors.qdrant_store.make_payload`)."""
     from v2v_store.connectors.qdrant_store import make_payload
 
-    uri = parse_uri(dest_uri)
-    if uri.scheme.startswith("qdrant"):
-        batch = source.first_batch(CHECK_ROWS, with_payload=True)
-        for metadata, document in zip(batch.metadata, batch.documents):
-            make_payload(metadata, document, None, uri.params.get("document_key", "document"))
+    for metadata, document in zip(first.metadata, first.documents):
+        make_payload(metadata, document, None, document_key)
 
 
 def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch_size: int = 1024,
@@ -353,14 +350,18 @@ def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch
             raise StoreNotFoundError(f"source {source_uri} does not exist: check the path and collection name")
         if source.count() == 0:
             raise V2VError(f"source {source_uri} is empty: nothing to migrate (check the collection name)")
+        into_qdrant = parse_uri(dest_uri).scheme.startswith("qdrant")
+        # the first records: the space check's sample, and (into Qdrant) the payloads checked before anything is written
+        first = (source.first_batch(CHECK_ROWS, with_payload=into_qdrant)
+                 if spaces is None or into_qdrant else None)
         if spaces is not None:
             src, trg, sample_spaces = _mixed_spaces(translator, source, spaces, target_space, check_space)
         else:
-            sample = source.first_batch(CHECK_ROWS, with_payload=False).vectors  # the space check's sample
-            src, trg = _resolve_spaces(translator, source, source_space, target_space, sample)
+            src, trg = _resolve_spaces(translator, source, source_space, target_space, first.vectors)
             if check_space:
-                translator.check_space(sample, src.name, f"collection {source_uri}")
-        _check_payloads(source, dest_uri)
+                translator.check_space(first.vectors, src.name, f"collection {source_uri}")
+        if into_qdrant:
+            _check_payloads(first, parse_uri(dest_uri).params.get("document_key", "document"))
         count, src_metric = source.count(), source.metric.value
         source_settings = _settings_of(source, source_uri) if copy_settings else {}
         left_behind = [] if same_points(source_uri, dest_uri) else source.left_behind()
