@@ -254,6 +254,44 @@ def test_a_fill_resumed_after_a_crash_counts_what_the_crashed_run_wrote_as_writt
                                    state_dir=tmp_path / "state", progress=False).describe()
 
 
+@pytest.mark.parametrize("dest,metric", [("faiss://{p}/dst.faiss", "dot"), ("chroma://{p}/c?collection=docs", "l2"),
+                                         ("qdrant://{p}/q?collection=docs", "dot"), ("qdrant-edge://{p}/dst", "l2")])
+def test_translations_beside_vectors_that_are_not_unit_take_their_lengths(translator, tmp_path, dest, metric):
+    """A destination that ranks by dot product or L2 distance and holds vectors that are not unit length (a model run
+    without its normalisation) gets each translation at the length its own vectors have in that direction: a unit
+    one beside vectors of lengths 2-4 ranks by its length (in a dot-product collection, never). One whose vectors
+    are unit length (as most are, under Chroma's default L2) takes unit translations (it was refused)."""
+    tr, _ = translator
+    x, y = views(1600, seed=41)
+    direction = np.linalg.svd(l2_normalize(y) - l2_normalize(y).mean(0), full_matrices=False)[2][0]
+    spread = l2_normalize(y) @ direction
+
+    def length(v):  # how the destination's model makes its lengths: by direction, from 2 to 4
+        return 3 + (l2_normalize(v) @ direction - spread.mean()) / (2 * spread.std())
+
+    for case, own_lengths in (("raw", length(y[:800])), ("unit", np.ones(800))):
+        (tmp_path / case).mkdir()
+        src, dst = f"npy://{tmp_path}/{case}.npy", dest.format(p=tmp_path / case)
+        np.save(tmp_path / f"{case}.npy", x[800:])
+        with open_store(dst, dim=y.shape[1], metric=metric) as store:  # 800 records of the destination's own
+            store.upsert(VectorBatch([f"own-{i}" for i in range(800)], l2_normalize(y[:800]) * own_lengths[:, None]))
+        plan = migrate(tr, src, dst, on_exists="append", dry_run=True, state_dir=tmp_path / case, progress=False)
+        assert ("translations written at the lengths" in plan.describe()) == (case == "raw"), plan.describe()
+        report = migrate(tr, src, dst, on_exists="append", state_dir=tmp_path / case, progress=False)
+        assert report.dest_count == 1600 and report.written == 800
+        got = read(dst)
+        translations = np.stack([got[i][0] for i in range(800)])  # the npy source's ids: row numbers
+        lengths = np.linalg.norm(translations, axis=1)
+        np.testing.assert_allclose(l2_normalize(translations), tr.translate(x[800:], "x", "y"), atol=1e-5)
+        if case == "unit":
+            np.testing.assert_allclose(lengths, 1, atol=1e-5)
+        else:  # as the destination's model would have made them, within what 800 vectors tell
+            want = length(translations)
+            assert np.corrcoef(lengths, want)[0, 1] > 0.9 and np.abs(lengths - want).mean() < 0.15, (lengths, want)
+        assert np.allclose(np.linalg.norm(np.stack([got[f"own-{i}"][0] for i in range(800)]), axis=1), own_lengths,
+                           atol=1e-4)  # the destination's own records as they were
+
+
 def test_a_fill_plan_checks_ids_from_all_through_the_source(translator, tmp_path):
     """A destination re-embedded in id order holds the source's first ids: the plan checks ids drawn at random from all
     through the source, so a destination holding half of them reads as half (it read as full from the first ids)."""

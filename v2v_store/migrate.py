@@ -26,7 +26,9 @@ import numpy as np
 
 from v2v_store.connectors import (TRANSLATED_KEY, Metric, VectorBatch, VectorStore, keeping_document_key,
                                   open_store, other_vectors_left_behind, parse_uri, points_without_vector_left_behind,
-                                  same_collection, same_points)
+                                  same_collection, same_points, translations_in)
+from v2v_store.lengths import SAMPLE as LENGTHS_SAMPLE
+from v2v_store.lengths import VectorLengths, fit_lengths
 from v2v_store.errors import (DestinationExistsError, DimensionMismatchError, StoreBusyError, StoreNotFoundError,
                               UnsupportedIndexError, V2VError)
 from v2v_store.metrics import overlap, paired_metrics, top_k_others
@@ -124,6 +126,9 @@ class MigrationPlan:
     mark_vector: str | None = None
     # a Qdrant collection (or edge shard) without the destination's named vector: added to its points (created)
     adds_vector: bool = False
+    # an existing destination ranking by dot product or L2 distance whose own vectors are not unit length: the lengths
+    # its translations are written at (VectorLengths.to_dict; None: unit, as translated)
+    lengths: dict | None = None
 
     def describe(self) -> str:
         mixed = (f"  mixed spaces ({self.mixed_by}): {self.source_space} records translated, {self.target_space} records "
@@ -146,6 +151,8 @@ class MigrationPlan:
             ("  replaced, recreated with its own settings: " + "; ".join(self.kept_settings)) if self.kept_settings
             else None,
             None if self.fill_sample is None else f"  fill: {self._fill_share()}",
+            (f"  translations written at the lengths of the destination's own vectors ({self.dest_metric} ranks by "
+             f"length too: {VectorLengths.from_dict(self.lengths).describe()})") if self.lengths else None,
             (f"  each record written with a translation is marked so in its metadata: {self.mark_field} = {{from: "
              f"{self.source_space!r}, translator: its digest}} (v2v fit and evaluate tell it from the embeddings; "
              "filter on it for the records still to embed with the new model)") if self.mark_vector is not None
@@ -216,20 +223,26 @@ class MigrationReport:
 
 
 def translate_batch(batch: VectorBatch, translator: Translator, source: str, target: str,
-                    spaces: RecordSpaces | None = None, labels: np.ndarray | None = None) -> VectorBatch:
+                    spaces: RecordSpaces | None = None, labels: np.ndarray | None = None,
+                    lengths: VectorLengths | None = None) -> VectorBatch:
     """The unit of distributed work: one batch in, the same records in the target space out.
 
-    With ``spaces`` (a collection of mixed spaces; ``labels``: each record's space by :meth:`RecordSpaces.labels`,
+    ``lengths``: the translations are written at these lengths (those of the destination's own vectors, where it
+    ranks by them: :mod:`v2v_store.lengths`), else as unit vectors. With ``spaces`` (a collection of mixed spaces; ``labels``: each record's space by :meth:`RecordSpaces.labels`,
     computed when not given): records of ``source`` are translated and their metadata say so
     (:meth:`RecordSpaces.translated`), records already of ``target`` pass unchanged, and records of neither are left out
     of the batch returned (which keeps the order otherwise)."""
+    def translated(vectors: np.ndarray) -> np.ndarray:
+        out = translator.translate(vectors, source=source, target=target)
+        return out if lengths is None else lengths.scale(out)
+
     if spaces is None:
-        return batch.with_vectors(translator.translate(batch.vectors, source=source, target=target))
+        return batch.with_vectors(translated(batch.vectors))
     labels = spaces.labels(batch) if labels is None else labels
     of_source = labels == source
     vectors = batch.vectors.copy()
     if of_source.any():
-        vectors[of_source] = translator.translate(batch.vectors[of_source], source=source, target=target)
+        vectors[of_source] = translated(batch.vectors[of_source])
     metadata = [spaces.translated(m, source, target) if s else m for m, s in zip(batch.metadata, of_source)]
     keep = np.flatnonzero(of_source | (labels == target))
     out = VectorBatch(list(batch.ids), vectors, metadata, list(batch.documents), batch.next_position,
@@ -383,11 +396,6 @@ def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch
             )
         if dest.exists() and on_exists != OnExists.REPLACE:
             dest.check_writable()  # e.g. a FAISS index that keeps no ids: refused before anything is written
-        if dest.exists() and dest.metric == Metric.L2:
-            raise DimensionMismatchError(
-                f"metric mismatch: destination {dest_uri} ranks by l2; translated vectors are unit length and "
-                "meant for cosine (or dot) collections: write to a new collection"
-            )
         state_path = _state_path(source_uri, dest_uri, state_dir)
         state = json.loads(state_path.read_text()) if resume and state_path.exists() else None
         if resume and exists and state is None and on_exists != OnExists.REPLACE:
@@ -413,6 +421,9 @@ def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch
                 "whole, or --resume to finish an interrupted migration"
             )
         dest_count, dest_metric = (dest.count() if dest.exists() else 0), dest.metric.value
+        # beside vectors of their own that rank by their lengths too, translations get lengths like theirs
+        lengths = (state.get("lengths") if state else _own_lengths(dest) if (
+            exists and on_exists in (OnExists.APPEND, OnExists.FILL) and dest.metric != Metric.COSINE) else None)
         adds_vector = dest.adds_vector
         # a new destination: the source's settings where both are of one backend (a FAISS ?index= is its own), the
         # point's layout between the two Qdrant engines
@@ -455,12 +466,25 @@ def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch
         left_behind=left_behind, kept_settings=kept_settings, training_seconds=training_s, indexing_seconds=indexing_s,
         without_vector=without_vector, vector_name=vector_name,
         without_vector_fill=bool(without_vector) and on_exists == OnExists.FILL,
-        adds_vector=adds_vector,
+        adds_vector=adds_vector, lengths=lengths,
         # where the destination holds embeddings too: in place, an existing collection filled or appended to, mixed
         mark_vector=dest_vector if spaces is not None or same_points(source_uri, dest_uri) or (
             exists and on_exists in (OnExists.FILL, OnExists.APPEND)) else None,
     )
     return plan, state
+
+
+def _own_lengths(dest: VectorStore) -> dict | None:
+    """The lengths of an existing destination's own vectors (:func:`~v2v_store.lengths.fit_lengths`, on a sample drawn
+    all through it, leaving out translations a migration marked there), or None where they are unit length."""
+    own = []
+    for batch in dest.spread_sample(LENGTHS_SAMPLE, with_payload=True):
+        own.append(batch.vectors[~translations_in(batch, dest.vector_name)])
+    lengths = fit_lengths(np.concatenate(own)) if own else None
+    if lengths is not None:
+        logger.info("destination %s ranks by %s and its vectors are not unit length (%s): translations are written at "
+                    "lengths like theirs", dest.uri, dest.metric.value, lengths.describe())
+    return None if lengths is None else lengths.to_dict()
 
 
 def fill_writes(fill_sample: tuple[int, int], records: int) -> int:
@@ -621,6 +645,7 @@ def _migrate(translator: Translator, plan: MigrationPlan, state: dict | None, st
     source_uri, dest_uri, batch_size = plan.source, plan.dest, plan.batch_size
     mark = {"from": plan.source_space, "translator": translator.digest()[:16]} if plan.mark_vector is not None else None
     spaces = RecordSpaces.parse(plan.mixed_by, translator)
+    lengths = VectorLengths.from_dict(plan.lengths)
     fingerprint = {"translator": translator.config_dict(), "source_space": plan.source_space}
     if spaces is not None:
         fingerprint.update(mixed_by=spaces.option, target_space=plan.target_space)
@@ -637,7 +662,8 @@ def _migrate(translator: Translator, plan: MigrationPlan, state: dict | None, st
     def save(position: Any, done: bool, stage: str = "translate") -> None:
         _save_state(state_path, {"version": STATE_VERSION, "source": source_uri, "dest": dest_uri, "position": position,
                                  "done": done, "stage": stage, "fingerprint": fingerprint,
-                                 "copies_points_without_vector": plan.without_vector > 0, **tally})
+                                 "copies_points_without_vector": plan.without_vector > 0, "lengths": plan.lengths,
+                                 **tally})
 
     fix = (f"Migrate it as a collection of mixed spaces: --source-space @FIELD (a metadata field naming each record's "
            f"model) or --source-space auto (each record's space told by its vector), with --target-space "
@@ -649,8 +675,8 @@ def _migrate(translator: Translator, plan: MigrationPlan, state: dict | None, st
                                 means=translator.space_means) for name in watched}
     sample_src, sample_trg = [], []
     t0 = time.perf_counter()
-    # an existing destination keeps its metric (cosine or dot: translations are unit vectors, so both rank alike;
-    # plan_migration refused l2), a new one is created for cosine (the plan's dest_metric then)
+    # an existing destination keeps its metric (translations at its vectors' lengths where it ranks by them:
+    # plan.lengths), a new one is created for cosine (the plan's dest_metric then)
     dest_metric = Metric(plan.dest_metric)
     with open_store(source_uri) as source, open_store(dest_uri, dim=plan.target_dim, metric=dest_metric,
                                                       new_vector=True) as dest:
@@ -716,7 +742,7 @@ def _migrate(translator: Translator, plan: MigrationPlan, state: dict | None, st
                 of_target = of_source if labels is None else labels == plan.target_space
                 for name, watch in watches.items():
                     watch.add(batch.vectors[of_source if name == plan.source_space else of_target])
-                out = translate_batch(batch, translator, plan.source_space, plan.target_space, spaces, labels)
+                out = translate_batch(batch, translator, plan.source_space, plan.target_space, spaces, labels, lengths)
                 in_out = of_source | of_target  # the rows of ``batch`` that ``out`` holds, in order
                 if mark is not None:  # told from the embeddings the destination holds too
                     out = _marked(out, plan.mark_vector, mark, of_source[in_out])
