@@ -535,11 +535,24 @@ def file_version(*paths: str) -> str:
     return ";".join("-" if st is None else f"{st.st_size}:{st.st_mtime_ns}" for st in stats)
 
 
+def past_int64(point_id: PointId) -> bool:
+    """An int id no int64 holds (Qdrant's ids reach 2**64 - 1; Python's ints have no end)."""
+    return isinstance(point_id, int) and not -2**63 <= point_id < 2**63
+
+
+def kept_id(point_id: PointId) -> Any:
+    """What a store keeps under ``ORIGINAL_ID_KEY`` for a record's id: the id itself, or for an int past int64 (which
+    a JSON payload's numbers or Chroma's metadata would turn into a float) ``{"int": "its digits"}``."""
+    return {"int": str(point_id)} if past_int64(point_id) else point_id
+
+
 def restore_id(native_id: PointId, metadata: dict[str, Any] | None) -> tuple[PointId, dict[str, Any] | None]:
-    """Undo the id mapping a store applied on write (see ``ORIGINAL_ID_KEY``)."""
+    """Undo the id mapping a store applied on write (see ``ORIGINAL_ID_KEY`` and :func:`kept_id`)."""
     if metadata and ORIGINAL_ID_KEY in metadata:
         metadata = dict(metadata)
         original = metadata.pop(ORIGINAL_ID_KEY)
+        if isinstance(original, dict) and isinstance(original.get("int"), str):
+            original = int(original["int"])
         return original, (metadata or None)
     return native_id, metadata
 

@@ -34,6 +34,7 @@ from .base import (
     check_batch,
     check_vectors,
     prepare_for_metric,
+    past_int64,
     restore_id,
 )
 from .uri import StoreURI
@@ -70,6 +71,14 @@ def _chroma_keeps_value(value: Any) -> bool:
         return math.isfinite(value)
     return (isinstance(value, list) and bool(value) and isinstance(value[0], (str, bool, int, float))
             and all(type(v) is type(value[0]) and _chroma_keeps_value(v) for v in value))
+
+
+def _restore_id(native_id: str, metadata: dict | None) -> tuple:
+    """:func:`~v2v_store.connectors.base.restore_id` of a Chroma record: the original id v2v keeps beside a Chroma id
+    is an int, a text one of digits where it is past int64."""
+    original, metadata = restore_id(native_id, metadata)
+    wide = isinstance(original, str) and original.lstrip("-").isdigit()
+    return (int(original) if wide else original), metadata
 
 
 def to_chroma_metadata(metadata: dict | None) -> dict | None:
@@ -237,7 +246,7 @@ class ChromaStore(VectorStore):
     def _to_batch(page: dict, with_payload: bool, next_position: Any = None) -> VectorBatch:
         ids, metadata = [], []
         for cid, meta in zip(page["ids"], page["metadatas"]):
-            rid, meta = restore_id(cid, meta)
+            rid, meta = _restore_id(cid, meta)
             ids.append(rid)
             metadata.append(from_chroma_metadata(meta))
         vectors = np.asarray(page["embeddings"], dtype=np.float32) if len(ids) else np.empty((0, 0), np.float32)
@@ -251,7 +260,7 @@ class ChromaStore(VectorStore):
         for s in range(0, len(unique), self._max_batch()):
             page = col.get(ids=unique[s : s + self._max_batch()], include=["metadatas", "documents"])
             for cid, meta, doc in zip(page["ids"], page["metadatas"], page["documents"]):
-                found[cid] = (from_chroma_metadata(restore_id(cid, meta)[1]), doc)
+                found[cid] = (from_chroma_metadata(_restore_id(cid, meta)[1]), doc)
         return [found.get(key, (None, None)) for key in keys]
 
     def id_key(self, record_id: PointId) -> str:
@@ -283,7 +292,7 @@ class ChromaStore(VectorStore):
         for s in range(0, len(unique), self._max_batch()):
             page = self._col.get(ids=unique[s : s + self._max_batch()], include=["metadatas"])
             for cid, meta in zip(page["ids"], page["metadatas"]):
-                found[cid] = restore_id(cid, meta)[0]  # an int id is kept in the metadata: 5 is not "5"
+                found[cid] = _restore_id(cid, meta)[0]  # an int id is kept in the metadata: 5 is not "5"
         return np.array([key in found and found[key] == i for key, i in zip(keys, ids)], dtype=bool)
 
     def settings(self) -> dict[str, Any]:
@@ -320,8 +329,8 @@ class ChromaStore(VectorStore):
         ids, metadata = [], []
         for i, m in zip(batch.ids, batch.metadata):
             m = to_chroma_metadata(dict(m)) if m else None
-            if isinstance(i, int):
-                m = {**(m or {}), ORIGINAL_ID_KEY: i}
+            if isinstance(i, int):  # past int64 as its digits: Chroma holds no wider int, nor an object
+                m = {**(m or {}), ORIGINAL_ID_KEY: str(i) if past_int64(i) else i}
             ids.append(str(i))
             metadata.append(m)
         if self._col is None:
@@ -366,5 +375,5 @@ class ChromaStore(VectorStore):
         for row, (rid, dist, metas) in enumerate(zip(res["ids"], res["distances"], res["metadatas"])):
             d = np.asarray(dist, dtype=np.float32)
             scores[row, : len(d)] = -d if self.metric == Metric.L2 else 1.0 - d
-            ids.append([restore_id(i, m)[0] for i, m in zip(rid, metas)])
+            ids.append([_restore_id(i, m)[0] for i, m in zip(rid, metas)])
         return scores, ids

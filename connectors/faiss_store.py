@@ -1,6 +1,7 @@
 """FAISS indexes as a :class:`VectorStore`.
 
-FAISS keeps vectors and int64 ids only. Metadata, documents, non-integer ids and the metric name
+FAISS keeps vectors and int64 ids only. Metadata, documents, ids that are not an int64 (strings, ints past it, and
+-1, FAISS's "no result") and the metric name
 (FAISS cannot tell cosine from dot) live in a SQLite sidecar next to the index,
 ``<index>.v2v.sqlite``, which this project writes and reads. Indexes written elsewhere are read
 without one: ids are the index's own (IDMap ids or row numbers), metadata is empty.
@@ -66,8 +67,16 @@ def _string_to_faiss_id(value: str) -> int:
     return int.from_bytes(hashlib.blake2b(value.encode(), digest_size=8).digest(), "little") & (2**63 - 1)
 
 
+def _is_native(point_id: PointId) -> bool:
+    """Whether an id is its own FAISS id: an int64 other than -1 (FAISS's "no result" in a search's answer). Other ids
+    (strings, -1, ints past int64: Qdrant's ids reach 2**64 - 1) are hashed, the original kept in the sidecar."""
+    return isinstance(point_id, int) and -2**63 <= point_id < 2**63 and point_id != -1
+
+
 def _faiss_id(point_id: PointId) -> int:
-    return point_id if isinstance(point_id, int) else _string_to_faiss_id(point_id)
+    if _is_native(point_id):
+        return point_id
+    return _string_to_faiss_id(point_id if isinstance(point_id, str) else f"\0int:{point_id}")
 
 
 def _original_id(stored: str) -> PointId:
@@ -548,8 +557,8 @@ class FaissStore(VectorStore):
         index = self._require_index()
         queries = prepare_for_metric(check_vectors(queries, self.dim, "queries"), self.metric)
         distances, fids = index.search(queries, k)
-        found = self._lookup(np.unique(fids[fids >= 0]))
-        ids = [[found.get(int(f), (int(f),))[0] for f in row if f >= 0] for row in fids]
+        found = self._lookup(np.unique(fids[fids != -1]))  # -1: no result (an index of fewer than k records)
+        ids = [[found.get(int(f), (int(f),))[0] for f in row if f != -1] for row in fids]
         scores = scores_from_distances(distances, self.metric if self.metric == Metric.L2 else Metric.DOT)
         return scores, ids
 
@@ -699,11 +708,7 @@ class FaissStore(VectorStore):
 
     def upsert(self, batch: VectorBatch) -> None:
         check_batch(batch, self.dim)
-        fids = []
-        for i in batch.ids:
-            if isinstance(i, int) and not 0 <= i < 2**63:
-                raise InvalidVectorsError(f"id {i} does not fit FAISS's int64 ids: use ids in [0, 2**63)")
-            fids.append(i if isinstance(i, int) else _string_to_faiss_id(i))
+        fids = [_faiss_id(i) for i in batch.ids]
         self._ensure_writable(batch)
         index = faiss.downcast_index(self._index)
         fid_arr = np.array(fids, dtype=np.int64)
@@ -716,7 +721,7 @@ class FaissStore(VectorStore):
         self._db.executemany(
             "INSERT OR REPLACE INTO records VALUES (?, ?, ?, ?)",
             [
-                (f, None if isinstance(i, int) else json.dumps(i), json.dumps(m) if m else None, d)
+                (f, None if _is_native(i) else json.dumps(i), json.dumps(m) if m else None, d)
                 for f, i, m, d in zip(fids, batch.ids, batch.metadata, batch.documents)
             ],
         )

@@ -39,6 +39,7 @@ from .base import (
     check_batch,
     check_vectors,
     prepare_for_metric,
+    kept_id,
     restore_id,
     stable_uuid,
 )
@@ -51,7 +52,7 @@ logger = logging.getLogger(__name__)
 def to_qdrant_id(value: PointId) -> tuple[int | str, bool]:
     """(native id, whether the original must be kept in the payload)."""
     if isinstance(value, int):
-        if value < 0:
+        if not 0 <= value < 2**64:  # a point id is an unsigned 64-bit int or a UUID
             return stable_uuid(str(value)), True
         return value, False
     # uuid.UUID's own normalisation: only 32 characters left can be a UUID (skip the slow failing try for the rest)
@@ -165,7 +166,7 @@ def make_payload(metadata: dict | None, document: str | None, original: PointId 
                 f"?document_key=NAME to the destination (e.g. ?document_key=text; a field no record's metadata has)")
         payload[document_key] = document
     if original is not None:
-        payload[ORIGINAL_ID_KEY] = original
+        payload[ORIGINAL_ID_KEY] = kept_id(original)
     return payload
 
 
