@@ -123,9 +123,12 @@ def held_among(records, natives: list, ids: Sequence[PointId], vector: str | Non
 
 
 def _not_json_number(value: Any) -> bool:
-    """Whether ``value`` is or holds (in a list or an object) NaN or an infinity."""
+    """Whether ``value`` is or holds (in a list or an object) NaN, an infinity or an int that a Qdrant payload turns
+    into a float (one beyond [-2**63, 2**64): JSON numbers as a server and an edge shard parse them)."""
     if isinstance(value, float):
         return not math.isfinite(value)
+    if isinstance(value, int):
+        return not -2**63 <= value < 2**64
     if isinstance(value, dict):
         return any(_not_json_number(v) for v in value.values())
     return isinstance(value, list) and any(_not_json_number(v) for v in value)
@@ -146,14 +149,16 @@ def make_payload(metadata: dict | None, document: str | None, original: PointId 
     """A record's payload: its metadata, its document at ``document_key`` and, where its id is no Qdrant id, the id.
     A record whose metadata already holds another value at ``document_key`` (a Chroma record with a ``document``
     metadata field beside its document) is refused: one of the two would be lost; so is one whose metadata holds NaN
-    or an infinity (Chroma and FAISS keep them, JSON has none: a server refuses them, an edge shard too)."""
+    or an infinity (Chroma and FAISS keep them, JSON has none: a server refuses them, an edge shard too) or an int
+    beyond 64 bits (which a server and an edge shard round to a float)."""
     payload = dict(metadata or {})
     bad = next((k for k, v in payload.items() if _not_json_number(v)), None)
     if bad is not None:
         raise InvalidVectorsError(
-            f"a record's metadata field {bad!r} holds NaN or an infinity ({payload[bad]!r}), which a Qdrant payload "
-            "(JSON) cannot hold: set it to null or a number in the source (then --resume), or migrate into Chroma or "
-            "FAISS, which keep it")
+            f"a record's metadata field {bad!r} holds NaN, an infinity or an int beyond 64 bits ({payload[bad]!r}), "
+            "which a Qdrant payload (JSON) cannot hold as it is (an int beyond 64 bits is rounded to a float): set it "
+            "to null, a number or its digits as text in the source (then --resume), or migrate into Chroma or FAISS, "
+            "which keep it")
     if ORIGINAL_ID_KEY in payload:  # read back, it would be taken for the record's id
         raise InvalidURIError(
             f"a record's metadata holds a field {ORIGINAL_ID_KEY!r}, which v2v-store keeps a Qdrant point's original id "

@@ -1041,14 +1041,16 @@ def test_a_payloads_document_field_is_kept_and_never_overwritten(dest_kind, tran
     new += ("&" if "?" in new else "?") + "document_key=text"
     assert migrate(tr, f"chroma://{tmp_path}/c?collection=docs", new, state_dir=tmp_path / "st", progress=False).written
     assert read(new)[ids[3]][1:] == ({**meta[3], "document": "a note"}, docs[3])
-    # NaN or an infinity in the metadata (Chroma keeps them, a Qdrant payload cannot): refused, nothing written
-    with open_store(f"chroma://{tmp_path}/c?collection=docs") as chroma:
-        chroma.upsert(VectorBatch([ids[4]], x[4:5], [{**meta[4], "score": [1.0, float("inf")]}], [docs[4]]))
-    with pytest.raises(InvalidVectorsError, match="metadata field 'score' holds NaN or an infinity"):
-        migrate(tr, f"chroma://{tmp_path}/c?collection=docs", new.replace("/d2", "/d3"), state_dir=tmp_path / "st",
-                progress=False)
-    with open_store(new.replace("/d2", "/d3")) as nothing:
-        assert not nothing.exists()
+    # NaN, an infinity or an int beyond 64 bits in the metadata (Chroma keeps them, a Qdrant payload cannot): refused,
+    # nothing written
+    for bad in ([1.0, float("inf")], {"hash": 2**64}):  # an int beyond 64 bits: a server and an edge shard round it
+        with open_store(f"chroma://{tmp_path}/c?collection=docs") as chroma:
+            chroma.upsert(VectorBatch([ids[4]], x[4:5], [{**meta[4], "score": bad}], [docs[4]]))
+        with pytest.raises(InvalidVectorsError, match="metadata field 'score' holds NaN, an infinity or an int beyond"):
+            migrate(tr, f"chroma://{tmp_path}/c?collection=docs", new.replace("/d2", "/d3"),
+                    state_dir=tmp_path / "st", progress=False)
+        with open_store(new.replace("/d2", "/d3")) as nothing:
+            assert not nothing.exists()
     # a field of v2v's own name (where it keeps an id Qdrant cannot hold) would be read back as the record's id
     with open_store(f"chroma://{tmp_path}/c?collection=docs") as chroma:
         chroma.upsert(VectorBatch([ids[4]], x[4:5], [{**meta[4], "score": None}], [docs[4]]))
