@@ -24,6 +24,7 @@ import json
 import logging
 import os
 import sqlite3
+import tempfile
 import time
 from typing import Any, Iterator, Sequence
 
@@ -34,6 +35,7 @@ from v2v_store.errors import (
     DimensionMismatchError,
     InvalidURIError,
     InvalidVectorsError,
+    StoreBusyError,
     StoreNotFoundError,
     UnsupportedIndexError,
 )
@@ -353,6 +355,7 @@ class FaissStore(VectorStore):
         self._ids_since: set[int] = set()
         self._db: sqlite3.Connection | None = None
         self._dirty = False
+        self._lock = None  # the writer lock, held from the first write until close (see _claim)
         if self.exists():
             self._open_index(writable=False)
             built = describe_index(self._index)[0].get("index", "Flat") if self._asked else None
@@ -594,6 +597,7 @@ class FaissStore(VectorStore):
         return build_seconds(self.settings(), records, self.dim, trained=True)
 
     def train_on(self, vectors: np.ndarray) -> None:
+        self._claim()
         structure = self._structure()
         if self._index is not None or not structure:
             raise UnsupportedIndexError(f"FAISS index {self.path} is not one to train: it exists, or is flat")
@@ -622,7 +626,52 @@ class FaissStore(VectorStore):
         logger.info("creating FAISS index %s (%s, d=%d, metric=%s)", self.path, described, index.d, metric.value)
 
     # -- writing ---------------------------------------------------------------------------------
+    def _claim(self) -> None:
+        """Hold the index's writer lock (on this machine) from this object's first write until it is closed. FAISS
+        holds an index in memory and writes it whole, so two writers at once each drop the other's records (two
+        migrations into one new index both reported all their records written; it held one's): a second writer
+        is refused, naming the first. An index another writer created since this object looked is read first."""
+        if self._lock is not None:
+            return
+        try:
+            import fcntl
+        except ImportError:  # not a POSIX system: no lock
+            return
+        user = os.getuid() if hasattr(os, "getuid") else "user"
+        key = hashlib.sha1(os.path.realpath(self.path).encode()).hexdigest()[:16]
+        path = os.path.join(tempfile.gettempdir(), f"v2v-store-{user}", f"faiss-{key}.lock")
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        lock = open(path, "a+")
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.seek(0)
+            holder = lock.read().strip() or "?"
+            lock.close()
+            raise StoreBusyError(
+                f"FAISS index {self.path} is being written by another process (pid {holder}; lock {path}): FAISS "
+                "keeps an index in memory and writes it whole, so two writers would each lose the other's records. "
+                "Wait for it to finish and run again (a migration: with --resume where it had begun), or write to "
+                "another path") from None
+        lock.seek(0)
+        lock.truncate()
+        lock.write(str(os.getpid()))
+        lock.flush()
+        self._lock = lock
+        if self._index is None and self.exists():  # created by another writer since this object looked
+            self._open_index(writable=True)
+            self.check_writable()
+
+    def _release(self) -> None:
+        if self._lock is not None:
+            import fcntl
+
+            fcntl.flock(self._lock, fcntl.LOCK_UN)
+            self._lock.close()
+            self._lock = None
+
     def _ensure_writable(self, batch: VectorBatch) -> None:
+        self._claim()
         if self._index is None:
             self._requested_dim = self._requested_dim or batch.vectors.shape[1]
             structure = self._structure() or {"index": "Flat"}
@@ -740,6 +789,7 @@ class FaissStore(VectorStore):
         self._reader, self._dirty, self._ids_sorted = None, True, None
 
     def drop(self, other_vectors_too: bool = False) -> None:
+        self._claim()
         if self._db is not None:
             self._db.close()
         for path in (self.path, self.sidecar_path):
@@ -759,7 +809,10 @@ class FaissStore(VectorStore):
         self._dirty = False
 
     def close(self) -> None:
-        self.flush()
-        if self._db is not None:
-            self._db.close()
-            self._db = None
+        try:
+            self.flush()
+            if self._db is not None:
+                self._db.close()
+                self._db = None
+        finally:
+            self._release()

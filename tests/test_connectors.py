@@ -34,7 +34,8 @@ def make_records(rng, n=N, d=D, int_ids=False):
         # ints a store's native ids may not hold: FAISS's -1 (its "no result"), int64's ends and past them (Qdrant
         # takes ids up to 2**64 - 1), a negative one as Python's hash() of a string gives (people make FAISS ids so)
         odd = (-1, -42, -2**63, 2**63 - 1, 2**63, 2**64 - 1, 2**70, -7_046_029_254_386_353_131)
-        ids[3:3 * len(odd) + 1:3] = odd
+        for i, odd_id in zip(range(3, n, 3), odd):
+            ids[i] = odd_id
     metadata = [{"i": i, "title": f"t{i}", "even": i % 2 == 0} if i % 5 else None for i in range(n)]
     for i in range(1, n, 7):  # payloads as Qdrant and LangChain keep them: nested, nulls, empty and mixed lists
         metadata[i] = {"metadata": {"source": f"s{i}", "page": i, "tags": ["x"]}, "none": None, "tags": [],

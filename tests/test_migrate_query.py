@@ -1226,6 +1226,44 @@ def test_a_second_run_of_a_running_migration_stops_at_once(translator, tmp_path)
     assert migrate(tr, src, dst, state_dir=tmp_path / "st", progress=False).dest_count == 300  # free once it ends
 
 
+def test_two_writers_of_one_faiss_index_are_refused_not_merged_into_one(translator, tmp_path):
+    """Two migrations of different sources into one FAISS index at once both reported every record written and the
+    index held one's (FAISS keeps an index in memory and writes it whole). A second writer is refused while another
+    process writes the index, nothing of its written; once that one is done it runs (--resume) and adds to what that
+    one wrote, as a writer that opened the index before another created it does."""
+    tr, _ = translator
+    x, y = views(300, seed=47)
+    src, dst = f"npy://{tmp_path}/s.npy", f"faiss://{tmp_path}/d.faiss"
+    np.save(tmp_path / "s.npy", x)
+    writer = subprocess.Popen([sys.executable, "-c", (
+        "import sys, numpy as np; from v2v_store import open_store, VectorBatch\n"
+        f"with open_store({dst!r}, dim=96) as s:\n"
+        "    s.upsert(VectorBatch([f'other-{i}' for i in range(100)], np.random.rand(100, 96).astype(np.float32)))\n"
+        "    print('writing', flush=True); sys.stdin.readline()\n")],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=tmp_path)
+    try:
+        assert writer.stdout.readline().strip() == "writing"
+        with pytest.raises(StoreBusyError, match=f"{tmp_path}/d.faiss is being written by another process "
+                                                 f"\\(pid {writer.pid};.*--resume"):
+            migrate(tr, src, dst, on_exists="append", state_dir=tmp_path / "st", progress=False)
+    finally:
+        writer.communicate("done\n", timeout=60)
+    assert writer.returncode == 0
+    with open_store(dst) as store:
+        assert store.count() == 100  # the other writer's, nothing of the refused migration's
+    report = migrate(tr, src, dst, on_exists="append", resume=True, state_dir=tmp_path / "st", progress=False)
+    assert report.written == 300 and report.dest_count == 400
+    # in one process: a store that opened the index before another created it writes beside that one's records
+    late, early = open_store(f"faiss://{tmp_path}/e.faiss", dim=96), open_store(f"faiss://{tmp_path}/e.faiss", dim=96)
+    early.upsert(VectorBatch(list(range(50)), y[:50]))
+    with pytest.raises(StoreBusyError):
+        late.upsert(VectorBatch(list(range(50, 80)), y[50:80]))
+    early.close()
+    late.upsert(VectorBatch(list(range(50, 80)), y[50:80]))
+    late.close()
+    assert sorted(read(f"faiss://{tmp_path}/e.faiss")) == list(range(80))
+
+
 def test_a_migration_without_a_terminal_logs_its_progress(translator, tmp_path, monkeypatch, caplog):
     from v2v_store import migrate as migrate_module
 
