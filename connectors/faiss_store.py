@@ -658,8 +658,11 @@ class FaissStore(VectorStore):
         lock.write(str(os.getpid()))
         lock.flush()
         self._lock = lock
-        if self._index is None and self.exists():  # created by another writer since this object looked
+        # written by another writer since this object read it (or created since it looked): read it again first
+        changed = self._version != file_version(self.path, self.sidecar_path, self.sidecar_path + "-wal")
+        if self.exists() and (self._index is None or (changed and not self._writable)):
             self._open_index(writable=True)
+            self._ids_sorted, self._ids_since = None, set()
             self.check_writable()
 
     def _release(self) -> None:

@@ -8,6 +8,7 @@ import dataclasses
 import json
 import os
 import pickle
+import re
 import shutil
 import signal
 import subprocess
@@ -1262,6 +1263,37 @@ def test_two_writers_of_one_faiss_index_are_refused_not_merged_into_one(translat
     late.upsert(VectorBatch(list(range(50, 80)), y[50:80]))
     late.close()
     assert sorted(read(f"faiss://{tmp_path}/e.faiss")) == list(range(80))
+
+
+def test_records_without_an_embedding_stop_a_migration_or_are_left_out(translator, tmp_path):
+    """A vector of NaN (an overflow) or of zeros (a placeholder for a failed embedding) down a collection: the
+    migration stopped part-way on the translation's NaN with a message about "rows" of nothing the user has, and a
+    zero vector was written as the translation of nothing (the target's mean direction). Now such a record stops the
+    migration before its batch is written, naming its id and the fix; --skip-invalid then leaves such records out
+    (counted, listed) and --resume finishes with every other record once."""
+    tr, path = translator
+    x, _ = views(300, seed=53)
+    x[150], x[220] = np.nan, 0.0
+    src, dst = f"faiss://{tmp_path}/s.faiss", f"chroma://{tmp_path}/d?collection=docs"
+    import faiss  # an index built elsewhere: v2v-store writes no such vector
+
+    index = faiss.IndexIDMap2(faiss.IndexFlatIP(x.shape[1]))
+    index.add_with_ids(x, np.arange(300, dtype=np.int64))
+    faiss.write_index(index, str(tmp_path / "s.faiss"))
+    out = subprocess.run([sys.executable, "-m", "v2v_store", "migrate", "--translator", str(path), "--source", src,
+                          "--dest", dst, "--batch-size", "64", "--checkpoint-seconds", "0", "--source-space", "x"],
+                         capture_output=True, text=True, cwd=tmp_path)
+    assert out.returncode == 2, out.stderr
+    assert re.search(r"1 record\(s\) of .* NaN, infinite or all zero .*first id 150\).*--skip-invalid.*--resume",
+                     out.stderr), out.stderr
+    assert len(read(dst)) == 128  # the two batches before it, nothing of its own
+    report = migrate(tr, src, dst, batch_size=64, resume=True, skip_invalid=True, state_dir=tmp_path / ".v2v/migrations",
+                     progress=False)
+    assert (report.invalid, report.invalid_ids, report.dest_count, report.count_ok) == (
+        2, [150, 220], 298, True)
+    got = read(dst)
+    assert set(got) == set(range(300)) - {150, 220}
+    assert all(np.isfinite(v).all() for v, _, _ in got.values())
 
 
 def test_a_migration_without_a_terminal_logs_its_progress(translator, tmp_path, monkeypatch, caplog):

@@ -441,6 +441,10 @@ def migrate(
                                             "vectors (sparse, other named ones), copied as they are, and the "
                                             "points that have those only (the plan lists them); one --on-exists replace drops is recreated with its own. "
                                             "--default-settings: the backend's defaults for either."),
+    skip_invalid: bool = typer.Option(False, help="Leave out records whose vector is NaN, infinite or all zero (no "
+                                      "embedding to translate), counted and listed in the report; without it such a "
+                                      "record stops the migration before its batch is written (exit 2; --resume "
+                                      "after)."),
 ) -> None:
     """Translate a collection into the translator's other space and write it, keeping ids, metadata, documents."""
     from v2v_store.migrate import MigrationPlan, migrate as run_migration
@@ -450,7 +454,8 @@ def migrate(
     result = run_migration(tr, source, dest, batch_size=batch_size, on_exists=on_exists,
                            resume=resume, dry_run=dry_run, source_space=source_space, state_dir=state_dir,
                            checkpoint_seconds=checkpoint_seconds, check_pairs=_pair(check_source, check_target, "check"),
-                           check_space=space_check, target_space=target_space, copy_settings=copy_settings)
+                           check_space=space_check, target_space=target_space, copy_settings=copy_settings,
+                           skip_invalid=skip_invalid)
     if isinstance(result, MigrationPlan):
         typer.echo(result.describe())
         return

@@ -29,8 +29,8 @@ from v2v_store.connectors import (TRANSLATED_KEY, Metric, VectorBatch, VectorSto
                                   same_collection, same_points, translations_in)
 from v2v_store.lengths import SAMPLE as LENGTHS_SAMPLE
 from v2v_store.lengths import VectorLengths, fit_lengths
-from v2v_store.errors import (DestinationExistsError, DimensionMismatchError, StoreBusyError, StoreNotFoundError,
-                              UnsupportedIndexError, V2VError)
+from v2v_store.errors import (DestinationExistsError, DimensionMismatchError, InvalidVectorsError, StoreBusyError,
+                              StoreNotFoundError, UnsupportedIndexError, V2VError)
 from v2v_store.metrics import overlap, paired_metrics, top_k_others
 from v2v_store.mixed import RecordSpaces
 from v2v_store.space_check import CHECK_ROWS, SpaceWatch, first_vectors
@@ -208,6 +208,9 @@ class MigrationReport:
     copied: int = 0  # mixed spaces: records already in target_space, written unchanged
     left_out: int = 0  # mixed spaces: records of neither space (by their field, or not clearly by their vector): not written
     left_out_ids: list = field(default_factory=list)  # the first of them
+    # skip_invalid: records whose vector is NaN, infinite or all zero (no embedding to translate): not written
+    invalid: int = 0
+    invalid_ids: list = field(default_factory=list)  # the first of them
     checkpoints: int = 0  # flushes of the destination with the position recorded, this run
     checkpoint_seconds: float = 0.0  # time they took
     replaced: int | None = None  # records the destination held before with the id of a migrated one: overwritten
@@ -567,6 +570,7 @@ def _tally(state: dict | None) -> dict:
     return {"read": state.get("read", written), "written": written, "translated": state.get("translated", written),
             "copied": state.get("copied", 0), "left_out": state.get("left_out", 0),
             "left_out_ids": state.get("left_out_ids", []), "kept": state.get("kept", 0),
+            "invalid": state.get("invalid", 0), "invalid_ids": state.get("invalid_ids", []),
             "dest_before": state.get("dest_before"),  # None: not recorded (a fresh run records it; older states not)
             "training_seconds": state.get("training_seconds", 0.0),
             "other_vectors": dict(state.get("other_vectors", {})), "without_vector": state.get("without_vector", 0),
@@ -579,7 +583,7 @@ def migrate(translator: Translator, source_uri: str, dest_uri: str, batch_size: 
             check_pairs: tuple[np.ndarray, np.ndarray] | None = None, progress: bool = True,
             check_space: bool = True, target_space: str | None = None,
             max_checkpoint_share: float | None = MAX_CHECKPOINT_SHARE,
-            copy_settings: bool = True) -> MigrationPlan | MigrationReport:
+            copy_settings: bool = True, skip_invalid: bool = False) -> MigrationPlan | MigrationReport:
     """Translate every vector of ``source_uri`` into the other space of ``translator`` and write it,
     with ids, metadata and documents, to ``dest_uri``. Returns the plan when ``dry_run``. ``source_space`` (a space, or
     ``@FIELD`` / ``auto`` for a collection of mixed spaces), ``target_space``, ``check_space`` and ``copy_settings``:
@@ -590,7 +594,10 @@ def migrate(translator: Translator, source_uri: str, dest_uri: str, batch_size: 
     each finds its translation among theirs (the paper's metrics, the other way round: a migrated collection is
     searched by the target's queries). ``checkpoint_seconds``: the destination is flushed and the position recorded at
     most this often, and less often where checkpoints would otherwise take more than ``max_checkpoint_share`` of the
-    time (:func:`checkpoint_interval`; an interrupted run then redoes more, by id, so without duplicates)."""
+    time (:func:`checkpoint_interval`; an interrupted run then redoes more, by id, so without duplicates).
+    A record whose vector is NaN, infinite or all zero (no embedding: a failed or placeholder one) stops the migration
+    before its batch is written, naming it; ``skip_invalid`` leaves such records out instead (the report counts them
+    and lists the first ids)."""
     if keeping_document_key(source_uri, dest_uri) != dest_uri:
         dest_uri = keeping_document_key(source_uri, dest_uri)
         logger.info("the documents stay in the source's payload field: --dest %s", dest_uri)
@@ -604,7 +611,7 @@ def migrate(translator: Translator, source_uri: str, dest_uri: str, batch_size: 
         if state is not None:  # as the run before this one left it
             state = json.loads(state_path.read_text())
         return _migrate(translator, plan, state, state_path, OnExists(on_exists), check_pairs, progress, check_space,
-                        checkpoint_seconds, max_checkpoint_share)
+                        checkpoint_seconds, max_checkpoint_share, skip_invalid)
 
 
 @contextlib.contextmanager
@@ -638,7 +645,7 @@ def _one_at_a_time(lock_path: Path, source_uri: str, dest_uri: str) -> Iterator[
 
 def _migrate(translator: Translator, plan: MigrationPlan, state: dict | None, state_path: Path, on_exists: OnExists,
              check_pairs: tuple[np.ndarray, np.ndarray] | None, progress: bool, check_space: bool,
-             checkpoint_seconds: float, max_checkpoint_share: float | None) -> MigrationReport:
+             checkpoint_seconds: float, max_checkpoint_share: float | None, skip_invalid: bool) -> MigrationReport:
     """:func:`migrate` once it is planned and its lock is held."""
     from tqdm import tqdm
 
@@ -737,6 +744,10 @@ def _migrate(translator: Translator, plan: MigrationPlan, state: dict | None, st
                     logger.info("%d records the interrupted run wrote after its last checkpoint were in place and not "
                                 "written again", held_here)
             if len(batch):
+                read = len(batch)
+                batch = _without_invalid(batch, tally, source_uri, skip_invalid)
+                bar.update(read - len(batch))
+            if len(batch):
                 labels = None if spaces is None else spaces.labels(batch)
                 of_source = np.ones(len(batch), dtype=bool) if labels is None else labels == plan.source_space
                 of_target = of_source if labels is None else labels == plan.target_space
@@ -776,7 +787,7 @@ def _migrate(translator: Translator, plan: MigrationPlan, state: dict | None, st
             save(None, True)
     seconds = time.perf_counter() - t0
     overlap = neighbour_overlap(np.concatenate(sample_src), np.concatenate(sample_trg)) if sample_src else float("nan")
-    expected = source_count - tally["left_out"]
+    expected = source_count - tally["left_out"] - tally["invalid"]
     report = MigrationReport(
         written=tally["written"], seconds=seconds, vectors_per_s=tally["read"] / max(seconds, 1e-9),
         source_count=source_count, dest_count=dest_count,
@@ -784,7 +795,8 @@ def _migrate(translator: Translator, plan: MigrationPlan, state: dict | None, st
         neighbour_overlap_at_10=overlap, translator_fit_score=translator.info.get("score"),
         source_space=plan.source_space, target_space=plan.target_space, mixed_by=plan.mixed_by,
         translated=tally["translated"], copied=tally["copied"], left_out=tally["left_out"],
-        left_out_ids=tally["left_out_ids"], checkpoints=checkpoints.taken,
+        left_out_ids=tally["left_out_ids"], invalid=tally["invalid"], invalid_ids=tally["invalid_ids"],
+        checkpoints=checkpoints.taken,
         checkpoint_seconds=round(checkpoints.flushing, 3),
         replaced=(None if tally["dest_before"] is None
                   else max(tally["dest_before"] + tally["written"] - dest_count, 0)),
@@ -812,6 +824,9 @@ def _migrate(translator: Translator, plan: MigrationPlan, state: dict | None, st
     if report.without_vector_kept:
         logger.info("%d points without a %r vector whose id the destination held were kept as they were (--on-exists "
                     "fill)", report.without_vector_kept, plan.vector_name or "(unnamed)")
+    if report.invalid:
+        logger.warning("%d records whose vector is NaN, infinite or all zero were left out (--skip-invalid; first ids: "
+                       "%s)", report.invalid, ", ".join(map(repr, report.invalid_ids)))
     if report.left_out:
         logger.warning("%d records %s and were not migrated (first ids: %s)", report.left_out, spaces.neither,
                        ", ".join(map(repr, report.left_out_ids)))
@@ -842,6 +857,7 @@ def _training_sample(source: VectorStore, translator: Translator, plan: Migratio
     logger.info("reading %d records to train the destination's index on their translations", size)
     parts, held = [], 0
     for batch in source.spread_sample(size, with_payload=spaces is not None):
+        batch = batch.select(np.flatnonzero(~invalid_rows(batch.vectors)))  # no embedding: nothing to train on
         labels = None if spaces is None else spaces.labels(batch)
         out = translate_batch(batch, translator, plan.source_space, plan.target_space, spaces, labels)
         parts.append(out.vectors)
@@ -868,6 +884,31 @@ def _credit_resumed_writes(tally: dict, dest_count: int, translated_only: bool) 
             tally["translated"] += found
         logger.info("%d records the interrupted run wrote after its last checkpoint were in place and not written "
                     "again; counted as written, not kept", found)
+
+
+def invalid_rows(vectors: np.ndarray) -> np.ndarray:
+    """Which rows hold no embedding to translate: NaN or infinite values, or all zeros (a failed or placeholder one;
+    translated, it would become the target space's mean direction, a record that matches every query a little)."""
+    return ~np.isfinite(vectors).all(axis=1) | ~np.any(vectors != 0, axis=1)
+
+
+def _without_invalid(batch: VectorBatch, tally: dict, source_uri: str, skip: bool) -> VectorBatch:
+    """``batch`` less its records of :func:`invalid_rows` (counted in ``tally``) where ``skip``; else, where it has
+    any, the migration stops before the batch is written, naming them and the fix."""
+    bad = invalid_rows(batch.vectors)
+    if not bad.any():
+        return batch
+    ids = [batch.ids[i] for i in np.flatnonzero(bad)]
+    if not skip:
+        raise InvalidVectorsError(
+            f"{len(ids)} record(s) of {source_uri} in this batch have a vector that is NaN, infinite or all zero (no "
+            f"embedding to translate; first id {ids[0]!r}): the batch was not written. Fix or embed them in the "
+            "source, or leave such records out with --skip-invalid (counted and listed in the report); then run "
+            "again with --resume")
+    tally["read"] += len(ids)
+    tally["invalid"] += len(ids)
+    tally["invalid_ids"] = (tally["invalid_ids"] + ids)[:LEFT_OUT_IDS]
+    return batch.select(np.flatnonzero(~bad), keep_position=True)
 
 
 def _without_held(batch: VectorBatch, dest: VectorStore) -> tuple[VectorBatch, int]:

@@ -35,9 +35,11 @@ WATCH_ROWS = 250  # of each window of CHECK_ROWS records a migration reads, how 
 
 
 def _unit_sample(vectors: np.ndarray, seed: int) -> torch.Tensor:
-    """At most ``SAMPLE`` rows (drawn with ``seed``), unit-normalised, float64. In torch, whose threads also translate:
-    numpy's BLAS threads spinning beside them halved a migration's speed (``benchmarks/results/migrate_watch.md``)."""
+    """At most ``SAMPLE`` rows (drawn with ``seed``; rows of NaN, infinities or zeros left out), unit-normalised,
+    float64. In torch, whose threads also translate: numpy's BLAS threads spinning beside them halved a migration's
+    speed (``benchmarks/results/migrate_watch.md``)."""
     v = np.asarray(vectors, dtype=np.float64)
+    v = v[np.isfinite(v).all(axis=1) & np.any(v != 0, axis=1)]  # rows without an embedding (NaN, zeros) say nothing
     if len(v) > SAMPLE:
         v = v[np.random.default_rng(seed).choice(len(v), SAMPLE, replace=False)]
     t = torch.from_numpy(v)
