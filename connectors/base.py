@@ -112,6 +112,14 @@ class VectorBatch:
                            [self.other_vectors[r] for r in rows] if self.other_vectors else [])
 
 
+def no_embedding(vectors: np.ndarray) -> np.ndarray:
+    """Which rows hold no embedding: NaN or infinite values, or all zeros (an overflow, a placeholder for a failed
+    one). Translated, a zero vector would become the target space's mean direction, a record that matches every
+    query a little; a migration stops on them or leaves them out, a fit and a space check leave them out."""
+    vectors = np.asarray(vectors)
+    return ~np.isfinite(vectors).all(axis=1) | ~np.any(vectors != 0, axis=1)
+
+
 def check_vectors(vectors: np.ndarray, dim: int | None = None, what: str = "vectors") -> np.ndarray:
     """Validate and return float32 C-contiguous vectors; raise naming the first bad row."""
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)

@@ -313,9 +313,13 @@ def test_repeated_vectors_count_once():
                                       "vectors repeat others (copies or near-copies) and count once")
     assert few.info["reason"] == few_report.reason
     bad = x[:200].copy()
-    bad[3, 0] = np.nan
-    with pytest.raises(InvalidVectorsError, match="'x' vectors contain NaN or inf"):
-        fit_translator(bad, y[:200], ("x", "y"), align_overrides=overrides)
+    bad[3, 0], bad[7] = np.nan, 0.0  # an overflow, a placeholder for a failed embedding: no embedding, left out
+    left, _ = fit_translator(bad, y[:200], ("x", "y"), align_overrides=overrides, progress=False)
+    kept, _ = fit_translator(np.delete(x[:200], [3, 7], axis=0), y[:200], ("x", "y"), align_overrides=overrides,
+                             progress=False)
+    np.testing.assert_array_equal(left.translate(x[300:400]), kept.translate(x[300:400]))
+    with pytest.raises(InvalidVectorsError, match="'x' vectors are all NaN, infinite or zero"):
+        fit_translator(np.full_like(bad, np.nan), y[:200], ("x", "y"), align_overrides=overrides)
     with pytest.raises(InvalidVectorsError, match="'y' vectors have shape \\(12,\\): give a 2-D array"):
         fit_translator(x[:200], y[0], ("x", "y"), align_overrides=overrides)
 

@@ -1270,7 +1270,7 @@ def test_records_without_an_embedding_stop_a_migration_or_are_left_out(translato
     migration stopped part-way on the translation's NaN with a message about "rows" of nothing the user has, and a
     zero vector was written as the translation of nothing (the target's mean direction). Now such a record stops the
     migration before its batch is written, naming its id and the fix; --skip-invalid then leaves such records out
-    (counted, listed) and --resume finishes with every other record once."""
+    (counted, listed) and --resume finishes with every other record once. A fit's sample leaves them out."""
     tr, path = translator
     x, _ = views(300, seed=53)
     x[150], x[220] = np.nan, 0.0
@@ -1294,6 +1294,7 @@ def test_records_without_an_embedding_stop_a_migration_or_are_left_out(translato
     got = read(dst)
     assert set(got) == set(range(300)) - {150, 220}
     assert all(np.isfinite(v).all() for v, _, _ in got.values())
+    assert len(sample_collection(src, min_vectors=0).vectors) == 298  # v2v fit leaves them out too (it refused)
 
 
 def test_a_migration_without_a_terminal_logs_its_progress(translator, tmp_path, monkeypatch, caplog):

@@ -11,7 +11,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from v2v_store.connectors import VectorBatch, open_store, translations_in
-from v2v_store.connectors.base import l2_normalize
+from v2v_store.connectors.base import l2_normalize, no_embedding
 from v2v_store.errors import InvalidVectorsError, StoreNotFoundError
 from v2v_store.inspect import documents_hint
 
@@ -72,8 +72,8 @@ def sample_collection(uri: str, max_vectors: int = 50_000, seed: int = 0, docume
     :func:`text_keys`, :func:`id_keys`) into the sample's ``keys``, ``matches`` is offered every page (the records
     another collection also holds). Records marked as holding a translation in the vector read (written by a migration
     into a collection that holds embeddings too: :data:`~v2v_store.connectors.TRANSLATED_KEY`) are left out: not that
-    model's embeddings."""
-    translations = 0
+    model's embeddings; so are records whose vector is NaN, infinite or all zero (no embedding)."""
+    translations = without = 0
     with open_store(uri) as store:
         if not store.exists():
             raise StoreNotFoundError(f"{uri} does not exist: check the path and collection name")
@@ -86,8 +86,11 @@ def sample_collection(uri: str, max_vectors: int = 50_000, seed: int = 0, docume
         first_metadata: list = []
         key_chunks = []
         for batch in store.iter_batches(batch_size=batch_size, with_payload=True):  # the marks are in the payload
-            embedded = np.flatnonzero(~translations_in(batch, store.vector_name))
-            translations += len(batch) - len(embedded)
+            marked = translations_in(batch, store.vector_name)
+            missing = no_embedding(batch.vectors) & ~marked  # NaN, infinities, zeros: nothing to learn from
+            translations += int(marked.sum())
+            without += int(missing.sum())
+            embedded = np.flatnonzero(~(marked | missing))
             batch = batch.select(embedded) if len(embedded) < len(batch) else batch
             first_metadata = first_metadata or batch.metadata
             vectors.offer(batch.vectors)
@@ -101,10 +104,12 @@ def sample_collection(uri: str, max_vectors: int = 50_000, seed: int = 0, docume
                     texts[slot] = batch.documents[rows[row]]
     out, seen, seen_docs = vectors.sample, vectors.seen, carrying.seen
     doc_vectors, texts = carrying.sample, texts[:len(carrying.sample)]
-    if not (np.isfinite(out).all() and np.isfinite(doc_vectors).all()):
-        raise InvalidVectorsError(f"{uri} contains NaN/inf vectors: clean the collection before training")
+    if without:
+        logger.warning("%s: %d records whose vector is NaN, infinite or all zero (no embedding) are left out", uri,
+                       without)
     left_out = (f" ({translations:,} more hold translations, marked by a migration beside embeddings, and are left out)"
-                if translations else "")
+                if translations else "") + (f" ({without:,} more have no embedding: NaN, infinite or zero vectors)"
+                                            if without else "")
     if len(out) < min_vectors:
         raise InvalidVectorsError(f"{uri} has only {len(out)} vectors{left_out}: at least a few thousand are needed to "
                                   "learn a translator")

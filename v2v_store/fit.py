@@ -36,7 +36,7 @@ import numpy as np
 from v2v_store.anchors import (DEFAULT_ANCHORS, DOCUMENT_CHECK, anchor_models, anchor_pairs, checked_shared_pairs,
                                document_pairs, text_pairs)
 from v2v_store.anchors import anchor_languages as anchor_languages_of, collections_language
-from v2v_store.connectors.base import l2_normalize
+from v2v_store.connectors.base import l2_normalize, no_embedding
 from v2v_store.errors import (DimensionMismatchError, InvalidVectorsError, MissingDependencyError,
                               SpaceMismatchError, UntrustedTranslationError, V2VError)
 from v2v_store.fingerprints import check_model_names
@@ -283,8 +283,14 @@ def _distinct_sides(source: np.ndarray, target: np.ndarray, names: tuple[str, st
         if np.ndim(vectors) != 2:
             raise InvalidVectorsError(f"the {name!r} vectors have shape {np.shape(vectors)}: give a 2-D array, one "
                                       "vector per row")
-        if not np.isfinite(vectors).all():
-            raise InvalidVectorsError(f"the {name!r} vectors contain NaN or inf: drop or fix those rows before fitting")
+        missing = no_embedding(vectors)
+        if missing.all():
+            raise InvalidVectorsError(f"the {name!r} vectors are all NaN, infinite or zero: no embedding to fit on "
+                                      "(check the collection with `v2v inspect`)")
+        if missing.any():  # an overflow, a placeholder for a failed embedding: nothing to learn from
+            logger.warning("%s: %d of its %d vectors are NaN, infinite or all zero (no embedding) and are left out",
+                           name, int(missing.sum()), len(vectors))
+            vectors = vectors[~missing]
         distinct.append(vectors[data.distinct_rows(vectors)])
         kept.append(distinct[-1][data.near_duplicate_rows(distinct[-1], near_copies)])
     shares = [1 - len(k) / max(len(d), 1) for k, d in zip(kept, distinct)]

@@ -27,6 +27,7 @@ import numpy as np
 from v2v_store.connectors import (TRANSLATED_KEY, Metric, VectorBatch, VectorStore, keeping_document_key,
                                   open_store, other_vectors_left_behind, parse_uri, points_without_vector_left_behind,
                                   same_collection, same_points, translations_in)
+from v2v_store.connectors.base import no_embedding
 from v2v_store.lengths import SAMPLE as LENGTHS_SAMPLE
 from v2v_store.lengths import VectorLengths, fit_lengths
 from v2v_store.errors import (DestinationExistsError, DimensionMismatchError, InvalidVectorsError, StoreBusyError,
@@ -857,7 +858,7 @@ def _training_sample(source: VectorStore, translator: Translator, plan: Migratio
     logger.info("reading %d records to train the destination's index on their translations", size)
     parts, held = [], 0
     for batch in source.spread_sample(size, with_payload=spaces is not None):
-        batch = batch.select(np.flatnonzero(~invalid_rows(batch.vectors)))  # no embedding: nothing to train on
+        batch = batch.select(np.flatnonzero(~no_embedding(batch.vectors)))  # no embedding: nothing to train on
         labels = None if spaces is None else spaces.labels(batch)
         out = translate_batch(batch, translator, plan.source_space, plan.target_space, spaces, labels)
         parts.append(out.vectors)
@@ -886,16 +887,11 @@ def _credit_resumed_writes(tally: dict, dest_count: int, translated_only: bool) 
                     "again; counted as written, not kept", found)
 
 
-def invalid_rows(vectors: np.ndarray) -> np.ndarray:
-    """Which rows hold no embedding to translate: NaN or infinite values, or all zeros (a failed or placeholder one;
-    translated, it would become the target space's mean direction, a record that matches every query a little)."""
-    return ~np.isfinite(vectors).all(axis=1) | ~np.any(vectors != 0, axis=1)
-
-
 def _without_invalid(batch: VectorBatch, tally: dict, source_uri: str, skip: bool) -> VectorBatch:
-    """``batch`` less its records of :func:`invalid_rows` (counted in ``tally``) where ``skip``; else, where it has
-    any, the migration stops before the batch is written, naming them and the fix."""
-    bad = invalid_rows(batch.vectors)
+    """``batch`` less its records without an embedding (:func:`~v2v_store.connectors.base.no_embedding`; counted
+    in ``tally``) where ``skip``; else, where it has any, the migration stops before the batch is written, naming
+    them and the fix."""
+    bad = no_embedding(batch.vectors)
     if not bad.any():
         return batch
     ids = [batch.ids[i] for i in np.flatnonzero(bad)]

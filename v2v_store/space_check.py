@@ -24,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from v2v_store.connectors.base import no_embedding
 from v2v_store.errors import SpaceMismatchError
 
 MIN_ROWS = 50  # fewer paired rows give too noisy a covariance to judge (and few pairs are never trusted on their own)
@@ -39,7 +40,7 @@ def _unit_sample(vectors: np.ndarray, seed: int) -> torch.Tensor:
     float64. In torch, whose threads also translate: numpy's BLAS threads spinning beside them halved a migration's
     speed (``benchmarks/results/migrate_watch.md``)."""
     v = np.asarray(vectors, dtype=np.float64)
-    v = v[np.isfinite(v).all(axis=1) & np.any(v != 0, axis=1)]  # rows without an embedding (NaN, zeros) say nothing
+    v = v[~no_embedding(v)]  # rows without an embedding (NaN, zeros) say nothing
     if len(v) > SAMPLE:
         v = v[np.random.default_rng(seed).choice(len(v), SAMPLE, replace=False)]
     t = torch.from_numpy(v)
