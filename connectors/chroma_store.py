@@ -33,8 +33,8 @@ from .base import (
     VectorStore,
     check_batch,
     check_vectors,
-    prepare_for_metric,
     past_int64,
+    prepare_for_metric,
     restore_id,
 )
 from .uri import StoreURI

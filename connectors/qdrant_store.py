@@ -38,8 +38,8 @@ from .base import (
     VectorStore,
     check_batch,
     check_vectors,
-    prepare_for_metric,
     kept_id,
+    prepare_for_metric,
     restore_id,
     stable_uuid,
 )

@@ -28,10 +28,10 @@ from v2v_store.connectors import (TRANSLATED_KEY, Metric, VectorBatch, VectorSto
                                   open_store, other_vectors_left_behind, parse_uri, points_without_vector_left_behind,
                                   same_collection, same_points, translations_in)
 from v2v_store.connectors.base import no_embedding
-from v2v_store.lengths import SAMPLE as LENGTHS_SAMPLE
-from v2v_store.lengths import VectorLengths, fit_lengths
 from v2v_store.errors import (DestinationExistsError, DimensionMismatchError, InvalidVectorsError, StoreBusyError,
                               StoreNotFoundError, UnsupportedIndexError, V2VError)
+from v2v_store.lengths import SAMPLE as LENGTHS_SAMPLE
+from v2v_store.lengths import VectorLengths, fit_lengths
 from v2v_store.metrics import overlap, paired_metrics, top_k_others
 from v2v_store.mixed import RecordSpaces
 from v2v_store.space_check import CHECK_ROWS, SpaceWatch, first_vectors
