@@ -43,6 +43,7 @@ from .base import (
     restore_id,
     stable_uuid,
 )
+from .llama_index import node_text
 from .shared import SharedHandles
 from .uri import StoreURI
 
@@ -70,9 +71,13 @@ def from_qdrant_id(value: Any) -> PointId:
 
 def split_payload(payload: dict | None, document_key: str) -> tuple[dict | None, str | None]:
     """A payload as (metadata, document): the text at ``document_key`` is the document; a value there that is not
-    text (a number, an object) stays in the metadata, where it is written back from."""
+    text (a number, an object) stays in the metadata, where it is written back from. Without that field, a LlamaIndex
+    node's text (in its JSON, ``_node_content``, which stays in the metadata) is the document; written back to
+    Qdrant, no field is added for it (:func:`make_payload`)."""
     payload = dict(payload or {})
     doc = payload.pop(document_key) if isinstance(payload.get(document_key), str) else None
+    if doc is None and document_key not in payload:  # a LlamaIndex node keeps its text in its own JSON
+        doc = node_text(payload)
     return (payload or None), doc
 
 
@@ -163,7 +168,7 @@ def make_payload(metadata: dict | None, document: str | None, original: PointId 
         raise InvalidURIError(
             f"a record's metadata holds a field {ORIGINAL_ID_KEY!r}, which v2v-store keeps a Qdrant point's original id "
             "in: read back, it would replace the record's id. Rename that field in the source")
-    if document is not None:
+    if document is not None and not (document_key not in payload and node_text(payload) == document):
         if payload.get(document_key, document) != document:
             raise InvalidURIError(
                 f"a record's metadata holds a field {document_key!r} beside its document: written as this Qdrant "

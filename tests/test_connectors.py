@@ -688,3 +688,22 @@ def test_the_build_time_of_a_faiss_structure_is_estimated_from_its_shape():
     assert hnsw[0] < hnsw[1] < 2 * hnsw[0] and build_seconds({"index": "HNSW32"}, 10**6, 768)[0] == 0
     train, add = build_seconds({"index": "IVF65536,PQ64"}, 10**7, 768)
     assert train > 3600 and add > 3600
+
+
+def test_the_text_a_llama_index_nodes_vector_embeds():
+    """LlamaIndex embeds a node's metadata lines (its templates, but the keys excluded from embedding) before its
+    text (``get_content(MetadataMode.EMBED)``): what a fit pairs and ``inspect --model`` re-embeds."""
+    from v2v_store.connectors.llama_index import embedded_text, node_text
+
+    def meta(**node):
+        return {"_node_content": json.dumps({"text": "the text", "metadata": {"a": 1, "b": "x", "skip": 2},
+                                             "excluded_embed_metadata_keys": ["skip"], **node})}
+
+    assert embedded_text("the text", meta()) == "a: 1\nb: x\n\nthe text"  # LlamaIndex's default templates
+    assert embedded_text("the text", meta(metadata_template="{key}={value}", metadata_seperator=" | ",
+                                          text_template="[{metadata_str}] {content}")) == "[a=1 | b=x] the text"
+    assert embedded_text("the text", meta(excluded_embed_metadata_keys=["a", "b", "skip"])) == "the text"
+    assert embedded_text("the text", meta(text_template="{header}: {content}")) == "the text"  # not ours to fill
+    assert embedded_text("plain", {"_node_content": "not json"}) == "plain"
+    assert embedded_text("plain", None) == "plain" and embedded_text(None, meta()) is None
+    assert node_text(meta()) == "the text" and node_text(meta(text="")) is None and node_text({"x": 1}) is None

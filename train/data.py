@@ -12,6 +12,7 @@ import numpy as np
 
 from v2v_store.connectors import VectorBatch, open_store, translations_in
 from v2v_store.connectors.base import l2_normalize, no_embedding
+from v2v_store.connectors.llama_index import embedded_text
 from v2v_store.errors import InvalidVectorsError, StoreNotFoundError
 from v2v_store.inspect import documents_hint
 
@@ -100,8 +101,9 @@ def sample_collection(uri: str, max_vectors: int = 50_000, seed: int = 0, docume
                 matches.offer(batch)
             if documents:
                 rows = np.flatnonzero([isinstance(t, str) and bool(t.strip()) for t in batch.documents])
-                for slot, row in zip(*carrying.offer(batch.vectors[rows])):
-                    texts[slot] = batch.documents[rows[row]]
+                for slot, row in zip(*carrying.offer(batch.vectors[rows])):  # as its vector embeds it
+                    texts[slot] = embedded_text(batch.documents[rows[row]],
+                                                (batch.metadata or [None] * len(batch))[rows[row]])
     out, seen, seen_docs = vectors.sample, vectors.seen, carrying.seen
     doc_vectors, texts = carrying.sample, texts[:len(carrying.sample)]
     if without:

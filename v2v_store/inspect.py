@@ -12,6 +12,7 @@ import numpy as np
 
 from v2v_store.connectors import VectorBatch, VectorStore, translations_in
 from v2v_store.connectors.base import l2_normalize
+from v2v_store.connectors.llama_index import embedded_text
 from v2v_store.errors import StoreNotFoundError, UnsupportedIndexError, V2VError
 
 
@@ -225,7 +226,9 @@ def inspect_store(store: VectorStore, sample: int = 5, scan: int = 2048, model: 
     if model is not None:
         rows = [i for i, d in enumerate(batch.documents)
                 if isinstance(d, str) and d.strip() and np.isfinite(vectors[i]).all()]
-        report.model_check = check_model(vectors[rows], [batch.documents[i] for i in rows], model)
+        metadata = batch.metadata or [None] * len(batch)  # the text each vector embeds (LlamaIndex: with metadata)
+        report.model_check = check_model(vectors[rows], [embedded_text(batch.documents[i], metadata[i]) for i in rows],
+                                         model)
     if translator is not None:
         usable = np.isfinite(vectors).all(axis=1) & (norms > 0)
         report.spaces = record_spaces(vectors[usable], translator)
