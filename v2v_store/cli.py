@@ -395,6 +395,19 @@ def fit(
         require_trusted(report)
 
 
+def _count_gap(report) -> str:
+    """Why a migration's destination and source counts disagree (:class:`~v2v_store.migrate.MigrationReport`), and
+    what to do."""
+    expected = report.source_count - report.left_out - report.invalid
+    if report.dest_count < expected:
+        return (f"{expected - report.dest_count:,} of the source's records are not in the destination: records added "
+                "to the source while it was read (a live collection) come after what was read; run again with "
+                "--on-exists fill (it writes only the records whose id the destination lacks, nothing twice)")
+    return (f"the destination holds {report.dest_count - expected:,} more records than the source: records deleted "
+            "from the source while it was read are still in it, or another writer added to it; compare the ids "
+            "(`v2v inspect`) or migrate again with --on-exists replace")
+
+
 @app.command()
 @handles_errors
 def migrate(
@@ -461,7 +474,8 @@ def migrate(
         return
     typer.echo(_json(result.to_dict(), indent=2))
     if not result.count_ok:
-        typer.echo(f"error: count check failed: source {result.source_count}, destination {result.dest_count}", err=True)
+        typer.echo(f"error: count check failed: source {result.source_count:,}, destination {result.dest_count:,}: "
+                   f"{_count_gap(result)}", err=True)
         raise typer.Exit(4)
     if result.left_out:
         from v2v_store.mixed import RecordSpaces
