@@ -23,7 +23,8 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from v2v_store.errors import DimensionMismatchError, InvalidVectorsError, StoreNotFoundError, StoreUnreachableError
+from v2v_store.errors import (DimensionMismatchError, InvalidVectorsError, StoreChangedError, StoreNotFoundError,
+                              StoreUnreachableError)
 
 from .base import (
     ORIGINAL_ID_KEY,
@@ -54,6 +55,7 @@ JSON_KEYS = "_v2v_json"
 # key is one of v2v's own, are stored together as one JSON object under this key, and restored on read.
 ENTRIES_KEY = "_v2v_entries"
 RESERVED_KEYS = (JSON_KEYS, ENTRIES_KEY, ORIGINAL_ID_KEY)
+_RECORD_FIELDS = ("ids", "embeddings", "metadatas", "documents", "uris", "data")  # a get()'s per-record lists
 ID_PAGE = 65_536  # records_at: ids read (ids only) a page of this many at a time
 
 
@@ -210,14 +212,46 @@ class ChromaStore(VectorStore):
 
     def iter_batches(self, batch_size: int = 1024, start: Any = None, with_payload: bool = True
                      ) -> Iterator[VectorBatch]:
+        """Pages in Chroma's order, by offset. Each page is asked from one record before its offset, which must be the
+        last record read: records deleted from a live collection meanwhile move the later ones back, and as many of
+        those were skipped (50 of 20,000 by hand, with 50 deleted among the first). Where it is not, the read goes
+        on after the latest record of the last page still there (found among the records before, ids only).
+        Positions are ``[offset, Chroma id of the last record read]`` (a plain offset, from older checkpoints, is
+        taken as it is)."""
         col = self._require()
-        offset, total = int(start or 0), col.count()
+        offset, last = (int(start[0]), [start[1]]) if isinstance(start, list) else (int(start or 0), [])
+        total = col.count()
         while offset < total:
-            page = col.get(include=self._include(with_payload), limit=batch_size, offset=offset)
+            ask = offset - 1 if last else offset
+            page = col.get(include=self._include(with_payload), limit=batch_size + (ask < offset), offset=ask)
+            if ask < offset:
+                if page["ids"][:1] != last[-1:]:  # records before it were deleted: find where the read is now
+                    offset, last = self._offset_after(col, last, offset), []
+                    continue
+                page = {key: (values[1:] if key in _RECORD_FIELDS and values is not None else values)
+                        for key, values in page.items()}
             if not page["ids"]:
                 return
-            offset += len(page["ids"])
-            yield self._to_batch(page, with_payload, next_position=offset if offset < total else None)
+            offset, last = offset + len(page["ids"]), list(page["ids"])
+            yield self._to_batch(page, with_payload, next_position=[offset, last[-1]] if offset < total else None)
+
+    @staticmethod
+    def _offset_after(col: Any, read: list[str], offset: int) -> int:
+        """The offset just after the latest of ``read`` (the Chroma ids of the last page read, in order) still in the
+        collection, looked for among the records before ``offset``; refused where none of them is."""
+        order = {cid: k for k, cid in enumerate(read)}
+        high = offset
+        while high > 0:
+            low = max(0, high - ID_PAGE)
+            ids = col.get(include=[], limit=high - low, offset=low)["ids"]
+            found = [(order[cid], low + j) for j, cid in enumerate(ids) if cid in order]
+            if found:
+                return max(found)[1] + 1
+            high = low
+        raise StoreChangedError(
+            f"Chroma collection {col.name!r} changed while it was read: the records read last were all deleted, so "
+            "where the read stands cannot be told. Stop writes to it and run again with --on-exists fill (it writes "
+            "only the records whose id the destination lacks)")
 
     def records_at(self, positions: np.ndarray, with_payload: bool = True) -> VectorBatch:
         """The records at sorted ``positions``: the ids from their first to their last read (ids only, in pages of

@@ -18,7 +18,7 @@ from v2v_store import Metric, VectorBatch, open_store
 from v2v_store.connectors import VectorStore, chroma_store
 from v2v_store.connectors.base import l2_normalize, random_positions
 from v2v_store.connectors.npy_store import brute_force_search
-from v2v_store.errors import UnsupportedIndexError
+from v2v_store.errors import StoreChangedError, UnsupportedIndexError
 
 N, D = 300, 24
 # Backends whose search is an approximate index (HNSW) are held to recall, the rest to exact ids.
@@ -707,3 +707,40 @@ def test_the_text_a_llama_index_nodes_vector_embeds():
     assert embedded_text("plain", {"_node_content": "not json"}) == "plain"
     assert embedded_text("plain", None) == "plain" and embedded_text(None, meta()) is None
     assert node_text(meta()) == "the text" and node_text(meta(text="")) is None and node_text({"x": 1}) is None
+
+
+@pytest.mark.parametrize("store_uri", ["chroma", pytest.param("chroma_server", marks=pytest.mark.server)],
+                         indirect=True)
+def test_a_chroma_read_skips_nothing_when_records_are_deleted_meanwhile(store_uri, rng):
+    """Chroma is read by offset: records deleted behind the read (a live collection) moved the later ones back, and as
+    many of those were never read. Each page now checks the record before it is the last one read and goes on after
+    the latest record of the last page still there; a resumed read from such a position does the same."""
+    records = make_records(rng)
+    with open_store(store_uri, dim=D) as store:
+        store.upsert(records)
+    writer = open_store(store_uri)
+    for deleted_before in ("others", "the last read", "all of the last page"):
+        with open_store(store_uri) as store:
+            pages = store.iter_batches(batch_size=40)
+            seen = list(next(pages).ids) + list(next(pages).ids)
+            held = [i for b in store.iter_batches(batch_size=100, with_payload=False) for i in b.ids]
+            gone = {"others": held[5:15], "the last read": held[70:80], "all of the last page": held[40:80]}[
+                deleted_before]
+            writer.delete(gone)
+            if deleted_before == "all of the last page":
+                with pytest.raises(StoreChangedError, match="changed while it was read.*--on-exists fill"):
+                    list(pages)
+            else:
+                seen += [i for b in pages for i in b.ids]
+                # every record there is now read, once; the deleted ones only if read before they went
+                left = [i for i in held if i not in gone]
+                assert sorted(map(str, set(seen) - set(gone))) == sorted(map(str, left)), deleted_before
+                assert len(seen) == len(set(seen))
+        writer.upsert(VectorBatch(gone, records.vectors[[records.ids.index(i) for i in gone]]))  # back, at the end
+    # a read resumed from a position (a migration's checkpoint) after records before it were deleted
+    with open_store(store_uri) as store:
+        first = next(store.iter_batches(batch_size=50))
+        writer.delete(first.ids[:20])
+        rest = [i for b in store.iter_batches(batch_size=50, start=first.next_position) for i in b.ids]
+    assert sorted(map(str, first.ids[20:] + rest)) == sorted(map(str, set(records.ids) - set(first.ids[:20])))
+    writer.close()

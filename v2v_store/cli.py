@@ -399,13 +399,12 @@ def _count_gap(report) -> str:
     """Why a migration's destination and source counts disagree (:class:`~v2v_store.migrate.MigrationReport`), and
     what to do."""
     expected = report.source_count - report.left_out - report.invalid
-    if report.dest_count < expected:
-        return (f"{expected - report.dest_count:,} of the source's records are not in the destination: records added "
-                "to the source while it was read (a live collection) come after what was read; run again with "
-                "--on-exists fill (it writes only the records whose id the destination lacks, nothing twice)")
-    return (f"the destination holds {report.dest_count - expected:,} more records than the source: records deleted "
-            "from the source while it was read are still in it, or another writer added to it; compare the ids "
-            "(`v2v inspect`) or migrate again with --on-exists replace")
+    gap = (f"{expected - report.dest_count:,} fewer records than the source" if report.dest_count < expected else
+           f"{report.dest_count - expected:,} more records than the source")
+    return (f"the destination holds {gap}: the source was written while it was read (a live collection), or "
+            "another writer wrote the destination. Run again with --on-exists fill to add the source's records the "
+            "destination lacks (nothing twice); records deleted from the source meanwhile stay in the destination "
+            "(delete them there by id, or migrate again with --on-exists replace once writes have stopped)")
 
 
 @app.command()

@@ -38,6 +38,10 @@ class StoreBusyError(V2VError):
     """A store another process holds open (qdrant-client local mode allows one process at a time)."""
 
 
+class StoreChangedError(V2VError):
+    """A store written by another process while it was read, in a way the read cannot follow."""
+
+
 class StoreUnreachableError(V2VError):
     """A store server that cannot be reached (not running, wrong host or port, refused credentials)."""
 
