@@ -603,3 +603,28 @@ def test_loosely_related_models_count_the_anchors_fully(rng):
         _, report = fit_translator(x, y @ rot, ("a", "b"), method="anchors+align", pairs=two_languages,
                                    relatedness_pairs=first, align_overrides=fast)
         assert report.details["config"]["pair_weight"] == weight, report.reason
+
+
+def test_cli_numbers_and_choices_out_of_range_are_named(tmp_path):
+    """`v2v migrate --batch-size 0` looped for ever (pages of nothing), a negative one and `--on-exists bogus` ended in
+    tracebacks, `v2v demo --side-size 0` too: each is named now, exit 2, nothing written."""
+    from v2v_store.synthetic import views
+    from v2v_store.train.linear import fit_procrustes
+    from v2v_store.translator import Space, Translator
+
+    a, b = views(300, seed=3)
+    Translator.from_linear_map(fit_procrustes((a, b)), Space("x", a.shape[1]), Space("y", b.shape[1])).save(
+        tmp_path / "tr")
+    np.save(tmp_path / "x.npy", a)
+    migrate = ["migrate", "--translator", str(tmp_path / "tr"), "--source", f"npy://{tmp_path}/x.npy", "--dest",
+               f"faiss://{tmp_path}/d.faiss"]
+    for extra, message in ((["--batch-size", "0"], "--batch-size 0: give a number of records"),
+                           (["--batch-size", "-5"], "--batch-size -5: give a number of records"),
+                           (["--on-exists", "bogus"], "--on-exists bogus: choose one of fail, append, replace, fill")):
+        out = subprocess.run([sys.executable, "-m", "v2v_store", *migrate, *extra], capture_output=True, text=True,
+                             cwd=tmp_path, timeout=120)
+        assert out.returncode == 2 and message in out.stderr and "Traceback" not in out.stderr, (extra, out.stderr)
+        assert not (tmp_path / "d.faiss").exists()
+    out = run_cli("demo", "--workdir", str(tmp_path / "demo"), "--side-size", "0")
+    assert out.returncode == 2 and "--side-size 0: give at least 100" in out.stderr, out.stderr
+    assert not (tmp_path / "demo").exists()

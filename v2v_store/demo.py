@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from v2v_store.connectors import VectorBatch, open_store
-from v2v_store.errors import MissingDependencyError
+from v2v_store.errors import MissingDependencyError, V2VError
 from v2v_store.models import load_encoder
 from v2v_store.texts import embed_cached, wiki_sentences
 
@@ -40,6 +40,11 @@ def run_demo(cfg: DemoConfig) -> dict:
     from v2v_store.train.data import sample_vectors
 
     t_start = time.perf_counter()
+    for option, value, least in (("--side-size", cfg.side_size, 100), ("--eval-size", cfg.eval_size, 2),
+                                 ("--restarts", cfg.restarts, 1)):
+        if value < least:
+            raise V2VError(f"{option} {value}: give at least {least} (defaults: --side-size 8000, --eval-size 1000, "
+                           "--restarts 8)")
     sents = wiki_sentences()
     need = 2 * cfg.side_size + cfg.eval_size
     if len(sents) < need:

@@ -86,6 +86,10 @@ class OnExists(str, enum.Enum):
     REPLACE = "replace"
     FILL = "fill"  # add only the records whose id the destination does not hold: those it holds are kept as they are
 
+    @classmethod
+    def _missing_(cls, value: object) -> None:
+        raise V2VError(f"--on-exists {value}: choose one of " + ", ".join(m.value for m in cls)) from None
+
 
 @dataclass
 class MigrationPlan:
@@ -354,6 +358,9 @@ def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch
     quantisation parameters, payload indexes, collection metadata), which the plan lists; one it replaces
     (``--on-exists replace``) is recreated with its own. Without it, either gets the backend's defaults."""
     on_exists, dest_uri = OnExists(on_exists), keeping_document_key(source_uri, dest_uri)
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise V2VError(f"--batch-size {batch_size}: give a number of records read and written at a time, at least 1 "
+                       "(default 1024)")
     if same_collection(source_uri, dest_uri):
         raise DestinationExistsError(
             f"--dest {dest_uri} is the source collection {source_uri}: a migration only reads its source and writes "
