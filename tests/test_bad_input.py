@@ -606,8 +606,9 @@ def test_loosely_related_models_count_the_anchors_fully(rng):
 
 
 def test_cli_numbers_and_choices_out_of_range_are_named(tmp_path):
-    """`v2v migrate --batch-size 0` looped for ever (pages of nothing), a negative one and `--on-exists bogus` ended in
-    tracebacks, `v2v demo --side-size 0` too: each is named now, exit 2, nothing written."""
+    """`v2v migrate --batch-size 0` looped for ever (pages of nothing), a negative one, `--on-exists bogus` and a
+    `--state-dir` that is a file ended in tracebacks, `v2v demo --side-size 0` too: each is named now, exit 2, nothing
+    written."""
     from v2v_store.synthetic import views
     from v2v_store.train.linear import fit_procrustes
     from v2v_store.translator import Space, Translator
@@ -620,7 +621,8 @@ def test_cli_numbers_and_choices_out_of_range_are_named(tmp_path):
                f"faiss://{tmp_path}/d.faiss"]
     for extra, message in ((["--batch-size", "0"], "--batch-size 0: give a number of records"),
                            (["--batch-size", "-5"], "--batch-size -5: give a number of records"),
-                           (["--on-exists", "bogus"], "--on-exists bogus: choose one of fail, append, replace, fill")):
+                           (["--on-exists", "bogus"], "--on-exists bogus: choose one of fail, append, replace, fill"),
+                           (["--state-dir", str(tmp_path / "x.npy")], "is a file: give a directory")):
         out = subprocess.run([sys.executable, "-m", "v2v_store", *migrate, *extra], capture_output=True, text=True,
                              cwd=tmp_path, timeout=120)
         assert out.returncode == 2 and message in out.stderr and "Traceback" not in out.stderr, (extra, out.stderr)

@@ -358,6 +358,8 @@ def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch
     quantisation parameters, payload indexes, collection metadata), which the plan lists; one it replaces
     (``--on-exists replace``) is recreated with its own. Without it, either gets the backend's defaults."""
     on_exists, dest_uri = OnExists(on_exists), keeping_document_key(source_uri, dest_uri)
+    if state_dir is not None and Path(state_dir).exists() and not Path(state_dir).is_dir():
+        raise V2VError(f"--state-dir {state_dir} is a file: give a directory for the migration's checkpoints")
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise V2VError(f"--batch-size {batch_size}: give a number of records read and written at a time, at least 1 "
                        "(default 1024)")
