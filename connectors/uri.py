@@ -25,6 +25,15 @@ from v2v_store.errors import InvalidURIError
 from .base import Metric, VectorStore
 
 SCHEMES = ("faiss", "qdrant", "qdrant+http", "qdrant+https", "qdrant-edge", "chroma", "chroma+http", "chroma+https", "npy")
+# the query parameters each store reads (a remote scheme's as its local one's); ?metric= and ?dim= set how a new
+# collection is created (open_store)
+PARAMS = {
+    "faiss": ("index", "nprobe", "efSearch", "efConstruction", "qb", "k_factor", "allow_pickle", "metric", "dim"),
+    "qdrant": ("collection", "vector", "document_key", "metric", "dim"),
+    "qdrant-edge": ("vector", "document_key", "metric", "dim"),
+    "chroma": ("collection", "tenant", "database", "metric", "dim"),
+    "npy": ("metric", "dim"),
+}
 
 
 @dataclass(frozen=True)
@@ -76,6 +85,12 @@ def parse_uri(uri: str) -> StoreURI:
             + ", ".join(f"{s}://" for s in SCHEMES) + _scheme_hint(uri, scheme, parts.netloc)
         )
     params = dict(parse_qsl(parts.query, keep_blank_values=True))
+    known = PARAMS[scheme.split("+")[0]]
+    unknown = [name for name in params if name not in known]
+    if unknown:  # a typo (?vectr=, ?documentkey=) would be ignored, and the wrong vector or no documents read
+        raise InvalidURIError(
+            f"{uri!r}: unknown parameter(s) {', '.join(map(repr, unknown))}; {scheme}:// takes "
+            + ", ".join(f"?{name}=" for name in known))
     remote = scheme.endswith(("+http", "+https"))
     if remote:
         if not parts.hostname:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
@@ -630,3 +631,22 @@ def test_cli_numbers_and_choices_out_of_range_are_named(tmp_path):
     out = run_cli("demo", "--workdir", str(tmp_path / "demo"), "--side-size", "0")
     assert out.returncode == 2 and "--side-size 0: give at least 100" in out.stderr, out.stderr
     assert not (tmp_path / "demo").exists()
+
+
+def test_an_unknown_uri_parameter_is_named_with_the_known_ones(tmp_path):
+    """A typo in a parameter (`?vectr=e5`, `?documentkey=text`) was ignored: the collection's default vector migrated,
+    or no documents read. Each scheme now names the parameters it takes."""
+    from v2v_store.connectors.faiss_structure import SEARCH_PARAMS
+    from v2v_store.connectors.uri import PARAMS, parse_uri
+
+    assert set(SEARCH_PARAMS) <= set(PARAMS["faiss"])  # every search parameter a FAISS destination is built with
+    for uri, known in ((f"qdrant://{tmp_path}/q?collection=docs&vectr=e5", "?vector="),
+                       ("qdrant+http://localhost:6333?collection=docs&documentkey=text", "?document_key="),
+                       (f"qdrant-edge://{tmp_path}/shard?collection=docs", "?vector="),
+                       (f"chroma://{tmp_path}/c?collection=docs&tennant=t", "?tenant="),
+                       (f"faiss://{tmp_path}/i.faiss?index=IVF8,Flat&n_probe=4", "?nprobe="),
+                       (f"npy://{tmp_path}/v.npy?metrc=dot", "?metric=")):
+        with pytest.raises(InvalidURIError, match=f"unknown parameter.*takes.*{re.escape(known)}"):
+            parse_uri(uri)
+    out = run_cli("inspect", f"qdrant://{tmp_path}/q?collection=docs&vectr=e5")
+    assert out.returncode == 2 and "unknown parameter(s) 'vectr'" in out.stderr
