@@ -19,7 +19,7 @@ from v2v_store.errors import (DimensionMismatchError, InvalidURIError, MissingDe
 
 from .base import (ORIGINAL_ID_KEY, TRANSLATED_KEY, Metric, PointId, VectorBatch, VectorStore, check_batch,
                    check_vectors, prepare_for_metric, restore_id)
-from .qdrant_store import (describe_settings, from_qdrant_id, held_among, held_marks, layout_like, layout_settings,
+from .qdrant_store import (MANHATTAN_WARNING, describe_settings, from_qdrant_id, held_among, held_marks, layout_like, layout_settings,
                            make_payload, other_vector_configs, other_vector_names, point_layout, point_vectors,
                            points_to_batches, points_without_vector, records_by_id, records_to_batch,
                            taken_other_vectors, to_qdrant_id, vector_settings)
@@ -27,7 +27,7 @@ from .shared import SharedHandles
 from .uri import StoreURI
 
 logger = logging.getLogger(__name__)
-_DISTANCES = {"Cosine": Metric.COSINE, "Dot": Metric.DOT, "Euclid": Metric.L2}
+_DISTANCES = {"Cosine": Metric.COSINE, "Dot": Metric.DOT, "Euclid": Metric.L2, "Manhattan": Metric.L2}  # L1: as L2
 
 
 def _edge():
@@ -127,6 +127,9 @@ class QdrantEdgeStore(VectorStore):
         if self._config is None:
             return self._requested_metric or Metric.COSINE
         return _DISTANCES.get(self._config["distance"], Metric.DOT)
+
+    def warnings(self) -> list[str]:
+        return [MANHATTAN_WARNING] if self._config is not None and self._config["distance"] == "Manhattan" else []
 
     def _with_vector(self):
         """The points that have this vector, where points may have others (None: every point has it)."""

@@ -50,6 +50,11 @@ from .uri import StoreURI
 logger = logging.getLogger(__name__)
 
 
+MANHATTAN_WARNING = ("the collection ranks by Manhattan (L1) distance, which v2v-store has no metric for: it is taken as "
+                     "a distance like L2 (metric reported as l2; its hits' scores negated); a new collection made from "
+                     "it ranks by cosine")
+
+
 def to_qdrant_id(value: PointId) -> tuple[int | str, bool]:
     """(native id, whether the original must be kept in the payload)."""
     if isinstance(value, int):
@@ -577,9 +582,15 @@ class QdrantStore(VectorStore):
             return self._requested_metric or Metric.COSINE
         from qdrant_client.models import Distance
 
-        return {Distance.COSINE: Metric.COSINE, Distance.DOT: Metric.DOT, Distance.EUCLID: Metric.L2}.get(
-            self._params.distance, Metric.DOT
-        )
+        # Manhattan (L1): no metric of v2v-store's; a distance as L2 is (lower ranks higher: its scores negated)
+        return {Distance.COSINE: Metric.COSINE, Distance.DOT: Metric.DOT, Distance.EUCLID: Metric.L2,
+                Distance.MANHATTAN: Metric.L2}.get(self._params.distance, Metric.DOT)
+
+    def warnings(self) -> list[str]:
+        from qdrant_client.models import Distance
+
+        manhattan = self._params is not None and self._params.distance == Distance.MANHATTAN
+        return [MANHATTAN_WARNING] if manhattan else []
 
     def _with_vector(self):
         """The points that have this vector, where points may have others (None: every point has it)."""

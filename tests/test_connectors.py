@@ -744,3 +744,35 @@ def test_a_chroma_read_skips_nothing_when_records_are_deleted_meanwhile(store_ur
         rest = [i for b in store.iter_batches(batch_size=50, start=first.next_position) for i in b.ids]
     assert sorted(map(str, first.ids[20:] + rest)) == sorted(map(str, set(records.ids) - set(first.ids[:20])))
     writer.close()
+
+
+@pytest.mark.parametrize("kind", ["qdrant", "qdrant_edge"])
+def test_a_qdrant_collection_ranked_by_manhattan_distance_is_taken_as_a_distance(kind, tmp_path, rng):
+    """Qdrant's Manhattan (L1) distance was read as a dot product: `v2v inspect` said 'dot', a native search's hits
+    (Qdrant answers distances) merged the farthest first, and a migration into it took it for a similarity. It is
+    a distance like L2 now, with a warning naming it."""
+    vectors = rng.standard_normal((60, D)).astype(np.float32)
+    if kind == "qdrant":
+        from qdrant_client import QdrantClient, models
+
+        client = QdrantClient(path=str(tmp_path / "q"))
+        client.create_collection("m", vectors_config=models.VectorParams(size=D, distance=models.Distance.MANHATTAN))
+        client.upsert("m", [models.PointStruct(id=i, vector=v.tolist()) for i, v in enumerate(vectors)])
+        client.close()
+        uri = f"qdrant://{tmp_path}/q?collection=m"
+    else:
+        import qdrant_edge as q
+
+        shard = q.EdgeShard.create(str(tmp_path / "e"), q.EdgeConfig(vectors={
+            "": q.EdgeVectorParams(size=D, distance=q.Distance.Manhattan)}))
+        shard.update(q.UpdateOperation.upsert_points([q.Point(i, {"": v.tolist()}, {}) for i, v in enumerate(vectors)]))
+        shard.flush()
+        shard.close()
+        uri = f"qdrant-edge://{tmp_path}/e"
+    queries = rng.standard_normal((5, D)).astype(np.float32)
+    with open_store(uri) as store:
+        assert store.metric == Metric.L2 and any("Manhattan (L1)" in w for w in store.warnings())
+        scores, hits = store.search(queries, 5)
+    nearest = np.argsort(np.abs(queries[:, None] - vectors[None]).sum(-1), axis=1)[:, :5]
+    assert [list(h) for h in hits] == nearest.tolist()
+    assert (np.diff(scores, axis=1) <= 0).all()  # best first, as every store's scores
