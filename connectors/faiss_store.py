@@ -446,7 +446,9 @@ class FaissStore(VectorStore):
         stored = self._meta("metric")
         if stored:
             return Metric(stored)
-        return Metric.L2 if self._index.metric_type == faiss.METRIC_L2 else Metric.DOT
+        # inner product: dot (or cosine, as the sidecar says); L2 and FAISS's other distances (L1, Linf, Lp, Canberra,
+        # ...: lower ranks higher) as L2
+        return Metric.DOT if self._index.metric_type == faiss.METRIC_INNER_PRODUCT else Metric.L2
 
     def count(self) -> int:
         return self._index.ntotal if self._index is not None else 0
@@ -470,8 +472,12 @@ class FaissStore(VectorStore):
                 f"FAISS index {self.index_type} is compressed: vectors read back are approximations "
                 f"({estimate}); results built on them inherit that error"
             )
-        if self._index is not None and self._db is None and self._index.metric_type != faiss.METRIC_L2:
+        if self._index is not None and self._db is None and self._index.metric_type == faiss.METRIC_INNER_PRODUCT:
             out.append("no v2v sidecar: FAISS cannot tell cosine from dot, so metric is reported as 'dot'")
+        if self._index is not None and self._index.metric_type not in (faiss.METRIC_L2, faiss.METRIC_INNER_PRODUCT):
+            out.append(f"the index ranks by another distance than L2 (FAISS metric type {self._index.metric_type}: L1, "
+                       "Linf, ...), which v2v-store has no metric for: it is taken as a distance like L2 (metric "
+                       "reported as l2); a new index made from it ranks by cosine")
         return out
 
     def reconstruction_error(self, sample: int = 512, seed: int = 0) -> float | None:

@@ -776,3 +776,22 @@ def test_a_qdrant_collection_ranked_by_manhattan_distance_is_taken_as_a_distance
     nearest = np.argsort(np.abs(queries[:, None] - vectors[None]).sum(-1), axis=1)[:, :5]
     assert [list(h) for h in hits] == nearest.tolist()
     assert (np.diff(scores, axis=1) <= 0).all()  # best first, as every store's scores
+
+
+@pytest.mark.parametrize("metric_type", ["METRIC_L1", "METRIC_Linf"])
+def test_a_faiss_index_ranked_by_another_distance_is_taken_as_a_distance(metric_type, tmp_path, rng):
+    """A FAISS index of L1 or Linf distance was read as a dot product (inspect said 'dot', its hits' scores ran the
+    wrong way): a distance like L2 now, with a warning."""
+    vectors = rng.standard_normal((60, D)).astype(np.float32)
+    index = faiss.IndexIDMap2(faiss.IndexFlat(D, getattr(faiss, metric_type)))
+    index.add_with_ids(vectors, np.arange(60, dtype=np.int64))
+    faiss.write_index(index, str(tmp_path / "i.faiss"))
+    queries = rng.standard_normal((5, D)).astype(np.float32)
+    with open_store(f"faiss://{tmp_path}/i.faiss") as store:
+        assert store.metric == Metric.L2 and any("another distance than L2" in w for w in store.warnings())
+        assert not any("cosine from dot" in w for w in store.warnings())
+        scores, hits = store.search(queries, 5)
+    distance = np.abs(queries[:, None] - vectors[None])
+    distance = distance.sum(-1) if metric_type == "METRIC_L1" else distance.max(-1)
+    assert [list(h) for h in hits] == np.argsort(distance, axis=1)[:, :5].tolist()
+    assert (np.diff(scores, axis=1) <= 0).all()
