@@ -55,6 +55,7 @@ JSON_KEYS = "_v2v_json"
 # key is one of v2v's own, are stored together as one JSON object under this key, and restored on read.
 ENTRIES_KEY = "_v2v_entries"
 RESERVED_KEYS = (JSON_KEYS, ENTRIES_KEY, ORIGINAL_ID_KEY)
+EMPTY_ID = "_v2v_empty_id"  # the Chroma id of a record whose id is "" (Chroma refuses it), kept under ORIGINAL_ID_KEY
 _RECORD_FIELDS = ("ids", "embeddings", "metadatas", "documents", "uris", "data")  # a get()'s per-record lists
 ID_PAGE = 65_536  # records_at: ids read (ids only) a page of this many at a time
 
@@ -73,6 +74,11 @@ def _chroma_keeps_value(value: Any) -> bool:
         return math.isfinite(value)
     return (isinstance(value, list) and bool(value) and isinstance(value[0], (str, bool, int, float))
             and all(type(v) is type(value[0]) and _chroma_keeps_value(v) for v in value))
+
+
+def _chroma_id(record_id: PointId) -> str:
+    """A record's Chroma id: its text (an int's digits), or for "" (which Chroma refuses) :data:`EMPTY_ID`."""
+    return EMPTY_ID if record_id == "" else str(record_id)
 
 
 def _restore_id(native_id: str, metadata: dict | None) -> tuple:
@@ -289,7 +295,7 @@ class ChromaStore(VectorStore):
 
     def fetch(self, ids) -> list[tuple[dict | None, str | None]]:
         col, found = self._require(), {}
-        keys = [str(i) for i in ids]
+        keys = [_chroma_id(i) for i in ids]
         unique = list(dict.fromkeys(keys))  # Chroma refuses an id asked twice
         for s in range(0, len(unique), self._max_batch()):
             page = col.get(ids=unique[s : s + self._max_batch()], include=["metadatas", "documents"])
@@ -298,7 +304,7 @@ class ChromaStore(VectorStore):
         return [found.get(key, (None, None)) for key in keys]
 
     def id_key(self, record_id: PointId) -> str:
-        return str(record_id)  # Chroma's own id (an int id is written as its digits, the int kept in the metadata)
+        return _chroma_id(record_id)  # Chroma's own id (an int id is written as its digits, the int kept in the metadata)
 
     def iter_keys(self, batch_size: int = ID_PAGE) -> Iterator[list[str]]:
         """Chroma's ids alone, in pages of at least ``ID_PAGE`` (each read has a fixed cost of a few 10 ms: 1.1 s for
@@ -321,7 +327,7 @@ class ChromaStore(VectorStore):
     def holds(self, ids) -> np.ndarray:
         if self._col is None:
             return np.zeros(len(ids), dtype=bool)
-        keys, found = [str(i) for i in ids], {}
+        keys, found = [_chroma_id(i) for i in ids], {}
         unique = list(dict.fromkeys(keys))  # Chroma refuses an id asked twice
         for s in range(0, len(unique), self._max_batch()):
             page = self._col.get(ids=unique[s : s + self._max_batch()], include=["metadatas"])
@@ -365,7 +371,9 @@ class ChromaStore(VectorStore):
             m = to_chroma_metadata(dict(m)) if m else None
             if isinstance(i, int):  # past int64 as its digits: Chroma holds no wider int, nor an object
                 m = {**(m or {}), ORIGINAL_ID_KEY: str(i) if past_int64(i) else i}
-            ids.append(str(i))
+            elif i == "":  # an id Chroma refuses: kept beside a stand-in
+                m = {**(m or {}), ORIGINAL_ID_KEY: i}
+            ids.append(_chroma_id(i))
             metadata.append(m)
         if self._col is None:
             metric = self._requested_metric or Metric.COSINE
@@ -393,7 +401,7 @@ class ChromaStore(VectorStore):
         return self._max_batch_size
 
     def delete(self, ids) -> None:
-        self._require().delete(ids=[str(i) for i in ids])
+        self._require().delete(ids=[_chroma_id(i) for i in ids])
 
     def drop(self, other_vectors_too: bool = False) -> None:
         if self.exists():

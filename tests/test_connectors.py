@@ -36,6 +36,7 @@ def make_records(rng, n=N, d=D, int_ids=False):
         odd = (-1, -42, -2**63, 2**63 - 1, 2**63, 2**64 - 1, 2**70, -7_046_029_254_386_353_131)
         for i, odd_id in zip(range(3, n, 3), odd):
             ids[i] = odd_id
+        ids[1] = ""  # an empty text id (Chroma refuses it: a traceback part-way before session 67)
     metadata = [{"i": i, "title": f"t{i}", "even": i % 2 == 0} if i % 5 else None for i in range(n)]
     for i in range(1, n, 7):  # payloads as Qdrant and LangChain keep them: nested, nulls, empty and mixed lists
         metadata[i] = {"metadata": {"source": f"s{i}", "page": i, "tags": ["x"]}, "none": None, "tags": [],
