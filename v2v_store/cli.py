@@ -458,7 +458,9 @@ def migrate(
                                       "record stops the migration before its batch is written (exit 2; --resume "
                                       "after)."),
 ) -> None:
-    """Translate a collection into the translator's other space and write it, keeping ids, metadata, documents."""
+    """Translate a collection into the translator's other space and write it, keeping ids, metadata, documents.
+    Into an existing collection ranked by dot product or L2 distance whose own vectors are not unit length, each
+    translation takes the length its own vectors have in that direction (the plan says so)."""
     from v2v_store.migrate import MigrationPlan, migrate as run_migration
     from v2v_store.translator import Translator
 
