@@ -400,14 +400,16 @@ def test_latent_queries_of_the_other_space_are_decoded_as_queries_and_their_scor
 
 
 def test_lengths_are_fitted_only_where_vectors_are_not_unit_and_stay_in_their_range():
-    """fit_lengths: None for unit vectors (translations stay as they are); else lengths within the 1st-99th
+    """fit_lengths: None for unit vectors, or nearly (translations stay as they are); else lengths within the 1st-99th
     percentiles of those seen, whatever the direction asked; vectors of length 0 or NaN are left out of the fit."""
     from v2v_store.lengths import VectorLengths, fit_lengths
 
     rng = np.random.default_rng(0)
     unit = rng.normal(size=(50, 8))
     unit /= np.linalg.norm(unit, axis=1, keepdims=True)
-    assert fit_lengths(unit) is None and fit_lengths(unit * (1 + 5e-4)) is None and fit_lengths(unit[:0]) is None
+    assert fit_lengths(unit) is None and fit_lengths(unit[:0]) is None
+    assert fit_lengths(unit * rng.uniform(0.97, 1.03, (50, 1))) is None  # a lossy index's decoding: unit
+    assert fit_lengths(unit * rng.uniform(0.8, 1.2, (50, 1))) is not None
     lengths = 3.5 + 1.5 * unit[:, 0]
     fitted = fit_lengths(np.vstack([unit * lengths[:, None], np.zeros((1, 8)), np.full((1, 8), np.nan)]))
     assert fitted.fitted_on == 50 and fitted.low >= 2 and fitted.high <= 5

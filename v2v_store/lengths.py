@@ -19,7 +19,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-UNIT_TOLERANCE = 1e-3  # vectors whose lengths are all this close to 1 are unit: translations need no length
+# vectors whose lengths are this close to 1 (95 in 100 of them) are unit: translations need no length (a lossy index
+# decodes unit vectors a few per cent off; a model run without its normalisation gives lengths of 2-7)
+UNIT_TOLERANCE = 0.05
 SAMPLE = 4096  # how many of the collection's own vectors the lengths are fitted on
 RIDGE = 0.1  # the ridge penalty, relative to the mean diagonal of the regression's Gram matrix (best on the kit)
 
@@ -57,13 +59,13 @@ class VectorLengths:
 
 
 def fit_lengths(vectors: np.ndarray, ridge: float = RIDGE) -> VectorLengths | None:
-    """The lengths of a collection's own ``vectors`` (a sample, ``(n, d)``) by direction; None where they are all
-    unit length (within :data:`UNIT_TOLERANCE`) or there are none: translations are then written as they are."""
+    """The lengths of a collection's own ``vectors`` (a sample, ``(n, d)``) by direction; None where they are unit
+    length (95 in 100 within :data:`UNIT_TOLERANCE`) or there are none: translations are then written as they are."""
     x = np.asarray(vectors, np.float64)
     norms = np.linalg.norm(x, axis=1)
     ok = np.isfinite(norms) & (norms > 0)
     x, norms = x[ok], norms[ok]
-    if not len(norms) or np.abs(norms - 1).max() <= UNIT_TOLERANCE:
+    if not len(norms) or np.percentile(np.abs(norms - 1), 95) <= UNIT_TOLERANCE:
         return None
     a = np.hstack([x / norms[:, None], np.ones((len(x), 1))])
     gram = a.T @ a
