@@ -24,7 +24,6 @@ import json
 import logging
 import os
 import sqlite3
-import tempfile
 import time
 from typing import Any, Iterator, Sequence
 
@@ -53,6 +52,7 @@ from .base import (
 )
 from .faiss_structure import (SEARCH_PARAMS, build_index, build_seconds, core_index, describe, describe_index,
                               needs_training, training_size)
+from .shared import ProcessLock, lock_file
 from .uri import StoreURI
 
 logger = logging.getLogger(__name__)
@@ -355,7 +355,9 @@ class FaissStore(VectorStore):
         self._ids_since: set[int] = set()
         self._db: sqlite3.Connection | None = None
         self._dirty = False
-        self._lock = None  # the writer lock, held from the first write until close (see _claim)
+        # the writer lock, held from the first write until close (see _claim)
+        path_key = hashlib.sha1(os.path.realpath(self.path).encode()).hexdigest()[:16]
+        self._lock = ProcessLock(lock_file(f"faiss-{path_key}"))
         if self.exists():
             self._open_index(writable=False)
             built = describe_index(self._index)[0].get("index", "Flat") if self._asked else None
@@ -637,47 +639,21 @@ class FaissStore(VectorStore):
         holds an index in memory and writes it whole, so two writers at once each drop the other's records (two
         migrations into one new index both reported all their records written; it held one's): a second writer
         is refused, naming the first. An index another writer created since this object looked is read first."""
-        if self._lock is not None:
+        if self._lock.held:
             return
-        try:
-            import fcntl
-        except ImportError:  # not a POSIX system: no lock
-            return
-        user = os.getuid() if hasattr(os, "getuid") else "user"
-        key = hashlib.sha1(os.path.realpath(self.path).encode()).hexdigest()[:16]
-        path = os.path.join(tempfile.gettempdir(), f"v2v-store-{user}", f"faiss-{key}.lock")
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        lock = open(path, "a+")
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            lock.seek(0)
-            holder = lock.read().strip() or "?"
-            lock.close()
+        holder = self._lock.acquire()
+        if holder is not None:
             raise StoreBusyError(
-                f"FAISS index {self.path} is being written by another process (pid {holder}; lock {path}): FAISS "
-                "keeps an index in memory and writes it whole, so two writers would each lose the other's records. "
-                "Wait for it to finish and run again (a migration: with --resume where it had begun), or write to "
-                "another path") from None
-        lock.seek(0)
-        lock.truncate()
-        lock.write(str(os.getpid()))
-        lock.flush()
-        self._lock = lock
+                f"FAISS index {self.path} is being written by another process (pid {holder}; lock {self._lock.path}): "
+                "FAISS keeps an index in memory and writes it whole, so two writers would each lose the other's "
+                "records. Wait for it to finish and run again (a migration: with --resume where it had begun), or "
+                "write to another path")
         # written by another writer since this object read it (or created since it looked): read it again first
         changed = self._version != file_version(self.path, self.sidecar_path, self.sidecar_path + "-wal")
         if self.exists() and (self._index is None or (changed and not self._writable)):
             self._open_index(writable=True)
             self._ids_sorted, self._ids_since = None, set()
             self.check_writable()
-
-    def _release(self) -> None:
-        if self._lock is not None:
-            import fcntl
-
-            fcntl.flock(self._lock, fcntl.LOCK_UN)
-            self._lock.close()
-            self._lock = None
 
     def _ensure_writable(self, batch: VectorBatch) -> None:
         self._claim()
@@ -824,4 +800,4 @@ class FaissStore(VectorStore):
                 self._db.close()
                 self._db = None
         finally:
-            self._release()
+            self._lock.release()

@@ -23,6 +23,8 @@ from typing import Any
 
 import faiss
 
+from .uri import SEARCH_PARAMS
+
 logger = logging.getLogger(__name__)
 
 _SQ_NAMES = {"QT_8bit": "8", "QT_6bit": "6", "QT_4bit": "4", "QT_fp16": "fp16", "QT_bf16": "bf16"}
@@ -36,7 +38,6 @@ _PQ = re.compile(r"^PQ(\d+)(x(\d+))?(fs)?$")
 _HNSW = re.compile(r"^HNSW(\d+)(?:_(.+))?$")  # an HNSW graph over flat vectors or over codes: HNSW32, HNSW32_PQ16
 # pre-transforms: OPQ rotation (to d_out), PCA (W: whitened, R: randomly rotated after), random rotation, L2 norm
 _PRE = re.compile(r"^(?:OPQ(\d+)(?:_(\d+))?|PCA(W?)(R?)(\d+)|RR(\d+)|L2norm)$")
-SEARCH_PARAMS = ("nprobe", "efSearch", "efConstruction", "qb", "k_factor")
 _REFINE = re.compile(r"^(.+),(RFlat|Refine\((.+)\))$")  # a base structure, then a refinement of its hits
 
 

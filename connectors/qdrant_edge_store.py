@@ -19,15 +19,16 @@ from v2v_store.errors import (DimensionMismatchError, InvalidURIError, MissingDe
 
 from .base import (ORIGINAL_ID_KEY, TRANSLATED_KEY, Metric, PointId, VectorBatch, VectorStore, check_batch,
                    check_vectors, prepare_for_metric, restore_id)
-from .qdrant_store import (MANHATTAN_WARNING, describe_settings, from_qdrant_id, held_among, held_marks, layout_like, layout_settings,
-                           make_payload, other_vector_configs, other_vector_names, point_layout, point_vectors,
-                           points_to_batches, points_without_vector, records_by_id, records_to_batch,
+from .qdrant_store import (MANHATTAN_WARNING, describe_settings, from_qdrant_id, held_among, held_marks, layout_like,
+                           layout_settings, make_payload, other_vector_configs, other_vector_names, point_layout,
+                           point_vectors, points_to_batches, points_without_vector, records_by_id, records_to_batch,
                            taken_other_vectors, to_qdrant_id, vector_settings)
 from .shared import SharedHandles
 from .uri import StoreURI
 
 logger = logging.getLogger(__name__)
 _DISTANCES = {"Cosine": Metric.COSINE, "Dot": Metric.DOT, "Euclid": Metric.L2, "Manhattan": Metric.L2}  # L1: as L2
+_DISTANCE_OF = {Metric.COSINE: "Cosine", Metric.DOT: "Dot", Metric.L2: "Euclid"}  # a vector this store creates
 
 
 def _edge():
@@ -274,24 +275,22 @@ class QdrantEdgeStore(VectorStore):
         if self.adds_vector:
             logger.info("adding vector %r to Qdrant edge shard %s (d=%d, metric=%s)", self.vector_name, self.path, dim,
                         metric.value)
-            distance = {Metric.COSINE: q.Distance.Cosine, Metric.DOT: q.Distance.Dot, Metric.L2: q.Distance.Euclid}
-            self._shard.update(q.UpdateOperation.create_dense_vector(self.vector_name, dim, distance[metric]))
+            self._shard.update(q.UpdateOperation.create_dense_vector(self.vector_name, dim,
+                                                                     getattr(q.Distance, _DISTANCE_OF[metric])))
             self.adds_vector = False
             self._config = self._read_config()["vectors"][self.vector_name]
             return
         logger.info("creating Qdrant edge shard %s (d=%d, metric=%s%s)", self.path, dim, metric.value,
                     "; like its source: " + "; ".join(describe_settings(like)) if like else "")
         if not like:
-            distance = {Metric.COSINE: q.Distance.Cosine, Metric.DOT: q.Distance.Dot, Metric.L2: q.Distance.Euclid}[metric]
-            params = q.EdgeVectorParams(size=dim, distance=distance)
+            params = q.EdgeVectorParams(size=dim, distance=getattr(q.Distance, _DISTANCE_OF[metric]))
             q.EdgeShard.create(self.path, q.EdgeConfig(vectors={self.vector_name: params} if self.vector_name
                                                        else params)).close()
             self._load()
             return
         indexes, others = like.pop("payload_indexes", {}), like.pop("other_vectors", {})
         like.pop("vector_name", None)  # the name this store took (create_like)
-        vector = {"size": dim, "distance": {Metric.COSINE: "Cosine", Metric.DOT: "Dot", Metric.L2: "Euclid"}[metric],
-                  **like.pop("vector", {})}
+        vector = {"size": dim, "distance": _DISTANCE_OF[metric], **like.pop("vector", {})}
         # the engine's own configuration file, which loading creates a shard from (the Python EdgeConfig would need
         # each setting rebuilt as its object): the source's settings as they are, with this shard's vector
         os.makedirs(self.path, exist_ok=True)

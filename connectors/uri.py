@@ -27,8 +27,10 @@ from .base import Metric, VectorStore
 SCHEMES = ("faiss", "qdrant", "qdrant+http", "qdrant+https", "qdrant-edge", "chroma", "chroma+http", "chroma+https", "npy")
 # the query parameters each store reads (a remote scheme's as its local one's); ?metric= and ?dim= set how a new
 # collection is created (open_store)
+# a FAISS index's search parameters, which a new index is built with (connectors.faiss_structure)
+SEARCH_PARAMS = ("nprobe", "efSearch", "efConstruction", "qb", "k_factor")
 PARAMS = {
-    "faiss": ("index", "nprobe", "efSearch", "efConstruction", "qb", "k_factor", "allow_pickle", "metric", "dim"),
+    "faiss": ("index", *SEARCH_PARAMS, "allow_pickle", "metric", "dim"),
     "qdrant": ("collection", "vector", "document_key", "metric", "dim"),
     "qdrant-edge": ("vector", "document_key", "metric", "dim"),
     "chroma": ("collection", "tenant", "database", "metric", "dim"),

@@ -16,7 +16,6 @@ import hashlib
 import json
 import logging
 import os
-import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -28,6 +27,7 @@ from v2v_store.connectors import (TRANSLATED_KEY, Metric, VectorBatch, VectorSto
                                   open_store, other_vectors_left_behind, parse_uri, points_without_vector_left_behind,
                                   same_collection, same_points, translations_in)
 from v2v_store.connectors.base import no_embedding
+from v2v_store.connectors.shared import ProcessLock, lock_file
 from v2v_store.errors import (DestinationExistsError, DimensionMismatchError, InvalidVectorsError, StoreBusyError,
                               StoreNotFoundError, UnsupportedIndexError, V2VError)
 from v2v_store.lengths import SAMPLE as LENGTHS_SAMPLE
@@ -288,8 +288,7 @@ def _state_path(source: str, dest: str, state_dir: str | Path | None) -> Path:
 
 def _lock_path(source: str, dest: str) -> Path:
     """One lock per migration on this machine, wherever it is run from (its checkpoint depends on the directory)."""
-    user = os.getuid() if hasattr(os, "getuid") else os.environ.get("USERNAME", "user")
-    return Path(tempfile.gettempdir()) / f"v2v-store-{user}" / f"{_migration_key(source, dest)}.lock"
+    return lock_file(_migration_key(source, dest))
 
 
 def _save_state(path: Path, state: dict) -> None:
@@ -627,30 +626,18 @@ def migrate(translator: Translator, source_uri: str, dest_uri: str, batch_size: 
 @contextlib.contextmanager
 def _one_at_a_time(lock_path: Path, source_uri: str, dest_uri: str) -> Iterator[None]:
     """Hold the migration's lock while it runs: a second run of the same migration on this machine (from any
-    directory) stops at once instead of writing the same destination (or dropping it, with --on-exists replace)."""
+    directory) stops at once instead of writing the same destination (or dropping it, with --on-exists replace).
+    No lock where the system has none (the checkpoint still makes a rerun exactly-once)."""
+    lock = ProcessLock(lock_path)
+    holder = lock.acquire()
+    if holder is not None:
+        raise StoreBusyError(
+            f"the migration from {source_uri} to {dest_uri} is already running (pid {holder}; lock {lock_path}): wait "
+            "for it to finish, or stop it and run again with --resume")
     try:
-        import fcntl
-    except ImportError:  # not a POSIX system: no lock (the checkpoint still makes a rerun exactly-once)
         yield
-        return
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(lock_path, "a+") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            lock.seek(0)
-            holder = lock.read().strip() or "?"
-            raise StoreBusyError(
-                f"the migration from {source_uri} to {dest_uri} is already running (pid {holder}; lock "
-                f"{lock.name}): wait for it to finish, or stop it and run again with --resume") from None
-        lock.seek(0)
-        lock.truncate()
-        lock.write(str(os.getpid()))
-        lock.flush()
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
+    finally:
+        lock.release()
 
 
 def _migrate(translator: Translator, plan: MigrationPlan, state: dict | None, state_path: Path, on_exists: OnExists,
