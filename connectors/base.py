@@ -43,7 +43,7 @@ def holds_translation(metadata: dict[str, Any] | None, vectors: Sequence[str]) -
 def translations_in(batch: "VectorBatch", vector: str | None) -> np.ndarray:
     """Which records of a page (read with its payload) are marked as holding a translation in ``vector`` (a store's
     :attr:`VectorStore.vector_name`; None or "" for its one vector)."""
-    return np.array([holds_translation(m, [vector or ""]) for m in batch.metadata or [None] * len(batch.ids)],
+    return np.array([holds_translation(m, [vector or ""]) for m in batch.metadata],
                     dtype=bool)
 
 

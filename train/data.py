@@ -102,8 +102,7 @@ def sample_collection(uri: str, max_vectors: int = 50_000, seed: int = 0, docume
             if documents:
                 rows = np.flatnonzero([isinstance(t, str) and bool(t.strip()) for t in batch.documents])
                 for slot, row in zip(*carrying.offer(batch.vectors[rows])):  # as its vector embeds it
-                    texts[slot] = embedded_text(batch.documents[rows[row]],
-                                                (batch.metadata or [None] * len(batch))[rows[row]])
+                    texts[slot] = embedded_text(batch.documents[rows[row]], batch.metadata[rows[row]])
     out, seen, seen_docs = vectors.sample, vectors.seen, carrying.seen
     doc_vectors, texts = carrying.sample, texts[:len(carrying.sample)]
     if without:
@@ -264,8 +263,7 @@ def untranslated(key_of: KeyFn, vectors: Sequence[str]) -> KeyFn:
 
     def keys(batch: VectorBatch) -> tuple[np.ndarray, np.ndarray]:
         rows, found = key_of(batch)
-        metadata = batch.metadata or [None] * len(batch.ids)
-        keep = np.asarray([not holds_translation(metadata[r], vectors) for r in rows], dtype=bool)
+        keep = np.asarray([not holds_translation(batch.metadata[r], vectors) for r in rows], dtype=bool)
         return rows[keep], found[keep]
 
     keys.reads_payload, keys.what = True, _what(key_of)  # type: ignore[attr-defined]

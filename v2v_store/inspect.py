@@ -226,9 +226,9 @@ def inspect_store(store: VectorStore, sample: int = 5, scan: int = 2048, model: 
     if model is not None:
         rows = [i for i, d in enumerate(batch.documents)
                 if isinstance(d, str) and d.strip() and np.isfinite(vectors[i]).all()]
-        metadata = batch.metadata or [None] * len(batch)  # the text each vector embeds (LlamaIndex: with metadata)
-        report.model_check = check_model(vectors[rows], [embedded_text(batch.documents[i], metadata[i]) for i in rows],
-                                         model)
+        # the text each vector embeds (LlamaIndex: its metadata lines too)
+        report.model_check = check_model(vectors[rows], [embedded_text(batch.documents[i], batch.metadata[i])
+                                                         for i in rows], model)
     if translator is not None:
         usable = np.isfinite(vectors).all(axis=1) & (norms > 0)
         report.spaces = record_spaces(vectors[usable], translator)

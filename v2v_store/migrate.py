@@ -236,10 +236,10 @@ def translate_batch(batch: VectorBatch, translator: Translator, source: str, tar
     """The unit of distributed work: one batch in, the same records in the target space out.
 
     ``lengths``: the translations are written at these lengths (those of the destination's own vectors, where it
-    ranks by them: :mod:`v2v_store.lengths`), else as unit vectors. With ``spaces`` (a collection of mixed spaces; ``labels``: each record's space by :meth:`RecordSpaces.labels`,
-    computed when not given): records of ``source`` are translated and their metadata say so
-    (:meth:`RecordSpaces.translated`), records already of ``target`` pass unchanged, and records of neither are left out
-    of the batch returned (which keeps the order otherwise)."""
+    ranks by them: :mod:`v2v_store.lengths`), else as unit vectors. With ``spaces`` (a collection of mixed spaces;
+    ``labels``: each record's space by :meth:`RecordSpaces.labels`, computed when not given): records of ``source``
+    are translated and their metadata say so (:meth:`RecordSpaces.translated`), records already of ``target`` pass
+    unchanged, and records of neither are left out of the batch returned (which keeps the order otherwise)."""
     def translated(vectors: np.ndarray) -> np.ndarray:
         out = translator.translate(vectors, source=source, target=target)
         return out if lengths is None else lengths.scale(out)
@@ -265,8 +265,7 @@ def _marked(batch: VectorBatch, vector: str, mark: dict[str, str], translated: n
         marks = (metadata or {}).get(TRANSLATED_KEY)
         return {**(metadata or {}), TRANSLATED_KEY: {**(marks if isinstance(marks, dict) else {}), vector: mark}}
 
-    return dataclasses.replace(batch, metadata=[marked(m) if t else m for m, t in zip(
-        batch.metadata or [None] * len(batch.ids), translated)])
+    return dataclasses.replace(batch, metadata=[marked(m) if t else m for m, t in zip(batch.metadata, translated)])
 
 
 def neighbour_overlap(source: np.ndarray, translated: np.ndarray, k: int = 10) -> float:
