@@ -226,8 +226,9 @@ class VectorStore(ABC):
         getattr(pages, "close", lambda: None)()
         return first
 
-    # whether records_at reads the records at any positions 0..count-1 (FAISS, .npy, Chroma: iter_batches' positions
-    # are record offsets there; Qdrant's are point ids, read in id order)
+    # whether records_at reads the records at any positions 0..count-1 (FAISS, .npy, Chroma: records in the order
+    # iter_batches reads them; its positions are offsets there, with Chroma's the id of the last record read beside
+    # them; Qdrant's are point ids, read in id order)
     reads_at_positions = False
     # whether random_batch draws records at random from the whole collection (Qdrant's random sample query)
     draws_at_random = False
