@@ -14,11 +14,13 @@ import os
 import uuid
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 import numpy as np
 
 from v2v_store.errors import DimensionMismatchError, InvalidVectorsError
+
+from .where import Where
 
 logger = logging.getLogger(__name__)
 
@@ -166,6 +168,26 @@ def l2_normalize(vectors: np.ndarray) -> np.ndarray:
 def prepare_for_metric(vectors: np.ndarray, metric: Metric) -> np.ndarray:
     """Cosine stores keep unit vectors (as Qdrant does); dot and l2 stores keep them as given."""
     return l2_normalize(vectors) if metric == Metric.COSINE else vectors
+
+
+def exact_top_k(queries: np.ndarray, blocks: Iterable[tuple[np.ndarray, np.ndarray]], k: int, metric: Metric
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """Exact top-k of ``queries`` over ``blocks`` of (vectors, their positions), scores higher-is-better as in
+    :meth:`VectorStore.search`: (scores, positions), each (queries, up to k)."""
+    queries = prepare_for_metric(np.asarray(queries, dtype=np.float32), metric)
+    best_s = np.full((len(queries), 0), -np.inf, dtype=np.float32)
+    best_i = np.zeros((len(queries), 0), dtype=np.int64)
+    for block, at in blocks:
+        block = prepare_for_metric(np.asarray(block, dtype=np.float32), metric)
+        if metric == Metric.L2:
+            sc = -(np.sum(queries**2, 1)[:, None] - 2 * queries @ block.T + np.sum(block**2, 1)[None, :])
+        else:
+            sc = queries @ block.T
+        all_s = np.concatenate([best_s, sc], axis=1)
+        all_i = np.concatenate([best_i, np.broadcast_to(at, sc.shape)], axis=1)
+        top = np.argsort(-all_s, axis=1, kind="stable")[:, :k]
+        best_s, best_i = np.take_along_axis(all_s, top, 1), np.take_along_axis(all_i, top, 1)
+    return best_s, best_i
 
 
 def stable_uuid(value: str) -> str:
@@ -361,8 +383,38 @@ class VectorStore(ABC):
         """Insert or overwrite records by id; validates the whole batch before writing."""
 
     @abstractmethod
-    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, list[list[PointId]]]:
-        """Top-k by the store's metric. Scores are higher-is-better: cosine, dot, or -squared L2."""
+    def search(self, queries: np.ndarray, k: int, where: Where | None = None
+               ) -> tuple[np.ndarray, list[list[PointId]]]:
+        """Top-k by the store's metric among the records whose metadata meets ``where`` (all: None). Scores are
+        higher-is-better: cosine, dot, or -squared L2."""
+
+    def search_where(self, queries: np.ndarray, k: int, where: Where) -> tuple[np.ndarray, list[list[PointId]]]:
+        """Exact top-k among the records whose metadata meets ``where``, scored here in one read of the collection: for
+        stores whose index cannot filter exactly (FAISS's IVF and HNSW; Chroma's HNSW returned 1 of 3 matching records
+        to a query asking for 10, here)."""
+        queries = check_vectors(queries, self.dim, "queries")
+        kept: list[PointId] = []
+
+        def blocks() -> Iterator[tuple[np.ndarray, np.ndarray]]:
+            for batch in self.iter_batches(4096):
+                rows = [r for r, m in enumerate(batch.metadata) if where.holds(m)]
+                if rows:
+                    at = np.arange(len(kept), len(kept) + len(rows))
+                    kept.extend(batch.ids[r] for r in rows)
+                    yield batch.vectors[rows], at
+
+        best, best_at = exact_top_k(queries, blocks(), k, self.metric)
+        scores = np.full((len(queries), k), -np.inf, dtype=np.float32)
+        scores[:, : best.shape[1]] = best
+        return scores, [[kept[j] for j in row] for row in best_at.tolist()]
+
+    def ids_where(self, where: Where) -> list[PointId]:
+        """The ids of the records whose metadata meets ``where``, read page by page (a store whose engine filters
+        overrides this to filter there)."""
+        found: list[PointId] = []
+        for batch in self.iter_batches(4096):
+            found.extend(i for i, m in zip(batch.ids, batch.metadata) if where.holds(m))
+        return found
 
     def check_writable(self) -> None:
         """Raise when records cannot be added to this existing collection (checked before a job writes anything)."""

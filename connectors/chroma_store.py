@@ -39,6 +39,7 @@ from .base import (
     restore_id,
 )
 from .uri import StoreURI
+from .where import Where
 
 logger = logging.getLogger(__name__)
 _SPACES = {"cosine": Metric.COSINE, "ip": Metric.DOT, "l2": Metric.L2}
@@ -303,6 +304,18 @@ class ChromaStore(VectorStore):
                 found[cid] = (from_chroma_metadata(_restore_id(cid, meta)[1]), doc)
         return [found.get(key, (None, None)) for key in keys]
 
+    def ids_where(self, where: Where) -> list[PointId]:
+        """Read the metadata alone, page by page, and test it here: Chroma's own ``where`` cannot see values kept as
+        JSON text (nested objects, as Qdrant payloads hold) and does not match a list by its items."""
+        col, found = self._require(), []
+        for offset in range(0, col.count(), ID_PAGE):
+            page = col.get(include=["metadatas"], limit=ID_PAGE, offset=offset)
+            for cid, meta in zip(page["ids"], page["metadatas"]):
+                rid, meta = _restore_id(cid, meta)
+                if where.holds(from_chroma_metadata(meta)):
+                    found.append(rid)
+        return found
+
     def id_key(self, record_id: PointId) -> str:
         return _chroma_id(record_id)  # Chroma's own id (an int id is written as its digits, the int kept in the metadata)
 
@@ -408,7 +421,10 @@ class ChromaStore(VectorStore):
             self.client.delete_collection(self.name)
         self._col, self._dim = None, None
 
-    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, list[list[PointId]]]:
+    def search(self, queries: np.ndarray, k: int, where: Where | None = None
+               ) -> tuple[np.ndarray, list[list[PointId]]]:
+        if where is not None:
+            return self.search_where(queries, k, where)
         col = self._require()
         queries = prepare_for_metric(check_vectors(queries, self.dim, "queries"), self.metric)
         res = col.query(query_embeddings=queries, n_results=k, include=["distances", "metadatas"])

@@ -54,6 +54,7 @@ from .faiss_structure import (SEARCH_PARAMS, build_index, build_seconds, core_in
                               needs_training, training_size)
 from .shared import ProcessLock, lock_file
 from .uri import StoreURI
+from .where import Where
 
 logger = logging.getLogger(__name__)
 
@@ -564,7 +565,10 @@ class FaissStore(VectorStore):
         found = self._lookup(np.unique(np.array(fids, dtype=np.int64)))
         return [found[f][1:] if f in found else (None, None) for f in fids]
 
-    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, list[list[PointId]]]:
+    def search(self, queries: np.ndarray, k: int, where: Where | None = None
+               ) -> tuple[np.ndarray, list[list[PointId]]]:
+        if where is not None:
+            return self.search_where(queries, k, where)
         index = self._require_index()
         queries = prepare_for_metric(check_vectors(queries, self.dim, "queries"), self.metric)
         distances, fids = index.search(queries, k)

@@ -12,9 +12,10 @@ import numpy as np
 
 from v2v_store.errors import InvalidVectorsError, StoreNotFoundError
 
-from .base import (Metric, PointId, VectorBatch, VectorStore, check_batch, check_vectors, file_version, l2_normalize,
+from .base import (Metric, PointId, VectorBatch, VectorStore, check_batch, check_vectors, exact_top_k, file_version,
                    prepare_for_metric)
 from .uri import StoreURI
+from .where import Where
 
 
 def read_npy(path: str, ndims: tuple[int, ...] = (2,)) -> np.ndarray:
@@ -115,7 +116,10 @@ class NpyStore(VectorStore):
             os.remove(self.path)
         self._array, self._pending, self._version = None, [], None
 
-    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, list[list[PointId]]]:
+    def search(self, queries: np.ndarray, k: int, where: Where | None = None
+               ) -> tuple[np.ndarray, list[list[PointId]]]:
+        if where is not None:
+            return self.search_where(queries, k, where)
         array = self._require()
         queries = check_vectors(queries, self.dim, "queries")
         return brute_force_search(array, queries, k, self._metric)
@@ -123,20 +127,6 @@ class NpyStore(VectorStore):
 
 def brute_force_search(vectors: np.ndarray, queries: np.ndarray, k: int, metric: Metric, chunk: int = 65536):
     """Exact top-k over an (n, d) array, in chunks; scores higher-is-better as in VectorStore.search."""
-    if metric == Metric.COSINE:
-        queries = l2_normalize(queries)
-    best_s = np.full((len(queries), 0), -np.inf, dtype=np.float32)
-    best_i = np.zeros((len(queries), 0), dtype=np.int64)
-    for s in range(0, len(vectors), chunk):
-        block = np.asarray(vectors[s : s + chunk], dtype=np.float32)
-        if metric == Metric.COSINE:
-            block = l2_normalize(block)
-        if metric == Metric.L2:
-            sc = -(np.sum(queries**2, 1)[:, None] - 2 * queries @ block.T + np.sum(block**2, 1)[None, :])
-        else:
-            sc = queries @ block.T
-        all_s = np.concatenate([best_s, sc], axis=1)
-        all_i = np.concatenate([best_i, np.broadcast_to(np.arange(s, s + len(block)), sc.shape)], axis=1)
-        top = np.argsort(-all_s, axis=1, kind="stable")[:, :k]
-        best_s, best_i = np.take_along_axis(all_s, top, 1), np.take_along_axis(all_i, top, 1)
+    blocks = ((vectors[s : s + chunk], np.arange(s, min(s + chunk, len(vectors)))) for s in range(0, len(vectors), chunk))
+    best_s, best_i = exact_top_k(queries, blocks, k, metric)
     return best_s, [row.tolist() for row in best_i]

@@ -21,10 +21,11 @@ from .base import (ORIGINAL_ID_KEY, TRANSLATED_KEY, Metric, PointId, VectorBatch
                    check_vectors, prepare_for_metric, restore_id)
 from .qdrant_store import (MANHATTAN_WARNING, describe_settings, from_qdrant_id, held_among, held_marks, layout_like,
                            layout_settings, make_payload, other_vector_configs, other_vector_names, point_layout,
-                           point_vectors, points_to_batches, points_without_vector, records_by_id, records_to_batch,
-                           taken_other_vectors, to_qdrant_id, vector_settings)
+                           point_vectors, points_to_batches, points_without_vector, qdrant_filter, records_by_id,
+                           records_to_batch, taken_other_vectors, to_qdrant_id, vector_settings)
 from .shared import SharedHandles
 from .uri import StoreURI
+from .where import Where
 
 logger = logging.getLogger(__name__)
 _DISTANCES = {"Cosine": Metric.COSINE, "Dot": Metric.DOT, "Euclid": Metric.L2, "Manhattan": Metric.L2}  # L1: as L2
@@ -56,6 +57,12 @@ def _close_shard(shard) -> None:
 
 # a shard locks its write-ahead log: the stores of one process (two named vectors of one shard) share it
 _shards = SharedHandles(_load_shard, _close_shard)
+
+
+def _engine_filters(where: Where) -> bool:
+    """Whether the edge shard's own filter can apply ``where``: its Python binding's ``MatchValue`` matches no
+    boolean (``True`` nor ``1``: qdrant-edge-py 0.9.0), so a test of one is applied here."""
+    return not any(isinstance(c.value, bool) for c in where.conditions)
 
 
 class QdrantEdgeStore(VectorStore):
@@ -179,6 +186,20 @@ class QdrantEdgeStore(VectorStore):
                 return
             yield records_to_batch(records, vector_of, self.document_key,
                                    next_position=from_qdrant_id(offset) if offset is not None else None, others=others)
+
+    def ids_where(self, where: Where) -> list[PointId]:
+        if not _engine_filters(where):
+            return super().ids_where(where)
+        q, shard = _edge(), self._require()
+        matching = qdrant_filter(where, q, q.RangeFloat, self._with_vector())
+        found: list[PointId] = []
+        offset, first = None, True
+        while first or offset is not None:
+            first = False
+            records, offset = shard.scroll(q.ScrollRequest(offset=offset, limit=16_384, filter=matching,
+                                                           with_payload=[ORIGINAL_ID_KEY], with_vector=False))
+            found.extend(restore_id(from_qdrant_id(r.id), r.payload)[0] for r in records)
+        return found
 
     draws_at_random = True
 
@@ -363,14 +384,18 @@ class QdrantEdgeStore(VectorStore):
         shutil.rmtree(self.path, ignore_errors=True)
         self._config, self._shard_config = None, {}
 
-    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, list[list[PointId]]]:
+    def search(self, queries: np.ndarray, k: int, where: Where | None = None
+               ) -> tuple[np.ndarray, list[list[PointId]]]:
+        if where is not None and not _engine_filters(where):
+            return self.search_where(queries, k, where)
         q, shard = _edge(), self._require()
         queries = prepare_for_metric(check_vectors(queries, self.dim, "queries"), self.metric)
+        matching = qdrant_filter(where, q, q.RangeFloat)
         scores = np.full((len(queries), k), -np.inf, dtype=np.float32)
         ids: list[list[PointId]] = []
         for row, vec in enumerate(queries):
             hits = shard.query(q.QueryRequest(limit=k, query=q.Query.Nearest(vec.tolist(), using=self.vector_name or None),
-                                              with_payload=True))
+                                              with_payload=[ORIGINAL_ID_KEY], filter=matching))
             row_ids = []
             for j, p in enumerate(hits):
                 pid, _ = restore_id(from_qdrant_id(p.id), p.payload)

@@ -46,6 +46,7 @@ from .base import (
 from .llama_index import node_text
 from .shared import SharedHandles
 from .uri import StoreURI
+from .where import RANGE_OPERATORS, Where
 
 logger = logging.getLogger(__name__)
 
@@ -120,6 +121,25 @@ def points_to_batches(records, vector_of, document_key: str, vector: str | None,
         records = [r for r in records if vector in (r.vector or {})]
     if records:
         yield records_to_batch(records, vector_of, document_key, others=others)
+
+
+def qdrant_filter(where: Where | None, models: Any, range_type: Any, base: Any = None) -> Any:
+    """``where`` as a Qdrant filter (``models``: ``qdrant_client.models`` or ``qdrant_edge``, whose range type is
+    ``range_type``), joined to the ``base`` filter (None: none). Equality with a fractional number is a range of one
+    value (Qdrant matches only text, integers and booleans)."""
+    if where is None:
+        return base
+    must, must_not = list(base.must or []) if base else [], list(base.must_not or []) if base else []
+    for c in where.conditions:
+        if c.op in RANGE_OPERATORS:
+            must.append(models.FieldCondition(key=c.field, range=range_type(**{RANGE_OPERATORS[c.op]: c.value})))
+            continue
+        whole = not isinstance(c.value, float) or c.value.is_integer()
+        value = int(c.value) if isinstance(c.value, float) and whole else c.value
+        test = (models.FieldCondition(key=c.field, match=models.MatchValue(value=value)) if whole
+                else models.FieldCondition(key=c.field, range=range_type(gte=value, lte=value)))
+        (must if c.op == "=" else must_not).append(test)
+    return models.Filter(must=must or None, must_not=must_not or None)
 
 
 def held_among(records, natives: list, ids: Sequence[PointId], vector: str | None) -> np.ndarray:
@@ -697,6 +717,20 @@ class QdrantStore(VectorStore):
                 return
             yield [from_qdrant_id(r.id) for r in records]
 
+    def ids_where(self, where: Where) -> list[PointId]:
+        from qdrant_client import models
+
+        self._require()
+        matching = qdrant_filter(where, models, models.Range, self._with_vector())
+        found: list[PointId] = []
+        offset, first = None, True
+        while first or offset is not None:
+            first = False
+            records, offset = self.client.scroll(self.collection, scroll_filter=matching, limit=16_384, offset=offset,
+                                                 with_payload=[ORIGINAL_ID_KEY], with_vectors=False)
+            found.extend(restore_id(from_qdrant_id(r.id), r.payload)[0] for r in records)
+        return found
+
     def records_of_keys(self, keys, with_payload: bool = True) -> Iterator[VectorBatch]:
         self._require()
         wanted = list(keys)
@@ -885,13 +919,16 @@ class QdrantStore(VectorStore):
             self.client.delete_collection(self.collection)
         self._params = None
 
-    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, list[list[PointId]]]:
-        from qdrant_client.models import QueryRequest
+    def search(self, queries: np.ndarray, k: int, where: Where | None = None
+               ) -> tuple[np.ndarray, list[list[PointId]]]:
+        from qdrant_client import models
 
         self._require()
         queries = check_vectors(queries, self.dim, "queries")
+        matching = qdrant_filter(where, models, models.Range)
         requests = [
-            QueryRequest(query=q.tolist(), using=self.vector_name, limit=k, with_payload=[ORIGINAL_ID_KEY])
+            models.QueryRequest(query=q.tolist(), using=self.vector_name, limit=k, with_payload=[ORIGINAL_ID_KEY],
+                                filter=matching)
             for q in queries
         ]
         responses = self.client.query_batch_points(self.collection, requests=requests)

@@ -18,6 +18,7 @@ from v2v_store import Metric, VectorBatch, open_store
 from v2v_store.connectors import VectorStore, chroma_store
 from v2v_store.connectors.base import l2_normalize, random_positions
 from v2v_store.connectors.npy_store import brute_force_search
+from v2v_store.connectors.where import Where
 from v2v_store.errors import StoreChangedError, UnsupportedIndexError
 
 N, D = 300, 24
@@ -160,6 +161,47 @@ def test_roundtrip_and_search_congruent(store_uri, metric, rng, request):
         else:
             assert hit_ids == ref_ids
         np.testing.assert_allclose(scores[:, 0], ref_scores[:, 0], rtol=1e-3, atol=1e-3)
+
+
+# filters with the rules a user meets: a boolean, a range with text, a dotted path into nested metadata, a list's
+# items, != keeping records without the field, a whole float matching an int, nothing kept
+WHERES = [["even=true"], ["i>=150", "even=false"], ["metadata.source=s8"], ["flags=false"], ["title!=t10"], ["i=12.0"],
+          ["metadata.page<30", "mixed=a"], ["i>1000"]]
+
+
+def test_a_filter_reads_its_values_as_json_where_they_are_and_compares_like_qdrant():
+    parsed = Where.parse(["year=2020", 'code="2020"', "ok=true", "lang = en", "a.b>=1.5", "name!=", "x<=-3"])
+    assert [(c.field, c.op, c.value) for c in parsed.conditions] == [
+        ("year", "=", 2020), ("code", "=", "2020"), ("ok", "=", True), ("lang", "=", "en"), ("a.b", ">=", 1.5),
+        ("name", "!=", ""), ("x", "<=", -3)]
+    assert Where.parse([]) is None and Where.parse(None) is None
+    holds = lambda text, metadata: Where.parse([text]).holds(metadata)  # noqa: E731
+    assert holds("year=2020", {"year": 2020.0}) and not holds("year=2020", {"year": "2020"})
+    assert holds("ok=true", {"ok": True}) and not holds("ok=true", {"ok": 1}) and not holds("n=1", {"n": True})
+    assert holds("tag=b", {"tag": ["a", "b"]}) and not holds("tag!=b", {"tag": ["a", "b"]})
+    assert holds("tag!=b", {}) and holds("tag!=b", None) and not holds("tag=b", None)
+    assert holds("a.b>=1.5", {"a": {"b": 2}}) and holds("a.b=1", {"a.b": 1}) and not holds("a.b>=1.5", {"a": 2})
+    assert not holds("n>1", {"n": "5"}) and not holds("n>0", {"n": True})
+
+
+@pytest.mark.parametrize("metric", [Metric.COSINE, Metric.L2])
+@pytest.mark.parametrize("store_uri", BACKENDS, indirect=True)
+def test_a_filtered_search_is_exact_among_the_records_the_filter_keeps(store_uri, metric, rng, request):
+    kind = request.node.callspec.params["store_uri"]
+    records = make_records(rng, int_ids=kind == "npy")
+    queries = rng.standard_normal((8, D)).astype(np.float32)
+    with open_store(store_uri, dim=D, metric=metric) as store:
+        store.upsert(records)
+    with open_store(store_uri, metric=metric if kind == "npy" else None) as store:
+        for texts in WHERES:
+            where = Where.parse(texts)
+            rows = [r for r, m in enumerate(records.metadata) if where.holds(None if kind == "npy" else m)]
+            assert kind == "npy" or (len(rows) == 0) == (texts == ["i>1000"]), texts  # each keeps some, but the last
+            assert sorted(store.ids_where(where), key=str) == sorted((records.ids[r] for r in rows), key=str), texts
+            scores, hit_ids = store.search(queries, 5, where=where)
+            ref_scores, ref_rows = brute_force_search(records.vectors[rows], queries, 5, metric)
+            assert hit_ids == [[records.ids[rows[r]] for r in row] for row in ref_rows], texts
+            np.testing.assert_allclose(scores[:, :len(rows)], ref_scores[:, :len(rows)], rtol=1e-3, atol=1e-3)
 
 
 def _faiss_index(kind, vectors):

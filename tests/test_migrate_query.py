@@ -23,6 +23,7 @@ from v2v_store import VectorBatch, open_store
 from v2v_store import latent_cache as latent_cache_module
 from v2v_store import query as query_module
 from v2v_store.connectors.base import l2_normalize
+from v2v_store.connectors.where import Where
 from v2v_store.errors import (DestinationExistsError, DimensionMismatchError, InvalidURIError, InvalidVectorsError,
                               StoreBusyError,
                               UnsupportedIndexError, V2VError)
@@ -1460,6 +1461,43 @@ def test_cross_query_matches_brute_force(translator, tmp_path):
         assert [(h.metadata, h.document) for h in hits] == [record[cx, h.id] for h in hits]  # fetched by id
 
 
+def test_a_filtered_cross_query_ranks_exactly_the_records_the_filter_keeps(translator, tmp_path):
+    """--where: latent mode (built, then loaded from a latent cache) and native mode give the unfiltered ranking's
+    records that meet the filter, in its order; records written since are filtered after a refresh."""
+    tr, _ = translator
+    x, y = views(700, seed=17)
+    cx, cy = f"faiss://{tmp_path}/x.faiss", f"qdrant://{tmp_path}/y?collection=docs"
+    ids_x, meta_x, _ = fill(cx, x[:300])
+    ids_y, meta_y, _ = fill(cy, y[300:600])
+    q = y[600:605]
+    scores = np.concatenate([tr.to_space(q, "y", into="x") @ tr.to_space(x[:300], "x").T,
+                             tr.to_space(q, "y") @ tr.to_space(y[300:600], "y").T], axis=1)
+    keys, metadata = [(cx, i) for i in ids_x] + [(cy, i) for i in ids_y], meta_x + meta_y
+    where = Where.parse(["tag=odd", "n>=100"])
+    kept = np.array([where.holds(m) for m in metadata])
+    assert 0.2 < kept.mean() < 0.5
+    for cache in (None, tmp_path / "cache", tmp_path / "cache"):  # built, written to the cache, loaded from it
+        with CrossQuery(tr, [(cx, None), (cy, None)], latent_cache=cache) as cross:
+            for qi, hits in enumerate(cross.search(q, space="y", k=8, where=where)):
+                ref = [r for r in np.argsort(-scores[qi]) if kept[r]][:8]
+                assert [(h.collection, h.id) for h in hits] == [keys[r] for r in ref]
+                assert all(where.holds(h.metadata) for h in hits)
+            assert cross.search(q, space="y", k=8, where=Where.parse(["tag=none"])) == [[]] * len(q)
+    for uri, vectors, ids, meta, space in ((cx, x[:300], ids_x, meta_x, "x"), (cy, y[300:600], ids_y, meta_y, "y")):
+        qs = tr.translate(q, "y", space, role="queries")
+        with CrossQuery(tr, [(uri, space)], mode="native") as cross:
+            native = cross.search(q, space="y", k=6, where=where)
+        for qi, hits in enumerate(native):
+            ref = [r for r in np.argsort(-(l2_normalize(vectors) @ qs[qi])) if where.holds(meta[r])][:6]
+            assert [h.id for h in hits] == [ids[r] for r in ref]
+    with CrossQuery(tr, [(cx, None)]) as cross:
+        assert [h.id for h in cross.search(q[:1], space="y", k=3, where=Where.parse(["tag=new"]))[0]] == []
+        with open_store(cx) as writer:
+            writer.upsert(VectorBatch(["fresh"], tr.translate(q[:1], "y", "x"), [{"tag": "new"}], ["doc"]))
+        cross.refresh()
+        assert [h.id for h in cross.search(q[:1], space="y", k=3, where=Where.parse(["tag=new"]))[0]] == ["fresh"]
+
+
 def test_cross_query_lower_precision_and_refresh(translator, tmp_path, monkeypatch):
     """float16 latent vectors score within 5e-4 of exact, int8 ones (their ranges learnt from the first 250 records
     of 600, the rest added after) within 1e-2; refresh() sees records another writer added since."""
@@ -1879,6 +1917,16 @@ def test_cli_query_and_bad_input(translator, tmp_path):
     assert only.returncode == 2 and f"nothing to search: {empty} is empty" in only.stderr, only.stderr
     missing = run("migrate", "--translator", str(tmp_path / "nope"), "--source", cx, "--dest", cx)
     assert missing.returncode == 2 and "not a translator directory" in missing.stderr
+    odd_only = run("query", "--translator", str(path), "--collection", cx, "--vector", str(tmp_path / "q.npy"),
+                   "--k", "3", "--where", "tag=odd", "--where", "n<100")
+    assert odd_only.returncode == 0, odd_only.stderr
+    hits = [json.loads(line) for line in odd_only.stdout.splitlines()]
+    assert len(hits) == 6 and all(h["metadata"]["tag"] == "odd" and h["metadata"]["n"] < 100 for h in hits)
+    for where, says in (("tag", "is not FIELD=VALUE"), ("=odd", "is not FIELD=VALUE"),
+                        ("n>=ten", "compares numbers"), ("tag=[1]", "must be text, a number or true/false")):
+        refused = run("query", "--translator", str(path), "--collection", cx, "--vector", str(tmp_path / "q.npy"),
+                      "--where", where)
+        assert refused.returncode == 2 and says in refused.stderr and not refused.stdout, (where, refused.stderr)
 
 
 def test_wrong_collection_or_space_is_refused_before_writing(tmp_path, rng):

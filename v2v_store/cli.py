@@ -586,6 +586,12 @@ def query(
                                          "takes that keyword (an offline model's name is also the query's space)."),
     space: str = typer.Option(None, help="Space of the query vectors (default: --model, or by dimension)."),
     k: int = typer.Option(10, "--k", "-k", min=1, help="Hits to return per query, over all collections."),
+    where: list[str] = typer.Option(None, help="Only records whose metadata meets this: FIELD=VALUE, FIELD!=VALUE "
+                                               "(records without the field too), FIELD>NUMBER (>=, <, <=); repeat "
+                                               "for all of several. A value reads as JSON where it is (2020, true, "
+                                               "\"2020\" for the text), as text otherwise; FIELD may be a dotted "
+                                               "path into nested metadata (metadata.source); a list matches by any "
+                                               "item. Exact in both modes."),
     mode: str = typer.Option("latent", help="latent (one merged ranking: scores of the other model's collections "
                                             "mapped onto the query model's scale, by translators fitted since "
                                             "session 41) | native (each store's index, raw scores)."),
@@ -620,10 +626,12 @@ def query(
 ) -> None:
     """Search collections of different models as one; prints a ranked list of hits (a JSON line per hit)."""
     from v2v_store.anchors import read_texts
+    from v2v_store.connectors.where import Where
     from v2v_store.errors import V2VError
     from v2v_store.query import CrossQuery
     from v2v_store.translator import Translator
 
+    kept = Where.parse(where)
     tr = Translator.load(translator)
     if sum((vector is not None, bool(text), texts is not None)) != 1:
         raise V2VError("give one of --vector FILE, --text '...' (repeatable) or --texts FILE (the texts with --model)")
@@ -658,7 +666,8 @@ def query(
                     cross.refresh()
                     read_at = time.monotonic()
                 queries = encode([line])
-                _print_hits(cross.search(queries, space=space or _query_space(tr, model, queries), k=k)[0], qi, line)
+                _print_hits(cross.search(queries, space=space or _query_space(tr, model, queries), k=k, where=kept)[0],
+                            qi, line)
             return
         if queries_text is not None:
             queries = encode(queries_text)
@@ -666,7 +675,7 @@ def query(
         else:
             queries = _load_array(vector, one_vector=True)
             space = space or _query_space(tr, None, queries)
-        hits = cross.search(queries, space=space, k=k)
+        hits = cross.search(queries, space=space, k=k, where=kept)
     for qi, row in enumerate(hits):
         _print_hits(row, qi, queries_text[qi] if queries_text else None)
 

@@ -37,6 +37,7 @@ import faiss
 import numpy as np
 
 from v2v_store.connectors import PointId, VectorBatch, VectorStore, open_store, same_points
+from v2v_store.connectors.where import Where
 from v2v_store.errors import V2VError
 from v2v_store.latent_cache import LatentCache, LatentPart, Stale, fingerprints
 from v2v_store.mixed import RecordSpaces
@@ -67,6 +68,7 @@ class _Collection:
     ids: list[PointId] = field(default_factory=list)  # the record id of each latent row
     built: bool = False
     how: str = ""  # how its latent index came: "built", "loaded" (from the latent cache) or "updated" (cache + changes)
+    rows_where: dict[Where, np.ndarray] = field(default_factory=dict)  # the latent rows of the records each filter keeps
 
 
 def _best_per_record(hits: list[Hit], points: dict[str, str]) -> list[Hit]:
@@ -121,6 +123,7 @@ class CrossQuery:
         self._requested = list(collections)
         self.collections: list[_Collection] = []
         self._stores: dict[str, VectorStore] = {}  # by URI, open until close()
+        self._ids_where: dict[tuple[str, Where], set[PointId]] = {}  # the ids a filter keeps of each store, until close()
         self._open()
         spaces = {c.space for c in self.collections}
         if (mode == "latent" and translator.kind == "linear" and len(spaces) > 1
@@ -182,6 +185,7 @@ class CrossQuery:
         """Close the collections' stores (and give back the latent cache entries it used: other processes' size
         bounds may remove them again); a later search is refused until :meth:`refresh`."""
         stores, self._stores = self._stores, {}
+        self._ids_where.clear()
         for store in stores.values():
             store.close()
         if self._cache is not None:
@@ -347,9 +351,12 @@ class CrossQuery:
         return [{"collection": c.uri, "space": c.space, **({"mixed": c.mixed.option} if c.mixed else {}),
                  "vectors": len(c.ids), "how": c.how} for c in self.collections]
 
-    def search(self, queries: np.ndarray, space: str, k: int = 10) -> list[list[Hit]]:
+    def search(self, queries: np.ndarray, space: str, k: int = 10, where: Where | None = None) -> list[list[Hit]]:
         """Top-k hits over all collections for each query vector of ``space``, with their records' metadata and
-        documents."""
+        documents; with ``where``, among the records whose metadata meets it (exactly: latent mode searches only
+        their rows; native mode filters in a Qdrant engine, elsewhere scores the records kept in a read of the
+        collection, :meth:`VectorStore.search_where`). Which records a filter keeps is read once per store and
+        filter, until :meth:`refresh`."""
         self._require_open()
         queries = np.atleast_2d(np.asarray(queries, dtype=np.float32))
         results: list[list[Hit]] = [[] for _ in queries]
@@ -358,20 +365,36 @@ class CrossQuery:
                 index = self._latent(c)
                 if index is None:  # an empty collection, or no record of this space
                     continue
-                scores, rows = index.search(self.translator.to_space(queries, space=space, into=c.space, role=QUERIES), k)
+                kept = None if where is None else self._rows_where(c, where)
+                if kept is not None and not len(kept):
+                    continue
+                scores, rows = index.search(
+                    self.translator.to_space(queries, space=space, into=c.space, role=QUERIES), k,
+                    params=None if kept is None else faiss.SearchParameters(sel=faiss.IDSelectorBatch(kept)))
                 scale, shift = self.translator.latent_score(space, c.space)
                 scores = scale * scores + shift
                 for qi in range(len(queries)):
                     results[qi].extend(Hit(c.uri, c.ids[r], float(s)) for s, r in zip(scores[qi], rows[qi]) if r >= 0)
             else:
                 q = self.translator.translate(queries, source=space, target=c.space, role=QUERIES)
-                scores, ids = self._store(c.uri).search(q, k)
+                scores, ids = self._store(c.uri).search(q, k, where)
                 for qi in range(len(queries)):
                     results[qi].extend(Hit(c.uri, i, float(s)) for s, i in zip(scores[qi], ids[qi]))
         points = {c.uri: self._points_of(c.uri) for c in self.collections}
         top = [_best_per_record(r, points)[:k] for r in results]
         self._fill_records([h for row in top for h in row])
         return top
+
+    def _rows_where(self, c: _Collection, where: Where) -> np.ndarray:
+        """The rows of ``c``'s latent index whose records' metadata meets ``where``."""
+        if where not in c.rows_where:
+            key = (c.uri, where)
+            if key not in self._ids_where:
+                self._ids_where[key] = set(self._store(c.uri).ids_where(where))
+                logger.info("%s: %d records where %s", c.uri, len(self._ids_where[key]), where)
+            kept = self._ids_where[key]
+            c.rows_where[where] = np.array([r for r, i in enumerate(c.ids) if i in kept], dtype=np.int64)
+        return c.rows_where[where]
 
     def _points_of(self, uri: str) -> str:
         """The first collection URI asked for whose points ``uri``'s are (itself, or another named vector of its

@@ -1,0 +1,113 @@
+"""Metadata filters: which records a search may return, by their metadata fields.
+
+A :class:`Where` is a conjunction of conditions written as the CLI takes them (``--where lang=en --where
+year>=2020``): ``=`` and ``!=`` compare text, numbers or booleans; ``>``, ``>=``, ``<``, ``<=`` compare numbers. A field
+is a metadata key, or a dotted path into nested metadata (``metadata.source``: LangChain's payloads in Qdrant). The
+rules are Qdrant's, so a Qdrant collection filters on its own engine and every other store by :meth:`Where.holds`
+alike: a list matches when one of its items does; ``!=`` keeps records without the field; numbers compare by value
+(``2020`` matches ``2020.0``); ``true`` matches only a boolean.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+from v2v_store.errors import V2VError
+
+# longest first, so ">=" is not read as ">" followed by "=2020"
+OPERATORS = ("!=", ">=", "<=", "=", ">", "<")
+RANGE_OPERATORS = {">": "gt", ">=": "gte", "<": "lt", "<=": "lte"}
+_MISSING = object()
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _equal(stored: Any, wanted: Any) -> bool:
+    if isinstance(stored, bool) or isinstance(wanted, bool):
+        return isinstance(stored, bool) and isinstance(wanted, bool) and stored == wanted
+    if _is_number(stored) and _is_number(wanted):
+        return stored == wanted
+    return isinstance(stored, str) and isinstance(wanted, str) and stored == wanted
+
+
+def _compare(stored: Any, op: str, wanted: float) -> bool:
+    if not _is_number(stored):
+        return False
+    return {">": stored > wanted, ">=": stored >= wanted, "<": stored < wanted, "<=": stored <= wanted}[op]
+
+
+def field_value(metadata: dict[str, Any] | None, field: str) -> Any:
+    """``metadata[field]``, else the value at dotted path ``field`` through nested objects; ``_MISSING`` where none."""
+    if not metadata:
+        return _MISSING
+    if field in metadata:
+        return metadata[field]
+    value: Any = metadata
+    for part in field.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return _MISSING
+        value = value[part]
+    return value
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One ``field OP value`` test."""
+
+    field: str
+    op: str
+    value: str | int | float | bool
+
+    def holds(self, metadata: dict[str, Any] | None) -> bool:
+        stored = field_value(metadata, self.field)
+        items = stored if isinstance(stored, list) else [stored]
+        if self.op in ("=", "!="):
+            equal = any(_equal(item, self.value) for item in items)
+            return equal if self.op == "=" else not equal
+        return any(_compare(item, self.op, float(self.value)) for item in items)
+
+    def __str__(self) -> str:
+        return f"{self.field}{self.op}{json.dumps(self.value)}"
+
+
+@dataclass(frozen=True)
+class Where:
+    """Conditions a record's metadata must all meet."""
+
+    conditions: tuple[Condition, ...]
+
+    @classmethod
+    def parse(cls, texts: Iterable[str] | None) -> "Where | None":
+        """The filter of ``--where`` texts (``field=value``, ``field>=number``, ...); None for none. A value is read as
+        JSON where it is one (``2020``, ``true``, ``"2020"`` for the text), as text otherwise (``en``)."""
+        conditions = tuple(parse_condition(t) for t in texts or ())
+        return cls(conditions) if conditions else None
+
+    def holds(self, metadata: dict[str, Any] | None) -> bool:
+        return all(c.holds(metadata) for c in self.conditions)
+
+    def __str__(self) -> str:
+        return " and ".join(map(str, self.conditions))
+
+
+def parse_condition(text: str) -> Condition:
+    at = min((i for i in (text.find(c) for c in "!=<>") if i >= 0), default=-1)
+    op = next((o for o in OPERATORS if text.startswith(o, at)), None) if at > 0 else None
+    if op is None:
+        raise V2VError(f"--where {text!r} is not FIELD=VALUE: write a metadata field, an operator "
+                       f"({', '.join(OPERATORS)}) and a value, e.g. --where lang=en or --where year>=2020")
+    field, raw = text[:at].strip(), text[at + len(op):].strip()
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        value = raw
+    if not isinstance(value, (str, int, float, bool)) or (isinstance(value, float) and value != value):
+        raise V2VError(f"--where {text!r}: the value must be text, a number or true/false (got {raw!r}); to match the "
+                       f"text itself, quote it: --where '{field}=\"{raw}\"'")
+    if op in RANGE_OPERATORS and not _is_number(value):
+        raise V2VError(f"--where {text!r}: {op} compares numbers, and {raw!r} is not one; use = or != for text")
+    return Condition(field, op, value)
