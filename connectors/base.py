@@ -396,25 +396,28 @@ class VectorStore(ABC):
         kept: list[PointId] = []
 
         def blocks() -> Iterator[tuple[np.ndarray, np.ndarray]]:
-            for batch in self.iter_batches(4096):
-                rows = [r for r, m in enumerate(batch.metadata) if where.holds(m)]
-                if rows:
-                    at = np.arange(len(kept), len(kept) + len(rows))
-                    kept.extend(batch.ids[r] for r in rows)
-                    yield batch.vectors[rows], at
+            for batch in self.records_where(where):
+                at = np.arange(len(kept), len(kept) + len(batch))
+                kept.extend(batch.ids)
+                yield batch.vectors, at
 
         best, best_at = exact_top_k(queries, blocks(), k, self.metric)
         scores = np.full((len(queries), k), -np.inf, dtype=np.float32)
         scores[:, : best.shape[1]] = best
         return scores, [[kept[j] for j in row] for row in best_at.tolist()]
 
+    def records_where(self, where: Where) -> Iterator[VectorBatch]:
+        """The records whose metadata meets ``where``, in batches: here those kept of a read of the collection (Chroma
+        looks up the ids :meth:`ids_where` finds)."""
+        for batch in self.iter_batches(4096):
+            rows = [r for r, m in enumerate(batch.metadata) if where.holds(m)]
+            if rows:
+                yield batch.select(rows)
+
     def ids_where(self, where: Where) -> list[PointId]:
         """The ids of the records whose metadata meets ``where``, read page by page (a store whose engine filters
         overrides this to filter there)."""
-        found: list[PointId] = []
-        for batch in self.iter_batches(4096):
-            found.extend(i for i, m in zip(batch.ids, batch.metadata) if where.holds(m))
-        return found
+        return [i for batch in self.records_where(where) for i in batch.ids]
 
     def check_writable(self) -> None:
         """Raise when records cannot be added to this existing collection (checked before a job writes anything)."""

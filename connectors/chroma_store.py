@@ -307,14 +307,17 @@ class ChromaStore(VectorStore):
     def ids_where(self, where: Where) -> list[PointId]:
         """Read the metadata alone, page by page, and test it here: Chroma's own ``where`` cannot see values kept as
         JSON text (nested objects, as Qdrant payloads hold) and does not match a list by its items."""
-        col, found = self._require(), []
-        for offset in range(0, col.count(), ID_PAGE):
-            page = col.get(include=["metadatas"], limit=ID_PAGE, offset=offset)
+        col, found, page_size = self._require(), [], self._max_batch()  # more, and Chroma's SQLite asks too much of it
+        for offset in range(0, col.count(), page_size):
+            page = col.get(include=["metadatas"], limit=page_size, offset=offset)
             for cid, meta in zip(page["ids"], page["metadatas"]):
                 rid, meta = _restore_id(cid, meta)
                 if where.holds(from_chroma_metadata(meta)):
                     found.append(rid)
         return found
+
+    def records_where(self, where: Where) -> Iterator[VectorBatch]:
+        yield from self.records_of_keys([_chroma_id(i) for i in self.ids_where(where)], with_payload=False)
 
     def id_key(self, record_id: PointId) -> str:
         return _chroma_id(record_id)  # Chroma's own id (an int id is written as its digits, the int kept in the metadata)
