@@ -68,7 +68,7 @@ class _Collection:
     ids: list[PointId] = field(default_factory=list)  # the record id of each latent row
     built: bool = False
     how: str = ""  # how its latent index came: "built", "loaded" (from the latent cache) or "updated" (cache + changes)
-    rows_where: dict[Where, np.ndarray] = field(default_factory=dict)  # the latent rows of the records each filter keeps
+    rows_where: dict[Where, np.ndarray] = field(default_factory=dict)  # latent rows of the records each filter keeps
 
 
 def _best_per_record(hits: list[Hit], points: dict[str, str]) -> list[Hit]:
@@ -123,7 +123,7 @@ class CrossQuery:
         self._requested = list(collections)
         self.collections: list[_Collection] = []
         self._stores: dict[str, VectorStore] = {}  # by URI, open until close()
-        self._ids_where: dict[tuple[str, Where], set[PointId]] = {}  # the ids a filter keeps of each store, until close()
+        self._ids_where: dict[tuple[str, Where], set[PointId]] = {}  # ids each filter keeps of a store, until close()
         self._open()
         spaces = {c.space for c in self.collections}
         if (mode == "latent" and translator.kind == "linear" and len(spaces) > 1
