@@ -626,7 +626,7 @@ def query(
 ) -> None:
     """Search collections of different models as one; prints a ranked list of hits (a JSON line per hit)."""
     from v2v_store.anchors import read_texts
-    from v2v_store.connectors.where import Where
+    from v2v_store.connectors import Where
     from v2v_store.errors import V2VError
     from v2v_store.query import CrossQuery
     from v2v_store.translator import Translator

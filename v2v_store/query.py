@@ -37,7 +37,7 @@ import faiss
 import numpy as np
 
 from v2v_store.connectors import PointId, VectorBatch, VectorStore, open_store, same_points
-from v2v_store.connectors.where import Where
+from v2v_store.connectors import Where
 from v2v_store.errors import V2VError
 from v2v_store.latent_cache import LatentCache, LatentPart, Stale, fingerprints
 from v2v_store.mixed import RecordSpaces
