@@ -87,11 +87,40 @@ class Where:
         conditions = tuple(parse_condition(t) for t in texts or ())
         return cls(conditions) if conditions else None
 
+    @classmethod
+    def of(cls, value: Any, what: str = "where") -> "Where | None":
+        """The filter of ``value`` as data (a query line's ``"where"``): a list of ``FIELD=VALUE`` texts as
+        :meth:`parse` takes them, or an object of ``field: value`` pairs, each an equality; None for none. ``what``
+        names it in an error."""
+        if value is None:
+            return None
+        if isinstance(value, dict):
+            conditions = []
+            for field, wanted in value.items():
+                if not isinstance(wanted, (str, int, float, bool)):
+                    raise V2VError(f"{what}: {field!r} is {json.dumps(wanted)}; an object's values are matched for "
+                                   "equality and must be text, numbers or true/false (a list of conditions such as "
+                                   '["year>=2020"] compares)')
+                conditions.append(Condition(field, "=", wanted))
+            return cls(tuple(conditions)) if conditions else None
+        if isinstance(value, list) and all(isinstance(t, str) for t in value):
+            return cls.parse(value)
+        raise V2VError(f"{what}: a filter is an object of field: value pairs or a list of conditions such as "
+                       f'["lang=en", "year>=2020"], not {json.dumps(value)}')
+
     def holds(self, metadata: dict[str, Any] | None) -> bool:
         return all(c.holds(metadata) for c in self.conditions)
 
+    def __and__(self, other: "Where | None") -> "Where":
+        return Where(self.conditions + other.conditions) if other is not None else self
+
     def __str__(self) -> str:
         return " and ".join(map(str, self.conditions))
+
+
+def both(first: Where | None, second: Where | None) -> Where | None:
+    """The conditions of both filters (either may be None: none)."""
+    return second if first is None else first & second
 
 
 def parse_condition(text: str) -> Condition:

@@ -1483,6 +1483,14 @@ def test_a_filtered_cross_query_ranks_exactly_the_records_the_filter_keeps(trans
                 assert [(h.collection, h.id) for h in hits] == [keys[r] for r in ref]
                 assert all(where.holds(h.metadata) for h in hits)
             assert cross.search(q, space="y", k=8, where=Where.parse(["tag=none"])) == [[]] * len(q)
+            each = [where, None, Where.parse(["tag=even"]), where, None]  # a filter per query, searched by filter
+            together = cross.search(q, space="y", k=8, where=each)
+            for i, w in enumerate(each):
+                alone = cross.search(q[i:i + 1], space="y", k=8, where=w)[0]
+                assert [(h.collection, h.id) for h in together[i]] == [(h.collection, h.id) for h in alone]
+                np.testing.assert_allclose([h.score for h in together[i]], [h.score for h in alone], atol=1e-5)
+            with pytest.raises(V2VError, match="2 filters for 5 queries"):
+                cross.search(q, space="y", k=8, where=each[:2])
     for uri, vectors, ids, meta, space in ((cx, x[:300], ids_x, meta_x, "x"), (cy, y[300:600], ids_y, meta_y, "y")):
         qs = tr.translate(q, "y", space, role="queries")
         with CrossQuery(tr, [(uri, space)], mode="native") as cross:

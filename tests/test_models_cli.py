@@ -108,6 +108,50 @@ def test_text_query_with_offline_minilm(tmp_path):
     assert both.returncode == 2 and "give one of --vector" in both.stderr, both.stderr
 
 
+def test_each_query_of_a_file_or_a_stream_may_carry_its_own_filter(tmp_path):
+    """A .jsonl query's "where" (an object: equalities; a list: --where conditions) joins --where; on --texts - a bad
+    line is answered with an error line and the next query still answered."""
+    from v2v_store.models import load_encoder
+
+    encode = load_encoder("minilm")
+    docs = ["The cat sat on the mat.", "Stock markets fell sharply on Monday.", "Photosynthesis turns light into sugar.",
+            "The recipe needs two eggs and flour.", "A new comet was seen near Jupiter.",
+            "Plants grow toward the light in a greenhouse."]
+    kinds = ["pets", "finance", "science", "food", "science", "garden"]
+    uri = f"faiss://{tmp_path}/docs.faiss"
+    with open_store(uri, dim=384) as s:
+        s.upsert(VectorBatch(list(range(6)), encode(docs), [{"kind": k, "n": i} for i, k in enumerate(kinds)], docs))
+    x = encode([f"sentence number {i} about topic {i % 7}" for i in range(400)])
+    tr = Translator.from_linear_map(fit_procrustes((x, x)), Space("minilm", 384), Space("same", 384))
+    tr.save(tmp_path / "tr")
+    plants = "plants convert sunlight into energy"
+    (tmp_path / "q.jsonl").write_text("\n".join(json.dumps(q) for q in (
+        {"text": plants}, {"text": plants, "where": {"kind": "garden"}}, {"text": plants, "where": ["kind=garden", "n<5"]},
+        {"text": plants, "where": ["n>=3", "kind=science"]})) + "\n")
+    done = run("query", "--translator", str(tmp_path / "tr"), "--collection", f"{uri}#minilm", "--texts",
+               str(tmp_path / "q.jsonl"), "--model", "minilm", "--k", "1", "--where", "n!=2")
+    assert done.returncode == 0, done.stderr
+    assert [(h["query"], h["id"]) for h in map(json.loads, done.stdout.splitlines())] == [(0, 5), (1, 5), (3, 4)]
+    (tmp_path / "bad.jsonl").write_text(json.dumps({"text": plants, "where": {"kind": ["a"]}}) + "\n")
+    bad = run("query", "--translator", str(tmp_path / "tr"), "--collection", f"{uri}#minilm", "--texts",
+              str(tmp_path / "bad.jsonl"), "--model", "minilm")
+    assert bad.returncode == 2 and "query 0's \"where\"" in bad.stderr and not bad.stdout, bad.stderr
+    proc = subprocess.Popen([sys.executable, "-m", "v2v_store", "query", "--translator", str(tmp_path / "tr"),
+                             "--collection", f"{uri}#minilm", "--texts", "-", "--model", "minilm", "--k", "1"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        out, err = proc.communicate("\n".join([json.dumps({"text": plants, "where": {"kind": "science"}}), '{"text": 5}',
+                                               '{"text": "x", "where": "kind=a"}', "an astronomer spotted a comet"])
+                                    + "\n", timeout=300)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err
+    answers = [json.loads(line) for line in out.splitlines()]
+    assert [(a["query"], a.get("id"), "error" in a) for a in answers] == [(0, 2, False), (1, None, True),
+                                                                         (2, None, True), (3, 4, False)], answers
+    assert '"text" field' in answers[1]["error"] and "a filter is an object" in answers[2]["error"]
+
+
 def test_fit_cli_saves_and_flags_untrusted_fit(tmp_path):
     """Nonlinear synthetic views defeat a single-restart linear fit: the CLI must say so (exit 3)."""
     a, _ = views(2500, seed=1)

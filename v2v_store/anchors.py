@@ -173,6 +173,12 @@ def read_texts(path: str | Path, flag: str = "--pair-texts", least: int = 2) -> 
     """The texts of a file for :func:`text_pairs`: one per line, or for ``.jsonl`` the ``"text"`` field of each line;
     blank lines skipped. ``flag``: the option that named the file, for the messages; ``least``: fewer texts is an
     error."""
+    return [r["text"] for r in read_records(path, flag, least)]
+
+
+def read_records(path: str | Path, flag: str, least: int) -> list[dict]:
+    """:func:`read_texts`'s lines as objects: a ``.jsonl`` file's whole (its other fields kept, e.g. a query's
+    ``"where"``), ``{"text": line}`` for a plain file's."""
     path = Path(path).expanduser()
     if not path.is_file():
         raise V2VError(f"{flag} {path}: no such file; give a text file with one text per line (or .jsonl "
@@ -182,15 +188,18 @@ def read_texts(path: str | Path, flag: str = "--pair-texts", least: int = 2) -> 
         import json
 
         try:
-            lines = [str(json.loads(line)["text"]).strip() for line in lines if line]
+            records = [json.loads(line) for line in lines if line]
+            records = [{**r, "text": str(r["text"]).strip()} for r in records]
         except (ValueError, KeyError, TypeError) as e:
             raise V2VError(f"{flag} {path}: every line of a .jsonl file must be an object with a \"text\" "
                            f"field ({type(e).__name__}: {e}); or give a plain text file, one text per line") from None
-    texts = [line for line in lines if line]
-    if len(texts) < least:
+    else:
+        records = [{"text": line} for line in lines]
+    records = [r for r in records if r["text"]]
+    if len(records) < least:
         advice = " (a few hundred adapt the map to the collection's corpus)" if flag == "--pair-texts" else ""
-        raise V2VError(f"{flag} {path}: {len(texts)} text(s); give at least {least}{advice}, one per line")
-    return texts
+        raise V2VError(f"{flag} {path}: {len(records)} text(s); give at least {least}{advice}, one per line")
+    return records
 
 
 def text_pairs(source_model: str, target_model: str, texts: list[str],

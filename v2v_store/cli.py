@@ -576,11 +576,14 @@ def query(
                                          "give each point once, where it scored best."),
     vector: str = typer.Option(None, help=".npy file of query vectors (n, d) in --space."),
     text: list[str] = typer.Option(None, help="Query text, encoded offline with --model; repeat for several."),
-    texts: str = typer.Option(None, help="File of query texts (one per line, or .jsonl with a \"text\" field), "
-                                         "encoded offline with --model: many queries for one read of the "
-                                         "collections (latent mode streams them once per command). '-': read "
-                                         "them from standard input, one per line, each answered as it arrives, "
-                                         "until end of input."),
+    texts: str = typer.Option(None, help="File of query texts (one per line, or .jsonl with a \"text\" field and "
+                                         "optionally a \"where\": a query's own filter, as an object of field: "
+                                         "value or a list of --where conditions), encoded offline with --model: "
+                                         "many queries for one read of the collections (latent mode streams them "
+                                         "once per command). '-': read them from standard input, one per line "
+                                         "(a line starting with { is a JSON object as in .jsonl), each answered as "
+                                         "it arrives, until end of input; a bad line is answered with an "
+                                         "\"error\" line."),
     model: str = typer.Option(None, help="Model for --text: minilm | e5 | mpnet | a saved sentence-transformers "
                                          "model's directory | py:MODULE:FUNCTION, called with kind='query' if it "
                                          "takes that keyword (an offline model's name is also the query's space)."),
@@ -625,8 +628,9 @@ def query(
                                                          "warning where these alone exceed it)."),
 ) -> None:
     """Search collections of different models as one; prints a ranked list of hits (a JSON line per hit)."""
-    from v2v_store.anchors import read_texts
+    from v2v_store.anchors import read_records
     from v2v_store.connectors import Where
+    from v2v_store.connectors.where import both
     from v2v_store.errors import V2VError
     from v2v_store.query import CrossQuery
     from v2v_store.translator import Translator
@@ -639,7 +643,11 @@ def query(
     if refresh_seconds is not None and not streaming:
         raise V2VError("--refresh-seconds applies to a long-lived query (--texts -): a single command reads the "
                        "collections once anyway")
-    queries_text = list(text or []) or (read_texts(texts, "--texts", least=1) if texts not in (None, "-") else None)
+    records = [{"text": t} for t in text or []] or (read_records(texts, "--texts", least=1)
+                                                     if texts not in (None, "-") else None)
+    queries_text = [r["text"] for r in records] if records else None
+    wheres = [both(kept, Where.of(r.get("where"), f"--texts query {i}'s \"where\""))
+              for i, r in enumerate(records or [])]
     if queries_text is not None or streaming:
         if not model:
             raise V2VError("--text/--texts need --model (minilm | e5 | mpnet | a model directory | py:MODULE:FUNCTION) "
@@ -665,8 +673,14 @@ def query(
                 if refresh_seconds is not None and time.monotonic() - read_at >= refresh_seconds:
                     cross.refresh()
                     read_at = time.monotonic()
+                try:
+                    line, where = _query_line(line, kept)
+                except V2VError as e:  # a long-lived query answers the others
+                    logger.error("query %d: %s", qi, e)
+                    typer.echo(_json({"query": qi, "error": str(e)}))
+                    continue
                 queries = encode([line])
-                _print_hits(cross.search(queries, space=space or _query_space(tr, model, queries), k=k, where=kept)[0],
+                _print_hits(cross.search(queries, space=space or _query_space(tr, model, queries), k=k, where=where)[0],
                             qi, line)
             return
         if queries_text is not None:
@@ -675,9 +689,28 @@ def query(
         else:
             queries = _load_array(vector, one_vector=True)
             space = space or _query_space(tr, None, queries)
-        hits = cross.search(queries, space=space, k=k, where=kept)
+        hits = cross.search(queries, space=space, k=k, where=wheres or kept)
     for qi, row in enumerate(hits):
         _print_hits(row, qi, queries_text[qi] if queries_text else None)
+
+
+def _query_line(line: str, kept):
+    """A line of ``--texts -``: (its text, its filter joined to ``kept``, --where's); a line starting with ``{`` is a
+    JSON object with a "text" and maybe a "where"."""
+    from v2v_store.connectors.where import Where, both
+    from v2v_store.errors import V2VError
+
+    if not line.startswith("{"):
+        return line, kept
+    try:
+        record = json.loads(line)
+        text = record["text"].strip()
+    except (ValueError, KeyError, TypeError, AttributeError) as e:
+        raise V2VError(f"a query line starting with {{ must be a JSON object with a \"text\" field "
+                       f"({type(e).__name__}: {e}): {line[:80]}") from None
+    if not text:
+        raise V2VError("the line's \"text\" is empty")
+    return text, both(kept, Where.of(record.get("where"), "the line's \"where\""))
 
 
 def _collections(options: list[str]) -> list[tuple[str, str | None]]:

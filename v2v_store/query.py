@@ -31,7 +31,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Sequence
 
 import faiss
 import numpy as np
@@ -351,14 +351,30 @@ class CrossQuery:
         return [{"collection": c.uri, "space": c.space, **({"mixed": c.mixed.option} if c.mixed else {}),
                  "vectors": len(c.ids), "how": c.how} for c in self.collections]
 
-    def search(self, queries: np.ndarray, space: str, k: int = 10, where: Where | None = None) -> list[list[Hit]]:
+    def search(self, queries: np.ndarray, space: str, k: int = 10,
+               where: Where | Sequence[Where | None] | None = None) -> list[list[Hit]]:
         """Top-k hits over all collections for each query vector of ``space``, with their records' metadata and
-        documents; with ``where``, among the records whose metadata meets it (exactly: latent mode searches only
-        their rows; native mode filters in a Qdrant engine, elsewhere scores the records kept in a read of the
-        collection, :meth:`VectorStore.search_where`). Which records a filter keeps is read once per store and
-        filter, until :meth:`refresh`."""
+        documents; with ``where`` (one filter, or one per query, None for none), among the records whose metadata
+        meets it (exactly: latent mode searches only their rows; native mode filters in a Qdrant engine, elsewhere
+        scores the records kept in a read of the collection, :meth:`VectorStore.search_where`). Which records a
+        filter keeps is read once per store and filter, until :meth:`refresh`."""
         self._require_open()
         queries = np.atleast_2d(np.asarray(queries, dtype=np.float32))
+        if where is None or isinstance(where, Where):
+            top = self._ranked(queries, space, k, where)
+        else:
+            if len(where) != len(queries):
+                raise V2VError(f"{len(where)} filters for {len(queries)} queries: give one filter, or one per query")
+            top = [[] for _ in queries]
+            for one in dict.fromkeys(where):  # the queries of each filter searched together
+                rows = [r for r, w in enumerate(where) if w == one]
+                for r, hits in zip(rows, self._ranked(queries[rows], space, k, one)):
+                    top[r] = hits
+        self._fill_records([h for row in top for h in row])
+        return top
+
+    def _ranked(self, queries: np.ndarray, space: str, k: int, where: Where | None) -> list[list[Hit]]:
+        """Each query's top-k hits over all collections among the records ``where`` keeps, without their records."""
         results: list[list[Hit]] = [[] for _ in queries]
         for c in self.collections:
             if self.mode == "latent":
@@ -381,9 +397,7 @@ class CrossQuery:
                 for qi in range(len(queries)):
                     results[qi].extend(Hit(c.uri, i, float(s)) for s, i in zip(scores[qi], ids[qi]))
         points = {c.uri: self._points_of(c.uri) for c in self.collections}
-        top = [_best_per_record(r, points)[:k] for r in results]
-        self._fill_records([h for row in top for h in row])
-        return top
+        return [_best_per_record(r, points)[:k] for r in results]
 
     def _rows_where(self, c: _Collection, where: Where) -> np.ndarray:
         """The rows of ``c``'s latent index whose records' metadata meets ``where``."""
