@@ -54,6 +54,10 @@ def field_value(metadata: dict[str, Any] | None, field: str) -> Any:
     return value
 
 
+def has_field(metadata: dict[str, Any] | None, field: str) -> bool:
+    return field_value(metadata, field) is not _MISSING
+
+
 @dataclass(frozen=True)
 class Condition:
     """One ``field OP value`` test."""

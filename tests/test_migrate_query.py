@@ -1930,6 +1930,11 @@ def test_cli_query_and_bad_input(translator, tmp_path):
     assert odd_only.returncode == 0, odd_only.stderr
     hits = [json.loads(line) for line in odd_only.stdout.splitlines()]
     assert len(hits) == 6 and all(h["metadata"]["tag"] == "odd" and h["metadata"]["n"] < 100 for h in hits)
+    for mode in ("latent", "native"):  # a misspelt field keeps nothing: said, not an error
+        typo = run("query", "--translator", str(path), "--collection", cx, "--vector", str(tmp_path / "q.npy"),
+                   "--where", "tga=odd", "--mode", mode)
+        assert typo.returncode == 0 and not typo.stdout, typo.stderr
+        assert "none of its first 200 records has the field 'tga' (theirs: n, tag)" in typo.stderr, typo.stderr
     for where, says in (("tag", "is not FIELD=VALUE"), ("=odd", "is not FIELD=VALUE"),
                         ("n>=ten", "compares numbers"), ("tag=[1]", "must be text, a number or true/false")):
         refused = run("query", "--translator", str(path), "--collection", cx, "--vector", str(tmp_path / "q.npy"),

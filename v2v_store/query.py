@@ -38,6 +38,7 @@ import numpy as np
 
 from v2v_store.connectors import PointId, VectorBatch, VectorStore, open_store, same_points
 from v2v_store.connectors import Where
+from v2v_store.connectors.where import has_field
 from v2v_store.errors import V2VError
 from v2v_store.latent_cache import LatentCache, LatentPart, Stale, fingerprints
 from v2v_store.mixed import RecordSpaces
@@ -124,6 +125,7 @@ class CrossQuery:
         self.collections: list[_Collection] = []
         self._stores: dict[str, VectorStore] = {}  # by URI, open until close()
         self._ids_where: dict[tuple[str, Where], set[PointId]] = {}  # ids each filter keeps of a store, until close()
+        self._told_empty: set[tuple[str, Where]] = set()  # filters that kept nothing of a collection, warned of
         self._open()
         spaces = {c.space for c in self.collections}
         if (mode == "latent" and translator.kind == "linear" and len(spaces) > 1
@@ -383,6 +385,7 @@ class CrossQuery:
                     continue
                 kept = None if where is None else self._rows_where(c, where)
                 if kept is not None and not len(kept):
+                    self._say_why_none(c.uri, where)
                     continue
                 scores, rows = index.search(
                     self.translator.to_space(queries, space=space, into=c.space, role=QUERIES), k,
@@ -394,6 +397,8 @@ class CrossQuery:
             else:
                 q = self.translator.translate(queries, source=space, target=c.space, role=QUERIES)
                 scores, ids = self._store(c.uri).search(q, k, where)
+                if where is not None and not any(ids):
+                    self._say_why_none(c.uri, where)
                 for qi in range(len(queries)):
                     results[qi].extend(Hit(c.uri, i, float(s)) for s, i in zip(scores[qi], ids[qi]))
         points = {c.uri: self._points_of(c.uri) for c in self.collections}
@@ -409,6 +414,21 @@ class CrossQuery:
             kept = self._ids_where[key]
             c.rows_where[where] = np.array([r for r, i in enumerate(c.ids) if i in kept], dtype=np.int64)
         return c.rows_where[where]
+
+    def _say_why_none(self, uri: str, where: Where) -> None:
+        """Warn (once per collection and filter) where a filter kept no record of ``uri`` and a field it names is in
+        none of the collection's first records: a misspelt field keeps nothing without an error."""
+        if (uri, where) in self._told_empty:
+            return
+        self._told_empty.add((uri, where))
+        first = self._store(uri).first_batch(256)
+        metadata = first.metadata if first is not None else []
+        absent = [c.field for c in where.conditions if not any(has_field(m, c.field) for m in metadata)]
+        if absent:
+            fields = sorted({key for m in metadata if m for key in m})
+            logger.warning("%s: the filter %s keeps no record, and none of its first %d records has the field %s "
+                           "(theirs: %s); check the name", uri, where, len(metadata), " or ".join(map(repr, absent)),
+                           ", ".join(fields) or "no metadata")
 
     def _points_of(self, uri: str) -> str:
         """The first collection URI asked for whose points ``uri``'s are (itself, or another named vector of its
