@@ -1337,6 +1337,45 @@ def test_records_without_an_embedding_stop_a_migration_or_are_left_out(translato
     assert len(sample_collection(src, min_vectors=0).vectors) == 298  # v2v fit leaves them out too (it refused)
 
 
+def test_a_migration_by_a_filter_writes_the_records_it_keeps_once_through_a_crash(translator, tmp_path):
+    """--where migrates one part of a collection (here the odd tags from n >= 100: 250 of 600): the plan says how many
+    of the first records meet it, a crash and --resume write each kept record once and no other, the count check
+    expects the destination without the rest, a resume with another filter is refused, and a fill of a second part
+    adds it beside the first; a new IVF destination is trained on kept records only."""
+    tr, path = translator
+    x, _ = views(600, seed=57)
+    src, dst = f"chroma://{tmp_path}/s?collection=docs", f"qdrant-edge://{tmp_path}/d"
+    ids, meta, docs = fill(src, x)
+    where = Where.parse(["tag=odd", "n>=100"])
+    kept = {i for i, m in zip(ids, meta) if where.holds(m)}
+    plan = migrate(tr, src, dst, batch_size=64, dry_run=True, where=where)
+    assert 'only the records whose metadata meets tag="odd" and n>=100 (250 of the first 600 do)' in plan.describe()
+    state = tmp_path / "state"
+    with crash_on_third_batch():
+        migrate(tr, src, dst, batch_size=64, state_dir=state, checkpoint_seconds=0, progress=False, where=where)
+    with pytest.raises(V2VError, match="different translator, space or filter"):
+        migrate(tr, src, dst, batch_size=64, state_dir=state, resume=True, progress=False,
+                where=Where.parse(["tag=odd"]))
+    report = migrate(tr, src, dst, batch_size=64, state_dir=state, resume=True, progress=False, where=where)
+    assert (report.filtered_out, report.dest_count, report.count_ok) == (600 - len(kept), len(kept), True)
+    got = read(dst)
+    assert set(got) == kept and all(got[i][1] == m for i, m in zip(ids, meta) if i in kept)
+    more = migrate(tr, src, dst, batch_size=64, state_dir=state, on_exists="fill", progress=False,
+                   where=Where.parse(["n<100"]))
+    assert (more.written, more.dest_count, more.count_ok) == (100, len(kept) + 100, True)
+    ivf = migrate(tr, src, f"faiss://{tmp_path}/ivf.faiss?index=IVF4,Flat", progress=False, state_dir=state,
+                  where=Where.parse(["n>=500"]))
+    assert (ivf.written, ivf.dest_count, ivf.count_ok) == (100, 100, True)
+    with pytest.raises(V2VError, match="its --where keeps none of them"):
+        migrate(tr, src, f"faiss://{tmp_path}/none.faiss?index=IVF4,Flat", progress=False, state_dir=state,
+                where=Where.parse(["n>=5000"]))
+    typo = subprocess.run([sys.executable, "-m", "v2v_store", "migrate", "--translator", str(path), "--source", src,
+                           "--dest", f"faiss://{tmp_path}/typo.faiss", "--where", "tga=odd", "--dry-run"],
+                          capture_output=True, text=True, cwd=tmp_path)
+    assert typo.returncode == 0 and "has the field 'tga' the filter names (theirs: n, tag)" in typo.stderr, typo.stderr
+    assert "(0 of the first 600 do)" in typo.stdout
+
+
 def test_a_migration_without_a_terminal_logs_its_progress(translator, tmp_path, monkeypatch, caplog):
     from v2v_store import migrate as migrate_module
 

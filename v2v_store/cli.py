@@ -398,7 +398,7 @@ def fit(
 def _count_gap(report) -> str:
     """Why a migration's destination and source counts disagree (:class:`~v2v_store.migrate.MigrationReport`), and
     what to do."""
-    expected = report.source_count - report.left_out - report.invalid
+    expected = report.expected_count
     gap = (f"{expected - report.dest_count:,} fewer records than the source" if report.dest_count < expected else
            f"{report.dest_count - expected:,} more records than the source")
     return (f"the destination holds {gap}: the source was written while it was read (a live collection), or "
@@ -457,19 +457,26 @@ def migrate(
                                       "embedding to translate), counted and listed in the report; without it such a "
                                       "record stops the migration before its batch is written (exit 2; --resume "
                                       "after)."),
+    where: list[str] = typer.Option(None, help="Migrate only the records whose metadata meets this (as query "
+                                               "--where: FIELD=VALUE, FIELD!=VALUE, FIELD>NUMBER, >=, <, <=; repeat "
+                                               "for all of several), e.g. one tenant's; the others are counted as "
+                                               "filtered_out and the count check expects the destination without "
+                                               "them. A resumed migration keeps its filter."),
 ) -> None:
     """Translate a collection into the translator's other space and write it, keeping ids, metadata, documents.
     Into an existing collection ranked by dot product or L2 distance whose own vectors are not unit length, each
     translation takes the length its own vectors have in that direction (the plan says so)."""
+    from v2v_store.connectors import Where
     from v2v_store.migrate import MigrationPlan, migrate as run_migration
     from v2v_store.translator import Translator
 
+    kept = Where.parse(where)
     tr = Translator.load(translator)
     result = run_migration(tr, source, dest, batch_size=batch_size, on_exists=on_exists,
                            resume=resume, dry_run=dry_run, source_space=source_space, state_dir=state_dir,
                            checkpoint_seconds=checkpoint_seconds, check_pairs=_pair(check_source, check_target, "check"),
                            check_space=space_check, target_space=target_space, copy_settings=copy_settings,
-                           skip_invalid=skip_invalid)
+                           skip_invalid=skip_invalid, where=kept)
     if isinstance(result, MigrationPlan):
         typer.echo(result.describe())
         return

@@ -28,6 +28,7 @@ from v2v_store.connectors import (TRANSLATED_KEY, Metric, VectorBatch, VectorSto
                                   same_collection, same_points, translations_in)
 from v2v_store.connectors.base import no_embedding
 from v2v_store.connectors.shared import ProcessLock, lock_file
+from v2v_store.connectors.where import Where, has_field
 from v2v_store.errors import (DestinationExistsError, DimensionMismatchError, InvalidVectorsError, StoreBusyError,
                               StoreNotFoundError, UnsupportedIndexError, V2VError)
 from v2v_store.lengths import SAMPLE as LENGTHS_SAMPLE
@@ -134,6 +135,10 @@ class MigrationPlan:
     # an existing destination ranking by dot product or L2 distance whose own vectors are not unit length: the lengths
     # its translations are written at (VectorLengths.to_dict; None: unit, as translated)
     lengths: dict | None = None
+    # only the records whose metadata meets these conditions (``Where.parse``) are migrated; of the first records read,
+    # (how many meet them, how many were read)
+    where: list[str] | None = None
+    where_sample: tuple[int, int] | None = None
 
     def describe(self) -> str:
         mixed = (f"  mixed spaces ({self.mixed_by}): {self.source_space} records translated, {self.target_space} records "
@@ -142,6 +147,8 @@ class MigrationPlan:
         return "\n".join(line for line in [
             f"migrate {self.count:,} vectors",
             f"  from {self.source}  ({self.source_space}, d={self.source_dim}, {self.source_metric})",
+            (f"  only the records whose metadata meets {' and '.join(self.where)} ({self.where_sample[0]:,} of the "
+             f"first {self.where_sample[1]:,} do)") if self.where else None,
             mixed,
             f"  to   {self.dest}  ({self.target_space}, d={self.target_dim}, {self.dest_metric}; "
             + (f"exists with {self.dest_count:,} vectors)" if self.dest_exists else
@@ -225,6 +232,12 @@ class MigrationReport:
     other_vectors_copied: dict = field(default_factory=dict)  # Qdrant: records written with each other vector, by name
     without_vector: int = 0  # Qdrant: points of the source without its vector, copied with their other vectors only
     without_vector_kept: int = 0  # fill: those of them whose id the destination held (kept as they were)
+    filtered_out: int = 0  # records whose metadata did not meet the migration's filter (where): not written
+
+    @property
+    def expected_count(self) -> int:
+        """The records of the source the destination should hold: all but those left out, invalid or filtered out."""
+        return self.source_count - self.left_out - self.invalid - self.filtered_out
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -343,7 +356,8 @@ def _check_payloads(first: VectorBatch, document_key: str) -> None:
 def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch_size: int = 1024,
                    on_exists: OnExists | str = OnExists.FAIL, resume: bool = False, source_space: str | None = None,
                    state_dir: str | Path | None = None, check_space: bool = True,
-                   target_space: str | None = None, copy_settings: bool = True) -> tuple[MigrationPlan, dict | None]:
+                   target_space: str | None = None, copy_settings: bool = True, where: Where | None = None
+                   ) -> tuple[MigrationPlan, dict | None]:
     """Validate everything a migration needs, write nothing, and describe the job.
 
     ``source_space``: the translator space of the source collection (default: by dimension, or where both spaces share
@@ -354,7 +368,9 @@ def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch
     wrong collection or a wrong ``source_space`` is refused up front. ``copy_settings``: a destination the migration
     creates in the source's backend is created with the source's settings (:meth:`VectorStore.settings`: index and
     quantisation parameters, payload indexes, collection metadata), which the plan lists; one it replaces
-    (``--on-exists replace``) is recreated with its own. Without it, either gets the backend's defaults."""
+    (``--on-exists replace``) is recreated with its own. Without it, either gets the backend's defaults. ``where``:
+    only the records whose metadata meets it are migrated (the others counted as filtered out); the plan says how many
+    of the first records read do, and a field none of them has is warned of."""
     on_exists, dest_uri = OnExists(on_exists), keeping_document_key(source_uri, dest_uri)
     if state_dir is not None and Path(state_dir).exists() and not Path(state_dir).is_dir():
         raise V2VError(f"--state-dir {state_dir} is a file: give a directory for the migration's checkpoints")
@@ -386,6 +402,7 @@ def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch
                 translator.check_space(first.vectors, src.name, f"collection {source_uri}")
         if into_qdrant:
             _check_payloads(first, parse_uri(dest_uri).params.get("document_key", "document"))
+        where_sample = None if where is None else _where_sample(source, source_uri, where)
         count, src_metric = source.count(), source.metric.value
         source_settings = _settings_of(source, source_uri) if copy_settings else {}
         left_behind = [] if same_points(source_uri, dest_uri) else source.left_behind()
@@ -478,11 +495,25 @@ def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch
         without_vector=without_vector, vector_name=vector_name,
         without_vector_fill=bool(without_vector) and on_exists == OnExists.FILL,
         adds_vector=adds_vector, lengths=lengths,
+        where=None if where is None else [str(c) for c in where.conditions], where_sample=where_sample,
         # where the destination holds embeddings too: in place, an existing collection filled or appended to, mixed
         mark_vector=dest_vector if spaces is not None or same_points(source_uri, dest_uri) or (
             exists and on_exists in (OnExists.FILL, OnExists.APPEND)) else None,
     )
     return plan, state
+
+
+def _where_sample(source: VectorStore, source_uri: str, where: Where) -> tuple[int, int]:
+    """(how many meet ``where``, how many were read) of the source's first records; a field the filter names that
+    none of them has is warned of (a misspelt field would migrate nothing)."""
+    first = source.first_batch(CHECK_ROWS, with_payload=True)
+    metadata = first.metadata if first is not None else []
+    absent = [c.field for c in where.conditions if not any(has_field(m, c.field) for m in metadata)]
+    if absent:
+        fields = sorted({key for m in metadata if m for key in m})
+        logger.warning("none of the first %d records of %s has the field %s the filter names (theirs: %s); check the "
+                       "name", len(metadata), source_uri, " or ".join(map(repr, absent)), ", ".join(fields) or "none")
+    return sum(where.holds(m) for m in metadata), len(metadata)
 
 
 def _own_lengths(dest: VectorStore) -> dict | None:
@@ -582,7 +613,7 @@ def _tally(state: dict | None) -> dict:
             "dest_before": state.get("dest_before"),  # None: not recorded (a fresh run records it; older states not)
             "training_seconds": state.get("training_seconds", 0.0),
             "other_vectors": dict(state.get("other_vectors", {})), "without_vector": state.get("without_vector", 0),
-            "without_vector_kept": state.get("without_vector_kept", 0)}
+            "without_vector_kept": state.get("without_vector_kept", 0), "filtered_out": state.get("filtered_out", 0)}
 
 
 def migrate(translator: Translator, source_uri: str, dest_uri: str, batch_size: int = 1024,
@@ -591,7 +622,8 @@ def migrate(translator: Translator, source_uri: str, dest_uri: str, batch_size: 
             check_pairs: tuple[np.ndarray, np.ndarray] | None = None, progress: bool = True,
             check_space: bool = True, target_space: str | None = None,
             max_checkpoint_share: float | None = MAX_CHECKPOINT_SHARE,
-            copy_settings: bool = True, skip_invalid: bool = False) -> MigrationPlan | MigrationReport:
+            copy_settings: bool = True, skip_invalid: bool = False, where: Where | None = None
+            ) -> MigrationPlan | MigrationReport:
     """Translate every vector of ``source_uri`` into the other space of ``translator`` and write it,
     with ids, metadata and documents, to ``dest_uri``. Returns the plan when ``dry_run``. ``source_space`` (a space, or
     ``@FIELD`` / ``auto`` for a collection of mixed spaces), ``target_space``, ``check_space`` and ``copy_settings``:
@@ -605,12 +637,14 @@ def migrate(translator: Translator, source_uri: str, dest_uri: str, batch_size: 
     time (:func:`checkpoint_interval`; an interrupted run then redoes more, by id, so without duplicates).
     A record whose vector is NaN, infinite or all zero (no embedding: a failed or placeholder one) stops the migration
     before its batch is written, naming it; ``skip_invalid`` leaves such records out instead (the report counts them
-    and lists the first ids)."""
+    and lists the first ids). ``where``: only the records whose metadata meets it are migrated (:func:`plan_migration`;
+    the report counts the others as ``filtered_out``, and the final count check expects the destination without
+    them)."""
     if keeping_document_key(source_uri, dest_uri) != dest_uri:
         dest_uri = keeping_document_key(source_uri, dest_uri)
         logger.info("the documents stay in the source's payload field: --dest %s", dest_uri)
     plan, state = plan_migration(translator, source_uri, dest_uri, batch_size, on_exists, resume, source_space, state_dir,
-                                 check_space, target_space, copy_settings)
+                                 check_space, target_space, copy_settings, where)
     if dry_run:
         return plan
     state_path = _state_path(source_uri, dest_uri, state_dir)
@@ -649,12 +683,15 @@ def _migrate(translator: Translator, plan: MigrationPlan, state: dict | None, st
     mark = {"from": plan.source_space, "translator": translator.digest()[:16]} if plan.mark_vector is not None else None
     spaces = RecordSpaces.parse(plan.mixed_by, translator)
     lengths = VectorLengths.from_dict(plan.lengths)
+    where = Where.parse(plan.where)
     fingerprint = {"translator": translator.config_dict(), "source_space": plan.source_space}
     if spaces is not None:
         fingerprint.update(mixed_by=spaces.option, target_space=plan.target_space)
+    if where is not None:
+        fingerprint.update(where=plan.where)
     if state is not None and state.get("fingerprint") != json.loads(json.dumps(fingerprint, default=str)):
-        raise V2VError(f"{state_path} records a migration with a different translator or space; "
-                       "delete it to start over, or resume with the original translator")
+        raise V2VError(f"{state_path} records a migration with a different translator, space or filter (--where); "
+                       "delete it to start over, or resume with the original ones")
     if state is not None and state.get("done"):
         logger.info("migration already complete per %s", state_path)
     tally, position = _tally(state), state["position"] if state else None
@@ -701,7 +738,7 @@ def _migrate(translator: Translator, plan: MigrationPlan, state: dict | None, st
         training = dest.training_sample_size(plan.count) if not dest.exists() else 0
         if training:  # an index that must be trained before it takes vectors (FAISS IVF / PQ / SQ)
             started = time.perf_counter()
-            dest.train_on(_training_sample(source, translator, plan, spaces, training))
+            dest.train_on(_training_sample(source, translator, plan, spaces, training, where))
             tally["training_seconds"] = time.perf_counter() - started
         if _alike(source, dest) and not same_points(source_uri, dest_uri):  # written with the records
             source.read_other_vectors = tuple(dest.takes_other_vectors(source.other_vector_configs()))
@@ -724,6 +761,12 @@ def _migrate(translator: Translator, plan: MigrationPlan, state: dict | None, st
         batches = iter(()) if done or stage != "translate" else source.iter_batches(batch_size=batch_size,
                                                                                      start=position)
         for batch in batches:
+            if where is not None:  # the records the filter keeps, the position kept
+                kept_rows = [r for r, m in enumerate(batch.metadata) if where.holds(m)]
+                tally["read"] += len(batch) - len(kept_rows)
+                tally["filtered_out"] += len(batch) - len(kept_rows)
+                bar.update(len(batch) - len(kept_rows))
+                batch = batch.select(kept_rows, keep_position=True)
             if fill:  # the records whose id the destination holds are kept as they are
                 batch, held_here = _without_held(batch, dest)
                 tally["read"] += held_here
@@ -774,7 +817,7 @@ def _migrate(translator: Translator, plan: MigrationPlan, state: dict | None, st
             watch.finish()
         if plan.without_vector and not done:
             _copy_points_without_vector(source, dest, batch_size, position if stage == "without_vector" else None,
-                                        tally, checkpoints, save, keep_held=on_exists == OnExists.FILL)
+                                        tally, checkpoints, save, keep_held=on_exists == OnExists.FILL, where=where)
         dest.flush()
         source_count, dest_count = source.count(), dest.count()
         if resumed_fill:
@@ -783,11 +826,10 @@ def _migrate(translator: Translator, plan: MigrationPlan, state: dict | None, st
             save(None, True)
     seconds = time.perf_counter() - t0
     overlap = neighbour_overlap(np.concatenate(sample_src), np.concatenate(sample_trg)) if sample_src else float("nan")
-    expected = source_count - tally["left_out"] - tally["invalid"]
     report = MigrationReport(
         written=tally["written"], seconds=seconds, vectors_per_s=tally["read"] / max(seconds, 1e-9),
         source_count=source_count, dest_count=dest_count,
-        count_ok=(dest_count >= expected if on_exists in (OnExists.APPEND, OnExists.FILL) else dest_count == expected),
+        count_ok=False,
         neighbour_overlap_at_10=overlap, translator_fit_score=translator.info.get("score"),
         source_space=plan.source_space, target_space=plan.target_space, mixed_by=plan.mixed_by,
         translated=tally["translated"], copied=tally["copied"], left_out=tally["left_out"],
@@ -798,8 +840,10 @@ def _migrate(translator: Translator, plan: MigrationPlan, state: dict | None, st
                   else max(tally["dest_before"] + tally["written"] - dest_count, 0)),
         kept=tally["kept"], settings_carried=carried, training_seconds=tally["training_seconds"],
         other_vectors_copied=tally["other_vectors"], without_vector=tally["without_vector"],
-        without_vector_kept=tally["without_vector_kept"],
+        without_vector_kept=tally["without_vector_kept"], filtered_out=tally["filtered_out"],
     )
+    adding = on_exists in (OnExists.APPEND, OnExists.FILL)
+    report.count_ok = dest_count >= report.expected_count if adding else dest_count == report.expected_count
     if check_pairs is not None:
         u, v = check_pairs
         # as the migrated collection is used: the target model's vector of each check document searches the check
@@ -820,6 +864,9 @@ def _migrate(translator: Translator, plan: MigrationPlan, state: dict | None, st
     if report.without_vector_kept:
         logger.info("%d points without a %r vector whose id the destination held were kept as they were (--on-exists "
                     "fill)", report.without_vector_kept, plan.vector_name or "(unnamed)")
+    if report.filtered_out:
+        logger.info("%d records whose metadata does not meet %s were not migrated", report.filtered_out,
+                    " and ".join(plan.where))
     if report.invalid:
         logger.warning("%d records whose vector is NaN, infinite or all zero were left out (--skip-invalid; first ids: "
                        "%s)", report.invalid, ", ".join(map(repr, report.invalid_ids)))
@@ -832,11 +879,15 @@ def _migrate(translator: Translator, plan: MigrationPlan, state: dict | None, st
 
 
 def _copy_points_without_vector(source: VectorStore, dest: VectorStore, batch_size: int, start: Any, tally: dict,
-                                checkpoints: Checkpoints, save: Callable[..., None], keep_held: bool) -> None:
+                                checkpoints: Checkpoints, save: Callable[..., None], keep_held: bool,
+                                where: Where | None = None) -> None:
     """A migration's second stage: ``source``'s points that hold other vectors only, from ``start`` (a position of
     theirs), copied as they are into ``dest`` (their other vectors that it keeps, their payload; with ``keep_held``
-    only where it lacks their id), checkpointed as the first stage is (the last checkpoint is the migration's end)."""
+    only where it lacks their id; with ``where`` only those whose metadata meets it), checkpointed as the first stage
+    is (the last checkpoint is the migration's end)."""
     for batch in source.iter_points_without_vector(batch_size, start):
+        if where is not None:
+            batch = batch.select([r for r, m in enumerate(batch.metadata) if where.holds(m)], keep_position=True)
         written = dest.write_points_without_vector(batch, keep_held=keep_held)
         tally["without_vector"] += len(written)
         tally["without_vector_kept"] += len(batch) - len(written)
@@ -846,20 +897,27 @@ def _copy_points_without_vector(source: VectorStore, dest: VectorStore, batch_si
 
 
 def _training_sample(source: VectorStore, translator: Translator, plan: MigrationPlan, spaces: RecordSpaces | None,
-                     size: int) -> np.ndarray:
-    """``size`` records of ``source`` spread over it (:meth:`VectorStore.spread_sample`) as the migration will write
-    them (translated; a collection of mixed spaces' own records copied), for a destination index to be trained on
-    before it takes them."""
+                     size: int, where: Where | None = None) -> np.ndarray:
+    """``size`` records of ``source`` spread over it (:meth:`VectorStore.spread_sample`; those ``where`` keeps) as the
+    migration will write them (translated; a collection of mixed spaces' own records copied), for a destination index
+    to be trained on before it takes them."""
     logger.info("reading %d records to train the destination's index on their translations", size)
     parts, held = [], 0
-    for batch in source.spread_sample(size, with_payload=spaces is not None):
-        batch = batch.select(np.flatnonzero(~no_embedding(batch.vectors)))  # no embedding: nothing to train on
+    for batch in source.spread_sample(size, with_payload=spaces is not None or where is not None):
+        kept = ~no_embedding(batch.vectors)  # no embedding: nothing to train on
+        if where is not None:
+            kept &= np.array([where.holds(m) for m in batch.metadata], dtype=bool)
+        batch = batch.select(np.flatnonzero(kept))
         labels = None if spaces is None else spaces.labels(batch)
         out = translate_batch(batch, translator, plan.source_space, plan.target_space, spaces, labels)
         parts.append(out.vectors)
         held += len(out)
         if held >= size:
             break
+    if not held:
+        raise V2VError(f"none of the {size:,} records drawn all through {plan.source} to train the destination's index "
+                       "is one the migration writes" + (" (its --where keeps none of them)" if where else "")
+                       + ": check the filter, or migrate into a flat index (no ?index=)")
     return np.concatenate(parts)[:size]
 
 
