@@ -415,9 +415,18 @@ class VectorStore(ABC):
                 yield batch.select(rows)
 
     def ids_where(self, where: Where) -> list[PointId]:
-        """The ids of the records whose metadata meets ``where``, read page by page (a store whose engine filters
-        overrides this to filter there)."""
-        return [i for batch in self.records_where(where) for i in batch.ids]
+        """The ids of the records whose metadata meets ``where`` (a store whose engine filters overrides this to filter
+        there)."""
+        return self.ids_where_each([where])[0]
+
+    def ids_where_each(self, wheres: Sequence[Where]) -> list[list[PointId]]:
+        """:meth:`ids_where` of each of ``wheres``: here all tested in one read of the collection, page by page (a
+        store whose engine filters asks it for each)."""
+        found: list[list[PointId]] = [[] for _ in wheres]
+        for batch in self.iter_batches(4096):
+            for kept, where in zip(found, wheres):
+                kept.extend(i for i, m in zip(batch.ids, batch.metadata) if where.holds(m))
+        return found
 
     def check_writable(self) -> None:
         """Raise when records cannot be added to this existing collection (checked before a job writes anything)."""

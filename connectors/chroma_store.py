@@ -19,7 +19,7 @@ import logging
 import math
 import os
 from itertools import repeat
-from typing import Any, Iterator
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 
@@ -304,16 +304,18 @@ class ChromaStore(VectorStore):
                 found[cid] = (from_chroma_metadata(_restore_id(cid, meta)[1]), doc)
         return [found.get(key, (None, None)) for key in keys]
 
-    def ids_where(self, where: Where) -> list[PointId]:
+    def ids_where_each(self, wheres: Sequence[Where]) -> list[list[PointId]]:
         """Read the metadata alone, page by page, and test it here: Chroma's own ``where`` cannot see values kept as
         JSON text (nested objects, as Qdrant payloads hold) and does not match a list by its items."""
-        col, found, page_size = self._require(), [], self._max_batch()  # more, and Chroma's SQLite asks too much of it
+        col, found, page_size = self._require(), [[] for _ in wheres], self._max_batch()  # more: too many SQL variables
         for offset in range(0, col.count(), page_size):
             page = col.get(include=["metadatas"], limit=page_size, offset=offset)
             for cid, meta in zip(page["ids"], page["metadatas"]):
                 rid, meta = _restore_id(cid, meta)
-                if where.holds(from_chroma_metadata(meta)):
-                    found.append(rid)
+                meta = from_chroma_metadata(meta)
+                for kept, where in zip(found, wheres):
+                    if where.holds(meta):
+                        kept.append(rid)
         return found
 
     def records_where(self, where: Where) -> Iterator[VectorBatch]:

@@ -189,7 +189,7 @@ class QdrantEdgeStore(VectorStore):
 
     def ids_where(self, where: Where) -> list[PointId]:
         if not _engine_filters(where):
-            return super().ids_where(where)
+            return VectorStore.ids_where_each(self, [where])[0]  # tested here in a read of the shard
         q, shard = _edge(), self._require()
         matching = qdrant_filter(where, q, q.RangeFloat, self._with_vector())
         found: list[PointId] = []
@@ -200,6 +200,9 @@ class QdrantEdgeStore(VectorStore):
                                                            with_payload=[ORIGINAL_ID_KEY], with_vector=False))
             found.extend(restore_id(from_qdrant_id(r.id), r.payload)[0] for r in records)
         return found
+
+    def ids_where_each(self, wheres: Sequence[Where]) -> list[list[PointId]]:
+        return [self.ids_where(where) for where in wheres]  # each filtered in the engine where it can
 
     draws_at_random = True
 

@@ -731,6 +731,9 @@ class QdrantStore(VectorStore):
             found.extend(restore_id(from_qdrant_id(r.id), r.payload)[0] for r in records)
         return found
 
+    def ids_where_each(self, wheres: Sequence[Where]) -> list[list[PointId]]:
+        return [self.ids_where(where) for where in wheres]  # each filtered in the engine
+
     def records_of_keys(self, keys, with_payload: bool = True) -> Iterator[VectorBatch]:
         self._require()
         wanted = list(keys)

@@ -367,6 +367,8 @@ class CrossQuery:
         else:
             if len(where) != len(queries):
                 raise V2VError(f"{len(where)} filters for {len(queries)} queries: give one filter, or one per query")
+            if self.mode == "latent":
+                self._read_filters([w for w in dict.fromkeys(where) if w is not None])
             top = [[] for _ in queries]
             for one in dict.fromkeys(where):  # the queries of each filter searched together
                 rows = [r for r, w in enumerate(where) if w == one]
@@ -404,14 +406,21 @@ class CrossQuery:
         points = {c.uri: self._points_of(c.uri) for c in self.collections}
         return [_best_per_record(r, points)[:k] for r in results]
 
+    def _read_filters(self, wheres: list[Where]) -> None:
+        """Which records each of ``wheres`` keeps of every collection, read for all at once where a store tests them
+        in one read of its metadata (:meth:`VectorStore.ids_where_each`), not once per filter."""
+        for uri in dict.fromkeys(c.uri for c in self.collections):
+            missing = [w for w in wheres if (uri, w) not in self._ids_where]
+            if missing:
+                for where, ids in zip(missing, self._store(uri).ids_where_each(missing)):
+                    self._ids_where[uri, where] = set(ids)
+                    logger.info("%s: %d records where %s", uri, len(ids), where)
+
     def _rows_where(self, c: _Collection, where: Where) -> np.ndarray:
         """The rows of ``c``'s latent index whose records' metadata meets ``where``."""
         if where not in c.rows_where:
-            key = (c.uri, where)
-            if key not in self._ids_where:
-                self._ids_where[key] = set(self._store(c.uri).ids_where(where))
-                logger.info("%s: %d records where %s", c.uri, len(self._ids_where[key]), where)
-            kept = self._ids_where[key]
+            self._read_filters([where])
+            kept = self._ids_where[c.uri, where]
             c.rows_where[where] = np.array([r for r, i in enumerate(c.ids) if i in kept], dtype=np.int64)
         return c.rows_where[where]
 
