@@ -54,8 +54,15 @@ def field_value(metadata: dict[str, Any] | None, field: str) -> Any:
     return value
 
 
-def has_field(metadata: dict[str, Any] | None, field: str) -> bool:
-    return field_value(metadata, field) is not _MISSING
+def absent_fields(where: "Where", metadata: list[dict[str, Any] | None]) -> str | None:
+    """Words for a warning where a field ``where`` names is in none of ``metadata`` (a collection's first records: a
+    misspelt field keeps nothing, silently), else None."""
+    absent = [c.field for c in where.conditions if not any(field_value(m, c.field) is not _MISSING for m in metadata)]
+    if not absent:
+        return None
+    fields = sorted({key for m in metadata if m for key in m})
+    return (f"none of its first {len(metadata)} records has the field {' or '.join(map(repr, absent))} (theirs: "
+            f"{', '.join(fields) or 'no metadata'}); check the name")
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from v2v_store.connectors import (TRANSLATED_KEY, Metric, VectorBatch, VectorSto
                                   same_collection, same_points, translations_in)
 from v2v_store.connectors.base import no_embedding
 from v2v_store.connectors.shared import ProcessLock, lock_file
-from v2v_store.connectors.where import Where, has_field
+from v2v_store.connectors.where import Where, absent_fields
 from v2v_store.errors import (DestinationExistsError, DimensionMismatchError, InvalidVectorsError, StoreBusyError,
                               StoreNotFoundError, UnsupportedIndexError, V2VError)
 from v2v_store.lengths import SAMPLE as LENGTHS_SAMPLE
@@ -508,11 +508,9 @@ def _where_sample(source: VectorStore, source_uri: str, where: Where) -> tuple[i
     none of them has is warned of (a misspelt field would migrate nothing)."""
     first = source.first_batch(CHECK_ROWS, with_payload=True)
     metadata = first.metadata if first is not None else []
-    absent = [c.field for c in where.conditions if not any(has_field(m, c.field) for m in metadata)]
+    absent = absent_fields(where, metadata)
     if absent:
-        fields = sorted({key for m in metadata if m for key in m})
-        logger.warning("none of the first %d records of %s has the field %s the filter names (theirs: %s); check the "
-                       "name", len(metadata), source_uri, " or ".join(map(repr, absent)), ", ".join(fields) or "none")
+        logger.warning("%s: the filter %s: %s", source_uri, where, absent)
     return sum(where.holds(m) for m in metadata), len(metadata)
 
 

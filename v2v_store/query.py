@@ -38,7 +38,7 @@ import numpy as np
 
 from v2v_store.connectors import PointId, VectorBatch, VectorStore, open_store, same_points
 from v2v_store.connectors import Where
-from v2v_store.connectors.where import has_field
+from v2v_store.connectors.where import absent_fields
 from v2v_store.errors import V2VError
 from v2v_store.latent_cache import LatentCache, LatentPart, Stale, fingerprints
 from v2v_store.mixed import RecordSpaces
@@ -431,13 +431,9 @@ class CrossQuery:
             return
         self._told_empty.add((uri, where))
         first = self._store(uri).first_batch(256)
-        metadata = first.metadata if first is not None else []
-        absent = [c.field for c in where.conditions if not any(has_field(m, c.field) for m in metadata)]
+        absent = absent_fields(where, first.metadata if first is not None else [])
         if absent:
-            fields = sorted({key for m in metadata if m for key in m})
-            logger.warning("%s: the filter %s keeps no record, and none of its first %d records has the field %s "
-                           "(theirs: %s); check the name", uri, where, len(metadata), " or ".join(map(repr, absent)),
-                           ", ".join(fields) or "no metadata")
+            logger.warning("%s: the filter %s keeps no record, and %s", uri, where, absent)
 
     def _points_of(self, uri: str) -> str:
         """The first collection URI asked for whose points ``uri``'s are (itself, or another named vector of its
