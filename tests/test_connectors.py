@@ -545,6 +545,29 @@ def test_text_in_a_qdrant_payload_field_is_found_and_read_as_documents(tmp_path,
     assert len(hints) == 1 and "store it as each record's document" in hints[0] and "document_key" not in hints[0], hints
 
 
+def test_inspect_lists_the_metadata_fields_a_filter_can_name(tmp_path, rng):
+    """What each field holds (a nested object's fields as dotted paths, a list's items), so a --where can be written."""
+    from v2v_store.inspect import inspect_store
+
+    records = make_records(rng)
+    with open_store(f"qdrant-edge://{tmp_path}/shard", dim=D) as store:
+        store.upsert(records)
+        fields = inspect_store(store, scan=N).metadata_fields
+    flat = [m for m in records.metadata if m and "i" in m]
+    nested = [m for m in records.metadata if m and "metadata" in m]
+    sources = sorted(m["metadata"]["source"] for m in nested)
+    assert fields["i"] == f"number {min(m['i'] for m in flat)}..{max(m['i'] for m in flat)} (in {len(flat)} of {N})"
+    assert fields["even"] == f"boolean (in {len(flat)} of {N})"
+    titles = ", ".join(map(repr, sorted(m["title"] for m in flat)[:3]))
+    assert fields["title"] == f"text, {len(flat)} values, e.g. {titles} (in {len(flat)} of {N})"
+    assert fields["metadata.source"] == (f"text, {len(nested)} values, e.g. {', '.join(map(repr, sources[:3]))} "
+                                         f"(in {len(nested)} of {N})")
+    assert fields["metadata.tags"] == f"list of text, 1 value: 'x' (in {len(nested)} of {N})"
+    assert (fields["tags"], fields["none"]) == (f"empty list (in {len(nested)} of {N})", f"null (in {len(nested)} of {N})")
+    assert fields["flags"].startswith("list of boolean") and fields["mixed"].startswith("list of number/text")
+    assert all(Where.parse([f"{name}!=zzz"]) for name in fields)  # each a name --where takes
+
+
 def test_qdrant_upserts_go_in_requests_a_server_accepts(tmp_path, rng, monkeypatch):
     """A Qdrant server refuses requests past 32 MiB of JSON (1,024 points of 1,536 floats are ~33 MB): one batch is
     sent in as many requests as its estimated size needs, and every record of it lands."""

@@ -153,6 +153,9 @@ def inspect(
         typer.echo(f"  translations: {report.translations:,} of the first {report.scanned:,} records hold one, not "
                    "this model's embedding (marked by a migration beside embeddings: _v2v_translated; v2v fit and "
                    "evaluate leave them out)")
+    if report.metadata_fields:
+        typer.echo(f"  metadata fields of the first {report.scanned:,} records (query/migrate --where FIELD=VALUE): "
+                   + "; ".join(f"{name}: {what}" for name, what in report.metadata_fields.items()))
     for i, m, d in zip(report.sample_ids, report.sample_metadata, report.sample_documents):
         typer.echo(f"  - id={i!r} metadata={m!r} document={d!r}")
     for w in report.warnings:

@@ -44,6 +44,9 @@ class StoreReport:
     # points that hold other vectors only, not the one read (not in ``count``): a new collection like it gets them too
     points_without_vector: int = 0
     translations: int = 0  # of the records scanned, those marked as holding a translation (a migration's beside embeddings)
+    # the metadata fields of the records scanned, each with what it holds (:func:`metadata_fields`): what a --where
+    # filter can name
+    metadata_fields: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -60,6 +63,35 @@ def text_fields(metadata: list[dict | None], min_share: float = 0.8, min_chars: 
             if isinstance(value, str) and len(value.strip()) >= min_chars:
                 counts[key] = counts.get(key, 0) + 1
     return sorted(k for k, c in counts.items() if metadata and c >= min_share * len(metadata))
+
+
+def metadata_fields(metadata: list[dict | None], values: int = 5) -> dict[str, str]:
+    """Each metadata field of ``metadata`` (a nested object's fields as dotted paths, ``metadata.source``, as a filter
+    names them), with how many records have it and what it holds (a list's items, as a filter matches them): numbers'
+    range, text values (all where there are ``values`` or fewer, else the first few), booleans."""
+    seen: dict[str, list] = {}
+    for m in metadata:
+        for key, value in (m or {}).items():
+            items = value.items() if isinstance(value, dict) else [(None, value)]
+            for sub, v in items:
+                seen.setdefault(key if sub is None else f"{key}.{sub}", []).append(v)
+    out = {}
+    for name, found in seen.items():
+        lists = any(isinstance(v, list) for v in found)
+        items = [x for v in found for x in (v if isinstance(v, list) else [v])]
+        kinds = sorted({"boolean" if isinstance(v, bool) else "number" if isinstance(v, (int, float)) else "text"
+                        if isinstance(v, str) else "null" if v is None else "object" for v in items})
+        what = ("list of " if lists else "") + "/".join(kinds) if items else "empty list"
+        numbers = [v for v in items if isinstance(v, (int, float)) and not isinstance(v, bool)]
+        texts = sorted({v for v in items if isinstance(v, str)})
+        if numbers and kinds == ["number"]:
+            what += f" {min(numbers):g}..{max(numbers):g}"
+        elif texts and kinds == ["text"]:
+            shown = ", ".join(map(repr, texts[:values if len(texts) <= values else 3]))
+            counted = f"{len(texts)} value{'s' if len(texts) != 1 else ''}"
+            what += f", {counted}: {shown}" if len(texts) <= values else f", {counted}, e.g. {shown}"
+        out[name] = f"{what} (in {len(found)} of {len(metadata)})"
+    return out
 
 
 def documents_hint(with_documents: int, metadata: list[dict | None], store: Any) -> str | None:
@@ -204,6 +236,7 @@ def inspect_store(store: VectorStore, sample: int = 5, scan: int = 2048, model: 
     report.scanned = len(batch)
     report.with_documents = sum(isinstance(d, str) and bool(d.strip()) for d in batch.documents)
     report.translations = int(translations_in(batch, store.vector_name).sum())
+    report.metadata_fields = metadata_fields(batch.metadata)
     hint = documents_hint(report.with_documents, batch.metadata, store)
     if hint:
         report.warnings.append(hint)
