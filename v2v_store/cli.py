@@ -94,7 +94,9 @@ def inspect(
                                         "a re-embedding holds both: migrate it with --source-space auto)."),
 ) -> None:
     """Count, dimension, metric, index type, settings (those a migration carries to a new collection), other vectors
-    of its points, how many of the first records hold a migration's marked translations, sample ids/metadata, warnings, and which known model (minilm, e5, mpnet) the vectors look like, from
+    of its points, how many of the first records hold a migration's marked translations, their metadata fields
+    (what a --where can name), sample ids/metadata, warnings, and which known model (minilm, e5, mpnet) the vectors
+    look like, from
     their covariance; with --model, whether that model made them from the documents; with
     --translator, which of its spaces each record is in."""
     from v2v_store.connectors import open_store
