@@ -54,15 +54,35 @@ def field_value(metadata: dict[str, Any] | None, field: str) -> Any:
     return value
 
 
-def absent_fields(where: "Where", metadata: list[dict[str, Any] | None]) -> str | None:
-    """Words for a warning where a field ``where`` names is in none of ``metadata`` (a collection's first records: a
-    misspelt field keeps nothing, silently), else None."""
-    absent = [c.field for c in where.conditions if not any(field_value(m, c.field) is not _MISSING for m in metadata)]
-    if not absent:
-        return None
-    fields = sorted({key for m in metadata if m for key in m})
-    return (f"none of its first {len(metadata)} records has the field {' or '.join(map(repr, absent))} (theirs: "
-            f"{', '.join(fields) or 'no metadata'}); check the name")
+def filter_hints(where: "Where", metadata: list[dict[str, Any] | None]) -> list[str]:
+    """What looks wrong with ``where`` against ``metadata`` (a collection's first records), each in words for a
+    warning: a field none of them has (misspelt: ``=`` then keeps nothing, ``!=`` everything) or one whose values a
+    condition cannot match by type (numbers compared with text: ``year>=2020`` where years are stored as "2020")."""
+    hints, fields = [], sorted({key for m in metadata if m for key in m})
+    for c in where.conditions:
+        found = [field_value(m, c.field) for m in metadata]
+        items = [x for v in found if v is not _MISSING for x in (v if isinstance(v, list) else [v])]
+        if not items:
+            hints.append(f"none of its first {len(metadata)} records has the field {c.field!r} (theirs: "
+                         f"{', '.join(fields) or 'no metadata'}): check the name")
+            continue
+        kinds = {type(x) for x in items}
+        numbers = any(_is_number(x) for x in items)
+        texts = [x for x in items if isinstance(x, str)]
+        example = f" (e.g. {texts[0]!r})" if texts else ""
+        if (c.op in RANGE_OPERATORS or _is_number(c.value)) and not numbers and texts:
+            hints.append(f"the field {c.field!r} holds text{example} in the first {len(metadata)} records, and {c} "
+                         + ("compares numbers" if c.op in RANGE_OPERATORS else
+                            f"matches the number: to match the text, quote it: {c.field}{c.op}\"{c.value}\""))
+        elif isinstance(c.value, str) and not texts and (numbers or bool in kinds):
+            kind = "numbers" if numbers else "booleans"
+            hints.append(f"the field {c.field!r} holds {kind} in the first {len(metadata)} records, and {c} matches "
+                         f"text: write the value unquoted ({c.field}{c.op}{c.value.strip(chr(34))})")
+        elif isinstance(c.value, bool) and bool not in kinds:
+            fix = f": to match the text, quote it: {c.field}{c.op}\"{json.dumps(c.value)}\"" if texts else ""
+            hints.append(f"the field {c.field!r} holds {'text' + example if texts else 'numbers'} in the first "
+                         f"{len(metadata)} records, and {c} matches a boolean{fix}")
+    return hints
 
 
 @dataclass(frozen=True)

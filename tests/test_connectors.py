@@ -184,6 +184,28 @@ def test_a_filter_reads_its_values_as_json_where_they_are_and_compares_like_qdra
     assert not holds("n>1", {"n": "5"}) and not holds("n>0", {"n": True})
 
 
+def test_a_filter_that_cannot_match_by_name_or_type_is_named():
+    """A misspelt field keeps nothing with = and everything with !=; numbers compared with text keep nothing: each
+    gives a hint (a warning) that names the fix; a filter that fits its metadata gives none."""
+    from v2v_store.connectors.where import filter_hints
+
+    metadata = [{"year": 2000 + i, "code": str(i), "ok": i % 2 == 0, "tags": ["a", "b"]} for i in range(10)] + [None]
+    hints = lambda *texts: filter_hints(Where.parse(texts), metadata)  # noqa: E731
+    assert hints("year>=2005", 'code="3"', "ok=true", "tags=a", "code!=x") == []
+    assert hints("yaer!=2005") == ["none of its first 11 records has the field 'yaer' (theirs: code, ok, tags, year): "
+                                   "check the name"]
+    assert hints("code>=3") == ["the field 'code' holds text (e.g. '0') in the first 11 records, and code>=3 compares "
+                                "numbers"]
+    assert hints("code=3") == ["the field 'code' holds text (e.g. '0') in the first 11 records, and code=3 matches the "
+                               'number: to match the text, quote it: code="3"']
+    assert hints('year="2003"') == ["the field 'year' holds numbers in the first 11 records, and year=\"2003\" matches "
+                                    "text: write the value unquoted (year=2003)"]
+    assert hints("year=true") == ["the field 'year' holds numbers in the first 11 records, and year=true matches a "
+                                  "boolean"]
+    assert len(hints("tgas=a", "code>1")) == 2 and filter_hints(Where.parse(["a=1"]), []) == [
+        "none of its first 0 records has the field 'a' (theirs: no metadata): check the name"]
+
+
 @pytest.mark.parametrize("metric", [Metric.COSINE, Metric.L2])
 @pytest.mark.parametrize("store_uri", BACKENDS, indirect=True)
 def test_a_filtered_search_is_exact_among_the_records_the_filter_keeps(store_uri, metric, rng, request):

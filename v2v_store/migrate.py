@@ -28,7 +28,7 @@ from v2v_store.connectors import (TRANSLATED_KEY, Metric, VectorBatch, VectorSto
                                   same_collection, same_points, translations_in)
 from v2v_store.connectors.base import no_embedding
 from v2v_store.connectors.shared import ProcessLock, lock_file
-from v2v_store.connectors.where import Where, absent_fields
+from v2v_store.connectors.where import Where, filter_hints
 from v2v_store.errors import (DestinationExistsError, DimensionMismatchError, InvalidVectorsError, StoreBusyError,
                               StoreNotFoundError, UnsupportedIndexError, V2VError)
 from v2v_store.lengths import SAMPLE as LENGTHS_SAMPLE
@@ -508,9 +508,8 @@ def _where_sample(source: VectorStore, source_uri: str, where: Where) -> tuple[i
     none of them has is warned of (a misspelt field would migrate nothing)."""
     first = source.first_batch(CHECK_ROWS, with_payload=True)
     metadata = first.metadata if first is not None else []
-    absent = absent_fields(where, metadata)
-    if absent:
-        logger.warning("%s: the filter %s: %s", source_uri, where, absent)
+    for hint in filter_hints(where, metadata):
+        logger.warning("%s: the filter %s: %s", source_uri, where, hint)
     return sum(where.holds(m) for m in metadata), len(metadata)
 
 

@@ -38,7 +38,7 @@ import numpy as np
 
 from v2v_store.connectors import PointId, VectorBatch, VectorStore, open_store, same_points
 from v2v_store.connectors import Where
-from v2v_store.connectors.where import absent_fields
+from v2v_store.connectors.where import filter_hints
 from v2v_store.errors import V2VError
 from v2v_store.latent_cache import LatentCache, LatentPart, Stale, fingerprints
 from v2v_store.mixed import RecordSpaces
@@ -125,7 +125,7 @@ class CrossQuery:
         self.collections: list[_Collection] = []
         self._stores: dict[str, VectorStore] = {}  # by URI, open until close()
         self._ids_where: dict[tuple[str, Where], set[PointId]] = {}  # ids each filter keeps of a store, until close()
-        self._told_empty: set[tuple[str, Where]] = set()  # filters that kept nothing of a collection, warned of
+        self._checked_filters: set[tuple[str, Where]] = set()  # (collection, filter) checked by _check_filter
         self._open()
         spaces = {c.space for c in self.collections}
         if (mode == "latent" and translator.kind == "linear" and len(spaces) > 1
@@ -381,13 +381,14 @@ class CrossQuery:
         """Each query's top-k hits over all collections among the records ``where`` keeps, without their records."""
         results: list[list[Hit]] = [[] for _ in queries]
         for c in self.collections:
+            if where is not None:
+                self._check_filter(c.uri, where)
             if self.mode == "latent":
                 index = self._latent(c)
                 if index is None:  # an empty collection, or no record of this space
                     continue
                 kept = None if where is None else self._rows_where(c, where)
                 if kept is not None and not len(kept):
-                    self._say_why_none(c.uri, where)
                     continue
                 scores, rows = index.search(
                     self.translator.to_space(queries, space=space, into=c.space, role=QUERIES), k,
@@ -399,8 +400,6 @@ class CrossQuery:
             else:
                 q = self.translator.translate(queries, source=space, target=c.space, role=QUERIES)
                 scores, ids = self._store(c.uri).search(q, k, where)
-                if where is not None and not any(ids):
-                    self._say_why_none(c.uri, where)
                 for qi in range(len(queries)):
                     results[qi].extend(Hit(c.uri, i, float(s)) for s, i in zip(scores[qi], ids[qi]))
         points = {c.uri: self._points_of(c.uri) for c in self.collections}
@@ -424,16 +423,16 @@ class CrossQuery:
             c.rows_where[where] = np.array([r for r, i in enumerate(c.ids) if i in kept], dtype=np.int64)
         return c.rows_where[where]
 
-    def _say_why_none(self, uri: str, where: Where) -> None:
-        """Warn (once per collection and filter) where a filter kept no record of ``uri`` and a field it names is in
-        none of the collection's first records: a misspelt field keeps nothing without an error."""
-        if (uri, where) in self._told_empty:
+    def _check_filter(self, uri: str, where: Where) -> None:
+        """Warn (once per collection and filter) of what looks wrong with ``where`` against the collection's first
+        records (:func:`~v2v_store.connectors.where.filter_hints`: a misspelt field, numbers compared with text),
+        which would keep nothing, or everything, without an error."""
+        if (uri, where) in self._checked_filters:
             return
-        self._told_empty.add((uri, where))
+        self._checked_filters.add((uri, where))
         first = self._store(uri).first_batch(256)
-        absent = absent_fields(where, first.metadata if first is not None else [])
-        if absent:
-            logger.warning("%s: the filter %s keeps no record, and %s", uri, where, absent)
+        for hint in filter_hints(where, first.metadata if first is not None else []):
+            logger.warning("%s: the filter %s: %s", uri, where, hint)
 
     def _points_of(self, uri: str) -> str:
         """The first collection URI asked for whose points ``uri``'s are (itself, or another named vector of its
