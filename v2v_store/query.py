@@ -19,9 +19,9 @@ Each collection is tied to a space of a translator. Two modes:
   ids and vectors only, unless a metadata field names each record's space).
 
 In both modes the metadata and documents of the hits returned are fetched by id (:meth:`VectorStore.fetch`) once the
-hits are merged. A search may keep to the records whose metadata meets a filter (:class:`~v2v_store.connectors.where.
-Where`, one for all queries or one per query): latent mode searches only their rows of the latent copy, native mode
-asks each store for its filtered search (:meth:`VectorStore.search`). A ``CrossQuery`` keeps its stores open until :meth:`CrossQuery.close` (it is a context manager);
+hits are merged. A search may keep to the records whose metadata meets a filter (a ``Where``, one for all queries or
+one per query): latent mode searches only their rows of the latent copy, native mode asks each store for its filtered
+search (:meth:`VectorStore.search`). A ``CrossQuery`` keeps its stores open until :meth:`CrossQuery.close` (it is a context manager);
 records written to its collections after a latent index was built are searched after :meth:`CrossQuery.refresh`.
 With ``latent_cache=DIR`` the latent indexes are kept on disk and reused by later queries while their collections
 are unchanged, and updated where a Chroma or Qdrant collection only gained or lost records
