@@ -180,6 +180,40 @@ def test_fit_cli_saves_and_flags_untrusted_fit(tmp_path):
     assert itself.returncode == 2 and "are the same collection" in itself.stderr, itself.stderr
 
 
+def test_a_fit_reads_only_the_records_its_filters_keep(tmp_path):
+    """--source-where / --target-where: each collection's sample, its documents and the pairs of texts both hold keep
+    to the part its filter keeps (here a source whose German records are noise to the map); a .npy has no metadata."""
+    from v2v_store.connectors import Where
+    from v2v_store.train.data import sample_collection, sample_collections
+
+    a, b = views(1200, seed=61)
+    noise = np.random.default_rng(0).standard_normal((400, a.shape[1])).astype(np.float32)
+    src, trg = f"faiss://{tmp_path}/a.faiss", f"chroma://{tmp_path}/b?collection=docs"
+    with open_store(src, dim=a.shape[1]) as store:
+        store.upsert(VectorBatch(list(range(1600)), np.concatenate([a, noise]),
+                                 [{"lang": "en"}] * 1200 + [{"lang": "de"}] * 400, [f"text {i}" for i in range(1600)]))
+    with open_store(trg, dim=b.shape[1]) as store:
+        store.upsert(VectorBatch(list(range(1200)), b, [{"part": i % 2} for i in range(1200)],
+                                 [f"text {i}" for i in range(1200)]))
+    english, even = Where.parse(["lang=en"]), Where.parse(["part=0"])
+    sample = sample_collection(src, documents=2000, where=english)
+    normed = a / np.linalg.norm(a, axis=1, keepdims=True)
+    assert len(sample.vectors) == 1200 and np.abs(sample.vectors @ normed.T).max(1).min() > 0.999  # all of a's
+    assert sorted(int(t.split()[1]) for t in sample.documents) == list(range(1200))
+    source, target, shared = sample_collections(src, trg, shared=5000, wheres=(english, even))
+    assert (len(source.vectors), len(target.vectors), shared.shared) == (1200, 600, 600)
+    assert np.abs(shared.source @ normed.T).max(1).min() > 0.999
+    np.save(tmp_path / "b.npy", b)
+    fitted = run("fit", "--source", src, "--target", trg, "--out", str(tmp_path / "tr"), "--source-name", "x",
+                 "--target-name", "y", "--source-where", "lang=en", "--target-where", "part=0", "--method",
+                 "procrustes", "--allow-untrusted")
+    assert fitted.returncode == 0, fitted.stderr[-2000:]
+    assert '400 more do not meet lang="en"' in fitted.stderr and "600 more do not meet part=0" in fitted.stderr
+    npy = run("fit", "--source", src, "--target", str(tmp_path / "b.npy"), "--out", str(tmp_path / "t2"),
+              "--target-where", "part=0")
+    assert npy.returncode == 2 and "holds no metadata to filter" in npy.stderr, npy.stderr
+
+
 @pytest.mark.parametrize("method", ["anchors", "anchors+align"])
 def test_fit_cli_anchor_method_with_real_models(tmp_path, method):
     """--method anchors(+align) embeds bundled sentences with both real models; the map carries other texts across."""

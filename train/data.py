@@ -10,7 +10,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from v2v_store.connectors import VectorBatch, open_store, translations_in
+from v2v_store.connectors import VectorBatch, Where, open_store, translations_in
 from v2v_store.connectors.base import l2_normalize, no_embedding
 from v2v_store.connectors.llama_index import embedded_text
 from v2v_store.errors import InvalidVectorsError, StoreNotFoundError
@@ -66,15 +66,16 @@ class _Reservoir:
 
 def sample_collection(uri: str, max_vectors: int = 50_000, seed: int = 0, documents: int = 0,
                       batch_size: int = 4096, min_vectors: int = 100, keys: KeyFn | None = None,
-                      matches: _Matches | None = None) -> CollectionSample:
+                      matches: _Matches | None = None, where: Where | None = None) -> CollectionSample:
     """Reservoir-sample up to ``max_vectors`` vectors of a store and, in the same pass, up to ``documents`` of its
     records that carry a non-empty document (memory bounded by the samples). Fewer than ``min_vectors`` (too few to
     learn a translator from) is an error. In the same pass too: ``keys`` collects every record's key (16 bytes each:
     :func:`text_keys`, :func:`id_keys`) into the sample's ``keys``, ``matches`` is offered every page (the records
     another collection also holds). Records marked as holding a translation in the vector read (written by a migration
     into a collection that holds embeddings too: :data:`~v2v_store.connectors.TRANSLATED_KEY`) are left out: not that
-    model's embeddings; so are records whose vector is NaN, infinite or all zero (no embedding)."""
-    translations = without = 0
+    model's embeddings; so are records whose vector is NaN, infinite or all zero (no embedding). ``where``: only the
+    records whose metadata meets it are read (a part of the collection: one tenant's, one language's)."""
+    translations = without = filtered = 0
     with open_store(uri) as store:
         if not store.exists():
             raise StoreNotFoundError(f"{uri} does not exist: check the path and collection name")
@@ -87,6 +88,10 @@ def sample_collection(uri: str, max_vectors: int = 50_000, seed: int = 0, docume
         first_metadata: list = []
         key_chunks = []
         for batch in store.iter_batches(batch_size=batch_size, with_payload=True):  # the marks are in the payload
+            if where is not None:
+                kept = [r for r, m in enumerate(batch.metadata) if where.holds(m)]
+                filtered += len(batch) - len(kept)
+                batch = batch.select(kept)
             marked = translations_in(batch, store.vector_name)
             missing = no_embedding(batch.vectors) & ~marked  # NaN, infinities, zeros: nothing to learn from
             translations += int(marked.sum())
@@ -110,7 +115,8 @@ def sample_collection(uri: str, max_vectors: int = 50_000, seed: int = 0, docume
                        without)
     left_out = (f" ({translations:,} more hold translations, marked by a migration beside embeddings, and are left out)"
                 if translations else "") + (f" ({without:,} more have no embedding: NaN, infinite or zero vectors)"
-                                            if without else "")
+                                            if without else "") + (
+        f" ({filtered:,} more do not meet {where})" if filtered else "")
     if len(out) < min_vectors:
         raise InvalidVectorsError(f"{uri} has only {len(out)} vectors{left_out}: at least a few thousand are needed to "
                                   "learn a translator")
@@ -421,21 +427,24 @@ def same_point_keys(source_uri: str, target_uri: str) -> KeyFn | None:
 
 
 def sample_collections(source_uri: str, target_uri: str, max_vectors: int = 50_000, seed: int = 0,
-                       documents: int = 0, shared: int = 0) -> tuple[CollectionSample, CollectionSample,
-                                                                      SharedDocuments]:
+                       documents: int = 0, shared: int = 0, wheres: tuple[Where | None, Where | None] = (None, None)
+                       ) -> tuple[CollectionSample, CollectionSample, SharedDocuments]:
     """What ``v2v fit`` reads of its two collections, in as few passes as it can: each one's sample
     (:func:`sample_collection`, seeds ``seed`` and ``seed + 1``) and up to ``shared`` pairs of the records both hold
     (for two named vectors of one Qdrant collection the points that have both, else the records that store the same
     text). The smaller collection's keys are collected while it is sampled and its records drawn from while the larger
     is, so the pairs cost one more pass over the smaller one (none when nothing is shared): three passes in all, where
-    sampling and :func:`records_both_hold` apart take five. The same samples and pairs either way."""
+    sampling and :func:`records_both_hold` apart take five. The same samples and pairs either way. ``wheres``: each
+    collection's filter (None: all its records), which its sample and pairs keep to."""
     key_of = same_point_keys(source_uri, target_uri) or text_keys
     source_first = _count(source_uri) <= _count(target_uri)
     first, second = (source_uri, target_uri) if source_first else (target_uri, source_uri)
     seeds = (seed, seed + 1) if source_first else (seed + 1, seed)
-    a = sample_collection(first, max_vectors, seeds[0], documents=documents, keys=key_of if shared else None)
+    first_where, second_where = wheres if source_first else wheres[::-1]
+    a = sample_collection(first, max_vectors, seeds[0], documents=documents, keys=key_of if shared else None,
+                          where=first_where)
     matches = _Matches(a.keys, shared, np.random.default_rng([seed, 2]), key_of) if shared and len(a.keys) else None
-    b = sample_collection(second, max_vectors, seeds[1], documents=documents, matches=matches)
+    b = sample_collection(second, max_vectors, seeds[1], documents=documents, matches=matches, where=second_where)
     pairs = (_pairs(matches, first, not source_first, _what(key_of),
                     (source_uri, target_uri)) if matches is not None else SharedDocuments.none())
     return (a, b, pairs) if source_first else (b, a, pairs)

@@ -336,13 +336,18 @@ def fit(
                                      help="Refuse a --source-name/--target-name of a known model (minilm, e5, mpnet) "
                                           "when the collection looks like another, and pairs or anchors whose vectors "
                                           "do not look like their collection's model (swapped or wrong names); exit 2."),
+    source_where: list[str] = typer.Option(None, help="Fit on the source's records whose metadata meets this only (as "
+                                                      "query --where: FIELD=VALUE, FIELD>NUMBER, ...; repeat for all "
+                                                      "of several): the part of the collection to migrate, e.g. one "
+                                                      "tenant's or one language's."),
+    target_where: list[str] = typer.Option(None, help="The same for the target collection."),
 ) -> None:
     """Learn a translator between two embedding spaces from unpaired vectors (the help text: ``FIT_HELP``)."""
     from v2v_store.anchors import anchor_languages as anchor_languages_of
     from v2v_store.anchors import read_texts
     from v2v_store.fit import fit_collections, require_trusted
     from v2v_store.train.data import CollectionSample, sample_collection, sample_collections
-    from v2v_store.connectors import same_collection
+    from v2v_store.connectors import Where, same_collection
     from v2v_store.translator import check_translator_directory
 
     check_translator_directory(out)  # a wrong --out fails now, not after minutes of fitting
@@ -359,17 +364,23 @@ def fit(
         raise V2VError(f"--near-copies {near_copies}: give a centred cosine in (0, 1], e.g. 0.9 (the default), or 1 to "
                        "count only exact copies once")
     texts = read_texts(pair_texts) if pair_texts else None  # a bad file fails before the collections are read
+    wheres = (Where.parse(source_where), Where.parse(target_where))
+    for flag, where, uri in (("--source-where", wheres[0], source), ("--target-where", wheres[1], target)):
+        if where is not None and "://" not in uri:
+            raise V2VError(f"{flag}: {uri} is a .npy file, which holds no metadata to filter; drop {flag}")
     languages = anchor_languages_of(anchor_languages)  # so does an unknown language
     shared = None
     if "://" in source and "://" in target:  # both read in three passes: samples, keys, the shared records
-        src, trg, found = sample_collections(source, target, max_vectors, seed, document_pairs, shared_documents)
+        src, trg, found = sample_collections(source, target, max_vectors, seed, document_pairs, shared_documents,
+                                             wheres)
         if len(found.source) >= 10:
             shared = (found.source, found.target)
         elif len(found.source):
             logger.info("only %d records are in both collections: not used as pairs", len(found.source))
     else:
-        src, trg = (sample_collection(uri, max_vectors, seed + i, documents=document_pairs) if "://" in uri
-                    else CollectionSample(_load_array(uri)) for i, uri in enumerate((source, target)))
+        src, trg = (sample_collection(uri, max_vectors, seed + i, documents=document_pairs, where=where)
+                    if "://" in uri else CollectionSample(_load_array(uri))
+                    for i, (uri, where) in enumerate(zip((source, target), wheres)))
     translator, report = fit_collections(
         src.vectors, trg.vectors, (source_name, target_name), method=method, anchors=anchors, fallback=fallback,
         anchor_languages=languages,
