@@ -410,7 +410,7 @@ class VectorStore(ABC):
         """The records whose metadata meets ``where``, in batches: here those kept of a read of the collection (Chroma
         looks up the ids :meth:`ids_where` finds)."""
         for batch in self.iter_batches(4096):
-            rows = [r for r, m in enumerate(batch.metadata) if where.holds(m)]
+            rows = where.rows(batch.metadata)
             if rows:
                 yield batch.select(rows)
 
@@ -425,7 +425,7 @@ class VectorStore(ABC):
         found: list[list[PointId]] = [[] for _ in wheres]
         for batch in self.iter_batches(4096):
             for kept, where in zip(found, wheres):
-                kept.extend(i for i, m in zip(batch.ids, batch.metadata) if where.holds(m))
+                kept.extend(batch.ids[r] for r in where.rows(batch.metadata))
         return found
 
     def check_writable(self) -> None:

@@ -22,7 +22,7 @@ from .base import (ORIGINAL_ID_KEY, TRANSLATED_KEY, Metric, PointId, VectorBatch
 from .qdrant_store import (MANHATTAN_WARNING, describe_settings, from_qdrant_id, held_among, held_marks, layout_like,
                            layout_settings, make_payload, other_vector_configs, other_vector_names, point_layout,
                            point_vectors, points_to_batches, points_without_vector, qdrant_filter, records_by_id,
-                           records_to_batch, taken_other_vectors, to_qdrant_id, vector_settings)
+                           records_to_batch, scrolled_ids, taken_other_vectors, to_qdrant_id, vector_settings)
 from .shared import SharedHandles
 from .uri import StoreURI
 from .where import Where
@@ -192,14 +192,8 @@ class QdrantEdgeStore(VectorStore):
             return VectorStore.ids_where_each(self, [where])[0]  # tested here in a read of the shard
         q, shard = _edge(), self._require()
         matching = qdrant_filter(where, q, q.RangeFloat, self._with_vector())
-        found: list[PointId] = []
-        offset, first = None, True
-        while first or offset is not None:
-            first = False
-            records, offset = shard.scroll(q.ScrollRequest(offset=offset, limit=16_384, filter=matching,
-                                                           with_payload=[ORIGINAL_ID_KEY], with_vector=False))
-            found.extend(restore_id(from_qdrant_id(r.id), r.payload)[0] for r in records)
-        return found
+        return scrolled_ids(lambda offset: shard.scroll(q.ScrollRequest(
+            offset=offset, limit=16_384, filter=matching, with_payload=[ORIGINAL_ID_KEY], with_vector=False)))
 
     def ids_where_each(self, wheres: Sequence[Where]) -> list[list[PointId]]:
         return [self.ids_where(where) for where in wheres]  # each filtered in the engine where it can

@@ -22,7 +22,7 @@ import logging
 import math
 import os
 import uuid
-from typing import Any, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -140,6 +140,18 @@ def qdrant_filter(where: Where | None, models: Any, range_type: Any, base: Any =
                 else models.FieldCondition(key=c.field, range=range_type(gte=value, lte=value)))
         (must if c.op == "=" else must_not).append(test)
     return models.Filter(must=must or None, must_not=must_not or None)
+
+
+def scrolled_ids(scroll: Callable[[Any], tuple[list, Any]]) -> list[PointId]:
+    """The ids (restored: the payload keeps those Qdrant cannot hold) of every page ``scroll(offset)`` returns, from
+    the first page to the last (a Qdrant collection's or an edge shard's scroll, filtered as it asks)."""
+    found: list[PointId] = []
+    offset, first = None, True
+    while first or offset is not None:
+        first = False
+        records, offset = scroll(offset)
+        found.extend(restore_id(from_qdrant_id(r.id), r.payload)[0] for r in records)
+    return found
 
 
 def held_among(records, natives: list, ids: Sequence[PointId], vector: str | None) -> np.ndarray:
@@ -722,14 +734,9 @@ class QdrantStore(VectorStore):
 
         self._require()
         matching = qdrant_filter(where, models, models.Range, self._with_vector())
-        found: list[PointId] = []
-        offset, first = None, True
-        while first or offset is not None:
-            first = False
-            records, offset = self.client.scroll(self.collection, scroll_filter=matching, limit=16_384, offset=offset,
-                                                 with_payload=[ORIGINAL_ID_KEY], with_vectors=False)
-            found.extend(restore_id(from_qdrant_id(r.id), r.payload)[0] for r in records)
-        return found
+        return scrolled_ids(lambda offset: self.client.scroll(
+            self.collection, scroll_filter=matching, limit=16_384, offset=offset, with_payload=[ORIGINAL_ID_KEY],
+            with_vectors=False))
 
     def ids_where_each(self, wheres: Sequence[Where]) -> list[list[PointId]]:
         return [self.ids_where(where) for where in wheres]  # each filtered in the engine

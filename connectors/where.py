@@ -142,6 +142,10 @@ class Where:
     def holds(self, metadata: dict[str, Any] | None) -> bool:
         return all(c.holds(metadata) for c in self.conditions)
 
+    def rows(self, metadata: list[dict[str, Any] | None]) -> list[int]:
+        """The positions in ``metadata`` (a batch's) of the records it keeps."""
+        return [r for r, m in enumerate(metadata) if self.holds(m)]
+
     def __and__(self, other: "Where | None") -> "Where":
         return Where(self.conditions + other.conditions) if other is not None else self
 

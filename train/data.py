@@ -89,7 +89,7 @@ def sample_collection(uri: str, max_vectors: int = 50_000, seed: int = 0, docume
         key_chunks = []
         for batch in store.iter_batches(batch_size=batch_size, with_payload=True):  # the marks are in the payload
             if where is not None:
-                kept = [r for r, m in enumerate(batch.metadata) if where.holds(m)]
+                kept = where.rows(batch.metadata)
                 filtered += len(batch) - len(kept)
                 batch = batch.select(kept)
             marked = translations_in(batch, store.vector_name)

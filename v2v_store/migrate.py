@@ -759,7 +759,7 @@ def _migrate(translator: Translator, plan: MigrationPlan, state: dict | None, st
                                                                                      start=position)
         for batch in batches:
             if where is not None:  # the records the filter keeps, the position kept
-                kept_rows = [r for r, m in enumerate(batch.metadata) if where.holds(m)]
+                kept_rows = where.rows(batch.metadata)
                 tally["read"] += len(batch) - len(kept_rows)
                 tally["filtered_out"] += len(batch) - len(kept_rows)
                 bar.update(len(batch) - len(kept_rows))
@@ -884,7 +884,7 @@ def _copy_points_without_vector(source: VectorStore, dest: VectorStore, batch_si
     is (the last checkpoint is the migration's end)."""
     for batch in source.iter_points_without_vector(batch_size, start):
         if where is not None:
-            batch = batch.select([r for r, m in enumerate(batch.metadata) if where.holds(m)], keep_position=True)
+            batch = batch.select(where.rows(batch.metadata), keep_position=True)
         written = dest.write_points_without_vector(batch, keep_held=keep_held)
         tally["without_vector"] += len(written)
         tally["without_vector_kept"] += len(batch) - len(written)
