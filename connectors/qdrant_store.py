@@ -126,7 +126,8 @@ def points_to_batches(records, vector_of, document_key: str, vector: str | None,
 def qdrant_filter(where: Where | None, models: Any, range_type: Any, base: Any = None) -> Any:
     """``where`` as a Qdrant filter (``models``: ``qdrant_client.models`` or ``qdrant_edge``, whose range type is
     ``range_type``), joined to the ``base`` filter (None: none). Equality with a fractional number is a range of one
-    value (Qdrant matches only text, integers and booleans)."""
+    value (Qdrant matches only text, integers and booleans); a list of values is ``MatchAny`` where they are all text
+    or all integers, else a nested filter that any of its values' tests meets (``!=``: none)."""
     if where is None:
         return base
     must, must_not = list(base.must or []) if base else [], list(base.must_not or []) if base else []
@@ -134,12 +135,21 @@ def qdrant_filter(where: Where | None, models: Any, range_type: Any, base: Any =
         if c.op in RANGE_OPERATORS:
             must.append(models.FieldCondition(key=c.field, range=range_type(**{RANGE_OPERATORS[c.op]: c.value})))
             continue
-        whole = not isinstance(c.value, float) or c.value.is_integer()
-        value = int(c.value) if isinstance(c.value, float) and whole else c.value
-        test = (models.FieldCondition(key=c.field, match=models.MatchValue(value=value)) if whole
-                else models.FieldCondition(key=c.field, range=range_type(gte=value, lte=value)))
+        values = [int(v) if isinstance(v, float) and v.is_integer() else v for v in c.values]
+        if len(values) == 1:
+            test = _equality(c.field, values[0], models, range_type)
+        elif all(isinstance(v, str) for v in values) or all(type(v) is int for v in values):
+            test = models.FieldCondition(key=c.field, match=models.MatchAny(any=values))
+        else:
+            test = models.Filter(should=[_equality(c.field, v, models, range_type) for v in values])
         (must if c.op == "=" else must_not).append(test)
     return models.Filter(must=must or None, must_not=must_not or None)
+
+
+def _equality(field: str, value: Any, models: Any, range_type: Any) -> Any:
+    if isinstance(value, float):  # fractional (whole ones are ints by now)
+        return models.FieldCondition(key=field, range=range_type(gte=value, lte=value))
+    return models.FieldCondition(key=field, match=models.MatchValue(value=value))
 
 
 def scrolled_ids(scroll: Callable[[Any], tuple[list, Any]]) -> list[PointId]:

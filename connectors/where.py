@@ -1,7 +1,8 @@
 """Metadata filters: which records a search may return, by their metadata fields.
 
 A :class:`Where` is a conjunction of conditions written as the CLI takes them (``--where lang=en --where
-year>=2020``): ``=`` and ``!=`` compare text, numbers or booleans; ``>``, ``>=``, ``<``, ``<=`` compare numbers. A field
+year>=2020``): ``=`` and ``!=`` compare text, numbers or booleans, or a JSON list of them (``lang=["en","de"]``: any of
+them; ``!=``: none of them); ``>``, ``>=``, ``<``, ``<=`` compare numbers. A field
 is a metadata key, or a dotted path into nested metadata (``metadata.source``: LangChain's payloads in Qdrant). The
 rules are Qdrant's, so a Qdrant collection filters on its own engine and every other store by :meth:`Where.holds`
 alike: a list matches when one of its items does; ``!=`` keeps records without the field; numbers compare by value
@@ -20,6 +21,7 @@ from v2v_store.errors import V2VError
 OPERATORS = ("!=", ">=", "<=", "=", ">", "<")
 RANGE_OPERATORS = {">": "gt", ">=": "gte", "<": "lt", "<=": "lte"}
 _MISSING = object()
+Scalar = str | int | float | bool
 
 
 def _is_number(value: Any) -> bool:
@@ -70,19 +72,38 @@ def filter_hints(where: "Where", metadata: list[dict[str, Any] | None]) -> list[
         numbers = any(_is_number(x) for x in items)
         texts = [x for x in items if isinstance(x, str)]
         example = f" (e.g. {texts[0]!r})" if texts else ""
-        if (c.op in RANGE_OPERATORS or _is_number(c.value)) and not numbers and texts:
+        wanted, listed = c.values, isinstance(c.value, tuple)
+        each = "each value" if listed else "it"
+        if (c.op in RANGE_OPERATORS or all(_is_number(v) for v in wanted)) and not numbers and texts:
             hints.append(f"the field {c.field!r} holds text{example} in the first {len(metadata)} records, and {c} "
                          + ("compares numbers" if c.op in RANGE_OPERATORS else
-                            f"matches the number: to match the text, quote it: {c.field}{c.op}\"{c.value}\""))
-        elif isinstance(c.value, str) and not texts and (numbers or bool in kinds):
+                            f"matches {'numbers' if listed else 'the number'}: to match the text, quote {each}: {_rewritten(c, _quoted)}"))
+        elif all(isinstance(v, str) for v in wanted) and not texts and (numbers or bool in kinds):
             kind = "numbers" if numbers else "booleans"
             hints.append(f"the field {c.field!r} holds {kind} in the first {len(metadata)} records, and {c} matches "
-                         f"text: write the value unquoted ({c.field}{c.op}{c.value.strip(chr(34))})")
-        elif isinstance(c.value, bool) and bool not in kinds:
-            fix = f": to match the text, quote it: {c.field}{c.op}\"{json.dumps(c.value)}\"" if texts else ""
+                         f"text: write {'each value' if listed else 'the value'} unquoted ({_rewritten(c, _unquoted)})")
+        elif all(isinstance(v, bool) for v in wanted) and bool not in kinds:
+            fix = f": to match the text, quote {each}: {_rewritten(c, _quoted)}" if texts else ""
             hints.append(f"the field {c.field!r} holds {'text' + example if texts else 'numbers'} in the first "
                          f"{len(metadata)} records, and {c} matches a boolean{fix}")
     return hints
+
+
+def _quoted(value: Scalar) -> str:
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def _unquoted(value: Scalar) -> Scalar:
+    try:
+        return json.loads(value) if isinstance(value, str) else value
+    except ValueError:
+        return value
+
+
+def _rewritten(c: "Condition", change) -> "Condition":
+    """``c`` with ``change`` applied to its value or to each of its list's."""
+    values = tuple(change(v) for v in c.values)
+    return Condition(c.field, c.op, values if isinstance(c.value, tuple) else values[0])
 
 
 @dataclass(frozen=True)
@@ -91,18 +112,23 @@ class Condition:
 
     field: str
     op: str
-    value: str | int | float | bool
+    value: Scalar | tuple[Scalar, ...]  # a tuple (``=`` and ``!=`` only): any of its values
+
+    @property
+    def values(self) -> tuple[Scalar, ...]:
+        """The values ``=`` matches (one, or a list's)."""
+        return self.value if isinstance(self.value, tuple) else (self.value,)
 
     def holds(self, metadata: dict[str, Any] | None) -> bool:
         stored = field_value(metadata, self.field)
         items = stored if isinstance(stored, list) else [stored]
         if self.op in ("=", "!="):
-            equal = any(_equal(item, self.value) for item in items)
+            equal = any(_equal(item, wanted) for item in items for wanted in self.values)
             return equal if self.op == "=" else not equal
         return any(_compare(item, self.op, float(self.value)) for item in items)
 
     def __str__(self) -> str:
-        return f"{self.field}{self.op}{json.dumps(self.value)}"
+        return f"{self.field}{self.op}{json.dumps(list(self.value) if isinstance(self.value, tuple) else self.value)}"
 
 
 @dataclass(frozen=True)
@@ -128,11 +154,11 @@ class Where:
         if isinstance(value, dict):
             conditions = []
             for field, wanted in value.items():
-                if not isinstance(wanted, (str, int, float, bool)):
+                try:
+                    conditions.append(Condition(field, "=", _checked_value(wanted)))
+                except ValueError as e:
                     raise V2VError(f"{what}: {field!r} is {json.dumps(wanted)}; an object's values are matched for "
-                                   "equality and must be text, numbers or true/false (a list of conditions such as "
-                                   '["year>=2020"] compares)')
-                conditions.append(Condition(field, "=", wanted))
+                                   f"equality: {e} (a list of conditions such as [\"year>=2020\"] compares)") from None
             return cls(tuple(conditions)) if conditions else None
         if isinstance(value, list) and all(isinstance(t, str) for t in value):
             return cls.parse(value)
@@ -168,10 +194,31 @@ def parse_condition(text: str) -> Condition:
     try:
         value = json.loads(raw)
     except ValueError:
+        if raw.startswith("["):
+            items = [_unquoted(item.strip()) for item in raw.strip("[]").split(",") if item.strip()] or ["en", "de"]
+            raise V2VError(f"--where {text!r}: a list of values is JSON, its texts quoted: --where "
+                           f"'{field}{op}{json.dumps(items)}' (any of them; != none of them)") from None
         value = raw
-    if not isinstance(value, (str, int, float, bool)) or (isinstance(value, float) and value != value):
-        raise V2VError(f"--where {text!r}: the value must be text, a number or true/false (got {raw!r}); to match the "
-                       f"text itself, quote it: --where '{field}=\"{raw}\"'")
+    try:
+        value = _checked_value(value)
+    except ValueError as e:
+        raise V2VError(f"--where {text!r}: {e}; to match the text itself, quote it: --where '{field}=\"{raw}\"'") from None
     if op in RANGE_OPERATORS and not _is_number(value):
-        raise V2VError(f"--where {text!r}: {op} compares numbers, and {raw!r} is not one; use = or != for text")
+        raise V2VError(f"--where {text!r}: {op} compares numbers, and {raw!r} is not one; use = or != for text"
+                       + (" (a list: = any of its values, != none)" if isinstance(value, tuple) else ""))
     return Condition(field, op, value)
+
+
+def _checked_value(value: Any) -> Scalar | tuple[Scalar, ...]:
+    """``value`` (parsed JSON) as a condition holds it: text, a number or a boolean, or a non-empty list of them (a
+    tuple); ValueError, in words, otherwise."""
+    def scalar(v: Any) -> bool:
+        return isinstance(v, (str, int, float, bool)) and not (isinstance(v, float) and v != v)
+
+    if isinstance(value, list):
+        if not value or not all(scalar(v) for v in value):
+            raise ValueError(f"a list must hold one or more texts, numbers or true/false (got {json.dumps(value)})")
+        return tuple(value)
+    if not scalar(value):
+        raise ValueError(f"the value must be text, a number or true/false, or a list of them (got {json.dumps(value)})")
+    return value

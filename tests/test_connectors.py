@@ -7,7 +7,7 @@ import contextlib
 import json
 import math
 import logging
-
+import re
 import uuid
 
 import faiss
@@ -19,7 +19,7 @@ from v2v_store.connectors import VectorStore, chroma_store
 from v2v_store.connectors.base import l2_normalize, random_positions
 from v2v_store.connectors.npy_store import brute_force_search
 from v2v_store.connectors.where import Where
-from v2v_store.errors import StoreChangedError, UnsupportedIndexError
+from v2v_store.errors import StoreChangedError, UnsupportedIndexError, V2VError
 
 N, D = 300, 24
 # Backends whose search is an approximate index (HNSW) are held to recall, the rest to exact ids.
@@ -166,7 +166,10 @@ def test_roundtrip_and_search_congruent(store_uri, metric, rng, request):
 # filters with the rules a user meets: a boolean, a range with text, a dotted path into nested metadata, a list's
 # items, != keeping records without the field, a whole float matching an int, nothing kept
 WHERES = [["even=true"], ["i>=150", "even=false"], ["metadata.source=s8"], ["flags=false"], ["title!=t10"], ["i=12.0"],
-          ["metadata.page<30", "mixed=a"], ["i>1000"]]
+          ["metadata.page<30", "mixed=a"], ["i>1000"],
+          # value lists: any of them (text, integers; mixed kinds and a fractional number: a nested filter), != none
+          ['title=["t3","t12","t40"]'], ["i=[4,8,16,32,64.0]"], ['metadata.tags=["y","x"]', "mixed=[2,\"a\",1.5]"],
+          ['title!=["t3","t12"]', "i!=[7,7.5]"], ['flags=[true,"x"]']]
 
 
 def test_a_filter_reads_its_values_as_json_where_they_are_and_compares_like_qdrant():
@@ -182,6 +185,20 @@ def test_a_filter_reads_its_values_as_json_where_they_are_and_compares_like_qdra
     assert holds("tag!=b", {}) and holds("tag!=b", None) and not holds("tag=b", None)
     assert holds("a.b>=1.5", {"a": {"b": 2}}) and holds("a.b=1", {"a.b": 1}) and not holds("a.b>=1.5", {"a": 2})
     assert not holds("n>1", {"n": "5"}) and not holds("n>0", {"n": True})
+    # a JSON list: any of its values (a stored list: any item any value); != none of them, records without the field kept
+    assert Where.parse(['lang=["en", "de"]']).conditions[0].value == ("en", "de")
+    assert holds('lang=["en","de"]', {"lang": "de"}) and not holds('lang=["en","de"]', {"lang": "fr"})
+    assert holds("tag=[3,4.0]", {"tag": [1, 4]}) and not holds('tag=["3"]', {"tag": 3}) and holds("n=[true]", {"n": True})
+    assert not holds('lang!=["en","de"]', {"lang": "en"}) and holds('lang!=["en","de"]', {"lang": "fr"})
+    assert holds('lang!=["en"]', {}) and not holds('lang=["en"]', None)
+    assert str(Where.parse(['lang=["en","de"]', "n!=[1]"])) == 'lang=["en", "de"] and n!=[1]'
+    assert Where.of({"lang": ["en", "de"], "n": 1}) == Where.parse(['lang=["en","de"]', "n=1"])
+    for bad, says in (("lang=[en, 2]", """its texts quoted: --where 'lang=["en", 2]'"""), ("n=[]", "one or more"), ("n=[[1]]", "one or more"),
+                      ('n=[1,{"a":1}]', "one or more"), ("n>=[1,2]", "compares numbers"), ("n=[NaN]", "one or more")):
+        with pytest.raises(V2VError, match=re.escape(says)):
+            Where.parse([bad])
+    with pytest.raises(V2VError, match="an object's values are matched for equality: a list must hold"):
+        Where.of({"lang": []})
 
 
 def test_a_filter_that_cannot_match_by_name_or_type_is_named():
@@ -202,6 +219,12 @@ def test_a_filter_that_cannot_match_by_name_or_type_is_named():
                                     "text: write the value unquoted (year=2003)"]
     assert hints("year=true") == ["the field 'year' holds numbers in the first 11 records, and year=true matches a "
                                   "boolean"]
+    assert hints('code=["1",3]', 'year=[2001,"x"]', "ok=[true,1]") == []  # one value of each list can match
+    assert hints("code=[3,4]") == ["the field 'code' holds text (e.g. '0') in the first 11 records, and code=[3, 4] "
+                                   'matches numbers: to match the text, quote each value: code=["3", "4"]']
+    assert hints('year!=["2003","x"]') == ["the field 'year' holds numbers in the first 11 records, and "
+                                           'year!=["2003", "x"] matches text: write each value unquoted '
+                                           '(year!=[2003, "x"])']
     assert len(hints("tgas=a", "code>1")) == 2 and filter_hints(Where.parse(["a=1"]), []) == [
         "none of its first 0 records has the field 'a' (theirs: no metadata): check the name"]
 
@@ -218,7 +241,7 @@ def test_a_filtered_search_is_exact_among_the_records_the_filter_keeps(store_uri
         for texts in WHERES:
             where = Where.parse(texts)
             rows = [r for r, m in enumerate(records.metadata) if where.holds(None if kind == "npy" else m)]
-            assert kind == "npy" or (len(rows) == 0) == (texts == ["i>1000"]), texts  # each keeps some, but the last
+            assert kind == "npy" or (len(rows) == 0) == (texts == ["i>1000"]), texts  # each keeps some, but i>1000
             assert sorted(store.ids_where(where), key=str) == sorted((records.ids[r] for r in rows), key=str), texts
             scores, hit_ids = store.search(queries, 5, where=where)
             ref_scores, ref_rows = brute_force_search(records.vectors[rows], queries, 5, metric)

@@ -109,8 +109,8 @@ def test_text_query_with_offline_minilm(tmp_path):
 
 
 def test_each_query_of_a_file_or_a_stream_may_carry_its_own_filter(tmp_path):
-    """A .jsonl query's "where" (an object: equalities; a list: --where conditions) joins --where; on --texts - a bad
-    line is answered with an error line and the next query still answered."""
+    """A .jsonl query's "where" (an object: equalities, a list of values any of them; a list: --where conditions) joins
+    --where; on --texts - a bad line is answered with an error line and the next query still answered."""
     from v2v_store.models import load_encoder
 
     encode = load_encoder("minilm")
@@ -127,12 +127,15 @@ def test_each_query_of_a_file_or_a_stream_may_carry_its_own_filter(tmp_path):
     plants = "plants convert sunlight into energy"
     (tmp_path / "q.jsonl").write_text("\n".join(json.dumps(q) for q in (
         {"text": plants}, {"text": plants, "where": {"kind": "garden"}}, {"text": plants, "where": ["kind=garden", "n<5"]},
-        {"text": plants, "where": ["n>=3", "kind=science"]})) + "\n")
+        {"text": plants, "where": ["n>=3", "kind=science"]},
+        {"text": plants, "where": {"kind": ["food", "garden"], "n": [3, 4]}},  # lists: any of their values
+        {"text": plants, "where": ['kind!=["pets","finance","food"]', "n=[2,4]"]})) + "\n")
     done = run("query", "--translator", str(tmp_path / "tr"), "--collection", f"{uri}#minilm", "--texts",
                str(tmp_path / "q.jsonl"), "--model", "minilm", "--k", "1", "--where", "n!=2")
     assert done.returncode == 0, done.stderr
-    assert [(h["query"], h["id"]) for h in map(json.loads, done.stdout.splitlines())] == [(0, 5), (1, 5), (3, 4)]
-    (tmp_path / "bad.jsonl").write_text(json.dumps({"text": plants, "where": {"kind": ["a"]}}) + "\n")
+    assert [(h["query"], h["id"]) for h in map(json.loads, done.stdout.splitlines())] == [(0, 5), (1, 5), (3, 4), (4, 3),
+                                                                                           (5, 4)]
+    (tmp_path / "bad.jsonl").write_text(json.dumps({"text": plants, "where": {"kind": [["a"]]}}) + "\n")
     bad = run("query", "--translator", str(tmp_path / "tr"), "--collection", f"{uri}#minilm", "--texts",
               str(tmp_path / "bad.jsonl"), "--model", "minilm")
     assert bad.returncode == 2 and "query 0's \"where\"" in bad.stderr and not bad.stdout, bad.stderr

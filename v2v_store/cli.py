@@ -474,8 +474,9 @@ def migrate(
                                       "record stops the migration before its batch is written (exit 2; --resume "
                                       "after)."),
     where: list[str] = typer.Option(None, help="Migrate only the records whose metadata meets this (as query "
-                                               "--where: FIELD=VALUE, FIELD!=VALUE, FIELD>NUMBER, >=, <, <=; repeat "
-                                               "for all of several), e.g. one tenant's; the others are counted as "
+                                               "--where: FIELD=VALUE, FIELD!=VALUE, FIELD=[V1,V2] for any of them, "
+                                               "FIELD>NUMBER, >=, <, <=; repeat for all of several), e.g. one "
+                                               "tenant's; the others are counted as "
                                                "filtered_out and the count check expects the destination without "
                                                "them. A resumed migration keeps its filter."),
 ) -> None:
@@ -615,9 +616,10 @@ def query(
     where: list[str] = typer.Option(None, help="Only records whose metadata meets this: FIELD=VALUE, FIELD!=VALUE "
                                                "(records without the field too), FIELD>NUMBER (>=, <, <=); repeat "
                                                "for all of several. A value reads as JSON where it is (2020, true, "
-                                               "\"2020\" for the text), as text otherwise; FIELD may be a dotted "
-                                               "path into nested metadata (metadata.source); a list matches by any "
-                                               "item. Exact in both modes."),
+                                               "\"2020\" for the text), as text otherwise; a JSON list is any of "
+                                               "its values (lang='[\"en\",\"de\"]'; != none of them); FIELD may "
+                                               "be a dotted path into nested metadata (metadata.source); a stored "
+                                               "list matches by any item. Exact in both modes."),
     mode: str = typer.Option("latent", help="latent (one merged ranking: scores of the other model's collections "
                                             "mapped onto the query model's scale, by translators fitted since "
                                             "session 41) | native (each store's index, raw scores)."),
