@@ -61,3 +61,28 @@ def test_every_option_of_the_readme_command_lines_is_one_the_cli_accepts():
             command = command.commands[word]
         accepted = {opt for p in command.params for opt in (*p.opts, *p.secondary_opts)}
         assert options <= accepted, f"README: `v2v {name}` has no option {sorted(options - accepted)}"
+
+
+def test_the_command_list_gives_each_summary_as_one_paragraph():
+    """`v2v --help` wraps each command's summary to the terminal, not at the docstring's line breaks (typer's rich
+    help kept them, and a narrower terminal broke those lines again)."""
+    typer = pytest.importorskip("typer")
+    from typer.testing import CliRunner
+
+    from v2v_store.cli import app
+
+    listing = CliRunner().invoke(app, ["--help"], env={"COLUMNS": "100"}, terminal_width=100).output.splitlines()
+    rows = listing[next(i for i, line in enumerate(listing) if "Commands" in line) + 1:]
+    summaries: dict[str, list[str]] = {}
+    for line in rows:
+        text = line.strip("│╰─╯ ")
+        if not text:
+            break
+        if not line.startswith("│ " + " " * 6):  # a command's first line (then its summary's next lines)
+            summaries[text.split()[0]] = []
+        summaries[list(summaries)[-1]].append(text)
+    assert {"inspect", "fit", "migrate", "evaluate", "query"} <= set(summaries), listing
+    widest = max(len(line) for lines in summaries.values() for line in lines)
+    for name, lines in summaries.items():  # every line but a summary's last filled to the width, give or take a word
+        assert all(len(line) > widest - 25 for line in lines[:-1]), f"`v2v {name}`'s summary breaks early: {lines}"
+    assert typer.main.get_command(app).commands["inspect"].help.startswith("Count, dimension")  # its page: whole

@@ -11,6 +11,7 @@ import signal
 import sys
 import time
 from functools import wraps
+from inspect import cleandoc
 from typing import Callable
 
 import typer
@@ -96,8 +97,7 @@ def inspect(
     """Count, dimension, metric, index type, settings (those a migration carries to a new collection), other vectors
     of its points, how many of the first records hold a migration's marked translations, their metadata fields
     (what a --where can name), sample ids/metadata, warnings, and which known model (minilm, e5, mpnet) the vectors
-    look like, from
-    their covariance; with --model, whether that model made them from the documents; with
+    look like, from their covariance; with --model, whether that model made them from the documents; with
     --translator, which of its spaces each record is in."""
     from v2v_store.connectors import open_store
     from v2v_store.inspect import inspect_store
@@ -903,3 +903,16 @@ def cache_prune(
     left = [e for e in cache_entries(directory) if e.path not in {r.path for r in removed}]  # dry run: all there
     typer.echo(f"{'would remove' if dry_run else 'removed'} {len(removed)} entries "
                f"({_human(sum(e.size for e in removed))}); {len(left)} left ({_human(sum(e.size for e in left))})")
+
+
+def _one_line_summaries(*apps: typer.Typer) -> None:
+    """Each command's summary in ``v2v --help`` as one line, its help's first paragraph: typer's rich help keeps the
+    docstring's line breaks there, and a terminal narrower than them breaks each line again."""
+    for typer_app in apps:
+        for info in typer_app.registered_commands:
+            text = info.help or (info.callback.__doc__ if info.callback else None)
+            if text and info.short_help is None:
+                info.short_help = " ".join(cleandoc(text).split("\n\n")[0].split())
+
+
+_one_line_summaries(app, cache_app)
