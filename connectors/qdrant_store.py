@@ -127,11 +127,17 @@ def qdrant_filter(where: Where | None, models: Any, range_type: Any, base: Any =
     """``where`` as a Qdrant filter (``models``: ``qdrant_client.models`` or ``qdrant_edge``, whose range type is
     ``range_type``), joined to the ``base`` filter (None: none). Equality with a fractional number is a range of one
     value (Qdrant matches only text, integers and booleans); a list of values is ``MatchAny`` where they are all text
-    or all integers, else a nested filter that any of its values' tests meets (``!=``: none)."""
+    or all integers, else a nested filter that any of its values' tests meets (``!=``: none); a comparison with a date
+    is a datetime range."""
     if where is None:
         return base
     must, must_not = list(base.must or []) if base else [], list(base.must_not or []) if base else []
     for c in where.conditions:
+        if c.moment is not None:  # dates: RFC 3339 text, UTC where the user gave no zone
+            dates = getattr(models, "DatetimeRange", None) or models.RangeDateTime  # the client's, the edge shard's
+            bound = {RANGE_OPERATORS[c.op]: c.moment.isoformat()}
+            must.append(models.FieldCondition(key=c.field, range=dates(**bound)))
+            continue
         if c.op in RANGE_OPERATORS:
             must.append(models.FieldCondition(key=c.field, range=range_type(**{RANGE_OPERATORS[c.op]: c.value})))
             continue

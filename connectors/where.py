@@ -2,7 +2,8 @@
 
 A :class:`Where` is a conjunction of conditions written as the CLI takes them (``--where lang=en --where
 year>=2020``): ``=`` and ``!=`` compare text, numbers or booleans, or a JSON list of them (``lang=["en","de"]``: any of
-them; ``!=``: none of them); ``>``, ``>=``, ``<``, ``<=`` compare numbers. A field
+them; ``!=``: none of them); ``>``, ``>=``, ``<``, ``<=`` compare numbers, or dates (``published>=2024-06-01``: text in
+one of Qdrant's datetime formats, RFC 3339 and shorter, UTC where no zone is given). A field
 is a metadata key, or a dotted path into nested metadata (``metadata.source``: LangChain's payloads in Qdrant). The
 rules are Qdrant's, so a Qdrant collection filters on its own engine and every other store by :meth:`Where.holds`
 alike: a list matches when one of its items does; ``!=`` keeps records without the field; numbers compare by value
@@ -13,7 +14,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Any, Iterable
+
+from qdrant_client.local.datetime_utils import parse as _parse_qdrant_datetime
 
 from v2v_store.errors import V2VError
 
@@ -36,8 +40,23 @@ def _equal(stored: Any, wanted: Any) -> bool:
     return isinstance(stored, str) and isinstance(wanted, str) and stored == wanted
 
 
-def _compare(stored: Any, op: str, wanted: float) -> bool:
-    if not _is_number(stored):
+def parse_datetime(value: Any) -> datetime | None:
+    """``value`` as a moment in time where it is text in one of the formats Qdrant takes (RFC 3339, ``2024-06-01``,
+    ``2024-06-01 12:00``, ...; without a zone: UTC), else None."""
+    if not isinstance(value, str):
+        return None
+    moment = _parse_qdrant_datetime(value)
+    if moment is None:
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
+
+
+def _compare(stored: Any, op: str, wanted: float | datetime) -> bool:
+    if isinstance(wanted, datetime):
+        stored = parse_datetime(stored)
+        if stored is None:
+            return False
+    elif not _is_number(stored):
         return False
     return {">": stored > wanted, ">=": stored >= wanted, "<": stored < wanted, "<=": stored <= wanted}[op]
 
@@ -74,7 +93,14 @@ def filter_hints(where: "Where", metadata: list[dict[str, Any] | None]) -> list[
         example = f" (e.g. {texts[0]!r})" if texts else ""
         wanted, listed = c.values, isinstance(c.value, tuple)
         each = "each value" if listed else "it"
-        if (c.op in RANGE_OPERATORS or all(_is_number(v) for v in wanted)) and not numbers and texts:
+        if c.moment is not None:
+            if not any(parse_datetime(x) for x in texts):
+                held = f"text{example}" if texts else "numbers" if numbers else "booleans"
+                fix = (": a date stored as a number (a timestamp) is compared by number: write the number"
+                       if numbers else "")
+                hints.append(f"the field {c.field!r} holds {held} in the first {len(metadata)} records, none of it a "
+                             f"date Qdrant reads (2024-06-01, 2024-06-01T12:00:00Z), and {c} compares dates{fix}")
+        elif (c.op in RANGE_OPERATORS or all(_is_number(v) for v in wanted)) and not numbers and texts:
             hints.append(f"the field {c.field!r} holds text{example} in the first {len(metadata)} records, and {c} "
                          + ("compares numbers" if c.op in RANGE_OPERATORS else
                             f"matches {'numbers' if listed else 'the number'}: to match the text, quote {each}: {_rewritten(c, _quoted)}"))
@@ -115,6 +141,11 @@ class Condition:
     value: Scalar | tuple[Scalar, ...]  # a tuple (``=`` and ``!=`` only): any of its values
 
     @property
+    def moment(self) -> datetime | None:
+        """The time a comparison of dates compares with (its value is a date's text), else None."""
+        return parse_datetime(self.value) if self.op in RANGE_OPERATORS else None
+
+    @property
     def values(self) -> tuple[Scalar, ...]:
         """The values ``=`` matches (one, or a list's)."""
         return self.value if isinstance(self.value, tuple) else (self.value,)
@@ -125,7 +156,8 @@ class Condition:
         if self.op in ("=", "!="):
             equal = any(_equal(item, wanted) for item in items for wanted in self.values)
             return equal if self.op == "=" else not equal
-        return any(_compare(item, self.op, float(self.value)) for item in items)
+        wanted = self.moment or float(self.value)
+        return any(_compare(item, self.op, wanted) for item in items)
 
     def __str__(self) -> str:
         return f"{self.field}{self.op}{json.dumps(list(self.value) if isinstance(self.value, tuple) else self.value)}"
@@ -203,9 +235,10 @@ def parse_condition(text: str) -> Condition:
         value = _checked_value(value)
     except ValueError as e:
         raise V2VError(f"--where {text!r}: {e}; to match the text itself, quote it: --where '{field}=\"{raw}\"'") from None
-    if op in RANGE_OPERATORS and not _is_number(value):
-        raise V2VError(f"--where {text!r}: {op} compares numbers, and {raw!r} is not one; use = or != for text"
-                       + (" (a list: = any of its values, != none)" if isinstance(value, tuple) else ""))
+    if op in RANGE_OPERATORS and not _is_number(value) and parse_datetime(value) is None:
+        raise V2VError(f"--where {text!r}: {op} compares numbers or dates (text such as 2024-06-01 or "
+                       f"2024-06-01T12:00:00Z, UTC where no zone is given), and {raw!r} is neither; use = or != for "
+                       "text" + (" (a list: = any of its values, != none)" if isinstance(value, tuple) else ""))
     return Condition(field, op, value)
 
 

@@ -26,6 +26,14 @@ N, D = 300, 24
 APPROXIMATE = {"chroma", "chroma_server"}
 
 
+def _a_date(i: int) -> str:
+    """A date in one of the forms Qdrant reads (a zone, none: UTC, an offset, a day alone), or text that is none."""
+    day, hour = 1 + i % 28, i % 24
+    forms = (f"2024-01-{day:02d}T{hour:02d}:30:00Z", f"2024-01-{day:02d} {hour:02d}:30:00",
+             f"2024-01-{day:02d}T{hour:02d}:30:00+05:00", f"2024-01-{day:02d}", "soon")
+    return forms[(i // 2) % 5]
+
+
 def make_records(rng, n=N, d=D, int_ids=False):
     vectors = rng.standard_normal((n, d)).astype(np.float32)
     if int_ids:
@@ -38,7 +46,7 @@ def make_records(rng, n=N, d=D, int_ids=False):
         for i, odd_id in zip(range(3, n, 3), odd):
             ids[i] = odd_id
         ids[1] = ""  # an empty text id (Chroma refuses it: a traceback part-way before session 67)
-    metadata = [{"i": i, "title": f"t{i}", "even": i % 2 == 0} if i % 5 else None for i in range(n)]
+    metadata = [{"i": i, "title": f"t{i}", "even": i % 2 == 0, "at": _a_date(i)} if i % 5 else None for i in range(n)]
     for i in range(1, n, 7):  # payloads as Qdrant and LangChain keep them: nested, nulls, empty and mixed lists
         metadata[i] = {"metadata": {"source": f"s{i}", "page": i, "tags": ["x"]}, "none": None, "tags": [],
                        "mixed": [1, "a"], "flags": [True, False]}
@@ -169,7 +177,9 @@ WHERES = [["even=true"], ["i>=150", "even=false"], ["metadata.source=s8"], ["fla
           ["metadata.page<30", "mixed=a"], ["i>1000"],
           # value lists: any of them (text, integers; mixed kinds and a fractional number: a nested filter), != none
           ['title=["t3","t12","t40"]'], ["i=[4,8,16,32,64.0]"], ['metadata.tags=["y","x"]', "mixed=[2,\"a\",1.5]"],
-          ['title!=["t3","t12"]', "i!=[7,7.5]"], ['flags=[true,"x"]']]
+          ['title!=["t3","t12"]', "i!=[7,7.5]"], ['flags=[true,"x"]'],
+          # dates (RFC 3339 and shorter forms, UTC where none is given, offsets honoured)
+          ["at>=2024-01-10", "at<2024-01-20T12:00:00+01:00"], ["at>2024-01-15 06:00", "even=true"], ['at<="2024-01-03"']]
 
 
 def test_a_filter_reads_its_values_as_json_where_they_are_and_compares_like_qdrant():
@@ -195,6 +205,15 @@ def test_a_filter_reads_its_values_as_json_where_they_are_and_compares_like_qdra
     assert Where.of({"lang": ["en", "de"], "n": 1}) == Where.parse(['lang=["en","de"]', "n=1"])
     for bad, says in (("lang=[en, 2]", """its texts quoted: --where 'lang=["en", 2]'"""), ("n=[]", "one or more"), ("n=[[1]]", "one or more"),
                       ('n=[1,{"a":1}]', "one or more"), ("n>=[1,2]", "compares numbers"), ("n=[NaN]", "one or more")):
+        with pytest.raises(V2VError, match=re.escape(says)):
+            Where.parse([bad])
+    # dates in Qdrant's forms, UTC where no zone is given; a stored value that is not a date text never matches
+    assert holds("at>=2024-06-01", {"at": "2024-06-01T00:00:00Z"}) and not holds("at>2024-06-01", {"at": "2024-06-01"})
+    assert holds("at<2024-06-01T02:00:00+02:00", {"at": "2024-05-31 23:59"})  # 21:59 UTC < 00:00 UTC
+    assert not holds("at<2024-06-01T02:00:00+02:00", {"at": "2024-06-01T00:00:00Z"})
+    assert not holds("at>=2024-01-01", {"at": 1717200000}) and not holds("at>=2024-01-01", {"at": "June 1st"})
+    assert holds('at<="2024-06-01 12:00"', {"at": ["2030-01-01", "2024-06-01"]})  # a list: any item
+    for bad, says in (("at>=June", "compares numbers or dates (text such as 2024-06-01"), ("at>2024-13-01", "neither")):
         with pytest.raises(V2VError, match=re.escape(says)):
             Where.parse([bad])
     with pytest.raises(V2VError, match="an object's values are matched for equality: a list must hold"):
@@ -225,6 +244,16 @@ def test_a_filter_that_cannot_match_by_name_or_type_is_named():
     assert hints('year!=["2003","x"]') == ["the field 'year' holds numbers in the first 11 records, and "
                                            'year!=["2003", "x"] matches text: write each value unquoted '
                                            '(year!=[2003, "x"])']
+    dated = metadata + [{"when": "yesterday", "day": "2024-01-01"}]
+    date_hints = lambda text: filter_hints(Where.parse([text]), dated)  # noqa: E731
+    assert date_hints("when>=2024-01-01") == [
+        "the field 'when' holds text (e.g. 'yesterday') in the first 12 records, none of it a date Qdrant reads "
+        "(2024-06-01, 2024-06-01T12:00:00Z), and when>=\"2024-01-01\" compares dates"]
+    assert date_hints("year<2024-01-01") == [
+        "the field 'year' holds numbers in the first 12 records, none of it a date Qdrant reads (2024-06-01, "
+        "2024-06-01T12:00:00Z), and year<\"2024-01-01\" compares dates: a date stored as a number (a timestamp) is "
+        "compared by number: write the number"]
+    assert date_hints("day>=2024-01-01") == []
     assert len(hints("tgas=a", "code>1")) == 2 and filter_hints(Where.parse(["a=1"]), []) == [
         "none of its first 0 records has the field 'a' (theirs: no metadata): check the name"]
 
@@ -612,6 +641,10 @@ def test_inspect_lists_the_metadata_fields_a_filter_can_name(tmp_path, rng):
     assert (fields["tags"], fields["none"]) == (f"empty list (in {len(nested)} of {N})", f"null (in {len(nested)} of {N})")
     assert fields["flags"].startswith("list of boolean") and fields["mixed"].startswith("list of number/text")
     assert all(Where.parse([f"{name}!=zzz"]) for name in fields)  # each a name --where takes
+    assert fields["at"].startswith("text, 128 values, e.g.")  # dates and one text that is none ("soon")
+    from v2v_store.inspect import metadata_fields  # text that is all dates: their range, in time (offsets honoured)
+    dates = [{"at": "2024-01-05"}, {"at": "2023-12-31T23:00:00-02:00"}, {"at": "2024-01-01 00:30"}]
+    assert metadata_fields(dates)["at"] == "text, dates 2024-01-01 00:30..2024-01-05 (in 3 of 3)"
 
 
 def test_qdrant_upserts_go_in_requests_a_server_accepts(tmp_path, rng, monkeypatch):

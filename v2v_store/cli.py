@@ -475,7 +475,7 @@ def migrate(
                                       "after)."),
     where: list[str] = typer.Option(None, help="Migrate only the records whose metadata meets this (as query "
                                                "--where: FIELD=VALUE, FIELD!=VALUE, FIELD=[V1,V2] for any of them, "
-                                               "FIELD>NUMBER, >=, <, <=; repeat for all of several), e.g. one "
+                                               "FIELD>NUMBER or DATE, >=, <, <=; repeat for all of several), e.g. one "
                                                "tenant's; the others are counted as "
                                                "filtered_out and the count check expects the destination without "
                                                "them. A resumed migration keeps its filter."),
@@ -614,7 +614,8 @@ def query(
     space: str = typer.Option(None, help="Space of the query vectors (default: --model, or by dimension)."),
     k: int = typer.Option(10, "--k", "-k", min=1, help="Hits to return per query, over all collections."),
     where: list[str] = typer.Option(None, help="Only records whose metadata meets this: FIELD=VALUE, FIELD!=VALUE "
-                                               "(records without the field too), FIELD>NUMBER (>=, <, <=); repeat "
+                                               "(records without the field too), FIELD>NUMBER or FIELD>DATE "
+                                               "(2024-06-01, RFC 3339: UTC where no zone is given; >=, <, <=); repeat "
                                                "for all of several. A value reads as JSON where it is (2020, true, "
                                                "\"2020\" for the text), as text otherwise; a JSON list is any of "
                                                "its values (lang='[\"en\",\"de\"]'; != none of them); FIELD may "

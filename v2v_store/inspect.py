@@ -13,6 +13,7 @@ import numpy as np
 from v2v_store.connectors import VectorBatch, VectorStore, translations_in
 from v2v_store.connectors.base import l2_normalize
 from v2v_store.connectors.llama_index import embedded_text
+from v2v_store.connectors.where import parse_datetime
 from v2v_store.errors import StoreNotFoundError, UnsupportedIndexError, V2VError
 
 
@@ -68,7 +69,8 @@ def text_fields(metadata: list[dict | None], min_share: float = 0.8, min_chars: 
 def metadata_fields(metadata: list[dict | None], values: int = 5) -> dict[str, str]:
     """Each metadata field of ``metadata`` (a nested object's fields as dotted paths, ``metadata.source``, as a filter
     names them), with how many records have it and what it holds (a list's items, as a filter matches them): numbers'
-    range, text values (all where there are ``values`` or fewer, else the first few), booleans."""
+    range, dates' range (text that is all dates), text values (all where there are ``values`` or fewer, else the first
+    few), booleans."""
     seen: dict[str, list] = {}
     for m in metadata:
         for key, value in (m or {}).items():
@@ -86,6 +88,9 @@ def metadata_fields(metadata: list[dict | None], values: int = 5) -> dict[str, s
         texts = sorted({v for v in items if isinstance(v, str)})
         if numbers and kinds == ["number"]:
             what += f" {min(numbers):g}..{max(numbers):g}"
+        elif texts and kinds == ["text"] and all(parse_datetime(t) for t in texts):  # --where when>=2024-06-01
+            moments = sorted(zip(map(parse_datetime, texts), texts))
+            what += f", dates {moments[0][1]}..{moments[-1][1]}"
         elif texts and kinds == ["text"]:
             shown = ", ".join(map(repr, texts[:values if len(texts) <= values else 3]))
             counted = f"{len(texts)} value{'s' if len(texts) != 1 else ''}"
