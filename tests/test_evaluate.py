@@ -221,6 +221,51 @@ def test_collections_of_other_ids_pair_by_the_text_they_both_store(spaces, trans
     assert "nor do they store any text in common" in none.stderr, none.stderr
 
 
+def test_a_filter_evaluates_the_part_of_the_source_it_keeps(spaces, translator, tmp_path):
+    """--where keeps the source's records whose metadata meets it (a tenant's): pairs by id and by stored text are
+    theirs alone, and so are the source side's candidates (the target's are all its records); a filter keeping no pair
+    says so; one on .npy is refused."""
+    a, b = spaces
+    tr, path = translator
+    src, trg = f"faiss://{tmp_path}/src.faiss", f"chroma://{tmp_path}/chroma?collection=sample"
+    ids = list(range(1000, 1600))
+    with open_store(src, dim=D) as s:  # tenant "x": every third record; the target holds no metadata to filter by
+        s.upsert(VectorBatch(ids, a[1000:], [{"tenant": "x" if i % 3 == 0 else "y", "n": i} for i in ids],
+                             [f"text {i}" for i in ids]))
+    fill(trg, [str(i) for i in ids[:450]], b[1000:1450])
+    ok = run("evaluate", "--translator", str(path), "--source", src, "--target", trg, "--where", "tenant=x")
+    assert ok.returncode == 0, ok.stderr[-2000:]
+    report = json.loads(ok.stdout)
+    rows = [r for r, i in enumerate(ids[:450]) if i % 3 == 0]  # the pairs the filter keeps: 150
+    kept = [r for r, i in enumerate(ids) if i % 3 == 0]  # the source's candidates: 200
+    assert report["paired_by"] == "id" and report["pairs"] == len(rows) == 150
+    # candidates: the target's records (all 450: --where is the source's) and the source's that meet it (200)
+    assert [d["ranked_among"] for d in report["directions"]] == [450, 200]
+    expected = evaluate_translator(tr, a[1000:][rows], b[1000:][rows], "a", "b",
+                                   candidates={"b": b[1000:1450], "a": a[1000:][kept]})
+    assert report["directions"][0]["top1"] == pytest.approx(expected.directions[0].top1, abs=1e-4)
+    assert report["directions"][1]["mean_rank"] == pytest.approx(expected.directions[1].mean_rank, abs=1e-3)
+    big = f"chroma://{tmp_path}/chroma?collection=big"  # larger than the source: the filter applies in the other pass
+    fill(big, [str(i) for i in ids] + [f"e{i}" for i in range(100)], np.concatenate([b[1000:], b[:100]]))
+    larger = run("evaluate", "--translator", str(path), "--source", src, "--target", big, "--where", "tenant=x")
+    assert larger.returncode == 0 and json.loads(larger.stdout)["pairs"] == len(kept), larger.stderr[-2000:]
+    # the same texts under other ids: pairs by text, of the kept records only
+    copy = f"chroma://{tmp_path}/chroma?collection=copy"
+    with open_store(copy, dim=D) as s:
+        s.upsert(VectorBatch([f"c{i}" for i in ids[:300]], b[1000:1300], None, [f"text {i}" for i in ids[:300]]))
+    by_text = run("evaluate", "--translator", str(path), "--source", src, "--target", copy, "--where", "n>=1150",
+                  "--where", "tenant=y")
+    assert by_text.returncode == 0, by_text.stderr[-2000:]
+    assert json.loads(by_text.stdout)["pairs"] == sum(1 for i in ids[150:300] if i % 3), by_text.stdout
+    none = run("evaluate", "--translator", str(path), "--source", src, "--target", trg, "--where", "n>=1450")
+    assert none.returncode == 2 and "of the source's records that meet n>=1450" in none.stderr, none.stderr[-2000:]
+    np.save(tmp_path / "a.npy", a[1000:1200])
+    for args, says in ((("--source", str(tmp_path / "a.npy"), "--target", str(tmp_path / "a.npy")), ".npy files carry none"),
+                       (("--source", src, "--where", "tenant"), "is not FIELD=VALUE")):
+        out = run("evaluate", "--translator", str(path), *args, "--where", "tenant=x")
+        assert out.returncode == 2 and says in out.stderr and not out.stdout, out.stderr[-2000:]
+
+
 def test_bad_input_is_refused_with_the_fix(spaces, translator, tmp_path):
     a, b = spaces
     _, path = translator

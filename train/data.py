@@ -373,39 +373,47 @@ def _count(uri: str) -> int:
 
 
 def records_both_hold(source_uri: str, target_uri: str, key_of: KeyFn = text_keys, most: int = 5000, seed: int = 0,
-                      batch_size: int = 4096) -> SharedDocuments:
+                      batch_size: int = 4096, wheres: tuple[Where | None, Where | None] = (None, None)
+                      ) -> SharedDocuments:
     """Pair the records of two collections with the same key (:func:`text_keys`, :func:`id_keys`), up to ``most``
     drawn uniformly, in three passes: the smaller collection's keys, the larger's records that share one (sampled),
     the smaller's vectors of the keys drawn (stopping once all are found). Memory: 16 bytes per record of the smaller
-    collection and the sample; nothing else is kept whole."""
+    collection and the sample; nothing else is kept whole. ``wheres``: each collection's filter (None: all its
+    records); only the records they keep pair."""
     for uri in (source_uri, target_uri):
         with open_store(uri) as store:
             if not store.exists():
                 raise StoreNotFoundError(f"{uri} does not exist: check the path and collection name")
-    small, large = ((source_uri, target_uri) if _count(source_uri) <= _count(target_uri)
-                    else (target_uri, source_uri))
+    source_small = _count(source_uri) <= _count(target_uri)
+    small, large = (source_uri, target_uri) if source_small else (target_uri, source_uri)
+    small_where, large_where = wheres if source_small else wheres[::-1]
     chunks = []
     with open_store(small) as store:
-        for batch in store.iter_batches(batch_size=batch_size, with_payload=_reads_text(key_of)):
+        for batch in store.iter_batches(batch_size=batch_size,
+                                        with_payload=_reads_text(key_of) or small_where is not None):
+            if small_where is not None:
+                batch = batch.select(small_where.rows(batch.metadata))
             chunks.append(key_of(batch)[1])
     keys = np.unique(np.concatenate(chunks)) if chunks else np.zeros(0, KEY)
     if not len(keys):
         return SharedDocuments.none()
     matches = _Matches(keys, most, np.random.default_rng([seed, 2]), key_of)
     with open_store(large) as store:
-        for batch in store.iter_batches(batch_size=batch_size, with_payload=_reads_text(key_of)):
-            matches.offer(batch)
+        for batch in store.iter_batches(batch_size=batch_size,
+                                        with_payload=_reads_text(key_of) or large_where is not None):
+            matches.offer(batch if large_where is None else batch.select(large_where.rows(batch.metadata)))
     what = _what(key_of)
     return _pairs(matches, small, large == source_uri, what, (source_uri, target_uri))
 
 
 def shared_document_pairs(source_uri: str, target_uri: str, most: int = 5000, seed: int = 0,
-                          batch_size: int = 4096) -> SharedDocuments:
+                          batch_size: int = 4096, wheres: tuple[Where | None, Where | None] = (None, None)
+                          ) -> SharedDocuments:
     """Pair the records of two collections that store the same text (:func:`text_key`; ids play no part),
-    up to ``most`` drawn uniformly (:func:`records_both_hold`), but those marked as translations
-    (:func:`untranslated_keys_of`)."""
+    up to ``most`` drawn uniformly (:func:`records_both_hold`, of the records ``wheres`` keep), but those marked as
+    translations (:func:`untranslated_keys_of`)."""
     return records_both_hold(source_uri, target_uri, untranslated_keys_of(source_uri, target_uri, text_keys), most,
-                             seed, batch_size)
+                             seed, batch_size, wheres)
 
 
 def untranslated_keys_of(source_uri: str, target_uri: str, key_of: KeyFn = id_keys) -> KeyFn:

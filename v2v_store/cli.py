@@ -553,6 +553,11 @@ def evaluate(
                                            "overlaps are measured with them instead of each document's own vector."),
     k: int = typer.Option(10, help="Top-k of the overlaps."),
     max_pairs: int = typer.Option(20_000, help="Use at most this many documents."),
+    where: list[str] = typer.Option(None, help="Only --source's records whose metadata meets this (as query --where: "
+                                               "FIELD=VALUE, FIELD!=VALUE, FIELD=[V1,V2], FIELD>NUMBER or DATE, >=, "
+                                               "<, <=; repeat for all of several): the part of the collection a "
+                                               "migration by that filter moves, e.g. one tenant's or one language's; "
+                                               "its pairs and its side's candidates."),
     min_top1: float = typer.Option(None, help="Exit 3 when either direction's top-1 is below this (a gate before a "
                                               "migration)."),
     space_check: bool = typer.Option(True, "--space-check/--no-space-check",
@@ -562,15 +567,17 @@ def evaluate(
     """Measure a saved translator on documents embedded by both models (the help text: ``EVALUATE_HELP``)."""
     from v2v_store.errors import UntrustedTranslationError
     from v2v_store.anchors import read_texts
+    from v2v_store.connectors.where import Where
     from v2v_store.evaluate import PairSources, evaluate_translator, load_pairs, model_for, query_vectors
     from v2v_store.translator import Translator
 
+    kept = Where.parse(where)  # a bad filter fails before anything loads
     if k < 1 or max_pairs < 1:
         raise V2VError(f"--k {k} and --max-pairs {max_pairs} must be positive")
     asked = read_texts(queries, flag="--queries") if queries else None  # a bad file fails before anything loads
     tr = Translator.load(translator)
     pairs = load_pairs(tr, PairSources(source, target, texts, source_space, source_model, target_model,
-                                       list(candidates or [])), max_pairs)
+                                       list(candidates or []), kept), max_pairs)
     if space_check:
         tr.check_space(pairs.source_vectors, pairs.source, "the source vectors")
         tr.check_space(pairs.target_vectors, pairs.target, "the target vectors", how_to_name="--source-space (this "

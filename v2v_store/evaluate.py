@@ -31,6 +31,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from v2v_store.connectors.base import l2_normalize
+from v2v_store.connectors.where import Where
 from v2v_store.errors import V2VError
 from v2v_store.metrics import CHUNK, overlap, top_k_others, translation_metrics
 from v2v_store.translator import QUERIES, RECORDS, Space, Translator
@@ -137,14 +138,17 @@ def evaluate_translator(translator: Translator, source_vectors: np.ndarray, targ
     return report
 
 
-def records_shared_by_id(source_uri: str, target_uri: str, max_pairs: int = 20_000) -> tuple[np.ndarray, np.ndarray]:
+def records_shared_by_id(source_uri: str, target_uri: str, max_pairs: int = 20_000, where: Where | None = None
+                         ) -> tuple[np.ndarray, np.ndarray]:
     """The records two collections share by id (as strings: a FAISS id 7 and a Chroma id "7" are one record), a
     uniform sample of at most ``max_pairs`` of them, none when no id is shared (:func:`records_both_hold`: memory 16
     bytes per record of the smaller collection and the pairs). Records marked as holding a translation in the vector
-    either collection reads are left out (a migration's into a collection of embeddings: no true pair)."""
+    either collection reads are left out (a migration's into a collection of embeddings: no true pair); with
+    ``where``, so are the source's records whose metadata does not meet it."""
     from v2v_store.train.data import records_both_hold, untranslated_keys_of
 
-    found = records_both_hold(source_uri, target_uri, untranslated_keys_of(source_uri, target_uri), max_pairs)
+    found = records_both_hold(source_uri, target_uri, untranslated_keys_of(source_uri, target_uri), max_pairs,
+                              wheres=(where, None))
     return found.source, found.target
 
 
@@ -169,25 +173,28 @@ def pairs_by_id(source_uri: str, target_uri: str, max_pairs: int = 20_000) -> tu
     return u, v
 
 
-def stored_documents(uri: str, max_pairs: int = 20_000, seed: int = 0) -> tuple[np.ndarray, list[str], np.ndarray]:
-    """Up to ``max_pairs`` records of a collection that keep their text (a uniform sample): their stored vectors and
-    texts, and (same pass) a sample of :data:`AMONG` of its vectors, as candidates. Embedded by the other model the
-    texts pair with the vectors; stale documents (edited after embedding) then count as errors, so the report measures
-    the collection as it is."""
+def stored_documents(uri: str, max_pairs: int = 20_000, seed: int = 0, where: Where | None = None
+                     ) -> tuple[np.ndarray, list[str], np.ndarray]:
+    """Up to ``max_pairs`` records of a collection that keep their text (a uniform sample; with ``where``, of the
+    records whose metadata meets it): their stored vectors and texts, and (same pass) a sample of :data:`AMONG` of its
+    vectors, as candidates. Embedded by the other model the texts pair with the vectors; stale documents (edited after
+    embedding) then count as errors, so the report measures the collection as it is."""
     from v2v_store.train.data import sample_collection
 
-    sample = sample_collection(uri, max_vectors=AMONG, seed=seed, documents=max_pairs, min_vectors=0)
+    sample = sample_collection(uri, max_vectors=AMONG, seed=seed, documents=max_pairs, min_vectors=0, where=where)
     if not sample.documents:
-        raise V2VError(f"{uri} keeps no documents (texts) with its records: give --target (a collection with the "
+        kept = f" that meet {where}" if where is not None else ""
+        raise V2VError(f"{uri} keeps no documents (texts) with its records{kept}: give --target (a collection with the "
                        "same ids, or .npy rows of the same documents) or --texts")
     return sample.document_vectors, sample.documents, sample.vectors
 
 
-def sample_candidates(uri: str, seed: int = 0) -> np.ndarray:
-    """Up to :data:`AMONG` vectors of a collection (a uniform sample), to rank partners among."""
+def sample_candidates(uri: str, seed: int = 0, where: Where | None = None) -> np.ndarray:
+    """Up to :data:`AMONG` vectors of a collection (a uniform sample; with ``where``, of the records it keeps), to rank
+    partners among."""
     from v2v_store.train.data import sample_collection
 
-    return sample_collection(uri, max_vectors=AMONG, seed=seed, min_vectors=0).vectors
+    return sample_collection(uri, max_vectors=AMONG, seed=seed, min_vectors=0, where=where).vectors
 
 
 @dataclass
@@ -204,6 +211,7 @@ class PairSources:
     source_model: str | None = None
     target_model: str | None = None
     candidates: list[str] = field(default_factory=list)  # collections (URI[#SPACE]) of other documents
+    where: Where | None = None  # only the source collection's records whose metadata meets it
 
 
 @dataclass
@@ -298,6 +306,9 @@ def _load_pairs(translator: Translator, given: PairSources, max_pairs: int) -> P
     if (given.texts is None) == (given.source is None):
         raise V2VError("give --source (a collection or .npy of one model's vectors; with --target, or alone for its "
                        "stored documents) or --texts, one of the two")
+    if given.where is not None and (given.source is None or not _is_store(given.source)):
+        raise V2VError(f"--where {given.where} keeps records of a --source collection by their metadata; "
+                       f"{'--texts' if given.source is None else '.npy files'} carry none: leave it out")
 
     def spaces(vectors: np.ndarray | None = None) -> tuple[Space, Space]:
         a = (translator.space(given.source_space) if given.source_space or vectors is None
@@ -320,7 +331,7 @@ def _load_pairs(translator: Translator, given: PairSources, max_pairs: int) -> P
         if not _is_store(given.source):
             raise V2VError(f"--source {given.source}: a .npy file keeps no documents; give --target with the same rows "
                            "embedded by the other model")
-        u, documents, collection = stored_documents(given.source, max_pairs)
+        u, documents, collection = stored_documents(given.source, max_pairs, where=given.where)
         a, b = spaces(u)
         model = model_for(given.target_model, translator, b, "--target-model")
         return Pairs(u, embed_cached(model, documents), a.name, b.name, "documents", {a.name: collection})
@@ -331,11 +342,12 @@ def _load_pairs(translator: Translator, given: PairSources, max_pairs: int) -> P
         u, v = _load_npy(given.source, "--source")[:max_pairs], _load_npy(given.target, "--target")[:max_pairs]
         a, b = spaces(u)
         return Pairs(u, v, a.name, b.name, "row")
-    (u, v), how = records_shared_by_id(given.source, given.target, max_pairs), "id"
+    (u, v), how = records_shared_by_id(given.source, given.target, max_pairs, given.where), "id"
     if not len(u):
         from v2v_store.train.data import shared_document_pairs
 
-        shared = shared_document_pairs(given.source, given.target, max_pairs)  # the same texts under other ids
+        shared = shared_document_pairs(given.source, given.target, max_pairs,  # the same texts under other ids
+                                       wheres=(given.where, None))
         if not len(shared.source):
             marked = _marked_share(given.target)
             if marked:
@@ -344,12 +356,13 @@ def _load_pairs(translator: Translator, given: PairSources, max_pairs: int) -> P
                                f"{given.source}: evaluating against them measures nothing. Pair the source with "
                                "vectors the new model embedded: --texts, or a scratch collection of re-encoded "
                                "documents under the same ids")
+            kept = f" (of the source's records that meet {given.where})" if given.where is not None else ""
             raise V2VError(f"{given.source} and {given.target} {NO_SHARED_IDS}; nor do they store any text in common "
-                           "(pairs by text need the same documents stored with both); or give --texts")
+                           f"(pairs by text need the same documents stored with both){kept}; or give --texts")
         u, v, how = shared.source, shared.target, "text"
         logger.info("no shared ids: %d records paired by the text both collections store", len(u))
     a, b = spaces(u)
-    return Pairs(u, v, a.name, b.name, how, {a.name: sample_candidates(given.source),
+    return Pairs(u, v, a.name, b.name, how, {a.name: sample_candidates(given.source, where=given.where),
                                              b.name: sample_candidates(given.target)})
 
 
