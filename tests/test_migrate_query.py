@@ -1976,7 +1976,8 @@ def test_cli_query_and_bad_input(translator, tmp_path):
         assert typo.returncode == 0 and not typo.stdout, typo.stderr
         assert "none of its first 200 records has the field 'tga' (theirs: n, tag)" in typo.stderr, typo.stderr
     for where, says in (("tag", "is not FIELD=VALUE"), ("=odd", "is not FIELD=VALUE"),
-                        ("n>=ten", "compares numbers"), ("tag=[1]", "must be text, a number or true/false")):
+                        ("n>=ten", "compares numbers or dates"), ("tag=[[1]]", "a list must hold one or more texts"),
+                        ("tag={}", "must be text, a number or true/false, or a list of them")):
         refused = run("query", "--translator", str(path), "--collection", cx, "--vector", str(tmp_path / "q.npy"),
                       "--where", where)
         assert refused.returncode == 2 and says in refused.stderr and not refused.stdout, (where, refused.stderr)
