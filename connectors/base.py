@@ -414,6 +414,18 @@ class VectorStore(ABC):
             if rows:
                 yield batch.select(rows)
 
+    def count_where(self, where: Where) -> int | None:
+        """How many records meet ``where``, where the store's engine filters (then :meth:`filtered_batches` reads only
+        those); None where each record must be read and tested (here)."""
+        return None
+
+    def filtered_batches(self, where: Where, batch_size: int = 1024, start: Any = None, with_payload: bool = True
+                         ) -> Iterator[VectorBatch]:
+        """The records whose metadata meets ``where``, page by page as :meth:`iter_batches` gives them (positions
+        alike): here each page read and tested; a store whose engine filters (:meth:`count_where`) reads only them."""
+        for batch in self.iter_batches(batch_size, start, with_payload=True):
+            yield batch.select(where.rows(batch.metadata), keep_position=True)
+
     def ids_where(self, where: Where) -> list[PointId]:
         """The ids of the records whose metadata meets ``where`` (a store whose engine filters overrides this to filter
         there)."""

@@ -187,6 +187,23 @@ class QdrantEdgeStore(VectorStore):
             yield records_to_batch(records, vector_of, self.document_key,
                                    next_position=from_qdrant_id(offset) if offset is not None else None, others=others)
 
+    def count_where(self, where: Where) -> int | None:
+        if not _engine_filters(where):
+            return None  # read and tested here
+        q = _edge()
+        return self._require().count(q.CountRequest(exact=True, filter=qdrant_filter(where, q, q.RangeFloat,
+                                                                                     self._with_vector())))
+
+    def filtered_batches(self, where: Where, batch_size: int = 1024, start: Any = None, with_payload: bool = True
+                         ) -> Iterator[VectorBatch]:
+        if not _engine_filters(where):
+            yield from VectorStore.filtered_batches(self, where, batch_size, start, with_payload)
+            return
+        q, _ = _edge(), self._require()
+        yield from self._pages(qdrant_filter(where, q, q.RangeFloat, self._with_vector()), batch_size, start,
+                               self._vector_of, self._others_read(with_payload),
+                               with_payload=True if with_payload else [ORIGINAL_ID_KEY])
+
     def ids_where(self, where: Where) -> list[PointId]:
         if not _engine_filters(where):
             return VectorStore.ids_where_each(self, [where])[0]  # tested here in a read of the shard

@@ -745,11 +745,24 @@ class QdrantStore(VectorStore):
                 return
             yield [from_qdrant_id(r.id) for r in records]
 
-    def ids_where(self, where: Where) -> list[PointId]:
+    def _matching(self, where: Where) -> Any:
         from qdrant_client import models
 
+        return qdrant_filter(where, models, models.Range, self._with_vector())
+
+    def count_where(self, where: Where) -> int:
         self._require()
-        matching = qdrant_filter(where, models, models.Range, self._with_vector())
+        return self.client.count(self.collection, count_filter=self._matching(where), exact=True).count
+
+    def filtered_batches(self, where: Where, batch_size: int = 1024, start: Any = None, with_payload: bool = True
+                         ) -> Iterator[VectorBatch]:
+        self._require()
+        yield from self._pages(self._matching(where), batch_size, start, self._vector_of,
+                               self._others_read(with_payload), **self._reading(with_payload))
+
+    def ids_where(self, where: Where) -> list[PointId]:
+        self._require()
+        matching = self._matching(where)
         return scrolled_ids(lambda offset: self.client.scroll(
             self.collection, scroll_filter=matching, limit=16_384, offset=offset, with_payload=[ORIGINAL_ID_KEY],
             with_vectors=False))

@@ -278,6 +278,16 @@ def test_a_filtered_search_is_exact_among_the_records_the_filter_keeps(store_uri
             np.testing.assert_allclose(scores[:, :len(rows)], ref_scores[:, :len(rows)], rtol=1e-3, atol=1e-3)
             if kind == "qdrant":  # local mode scores the records kept in one read; a server filters in its engine
                 assert store.engine_search(queries, 5, where)[1] == hit_ids, texts
+            # a migration's read of them: page by page, resumable at any page's position; counted where the engine
+            # filters (Qdrant's; an edge shard's unless a boolean is tested)
+            assert store.count_where(where) in (None, len(rows)), texts
+            assert (store.count_where(where) is None) == (kind not in ("qdrant", "qdrant_edge") or (
+                kind == "qdrant_edge" and any(isinstance(v, bool) for c in where.conditions for v in c.values)))
+            pages = list(store.filtered_batches(where, batch_size=64))
+            assert sorted((i for b in pages for i in b.ids), key=str) == sorted((records.ids[r] for r in rows), key=str)
+            if len(pages) > 1 and pages[0].next_position is not None:
+                rest = [i for b in store.filtered_batches(where, 64, start=pages[0].next_position) for i in b.ids]
+                assert rest == [i for b in pages[1:] for i in b.ids], texts
         wheres = [Where.parse(texts) for texts in WHERES]  # all in one read, where a store reads them
         each = [sorted(ids, key=str) for ids in store.ids_where_each(wheres)]
         assert each == [sorted(store.ids_where(where), key=str) for where in wheres]

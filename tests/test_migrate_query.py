@@ -1377,6 +1377,39 @@ def test_a_migration_by_a_filter_writes_the_records_it_keeps_once_through_a_cras
     assert "(0 of the first 600 do)" in typo.stdout
 
 
+@pytest.mark.parametrize("source", ["qdrant-edge://{p}/s", "qdrant://{p}/q?collection=docs"])
+def test_a_qdrant_source_filters_a_migration_in_its_engine(source, translator, tmp_path):
+    """A Qdrant collection or edge shard applies --where itself: the plan counts the records kept exactly, only they
+    are read (through a crash and --resume, each written once), and the others are counted as filtered out; a filter
+    the edge binding cannot apply (a boolean) is read and tested here, with the same records migrated."""
+    tr, _ = translator
+    x, _ = views(600, seed=58)
+    src, dst = source.format(p=tmp_path), f"faiss://{tmp_path}/d.faiss"
+    ids, meta, _ = fill(src, x)
+    for m in meta:
+        m["flag"] = m["n"] % 3 == 0
+    with open_store(src) as store:  # the flags: a boolean to filter by
+        store.upsert(VectorBatch(ids, x, meta, [f"text {i}" for i in range(600)]))
+    where = Where.parse(['tag=["odd"]', "n>=100"])
+    kept = {i for i, m in zip(ids, meta) if where.holds(m)}
+    plan = migrate(tr, src, dst, batch_size=64, dry_run=True, where=where)
+    assert plan.where_count == len(kept) == 250 and plan.reads == 250
+    assert "(250 of 600, counted by the source's engine, which reads only them)" in plan.describe()
+    state = tmp_path / "state"
+    with crash_on_third_batch():
+        migrate(tr, src, dst, batch_size=64, state_dir=state, checkpoint_seconds=0, progress=False, where=where)
+    assert 0 < len(read(dst)) < 250
+    report = migrate(tr, src, dst, batch_size=64, state_dir=state, resume=True, progress=False, where=where)
+    assert (report.filtered_out, report.written, report.dest_count, report.count_ok) == (350, 250, 250, True)
+    assert set(read(dst)) == kept
+    flagged = Where.parse(["flag=true", "n<300"])  # edge: tested here; a Qdrant collection: in its engine
+    plan = migrate(tr, src, f"faiss://{tmp_path}/f.faiss", dry_run=True, where=flagged)
+    assert (plan.where_count is None) == source.startswith("qdrant-edge")
+    report = migrate(tr, src, f"faiss://{tmp_path}/f.faiss", batch_size=64, progress=False, where=flagged)
+    assert set(read(f"faiss://{tmp_path}/f.faiss")) == {i for i, m in zip(ids, meta) if flagged.holds(m)}
+    assert (report.filtered_out, report.dest_count, report.count_ok) == (500, 100, True)
+
+
 def test_a_migration_without_a_terminal_logs_its_progress(translator, tmp_path, monkeypatch, caplog):
     from v2v_store import migrate as migrate_module
 

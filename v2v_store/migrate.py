@@ -139,6 +139,14 @@ class MigrationPlan:
     # (how many meet them, how many were read)
     where: list[str] | None = None
     where_sample: tuple[int, int] | None = None
+    # how many records meet them, counted by the source's engine (a Qdrant collection's or edge shard's), which then
+    # reads only those; None: every record is read and tested, page by page
+    where_count: int | None = None
+
+    @property
+    def reads(self) -> int:
+        """How many records the migration reads: those its filter keeps where the engine filters, else all."""
+        return self.count if self.where_count is None else self.where_count
 
     def describe(self) -> str:
         mixed = (f"  mixed spaces ({self.mixed_by}): {self.source_space} records translated, {self.target_space} records "
@@ -147,8 +155,10 @@ class MigrationPlan:
         return "\n".join(line for line in [
             f"migrate {self.count:,} vectors",
             f"  from {self.source}  ({self.source_space}, d={self.source_dim}, {self.source_metric})",
-            (f"  only the records whose metadata meets {' and '.join(self.where)} ({self.where_sample[0]:,} of the "
-             f"first {self.where_sample[1]:,} do)") if self.where else None,
+            (f"  only the records whose metadata meets {' and '.join(self.where)} ("
+             + (f"{self.where_count:,} of {self.count:,}, counted by the source's engine, which reads only them)"
+                if self.where_count is not None else
+                f"{self.where_sample[0]:,} of the first {self.where_sample[1]:,} do)")) if self.where else None,
             mixed,
             f"  to   {self.dest}  ({self.target_space}, d={self.target_dim}, {self.dest_metric}; "
             + (f"exists with {self.dest_count:,} vectors)" if self.dest_exists else
@@ -403,6 +413,7 @@ def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch
         if into_qdrant:
             _check_payloads(first, parse_uri(dest_uri).params.get("document_key", "document"))
         where_sample = None if where is None else _where_sample(source, source_uri, where)
+        where_count = None if where is None else source.count_where(where)
         count, src_metric = source.count(), source.metric.value
         source_settings = _settings_of(source, source_uri) if copy_settings else {}
         left_behind = [] if same_points(source_uri, dest_uri) else source.left_behind()
@@ -476,7 +487,8 @@ def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch
                     " (drawn at random)" if len(fill_ids) < count else "")
         for what in left_behind:
             logger.warning("not carried from the source: %s", what)
-        remaining = count - (state.get("read", state["written"]) if state else 0)
+        remaining = (count if where_count is None else where_count) - (state.get("read", state["written"]) if state
+                                                                          else 0)
         to_write = remaining if fill_sample is None else fill_writes(fill_sample, remaining)
         recreated = dest.exists() and on_exists == OnExists.REPLACE and state is None
         if recreated and not copy_settings:  # recreated with the backend's defaults: flat
@@ -496,6 +508,7 @@ def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch
         without_vector_fill=bool(without_vector) and on_exists == OnExists.FILL,
         adds_vector=adds_vector, lengths=lengths,
         where=None if where is None else [str(c) for c in where.conditions], where_sample=where_sample,
+        where_count=where_count,
         # where the destination holds embeddings too: in place, an existing collection filled or appended to, mixed
         mark_vector=dest_vector if spaces is not None or same_points(source_uri, dest_uri) or (
             exists and on_exists in (OnExists.FILL, OnExists.APPEND)) else None,
@@ -732,7 +745,7 @@ def _migrate(translator: Translator, plan: MigrationPlan, state: dict | None, st
         if plan.carried_settings and not dest.exists():  # created by the first write, like the source
             carried = dest.create_like(_settings_for(dest, source, _settings_of(source, source_uri))
                                        if plan.copy_settings else {})
-        training = dest.training_sample_size(plan.count) if not dest.exists() else 0
+        training = dest.training_sample_size(plan.reads) if not dest.exists() else 0
         if training:  # an index that must be trained before it takes vectors (FAISS IVF / PQ / SQ)
             started = time.perf_counter()
             dest.train_on(_training_sample(source, translator, plan, spaces, training, where))
@@ -751,14 +764,17 @@ def _migrate(translator: Translator, plan: MigrationPlan, state: dict | None, st
         # the checkpoint were written by the interrupted run (its index saved, its state not yet), as this run would
         # write them: skipped and counted as written, up to the first batch that holds none
         rewritten = state is not None and not done and not fill and dest.exists() and not dest.overwrites_ids
-        bar = tqdm(total=plan.count, initial=tally["read"], unit="vec", disable=not progress or not os.isatty(2),
+        bar = tqdm(total=plan.reads, initial=tally["read"], unit="vec", disable=not progress or not os.isatty(2),
                    desc="migrate")
         logged, read_at_start = time.perf_counter(), tally["read"]  # without a terminal (a job's log): a line a minute
         checkpoints = Checkpoints(checkpoint_seconds, max_checkpoint_share)
-        batches = iter(()) if done or stage != "translate" else source.iter_batches(batch_size=batch_size,
-                                                                                     start=position)
+        # a filter the source's engine applies: it reads only the records kept (their count is the plan's)
+        pushed = where is not None and plan.where_count is not None
+        batches = (iter(()) if done or stage != "translate" else
+                   source.filtered_batches(where, batch_size=batch_size, start=position) if pushed else
+                   source.iter_batches(batch_size=batch_size, start=position))
         for batch in batches:
-            if where is not None:  # the records the filter keeps, the position kept
+            if where is not None and not pushed:  # the records the filter keeps, the position kept
                 kept_rows = where.rows(batch.metadata)
                 tally["read"] += len(batch) - len(kept_rows)
                 tally["filtered_out"] += len(batch) - len(kept_rows)
@@ -802,8 +818,8 @@ def _migrate(translator: Translator, plan: MigrationPlan, state: dict | None, st
             if progress and bar.disable and time.perf_counter() - logged >= PROGRESS_LOG_SECONDS:
                 logged = time.perf_counter()
                 rate = (tally["read"] - read_at_start) / max(logged - t0, 1e-9)
-                logger.info("migrated %d of %d records (%.0f/s, about %.0f s left)", tally["read"], plan.count, rate,
-                            max(plan.count - tally["read"], 0) / max(rate, 1e-9))
+                logger.info("migrated %d of %d records (%.0f/s, about %.0f s left)", tally["read"], plan.reads, rate,
+                            max(plan.reads - tally["read"], 0) / max(rate, 1e-9))
             finished = batch.next_position is None
             if finished and plan.without_vector:  # the points without the vector next, from their first
                 checkpoints.take(dest, save, None, False, "without_vector")
@@ -817,6 +833,8 @@ def _migrate(translator: Translator, plan: MigrationPlan, state: dict | None, st
                                         tally, checkpoints, save, keep_held=on_exists == OnExists.FILL, where=where)
         dest.flush()
         source_count, dest_count = source.count(), dest.count()
+        if where is not None and plan.where_count is not None:  # not read: those the engine counts as not kept
+            tally["filtered_out"] = max(source_count - source.count_where(where), 0)
         if resumed_fill:
             _credit_resumed_writes(tally, dest_count, translated_only=spaces is None)
         if not done:
