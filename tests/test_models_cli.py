@@ -203,6 +203,14 @@ def test_a_fit_reads_only_the_records_its_filters_keep(tmp_path):
     normed = a / np.linalg.norm(a, axis=1, keepdims=True)
     assert len(sample.vectors) == 1200 and np.abs(sample.vectors @ normed.T).max(1).min() > 0.999  # all of a's
     assert sorted(int(t.split()[1]) for t in sample.documents) == list(range(1200))
+    edge = f"qdrant-edge://{tmp_path}/edge"  # its engine filters: only the kept records are read, the same sample
+    with open_store(edge, dim=a.shape[1]) as store:
+        store.upsert(VectorBatch(list(range(1600)), np.concatenate([a, noise]),
+                                 [{"lang": "en"}] * 1200 + [{"lang": "de"}] * 400, [f"text {i}" for i in range(1600)]))
+        assert store.count_where(english) == 1200
+    on_edge = sample_collection(edge, documents=2000, where=english)
+    assert len(on_edge.vectors) == 1200 and np.abs(on_edge.vectors @ normed.T).max(1).min() > 0.999
+    assert sorted(on_edge.documents) == sorted(sample.documents)
     source, target, shared = sample_collections(src, trg, shared=5000, wheres=(english, even))
     assert (len(source.vectors), len(target.vectors), shared.shared) == (1200, 600, 600)
     assert np.abs(shared.source @ normed.T).max(1).min() > 0.999

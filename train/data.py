@@ -74,7 +74,8 @@ def sample_collection(uri: str, max_vectors: int = 50_000, seed: int = 0, docume
     another collection also holds). Records marked as holding a translation in the vector read (written by a migration
     into a collection that holds embeddings too: :data:`~v2v_store.connectors.TRANSLATED_KEY`) are left out: not that
     model's embeddings; so are records whose vector is NaN, infinite or all zero (no embedding). ``where``: only the
-    records whose metadata meets it are read (a part of the collection: one tenant's, one language's)."""
+    records whose metadata meets it are sampled (a part of the collection: one tenant's, one language's; a Qdrant
+    engine reads only those)."""
     translations = without = filtered = 0
     with open_store(uri) as store:
         if not store.exists():
@@ -87,8 +88,13 @@ def sample_collection(uri: str, max_vectors: int = 50_000, seed: int = 0, docume
         texts: list[str] = [""] * documents
         first_metadata: list = []
         key_chunks = []
-        for batch in store.iter_batches(batch_size=batch_size, with_payload=True):  # the marks are in the payload
-            if where is not None:
+        counted = None if where is None else store.count_where(where)  # a Qdrant engine's: it reads only those
+        if counted is not None:
+            filtered = store.count() - counted
+        pages = (store.iter_batches(batch_size=batch_size, with_payload=True) if counted is None  # the marks: payload
+                 else store.filtered_batches(where, batch_size=batch_size))
+        for batch in pages:
+            if where is not None and counted is None:
                 kept = where.rows(batch.metadata)
                 filtered += len(batch) - len(kept)
                 batch = batch.select(kept)
