@@ -129,12 +129,22 @@ def test_each_query_of_a_file_or_a_stream_may_carry_its_own_filter(tmp_path):
         {"text": plants}, {"text": plants, "where": {"kind": "garden"}}, {"text": plants, "where": ["kind=garden", "n<5"]},
         {"text": plants, "where": ["n>=3", "kind=science"]},
         {"text": plants, "where": {"kind": ["food", "garden"], "n": [3, 4]}},  # lists: any of their values
-        {"text": plants, "where": ['kind!=["pets","finance","food"]', "n=[2,4]"]})) + "\n")
+        {"text": plants, "where": ['kind!=["pets","finance","food"]', "n=[2,4]"]},
+        {"text": plants, "k": 3, "id": "req-7"})) + "\n")  # its own k; its asker's id echoed
     done = run("query", "--translator", str(tmp_path / "tr"), "--collection", f"{uri}#minilm", "--texts",
                str(tmp_path / "q.jsonl"), "--model", "minilm", "--k", "1", "--where", "n!=2")
     assert done.returncode == 0, done.stderr
-    assert [(h["query"], h["id"]) for h in map(json.loads, done.stdout.splitlines())] == [(0, 5), (1, 5), (3, 4), (4, 3),
-                                                                                           (5, 4)]
+    answers = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [(h["query"], h["id"]) for h in answers if h["query"] < 6] == [(0, 5), (1, 5), (3, 4), (4, 3), (5, 4)]
+    own = [h for h in answers if h["query"] == 6]
+    assert [(h["query_id"], h["rank"]) for h in own] == [("req-7", 1), ("req-7", 2), ("req-7", 3)]
+    assert own[0]["id"] == 5 and 2 not in [h["id"] for h in own] and "query_id" not in answers[0]
+    for bad, says in (({"text": plants, "k": 0}, '"k" is 0'), ({"text": plants, "k": "3"}, '"k" is "3"'),
+                      ({"text": plants, "id": [1]}, '"id" is [1]')):
+        (tmp_path / "badk.jsonl").write_text(json.dumps(bad) + "\n")
+        refused = run("query", "--translator", str(tmp_path / "tr"), "--collection", f"{uri}#minilm", "--texts",
+                      str(tmp_path / "badk.jsonl"), "--model", "minilm")
+        assert refused.returncode == 2 and says in refused.stderr and not refused.stdout, refused.stderr
     (tmp_path / "bad.jsonl").write_text(json.dumps({"text": plants, "where": {"kind": [["a"]]}}) + "\n")
     bad = run("query", "--translator", str(tmp_path / "tr"), "--collection", f"{uri}#minilm", "--texts",
               str(tmp_path / "bad.jsonl"), "--model", "minilm")
@@ -144,14 +154,17 @@ def test_each_query_of_a_file_or_a_stream_may_carry_its_own_filter(tmp_path):
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         out, err = proc.communicate("\n".join([json.dumps({"text": plants, "where": {"kind": "science"}}), '{"text": 5}',
-                                               '{"text": "x", "where": "kind=a"}', "an astronomer spotted a comet"])
-                                    + "\n", timeout=300)
+                                               '{"text": "x", "where": "kind=a"}', "an astronomer spotted a comet",
+                                               json.dumps({"text": plants, "k": 2, "id": 17}),
+                                               json.dumps({"text": plants, "k": -1})]) + "\n", timeout=300)
     finally:
         proc.kill()
     assert proc.returncode == 0, err
     answers = [json.loads(line) for line in out.splitlines()]
-    assert [(a["query"], a.get("id"), "error" in a) for a in answers] == [(0, 2, False), (1, None, True),
-                                                                         (2, None, True), (3, 4, False)], answers
+    assert [(a["query"], a.get("id"), "error" in a) for a in answers] == [
+        (0, 2, False), (1, None, True), (2, None, True), (3, 4, False), (4, 5, False), (4, 2, False),
+        (5, None, True)], answers
+    assert [a.get("query_id") for a in answers[4:6]] == [17, 17] and '"k" is -1' in answers[6]["error"]
     assert '"text" field' in answers[1]["error"] and "a filter is an object" in answers[2]["error"]
 
 

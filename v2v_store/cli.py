@@ -609,7 +609,8 @@ def query(
     text: list[str] = typer.Option(None, help="Query text, encoded offline with --model; repeat for several."),
     texts: str = typer.Option(None, help="File of query texts (one per line, or .jsonl with a \"text\" field and "
                                          "optionally a \"where\": a query's own filter, as an object of field: "
-                                         "value or a list of --where conditions), encoded offline with --model: "
+                                         "value or a list of --where conditions; a \"k\": its own number of hits; "
+                                         "an \"id\", echoed as its hits' \"query_id\"), encoded offline with --model: "
                                          "many queries for one read of the collections (latent mode streams them "
                                          "once per command). '-': read them from standard input, one per line "
                                          "(a line starting with { is a JSON object as in .jsonl), each answered as "
@@ -681,6 +682,7 @@ def query(
     queries_text = [r["text"] for r in records] if records else None
     wheres = [both(kept, Where.of(r.get("where"), f"--texts query {i}'s \"where\""))
               for i, r in enumerate(records or [])]
+    asked = [_query_options(r, k, f"--texts query {i}'s") for i, r in enumerate(records or [])]  # (k, id) each
     if queries_text is not None or streaming:
         if not model:
             raise V2VError("--text/--texts need --model (minilm | e5 | mpnet | a model directory | py:MODULE:FUNCTION) "
@@ -707,14 +709,14 @@ def query(
                     cross.refresh()
                     read_at = time.monotonic()
                 try:
-                    line, where = _query_line(line, kept)
+                    line, where, (line_k, query_id) = _query_line(line, kept, k)
                 except V2VError as e:  # a long-lived query answers the others
                     logger.error("query %d: %s", qi, e)
                     typer.echo(_json({"query": qi, "error": str(e)}))
                     continue
                 queries = encode([line])
-                _print_hits(cross.search(queries, space=space or _query_space(tr, model, queries), k=k, where=where)[0],
-                            qi, line)
+                _print_hits(cross.search(queries, space=space or _query_space(tr, model, queries), k=line_k,
+                                         where=where)[0], qi, line, query_id)
             return
         if queries_text is not None:
             queries = encode(queries_text)
@@ -722,19 +724,36 @@ def query(
         else:
             queries = _load_array(vector, one_vector=True)
             space = space or _query_space(tr, None, queries)
-        hits = cross.search(queries, space=space, k=k, where=wheres or kept)
+        # each query's own k (a .jsonl "k"): the most asked for all, each query's hits cut to its own (exact: the
+        # top k of a longer ranking)
+        hits = cross.search(queries, space=space, k=max([k] + [a[0] for a in asked]), where=wheres or kept)
     for qi, row in enumerate(hits):
-        _print_hits(row, qi, queries_text[qi] if queries_text else None)
+        own_k, query_id = asked[qi] if asked else (k, None)
+        _print_hits(row[:own_k], qi, queries_text[qi] if queries_text else None, query_id)
 
 
-def _query_line(line: str, kept):
-    """A line of ``--texts -``: (its text, its filter joined to ``kept``, --where's); a line starting with ``{`` is a
-    JSON object with a "text" and maybe a "where"."""
+def _query_options(record: dict, k: int, what: str) -> tuple[int, str | int | float | None]:
+    """A query object's own "k" (else ``k``: --k) and "id" (a client's name for it, echoed as each hit's
+    "query_id"), checked; ``what`` names the query in an error."""
+    from v2v_store.errors import V2VError
+
+    own_k, query_id = record.get("k", k), record.get("id")
+    if isinstance(own_k, bool) or not isinstance(own_k, int) or own_k < 1:
+        raise V2VError(f"{what} \"k\" is {json.dumps(own_k)}: give a whole number of hits, 1 or more")
+    if query_id is not None and (isinstance(query_id, bool) or not isinstance(query_id, (str, int, float))):
+        raise V2VError(f"{what} \"id\" is {json.dumps(query_id)}: give text or a number (each hit echoes it as "
+                       "\"query_id\")")
+    return own_k, query_id
+
+
+def _query_line(line: str, kept, k: int):
+    """A line of ``--texts -``: (its text, its filter joined to ``kept``, --where's, (its k, else ``k``, and its id));
+    a line starting with ``{`` is a JSON object with a "text" and maybe a "where", a "k" and an "id"."""
     from v2v_store.connectors.where import Where, both
     from v2v_store.errors import V2VError
 
     if not line.startswith("{"):
-        return line, kept
+        return line, kept, (k, None)
     try:
         record = json.loads(line)
         text = record["text"].strip()
@@ -743,7 +762,8 @@ def _query_line(line: str, kept):
                        f"({type(e).__name__}: {e}): {line[:80]}") from None
     if not text:
         raise V2VError("the line's \"text\" is empty")
-    return text, both(kept, Where.of(record.get("where"), "the line's \"where\""))
+    return (text, both(kept, Where.of(record.get("where"), "the line's \"where\"")),
+            _query_options(record, k, "the line's"))
 
 
 def _collections(options: list[str]) -> list[tuple[str, str | None]]:
@@ -760,12 +780,14 @@ def _query_space(translator, model: str | None, queries) -> str:
     return (found or translator.space_for_dim(queries.shape[1], None, "--space {}")).name
 
 
-def _print_hits(hits, qi: int, text: str | None) -> None:
-    """One JSON line per hit of query ``qi`` (``text``: the query's text, where it had one)."""
+def _print_hits(hits, qi: int, text: str | None, query_id: str | int | float | None = None) -> None:
+    """One JSON line per hit of query ``qi`` (``text``: the query's text, where it had one; ``query_id``: the id its
+    asker gave it, where one did)."""
     for rank, h in enumerate(hits, 1):
-        typer.echo(_json({"query": qi, **({"text": text} if text is not None else {}), "rank": rank,
-                               "collection": h.collection, "id": h.id, "score": round(h.score, 4),
-                               "metadata": h.metadata, "document": h.document}, default=str))
+        typer.echo(_json({"query": qi, **({"query_id": query_id} if query_id is not None else {}),
+                          **({"text": text} if text is not None else {}), "rank": rank,
+                          "collection": h.collection, "id": h.id, "score": round(h.score, 4),
+                          "metadata": h.metadata, "document": h.document}, default=str))
 
 
 @app.command()
