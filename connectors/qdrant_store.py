@@ -125,10 +125,11 @@ def points_to_batches(records, vector_of, document_key: str, vector: str | None,
 
 def qdrant_filter(where: Where | None, models: Any, range_type: Any, base: Any = None) -> Any:
     """``where`` as a Qdrant filter (``models``: ``qdrant_client.models`` or ``qdrant_edge``, whose range type is
-    ``range_type``), joined to the ``base`` filter (None: none). Equality with a fractional number is a range of one
-    value (Qdrant matches only text, integers and booleans); a list of values is ``MatchAny`` where they are all text
-    or all integers, else a nested filter that any of its values' tests meets (``!=``: none); a comparison with a date
-    is a datetime range."""
+    ``range_type``), joined to the ``base`` filter (None: none). Equality with a number is a range of one value:
+    Qdrant's ``MatchValue`` takes no fraction and matches an integer to integers only, never to a value stored as a
+    float (``2020`` to ``2020.0``, as pandas writes a column with gaps); a list of values is ``MatchAny`` where they
+    are all text, else a nested filter that any of its values' tests meets (``!=``: none); a comparison with a date is
+    a datetime range."""
     if where is None:
         return base
     must, must_not = list(base.must or []) if base else [], list(base.must_not or []) if base else []
@@ -141,11 +142,11 @@ def qdrant_filter(where: Where | None, models: Any, range_type: Any, base: Any =
         if c.op in RANGE_OPERATORS:
             must.append(models.FieldCondition(key=c.field, range=range_type(**{RANGE_OPERATORS[c.op]: c.value})))
             continue
-        values = [int(v) if isinstance(v, float) and v.is_integer() else v for v in c.values]
+        values = c.values
         if len(values) == 1:
             test = _equality(c.field, values[0], models, range_type)
-        elif all(isinstance(v, str) for v in values) or all(type(v) is int for v in values):
-            test = models.FieldCondition(key=c.field, match=models.MatchAny(any=values))
+        elif all(isinstance(v, str) for v in values):
+            test = models.FieldCondition(key=c.field, match=models.MatchAny(any=list(values)))
         else:
             test = models.Filter(should=[_equality(c.field, v, models, range_type) for v in values])
         (must if c.op == "=" else must_not).append(test)
@@ -153,7 +154,7 @@ def qdrant_filter(where: Where | None, models: Any, range_type: Any, base: Any =
 
 
 def _equality(field: str, value: Any, models: Any, range_type: Any) -> Any:
-    if isinstance(value, float):  # fractional (whole ones are ints by now)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):  # integers and floats alike
         return models.FieldCondition(key=field, range=range_type(gte=value, lte=value))
     return models.FieldCondition(key=field, match=models.MatchValue(value=value))
 

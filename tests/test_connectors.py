@@ -46,7 +46,8 @@ def make_records(rng, n=N, d=D, int_ids=False):
         for i, odd_id in zip(range(3, n, 3), odd):
             ids[i] = odd_id
         ids[1] = ""  # an empty text id (Chroma refuses it: a traceback part-way before session 67)
-    metadata = [{"i": i, "title": f"t{i}", "even": i % 2 == 0, "at": _a_date(i)} if i % 5 else None for i in range(n)]
+    metadata = [{"i": i, "title": f"t{i}", "even": i % 2 == 0, "at": _a_date(i), "f": float(i % 10)} if i % 5 else None
+                for i in range(n)]  # f: whole numbers stored as floats, as pandas writes a column with gaps
     for i in range(1, n, 7):  # payloads as Qdrant and LangChain keep them: nested, nulls, empty and mixed lists
         metadata[i] = {"metadata": {"source": f"s{i}", "page": i, "tags": ["x"]}, "none": None, "tags": [],
                        "mixed": [1, "a"], "flags": [True, False]}
@@ -179,7 +180,9 @@ WHERES = [["even=true"], ["i>=150", "even=false"], ["metadata.source=s8"], ["fla
           ['title=["t3","t12","t40"]'], ["i=[4,8,16,32,64.0]"], ['metadata.tags=["y","x"]', "mixed=[2,\"a\",1.5]"],
           ['title!=["t3","t12"]', "i!=[7,7.5]"], ['flags=[true,"x"]'],
           # dates (RFC 3339 and shorter forms, UTC where none is given, offsets honoured)
-          ["at>=2024-01-10", "at<2024-01-20T12:00:00+01:00"], ["at>2024-01-15 06:00", "even=true"], ['at<="2024-01-03"']]
+          ["at>=2024-01-10", "at<2024-01-20T12:00:00+01:00"], ["at>2024-01-15 06:00", "even=true"], ['at<="2024-01-03"'],
+          # an integer matches a whole float (Qdrant's MatchValue would not: a range of one value)
+          ["f=3"], ["f=[3,4]", "i!=[13,24]"], ["f!=3", "f!=[1,2]"]]
 
 
 def test_a_filter_reads_its_values_as_json_where_they_are_and_compares_like_qdrant():
