@@ -62,17 +62,23 @@ def _compare(stored: Any, op: str, wanted: float | datetime) -> bool:
 
 
 def field_value(metadata: dict[str, Any] | None, field: str) -> Any:
-    """``metadata[field]``, else the value at dotted path ``field`` through nested objects; ``_MISSING`` where none."""
+    """``metadata[field]``, else the value at dotted path ``field`` through nested objects, where a part ending in
+    ``[]`` goes into each object of an array (Qdrant's ``items[].name``: the list of every item's name); ``_MISSING``
+    where none."""
     if not metadata:
         return _MISSING
     if field in metadata:
         return metadata[field]
-    value: Any = metadata
+    found: list = [metadata]
     for part in field.split("."):
-        if not isinstance(value, dict) or part not in value:
-            return _MISSING
-        value = value[part]
-    return value
+        key, each = (part[:-2], True) if part.endswith("[]") else (part, False)
+        found = [v[key] for v in found if isinstance(v, dict) and key in v]
+        if each:
+            found = [item for v in found if isinstance(v, list) for item in v]
+    if "[]" not in field:
+        return found[0] if found else _MISSING
+    values = [x for v in found for x in (v if isinstance(v, list) else [v])]
+    return values if values else _MISSING
 
 
 def filter_hints(where: "Where", metadata: list[dict[str, Any] | None]) -> list[str]:

@@ -50,7 +50,8 @@ def make_records(rng, n=N, d=D, int_ids=False):
                 for i in range(n)]  # f: whole numbers stored as floats, as pandas writes a column with gaps
     for i in range(1, n, 7):  # payloads as Qdrant and LangChain keep them: nested, nulls, empty and mixed lists
         metadata[i] = {"metadata": {"source": f"s{i}", "page": i, "tags": ["x"]}, "none": None, "tags": [],
-                       "mixed": [1, "a"], "flags": [True, False]}
+                       "mixed": [1, "a"], "flags": [True, False],
+                       "parts": [{"name": f"p{i}", "n": i}, {"name": "q", "n": i + 1}]}  # an array of objects
     documents = [f"document number {i}" if i % 4 else None for i in range(n)]
     return VectorBatch(ids, vectors, metadata, documents)
 
@@ -182,7 +183,9 @@ WHERES = [["even=true"], ["i>=150", "even=false"], ["metadata.source=s8"], ["fla
           # dates (RFC 3339 and shorter forms, UTC where none is given, offsets honoured)
           ["at>=2024-01-10", "at<2024-01-20T12:00:00+01:00"], ["at>2024-01-15 06:00", "even=true"], ['at<="2024-01-03"'],
           # an integer matches a whole float (Qdrant's MatchValue would not: a range of one value)
-          ["f=3"], ["f=[3,4]", "i!=[13,24]"], ["f!=3", "f!=[1,2]"]]
+          ["f=3"], ["f=[3,4]", "i!=[13,24]"], ["f!=3", "f!=[1,2]"],
+          # into each object of an array, as Qdrant's items[].name
+          ["parts[].name=q", "parts[].n>=100"], ["parts[].name!=p8"], ['parts[].name=["p15","p22"]']]
 
 
 def test_a_filter_reads_its_values_as_json_where_they_are_and_compares_like_qdrant():
@@ -198,6 +201,11 @@ def test_a_filter_reads_its_values_as_json_where_they_are_and_compares_like_qdra
     assert holds("tag!=b", {}) and holds("tag!=b", None) and not holds("tag=b", None)
     assert holds("a.b>=1.5", {"a": {"b": 2}}) and holds("a.b=1", {"a.b": 1}) and not holds("a.b>=1.5", {"a": 2})
     assert not holds("n>1", {"n": "5"}) and not holds("n>0", {"n": True})
+    # items[].name: into each object of an array (a plain dotted path does not go into arrays), as Qdrant's engine
+    items = {"items": [{"name": "a", "n": 1}, {"name": ["b", "c"]}, 3]}
+    assert holds("items[].name=c", items) and holds("items[].n<2", items) and not holds("items.name=a", items)
+    assert holds("items[].name!=z", items) and not holds("items[].name!=a", items) and holds("items[]=3", items)
+    assert holds("items[].name!=a", {"items": {"name": "a"}}) and holds("items.name=a", {"items": {"name": "a"}})
     # a JSON list: any of its values (a stored list: any item any value); != none of them, records without the field kept
     assert Where.parse(['lang=["en", "de"]']).conditions[0].value == ("en", "de")
     assert holds('lang=["en","de"]', {"lang": "de"}) and not holds('lang=["en","de"]', {"lang": "fr"})
@@ -653,6 +661,9 @@ def test_inspect_lists_the_metadata_fields_a_filter_can_name(tmp_path, rng):
     assert fields["metadata.tags"] == f"list of text, 1 value: 'x' (in {len(nested)} of {N})"
     assert (fields["tags"], fields["none"]) == (f"empty list (in {len(nested)} of {N})", f"null (in {len(nested)} of {N})")
     assert fields["flags"].startswith("list of boolean") and fields["mixed"].startswith("list of number/text")
+    assert fields["parts[].name"] == (f"list of text, {len(nested) + 1} values, e.g. 'p1', 'p106', 'p113' "
+                                      f"(in {len(nested)} of {N})")
+    assert fields["parts[].n"].startswith("list of number 1..") and fields["parts"].startswith("list of object")
     assert all(Where.parse([f"{name}!=zzz"]) for name in fields)  # each a name --where takes
     assert fields["at"].startswith("text, 128 values, e.g.")  # dates and one text that is none ("soon")
     from v2v_store.inspect import metadata_fields  # text that is all dates: their range, in time (offsets honoured)

@@ -67,8 +67,8 @@ def text_fields(metadata: list[dict | None], min_share: float = 0.8, min_chars: 
 
 
 def metadata_fields(metadata: list[dict | None], values: int = 5) -> dict[str, str]:
-    """Each metadata field of ``metadata`` (a nested object's fields as dotted paths, ``metadata.source``, as a filter
-    names them), with how many records have it and what it holds (a list's items, as a filter matches them): numbers'
+    """Each metadata field of ``metadata`` (a nested object's fields as dotted paths, ``metadata.source``, an array of
+    objects' as ``items[].name``, as a filter names them), with how many records have it and what it holds (a list's items, as a filter matches them): numbers'
     range, dates' range (text that is all dates), text values (all where there are ``values`` or fewer, else the first
     few), booleans."""
     seen: dict[str, list] = {}
@@ -77,6 +77,9 @@ def metadata_fields(metadata: list[dict | None], values: int = 5) -> dict[str, s
             items = value.items() if isinstance(value, dict) else [(None, value)]
             for sub, v in items:
                 seen.setdefault(key if sub is None else f"{key}.{sub}", []).append(v)
+            objects = [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+            for sub in dict.fromkeys(s for v in objects for s in v):  # an array of objects: key[].sub, as Qdrant
+                seen.setdefault(f"{key}[].{sub}", []).append([v[sub] for v in objects if sub in v])
     out = {}
     for name, found in seen.items():
         lists = any(isinstance(v, list) for v in found)
