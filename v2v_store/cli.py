@@ -627,8 +627,9 @@ def query(
                                                "for all of several. A value reads as JSON where it is (2020, true, "
                                                "\"2020\" for the text), as text otherwise; a JSON list is any of "
                                                "its values (lang='[\"en\",\"de\"]'; != none of them); FIELD may "
-                                               "be a dotted path into nested metadata (metadata.source); a stored "
-                                               "list matches by any item. Exact in both modes."),
+                                               "be a dotted path into nested metadata (metadata.source; "
+                                               "items[].name: into each object of an array); a stored list matches "
+                                               "by any item. Exact in both modes."),
     mode: str = typer.Option("latent", help="latent (one merged ranking: scores of the other model's collections "
                                             "mapped onto the query model's scale, by translators fitted since "
                                             "session 41) | native (each store's index, raw scores)."),
