@@ -7,6 +7,7 @@ import contextlib
 import json
 import math
 import logging
+import random
 import re
 import uuid
 
@@ -969,3 +970,41 @@ def test_a_faiss_index_ranked_by_another_distance_is_taken_as_a_distance(metric_
     distance = distance.sum(-1) if metric_type == "METRIC_L1" else distance.max(-1)
     assert [list(h) for h in hits] == np.argsort(distance, axis=1)[:, :5].tolist()
     assert (np.diff(scores, axis=1) <= 0).all()
+
+
+@pytest.mark.parametrize("kind", ["qdrant_edge", "qdrant"])
+def test_filters_agree_with_qdrants_engine_on_random_metadata(kind, tmp_path):
+    """Where.holds (how FAISS, Chroma and Qdrant's local reads are filtered) keeps exactly what Qdrant's engine keeps
+    (an edge shard's: Qdrant's Rust engine; local mode's, the client's copy of its rules), over random metadata of
+    every kind (numbers whole, fractional and stored as floats, text, dates, booleans, nulls, lists, nested objects,
+    arrays of objects) and 200 random filters of every operator, value lists and paths."""
+    rnd = random.Random(7)
+    scalars = [0, 1, 2, -1, 2.0, 1.5, 2.5, 1e9, "a", "b", "", "2024-01-02", "2024-01-02T03:00:00Z", True, False, None,
+               "1", "A"]
+
+    def value(depth=0):
+        r = rnd.random()
+        if r < 0.6 or depth > 1:
+            return rnd.choice(scalars)
+        if r < 0.85:
+            return [rnd.choice(scalars) for _ in range(rnd.randint(0, 3))]
+        return {"k": value(depth + 1)} if rnd.random() < 0.5 else [{"k": value(depth + 1)} for _ in range(rnd.randint(0, 2))]
+
+    def condition():
+        field, op = rnd.choice(["x", "y", "z", "x.k", "x[].k", "y[].k", "q"]), rnd.choice(["=", "!=", ">", ">=", "<", "<="])
+        if op in ("=", "!="):
+            pick = lambda: rnd.choice([s for s in scalars if s is not None])  # noqa: E731
+            wanted = [pick() for _ in range(rnd.randint(1, 3))] if rnd.random() < 0.3 else pick()
+            return f"{field}{op}{json.dumps(wanted)}"
+        bound = rnd.choice([0, 1, 1.5, 2, -1, "2024-01-01", "2024-01-02T03:00:00Z", "2024-01-02"])
+        return f"{field}{op}{json.dumps(bound) if isinstance(bound, str) else bound}"
+
+    metadata = [{f: value() for f in rnd.sample(["x", "y", "z"], rnd.randint(0, 3))} for _ in range(300)]
+    uri = f"qdrant-edge://{tmp_path}/e" if kind == "qdrant_edge" else f"qdrant://{tmp_path}/q?collection=c"
+    with open_store(uri, dim=4) as store:
+        store.upsert(VectorBatch(list(range(300)), np.random.default_rng(0).standard_normal((300, 4)).astype(np.float32),
+                                 metadata))
+        for _ in range(200):
+            texts = [condition() for _ in range(rnd.randint(1, 2))]
+            where = Where.parse(texts)
+            assert sorted(store.ids_where(where)) == where.rows(metadata), (texts, where.rows(metadata))
