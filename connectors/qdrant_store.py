@@ -46,7 +46,7 @@ from .base import (
 from .llama_index import node_text
 from .shared import SharedHandles
 from .uri import StoreURI
-from .where import RANGE_OPERATORS, Where
+from .where import RANGE_OPERATORS, TEXT_OPERATORS, Where
 
 logger = logging.getLogger(__name__)
 
@@ -129,7 +129,7 @@ def qdrant_filter(where: Where | None, models: Any, range_type: Any, base: Any =
     Qdrant's ``MatchValue`` takes no fraction and matches an integer to integers only, never to a value stored as a
     float (``2020`` to ``2020.0``, as pandas writes a column with gaps); a list of values is ``MatchAny`` where they
     are all text, else a nested filter that any of its values' tests meets (``!=``: none); a comparison with a date is
-    a datetime range."""
+    a datetime range; ``~`` (contains) is ``MatchSubstring``."""
     if where is None:
         return base
     must, must_not = list(base.must or []) if base else [], list(base.must_not or []) if base else []
@@ -141,6 +141,10 @@ def qdrant_filter(where: Where | None, models: Any, range_type: Any, base: Any =
             continue
         if c.op in RANGE_OPERATORS:
             must.append(models.FieldCondition(key=c.field, range=range_type(**{RANGE_OPERATORS[c.op]: c.value})))
+            continue
+        if c.op in TEXT_OPERATORS:
+            test = models.FieldCondition(key=c.field, match=models.MatchSubstring(substring=c.value))
+            (must if c.op == "~" else must_not).append(test)
             continue
         values = c.values
         if len(values) == 1:

@@ -3,9 +3,10 @@
 A :class:`Where` is a conjunction of conditions written as the CLI takes them (``--where lang=en --where
 year>=2020``): ``=`` and ``!=`` compare text, numbers or booleans, or a JSON list of them (``lang=["en","de"]``: any of
 them; ``!=``: none of them); ``>``, ``>=``, ``<``, ``<=`` compare numbers, or dates (``published>=2024-06-01``: text in
-one of Qdrant's datetime formats, RFC 3339 and shorter, UTC where no zone is given). A field
-is a metadata key, or a dotted path into nested metadata (``metadata.source``: LangChain's payloads in Qdrant). The
-rules are Qdrant's, so a Qdrant collection filters on its own engine and every other store by :meth:`Where.holds`
+one of Qdrant's datetime formats, RFC 3339 and shorter, UTC where no zone is given); ``~`` keeps text that contains
+the value (``source~handbook``; ``!~``: does not), case-sensitive. A field is a metadata key, or a dotted path into
+nested metadata (``metadata.source``: LangChain's payloads in Qdrant; ``items[].name``: into each object of an
+array). The rules are Qdrant's, so a Qdrant collection filters on its own engine and every other store by :meth:`Where.holds`
 alike: a list matches when one of its items does; ``!=`` keeps records without the field; numbers compare by value
 (``2020`` matches ``2020.0``); ``true`` matches only a boolean.
 """
@@ -22,8 +23,9 @@ from qdrant_client.local.datetime_utils import parse as _parse_qdrant_datetime
 from v2v_store.errors import V2VError
 
 # longest first, so ">=" is not read as ">" followed by "=2020"
-OPERATORS = ("!=", ">=", "<=", "=", ">", "<")
+OPERATORS = ("!=", "!~", ">=", "<=", "=", "~", ">", "<")
 RANGE_OPERATORS = {">": "gt", ">=": "gte", "<": "lt", "<=": "lte"}
+TEXT_OPERATORS = ("~", "!~")  # contains (does not contain) this text: Qdrant's MatchSubstring
 _MISSING = object()
 Scalar = str | int | float | bool
 
@@ -99,7 +101,12 @@ def filter_hints(where: "Where", metadata: list[dict[str, Any] | None]) -> list[
         example = f" (e.g. {texts[0]!r})" if texts else ""
         wanted, listed = c.values, isinstance(c.value, tuple)
         each = "each value" if listed else "it"
-        if c.moment is not None:
+        if c.op in TEXT_OPERATORS:
+            if not texts:
+                held = "numbers" if numbers else "booleans" if bool in kinds else "no text"
+                hints.append(f"the field {c.field!r} holds {held} in the first {len(metadata)} records, and {c} looks "
+                             "for text in it (= and != compare numbers and booleans)")
+        elif c.moment is not None:
             if not any(parse_datetime(x) for x in texts):
                 held = f"text{example}" if texts else "numbers" if numbers else "booleans"
                 fix = (": a date stored as a number (a timestamp) is compared by number: write the number"
@@ -159,6 +166,9 @@ class Condition:
     def holds(self, metadata: dict[str, Any] | None) -> bool:
         stored = field_value(metadata, self.field)
         items = stored if isinstance(stored, list) else [stored]
+        if self.op in TEXT_OPERATORS:  # byte-wise and case-sensitive, as Qdrant's
+            contains = any(isinstance(item, str) and self.value in item for item in items)
+            return contains if self.op == "~" else not contains
         if self.op in ("=", "!="):
             equal = any(_equal(item, wanted) for item in items for wanted in self.values)
             return equal if self.op == "=" else not equal
@@ -223,12 +233,21 @@ def both(first: Where | None, second: Where | None) -> Where | None:
 
 
 def parse_condition(text: str) -> Condition:
-    at = min((i for i in (text.find(c) for c in "!=<>") if i >= 0), default=-1)
+    at = min((i for i in (text.find(c) for c in "!=<>~") if i >= 0), default=-1)
     op = next((o for o in OPERATORS if text.startswith(o, at)), None) if at > 0 else None
     if op is None:
         raise V2VError(f"--where {text!r} is not FIELD=VALUE: write a metadata field, an operator "
                        f"({', '.join(OPERATORS)}) and a value, e.g. --where lang=en or --where year>=2020")
     field, raw = text[:at].strip(), text[at + len(op):].strip()
+    if op in TEXT_OPERATORS:  # text, quoted or not (title~2024 looks for the text "2024")
+        try:
+            quoted = json.loads(raw)
+        except ValueError:
+            quoted = None
+        wanted = quoted if isinstance(quoted, str) else raw
+        if not wanted:
+            raise V2VError(f"--where {text!r}: {op} needs the text to look for, e.g. --where title{op}report")
+        return Condition(field, op, wanted)
     try:
         value = json.loads(raw)
     except ValueError:

@@ -186,7 +186,9 @@ WHERES = [["even=true"], ["i>=150", "even=false"], ["metadata.source=s8"], ["fla
           # an integer matches a whole float (Qdrant's MatchValue would not: a range of one value)
           ["f=3"], ["f=[3,4]", "i!=[13,24]"], ["f!=3", "f!=[1,2]"],
           # into each object of an array, as Qdrant's items[].name
-          ["parts[].name=q", "parts[].n>=100"], ["parts[].name!=p8"], ['parts[].name=["p15","p22"]']]
+          ["parts[].name=q", "parts[].n>=100"], ["parts[].name!=p8"], ['parts[].name=["p15","p22"]'],
+          # text that contains a value (!~: does not), case-sensitive
+          ["title~1"], ["title!~1", "metadata.source~s"], ["parts[].name~p1", "metadata.source~1"], ["at~T", "at!~Z"], ['title~"t2"']]
 
 
 def test_a_filter_reads_its_values_as_json_where_they_are_and_compares_like_qdrant():
@@ -202,6 +204,13 @@ def test_a_filter_reads_its_values_as_json_where_they_are_and_compares_like_qdra
     assert holds("tag!=b", {}) and holds("tag!=b", None) and not holds("tag=b", None)
     assert holds("a.b>=1.5", {"a": {"b": 2}}) and holds("a.b=1", {"a.b": 1}) and not holds("a.b>=1.5", {"a": 2})
     assert not holds("n>1", {"n": "5"}) and not holds("n>0", {"n": True})
+    # ~: text that contains the value (case-sensitive; a number's digits are text here); !~ keeps records without it
+    assert [(c.op, c.value) for c in Where.parse(["t~2024", 't~"a b"', "t!~x=y"]).conditions] == [
+        ("~", "2024"), ("~", "a b"), ("!~", "x=y")]
+    assert holds("t~port", {"t": "a report"}) and not holds("t~Port", {"t": "a report"}) and holds("t~b", {"t": ["a", "ab"]})
+    assert not holds("n~1", {"n": 10}) and holds("t!~x", {}) and not holds("t!~rep", {"t": "report"})
+    with pytest.raises(V2VError, match=re.escape("~ needs the text to look for")):
+        Where.parse(["t~"])
     # items[].name: into each object of an array (a plain dotted path does not go into arrays), as Qdrant's engine
     items = {"items": [{"name": "a", "n": 1}, {"name": ["b", "c"]}, 3]}
     assert holds("items[].name=c", items) and holds("items[].n<2", items) and not holds("items.name=a", items)
@@ -266,6 +275,9 @@ def test_a_filter_that_cannot_match_by_name_or_type_is_named():
         "2024-06-01T12:00:00Z), and year<\"2024-01-01\" compares dates: a date stored as a number (a timestamp) is "
         "compared by number: write the number"]
     assert date_hints("day>=2024-01-01") == []
+    assert date_hints("year~20") == ["the field 'year' holds numbers in the first 12 records, and year~\"20\" looks for "
+                                     "text in it (= and != compare numbers and booleans)"]
+    assert date_hints("code~2") == [] and date_hints("when!~yes") == []
     assert len(hints("tgas=a", "code>1")) == 2 and filter_hints(Where.parse(["a=1"]), []) == [
         "none of its first 0 records has the field 'a' (theirs: no metadata): check the name"]
 
@@ -977,7 +989,7 @@ def test_filters_agree_with_qdrants_engine_on_random_metadata(kind, tmp_path):
     """Where.holds (how FAISS, Chroma and Qdrant's local reads are filtered) keeps exactly what Qdrant's engine keeps
     (an edge shard's: Qdrant's Rust engine; local mode's, the client's copy of its rules), over random metadata of
     every kind (numbers whole, fractional and stored as floats, text, dates, booleans, nulls, lists, nested objects,
-    arrays of objects) and 200 random filters of every operator, value lists and paths."""
+    arrays of objects) and 300 random filters of every operator, value lists and paths."""
     rnd = random.Random(7)
     scalars = [0, 1, 2, -1, 2.0, 1.5, 2.5, 1e9, "a", "b", "", "2024-01-02", "2024-01-02T03:00:00Z", True, False, None,
                "1", "A"]
@@ -991,7 +1003,10 @@ def test_filters_agree_with_qdrants_engine_on_random_metadata(kind, tmp_path):
         return {"k": value(depth + 1)} if rnd.random() < 0.5 else [{"k": value(depth + 1)} for _ in range(rnd.randint(0, 2))]
 
     def condition():
-        field, op = rnd.choice(["x", "y", "z", "x.k", "x[].k", "y[].k", "q"]), rnd.choice(["=", "!=", ">", ">=", "<", "<="])
+        field = rnd.choice(["x", "y", "z", "x.k", "x[].k", "y[].k", "q"])
+        op = rnd.choice(["=", "!=", ">", ">=", "<", "<=", "~", "!~"])
+        if op in ("~", "!~"):
+            return f"{field}{op}{rnd.choice(['a', 'A', '1', '2024-01', 'T03', '0'])}"
         if op in ("=", "!="):
             pick = lambda: rnd.choice([s for s in scalars if s is not None])  # noqa: E731
             wanted = [pick() for _ in range(rnd.randint(1, 3))] if rnd.random() < 0.3 else pick()
@@ -1004,7 +1019,7 @@ def test_filters_agree_with_qdrants_engine_on_random_metadata(kind, tmp_path):
     with open_store(uri, dim=4) as store:
         store.upsert(VectorBatch(list(range(300)), np.random.default_rng(0).standard_normal((300, 4)).astype(np.float32),
                                  metadata))
-        for _ in range(200):
+        for _ in range(300):
             texts = [condition() for _ in range(rnd.randint(1, 2))]
             where = Where.parse(texts)
             assert sorted(store.ids_where(where)) == where.rows(metadata), (texts, where.rows(metadata))

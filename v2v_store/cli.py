@@ -475,10 +475,10 @@ def migrate(
                                       "after)."),
     where: list[str] = typer.Option(None, help="Migrate only the records whose metadata meets this (as query "
                                                "--where: FIELD=VALUE, FIELD!=VALUE, FIELD=[V1,V2] for any of them, "
-                                               "FIELD>NUMBER or DATE, >=, <, <=; repeat for all of several), e.g. one "
-                                               "tenant's; the others are counted as "
-                                               "filtered_out and the count check expects the destination without "
-                                               "them. A resumed migration keeps its filter."),
+                                               "FIELD>NUMBER or DATE, >=, <, <=, FIELD~TEXT for text containing it; "
+                                               "repeat for all of several), e.g. one tenant's; the others are "
+                                               "counted as filtered_out and the count check expects the destination "
+                                               "without them. A resumed migration keeps its filter."),
 ) -> None:
     """Translate a collection into the translator's other space and write it, keeping ids, metadata, documents.
     Into an existing collection ranked by dot product or L2 distance whose own vectors are not unit length, each
@@ -623,7 +623,8 @@ def query(
     k: int = typer.Option(10, "--k", "-k", min=1, help="Hits to return per query, over all collections."),
     where: list[str] = typer.Option(None, help="Only records whose metadata meets this: FIELD=VALUE, FIELD!=VALUE "
                                                "(records without the field too), FIELD>NUMBER or FIELD>DATE "
-                                               "(2024-06-01, RFC 3339: UTC where no zone is given; >=, <, <=); repeat "
+                                               "(2024-06-01, RFC 3339: UTC where no zone is given; >=, <, <=), "
+                                               "FIELD~TEXT (text containing it, case-sensitive; !~: not); repeat "
                                                "for all of several. A value reads as JSON where it is (2020, true, "
                                                "\"2020\" for the text), as text otherwise; a JSON list is any of "
                                                "its values (lang='[\"en\",\"de\"]'; != none of them); FIELD may "
