@@ -74,6 +74,7 @@ def test_text_query_with_offline_minilm(tmp_path):
             assert ready, "no answer before the next query was written"
             hit = json.loads(proc.stdout.readline())
             assert (hit["query"], hit["text"], hit["id"]) == (qi, asked, want), hit
+            assert json.loads(proc.stdout.readline()) == {"query": qi, "hits": 1}  # the answer's end
         proc.stdin.close()
         assert proc.wait(timeout=60) == 0, proc.stderr.read()
         assert proc.stdout.read() == ""
@@ -94,8 +95,9 @@ def test_text_query_with_offline_minilm(tmp_path):
             proc.stdin.flush()
             ready, _, _ = select.select([proc.stdout], [], [], 300)
             assert ready, "no answer"
-            hit = json.loads(proc.stdout.readline())
+            hit, end = json.loads(proc.stdout.readline()), json.loads(proc.stdout.readline())
             assert (hit["id"] == 5 and hit["document"] == robot) if qi else hit["id"] != 5, hit
+            assert end == {"query": qi, "hits": 1}, end
         proc.stdin.close()
         assert proc.wait(timeout=60) == 0, proc.stderr.read()
     finally:
@@ -161,6 +163,9 @@ def test_each_query_of_a_file_or_a_stream_may_carry_its_own_filter(tmp_path):
         proc.kill()
     assert proc.returncode == 0, err
     answers = [json.loads(line) for line in out.splitlines()]
+    ends = [a for a in answers if "hits" in a]  # each answer's last line: how many hits it had
+    assert ends == [{"query": 0, "hits": 1}, {"query": 3, "hits": 1}, {"query": 4, "query_id": 17, "hits": 2}], ends
+    answers = [a for a in answers if "hits" not in a]
     assert [(a["query"], a.get("id"), "error" in a) for a in answers] == [
         (0, 2, False), (1, None, True), (2, None, True), (3, 4, False), (4, 5, False), (4, 2, False),
         (5, None, True)], answers

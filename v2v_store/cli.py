@@ -614,8 +614,9 @@ def query(
                                          "many queries for one read of the collections (latent mode streams them "
                                          "once per command). '-': read them from standard input, one per line "
                                          "(a line starting with { is a JSON object as in .jsonl), each answered as "
-                                         "it arrives, until end of input; a bad line is answered with an "
-                                         "\"error\" line."),
+                                         "it arrives, its hits followed by a line {\"query\": N, \"hits\": H} "
+                                         "(the answer's end: a filter may keep fewer than k records), until end "
+                                         "of input; a bad line is answered with an \"error\" line."),
     model: str = typer.Option(None, help="Model for --text: minilm | e5 | mpnet | a saved sentence-transformers "
                                          "model's directory | py:MODULE:FUNCTION, called with kind='query' if it "
                                          "takes that keyword (an offline model's name is also the query's space)."),
@@ -717,8 +718,11 @@ def query(
                     typer.echo(_json({"query": qi, "error": str(e)}))
                     continue
                 queries = encode([line])
-                _print_hits(cross.search(queries, space=space or _query_space(tr, model, queries), k=line_k,
-                                         where=where)[0], qi, line, query_id)
+                hits = cross.search(queries, space=space or _query_space(tr, model, queries), k=line_k, where=where)[0]
+                _print_hits(hits, qi, line, query_id)
+                # the answer's end (a client cannot count on k lines: a filter may keep fewer records, or none)
+                typer.echo(_json({"query": qi, **({"query_id": query_id} if query_id is not None else {}),
+                                  "hits": len(hits)}))
             return
         if queries_text is not None:
             queries = encode(queries_text)
