@@ -579,13 +579,32 @@ class FaissStore(VectorStore):
         found = self._lookup(np.unique(np.array(fids, dtype=np.int64)))
         return [found[f][1:] if f in found else (None, None) for f in fids]
 
+    def _flat_ids_where(self, where: Where) -> np.ndarray | None:
+        """The FAISS ids of the records whose metadata meets ``where``, tested in the sidecar alone, where the index is
+        flat (a search among them is then exact) and the sidecar holds a row for each of its records; else None."""
+        index = faiss.downcast_index(self._require_index())
+        inner = faiss.downcast_index(index.index) if type(index).__name__.startswith("IndexIDMap") else index
+        if not isinstance(inner, faiss.IndexFlat) or self._db is None:
+            return None
+        if self._db.execute("SELECT COUNT(*) FROM records").fetchone()[0] != self.count():
+            return None
+        kept = [fid for fid, meta in self._db.execute("SELECT faiss_id, metadata FROM records")
+                if where.holds(json.loads(meta) if meta else None)]
+        return np.array(kept, dtype=np.int64)
+
     def search(self, queries: np.ndarray, k: int, where: Where | None = None
                ) -> tuple[np.ndarray, list[list[PointId]]]:
-        if where is not None:
+        """Top-k by the index; with ``where``, a flat index searches the records it keeps (a FAISS selector: exact),
+        any other scores them in a read of the collection (its IVF lists and graph cannot filter exactly)."""
+        kept = None if where is None else self._flat_ids_where(where)
+        if where is not None and kept is None:
             return self.search_where(queries, k, where)
         index = self._require_index()
         queries = prepare_for_metric(check_vectors(queries, self.dim, "queries"), self.metric)
-        distances, fids = index.search(queries, k)
+        if kept is not None and not len(kept):
+            return np.full((len(queries), k), -np.inf, dtype=np.float32), [[] for _ in queries]
+        params = None if kept is None else faiss.SearchParameters(sel=faiss.IDSelectorBatch(kept))
+        distances, fids = index.search(queries, k, params=params)
         found = self._lookup(np.unique(fids[fids != -1]))  # -1: no result (an index of fewer than k records)
         ids = [[found.get(int(f), (int(f),))[0] for f in row if f != -1] for row in fids]
         scores = scores_from_distances(distances, self.metric if self.metric == Metric.L2 else Metric.DOT)

@@ -302,6 +302,9 @@ def test_a_filtered_search_is_exact_among_the_records_the_filter_keeps(store_uri
             np.testing.assert_allclose(scores[:, :len(rows)], ref_scores[:, :len(rows)], rtol=1e-3, atol=1e-3)
             if kind == "qdrant":  # local mode scores the records kept in one read; a server filters in its engine
                 assert store.engine_search(queries, 5, where)[1] == hit_ids, texts
+            if kind == "faiss":  # a flat index searched among the kept records (a selector), as one read scores them
+                assert store._flat_ids_where(where) is not None
+                assert VectorStore.search_where(store, queries, 5, where)[1] == hit_ids, texts
             # a migration's read of them: page by page, resumable at any page's position; counted where the engine
             # filters (Qdrant's; an edge shard's unless a boolean is tested)
             assert store.count_where(where) in (None, len(rows)), texts
@@ -316,6 +319,26 @@ def test_a_filtered_search_is_exact_among_the_records_the_filter_keeps(store_uri
         each = [sorted(ids, key=str) for ids in store.ids_where_each(wheres)]
         assert each == [sorted(store.ids_where(where), key=str) for where in wheres]
         assert each == [sorted(ids, key=str) for ids in VectorStore.ids_where_each(store, wheres)]  # as a read says
+
+
+@pytest.mark.parametrize("structure", ["IVF4,Flat", "HNSW8"])
+def test_a_filtered_search_of_a_structured_faiss_index_is_exact(structure, rng, tmp_path):
+    """IVF lists and an HNSW graph cannot filter exactly (a selector inside them misses records): such an index's
+    filtered search scores the kept records in a read of the collection, exactly."""
+    records = make_records(rng, int_ids=True)
+    queries = rng.standard_normal((8, D)).astype(np.float32)
+    uri = f"faiss://{tmp_path}/i.faiss?index={structure}"
+    with open_store(uri, dim=D, metric=Metric.COSINE) as store:
+        store.train_on(records.vectors)
+        store.upsert(records)
+    with open_store(uri) as store:
+        for texts in (["i>=150", "even=false"], ['title=["t3","t12","t40"]']):
+            where = Where.parse(texts)
+            assert store._flat_ids_where(where) is None
+            rows = where.rows(records.metadata)
+            _, hit_ids = store.search(queries, 5, where=where)
+            _, ref_rows = brute_force_search(records.vectors[rows], queries, 5, Metric.COSINE)
+            assert hit_ids == [[records.ids[rows[r]] for r in row] for row in ref_rows], texts
 
 
 def _faiss_index(kind, vectors):
