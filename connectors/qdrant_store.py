@@ -129,7 +129,7 @@ def qdrant_filter(where: Where | None, models: Any, range_type: Any, base: Any =
     Qdrant's ``MatchValue`` takes no fraction and matches an integer to integers only, never to a value stored as a
     float (``2020`` to ``2020.0``, as pandas writes a column with gaps); a list of values is ``MatchAny`` where they
     are all text, else a nested filter that any of its values' tests meets (``!=``: none); a comparison with a date is
-    a datetime range; ``~`` (contains) is ``MatchSubstring``."""
+    a datetime range; ``~`` (contains) is ``MatchSubstring``; ``=null`` is ``IsEmpty``."""
     if where is None:
         return base
     must, must_not = list(base.must or []) if base else [], list(base.must_not or []) if base else []
@@ -145,6 +145,11 @@ def qdrant_filter(where: Where | None, models: Any, range_type: Any, base: Any =
         if c.op in TEXT_OPERATORS:
             test = models.FieldCondition(key=c.field, match=models.MatchSubstring(substring=c.value))
             (must if c.op == "~" else must_not).append(test)
+            continue
+        if c.value is None:  # no value: missing, null or [] (the client's condition, or the edge binding's)
+            empty = (models.IsEmptyCondition(is_empty=models.PayloadField(key=c.field))
+                     if hasattr(models, "PayloadField") else models.IsEmptyCondition(c.field))
+            (must if c.op == "=" else must_not).append(empty)
             continue
         values = c.values
         if len(values) == 1:

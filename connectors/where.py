@@ -2,7 +2,8 @@
 
 A :class:`Where` is a conjunction of conditions written as the CLI takes them (``--where lang=en --where
 year>=2020``): ``=`` and ``!=`` compare text, numbers or booleans, or a JSON list of them (``lang=["en","de"]``: any of
-them; ``!=``: none of them); ``>``, ``>=``, ``<``, ``<=`` compare numbers, or dates (``published>=2024-06-01``: text in
+them; ``!=``: none of them; ``=null``: no value, missing, null or an empty list, and ``!=null`` a value); ``>``,
+``>=``, ``<``, ``<=`` compare numbers, or dates (``published>=2024-06-01``: text in
 one of Qdrant's datetime formats, RFC 3339 and shorter, UTC where no zone is given); ``~`` keeps text that contains
 the value (``source~handbook``; ``!~``: does not), case-sensitive. A field is a metadata key, or a dotted path into
 nested metadata (``metadata.source``: LangChain's payloads in Qdrant; ``items[].name``: into each object of an
@@ -67,20 +68,32 @@ def field_value(metadata: dict[str, Any] | None, field: str) -> Any:
     """``metadata[field]``, else the value at dotted path ``field`` through nested objects, where a part ending in
     ``[]`` goes into each object of an array (Qdrant's ``items[].name``: the list of every item's name); ``_MISSING``
     where none."""
+    found = _values_at(metadata, field)
+    if "[]" not in field:
+        return found[0] if found else _MISSING
+    values = [x for v in found for x in (v if isinstance(v, list) else [v])]
+    return values if values else _MISSING
+
+
+def _values_at(metadata: dict[str, Any] | None, field: str) -> list:
+    """The values at path ``field`` (one, or with ``[]`` one per object of an array), lists as they are."""
     if not metadata:
-        return _MISSING
+        return []
     if field in metadata:
-        return metadata[field]
+        return [metadata[field]]
     found: list = [metadata]
     for part in field.split("."):
         key, each = (part[:-2], True) if part.endswith("[]") else (part, False)
         found = [v[key] for v in found if isinstance(v, dict) and key in v]
         if each:
             found = [item for v in found if isinstance(v, list) for item in v]
-    if "[]" not in field:
-        return found[0] if found else _MISSING
-    values = [x for v in found for x in (v if isinstance(v, list) else [v])]
-    return values if values else _MISSING
+    return found
+
+
+def is_empty(metadata: dict[str, Any] | None, field: str) -> bool:
+    """Whether ``field`` holds no value: missing, null or an empty list (Qdrant's ``IsEmpty``; each value at a path
+    through an array of objects)."""
+    return all(v is None or v == [] for v in _values_at(metadata, field))
 
 
 def filter_hints(where: "Where", metadata: list[dict[str, Any] | None]) -> list[str]:
@@ -89,6 +102,8 @@ def filter_hints(where: "Where", metadata: list[dict[str, Any] | None]) -> list[
     condition cannot match by type (numbers compared with text: ``year>=2020`` where years are stored as "2020")."""
     hints, fields = [], sorted({key for m in metadata if m for key in m})
     for c in where.conditions:
+        if c.value is None:  # =null keeps records without the field: a name none has is no mistake there
+            continue
         found = [field_value(m, c.field) for m in metadata]
         items = [x for v in found if v is not _MISSING for x in (v if isinstance(v, list) else [v])]
         if not items:
@@ -151,7 +166,7 @@ class Condition:
 
     field: str
     op: str
-    value: Scalar | tuple[Scalar, ...]  # a tuple (``=`` and ``!=`` only): any of its values
+    value: Scalar | tuple[Scalar, ...] | None  # a tuple (``=`` and ``!=`` only): any of its values; None: no value
 
     @property
     def moment(self) -> datetime | None:
@@ -164,6 +179,8 @@ class Condition:
         return self.value if isinstance(self.value, tuple) else (self.value,)
 
     def holds(self, metadata: dict[str, Any] | None) -> bool:
+        if self.value is None:  # =null: no value (missing, null, []); !=null: a value
+            return is_empty(metadata, self.field) == (self.op == "=")
         stored = field_value(metadata, self.field)
         items = stored if isinstance(stored, list) else [stored]
         if self.op in TEXT_OPERATORS:  # byte-wise and case-sensitive, as Qdrant's
@@ -277,6 +294,7 @@ def _checked_value(value: Any) -> Scalar | tuple[Scalar, ...]:
         if not value or not all(scalar(v) for v in value):
             raise ValueError(f"a list must hold one or more texts, numbers or true/false (got {json.dumps(value)})")
         return tuple(value)
-    if not scalar(value):
-        raise ValueError(f"the value must be text, a number or true/false, or a list of them (got {json.dumps(value)})")
+    if value is not None and not scalar(value):
+        raise ValueError(f"the value must be text, a number or true/false, or a list of them, or null (got "
+                         f"{json.dumps(value)})")
     return value

@@ -188,7 +188,9 @@ WHERES = [["even=true"], ["i>=150", "even=false"], ["metadata.source=s8"], ["fla
           # into each object of an array, as Qdrant's items[].name
           ["parts[].name=q", "parts[].n>=100"], ["parts[].name!=p8"], ['parts[].name=["p15","p22"]'],
           # text that contains a value (!~: does not), case-sensitive
-          ["title~1"], ["title!~1", "metadata.source~s"], ["parts[].name~p1", "metadata.source~1"], ["at~T", "at!~Z"], ['title~"t2"']]
+          ["title~1"], ["title!~1", "metadata.source~s"], ["parts[].name~p1", "metadata.source~1"], ["at~T", "at!~Z"], ['title~"t2"'],
+          # no value (missing, null or an empty list), and a value
+          ["tags=null", "none=null"], ["title!=null", "i<40"], ["metadata.tags!=null"]]
 
 
 def test_a_filter_reads_its_values_as_json_where_they_are_and_compares_like_qdrant():
@@ -211,6 +213,10 @@ def test_a_filter_reads_its_values_as_json_where_they_are_and_compares_like_qdra
     assert not holds("n~1", {"n": 10}) and holds("t!~x", {}) and not holds("t!~rep", {"t": "report"})
     with pytest.raises(V2VError, match=re.escape("~ needs the text to look for")):
         Where.parse(["t~"])
+    # null: no value (missing, null, an empty list; [null] is a value), !=null a value
+    assert holds("x=null", {}) and holds("x=null", {"x": None}) and holds("x=null", {"x": []}) and holds("x=null", None)
+    assert holds("x!=null", {"x": [None]}) and holds("x!=null", {"x": ""}) and not holds("x!=null", {"x": []})
+    assert Where.of({"x": None}) == Where.parse(["x=null"]) and str(Where.parse(["x!=null"])) == "x!=null"
     # items[].name: into each object of an array (a plain dotted path does not go into arrays), as Qdrant's engine
     items = {"items": [{"name": "a", "n": 1}, {"name": ["b", "c"]}, 3]}
     assert holds("items[].name=c", items) and holds("items[].n<2", items) and not holds("items.name=a", items)
@@ -1032,7 +1038,8 @@ def test_filters_agree_with_qdrants_engine_on_random_metadata(kind, tmp_path):
             return f"{field}{op}{rnd.choice(['a', 'A', '1', '2024-01', 'T03', '0'])}"
         if op in ("=", "!="):
             pick = lambda: rnd.choice([s for s in scalars if s is not None])  # noqa: E731
-            wanted = [pick() for _ in range(rnd.randint(1, 3))] if rnd.random() < 0.3 else pick()
+            r = rnd.random()
+            wanted = [pick() for _ in range(rnd.randint(1, 3))] if r < 0.3 else None if r < 0.4 else pick()
             return f"{field}{op}{json.dumps(wanted)}"
         bound = rnd.choice([0, 1, 1.5, 2, -1, "2024-01-01", "2024-01-02T03:00:00Z", "2024-01-02"])
         return f"{field}{op}{json.dumps(bound) if isinstance(bound, str) else bound}"
