@@ -62,7 +62,7 @@ _shards = SharedHandles(_load_shard, _close_shard)
 def _engine_filters(where: Where) -> bool:
     """Whether the edge shard's own filter can apply ``where``: its Python binding's ``MatchValue`` matches no
     boolean (``True`` nor ``1``: qdrant-edge-py 0.9.0), so a test of one is applied here."""
-    return not any(isinstance(v, bool) for c in where.conditions for v in c.values)
+    return not any(isinstance(v, bool) for c in where.leaves() for v in c.values)
 
 
 class QdrantEdgeStore(VectorStore):

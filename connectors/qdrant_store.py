@@ -46,7 +46,7 @@ from .base import (
 from .llama_index import node_text
 from .shared import SharedHandles
 from .uri import StoreURI
-from .where import RANGE_OPERATORS, TEXT_OPERATORS, Where
+from .where import RANGE_OPERATORS, TEXT_OPERATORS, AnyOf, Condition, Where
 
 logger = logging.getLogger(__name__)
 
@@ -129,37 +129,42 @@ def qdrant_filter(where: Where | None, models: Any, range_type: Any, base: Any =
     Qdrant's ``MatchValue`` takes no fraction and matches an integer to integers only, never to a value stored as a
     float (``2020`` to ``2020.0``, as pandas writes a column with gaps); a list of values is ``MatchAny`` where they
     are all text, else a nested filter that any of its values' tests meets (``!=``: none); a comparison with a date is
-    a datetime range; ``~`` (contains) is ``MatchSubstring``; ``=null`` is ``IsEmpty``."""
+    a datetime range; ``~`` (contains) is ``MatchSubstring``; ``=null`` is ``IsEmpty``; alternatives (``a | b``) a nested
+    filter that one of them meets."""
     if where is None:
         return base
     must, must_not = list(base.must or []) if base else [], list(base.must_not or []) if base else []
     for c in where.conditions:
-        if c.moment is not None:  # dates: RFC 3339 text, UTC where the user gave no zone
-            dates = getattr(models, "DatetimeRange", None) or models.RangeDateTime  # the client's, the edge shard's
-            bound = {RANGE_OPERATORS[c.op]: c.moment.isoformat()}
-            must.append(models.FieldCondition(key=c.field, range=dates(**bound)))
+        if isinstance(c, AnyOf):  # one or more of them: each alternative a filter of its own
+            must.append(models.Filter(should=[
+                models.Filter(must=[test]) if positive else models.Filter(must_not=[test])
+                for test, positive in (_condition(a, models, range_type) for a in c.alternatives)]))
             continue
-        if c.op in RANGE_OPERATORS:
-            must.append(models.FieldCondition(key=c.field, range=range_type(**{RANGE_OPERATORS[c.op]: c.value})))
-            continue
-        if c.op in TEXT_OPERATORS:
-            test = models.FieldCondition(key=c.field, match=models.MatchSubstring(substring=c.value))
-            (must if c.op == "~" else must_not).append(test)
-            continue
-        if c.value is None:  # no value: missing, null or [] (the client's condition, or the edge binding's)
-            empty = (models.IsEmptyCondition(is_empty=models.PayloadField(key=c.field))
-                     if hasattr(models, "PayloadField") else models.IsEmptyCondition(c.field))
-            (must if c.op == "=" else must_not).append(empty)
-            continue
-        values = c.values
-        if len(values) == 1:
-            test = _equality(c.field, values[0], models, range_type)
-        elif all(isinstance(v, str) for v in values):
-            test = models.FieldCondition(key=c.field, match=models.MatchAny(any=list(values)))
-        else:
-            test = models.Filter(should=[_equality(c.field, v, models, range_type) for v in values])
-        (must if c.op == "=" else must_not).append(test)
+        test, positive = _condition(c, models, range_type)
+        (must if positive else must_not).append(test)
     return models.Filter(must=must or None, must_not=must_not or None)
+
+
+def _condition(c: Condition, models: Any, range_type: Any) -> tuple[Any, bool]:
+    """(the Qdrant condition ``c`` tests, whether it must hold: else it must not)."""
+    if c.moment is not None:  # dates: RFC 3339 text, UTC where the user gave no zone
+        dates = getattr(models, "DatetimeRange", None) or models.RangeDateTime  # the client's, the edge shard's
+        return models.FieldCondition(key=c.field, range=dates(**{RANGE_OPERATORS[c.op]: c.moment.isoformat()})), True
+    if c.op in RANGE_OPERATORS:
+        return models.FieldCondition(key=c.field, range=range_type(**{RANGE_OPERATORS[c.op]: c.value})), True
+    if c.op in TEXT_OPERATORS:
+        return models.FieldCondition(key=c.field, match=models.MatchSubstring(substring=c.value)), c.op == "~"
+    if c.value is None:  # no value: missing, null or [] (the client's condition, or the edge binding's)
+        return (models.IsEmptyCondition(is_empty=models.PayloadField(key=c.field)) if hasattr(models, "PayloadField")
+                else models.IsEmptyCondition(c.field)), c.op == "="
+    values = c.values
+    if len(values) == 1:
+        test = _equality(c.field, values[0], models, range_type)
+    elif all(isinstance(v, str) for v in values):
+        test = models.FieldCondition(key=c.field, match=models.MatchAny(any=list(values)))
+    else:
+        test = models.Filter(should=[_equality(c.field, v, models, range_type) for v in values])
+    return test, c.op == "="
 
 
 def _equality(field: str, value: Any, models: Any, range_type: Any) -> Any:

@@ -1,15 +1,15 @@
 """Metadata filters: which records a search may return, by their metadata fields.
 
 A :class:`Where` is a conjunction of conditions written as the CLI takes them (``--where lang=en --where
-year>=2020``): ``=`` and ``!=`` compare text, numbers or booleans, or a JSON list of them (``lang=["en","de"]``: any of
-them; ``!=``: none of them; ``=null``: no value, missing, null or an empty list, and ``!=null`` a value); ``>``,
-``>=``, ``<``, ``<=`` compare numbers, or dates (``published>=2024-06-01``: text in
-one of Qdrant's datetime formats, RFC 3339 and shorter, UTC where no zone is given); ``~`` keeps text that contains
-the value (``source~handbook``; ``!~``: does not), case-sensitive. A field is a metadata key, or a dotted path into
-nested metadata (``metadata.source``: LangChain's payloads in Qdrant; ``items[].name``: into each object of an
-array). The rules are Qdrant's, so a Qdrant collection filters on its own engine and every other store by :meth:`Where.holds`
-alike: a list matches when one of its items does; ``!=`` keeps records without the field; numbers compare by value
-(``2020`` matches ``2020.0``); ``true`` matches only a boolean.
+year>=2020``; one ``--where 'lang=de | tenant=acme'`` holds where either does): ``=`` and ``!=`` compare text,
+numbers or booleans, or a JSON list of them (``lang=["en","de"]``: any of them; ``!=``: none of them; ``=null``: no
+value, missing, null or an empty list, and ``!=null`` a value); ``>``, ``>=``, ``<``, ``<=`` compare numbers, or
+dates (``published>=2024-06-01``: text in one of Qdrant's datetime formats, RFC 3339 and shorter, UTC where no zone
+is given); ``~`` keeps text that contains the value (``source~handbook``; ``!~``: does not), case-sensitive. A field
+is a metadata key, or a dotted path into nested metadata (``metadata.source``: LangChain's payloads in Qdrant;
+``items[].name``: into each object of an array). The rules are Qdrant's, so a Qdrant collection filters on its own
+engine and every other store by :meth:`Where.holds` alike: a list matches when one of its items does; ``!=`` keeps
+records without the field; numbers compare by value (``2020`` matches ``2020.0``); ``true`` matches only a boolean.
 """
 
 from __future__ import annotations
@@ -101,7 +101,7 @@ def filter_hints(where: "Where", metadata: list[dict[str, Any] | None]) -> list[
     warning: a field none of them has (misspelt: ``=`` then keeps nothing, ``!=`` everything) or one whose values a
     condition cannot match by type (numbers compared with text: ``year>=2020`` where years are stored as "2020")."""
     hints, fields = [], sorted({key for m in metadata if m for key in m})
-    for c in where.conditions:
+    for c in where.leaves():
         if c.value is None:  # =null keeps records without the field: a name none has is no mistake there
             continue
         found = [field_value(m, c.field) for m in metadata]
@@ -197,17 +197,35 @@ class Condition:
 
 
 @dataclass(frozen=True)
-class Where:
-    """Conditions a record's metadata must all meet."""
+class AnyOf:
+    """Conditions of which a record's metadata must meet one or more (``--where 'lang=de | tenant=acme'``)."""
 
-    conditions: tuple[Condition, ...]
+    alternatives: tuple[Condition, ...]
+
+    def holds(self, metadata: dict[str, Any] | None) -> bool:
+        return any(a.holds(metadata) for a in self.alternatives)
+
+    def __str__(self) -> str:
+        return " | ".join(map(str, self.alternatives))
+
+
+@dataclass(frozen=True)
+class Where:
+    """Conditions a record's metadata must all meet (each a condition, or alternatives of which one must hold)."""
+
+    conditions: tuple[Condition | AnyOf, ...]
 
     @classmethod
     def parse(cls, texts: Iterable[str] | None) -> "Where | None":
-        """The filter of ``--where`` texts (``field=value``, ``field>=number``, ...); None for none. A value is read as
-        JSON where it is one (``2020``, ``true``, ``"2020"`` for the text), as text otherwise (``en``)."""
-        conditions = tuple(parse_condition(t) for t in texts or ())
+        """The filter of ``--where`` texts (``field=value``, ``field>=number``, ...; ``a | b``: either); None for none.
+        A value is read as JSON where it is one (``2020``, ``true``, ``"2020"`` for the text), as text otherwise
+        (``en``)."""
+        conditions = tuple(parse_clause(t) for t in texts or ())
         return cls(conditions) if conditions else None
+
+    def leaves(self) -> list[Condition]:
+        """Every condition, those of alternatives too."""
+        return [a for c in self.conditions for a in (c.alternatives if isinstance(c, AnyOf) else (c,))]
 
     @classmethod
     def of(cls, value: Any, what: str = "where") -> "Where | None":
@@ -247,6 +265,26 @@ class Where:
 def both(first: Where | None, second: Where | None) -> Where | None:
     """The conditions of both filters (either may be None: none)."""
     return second if first is None else first & second
+
+
+def parse_clause(text: str) -> Condition | AnyOf:
+    """A ``--where`` text: a condition, or alternatives separated by `` | `` (a space each side; a value that holds
+    one is quoted: ``title="a | b"``)."""
+    parts, current, quoted = [], [], False
+    i = 0
+    while i < len(text):
+        if text[i] == '"' and (i == 0 or text[i - 1] != "\\"):
+            quoted = not quoted
+        if not quoted and text.startswith(" | ", i):
+            parts.append("".join(current))
+            current, i = [], i + 3
+            continue
+        current.append(text[i])
+        i += 1
+    parts.append("".join(current))
+    if len(parts) == 1:
+        return parse_condition(text)
+    return AnyOf(tuple(parse_condition(p.strip()) for p in parts))
 
 
 def parse_condition(text: str) -> Condition:

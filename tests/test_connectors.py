@@ -190,7 +190,9 @@ WHERES = [["even=true"], ["i>=150", "even=false"], ["metadata.source=s8"], ["fla
           # text that contains a value (!~: does not), case-sensitive
           ["title~1"], ["title!~1", "metadata.source~s"], ["parts[].name~p1", "metadata.source~1"], ["at~T", "at!~Z"], ['title~"t2"'],
           # no value (missing, null or an empty list), and a value
-          ["tags=null", "none=null"], ["title!=null", "i<40"], ["metadata.tags!=null"]]
+          ["tags=null", "none=null"], ["title!=null", "i<40"], ["metadata.tags!=null"],
+          # alternatives: one or more of them (a quoted value may hold " | ")
+          ["even=true | metadata.source=s8"], ["i<10 | i>290 | f=null", "title!~9"], ['title="t1 | t2" | i=3']]
 
 
 def test_a_filter_reads_its_values_as_json_where_they_are_and_compares_like_qdrant():
@@ -213,6 +215,12 @@ def test_a_filter_reads_its_values_as_json_where_they_are_and_compares_like_qdra
     assert not holds("n~1", {"n": 10}) and holds("t!~x", {}) and not holds("t!~rep", {"t": "report"})
     with pytest.raises(V2VError, match=re.escape("~ needs the text to look for")):
         Where.parse(["t~"])
+    # alternatives: " | " between conditions (not inside a quoted value), any one of them
+    either = Where.parse(["lang=de | tenant=acme | n>3", 'title="a | b"'])
+    assert [type(c).__name__ for c in either.conditions] == ["AnyOf", "Condition"] and either.conditions[1].value == "a | b"
+    assert Where.parse([str(c) for c in either.conditions]) == either  # as a migration's checkpoint keeps it
+    assert holds("lang=de | n>3", {"n": 4}) and holds("lang=de | n>3", {"lang": "de"}) and not holds("lang=de | n>3", {})
+    assert holds("x=a|b", {"x": "a|b"})  # no spaces: one value
     # null: no value (missing, null, an empty list; [null] is a value), !=null a value
     assert holds("x=null", {}) and holds("x=null", {"x": None}) and holds("x=null", {"x": []}) and holds("x=null", None)
     assert holds("x!=null", {"x": [None]}) and holds("x!=null", {"x": ""}) and not holds("x!=null", {"x": []})
@@ -315,7 +323,7 @@ def test_a_filtered_search_is_exact_among_the_records_the_filter_keeps(store_uri
             # filters (Qdrant's; an edge shard's unless a boolean is tested)
             assert store.count_where(where) in (None, len(rows)), texts
             assert (store.count_where(where) is None) == (kind not in ("qdrant", "qdrant_edge") or (
-                kind == "qdrant_edge" and any(isinstance(v, bool) for c in where.conditions for v in c.values)))
+                kind == "qdrant_edge" and any(isinstance(v, bool) for c in where.leaves() for v in c.values)))
             pages = list(store.filtered_batches(where, batch_size=64))
             assert sorted((i for b in pages for i in b.ids), key=str) == sorted((records.ids[r] for r in rows), key=str)
             if len(pages) > 1 and pages[0].next_position is not None:
@@ -1050,6 +1058,6 @@ def test_filters_agree_with_qdrants_engine_on_random_metadata(kind, tmp_path):
         store.upsert(VectorBatch(list(range(300)), np.random.default_rng(0).standard_normal((300, 4)).astype(np.float32),
                                  metadata))
         for _ in range(300):
-            texts = [condition() for _ in range(rnd.randint(1, 2))]
+            texts = [" | ".join(condition() for _ in range(rnd.choice([1, 1, 2, 3]))) for _ in range(rnd.randint(1, 2))]
             where = Where.parse(texts)
             assert sorted(store.ids_where(where)) == where.rows(metadata), (texts, where.rows(metadata))
