@@ -732,12 +732,17 @@ def query(
         else:
             queries = _load_array(vector, one_vector=True)
             space = space or _query_space(tr, None, queries)
-        # each query's own k (a .jsonl "k"): the most asked for all, each query's hits cut to its own (exact: the
-        # top k of a longer ranking)
-        hits = cross.search(queries, space=space, k=max([k] + [a[0] for a in asked]), where=wheres or kept)
+        # the queries of each k (a .jsonl query's own "k", else --k) searched together: no query's hits fetched
+        # beyond its own k (a filter's records are read once for the command, whichever k asks)
+        hits: list = [None] * len(queries)
+        for own_k in sorted({a[0] for a in asked} or {k}):
+            rows = [qi for qi in range(len(queries)) if (asked[qi][0] if asked else k) == own_k]
+            found = cross.search(queries[rows], space=space, k=own_k,
+                                 where=[wheres[r] for r in rows] if wheres else kept)
+            for r, row in zip(rows, found):
+                hits[r] = row
     for qi, row in enumerate(hits):
-        own_k, query_id = asked[qi] if asked else (k, None)
-        _print_hits(row[:own_k], qi, queries_text[qi] if queries_text else None, query_id)
+        _print_hits(row, qi, queries_text[qi] if queries_text else None, asked[qi][1] if asked else None)
 
 
 def _query_options(record: dict, k: int, what: str) -> tuple[int, str | int | float | None]:
