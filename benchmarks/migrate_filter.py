@@ -102,7 +102,8 @@ def main() -> None:
              "", f"Command: `{payload['command']}`  ", f"Machine: {payload['machine']}, {payload['date']}", "",
              f"Source: {len(everything):,} records: the kit's sentences embedded by {stored}"
              + (f", {args.copies} times over (ids offset)" if args.copies > 1 else "")
-             + f" (metadata topic and title), in {' and '.join(args.stores.split(','))}; each row migrates one topic's records into a new "
+             + f" (metadata topic and title), in {' and '.join(args.stores.split(','))}; each row migrates one "
+             "topic's records into a new "
              f"FAISS index ({into}, Procrustes translator on the true pairs of side A), with the source's engine "
              "filtering (only the kept records read) and with every record read and tested here. Seconds of the "
              "whole migration (plan, read, translate, write).", "",

@@ -129,8 +129,8 @@ def qdrant_filter(where: Where | None, models: Any, range_type: Any, base: Any =
     Qdrant's ``MatchValue`` takes no fraction and matches an integer to integers only, never to a value stored as a
     float (``2020`` to ``2020.0``, as pandas writes a column with gaps); a list of values is ``MatchAny`` where they
     are all text, else a nested filter that any of its values' tests meets (``!=``: none); a comparison with a date is
-    a datetime range; ``~`` (contains) is ``MatchSubstring``; ``=null`` is ``IsEmpty``; alternatives (``a | b``) a nested
-    filter that one of them meets."""
+    a datetime range; ``~`` (contains) is ``MatchSubstring``; ``=null`` is ``IsEmpty``; alternatives (``a | b``) a
+    nested filter that one of them meets."""
     if where is None:
         return base
     must, must_not = list(base.must or []) if base else [], list(base.must_not or []) if base else []

@@ -131,7 +131,8 @@ def filter_hints(where: "Where", metadata: list[dict[str, Any] | None]) -> list[
         elif (c.op in RANGE_OPERATORS or all(_is_number(v) for v in wanted)) and not numbers and texts:
             hints.append(f"the field {c.field!r} holds text{example} in the first {len(metadata)} records, and {c} "
                          + ("compares numbers" if c.op in RANGE_OPERATORS else
-                            f"matches {'numbers' if listed else 'the number'}: to match the text, quote {each}: {_rewritten(c, _quoted)}"))
+                            f"matches {'numbers' if listed else 'the number'}: to match the text, quote {each}: "
+                            f"{_rewritten(c, _quoted)}"))
         elif all(isinstance(v, str) for v in wanted) and not texts and (numbers or bool in kinds):
             kind = "numbers" if numbers else "booleans"
             hints.append(f"the field {c.field!r} holds {kind} in the first {len(metadata)} records, and {c} matches "
@@ -314,7 +315,8 @@ def parse_condition(text: str) -> Condition:
     try:
         value = _checked_value(value)
     except ValueError as e:
-        raise V2VError(f"--where {text!r}: {e}; to match the text itself, quote it: --where '{field}=\"{raw}\"'") from None
+        raise V2VError(f"--where {text!r}: {e}; to match the text itself, quote it: "
+                       f"--where '{field}=\"{raw}\"'") from None
     if op in RANGE_OPERATORS and not _is_number(value) and parse_datetime(value) is None:
         raise V2VError(f"--where {text!r}: {op} compares numbers or dates (text such as 2024-06-01 or "
                        f"2024-06-01T12:00:00Z, UTC where no zone is given), and {raw!r} is neither; use = or != for "
