@@ -716,6 +716,17 @@ def test_inspect_lists_the_metadata_fields_a_filter_can_name(tmp_path, rng):
     assert fields["parts[].n"].startswith("list of number 1..") and fields["parts"].startswith("list of object")
     assert all(Where.parse([f"{name}!=zzz"]) for name in fields)  # each a name --where takes
     assert fields["at"].startswith("text, 128 values, e.g.")  # dates and one text that is none ("soon")
+    # --where: how many records a filter keeps (a Qdrant engine counts them; FAISS is read) and the first of them
+    for uri in (f"qdrant-edge://{tmp_path}/shard", f"faiss://{tmp_path}/i.faiss"):
+        if uri.startswith("faiss"):
+            with open_store(uri, dim=D) as store:
+                store.upsert(records)
+        where = Where.parse(["i<100 | metadata.page<100", "even!=true"])
+        kept = {records.ids[r] for r in where.rows(records.metadata)}
+        with open_store(uri) as store:
+            report = inspect_store(store, sample=3, where=where)
+        assert (report.where, report.where_count) == (str(where), len(kept)) and len(kept) > 3, uri
+        assert len(report.where_sample) == 3 and {r["id"] for r in report.where_sample} <= kept, report.where_sample
     from v2v_store.inspect import metadata_fields  # text that is all dates: their range, in time (offsets honoured)
     dates = [{"at": "2024-01-05"}, {"at": "2023-12-31T23:00:00-02:00"}, {"at": "2024-01-01 00:30"}]
     assert metadata_fields(dates)["at"] == "text, dates 2024-01-01 00:30..2024-01-05 (in 3 of 3)"

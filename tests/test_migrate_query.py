@@ -2003,6 +2003,12 @@ def test_cli_query_and_bad_input(translator, tmp_path):
     assert odd_only.returncode == 0, odd_only.stderr
     hits = [json.loads(line) for line in odd_only.stdout.splitlines()]
     assert len(hits) == 6 and all(h["metadata"]["tag"] == "odd" and h["metadata"]["n"] < 100 for h in hits)
+    tried = run("inspect", cx, "--where", "tag=odd", "--where", "n<100", "--sample", "2")  # a filter tried first
+    assert tried.returncode == 0 and 'filter tag="odd" and n<100: 50 of 200 records meet it, the first:' in tried.stdout
+    after = tried.stdout.split("the first:")[1].strip().splitlines()
+    assert len(after) == 2 and all("'tag': 'odd'" in line for line in after), tried.stdout
+    bad = run("inspect", cx, "--where", "n>=ten")
+    assert bad.returncode == 2 and "compares numbers or dates" in bad.stderr and not bad.stdout, bad.stderr
     for mode in ("latent", "native"):  # a misspelt field keeps nothing: said, not an error
         typo = run("query", "--translator", str(path), "--collection", cx, "--vector", str(tmp_path / "q.npy"),
                    "--where", "tga=odd", "--mode", mode)

@@ -93,15 +93,20 @@ def inspect(
     translator_path: str = typer.Option(None, "--translator", help="A translator directory: count the scanned records "
                                         "in each of its spaces, told by their vectors (a collection half way through "
                                         "a re-embedding holds both: migrate it with --source-space auto)."),
+    where: list[str] = typer.Option(None, help="Also count the records whose metadata meets this (as query --where; "
+                                               "repeat for all of several) and show the first of them: a filter "
+                                               "tried before a migration or query by it (a Qdrant engine counts "
+                                               "them; other stores are read whole)."),
 ) -> None:
     """Count, dimension, metric, index type, settings (those a migration carries to a new collection), other vectors
     of its points, how many of the first records hold a migration's marked translations, their metadata fields
     (what a --where can name), sample ids/metadata, warnings, and which known model (minilm, e5, mpnet) the vectors
     look like, from their covariance; with --model, whether that model made them from the documents; with
-    --translator, which of its spaces each record is in."""
-    from v2v_store.connectors import open_store
+    --translator, which of its spaces each record is in; with --where, how many records meet a filter, and which."""
+    from v2v_store.connectors import Where, open_store
     from v2v_store.inspect import inspect_store
 
+    kept = Where.parse(where)  # a bad filter fails before the collection is read
     with open_store(uri) as store:
         if not store.exists():
             from v2v_store.errors import StoreNotFoundError
@@ -116,7 +121,7 @@ def inspect(
             from v2v_store.translator import Translator
 
             translator = Translator.load(translator_path, device="cpu")
-        report = inspect_store(store, sample=sample, model=model, translator=translator)
+        report = inspect_store(store, sample=sample, model=model, translator=translator, where=kept)
     if as_json:
         typer.echo(_json(report.to_dict(), default=str))
         return
@@ -160,6 +165,11 @@ def inspect(
                    + "; ".join(f"{name}: {what}" for name, what in report.metadata_fields.items()))
     for i, m, d in zip(report.sample_ids, report.sample_metadata, report.sample_documents):
         typer.echo(f"  - id={i!r} metadata={m!r} document={d!r}")
+    if report.where is not None:
+        typer.echo(f"  filter {report.where}: {report.where_count:,} of {report.count:,} records meet it"
+                   + (", the first:" if report.where_sample else ""))
+        for r in report.where_sample:
+            typer.echo(f"  - id={r['id']!r} metadata={r['metadata']!r} document={r['document']!r}")
     for w in report.warnings:
         typer.echo(f"  warning: {w}")
 

@@ -13,7 +13,7 @@ import numpy as np
 from v2v_store.connectors import VectorBatch, VectorStore, translations_in
 from v2v_store.connectors.base import l2_normalize
 from v2v_store.connectors.llama_index import embedded_text
-from v2v_store.connectors.where import parse_datetime
+from v2v_store.connectors.where import Where, filter_hints, parse_datetime
 from v2v_store.errors import StoreNotFoundError, UnsupportedIndexError, V2VError
 
 
@@ -48,6 +48,10 @@ class StoreReport:
     # the metadata fields of the records scanned, each with what it holds (:func:`metadata_fields`): what a --where
     # filter can name
     metadata_fields: dict[str, str] = field(default_factory=dict)
+    # ``--where``: the filter, how many records meet it (all of them counted) and the first of those
+    where: str | None = None
+    where_count: int | None = None
+    where_sample: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -208,11 +212,28 @@ def record_spaces(vectors: np.ndarray, translator) -> dict[str, Any]:
     return out
 
 
+def filtered_records(store: VectorStore, where: Where, sample: int = 5) -> tuple[int, list[dict[str, Any]]]:
+    """(how many records meet ``where``, the first ``sample`` of them as id / metadata / document): counted by a
+    Qdrant engine where it filters (then only the first page is read), else in one read of the collection."""
+    first: list[dict[str, Any]] = []
+    counted, seen = store.count_where(where), 0
+    for batch in store.filtered_batches(where, batch_size=4096 if counted is None else max(sample, 1)):
+        seen += len(batch)
+        first.extend({"id": i, "metadata": m, "document": d[:80] if isinstance(d, str) else d}
+                     for i, m, d in zip(batch.ids, batch.metadata, batch.documents))
+        del first[sample:]
+        if counted is not None and len(first) >= sample:
+            break
+    return (seen if counted is None else counted), first
+
+
 def inspect_store(store: VectorStore, sample: int = 5, scan: int = 2048, model: str | None = None,
-                  translator=None) -> StoreReport:
-    """Summarise a store from its first ``scan`` vectors; never reads the whole collection. ``model``: also check
-    whether that model made the vectors from the records' documents (:func:`check_model`); ``translator``: which of
-    its spaces each record is in (:func:`record_spaces`)."""
+                  translator=None, where: Where | None = None) -> StoreReport:
+    """Summarise a store from its first ``scan`` vectors; never reads the whole collection, but for ``where``. ``model``:
+    also check whether that model made the vectors from the records' documents (:func:`check_model`); ``translator``:
+    which of its spaces each record is in (:func:`record_spaces`); ``where``: how many records meet that filter and
+    the first ``sample`` of them (:func:`filtered_records`: a Qdrant engine counts them, other stores are read whole),
+    with what looks wrong with it (:func:`filter_hints`)."""
     from v2v_store.fingerprints import identify, looks_like
 
     count = store.count()
@@ -245,6 +266,10 @@ def inspect_store(store: VectorStore, sample: int = 5, scan: int = 2048, model: 
     report.with_documents = sum(isinstance(d, str) and bool(d.strip()) for d in batch.documents)
     report.translations = int(translations_in(batch, store.vector_name).sum())
     report.metadata_fields = metadata_fields(batch.metadata)
+    if where is not None:
+        report.where = str(where)
+        report.warnings.extend(f"the filter {where}: {hint}" for hint in filter_hints(where, batch.metadata))
+        report.where_count, report.where_sample = filtered_records(store, where, sample)
     hint = documents_hint(report.with_documents, batch.metadata, store)
     if hint:
         report.warnings.append(hint)
