@@ -640,7 +640,7 @@ def query(
                                                "'A | B': either condition (spaces round the bar); repeat "
                                                "for all of several. A value reads as JSON where it is (2020, true, "
                                                "\"2020\" for the text), as text otherwise; a JSON list is any of "
-                                               "its values (lang='[\"en\",\"de\"]'; != none of them); FIELD may "
+                                               "its values ('lang=[\"en\",\"de\"]'; != none of them); FIELD may "
                                                "be a dotted path into nested metadata (metadata.source; "
                                                "items[].name: into each object of an array); a stored list matches "
                                                "by any item. Exact in both modes."),
