@@ -97,3 +97,13 @@ def save_results(out: Path, tag: str, payload: dict, lines: list[str]) -> None:
     out.mkdir(parents=True, exist_ok=True)
     (out / f"{tag}.json").write_text(json.dumps(payload, indent=1, default=str))
     (out / f"{tag}.md").write_text("\n".join(lines) + "\n")
+
+
+def write_collection(uri: str, vectors: np.ndarray, metadata: list[dict], batch: int = 4096) -> None:
+    """A new cosine collection at ``uri`` holding ``vectors`` under ids 0..n-1, each with its ``metadata``."""
+    from v2v_store import VectorBatch, open_store
+
+    with open_store(uri, dim=vectors.shape[1], metric="cosine") as store:
+        for start in range(0, len(vectors), batch):
+            ids = list(range(start, min(start + batch, len(vectors))))
+            store.upsert(VectorBatch(ids, vectors[ids], [metadata[i] for i in ids]))

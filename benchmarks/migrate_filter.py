@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from kit import KIT, SIDE_A, load, run_meta, save_results  # noqa: E402
+from kit import KIT, SIDE_A, load, run_meta, save_results, write_collection  # noqa: E402
 
 logger = logging.getLogger("bench.migrate_filter")
 STORES = {"qdrant-edge": "qdrant-edge://{work}/edge", "qdrant local": "qdrant://{work}/qdrant?collection=wiki"}
@@ -49,7 +49,7 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=Path("benchmarks/results"))
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    from v2v_store import VectorBatch, open_store
+    from v2v_store import open_store
     from v2v_store.connectors import VectorStore
     from v2v_store.connectors.where import Where
     from v2v_store.migrate import migrate
@@ -70,10 +70,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as work:
         for name in args.stores.split(","):
             uri = STORES[name].format(work=work)
-            with open_store(uri, dim=everything.shape[1], metric="cosine") as store:
-                for s in range(0, len(everything), 4096):
-                    ids = list(range(s, min(s + 4096, len(everything))))
-                    store.upsert(VectorBatch(ids, everything[ids], [metadata[i] for i in ids]))
+            write_collection(uri, everything, metadata)
             for topic in topics:
                 where = Where.parse([f"topic={json.dumps(topic)}"])
                 run: dict = {"kept": dict(sizes)[topic]}

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from kit import EVAL, load, run_meta, save_results  # noqa: E402
+from kit import EVAL, load, run_meta, save_results, write_collection  # noqa: E402
 
 logger = logging.getLogger("bench.native_filter")
 
@@ -38,7 +38,7 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=Path("benchmarks/results"))
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    from v2v_store import VectorBatch, open_store
+    from v2v_store import open_store
     from v2v_store.connectors import VectorStore
     from v2v_store.connectors.where import Where
 
@@ -48,10 +48,7 @@ def main() -> None:
     results = {}
     with tempfile.TemporaryDirectory() as work:
         uri = f"faiss://{work}/wiki.faiss"
-        with open_store(uri, dim=vectors.shape[1], metric="cosine") as store:
-            for s in range(0, len(vectors), 8192):
-                ids = list(range(s, min(s + 8192, len(vectors))))
-                store.upsert(VectorBatch(ids, vectors[ids], [{"tenant": tenants[i]} for i in ids]))
+        write_collection(uri, vectors, [{"tenant": t} for t in tenants], batch=8192)
         with open_store(uri) as store:
             for tenant in ("t0", f"t{args.tenants // 2}"):
                 where = Where.parse([f"tenant={tenant}"])

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from kit import EVAL, KIT, SIDE_A, load, run_meta, save_results  # noqa: E402
+from kit import EVAL, KIT, SIDE_A, load, run_meta, save_results, write_collection  # noqa: E402
 
 logger = logging.getLogger("bench.query_filter")
 STORES = {"faiss": "faiss://{work}/wiki.faiss", "chroma": "chroma://{work}/chroma?collection=wiki",
@@ -81,7 +81,6 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=Path("benchmarks/results"))
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    from v2v_store import VectorBatch, open_store
     from v2v_store.train.linear import fit_procrustes
     from v2v_store.translator import Space, Translator
 
@@ -101,10 +100,7 @@ def main() -> None:
             uri = pattern.format(work=work)
             everything = vecs[stored]
             t0 = time.perf_counter()
-            with open_store(uri, dim=everything.shape[1], metric="cosine") as store:
-                for s in range(0, len(everything), 4096):
-                    ids = list(range(s, min(s + 4096, len(everything))))
-                    store.upsert(VectorBatch(ids, everything[ids], [metadata[i] for i in ids]))
+            write_collection(uri, everything, metadata)
             logger.info("%s: %d records written in %.0f s", name, len(everything), time.perf_counter() - t0)
             for mode in ("latent", "native"):
                 results[f"{name} {mode}"] = run = measure(tr, uri, mode, queries, topics, asked, args.k)
