@@ -84,9 +84,11 @@ def _chroma_id(record_id: PointId) -> str:
 
 def _restore_id(native_id: str, metadata: dict | None) -> tuple:
     """:func:`~v2v_store.connectors.base.restore_id` of a Chroma record: the original id v2v keeps beside a Chroma id
-    is an int, a text one of digits where it is past int64."""
+    is an int, a text one of digits where it is past int64. A Chroma id with no original kept is the record's id as it
+    is: text, digits or not ("0007" stays "0007")."""
+    kept = bool(metadata) and ORIGINAL_ID_KEY in metadata
     original, metadata = restore_id(native_id, metadata)
-    wide = isinstance(original, str) and original.lstrip("-").isdigit()
+    wide = kept and isinstance(original, str) and original.lstrip("-").isdigit()
     return (int(original) if wide else original), metadata
 
 
@@ -393,6 +395,16 @@ class ChromaStore(VectorStore):
                 m = {**(m or {}), ORIGINAL_ID_KEY: i}
             ids.append(_chroma_id(i))
             metadata.append(m)
+        if len(set(ids)) != len(ids):  # distinct ids (check_batch) that are one Chroma id: 5 and "5"
+            first: dict[str, PointId] = {}
+            for chroma_id, record_id in zip(ids, batch.ids):
+                if chroma_id in first:
+                    break
+                first[chroma_id] = record_id
+            raise InvalidVectorsError(
+                f"ids {first[chroma_id]!r} and {record_id!r} are both Chroma id {chroma_id!r} (Chroma's ids are text: "
+                "an int id is written as its digits): one would overwrite the other; give one of them another id, or "
+                "write into FAISS or Qdrant, which keep the two apart")
         if self._col is None:
             metric = self._requested_metric or Metric.COSINE
             space = {Metric.COSINE: "cosine", Metric.DOT: "ip", Metric.L2: "l2"}[metric]

@@ -179,6 +179,17 @@ def test_bad_vectors_write_nothing(uri, bad, tmp_path, rng):
         assert s.count() == 5
 
 
+def test_ids_one_chroma_id_would_hold_are_named_and_nothing_written(tmp_path, rng):
+    """Chroma's ids are text: an int 5 and a text "5", distinct everywhere else, are one Chroma id (a raw
+    DuplicateIDError before; in separate writes the second overwrites the first, which a migration reports)."""
+    uri = f"chroma://{tmp_path}/c?collection=docs"
+    with open_store(uri, dim=D) as s:
+        s.upsert(batch(rng.standard_normal((5, D)).astype(np.float32)))
+        with pytest.raises(InvalidVectorsError, match="ids 7 and '7' are both Chroma id '7'.*give one of them another id"):
+            s.upsert(VectorBatch([7, "x", "7"], rng.standard_normal((3, D)).astype(np.float32)))
+        assert s.count() == 5
+
+
 def test_pickle_sidecar_refused_unless_allowed(tmp_path, rng):
     import faiss
 

@@ -47,6 +47,7 @@ def make_records(rng, n=N, d=D, int_ids=False):
         for i, odd_id in zip(range(3, n, 3), odd):
             ids[i] = odd_id
         ids[1] = ""  # an empty text id (Chroma refuses it: a traceback part-way before session 67)
+        ids[2], ids[5], ids[8] = "0042", "12", "-5"  # text of digits: Chroma read them back as ints 42, 12, -5
     metadata = [{"i": i, "title": f"t{i}", "even": i % 2 == 0, "at": _a_date(i), "f": float(i % 10)} if i % 5 else None
                 for i in range(n)]  # f: whole numbers stored as floats, as pandas writes a column with gaps
     for i in range(1, n, 7):  # payloads as Qdrant and LangChain keep them: nested, nulls, empty and mixed lists
