@@ -419,11 +419,37 @@ class ChromaStore(VectorStore):
         vectors = prepare_for_metric(batch.vectors, self.metric)
         step = self._max_batch()
         for s in range(0, len(ids), step):
+            page_ids, page_documents = ids[s : s + step], batch.documents[s : s + step]
+            page_metadata = self._replacing_held(page_ids, metadata[s : s + step], page_documents)  # a read: within the noise of the write
             try:
-                self._col.upsert(ids=ids[s : s + step], embeddings=vectors[s : s + step],
-                                 metadatas=metadata[s : s + step], documents=batch.documents[s : s + step])
+                self._col.upsert(ids=page_ids, embeddings=vectors[s : s + step], metadatas=page_metadata,
+                                 documents=page_documents)
             except ValueError as e:
                 raise InvalidVectorsError(f"Chroma refused the batch: {e}") from None
+
+    def _replacing_held(self, ids: list[str], metadata: list[dict | None], documents: list[str | None]
+                        ) -> list[dict | None]:
+        """``metadata`` that replaces the records Chroma holds under ``ids`` whole, as an upsert does in Qdrant and
+        FAISS. Chroma's upsert merges into a record it holds: the old metadata's keys the new one lacks stay (a stale
+        field, or v2v's own ``_v2v_json`` naming a field that is no longer JSON), and so does the old document where
+        the new one is None. Those keys are set to None here (Chroma drops a key set so), and a record whose document
+        would stay is deleted first (Chroma cannot set a document back to None)."""
+        held = self._col.get(ids=ids, include=["metadatas", "documents"])
+        if not held["ids"]:
+            return metadata
+        row_of = {chroma_id: row for row, chroma_id in enumerate(ids)}
+        out, to_delete = list(metadata), []
+        for chroma_id, old, old_document in zip(held["ids"], held["metadatas"], held["documents"]):
+            row = row_of[chroma_id]
+            if old_document is not None and documents[row] is None:
+                to_delete.append(chroma_id)
+                continue
+            stale = set(old or {}) - set(out[row] or {})
+            if stale:
+                out[row] = {**(out[row] or {}), **dict.fromkeys(sorted(stale))}
+        if to_delete:
+            self._col.delete(ids=to_delete)
+        return out
 
     def _max_batch(self) -> int:
         if self._max_batch_size is None:

@@ -548,6 +548,26 @@ def test_faiss_lossy_index_warns_with_measured_error(rng, tmp_path):
     assert 0.3 * true_error < estimate < 3 * true_error, (estimate, true_error)
 
 
+@pytest.mark.parametrize("store_uri", [b for b in BACKENDS if b != "npy"], indirect=True)
+def test_an_upsert_replaces_a_held_record_whole(store_uri, rng):
+    """Writing an id a collection holds replaces its record: metadata, document and vector as written now. Chroma's
+    own upsert merges (the old metadata's other keys and the old document stayed; a migration appending into a
+    collection left each overwritten record with the old fields beside the new)."""
+    records = make_records(rng, n=40)
+    with open_store(store_uri, dim=D) as store:
+        store.upsert(records)
+        ids = records.ids[:12]
+        new_metadata = [{"i": -1}, None, {"nested": {"a": 1}}, {"title": "new"}] * 3  # fewer keys, none, other kinds
+        new_documents = [None, "new text", None, None] * 3
+        store.upsert(VectorBatch(ids, records.vectors[12:24], new_metadata, new_documents))
+        got = {i: (m, d) for i, _, m, d in zip(*read_all(store))}
+    assert len(got) == 40
+    for i, m, d in zip(ids, new_metadata, new_documents):
+        assert got[i] == (m, d), (i, got[i], m, d)
+    for i, m, d in zip(records.ids[12:], records.metadata[12:], records.documents[12:]):
+        assert got[i] == (m, d)
+
+
 def test_resume_from_position_has_no_gaps_or_duplicates(tmp_path, rng):
     """Every backend's next_position resumes exactly after the batch it came with."""
     records = make_records(rng)
