@@ -7,6 +7,7 @@ A store is read in pages, as qdrant-client's ``scroll`` does: each :class:`Vecto
 
 from __future__ import annotations
 
+import datetime
 import enum
 import hashlib
 import logging
@@ -148,8 +149,9 @@ def check_vectors(vectors: np.ndarray, dim: int | None = None, what: str = "vect
     return vectors
 
 
-def check_batch(batch: VectorBatch, dim: int) -> None:
-    """Everything an upsert must verify before it writes anything."""
+def check_batch(batch: VectorBatch, dim: int) -> VectorBatch:
+    """Everything an upsert must verify before it writes anything; the batch to write: ``batch``, or where its
+    metadata holds values of Python's or NumPy's other kinds, a copy with them as JSON's (:func:`plain_metadata`)."""
     check_vectors(batch.vectors, dim)
     for i in batch.ids:
         if not isinstance(i, (int, str)) or isinstance(i, bool):
@@ -158,6 +160,81 @@ def check_batch(batch: VectorBatch, dim: int) -> None:
         seen: set = set()
         dup = next(i for i in batch.ids if i in seen or seen.add(i))
         raise InvalidVectorsError(f"duplicate id {dup!r} in one batch: ids must be unique")
+    metadata = plain_metadata(batch.ids, batch.metadata)
+    if metadata is batch.metadata:
+        return batch
+    return VectorBatch(batch.ids, batch.vectors, metadata, batch.documents, batch.next_position, batch.other_vectors)
+
+
+_JSON_SCALARS = (str, int, float, bool, type(None))
+
+
+def _is_plain(value: Any) -> bool:
+    kind = type(value)
+    if kind in _JSON_SCALARS:
+        return True
+    if kind is dict:
+        return all(type(k) is str and _is_plain(v) for k, v in value.items())
+    return kind is list and all(_is_plain(v) for v in value)
+
+
+def _plain(value: Any, record_id: PointId, key: str) -> Any:
+    """``value`` as JSON's kinds: a NumPy number or array as Python's, a tuple as a list, a date or time as ISO 8601
+    text (what Qdrant's date filters and ``--where published>=2024-06-01`` compare), a UUID as its text."""
+    if isinstance(value, np.ndarray):
+        return [_plain(v, record_id, key) for v in value.tolist()]
+    if isinstance(value, np.datetime64):
+        return str(np.datetime_as_string(value))
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, (datetime.datetime, datetime.date)):  # a pandas Timestamp too
+        return value.isoformat()
+    if isinstance(value, str):
+        return str.__str__(value)  # a str enum's value, not its name (str() gives "Kind.A")
+    for kind in (bool, int, float):  # a subclass (np.float64, an IntEnum) as the kind itself
+        if isinstance(value, kind):
+            return kind(value)
+    if value is None:
+        return None
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, (list, tuple)):
+        return [_plain(v, record_id, key) for v in value]
+    if isinstance(value, dict):
+        bad = next((k for k in value if not isinstance(k, str)), None)
+        if bad is not None:
+            raise InvalidVectorsError(
+                f"metadata {key!r} of record {record_id!r} has the key {bad!r} ({type(bad).__name__}): keys of "
+                f"metadata are text in every store; write it as {str(bad)!r}")
+        return {k: _plain(v, record_id, f"{key}.{k}") for k, v in value.items()}
+    raise InvalidVectorsError(
+        f"metadata {key!r} of record {record_id!r} holds a {type(value).__name__} ({str(value)[:60]!r}): metadata values "
+        "are text, numbers, booleans, None, dates, and lists and objects of those; convert it before writing (e.g. "
+        "str(value), float(value) for a Decimal, a list for a set, base64 text for bytes)")
+
+
+def plain_metadata(ids: Sequence[PointId], metadata: list[dict[str, Any] | None]) -> list[dict[str, Any] | None]:
+    """``metadata`` where every value is one of JSON's kinds, as every store keeps them alike (``metadata`` itself
+    when it is, the common case: a walk of it, no copy); NumPy numbers and arrays (a pandas row's), tuples, dates
+    and times, UUIDs converted (:func:`_plain`); any other kind (a set, bytes, a Decimal, a key that is no text)
+    refused with the fix. Before, FAISS refused them with a bare TypeError, Chroma wrote a NumPy int as the text
+    "5", and an edge shard wrote bytes as a list of numbers."""
+    if all(m is None or _is_plain(m) for m in metadata):
+        return metadata
+    out = []
+    for record_id, m in zip(ids, metadata):
+        if m is None or _is_plain(m):
+            out.append(m)
+            continue
+        if not isinstance(m, dict):
+            raise InvalidVectorsError(f"the metadata of record {record_id!r} is a {type(m).__name__} ({str(m)[:60]!r}): "
+                                      "a record's metadata is a dict of fields (or None)")
+        bad = next((k for k in m if not isinstance(k, str)), None)
+        if bad is not None:
+            raise InvalidVectorsError(f"record {record_id!r} has the metadata key {bad!r} ({type(bad).__name__}): "
+                                      f"keys of metadata are text in every store; write it as {str(bad)!r}")
+        out.append({k: _plain(v, record_id, k) for k, v in m.items()})
+    return out
 
 
 def l2_normalize(vectors: np.ndarray) -> np.ndarray:

@@ -385,7 +385,7 @@ class ChromaStore(VectorStore):
         return out
 
     def upsert(self, batch: VectorBatch) -> None:
-        check_batch(batch, self.dim if (self._col is not None and self.count()) or self._requested_dim else batch.vectors.shape[1])
+        batch = check_batch(batch, self.dim if (self._col is not None and self.count()) or self._requested_dim else batch.vectors.shape[1])
         ids, metadata = [], []
         for i, m in zip(batch.ids, batch.metadata):
             m = to_chroma_metadata(dict(m)) if m else None

@@ -783,7 +783,7 @@ class FaissStore(VectorStore):
         index.remove_ids(present)
 
     def upsert(self, batch: VectorBatch) -> None:
-        check_batch(batch, self.dim)
+        batch = check_batch(batch, self.dim)
         fids = [_faiss_id(i) for i in batch.ids]
         self._ensure_writable(batch)
         index = faiss.downcast_index(self._index)

@@ -92,7 +92,7 @@ class NpyStore(VectorStore):
         return np.array([isinstance(i, int) and 0 <= i < n for i in ids], dtype=bool)
 
     def upsert(self, batch: VectorBatch) -> None:
-        check_batch(batch, self.dim if self._array is not None or self._requested_dim else batch.vectors.shape[1])
+        batch = check_batch(batch, self.dim if self._array is not None or self._requested_dim else batch.vectors.shape[1])
         first = self.count()
         if batch.ids != list(range(first, first + len(batch))):
             raise InvalidVectorsError(

@@ -339,7 +339,7 @@ class QdrantEdgeStore(VectorStore):
 
     def upsert(self, batch: VectorBatch) -> None:
         q = _edge()
-        check_batch(batch, self.dim if self._config is not None or self._requested_dim else batch.vectors.shape[1])
+        batch = check_batch(batch, self.dim if self._config is not None or self._requested_dim else batch.vectors.shape[1])
         if self._shard is None or self.adds_vector:
             self._create(self._requested_dim or batch.vectors.shape[1])
         vectors = prepare_for_metric(batch.vectors, self.metric)

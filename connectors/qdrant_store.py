@@ -890,7 +890,7 @@ class QdrantStore(VectorStore):
     def upsert(self, batch: VectorBatch) -> None:
         from qdrant_client.models import PointStruct
 
-        check_batch(batch, self.dim if self._params is not None or self._requested_dim else batch.vectors.shape[1])
+        batch = check_batch(batch, self.dim if self._params is not None or self._requested_dim else batch.vectors.shape[1])
         if self._params is None:
             self._create(self._requested_dim or batch.vectors.shape[1])
         vectors = prepare_for_metric(batch.vectors, self.metric)

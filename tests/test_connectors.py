@@ -568,6 +568,36 @@ def test_an_upsert_replaces_a_held_record_whole(store_uri, rng):
         assert got[i] == (m, d)
 
 
+@pytest.mark.parametrize("store_uri", [b for b in BACKENDS if b != "npy"], indirect=True)
+def test_metadata_of_numpy_and_python_kinds_is_written_as_json_kinds_in_every_store(store_uri, rng):
+    """A pandas row's NumPy numbers, tuples, dates and UUIDs are written as JSON's kinds alike in every store (FAISS
+    refused them with a bare TypeError, Chroma wrote np.int64(5) as the text "5", an edge shard bytes as numbers);
+    kinds with no one JSON form are refused with the fix, and nothing of the batch is written."""
+    import datetime
+    import enum
+
+    class Kind(str, enum.Enum):
+        A = "a"
+
+    given = {"n": np.int64(5), "x": np.float32(0.5), "ok": np.bool_(True), "v": np.arange(3), "pair": (1, "b"),
+             "at": datetime.datetime(2024, 1, 2, 3, 4, 5), "day": datetime.date(2024, 1, 2), "kind": Kind.A,
+             "u": uuid.UUID(int=5), "deep": {"xs": [np.int32(1), (2.5, None)]}, "t64": np.datetime64("2024-01-02")}
+    want = {"n": 5, "x": 0.5, "ok": True, "v": [0, 1, 2], "pair": [1, "b"], "at": "2024-01-02T03:04:05",
+            "day": "2024-01-02", "kind": "a", "u": str(uuid.UUID(int=5)), "deep": {"xs": [1, [2.5, None]]},
+            "t64": "2024-01-02"}
+    vectors = rng.standard_normal((3, D)).astype(np.float32)
+    with open_store(store_uri, dim=D) as store:
+        store.upsert(VectorBatch(["a", "b"], vectors[:2], [given, {"plain": 1}]))
+        got = dict(zip(*read_all(store)[::2]))
+        assert got == {"a": want, "b": {"plain": 1}}
+        assert all(type(got["a"][k]) is type(want[k]) for k in want)
+        for bad, message in (({"s": {1, 2}}, "'s' of record 'c' holds a set"), ({"b": b"x"}, "holds a bytes"),
+                             ({"d": {1: "x"}}, "has the key 1 \\(int\\).*write it as '1'")):
+            with pytest.raises(V2VError, match=message):
+                store.upsert(VectorBatch(["c", "a"], vectors[1:], [bad, {"changed": True}]))
+        assert store.count() == 2 and dict(zip(*read_all(store)[::2]))["a"] == want
+
+
 def test_resume_from_position_has_no_gaps_or_duplicates(tmp_path, rng):
     """Every backend's next_position resumes exactly after the batch it came with."""
     records = make_records(rng)
