@@ -1377,6 +1377,29 @@ def test_a_migration_by_a_filter_writes_the_records_it_keeps_once_through_a_cras
     assert "(0 of the first 600 do)" in typo.stdout
 
 
+@pytest.mark.parametrize("source", ["faiss://{p}/s.faiss", "qdrant-edge://{p}/s"])
+def test_a_new_structured_index_is_trained_on_as_many_kept_records_as_it_asks(source, translator, tmp_path,
+                                                                               monkeypatch):
+    """A filtered migration into a new IVF index draws records all through the source in proportion to the share its
+    filter keeps, so that the index is trained on about as many kept records as it asks for. Where a Qdrant engine
+    counted the kept records (200 of 1,000), as many were drawn from all the records and the filter's share of them
+    kept: an IVF16 trained on 41, and an edge shard's own random draws at times kept none (the migration refused)."""
+    from v2v_store.connectors.faiss_store import FaissStore
+
+    tr, _ = translator
+    x, _ = views(1000, seed=59)
+    src = source.format(p=tmp_path)
+    ids, meta, _ = fill(src, x)
+    trained = []
+    real = FaissStore.train_on
+    monkeypatch.setattr(FaissStore, "train_on", lambda self, v: (trained.append(len(v)), real(self, v))[1])
+    where = Where.parse(["n>=800"])
+    report = migrate(tr, src, f"faiss://{tmp_path}/ivf.faiss?index=IVF16,Flat", progress=False,
+                     state_dir=tmp_path / "state", where=where)
+    assert (report.written, report.count_ok) == (200, True)
+    assert trained and trained[0] >= 180, trained
+
+
 @pytest.mark.parametrize("source", ["qdrant-edge://{p}/s", "qdrant://{p}/q?collection=docs"])
 def test_a_qdrant_source_filters_a_migration_in_its_engine(source, translator, tmp_path):
     """A Qdrant collection or edge shard applies --where itself: the plan counts the records kept exactly, only they

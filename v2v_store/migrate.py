@@ -15,6 +15,7 @@ import enum
 import hashlib
 import json
 import logging
+import math
 import os
 import time
 from dataclasses import asdict, dataclass, field
@@ -918,7 +919,8 @@ def _training_sample(source: VectorStore, translator: Translator, plan: Migratio
     to be trained on before it takes them."""
     logger.info("reading %d records to train the destination's index on their translations", size)
     parts, held = [], 0
-    for batch in source.spread_sample(size, with_payload=spaces is not None or where is not None):
+    drawn = size if where is None else _drawn_for(size, plan)
+    for batch in source.spread_sample(drawn, with_payload=spaces is not None or where is not None):
         kept = ~no_embedding(batch.vectors)  # no embedding: nothing to train on
         if where is not None:
             kept &= np.array([where.holds(m) for m in batch.metadata], dtype=bool)
@@ -934,6 +936,15 @@ def _training_sample(source: VectorStore, translator: Translator, plan: Migratio
                        "is one the migration writes" + (" (its --where keeps none of them)" if where else "")
                        + ": check the filter, or migrate into a flat index (no ?index=)")
     return np.concatenate(parts)[:size]
+
+
+def _drawn_for(size: int, plan: MigrationPlan) -> int:
+    """How many records to draw all through a filtered source for about ``size`` the filter keeps: ``size`` over the
+    share it keeps (counted by the source's engine, else in the plan's first records), a quarter more for chance."""
+    kept, of = (plan.where_count, plan.count) if plan.where_count is not None else (plan.where_sample or (0, 0))
+    if not kept or not of:
+        return size
+    return min(plan.count, math.ceil(1.25 * size * of / kept))
 
 
 def _credit_resumed_writes(tally: dict, dest_count: int, translated_only: bool) -> None:
