@@ -23,6 +23,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import sqlite3
 import time
 from typing import Any, Iterator, Sequence
@@ -321,7 +322,8 @@ def _asked_structure(uri: StoreURI, dim: int | None) -> dict[str, Any]:
     factory = uri.params.get("index")
     if not factory:
         return {}
-    try:
+    factory = re.sub(r"^IDMap2?,", "", factory)  # v2v keeps ids itself (an IDMap2 around all but IVF lists): an
+    try:                                          # IDMap of the user's inside it refused every write
         needs_training(factory, dim)
         asked = {name: (float if name == "k_factor" else int)(uri.params[name]) for name in SEARCH_PARAMS
                  if name in uri.params}
