@@ -268,6 +268,11 @@ def test_a_faiss_structure_is_refused_where_faiss_cannot_build_it_or_would_take_
         assert store.training_sample_size(10_000) == 0
         store.upsert(batch(rng.standard_normal((3, D)).astype(np.float32)))
     assert open_store(f"faiss://{tmp_path}/h.faiss").settings()["index"] == "HNSW8"
+    with open_store(f"faiss://{tmp_path}/lsh.faiss?index=LSH", dim=D, metric="cosine") as store:  # L2 only
+        with pytest.raises(UnsupportedIndexError, match="cannot build \\?index=LSH for a collection ranked by cosine "
+                                                        "\\('metric == METRIC_L2' failed\\); choose another"):
+            store.upsert(batch(rng.standard_normal((3, D)).astype(np.float32)))
+    assert not (tmp_path / "lsh.faiss").exists()
 
 
 def run_cli(*args):
