@@ -131,20 +131,22 @@ def check_vectors(vectors: np.ndarray, dim: int | None = None, what: str = "vect
     if dim is not None and vectors.shape[1] != dim:
         raise DimensionMismatchError(
             f"dimension mismatch: {what} have d={vectors.shape[1]}, the store expects d={dim}; "
-            "write to a collection of matching dimension or translate the vectors first"
+            + ("search a collection of their dimension or translate the queries first" if what == "queries" else
+               "write to a collection of matching dimension or translate the vectors first")
         )
+    doing = "searching" if what == "queries" else "writing"
     finite = np.isfinite(vectors).all(axis=1)
     if not finite.all():
         row = int(np.argmin(finite))
         raise InvalidVectorsError(
             f"{what} contain NaN or inf (first at row {row}, {int((~finite).sum())} rows in all); "
-            "clean or drop those rows before writing"
+            f"clean or drop those rows before {doing}"
         )
     zero = ~np.any(vectors != 0, axis=1)
     if zero.any():
         raise InvalidVectorsError(
             f"{what} contain all-zero rows (first at row {int(np.argmax(zero))}, {int(zero.sum())} in all): "
-            "they have no direction; drop them before writing"
+            f"they have no direction; drop them before {doing}"
         )
     return vectors
 

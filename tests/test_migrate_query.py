@@ -1527,6 +1527,9 @@ def test_cross_query_matches_brute_force(translator, tmp_path):
     q = y[:5]  # queries in space y
     with CrossQuery(tr, [(cx, None), (cy, None)], mode="latent") as cross:
         latent = cross.search(q, space="y", k=10)
+        with pytest.raises(V2VError, match="k=0: the number of hits per query is a whole number, 1 or more"):
+            cross.search(q, space="y", k=0)  # each store's own error before (an AssertionError in FAISS)
+        assert cross.search(q[:0], space="y", k=10) == []
     with pytest.raises(V2VError, match="closed"):
         cross.search(q, space="y", k=10)
     # each collection in its own centred coordinates, the query moved there through the latent (Translator.to_space)

@@ -362,7 +362,11 @@ class CrossQuery:
         scores the records kept in a read of the collection, :meth:`VectorStore.search_where`). Which records a
         filter keeps is read once per store and filter, until :meth:`refresh`."""
         self._require_open()
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+            raise V2VError(f"k={k!r}: the number of hits per query is a whole number, 1 or more")
         queries = np.atleast_2d(np.asarray(queries, dtype=np.float32))
+        if not len(queries):
+            return []
         if where is None or isinstance(where, Where):
             top = self._ranked(queries, space, k, where)
         else:
