@@ -524,6 +524,11 @@ def _is_unreachable(error: BaseException) -> bool:
         isinstance(error, UnexpectedResponse) and error.status_code in (401, 403))
 
 
+# How long a request to a Qdrant server may take before it is given up on (?timeout=): an upsert of up to ~8 MiB of
+# JSON waits for the server to apply it (wait=True), which a busy server may take longer than the client's 5 s for.
+REQUEST_TIMEOUT_SECONDS = 60
+
+
 class QdrantStore(VectorStore):
     def __init__(self, uri: StoreURI, dim: int | None = None, metric: Metric | None = None, new_vector: bool = False):
         from qdrant_client import QdrantClient
@@ -541,9 +546,9 @@ class QdrantStore(VectorStore):
         else:
             self._local_path = None
             http = "https" if uri.scheme.endswith("https") else "http"
-            self.client = QdrantClient(
-                url=f"{http}://{uri.host}:{uri.port or 6333}", api_key=os.environ.get("QDRANT_API_KEY") or None
-            )
+            self.client = QdrantClient(  # each request may take ?timeout= seconds (the client's own default: 5)
+                url=f"{http}://{uri.host}:{uri.port or 6333}", api_key=os.environ.get("QDRANT_API_KEY") or None,
+                timeout=int(uri.params.get("timeout", REQUEST_TIMEOUT_SECONDS)))
         self.index_type = "qdrant"
         self._requested_dim, self._requested_metric = dim, metric
         self._shared = False
@@ -556,7 +561,9 @@ class QdrantStore(VectorStore):
             if uri.scheme != "qdrant" and _is_unreachable(e):
                 raise StoreUnreachableError(
                     f"cannot reach a Qdrant server at {uri.host}:{uri.port or 6333} ({e}): start it, or check the "
-                    f"host, port and QDRANT_API_KEY for {uri.raw!r}") from None
+                    f"host, port and QDRANT_API_KEY for {uri.raw!r}" + (
+                        f" (a busy server: a longer ?timeout= than {uri.params.get('timeout', REQUEST_TIMEOUT_SECONDS)} s)"
+                        if "timed out" in str(e) else "")) from None
             raise
 
     def _check_existing(self, dim: int | None, metric: Metric | None) -> None:

@@ -31,7 +31,7 @@ SCHEMES = ("faiss", "qdrant", "qdrant+http", "qdrant+https", "qdrant-edge", "chr
 SEARCH_PARAMS = ("nprobe", "efSearch", "efConstruction", "qb", "k_factor")
 PARAMS = {
     "faiss": ("index", *SEARCH_PARAMS, "allow_pickle", "metric", "dim"),
-    "qdrant": ("collection", "vector", "document_key", "metric", "dim"),
+    "qdrant": ("collection", "vector", "document_key", "metric", "dim", "timeout"),  # timeout: a server's requests
     "qdrant-edge": ("vector", "document_key", "metric", "dim"),
     "chroma": ("collection", "tenant", "database", "metric", "dim"),
     "npy": ("metric", "dim"),
@@ -94,6 +94,14 @@ def parse_uri(uri: str) -> StoreURI:
             f"{uri!r}: unknown parameter(s) {', '.join(map(repr, unknown))}; {scheme}:// takes "
             + ", ".join(f"?{name}=" for name in known))
     remote = scheme.endswith(("+http", "+https"))
+    if "timeout" in params:
+        seconds = params["timeout"]
+        if not remote:
+            raise InvalidURIError(f"{uri!r}: ?timeout= is the seconds a Qdrant server's request may take "
+                                  "(qdrant+http://HOST:PORT?...&timeout=120); local mode sends no requests")
+        if not seconds.isdigit() or int(seconds) < 1:
+            raise InvalidURIError(f"{uri!r}: ?timeout={seconds} is not a whole number of seconds, 1 or more "
+                                  "(e.g. ?timeout=120)")
     if remote:
         if not parts.hostname:
             raise InvalidURIError(f"{uri!r} names no host: write {scheme}://HOST:PORT?collection=NAME")

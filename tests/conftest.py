@@ -27,35 +27,47 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def start_chroma_server(path: Path, port: int) -> subprocess.Popen:
+    """A real `chroma run` server process on 127.0.0.1:``port`` keeping its data under ``path`` (its log there too),
+    returned once it accepts connections; :func:`stop_chroma_server` stops it by PID."""
+    path.mkdir(parents=True, exist_ok=True)
+    chroma = Path(sys.executable).with_name("chroma")
+    with open(path / "server.log", "a") as log:
+        proc = subprocess.Popen([str(chroma), "run", "--path", str(path / "data"), "--host", "127.0.0.1", "--port",
+                                 str(port)], stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"chroma server exited with {proc.returncode}: {(path / 'server.log').read_text()[-2000:]}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return proc
+        except OSError:
+            time.sleep(0.2)
+    stop_chroma_server(proc)
+    pytest.fail("chroma server did not start within 60 s")
+
+
+def stop_chroma_server(proc: subprocess.Popen) -> None:
+    if proc.poll() is not None:  # stopped already (a test that stops it itself)
+        return
+    os.killpg(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
 @pytest.fixture(scope="session")
 def chroma_server(tmp_path_factory):
     """A real `chroma run` server process; yields its (host, port)."""
-    path = tmp_path_factory.mktemp("chroma-server")
     port = free_port()
-    chroma = Path(sys.executable).with_name("chroma")
-    log = open(path / "server.log", "w")
-    proc = subprocess.Popen([str(chroma), "run", "--path", str(path / "data"), "--host", "127.0.0.1", "--port", str(port)],
-                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    proc = start_chroma_server(tmp_path_factory.mktemp("chroma-server"), port)
     try:
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            if proc.poll() is not None:
-                pytest.fail(f"chroma server exited with {proc.returncode}: {(path / 'server.log').read_text()[-2000:]}")
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                    break
-            except OSError:
-                time.sleep(0.2)
-        else:
-            pytest.fail("chroma server did not start within 60 s")
         yield "127.0.0.1", port
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-        log.close()
+        stop_chroma_server(proc)
 
 
 @pytest.fixture

@@ -105,6 +105,30 @@ def test_a_server_that_is_not_running_is_named_unreachable(scheme, server):
         open_store(f"{scheme}://127.0.0.1:{port}?collection=docs")
 
 
+def test_a_qdrant_server_that_never_answers_is_given_up_on_at_its_timeout(tmp_path):
+    """A Qdrant server's requests may take ?timeout= seconds (60 by default; qdrant-client's own is 5, which a busy
+    server's upsert of a large batch can outlast): one that accepts connections and never answers is named
+    unreachable once they pass, exit 2; a timeout that is no whole number of seconds, or on local mode, is refused."""
+    import socket
+    import time
+
+    with socket.socket() as listener:  # accepts connections (the kernel's backlog) and never answers
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(16)
+        port = listener.getsockname()[1]
+        started = time.monotonic()
+        shown = run_cli("inspect", f"qdrant+http://127.0.0.1:{port}?collection=docs&timeout=1")
+        took = time.monotonic() - started
+    assert shown.returncode == 2 and f"cannot reach a Qdrant server at 127.0.0.1:{port}" in shown.stderr, shown.stderr
+    assert "a longer ?timeout= than 1 s" in shown.stderr and "Traceback" not in shown.stderr and took < 30, took
+    for bad, message in (("timeout=0", "not a whole number of seconds, 1 or more"),
+                         ("timeout=1.5", "not a whole number of seconds")):
+        with pytest.raises(InvalidURIError, match=message):
+            open_store(f"qdrant+http://127.0.0.1:{port}?collection=docs&{bad}")
+    with pytest.raises(InvalidURIError, match="local mode sends no requests"):
+        open_store(f"qdrant://{tmp_path}/q?collection=docs&timeout=10")
+
+
 @pytest.mark.parametrize("uri", ["chroma://{p}?collection=docs", "qdrant://{p}?collection=docs",
                                  "qdrant://{p}/sub?collection=docs"])
 def test_reading_a_directory_that_holds_no_database_creates_none(uri, tmp_path):

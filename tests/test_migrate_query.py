@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import free_port, start_chroma_server, stop_chroma_server
 
 from v2v_store import VectorBatch, open_store
 from v2v_store import latent_cache as latent_cache_module
@@ -1514,6 +1515,46 @@ def test_kill_9_ctrl_c_or_term_then_resume_is_exactly_once(dest, stop, translato
     with open_store(dest) as s:
         assert s.count() == n
     np.testing.assert_allclose(got[12345][0], tr.translate(x[12345:12346])[0], atol=1e-5)
+
+
+@pytest.mark.server
+def test_a_server_lost_mid_migration_is_named_and_the_migration_resumes_exactly_once(translator, tmp_path):
+    """A Chroma server stopped while a migration writes to it: the command ends with exit 2 and a message that says
+    what happened and how to go on (a traceback of httpx's ConnectError before); with the server back, --resume
+    finishes it with each record written once."""
+    tr, path = translator
+    n = 30_000
+    x, _ = views(n, seed=60)
+    np.save(tmp_path / "src.npy", x)
+    port = free_port()
+    server = start_chroma_server(tmp_path / "server", port)
+    dest = f"chroma+http://127.0.0.1:{port}?collection=docs"
+    state_dir = tmp_path / "state"
+    cmd = [sys.executable, "-m", "v2v_store", "migrate", "--translator", str(path), "--source",
+           f"npy://{tmp_path}/src.npy", "--dest", dest, "--batch-size", "500", "--checkpoint-seconds", "0",
+           "--state-dir", str(state_dir)]
+    try:
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+        deadline, written = time.time() + 120, 0
+        while time.time() < deadline and written < 2000 and proc.poll() is None:
+            for state in state_dir.glob("*.json") if state_dir.exists() else []:
+                try:
+                    written = json.loads(state.read_text())["written"]
+                except (json.JSONDecodeError, KeyError):
+                    pass
+            time.sleep(0.05)
+        stop_chroma_server(server)
+        _, err = proc.communicate(timeout=120)
+        assert written >= 2000 and proc.returncode == 2, (written, proc.returncode, err[-2000:])
+        assert "error: lost the connection to a store's server (ConnectError" in err and "--resume" in err, err[-2000:]
+        assert "Traceback" not in err
+        server = start_chroma_server(tmp_path / "server", port)
+        again = subprocess.run(cmd + ["--resume"], capture_output=True, text=True, cwd=tmp_path)
+        assert again.returncode == 0, again.stderr[-2000:]
+        got = read(dest)
+        assert sorted(got) == list(range(n))
+    finally:
+        stop_chroma_server(server)
 
 
 def test_cross_query_matches_brute_force(translator, tmp_path):
