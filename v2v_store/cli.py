@@ -17,7 +17,7 @@ from typing import Callable
 import typer
 
 from v2v_store.anchors import DOCUMENT_CHECK, DOCUMENT_PAIRS
-from v2v_store.errors import StoreUnreachableError, V2VError
+from v2v_store.errors import StoreUnreachableError, V2VError, lost_connection, lost_connection_message
 
 app = typer.Typer(help="Move and query vector collections across embedding models without re-encoding.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
@@ -78,29 +78,14 @@ def handles_errors(fn: Callable) -> Callable:
                        "is done", err=True)
             raise typer.Exit(143 if isinstance(e, Terminated) else 130) from None
         except Exception as e:
-            cause = _lost_connection(e)
+            cause = lost_connection(e)  # a server lost mid-command outside a migration (which names it itself)
             if cause is None:
                 raise
-            typer.echo(f"error: lost the connection to a store's server ({type(cause).__name__}: {cause}): check that it "
-                       "runs and can be reached (a busy Qdrant server: a longer ?timeout=SECONDS than its 60); a "
-                       "migration continues from its last checkpoint with the same command and --resume", err=True)
+            typer.echo(f"error: {lost_connection_message(cause)}", err=True)
             raise typer.Exit(StoreUnreachableError.exit_code) from None
 
     return wrapper
 
-
-def _lost_connection(error: BaseException) -> BaseException | None:
-    """The network failure behind ``error``, if one is: a request of Chroma's HttpClient or qdrant-client's REST client
-    (httpx, which qdrant-client wraps in its ResponseHandlingException) that could not connect, was cut or timed out.
-    A server's own refusal (an HTTP error status) is no such failure."""
-    import httpx
-
-    seen: BaseException | None = error
-    while seen is not None:
-        if isinstance(seen, httpx.TransportError):
-            return seen
-        seen = seen.__cause__ or seen.__context__
-    return None
 
 
 @app.command()

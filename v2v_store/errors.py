@@ -59,3 +59,24 @@ class UntrustedTranslationError(V2VError):
 class SpaceMismatchError(V2VError, ValueError):
     """Vectors that do not come from the model they are said to: pairs or anchors unlike their collection's model, or a
     collection unlike the translator space it is migrated or queried from."""
+
+
+def lost_connection(error: BaseException) -> BaseException | None:
+    """The network failure behind ``error``, if one is: a request of Chroma's HttpClient or qdrant-client's REST client
+    (httpx, which qdrant-client wraps in its ResponseHandlingException) that could not connect, was cut or timed out.
+    A server's own refusal (an HTTP error status) is no such failure."""
+    import httpx
+
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, httpx.TransportError):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def lost_connection_message(cause: BaseException) -> str:
+    """What to tell of a store's server lost mid-command (:func:`lost_connection`), and how to go on."""
+    return (f"lost the connection to a store's server ({type(cause).__name__}: {cause}): check that it runs and can "
+            "be reached (a busy Qdrant server: a longer ?timeout=SECONDS than its 60); a migration continues from its "
+            "last checkpoint with the same command and --resume (resume=True)")
