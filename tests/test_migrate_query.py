@@ -1434,6 +1434,27 @@ def test_a_qdrant_source_filters_a_migration_in_its_engine(source, translator, t
     assert (report.filtered_out, report.dest_count, report.count_ok) == (500, 100, True)
 
 
+def test_a_npy_destination_names_what_it_cannot_keep_before_writing(translator, tmp_path):
+    """A .npy array keeps vectors only, its ids its row numbers: the plan says the metadata and documents stay behind,
+    and a source whose ids are others is refused before anything is written (it failed at the first write, and
+    metadata was dropped without a word)."""
+    tr, _ = translator
+    x, _ = views(300, seed=61)
+    ordered = f"faiss://{tmp_path}/ordered.faiss"
+    with open_store(ordered, dim=x.shape[1]) as store:
+        store.upsert(VectorBatch(list(range(300)), x, fill_metadata(300), [f"text {i}" for i in range(300)]))
+    plan = migrate(tr, ordered, f"npy://{tmp_path}/out.npy", dry_run=True)
+    assert any("metadata and documents (a .npy array keeps vectors only" in what for what in plan.left_behind)
+    report = migrate(tr, ordered, f"npy://{tmp_path}/out.npy", progress=False, state_dir=tmp_path / "state")
+    assert (report.written, report.count_ok) == (300, True)
+    named = f"chroma://{tmp_path}/named?collection=docs"
+    fill(named, x)  # ids "doc-0", 1, "doc-2", ...
+    for dry_run in (True, False):
+        with pytest.raises(InvalidVectorsError, match="ids \\('doc-0', 1, 'doc-2', ...\\) are not the row numbers"):
+            migrate(tr, named, f"npy://{tmp_path}/named.npy", dry_run=dry_run, progress=False)
+    assert not (tmp_path / "named.npy").exists()
+
+
 def test_a_migration_without_a_terminal_logs_its_progress(translator, tmp_path, monkeypatch, caplog):
     from v2v_store import migrate as migrate_module
 

@@ -403,9 +403,11 @@ def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch
         if source.count() == 0:
             raise V2VError(f"source {source_uri} is empty: nothing to migrate (check the collection name)")
         into_qdrant = parse_uri(dest_uri).scheme.startswith("qdrant")
-        # the first records: the space check's sample, and (into Qdrant) the payloads checked before anything is written
-        first = (source.first_batch(CHECK_ROWS, with_payload=into_qdrant)
-                 if spaces is None or into_qdrant else None)
+        into_npy = parse_uri(dest_uri).scheme == "npy"  # vectors only, ids its row numbers
+        # the first records: the space check's sample, and (into Qdrant) the payloads checked before anything is
+        # written, (into .npy) whether there are ids, metadata or documents it cannot keep
+        first = (source.first_batch(CHECK_ROWS, with_payload=into_qdrant or into_npy)
+                 if spaces is None or into_qdrant or into_npy else None)
         if spaces is not None:
             src, trg, sample_spaces = _mixed_spaces(translator, source, spaces, target_space, check_space)
         else:
@@ -419,6 +421,8 @@ def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch
         count, src_metric = source.count(), source.metric.value
         source_settings = _settings_of(source, source_uri) if copy_settings else {}
         left_behind = [] if same_points(source_uri, dest_uri) else source.left_behind()
+        if into_npy:
+            left_behind += _npy_leaves_behind(first, source_uri)
         # points that hold other vectors only (not the one migrated), which a destination keeping those may take
         without_vector = 0 if same_points(source_uri, dest_uri) else source.count_without_vector()
         vector_name = source.vector_name
@@ -516,6 +520,22 @@ def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch
             exists and on_exists in (OnExists.FILL, OnExists.APPEND)) else None,
     )
     return plan, state
+
+
+def _npy_leaves_behind(first: VectorBatch | None, source_uri: str) -> list[str]:
+    """What a .npy destination cannot keep of a source whose first records are ``first``: its metadata and documents
+    (for the plan); ids other than the row numbers 0, 1, 2, ... are refused before anything is written."""
+    if first is None or not len(first):
+        return []
+    if first.ids != list(range(len(first))):
+        shown = ", ".join(map(repr, first.ids[:3]))
+        raise InvalidVectorsError(
+            f"{source_uri}'s ids ({shown}, ...) are not the row numbers 0, 1, 2, ... that are a .npy array's only ids: "
+            "migrate into faiss://, qdrant:// or chroma://, which keep them")
+    if any(first.metadata) or any(d is not None for d in first.documents):
+        return ["the records' metadata and documents (a .npy array keeps vectors only: migrate into faiss://, "
+                "qdrant:// or chroma:// to keep them)"]
+    return []
 
 
 def _where_sample(source: VectorStore, source_uri: str, where: Where) -> tuple[int, int]:
