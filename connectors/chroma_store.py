@@ -134,7 +134,12 @@ def make_client(uri: StoreURI):
     from chromadb.config import DEFAULT_DATABASE, DEFAULT_TENANT, Settings
     from chromadb.errors import NotFoundError
 
-    settings = Settings(anonymized_telemetry=False)
+    settings = Settings(anonymized_telemetry=False)  # and Chroma's own CHROMA_CLIENT_AUTH_* from the environment
+    api_key = os.environ.get("CHROMA_API_KEY")
+    if uri.scheme != "chroma" and api_key and not settings.chroma_client_auth_provider:  # as Chroma Cloud takes it
+        settings.chroma_client_auth_provider = "chromadb.auth.token_authn.TokenAuthClientProvider"
+        settings.chroma_client_auth_credentials = api_key
+        settings.chroma_auth_token_transport_header = settings.chroma_auth_token_transport_header or "X-Chroma-Token"
     tenant, database = uri.params.get("tenant", DEFAULT_TENANT), uri.params.get("database", DEFAULT_DATABASE)
     try:
         if uri.scheme == "chroma":
@@ -146,6 +151,12 @@ def make_client(uri: StoreURI):
             f"Chroma at {uri.raw!r}: {e} Check ?tenant= and ?database= (defaults {DEFAULT_TENANT!r}, "
             f"{DEFAULT_DATABASE!r}); a database is created with chromadb.AdminClient().create_database(NAME)") from None
     except ValueError as e:  # chromadb's way of saying the heartbeat failed
+        if any(word in str(e) for word in ("Unauthorized", "Forbidden", "401", "403")):
+            raise StoreUnreachableError(
+                f"the Chroma server at {uri.host}:{uri.port or 8000} refused the credentials ({str(e)[:160]}): "
+                + ("check CHROMA_API_KEY (sent as its X-Chroma-Token header)" if api_key else
+                   "set CHROMA_API_KEY to its token (sent as the X-Chroma-Token header, as Chroma Cloud takes it), or "
+                   "Chroma's own CHROMA_CLIENT_AUTH_PROVIDER / CHROMA_CLIENT_AUTH_CREDENTIALS")) from None
         if "connect" not in str(e).lower():
             raise
         raise StoreUnreachableError(

@@ -3,12 +3,15 @@ and the shared benchmark kit when present (tests that need it skip cleanly witho
 
 from __future__ import annotations
 
+import http.client
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import numpy as np
@@ -57,6 +60,43 @@ def stop_chroma_server(proc: subprocess.Popen) -> None:
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
+
+
+def token_proxy(upstream_port: int, token: str) -> ThreadingHTTPServer:
+    """A reverse proxy on 127.0.0.1 (a real HTTP server, in a thread) in front of a server on ``upstream_port`` that
+    lets through only requests carrying ``X-Chroma-Token: token`` (401 otherwise), as a Chroma deployment behind a
+    token gateway (or Chroma Cloud) does; ``.server_address[1]`` is its port, ``.shutdown()`` stops it."""
+
+    class Relay(BaseHTTPRequestHandler):
+        def log_message(self, *args) -> None:
+            pass
+
+        def relay(self) -> None:
+            if self.headers.get("X-Chroma-Token") != token:
+                self.reply(401, b'{"error":"Unauthorized","message":"missing or wrong token"}', [])
+                return
+            length = int(self.headers.get("Content-Length") or 0)
+            upstream = http.client.HTTPConnection("127.0.0.1", upstream_port, timeout=60)
+            upstream.request(self.command, self.path, body=self.rfile.read(length) if length else None,
+                             headers={k: v for k, v in self.headers.items() if k.lower() != "host"})
+            response = upstream.getresponse()
+            self.reply(response.status, response.read(), [(k, v) for k, v in response.getheaders() if k.lower() not in
+                                                          ("transfer-encoding", "content-length", "connection")])
+            upstream.close()
+
+        def reply(self, status: int, body: bytes, headers: list) -> None:
+            self.send_response(status)
+            for key, value in headers or [("Content-Type", "application/json")]:
+                self.send_header(key, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = relay
+
+    proxy = ThreadingHTTPServer(("127.0.0.1", 0), Relay)
+    threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    return proxy
 
 
 @pytest.fixture(scope="session")

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import contextlib
 import json
-import math
 import logging
+import math
+import os
 import random
 import re
+import subprocess
+import sys
 import uuid
 
 import faiss
@@ -873,6 +876,37 @@ def test_cli_on_a_chroma_server_logs_no_request_lines(chroma_server, rng):
 
 
 @pytest.mark.server
+@pytest.mark.server
+def test_a_chroma_server_behind_a_token_takes_chroma_api_key(chroma_server, rng, monkeypatch, tmp_path):
+    """A Chroma server that asks for a token (behind a gateway, or Chroma Cloud): CHROMA_API_KEY is sent as its
+    X-Chroma-Token header, by the Python API and the CLI; without it, or with a wrong one, the refusal is named with
+    the fix (a bare ValueError before, and no way to send a token but Chroma's own settings)."""
+    from conftest import token_proxy
+
+    _, port = chroma_server
+    proxy = token_proxy(port, "s3cret")
+    uri = f"chroma+http://127.0.0.1:{proxy.server_address[1]}?collection=guarded"
+    try:
+        monkeypatch.delenv("CHROMA_API_KEY", raising=False)
+        with pytest.raises(V2VError, match="refused the credentials .*set CHROMA_API_KEY to its token"):
+            open_store(uri)
+        monkeypatch.setenv("CHROMA_API_KEY", "wrong")
+        with pytest.raises(V2VError, match="refused the credentials .*check CHROMA_API_KEY"):
+            open_store(uri)
+        monkeypatch.setenv("CHROMA_API_KEY", "s3cret")
+        records = make_records(rng, n=50)
+        with open_store(uri, dim=D) as store:
+            store.upsert(records)
+        shown = subprocess.run([sys.executable, "-m", "v2v_store", "inspect", uri, "--json"], capture_output=True,
+                               text=True, env={**os.environ, "CHROMA_API_KEY": "s3cret"}, cwd=tmp_path)
+        assert shown.returncode == 0 and json.loads(shown.stdout)["count"] == 50, shown.stderr[-2000:]
+        refused = subprocess.run([sys.executable, "-m", "v2v_store", "inspect", uri], capture_output=True, text=True,
+                                 env={k: v for k, v in os.environ.items() if k != "CHROMA_API_KEY"}, cwd=tmp_path)
+        assert refused.returncode == 2 and "set CHROMA_API_KEY" in refused.stderr and "Traceback" not in refused.stderr
+    finally:
+        proxy.shutdown()
+
+
 def test_chroma_collections_of_a_named_database(chroma_server, rng):
     """A server shared by teams keeps collections per tenant and database: `?database=` reaches one, a collection of
     one name in two databases is two collections, and a database that does not exist is named with the fix."""
