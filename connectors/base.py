@@ -210,8 +210,8 @@ def _plain(value: Any, record_id: PointId, key: str) -> Any:
                 f"metadata are text in every store; write it as {str(bad)!r}")
         return {k: _plain(v, record_id, f"{key}.{k}") for k, v in value.items()}
     raise InvalidVectorsError(
-        f"metadata {key!r} of record {record_id!r} holds a {type(value).__name__} ({str(value)[:60]!r}): metadata values "
-        "are text, numbers, booleans, None, dates, and lists and objects of those; convert it before writing (e.g. "
+        f"metadata {key!r} of record {record_id!r} holds a {type(value).__name__} ({str(value)[:60]!r}): metadata "
+        "values are text, numbers, booleans, None, dates, and lists and objects of those; convert it before writing (e.g. "
         "str(value), float(value) for a Decimal, a list for a set, base64 text for bytes)")
 
 
@@ -221,16 +221,16 @@ def plain_metadata(ids: Sequence[PointId], metadata: list[dict[str, Any] | None]
     and times, UUIDs converted (:func:`_plain`); any other kind (a set, bytes, a Decimal, a key that is no text)
     refused with the fix. Before, FAISS refused them with a bare TypeError, Chroma wrote a NumPy int as the text
     "5", and an edge shard wrote bytes as a list of numbers."""
-    if all(m is None or _is_plain(m) for m in metadata):
+    if all(m is None or (type(m) is dict and _is_plain(m)) for m in metadata):
         return metadata
     out = []
     for record_id, m in zip(ids, metadata):
-        if m is None or _is_plain(m):
+        if m is None or (type(m) is dict and _is_plain(m)):
             out.append(m)
             continue
         if not isinstance(m, dict):
-            raise InvalidVectorsError(f"the metadata of record {record_id!r} is a {type(m).__name__} ({str(m)[:60]!r}): "
-                                      "a record's metadata is a dict of fields (or None)")
+            raise InvalidVectorsError(f"the metadata of record {record_id!r} is a {type(m).__name__} "
+                                      f"({str(m)[:60]!r}): a record's metadata is a dict of fields (or None)")
         bad = next((k for k in m if not isinstance(k, str)), None)
         if bad is not None:
             raise InvalidVectorsError(f"record {record_id!r} has the metadata key {bad!r} ({type(bad).__name__}): "

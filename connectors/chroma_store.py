@@ -431,7 +431,8 @@ class ChromaStore(VectorStore):
         step = self._max_batch()
         for s in range(0, len(ids), step):
             page_ids, page_documents = ids[s : s + step], batch.documents[s : s + step]
-            page_metadata = self._replacing_held(page_ids, metadata[s : s + step], page_documents)  # a read: within the noise of the write
+            # a read of the page's ids first (within the noise of the write, measured): a held record replaced whole
+            page_metadata = self._replacing_held(page_ids, metadata[s : s + step], page_documents)
             try:
                 self._col.upsert(ids=page_ids, embeddings=vectors[s : s + step], metadatas=page_metadata,
                                  documents=page_documents)

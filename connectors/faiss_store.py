@@ -671,8 +671,8 @@ class FaissStore(VectorStore):
         except RuntimeError as e:  # a structure of one metric only (LSH: L2), which the factory check cannot tell
             raise UnsupportedIndexError(
                 f"FAISS cannot build ?index={structure['index']} for a collection ranked by {metric.value} "
-                f"({str(e).splitlines()[0].rsplit('Error: ', 1)[-1][:120]}); choose another structure (e.g. HNSW32, IVF1024,PQ32, SQ8) or "
-                "a collection ranked by l2") from None
+                f"({str(e).splitlines()[0].rsplit('Error: ', 1)[-1][:120]}); choose another structure (e.g. HNSW32, "
+                "IVF1024,PQ32, SQ8) or a collection ranked by l2") from None
 
     def _create(self, index: faiss.Index, described: str) -> None:
         metric = self._requested_metric or Metric.COSINE

@@ -562,8 +562,9 @@ class QdrantStore(VectorStore):
                 raise StoreUnreachableError(
                     f"cannot reach a Qdrant server at {uri.host}:{uri.port or 6333} ({e}): start it, or check the "
                     f"host, port and QDRANT_API_KEY for {uri.raw!r}" + (
-                        f" (a busy server: a longer ?timeout= than {uri.params.get('timeout', REQUEST_TIMEOUT_SECONDS)} s)"
-                        if "timed out" in str(e) else "")) from None
+                        " (a busy server: a longer ?timeout= than "
+                        f"{uri.params.get('timeout', REQUEST_TIMEOUT_SECONDS)} s)" if "timed out" in str(e) else "")
+                ) from None
             raise
 
     def _check_existing(self, dim: int | None, metric: Metric | None) -> None:
