@@ -70,9 +70,15 @@ class NpyStore(VectorStore):
         """The file's size and modification time when it was read (None with writes pending or after one)."""
         return None if self._pending else self._version
 
+    def _rows(self) -> np.ndarray:
+        """The array to read: with the rows written since it was opened (saved first), so that what this store wrote
+        is read at once, as in every store (it was not there until a flush: a read raised or missed it)."""
+        self.flush()
+        return self._require()
+
     def iter_batches(self, batch_size: int = 1024, start: Any = None, with_payload: bool = True
                      ) -> Iterator[VectorBatch]:
-        array = self._require()
+        array = self._rows()
         pos, n = int(start or 0), len(array)
         while pos < n:
             stop = min(pos + batch_size, n)
@@ -82,7 +88,7 @@ class NpyStore(VectorStore):
 
     def records_at(self, positions: np.ndarray, with_payload: bool = True) -> VectorBatch:
         positions = np.asarray(positions, dtype=np.int64)
-        return VectorBatch(positions.tolist(), np.array(self._require()[positions], dtype=np.float32))
+        return VectorBatch(positions.tolist(), np.array(self._rows()[positions], dtype=np.float32))
 
     def fetch(self, ids) -> list[tuple[dict | None, str | None]]:
         return [(None, None)] * len(ids)  # a .npy array holds vectors only
@@ -120,7 +126,7 @@ class NpyStore(VectorStore):
                ) -> tuple[np.ndarray, list[list[PointId]]]:
         if where is not None:
             return self.search_where(queries, k, where)
-        array = self._require()
+        array = self._rows()
         queries = check_vectors(queries, self.dim, "queries")
         return brute_force_search(array, queries, k, self._metric)
 

@@ -602,6 +602,18 @@ def test_metadata_of_numpy_and_python_kinds_is_written_as_json_kinds_in_every_st
         assert store.count() == 2 and dict(zip(*read_all(store)[::2]))["a"] == want
 
 
+def test_a_npy_store_reads_what_it_wrote_at_once(tmp_path, rng):
+    """Rows a .npy store took are read, searched and drawn before it is closed, as in every store (a read before the
+    first flush raised "does not exist", and after one missed the rows written since)."""
+    x = rng.standard_normal((30, D)).astype(np.float32)
+    with open_store(f"npy://{tmp_path}/v.npy", dim=D) as store:
+        store.upsert(VectorBatch(list(range(20)), x[:20]))
+        assert [i for b in store.iter_batches(batch_size=8) for i in b.ids] == list(range(20))
+        store.upsert(VectorBatch(list(range(20, 30)), x[20:]))
+        assert store.search(x[25:26], 1)[1] == [[25]] and store.records_at(np.array([29])).ids == [29]
+        assert store.count() == 30
+
+
 def test_resume_from_position_has_no_gaps_or_duplicates(tmp_path, rng):
     """Every backend's next_position resumes exactly after the batch it came with."""
     records = make_records(rng)
