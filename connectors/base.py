@@ -163,9 +163,37 @@ def check_batch(batch: VectorBatch, dim: int) -> VectorBatch:
         dup = next(i for i in batch.ids if i in seen or seen.add(i))
         raise InvalidVectorsError(f"duplicate id {dup!r} in one batch: ids must be unique")
     metadata = plain_metadata(batch.ids, batch.metadata)
-    if metadata is batch.metadata:
+    documents = plain_documents(batch.ids, batch.documents)
+    if metadata is batch.metadata and documents is batch.documents:
         return batch
-    return VectorBatch(batch.ids, batch.vectors, metadata, batch.documents, batch.next_position, batch.other_vectors)
+    return VectorBatch(batch.ids, batch.vectors, metadata, documents, batch.next_position, batch.other_vectors)
+
+
+def plain_documents(ids: Sequence[PointId], documents: list[str | None]) -> list[str | None]:
+    """``documents`` as text every store keeps alike (``documents`` itself where they are); a NumPy string as text.
+    Anything else is refused with the fix: before, a number or bytes was kept as text by FAISS, refused by Chroma and
+    dropped (read back as None) by Qdrant's engines, and text that is no UTF-8 (lone surrogates, as
+    ``errors="surrogateescape"`` leaves them) failed with each store's own error or was kept by one."""
+    out = documents
+    for row, (record_id, document) in enumerate(zip(ids, documents)):
+        if document is None or type(document) is str:
+            pass
+        elif isinstance(document, str):  # np.str_, a str subclass
+            out = list(out) if out is documents else out
+            out[row] = document = str.__str__(document)
+        else:
+            raise InvalidVectorsError(
+                f"the document of record {record_id!r} is of type {type(document).__name__} ({str(document)[:60]!r}): a "
+                "document is text (or None); decode bytes (document.decode()) or write str(document)")
+        if document is not None and not document.isascii():
+            try:
+                document.encode("utf-8")
+            except UnicodeEncodeError as e:
+                raise InvalidVectorsError(
+                    f"the document of record {record_id!r} is no UTF-8 text ({e.reason} at character {e.start}): "
+                    "decode its source with the right encoding, or drop the characters "
+                    "(document.encode('utf-8', 'replace').decode())") from None
+    return out
 
 
 _JSON_SCALARS = (str, int, float, bool, type(None))
@@ -210,7 +238,7 @@ def _plain(value: Any, record_id: PointId, key: str) -> Any:
                 f"metadata are text in every store; write it as {str(bad)!r}")
         return {k: _plain(v, record_id, f"{key}.{k}") for k, v in value.items()}
     raise InvalidVectorsError(
-        f"metadata {key!r} of record {record_id!r} holds a {type(value).__name__} ({str(value)[:60]!r}): metadata "
+        f"metadata {key!r} of record {record_id!r} is of type {type(value).__name__} ({str(value)[:60]!r}): metadata "
         "values are text, numbers, booleans, None, dates, and lists and objects of those; convert it before writing (e.g. "
         "str(value), float(value) for a Decimal, a list for a set, base64 text for bytes)")
 
@@ -229,7 +257,7 @@ def plain_metadata(ids: Sequence[PointId], metadata: list[dict[str, Any] | None]
             out.append(m)
             continue
         if not isinstance(m, dict):
-            raise InvalidVectorsError(f"the metadata of record {record_id!r} is a {type(m).__name__} "
+            raise InvalidVectorsError(f"the metadata of record {record_id!r} is of type {type(m).__name__} "
                                       f"({str(m)[:60]!r}): a record's metadata is a dict of fields (or None)")
         bad = next((k for k in m if not isinstance(k, str)), None)
         if bad is not None:

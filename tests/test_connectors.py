@@ -576,7 +576,8 @@ def test_an_upsert_replaces_a_held_record_whole(store_uri, rng):
 def test_metadata_of_numpy_and_python_kinds_is_written_as_json_kinds_in_every_store(store_uri, rng):
     """A pandas row's NumPy numbers, tuples, dates and UUIDs are written as JSON's kinds alike in every store (FAISS
     refused them with a bare TypeError, Chroma wrote np.int64(5) as the text "5", an edge shard bytes as numbers);
-    kinds with no one JSON form are refused with the fix, and nothing of the batch is written."""
+    kinds with no one JSON form are refused with the fix, and nothing of the batch is written; so are documents that
+    are no text."""
     import datetime
     import enum
 
@@ -595,11 +596,19 @@ def test_metadata_of_numpy_and_python_kinds_is_written_as_json_kinds_in_every_st
         got = dict(zip(*read_all(store)[::2]))
         assert got == {"a": want, "b": {"plain": 1}}
         assert all(type(got["a"][k]) is type(want[k]) for k in want)
-        for bad, message in (({"s": {1, 2}}, "'s' of record 'c' holds a set"), ({"b": b"x"}, "holds a bytes"),
+        for bad, message in (({"s": {1, 2}}, "'s' of record 'c' is of type set"), ({"b": b"x"}, "is of type bytes"),
                              ({"d": {1: "x"}}, "has the key 1 \\(int\\).*write it as '1'")):
             with pytest.raises(V2VError, match=message):
                 store.upsert(VectorBatch(["c", "a"], vectors[1:], [bad, {"changed": True}]))
+        # documents: text or None (a NumPy string as text); a number or bytes was kept by FAISS as text or bytes,
+        # refused by Chroma, read back as None from Qdrant's engines; text that is no UTF-8 failed each its own way
+        for bad, message in ((5, "document of record 'c' is of type int.*or write str"),
+                             (b"x", "is of type bytes.*decode bytes"), ("a\ud800b", "is no UTF-8 text")):
+            with pytest.raises(V2VError, match=message):
+                store.upsert(VectorBatch(["c", "a"], vectors[1:], [None, {"changed": True}], [bad, "changed"]))
         assert store.count() == 2 and dict(zip(*read_all(store)[::2]))["a"] == want
+        store.upsert(VectorBatch(["d"], vectors[:1], [None], [np.str_("text")]))
+        assert read_all(store)[3][read_all(store)[0].index("d")] == "text"
 
 
 def test_a_npy_store_reads_what_it_wrote_at_once(tmp_path, rng):
