@@ -199,8 +199,19 @@ def plain_documents(ids: Sequence[PointId], documents: list[str | None]) -> list
 _JSON_SCALARS = (str, int, float, bool, type(None))
 
 
+def _is_utf8(text: str) -> bool:
+    """Whether ``text`` can be written as UTF-8 (not with lone surrogates, as ``errors="surrogateescape"`` leaves)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _is_plain(value: Any) -> bool:
     kind = type(value)
+    if kind is str:
+        return value.isascii() or _is_utf8(value)
     if kind in _JSON_SCALARS:
         return True
     if kind is dict:
@@ -220,6 +231,11 @@ def _plain(value: Any, record_id: PointId, key: str) -> Any:
     if isinstance(value, (datetime.datetime, datetime.date)):  # a pandas Timestamp too
         return value.isoformat()
     if isinstance(value, str):
+        if not _is_utf8(value):
+            raise InvalidVectorsError(
+                f"metadata {key!r} of record {record_id!r} is no UTF-8 text ({str(value.encode('utf-8', 'replace'))[:60]}"
+                "): decode its source with the right encoding, or drop the characters "
+                "(value.encode('utf-8', 'replace').decode())")
         return str.__str__(value)  # a str enum's value, not its name (str() gives "Kind.A")
     for kind in (bool, int, float):  # a subclass (np.float64, an IntEnum) as the kind itself
         if isinstance(value, kind):

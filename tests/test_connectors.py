@@ -597,7 +597,8 @@ def test_metadata_of_numpy_and_python_kinds_is_written_as_json_kinds_in_every_st
         assert got == {"a": want, "b": {"plain": 1}}
         assert all(type(got["a"][k]) is type(want[k]) for k in want)
         for bad, message in (({"s": {1, 2}}, "'s' of record 'c' is of type set"), ({"b": b"x"}, "is of type bytes"),
-                             ({"d": {1: "x"}}, "has the key 1 \\(int\\).*write it as '1'")):
+                             ({"d": {1: "x"}}, "has the key 1 \\(int\\).*write it as '1'"),
+                             ({"t": ["a\ud800b"]}, "'t' of record 'c' is no UTF-8 text")):  # FAISS kept, Chroma raised
             with pytest.raises(V2VError, match=message):
                 store.upsert(VectorBatch(["c", "a"], vectors[1:], [bad, {"changed": True}]))
         # documents: text or None (a NumPy string as text); a number or bytes was kept by FAISS as text or bytes,
