@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from urllib.parse import parse_qsl, quote, urlsplit
+from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from v2v_store.errors import InvalidURIError
 
@@ -113,11 +113,15 @@ def parse_uri(uri: str) -> StoreURI:
             )
         if not parts.path.startswith("/"):
             raise InvalidURIError(f"{uri!r}: the path must be absolute, e.g. {scheme}:///abs/path")
+    if parts.fragment:  # silently cut off before: "/d/i#1.faiss" wrote /d/i
+        raise InvalidURIError(
+            f"{uri!r}: #{parts.fragment} is no part of a store URI (a path, a parameter); a '#' in a path is "
+            "written %23, and a space of `v2v query --collection URI#SPACE` follows the whole URI")
     try:
         port = parts.port
     except ValueError as e:
         raise InvalidURIError(f"{uri!r}: bad port ({e})") from None
-    return StoreURI(scheme, parts.path, parts.hostname, port, params, uri)
+    return StoreURI(scheme, unquote(parts.path), parts.hostname, port, params, uri)  # %20: a space, as in any URL
 
 
 def _place(uri: StoreURI) -> tuple:

@@ -52,6 +52,18 @@ def test_unknown_scheme_names_the_known_ones(tmp_path, monkeypatch):
             open_store(given)
 
 
+def test_a_path_is_percent_decoded_and_a_fragment_refused(tmp_path, rng):
+    """A URI's path is decoded as any URL's (%20 a space, %23 a '#'); a '#...' after it is refused (it was cut off: a
+    FAISS index named i#1.faiss was written as i)."""
+    (tmp_path / "my docs").mkdir()
+    with open_store(f"faiss://{tmp_path}/my%20docs/i%231.faiss", dim=D) as store:
+        store.upsert(batch(rng.standard_normal((3, D)).astype(np.float32)))
+    assert (tmp_path / "my docs" / "i#1.faiss").exists()
+    assert open_store(f"faiss://{tmp_path}/my docs/i%231.faiss").count() == 3
+    with pytest.raises(InvalidURIError, match="#1.faiss is no part of a store URI.*written %23"):
+        open_store(f"faiss://{tmp_path}/my docs/i#1.faiss")
+
+
 def test_relative_path_is_refused():
     with pytest.raises(InvalidURIError, match="absolute"):
         open_store("faiss://relative/index.faiss")
