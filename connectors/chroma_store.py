@@ -24,7 +24,7 @@ from typing import Any, Iterator, Sequence
 import numpy as np
 
 from v2v_store.errors import (DimensionMismatchError, InvalidVectorsError, StoreChangedError, StoreNotFoundError,
-                              StoreUnreachableError)
+                              StoreUnreachableError, UnsupportedIndexError)
 
 from .base import (
     ORIGINAL_ID_KEY,
@@ -132,7 +132,7 @@ def _json_or(text: Any, default: Any) -> Any:
 def make_client(uri: StoreURI):
     import chromadb
     from chromadb.config import DEFAULT_DATABASE, DEFAULT_TENANT, Settings
-    from chromadb.errors import NotFoundError
+    from chromadb.errors import InternalError, NotFoundError
 
     settings = Settings(anonymized_telemetry=False)  # and Chroma's own CHROMA_CLIENT_AUTH_* from the environment
     api_key = os.environ.get("CHROMA_API_KEY")
@@ -143,7 +143,12 @@ def make_client(uri: StoreURI):
     tenant, database = uri.params.get("tenant", DEFAULT_TENANT), uri.params.get("database", DEFAULT_DATABASE)
     try:
         if uri.scheme == "chroma":
-            return chromadb.PersistentClient(path=uri.path, settings=settings, tenant=tenant, database=database)
+            try:
+                return chromadb.PersistentClient(path=uri.path, settings=settings, tenant=tenant, database=database)
+            except InternalError as e:  # its chroma.sqlite3 is damaged, or no SQLite database at all
+                raise UnsupportedIndexError(
+                    f"{uri.path} is no readable Chroma database ({e}): restore it from a backup, or name the "
+                    "directory that holds the collection's chroma.sqlite3") from None
         return chromadb.HttpClient(host=uri.host, port=uri.port or 8000, ssl=uri.scheme.endswith("https"),
                                    settings=settings, tenant=tenant, database=database)
     except NotFoundError as e:

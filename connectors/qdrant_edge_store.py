@@ -45,7 +45,8 @@ def _load_shard(path: str):
         return _edge().EdgeShard.load(path)
     except Exception as e:  # the engine raises a bare Exception
         if "WouldBlock" not in str(e):
-            raise
+            raise UnsupportedIndexError(f"Qdrant edge shard {path} cannot be opened ({str(e)[:200]}): restore it from a "
+                                        "backup, or name the directory of a shard written by qdrant-edge") from None
         raise StoreBusyError(f"Qdrant edge shard {path} is open in another process (a shard's write-ahead log takes one "
                              "process at a time): stop that process, or close its EdgeShard") from None
 
@@ -87,8 +88,16 @@ class QdrantEdgeStore(VectorStore):
         return not self.adds_vector and os.path.exists(os.path.join(self.path, "edge_config.json"))
 
     def _read_config(self) -> dict:
-        with open(os.path.join(self.path, "edge_config.json")) as f:
-            self._shard_config = json.load(f)
+        path = os.path.join(self.path, "edge_config.json")
+        try:
+            with open(path) as f:
+                self._shard_config = json.load(f)
+        except ValueError as e:  # not JSON: damaged, or not a shard's
+            raise UnsupportedIndexError(f"{path} is no edge shard's configuration ({e}): restore the shard from a "
+                                        "backup, or name the directory of a shard written by qdrant-edge") from None
+        if not isinstance(self._shard_config, dict) or not isinstance(self._shard_config.get("vectors"), dict):
+            raise UnsupportedIndexError(f"{path} names no vectors: it is no edge shard's configuration; name the "
+                                        "directory of a shard written by qdrant-edge")
         return self._shard_config
 
     def _load(self) -> None:

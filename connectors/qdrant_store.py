@@ -21,6 +21,7 @@ import json
 import logging
 import math
 import os
+import sqlite3
 import uuid
 from typing import Any, Callable, Iterator, Sequence
 
@@ -503,6 +504,10 @@ def _open_client(path: str):
 
     try:
         return QdrantClient(path=path)
+    except (sqlite3.DatabaseError, ValueError) as e:  # a collection's storage.sqlite or meta.json damaged
+        raise UnsupportedIndexError(f"Qdrant local storage {path} cannot be read ({e}): restore it from a backup, or "
+                                    "name the directory qdrant-client's local mode wrote (the one with meta.json)"
+                                    ) from None
     except RuntimeError as e:
         if "already accessed" not in str(e):
             raise

@@ -64,6 +64,25 @@ def test_a_path_is_percent_decoded_and_a_fragment_refused(tmp_path, rng):
         open_store(f"faiss://{tmp_path}/my docs/i#1.faiss")
 
 
+@pytest.mark.parametrize("uri, damaged, message", [
+    ("faiss://{p}/i.faiss", "i.faiss", "is not a readable FAISS index"),
+    ("chroma://{p}/c?collection=docs", "c/chroma.sqlite3", "is no readable Chroma database"),
+    ("qdrant://{p}/q?collection=docs", "q/collection/docs/storage.sqlite", "Qdrant local storage .* cannot be read"),
+    ("qdrant-edge://{p}/e", "e/edge_config.json", "is no edge shard's configuration"),
+    ("qdrant-edge://{p}/e", "e/segments/*/segment.json", "Qdrant edge shard .* cannot be opened")])
+def test_a_damaged_store_is_named_not_a_traceback(uri, damaged, message, tmp_path, rng):
+    """A store whose files are damaged (or not its kind's) is named with the way on, exit 2 (Chroma, Qdrant's local
+    mode and an edge shard raised their own errors: a traceback, exit 1)."""
+    uri = uri.format(p=tmp_path)
+    with open_store(uri, dim=D) as store:
+        store.upsert(batch(rng.standard_normal((5, D)).astype(np.float32)))
+    for path in tmp_path.glob(damaged):
+        path.write_text("{damaged")
+    shown = run_cli("inspect", uri)
+    assert shown.returncode == 2 and re.search(message, shown.stderr), shown.stderr[-2000:]
+    assert "Traceback" not in shown.stderr
+
+
 def test_relative_path_is_refused():
     with pytest.raises(InvalidURIError, match="absolute"):
         open_store("faiss://relative/index.faiss")
