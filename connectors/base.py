@@ -354,6 +354,11 @@ class VectorStore(ABC):
     def exists(self) -> bool:
         """Whether the collection exists (a new one is created by the first upsert)."""
 
+    def missing(self) -> str:
+        """Why the collection is not there, for an error that says so: the fix, and where the store knows them (Chroma,
+        Qdrant) the collections that are there (a typo in a name is seen at once)."""
+        return "check the path and collection name"
+
     @abstractmethod
     def count(self) -> int: ...
 

@@ -205,12 +205,15 @@ class ChromaStore(VectorStore):
 
     def _require(self):
         if self._col is None:
-            if self.client is None:
-                raise StoreNotFoundError(f"Chroma directory {self._parsed.path} does not exist or holds no Chroma "
-                                         "database (chroma.sqlite3); fix the path")
-            names = [c if isinstance(c, str) else c.name for c in self.client.list_collections()]
-            raise StoreNotFoundError(f"Chroma collection {self.name!r} does not exist at {self.uri}; existing: {names}")
+            raise StoreNotFoundError(f"Chroma collection {self.name!r} does not exist at {self.uri}: {self.missing()}")
         return self._col
+
+    def missing(self) -> str:
+        if self.client is None:
+            return f"{self._parsed.path} does not exist or holds no Chroma database (chroma.sqlite3); fix the path"
+        names = sorted(c if isinstance(c, str) else c.name for c in self.client.list_collections())
+        return (f"no collection {self.name!r} there; its collections: {', '.join(names)}" if names else
+                "it holds no collection; check the path")
 
     @property
     def dim(self) -> int:

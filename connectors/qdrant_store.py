@@ -633,6 +633,15 @@ class QdrantStore(VectorStore):
                 "translates one dense embedding per record; give a collection (or ?vector=NAME) of single vectors")
         return chosen
 
+    def missing(self) -> str:
+        if self.client is None:
+            return f"{self._local_path} holds no Qdrant storage (meta.json); fix the path"
+        if self.adds_vector:
+            return f"its points have no vector {self.vector_name!r} yet"
+        names = sorted(c.name for c in self.client.get_collections().collections)
+        return (f"no collection {self.collection!r} there; its collections: {', '.join(names)}" if names else
+                "it holds no collection; check the path or server")
+
     def _require(self):
         if self._params is None and self.client is None:
             raise StoreNotFoundError(f"Qdrant local path {self._local_path} holds no Qdrant storage (meta.json); "
@@ -640,10 +649,8 @@ class QdrantStore(VectorStore):
         if self.adds_vector:
             raise StoreNotFoundError(f"Qdrant collection {self.collection!r} has no vector {self.vector_name!r} yet")
         if self._params is None:
-            raise StoreNotFoundError(
-                f"Qdrant collection {self.collection!r} does not exist at {self.uri}; check the name "
-                "(collections: " + ", ".join(c.name for c in self.client.get_collections().collections) + ")"
-            )
+            raise StoreNotFoundError(f"Qdrant collection {self.collection!r} does not exist at {self.uri}: "
+                                     + self.missing())
         return self._params
 
     @property

@@ -204,6 +204,12 @@ def test_missing_collection_lists_existing(tmp_path, rng):
     with pytest.raises(StoreNotFoundError, match="'nope' does not exist.*real"):
         open_store(f"chroma://{tmp_path}?collection=nope").count() or next(
             open_store(f"chroma://{tmp_path}?collection=nope").iter_batches())
+    with open_store(f"qdrant://{tmp_path}/q?collection=docs", dim=D) as s:
+        s.upsert(batch(rng.standard_normal((3, D))))
+    # the commands say so too (they said "check the path and collection name", naming none)
+    for uri, there in ((f"chroma://{tmp_path}?collection=reel", "real"), (f"qdrant://{tmp_path}/q?collection=dcs", "docs")):
+        shown = run_cli("inspect", uri)
+        assert shown.returncode == 2 and f"there; its collections: {there}" in shown.stderr, shown.stderr
 
 
 @pytest.mark.parametrize("uri", ["faiss://{p}/i.faiss", "qdrant-edge://{p}/e", "chroma://{p}/c?collection=docs",

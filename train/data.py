@@ -79,7 +79,7 @@ def sample_collection(uri: str, max_vectors: int = 50_000, seed: int = 0, docume
     translations = without = filtered = 0
     with open_store(uri) as store:
         if not store.exists():
-            raise StoreNotFoundError(f"{uri} does not exist: check the path and collection name")
+            raise StoreNotFoundError(f"{uri} does not exist: {store.missing()}")
         if not store.count():
             raise InvalidVectorsError(f"{uri} is empty: a translator is learned from a collection's vectors (a few "
                                       "thousand at least); check the collection name")
@@ -389,7 +389,7 @@ def records_both_hold(source_uri: str, target_uri: str, key_of: KeyFn = text_key
     for uri in (source_uri, target_uri):
         with open_store(uri) as store:
             if not store.exists():
-                raise StoreNotFoundError(f"{uri} does not exist: check the path and collection name")
+                raise StoreNotFoundError(f"{uri} does not exist: {store.missing()}")
     source_small = _count(source_uri) <= _count(target_uri)
     small, large = (source_uri, target_uri) if source_small else (target_uri, source_uri)
     small_where, large_where = wheres if source_small else wheres[::-1]

@@ -118,7 +118,7 @@ def inspect(
         if not store.exists():
             from v2v_store.errors import StoreNotFoundError
 
-            raise StoreNotFoundError(f"{uri} does not exist: check the path and collection name")
+            raise StoreNotFoundError(f"{uri} does not exist: {store.missing()}")
         if model is not None:
             from v2v_store.models import require_model
 

@@ -399,7 +399,7 @@ def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch
     fill_ids: list = []
     with open_store(source_uri) as source:
         if not source.exists():
-            raise StoreNotFoundError(f"source {source_uri} does not exist: check the path and collection name")
+            raise StoreNotFoundError(f"source {source_uri} does not exist: {source.missing()}")
         if source.count() == 0:
             raise V2VError(f"source {source_uri} is empty: nothing to migrate (check the collection name)")
         into_qdrant = parse_uri(dest_uri).scheme.startswith("qdrant")

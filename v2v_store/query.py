@@ -40,7 +40,7 @@ import numpy as np
 
 from v2v_store.connectors import PointId, VectorBatch, VectorStore, Where, open_store, same_points
 from v2v_store.connectors.where import filter_hints
-from v2v_store.errors import V2VError
+from v2v_store.errors import StoreNotFoundError, V2VError
 from v2v_store.latent_cache import LatentCache, LatentPart, Stale, fingerprints
 from v2v_store.mixed import RecordSpaces
 from v2v_store.space_check import SpaceWatch, first_vectors
@@ -158,7 +158,7 @@ class CrossQuery:
             self._stores[uri] = open_store(uri)
         store = self._stores[uri]
         if not store.exists():
-            raise V2VError(f"collection {uri} does not exist")
+            raise StoreNotFoundError(f"collection {uri} does not exist: {store.missing()}")
         if not store.count():
             self._stores.pop(uri).close()
             return False
