@@ -231,8 +231,8 @@ class Where:
     @classmethod
     def of(cls, value: Any, what: str = "where") -> "Where | None":
         """The filter of ``value`` as data (a query line's ``"where"``): a list of ``FIELD=VALUE`` texts as
-        :meth:`parse` takes them, or an object of ``field: value`` pairs, each an equality; None for none. ``what``
-        names it in an error."""
+        :meth:`parse` takes them (one such text alone too), or an object of ``field: value`` pairs, each an equality;
+        None for none. ``what`` names it in an error."""
         if value is None:
             return None
         if isinstance(value, dict):
@@ -244,6 +244,8 @@ class Where:
                     raise V2VError(f"{what}: {field!r} is {json.dumps(wanted)}; an object's values are matched for "
                                    f"equality: {e} (a list of conditions such as [\"year>=2020\"] compares)") from None
             return cls(tuple(conditions)) if conditions else None
+        if isinstance(value, str):  # one condition, as one --where
+            value = [value]
         if isinstance(value, list) and all(isinstance(t, str) for t in value):
             return cls.parse(value)
         raise V2VError(f"{what}: a filter is an object of field: value pairs or a list of conditions such as "

@@ -229,6 +229,7 @@ def test_a_filter_reads_its_values_as_json_where_they_are_and_compares_like_qdra
     assert holds("x=null", {}) and holds("x=null", {"x": None}) and holds("x=null", {"x": []}) and holds("x=null", None)
     assert holds("x!=null", {"x": [None]}) and holds("x!=null", {"x": ""}) and not holds("x!=null", {"x": []})
     assert Where.of({"x": None}) == Where.parse(["x=null"]) and str(Where.parse(["x!=null"])) == "x!=null"
+    assert Where.of("year>=2020") == Where.parse(["year>=2020"])  # one condition alone, as one --where
     # items[].name: into each object of an array (a plain dotted path does not go into arrays), as Qdrant's engine
     items = {"items": [{"name": "a", "n": 1}, {"name": ["b", "c"]}, 3]}
     assert holds("items[].name=c", items) and holds("items[].n<2", items) and not holds("items.name=a", items)

@@ -626,7 +626,7 @@ def query(
     text: list[str] = typer.Option(None, help="Query text, encoded offline with --model; repeat for several."),
     texts: str = typer.Option(None, help="File of query texts (one per line, or .jsonl with a \"text\" field and "
                                          "optionally a \"where\": a query's own filter, as an object of field: "
-                                         "value or a list of --where conditions; a \"k\": its own number of hits; "
+                                         "value, a list of --where conditions or one; a \"k\": its own number of hits; "
                                          "an \"id\", echoed as its hits' \"query_id\"), encoded offline with --model: "
                                          "many queries for one read of the collections (latent mode streams them "
                                          "once per command). '-': read them from standard input, one per line "
@@ -786,10 +786,13 @@ def _query_line(line: str, kept, k: int):
         return line, kept, (k, None)
     try:
         record = json.loads(line)
-        text = record["text"].strip()
-    except (ValueError, KeyError, TypeError, AttributeError) as e:
+        text = record["text"]
+    except (ValueError, KeyError, TypeError) as e:
         raise V2VError(f"a query line starting with {{ must be a JSON object with a \"text\" field "
                        f"({type(e).__name__}: {e}): {line[:80]}") from None
+    if not isinstance(text, str):
+        raise V2VError(f"the line's \"text\" is {json.dumps(text)}: a query's text is a string")
+    text = text.strip()
     if not text:
         raise V2VError("the line's \"text\" is empty")
     return (text, both(kept, Where.of(record.get("where"), "the line's \"where\"")),
