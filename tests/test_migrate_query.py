@@ -26,8 +26,7 @@ from v2v_store import query as query_module
 from v2v_store.connectors.base import l2_normalize
 from v2v_store.connectors.where import Where
 from v2v_store.errors import (DestinationExistsError, DimensionMismatchError, InvalidURIError, InvalidVectorsError,
-                              StoreBusyError,
-                              UnsupportedIndexError, V2VError)
+                              StoreBusyError, StoreUnreachableError, UnsupportedIndexError, V2VError)
 from v2v_store.inspect import inspect_store
 from v2v_store.metrics import paired_metrics
 from v2v_store.migrate import migrate
@@ -1574,6 +1573,26 @@ def test_a_server_lost_mid_migration_is_named_and_the_migration_resumes_exactly_
         assert again.returncode == 0, again.stderr[-2000:]
         got = read(dest)
         assert sorted(got) == list(range(n))
+    finally:
+        stop_chroma_server(server)
+
+
+@pytest.mark.server
+def test_a_server_lost_under_a_cross_query_is_named(translator, tmp_path):
+    """CrossQuery.search over a Chroma server that stopped raises StoreUnreachableError with the way on (httpx's
+    ConnectError before, for a Python caller)."""
+    tr, _ = translator
+    x, y = views(200, seed=62)
+    port = free_port()
+    server = start_chroma_server(tmp_path / "server", port)
+    uri = f"chroma+http://127.0.0.1:{port}?collection=docs"
+    try:
+        fill(uri, x)
+        with CrossQuery(tr, [(uri, "x")], mode="native") as cross:
+            assert len(cross.search(y[:2], space="y", k=3)[0]) == 3
+            stop_chroma_server(server)
+            with pytest.raises(StoreUnreachableError, match="lost the connection to a store's server \\(ConnectError"):
+                cross.search(y[:2], space="y", k=3)
     finally:
         stop_chroma_server(server)
 

@@ -3,6 +3,9 @@
 Every message names the bad value, what was expected, and how to fix it.
 """
 
+import contextlib
+from typing import Iterator
+
 
 class V2VError(Exception):
     """Base class of every error v2v-store raises on purpose."""
@@ -80,3 +83,18 @@ def lost_connection_message(cause: BaseException) -> str:
     return (f"lost the connection to a store's server ({type(cause).__name__}: {cause}): check that it runs and can "
             "be reached (a busy Qdrant server: a longer ?timeout=SECONDS than its 60); a migration continues from its "
             "last checkpoint with the same command and --resume (resume=True)")
+
+
+@contextlib.contextmanager
+def naming_lost_connections() -> Iterator[None]:
+    """Inside it, a store's server lost mid-call (:func:`lost_connection`) raises :class:`StoreUnreachableError` with
+    the way on, not the HTTP client's own error."""
+    try:
+        yield
+    except V2VError:
+        raise
+    except Exception as e:
+        cause = lost_connection(e)
+        if cause is None:
+            raise
+        raise StoreUnreachableError(lost_connection_message(cause)) from e

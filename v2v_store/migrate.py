@@ -31,8 +31,7 @@ from v2v_store.connectors.base import no_embedding
 from v2v_store.connectors.shared import ProcessLock, lock_file
 from v2v_store.connectors.where import Where, filter_hints
 from v2v_store.errors import (DestinationExistsError, DimensionMismatchError, InvalidVectorsError, StoreBusyError,
-                              StoreNotFoundError, StoreUnreachableError, UnsupportedIndexError, V2VError,
-                              lost_connection, lost_connection_message)
+                              StoreNotFoundError, UnsupportedIndexError, V2VError, naming_lost_connections)
 from v2v_store.lengths import SAMPLE as LENGTHS_SAMPLE
 from v2v_store.lengths import VectorLengths, fit_lengths
 from v2v_store.metrics import overlap, paired_metrics, top_k_others
@@ -684,14 +683,9 @@ def migrate(translator: Translator, source_uri: str, dest_uri: str, batch_size: 
     with _one_at_a_time(_lock_path(source_uri, dest_uri), source_uri, dest_uri):
         if state is not None:  # as the run before this one left it
             state = json.loads(state_path.read_text())
-        try:
+        with naming_lost_connections():
             return _migrate(translator, plan, state, state_path, OnExists(on_exists), check_pairs, progress,
                             check_space, checkpoint_seconds, max_checkpoint_share, skip_invalid)
-        except Exception as e:
-            cause = lost_connection(e)
-            if cause is None:
-                raise
-            raise StoreUnreachableError(lost_connection_message(cause)) from e
 
 
 @contextlib.contextmanager

@@ -40,7 +40,7 @@ import numpy as np
 
 from v2v_store.connectors import PointId, VectorBatch, VectorStore, Where, open_store, same_points
 from v2v_store.connectors.where import filter_hints
-from v2v_store.errors import StoreNotFoundError, V2VError
+from v2v_store.errors import StoreNotFoundError, V2VError, naming_lost_connections
 from v2v_store.latent_cache import LatentCache, LatentPart, Stale, fingerprints
 from v2v_store.mixed import RecordSpaces
 from v2v_store.space_check import SpaceWatch, first_vectors
@@ -360,7 +360,13 @@ class CrossQuery:
         documents; with ``where`` (one filter, or one per query, None for none), among the records whose metadata
         meets it (exactly: latent mode searches only their rows; native mode filters in a Qdrant engine, elsewhere
         scores the records kept in a read of the collection, :meth:`VectorStore.search_where`). Which records a
-        filter keeps is read once per store and filter, until :meth:`refresh`."""
+        filter keeps is read once per store and filter, until :meth:`refresh`. A server lost meanwhile raises
+        :class:`~v2v_store.errors.StoreUnreachableError`."""
+        with naming_lost_connections():
+            return self._search(queries, space, k, where)
+
+    def _search(self, queries: np.ndarray, space: str, k: int, where: Where | Sequence[Where | None] | None
+                ) -> list[list[Hit]]:
         self._require_open()
         if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
             raise V2VError(f"k={k!r}: the number of hits per query is a whole number, 1 or more")
