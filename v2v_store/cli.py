@@ -87,7 +87,6 @@ def handles_errors(fn: Callable) -> Callable:
     return wrapper
 
 
-
 @app.command()
 @handles_errors
 def inspect(
