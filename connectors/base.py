@@ -247,16 +247,22 @@ def _plain(value: Any, record_id: PointId, key: str) -> Any:
     if isinstance(value, (list, tuple)):
         return [_plain(v, record_id, key) for v in value]
     if isinstance(value, dict):
-        bad = next((k for k in value if not isinstance(k, str)), None)
-        if bad is not None:
-            raise InvalidVectorsError(
-                f"metadata {key!r} of record {record_id!r} has the key {bad!r} ({type(bad).__name__}): keys of "
-                f"metadata are text in every store; write it as {str(bad)!r}")
-        return {k: _plain(v, record_id, f"{key}.{k}") for k, v in value.items()}
+        return _plain_fields(value, record_id, key)
     raise InvalidVectorsError(
         f"metadata {key!r} of record {record_id!r} is of type {type(value).__name__} ({str(value)[:60]!r}): metadata "
         "values are text, numbers, booleans, None, dates, and lists and objects of those; convert it before writing (e.g. "
         "str(value), float(value) for a Decimal, a list for a set, base64 text for bytes)")
+
+
+def _plain_fields(fields: dict, record_id: PointId, within: str | None = None) -> dict:
+    """``fields`` (a record's metadata, or an object ``within`` one of its fields) with every value as JSON's kinds
+    (:func:`_plain`); a key that is no text is refused."""
+    bad = next((k for k in fields if not isinstance(k, str)), None)
+    if bad is not None:
+        owner = f"metadata {within!r} of record {record_id!r} has" if within else f"record {record_id!r} has metadata"
+        raise InvalidVectorsError(f"{owner} the key {bad!r} ({type(bad).__name__}): keys of metadata are text in every "
+                                  f"store; write it as {str(bad)!r}")
+    return {k: _plain(v, record_id, f"{within}.{k}" if within else k) for k, v in fields.items()}
 
 
 def plain_metadata(ids: Sequence[PointId], metadata: list[dict[str, Any] | None]) -> list[dict[str, Any] | None]:
@@ -275,11 +281,7 @@ def plain_metadata(ids: Sequence[PointId], metadata: list[dict[str, Any] | None]
         if not isinstance(m, dict):
             raise InvalidVectorsError(f"the metadata of record {record_id!r} is of type {type(m).__name__} "
                                       f"({str(m)[:60]!r}): a record's metadata is a dict of fields (or None)")
-        bad = next((k for k in m if not isinstance(k, str)), None)
-        if bad is not None:
-            raise InvalidVectorsError(f"record {record_id!r} has the metadata key {bad!r} ({type(bad).__name__}): "
-                                      f"keys of metadata are text in every store; write it as {str(bad)!r}")
-        out.append({k: _plain(v, record_id, k) for k, v in m.items()})
+        out.append(_plain_fields(m, record_id))
     return out
 
 

@@ -643,12 +643,7 @@ class QdrantStore(VectorStore):
                 "it holds no collection; check the path or server")
 
     def _require(self):
-        if self._params is None and self.client is None:
-            raise StoreNotFoundError(f"Qdrant local path {self._local_path} holds no Qdrant storage (meta.json); "
-                                     "fix the path")
-        if self.adds_vector:
-            raise StoreNotFoundError(f"Qdrant collection {self.collection!r} has no vector {self.vector_name!r} yet")
-        if self._params is None:
+        if self._params is None or self.adds_vector:
             raise StoreNotFoundError(f"Qdrant collection {self.collection!r} does not exist at {self.uri}: "
                                      + self.missing())
         return self._params
