@@ -1,0 +1,186 @@
+"""Random migrations checked record by record against what they should leave: a store of each kind as source and as
+destination, ids of every kind, metadata of every shape, documents or none, a destination that already holds some of
+the ids (``append`` / ``fill`` / ``replace``), a filter, batch sizes, and a crash at a random batch then ``--resume``.
+Each case is drawn from its seed, so a failure names the seed that replays it (``-k "case-17"``)."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import uuid
+
+import numpy as np
+import pytest
+
+import v2v_store.migrate as migration
+from v2v_store import VectorBatch, open_store
+from v2v_store.connectors import TRANSLATED_KEY
+from v2v_store.connectors.where import Where
+from v2v_store.migrate import migrate
+from v2v_store.synthetic import views
+from v2v_store.train.linear import fit_procrustes
+from v2v_store.translator import Space, Translator
+
+STORES = {"faiss": "faiss://{p}/{name}.faiss",
+          "chroma": "chroma://{p}/chroma?collection={name}",
+          "qdrant-edge": "qdrant-edge://{p}/{name}",
+          "qdrant": "qdrant://{p}/qdrant?collection={name}"}
+MODES = ["new", "append", "fill", "replace"]
+CASES = 60
+
+
+@pytest.fixture(scope="module")
+def translator():
+    a, b = views(2000, seed=11)
+    return Translator.from_linear_map(fit_procrustes((a, b)), Space("x", a.shape[1]), Space("y", b.shape[1]))
+
+
+def random_id(rng: np.random.Generator, i: int) -> int | str:
+    kind = rng.integers(6)
+    return [i, 2**63 + i, f"doc-{i}", f"{i:05d}", str(uuid.UUID(int=int(rng.integers(2**62)) * 4 + i % 4)),
+            f"é-{i}-文"][kind]
+
+
+def random_metadata(rng: np.random.Generator, i: int) -> dict:
+    meta = {"n": i, "tag": ["even", "odd"][i % 2]}
+    if rng.random() < 0.3:
+        meta["score"] = float(rng.normal())
+    if rng.random() < 0.2:
+        meta["tags"] = [str(t) for t in rng.integers(5, size=int(rng.integers(1, 4)))]
+    if rng.random() < 0.1:
+        meta["nested"] = {"depth": {"k": int(rng.integers(100))}}
+    if rng.random() < 0.1:
+        del meta["tag"]
+    if rng.random() < 0.05:
+        meta = {}
+    return meta
+
+
+@dataclasses.dataclass
+class Case:
+    """One random migration: where from, where to, what the destination holds first, how it is run."""
+    seed: int
+    source: str
+    dest: str
+    mode: str
+    n: int
+    batch_size: int
+    where: list[str] | None
+    crash_at: int | None  # the translate_batch call that raises, or none
+
+    @classmethod
+    def draw(cls, seed: int) -> Case:
+        rng = np.random.default_rng(seed)
+        source, dest = rng.choice(list(STORES), size=2)
+        mode, n, batch_size = str(rng.choice(MODES)), int(rng.integers(20, 400)), int(rng.choice([7, 32, 64, 150]))
+        where = [f"n>={int(rng.integers(0, n))}"] if rng.random() < 0.3 else ["tag=odd"] if rng.random() < 0.15 else None
+        return cls(seed, str(source), str(dest), mode, n, batch_size, where,
+                   int(rng.integers(1, 8)) if rng.random() < 0.5 else None)
+
+
+def same_metadata(got, want) -> bool:
+    """Whether metadata read back is what was written: empty metadata reads as None, and a float may come back one
+    unit in the last place off (Chroma's arrays and an edge shard's payload parse their JSON text so, see README)."""
+    if isinstance(want, dict) and isinstance(got, dict):
+        return got.keys() == want.keys() and all(same_metadata(got[k], want[k]) for k in want)
+    if isinstance(want, list) and isinstance(got, list):
+        return len(got) == len(want) and all(map(same_metadata, got, want))
+    if isinstance(want, float) and isinstance(got, float):
+        return abs(got - want) <= math.ulp(want)
+    return got == (want or None) if isinstance(want, dict) else type(got) is type(want) and got == want
+
+
+def read_all(uri: str) -> dict:
+    out = {}
+    with open_store(uri) as store:
+        for batch in store.iter_batches(batch_size=97):
+            for i, v, m, d in zip(batch.ids, batch.vectors, batch.metadata, batch.documents):
+                assert i not in out, f"duplicate id {i!r}"
+                out[i] = (v, m, d)
+    return out
+
+
+def write(uri: str, ids: list, vectors: np.ndarray, metadata: list, documents: list) -> None:
+    with open_store(uri, dim=vectors.shape[1], metric="cosine") as store:
+        for start in range(0, len(ids), 100):
+            end = start + 100
+            store.upsert(VectorBatch(ids[start:end], vectors[start:end], metadata[start:end], documents[start:end]))
+
+
+@pytest.mark.parametrize("seed", range(CASES), ids=[f"case-{s}" for s in range(CASES)])
+def test_a_random_migration_leaves_exactly_what_it_should(seed, translator, tmp_path, monkeypatch):
+    case = Case.draw(seed)
+    rng = np.random.default_rng(1000 + seed)
+    (tmp_path / "s").mkdir(), (tmp_path / "d").mkdir()
+    src = STORES[case.source].format(p=tmp_path / "s", name="src")
+    dst = STORES[case.dest].format(p=tmp_path / "d", name="dst")
+    x, _ = views(case.n, seed=seed)
+    ids = list(dict.fromkeys(random_id(rng, i) for i in range(case.n)))  # a uuid's draw may repeat: once each
+    x = x[:len(ids)]
+    metadata = [random_metadata(rng, i) for i in range(len(ids))]
+    documents = [f"text {i}" if rng.random() < 0.8 else None for i in range(len(ids))]
+    write(src, ids, x, metadata, documents)
+    source_before = read_all(src)
+
+    held = {}  # what the destination holds before: some of the source's ids and some of its own, fewer fields
+    if case.mode != "new":
+        overlap = [i for i in ids if rng.random() < 0.4]
+        own = [f"dest-only-{j}" for j in range(int(rng.integers(0, 30)))]
+        held_ids = overlap + own
+        if held_ids:
+            vectors = rng.normal(size=(len(held_ids), translator.spaces[1].dim)).astype(np.float32)
+            vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+            held_meta = [{"old": True} if rng.random() < 0.7 else {} for _ in held_ids]
+            held_docs = ["old text" if rng.random() < 0.5 else None for _ in held_ids]
+            write(dst, held_ids, vectors, held_meta, held_docs)
+            held = {i: (v, m, d) for i, v, m, d in zip(held_ids, vectors, held_meta, held_docs)}
+
+    where = Where.parse(case.where) if case.where else None
+    kept = [i for i, m in zip(ids, metadata) if where is None or where.holds(m)]
+    on_exists = {"new": "fail"}.get(case.mode, case.mode)
+    run = dict(batch_size=case.batch_size, on_exists=on_exists, state_dir=tmp_path / "state", progress=False,
+               checkpoint_seconds=0, where=where)
+
+    report, crashed = None, False
+    if case.crash_at is not None:
+        calls, real = {"n": 0}, migration.translate_batch
+
+        def crashing(*args, **kwargs):
+            calls["n"] += 1
+            if calls["n"] == case.crash_at:
+                raise RuntimeError("killed")
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(migration, "translate_batch", crashing)
+        try:
+            report = migrate(translator, src, dst, **run)  # a crash drawn past the last batch: it finishes
+        except RuntimeError as e:
+            assert str(e) == "killed"
+            crashed = True
+        monkeypatch.setattr(migration, "translate_batch", real)
+    if report is None:
+        report = migrate(translator, src, dst, resume=crashed, **run)
+    assert report.count_ok, (case, report)
+
+    expected = {} if case.mode in ("new", "replace") else dict(held)
+    translated = translator.translate(x, "x", "y")
+    # written into a collection of embeddings already there: each translation is marked so in its metadata
+    mark = {"from": "x", "translator": translator.digest()[:16]} if held and case.mode != "replace" else None
+    for j, i in enumerate(ids):
+        if i in set(kept) and not (case.mode == "fill" and i in held):
+            meta = {**metadata[j], TRANSLATED_KEY: {"": mark}} if mark else metadata[j]
+            expected[i] = (translated[j], meta, documents[j])
+    got = read_all(dst)
+    assert set(got) == set(expected), (case, sorted(map(repr, set(got) ^ set(expected)))[:10])
+    for i, (v, m, d) in expected.items():
+        gv, gm, gd = got[i]
+        assert same_metadata(gm, m) and gd == d, (case, i, (gm, gd), (m, d))
+        np.testing.assert_allclose(gv, v, atol=1e-5, err_msg=f"{case} id {i!r}")
+    with open_store(dst) as store:
+        assert store.count() == len(expected), case
+
+    source_after = read_all(src)  # the source is never changed
+    assert set(source_after) == set(source_before)
+    for i, (v, m, d) in source_before.items():
+        np.testing.assert_array_equal(source_after[i][0], v)
+        assert same_metadata(source_after[i][1], m) and source_after[i][2] == d
