@@ -24,6 +24,7 @@ from v2v_store import VectorBatch, open_store
 from v2v_store import latent_cache as latent_cache_module
 from v2v_store import query as query_module
 from v2v_store.connectors.base import l2_normalize
+from v2v_store.connectors.chroma_store import ChromaStore
 from v2v_store.connectors.where import Where
 from v2v_store.errors import (DestinationExistsError, DimensionMismatchError, InvalidURIError, InvalidVectorsError,
                               StoreBusyError, StoreUnreachableError, UnsupportedIndexError, V2VError)
@@ -1578,21 +1579,40 @@ def test_a_server_lost_mid_migration_is_named_and_the_migration_resumes_exactly_
 
 
 @pytest.mark.server
-def test_a_server_lost_under_a_cross_query_is_named(translator, tmp_path):
-    """CrossQuery.search over a Chroma server that stopped raises StoreUnreachableError with the way on (httpx's
-    ConnectError before, for a Python caller)."""
+def test_a_server_lost_under_a_cross_query_or_a_read_is_named(translator, tmp_path, monkeypatch):
+    """CrossQuery.search, and the Python API's reads of a collection for fit, evaluate and inspect, over a Chroma
+    server that stopped raise StoreUnreachableError with the way on (httpx's ConnectError before, for a Python
+    caller)."""
     tr, _ = translator
     x, y = views(200, seed=62)
     port = free_port()
     server = start_chroma_server(tmp_path / "server", port)
     uri = f"chroma+http://127.0.0.1:{port}?collection=docs"
+    lost = "lost the connection to a store's server \\(ConnectError"
     try:
         fill(uri, x)
-        with CrossQuery(tr, [(uri, "x")], mode="native") as cross:
+        with CrossQuery(tr, [(uri, "x")], mode="native") as cross, open_store(uri) as store:
             assert len(cross.search(y[:2], space="y", k=3)[0]) == 3
             stop_chroma_server(server)
-            with pytest.raises(StoreUnreachableError, match="lost the connection to a store's server \\(ConnectError"):
+            with pytest.raises(StoreUnreachableError, match=lost):
                 cross.search(y[:2], space="y", k=3)
+            with pytest.raises(StoreUnreachableError, match=lost):
+                inspect_store(store)
+        for read in (lambda: sample_collection(uri), lambda: records_shared_by_id(uri, uri)):
+            with pytest.raises(StoreUnreachableError, match="Chroma server"):  # named when it opens
+                read()
+        server = start_chroma_server(tmp_path / "server", port)  # and lost while a sample is read (fit's read)
+        real = ChromaStore.iter_batches
+
+        def stopping_after_one_batch(self, *args, **kwargs):
+            for i, batch in enumerate(real(self, *args, **kwargs)):
+                if i == 1:
+                    stop_chroma_server(server)
+                yield batch
+
+        monkeypatch.setattr(ChromaStore, "iter_batches", stopping_after_one_batch)
+        with pytest.raises(StoreUnreachableError, match=lost):
+            sample_collection(uri, batch_size=50, min_vectors=10)
     finally:
         stop_chroma_server(server)
 

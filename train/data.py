@@ -13,7 +13,7 @@ import numpy as np
 from v2v_store.connectors import VectorBatch, Where, open_store, translations_in
 from v2v_store.connectors.base import l2_normalize, no_embedding
 from v2v_store.connectors.llama_index import embedded_text
-from v2v_store.errors import InvalidVectorsError, StoreNotFoundError
+from v2v_store.errors import InvalidVectorsError, StoreNotFoundError, naming_lost_connections
 from v2v_store.inspect import documents_hint
 
 logger = logging.getLogger(__name__)
@@ -64,6 +64,7 @@ class _Reservoir:
         return self.rows[:min(self.seen, self.size)]
 
 
+@naming_lost_connections()
 def sample_collection(uri: str, max_vectors: int = 50_000, seed: int = 0, documents: int = 0,
                       batch_size: int = 4096, min_vectors: int = 100, keys: KeyFn | None = None,
                       matches: _Matches | None = None, where: Where | None = None) -> CollectionSample:
@@ -221,6 +222,7 @@ def near_duplicate_rows(vectors: np.ndarray, cosine: float | None = None, block:
     return np.concatenate(kept)
 
 
+@naming_lost_connections()
 def sample_vectors(uri: str, max_vectors: int = 50_000, seed: int = 0, batch_size: int = 4096) -> np.ndarray:
     """Reservoir-sample up to ``max_vectors`` vectors of a store (memory bounded by the sample)."""
     return sample_collection(uri, max_vectors, seed, batch_size=batch_size).vectors
@@ -378,6 +380,7 @@ def _count(uri: str) -> int:
         return store.count() if store.exists() else 0
 
 
+@naming_lost_connections()
 def records_both_hold(source_uri: str, target_uri: str, key_of: KeyFn = text_keys, most: int = 5000, seed: int = 0,
                       batch_size: int = 4096, wheres: tuple[Where | None, Where | None] = (None, None)
                       ) -> SharedDocuments:
@@ -412,6 +415,7 @@ def records_both_hold(source_uri: str, target_uri: str, key_of: KeyFn = text_key
     return _pairs(matches, small, large == source_uri, what, (source_uri, target_uri))
 
 
+@naming_lost_connections()
 def shared_document_pairs(source_uri: str, target_uri: str, most: int = 5000, seed: int = 0,
                           batch_size: int = 4096, wheres: tuple[Where | None, Where | None] = (None, None)
                           ) -> SharedDocuments:
@@ -422,6 +426,7 @@ def shared_document_pairs(source_uri: str, target_uri: str, most: int = 5000, se
                              seed, batch_size, wheres)
 
 
+@naming_lost_connections()
 def untranslated_keys_of(source_uri: str, target_uri: str, key_of: KeyFn = id_keys) -> KeyFn:
     """``key_of`` (by id, or :func:`text_keys`) for the records two collections share: those marked as holding a
     translation in the vector either reads (its name, "" for a store's one vector) are left out."""
@@ -432,6 +437,7 @@ def untranslated_keys_of(source_uri: str, target_uri: str, key_of: KeyFn = id_ke
     return untranslated(key_of, names)
 
 
+@naming_lost_connections()
 def same_point_keys(source_uri: str, target_uri: str) -> KeyFn | None:
     """For two named vectors of one Qdrant collection, the keys of the points that have both and hold no translation
     in either (:func:`untranslated_keys_of`), else None."""
@@ -440,6 +446,7 @@ def same_point_keys(source_uri: str, target_uri: str) -> KeyFn | None:
     return untranslated_keys_of(source_uri, target_uri) if same_points(source_uri, target_uri) else None
 
 
+@naming_lost_connections()
 def sample_collections(source_uri: str, target_uri: str, max_vectors: int = 50_000, seed: int = 0,
                        documents: int = 0, shared: int = 0, wheres: tuple[Where | None, Where | None] = (None, None)
                        ) -> tuple[CollectionSample, CollectionSample, SharedDocuments]:

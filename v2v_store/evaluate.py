@@ -32,7 +32,7 @@ import numpy as np
 
 from v2v_store.connectors.base import l2_normalize
 from v2v_store.connectors.where import Where
-from v2v_store.errors import V2VError
+from v2v_store.errors import V2VError, naming_lost_connections
 from v2v_store.metrics import CHUNK, overlap, top_k_others, translation_metrics
 from v2v_store.translator import QUERIES, RECORDS, Space, Translator
 
@@ -138,6 +138,7 @@ def evaluate_translator(translator: Translator, source_vectors: np.ndarray, targ
     return report
 
 
+@naming_lost_connections()
 def records_shared_by_id(source_uri: str, target_uri: str, max_pairs: int = 20_000, where: Where | None = None
                          ) -> tuple[np.ndarray, np.ndarray]:
     """The records two collections share by id (as strings: a FAISS id 7 and a Chroma id "7" are one record), a
@@ -165,6 +166,7 @@ def _marked_share(uri: str, scan: int = 1024) -> float:
         return float(translations_in(batch, store.vector_name).mean()) if batch is not None and len(batch) else 0.0
 
 
+@naming_lost_connections()
 def pairs_by_id(source_uri: str, target_uri: str, max_pairs: int = 20_000) -> tuple[np.ndarray, np.ndarray]:
     """:func:`records_shared_by_id`, refused when there are none."""
     u, v = records_shared_by_id(source_uri, target_uri, max_pairs)
@@ -173,6 +175,7 @@ def pairs_by_id(source_uri: str, target_uri: str, max_pairs: int = 20_000) -> tu
     return u, v
 
 
+@naming_lost_connections()
 def stored_documents(uri: str, max_pairs: int = 20_000, seed: int = 0, where: Where | None = None
                      ) -> tuple[np.ndarray, list[str], np.ndarray]:
     """Up to ``max_pairs`` records of a collection that keep their text (a uniform sample; with ``where``, of the
@@ -189,6 +192,7 @@ def stored_documents(uri: str, max_pairs: int = 20_000, seed: int = 0, where: Wh
     return sample.document_vectors, sample.documents, sample.vectors
 
 
+@naming_lost_connections()
 def sample_candidates(uri: str, seed: int = 0, where: Where | None = None) -> np.ndarray:
     """Up to :data:`AMONG` vectors of a collection (a uniform sample; with ``where``, of the records it keeps), to rank
     partners among."""
@@ -263,6 +267,7 @@ def model_for(given: str | None, translator: Translator, space: Space, flag: str
     return model
 
 
+@naming_lost_connections()
 def load_pairs(translator: Translator, given: PairSources, max_pairs: int = 20_000) -> Pairs:
     """The paired documents ``given`` names, at most ``max_pairs``, the translator spaces they are in (the source's
     ``given.source_space``, else the space its vectors look like, by dimension, then covariance; with ``texts``, the

@@ -14,7 +14,7 @@ from v2v_store.connectors import VectorBatch, VectorStore, translations_in
 from v2v_store.connectors.base import l2_normalize
 from v2v_store.connectors.llama_index import embedded_text
 from v2v_store.connectors.where import Where, filter_hints, parse_datetime
-from v2v_store.errors import StoreNotFoundError, UnsupportedIndexError, V2VError
+from v2v_store.errors import StoreNotFoundError, UnsupportedIndexError, V2VError, naming_lost_connections
 
 
 @dataclass
@@ -227,6 +227,7 @@ def filtered_records(store: VectorStore, where: Where, sample: int = 5) -> tuple
     return (seen if counted is None else counted), first
 
 
+@naming_lost_connections()
 def inspect_store(store: VectorStore, sample: int = 5, scan: int = 2048, model: str | None = None,
                   translator=None, where: Where | None = None) -> StoreReport:
     """Summarise a store from its first ``scan`` vectors; never reads the whole collection, but for ``where``. ``model``:
