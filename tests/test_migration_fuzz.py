@@ -1,5 +1,6 @@
 """Random migrations checked record by record against what they should leave: a store of each kind as source and as
-destination, ids of every kind, metadata of every shape, documents or none, a destination that already holds some of
+destination (FAISS Flat, HNSW and IVF, embedded Chroma and a Chroma server, Qdrant local mode and an edge shard, each
+with one vector or a named one), ids of every kind, metadata of every shape, documents or none, a destination that already holds some of
 the ids (``append`` / ``fill`` / ``replace``), a filter, batch sizes, and a crash at a random batch then ``--resume``.
 Each case is drawn from its seed, so a failure names the seed that replays it (``-k "case-17"``)."""
 
@@ -11,22 +12,29 @@ import uuid
 
 import numpy as np
 import pytest
+from conftest import free_port, start_chroma_server, stop_chroma_server
 
 import v2v_store.migrate as migration
 from v2v_store import VectorBatch, open_store
 from v2v_store.connectors import TRANSLATED_KEY
 from v2v_store.connectors.where import Where
+from v2v_store.errors import UnsupportedIndexError
 from v2v_store.migrate import migrate
 from v2v_store.synthetic import views
 from v2v_store.train.linear import fit_procrustes
 from v2v_store.translator import Space, Translator
 
 STORES = {"faiss": "faiss://{p}/{name}.faiss",
+          "faiss-hnsw": "faiss://{p}/{name}.faiss?index=HNSW16",
+          "faiss-ivf": "faiss://{p}/{name}.faiss?index=IVF4,Flat",
           "chroma": "chroma://{p}/chroma?collection={name}",
+          "chroma-server": "chroma+http://127.0.0.1:{port}?collection={name}",
           "qdrant-edge": "qdrant-edge://{p}/{name}",
-          "qdrant": "qdrant://{p}/qdrant?collection={name}"}
+          "qdrant-edge-named": "qdrant-edge://{p}/{name}?vector=dense",
+          "qdrant": "qdrant://{p}/qdrant?collection={name}",
+          "qdrant-named": "qdrant://{p}/qdrant?collection={name}&vector=dense"}
 MODES = ["new", "append", "fill", "replace"]
-CASES = 60
+CASES = 80
 
 
 @pytest.fixture(scope="module")
@@ -102,18 +110,37 @@ def read_all(uri: str) -> dict:
 
 def write(uri: str, ids: list, vectors: np.ndarray, metadata: list, documents: list) -> None:
     with open_store(uri, dim=vectors.shape[1], metric="cosine") as store:
+        if not store.exists() and store.training_sample_size(len(ids)):
+            store.train_on(vectors)
         for start in range(0, len(ids), 100):
             end = start + 100
             store.upsert(VectorBatch(ids[start:end], vectors[start:end], metadata[start:end], documents[start:end]))
 
 
-@pytest.mark.parametrize("seed", range(CASES), ids=[f"case-{s}" for s in range(CASES)])
-def test_a_random_migration_leaves_exactly_what_it_should(seed, translator, tmp_path, monkeypatch):
-    case = Case.draw(seed)
+@pytest.fixture(scope="module")
+def chroma_server_port(tmp_path_factory):
+    """One real Chroma server for the cases that draw one (each its own collections)."""
+    port = free_port()
+    server = start_chroma_server(tmp_path_factory.mktemp("chroma-server"), port)
+    yield port
+    stop_chroma_server(server)
+
+
+def cases() -> list:
+    drawn = [Case.draw(seed) for seed in range(CASES)]
+    return [pytest.param(c, id=f"case-{c.seed}",
+                         marks=[pytest.mark.server] if "chroma-server" in (c.source, c.dest) else [])
+            for c in drawn]
+
+
+@pytest.mark.parametrize("case", cases())
+def test_a_random_migration_leaves_exactly_what_it_should(case, translator, tmp_path, monkeypatch, request):
+    seed = case.seed
     rng = np.random.default_rng(1000 + seed)
+    port = request.getfixturevalue("chroma_server_port") if "chroma-server" in (case.source, case.dest) else None
     (tmp_path / "s").mkdir(), (tmp_path / "d").mkdir()
-    src = STORES[case.source].format(p=tmp_path / "s", name="src")
-    dst = STORES[case.dest].format(p=tmp_path / "d", name="dst")
+    src = STORES[case.source].format(p=tmp_path / "s", name=f"src{seed}", port=port)
+    dst = STORES[case.dest].format(p=tmp_path / "d", name=f"dst{seed}", port=port)
     x, _ = views(case.n, seed=seed)
     ids = list(dict.fromkeys(random_id(rng, i) for i in range(case.n)))  # a uuid's draw may repeat: once each
     x = x[:len(ids)]
@@ -141,6 +168,13 @@ def test_a_random_migration_leaves_exactly_what_it_should(seed, translator, tmp_
     run = dict(batch_size=case.batch_size, on_exists=on_exists, state_dir=tmp_path / "state", progress=False,
                checkpoint_seconds=0, where=where)
 
+    if case.dest == "faiss-hnsw" and case.mode == "append" and set(kept) & set(held):
+        with pytest.raises(UnsupportedIndexError, match="cannot overwrite records"):  # HNSW removes no rows
+            migrate(translator, src, dst, **run)
+        got = read_all(dst)  # refused before anything is written
+        assert set(got) == set(held) and all(same_metadata(got[i][1], m) for i, (_, m, _) in held.items())
+        return
+
     report, crashed = None, False
     if case.crash_at is not None:
         calls, real = {"n": 0}, migration.translate_batch
@@ -166,9 +200,10 @@ def test_a_random_migration_leaves_exactly_what_it_should(seed, translator, tmp_
     translated = translator.translate(x, "x", "y")
     # written into a collection of embeddings already there: each translation is marked so in its metadata
     mark = {"from": "x", "translator": translator.digest()[:16]} if held and case.mode != "replace" else None
+    vector = "dense" if case.dest.endswith("-named") else ""
     for j, i in enumerate(ids):
         if i in set(kept) and not (case.mode == "fill" and i in held):
-            meta = {**metadata[j], TRANSLATED_KEY: {"": mark}} if mark else metadata[j]
+            meta = {**metadata[j], TRANSLATED_KEY: {vector: mark}} if mark else metadata[j]
             expected[i] = (translated[j], meta, documents[j])
     got = read_all(dst)
     assert set(got) == set(expected), (case, sorted(map(repr, set(got) ^ set(expected)))[:10])
