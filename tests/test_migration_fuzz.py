@@ -1,8 +1,9 @@
 """Random migrations checked record by record against what they should leave: a store of each kind as source and as
 destination (FAISS Flat, HNSW and IVF, embedded Chroma and a Chroma server, Qdrant local mode and an edge shard, each
-with one vector or a named one), ids of every kind, metadata of every shape, documents or none, a destination that already holds some of
-the ids (``append`` / ``fill`` / ``replace``), a filter, batch sizes, and a crash at a random batch then ``--resume``.
-Each case is drawn from its seed, so a failure names the seed that replays it (``-k "case-17"``)."""
+with one vector or a named one), ids of every kind, metadata of every shape, documents or none, cosine, dot or L2, a
+destination that already holds some of the ids (``append`` / ``fill`` / ``replace``), a filter, batch sizes, and a
+crash at a random batch then ``--resume`` (at times in batches of another size, at times crashing again). Each case is
+drawn from its seed, so a failure names the seed that replays it (``-k "case-17"``)."""
 
 from __future__ import annotations
 
@@ -75,6 +76,9 @@ class Case:
     batch_size: int
     where: list[str] | None
     crash_at: int | None  # the translate_batch call that raises, or none
+    metric: str = "cosine"  # the source's (and a destination's that exists before)
+    resume_batch_size: int | None = None  # the --resume run's, where it differs
+    crash_again_at: int | None = None  # the --resume run crashes too, then runs again
 
     @classmethod
     def draw(cls, seed: int) -> Case:
@@ -82,8 +86,12 @@ class Case:
         source, dest = rng.choice(list(STORES), size=2)
         mode, n, batch_size = str(rng.choice(MODES)), int(rng.integers(20, 400)), int(rng.choice([7, 32, 64, 150]))
         where = [f"n>={int(rng.integers(0, n))}"] if rng.random() < 0.3 else ["tag=odd"] if rng.random() < 0.15 else None
-        return cls(seed, str(source), str(dest), mode, n, batch_size, where,
-                   int(rng.integers(1, 8)) if rng.random() < 0.5 else None)
+        crash_at = int(rng.integers(1, 8)) if rng.random() < 0.5 else None
+        metric = str(rng.choice(["cosine", "dot", "l2"], p=[0.6, 0.2, 0.2]))
+        resume_batch_size = int(rng.choice([5, 50, 200])) if rng.random() < 0.3 else None
+        crash_again_at = int(rng.integers(1, 4)) if rng.random() < 0.3 else None
+        return cls(seed, str(source), str(dest), mode, n, batch_size, where, crash_at, metric, resume_batch_size,
+                   crash_again_at)
 
 
 def same_metadata(got, want) -> bool:
@@ -108,8 +116,8 @@ def read_all(uri: str) -> dict:
     return out
 
 
-def write(uri: str, ids: list, vectors: np.ndarray, metadata: list, documents: list) -> None:
-    with open_store(uri, dim=vectors.shape[1], metric="cosine") as store:
+def write(uri: str, ids: list, vectors: np.ndarray, metadata: list, documents: list, metric: str) -> None:
+    with open_store(uri, dim=vectors.shape[1], metric=metric) as store:
         if not store.exists() and store.training_sample_size(len(ids)):
             store.train_on(vectors)
         for start in range(0, len(ids), 100):
@@ -144,9 +152,11 @@ def test_a_random_migration_leaves_exactly_what_it_should(case, translator, tmp_
     x, _ = views(case.n, seed=seed)
     ids = list(dict.fromkeys(random_id(rng, i) for i in range(case.n)))  # a uuid's draw may repeat: once each
     x = x[:len(ids)]
+    if case.metric != "cosine":  # lengths that rank too
+        x = x * rng.uniform(0.5, 2.0, size=(len(x), 1)).astype(np.float32)
     metadata = [random_metadata(rng, i) for i in range(len(ids))]
     documents = [f"text {i}" if rng.random() < 0.8 else None for i in range(len(ids))]
-    write(src, ids, x, metadata, documents)
+    write(src, ids, x, metadata, documents, case.metric)
     source_before = read_all(src)
 
     held = {}  # what the destination holds before: some of the source's ids and some of its own, fewer fields
@@ -159,7 +169,7 @@ def test_a_random_migration_leaves_exactly_what_it_should(case, translator, tmp_
             vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
             held_meta = [{"old": True} if rng.random() < 0.7 else {} for _ in held_ids]
             held_docs = ["old text" if rng.random() < 0.5 else None for _ in held_ids]
-            write(dst, held_ids, vectors, held_meta, held_docs)
+            write(dst, held_ids, vectors, held_meta, held_docs, case.metric)
             held = {i: (v, m, d) for i, v, m, d in zip(held_ids, vectors, held_meta, held_docs)}
 
     where = Where.parse(case.where) if case.where else None
@@ -175,34 +185,39 @@ def test_a_random_migration_leaves_exactly_what_it_should(case, translator, tmp_
         assert set(got) == set(held) and all(same_metadata(got[i][1], m) for i, (_, m, _) in held.items())
         return
 
-    report, crashed = None, False
-    if case.crash_at is not None:
+    report = None
+    for attempt, crash_at in enumerate((case.crash_at, case.crash_again_at if case.crash_at else None)):
+        if crash_at is None:
+            break
         calls, real = {"n": 0}, migration.translate_batch
 
         def crashing(*args, **kwargs):
             calls["n"] += 1
-            if calls["n"] == case.crash_at:
+            if calls["n"] == crash_at:
                 raise RuntimeError("killed")
             return real(*args, **kwargs)
 
         monkeypatch.setattr(migration, "translate_batch", crashing)
-        try:
-            report = migrate(translator, src, dst, **run)  # a crash drawn past the last batch: it finishes
+        try:  # a crash drawn past the last batch: it finishes
+            report = migrate(translator, src, dst, resume=attempt > 0, **run)
         except RuntimeError as e:
             assert str(e) == "killed"
-            crashed = True
         monkeypatch.setattr(migration, "translate_batch", real)
+        if report is not None:
+            break
+        run["batch_size"] = case.resume_batch_size or case.batch_size  # a resume may read in other batches
     if report is None:
-        report = migrate(translator, src, dst, resume=crashed, **run)
+        report = migrate(translator, src, dst, resume=case.crash_at is not None, **run)
     assert report.count_ok, (case, report)
 
     expected = {} if case.mode in ("new", "replace") else dict(held)
-    translated = translator.translate(x, "x", "y")
+    translated = translator.translate(np.stack([source_before[i][0] for i in ids]), "x", "y")
     # written into a collection of embeddings already there: each translation is marked so in its metadata
     mark = {"from": "x", "translator": translator.digest()[:16]} if held and case.mode != "replace" else None
     vector = "dense" if case.dest.endswith("-named") else ""
+    written = {i for i in kept if not (case.mode == "fill" and i in held)}
     for j, i in enumerate(ids):
-        if i in set(kept) and not (case.mode == "fill" and i in held):
+        if i in written:
             meta = {**metadata[j], TRANSLATED_KEY: {vector: mark}} if mark else metadata[j]
             expected[i] = (translated[j], meta, documents[j])
     got = read_all(dst)
@@ -210,6 +225,8 @@ def test_a_random_migration_leaves_exactly_what_it_should(case, translator, tmp_
     for i, (v, m, d) in expected.items():
         gv, gm, gd = got[i]
         assert same_metadata(gm, m) and gd == d, (case, i, (gm, gd), (m, d))
+        if case.metric != "cosine" and i in written:  # the direction translated, at a length of the collection's
+            gv, v = gv / np.linalg.norm(gv), v / np.linalg.norm(v)
         np.testing.assert_allclose(gv, v, atol=1e-5, err_msg=f"{case} id {i!r}")
     with open_store(dst) as store:
         assert store.count() == len(expected), case
