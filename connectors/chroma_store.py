@@ -18,6 +18,7 @@ import json
 import logging
 import math
 import os
+import time
 from itertools import repeat
 from typing import Any, Iterator, Sequence
 
@@ -59,6 +60,26 @@ RESERVED_KEYS = (JSON_KEYS, ENTRIES_KEY, ORIGINAL_ID_KEY)
 EMPTY_ID = "_v2v_empty_id"  # the Chroma id of a record whose id is "" (Chroma refuses it), kept under ORIGINAL_ID_KEY
 _RECORD_FIELDS = ("ids", "embeddings", "metadatas", "documents", "uris", "data")  # a get()'s per-record lists
 ID_PAGE = 65_536  # records_at: ids read (ids only) a page of this many at a time
+GET_TRIES = 5  # a read that meets a record deleted meanwhile (a live collection) is asked again this many times
+
+
+def _get(col: Any, **kwargs: Any) -> dict:
+    """``col.get(**kwargs)``, asked again where a record of its answer was deleted while Chroma read it ("Error
+    finding id": 2 of 16 migrations out of a Chroma server that another client deleted from, by hand); refused with the
+    way on where that goes on."""
+    from chromadb.errors import InternalError
+
+    for attempt in range(GET_TRIES):
+        try:
+            return col.get(**kwargs)
+        except InternalError as e:
+            if "Error finding id" not in str(e):
+                raise
+            logger.debug("Chroma collection %r: a record was deleted while read; asking again", col.name)
+            time.sleep(0.05 * 2 ** attempt)
+    raise StoreChangedError(
+        f"Chroma collection {col.name!r} changed while it was read: records were deleted under each of "
+        f"{GET_TRIES} reads of one page. Stop writes to it and run again (a migration: with --resume)")
 
 
 def _chroma_keeps_key(key: str) -> bool:
@@ -251,10 +272,10 @@ class ChromaStore(VectorStore):
         total = col.count()
         while offset < total:
             ask = offset - 1 if last else offset
-            page = col.get(include=self._include(with_payload), limit=batch_size + (ask < offset), offset=ask)
+            page = _get(col, include=self._include(with_payload), limit=batch_size + (ask < offset), offset=ask)
             if ask < offset:
-                if page["ids"][:1] != last[-1:]:  # records before it were deleted: find where the read is now
-                    offset, last = self._offset_after(col, last, offset), []
+                if page["ids"][:1] != last[-1:]:  # records before it were deleted: find where the read is now,
+                    offset, last = self._offset_after(col, last, offset)  # and check it again with the next page
                     continue
                 page = {key: (values[1:] if key in _RECORD_FIELDS and values is not None else values)
                         for key, values in page.items()}
@@ -264,17 +285,19 @@ class ChromaStore(VectorStore):
             yield self._to_batch(page, with_payload, next_position=[offset, last[-1]] if offset < total else None)
 
     @staticmethod
-    def _offset_after(col: Any, read: list[str], offset: int) -> int:
+    def _offset_after(col: Any, read: list[str], offset: int) -> tuple[int, list[str]]:
         """The offset just after the latest of ``read`` (the Chroma ids of the last page read, in order) still in the
-        collection, looked for among the records before ``offset``; refused where none of them is."""
+        collection, looked for among the records before ``offset``, and that record's id (more may be deleted before
+        the next page is asked: it is checked there again); refused where none of them is."""
         order = {cid: k for k, cid in enumerate(read)}
         high = offset
         while high > 0:
             low = max(0, high - ID_PAGE)
-            ids = col.get(include=[], limit=high - low, offset=low)["ids"]
+            ids = _get(col, include=[], limit=high - low, offset=low)["ids"]
             found = [(order[cid], low + j) for j, cid in enumerate(ids) if cid in order]
             if found:
-                return max(found)[1] + 1
+                latest, at = max(found)
+                return at + 1, [read[latest]]
             high = low
         raise StoreChangedError(
             f"Chroma collection {col.name!r} changed while it was read: the records read last were all deleted, so "
@@ -288,12 +311,12 @@ class ChromaStore(VectorStore):
         wanted: list[str] = []
         if len(positions):
             for offset in range(int(positions[0]), int(positions[-1]) + 1, ID_PAGE):
-                page_ids = col.get(include=[], limit=ID_PAGE, offset=offset)["ids"]
+                page_ids = _get(col, include=[], limit=ID_PAGE, offset=offset)["ids"]
                 rows = positions[(positions >= offset) & (positions < offset + len(page_ids))] - offset
                 wanted.extend(page_ids[r] for r in rows)
         found: dict[str, tuple] = {}  # Chroma answers in its own order
         for s in range(0, len(wanted), self._max_batch()):
-            got = col.get(ids=wanted[s:s + self._max_batch()], include=self._include(with_payload))
+            got = _get(col, ids=wanted[s:s + self._max_batch()], include=self._include(with_payload))
             found.update(zip(got["ids"], zip(got["embeddings"], got["metadatas"], got["documents"] or repeat(None))))
         rows = [(cid, *found[cid]) for cid in wanted if cid in found]  # a record deleted meanwhile is left out
         return self._to_batch({key: [row[k] for row in rows] for k, key in
@@ -320,7 +343,7 @@ class ChromaStore(VectorStore):
         keys = [_chroma_id(i) for i in ids]
         unique = list(dict.fromkeys(keys))  # Chroma refuses an id asked twice
         for s in range(0, len(unique), self._max_batch()):
-            page = col.get(ids=unique[s : s + self._max_batch()], include=["metadatas", "documents"])
+            page = _get(col, ids=unique[s : s + self._max_batch()], include=["metadatas", "documents"])
             for cid, meta, doc in zip(page["ids"], page["metadatas"], page["documents"]):
                 found[cid] = (from_chroma_metadata(_restore_id(cid, meta)[1]), doc)
         return [found.get(key, (None, None)) for key in keys]
@@ -330,7 +353,7 @@ class ChromaStore(VectorStore):
         JSON text (nested objects, as Qdrant payloads hold) and does not match a list by its items."""
         col, found, page_size = self._require(), [[] for _ in wheres], self._max_batch()  # more: too many SQL variables
         for offset in range(0, col.count(), page_size):
-            page = col.get(include=["metadatas"], limit=page_size, offset=offset)
+            page = _get(col, include=["metadatas"], limit=page_size, offset=offset)
             for cid, meta in zip(page["ids"], page["metadatas"]):
                 rid, meta = _restore_id(cid, meta)
                 meta = from_chroma_metadata(meta)
@@ -350,7 +373,7 @@ class ChromaStore(VectorStore):
         200,000 ids in pages of 65,536, 3.7 s in pages of 4,096)."""
         col = self._require()
         for offset in range(0, col.count(), max(batch_size, ID_PAGE)):
-            page = col.get(include=[], limit=max(batch_size, ID_PAGE), offset=offset)["ids"]
+            page = _get(col, include=[], limit=max(batch_size, ID_PAGE), offset=offset)["ids"]
             if not page:
                 return
             yield page
@@ -358,7 +381,7 @@ class ChromaStore(VectorStore):
     def records_of_keys(self, keys, with_payload: bool = True) -> Iterator[VectorBatch]:
         col, wanted = self._require(), list(keys)
         for s in range(0, len(wanted), self._max_batch()):
-            batch = self._to_batch(col.get(ids=wanted[s:s + self._max_batch()], include=self._include(with_payload)),
+            batch = self._to_batch(_get(col, ids=wanted[s:s + self._max_batch()], include=self._include(with_payload)),
                                    with_payload)
             if len(batch):
                 yield batch
@@ -369,7 +392,7 @@ class ChromaStore(VectorStore):
         keys, found = [_chroma_id(i) for i in ids], {}
         unique = list(dict.fromkeys(keys))  # Chroma refuses an id asked twice
         for s in range(0, len(unique), self._max_batch()):
-            page = self._col.get(ids=unique[s : s + self._max_batch()], include=["metadatas"])
+            page = _get(self._col, ids=unique[s : s + self._max_batch()], include=["metadatas"])
             for cid, meta in zip(page["ids"], page["metadatas"]):
                 found[cid] = _restore_id(cid, meta)[0]  # an int id is kept in the metadata: 5 is not "5"
         return np.array([key in found and found[key] == i for key, i in zip(keys, ids)], dtype=bool)
@@ -455,7 +478,7 @@ class ChromaStore(VectorStore):
         field, or v2v's own ``_v2v_json`` naming a field that is no longer JSON), and so does the old document where
         the new one is None. Those keys are set to None here (Chroma drops a key set so), and a record whose document
         would stay is deleted first (Chroma cannot set a document back to None)."""
-        held = self._col.get(ids=ids, include=["metadatas", "documents"])
+        held = _get(self._col, ids=ids, include=["metadatas", "documents"])
         if not held["ids"]:
             return metadata
         row_of = {chroma_id: row for row, chroma_id in enumerate(ids)}

@@ -23,6 +23,7 @@ from v2v_store.connectors import VectorStore, chroma_store
 from v2v_store.connectors.base import l2_normalize, random_positions
 from v2v_store.connectors.npy_store import brute_force_search
 from v2v_store.connectors.where import Where
+from v2v_store.connectors.chroma_store import ChromaStore
 from v2v_store.errors import StoreChangedError, UnsupportedIndexError, V2VError
 
 N, D = 300, 24
@@ -1087,7 +1088,56 @@ def test_a_chroma_read_skips_nothing_when_records_are_deleted_meanwhile(store_ur
         writer.delete(first.ids[:20])
         rest = [i for b in store.iter_batches(batch_size=50, start=first.next_position) for i in b.ids]
     assert sorted(map(str, first.ids[20:] + rest)) == sorted(map(str, set(records.ids) - set(first.ids[:20])))
+    # more deleted after the read found where it stands, before its next page: that page is checked again (it was
+    # read from the offset found, unchecked, so one record in about ten such races was skipped by a live migration)
+    real, more = ChromaStore._offset_after, []
+
+    def deleting_after_finding(col, read, offset):
+        found = real(col, read, offset)
+        if not more:
+            more.extend(held_now[:3])
+            writer.delete(more)
+        return found
+
+    with open_store(store_uri) as store, pytest.MonkeyPatch.context() as patch:
+        patch.setattr(ChromaStore, "_offset_after", staticmethod(deleting_after_finding))
+        held_now = [i for b in store.iter_batches(batch_size=100, with_payload=False) for i in b.ids]
+        pages = store.iter_batches(batch_size=40)
+        seen = list(next(pages).ids)
+        writer.delete(held_now[10:20])
+        seen += [i for b in pages for i in b.ids]
+    gone = set(held_now[10:20]) | set(more)
+    assert sorted(map(str, set(seen) - gone)) == sorted(map(str, set(held_now) - gone))
     writer.close()
+
+
+@pytest.mark.parametrize("store_uri", ["chroma", pytest.param("chroma_server", marks=pytest.mark.server)],
+                         indirect=True)
+def test_a_chroma_read_asks_again_where_a_record_was_deleted_under_it(store_uri, rng, monkeypatch):
+    """A Chroma server deleting a record while it answers a page fails the read with its InternalError "Error finding
+    id" (2 of 16 migrations out of a server another client deleted from): the page is asked again, and a read that
+    meets it every time is refused with the way on."""
+    from chromadb.api.models.Collection import Collection
+    from chromadb.errors import InternalError
+
+    records = make_records(rng)
+    with open_store(store_uri, dim=D) as store:
+        store.upsert(records)
+    real, failures = Collection.get, {"left": 2}
+
+    def failing_get(self, *args, **kwargs):
+        if failures["left"]:
+            failures["left"] -= 1
+            raise InternalError("Error executing plan: Internal error: Error finding id")
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(Collection, "get", failing_get)
+    with open_store(store_uri) as store:
+        assert sorted(map(str, (i for b in store.iter_batches(batch_size=64) for i in b.ids))) == sorted(
+            map(str, records.ids))
+        failures["left"] = 10**6
+        with pytest.raises(StoreChangedError, match="changed while it was read.*Stop writes to it"):
+            list(store.iter_batches(batch_size=64))
 
 
 @pytest.mark.parametrize("kind", ["qdrant", "qdrant_edge"])
