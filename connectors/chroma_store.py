@@ -170,7 +170,7 @@ def make_client(uri: StoreURI):
                 raise UnsupportedIndexError(
                     f"{uri.path} is no readable Chroma database ({e}): restore it from a backup, or name the "
                     "directory that holds the collection's chroma.sqlite3") from None
-        return chromadb.HttpClient(host=uri.host, port=uri.port or 8000, ssl=uri.scheme.endswith("https"),
+        return chromadb.HttpClient(host=uri.host, port=uri.server_port, ssl=uri.scheme.endswith("https"),
                                    settings=settings, tenant=tenant, database=database)
     except NotFoundError as e:
         raise StoreNotFoundError(
@@ -179,15 +179,15 @@ def make_client(uri: StoreURI):
     except ValueError as e:  # chromadb's way of saying the heartbeat failed
         if any(word in str(e) for word in ("Unauthorized", "Forbidden", "401", "403")):
             raise StoreUnreachableError(
-                f"the Chroma server at {uri.host}:{uri.port or 8000} refused the credentials ({str(e)[:160]}): "
+                f"the Chroma server at {uri.host}:{uri.server_port} refused the credentials ({str(e)[:160]}): "
                 + ("check CHROMA_API_KEY (sent as its X-Chroma-Token header)" if api_key else
                    "set CHROMA_API_KEY to its token (sent as the X-Chroma-Token header, as Chroma Cloud takes it), or "
                    "Chroma's own CHROMA_CLIENT_AUTH_PROVIDER / CHROMA_CLIENT_AUTH_CREDENTIALS")) from None
         if "connect" not in str(e).lower():
             raise
         raise StoreUnreachableError(
-            f"cannot reach a Chroma server at {uri.host}:{uri.port or 8000} ({e}): start it (`chroma run --path DIR "
-            f"--host {uri.host} --port {uri.port or 8000}`) or check the host and port in {uri.raw!r}") from None
+            f"cannot reach a Chroma server at {uri.host}:{uri.server_port} ({e}): start it (`chroma run --path DIR "
+            f"--host {uri.host} --port {uri.server_port}`) or check the host and port in {uri.raw!r}") from None
 
 
 class ChromaStore(VectorStore):

@@ -552,7 +552,7 @@ class QdrantStore(VectorStore):
             self._local_path = None
             http = "https" if uri.scheme.endswith("https") else "http"
             self.client = QdrantClient(  # each request may take ?timeout= seconds (the client's own default: 5)
-                url=f"{http}://{uri.host}:{uri.port or 6333}", api_key=os.environ.get("QDRANT_API_KEY") or None,
+                url=f"{http}://{uri.host}:{uri.server_port}", api_key=os.environ.get("QDRANT_API_KEY") or None,
                 timeout=int(uri.params.get("timeout", REQUEST_TIMEOUT_SECONDS)))
         self.index_type = "qdrant"
         self._requested_dim, self._requested_metric = dim, metric
@@ -565,7 +565,7 @@ class QdrantStore(VectorStore):
             self.close()  # a local directory's shared client is released, so other stores can open it
             if uri.scheme != "qdrant" and _is_unreachable(e):
                 raise StoreUnreachableError(
-                    f"cannot reach a Qdrant server at {uri.host}:{uri.port or 6333} ({e}): start it, or check the "
+                    f"cannot reach a Qdrant server at {uri.host}:{uri.server_port} ({e}): start it, or check the "
                     f"host, port and QDRANT_API_KEY for {uri.raw!r}" + (
                         " (a busy server: a longer ?timeout= than "
                         f"{uri.params.get('timeout', REQUEST_TIMEOUT_SECONDS)} s)" if "timed out" in str(e) else "")

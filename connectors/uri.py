@@ -16,6 +16,7 @@ Schemes::
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
@@ -37,6 +38,8 @@ PARAMS = {
     "npy": ("metric", "dim"),
 }
 
+DEFAULT_PORTS = {"qdrant": 6333, "chroma": 8000}  # a server URI's port where it names none
+
 
 @dataclass(frozen=True)
 class StoreURI:
@@ -46,6 +49,11 @@ class StoreURI:
     port: int | None
     params: dict[str, str] = field(default_factory=dict)
     raw: str = ""
+
+    @property
+    def server_port(self) -> int:
+        """The port of a server URI, its store's default where it names none."""
+        return self.port or DEFAULT_PORTS[self.scheme.split("+")[0]]
 
     def require(self, name: str) -> str:
         if not self.params.get(name):
@@ -126,10 +134,22 @@ def parse_uri(uri: str) -> StoreURI:
 
 def _place(uri: StoreURI) -> tuple:
     """Where a URI's collection lives: resolved path or server, and collection (Chroma: tenant and database too)."""
-    place = (uri.host, uri.port) if uri.host else (os.path.realpath(uri.path),)
+    place = (_host(uri.host), uri.server_port) if uri.host else (os.path.realpath(uri.path),)
     if uri.scheme.startswith("chroma"):  # Chroma's defaults, named or not
         place += (uri.params.get("tenant", "default_tenant"), uri.params.get("database", "default_database"))
     return (uri.scheme.split("+")[0], *place, uri.params.get("collection"))
+
+
+def _host(host: str) -> str:
+    """A server's host as compared: every name of this machine's loopback (``localhost``, ``127.0.0.1``, ``::1``, and
+    ``0.0.0.0``, which connects here) as one. Other names are compared as they are: two names of one address may be
+    two servers behind one proxy."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return "localhost" if host == "localhost" or host.endswith(".localhost") else host
+    address = getattr(address, "ipv4_mapped", None) or address
+    return "localhost" if address.is_loopback or address.is_unspecified else address.compressed
 
 
 def _two_named_vectors(ua: StoreURI, ub: StoreURI) -> bool:

@@ -99,6 +99,15 @@ def test_relative_path_is_refused():
     ("qdrant-edge:///d/e?vector=minilm", "qdrant-edge:///d/e?vector=e5", False),
     ("qdrant+http://h:6333?collection=a", "qdrant+http://g:6333?collection=a", False),
     ("qdrant:///d/q?collection=a", "qdrant-edge:///d/q", False),
+    # one server however it is written (before session 71 these were two, so a migration into its own source ran)
+    ("chroma+http://localhost:8000?collection=abc", "chroma+http://127.0.0.1:8000?collection=abc", True),
+    ("chroma+http://[::1]:8000?collection=abc", "chroma+http://0.0.0.0:8000?collection=abc", True),
+    ("chroma+http://[::ffff:127.0.0.1]:8000?collection=abc", "chroma+http://LocalHost?collection=abc", True),
+    ("chroma+http://h?collection=abc", "chroma+http://h:8000?collection=abc", True),  # the default port
+    ("qdrant+https://h?collection=a", "qdrant+http://h:6333?collection=a", True),
+    ("qdrant+http://h:6334?collection=a", "qdrant+http://h?collection=a", False),
+    ("chroma+http://localhost:8001?collection=abc", "chroma+http://127.0.0.1:8000?collection=abc", False),
+    ("qdrant+http://10.0.0.1?collection=a", "qdrant+http://10.0.0.2?collection=a", False),
 ])
 def test_same_collection_is_told_through_paths_and_vector_names(a, b, same):
     assert same_collection(a, b) is same

@@ -1580,6 +1580,30 @@ def test_a_server_lost_mid_migration_is_named_and_the_migration_resumes_exactly_
 
 
 @pytest.mark.server
+def test_a_server_collection_named_another_way_is_still_the_source(tmp_path):
+    """`--dest` naming the source's server by another of its names (localhost / 127.0.0.1, the default port written
+    out) is the source: refused, the source kept. Before session 71 it was taken for another server, and
+    `--on-exists replace` between two models of one dimension deleted the source collection (then migrated nothing)."""
+    a, _ = views(2000, seed=11)
+    rotation, _ = np.linalg.qr(np.random.default_rng(0).normal(size=(64, 64)))
+    tr = Translator.from_linear_map(fit_procrustes((a, (a @ rotation).astype(np.float32))), Space("x", 64),
+                                    Space("y", 64))
+    port = free_port()
+    server = start_chroma_server(tmp_path / "server", port)
+    try:
+        src = f"chroma+http://localhost:{port}?collection=docs"
+        fill(src, a[:300])
+        for dest in (f"chroma+http://127.0.0.1:{port}?collection=docs", f"chroma+http://[::1]:{port}/?collection=docs"):
+            with pytest.raises(DestinationExistsError, match="is the source collection"):
+                migrate(tr, src, dest, on_exists="replace", source_space="x", target_space="y", check_space=False,
+                        progress=False, state_dir=tmp_path / "state")
+        with open_store(src) as store:
+            assert store.count() == 300
+    finally:
+        stop_chroma_server(server)
+
+
+@pytest.mark.server
 def test_a_migration_out_of_a_live_chroma_server_misses_no_record_that_stays(translator, tmp_path):
     """Another client deletes, adds and writes over records of a Chroma server's collection while it is migrated: each
     record there throughout is migrated, once (before session 71 some runs missed records, others failed with
@@ -1711,6 +1735,24 @@ def test_cross_query_matches_brute_force(translator, tmp_path):
         ref = np.argsort(-(l2_normalize(x[:300]) @ qx[qi]))[:5]
         assert [h.id for h in hits] == [ids_x[r] for r in ref]
         assert [(h.metadata, h.document) for h in hits] == [record[cx, h.id] for h in hits]  # fetched by id
+
+
+def test_a_collection_given_twice_is_searched_once(translator, tmp_path, caplog):
+    """The same collection given twice, by one URI or two (a path through `..`), finds each record once (by two URIs
+    each record was found twice before session 71), with a warning."""
+    tr, _ = translator
+    x, y = views(300, seed=64)
+    uri = f"faiss://{tmp_path}/x.faiss"
+    fill(uri, x[:200])
+    with CrossQuery(tr, [(uri, None)]) as cross:
+        alone = cross.search(y[200:203], space="y", k=5)
+    for twice in ([(uri, None), (uri, "x")], [(uri, None), (f"faiss://{tmp_path}/sub/../x.faiss", None)]):
+        caplog.clear()
+        with CrossQuery(tr, twice) as cross:
+            hits = cross.search(y[200:203], space="y", k=5)
+        assert [[(h.collection, h.id) for h in row] for row in hits] == [[(h.collection, h.id) for h in row]
+                                                                         for row in alone]
+        assert "was given before" in caplog.text
 
 
 def test_a_filtered_cross_query_ranks_exactly_the_records_the_filter_keeps(translator, tmp_path):

@@ -38,7 +38,7 @@ from typing import Any, Iterable, Sequence
 import faiss
 import numpy as np
 
-from v2v_store.connectors import PointId, VectorBatch, VectorStore, Where, open_store, same_points
+from v2v_store.connectors import PointId, VectorBatch, VectorStore, Where, open_store, same_collection, same_points
 from v2v_store.connectors.where import filter_hints
 from v2v_store.errors import StoreNotFoundError, V2VError, naming_lost_connections
 from v2v_store.latent_cache import LatentCache, LatentPart, Stale, fingerprints
@@ -137,9 +137,15 @@ class CrossQuery:
 
     def _open(self) -> None:
         """Open, check and add every collection asked for; an empty one is left out with a warning."""
-        empty = []
+        empty, added = [], []
         try:
             for uri, space in self._requested:
+                twin = next((other for other in added if same_collection(other, uri)), None)
+                if twin is not None:  # each record would be found twice
+                    logger.warning("collection %s was given before%s: searched once", uri,
+                                   "" if twin == uri else f" (as {twin})")
+                    continue
+                added.append(uri)
                 if not self._add(uri, space):
                     empty.append(uri)
         except BaseException:
