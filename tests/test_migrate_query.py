@@ -15,6 +15,7 @@ import subprocess
 import sys
 import threading
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -1729,6 +1730,10 @@ def test_cross_query_matches_brute_force(translator, tmp_path):
         ref = np.argsort(-scores[qi])[:10]
         assert [(h.collection, h.id) for h in hits] == [keys[r] for r in ref]
         np.testing.assert_allclose([h.score for h in hits], scores[qi][ref], atol=1e-4)
+    with warnings.catch_warnings():  # k past the count: no NumPy overflow warning (FAISS's -FLT_MAX scaled, before)
+        warnings.simplefilter("error")
+        everything = CrossQuery(cal, [(cx, None), (cy, None)], mode="latent").search(q, space="y", k=1000)
+    assert [len(hits) for hits in everything] == [600] * len(q)
     native = CrossQuery(tr, [(cx, "x")], mode="native").search(q, space="y", k=5)  # the query-time bridge
     qx = tr.translate(q, "y", "x", role="queries")  # decoded to search, not to be stored
     for qi, hits in enumerate(native):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 import uuid
 
 import numpy as np
@@ -35,7 +36,7 @@ STORES = {"faiss": "faiss://{p}/{name}.faiss",
           "qdrant": "qdrant://{p}/qdrant?collection={name}",
           "qdrant-named": "qdrant://{p}/qdrant?collection={name}&vector=dense"}
 MODES = ["new", "append", "fill", "replace"]
-CASES = 80
+CASES = int(os.environ.get("V2V_FUZZ_CASES", 80))  # more, to hunt: V2V_FUZZ_CASES=1000
 
 
 @pytest.fixture(scope="module")

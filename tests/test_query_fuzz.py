@@ -4,6 +4,8 @@ without a filter, queries of either space, k past the count, latent indexes buil
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
@@ -18,7 +20,7 @@ STORES = {"faiss": "faiss://{p}/{name}.faiss",
           "chroma": "chroma://{p}/chroma?collection={name}",
           "qdrant-edge": "qdrant-edge://{p}/{name}",
           "qdrant": "qdrant://{p}/qdrant?collection={name}"}
-CASES = 50
+CASES = int(os.environ.get("V2V_FUZZ_CASES", 50))  # more, to hunt: V2V_FUZZ_CASES=1000
 
 
 @pytest.fixture(scope="module")
@@ -57,6 +59,7 @@ def expected_top(scores: np.ndarray, keys: list, metadata: list, where: Where | 
     return [keys[r] for r in kept[:k]]
 
 
+@pytest.mark.filterwarnings("error::RuntimeWarning")
 @pytest.mark.parametrize("seed", range(CASES), ids=[f"latent-{s}" for s in range(CASES)])
 def test_a_random_latent_query_over_mixed_collections_is_brute_force(seed, translator, tmp_path):
     rng = np.random.default_rng(seed)
@@ -88,6 +91,7 @@ def test_a_random_latent_query_over_mixed_collections_is_brute_force(seed, trans
             assert all(h.metadata == records[h.collection, h.id] for h in row)
 
 
+@pytest.mark.filterwarnings("error::RuntimeWarning")
 @pytest.mark.parametrize("seed", range(CASES), ids=[f"native-{s}" for s in range(CASES)])
 def test_a_random_native_query_of_one_collection_is_brute_force(seed, translator, tmp_path):
     rng = np.random.default_rng(10_000 + seed)

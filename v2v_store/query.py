@@ -411,7 +411,8 @@ class CrossQuery:
                     self.translator.to_space(queries, space=space, into=c.space, role=QUERIES), k,
                     params=None if kept is None else faiss.SearchParameters(sel=faiss.IDSelectorBatch(kept)))
                 scale, shift = self.translator.latent_score(space, c.space)
-                scores = scale * scores + shift
+                with np.errstate(over="ignore"):  # FAISS's -FLT_MAX where a query has fewer hits (row -1, left out)
+                    scores = scale * scores + shift
                 for qi in range(len(queries)):
                     results[qi].extend(Hit(c.uri, c.ids[r], float(s)) for s, r in zip(scores[qi], rows[qi]) if r >= 0)
             else:
