@@ -338,6 +338,9 @@ class VectorStore(ABC):
     # the metadata (payload) field read as each record's document (``?document_key=``), for stores that keep documents
     # in a payload (Qdrant); None where documents are kept apart from metadata (Chroma, a FAISS sidecar)
     document_key: str | None = None
+    # disk a new collection takes before its records (files written in full as it fills): a migration's plan adds it
+    # to the bytes of the vectors it writes when it checks that they fit on a local destination's disk
+    disk_overhead_bytes: int = 0
     # the named vector of each point a store reads (Qdrant ``?vector=NAME``); None where a record has one vector
     vector_name: str | None = None
     # opened with ``open_store(new_vector=True)`` on a Qdrant collection (or edge shard) that lacks its named vector:

@@ -206,6 +206,8 @@ class ChromaStore(VectorStore):
         self.client = make_client(uri) if embedded else None
         self._requested_dim, self._requested_metric = dim, metric
         self._col = self._get() if self.exists() else None
+        if self._col is not None:
+            self._check_readable()
         self._dim: int | None = None
         self._max_batch_size: int | None = None
         if self._col is not None:
@@ -218,6 +220,22 @@ class ChromaStore(VectorStore):
 
     def _get(self):
         return self.client.get_collection(self.name, embedding_function=None)
+
+    def _check_readable(self) -> None:
+        """Refuse, with the way on, a collection whose index files Chroma cannot read (its HNSW segment cut short: one
+        written as its disk filled up), rather than failing at its first read with Chroma's own error."""
+        from chromadb.errors import InternalError
+
+        try:
+            self._col.count()
+        except InternalError as e:
+            if "segment reader" not in str(e) and "deserializ" not in str(e):
+                raise
+            raise UnsupportedIndexError(
+                f"Chroma collection {self.name!r} at {self.uri} cannot be read: its index files are damaged ({e}); "
+                "one written as its disk filled up is left so. Delete it with Chroma's client "
+                f"(`client.delete_collection({self.name!r})`) and write it again (a migration: without --resume), "
+                "write another collection (?collection=NAME), or restore it from a backup") from None
 
     def exists(self) -> bool:
         if self.client is None:

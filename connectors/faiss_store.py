@@ -19,6 +19,7 @@ unless ``?allow_pickle=true``: unpickling runs arbitrary code.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -838,16 +839,25 @@ class FaissStore(VectorStore):
         if not self._dirty:
             return
         tmp = self.path + ".tmp"
-        faiss.write_index(self._index, tmp)
-        os.replace(tmp, self.path)
+        try:
+            faiss.write_index(self._index, tmp)
+            os.replace(tmp, self.path)
+        except BaseException:  # a full disk: the index as it was, and no part-written copy taking its space
+            with contextlib.suppress(OSError):
+                os.remove(tmp)
+            raise
         self._db.commit()
         self._dirty = False
 
     def close(self) -> None:
+        """Flush and let go of the sidecar and the writer lock, both even where the flush fails (a full disk): the
+        sidecar's rows since the last flush are then dropped with the index's, and a resume writes them again."""
         try:
             self.flush()
-            if self._db is not None:
-                self._db.close()
-                self._db = None
         finally:
-            self._lock.release()
+            try:
+                if self._db is not None:
+                    self._db.close()
+                    self._db = None
+            finally:
+                self._lock.release()

@@ -67,6 +67,8 @@ def _engine_filters(where: Where) -> bool:
 
 
 class QdrantEdgeStore(VectorStore):
+    disk_overhead_bytes = 64 * 2**20  # its write-ahead log: two 32 MiB segments (a full disk there kills the process)
+
     def __init__(self, uri: StoreURI, dim: int | None = None, metric: Metric | None = None, new_vector: bool = False):
         self.uri, self.path = uri.raw, uri.path.rstrip("/")
         self.vector_name = uri.params.get("vector", "")

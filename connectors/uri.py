@@ -175,6 +175,19 @@ def same_points(a: str, b: str) -> bool:
     return _two_named_vectors(ua, ub) and _place(ua) == _place(ub)
 
 
+def local_directory(uri: str) -> str | None:
+    """The directory a local store is written in (the nearest that exists at or above its path); None for a server."""
+    parsed = parse_uri(uri)
+    if parsed.host:
+        return None
+    path = os.path.abspath(parsed.path)
+    while not os.path.isdir(path):
+        if os.path.dirname(path) == path:
+            return None
+        path = os.path.dirname(path)
+    return path
+
+
 def keeping_document_key(source: str, dest: str) -> str:
     """``dest`` with ``source``'s ``?document_key=`` where the source names one and ``dest`` is a Qdrant collection or
     edge shard that names none: texts migrated between Qdrant stores stay in the payload field they were in

@@ -28,8 +28,9 @@ from v2v_store import query as query_module
 from v2v_store.connectors.base import l2_normalize
 from v2v_store.connectors.chroma_store import ChromaStore
 from v2v_store.connectors.where import Where
-from v2v_store.errors import (DestinationExistsError, DimensionMismatchError, InvalidURIError, InvalidVectorsError,
-                              StoreBusyError, StoreUnreachableError, UnsupportedIndexError, V2VError)
+from v2v_store.errors import (DestinationExistsError, DimensionMismatchError, DiskFullError, InvalidURIError,
+                              InvalidVectorsError, StoreBusyError, StoreUnreachableError, UnsupportedIndexError,
+                              V2VError)
 from v2v_store.inspect import inspect_store
 from v2v_store.metrics import paired_metrics
 from v2v_store.migrate import migrate
@@ -1378,6 +1379,75 @@ def test_a_migration_by_a_filter_writes_the_records_it_keeps_once_through_a_cras
     assert typo.returncode == 0 and "none of its first 600 records has the field 'tga' (theirs: n, tag)" in typo.stderr, (
         typo.stderr)
     assert "(0 of the first 600 do)" in typo.stdout
+
+
+@contextlib.contextmanager
+def small_disk(path: Path, size: str):
+    """A real filesystem of ``size`` (a tmpfs) mounted at ``path``, to fill up; skips where this machine cannot mount
+    one (not root). ``remount(size)`` makes room; unmounted at the end."""
+    path.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)],
+                      capture_output=True).returncode:
+        pytest.skip("cannot mount a small tmpfs here (needs root)")
+
+    def remount(new_size: str) -> None:
+        subprocess.run(["mount", "-o", f"remount,size={new_size}", str(path)], check=True)
+
+    try:
+        yield remount
+    finally:
+        subprocess.run(["umount", "-l", str(path)], check=False)
+
+
+DISK_DESTS = ["faiss://{p}/d.faiss", "chroma://{p}/c?collection=docs", "qdrant-edge://{p}/e",
+              "qdrant://{p}/q?collection=docs"]
+
+
+@pytest.mark.parametrize("dest", DISK_DESTS)
+def test_a_migration_whose_vectors_do_not_fit_on_its_disk_is_refused_before_writing(dest, translator, tmp_path):
+    """Its vectors alone (7.3 MiB) on a disk of 2 MiB: refused at the plan, naming both sizes, nothing written (each
+    store's own error part way before session 71; an edge shard's process killed by SIGBUS, exit 135)."""
+    _, path = translator
+    x, _ = views(20_000, seed=65)
+    np.save(tmp_path / "src.npy", x)
+    with small_disk(tmp_path / "disk", "2M"):
+        uri = dest.format(p=tmp_path / "disk")
+        out = subprocess.run([sys.executable, "-m", "v2v_store", "migrate", "--translator", str(path), "--source",
+                              f"npy://{tmp_path}/src.npy", "--dest", uri, "--state-dir", str(tmp_path / "state")],
+                             capture_output=True, text=True, cwd=tmp_path)
+        assert out.returncode == 2 and "Traceback" not in out.stderr, out.stderr[-3000:]
+        assert re.search(r"has 2\.0 MiB free, and the migration writes ~(7\.3|71\.3) MiB of vectors", out.stderr)
+        assert os.listdir(tmp_path / "disk") == []
+
+
+@pytest.mark.parametrize("dest", [d for d in DISK_DESTS if "edge" not in d])  # an edge shard's process is killed
+def test_a_disk_that_fills_mid_migration_is_named_and_the_migration_resumes(dest, translator, tmp_path):
+    """A disk with room for the vectors (warned of: they take most of it) but not for the store's own files fills part
+    way: DiskFullError with the way on (each store's own error before session 71, and FAISS left its part-written copy
+    and, for a Python caller, its sidecar locked), then, with room made, --resume writes each record once. A Chroma collection Chroma left damaged is refused at the resume with the way on (its
+    own error before), and deleted, it is written again."""
+    tr, _ = translator
+    x, _ = views(20_000, seed=66)
+    np.save(tmp_path / "src.npy", x)
+    src, state = f"npy://{tmp_path}/src.npy", tmp_path / "state"
+    run = dict(batch_size=500, checkpoint_seconds=0, state_dir=state, progress=False)
+    with small_disk(tmp_path / "disk", "10M") as remount:
+        uri = dest.format(p=tmp_path / "disk")
+        with pytest.raises(DiskFullError, match="free space \\(or write elsewhere\\), then run the same command again"):
+            migrate(tr, src, uri, **run)
+        assert not list((tmp_path / "disk").glob("*.tmp"))  # no part-written copy left taking the space
+        remount("200M")
+        try:
+            report = migrate(tr, src, uri, resume=True, **run)
+        except UnsupportedIndexError as e:  # Chroma's HNSW segment cut short
+            assert dest.startswith("chroma") and "index files are damaged" in str(e) and "delete_collection" in str(e)
+            import chromadb
+
+            chromadb.PersistentClient(str(tmp_path / "disk" / "c")).delete_collection("docs")
+            report = migrate(tr, src, uri, **run)
+        assert report.count_ok and report.dest_count == 20_000
+        got = read(uri)
+        assert sorted(got) == list(range(20_000))
 
 
 @pytest.mark.parametrize("source", ["faiss://{p}/s.faiss", "qdrant-edge://{p}/s"])

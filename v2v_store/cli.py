@@ -17,7 +17,8 @@ from typing import Callable
 import typer
 
 from v2v_store.anchors import DOCUMENT_CHECK, DOCUMENT_PAIRS
-from v2v_store.errors import StoreUnreachableError, V2VError, lost_connection, lost_connection_message
+from v2v_store.errors import (V2VError, disk_full, disk_full_message, lost_connection,
+                              lost_connection_message)
 
 app = typer.Typer(help="Move and query vector collections across embedding models without re-encoding.",
                   no_args_is_help=True, pretty_exceptions_enable=False)
@@ -78,11 +79,12 @@ def handles_errors(fn: Callable) -> Callable:
                        "is done", err=True)
             raise typer.Exit(143 if isinstance(e, Terminated) else 130) from None
         except Exception as e:
-            cause = lost_connection(e)  # a server lost mid-command outside a migration (which names it itself)
-            if cause is None:
+            # a server lost, or a disk full, mid-command outside a migration (which names them itself)
+            lost, full = lost_connection(e), disk_full(e)
+            if lost is None and full is None:
                 raise
-            typer.echo(f"error: {lost_connection_message(cause)}", err=True)
-            raise typer.Exit(StoreUnreachableError.exit_code) from None
+            typer.echo(f"error: {lost_connection_message(lost) if lost else disk_full_message(full)}", err=True)
+            raise typer.Exit(V2VError.exit_code) from None
 
     return wrapper
 

@@ -4,7 +4,11 @@ Every message names the bad value, what was expected, and how to fix it.
 """
 
 import contextlib
+import errno
+import shutil
 from typing import Iterator
+
+LOW_SPACE_BYTES = 16 * 2**20  # a disk with less free after an engine's unnamed write error is taken as full
 
 
 class V2VError(Exception):
@@ -47,6 +51,10 @@ class StoreChangedError(V2VError):
 
 class StoreUnreachableError(V2VError):
     """A store server that cannot be reached (not running, wrong host or port, refused credentials)."""
+
+
+class DiskFullError(V2VError):
+    """A disk that filled up under a write, or that a migration's plan sees its vectors will not fit on."""
 
 
 class DestinationExistsError(V2VError):
@@ -98,3 +106,51 @@ def naming_lost_connections() -> Iterator[None]:
         if cause is None:
             raise
         raise StoreUnreachableError(lost_connection_message(cause)) from e
+
+
+def disk_full(error: BaseException) -> BaseException | None:
+    """The full disk behind ``error``, if one is: an OSError of no space or quota, SQLite's "database or disk is full"
+    (Chroma, Qdrant local mode), or an engine's own error that says "No space left on device" (FAISS)."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, OSError) and seen.errno in (errno.ENOSPC, errno.EDQUOT):
+            return seen
+        if "No space left on device" in str(seen) or "database or disk is full" in str(seen):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+def free_bytes(directory: str | None) -> int | None:
+    """Bytes free on the disk of ``directory`` (None: no local directory, or it cannot be told)."""
+    try:
+        return None if directory is None else shutil.disk_usage(directory).free
+    except OSError:
+        return None
+
+
+def disk_full_message(cause: BaseException, directory: str | None = None, note: str = "") -> str:
+    free = free_bytes(directory)
+    return (f"the disk filled up ({type(cause).__name__}: {str(cause)[:300]})"
+            + (f"; {directory} has {free / 2**20:.1f} MiB free" if free is not None else "")
+            + ": free space (or write elsewhere), then run the same command again; a migration continues from its last "
+            "checkpoint with --resume (resume=True)" + note)
+
+
+@contextlib.contextmanager
+def naming_full_disks(directory: str | None = None, note: str = "") -> Iterator[None]:
+    """Inside it, a write that found its disk full (:func:`disk_full`, or an engine's unnamed error while the disk of
+    ``directory``, where one writes, has under :data:`LOW_SPACE_BYTES` free) raises :class:`DiskFullError` with the
+    way on (and ``note``), not the engine's own error."""
+    try:
+        yield
+    except V2VError:
+        raise
+    except Exception as e:
+        cause = disk_full(e)
+        free = free_bytes(directory)
+        if cause is None and free is not None and free < LOW_SPACE_BYTES:
+            cause = e
+        if cause is None:
+            raise
+        raise DiskFullError(disk_full_message(cause, directory, note)) from e

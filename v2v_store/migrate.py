@@ -27,11 +27,13 @@ import numpy as np
 from v2v_store.connectors import (TRANSLATED_KEY, Metric, VectorBatch, VectorStore, keeping_document_key,
                                   open_store, other_vectors_left_behind, parse_uri, points_without_vector_left_behind,
                                   same_collection, same_points, translations_in)
+from v2v_store.connectors.uri import local_directory
 from v2v_store.connectors.base import no_embedding
 from v2v_store.connectors.shared import ProcessLock, lock_file
 from v2v_store.connectors.where import Where, filter_hints
-from v2v_store.errors import (DestinationExistsError, DimensionMismatchError, InvalidVectorsError, StoreBusyError,
-                              StoreNotFoundError, UnsupportedIndexError, V2VError, naming_lost_connections)
+from v2v_store.errors import (DestinationExistsError, DimensionMismatchError, DiskFullError, InvalidVectorsError,
+                              StoreBusyError, StoreNotFoundError, UnsupportedIndexError, V2VError, free_bytes,
+                              naming_full_disks, naming_lost_connections)
 from v2v_store.lengths import SAMPLE as LENGTHS_SAMPLE
 from v2v_store.lengths import VectorLengths, fit_lengths
 from v2v_store.metrics import overlap, paired_metrics, top_k_others
@@ -496,6 +498,7 @@ def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch
                                                                           else 0)
         to_write = remaining if fill_sample is None else fill_writes(fill_sample, remaining)
         recreated = dest.exists() and on_exists == OnExists.REPLACE and state is None
+        _check_disk_space(dest, dest_uri, to_write * trg.dim * 4, recreated)
         if recreated and not copy_settings:  # recreated with the backend's defaults: flat
             training_s = indexing_s = 0.0
         else:
@@ -519,6 +522,28 @@ def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch
             exists and on_exists in (OnExists.FILL, OnExists.APPEND)) else None,
     )
     return plan, state
+
+
+def _check_disk_space(dest: VectorStore, dest_uri: str, vector_bytes: int, recreated: bool) -> None:
+    """Refuse a migration whose vectors alone do not fit on its local destination's disk (a disk that fills stops it
+    part way: FAISS and Qdrant local mode then resume, an edge shard's process is killed outright by SIGBUS, a Chroma
+    collection's index may be left damaged); warn where they take more than half of it. Not checked for a server, a
+    collection replaced (its own space is freed), or a FAISS index of codes (smaller than the vectors)."""
+    directory = local_directory(dest_uri)
+    free = free_bytes(directory)
+    codes = parse_uri(dest_uri).scheme == "faiss" and ("index" in parse_uri(dest_uri).params or
+                                                       getattr(dest, "lossy", False))
+    if free is None or recreated or codes:
+        return
+    needed = vector_bytes + (0 if dest.exists() else dest.disk_overhead_bytes)
+    said = (f"{directory} has {free / 2**20:,.1f} MiB free, and the migration writes ~{needed / 2**20:,.1f} MiB of "
+            "vectors" + (" and the new collection's own files" if needed > vector_bytes else "")
+            + " (more with ids, metadata, documents and the index)")
+    if needed > free:
+        raise DiskFullError(f"--dest {dest_uri}: {said}: free space or migrate to another disk (a disk that fills "
+                            "part way stops the migration; an edge shard's process is killed outright)")
+    if 2 * needed > free:
+        logger.warning("%s: it may fill the disk (then free space and run again with --resume)", said)
 
 
 def _npy_leaves_behind(first: VectorBatch | None, source_uri: str) -> list[str]:
@@ -683,7 +708,9 @@ def migrate(translator: Translator, source_uri: str, dest_uri: str, batch_size: 
     with _one_at_a_time(_lock_path(source_uri, dest_uri), source_uri, dest_uri):
         if state is not None:  # as the run before this one left it
             state = json.loads(state_path.read_text())
-        with naming_lost_connections():
+        chroma = ("; a Chroma collection written as its disk filled may be left damaged: where the resume cannot "
+                  "read it, it says how to start again") if dest_uri.startswith("chroma") else ""
+        with naming_lost_connections(), naming_full_disks(local_directory(dest_uri), chroma):
             return _migrate(translator, plan, state, state_path, OnExists(on_exists), check_pairs, progress,
                             check_space, checkpoint_seconds, max_checkpoint_share, skip_invalid)
 
