@@ -3,8 +3,10 @@ and the shared benchmark kit when present (tests that need it skip cleanly witho
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -132,3 +134,21 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "gpu" in item.keywords:
             item.add_marker(skip)
+
+
+@contextlib.contextmanager
+def small_disk(path: Path, size: str):
+    """A real filesystem of ``size`` (a tmpfs) mounted at ``path``, to fill up; skips where this machine cannot mount
+    one (not root). ``remount(size)`` makes room; unmounted at the end."""
+    path.mkdir()
+    if shutil.which("mount") is None or subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)],
+                                                       capture_output=True).returncode:
+        pytest.skip("cannot mount a small tmpfs here (needs root)")
+
+    def remount(new_size: str) -> None:
+        subprocess.run(["mount", "-o", f"remount,size={new_size}", str(path)], check=True)
+
+    try:
+        yield remount
+    finally:
+        subprocess.run(["umount", "-l", str(path)], check=False)

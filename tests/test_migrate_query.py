@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import free_port, start_chroma_server, stop_chroma_server
+from conftest import free_port, small_disk, start_chroma_server, stop_chroma_server
 
 from v2v_store import VectorBatch, open_store
 from v2v_store import latent_cache as latent_cache_module
@@ -1379,24 +1379,6 @@ def test_a_migration_by_a_filter_writes_the_records_it_keeps_once_through_a_cras
     assert typo.returncode == 0 and "none of its first 600 records has the field 'tga' (theirs: n, tag)" in typo.stderr, (
         typo.stderr)
     assert "(0 of the first 600 do)" in typo.stdout
-
-
-@contextlib.contextmanager
-def small_disk(path: Path, size: str):
-    """A real filesystem of ``size`` (a tmpfs) mounted at ``path``, to fill up; skips where this machine cannot mount
-    one (not root). ``remount(size)`` makes room; unmounted at the end."""
-    path.mkdir()
-    if subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)],
-                      capture_output=True).returncode:
-        pytest.skip("cannot mount a small tmpfs here (needs root)")
-
-    def remount(new_size: str) -> None:
-        subprocess.run(["mount", "-o", f"remount,size={new_size}", str(path)], check=True)
-
-    try:
-        yield remount
-    finally:
-        subprocess.run(["umount", "-l", str(path)], check=False)
 
 
 DISK_DESTS = ["faiss://{p}/d.faiss", "chroma://{p}/c?collection=docs", "qdrant-edge://{p}/e",

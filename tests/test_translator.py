@@ -8,7 +8,10 @@ import numpy as np
 import pytest
 import torch
 
-from v2v_store.errors import DestinationExistsError, DimensionMismatchError, StoreNotFoundError, V2VError
+from conftest import small_disk
+
+from v2v_store.errors import (DestinationExistsError, DimensionMismatchError, StoreNotFoundError, V2VError,
+                              disk_full)
 from v2v_store.fit import fit_translator
 from v2v_store.metrics import paired_metrics, retrieval_among
 from v2v_store.synthetic import views
@@ -119,6 +122,24 @@ def test_saving_replaces_a_translator_whole_and_refuses_a_directory_of_other_fil
             second.save(".")
         second.save("translator")  # a subdirectory of it is fine
         assert Translator.load("translator").source.name == "y"
+
+
+def test_a_save_onto_a_full_disk_keeps_the_translator_there_and_leaves_no_part_written_copy(paired, tmp_path):
+    """A 4 MiB translator saved over a small one on a 2 MiB disk fails with the disk's error, the translator saved
+    before still loads, and the staging directory is gone (it was left taking the space before session 71)."""
+    a, b = paired
+    small = Translator.from_linear_map(fit_procrustes((a, b)), Space("x", a.shape[1]), Space("y", b.shape[1]))
+    rng = np.random.default_rng(0)
+    wide = rng.standard_normal((2000, 1024)).astype(np.float32)
+    large = Translator.from_linear_map(fit_procrustes((wide, np.roll(wide, 1, axis=1))), Space("x", 1024), Space("y", 1024))
+    with small_disk(tmp_path / "disk", "2M"):
+        small.save(tmp_path / "disk" / "t")
+        with pytest.raises(Exception) as raised:  # safetensors' own error, "No space left on device"
+            large.save(tmp_path / "disk" / "t")
+        assert disk_full(raised.value) is not None
+        assert sorted(p.name for p in (tmp_path / "disk").iterdir()) == ["t"]
+        np.testing.assert_allclose(Translator.load(tmp_path / "disk" / "t").translate(a[:5]), small.translate(a[:5]),
+                                   atol=1e-6)
 
 
 @pytest.mark.parametrize("style", ["text", "code"])

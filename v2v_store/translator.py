@@ -430,14 +430,11 @@ class Translator:
         staging = directory.with_name(f".{directory.name}.saving-{os.getpid()}")
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
-        tensors = self._model.state_dict() if self._model is not None else self.tensors
-        save_file({k: v.detach().cpu().contiguous() for k, v in tensors.items()}, str(staging / "model.safetensors"))
-        if self.space_covariances:
-            stats = {f"{kind}.{i}": torch.as_tensor(recorded[s.name])
-                     for kind, recorded in (("covariance", self.space_covariances), ("mean", self.space_means))
-                     for i, s in enumerate(self.spaces) if s.name in recorded}
-            save_file(stats, str(staging / "space_stats.safetensors"))
-        (staging / "config.json").write_text(json.dumps(self.config_dict(), indent=2, sort_keys=True, default=str))
+        try:
+            self._write_files(staging)
+        except BaseException:  # a full disk: no part-written staging directory left taking its space
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
         if directory.exists():
             replaced = directory.with_name(f".{directory.name}.replaced-{os.getpid()}")
             shutil.rmtree(replaced, ignore_errors=True)
@@ -448,6 +445,17 @@ class Translator:
             os.replace(staging, directory)
         logger.info("saved %s translator %s -> %s to %s", self.kind, self.source.name, self.target.name, directory)
         return directory
+
+    def _write_files(self, directory: Path) -> None:
+        """The translator's files (tensors, space statistics, config) in ``directory``."""
+        tensors = self._model.state_dict() if self._model is not None else self.tensors
+        save_file({k: v.detach().cpu().contiguous() for k, v in tensors.items()}, str(directory / "model.safetensors"))
+        if self.space_covariances:
+            stats = {f"{kind}.{i}": torch.as_tensor(recorded[s.name])
+                     for kind, recorded in (("covariance", self.space_covariances), ("mean", self.space_means))
+                     for i, s in enumerate(self.spaces) if s.name in recorded}
+            save_file(stats, str(directory / "space_stats.safetensors"))
+        (directory / "config.json").write_text(json.dumps(self.config_dict(), indent=2, sort_keys=True, default=str))
 
     @classmethod
     def load(cls, directory: str | Path, device: str | None = None) -> "Translator":
