@@ -521,6 +521,17 @@ class ChromaStore(VectorStore):
     def delete(self, ids) -> None:
         self._require().delete(ids=[_chroma_id(i) for i in ids])
 
+    def close(self) -> None:
+        """Let go of the Chroma client: its files (~11 descriptors per embedded database) are released once no other
+        client of the process uses that database (Chroma counts them). Before session 71 they stayed open until the
+        process ended, so a process that opened a few hundred databases ran out of file descriptors."""
+        try:
+            super().close()
+        finally:
+            client, self.client, self._col = self.client, None, None
+            if client is not None and hasattr(client, "close"):
+                client.close()
+
     def drop(self, other_vectors_too: bool = False) -> None:
         if self.exists():
             self.client.delete_collection(self.name)

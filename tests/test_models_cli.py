@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-import select
+import selectors
 import subprocess
 import sys
 
@@ -16,6 +16,14 @@ from v2v_store.train.linear import fit_procrustes
 from v2v_store.translator import Space, Translator
 
 pytestmark = pytest.mark.slow
+
+
+def readable(stream, timeout: float) -> bool:
+    """Whether ``stream`` has something to read within ``timeout`` seconds (epoll: no limit on descriptor numbers,
+    which select() has at 1024)."""
+    with selectors.DefaultSelector() as selector:
+        selector.register(stream, selectors.EVENT_READ)
+        return bool(selector.select(timeout))
 
 
 # Fits here check what the CLI decides and says, on 500-1,200 vectors per side: 60 transport steps per restart
@@ -70,7 +78,7 @@ def test_text_query_with_offline_minilm(tmp_path):
                                             ("an astronomer spotted a comet", 4))):
             proc.stdin.write(asked + "\n\n")  # a blank line is no query
             proc.stdin.flush()
-            ready, _, _ = select.select([proc.stdout], [], [], 300)
+            ready = readable(proc.stdout, 300)
             assert ready, "no answer before the next query was written"
             hit = json.loads(proc.stdout.readline())
             assert (hit["query"], hit["text"], hit["id"]) == (qi, asked, want), hit
@@ -93,7 +101,7 @@ def test_text_query_with_offline_minilm(tmp_path):
                     s.upsert(VectorBatch([5], encode([robot]), documents=[robot]))
             proc.stdin.write("a machine that vacuums the house\n")
             proc.stdin.flush()
-            ready, _, _ = select.select([proc.stdout], [], [], 300)
+            ready = readable(proc.stdout, 300)
             assert ready, "no answer"
             hit, end = json.loads(proc.stdout.readline()), json.loads(proc.stdout.readline())
             assert (hit["id"] == 5 and hit["document"] == robot) if qi else hit["id"] != 5, hit
