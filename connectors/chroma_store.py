@@ -530,7 +530,14 @@ class ChromaStore(VectorStore):
         finally:
             client, self.client, self._col = self.client, None, None
             if client is not None and hasattr(client, "close"):
+                # a server's client and its admin client each hold a pool of connections that Chroma's close leaves
+                # to the garbage collector
+                sessions = [getattr(getattr(c, "_server", None), "_session", None)
+                            for c in (client, getattr(client, "_admin_client", None))]
                 client.close()
+                for session in sessions:
+                    if session is not None and hasattr(session, "close"):
+                        session.close()
 
     def drop(self, other_vectors_too: bool = False) -> None:
         if self.exists():
