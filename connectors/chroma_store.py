@@ -14,6 +14,7 @@ are written with L2-normalised vectors, like the other connectors.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import math
@@ -24,8 +25,8 @@ from typing import Any, Iterator, Sequence
 
 import numpy as np
 
-from v2v_store.errors import (DimensionMismatchError, InvalidVectorsError, StoreChangedError, StoreNotFoundError,
-                              StoreUnreachableError, UnsupportedIndexError)
+from v2v_store.errors import (DimensionMismatchError, InvalidVectorsError, StoreBusyError, StoreChangedError,
+                              StoreNotFoundError, StoreUnreachableError, UnsupportedIndexError)
 
 from .base import (
     ORIGINAL_ID_KEY,
@@ -39,6 +40,7 @@ from .base import (
     prepare_for_metric,
     restore_id,
 )
+from .shared import ProcessLock, lock_file
 from .uri import StoreURI
 from .where import Where
 
@@ -61,6 +63,43 @@ EMPTY_ID = "_v2v_empty_id"  # the Chroma id of a record whose id is "" (Chroma r
 _RECORD_FIELDS = ("ids", "embeddings", "metadatas", "documents", "uris", "data")  # a get()'s per-record lists
 ID_PAGE = 65_536  # records_at: ids read (ids only) a page of this many at a time
 GET_TRIES = 5  # a read that meets a record deleted meanwhile (a live collection) is asked again this many times
+
+
+class _WriterLocks:
+    """The writer lock of each embedded Chroma database (directory) this process writes: held from a store's first write
+    until the last store of the process writing it is closed. Chroma's embedded mode takes one process at a time: two
+    migrations into one database from two processes both reported every record written, and left a collection Chroma
+    could no longer read ("Error getting embedding"). Stores of one process share the database, so share its lock."""
+
+    def __init__(self) -> None:
+        self._held: dict[str, tuple[ProcessLock, int]] = {}
+
+    def claim(self, directory: str) -> None:
+        directory = os.path.realpath(directory)
+        if directory in self._held:
+            lock, users = self._held[directory]
+            self._held[directory] = (lock, users + 1)
+            return
+        lock = ProcessLock(lock_file("chroma-" + hashlib.sha1(directory.encode()).hexdigest()[:16]))
+        holder = lock.acquire()
+        if holder is not None:
+            raise StoreBusyError(
+                f"Chroma database {directory} is being written by another process (pid {holder}; lock {lock.path}): "
+                "Chroma's embedded mode takes one process at a time, and two writing at once leave a collection it "
+                "cannot read. Wait for it to finish and run again (a migration: with --resume where it had begun), "
+                f"or serve the database (`chroma run --path {directory}`) and write through chroma+http://HOST:PORT")
+        self._held[directory] = (lock, 1)
+
+    def release(self, directory: str) -> None:
+        directory = os.path.realpath(directory)
+        lock, users = self._held.pop(directory, (None, 0))
+        if users > 1:
+            self._held[directory] = (lock, users - 1)
+        elif lock is not None:
+            lock.release()
+
+
+_WRITERS = _WriterLocks()
 
 
 def _get(col: Any, **kwargs: Any) -> dict:
@@ -200,6 +239,7 @@ class ChromaStore(VectorStore):
             raise InvalidVectorsError(f"Chroma collection names need 3-512 characters, got {self.name!r}")
         self.index_type = "chroma-hnsw"
         self._parsed = uri
+        self._writing = False  # holds the embedded database's writer lock (_claim)
         # An embedded store whose directory holds no Chroma database yet is created by the first upsert, so that
         # opening a mistyped path to read it never leaves a directory or a chroma.sqlite3 behind.
         embedded = os.path.isfile(os.path.join(uri.path, "chroma.sqlite3")) if uri.scheme == "chroma" else True
@@ -211,12 +251,16 @@ class ChromaStore(VectorStore):
         self._dim: int | None = None
         self._max_batch_size: int | None = None
         if self._col is not None:
-            if metric is not None and metric != self.metric:
-                raise DimensionMismatchError(
-                    f"metric mismatch: Chroma collection {self.name!r} ranks by {self.metric.value}, expected {metric.value}"
-                )
-            if dim is not None and self.count() and dim != self.dim:
-                raise DimensionMismatchError(f"dimension mismatch: Chroma collection {self.name!r} has d={self.dim}, expected d={dim}")
+            self._check_settings(dim, metric)
+
+    def _check_settings(self, dim: int | None, metric: Metric | None) -> None:
+        """Refuse the collection where its metric or (once it holds records) dimension is not the one asked for."""
+        if metric is not None and metric != self.metric:
+            raise DimensionMismatchError(
+                f"metric mismatch: Chroma collection {self.name!r} ranks by {self.metric.value}, expected {metric.value}"
+            )
+        if dim is not None and self.count() and dim != self.dim:
+            raise DimensionMismatchError(f"dimension mismatch: Chroma collection {self.name!r} has d={self.dim}, expected d={dim}")
 
     def _get(self):
         return self.client.get_collection(self.name, embedding_function=None)
@@ -445,6 +489,7 @@ class ChromaStore(VectorStore):
         return out
 
     def upsert(self, batch: VectorBatch) -> None:
+        self._claim()
         batch = check_batch(batch, self.dim if (self._col is not None and self.count()) or self._requested_dim else batch.vectors.shape[1])
         ids, metadata = [], []
         for i, m in zip(batch.ids, batch.metadata):
@@ -473,9 +518,16 @@ class ChromaStore(VectorStore):
                 self.client = make_client(self._parsed)
             logger.info("creating Chroma collection %r (metric=%s%s)", self.name, metric.value,
                         "; like its source: " + "; ".join(self.describe_settings(self._like)) if self._like else "")
-            self._col = self.client.create_collection(
-                self.name, embedding_function=None, metadata=self._like.get("metadata") or None,
-                configuration={"hnsw": {**(self._like.get("hnsw") or {}), "space": space}})
+            try:
+                self._col = self.client.create_collection(
+                    self.name, embedding_function=None, metadata=self._like.get("metadata") or None,
+                    configuration={"hnsw": {**(self._like.get("hnsw") or {}), "space": space}})
+            except Exception as e:
+                if "already exists" not in str(e):
+                    raise
+                logger.info("Chroma collection %r was created meanwhile by another writer: writing into it", self.name)
+                self._col = self._get()
+                self._check_settings(batch.vectors.shape[1], metric)  # as the other writer made it
         vectors = prepare_for_metric(batch.vectors, self.metric)
         step = self._max_batch()
         for s in range(0, len(ids), step):
@@ -519,7 +571,15 @@ class ChromaStore(VectorStore):
         return self._max_batch_size
 
     def delete(self, ids) -> None:
+        self._claim()
         self._require().delete(ids=[_chroma_id(i) for i in ids])
+
+    def _claim(self) -> None:
+        """Hold the embedded database's writer lock from this store's first write until it is closed (servers take
+        many writers)."""
+        if self._parsed.scheme == "chroma" and not self._writing:
+            _WRITERS.claim(self._parsed.path)
+            self._writing = True
 
     def close(self) -> None:
         """Let go of the Chroma client: its files (~11 descriptors per embedded database) are released once no other
@@ -528,6 +588,9 @@ class ChromaStore(VectorStore):
         try:
             super().close()
         finally:
+            if self._writing:
+                _WRITERS.release(self._parsed.path)
+                self._writing = False
             client, self.client, self._col = self.client, None, None
             if client is not None and hasattr(client, "close"):
                 # a server's client and its admin client each hold a pool of connections that Chroma's close leaves
@@ -540,6 +603,7 @@ class ChromaStore(VectorStore):
                         session.close()
 
     def drop(self, other_vectors_too: bool = False) -> None:
+        self._claim()
         if self.exists():
             self.client.delete_collection(self.name)
         self._col, self._dim = None, None

@@ -896,8 +896,16 @@ class QdrantStore(VectorStore):
                     "; like its source: " + "; ".join(describe_settings(like)) if like else "")
         if self.client is None:  # a local directory without Qdrant's storage yet
             self.client = _local_clients.acquire(self._local_path)
-        self.client.create_collection(self.collection, vectors_config={self.vector_name: params, **dense}
-                                      if self.vector_name else params, **extra)
+        try:
+            self.client.create_collection(self.collection, vectors_config={self.vector_name: params, **dense}
+                                          if self.vector_name else params, **extra)
+        except Exception as e:
+            if "already exists" not in str(e):
+                raise
+            logger.info("Qdrant collection %r was created meanwhile by another writer: writing into it",
+                        self.collection)
+            self._check_existing(dim, metric)  # as the other writer made it: refused where it differs
+            return
         for name, index in (like.get("payload_indexes") or {}).items():
             self.client.create_payload_index(self.collection, name, field_schema=index["schema"], wait=True)
         self._params = self._vector_params()

@@ -24,7 +24,7 @@ from v2v_store.connectors.base import l2_normalize, random_positions
 from v2v_store.connectors.npy_store import brute_force_search
 from v2v_store.connectors.where import Where
 from v2v_store.connectors.chroma_store import ChromaStore
-from v2v_store.errors import StoreChangedError, UnsupportedIndexError, V2VError
+from v2v_store.errors import DimensionMismatchError, StoreBusyError, StoreChangedError, UnsupportedIndexError, V2VError
 
 N, D = 300, 24
 # Backends whose search is an approximate index (HNSW) are held to recall, the rest to exact ids.
@@ -1052,6 +1052,60 @@ def test_the_text_a_llama_index_nodes_vector_embeds():
     assert embedded_text("plain", {"_node_content": "not json"}) == "plain"
     assert embedded_text("plain", None) == "plain" and embedded_text(None, meta()) is None
     assert node_text(meta()) == "the text" and node_text(meta(text="")) is None and node_text({"x": 1}) is None
+
+
+@pytest.mark.parametrize("store_uri", ["chroma", "qdrant", pytest.param("chroma_server", marks=pytest.mark.server)],
+                         indirect=True)
+def test_two_writers_of_a_new_collection_both_write_into_it(store_uri, rng):
+    """Two writers (two migrations into one destination, or the workers of a distributed one) that both found the
+    collection missing: the second's create met the first's collection, and its write failed with the engine's own
+    error (Chroma's InternalError "Collection [docs] already exists"; by hand, one of two concurrent CLI migrations).
+    It now writes into that collection, and one made with another metric is refused, naming both."""
+    records = make_records(rng)
+    half = len(records) // 2
+    first, second = open_store(store_uri, dim=D, metric="cosine"), open_store(store_uri, dim=D, metric="cosine")
+    other = open_store(store_uri, dim=D, metric="l2")
+    try:
+        first.upsert(records.select(list(range(half))))
+        second.upsert(records.select(list(range(half, len(records)))))
+        with pytest.raises(DimensionMismatchError, match="ranks by cosine, expected l2"):
+            other.upsert(records.select([0]))
+    finally:
+        for store in (first, second, other):
+            store.close()
+    with open_store(store_uri) as store:
+        assert sorted(map(str, (i for b in store.iter_batches() for i in b.ids))) == sorted(map(str, records.ids))
+
+
+def test_an_embedded_chroma_database_another_process_writes_is_named_busy(tmp_path, rng):
+    """Chroma's embedded mode takes one writing process at a time: two migrations into one database from two processes
+    both reported every record written and left a collection Chroma could not read ("Error getting embedding"; by
+    hand, session 71). A second process's write is refused, naming the first and the way on; reading is not; once
+    the first is gone, it writes."""
+    uri = f"chroma://{tmp_path}/db?collection=docs"
+    records = make_records(rng)
+    with open_store(uri, dim=D) as store:
+        store.upsert(records)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import time, numpy as np\n"
+         "from v2v_store import VectorBatch, open_store\n"
+         f"s = open_store({uri!r})\n"
+         f"s.upsert(VectorBatch(['held'], np.ones((1, {D}), np.float32)))\n"
+         "print('writing', flush=True)\n"
+         "time.sleep(60)"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "writing"
+        with open_store(f"chroma://{tmp_path}/db?collection=other", dim=D) as store:  # another collection: one database
+            with pytest.raises(StoreBusyError, match=f"being written by another process \\(pid {holder.pid};.*chroma run"):
+                store.upsert(records)
+        with open_store(uri) as store:  # reading is not refused
+            assert store.count() >= len(records)
+    finally:
+        holder.kill()
+        holder.wait()
+    with open_store(f"chroma://{tmp_path}/db?collection=other", dim=D) as store:
+        store.upsert(records)
+        assert store.count() == len(records)
 
 
 def test_closed_stores_let_go_of_their_files(tmp_path, rng):
