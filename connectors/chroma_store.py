@@ -19,6 +19,7 @@ import json
 import logging
 import math
 import os
+import threading
 import time
 from itertools import repeat
 from typing import Any, Iterator, Sequence
@@ -73,30 +74,34 @@ class _WriterLocks:
 
     def __init__(self) -> None:
         self._held: dict[str, tuple[ProcessLock, int]] = {}
+        self._mutex = threading.Lock()  # the stores of a process's threads
 
     def claim(self, directory: str) -> None:
         directory = os.path.realpath(directory)
-        if directory in self._held:
-            lock, users = self._held[directory]
-            self._held[directory] = (lock, users + 1)
-            return
-        lock = ProcessLock(lock_file("chroma-" + hashlib.sha1(directory.encode()).hexdigest()[:16]))
-        holder = lock.acquire()
-        if holder is not None:
-            raise StoreBusyError(
-                f"Chroma database {directory} is being written by another process (pid {holder}; lock {lock.path}): "
-                "Chroma's embedded mode takes one process at a time, and two writing at once leave a collection it "
-                "cannot read. Wait for it to finish and run again (a migration: with --resume where it had begun), "
-                f"or serve the database (`chroma run --path {directory}`) and write through chroma+http://HOST:PORT")
-        self._held[directory] = (lock, 1)
+        with self._mutex:
+            if directory in self._held:
+                lock, users = self._held[directory]
+                self._held[directory] = (lock, users + 1)
+                return
+            lock = ProcessLock(lock_file("chroma-" + hashlib.sha1(directory.encode()).hexdigest()[:16]))
+            holder = lock.acquire()
+            if holder is not None:
+                raise StoreBusyError(
+                    f"Chroma database {directory} is being written by another process (pid {holder}; lock "
+                    f"{lock.path}): Chroma's embedded mode takes one process at a time, and two writing at once leave "
+                    "a collection it cannot read. Wait for it to finish and run again (a migration: with --resume "
+                    f"where it had begun), or serve the database (`chroma run --path {directory}`) and write through "
+                    "chroma+http://HOST:PORT")
+            self._held[directory] = (lock, 1)
 
     def release(self, directory: str) -> None:
         directory = os.path.realpath(directory)
-        lock, users = self._held.pop(directory, (None, 0))
-        if users > 1:
-            self._held[directory] = (lock, users - 1)
-        elif lock is not None:
-            lock.release()
+        with self._mutex:
+            lock, users = self._held.pop(directory, (None, 0))
+            if users > 1:
+                self._held[directory] = (lock, users - 1)
+            elif lock is not None:
+                lock.release()
 
 
 _WRITERS = _WriterLocks()

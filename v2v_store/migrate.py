@@ -27,9 +27,9 @@ import numpy as np
 from v2v_store.connectors import (TRANSLATED_KEY, Metric, VectorBatch, VectorStore, keeping_document_key,
                                   open_store, other_vectors_left_behind, parse_uri, points_without_vector_left_behind,
                                   same_collection, same_points, translations_in)
-from v2v_store.connectors.uri import local_directory
 from v2v_store.connectors.base import no_embedding
 from v2v_store.connectors.shared import ProcessLock, lock_file
+from v2v_store.connectors.uri import local_directory
 from v2v_store.connectors.where import Where, filter_hints
 from v2v_store.errors import (DestinationExistsError, DimensionMismatchError, DiskFullError, InvalidVectorsError,
                               StoreBusyError, StoreNotFoundError, UnsupportedIndexError, V2VError, free_bytes,
