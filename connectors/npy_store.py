@@ -5,15 +5,18 @@ batches whose ids are consecutive row numbers (0, 1, 2, ...), appending as they 
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import os
 from typing import Any, Iterator
 
 import numpy as np
 
-from v2v_store.errors import InvalidVectorsError, StoreNotFoundError
+from v2v_store.errors import InvalidVectorsError, StoreBusyError, StoreNotFoundError
 
 from .base import (Metric, PointId, VectorBatch, VectorStore, check_batch, check_vectors, exact_top_k, file_version,
                    prepare_for_metric)
+from .shared import ProcessLock, lock_file
 from .uri import StoreURI
 from .where import Where
 
@@ -44,6 +47,8 @@ class NpyStore(VectorStore):
         self._pending: list[np.ndarray] = []
         self._version = file_version(self.path) if self.exists() else None  # before the file is read
         self._array = read_npy(self.path) if self.exists() else None
+        # the writer lock, held from the first write until close (see _claim)
+        self._lock = ProcessLock(lock_file("npy-" + hashlib.sha1(os.path.realpath(self.path).encode()).hexdigest()[:16]))
 
     def exists(self) -> bool:
         return os.path.exists(self.path)
@@ -97,7 +102,23 @@ class NpyStore(VectorStore):
         n = self.count()  # a record's id is its row
         return np.array([isinstance(i, int) and 0 <= i < n for i in ids], dtype=bool)
 
+    def _claim(self) -> None:
+        """Hold the file's writer lock (on this machine) from this store's first write until it is closed: the array
+        is written whole on each flush, so two writers at once would each drop the other's rows. A file another
+        writer wrote since this store read it is read again first."""
+        if self._lock.held:
+            return
+        holder = self._lock.acquire()
+        if holder is not None:
+            raise StoreBusyError(
+                f"{self.path} is being written by another process (pid {holder}; lock {self._lock.path}): a .npy array "
+                "is written whole, so two writers would each lose the other's rows. Wait for it to finish and run again "
+                "(a migration: with --resume where it had begun), or write to another path")
+        if self.exists() and file_version(self.path) != self._version:
+            self._version, self._array = file_version(self.path), read_npy(self.path)
+
     def upsert(self, batch: VectorBatch) -> None:
+        self._claim()
         batch = check_batch(batch, self.dim if self._array is not None or self._requested_dim else batch.vectors.shape[1])
         first = self.count()
         if batch.ids != list(range(first, first + len(batch))):
@@ -112,12 +133,24 @@ class NpyStore(VectorStore):
             return
         parts = ([np.asarray(self._array, dtype=np.float32)] if self._array is not None else []) + self._pending
         tmp = self.path + ".tmp.npy"
-        np.save(tmp, np.concatenate(parts))
-        os.replace(tmp, self.path)
+        try:
+            np.save(tmp, np.concatenate(parts))
+            os.replace(tmp, self.path)
+        except BaseException:  # a full disk: the file as it was, and no part-written copy taking its space
+            with contextlib.suppress(OSError):
+                os.remove(tmp)
+            raise
         self._pending, self._version = [], None  # written by this store: no version to trust
         self._array = read_npy(self.path)
 
+    def close(self) -> None:
+        try:
+            self.flush()
+        finally:
+            self._lock.release()
+
     def drop(self, other_vectors_too: bool = False) -> None:
+        self._claim()
         if os.path.exists(self.path):
             os.remove(self.path)
         self._array, self._pending, self._version = None, [], None

@@ -1108,6 +1108,34 @@ def test_an_embedded_chroma_database_another_process_writes_is_named_busy(tmp_pa
         assert store.count() == len(records)
 
 
+def test_a_npy_array_another_process_writes_is_named_busy(tmp_path, rng):
+    """A .npy array is written whole on each flush: two writers at once each dropped the other's rows. A second
+    process's write is refused, naming the first; once the first is done, it appends after the first's rows."""
+    uri = f"npy://{tmp_path}/v.npy"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, numpy as np\n"
+         "from v2v_store import VectorBatch, open_store\n"
+         f"s = open_store({uri!r}, dim={D})\n"
+         f"s.upsert(VectorBatch([0, 1], np.ones((2, {D}), np.float32)))\n"
+         "print('writing', flush=True)\n"
+         "sys.stdin.readline()\n"
+         "s.close()"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "writing"
+        with open_store(uri, dim=D) as store:
+            with pytest.raises(StoreBusyError, match=f"being written by another process \\(pid {holder.pid};"):
+                store.upsert(VectorBatch([0], rng.standard_normal((1, D)).astype(np.float32)))
+        holder.communicate("done\n", timeout=60)
+    finally:
+        holder.kill()
+        holder.wait()
+    with open_store(uri) as store:
+        assert store.count() == 2
+        store.upsert(VectorBatch([2], rng.standard_normal((1, D)).astype(np.float32)))
+    with open_store(uri) as store:
+        assert store.count() == 3
+
+
 def test_closed_stores_let_go_of_their_files(tmp_path, rng):
     """A process that opens and closes many collections keeps no files of them open: an embedded Chroma database
     kept ~11 descriptors open after its store was closed, until the process ended (a run of the test suite reached
