@@ -26,8 +26,8 @@ from typing import Any, Iterator, Sequence
 
 import numpy as np
 
-from v2v_store.errors import (DimensionMismatchError, InvalidVectorsError, StoreBusyError, StoreChangedError,
-                              StoreNotFoundError, StoreUnreachableError, UnsupportedIndexError)
+from v2v_store.errors import (DimensionMismatchError, InvalidVectorsError, StoreChangedError, StoreNotFoundError,
+                              StoreUnreachableError, UnsupportedIndexError)
 
 from .base import (
     ORIGINAL_ID_KEY,
@@ -41,7 +41,7 @@ from .base import (
     prepare_for_metric,
     restore_id,
 )
-from .shared import ProcessLock, lock_file
+from .shared import ProcessLock, hold_writer_lock, lock_file
 from .uri import StoreURI
 from .where import Where
 
@@ -84,14 +84,11 @@ class _WriterLocks:
                 self._held[directory] = (lock, users + 1)
                 return
             lock = ProcessLock(lock_file("chroma-" + hashlib.sha1(directory.encode()).hexdigest()[:16]))
-            holder = lock.acquire()
-            if holder is not None:
-                raise StoreBusyError(
-                    f"Chroma database {directory} is being written by another process (pid {holder}; lock "
-                    f"{lock.path}): Chroma's embedded mode takes one process at a time, and two writing at once leave "
-                    "a collection it cannot read. Wait for it to finish and run again (a migration: with --resume "
-                    f"where it had begun), or serve the database (`chroma run --path {directory}`) and write through "
-                    "chroma+http://HOST:PORT")
+            hold_writer_lock(lock, f"Chroma database {directory}",
+                             "Chroma's embedded mode takes one process at a time, and two writing at once leave a "
+                             "collection it cannot read. Wait for it to finish and run again (a migration: with "
+                             f"--resume where it had begun), or serve the database (`chroma run --path {directory}`) "
+                             "and write through chroma+http://HOST:PORT")
             self._held[directory] = (lock, 1)
 
     def release(self, directory: str) -> None:

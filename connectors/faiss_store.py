@@ -36,7 +36,6 @@ from v2v_store.errors import (
     DimensionMismatchError,
     InvalidURIError,
     InvalidVectorsError,
-    StoreBusyError,
     StoreNotFoundError,
     UnsupportedIndexError,
 )
@@ -54,7 +53,7 @@ from .base import (
 )
 from .faiss_structure import (SEARCH_PARAMS, build_index, build_seconds, core_index, describe, describe_index,
                               needs_training, training_size)
-from .shared import ProcessLock, lock_file
+from .shared import ProcessLock, hold_writer_lock, lock_file
 from .uri import StoreURI
 from .where import Where
 
@@ -692,13 +691,10 @@ class FaissStore(VectorStore):
         is refused, naming the first. An index another writer created since this object looked is read first."""
         if self._lock.held:
             return
-        holder = self._lock.acquire()
-        if holder is not None:
-            raise StoreBusyError(
-                f"FAISS index {self.path} is being written by another process (pid {holder}; lock {self._lock.path}): "
-                "FAISS keeps an index in memory and writes it whole, so two writers would each lose the other's "
-                "records. Wait for it to finish and run again (a migration: with --resume where it had begun), or "
-                "write to another path")
+        hold_writer_lock(self._lock, f"FAISS index {self.path}",
+                         "FAISS keeps an index in memory and writes it whole, so two writers would each lose the "
+                         "other's records. Wait for it to finish and run again (a migration: with --resume where it "
+                         "had begun), or write to another path")
         # written by another writer since this object read it (or created since it looked): read it again first
         changed = self._version != file_version(self.path, self.sidecar_path, self.sidecar_path + "-wal")
         if self.exists() and (self._index is None or (changed and not self._writable)):

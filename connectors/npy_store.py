@@ -12,11 +12,11 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from v2v_store.errors import InvalidVectorsError, StoreBusyError, StoreNotFoundError
+from v2v_store.errors import InvalidVectorsError, StoreNotFoundError
 
 from .base import (Metric, PointId, VectorBatch, VectorStore, check_batch, check_vectors, exact_top_k, file_version,
                    prepare_for_metric)
-from .shared import ProcessLock, lock_file
+from .shared import ProcessLock, hold_writer_lock, lock_file
 from .uri import StoreURI
 from .where import Where
 
@@ -108,12 +108,10 @@ class NpyStore(VectorStore):
         writer wrote since this store read it is read again first."""
         if self._lock.held:
             return
-        holder = self._lock.acquire()
-        if holder is not None:
-            raise StoreBusyError(
-                f"{self.path} is being written by another process (pid {holder}; lock {self._lock.path}): a .npy array "
-                "is written whole, so two writers would each lose the other's rows. Wait for it to finish and run again "
-                "(a migration: with --resume where it had begun), or write to another path")
+        hold_writer_lock(self._lock, self.path,
+                         "a .npy array is written whole, so two writers would each lose the other's rows. Wait for it "
+                         "to finish and run again (a migration: with --resume where it had begun), or write to "
+                         "another path")
         if self.exists() and file_version(self.path) != self._version:
             self._version, self._array = file_version(self.path), read_npy(self.path)
 

@@ -50,6 +50,16 @@ def lock_file(name: str) -> Path:
     return Path(tempfile.gettempdir()) / f"v2v-store-{user}" / f"{name}.lock"
 
 
+def hold_writer_lock(lock: "ProcessLock", what: str, why: str) -> None:
+    """Take ``lock``, the writer lock of ``what`` on this machine, or refuse naming the process that holds it and
+    ``why`` one writer at a time (with the way on)."""
+    from v2v_store.errors import StoreBusyError
+
+    holder = lock.acquire()
+    if holder is not None:
+        raise StoreBusyError(f"{what} is being written by another process (pid {holder}; lock {lock.path}): {why}")
+
+
 class ProcessLock:
     """An exclusive lock on this machine (``flock`` on ``path``, the holder's pid written in it), released by
     :meth:`release` or when the process ends, however it ends. No lock where the system has no ``fcntl``."""

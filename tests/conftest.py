@@ -152,3 +152,16 @@ def small_disk(path: Path, size: str):
         yield remount
     finally:
         subprocess.run(["umount", "-l", str(path)], check=False)
+
+
+def read_records(uri: str, batch_size: int = 333) -> dict:
+    """Every record of the collection at ``uri``, read in pages: id -> (vector, metadata, document); no id twice."""
+    from v2v_store import open_store
+
+    out = {}
+    with open_store(uri) as store:
+        for batch in store.iter_batches(batch_size=batch_size):
+            for i, v, m, d in zip(batch.ids, batch.vectors, batch.metadata, batch.documents):
+                assert i not in out, f"duplicate id {i!r}"
+                out[i] = (v, m, d)
+    return out

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import free_port, small_disk, start_chroma_server, stop_chroma_server
+from conftest import read_records as read
 
 from v2v_store import VectorBatch, open_store
 from v2v_store import latent_cache as latent_cache_module
@@ -86,16 +87,6 @@ def crash_on_third_batch(at: int = 3):
             yield
     finally:
         migration.translate_batch = real
-
-
-def read(uri):
-    out = {}
-    with open_store(uri) as s:
-        for b in s.iter_batches(batch_size=333):
-            for i, v, m, d in zip(b.ids, b.vectors, b.metadata, b.documents):
-                assert i not in out, f"duplicate id {i!r}"
-                out[i] = (v, m, d)
-    return out
 
 
 PAIRS = [("chroma://{p}/src?collection=docs", "qdrant-edge://{p}/dst"),
@@ -1727,9 +1718,9 @@ def test_a_server_lost_under_a_cross_query_or_a_read_is_named(translator, tmp_pa
                 cross.search(y[:2], space="y", k=3)
             with pytest.raises(StoreUnreachableError, match=lost):
                 inspect_store(store)
-        for read in (lambda: sample_collection(uri), lambda: records_shared_by_id(uri, uri)):
+        for reading in (lambda: sample_collection(uri), lambda: records_shared_by_id(uri, uri)):
             with pytest.raises(StoreUnreachableError, match="Chroma server"):  # named when it opens
-                read()
+                reading()
         server = start_chroma_server(tmp_path / "server", port)  # and lost while a sample is read (fit's read)
         real = ChromaStore.iter_batches
 

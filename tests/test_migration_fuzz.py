@@ -14,7 +14,7 @@ import uuid
 
 import numpy as np
 import pytest
-from conftest import free_port, start_chroma_server, stop_chroma_server
+from conftest import free_port, read_records, start_chroma_server, stop_chroma_server
 
 import v2v_store.migrate as migration
 from v2v_store import VectorBatch, open_store
@@ -107,16 +107,6 @@ def same_metadata(got, want) -> bool:
     return got == (want or None) if isinstance(want, dict) else type(got) is type(want) and got == want
 
 
-def read_all(uri: str) -> dict:
-    out = {}
-    with open_store(uri) as store:
-        for batch in store.iter_batches(batch_size=97):
-            for i, v, m, d in zip(batch.ids, batch.vectors, batch.metadata, batch.documents):
-                assert i not in out, f"duplicate id {i!r}"
-                out[i] = (v, m, d)
-    return out
-
-
 def write(uri: str, ids: list, vectors: np.ndarray, metadata: list, documents: list, metric: str) -> None:
     with open_store(uri, dim=vectors.shape[1], metric=metric) as store:
         if not store.exists() and store.training_sample_size(len(ids)):
@@ -158,7 +148,7 @@ def test_a_random_migration_leaves_exactly_what_it_should(case, translator, tmp_
     metadata = [random_metadata(rng, i) for i in range(len(ids))]
     documents = [f"text {i}" if rng.random() < 0.8 else None for i in range(len(ids))]
     write(src, ids, x, metadata, documents, case.metric)
-    source_before = read_all(src)
+    source_before = read_records(src, batch_size=97)
 
     held = {}  # what the destination holds before: some of the source's ids and some of its own, fewer fields
     if case.mode != "new":
@@ -182,7 +172,7 @@ def test_a_random_migration_leaves_exactly_what_it_should(case, translator, tmp_
     if case.dest == "faiss-hnsw" and case.mode == "append" and set(kept) & set(held):
         with pytest.raises(UnsupportedIndexError, match="cannot overwrite records"):  # HNSW removes no rows
             migrate(translator, src, dst, **run)
-        got = read_all(dst)  # refused before anything is written
+        got = read_records(dst, batch_size=97)  # refused before anything is written
         assert set(got) == set(held) and all(same_metadata(got[i][1], m) for i, (_, m, _) in held.items())
         return
 
@@ -221,7 +211,7 @@ def test_a_random_migration_leaves_exactly_what_it_should(case, translator, tmp_
         if i in written:
             meta = {**metadata[j], TRANSLATED_KEY: {vector: mark}} if mark else metadata[j]
             expected[i] = (translated[j], meta, documents[j])
-    got = read_all(dst)
+    got = read_records(dst, batch_size=97)
     assert set(got) == set(expected), (case, sorted(map(repr, set(got) ^ set(expected)))[:10])
     for i, (v, m, d) in expected.items():
         gv, gm, gd = got[i]
@@ -232,7 +222,7 @@ def test_a_random_migration_leaves_exactly_what_it_should(case, translator, tmp_
     with open_store(dst) as store:
         assert store.count() == len(expected), case
 
-    source_after = read_all(src)  # the source is never changed
+    source_after = read_records(src, batch_size=97)  # the source is never changed
     assert set(source_after) == set(source_before)
     for i, (v, m, d) in source_before.items():
         np.testing.assert_array_equal(source_after[i][0], v)

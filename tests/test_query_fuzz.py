@@ -8,6 +8,7 @@ import os
 
 import numpy as np
 import pytest
+from conftest import read_records
 
 from v2v_store import VectorBatch, open_store
 from v2v_store.connectors.where import Where
@@ -42,11 +43,7 @@ def random_collection(rng: np.random.Generator, root, name: str, space: str, met
     metadata = [{"n": int(rng.integers(100)), "tag": str(rng.choice(["a", "b", "c"]))} for _ in ids]
     with open_store(uri, dim=vectors.shape[1], metric=metric) as store:
         store.upsert(VectorBatch(ids, vectors, metadata, [f"doc {i}" for i in ids]))
-    held = {}
-    with open_store(uri) as store:
-        for batch in store.iter_batches(batch_size=1000):
-            held.update({i: (v, m, d) for i, v, m, d in zip(batch.ids, batch.vectors, batch.metadata, batch.documents)})
-    return uri, held
+    return uri, read_records(uri)
 
 
 def random_filter(rng: np.random.Generator) -> Where | None:

@@ -6,7 +6,7 @@ Every message names the bad value, what was expected, and how to fix it.
 import contextlib
 import errno
 import shutil
-from typing import Iterator
+from typing import Callable, Iterator
 
 LOW_SPACE_BYTES = 16 * 2**20  # a disk with less free after an engine's unnamed write error is taken as full
 
@@ -78,12 +78,7 @@ def lost_connection(error: BaseException) -> BaseException | None:
     A server's own refusal (an HTTP error status) is no such failure."""
     import httpx
 
-    seen: BaseException | None = error
-    while seen is not None:
-        if isinstance(seen, httpx.TransportError):
-            return seen
-        seen = seen.__cause__ or seen.__context__
-    return None
+    return _first_in_chain(error, lambda e: isinstance(e, httpx.TransportError))
 
 
 def lost_connection_message(cause: BaseException) -> str:
@@ -111,11 +106,15 @@ def naming_lost_connections() -> Iterator[None]:
 def disk_full(error: BaseException) -> BaseException | None:
     """The full disk behind ``error``, if one is: an OSError of no space or quota, SQLite's "database or disk is full"
     (Chroma, Qdrant local mode), or an engine's own error that says "No space left on device" (FAISS)."""
+    return _first_in_chain(error, lambda e: (isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT))
+                           or "No space left on device" in str(e) or "database or disk is full" in str(e))
+
+
+def _first_in_chain(error: BaseException, test: Callable[[BaseException], bool]) -> BaseException | None:
+    """The first of ``error`` and the errors it was raised from or while handling that passes ``test``."""
     seen: BaseException | None = error
     while seen is not None:
-        if isinstance(seen, OSError) and seen.errno in (errno.ENOSPC, errno.EDQUOT):
-            return seen
-        if "No space left on device" in str(seen) or "database or disk is full" in str(seen):
+        if test(seen):
             return seen
         seen = seen.__cause__ or seen.__context__
     return None

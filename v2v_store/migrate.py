@@ -531,8 +531,8 @@ def _check_disk_space(dest: VectorStore, dest_uri: str, vector_bytes: int, recre
     collection replaced (its own space is freed), or a FAISS index of codes (smaller than the vectors)."""
     directory = local_directory(dest_uri)
     free = free_bytes(directory)
-    codes = parse_uri(dest_uri).scheme == "faiss" and ("index" in parse_uri(dest_uri).params or
-                                                       getattr(dest, "lossy", False))
+    parsed = parse_uri(dest_uri)
+    codes = parsed.scheme == "faiss" and ("index" in parsed.params or getattr(dest, "lossy", False))
     if free is None or recreated or codes:
         return
     needed = vector_bytes + (0 if dest.exists() else dest.disk_overhead_bytes)
