@@ -44,6 +44,7 @@ from v2v_store.metrics import (collection_profile_correlation, pair_profile_corr
                                translation_metrics)
 from v2v_store.models import MODELS, can_embed, model_spec, require_model
 from v2v_store.space_check import check_pairs_space
+from v2v_store.spans import narrow, narrow_warning, too_narrow
 from v2v_store.translator import Space, Translator
 
 if TYPE_CHECKING:
@@ -144,6 +145,7 @@ def fit_translator(source: np.ndarray, target: np.ndarray, names: tuple[str, str
     if method not in METHODS:
         raise V2VError(f"unknown method {method!r}: choose one of {', '.join(METHODS)}")
     source, target, repeated = _distinct_sides(source, target, names, near_copies)
+    spans = side_spans(source, target, names)
     spaces = (Space(names[0], source.shape[1]), Space(names[1], target.shape[1]))
     for given in (pairs, eval_pairs):
         for side, collection, name in zip(given or (), (source, target), names):
@@ -160,7 +162,8 @@ def fit_translator(source: np.ndarray, target: np.ndarray, names: tuple[str, str
         space_similarity = check_pairs_space(source, target, pairs, names, what)
     t0 = time.perf_counter()
     # the unsupervised default: the one fit that ``fallback`` can replace
-    fallback = fallback if method == "align" and pairs is None else None
+    # (and not where a side spans too few dimensions for any fit to be trusted: anchors would not change that)
+    fallback = fallback if method == "align" and pairs is None and not _too_narrow(spans) else None
     if method in ("procrustes", "anchors", "anchors+align"):
         if pairs is None or len(pairs[0]) < 2:
             raise V2VError(f"method {method!r} needs paired vectors: " + (
@@ -249,7 +252,8 @@ def fit_translator(source: np.ndarray, target: np.ndarray, names: tuple[str, str
             f"{names[1]}->{names[0]}": translation_metrics(translator, v, u, names[1], names[0]).to_dict(),
         }
         translator.info["paired"] = report.paired
-    if method == "align" and pairs is None and not report.trusted and fallback is None and not set(names) <= set(MODELS):
+    if (method == "align" and pairs is None and not report.trusted and fallback is None and not set(names) <= set(MODELS)
+            and not _too_narrow(spans)):
         report.reason += _model_name_hint(source, target)
         translator.info["reason"] = report.reason
     if fallback is not None and not report.trusted:
@@ -260,7 +264,40 @@ def fit_translator(source: np.ndarray, target: np.ndarray, names: tuple[str, str
         report.reason += "; " + ", ".join(f"{n}: {k} vectors repeat others (copies or near-copies) and count once"
                                           for n, k in repeated.items())
         translator.info["reason"] = report.reason
+    _judge_spans(spans, translator, report)
     return translator, report
+
+
+def side_spans(source: np.ndarray, target: np.ndarray, names: tuple[str, str]) -> dict[str, tuple[int, int, bool]]:
+    """Each side's ``(span, dimensions, narrow)`` (:func:`v2v_store.spans.narrow`); the narrow ones logged."""
+    found = {name: narrow(side) for name, side in zip(names, (source, target))}
+    for name, (k, dims, cut) in found.items():
+        if cut:
+            logger.warning(narrow_warning(f"the {name!r} vectors", k, dims))
+    return found
+
+
+def _too_narrow(spans: dict[str, tuple[int, int, bool]]) -> str | None:
+    return too_narrow({name: k for name, (k, _, _) in spans.items()})
+
+
+def _judge_spans(spans: dict[str, tuple[int, int, bool]], translator: Translator, report: FitReport) -> None:
+    """Into the report: the sides that span fewer dimensions than they have, and the verdict where one spans too
+    few to tell documents apart (:func:`v2v_store.spans.too_narrow`)."""
+    cut = {name: (k, dims) for name, (k, dims, is_narrow) in spans.items() if is_narrow}
+    if not cut:
+        return
+    report.details["spans"] = {name: {"span": k, "dims": dims} for name, (k, dims) in cut.items()}
+    verdict = _too_narrow(spans)
+    if verdict is not None:
+        report.trusted = False
+        report.details["too_narrow"] = True
+        report.reason = f"{verdict}; {report.reason}"
+    else:
+        report.reason += "; " + "; ".join(narrow_warning(f"the {name!r} vectors", k, dims)
+                                          for name, (k, dims) in cut.items())
+    translator.info.update({"trusted": report.trusted, "reason": report.reason})
+
 
 
 def _distinct_sides(source: np.ndarray, target: np.ndarray, names: tuple[str, str],
@@ -722,7 +759,10 @@ def _fit_gan(source, target, names, seed, device, preset_name, steps, eval_pairs
 def require_trusted(report: FitReport) -> None:
     if report.trusted:
         return
-    if report.method == "procrustes":
+    if report.details.get("too_narrow"):
+        fix = ("fit on vectors as their model made them, with all the dimensions it gives (no translator carries more "
+               "than the vectors hold), or keep this translator knowingly (--allow-untrusted)")
+    elif report.method == "procrustes":
         fix = "use --method align with these pairs (few-shot), or give at least as many pairs as dimensions"
     elif report.method in ("anchors", "anchors+align"):
         fix = "give at least as many anchors as dimensions (--anchors)"

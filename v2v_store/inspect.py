@@ -15,6 +15,7 @@ from v2v_store.connectors.base import l2_normalize
 from v2v_store.connectors.llama_index import embedded_text
 from v2v_store.connectors.where import Where, filter_hints, parse_datetime
 from v2v_store.errors import StoreNotFoundError, UnsupportedIndexError, V2VError, naming_lost_connections
+from v2v_store.spans import narrow, narrow_warning
 
 
 @dataclass
@@ -287,6 +288,11 @@ def inspect_store(store: VectorStore, sample: int = 5, scan: int = 2048, model: 
             f"vectors are not unit length (norms {norms.min():.3g}..{norms.max():.3g}); translators are trained "
             "on L2-normalised vectors and v2v normalises them on input"
         )
+    usable = np.isfinite(vectors).all(axis=1) & (norms > 0)
+    if usable.sum() > 2:
+        k, dims, cut = narrow(vectors[usable])
+        if cut:
+            report.warnings.append(narrow_warning(f"the first {int(usable.sum())} vectors", k, dims))
     if not bad.any() and not (norms == 0).any():
         report.model_similarity = identify(vectors)
         report.looks_like = looks_like(report.model_similarity)
@@ -297,6 +303,5 @@ def inspect_store(store: VectorStore, sample: int = 5, scan: int = 2048, model: 
         report.model_check = check_model(vectors[rows], [embedded_text(batch.documents[i], batch.metadata[i])
                                                          for i in rows], model)
     if translator is not None:
-        usable = np.isfinite(vectors).all(axis=1) & (norms > 0)
         report.spaces = record_spaces(vectors[usable], translator)
     return report
