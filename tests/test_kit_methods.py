@@ -133,3 +133,36 @@ def test_translations_decode_for_their_use_queries_without_the_mean_records_at_t
             as_records = paired_metrics(v, records), paired_metrics(v, queries)
             assert as_records[0].top1 > as_records[1].top1 + 0.1, as_records  # 0.976 / 0.835
             assert combined.mean_cos > 0.85 > as_queries[0].mean_cos, combined  # 0.90 / 0.28: queries are not records
+
+
+def test_a_collection_of_two_models_is_named_and_refused_by_fit(wiki, tmp_path):
+    """A collection holding MiniLM and e5 vectors (half way through a re-embedding) had been fitted against mpnet as
+    one space, trusted, and its e5 half migrated at top-1 0.000: two models in one side are found by their groups'
+    covariances (one model's topics, kinds of text and languages keep it, two models' do not), named by inspect, and
+    refused by fit with the fix."""
+    from v2v_store import VectorBatch, open_store
+    from v2v_store.errors import SpaceMismatchError
+    from v2v_store.space_check import two_models
+    from test_bad_input import run_cli
+
+    minilm, mpnet = wiki
+    e5, fortunes = kit_array("wiki.e5"), kit_array("fortunes.minilm")
+    for one_model in (minilm[:4000], e5[:4000], np.concatenate([minilm[:2000], fortunes[:2000]])):
+        assert two_models(one_model) is None
+    for e5_share in (0.5, 0.1):
+        k = int(4000 * e5_share)
+        share, similarity = two_models(np.concatenate([minilm[:4000 - k], e5[4000 - k:4000]]))
+        assert abs(share - e5_share) < 0.02 and similarity < 0.05, (share, similarity)
+    mixed = np.empty((4000, 384), np.float32)
+    mixed[0::2], mixed[1::2] = minilm[:2000], e5[2000:4000]
+    with pytest.raises(SpaceMismatchError, match="the 'source' collection holds two models' vectors: a group of 50%.*"
+                                                 "--source-where"):
+        fit_translator(mixed, mpnet[20000:24000], ("source", "mpnet"))
+    with open_store(f"faiss://{tmp_path}/mixed.faiss", dim=384) as store:
+        store.upsert(VectorBatch(list(range(4000)), mixed))
+    shown = run_cli("inspect", f"faiss://{tmp_path}/mixed.faiss", "--json")
+    assert shown.returncode == 0 and any("holds two models' vectors" in w for w in json.loads(shown.stdout)["warnings"])
+    refused = run_cli("fit", "--source", f"faiss://{tmp_path}/mixed.faiss", "--target", f"npy://{KIT}/emb/wiki.mpnet.npy",
+                      "--out", str(tmp_path / "tr"))
+    assert refused.returncode == 2 and "holds two models' vectors" in refused.stderr, refused.stderr
+    assert not (tmp_path / "tr").exists()

@@ -43,7 +43,7 @@ from v2v_store.fingerprints import check_model_names
 from v2v_store.metrics import (collection_profile_correlation, pair_profile_correlation, pairs_relatedness,
                                translation_metrics)
 from v2v_store.models import MODELS, can_embed, model_spec, require_model
-from v2v_store.space_check import check_pairs_space
+from v2v_store.space_check import check_pairs_space, two_models, two_models_message
 from v2v_store.spans import narrow, narrow_warning, too_narrow
 from v2v_store.translator import Space, Translator
 
@@ -157,6 +157,7 @@ def fit_translator(source: np.ndarray, target: np.ndarray, names: tuple[str, str
     space_similarity, model_similarity = None, None
     if check_spaces:
         model_similarity = check_model_names((source, target), names)
+        check_one_model((source, target), names)
     if pairs is not None and check_spaces:
         what = "anchor pairs (bundled texts embedded by the named models)" if "anchors" in method else "paired vectors"
         space_similarity = check_pairs_space(source, target, pairs, names, what)
@@ -266,6 +267,22 @@ def fit_translator(source: np.ndarray, target: np.ndarray, names: tuple[str, str
         translator.info["reason"] = report.reason
     _judge_spans(spans, translator, report)
     return translator, report
+
+
+def check_one_model(collections: tuple[np.ndarray, np.ndarray], names: tuple[str, str]) -> None:
+    """Refuse (:class:`SpaceMismatchError`) a side holding two models' vectors (:func:`v2v_store.space_check.two_models`):
+    one map cannot fit both, and the fit would be trusted on the larger one's (session 72: MiniLM and e5 vectors mixed
+    50/50 against mpnet, trusted; the MiniLM half then translated at top-1 0.989, the e5 half at 0.000, and
+    ``migrate`` wrote both without a word)."""
+    for vectors, name, side in zip(collections, names, ("source", "target")):
+        found = two_models(vectors)
+        if found is not None:
+            raise SpaceMismatchError(
+                f"{two_models_message(f'the {name!r} collection', found)}: one translator cannot fit both. Fit on one "
+                f"model's records (--{side}-where FIELD=VALUE where a metadata field names each record's model, or "
+                f"another collection of that model alone); a collection of both is migrated or queried with a "
+                f"translator between the two models and --source-space auto. If you are sure it is one model's, skip "
+                f"this check with --no-space-check")
 
 
 def side_spans(source: np.ndarray, target: np.ndarray, names: tuple[str, str]) -> dict[str, tuple[int, int, bool]]:

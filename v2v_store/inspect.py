@@ -15,6 +15,7 @@ from v2v_store.connectors.base import l2_normalize
 from v2v_store.connectors.llama_index import embedded_text
 from v2v_store.connectors.where import Where, filter_hints, parse_datetime
 from v2v_store.errors import StoreNotFoundError, UnsupportedIndexError, V2VError, naming_lost_connections
+from v2v_store.space_check import two_models, two_models_message
 from v2v_store.spans import narrow, narrow_warning
 
 
@@ -293,6 +294,11 @@ def inspect_store(store: VectorStore, sample: int = 5, scan: int = 2048, model: 
         k, dims, cut = narrow(vectors[usable])
         if cut:
             report.warnings.append(narrow_warning(f"the first {int(usable.sum())} vectors", k, dims))
+        found = two_models(vectors[usable])
+        if found is not None:
+            report.warnings.append(two_models_message(f"the sample of the first {int(usable.sum())} records", found)
+                                   + ": fit a translator on one model's records; migrate or query the collection "
+                                     "with --source-space auto")
     if not bad.any() and not (norms == 0).any():
         report.model_similarity = identify(vectors)
         report.looks_like = looks_like(report.model_similarity)
