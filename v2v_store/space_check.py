@@ -78,12 +78,14 @@ def judgeable(vectors: np.ndarray) -> bool:
     return len(vectors) >= 2 * MIN_ROWS and space_similarity(vectors[0::2], vectors[1::2]) >= RELIABLE
 
 
-def two_models(vectors: np.ndarray, seed: int = 0, groups: int = 8, iterations: int = 25) -> tuple[float, float] | None:
+def two_models(vectors: np.ndarray, seed: int = 0, groups: int = 8, iterations: int = 25,
+               tries: int = 4) -> tuple[float, float] | None:
     """``(share, similarity)`` where ``vectors`` look like two models' vectors in one collection (half way through a
     re-embedding, say): the share of the sample in the smaller model's group, and the covariance similarity of the two
     groups; else None.
 
-    The unit vectors (at most ``SAMPLE``) are split into ``groups`` by k-means. Each group of one model (a topic, a
+    The unit vectors (at most ``SAMPLE``) are split into ``groups`` by k-means (up to ``tries`` draws of its start:
+    of four, two split off 5% of MiniLM among e5 vectors, every one 5% of e5 among MiniLM). Each group of one model (a topic, a
     language, a kind of text) keeps something of the model's covariance against the rest; a group of another model
     keeps nothing. Where one group scores below ``THRESHOLD`` against the rest, 2-means started from it and from the
     rest gathers the other model's vectors (a model's vectors may make several groups) for the share. Probe of session
@@ -96,6 +98,15 @@ def two_models(vectors: np.ndarray, seed: int = 0, groups: int = 8, iterations: 
     u = u[torch.randperm(len(u), generator=torch.Generator().manual_seed(seed))]  # two models interleaved: each half both
     if not judgeable(u.numpy()):
         return None
+    for attempt in range(tries):  # k-means from other draws: a small group of another model is not split off by each
+        found = _foreign_group(u, seed + attempt, groups, iterations)
+        if found is not None:
+            return found
+    return None
+
+
+def _foreign_group(u: torch.Tensor, seed: int, groups: int, iterations: int) -> tuple[float, float] | None:
+    """:func:`two_models` from one k-means draw (``seed``) of the unit rows ``u``."""
     label = _kmeans(u, [u[i] for i in _spread_rows(u, groups, seed)], iterations)
     scored = []
     for j in range(groups):
