@@ -2531,6 +2531,32 @@ def test_migration_stops_where_another_models_records_start(tmp_path):
     assert migrate(tr, pure, f"faiss://{tmp_path}/out3.faiss", source_space="x", progress=False).written == 6000
 
 
+def test_records_of_another_model_stop_a_migration_between_spaces_of_two_dimensions(tmp_path, rng):
+    """Where the translator's other space has another dimension (MiniLM -> mpnet), no record can be more likely the
+    other space's: records of a third model of the source's dimension (e5 in a MiniLM collection) had been translated
+    without a word. They lie far from the source space's recorded Gaussian, and that stops the migration; the
+    source's own records do not (session 72)."""
+    from v2v_store.errors import SpaceMismatchError
+
+    d, wide = 32, 48
+    spectrum = np.geomspace(3, 0.03, d).astype(np.float32)
+    qa, qb, qc = (np.linalg.qr(rng.standard_normal((n, n)))[0].astype(np.float32) for n in (d, wide, d))
+    lift = rng.standard_normal((d, wide)).astype(np.float32)
+    z = rng.standard_normal((12000, d)).astype(np.float32) * spectrum
+    tr = Translator.from_linear_map(fit_procrustes((z[:2000] @ qa, z[:2000] @ lift @ qb)), Space("a", d),
+                                    Space("b", wide))
+    tr.record_space_stats(z[2000:4000] @ qa, z[2000:4000] @ lift @ qb)
+    for name, records in (("own", z[4000:10000] @ qa), ("mixed", np.concatenate([z[4000:7000] @ qa, z[7000:10000] @ qc]))):
+        uri = f"faiss://{tmp_path}/{name}.faiss"
+        with open_store(uri, dim=d) as store:
+            store.upsert(VectorBatch(list(range(6000)), records))
+        if name == "own":
+            assert migrate(tr, uri, f"faiss://{tmp_path}/{name}_out.faiss", progress=False).written == 6000
+        else:
+            with pytest.raises(SpaceMismatchError, match=r"'a' records 2,048-4,096: \d+ of 250 checked lie far from"):
+                migrate(tr, uri, f"faiss://{tmp_path}/{name}_out.faiss", progress=False)
+
+
 def test_records_of_a_related_third_model_are_told_from_both_spaces(tmp_path, rng):
     """Records of a model related to the source (its space slightly rotated: more likely the source's than the
     target's, yet far from anything the source's vectors look like) are left out by `auto` and stop a migration of the

@@ -297,7 +297,10 @@ class SpaceWatch:
         self.classifier = RecordClassifier(covariances, means or {})
         self.others = [n for n in self.classifier.gaussians if n != space and min(
             self.classifier.separation(space, n), self.classifier.separation(n, space)) >= RecordClassifier.SEPARATION]
-        if not self.others and space in covariances:  # no means recorded: the covariance alone, for runs of records
+        # with no other space of its dimension (MiniLM -> mpnet), only how far records lie from this one's: e5 records
+        # in a MiniLM collection had passed unchecked into a migration (session 72)
+        self.far_only = not self.others and space in self.classifier.gaussians
+        if not self.others and not self.far_only and space in covariances:  # no means recorded: the covariance alone
             self.classifier = None
             self.others = [n for n, c in covariances.items() if n != space and c.shape == covariances[space].shape
                            and covariance_similarity(covariances[space], c) < THRESHOLD]
@@ -306,7 +309,7 @@ class SpaceWatch:
         self.rng = np.random.default_rng(0)
 
     def add(self, vectors: np.ndarray) -> None:
-        if not self.others or not len(vectors):
+        if not (self.others or self.far_only) or not len(vectors):
             return
         self.pending.append(vectors)
         if sum(len(v) for v in self.pending) >= self.window:
@@ -314,7 +317,7 @@ class SpaceWatch:
 
     def finish(self) -> None:
         """Check the records since the last full window too, when they are enough to judge (a stream's tail)."""
-        if self.others and sum(len(v) for v in self.pending) >= WATCH_ROWS:
+        if (self.others or self.far_only) and sum(len(v) for v in self.pending) >= WATCH_ROWS:
             self._check(np.concatenate(self.pending))
         self.pending = []
 
@@ -328,8 +331,8 @@ class SpaceWatch:
             own_distance = self.classifier.distance(rows, self.space)
             own = self.classifier.log_likelihood(rows, self.space, own_distance)
             ratio = {n: own - self.classifier.log_likelihood(rows, n) for n in self.others}
-            other = min(ratio, key=lambda n: ratio[n].min())
-            wrong = int((ratio[other] < 0).sum())
+            other = min(ratio, key=lambda n: ratio[n].min()) if ratio else None
+            wrong = int((ratio[other] < 0).sum()) if ratio else 0
             far = int((own_distance > RecordClassifier.PLAUSIBLE).sum())
             if wrong < max(3, 0.01 * len(rows)) and far < 0.1 * len(rows):
                 return
@@ -337,7 +340,8 @@ class SpaceWatch:
                 raise SpaceMismatchError(
                     f"{where}: {far} of {len(rows)} checked lie far from every {self.space!r} vector the translator was "
                     f"fitted on (squared Mahalanobis distance per dimension above {RecordClassifier.PLAUSIBLE:.0f}; its "
-                    "own records lie at 1-3): records of another model (a related one or a fine-tune), or a translator "
+                    "own records lie at 1-3): records of another model (a related one, a fine-tune, or any model where "
+                    "no other space of the translator has this dimension), or a translator "
                     "whose space statistics came from too few vectors. Fit a translator on this collection's model; if "
                     "you are sure it is this space, skip the check with --no-space-check")
             seen = (f"look like {other!r} vectors" if wrong == len(rows) else
