@@ -316,7 +316,6 @@ def _judge_spans(spans: dict[str, tuple[int, int, bool]], translator: Translator
     translator.info.update({"trusted": report.trusted, "reason": report.reason})
 
 
-
 def _distinct_sides(source: np.ndarray, target: np.ndarray, names: tuple[str, str],
                     near_copies: float | None = None) -> tuple[np.ndarray, np.ndarray, dict[str, int]]:
     """Each side with its repeated vectors left out, copies (:func:`v2v_store.train.data.distinct_rows`) and then

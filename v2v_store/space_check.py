@@ -85,17 +85,18 @@ def two_models(vectors: np.ndarray, seed: int = 0, groups: int = 8, iterations: 
     groups; else None.
 
     The unit vectors (at most ``SAMPLE``) are split into ``groups`` by k-means (up to ``tries`` draws of its start:
-    of four, two split off 5% of MiniLM among e5 vectors, every one 5% of e5 among MiniLM). Each group of one model (a topic, a
-    language, a kind of text) keeps something of the model's covariance against the rest; a group of another model
-    keeps nothing. Where one group scores below ``THRESHOLD`` against the rest, 2-means started from it and from the
-    rest gathers the other model's vectors (a model's vectors may make several groups) for the share. Probe of session
+    of four, two split off 5% of MiniLM among e5 vectors, every one 5% of e5 among MiniLM). Each group of one model (a
+    topic, a language, a kind of text) keeps something of the model's covariance against the rest; a group of another
+    model keeps nothing. Where one group scores below ``THRESHOLD`` against the rest, 2-means started from it and from
+    the rest gathers the other model's vectors (a model's vectors may make several groups) for the share. Probe of session
     72 on the kit: the groups of one model's wiki sentences, fortunes or both together (MiniLM, e5, mpnet), or of
     English with French sentences (MiniLM, e5), scored at least 0.22 against the rest; MiniLM and e5 vectors of one
     corpus mixed 50/50, 80/20, 95/5 and 5/95 at most 0.0013, their shares found. A group needs ``2 * MIN_ROWS`` of the
     sample (2% of 5,000: 1% of e5 among MiniLM went unseen) and to be :func:`judgeable` on its own (a heap of
     near-copies is not)."""
     u = _unit_sample(vectors, seed)
-    u = u[torch.randperm(len(u), generator=torch.Generator().manual_seed(seed))]  # two models interleaved: each half both
+    # shuffled: two models' records interleaved would make the two halves judgeable() compares one model each
+    u = u[torch.randperm(len(u), generator=torch.Generator().manual_seed(seed))]
     if not judgeable(u.numpy()):
         return None
     for attempt in range(tries):  # k-means from other draws: a small group of another model is not split off by each
@@ -118,8 +119,10 @@ def _foreign_group(u: torch.Tensor, seed: int, groups: int, iterations: int) -> 
     similarity, j = min(scored)
     two = _kmeans(u, [u[label == j].mean(0), u[label != j].mean(0)], iterations)
     one, other = u[two == 0].numpy(), u[two == 1].numpy()
-    if min(len(one), len(other)) >= 2 * MIN_ROWS and space_similarity(one, other, seed) < THRESHOLD:
-        return min(len(one), len(other)) / len(u), space_similarity(one, other, seed)
+    if min(len(one), len(other)) >= 2 * MIN_ROWS:
+        gathered = space_similarity(one, other, seed)
+        if gathered < THRESHOLD:
+            return min(len(one), len(other)) / len(u), gathered
     return float((label == j).double().mean()), similarity
 
 

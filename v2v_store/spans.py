@@ -50,7 +50,8 @@ def narrow(vectors: np.ndarray, most: int = 20_000) -> tuple[int, int, bool]:
 
 
 def narrow_warning(vectors: str, k: int, dims: int) -> str:
-    """What ``vectors`` (e.g. "the 'source' vectors") spanning ``k`` of their ``dims`` dimensions leave a translation."""
+    """What ``vectors`` (e.g. "the 'source' vectors") spanning ``k`` of their ``dims`` dimensions leave a
+    translation."""
     return (f"{vectors} span only {k} of their {dims} dimensions (the others hold nothing: padded, "
             f"projected or otherwise cut vectors): a translation carries only what {k} dimensions hold; at best, "
             f"{CEILINGS}")
