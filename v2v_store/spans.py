@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from v2v_store.space_check import SAMPLE, covariance
+
 TOLERANCE = 1e-6  # a direction counts when its variance is above this share of the largest (float32 noise: ~1e-16)
 FULL_SHARE = 0.9  # vectors spanning fewer than this share of what they could (their dimensions, or rows - 1) are narrow
 TRUSTED_SPAN = 32  # below: the kit's ceilings are top-1 0.42-0.48 at 32 dimensions, 0.10-0.14 at 16
@@ -25,28 +27,20 @@ CEILINGS = ("MiniLM vectors cut to their top 16 / 32 / 64 / 128 principal direct
 
 
 def span(vectors: np.ndarray) -> int:
-    """The number of directions the unit-length, centred ``vectors`` (finite, nonzero rows only) have variance in."""
-    v = np.asarray(vectors, dtype=np.float64)
-    v = v[np.isfinite(v).all(axis=1)]
-    norms = np.linalg.norm(v, axis=1)
-    v = v[norms > 0] / norms[norms > 0, None]
-    if len(v) < 2:
+    """The number of directions the unit-length, centred ``vectors`` have variance in (of the rows
+    :func:`v2v_store.space_check.covariance` samples: at most ``SAMPLE``, rows without an embedding left out)."""
+    if len(vectors) < 2:
         return 0
-    v -= v.mean(axis=0)
-    small, wide = v.shape
-    gram = v @ v.T if small < wide else v.T @ v  # the same nonzero eigenvalues; the smaller matrix
-    eigenvalues = np.linalg.eigvalsh(gram)
+    eigenvalues = np.linalg.eigvalsh(covariance(vectors))
     return int((eigenvalues > TOLERANCE * max(eigenvalues[-1], 1e-300)).sum())
 
 
-def narrow(vectors: np.ndarray, most: int = 20_000) -> tuple[int, int, bool]:
-    """``(span, dimensions, narrow)`` of ``vectors`` (at most ``most`` rows, evenly spaced, are looked at): narrow where
-    they span fewer than :data:`FULL_SHARE` of the directions they could (their dimensions, or one fewer than the rows
-    looked at, where those are fewer)."""
+def narrow(vectors: np.ndarray) -> tuple[int, int, bool]:
+    """``(span, dimensions, narrow)`` of ``vectors``: narrow where they span fewer than :data:`FULL_SHARE` of the
+    directions they could (their dimensions, or one fewer than the rows looked at, where those are fewer)."""
     rows, dims = vectors.shape
-    looked = vectors[np.linspace(0, rows - 1, most).astype(int)] if rows > most else vectors
-    k = span(looked)
-    return k, dims, k < FULL_SHARE * min(dims, len(looked) - 1)
+    k = span(vectors)
+    return k, dims, k < FULL_SHARE * min(dims, min(rows, SAMPLE) - 1)
 
 
 def narrow_warning(vectors: str, k: int, dims: int) -> str:
