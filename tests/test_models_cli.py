@@ -823,3 +823,40 @@ def test_odd_records_of_one_model_are_not_taken_for_a_second_model(tmp_path):
         assert shown.returncode == 0, shown.stderr[-2000:]
         said = [w for w in json.loads(shown.stdout)["warnings"] if "holds two models' vectors" in w]
         assert bool(said) == two, (name, said)
+
+
+def test_a_collection_whose_first_records_are_all_ids_is_judged_on_records_from_all_through_it(tmp_path):
+    """`migrate` and `query` judge a collection's space on its first 2,000 records. An e5 collection whose first 2,048
+    records were product ids (a catalogue sorted by kind) was refused (session 73: "cannot tell the space", then with
+    --source-space e5 "looks like neither space", covariance similarity -0.04), though its ids and sentences are all
+    e5's; where the first records do not tell, records from all through the collection decide (0.24 here). A
+    collection of the other model is still refused."""
+    import random
+
+    from v2v_store.anchors import shipped_anchor_vectors
+    from v2v_store.texts import embed_cached, wiki_sentences
+
+    texts = [s["text"] for s in wiki_sentences()[:1000]]
+    np.save(tmp_path / "a.npy", embed_cached("e5", texts[:500]))
+    np.save(tmp_path / "b.npy", embed_cached("minilm", texts[500:]))
+    fitted = run("fit", "--source", str(tmp_path / "a.npy"), "--target", str(tmp_path / "b.npy"), "--out",
+                 str(tmp_path / "tr"), "--source-name", "e5", "--target-name", "minilm", "--method", "anchors")
+    assert fitted.returncode == 0, fitted.stderr[-2000:]
+    rng = random.Random(0)
+    ids = [f"{rng.choice('ABCDEFGHJK')}{rng.choice('XYZQ')}-{rng.randint(1000, 99999)}" for _ in range(2048)]
+    anchors = shipped_anchor_vectors()
+    np.save(tmp_path / "catalogue.npy", np.concatenate([embed_cached("e5", ids), anchors["e5"]]))
+    np.save(tmp_path / "other.npy", np.concatenate([embed_cached("minilm", ids), anchors["minilm"]]))
+    catalogue = f"npy://{tmp_path}/catalogue.npy"
+    for space in ((), ("--source-space", "e5")):
+        moved = run("migrate", "--translator", str(tmp_path / "tr"), "--source", catalogue, "--dest",
+                    f"npy://{tmp_path}/moved{len(space)}.npy", *space, cwd=tmp_path)
+        assert moved.returncode == 0, moved.stderr[-2000:]
+        assert "its first 2000 records do not tell its space or do not look like it" in moved.stderr
+        assert np.load(tmp_path / f"moved{len(space)}.npy").shape == (3048, 384)
+    found = run("query", "--translator", str(tmp_path / "tr"), "--collection", catalogue, "--vector",
+                str(tmp_path / "b.npy"), "--space", "minilm", "--k", "1")
+    assert found.returncode == 0 and len(found.stdout.splitlines()) >= 500, found.stderr[-2000:]
+    refused = run("migrate", "--translator", str(tmp_path / "tr"), "--source", f"npy://{tmp_path}/other.npy",
+                  "--dest", f"npy://{tmp_path}/wrong.npy", "--source-space", "e5", cwd=tmp_path)
+    assert refused.returncode == 2 and "does not look like the 'e5' vectors" in refused.stderr, refused.stderr[-2000:]

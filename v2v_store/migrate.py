@@ -38,7 +38,7 @@ from v2v_store.lengths import SAMPLE as LENGTHS_SAMPLE
 from v2v_store.lengths import VectorLengths, fit_lengths
 from v2v_store.metrics import overlap, paired_metrics, top_k_others
 from v2v_store.mixed import RecordSpaces
-from v2v_store.space_check import CHECK_ROWS, SpaceWatch, first_vectors
+from v2v_store.space_check import CHECK_ROWS, SpaceWatch, decided_on_spread, first_vectors
 from v2v_store.translator import Space, Translator
 
 logger = logging.getLogger(__name__)
@@ -412,9 +412,14 @@ def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch
         if spaces is not None:
             src, trg, sample_spaces = _mixed_spaces(translator, source, spaces, target_space, check_space)
         else:
-            src, trg = _resolve_spaces(translator, source, source_space, target_space, first.vectors)
-            if check_space:
-                translator.check_space(first.vectors, src.name, f"collection {source_uri}")
+            def decide(vectors: np.ndarray) -> tuple[Space, Space]:
+                found = _resolve_spaces(translator, source, source_space, target_space, vectors)
+                if check_space:
+                    translator.check_space(vectors, found[0].name, f"collection {source_uri}")
+                return found
+
+            src, trg = decided_on_spread(source, first.vectors, decide, {s.dim for s in translator.spaces},
+                                         f"collection {source_uri}")
         if into_qdrant:
             _check_payloads(first, parse_uri(dest_uri).params.get("document_key", "document"))
         where_sample = None if where is None else _where_sample(source, source_uri, where)
@@ -454,9 +459,10 @@ def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch
             )
         adding = on_exists in (OnExists.APPEND, OnExists.FILL)
         if exists and state is None and adding and check_space:  # one dimension, two models?
-            translator.check_space(first_vectors(dest), trg.name, f"destination {dest_uri}", fix=(
-                f"appending translations into {trg.name!r} would mix two models' vectors in one collection; write to "
-                "a new collection"))
+            decided_on_spread(dest, first_vectors(dest), lambda vectors: translator.check_space(
+                vectors, trg.name, f"destination {dest_uri}", fix=(
+                    f"appending translations into {trg.name!r} would mix two models' vectors in one collection; write "
+                    "to a new collection")), {trg.dim}, f"destination {dest_uri}")
         if exists and state is None and on_exists == OnExists.APPEND and not dest.overwrites_ids:
             _refuse_ids_the_destination_cannot_overwrite(source_uri, dest, dest_uri, batch_size)
         if exists and state is None and on_exists == OnExists.FAIL:

@@ -43,8 +43,8 @@ from v2v_store.connectors.where import filter_hints
 from v2v_store.errors import StoreNotFoundError, V2VError, naming_lost_connections
 from v2v_store.latent_cache import LatentCache, LatentPart, Stale, fingerprints
 from v2v_store.mixed import RecordSpaces
-from v2v_store.space_check import SpaceWatch, first_vectors
-from v2v_store.translator import QUERIES, Translator
+from v2v_store.space_check import SpaceWatch, decided_on_spread, first_vectors
+from v2v_store.translator import QUERIES, Space, Translator
 
 logger = logging.getLogger(__name__)
 
@@ -173,12 +173,17 @@ class CrossQuery:
             self.collections.extend(self._mixed(store, uri, mixed, self.check_space))
             return True
         how_to_name = f"--collection '{uri}#{{}}'"
-        sample = first_vectors(store) if self.check_space or not space else None  # else nothing read before a search
-        sp = self.translator.space(space) if space else self.translator.space_for_dim(store.dim, sample, how_to_name)
-        if sp.dim != store.dim:
-            raise V2VError(f"collection {uri} has d={store.dim} but space {sp.name!r} has d={sp.dim}")
-        if self.check_space:
-            self.translator.check_space(sample, sp.name, f"collection {uri}", how_to_name)
+
+        def decide(sample: np.ndarray | None) -> Space:
+            sp = self.translator.space(space) if space else self.translator.space_for_dim(store.dim, sample, how_to_name)
+            if sp.dim != store.dim:
+                raise V2VError(f"collection {uri} has d={store.dim} but space {sp.name!r} has d={sp.dim}")
+            if self.check_space:
+                self.translator.check_space(sample, sp.name, f"collection {uri}", how_to_name)
+            return sp
+
+        first = first_vectors(store) if self.check_space or not space else None  # else nothing read before a search
+        sp = decided_on_spread(store, first, decide, {s.dim for s in self.translator.spaces}, f"collection {uri}")
         self.collections.append(_Collection(uri, sp.name))
         return True
 

@@ -21,11 +21,17 @@ can be judged there: a side is only checked when two halves of its own collectio
 
 from __future__ import annotations
 
+import logging
+from typing import Callable, TypeVar
+
 import numpy as np
 import torch
 
 from v2v_store.connectors.base import no_embedding
-from v2v_store.errors import SpaceMismatchError
+from v2v_store.errors import DimensionMismatchError, SpaceMismatchError
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 MIN_ROWS = 50  # fewer paired rows give too noisy a covariance to judge (and few pairs are never trusted on their own)
 THRESHOLD = 0.05  # same model >= 0.145 with 50 rows, different models <= 0.011 (space_check.md)
@@ -232,6 +238,29 @@ def first_vectors(store, rows: int = CHECK_ROWS) -> np.ndarray | None:
     """The first ``rows`` vectors of an open store (None when it is empty): the sample a collection is checked on."""
     first = store.first_batch(rows, with_payload=False)
     return None if first is None else first.vectors
+
+
+def decided_on_spread(store, first: np.ndarray | None, decide: Callable[[np.ndarray | None], T], dims: set[int],
+                      what: str) -> T:
+    """``decide(first)`` (which space a collection's first vectors are in, and whether they look like it), and where
+    that refuses (:class:`SpaceMismatchError`, or :class:`DimensionMismatchError` for "cannot tell"), ``decide`` on
+    ``CHECK_ROWS`` vectors from all through the open ``store`` instead, when it holds more than the first ones and its
+    dimension is one of ``dims`` (the translator's). A collection's first records can all be of one narrow kind (ids,
+    prices, dates: sorted by kind or time) whose covariance is nothing like the model's (session 73: e5 collections
+    whose first 2,000 records were ids, prices, e-mail addresses, dates or numbers were refused by `migrate`, "looks
+    like neither space", even with the space named); the whole collection is not. Where the spread sample refuses
+    too, its error is raised. The space watch still checks every window a migration or a latent query reads."""
+    try:
+        return decide(first)
+    except (SpaceMismatchError, DimensionMismatchError) as error:
+        if first is None or store.dim not in dims or store.count() <= len(first):
+            raise
+        spread = np.concatenate([b.vectors for b in store.spread_sample(CHECK_ROWS, with_payload=False)])
+        decided = decide(spread)
+        logger.warning("%s: its first %d records do not tell its space or do not look like it (all of one narrow kind, "
+                       "such as ids, numbers or dates?); %d records from all through it do: going on (%s)", what,
+                       len(first), len(spread), error)
+        return decided
 
 
 def looks_like(similarities: dict[str, float] | None) -> str | None:
