@@ -792,6 +792,11 @@ def test_evaluate_on_stored_documents_and_on_texts_with_real_models(tmp_path):
     assert json.loads(stale.stdout)["directions"][0]["top1"] < 0.05
 
 
+def product_ids(rng, n: int) -> list[str]:
+    """``n`` product ids such as ``AX-48213``: records of one narrow kind a collection of sentences may hold."""
+    return [f"{rng.choice('ABCDEFGHJK')}{rng.choice('XYZQ')}-{rng.randint(1000, 99999)}" for _ in range(n)]
+
+
 def test_odd_records_of_one_model_are_not_taken_for_a_second_model(tmp_path):
     """A collection of sentences that also holds ids, prices or e-mail addresses (10-30% of it) had been called two
     models' by `v2v fit` (refused, exit 2) and `v2v inspect` (session 73: such a narrow group's covariance scored -0.04
@@ -805,7 +810,7 @@ def test_odd_records_of_one_model_are_not_taken_for_a_second_model(tmp_path):
 
     texts = [s["text"] for s in wiki_sentences()[:1400]]
     rng = random.Random(0)
-    odd = {"ids": [f"{rng.choice('ABCDEFGHJK')}{rng.choice('XYZQ')}-{rng.randint(1000, 99999)}" for _ in range(400)],
+    odd = {"ids": product_ids(rng, 400),
            "prices": [f"${rng.randint(1, 999)}.{rng.randint(0, 99):02d}" for _ in range(400)],
            "e-mail addresses": [f"user{rng.randint(1, 99999)}@example{rng.randint(1, 50)}.org" for _ in range(400)]}
     for model in ("minilm", "e5"):
@@ -842,8 +847,7 @@ def test_a_collection_whose_first_records_are_all_ids_is_judged_on_records_from_
     fitted = run("fit", "--source", str(tmp_path / "a.npy"), "--target", str(tmp_path / "b.npy"), "--out",
                  str(tmp_path / "tr"), "--source-name", "e5", "--target-name", "minilm", "--method", "anchors")
     assert fitted.returncode == 0, fitted.stderr[-2000:]
-    rng = random.Random(0)
-    ids = [f"{rng.choice('ABCDEFGHJK')}{rng.choice('XYZQ')}-{rng.randint(1000, 99999)}" for _ in range(2048)]
+    ids = product_ids(random.Random(0), 2048)
     anchors = shipped_anchor_vectors()
     np.save(tmp_path / "catalogue.npy", np.concatenate([embed_cached("e5", ids), anchors["e5"]]))
     np.save(tmp_path / "other.npy", np.concatenate([embed_cached("minilm", ids), anchors["minilm"]]))

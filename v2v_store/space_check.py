@@ -147,7 +147,8 @@ def _foreign_group(u: torch.Tensor, seed: int, groups: int, iterations: int,
 
 
 class _Rotations:
-    """``ROTATIONS`` random rotations of a space of ``dim`` dimensions, drawn (with ``seed``) when first asked for."""
+    """``ROTATIONS`` random rotations of a space of ``dim`` dimensions, drawn (with ``seed``) when first asked for,
+    kept in float32 (what :func:`neighbours_beyond_chance` multiplies them in)."""
 
     def __init__(self, dim: int, seed: int):
         self.dim, self.seed, self.drawn = dim, seed, None
@@ -156,7 +157,7 @@ class _Rotations:
         if self.drawn is None:
             gen = torch.Generator().manual_seed(self.seed)
             self.drawn = [torch.linalg.qr(torch.randn(self.dim, self.dim, generator=gen, dtype=torch.float64))[0]
-                          for _ in range(ROTATIONS)]
+                          .float() for _ in range(ROTATIONS)]
         return self.drawn
 
 
@@ -172,7 +173,7 @@ def neighbours_beyond_chance(group: torch.Tensor, rest: torch.Tensor, rotations:
     r = rest[torch.randperm(len(rest), generator=gen)[:2000]]
     g, r = g.float(), r.float()
     real = (g @ r.T).amax(1).median()
-    rotated = torch.stack([(g @ (r @ q.float()).T).amax(1).median() for q in rotations])
+    rotated = torch.stack([(g @ (r @ q).T).amax(1).median() for q in rotations])
     return float((real - rotated.mean()) / rotated.std().clamp_min(1e-9))
 
 
