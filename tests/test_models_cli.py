@@ -10,7 +10,7 @@ import sys
 import numpy as np
 import pytest
 
-from v2v_store import VectorBatch, open_store
+from v2v_store import Metric, VectorBatch, open_store
 from v2v_store.synthetic import views
 from v2v_store.train.linear import fit_procrustes
 from v2v_store.translator import Space, Translator
@@ -834,8 +834,8 @@ def test_a_collection_whose_first_records_are_all_ids_is_judged_on_records_from_
     """`migrate` and `query` judge a collection's space on its first 2,000 records. An e5 collection whose first 2,048
     records were product ids (a catalogue sorted by kind) was refused (session 73: "cannot tell the space", then with
     --source-space e5 "looks like neither space", covariance similarity -0.04), though its ids and sentences are all
-    e5's; where the first records do not tell, records from all through the collection decide (0.24 here). A
-    collection of the other model is still refused."""
+    e5's; where the first records do not tell, records from all through the collection decide (0.24 here), in .npy,
+    Qdrant and Chroma collections alike. A collection of the other model is still refused."""
     import random
 
     from v2v_store.anchors import shipped_anchor_vectors
@@ -858,6 +858,19 @@ def test_a_collection_whose_first_records_are_all_ids_is_judged_on_records_from_
         assert moved.returncode == 0, moved.stderr[-2000:]
         assert "its first 2000 records do not tell its space or do not look like it" in moved.stderr
         assert np.load(tmp_path / f"moved{len(space)}.npy").shape == (3048, 384)
+    # the same records in Qdrant (local mode: read whole, thinned) and Chroma (read at random positions)
+    catalogue_vectors = np.load(tmp_path / "catalogue.npy")
+    for kind, uri in (("qdrant", f"qdrant://{tmp_path}/q?collection=catalogue"),
+                      ("chroma", f"chroma://{tmp_path}/ch?collection=catalogue")):
+        with open_store(uri, dim=384, metric=Metric.COSINE) as store:
+            for start in range(0, len(catalogue_vectors), 1024):
+                rows = range(start, min(start + 1024, len(catalogue_vectors)))
+                store.upsert(VectorBatch(ids=list(rows), vectors=catalogue_vectors[rows.start:rows.stop]))
+        moved = run("migrate", "--translator", str(tmp_path / "tr"), "--source", uri, "--dest",
+                    f"npy://{tmp_path}/moved_{kind}.npy", cwd=tmp_path)
+        assert moved.returncode == 0, moved.stderr[-2000:]
+        assert "its first 2000 records do not tell its space or do not look like it" in moved.stderr
+        assert np.load(tmp_path / f"moved_{kind}.npy").shape == (3048, 384)
     found = run("query", "--translator", str(tmp_path / "tr"), "--collection", catalogue, "--vector",
                 str(tmp_path / "b.npy"), "--space", "minilm", "--k", "1")
     assert found.returncode == 0 and len(found.stdout.splitlines()) >= 500, found.stderr[-2000:]
