@@ -835,7 +835,8 @@ def test_a_collection_whose_first_records_are_all_ids_is_judged_on_records_from_
     records were product ids (a catalogue sorted by kind) was refused (session 73: "cannot tell the space", then with
     --source-space e5 "looks like neither space", covariance similarity -0.04), though its ids and sentences are all
     e5's; where the first records do not tell, records from all through the collection decide (0.24 here), in .npy,
-    Qdrant and Chroma collections alike. A collection of the other model is still refused."""
+    Qdrant and Chroma collections alike. `v2v inspect` had called it "none of the known models" (session 74); it
+    names e5 now. A collection of the other model is still refused."""
     import random
 
     from v2v_store.anchors import shipped_anchor_vectors
@@ -871,6 +872,12 @@ def test_a_collection_whose_first_records_are_all_ids_is_judged_on_records_from_
         assert moved.returncode == 0, moved.stderr[-2000:]
         assert "its first 2000 records do not tell its space or do not look like it" in moved.stderr
         assert np.load(tmp_path / f"moved_{kind}.npy").shape == (3048, 384)
+    for uri in (catalogue, f"qdrant://{tmp_path}/q?collection=catalogue"):  # `v2v inspect` names its model too
+        inspected = run("inspect", uri)
+        assert inspected.returncode == 0, inspected.stderr[-2000:]
+        assert "model: looks like e5" in inspected.stdout, inspected.stdout
+        assert "its first 2048 records look like none of the known models" in inspected.stdout
+    assert "its first" not in run("inspect", f"npy://{tmp_path}/a.npy").stdout  # e5 from its first records
     found = run("query", "--translator", str(tmp_path / "tr"), "--collection", catalogue, "--vector",
                 str(tmp_path / "b.npy"), "--space", "minilm", "--k", "1")
     assert found.returncode == 0 and len(found.stdout.splitlines()) >= 500, found.stderr[-2000:]
