@@ -326,7 +326,7 @@ def inspect_store(store: VectorStore, sample: int = 5, scan: int = 2048, model: 
     if not bad.any() and not (norms == 0).any():
         report.model_similarity = identify(vectors)
         report.looks_like = looks_like(report.model_similarity)
-        if report.looks_like is None and count > len(vectors):
+        if report.model_similarity and report.looks_like is None and count > len(vectors):  # judged: none of them
             judged_on_spread(store, report, scan)
     if model is not None:
         rows = [i for i, d in enumerate(batch.documents)
