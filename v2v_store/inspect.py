@@ -238,7 +238,15 @@ def judged_on_spread(store: VectorStore, report: StoreReport, rows: int) -> None
     judge it since session 73 (:func:`~v2v_store.space_check.decided_on_spread`)."""
     from v2v_store.fingerprints import identify, looks_like
 
-    spread = np.concatenate([b.vectors for b in store.spread_sample(rows, with_payload=False)])
+    try:
+        batches = [b.vectors for b in store.spread_sample(rows, with_payload=False)]
+    except (UnsupportedIndexError, NotImplementedError) as e:  # an index that reads its start only: the start stands
+        report.warnings.append(f"its first {report.scanned} records look like none of the known models; records from "
+                               f"all through it could not be read to check ({e})")
+        return
+    if not batches:  # emptied meanwhile
+        return
+    spread = np.concatenate(batches)
     spread = spread[np.isfinite(spread).all(axis=1) & (np.linalg.norm(np.nan_to_num(spread), axis=1) > 0)]
     similarity = identify(spread)
     name = looks_like(similarity)
