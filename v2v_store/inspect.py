@@ -15,7 +15,7 @@ from v2v_store.connectors.base import l2_normalize
 from v2v_store.connectors.llama_index import embedded_text
 from v2v_store.connectors.where import Where, filter_hints, parse_datetime
 from v2v_store.errors import StoreNotFoundError, UnsupportedIndexError, V2VError, naming_lost_connections
-from v2v_store.space_check import two_models, two_models_message
+from v2v_store.space_check import spread_vectors, two_models, two_models_message
 from v2v_store.spans import narrow, narrow_warning
 
 
@@ -239,14 +239,13 @@ def judged_on_spread(store: VectorStore, report: StoreReport, rows: int) -> None
     from v2v_store.fingerprints import identify, looks_like
 
     try:
-        batches = [b.vectors for b in store.spread_sample(rows, with_payload=False)]
+        spread = spread_vectors(store, rows)
     except (UnsupportedIndexError, NotImplementedError) as e:  # an index that reads its start only: the start stands
         report.warnings.append(f"its first {report.scanned} records look like none of the known models; records from "
                                f"all through it could not be read to check ({e})")
         return
-    if not batches:  # emptied meanwhile
+    if spread is None:  # emptied meanwhile
         return
-    spread = np.concatenate(batches)
     spread = spread[np.isfinite(spread).all(axis=1) & (np.linalg.norm(np.nan_to_num(spread), axis=1) > 0)]
     similarity = identify(spread)
     name = looks_like(similarity)

@@ -241,6 +241,13 @@ def first_vectors(store, rows: int = CHECK_ROWS) -> np.ndarray | None:
     return None if first is None else first.vectors
 
 
+def spread_vectors(store, rows: int = CHECK_ROWS) -> np.ndarray | None:
+    """About ``rows`` vectors of an open store drawn from all through it (:meth:`VectorStore.spread_sample`; None when
+    it is empty): what a collection is judged on where its first records are all of one narrow kind."""
+    batches = [b.vectors for b in store.spread_sample(rows, with_payload=False)]
+    return np.concatenate(batches) if batches else None
+
+
 def decided_on_spread(store, first: np.ndarray | None, decide: Callable[[np.ndarray | None], T], dims: set[int],
                       what: str) -> T:
     """``decide(first)`` (which space a collection's first vectors are in, and whether they look like it), and where
@@ -256,7 +263,9 @@ def decided_on_spread(store, first: np.ndarray | None, decide: Callable[[np.ndar
     except (SpaceMismatchError, DimensionMismatchError) as error:
         if first is None or store.dim not in dims or store.count() <= len(first):
             raise
-        spread = np.concatenate([b.vectors for b in store.spread_sample(CHECK_ROWS, with_payload=False)])
+        spread = spread_vectors(store)
+        if spread is None:  # emptied meanwhile
+            raise
         decided = decide(spread)
         logger.warning("%s: its first %d records do not tell its space or do not look like it (all of one narrow kind, "
                        "such as ids, numbers or dates?); %d records from all through it do: going on (%s)", what,
