@@ -884,3 +884,45 @@ def test_a_collection_whose_first_records_are_all_ids_is_judged_on_records_from_
     refused = run("migrate", "--translator", str(tmp_path / "tr"), "--source", f"npy://{tmp_path}/other.npy",
                   "--dest", f"npy://{tmp_path}/wrong.npy", "--source-space", "e5", cwd=tmp_path)
     assert refused.returncode == 2 and "does not look like the 'e5' vectors" in refused.stderr, refused.stderr[-2000:]
+
+
+def test_inspect_judges_a_collection_whose_later_records_another_model_embedded_on_records_from_all_through_it(tmp_path):
+    """`v2v inspect` judged a collection's model, its mixture of models and (`--translator`) each record's space on its
+    first records only (session 75: 3,000 e5 records, then 8,000 MiniLM ones, a collection whose later records another
+    model embedded, or one re-embedded in id order, looked like e5 0.95 with no word of MiniLM, and `--translator`
+    counted e5 records alone). Records drawn from all through it now say both, in .npy, Qdrant and Chroma collections;
+    a collection of one model raises no warning."""
+    from v2v_store.anchors import shipped_anchor_vectors
+    from v2v_store.inspect import inspect_store
+    from v2v_store.texts import embed_cached, wiki_sentences
+
+    texts = [s["text"] for s in wiki_sentences()[:1000]]
+    e5, minilm = embed_cached("e5", texts[:500]), embed_cached("minilm", texts[500:])
+    np.save(tmp_path / "a.npy", e5)
+    np.save(tmp_path / "b.npy", minilm)
+    fitted = run("fit", "--source", str(tmp_path / "a.npy"), "--target", str(tmp_path / "b.npy"), "--out",
+                 str(tmp_path / "tr"), "--source-name", "e5", "--target-name", "minilm", "--method", "anchors")
+    assert fitted.returncode == 0, fitted.stderr[-2000:]
+    translator = Translator.load(tmp_path / "tr")
+    anchors = shipped_anchor_vectors()
+    switched = np.concatenate([anchors["e5"], minilm, anchors["minilm"]])  # 1,000 e5 records first, then 1,500 MiniLM
+    one_model = np.concatenate([anchors["e5"], e5])
+    for kind, uri in (("npy", f"npy://{tmp_path}/switched.npy"), ("qdrant", f"qdrant://{tmp_path}/q?collection=switched"),
+                      ("chroma", f"chroma://{tmp_path}/ch?collection=switched")):
+        with open_store(uri, dim=384, metric=Metric.COSINE) as store:
+            for start in range(0, len(switched), 1000):
+                rows = range(start, min(start + 1000, len(switched)))
+                store.upsert(VectorBatch(ids=list(rows), vectors=switched[rows.start:rows.stop]))
+        with open_store(uri) as store:
+            report = inspect_store(store, scan=1000, translator=translator)
+        changed = [w for w in report.warnings if "changes model part way" in w]
+        assert report.looks_like == "minilm" and changed and "records look like e5" in changed[0], (kind, report)
+        assert any("from all through it holds two models' vectors" in w for w in report.warnings), (kind, report)
+        counts = report.spaces["counts"]
+        assert report.spaces["verdict"].startswith("mixed") and report.spaces["drawn"], (kind, report.spaces)
+        assert 250 <= counts["e5"] <= 550 and counts["minilm"] >= 450, (kind, counts)  # 40% / 60% of the 1,000 drawn
+    np.save(tmp_path / "one.npy", one_model)
+    with open_store(f"npy://{tmp_path}/one.npy") as store:
+        report = inspect_store(store, scan=1000, translator=translator)
+    assert report.looks_like == "e5" and report.warnings == [], report
+    assert report.spaces["counts"]["minilm"] == 0 and report.spaces["verdict"].startswith("'e5'"), report.spaces

@@ -98,9 +98,10 @@ def inspect(
     model: str = typer.Option(None, help="Check whether this model (minilm | e5 | mpnet | a saved sentence-transformers "
                               "directory | py:MODULE:FUNCTION) made the vectors: up to 200 stored documents "
                               "re-embedded and compared with their stored vectors (stale ones counted)."),
-    translator_path: str = typer.Option(None, "--translator", help="A translator directory: count the scanned records "
-                                        "in each of its spaces, told by their vectors (a collection half way through "
-                                        "a re-embedding holds both: migrate it with --source-space auto)."),
+    translator_path: str = typer.Option(None, "--translator", help="A translator directory: count 2,048 records drawn "
+                                        "from all through the collection (its first, where it holds no more) in each "
+                                        "of its spaces, told by their vectors (a collection half way through a "
+                                        "re-embedding holds both: migrate it with --source-space auto)."),
     where: list[str] = typer.Option(None, help="Also count the records whose metadata meets this (as query --where; "
                                                "repeat for all of several) and show the first of them: a filter "
                                                "tried before a migration or query by it (a Qdrant engine counts "
@@ -109,7 +110,7 @@ def inspect(
     """Count, dimension, metric, index type, settings (those a migration carries to a new collection), other vectors
     of its points, how many of the first records hold a migration's marked translations, their metadata fields
     (what a --where can name), sample ids/metadata, warnings, and which known model (minilm, e5, mpnet) the vectors
-    look like, from their covariance; with --model, whether that model made them from the documents; with
+    look like, from their covariance (of the first records and of records from all through it); with --model, whether that model made them from the documents; with
     --translator, which of its spaces each record is in; with --where, how many records meet a filter, and which."""
     from v2v_store.connectors import Where, open_store
     from v2v_store.inspect import inspect_store

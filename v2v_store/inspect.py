@@ -176,10 +176,10 @@ def check_model(vectors: np.ndarray, documents: list[str], model: str, most: int
 MIXED_FROM = 3  # records of each space among those scanned for a collection to be called mixed (SpaceWatch's floor)
 
 
-def record_spaces(vectors: np.ndarray, translator) -> dict[str, Any]:
-    """Which of ``translator``'s spaces each of ``vectors`` (a collection's records) is in, told by the vector
-    (:class:`~v2v_store.mixed.RecordSpaces` ``auto``): the count in each space and of neither, and a verdict that says
-    how to migrate the collection."""
+def record_spaces(vectors: np.ndarray, translator, drawn: bool = False) -> dict[str, Any]:
+    """Which of ``translator``'s spaces each of ``vectors`` (a collection's records: its first, or ``drawn`` from all
+    through it) is in, told by the vector (:class:`~v2v_store.mixed.RecordSpaces` ``auto``): the count in each space and
+    of neither, and a verdict that says how to migrate the collection."""
     from v2v_store.mixed import AUTO, RecordSpaces
     from v2v_store.space_check import RecordClassifier
 
@@ -199,17 +199,19 @@ def record_spaces(vectors: np.ndarray, translator) -> dict[str, Any]:
     counts["neither"] = len(vectors) - sum(counts.values())
     out["counts"] = counts
     n, found = len(vectors), [name for name in names if counts[name] >= MIXED_FROM]
+    scanned = f"{n:,} records from all through the collection" if drawn else f"the first {n:,} records"
+    out["drawn"] = drawn
     if len(found) == 2:
-        out["verdict"] = (f"mixed: {counts[names[0]]:,} {names[0]!r} and {counts[names[1]]:,} {names[1]!r} records "
-                          f"among the first {n:,}: migrate with --source-space {AUTO} --target-space NAME (or @FIELD, "
+        out["verdict"] = (f"mixed: {counts[names[0]]:,} {names[0]!r} and {counts[names[1]]:,} {names[1]!r} among "
+                          f"{scanned}: migrate with --source-space {AUTO} --target-space NAME (or @FIELD, "
                           "if a metadata field names each record's model)")
     elif found:
         other = n - counts[found[0]]
-        out["verdict"] = f"{found[0]!r}: {counts[found[0]]:,} of the first {n:,} records" + (
+        out["verdict"] = f"{found[0]!r}: {counts[found[0]]:,} of {scanned}" + (
             f"; {other:,} not clearly of it (within {RecordClassifier.MARGIN:.0f} nats of the other space, far from both "
             "(another model's?), or too few of the other space to call the collection mixed)" if other else "")
     else:
-        out["verdict"] = (f"none of the first {n:,} records is clearly a {names[0]!r} or {names[1]!r} vector: another "
+        out["verdict"] = (f"none of {scanned} is clearly a {names[0]!r} or {names[1]!r} vector: another "
                           "model's collection? (`--model` checks a model against the documents)")
     return out
 
@@ -229,43 +231,63 @@ def filtered_records(store: VectorStore, where: Where, sample: int = 5) -> tuple
     return (seen if counted is None else counted), first
 
 
-def judged_on_spread(store: VectorStore, report: StoreReport, rows: int) -> None:
-    """Where a collection's first records look like no known model, judge its model on ``rows`` records from all
-    through it (:meth:`VectorStore.spread_sample`), and where those look like one, report that one with a warning. A
-    collection's first records can all be of one narrow kind (ids, prices, dates: sorted by kind or time) whose
-    covariance is nothing like the model's (session 74: an e5 collection starting with 2,048 product ids, then 3,000
-    sentences, looked like "none of the known models", e5 -0.05; from all through it, e5), as `migrate` and `query`
-    judge it since session 73 (:func:`~v2v_store.space_check.decided_on_spread`)."""
-    from v2v_store.fingerprints import identify, looks_like
-
+def spread_records(store: VectorStore, report: StoreReport, rows: int) -> np.ndarray | None:
+    """About ``rows`` usable (finite, non-zero) vectors from all through ``store`` (:meth:`VectorStore.spread_sample`),
+    or None where they cannot be read (an index that reads its start only: noted in ``report``) or it was emptied."""
     try:
         spread = spread_vectors(store, rows)
-    except (UnsupportedIndexError, NotImplementedError) as e:  # an index that reads its start only: the start stands
-        report.warnings.append(f"its first {report.scanned} records look like none of the known models; records from "
-                               f"all through it could not be read to check ({e})")
-        return
+    except (UnsupportedIndexError, NotImplementedError) as e:
+        report.warnings.append(f"records from all through it could not be read, only its first {report.scanned} ({e})")
+        return None
     if spread is None:  # emptied meanwhile
-        return
-    spread = spread[np.isfinite(spread).all(axis=1) & (np.linalg.norm(np.nan_to_num(spread), axis=1) > 0)]
+        return None
+    return spread[np.isfinite(spread).all(axis=1) & (np.linalg.norm(np.nan_to_num(spread), axis=1) > 0)]
+
+
+def judged_on_spread(report: StoreReport, spread: np.ndarray) -> None:
+    """Judge the collection's model again on ``spread`` (records from all through it, :func:`spread_records`), and
+    where that tells something its first records did not, say so. Its first records can be of one narrow kind (ids,
+    prices, dates: sorted by kind or time) whose covariance is nothing like the model's (session 74: an e5 collection
+    starting with 2,048 product ids, then 3,000 sentences, looked like "none of the known models", e5 -0.05; from all
+    through it, e5), or of another model than the rest (session 75: 3,000 e5 records, then 8,000 MiniLM ones, a
+    collection whose later records another model embedded, or one re-embedded in id order, looked like e5 0.95): the
+    model line then reports the records from all through it, with a warning. Where those look like none of the known
+    models and the first records like one, the first stand, with a warning."""
+    from v2v_store.fingerprints import identify, looks_like
+
     similarity = identify(spread)
     name = looks_like(similarity)
-    if name is None:
+    if similarity is None or name == report.looks_like:
         return
-    first = ", ".join(f"{m} {v:.2f}" for m, v in sorted(report.model_similarity.items(), key=lambda kv: -kv[1]))
-    report.warnings.append(f"its first {report.scanned} records look like none of the known models ({first}: all of "
-                           f"one narrow kind, such as ids, numbers or dates?); {len(spread)} records from all through "
-                           f"it look like {name}, which the model line reports")
+    shown = lambda sims: ", ".join(f"{m} {v:.2f}" for m, v in sorted(sims.items(), key=lambda kv: -kv[1]))  # noqa: E731
+    whole = f"{len(spread)} records from all through it"
+    if report.model_similarity is None:
+        first = "could not be judged (too few usable vectors, or no preferred directions)"
+    else:
+        first = f"look like {report.looks_like or 'none of the known models'} ({shown(report.model_similarity)}"
+        first += ": all of one narrow kind, such as ids, numbers or dates?)" if report.looks_like is None else ")"
+    if name is None:
+        report.warnings.append(f"its first {report.scanned} records {first}, but {whole} look like none of the known "
+                               f"models ({shown(similarity)}): records of another model, or of one narrow kind, "
+                               "further on?")
+        return
+    change = ("" if report.looks_like is None else
+              ": the collection changes model part way (records added later by another model, or a re-embedding in "
+              "id order?)")
+    report.warnings.append(f"its first {report.scanned} records {first}; {whole} look like {name}, which the model "
+                           f"line reports{change}")
     report.model_similarity, report.looks_like = similarity, name
 
 
 @naming_lost_connections()
 def inspect_store(store: VectorStore, sample: int = 5, scan: int = 2048, model: str | None = None,
                   translator=None, where: Where | None = None) -> StoreReport:
-    """Summarise a store from its first ``scan`` vectors, and its model, where those look like none, from ``scan``
-    records all through it (:func:`judged_on_spread`); never reads the whole collection, but for ``where`` (and a
-    Qdrant server too old to draw records at random, for that spread sample). ``model``:
+    """Summarise a store from its first ``scan`` vectors, and its model and mixture of models from ``scan`` records
+    all through it too (:func:`spread_records`, :func:`judged_on_spread`); never reads the whole collection, but for
+    ``where`` (and a Qdrant server too old to draw records at random, for that spread sample). ``model``:
     also check whether that model made the vectors from the records' documents (:func:`check_model`); ``translator``:
-    which of its spaces each record is in (:func:`record_spaces`); ``where``: how many records meet that filter and
+    which of its spaces each record is in (:func:`record_spaces`, on the records from all through it where the
+    collection holds more than the first ``scan``); ``where``: how many records meet that filter and
     the first ``sample`` of them (:func:`filtered_records`: a Qdrant engine counts them, other stores are read whole),
     with what looks wrong with it (:func:`filter_hints`)."""
     from v2v_store.fingerprints import identify, looks_like
@@ -321,20 +343,25 @@ def inspect_store(store: VectorStore, sample: int = 5, scan: int = 2048, model: 
             "on L2-normalised vectors and v2v normalises them on input"
         )
     usable = np.isfinite(vectors).all(axis=1) & (norms > 0)
+    # records from all through it too: its first can be of one narrow kind, or of another model than the rest
+    spread = spread_records(store, report, scan) if count > len(vectors) else None
     if usable.sum() > 2:
         k, dims, cut = narrow(vectors[usable])
         if cut:
             report.warnings.append(narrow_warning(f"the first {int(usable.sum())} vectors", k, dims))
-        found = two_models(vectors[usable])
-        if found is not None:
-            report.warnings.append(two_models_message(f"the sample of the first {int(usable.sum())} records", found)
-                                   + ": fit a translator on one model's records; migrate or query the collection "
-                                     "with --source-space auto")
+    found = two_models(vectors[usable]) if usable.sum() > 2 else None
+    sampled = f"the sample of the first {int(usable.sum())} records"
+    if found is None and spread is not None and len(spread) > 2:
+        found, sampled = two_models(spread), f"a sample of {len(spread)} records from all through it"
+    if found is not None:
+        report.warnings.append(two_models_message(sampled, found)
+                               + ": fit a translator on one model's records; migrate or query the collection "
+                                 "with --source-space auto")
     if not bad.any() and not (norms == 0).any():
         report.model_similarity = identify(vectors)
         report.looks_like = looks_like(report.model_similarity)
-        if report.model_similarity and report.looks_like is None and count > len(vectors):  # judged: none of them
-            judged_on_spread(store, report, scan)
+    if spread is not None:
+        judged_on_spread(report, spread)
     if model is not None:
         rows = [i for i, d in enumerate(batch.documents)
                 if isinstance(d, str) and d.strip() and np.isfinite(vectors[i]).all()]
@@ -342,5 +369,6 @@ def inspect_store(store: VectorStore, sample: int = 5, scan: int = 2048, model: 
         report.model_check = check_model(vectors[rows], [embedded_text(batch.documents[i], batch.metadata[i])
                                                          for i in rows], model)
     if translator is not None:
-        report.spaces = record_spaces(vectors[usable], translator)
+        report.spaces = (record_spaces(spread, translator, drawn=True) if spread is not None and len(spread) else
+                         record_spaces(vectors[usable], translator))
     return report
