@@ -157,6 +157,13 @@ def _two_named_vectors(ua: StoreURI, ub: StoreURI) -> bool:
     return ua.scheme.startswith("qdrant") and all(named) and named[0] != named[1]
 
 
+def collection_place(uri: str) -> tuple:
+    """Where the collection ``uri`` names lives, as :func:`same_collection` compares it (with a Qdrant named vector:
+    one of its points' vectors)."""
+    parsed = parse_uri(uri)
+    return (*_place(parsed), parsed.params.get("vector"))
+
+
 def same_collection(a: str, b: str) -> bool:
     """Whether two URIs name one collection, so that writing to one changes the other.
 

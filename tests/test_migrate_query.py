@@ -251,6 +251,97 @@ def test_a_fill_resumed_after_a_crash_counts_what_the_crashed_run_wrote_as_writt
                                    state_dir=tmp_path / "state", progress=False).describe()
 
 
+SYNC_PAIRS = [("faiss://{p}/src.faiss", "chroma://{p}/dst?collection=docs"),
+              ("chroma://{p}/src?collection=docs", "qdrant-edge://{p}/dst"),
+              ("qdrant-edge://{p}/src", "qdrant://{p}/q?collection=out"),
+              ("qdrant://{p}/qs?collection=docs", "faiss://{p}/dst.faiss")]
+
+
+@pytest.mark.parametrize("src_t,dst_t", SYNC_PAIRS)
+def test_a_sync_keeps_a_destination_in_step_with_a_live_source(src_t, dst_t, translator, tmp_path):
+    """A source still written while it is migrated (the old model's collection in use until the cutover): fill added
+    the records it gained, but records deleted or changed in it stayed as they were in the destination (session 75).
+    `--on-exists sync` marks each record it writes with its source and a digest of it; run again, it writes the new
+    records, writes again those the source changed (vector or metadata), deletes those it deleted, and leaves the
+    destination's own records alone; through a crash too."""
+    tr, _ = translator
+    x, _ = views(460, seed=31)
+    src, dst = src_t.format(p=tmp_path), dst_t.format(p=tmp_path)
+    state = tmp_path / "state"
+    sync = lambda **kw: migrate(tr, src, dst, on_exists="sync", batch_size=128, state_dir=state,  # noqa: E731
+                                checkpoint_seconds=1e6, progress=False, **kw)
+    ids, meta, docs = fill(src, x[:400])
+    first = sync()
+    assert (first.written, first.updated, first.deleted, first.count_ok) == (400, 0, 0, True), first
+    own_ids = [f"own-{i}" for i in range(5)]  # records of the destination's own (the new model's), never the source's
+    own = l2_normalize(views(5, seed=3)[1])
+    with open_store(dst) as store:
+        store.upsert(VectorBatch(own_ids, own))
+    new_ids = [i if i % 2 else f"doc-{i}" for i in range(400, 460)]
+    vectors = {i: v for i, v in zip(ids, x[:400])}
+    metadata = {i: m for i, m in zip(ids, meta)}
+    with open_store(src) as store:  # the source moves on: 30 deleted, 20 re-embedded, 10 edited, 60 added
+        store.delete(ids[:30])
+        store.upsert(VectorBatch(ids[30:50], x[200:220], meta[30:50], docs[30:50]))
+        store.upsert(VectorBatch(ids[50:60], x[50:60], [{**m, "tag": "edited"} for m in meta[50:60]], docs[50:60]))
+        store.upsert(VectorBatch(new_ids, x[400:], [{"n": i} for i in range(400, 460)], [f"text {i}" for i in range(400, 460)]))
+    for i in ids[:30]:
+        del vectors[i], metadata[i]
+    vectors.update(zip(ids[30:50], x[200:220]))
+    metadata.update((i, {**metadata[i], "tag": "edited"}) for i in ids[50:60])
+    vectors.update(zip(new_ids, x[400:]))
+    metadata.update((i, {"n": n}) for i, n in zip(new_ids, range(400, 460)))
+    planned = sync(dry_run=True).describe()
+    assert re.search(r"sync: \d+ of \d+ destination records drawn were written by a sync from this source, \d+ of them "
+                     "with an id the source no longer holds", planned), planned
+    with crash_on_third_batch(at=2):  # the updates written, then a crash among the new records: no checkpoint
+        sync()
+    second = sync(resume=True)
+    assert second.deleted == 30 and second.count_ok, second
+    got = read(dst)
+    assert set(got) == set(vectors) | set(own_ids), set(got) ^ (set(vectors) | set(own_ids))
+    want = dict(zip(vectors, tr.translate(np.stack(list(vectors.values())), "x", "y")))
+    for i in vectors:
+        np.testing.assert_allclose(got[i][0], want[i], atol=1e-5)
+        mark = got[i][1].pop("_v2v_translated")[""]
+        assert got[i][1] == metadata[i] and set(mark) == {"from", "translator", "source", "record"}, (i, got[i][1])
+    for i, v in zip(own_ids, own):  # the destination's own records: kept as they were
+        np.testing.assert_allclose(got[i][0], v, atol=1e-6)
+        assert not got[i][1]
+    third = sync()  # nothing changed since: nothing written, nothing deleted
+    assert (third.written, third.updated, third.deleted, third.kept) == (0, 0, 0, 430), third
+    with open_store(src) as store:  # a record edited once more is written again, alone
+        store.upsert(VectorBatch(ids[99:100], x[99:100], [{"n": 99, "tag": "again"}], ["text 99"]))
+    fourth = sync()
+    assert (fourth.written, fourth.updated, fourth.kept) == (1, 1, 429), fourth
+    assert read(dst)[ids[99]][1]["tag"] == "again"
+
+
+def test_a_sync_is_refused_where_it_cannot_keep_the_destination_in_step(translator, tmp_path, caplog):
+    """Into a .npy file (no metadata to mark, no deletes), of a collection of mixed spaces or with a filter, a sync
+    is refused before anything is written; into a collection migrated without sync it warns that the source's
+    changes will not reach the records already there."""
+    tr, _ = translator
+    x, _ = views(300, seed=33)
+    src = f"faiss://{tmp_path}/src.faiss"
+    fill(src, x)
+    a, b = views(500, d2=64, seed=34)  # spaces of one dimension, as a collection of mixed spaces needs
+    one_dim = Translator.from_linear_map(fit_procrustes((a, b)), Space("x", 64), Space("y", 64))
+    for used, dest, options, why in (
+            (tr, f"npy://{tmp_path}/out.npy", {}, ".npy files keep no metadata"),
+            (one_dim, f"faiss://{tmp_path}/a.faiss", {"source_space": "@tag", "target_space": "y"}, "mixed spaces"),
+            (tr, f"faiss://{tmp_path}/b.faiss", {"where": Where.parse(["tag=even"])}, "--where")):
+        with pytest.raises(V2VError, match=f"--on-exists sync: .*{re.escape(why)}"):
+            migrate(used, src, dest, on_exists="sync", state_dir=tmp_path / "state", progress=False, **options)
+        assert not Path(dest.split("://")[1]).exists()
+    dst = f"faiss://{tmp_path}/plain.faiss"
+    migrate(tr, src, dst, state_dir=tmp_path / "state", progress=False)
+    with caplog.at_level("WARNING"):
+        plan = migrate(tr, src, dst, on_exists="sync", state_dir=tmp_path / "state", progress=False, dry_run=True)
+    assert "none of 300 destination records drawn was written by a sync from this source" in plan.describe()
+    assert "none of 300 records drawn from the destination was written by a sync from this source" in caplog.text
+
+
 @pytest.mark.parametrize("dest,metric", [("faiss://{p}/dst.faiss", "dot"), ("chroma://{p}/c?collection=docs", "l2"),
                                          ("qdrant://{p}/q?collection=docs", "dot"), ("qdrant-edge://{p}/dst", "l2")])
 def test_translations_beside_vectors_that_are_not_unit_take_their_lengths(translator, tmp_path, dest, metric):

@@ -439,7 +439,8 @@ def _count_gap(report) -> str:
     return (f"the destination holds {gap}: the source was written while it was read (a live collection), or "
             "another writer wrote the destination. Run again with --on-exists fill to add the source's records the "
             "destination lacks (nothing twice); records deleted from the source meanwhile stay in the destination "
-            "(delete them there by id, or migrate again with --on-exists replace once writes have stopped)")
+            "(delete them there by id, or migrate again with --on-exists replace once writes have stopped; a "
+            "destination a sync wrote is kept in step by --on-exists sync, deletions included)")
 
 
 @app.command()
@@ -454,10 +455,14 @@ def migrate(
     resume: bool = typer.Option(False, help="Finish an interrupted migration from its last checkpoint."),
     on_exists: str = typer.Option("fail", help="If the destination holds data: fail | append (every record, ids it "
                                                "holds overwritten) | fill (only records whose id it lacks: those it "
-                                               "holds, e.g. re-embedded by the new model, kept) | replace. "
-                                               "append and fill mark each record written as a translation in its "
-                                               "metadata (_v2v_translated), as a migration into another named "
-                                               "vector of the same Qdrant points does."),
+                                               "holds, e.g. re-embedded by the new model, kept) | sync (as fill, and "
+                                               "the records an earlier sync from this source wrote are written again "
+                                               "where the source changed them and deleted where it deleted them: a "
+                                               "live source kept in step; start with it, into a new collection) | "
+                                               "replace. append, fill and sync mark each record written as a "
+                                               "translation in its metadata (_v2v_translated; sync: with its source "
+                                               "and a digest of it), as a migration into another named vector of the "
+                                               "same Qdrant points does."),
     source_space: str = typer.Option(None, help="Translator space of the source (default: by dimension; where "
                                      "both spaces share it, the one its vectors look like by the covariance the fit "
                                      "recorded); for a collection mixing both spaces' records (with --target-space: "

@@ -40,6 +40,7 @@ from v2v_store.metrics import overlap, paired_metrics, top_k_others
 from v2v_store.mixed import RecordSpaces
 from v2v_store.space_check import CHECK_ROWS, SpaceWatch, decided_on_spread, first_vectors
 from v2v_store.translator import Space, Translator
+from v2v_store import sync
 
 logger = logging.getLogger(__name__)
 PROGRESS_LOG_SECONDS = 60.0  # how often a migration without a terminal logs its progress
@@ -89,6 +90,14 @@ class OnExists(str, enum.Enum):
     APPEND = "append"
     REPLACE = "replace"
     FILL = "fill"  # add only the records whose id the destination does not hold: those it holds are kept as they are
+    # fill, marking each record written with its source and digest; then write again the records a sync from this
+    # source wrote that the source has changed, and delete those whose id it no longer holds (:mod:`v2v_store.sync`)
+    SYNC = "sync"
+
+    @property
+    def keeps_held(self) -> bool:
+        """Whether the records whose id the destination holds are kept (fill, and sync but for its own stale ones)."""
+        return self in (OnExists.FILL, OnExists.SYNC)
 
     @classmethod
     def _missing_(cls, value: object) -> None:
@@ -145,6 +154,10 @@ class MigrationPlan:
     # how many records meet them, counted by the source's engine (a Qdrant collection's or edge shard's), which then
     # reads only those; None: every record is read and tested, page by page
     where_count: int | None = None
+    # --on-exists sync: the source's key its marks carry (v2v_store.sync), and of the destination's records drawn all
+    # through it (lacking, written by a sync from this source, drawn): those whose id the source no longer holds
+    sync_source: str | None = None
+    sync_sample: tuple[int, int, int] | None = None
 
     @property
     def reads(self) -> int:
@@ -176,6 +189,7 @@ class MigrationPlan:
             ("  replaced, recreated with its own settings: " + "; ".join(self.kept_settings)) if self.kept_settings
             else None,
             None if self.fill_sample is None else f"  fill: {self._fill_share()}",
+            None if self.sync_source is None else f"  sync: {self._sync_share()}",
             (f"  translations written at the lengths of the destination's own vectors ({self.dest_metric} ranks by "
              f"length too: {VectorLengths.from_dict(self.lengths).describe()})") if self.lengths else None,
             (f"  each record written with a translation is marked so in its metadata: {self.mark_field} = {{from: "
@@ -200,6 +214,19 @@ class MigrationPlan:
                     f"are, the other {written:,} written)")
         return (f"the destination holds {held:,} of {asked:,} source ids drawn at random ({held / asked:.0%}: "
                 f"~{self.count - written:,} records kept as they are, ~{written:,} written)")
+
+    def _sync_share(self) -> str:
+        marks = (f"each record written is marked with its source ({self.sync_source}) and a digest of it, under "
+                 f"{self.mark_field}")
+        if self.sync_sample is None:
+            return marks + ", so that a sync run again writes the records the source changes and deletes those it deletes"
+        lacking, written, drawn = self.sync_sample
+        if not written:
+            return (f"none of {drawn:,} destination records drawn was written by a sync from this source, so none is "
+                    f"written again or deleted; {marks}")
+        return (f"{written:,} of {drawn:,} destination records drawn were written by a sync from this source, {lacking:,} "
+                f"of them with an id the source no longer holds (~{round(lacking / drawn * self.dest_count):,} to "
+                f"delete once the writes are done); those the source changed are written again; {marks}")
 
     def _index_time(self) -> str:
         parts = ([f"~{_duration(self.training_seconds)} training the destination's index"]
@@ -246,6 +273,8 @@ class MigrationReport:
     without_vector: int = 0  # Qdrant: points of the source without its vector, copied with their other vectors only
     without_vector_kept: int = 0  # fill: those of them whose id the destination held (kept as they were)
     filtered_out: int = 0  # records whose metadata did not meet the migration's filter (where): not written
+    updated: int = 0  # sync: records a sync from this source wrote before, written again as the source changed them
+    deleted: int = 0  # sync: records a sync from this source wrote whose id it no longer holds: deleted
 
     @property
     def expected_count(self) -> int:
@@ -284,14 +313,17 @@ def translate_batch(batch: VectorBatch, translator: Translator, source: str, tar
     return out.select(keep, keep_position=True)
 
 
-def _marked(batch: VectorBatch, vector: str, mark: dict[str, str], translated: np.ndarray) -> VectorBatch:
+def _marked(batch: VectorBatch, vector: str, mark: dict[str, str] | list[dict[str, str]],
+            translated: np.ndarray) -> VectorBatch:
     """``batch`` with the metadata of each ``translated`` record marking its ``vector`` as a translation
-    (:data:`TRANSLATED_KEY`, merged with the marks it has of other vectors)."""
-    def marked(metadata: dict | None) -> dict:
+    (:data:`TRANSLATED_KEY`, merged with the marks it has of other vectors): ``mark``, or each record's own."""
+    def marked(metadata: dict | None, mark: dict[str, str]) -> dict:
         marks = (metadata or {}).get(TRANSLATED_KEY)
         return {**(metadata or {}), TRANSLATED_KEY: {**(marks if isinstance(marks, dict) else {}), vector: mark}}
 
-    return dataclasses.replace(batch, metadata=[marked(m) if t else m for m, t in zip(batch.metadata, translated)])
+    each = mark if isinstance(mark, list) else [mark] * len(batch)
+    return dataclasses.replace(batch, metadata=[marked(m, k) if t else m
+                                                for m, k, t in zip(batch.metadata, each, translated)])
 
 
 def neighbour_overlap(source: np.ndarray, translated: np.ndarray, k: int = 10) -> float:
@@ -396,6 +428,8 @@ def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch
             "a new collection; give another destination (another path, or ?collection=NAME) and point readers at it "
             "once it is done")
     spaces = RecordSpaces.parse(source_space, translator)
+    if on_exists == OnExists.SYNC:
+        _refuse_what_sync_cannot_keep_in_step(dest_uri, spaces, where)
     sample_spaces: dict[str, int] = {}
     fill_ids: list = []
     with open_store(source_uri) as source:
@@ -435,7 +469,7 @@ def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch
         # the points' other vectors (Qdrant named or sparse ones), which a destination may keep
         source_others = ([], {}) if same_points(source_uri, dest_uri) else (source.other_vectors(),
                                                                             source.other_vector_configs())
-        if on_exists == OnExists.FILL:  # ids from all through it: a destination filled in id order holds the first
+        if on_exists.keeps_held:  # ids from all through it: a destination filled in id order holds the first
             fill_ids = [i for batch in source.spread_sample(FILL_SAMPLE_IDS, with_payload=False) for i in batch.ids]
     dest = open_store(dest_uri, dim=trg.dim, new_vector=True)  # a Qdrant vector to add to the points: not refused
     try:
@@ -447,6 +481,12 @@ def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch
             )
         if dest.exists() and on_exists != OnExists.REPLACE:
             dest.check_writable()  # e.g. a FAISS index that keeps no ids: refused before anything is written
+        if exists and on_exists == OnExists.SYNC and not dest.overwrites_ids:
+            raise UnsupportedIndexError(
+                f"--on-exists sync: destination {dest_uri} cannot overwrite or delete records by id (a FAISS index "
+                f"{dest.index_type}: its inner index does not remove rows in place), so it cannot be kept in step; "
+                "--on-exists fill adds the records it lacks, or migrate into a new collection (a flat FAISS index, "
+                "Qdrant, Chroma) with --on-exists sync")
         state_path = _state_path(source_uri, dest_uri, state_dir)
         state = json.loads(state_path.read_text()) if resume and state_path.exists() else None
         if resume and exists and state is None and on_exists != OnExists.REPLACE:
@@ -457,7 +497,7 @@ def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch
                 "--state-dir; to start over, --on-exists replace (with --resume: resume if a checkpoint is found, "
                 "else start over)"
             )
-        adding = on_exists in (OnExists.APPEND, OnExists.FILL)
+        adding = on_exists in (OnExists.APPEND, OnExists.FILL, OnExists.SYNC)
         if exists and state is None and adding and check_space:  # one dimension, two models?
             decided_on_spread(dest, first_vectors(dest), lambda vectors: translator.check_space(
                 vectors, trg.name, f"destination {dest_uri}", fix=(
@@ -475,7 +515,7 @@ def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch
         dest_count, dest_metric = (dest.count() if dest.exists() else 0), dest.metric.value
         # beside vectors of their own that rank by their lengths too, translations get lengths like theirs
         lengths = (state.get("lengths") if state else _own_lengths(dest) if (
-            exists and on_exists in (OnExists.APPEND, OnExists.FILL) and dest.metric != Metric.COSINE) else None)
+            exists and adding and dest.metric != Metric.COSINE) else None)
         adds_vector = dest.adds_vector
         # a new destination: the source's settings where both are of one backend (a FAISS ?index= is its own), the
         # point's layout between the two Qdrant engines
@@ -490,14 +530,25 @@ def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch
         kept_settings = (dest.create_like(_settings_of(dest, dest_uri)) if dest.exists() and copy_settings and
                          on_exists == OnExists.REPLACE and state is None else [])  # what its recreation keeps
         fill_sample = None
-        if exists and state is None and on_exists == OnExists.FILL and fill_ids:
+        if exists and state is None and on_exists.keeps_held and fill_ids:
             fill_sample = int(dest.holds(fill_ids).sum()), len(fill_ids)
             if fill_sample[0] == 0:
                 logger.warning(
-                    "--on-exists fill: the destination's %d records share none of %d of the source's ids%s, so "
+                    "--on-exists %s: the destination's %d records share none of %d of the source's ids%s, so "
                     "every record will be added beside them; if they are the same documents under other ids (another "
-                    "id scheme), stop and migrate into a new collection instead", dest_count, len(fill_ids),
+                    "id scheme), stop and migrate into a new collection instead", on_exists.value, dest_count,
+                    len(fill_ids),
                     " (drawn at random)" if len(fill_ids) < count else "")
+        sync_sample = None
+        if exists and state is None and on_exists == OnExists.SYNC:
+            with open_store(source_uri) as source:
+                sync_sample = sync.deletion_sample(dest, source, dest_vector, sync.source_key(source_uri))
+            if not sync_sample[1]:
+                logger.warning(
+                    "--on-exists sync: none of %d records drawn from the destination was written by a sync from this "
+                    "source (records migrated without sync carry no digest of it), so the source's changes and "
+                    "deletions will not reach them; to keep a collection in step from the start, migrate into a new "
+                    "one with --on-exists sync", sync_sample[2])
         for what in left_behind:
             logger.warning("not carried from the source: %s", what)
         remaining = (count if where_count is None else where_count) - (state.get("read", state["written"]) if state
@@ -519,15 +570,29 @@ def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch
         sample_spaces=sample_spaces, fill_sample=fill_sample, carried_settings=carried, copy_settings=copy_settings,
         left_behind=left_behind, kept_settings=kept_settings, training_seconds=training_s, indexing_seconds=indexing_s,
         without_vector=without_vector, vector_name=vector_name,
-        without_vector_fill=bool(without_vector) and on_exists == OnExists.FILL,
+        without_vector_fill=bool(without_vector) and on_exists.keeps_held,
         adds_vector=adds_vector, lengths=lengths,
         where=None if where is None else [str(c) for c in where.conditions], where_sample=where_sample,
         where_count=where_count,
         # where the destination holds embeddings too: in place, an existing collection filled or appended to, mixed
+        # and every record a sync writes (with its source and digest)
         mark_vector=dest_vector if spaces is not None or same_points(source_uri, dest_uri) or (
-            exists and on_exists in (OnExists.FILL, OnExists.APPEND)) else None,
+            exists and adding) or on_exists == OnExists.SYNC else None,
+        sync_source=sync.source_key(source_uri) if on_exists == OnExists.SYNC else None, sync_sample=sync_sample,
     )
     return plan, state
+
+
+def _refuse_what_sync_cannot_keep_in_step(dest_uri: str, spaces: RecordSpaces | None, where: Where | None) -> None:
+    """Refuse (:class:`V2VError`) an ``--on-exists sync`` it cannot carry through: into a .npy file (no metadata to
+    mark records in, no deletes), of a collection of mixed spaces, or with a filter."""
+    why = (".npy files keep no metadata to mark the records written, and delete nothing" if
+           parse_uri(dest_uri).scheme == "npy" else
+           "a collection of mixed spaces (--source-space @FIELD or auto) is not kept in step yet" if spaces is not None
+           else "a filtered migration (--where) is not kept in step yet" if where is not None else None)
+    if why:
+        raise V2VError(f"--on-exists sync: {why}; use --on-exists fill (adds the records the destination lacks), or "
+                       "sync into a FAISS, Qdrant or Chroma collection without those options")
 
 
 def _check_disk_space(dest: VectorStore, dest_uri: str, vector_bytes: int, recreated: bool) -> None:
@@ -648,7 +713,7 @@ def _keeps_points_without_vector(dest: VectorStore, kept_others: list[str], on_e
     of a collection that has its own (``append``), whose points of the same ids they would overwrite."""
     if not kept_others:
         return False
-    if not dest.exists() or on_exists == OnExists.FILL:
+    if not dest.exists() or on_exists.keeps_held:
         return True
     return (on_exists == OnExists.REPLACE and copy_settings
             and set(dest.other_vector_configs()) <= set(kept_others))
@@ -675,7 +740,8 @@ def _tally(state: dict | None) -> dict:
             "dest_before": state.get("dest_before"),  # None: not recorded (a fresh run records it; older states not)
             "training_seconds": state.get("training_seconds", 0.0),
             "other_vectors": dict(state.get("other_vectors", {})), "without_vector": state.get("without_vector", 0),
-            "without_vector_kept": state.get("without_vector_kept", 0), "filtered_out": state.get("filtered_out", 0)}
+            "without_vector_kept": state.get("without_vector_kept", 0), "filtered_out": state.get("filtered_out", 0),
+            "updated": state.get("updated", 0), "deleted": state.get("deleted", 0)}
 
 
 def migrate(translator: Translator, source_uri: str, dest_uri: str, batch_size: int = 1024,
@@ -809,12 +875,14 @@ def _migrate(translator: Translator, plan: MigrationPlan, state: dict | None, st
             source.read_other_vectors = tuple(dest.takes_other_vectors(source.other_vector_configs()))
         done = state is not None and state.get("done")
         # fill: each batch asks the destination which of its ids it holds (a lookup by id, not a read of the whole
-        # destination); a destination created by this migration holds none of the ids it has not written yet
-        fill = on_exists == OnExists.FILL and dest.exists() and not done
+        # destination); a destination created by this migration holds none of the ids it has not written yet. sync:
+        # of those it holds, the ones a sync from this source wrote and the source has changed are written again
+        fill = on_exists.keeps_held and dest.exists() and not done
         if fill:
-            logger.info("--on-exists fill: the destination holds %d records; source records with their ids are kept "
-                        "as they are", dest.count())
-        resumed_fill = state is not None and not done and on_exists == OnExists.FILL
+            logger.info("--on-exists %s: the destination holds %d records; source records with their ids are kept "
+                        "as they are%s", on_exists.value, dest.count(), " (but for those a sync from this source wrote "
+                        "and the source has changed since)" if plan.sync_source else "")
+        resumed_fill = state is not None and not done and on_exists.keeps_held
         # a resumed run into a destination that cannot overwrite ids (a FAISS IDMap2 around HNSW): records it holds past
         # the checkpoint were written by the interrupted run (its index saved, its state not yet), as this run would
         # write them: skipped and counted as written, up to the first batch that holds none
@@ -836,7 +904,11 @@ def _migrate(translator: Translator, plan: MigrationPlan, state: dict | None, st
                 bar.update(len(batch) - len(kept_rows))
                 batch = batch.select(kept_rows, keep_position=True)
             if fill:  # the records whose id the destination holds are kept as they are
-                batch, held_here = _without_held(batch, dest)
+                if plan.sync_source:  # but for those a sync from this source wrote, changed since
+                    batch, held_here, updated = sync.to_write(batch, dest, plan.mark_vector, plan.sync_source)
+                    tally["updated"] += updated
+                else:
+                    batch, held_here = _without_held(batch, dest)
                 tally["read"] += held_here
                 tally["kept"] += held_here
                 bar.update(held_here)
@@ -862,8 +934,9 @@ def _migrate(translator: Translator, plan: MigrationPlan, state: dict | None, st
                     watch.add(batch.vectors[of_source if name == plan.source_space else of_target])
                 out = translate_batch(batch, translator, plan.source_space, plan.target_space, spaces, labels, lengths)
                 in_out = of_source | of_target  # the rows of ``batch`` that ``out`` holds, in order
-                if mark is not None:  # told from the embeddings the destination holds too
-                    out = _marked(out, plan.mark_vector, mark, of_source[in_out])
+                if mark is not None:  # told from the embeddings the destination holds too (sync: and each record's source)
+                    out = _marked(out, plan.mark_vector, sync.sync_marks(batch, mark, plan.sync_source)
+                                  if plan.sync_source else mark, of_source[in_out])
                 dest.upsert(out)
                 _count(tally, batch, out, of_source, in_out)
                 bar.update(len(batch))
@@ -878,14 +951,23 @@ def _migrate(translator: Translator, plan: MigrationPlan, state: dict | None, st
             finished = batch.next_position is None
             if finished and plan.without_vector:  # the points without the vector next, from their first
                 checkpoints.take(dest, save, None, False, "without_vector")
+            elif finished and plan.sync_source:  # the records the source no longer holds next
+                checkpoints.take(dest, save, None, False, "delete")
             elif finished or checkpoints.due():
                 checkpoints.take(dest, save, batch.next_position, finished)
         bar.close()
         for watch in watches.values():
             watch.finish()
-        if plan.without_vector and not done:
+        if plan.without_vector and not done and stage != "delete":
             _copy_points_without_vector(source, dest, batch_size, position if stage == "without_vector" else None,
-                                        tally, checkpoints, save, keep_held=on_exists == OnExists.FILL, where=where)
+                                        tally, checkpoints, save, keep_held=on_exists.keeps_held, where=where)
+            if plan.sync_source:
+                checkpoints.take(dest, save, None, False, "delete")
+        if plan.sync_source and not done:  # read whole again on a resume: deleting an id twice does nothing
+            dest.flush()
+            ids = sync.gone(dest, source, plan.mark_vector, plan.sync_source, batch_size)
+            sync.delete(dest, ids, batch_size)
+            tally["deleted"] += len(ids)
         dest.flush()
         source_count, dest_count = source.count(), dest.count()
         if where is not None and plan.where_count is not None:  # not read: those the engine counts as not kept
@@ -906,13 +988,15 @@ def _migrate(translator: Translator, plan: MigrationPlan, state: dict | None, st
         left_out_ids=tally["left_out_ids"], invalid=tally["invalid"], invalid_ids=tally["invalid_ids"],
         checkpoints=checkpoints.taken,
         checkpoint_seconds=round(checkpoints.flushing, 3),
-        replaced=(None if tally["dest_before"] is None
-                  else max(tally["dest_before"] + tally["written"] - dest_count, 0)),
+        # (a sync's updates overwrite records by design, and its deletions shrink the destination)
+        replaced=(None if tally["dest_before"] is None else max(
+            tally["dest_before"] + tally["written"] - tally["deleted"] - dest_count - tally["updated"], 0)),
         kept=tally["kept"], settings_carried=carried, training_seconds=tally["training_seconds"],
         other_vectors_copied=tally["other_vectors"], without_vector=tally["without_vector"],
         without_vector_kept=tally["without_vector_kept"], filtered_out=tally["filtered_out"],
+        updated=tally["updated"], deleted=tally["deleted"],
     )
-    adding = on_exists in (OnExists.APPEND, OnExists.FILL)
+    adding = on_exists in (OnExists.APPEND, OnExists.FILL, OnExists.SYNC)
     report.count_ok = dest_count >= report.expected_count if adding else dest_count == report.expected_count
     if check_pairs is not None:
         u, v = check_pairs
@@ -924,7 +1008,11 @@ def _migrate(translator: Translator, plan: MigrationPlan, state: dict | None, st
         logger.warning("%d records the destination held before had the id of a migrated record and were overwritten "
                        "by it (writes are upserts by id); to keep both, migrate into a new collection", report.replaced)
     if report.kept:
-        logger.info("%d records whose id the destination held were kept as they were (--on-exists fill)", report.kept)
+        logger.info("%d records whose id the destination held were kept as they were (--on-exists %s)", report.kept,
+                    on_exists.value)
+    if report.updated or report.deleted:
+        logger.info("--on-exists sync: %d records the source changed were written again, %d it no longer holds were "
+                    "deleted", report.updated, report.deleted)
     if report.other_vectors_copied:
         logger.info("the points' other vectors, copied as they were: %s", ", ".join(
             f"{name} on {n:,} records" for name, n in report.other_vectors_copied.items()))
