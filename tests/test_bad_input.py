@@ -745,7 +745,7 @@ def test_cli_numbers_and_choices_out_of_range_are_named(tmp_path):
                f"faiss://{tmp_path}/d.faiss"]
     for extra, message in ((["--batch-size", "0"], "--batch-size 0: give a number of records"),
                            (["--batch-size", "-5"], "--batch-size -5: give a number of records"),
-                           (["--on-exists", "bogus"], "--on-exists bogus: choose one of fail, append, replace, fill"),
+                           (["--on-exists", "bogus"], "--on-exists bogus: choose one of fail, append, replace, fill, sync"),
                            (["--state-dir", str(tmp_path / "x.npy")], "is a file: give a directory")):
         out = subprocess.run([sys.executable, "-m", "v2v_store", *migrate, *extra], capture_output=True, text=True,
                              cwd=tmp_path, timeout=120)

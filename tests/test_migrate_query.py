@@ -334,6 +334,10 @@ def test_a_sync_is_refused_where_it_cannot_keep_the_destination_in_step(translat
         with pytest.raises(V2VError, match=f"--on-exists sync: .*{re.escape(why)}"):
             migrate(used, src, dest, on_exists="sync", state_dir=tmp_path / "state", progress=False, **options)
         assert not Path(dest.split("://")[1]).exists()
+    cli = subprocess.run([sys.executable, "-m", "v2v_store", "migrate", "--translator", str(translator[1]), "--source",
+                          src, "--dest", f"npy://{tmp_path}/out.npy", "--on-exists", "sync"], capture_output=True,
+                         text=True, cwd=tmp_path)
+    assert cli.returncode == 2 and "error: --on-exists sync: .npy files keep no metadata" in cli.stderr, cli.stderr
     dst = f"faiss://{tmp_path}/plain.faiss"
     migrate(tr, src, dst, state_dir=tmp_path / "state", progress=False)
     with caplog.at_level("WARNING"):
