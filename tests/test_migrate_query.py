@@ -264,9 +264,20 @@ def test_a_sync_keeps_a_destination_in_step_with_a_live_source(src_t, dst_t, tra
     `--on-exists sync` marks each record it writes with its source and a digest of it; run again, it writes the new
     records, writes again those the source changed (vector or metadata), deletes those it deleted, and leaves the
     destination's own records alone; through a crash too."""
-    tr, _ = translator
+    sync_in_step(src_t.format(p=tmp_path), dst_t.format(p=tmp_path), translator[0], tmp_path)
+
+
+@pytest.mark.server
+def test_a_sync_keeps_a_chroma_server_collection_in_step(chroma_server, translator, tmp_path):
+    """The same into a real Chroma server's collection (its records asked by id over HTTP, deleted there)."""
+    host, port = chroma_server
+    sync_in_step(f"faiss://{tmp_path}/src.faiss", f"chroma+http://{host}:{port}?collection=synced", translator[0],
+                 tmp_path)
+
+
+def sync_in_step(src: str, dst: str, tr: Translator, tmp_path: Path) -> None:
+    """:func:`test_a_sync_keeps_a_destination_in_step_with_a_live_source` from ``src`` to ``dst``."""
     x, _ = views(460, seed=31)
-    src, dst = src_t.format(p=tmp_path), dst_t.format(p=tmp_path)
     state = tmp_path / "state"
     sync = lambda **kw: migrate(tr, src, dst, on_exists="sync", batch_size=128, state_dir=state,  # noqa: E731
                                 checkpoint_seconds=1e6, progress=False, **kw)
