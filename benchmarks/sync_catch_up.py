@@ -5,7 +5,8 @@ run each, ratios within a run.
     python benchmarks/sync_catch_up.py --records 50000 --out benchmarks/results
 
 The source is a flat FAISS index of ``--records`` random unit vectors (384-d) with metadata and documents; the
-translator a random rotation (the cost does not depend on the map). Per backend: (1) a plain migration into a new
+translator a random rotation (the cost does not depend on the map). Backends: FAISS, an edge shard, embedded Chroma
+and a real Chroma server on 127.0.0.1 (started here, stopped by its PID). Per backend: (1) a plain migration into a new
 collection and (2) a sync into another; (3) the source moves on: 1% of its records deleted, 1% re-embedded (new
 vectors), 1% edited (metadata), 1% added; (4) catch-up: sync into (2)'s collection, fill into (1)'s; (5) (1)'s
 migrated again whole. After each catch-up the destination is compared with the source, record by record: the
@@ -16,6 +17,8 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
+import signal
 import tempfile
 import time
 from pathlib import Path
@@ -30,7 +33,7 @@ from v2v_store.train.linear import fit_procrustes
 from v2v_store.translator import Space, Translator
 
 logger = logging.getLogger("bench.sync")
-BACKENDS = ["faiss", "qdrant_edge", "chroma"]
+BACKENDS = ["faiss", "qdrant_edge", "chroma", "chroma_server"]
 DIM = 384
 CHANGED = 0.01  # of the records: deleted, re-embedded, edited and added, each
 
@@ -40,9 +43,10 @@ def unit(rng: np.random.Generator, n: int) -> np.ndarray:
     return v / np.linalg.norm(v, axis=1, keepdims=True)
 
 
-def dest_uri(backend: str, root: Path, name: str) -> str:
+def dest_uri(backend: str, root: Path, name: str, port: int | None = None) -> str:
     return {"faiss": f"faiss://{root}/{name}.faiss", "qdrant_edge": f"qdrant-edge://{root}/{name}",
-            "chroma": f"chroma://{root}/chroma?collection={name}"}[backend]
+            "chroma": f"chroma://{root}/chroma?collection={name}",
+            "chroma_server": f"chroma+http://127.0.0.1:{port}?collection={name}"}[backend]
 
 
 def build_source(uri: str, records: int) -> dict:
@@ -108,10 +112,10 @@ def timed(label: str, **kwargs) -> tuple[float, object]:
     return seconds, report
 
 
-def run(backend: str, records: int, root: Path, translator: Translator) -> dict:
+def run(backend: str, records: int, root: Path, translator: Translator, port: int | None) -> dict:
     source = f"faiss://{root}/source.faiss"
     held = build_source(source, records)
-    plain, synced = dest_uri(backend, root, "plain"), dest_uri(backend, root, "synced")
+    plain, synced = dest_uri(backend, root, "plain", port), dest_uri(backend, root, "synced", port)
     common = dict(translator=translator, source_uri=source, state_dir=root / "state", source_space="old")
     row = {}
     row["plain"], _ = timed("plain migration", dest_uri=plain, **common)
@@ -138,10 +142,21 @@ def main() -> None:
     a = unit(rng, 4096)
     rotation = np.linalg.qr(rng.standard_normal((DIM, DIM)))[0].astype(np.float32)
     translator = Translator.from_linear_map(fit_procrustes((a, a @ rotation)), Space("old", DIM), Space("new", DIM))
-    rows = {}
-    for backend in args.backends:
-        with tempfile.TemporaryDirectory() as tmp:
-            rows[backend] = run(backend, args.records, Path(tmp), translator)
+    rows, server, port = {}, None, None
+    try:
+        if "chroma_server" in args.backends:  # a real Chroma server on 127.0.0.1, stopped by its PID at the end
+            from export_throughput import start_chroma
+
+            server_dir = tempfile.TemporaryDirectory()
+            server, port = start_chroma(Path(server_dir.name))
+        for backend in args.backends:
+            with tempfile.TemporaryDirectory() as tmp:
+                rows[backend] = run(backend, args.records, Path(tmp), translator, port)
+    finally:
+        if server is not None:
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait(timeout=30)
+            server_dir.cleanup()
     table = {}
     for backend, r in rows.items():
         table[backend] = {
