@@ -326,6 +326,17 @@ def sync_in_step(src: str, dst: str, tr: Translator, tmp_path: Path) -> None:
     fourth = sync()
     assert (fourth.written, fourth.updated, fourth.kept) == (1, 1, 429), fourth
     assert read(dst)[ids[99]][1]["tag"] == "again"
+    with open_store(src) as store:  # a crash among the deletions: resumed, they are looked for again
+        store.delete(ids[100:110])
+    import v2v_store.sync as sync_module
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(sync_module, "delete", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("killed")))
+        with pytest.raises(RuntimeError, match="killed"):
+            sync()
+    fifth = sync(resume=True)
+    assert (fifth.written, fifth.deleted) == (0, 10) and set(read(dst)) == set(vectors) - set(ids[100:110]) | set(
+        own_ids), fifth
 
 
 def test_a_sync_is_refused_where_it_cannot_keep_the_destination_in_step(translator, tmp_path, caplog):
