@@ -284,6 +284,10 @@ def sync_in_step(src: str, dst: str, tr: Translator, tmp_path: Path) -> None:
     ids, meta, docs = fill(src, x[:400])
     first = sync()
     assert (first.written, first.updated, first.deleted, first.count_ok) == (400, 0, 0, True), first
+    from v2v_store.sync import source_key
+
+    with open_store(dst) as store:  # `v2v inspect` says which source they are kept in step with
+        assert inspect_store(store).synced_from == {source_key(src): 400}
     own_ids = [f"own-{i}" for i in range(5)]  # records of the destination's own (the new model's), never the source's
     own = l2_normalize(views(5, seed=3)[1])
     with open_store(dst) as store:

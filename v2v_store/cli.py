@@ -167,8 +167,11 @@ def inspect(
                    "this vector from another of theirs: v2v migrate ... --on-exists fill)")
     if report.translations:
         typer.echo(f"  translations: {report.translations:,} of the first {report.scanned:,} records hold one, not "
-                   "this model's embedding (marked by a migration beside embeddings: _v2v_translated; v2v fit and "
-                   "evaluate leave them out)")
+                   "this model's embedding (marked by a migration beside embeddings, or a sync: _v2v_translated; v2v "
+                   "fit and evaluate leave them out)")
+    for key, n in report.synced_from.items():
+        typer.echo(f"  synced: {n:,} of the first {report.scanned:,} records were written by a sync from source {key} "
+                   "(v2v migrate --on-exists sync from it keeps them in step; its plan names the key)")
     if report.metadata_fields:
         typer.echo(f"  metadata fields of the first {report.scanned:,} records (query/migrate --where FIELD=VALUE): "
                    + "; ".join(f"{name}: {what}" for name, what in report.metadata_fields.items()))

@@ -47,6 +47,7 @@ class StoreReport:
     # points that hold other vectors only, not the one read (not in ``count``): a new collection like it gets them too
     points_without_vector: int = 0
     translations: int = 0  # of the records scanned, those marked as holding a translation (a migration's beside embeddings)
+    synced_from: dict[str, int] = field(default_factory=dict)  # of those, how many a sync wrote, by its source's key
     # the metadata fields of the records scanned, each with what it holds (:func:`metadata_fields`): what a --where
     # filter can name
     metadata_fields: dict[str, str] = field(default_factory=dict)
@@ -231,6 +232,14 @@ def filtered_records(store: VectorStore, where: Where, sample: int = 5) -> tuple
     return (seen if counted is None else counted), first
 
 
+def synced_from(batch: VectorBatch, vector: str) -> dict[str, int]:
+    """How many records of ``batch`` a sync wrote (``v2v migrate --on-exists sync``), by its source's key."""
+    from v2v_store.sync import source_of
+
+    keys = [source_of(m, vector) for m in batch.metadata]
+    return {key: keys.count(key) for key in dict.fromkeys(keys) if key is not None}
+
+
 def spread_records(store: VectorStore, report: StoreReport, rows: int) -> np.ndarray | None:
     """About ``rows`` usable (finite, non-zero) vectors from all through ``store`` (:meth:`VectorStore.spread_sample`),
     or None where they cannot be read (an index that reads its start only: noted in ``report``) or it was emptied."""
@@ -321,6 +330,7 @@ def inspect_store(store: VectorStore, sample: int = 5, scan: int = 2048, model: 
     report.scanned = len(batch)
     report.with_documents = sum(isinstance(d, str) and bool(d.strip()) for d in batch.documents)
     report.translations = int(translations_in(batch, store.vector_name).sum())
+    report.synced_from = synced_from(batch, store.vector_name or "")
     report.metadata_fields = metadata_fields(batch.metadata)
     if where is not None:
         report.where = str(where)

@@ -52,6 +52,11 @@ def _mark_of(metadata: dict | None, vector: str) -> dict[str, Any]:
     return mark if isinstance(mark, dict) else {}
 
 
+def source_of(metadata: dict | None, vector: str) -> str | None:
+    """The key of the source a sync wrote this record (its ``vector``) from, or None."""
+    return _mark_of(metadata, vector).get("source")
+
+
 def to_write(batch: VectorBatch, dest: VectorStore, vector: str, key: str) -> tuple[VectorBatch, int, int]:
     """The records of ``batch`` (read from the source) a sync writes into ``dest``: those whose id it lacks, and those
     a sync from this source wrote (``key``, in the mark of ``vector``) that the source has changed since (their digest
@@ -74,7 +79,7 @@ def to_write(batch: VectorBatch, dest: VectorStore, vector: str, key: str) -> tu
 
 def ours(page: VectorBatch, vector: str, key: str) -> list[Any]:
     """The ids of the records of a page of the destination that a sync from the source ``key`` wrote."""
-    return [i for i, m in zip(page.ids, page.metadata) if _mark_of(m, vector).get("source") == key]
+    return [i for i, m in zip(page.ids, page.metadata) if source_of(m, vector) == key]
 
 
 def gone(dest: VectorStore, source: VectorStore, vector: str, key: str, batch_size: int = 1024) -> list[Any]:
