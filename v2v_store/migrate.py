@@ -224,9 +224,11 @@ class MigrationPlan:
         if not written:
             return (f"none of {drawn:,} destination records drawn was written by a sync from this source, so none is "
                     f"written again or deleted; {marks}")
+        gone = ("that the source no longer holds or its filter no longer keeps" if self.where else
+                "with an id the source no longer holds")
         return (f"{written:,} of {drawn:,} destination records drawn were written by a sync from this source, {lacking:,} "
-                f"of them with an id the source no longer holds (~{round(lacking / drawn * self.dest_count):,} to "
-                f"delete once the writes are done); those the source changed are written again; {marks}")
+                f"of them {gone} (~{round(lacking / drawn * self.dest_count):,} to delete once the writes are done); "
+                f"those the source changed are written again; {marks}")
 
     def _index_time(self) -> str:
         parts = ([f"~{_duration(self.training_seconds)} training the destination's index"]
@@ -429,7 +431,7 @@ def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch
             "once it is done")
     spaces = RecordSpaces.parse(source_space, translator)
     if on_exists == OnExists.SYNC:
-        _refuse_what_sync_cannot_keep_in_step(dest_uri, spaces, where)
+        _refuse_what_sync_cannot_keep_in_step(dest_uri, spaces)
     sample_spaces: dict[str, int] = {}
     fill_ids: list = []
     with open_store(source_uri) as source:
@@ -542,7 +544,7 @@ def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch
         sync_sample = None
         if exists and state is None and on_exists == OnExists.SYNC:
             with open_store(source_uri) as source:
-                sync_sample = sync.deletion_sample(dest, source, dest_vector, sync.source_key(source_uri))
+                sync_sample = sync.deletion_sample(dest, source, dest_vector, sync.source_key(source_uri), where)
             if not sync_sample[1]:
                 logger.warning(
                     "--on-exists sync: none of %d records drawn from the destination was written by a sync from this "
@@ -583,13 +585,13 @@ def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch
     return plan, state
 
 
-def _refuse_what_sync_cannot_keep_in_step(dest_uri: str, spaces: RecordSpaces | None, where: Where | None) -> None:
+def _refuse_what_sync_cannot_keep_in_step(dest_uri: str, spaces: RecordSpaces | None) -> None:
     """Refuse (:class:`V2VError`) an ``--on-exists sync`` it cannot carry through: into a .npy file (no metadata to
-    mark records in, no deletes), of a collection of mixed spaces, or with a filter."""
+    mark records in, no deletes), or of a collection of mixed spaces."""
     why = (".npy files keep no metadata to mark the records written, and delete nothing" if
            parse_uri(dest_uri).scheme == "npy" else
            "a collection of mixed spaces (--source-space @FIELD or auto) is not kept in step yet" if spaces is not None
-           else "a filtered migration (--where) is not kept in step yet" if where is not None else None)
+           else None)
     if why:
         raise V2VError(f"--on-exists sync: {why}; use --on-exists fill (adds the records the destination lacks), or "
                        "sync into a FAISS, Qdrant or Chroma collection without those options")
@@ -965,7 +967,7 @@ def _migrate(translator: Translator, plan: MigrationPlan, state: dict | None, st
                 checkpoints.take(dest, save, None, False, "delete")
         if plan.sync_source and not done:  # read whole again on a resume: deleting an id twice does nothing
             dest.flush()
-            ids = sync.gone(dest, source, plan.mark_vector, plan.sync_source, batch_size)
+            ids = sync.gone(dest, source, plan.mark_vector, plan.sync_source, batch_size, where)
             sync.delete(dest, ids, batch_size)
             tally["deleted"] += len(ids)
         dest.flush()

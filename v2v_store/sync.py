@@ -4,7 +4,8 @@ A sync writes, as ``fill`` does, the source's records whose id the destination l
 writes with where it came from and what it was (:func:`sync_mark`: the source collection's key and a digest of the
 record, its vector, metadata and document, beside the translation mark every record written into a collection of
 embeddings carries). Run again, it writes again the records whose digest the source no longer matches (re-embedded,
-edited), and deletes the records it wrote whose id the source no longer holds. Only records a sync from this very
+edited), and deletes the records it wrote whose id the source no longer holds (a filtered sync: or whose metadata
+its filter no longer keeps). Only records a sync from this very
 source wrote are ever rewritten or deleted: the destination's own embeddings, records another migration wrote, and
 records written before without a sync carry no such mark and stay as they are.
 
@@ -22,6 +23,7 @@ import numpy as np
 
 from v2v_store.connectors import TRANSLATED_KEY, VectorBatch, VectorStore
 from v2v_store.connectors.uri import collection_place
+from v2v_store.connectors.where import Where
 
 SAMPLE = 1024  # destination records drawn all through it for the plan's estimate of those to delete
 
@@ -82,14 +84,26 @@ def ours(page: VectorBatch, vector: str, key: str) -> list[Any]:
     return [i for i, m in zip(page.ids, page.metadata) if source_of(m, vector) == key]
 
 
-def gone(dest: VectorStore, source: VectorStore, vector: str, key: str, batch_size: int = 1024) -> list[Any]:
-    """The ids of every record of ``dest`` that a sync from ``source`` (``key``) wrote and whose id ``source`` no
-    longer holds (the whole destination read, page by page; each page's ids looked up in the source)."""
+def lacking(source: VectorStore, ids: list[Any], where: Where | None = None) -> list[Any]:
+    """Those of ``ids`` whose record ``source`` no longer holds, or (``where``: a filtered sync) holds with metadata
+    the filter no longer keeps."""
+    if not ids:
+        return []
+    held = source.holds(ids)
+    out = [i for i, h in zip(ids, held) if not h]
+    if where is not None:
+        kept = [i for i, h in zip(ids, held) if h]
+        out += [i for i, (metadata, _) in zip(kept, source.fetch(kept)) if not where.holds(metadata)] if kept else []
+    return out
+
+
+def gone(dest: VectorStore, source: VectorStore, vector: str, key: str, batch_size: int = 1024,
+         where: Where | None = None) -> list[Any]:
+    """The ids of every record of ``dest`` that a sync from ``source`` (``key``) wrote and that it no longer holds
+    (:func:`lacking`; the whole destination read, page by page; each page's ids looked up in the source)."""
     out: list[Any] = []
     for page in dest.iter_batches(batch_size=batch_size, with_payload=True):
-        written = ours(page, vector, key)
-        if written:
-            out += [i for i, held in zip(written, source.holds(written)) if not held]
+        out += lacking(source, ours(page, vector, key), where)
     return out
 
 
@@ -99,13 +113,14 @@ def delete(dest: VectorStore, ids: Sequence[Any], batch_size: int = 1024) -> Non
         dest.delete(list(ids[start:start + batch_size]))
 
 
-def deletion_sample(dest: VectorStore, source: VectorStore, vector: str, key: str) -> tuple[int, int, int]:
-    """Of up to :data:`SAMPLE` records drawn all through ``dest``: how many a sync from ``source`` wrote whose id it no
-    longer holds, how many a sync from it wrote, and how many were drawn."""
-    drawn, written, lacking = 0, 0, 0
+def deletion_sample(dest: VectorStore, source: VectorStore, vector: str, key: str,
+                    where: Where | None = None) -> tuple[int, int, int]:
+    """Of up to :data:`SAMPLE` records drawn all through ``dest``: how many a sync from ``source`` wrote that it no
+    longer holds (:func:`lacking`), how many a sync from it wrote, and how many were drawn."""
+    drawn, written, gone_ = 0, 0, 0
     for page in dest.spread_sample(SAMPLE, with_payload=True):
         drawn += len(page)
         mine = ours(page, vector, key)
         written += len(mine)
-        lacking += int((~source.holds(mine)).sum()) if mine else 0
-    return lacking, written, drawn
+        gone_ += len(lacking(source, mine, where))
+    return gone_, written, drawn
