@@ -548,9 +548,10 @@ def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch
             if not sync_sample[1]:
                 logger.warning(
                     "--on-exists sync: none of %d records drawn from the destination was written by a sync from this "
-                    "source (records migrated without sync carry no digest of it), so the source's changes and "
-                    "deletions will not reach them; to keep a collection in step from the start, migrate into a new "
-                    "one with --on-exists sync", sync_sample[2])
+                    "source: those it holds (its own embeddings, or records migrated without sync, which carry no "
+                    "digest of theirs) are kept as they are, and the source's changes and deletions will not reach "
+                    "them; only the records this sync writes are kept in step (for a collection migrated before "
+                    "without sync: migrate into a new one with --on-exists sync)", sync_sample[2])
         for what in left_behind:
             logger.warning("not carried from the source: %s", what)
         remaining = (count if where_count is None else where_count) - (state.get("read", state["written"]) if state

@@ -35,9 +35,11 @@ def source_key(uri: str) -> str:
 
 
 def record_digest(vector: np.ndarray, metadata: dict | None, document: str | None) -> str:
-    """A digest of one source record as read: its vector (float32), metadata and document."""
+    """A digest of one source record as read: its vector (float32), metadata (but v2v's translation marks, which a
+    sync into another named vector of the same Qdrant points writes into the source's own payload) and document."""
     h = hashlib.sha1(np.ascontiguousarray(vector, dtype=np.float32).tobytes())
-    h.update(json.dumps([metadata, document], sort_keys=True, default=str).encode())
+    own = {k: v for k, v in (metadata or {}).items() if k != TRANSLATED_KEY}
+    h.update(json.dumps([own, document], sort_keys=True, default=str).encode())
     return h.hexdigest()[:16]
 
 
