@@ -955,15 +955,19 @@ class QdrantStore(VectorStore):
         """Where points carry other vectors too: set this vector (and the other vectors the records bring) on the
         batch's points that exist (their other vectors and payload kept: the point is one document, this vector one
         of its embeddings); returns the rest, new points, to upsert whole."""
-        from qdrant_client.models import PointVectors
+        from qdrant_client.models import PointVectors, SetPayload, SetPayloadOperation
 
         natives = [to_qdrant_id(i)[0] for i in batch.ids]
         held = {str(r.id) for r in self.client.retrieve(self.collection, natives, with_payload=False,
                                                         with_vectors=False)}
         is_held = np.array([str(n) in held for n in natives], dtype=bool)
-        for mark, rows in held_marks(batch, np.flatnonzero(is_held)):  # first: no translation left unmarked
-            self.client.set_payload(self.collection, mark, points=[natives[r] for r in rows], key=TRANSLATED_KEY,
-                                    wait=True)
+        # first: no translation left unmarked; the marks in few requests (a sync's differ record by record)
+        marks = [(SetPayloadOperation(set_payload=SetPayload(payload=mark, points=[natives[r] for r in rows],
+                                                             key=TRANSLATED_KEY)),
+                  len(json.dumps(mark, default=str)) + 16 * len(rows) + 64)
+                 for mark, rows in held_marks(batch, np.flatnonzero(is_held))]
+        for request in _requests(marks):
+            self.client.batch_update_points(self.collection, update_operations=request, wait=True)
         updates = []
         for r in np.flatnonzero(is_held):
             vector = self._point_vectors(batch, vectors, r)
