@@ -398,13 +398,17 @@ class VectorStore(ABC):
         by the store's own randomness."""
         raise NotImplementedError(f"{type(self).__name__} cannot draw records at random")
 
-    def spread_sample(self, size: int, with_payload: bool = True, seed: int | None = 0) -> Iterator[VectorBatch]:
+    def spread_sample(self, size: int, with_payload: bool = True, seed: int | None = 0,
+                      read_whole: bool = True) -> Iterator[VectorBatch]:
         """About ``size`` distinct records drawn at random from all through the collection, for an index to be
         trained on (not only the start of a collection sorted by time or by source): those at random positions where
         a store reads any position (FAISS, .npy, Chroma); else records drawn by the store where it can (Qdrant, up to
-        half the collection), else a read of the whole collection keeping ``size`` records at random positions.
-        Random positions are seeded (``seed``; None: fresh each call): the same sample each time of an unchanged
-        collection (as are qdrant-client local mode's draws; a server's and an edge shard's are their own). All of it when it holds no more than ``size``. Yields batches (the caller may stop sooner)."""
+        half the collection), else a read of the whole collection keeping ``size`` records at random positions (with
+        ``read_whole`` False, NotImplementedError instead where that collection holds more than twice ``size``: for a
+        look that must stay cheap, ``v2v inspect``'s). Random positions are seeded (``seed``; None: fresh each call):
+        the same sample each time of an unchanged collection (as are qdrant-client local mode's draws; a server's and
+        an edge shard's are their own). All of it when it holds no more than ``size``. Yields batches (the caller may
+        stop sooner)."""
         count = self.count()
         if count <= size:
             yield from self._thinned(count, count, with_payload)
@@ -413,19 +417,26 @@ class VectorStore(ABC):
             for start in range(0, size, 4096):
                 yield self.records_at(positions[start:start + 4096], with_payload)
         elif self.draws_at_random and 2 * size <= count:
-            yield from self._draws(size, count, with_payload, seed)
-        else:
+            yield from self._draws(size, count, with_payload, seed, read_whole)
+        elif read_whole or 2 * size > count:
             yield from self._thinned(size, count, with_payload, seed)
+        else:
+            raise NotImplementedError(f"{type(self).__name__} can neither read records at given positions nor draw "
+                                      "them at random")
 
-    def _draws(self, size: int, count: int, with_payload: bool, seed: int | None = 0) -> Iterator[VectorBatch]:
+    def _draws(self, size: int, count: int, with_payload: bool, seed: int | None = 0,
+               read_whole: bool = True) -> Iterator[VectorBatch]:
         """Random draws until ``size`` distinct records are out; ``size`` is at most half the collection, so each draw
         brings at least half new records (three draws with nothing new in a row end it: a collection emptied while it
-        is read). A store that refuses to draw (an old server) is read whole instead (:meth:`_thinned`)."""
+        is read). A store that refuses to draw (an old server) is read whole instead (:meth:`_thinned`), unless not
+        ``read_whole`` (its NotImplementedError raised)."""
         seen: set = set()
         left, fruitless = size, 0
         try:
             batch = self.random_batch(min(4096, 2 * size), with_payload=with_payload, seed=seed)
         except NotImplementedError as error:
+            if not read_whole:
+                raise
             logger.warning("%s; reading the whole collection for a sample of %d records instead", error, size)
             yield from self._thinned(size, count, with_payload, seed)
             return

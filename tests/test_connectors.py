@@ -690,6 +690,16 @@ def test_a_spread_sample_comes_from_all_through_the_collection(tmp_path, rng, mo
                 with caplog.at_level(logging.WARNING):
                     ids = [i for b in store.spread_sample(40) for i in b.ids]
                 assert len(set(ids)) == 40 and "reading the whole collection" in caplog.text
+                # a look that must stay cheap (`v2v inspect`'s) is refused instead of reading the whole collection
+                monkeypatch.setattr(store, "_thinned", lambda *a, **k: pytest.fail("read whole"))
+                with pytest.raises(NotImplementedError, match="refused a random sample"):
+                    list(store.spread_sample(40, read_whole=False))
+                from v2v_store.inspect import inspect_store
+
+                report = inspect_store(store, scan=100)
+                assert report.count == N and any("records from all through it could not be read, only its first 100"
+                                                 in w for w in report.warnings), report.warnings
+                monkeypatch.undo()
             assert [i for b in store.spread_sample(500) for i in b.ids] == all_ids  # all it holds, once
     assert open_store(f"qdrant-edge://{tmp_path}/e").draws_at_random
 

@@ -242,9 +242,10 @@ def synced_from(batch: VectorBatch, vector: str) -> dict[str, int]:
 
 def spread_records(store: VectorStore, report: StoreReport, rows: int) -> np.ndarray | None:
     """About ``rows`` usable (finite, non-zero) vectors from all through ``store`` (:meth:`VectorStore.spread_sample`),
-    or None where they cannot be read (an index that reads its start only: noted in ``report``) or it was emptied."""
+    or None where they cannot be read without reading the whole collection (an index that reads its start only, a
+    Qdrant server too old to draw records at random: noted in ``report``) or it was emptied."""
     try:
-        spread = spread_vectors(store, rows)
+        spread = spread_vectors(store, rows, read_whole=False)
     except (UnsupportedIndexError, NotImplementedError) as e:
         report.warnings.append(f"records from all through it could not be read, only its first {report.scanned} ({e})")
         return None
@@ -292,8 +293,8 @@ def judged_on_spread(report: StoreReport, spread: np.ndarray) -> None:
 def inspect_store(store: VectorStore, sample: int = 5, scan: int = 2048, model: str | None = None,
                   translator=None, where: Where | None = None) -> StoreReport:
     """Summarise a store from its first ``scan`` vectors, and its model and mixture of models from ``scan`` records
-    all through it too (:func:`spread_records`, :func:`judged_on_spread`); never reads the whole collection, but for
-    ``where`` (and a Qdrant server too old to draw records at random, for that spread sample). ``model``:
+    all through it too (:func:`spread_records`, :func:`judged_on_spread`, where the store reads them without reading
+    the whole collection); never reads the whole collection, but for ``where``. ``model``:
     also check whether that model made the vectors from the records' documents (:func:`check_model`); ``translator``:
     which of its spaces each record is in (:func:`record_spaces`, on the records from all through it where the
     collection holds more than the first ``scan``); ``where``: how many records meet that filter and

@@ -241,10 +241,11 @@ def first_vectors(store, rows: int = CHECK_ROWS) -> np.ndarray | None:
     return None if first is None else first.vectors
 
 
-def spread_vectors(store, rows: int = CHECK_ROWS) -> np.ndarray | None:
-    """About ``rows`` vectors of an open store drawn from all through it (:meth:`VectorStore.spread_sample`; None when
-    it is empty): what a collection is judged on where its first records are all of one narrow kind."""
-    batches = [b.vectors for b in store.spread_sample(rows, with_payload=False)]
+def spread_vectors(store, rows: int = CHECK_ROWS, read_whole: bool = True) -> np.ndarray | None:
+    """About ``rows`` vectors of an open store drawn from all through it (:meth:`VectorStore.spread_sample`, with
+    ``read_whole``; None when it is empty): what a collection is judged on where its first records are all of one
+    narrow kind."""
+    batches = [b.vectors for b in store.spread_sample(rows, with_payload=False, read_whole=read_whole)]
     return np.concatenate(batches) if batches else None
 
 
