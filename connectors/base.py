@@ -663,6 +663,10 @@ class VectorStore(ABC):
     # the other vectors (by name) that reads of whole records (with their payloads) carry in VectorBatch.other_vectors:
     # set by a migration to those its destination keeps; none by default (reading them costs)
     read_other_vectors: tuple[str, ...] = ()
+    # set by a sync (``v2v migrate --on-exists sync``): where a write sets this vector on points that exist (Qdrant
+    # points that carry other vectors too), their payload is written over with the record's as well (the translation
+    # marks of their other vectors kept), not kept as it was
+    rewrites_held_payloads: bool = False
 
     def count_without_vector(self) -> int:
         """The points that hold other vectors only, not the one this store reads (Qdrant, whose points may carry

@@ -22,7 +22,8 @@ from .base import (ORIGINAL_ID_KEY, TRANSLATED_KEY, Metric, PointId, VectorBatch
 from .qdrant_store import (MANHATTAN_WARNING, describe_settings, from_qdrant_id, held_among, held_marks, layout_like,
                            layout_settings, make_payload, other_vector_configs, other_vector_names, point_layout,
                            point_vectors, points_to_batches, points_without_vector, qdrant_filter, records_by_id,
-                           records_to_batch, scrolled_ids, taken_other_vectors, to_qdrant_id, vector_settings)
+                           records_to_batch, rewritten_payloads, scrolled_ids, taken_other_vectors, to_qdrant_id,
+                           vector_settings)
 from .shared import SharedHandles
 from .uri import StoreURI
 from .where import Where
@@ -362,10 +363,18 @@ class QdrantEdgeStore(VectorStore):
             return point_vectors(self.vector_name, vectors[row].tolist(),
                                  batch.other_vectors[row] if batch.other_vectors else {}, slots, q.SparseVector)
 
-        if self._shared:  # points that exist get this vector set, their other vectors and payload kept
-            held = {str(r.id) for r in self._shard.retrieve(natives, False, False)}
-            for mark, rows in held_marks(batch, [r for r, n in enumerate(natives) if str(n) in held]):
-                self._shard.update(q.UpdateOperation.set_payload([natives[r] for r in rows], mark, TRANSLATED_KEY))
+        if self._shared:  # points that exist get this vector set, their other vectors and payload kept (a sync: its
+            # payload written over, the marks of its other vectors kept)
+            current = {str(r.id): r.payload for r in self._shard.retrieve(natives, self.rewrites_held_payloads, False)}
+            held = set(current)
+            rows = [r for r, n in enumerate(natives) if str(n) in held]
+            if self.rewrites_held_payloads:
+                for native, payload in rewritten_payloads(batch, rows, current, self.document_key):
+                    self._shard.update(q.UpdateOperation.overwrite_payload([native], payload))
+            else:
+                for mark, marked in held_marks(batch, rows):
+                    self._shard.update(q.UpdateOperation.set_payload([natives[r] for r in marked], mark,
+                                                                     TRANSLATED_KEY))
             updates = [q.PointVectors(n, v if isinstance(v := vectors_of(row), dict) else {"": v})
                        for row, n in enumerate(natives) if str(n) in held]
             if updates:

@@ -219,6 +219,22 @@ def held_marks(batch: VectorBatch, held_rows: Sequence[int]) -> list[tuple[dict[
     return list(groups.values())
 
 
+def rewritten_payloads(batch: VectorBatch, rows: Sequence[int], current: dict[str, dict | None], document_key: str
+                       ) -> list[tuple[Any, dict]]:
+    """``(point id, payload)`` for the records at ``rows`` of ``batch``, points that exist whose payload a sync writes
+    over (:attr:`VectorStore.rewrites_held_payloads`): the record's payload, with the translation marks the point's
+    ``current`` payload (by point id as text) holds of its other vectors kept."""
+    out = []
+    for row in rows:
+        native, keep = to_qdrant_id(batch.ids[row])
+        payload = make_payload(batch.metadata[row], batch.documents[row], batch.ids[row] if keep else None,
+                               document_key)
+        held = (current.get(str(native)) or {}).get(TRANSLATED_KEY)
+        marks = {**(held if isinstance(held, dict) else {}), **(payload.get(TRANSLATED_KEY) or {})}
+        out.append((native, {**payload, TRANSLATED_KEY: marks} if marks else payload))
+    return out
+
+
 def make_payload(metadata: dict | None, document: str | None, original: PointId | None, document_key: str) -> dict:
     """A record's payload: its metadata, its document at ``document_key`` and, where its id is no Qdrant id, the id.
     A record whose metadata already holds another value at ``document_key`` (a Chroma record with a ``document``
@@ -955,18 +971,25 @@ class QdrantStore(VectorStore):
         """Where points carry other vectors too: set this vector (and the other vectors the records bring) on the
         batch's points that exist (their other vectors and payload kept: the point is one document, this vector one
         of its embeddings); returns the rest, new points, to upsert whole."""
-        from qdrant_client.models import PointVectors, SetPayload, SetPayloadOperation
+        from qdrant_client.models import OverwritePayloadOperation, PointVectors, SetPayload, SetPayloadOperation
 
         natives = [to_qdrant_id(i)[0] for i in batch.ids]
-        held = {str(r.id) for r in self.client.retrieve(self.collection, natives, with_payload=False,
-                                                        with_vectors=False)}
+        found = self.client.retrieve(self.collection, natives, with_payload=self.rewrites_held_payloads,
+                                     with_vectors=False)
+        held = {str(r.id): r.payload for r in found}
         is_held = np.array([str(n) in held for n in natives], dtype=bool)
-        # first: no translation left unmarked; the marks in few requests (a sync's differ record by record)
-        marks = [(SetPayloadOperation(set_payload=SetPayload(payload=mark, points=[natives[r] for r in rows],
-                                                             key=TRANSLATED_KEY)),
-                  len(json.dumps(mark, default=str)) + 16 * len(rows) + 64)
-                 for mark, rows in held_marks(batch, np.flatnonzero(is_held))]
-        for request in _requests(marks):
+        # first: no translation left unmarked (a sync: the whole payload written over); in few requests
+        if self.rewrites_held_payloads:
+            payloads = [(OverwritePayloadOperation(overwrite_payload=SetPayload(payload=payload, points=[native])),
+                         len(json.dumps(payload, default=str)) + 64)
+                        for native, payload in rewritten_payloads(batch, np.flatnonzero(is_held), held,
+                                                                  self.document_key)]
+        else:
+            payloads = [(SetPayloadOperation(set_payload=SetPayload(payload=mark, points=[natives[r] for r in rows],
+                                                                    key=TRANSLATED_KEY)),
+                         len(json.dumps(mark, default=str)) + 16 * len(rows) + 64)
+                        for mark, rows in held_marks(batch, np.flatnonzero(is_held))]
+        for request in _requests(payloads):
             self.client.batch_update_points(self.collection, update_operations=request, wait=True)
         updates = []
         for r in np.flatnonzero(is_held):

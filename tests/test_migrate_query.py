@@ -380,6 +380,48 @@ def test_a_sync_into_another_named_vector_of_the_same_points_writes_only_what_ch
     assert (third.written, third.deleted) == (0, 0), third
 
 
+@pytest.mark.parametrize("dest", ["qdrant://{p}/q?collection=out&vector=dense", "qdrant-edge://{p}/out?vector=dense"])
+def test_a_sync_writes_an_edited_payload_into_points_that_carry_other_vectors(dest, translator, tmp_path):
+    """A Qdrant collection with sparse vectors beside its dense one, migrated into a collection that keeps them: a
+    point that exists gets its dense vector set and its payload kept (the point is one document, the vector one of its
+    embeddings). A sync then wrote a record the source edited without its new payload, and marked it in step
+    (session 75, found by a probe: the document and metadata stayed as they were). It writes the payload over now,
+    keeping the marks of the point's other vectors."""
+    from qdrant_client import QdrantClient, models
+
+    tr, _ = translator
+    x, _ = views(200, seed=37)
+    x = l2_normalize(x)
+    client = QdrantClient(path=str(tmp_path / "q"))
+    client.create_collection("docs", vectors_config={
+        "dense": models.VectorParams(size=x.shape[1], distance=models.Distance.COSINE)},
+        sparse_vectors_config={"words": models.SparseVectorParams()})
+    client.upsert("docs", points=[models.PointStruct(
+        id=i, vector={"dense": x[i].tolist(), "words": models.SparseVector(indices=[i], values=[1.0])},
+        payload={"document": f"text {i}", "n": i}) for i in range(200)])
+    client.close()
+    src, dst = f"qdrant://{tmp_path}/q?collection=docs&vector=dense", dest.format(p=tmp_path)
+    sync = lambda: migrate(tr, src, dst, on_exists="sync", state_dir=tmp_path / "st", progress=False,  # noqa: E731
+                           batch_size=64)
+    assert sync().written == 200
+    other = {"_v2v_translated": {"other": {"from": "z", "translator": "t"}}}  # a mark of another vector of the point
+    with open_store(dst) as store:
+        assert store.other_vectors() == ["words (sparse)"]
+    if dst.startswith("qdrant://"):
+        client = QdrantClient(path=str(tmp_path / "q"))
+        client.set_payload("out", other["_v2v_translated"], points=[5], key="_v2v_translated")
+    client = client if dst.startswith("qdrant://") else QdrantClient(path=str(tmp_path / "q"))
+    client.overwrite_payload("docs", {"document": "new text 5", "n": 5, "tag": "edited"}, points=[5])
+    client.close()
+    second = sync()
+    assert (second.written, second.updated) == (1, 1), second
+    record = read(dst)[5]
+    marks = record[1].pop("_v2v_translated")
+    assert record[1] == {"n": 5, "tag": "edited"} and record[2] == "new text 5", record
+    assert set(marks) == ({"dense", "other"} if dst.startswith("qdrant://") else {"dense"}), marks
+    assert sync().written == 0
+
+
 @pytest.mark.parametrize("src_t,dst_t", [("faiss://{p}/src.faiss", "chroma://{p}/dst?collection=docs"),
                                          ("qdrant://{p}/qs?collection=docs", "qdrant-edge://{p}/dst")])
 def test_a_filtered_sync_deletes_the_records_its_filter_no_longer_keeps(src_t, dst_t, translator, tmp_path):

@@ -876,6 +876,7 @@ def _migrate(translator: Translator, plan: MigrationPlan, state: dict | None, st
             tally["training_seconds"] = time.perf_counter() - started
         if _alike(source, dest) and not same_points(source_uri, dest_uri):  # written with the records
             source.read_other_vectors = tuple(dest.takes_other_vectors(source.other_vector_configs()))
+        dest.rewrites_held_payloads = plan.sync_source is not None  # a record the source edited: its payload too
         done = state is not None and state.get("done")
         # fill: each batch asks the destination which of its ids it holds (a lookup by id, not a read of the whole
         # destination); a destination created by this migration holds none of the ids it has not written yet. sync:
