@@ -341,6 +341,13 @@ def sync_in_step(src: str, dst: str, tr: Translator, tmp_path: Path) -> None:
     fifth = sync(resume=True)
     assert (fifth.written, fifth.deleted) == (0, 10) and set(read(dst)) == set(vectors) - set(ids[100:110]) | set(
         own_ids), fifth
+    # a sync by another translator (a new fit) translates anew only what the source changes: the plan says so
+    a, b = views(2000, seed=12)
+    refitted = Translator.from_linear_map(fit_procrustes((a, b)), Space("x", a.shape[1]), Space("y", b.shape[1]))
+    planned = migrate(refitted, src, dst, on_exists="sync", state_dir=state, dry_run=True, progress=False).describe()
+    assert re.search(r"were written by a sync from this source, 0 of them with an id the source no longer holds "
+                     r"\(~0 to delete once the writes are done\); \d+ of them translated by another translator",
+                     planned), planned
 
 
 def test_a_sync_into_another_named_vector_of_the_same_points_writes_only_what_changed(translator, tmp_path):

@@ -157,7 +157,7 @@ class MigrationPlan:
     # --on-exists sync: the source's key its marks carry (v2v_store.sync), and of the destination's records drawn all
     # through it (lacking, written by a sync from this source, drawn): those whose id the source no longer holds
     sync_source: str | None = None
-    sync_sample: tuple[int, int, int] | None = None
+    sync_sample: sync.Drawn | None = None
 
     @property
     def reads(self) -> int:
@@ -220,15 +220,17 @@ class MigrationPlan:
                  f"{self.mark_field}")
         if self.sync_sample is None:
             return marks + ", so that a sync run again writes the records the source changes and deletes those it deletes"
-        lacking, written, drawn = self.sync_sample
-        if not written:
-            return (f"none of {drawn:,} destination records drawn was written by a sync from this source, so none is "
-                    f"written again or deleted; {marks}")
+        drawn = self.sync_sample
+        if not drawn.written:
+            return (f"none of {drawn.drawn:,} destination records drawn was written by a sync from this source, so none "
+                    f"is written again or deleted; {marks}")
         gone = ("that the source no longer holds or its filter no longer keeps" if self.where else
                 "with an id the source no longer holds")
-        return (f"{written:,} of {drawn:,} destination records drawn were written by a sync from this source, {lacking:,} "
-                f"of them {gone} (~{round(lacking / drawn * self.dest_count):,} to delete once the writes are done); "
-                f"those the source changed are written again; {marks}")
+        other = (f"; {drawn.other_translator:,} of them translated by another translator, which a sync does not "
+                 "translate anew (--on-exists replace does)") if drawn.other_translator else ""
+        return (f"{drawn.written:,} of {drawn.drawn:,} destination records drawn were written by a sync from this "
+                f"source, {drawn.lacking:,} of them {gone} (~{round(drawn.lacking / drawn.drawn * self.dest_count):,} "
+                f"to delete once the writes are done){other}; those the source changed are written again; {marks}")
 
     def _index_time(self) -> str:
         parts = ([f"~{_duration(self.training_seconds)} training the destination's index"]
@@ -544,14 +546,21 @@ def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch
         sync_sample = None
         if exists and state is None and on_exists == OnExists.SYNC:
             with open_store(source_uri) as source:
-                sync_sample = sync.deletion_sample(dest, source, dest_vector, sync.source_key(source_uri), where)
-            if not sync_sample[1]:
+                sync_sample = sync.drawn_from(dest, source, dest_vector, sync.source_key(source_uri),
+                                              translator.digest()[:16], where)
+            if sync_sample.other_translator:
+                logger.warning(
+                    "--on-exists sync: %d of %d destination records drawn that a sync from this source wrote were "
+                    "translated by another translator: a sync writes again only the records the source changed, so "
+                    "the destination will hold both translators' translations; to translate every record with this "
+                    "one, migrate again with --on-exists replace", sync_sample.other_translator, sync_sample.written)
+            if not sync_sample.written:
                 logger.warning(
                     "--on-exists sync: none of %d records drawn from the destination was written by a sync from this "
                     "source: those it holds (its own embeddings, or records migrated without sync, which carry no "
                     "digest of theirs) are kept as they are, and the source's changes and deletions will not reach "
                     "them; only the records this sync writes are kept in step (for a collection migrated before "
-                    "without sync: migrate into a new one with --on-exists sync)", sync_sample[2])
+                    "without sync: migrate into a new one with --on-exists sync)", sync_sample.drawn)
         for what in left_behind:
             logger.warning("not carried from the source: %s", what)
         remaining = (count if where_count is None else where_count) - (state.get("read", state["written"]) if state

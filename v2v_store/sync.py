@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from typing import Any, Sequence
 
 import numpy as np
@@ -115,14 +116,24 @@ def delete(dest: VectorStore, ids: Sequence[Any], batch_size: int = 1024) -> Non
         dest.delete(list(ids[start:start + batch_size]))
 
 
-def deletion_sample(dest: VectorStore, source: VectorStore, vector: str, key: str,
-                    where: Where | None = None) -> tuple[int, int, int]:
-    """Of up to :data:`SAMPLE` records drawn all through ``dest``: how many a sync from ``source`` wrote that it no
-    longer holds (:func:`lacking`), how many a sync from it wrote, and how many were drawn."""
-    drawn, written, gone_ = 0, 0, 0
+@dataclass
+class Drawn:
+    """What a sync's plan finds among up to :data:`SAMPLE` records drawn all through the destination."""
+    drawn: int = 0
+    written: int = 0  # written by a sync from this source
+    lacking: int = 0  # of those, records the source no longer holds (or its filter no longer keeps): to delete
+    other_translator: int = 0  # of those, records another translator translated (a sync does not translate them anew)
+
+
+def drawn_from(dest: VectorStore, source: VectorStore, vector: str, key: str, translator: str,
+               where: Where | None = None) -> Drawn:
+    """:class:`Drawn` of ``dest``, for a sync from ``source`` (``key``) by the translator of digest ``translator``."""
+    out = Drawn()
     for page in dest.spread_sample(SAMPLE, with_payload=True):
-        drawn += len(page)
+        out.drawn += len(page)
         mine = ours(page, vector, key)
-        written += len(mine)
-        gone_ += len(lacking(source, mine, where))
-    return gone_, written, drawn
+        out.written += len(mine)
+        out.lacking += len(lacking(source, mine, where))
+        out.other_translator += sum(_mark_of(m, vector).get("translator") != translator for m in page.metadata
+                                    if source_of(m, vector) == key)
+    return out
