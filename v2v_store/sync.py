@@ -1,13 +1,13 @@
 """Keeping a migrated collection in step with a live source: ``v2v migrate --on-exists sync``.
 
 A sync writes, as ``fill`` does, the source's records whose id the destination lacks; and it marks each record it
-writes with where it came from and what it was (:func:`sync_mark`: the source collection's key and a digest of the
-record, its vector, metadata and document, beside the translation mark every record written into a collection of
+writes with where it came from and what it was (:func:`sync_marks`: the source collection's key and a digest of the
+record, its vector, metadata and document, in the translation mark every record written into a collection of
 embeddings carries). Run again, it writes again the records whose digest the source no longer matches (re-embedded,
 edited), and deletes the records it wrote whose id the source no longer holds (a filtered sync: or whose metadata
-its filter no longer keeps). Only records a sync from this very
-source wrote are ever rewritten or deleted: the destination's own embeddings, records another migration wrote, and
-records written before without a sync carry no such mark and stay as they are.
+its filter no longer keeps). Only records a sync from this very source wrote are ever rewritten or deleted: the
+destination's own embeddings, records another migration wrote, and records written before without a sync carry no
+such mark and stay as they are.
 
 Every step is a function of one batch (or one page of the destination) and the stores, so it spreads over workers
 as the rest of a migration does.
