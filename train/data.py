@@ -120,7 +120,7 @@ def sample_collection(uri: str, max_vectors: int = 50_000, seed: int = 0, docume
     if without:
         logger.warning("%s: %d records whose vector is NaN, infinite or all zero (no embedding) are left out", uri,
                        without)
-    left_out = (f" ({translations:,} more hold translations, marked by a migration beside embeddings, and are left out)"
+    left_out = (f" ({translations:,} more hold translations, marked by a migration beside embeddings or by a sync, and are left out)"
                 if translations else "") + (f" ({without:,} more have no embedding: NaN, infinite or zero vectors)"
                                             if without else "") + (
         f" ({filtered:,} more do not meet {where})" if filtered else "")
