@@ -573,6 +573,8 @@ class ChromaStore(VectorStore):
         return self._max_batch_size
 
     def delete(self, ids) -> None:
+        if not len(ids):  # Chroma refuses an empty list
+            return
         self._claim()
         self._require().delete(ids=[_chroma_id(i) for i in ids])
 

@@ -401,6 +401,8 @@ class QdrantEdgeStore(VectorStore):
         return batch.select(rows)
 
     def delete(self, ids) -> None:
+        if not len(ids):
+            return
         q, natives = _edge(), [to_qdrant_id(i)[0] for i in ids]
         self._require().update(q.UpdateOperation.delete_vectors(natives, [self.vector_name]) if self._shared
                                else q.UpdateOperation.delete_points(natives))

@@ -1004,6 +1004,8 @@ class QdrantStore(VectorStore):
     def delete(self, ids) -> None:
         from qdrant_client.models import PointIdsList
 
+        if not len(ids):  # an empty request is refused
+            return
         selector = PointIdsList(points=[to_qdrant_id(i)[0] for i in ids])
         if self._shared:  # the points keep their other vectors
             self.client.delete_vectors(self.collection, vectors=[self.vector_name or ""], points=selector)

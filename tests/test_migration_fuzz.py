@@ -227,3 +227,105 @@ def test_a_random_migration_leaves_exactly_what_it_should(case, translator, tmp_
     for i, (v, m, d) in source_before.items():
         np.testing.assert_array_equal(source_after[i][0], v)
         assert same_metadata(source_after[i][1], m) and source_after[i][2] == d
+
+
+SYNC_DESTS = [s for s in STORES if s not in ("faiss-hnsw", "faiss-ivf")]  # those remove no rows: a sync is refused
+SYNC_SOURCES = [s for s in STORES if s != "faiss-hnsw"]  # a source the test changes: HNSW overwrites no records
+SYNC_CASES = int(os.environ.get("V2V_SYNC_FUZZ_CASES", 40))
+
+
+def sync_cases() -> list:
+    out = []
+    for seed in range(SYNC_CASES):
+        rng = np.random.default_rng(50_000 + seed)
+        source, dest = str(rng.choice(SYNC_SOURCES)), str(rng.choice(SYNC_DESTS))
+        marks = [pytest.mark.server] if "chroma-server" in (source, dest) else []
+        out.append(pytest.param(seed, source, dest, id=f"sync-{seed}", marks=marks))
+    return out
+
+
+@pytest.mark.parametrize("seed,source,dest", sync_cases())
+def test_a_random_sync_leaves_the_destination_in_step_with_its_source(seed, source, dest, translator, tmp_path,
+                                                                      monkeypatch, request):
+    """`--on-exists sync` over random stores, ids, metadata, filters and batch sizes: a first sync, then the source
+    changes (records deleted, re-embedded, edited, added; a filter's field flipped) and the destination gains records
+    of its own; a second sync, at times crashing at a random batch and resumed. The destination must then hold the
+    translation of every source record the filter keeps, as the source holds it now, and its own records, nothing
+    else. Each case is drawn from its seed (``-k "sync-7"``)."""
+    rng = np.random.default_rng(50_000 + seed)
+    rng.choice(SYNC_SOURCES), rng.choice(SYNC_DESTS)  # the draws of sync_cases()
+    port = request.getfixturevalue("chroma_server_port") if "chroma-server" in (source, dest) else None
+    (tmp_path / "s").mkdir(), (tmp_path / "d").mkdir()
+    src = STORES[source].format(p=tmp_path / "s", name=f"src{seed}", port=port)
+    dst = STORES[dest].format(p=tmp_path / "d", name=f"dst{seed}", port=port)
+    n = int(rng.integers(20, 300))
+    x, _ = views(n + 60, seed=seed)
+    ids = list(dict.fromkeys(random_id(rng, i) for i in range(n + 60)))
+    x, new_ids, ids = x[:len(ids)], ids[n:], ids[:n]
+    metadata = [random_metadata(rng, i) for i in range(len(ids))]
+    documents = [f"text {i}" if rng.random() < 0.8 else None for i in range(len(ids))]
+    write(src, ids, x[:n], metadata, documents, "cosine")
+    where = Where.parse(["tag=odd"]) if rng.random() < 0.3 else None
+    run = dict(batch_size=int(rng.choice([7, 32, 64, 150])), on_exists="sync", state_dir=tmp_path / "state",
+               progress=False, checkpoint_seconds=0, where=where)
+    assert migrate(translator, src, dst, **run).count_ok
+
+    with open_store(src) as store:  # the source moves on
+        gone = [i for i in ids if rng.random() < 0.1]
+        store.delete(gone)
+        changed = [r for r, i in enumerate(ids) if i not in gone and rng.random() < 0.15]
+        for r in changed:
+            if rng.random() < 0.5:
+                x[r] = x[(r + 7) % n]  # re-embedded
+            else:
+                metadata[r] = {**metadata[r], "tag": "odd" if metadata[r].get("tag") != "odd" else "even", "v": 2}
+        if changed:
+            store.upsert(VectorBatch([ids[r] for r in changed], x[changed], [metadata[r] for r in changed],
+                                     [documents[r] for r in changed]))
+        added = new_ids[:int(rng.integers(0, len(new_ids) + 1))]
+        added_meta = [random_metadata(rng, i) for i in range(len(added))]
+        if added:
+            store.upsert(VectorBatch(added, x[n:n + len(added)], added_meta, [None] * len(added)))
+    own = {f"dest-only-{j}": rng.normal(size=translator.spaces[1].dim).astype(np.float32)
+           for j in range(int(rng.integers(0, 10)))}
+    if own:
+        with open_store(dst) as store:
+            store.upsert(VectorBatch(list(own), np.stack([v / np.linalg.norm(v) for v in own.values()])))
+
+    crash_at = int(rng.integers(1, 6)) if rng.random() < 0.5 else None
+    report = None
+    if crash_at is not None:
+        calls, real = {"n": 0}, migration.translate_batch
+
+        def crashing(*args, **kwargs):
+            calls["n"] += 1
+            if calls["n"] == crash_at:
+                raise RuntimeError("killed")
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(migration, "translate_batch", crashing)
+        try:  # a crash drawn past the last batch written: it finishes
+            report = migrate(translator, src, dst, **run)
+        except RuntimeError as e:
+            assert str(e) == "killed"
+        monkeypatch.setattr(migration, "translate_batch", real)
+    if report is None:
+        report = migrate(translator, src, dst, resume=crash_at is not None, **run)
+    assert report.count_ok, (seed, source, dest, report)
+
+    now = read_records(src, batch_size=97)
+    expected = {i: (translator.translate(v[None], "x", "y")[0], m, d) for i, (v, m, d) in now.items()
+                if where is None or where.holds(m)}
+    got = read_records(dst, batch_size=97)
+    assert set(got) == set(expected) | set(own), (seed, source, dest, sorted(map(repr, set(got) ^ (set(expected)
+                                                                                               | set(own))))[:10])
+    vector = "dense" if dest.endswith("-named") else ""
+    for i, (v, m, d) in expected.items():
+        gv, gm, gd = got[i]
+        gm = dict(gm or {})
+        mark = gm.pop(TRANSLATED_KEY)[vector]
+        assert set(mark) == {"from", "translator", "source", "record"}, (seed, i, mark)
+        assert same_metadata(gm or None, m) and gd == d, (seed, source, dest, i, (gm, gd), (m, d))
+        np.testing.assert_allclose(gv, v, atol=1e-5, err_msg=f"sync-{seed} {source} -> {dest}: id {i!r}")
+    for i, v in own.items():
+        np.testing.assert_allclose(got[i][0], v / np.linalg.norm(v), atol=1e-5)
