@@ -970,7 +970,8 @@ class QdrantStore(VectorStore):
     def _update_held_points(self, batch: VectorBatch, vectors: np.ndarray) -> tuple[np.ndarray, VectorBatch]:
         """Where points carry other vectors too: set this vector (and the other vectors the records bring) on the
         batch's points that exist (their other vectors and payload kept: the point is one document, this vector one
-        of its embeddings); returns the rest, new points, to upsert whole."""
+        of its embeddings; but a sync's records bring their payload: :attr:`rewrites_held_payloads`); returns the rest,
+        new points, to upsert whole."""
         from qdrant_client.models import OverwritePayloadOperation, PointVectors, SetPayload, SetPayloadOperation
 
         natives = [to_qdrant_id(i)[0] for i in batch.ids]
