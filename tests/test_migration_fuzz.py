@@ -116,6 +116,27 @@ def write(uri: str, ids: list, vectors: np.ndarray, metadata: list, documents: l
             store.upsert(VectorBatch(ids[start:end], vectors[start:end], metadata[start:end], documents[start:end]))
 
 
+def migrate_crashing_at(call: int, monkeypatch, *args, **kwargs):
+    """:func:`migrate` crashing (RuntimeError "killed") at its ``call``-th batch translated: None where it crashed,
+    its report where it finished first (a crash drawn past its last batch)."""
+    calls, real = {"n": 0}, migration.translate_batch
+
+    def crashing(*a, **k):
+        calls["n"] += 1
+        if calls["n"] == call:
+            raise RuntimeError("killed")
+        return real(*a, **k)
+
+    monkeypatch.setattr(migration, "translate_batch", crashing)
+    try:
+        return migrate(*args, **kwargs)
+    except RuntimeError as e:
+        assert str(e) == "killed"
+        return None
+    finally:
+        monkeypatch.setattr(migration, "translate_batch", real)
+
+
 @pytest.fixture(scope="module")
 def chroma_server_port(tmp_path_factory):
     """One real Chroma server for the cases that draw one (each its own collections)."""
@@ -180,20 +201,7 @@ def test_a_random_migration_leaves_exactly_what_it_should(case, translator, tmp_
     for attempt, crash_at in enumerate((case.crash_at, case.crash_again_at if case.crash_at else None)):
         if crash_at is None:
             break
-        calls, real = {"n": 0}, migration.translate_batch
-
-        def crashing(*args, **kwargs):
-            calls["n"] += 1
-            if calls["n"] == crash_at:
-                raise RuntimeError("killed")
-            return real(*args, **kwargs)
-
-        monkeypatch.setattr(migration, "translate_batch", crashing)
-        try:  # a crash drawn past the last batch: it finishes
-            report = migrate(translator, src, dst, resume=attempt > 0, **run)
-        except RuntimeError as e:
-            assert str(e) == "killed"
-        monkeypatch.setattr(migration, "translate_batch", real)
+        report = migrate_crashing_at(crash_at, monkeypatch, translator, src, dst, resume=attempt > 0, **run)
         if report is not None:
             break
         run["batch_size"] = case.resume_batch_size or case.batch_size  # a resume may read in other batches
@@ -256,8 +264,9 @@ def test_a_random_sync_leaves_the_destination_in_step_with_its_source(seed, sour
     rng.choice(SYNC_SOURCES), rng.choice(SYNC_DESTS)  # the draws of sync_cases()
     port = request.getfixturevalue("chroma_server_port") if "chroma-server" in (source, dest) else None
     (tmp_path / "s").mkdir(), (tmp_path / "d").mkdir()
-    src = STORES[source].format(p=tmp_path / "s", name=f"src{seed}", port=port)
-    dst = STORES[dest].format(p=tmp_path / "d", name=f"dst{seed}", port=port)
+    # (names of their own: the migration cases of the same seeds share the Chroma server)
+    src = STORES[source].format(p=tmp_path / "s", name=f"sync-src{seed}", port=port)
+    dst = STORES[dest].format(p=tmp_path / "d", name=f"sync-dst{seed}", port=port)
     n = int(rng.integers(20, 300))
     x, _ = views(n + 60, seed=seed)
     ids = list(dict.fromkeys(random_id(rng, i) for i in range(n + 60)))
@@ -293,22 +302,7 @@ def test_a_random_sync_leaves_the_destination_in_step_with_its_source(seed, sour
             store.upsert(VectorBatch(list(own), np.stack([v / np.linalg.norm(v) for v in own.values()])))
 
     crash_at = int(rng.integers(1, 6)) if rng.random() < 0.5 else None
-    report = None
-    if crash_at is not None:
-        calls, real = {"n": 0}, migration.translate_batch
-
-        def crashing(*args, **kwargs):
-            calls["n"] += 1
-            if calls["n"] == crash_at:
-                raise RuntimeError("killed")
-            return real(*args, **kwargs)
-
-        monkeypatch.setattr(migration, "translate_batch", crashing)
-        try:  # a crash drawn past the last batch written: it finishes
-            report = migrate(translator, src, dst, **run)
-        except RuntimeError as e:
-            assert str(e) == "killed"
-        monkeypatch.setattr(migration, "translate_batch", real)
+    report = None if crash_at is None else migrate_crashing_at(crash_at, monkeypatch, translator, src, dst, **run)
     if report is None:
         report = migrate(translator, src, dst, resume=crash_at is not None, **run)
     assert report.count_ok, (seed, source, dest, report)
