@@ -474,6 +474,13 @@ def test_a_sync_is_refused_where_it_cannot_keep_the_destination_in_step(translat
         with pytest.raises(V2VError, match=f"--on-exists sync: .*{re.escape(why)}"):
             migrate(used, src, dest, on_exists="sync", state_dir=tmp_path / "state", progress=False, **options)
         assert not Path(dest.split("://")[1]).exists()
+    # a FAISS index whose inner index removes no rows (HNSW in an IDMap) cannot be kept in step: refused while new too
+    for dest in (f"faiss://{tmp_path}/h.faiss?index=HNSW16", f"faiss://{tmp_path}/h2.faiss?index=IDMap2,HNSW8"):
+        with pytest.raises(UnsupportedIndexError, match="--on-exists sync: .*cannot overwrite or delete records by id"):
+            migrate(tr, src, dest, on_exists="sync", state_dir=tmp_path / "state", progress=False)
+        assert not Path(dest.split("://")[1].split("?")[0]).exists()
+    assert migrate(tr, src, f"faiss://{tmp_path}/sq.faiss?index=SQ8", on_exists="sync", state_dir=tmp_path / "state",
+                   progress=False).written == 300  # flat codes remove rows: kept in step
     cli = subprocess.run([sys.executable, "-m", "v2v_store", "migrate", "--translator", str(translator[1]), "--source",
                           src, "--dest", f"npy://{tmp_path}/out.npy", "--on-exists", "sync"], capture_output=True,
                          text=True, cwd=tmp_path)

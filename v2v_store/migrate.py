@@ -485,12 +485,6 @@ def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch
             )
         if dest.exists() and on_exists != OnExists.REPLACE:
             dest.check_writable()  # e.g. a FAISS index that keeps no ids: refused before anything is written
-        if exists and on_exists == OnExists.SYNC and not dest.overwrites_ids:
-            raise UnsupportedIndexError(
-                f"--on-exists sync: destination {dest_uri} cannot overwrite or delete records by id (a FAISS index "
-                f"{dest.index_type}: its inner index does not remove rows in place), so it cannot be kept in step; "
-                "--on-exists fill adds the records it lacks, or migrate into a new collection (a flat FAISS index, "
-                "Qdrant, Chroma) with --on-exists sync")
         state_path = _state_path(source_uri, dest_uri, state_dir)
         state = json.loads(state_path.read_text()) if resume and state_path.exists() else None
         if resume and exists and state is None and on_exists != OnExists.REPLACE:
@@ -524,6 +518,13 @@ def plan_migration(translator: Translator, source_uri: str, dest_uri: str, batch
         # a new destination: the source's settings where both are of one backend (a FAISS ?index= is its own), the
         # point's layout between the two Qdrant engines
         carried = dest.create_like(_settings_for(dest, source, source_settings)) if not dest.exists() else []
+        if on_exists == OnExists.SYNC and not dest.overwrites_ids:  # (a new one: as it will be built)
+            built = f"a FAISS index {dest.index_type}" if dest.exists() else "; ".join(carried) or "a new FAISS index"
+            raise UnsupportedIndexError(
+                f"--on-exists sync: destination {dest_uri} cannot overwrite or delete records by id ({built}: its "
+                "inner index does not remove rows in place), so it cannot be kept in step; --on-exists fill adds the "
+                "records it lacks, or sync into a flat FAISS index (no ?index=, or --default-settings), Qdrant or "
+                "Chroma")
         dest_vector = dest.vector_name or ""  # as created (a new Qdrant collection takes its source's vector's name)
         kept_others = dest.takes_other_vectors(source_others[1]) if _alike(source, dest) else []
         left_behind = other_vectors_left_behind(source_others[0], kept_others) + left_behind
