@@ -154,6 +154,27 @@ def small_disk(path: Path, size: str):
         subprocess.run(["umount", "-l", str(path)], check=False)
 
 
+@contextlib.contextmanager
+def translate_batch_crashing_at(call: int):
+    """Inside, a migration crashes (RuntimeError "killed") at its ``call``-th batch translated, after writing those
+    before it; the real ``translate_batch`` is back after."""
+    import v2v_store.migrate as migration
+
+    calls, real = {"n": 0}, migration.translate_batch
+
+    def crashing(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == call:
+            raise RuntimeError("killed")
+        return real(*args, **kwargs)
+
+    migration.translate_batch = crashing
+    try:
+        yield
+    finally:
+        migration.translate_batch = real
+
+
 def read_records(uri: str, batch_size: int = 333) -> dict:
     """Every record of the collection at ``uri``, read in pages: id -> (vector, metadata, document); no id twice."""
     from v2v_store import open_store

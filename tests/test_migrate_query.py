@@ -22,6 +22,7 @@ import numpy as np
 import pytest
 from conftest import free_port, small_disk, start_chroma_server, stop_chroma_server
 from conftest import read_records as read
+from conftest import translate_batch_crashing_at
 
 from v2v_store import VectorBatch, open_store
 from v2v_store import latent_cache as latent_cache_module
@@ -71,22 +72,8 @@ def fill(uri, vectors, metric="cosine"):
 def crash_on_third_batch(at: int = 3):
     """A migration run inside crashes (RuntimeError "killed") when it translates its third batch (its ``at``-th),
     after writing two."""
-    import v2v_store.migrate as migration
-
-    calls, real = {"n": 0}, migration.translate_batch
-
-    def crash_on_third(*args, **kwargs):
-        calls["n"] += 1
-        if calls["n"] == at:
-            raise RuntimeError("killed")
-        return real(*args, **kwargs)
-
-    migration.translate_batch = crash_on_third
-    try:
-        with pytest.raises(RuntimeError, match="killed"):
-            yield
-    finally:
-        migration.translate_batch = real
+    with translate_batch_crashing_at(at), pytest.raises(RuntimeError, match="killed"):
+        yield
 
 
 PAIRS = [("chroma://{p}/src?collection=docs", "qdrant-edge://{p}/dst"),

@@ -14,9 +14,8 @@ import uuid
 
 import numpy as np
 import pytest
-from conftest import free_port, read_records, start_chroma_server, stop_chroma_server
+from conftest import free_port, read_records, start_chroma_server, stop_chroma_server, translate_batch_crashing_at
 
-import v2v_store.migrate as migration
 from v2v_store import VectorBatch, open_store
 from v2v_store.connectors import TRANSLATED_KEY
 from v2v_store.connectors.where import Where
@@ -116,25 +115,15 @@ def write(uri: str, ids: list, vectors: np.ndarray, metadata: list, documents: l
             store.upsert(VectorBatch(ids[start:end], vectors[start:end], metadata[start:end], documents[start:end]))
 
 
-def migrate_crashing_at(call: int, monkeypatch, *args, **kwargs):
+def migrate_crashing_at(call: int, *args, **kwargs):
     """:func:`migrate` crashing (RuntimeError "killed") at its ``call``-th batch translated: None where it crashed,
     its report where it finished first (a crash drawn past its last batch)."""
-    calls, real = {"n": 0}, migration.translate_batch
-
-    def crashing(*a, **k):
-        calls["n"] += 1
-        if calls["n"] == call:
-            raise RuntimeError("killed")
-        return real(*a, **k)
-
-    monkeypatch.setattr(migration, "translate_batch", crashing)
     try:
-        return migrate(*args, **kwargs)
+        with translate_batch_crashing_at(call):
+            return migrate(*args, **kwargs)
     except RuntimeError as e:
         assert str(e) == "killed"
         return None
-    finally:
-        monkeypatch.setattr(migration, "translate_batch", real)
 
 
 @pytest.fixture(scope="module")
@@ -154,7 +143,7 @@ def cases() -> list:
 
 
 @pytest.mark.parametrize("case", cases())
-def test_a_random_migration_leaves_exactly_what_it_should(case, translator, tmp_path, monkeypatch, request):
+def test_a_random_migration_leaves_exactly_what_it_should(case, translator, tmp_path, request):
     seed = case.seed
     rng = np.random.default_rng(1000 + seed)
     port = request.getfixturevalue("chroma_server_port") if "chroma-server" in (case.source, case.dest) else None
@@ -201,7 +190,7 @@ def test_a_random_migration_leaves_exactly_what_it_should(case, translator, tmp_
     for attempt, crash_at in enumerate((case.crash_at, case.crash_again_at if case.crash_at else None)):
         if crash_at is None:
             break
-        report = migrate_crashing_at(crash_at, monkeypatch, translator, src, dst, resume=attempt > 0, **run)
+        report = migrate_crashing_at(crash_at, translator, src, dst, resume=attempt > 0, **run)
         if report is not None:
             break
         run["batch_size"] = case.resume_batch_size or case.batch_size  # a resume may read in other batches
@@ -254,7 +243,7 @@ def sync_cases() -> list:
 
 @pytest.mark.parametrize("seed,source,dest", sync_cases())
 def test_a_random_sync_leaves_the_destination_in_step_with_its_source(seed, source, dest, translator, tmp_path,
-                                                                      monkeypatch, request):
+                                                                      request):
     """`--on-exists sync` over random stores, ids, metadata, filters and batch sizes: a first sync, then the source
     changes (records deleted, re-embedded, edited, added; a filter's field flipped) and the destination gains records
     of its own; a second sync, at times crashing at a random batch and resumed. The destination must then hold the
@@ -302,7 +291,7 @@ def test_a_random_sync_leaves_the_destination_in_step_with_its_source(seed, sour
             store.upsert(VectorBatch(list(own), np.stack([v / np.linalg.norm(v) for v in own.values()])))
 
     crash_at = int(rng.integers(1, 6)) if rng.random() < 0.5 else None
-    report = None if crash_at is None else migrate_crashing_at(crash_at, monkeypatch, translator, src, dst, **run)
+    report = None if crash_at is None else migrate_crashing_at(crash_at, translator, src, dst, **run)
     if report is None:
         report = migrate(translator, src, dst, resume=crash_at is not None, **run)
     assert report.count_ok, (seed, source, dest, report)
