@@ -32,13 +32,17 @@ def test_anchor_pairs_fall_back_to_the_shipped_vectors(no_models, caplog):
 
 
 def test_anchor_texts_take_each_language_of_the_bundled_corpus():
-    """--anchor-languages en,fr: the English anchors unchanged (their cached embeddings stay valid), then as many of the
-    bundled corpus's last French sentences; an unknown language is refused with the choices named."""
+    """--anchor-languages en,fr: the English anchors unchanged (their cached embeddings stay valid; a quarter of them
+    documentation sentences), then as many of the bundled corpus's last French sentences; an unknown language is
+    refused with the choices named."""
     from v2v_store.errors import V2VError
-    from v2v_store.texts import bundled_sentences
+    from v2v_store.texts import bundled_sentences, doc_sentences
 
     assert anchors.anchor_languages(" fr, EN,fr ") == ("en", "fr")
     english = anchors.anchor_texts(300)
+    wiki = [s["text"] for s in bundled_sentences("en")]
+    assert english == wiki[-225:] + doc_sentences()[:75]  # a quarter of the English ones documentation sentences
+    assert anchors.anchor_texts(300, docs=False) == wiki[-300:]
     both = anchors.anchor_texts(300, ("en", "fr"))
     french = [s["text"] for s in bundled_sentences("fr")[-300:]]
     assert both == english + french and not set(english) & set(french)
@@ -49,6 +53,19 @@ def test_anchor_texts_take_each_language_of_the_bundled_corpus():
             anchors.anchor_languages(bad)
     with pytest.raises(V2VError, match="--anchors 99999: choose between 2 and"):
         anchors.anchor_texts(99999, ("en", "es"))
+
+
+def test_shipped_documentation_sentences_are_distinct_sentences_of_docstrings():
+    """The documentation anchors ship with the package: 5,000 distinct sentences of 30-300 characters, no line breaks,
+    no doctest examples, under a header naming their source and licence."""
+    from v2v_store.texts import DOC_SENTENCES, doc_sentences
+
+    header = DOC_SENTENCES.read_text(encoding="utf-8").split("\n")[0]
+    assert header.startswith("# Sentences of the docstrings of the Python") and "PSF License" in header
+    texts = doc_sentences()
+    assert len(texts) == len(set(texts)) == 5000
+    assert all(30 <= len(t) <= 300 and ">>>" not in t and t == " ".join(t.split()) for t in texts)
+    assert sum("Return" in t for t in texts) > 400  # docstrings, not prose
 
 
 def test_shipped_vectors_stand_in_for_english_anchors_only(no_models, caplog):

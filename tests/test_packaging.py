@@ -47,6 +47,8 @@ def test_the_wheel_carries_every_module_and_data_file_and_its_cli_runs(tmp_path)
         "anchors, prints = shipped_anchor_vectors(), known_fingerprints()\n"
         "assert {'minilm', 'e5', 'mpnet'} <= set(anchors) and {'minilm', 'e5', 'mpnet'} <= set(prints), "
         "(sorted(anchors), sorted(prints))\n"
+        "from v2v_store.texts import doc_sentences\n"
+        "assert len(doc_sentences()) == 5000\n"
     )
     ran = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, cwd=tmp_path, env=env)
     assert ran.returncode == 0, ran.stderr

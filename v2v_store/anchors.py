@@ -4,8 +4,11 @@ A collection's own texts may be gone, or too many to re-encode, while the old an
 any texts embedded by both give true pairs *of the two models*, and the map between two models depends little on the
 corpus: orthogonal Procrustes fitted on Wikipedia sentences and applied to WordNet glosses or fortunes (texts it never
 saw) keeps most of the retrieval quality (``benchmarks/results/anchors.md``). ``v2v fit --method anchors`` embeds
-``count`` sentences of the bundled corpus (:mod:`v2v_store.texts`) with both models (cached) and fits Procrustes on
-them, centred on the collections' own means (:func:`v2v_store.train.linear.fit_procrustes`). The collection's vectors
+``count`` anchor texts (:func:`anchor_texts`: bundled Wikipedia sentences, a quarter of them sentences of the Python
+standard library's docstrings shipped with v2v-store, :mod:`v2v_store.texts`) with both models (cached) and fits
+Procrustes on them, centred on the collections' own means (:func:`v2v_store.train.linear.fit_procrustes`). The
+documentation sentences are there for collections of technical text (package summaries, software messages, code
+documentation), which Wikipedia sentences alone placed poorly (session 76, ``benchmarks/probes/anchor_mixture*.txt``). The collection's vectors
 are only read for those means: nothing of theirs is re-encoded. ``--method anchors+align`` gives the same pairs to the
 unsupervised aligner as few-shot pairs, whose transport steps also see the collections' own vectors: minutes instead of
 seconds, and closer to the collection's own corpus (FOLDOC, MiniLM <-> e5: top-1 0.950 / 0.943 against 0.900 / 0.852;
@@ -35,10 +38,13 @@ import numpy as np
 from v2v_store.connectors.base import l2_normalize
 from v2v_store.errors import DimensionMismatchError, MissingDependencyError, V2VError
 from v2v_store.models import MODELS, can_embed
-from v2v_store.texts import BUNDLED_LANGUAGES, bundled_sentences, embed_cached
+from v2v_store.texts import BUNDLED_LANGUAGES, bundled_sentences, doc_sentences, embed_cached
 
 logger = logging.getLogger(__name__)
 DEFAULT_ANCHORS = 5000
+# the share of English anchors taken from the shipped documentation sentences (session 76: Wikipedia sentences alone
+# placed technical collections poorly; benchmarks/probes/anchor_mixture*.txt)
+DOC_SHARE = 0.25
 LANGUAGE_SENTENCES = 300  # bundled sentences per language a collection is compared with (collections_language)
 # the last 1,000 bundled sentences embedded by each offline model (benchmarks/build_anchor_vectors.py), for when a
 # model cannot be loaded: 1,000 anchors as few-shot pairs reached top-1 0.94 on FOLDOC (benchmarks/results/anchors_align_1000.md)
@@ -108,7 +114,8 @@ def collections_language(collections: tuple[np.ndarray, np.ndarray], models: tup
     rows = [l2_normalize(v[np.random.default_rng(0).permutation(len(v))[:sample]]) for v in collections]
     scores: dict[str, list[float]] = {}
     for language in BUNDLED_LANGUAGES:  # English first: its sentences also tell the models' dimensions
-        refs = [l2_normalize(embed_cached(model, anchor_texts(sentences, (language,)))) for model in models]
+        refs = [l2_normalize(embed_cached(model, anchor_texts(sentences, (language,), docs=False)))
+                for model in models]
         if [r.shape[1] for r in rows] != [r.shape[1] for r in refs]:  # not these models' vectors: the fit's checks say so
             logger.info("the collections' language is not checked: their dimensions %s are not the models' %s",
                         [r.shape[1] for r in rows], [r.shape[1] for r in refs])
@@ -118,17 +125,21 @@ def collections_language(collections: tuple[np.ndarray, np.ndarray], models: tup
     return max(nearer, key=lambda lang: sum(scores[lang]), default="en"), scores
 
 
-def anchor_texts(count: int, languages: tuple[str, ...] = ("en",)) -> list[str]:
-    """The last ``count`` sentences of the bundled corpus in each of ``languages``, language after language (the demo
-    uses the first 17,000 English ones: disjoint up to ~19,000)."""
+def anchor_texts(count: int, languages: tuple[str, ...] = ("en",), docs: bool = True) -> list[str]:
+    """``count`` anchor texts in each of ``languages``, language after language: the last sentences of the bundled
+    Wikipedia corpus (the demo uses the first 17,000 English ones: disjoint up to ~19,000), and, in English with
+    ``docs``, :data:`DOC_SHARE` of them the shipped documentation sentences instead (:func:`doc_sentences`, after the
+    Wikipedia ones)."""
     texts = []
     for language in anchor_languages(languages):
         sentences = bundled_sentences(language)
-        if not 2 <= count <= len(sentences):
-            raise V2VError(f"--anchors {count}: choose between 2 and {len(sentences)} (the bundled corpus's "
-                           f"{language} sentences); at least the models' dimension (384 or 768) for a determined "
-                           f"map, {DEFAULT_ANCHORS} by default")
-        texts += [s["text"] for s in sentences[-count:]]
+        technical = doc_sentences()[:round(count * DOC_SHARE)] if docs and language == "en" else []
+        wiki = count - len(technical)
+        if not 2 <= count or wiki > len(sentences):
+            raise V2VError(f"--anchors {count}: choose between 2 and {len(sentences) + len(technical)} (the bundled "
+                           f"corpus's {language} sentences{' and documentation sentences' if technical else ''}); at "
+                           f"least the models' dimension (384 or 768) for a determined map, {DEFAULT_ANCHORS} by default")
+        texts += [s["text"] for s in sentences[len(sentences) - wiki:]] + technical
     return texts
 
 

@@ -256,7 +256,9 @@ def fit(
                                             "align, which adapts the map to the collections: minutes, better off "
                                             "Wikipedia) | gan | align+gan."),
     anchors: int = typer.Option(5000, help="--method auto, anchors(+align) and the fallback: bundled sentences to "
-                                          "embed with both models (cached; at least the dimension; 5,000 by default; when a "
+                                          "embed with both models (Wikipedia sentences, a quarter of the English ones "
+                                          "sentences of Python's standard-library docstrings, for technical text; "
+                                          "cached; at least the dimension; 5,000 by default; when a "
                                           "model cannot be loaded, the 1,000 shipped anchor vectors), added to any "
                                           "--pairs-source/--pairs-target; 0: only those (texts you embedded with "
                                           "both models)."),

