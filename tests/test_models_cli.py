@@ -379,15 +379,19 @@ def test_fit_cli_falls_back_to_anchors_when_the_unsupervised_fit_is_not_confirme
 
 
 def test_shipped_anchor_vectors_are_the_models_embeddings_of_the_anchor_texts():
-    """The vectors used when a model cannot be loaded are what the real models give for the same bundled sentences."""
-    from v2v_store.anchors import anchor_texts, shipped_anchor_vectors
+    """The vectors used when a model cannot be loaded are what the real models give for the same anchor texts, and
+    fewer anchors take the rows of their own texts (Wikipedia and documentation sentences alike)."""
+    from v2v_store.anchors import anchor_texts, shipped_anchor_vectors, shipped_rows
     from v2v_store.texts import embed_cached
 
     shipped = shipped_anchor_vectors()
     assert set(shipped) == {"minilm", "e5", "mpnet"}
     for model in ("minilm", "e5"):  # mpnet's weights are not installed by `make setup`
-        real = embed_cached(model, anchor_texts(len(shipped[model]), docs=False))
+        real = embed_cached(model, anchor_texts(len(shipped[model])))
         assert (real * shipped[model]).sum(1).min() > 0.999, model  # float16 storage
+    texts = anchor_texts(len(shipped["minilm"]))
+    for count in (2, 7, 500, len(texts)):
+        assert [texts[r] for r in shipped_rows(count, len(texts))] == anchor_texts(count), count
 
 
 def test_inspect_names_the_model_and_fit_refuses_swapped_names(tmp_path):

@@ -15,7 +15,7 @@ seconds, and closer to the collection's own corpus (FOLDOC, MiniLM <-> e5: top-1
 ``benchmarks/results/anchors_align.md``).
 
 When a model cannot be loaded (retired, or mpnet without its weight packages), :func:`anchor_pairs` uses the vectors
-shipped with the package instead: the last 1,000 bundled sentences embedded by each offline model
+shipped with the package instead: the texts of ``anchor_texts(1000)`` embedded by each offline model
 (``anchor_vectors.safetensors``, built by ``benchmarks/build_anchor_vectors.py``), so anchor pairs need neither model
 at run time for the known ones.
 
@@ -46,7 +46,7 @@ DEFAULT_ANCHORS = 5000
 # placed technical collections poorly; benchmarks/probes/anchor_mixture*.txt)
 DOC_SHARE = 0.25
 LANGUAGE_SENTENCES = 300  # bundled sentences per language a collection is compared with (collections_language)
-# the last 1,000 bundled sentences embedded by each offline model (benchmarks/build_anchor_vectors.py), for when a
+# the texts of anchor_texts(1000) embedded by each offline model (benchmarks/build_anchor_vectors.py), for when a
 # model cannot be loaded: 1,000 anchors as few-shot pairs reached top-1 0.94 on FOLDOC (benchmarks/results/anchors_align_1000.md)
 SHIPPED = Path(__file__).with_name("anchor_vectors.safetensors")
 
@@ -155,8 +155,8 @@ def require_runnable(source_model: str, target_model: str, why: str, fix: str) -
 def anchor_pairs(source_model: str, target_model: str, count: int = DEFAULT_ANCHORS,
                  languages: tuple[str, ...] = ("en",)) -> tuple[np.ndarray, np.ndarray]:
     """``count`` bundled sentences of each of ``languages`` embedded by ``source_model`` and by ``target_model`` (rows
-    are the same texts). When a model cannot be loaded, the shipped vectors of the last 1,000 English sentences (at
-    most ``count``) instead."""
+    are the same texts). When a model cannot be loaded, the shipped vectors of the same English texts (at most 1,000:
+    :func:`shipped_rows`) instead."""
     require_runnable(source_model, target_model, "anchor pairs embed texts with both models",
                      "or embed a few thousand texts with both models yourself and pass them as "
                      "--pairs-source/--pairs-target with --anchors 0")
@@ -174,10 +174,19 @@ def anchor_pairs(source_model: str, target_model: str, count: int = DEFAULT_ANCH
             raise
         n = min(count, len(shipped[source_model]))
         others = [lang for lang in languages if lang != "en"]
-        logger.warning("%s: using the %d anchor vectors shipped with v2v-store instead (the last %d of the bundled "
-                       "English sentences%s%s)", e, n, n, "" if n == count else f"; {count} were asked for",
+        logger.warning("%s: using %d of the anchor vectors shipped with v2v-store instead (the English anchor texts "
+                       "of --anchors %d%s%s)", e, n, n, "" if n == count else f"; {count} were asked for",
                        f"; none in {', '.join(others)}: those need both models" if others else "")
-        return shipped[source_model][-n:], shipped[target_model][-n:]
+        rows = shipped_rows(n, len(shipped[source_model]))
+        return shipped[source_model][rows], shipped[target_model][rows]
+
+
+def shipped_rows(count: int, shipped: int) -> np.ndarray:
+    """The rows of the shipped anchor vectors (the texts of ``anchor_texts(shipped)``: Wikipedia sentences, then
+    documentation sentences) that hold the texts of ``anchor_texts(count)``, ``count <= shipped``."""
+    docs_shipped, docs = round(shipped * DOC_SHARE), round(count * DOC_SHARE)
+    wiki_shipped = shipped - docs_shipped
+    return np.r_[wiki_shipped - (count - docs):wiki_shipped, wiki_shipped:wiki_shipped + docs]
 
 
 def read_texts(path: str | Path, flag: str = "--pair-texts", least: int = 2) -> list[str]:
