@@ -1,12 +1,13 @@
 """`v2v fit`'s anchors with and without the documentation sentences (session 76), through `anchors+align`.
 
     python benchmarks/anchor_kinds.py --pair minilm e5 --corpora wiki fortunes debpkg gettext wordnet jargon
-    python benchmarks/anchor_kinds.py --pair e5 mpnet --corpora wiki debpkg
+    python benchmarks/anchor_kinds.py --pair e5 mpnet --corpora wiki debpkg gettext
+    python benchmarks/anchor_kinds.py --pair minilm e5 --corpora gettext wiki --side 13805   # each anchor weighted 0.36
 
 The anchors are the product's own (:func:`v2v_store.anchors.anchor_pairs`, 5,000): the bundled Wikipedia sentences
 alone (``anchor_texts(docs=False)``, the default before session 76) against the default since, a quarter of them
 documentation sentences (sentences of the Python standard library's docstrings, shipped with v2v-store). Per corpus
-a source collection of 4,000 texts embedded by A and a disjoint target collection of 4,000 other texts embedded by B
+a source collection of 4,000 texts (`--side`) embedded by A and a disjoint target collection of as many other texts by B
 (wiki: the kit's two training sides; fortunes: its 3,072 per side; jargon: the 2,827 texts left for B), 2,000 test
 pairs held out (fortunes: the first 2,000 of its 2,048);
 `fit_translator(method="anchors+align")` as `v2v fit` calls it, one seed; top-1 among the test pairs, both
@@ -36,15 +37,15 @@ logger = logging.getLogger("bench.anchor_kinds")
 SIDE, TEST, ANCHORS = 4000, 2000, 5000
 
 
-def collections(name: str, a: str, b: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(source collection, target collection, test source, test target) of one corpus."""
+def collections(name: str, a: str, b: str, side: int = SIDE) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(source collection, target collection, test source, test target) of one corpus, ``side`` vectors per side."""
     if name in ("wiki", "fortunes"):  # the kit's
         held, side_a, side_b = SPLITS[name]
         xa, yb = load(name, a), load(name, b)
-        return xa[side_a][:SIDE], yb[side_b][:SIDE], xa[held][:TEST], yb[held][:TEST]
+        return xa[side_a][:side], yb[side_b][:side], xa[held][:TEST], yb[held][:TEST]
     texts = [t["text"] for t in getattr(build_kit, f"{name}_texts")(Path.home() / ".cache/v2v-store/kit")]
     test = texts[:TEST]
-    return (embed_cached(a, texts[TEST:TEST + SIDE]), embed_cached(b, texts[TEST + SIDE:TEST + 2 * SIDE]),
+    return (embed_cached(a, texts[TEST:TEST + side]), embed_cached(b, texts[TEST + side:TEST + 2 * side]),
             embed_cached(a, test), embed_cached(b, test))
 
 
@@ -58,6 +59,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--pair", nargs=2, default=["minilm", "e5"])
     ap.add_argument("--corpora", nargs="+", default=["wiki", "fortunes", "debpkg", "gettext", "wordnet", "jargon"])
+    ap.add_argument("--side", type=int, default=SIDE, help="vectors per side (at most; the kit's sides are 13,805)")
     ap.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
@@ -67,7 +69,7 @@ def main() -> None:
                    "a quarter documentation sentences (default)": anchor_pairs(a, b, ANCHORS)}
     rows = []
     for name in args.corpora:
-        x, y, tx, ty = collections(name, a, b)
+        x, y, tx, ty = collections(name, a, b, args.side)
         for label, pairs in anchor_sets.items():
             t0 = time.perf_counter()
             translator, report = fit_translator(x, y, (a, b), method="anchors+align", pairs=pairs, seed=0,
@@ -78,7 +80,7 @@ def main() -> None:
             logger.info("%s", rows[-1])
     lines = [f"# `v2v fit`'s anchors with and without documentation sentences: {a} <-> {b}", "",
              f"`{run_meta()['command']}` ({run_meta()['date']}, {run_meta()['machine']}). anchors+align, 5,000 "
-             f"anchors, one seed; top-1 among each corpus's test pairs, {a} -> {b} / {b} -> {a}.", "",
+             f"anchors (each weighted as `v2v fit` weights them for the collections' size), one seed; top-1 among each corpus's test pairs, {a} -> {b} / {b} -> {a}.", "",
              "| corpus | per side | test | Wikipedia sentences (before) | a quarter documentation sentences "
              "(default) | change |", "|---|---|---|---|---|---|"]
     for name in args.corpora:
@@ -87,7 +89,8 @@ def main() -> None:
         change = " / ".join(f"{q - p:+.3f}" for p, q in zip(before["top1"], after["top1"]))
         sizes = " / ".join(f"{n:,}" for n in before["per_side"])
         lines.append(f"| {name} | {sizes} | {before['test']:,} | {cell(before)} | {cell(after)} | {change} |")
-    save_results(args.out, f"anchor_kinds_{a}_{b}", {**run_meta(), "rows": rows}, lines)
+    tag = f"anchor_kinds_{a}_{b}" + ("" if args.side == SIDE else f"_side{args.side}")
+    save_results(args.out, tag, {**run_meta(), "rows": rows}, lines)
     print("\n".join(lines))
 
 
