@@ -16,7 +16,6 @@ The Python standard library's docstrings are under the PSF License Version 2 (ht
 from __future__ import annotations
 
 import argparse
-import ast
 import logging
 import re
 import sys
@@ -25,7 +24,10 @@ from pathlib import Path
 
 import numpy as np
 
-from v2v_store.texts import DOC_SENTENCES
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from build_kit import docstrings  # noqa: E402
+
+from v2v_store.texts import DOC_SENTENCES  # noqa: E402
 
 HEADER = ("# Sentences of the docstrings of the Python {version} standard library (PSF License Version 2,"
           " https://docs.python.org/3/license.html), one per line: v2v-store's documentation anchors."
@@ -36,22 +38,14 @@ def stdlib_sentences() -> list[str]:
     """Sentences (30-300 characters) of the standard library's docstrings, in a seeded order."""
     root = Path(sysconfig.get_paths()["stdlib"])
     seen: dict[str, None] = {}
-    for path in sorted(root.rglob("*.py")):
-        if {"test", "tests", "idlelib", "lib2to3", "site-packages"} & set(path.relative_to(root).parts):
-            continue
-        try:
-            tree = ast.parse(path.read_text(encoding="utf-8"))
-        except (SyntaxError, UnicodeDecodeError, ValueError):
-            continue
-        for node in ast.walk(tree):
-            if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
-                for paragraph in (ast.get_docstring(node) or "").split("\n\n"):
-                    text = " ".join(paragraph.split())
-                    if ">>>" in text:
-                        continue
-                    for sentence in re.split(r"(?<=[.!?])\s+(?=[A-Z])", text):
-                        if 30 <= len(sentence) <= 300:
-                            seen.setdefault(sentence)
+    for _, doc in docstrings(root, {"test", "tests", "idlelib", "lib2to3", "site-packages"}):
+        for paragraph in doc.split("\n\n"):
+            text = " ".join(paragraph.split())
+            if ">>>" in text:
+                continue
+            for sentence in re.split(r"(?<=[.!?])\s+(?=[A-Z])", text):
+                if 30 <= len(sentence) <= 300:
+                    seen.setdefault(sentence)
     texts = list(seen)
     return [texts[i] for i in np.random.default_rng(0).permutation(len(texts))]
 

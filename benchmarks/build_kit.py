@@ -213,7 +213,6 @@ def pydoc_texts(cache: Path) -> list[dict]:
     """Docstrings of modules, classes and functions (read with ``ast``, nothing imported) of the standard library
     (test suites, idlelib and lib2to3 left out) and of ``PYDOC_PACKAGES`` (their tests left out), 200-1,000 characters
     after folding whitespace, first occurrence of each; a seeded 12,000 of them."""
-    import ast
     import importlib.util
     import sysconfig
 
@@ -224,21 +223,28 @@ def pydoc_texts(cache: Path) -> list[dict]:
             raise SystemExit(f"pydoc needs {package} installed (it reads its docstrings)")
         roots.append((package, Path(list(found.submodule_search_locations)[0])))
     skip = {"test", "tests", "testing", "idlelib", "lib2to3", "site-packages", "dist-packages"}
-    items = []
-    for name, root in roots:
-        for path in sorted(root.rglob("*.py")):
-            if skip & set(path.relative_to(root).parts):
-                continue
-            try:
-                tree = ast.parse(path.read_text(encoding="utf-8"))
-            except (SyntaxError, UnicodeDecodeError, ValueError):
-                continue
-            for node in ast.walk(tree):
-                if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
-                    doc = ast.get_docstring(node)
-                    if doc:
-                        items.append({"text": doc, "package": name, "path": str(path.relative_to(root))})
+    items = [{"text": doc, "package": name, "path": str(path.relative_to(root))}
+             for name, root in roots for path, doc in docstrings(root, skip)]
     return shuffled(keep(items, shortest=200, longest=1000))[:12000]
+
+
+def docstrings(root: Path, skip: set[str]):
+    """``(file, docstring)`` of every module, class and function of the ``.py`` files under ``root`` (read with
+    ``ast``, nothing imported; files in a directory named in ``skip`` left out), in file order."""
+    import ast
+
+    for path in sorted(root.rglob("*.py")):
+        if skip & set(path.relative_to(root).parts):
+            continue
+        try:
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+        except (SyntaxError, UnicodeDecodeError, ValueError):
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+                doc = ast.get_docstring(node)
+                if doc:
+                    yield path, doc
 
 
 LOCALES = Path("/usr/share/locale")

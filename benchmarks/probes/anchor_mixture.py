@@ -12,16 +12,15 @@ sentences (rows 8,192+), the kit's fortunes (rows 8,192+), and sentences of the 
 docstring sentences, and five kinds no anchor set holds: Debian package summaries, gettext messages, the Jargon File,
 WordNet glosses and FOLDOC (`build_kit.py`'s texts).
 """
-import ast
-import re
 import sys
-import sysconfig
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import build_kit  # noqa: E402
+from anchor_kinds import top1  # noqa: E402
+from build_doc_sentences import stdlib_sentences  # noqa: E402  (the shipped documentation sentences' recipe)
 from kit import load  # noqa: E402
 
 from v2v_store.texts import embed_cached  # noqa: E402
@@ -29,31 +28,6 @@ from v2v_store.train.linear import fit_procrustes  # noqa: E402
 from v2v_store.translator import Space, Translator  # noqa: E402
 
 TEST = 2000
-unit = lambda v: v / np.linalg.norm(v, axis=1, keepdims=True)  # noqa: E731
-
-
-def stdlib_sentences() -> list[str]:
-    """Sentences (30-300 characters) of the standard library's docstrings, tests and idlelib left out, shuffled."""
-    root = Path(sysconfig.get_paths()["stdlib"])
-    seen: dict[str, None] = {}
-    for path in sorted(root.rglob("*.py")):
-        if {"test", "tests", "idlelib", "lib2to3", "site-packages"} & set(path.relative_to(root).parts):
-            continue
-        try:
-            tree = ast.parse(path.read_text(encoding="utf-8"))
-        except (SyntaxError, UnicodeDecodeError, ValueError):
-            continue
-        for node in ast.walk(tree):
-            if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
-                for paragraph in (ast.get_docstring(node) or "").split("\n\n"):
-                    text = " ".join(paragraph.split())
-                    if ">>>" in text:
-                        continue
-                    for s in re.split(r"(?<=[.!?])\s+(?=[A-Z])", text):
-                        if 30 <= len(s) <= 300:
-                            seen.setdefault(s)
-    texts = list(seen)
-    return [texts[i] for i in np.random.default_rng(0).permutation(len(texts))]
 
 
 def corpus(name: str, models: tuple[str, str]) -> dict[str, dict[str, np.ndarray]]:
@@ -62,6 +36,13 @@ def corpus(name: str, models: tuple[str, str]) -> dict[str, dict[str, np.ndarray
     texts = stdlib_sentences()[:5000 + TEST] if name == "stdlib" else \
         [t["text"] for t in getattr(build_kit, f"{name}_texts")(Path.home() / ".cache/v2v-store/kit")[:TEST]]
     return {m: embed_cached(m, texts) for m in models}
+
+
+def procrustes_top1(pairs, xs: np.ndarray, ys: np.ndarray, a: str, b: str) -> tuple[float, float]:
+    """Top-1 both ways on the test pairs ``xs``, ``ys`` of Procrustes on anchor ``pairs`` centred on them."""
+    translator = Translator.from_linear_map(fit_procrustes(pairs, centre_on=(xs, ys)), Space(a, xs.shape[1]),
+                                            Space(b, ys.shape[1]))
+    return top1(translator, xs, ys, a, b), top1(translator, ys, xs, b, a)
 
 
 def main() -> None:
@@ -90,14 +71,8 @@ def main() -> None:
         pairs = [np.concatenate([rows(n, c)[m] for n, c in parts.items()]) for m in (a, b)]
         cells = []
         for name, part in test.items():
-            xs, ys = data[name][a][part], data[name][b][part]
-            translator = Translator.from_linear_map(fit_procrustes((pairs[0], pairs[1]), centre_on=(xs, ys)),
-                                                    Space(a, xs.shape[1]), Space(b, ys.shape[1]))
-            score = []
-            for (src, tgt, x, y) in ((a, b, xs, ys), (b, a, ys, xs)):
-                t = unit(translator.translate(np.asarray(x, np.float32), src, tgt, role="queries"))
-                score.append(np.mean((t @ unit(np.asarray(y, np.float32)).T).argmax(1) == np.arange(len(t))))
-            cells.append(f"{score[0]:.3f}/{score[1]:.3f}")
+            there, back = procrustes_top1((pairs[0], pairs[1]), data[name][a][part], data[name][b][part], a, b)
+            cells.append(f"{there:.3f}/{back:.3f}")
         print(label.ljust(40) + "".join(c.rjust(13) for c in cells), flush=True)
 
 

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from anchor_mixture import TEST, corpus, unit
+from anchor_mixture import TEST, corpus, top1
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import build_kit  # noqa: E402
@@ -33,11 +33,6 @@ def collections(name: str, a: str, b: str) -> tuple[np.ndarray, np.ndarray, np.n
     test = corpus(name, (a, b))
     return (embed_cached(a, texts[TEST:TEST + SIDE]), embed_cached(b, texts[TEST + SIDE:TEST + 2 * SIDE]),
             test[a][:TEST], test[b][:TEST])
-
-
-def top1(translator, x: np.ndarray, y: np.ndarray, src: str, tgt: str) -> float:
-    t = unit(translator.translate(np.asarray(x, np.float32), src, tgt, role="queries"))
-    return float(np.mean((t @ unit(np.asarray(y, np.float32)).T).argmax(1) == np.arange(len(t))))
 
 
 def main() -> None:

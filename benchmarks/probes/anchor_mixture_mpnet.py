@@ -11,15 +11,13 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from anchor_mixture import stdlib_sentences, unit
+from anchor_mixture import procrustes_top1, stdlib_sentences
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import build_kit  # noqa: E402
 from kit import load  # noqa: E402
 
 from v2v_store.texts import embed_cached  # noqa: E402
-from v2v_store.train.linear import fit_procrustes  # noqa: E402
-from v2v_store.translator import Space, Translator  # noqa: E402
 
 TEST, MODELS = 1000, ("minilm", "e5", "mpnet")
 
@@ -43,14 +41,8 @@ def main() -> None:
         for label, pairs in anchor_sets.items():
             cells = []
             for name in names:
-                xs, ys = test[name][a], test[name][b]
-                tr = Translator.from_linear_map(fit_procrustes((pairs[a], pairs[b]), centre_on=(xs, ys)),
-                                                Space(a, xs.shape[1]), Space(b, ys.shape[1]))
-                score = []
-                for src, tgt, x, y in ((a, b, xs, ys), (b, a, ys, xs)):
-                    t = unit(tr.translate(np.asarray(x, np.float32), src, tgt, role="queries"))
-                    score.append(np.mean((t @ unit(np.asarray(y, np.float32)).T).argmax(1) == np.arange(len(t))))
-                cells.append(f"{score[0]:.3f}/{score[1]:.3f}")
+                there, back = procrustes_top1((pairs[a], pairs[b]), test[name][a], test[name][b], a, b)
+                cells.append(f"{there:.3f}/{back:.3f}")
             print(label.ljust(29) + "".join(c.rjust(13) for c in cells), flush=True)
 
 
