@@ -31,6 +31,7 @@ from kit import SPLITS, load, run_meta, save_results  # noqa: E402
 
 from v2v_store.anchors import anchor_pairs, anchor_texts  # noqa: E402
 from v2v_store.fit import fit_translator  # noqa: E402
+from v2v_store.metrics import translation_metrics  # noqa: E402
 from v2v_store.texts import embed_cached  # noqa: E402
 
 logger = logging.getLogger("bench.anchor_kinds")
@@ -47,12 +48,6 @@ def collections(name: str, a: str, b: str, side: int = SIDE) -> tuple[np.ndarray
     test = texts[:TEST]
     return (embed_cached(a, texts[TEST:TEST + side]), embed_cached(b, texts[TEST + side:TEST + 2 * side]),
             embed_cached(a, test), embed_cached(b, test))
-
-
-def top1(translator, x: np.ndarray, y: np.ndarray, src: str, tgt: str) -> float:
-    unit = lambda v: v / np.linalg.norm(v, axis=1, keepdims=True)  # noqa: E731
-    t = unit(translator.translate(np.asarray(x, np.float32), src, tgt, role="queries"))
-    return float(np.mean((t @ unit(np.asarray(y, np.float32)).T).argmax(1) == np.arange(len(t))))
 
 
 def main() -> None:
@@ -75,7 +70,8 @@ def main() -> None:
             translator, report = fit_translator(x, y, (a, b), method="anchors+align", pairs=pairs, seed=0,
                                                 progress=False)
             rows.append({"corpus": name, "anchors": label, "per_side": [len(x), len(y)], "test": len(tx),
-                         "top1": [top1(translator, tx, ty, a, b), top1(translator, ty, tx, b, a)],
+                         "top1": [translation_metrics(translator, tx, ty, a, b).top1,
+                                  translation_metrics(translator, ty, tx, b, a).top1],
                          "trusted": report.trusted, "seconds": round(time.perf_counter() - t0, 1)})
             logger.info("%s", rows[-1])
     lines = [f"# `v2v fit`'s anchors with and without documentation sentences: {a} <-> {b}", "",

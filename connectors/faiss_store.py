@@ -742,9 +742,9 @@ class FaissStore(VectorStore):
         # IndexIDMap renumbers its rows after a removal; only an inner index that compacts its rows the same way
         # (flat codes: Flat, SQ, PQ) stays in step. Others (IVF, HNSW) would mislabel every later row. An index not
         # built yet: the one its structure (?index=, or a source's) builds
-        built = self._index
-        if built is None and self._structure() and self._requested_dim is not None:
-            built = self._build(self._structure(), 1000)[0]  # held here: its inner index is freed with it
+        built, structure = self._index, self._structure()
+        if built is None and structure and self._requested_dim is not None:
+            built = self._build(structure, 1000)[0]  # held here: its inner index is freed with it
         index = None if built is None else faiss.downcast_index(built)
         return not (index is not None and type(index).__name__.startswith("IndexIDMap")
                     and not isinstance(faiss.downcast_index(index.index), faiss.IndexFlatCodes))

@@ -41,7 +41,7 @@ def test_anchor_texts_take_each_language_of_the_bundled_corpus():
     assert anchors.anchor_languages(" fr, EN,fr ") == ("en", "fr")
     english = anchors.anchor_texts(300)
     wiki = [s["text"] for s in bundled_sentences("en")]
-    assert english == wiki[-225:] + doc_sentences()[:75]  # a quarter of the English ones documentation sentences
+    assert english == wiki[-225:] + list(doc_sentences()[:75])  # a quarter of the English ones documentation sentences
     assert anchors.anchor_texts(300, docs=False) == wiki[-300:]
     both = anchors.anchor_texts(300, ("en", "fr"))
     french = [s["text"] for s in bundled_sentences("fr")[-300:]]

@@ -133,7 +133,7 @@ def anchor_texts(count: int, languages: tuple[str, ...] = ("en",), docs: bool = 
     texts = []
     for language in anchor_languages(languages):
         sentences = bundled_sentences(language)
-        technical = doc_sentences()[:round(count * DOC_SHARE)] if docs and language == "en" else []
+        technical = list(doc_sentences()[:round(count * DOC_SHARE)]) if docs and language == "en" else []
         wiki = count - len(technical)
         if not 2 <= count or wiki > len(sentences):
             raise V2VError(f"--anchors {count}: choose between 2 and {len(sentences) + len(technical)} (the bundled "

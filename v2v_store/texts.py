@@ -10,6 +10,7 @@ model directory: :func:`v2v_store.models.model_key`) and a hash of the texts.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -31,14 +32,15 @@ BUNDLED_LANGUAGES = {"en": "en-us", "fr": "fr-fr", "es": "es-es"}
 DOC_SENTENCES = Path(__file__).with_name("doc_sentences.txt")
 
 
-def doc_sentences() -> list[str]:
+@functools.cache
+def doc_sentences() -> tuple[str, ...]:
     """The shipped documentation sentences (:data:`DOC_SENTENCES`: 5,000 sentences of the Python standard library's
-    docstrings, in a fixed shuffled order), technical text for the anchors beside the Wikipedia sentences."""
+    docstrings, in a fixed shuffled order), technical text for the anchors beside the Wikipedia sentences; read once."""
     if not DOC_SENTENCES.exists():
         raise MissingDependencyError(f"{DOC_SENTENCES} is missing from this install of v2v-store: reinstall it, or "
                                      "build it with benchmarks/build_doc_sentences.py")
     lines = DOC_SENTENCES.read_text(encoding="utf-8").split("\n")
-    return [line for line in lines[1:] if line.strip()]  # the first line says what they are
+    return tuple(line for line in lines[1:] if line.strip())  # the first line says what they are
 
 
 def wiki_sentences() -> list[dict]:

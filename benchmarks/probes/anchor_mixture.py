@@ -19,7 +19,6 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import build_kit  # noqa: E402
-from anchor_kinds import top1  # noqa: E402
 from build_doc_sentences import stdlib_sentences  # noqa: E402  (the shipped documentation sentences' recipe)
 from kit import load  # noqa: E402
 
@@ -36,6 +35,14 @@ def corpus(name: str, models: tuple[str, str]) -> dict[str, dict[str, np.ndarray
     texts = stdlib_sentences()[:5000 + TEST] if name == "stdlib" else \
         [t["text"] for t in getattr(build_kit, f"{name}_texts")(Path.home() / ".cache/v2v-store/kit")[:TEST]]
     return {m: embed_cached(m, texts) for m in models}
+
+
+def top1(translator, x: np.ndarray, y: np.ndarray, src: str, tgt: str) -> float:
+    """The share of ``x`` whose translation (as a query) has its own partner nearest among ``y``, row for row (the
+    probes' tables; ``metrics.translation_metrics`` scores the same, ties apart)."""
+    unit = lambda v: v / np.linalg.norm(v, axis=1, keepdims=True)  # noqa: E731
+    t = unit(translator.translate(np.asarray(x, np.float32), src, tgt, role="queries"))
+    return float(np.mean((t @ unit(np.asarray(y, np.float32)).T).argmax(1) == np.arange(len(t))))
 
 
 def procrustes_top1(pairs, xs: np.ndarray, ys: np.ndarray, a: str, b: str) -> tuple[float, float]:
