@@ -3,6 +3,7 @@
     python benchmarks/anchor_kinds.py --pair minilm e5 --corpora wiki fortunes debpkg gettext wordnet jargon
     python benchmarks/anchor_kinds.py --pair e5 mpnet --corpora wiki debpkg gettext
     python benchmarks/anchor_kinds.py --pair minilm e5 --corpora gettext wiki --side 13805   # each anchor weighted 0.36
+    python benchmarks/anchor_kinds.py --corpora debpkg gettext --kit-split --side 0   # fit_cli.py's collections
 
 The anchors are the product's own (:func:`v2v_store.anchors.anchor_pairs`, 5,000): the bundled Wikipedia sentences
 alone (``anchor_texts(docs=False)``, the default before session 76) against the default since, a quarter of them
@@ -12,7 +13,9 @@ a source collection of 4,000 texts (`--side`) embedded by A and a disjoint targe
 pairs held out (fortunes: the first 2,000 of its 2,048);
 `fit_translator(method="anchors+align")` as `v2v fit` calls it, one seed; top-1 among the test pairs, both
 directions. The other corpora are `build_kit.py`'s texts (package summaries, software messages, WordNet glosses,
-Jargon File sentences), embedded here and cached; none of them is in the anchors.
+Jargon File sentences), embedded here and cached; none of them is in the anchors. ``--kit-split``: the corpora as
+``build_kit.py`` built them, split as ``fit_cli.py`` splits them (up to 8,192 held out, all of them test pairs), so
+that both anchor sets meet the very collections ``v2v fit`` met there.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import build_kit  # noqa: E402
-from kit import SPLITS, load, run_meta, save_results  # noqa: E402
+from kit import SPLITS, load, run_meta, save_results, splits  # noqa: E402
 
 from v2v_store.anchors import anchor_pairs, anchor_texts  # noqa: E402
 from v2v_store.fit import fit_translator  # noqa: E402
@@ -38,8 +41,15 @@ logger = logging.getLogger("bench.anchor_kinds")
 SIDE, TEST, ANCHORS = 4000, 2000, 5000
 
 
-def collections(name: str, a: str, b: str, side: int = SIDE) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(source collection, target collection, test source, test target) of one corpus, ``side`` vectors per side."""
+def collections(name: str, a: str, b: str, side: int = SIDE,
+                kit_split: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(source collection, target collection, test source, test target) of one corpus, ``side`` vectors per side;
+    ``kit_split``: the corpus as built in the kit's layout, split as ``fit_cli.py`` splits it (``kit.splits``), all
+    its held-out rows the test pairs."""
+    if kit_split:
+        held, side_a, side_b = splits(name, a)
+        xa, yb = load(name, a), load(name, b)
+        return xa[side_a][:side], yb[side_b][:side], xa[held], yb[held]
     if name in ("wiki", "fortunes"):  # the kit's
         held, side_a, side_b = SPLITS[name]
         xa, yb = load(name, a), load(name, b)
@@ -57,8 +67,13 @@ def main() -> None:
                     help="the kit's wiki or fortunes, or build_kit.py's corpora by name")
     ap.add_argument("--tag", default=None, help="results file name (default anchor_kinds_<a>_<b>[_side<N>])")
     ap.add_argument("--side", type=int, default=SIDE, help="vectors per side (at most; the kit's sides are 13,805)")
+    ap.add_argument("--kit-split", action="store_true",
+                    help="the corpora as built by build_kit.py, split as fit_cli.py splits them (with --side 0: "
+                         "whole sides; every held-out row a test pair)")
     ap.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
     args = ap.parse_args()
+    if args.side <= 0 and not args.kit_split:
+        ap.error("--side 0 (whole sides) needs --kit-split")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     a, b = args.pair
     anchor_sets = {"Wikipedia sentences (before)": tuple(embed_cached(m, anchor_texts(ANCHORS, docs=False))
@@ -66,7 +81,7 @@ def main() -> None:
                    "a quarter documentation sentences (default)": anchor_pairs(a, b, ANCHORS)}
     rows = []
     for name in args.corpora:
-        x, y, tx, ty = collections(name, a, b, args.side)
+        x, y, tx, ty = collections(name, a, b, args.side or None, args.kit_split)
         for label, pairs in anchor_sets.items():
             t0 = time.perf_counter()
             translator, report = fit_translator(x, y, (a, b), method="anchors+align", pairs=pairs, seed=0,
@@ -87,7 +102,8 @@ def main() -> None:
         change = " / ".join(f"{q - p:+.3f}" for p, q in zip(before["top1"], after["top1"]))
         sizes = " / ".join(f"{n:,}" for n in before["per_side"])
         lines.append(f"| {name} | {sizes} | {before['test']:,} | {cell(before)} | {cell(after)} | {change} |")
-    tag = args.tag or f"anchor_kinds_{a}_{b}" + ("" if args.side == SIDE else f"_side{args.side}")
+    tag = args.tag or (f"anchor_kinds_{a}_{b}" + ("" if args.side in (SIDE, 0) else f"_side{args.side}")
+                       + ("_kitsplit" if args.kit_split else ""))
     save_results(args.out, tag, {**run_meta(), "rows": rows}, lines)
     print("\n".join(lines))
 
