@@ -303,6 +303,7 @@ def test_fit_cli_adds_anchors_in_the_collections_language(tmp_path):
 
     french, info = fit("fr")
     assert "anchor sentences in en and fr (1000 of each; the collections came nearer the bundled fr" in french["reason"]
+    assert "collections in another language come nearest one of them" in french["reason"]  # German would, too
     assert info["anchor_languages"] == ["en", "fr"]
     scores = info["anchor_language_scores"]
     assert all(f > e for f, e in zip(scores["fr"], scores["en"])), scores
