@@ -275,9 +275,10 @@ def parsed(root: Path, skip: set[str]):
             continue
         try:
             source = path.read_text(encoding="utf-8")
-            yield path, source.splitlines(), ast.parse(source)
+            tree = ast.parse(source)
         except (SyntaxError, UnicodeDecodeError, ValueError):
             continue
+        yield path, source.splitlines(), tree
 
 
 def functions(root: Path, skip: set[str]):
@@ -290,7 +291,7 @@ def functions(root: Path, skip: set[str]):
             if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 continue
             drop = set()
-            if ast.get_docstring(node) is not None:
+            if ast.get_docstring(node) is not None and node.body[0].lineno > node.lineno:  # not on the def's line
                 drop = set(range(node.body[0].lineno, node.body[0].end_lineno + 1))
             first = min([node.lineno] + [d.lineno for d in node.decorator_list])
             yield path, "\n".join(lines[i - 1] for i in range(first, node.end_lineno + 1) if i not in drop)
