@@ -67,10 +67,9 @@ COLLECTIONS_WARNING_BELOW = 0.13
 # any other come nearest one of them (German software messages: French) without being placed well (session 77:
 # MiniLM -> e5, anchors in English and French, no warning; benchmarks/results/fit_cli_gettext-de_*_s77_*.md)
 OTHER_LANGUAGES = ("the bundled languages are en, fr and es, and collections in another language come nearest one of "
-                   "them: German software messages were placed at top-1 0.39 against their oracle's 0.75, 0.62 with 500 "
-                   "of their texts; for such "
-                   "collections give a few hundred of their texts with --pair-texts, or keep their texts as "
-                   "documents (--document-pairs)")
+                   "them: German software messages were placed at top-1 0.39 against their oracle's 0.75, 0.62 with "
+                   "500 of their texts; for such collections give a few hundred of their texts with --pair-texts, or "
+                   "keep their texts as documents (--document-pairs)")
 # below it two models are only loosely related by a rotation (v2v_store.metrics.pairs_relatedness, 5,000 anchors,
 # against e5: MiniLM and mpnet 0.994-0.997, paraphrase-MiniLM-L3 0.989 and MiniLM cut to 128 principal components
 # 0.991, where the size rule's weight was better, 64 components 0.986, a tie; a MiniLM fine-tune 0.979, MiniLM cut to
