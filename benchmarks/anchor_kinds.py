@@ -30,7 +30,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import build_kit  # noqa: E402
-from kit import SPLITS, load, run_meta, save_results, splits  # noqa: E402
+from kit import load, run_meta, save_results, splits  # noqa: E402
 
 from v2v_store.anchors import anchor_pairs, anchor_texts  # noqa: E402
 from v2v_store.fit import fit_translator  # noqa: E402
@@ -46,14 +46,11 @@ def collections(name: str, a: str, b: str, side: int = SIDE,
     """(source collection, target collection, test source, test target) of one corpus, ``side`` vectors per side;
     ``kit_split``: the corpus as built in the kit's layout, split as ``fit_cli.py`` splits it (``kit.splits``), all
     its held-out rows the test pairs."""
-    if kit_split:
+    if kit_split or name in ("wiki", "fortunes"):  # built in the kit's layout (the kit's own: its fixed splits)
         held, side_a, side_b = splits(name, a)
         xa, yb = load(name, a), load(name, b)
-        return xa[side_a][:side], yb[side_b][:side], xa[held], yb[held]
-    if name in ("wiki", "fortunes"):  # the kit's
-        held, side_a, side_b = SPLITS[name]
-        xa, yb = load(name, a), load(name, b)
-        return xa[side_a][:side], yb[side_b][:side], xa[held][:TEST], yb[held][:TEST]
+        test = slice(None) if kit_split else slice(TEST)
+        return xa[side_a][:side], yb[side_b][:side], xa[held][test], yb[held][test]
     texts = [t["text"] for t in getattr(build_kit, f"{name}_texts")(Path.home() / ".cache/v2v-store/kit")]
     test = texts[:TEST]
     return (embed_cached(a, texts[TEST:TEST + side]), embed_cached(b, texts[TEST + side:TEST + 2 * side]),
