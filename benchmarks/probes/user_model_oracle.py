@@ -6,7 +6,7 @@
 
 Embeds the held-out sentences and side A with the model (cached: the same files fit_cli.py writes), then prints what
 its covariance fingerprint looks like, identity against MiniLM, and the oracle: Procrustes on side A's true pairs
-with e5, evaluated on the 8,192 held-out sentences both ways. ``CORPUS``: another corpus of the kit's layout (default wiki).
+with e5, evaluated on the 8,192 held-out sentences both ways (also with queries decoded as ``fit_cli.py`` reports). ``CORPUS``: another corpus of the kit's layout (default wiki).
 The model: a saved sentence-transformers directory or ``py:MODULE:FUNCTION``."""
 import os
 import sys
@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from kit import load, splits, texts  # noqa: E402
 
 from v2v_store.fingerprints import identify  # noqa: E402
-from v2v_store.metrics import paired_metrics  # noqa: E402
+from v2v_store.metrics import paired_metrics, translation_metrics  # noqa: E402
 from v2v_store.space_check import looks_like  # noqa: E402
 from v2v_store.texts import embed_cached  # noqa: E402
 from v2v_store.train.linear import fit_procrustes  # noqa: E402
@@ -38,3 +38,6 @@ if xa.shape[1] == 384:
 tr = Translator.from_linear_map(fit_procrustes((xa, e5[side_a])), Space("user", xa.shape[1]), Space("e5", 384))
 print(f"oracle Procrustes user -> e5: {paired_metrics(tr.translate(xh, 'user', 'e5'), e5[held])}; "
       f"back: {paired_metrics(tr.translate(e5[held], 'e5', 'user'), xh)}")
+there, back = translation_metrics(tr, xh, e5[held], "user", "e5"), translation_metrics(tr, e5[held], xh, "e5", "user")
+print(f"  queries decoded as queries (as v2v fit --eval-* and fit_cli.py report, session 78): top-1 / rank "
+      f"{there.top1:.3f} / {there.mean_rank:.2f}, back {back.top1:.3f} / {back.mean_rank:.2f}")
