@@ -304,6 +304,7 @@ def test_fit_cli_adds_anchors_in_the_collections_language(tmp_path):
     french, info = fit("fr")
     assert "anchor sentences in en and fr (1000 of each; the collections came nearer the bundled fr" in french["reason"]
     assert "collections in another language come nearest one of them" in french["reason"]  # German would, too
+    assert "give a few hundred of their texts with --pair-texts" in french["reason"]  # the fix, not yet applied
     assert info["anchor_languages"] == ["en", "fr"]
     scores = info["anchor_language_scores"]
     assert all(f > e for f, e in zip(scores["fr"], scores["en"])), scores
@@ -314,6 +315,23 @@ def test_fit_cli_adds_anchors_in_the_collections_language(tmp_path):
             french["paired"], english_only["paired"])
     english, info = fit("en")
     assert info["anchor_languages"] == ["en"] and "anchor sentences in" not in english["reason"]
+    (tmp_path / "texts.txt").write_text("\n".join(s["text"] for s in bundled_sentences("fr")[:200]), encoding="utf-8")
+    with_texts, _ = fit("fr", "--pair-texts", str(tmp_path / "texts.txt"))
+    assert "this fit has your --pair-texts among its pairs" in with_texts["reason"]  # applied: not asked for again
+    assert "give a few hundred of their texts" not in with_texts["reason"]
+
+
+def test_other_languages_note_says_what_the_fit_did_about_an_unbundled_language():
+    """The note beside anchors in another language asks for the collections' own texts only where the fit had none;
+    stored documents it paired are named, with the document check where it ran."""
+    from v2v_store.fit import OTHER_LANGUAGES, other_languages_note
+
+    asked = other_languages_note(False, False, False)
+    assert asked.startswith(OTHER_LANGUAGES) and "--pair-texts, or keep their texts as documents" in asked
+    assert other_languages_note(True, True, False).endswith(
+        "this fit pairs the collections' stored documents, and its document check measures it on some of them")
+    assert other_languages_note(True, False, True).endswith("this fit pairs the collections' stored documents")
+    assert other_languages_note(False, False, True).endswith("this fit has your --pair-texts among its pairs")
 
 
 def test_fit_cli_falls_back_to_anchors_when_the_unsupervised_fit_is_not_confirmed(tmp_path):

@@ -65,11 +65,26 @@ KINDS_WARNING_BELOW = 0.2
 COLLECTIONS_WARNING_BELOW = 0.13
 # said when `auto` adds anchors in another language: the check can only name a bundled language, and collections in
 # any other come nearest one of them (German software messages: French) without being placed well (session 77:
-# MiniLM -> e5, anchors in English and French, no warning; benchmarks/results/fit_cli_gettext-de_*_s77_*.md)
+# MiniLM -> e5, anchors in English and French, no warning; benchmarks/results/fit_cli_gettext-de_*_s77_*.md; with
+# 1,000 stored documents of each collection, session 78: 0.733 / 0.735, fit_cli_gettext-de_*_documentsboth_s78.md)
 OTHER_LANGUAGES = ("the bundled languages are en, fr and es, and collections in another language come nearest one of "
                    "them: German software messages were placed at top-1 0.39 against their oracle's 0.75, 0.62 with "
-                   "500 of their texts; for such collections give a few hundred of their texts with --pair-texts, or "
-                   "keep their texts as documents (--document-pairs)")
+                   "500 of their texts, 0.73 with 1,000 stored documents of each collection")
+
+
+def other_languages_note(stored_documents: bool, document_check: bool, pair_texts: bool) -> str:
+    """:data:`OTHER_LANGUAGES`, and what this fit did about it: the collections' own texts it paired (their stored
+    documents, and whether its document check measures it on some held out, or ``--pair-texts``), or how to give
+    them."""
+    if stored_documents:
+        done = "this fit pairs the collections' stored documents" + (
+            ", and its document check measures it on some of them" if document_check else "")
+    elif pair_texts:
+        done = "this fit has your --pair-texts among its pairs"
+    else:
+        done = ("for such collections give a few hundred of their texts with --pair-texts, or keep their texts as "
+                "documents (--document-pairs)")
+    return f"{OTHER_LANGUAGES}; {done}"
 # below it two models are only loosely related by a rotation (v2v_store.metrics.pairs_relatedness, 5,000 anchors,
 # against e5: MiniLM and mpnet 0.994-0.997, paraphrase-MiniLM-L3 0.989 and MiniLM cut to 128 principal components
 # 0.991, where the size rule's weight was better, 64 components 0.986, a tie; a MiniLM fine-tune 0.979, MiniLM cut to
@@ -509,11 +524,13 @@ def fit_collections(source: np.ndarray, target: np.ndarray, names: tuple[str, st
     translator.info["models"] = {name: model_spec(model) for name, model in zip(names, models) if can_embed(model)}
     if report.method in ("anchors", "anchors+align") and anchors:  # anchors were made: the languages are decided
         used, scores = languages_for_anchors()
+        documented = (stored is not None and stored.pairs is not None, held is not None)
         if scores:
             translator.info["anchor_language_scores"] = scores
         if used != ("en",):
             looks = (f"; the collections came nearer the bundled {used[-1]} sentences than the English ones in both "
-                     f"models' spaces; {OTHER_LANGUAGES}" if languages == "auto" else "")
+                     f"models' spaces; {other_languages_note(*documented, bool(pair_texts))}"
+                     if languages == "auto" else "")
             report.reason += f"; anchor sentences in {' and '.join(used)} ({anchors} of each{looks})"
         translator.info["anchor_languages"] = list(used)
     if pair_texts:
