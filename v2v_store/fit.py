@@ -70,21 +70,6 @@ COLLECTIONS_WARNING_BELOW = 0.13
 OTHER_LANGUAGES = ("the bundled languages are en, fr and es, and collections in another language come nearest one of "
                    "them: German software messages were placed at top-1 0.39 against their oracle's 0.75, 0.62 with "
                    "500 of their texts, 0.73 with 1,000 stored documents of each collection")
-
-
-def other_languages_note(stored_documents: bool, document_check: bool, pair_texts: bool) -> str:
-    """:data:`OTHER_LANGUAGES`, and what this fit did about it: the collections' own texts it paired (their stored
-    documents, and whether its document check measures it on some held out, or ``--pair-texts``), or how to give
-    them."""
-    if stored_documents:
-        done = "this fit pairs the collections' stored documents" + (
-            ", and its document check measures it on some of them" if document_check else "")
-    elif pair_texts:
-        done = "this fit has your --pair-texts among its pairs"
-    else:
-        done = ("for such collections give a few hundred of their texts with --pair-texts, or keep their texts as "
-                "documents (--document-pairs)")
-    return f"{OTHER_LANGUAGES}; {done}"
 # below it two models are only loosely related by a rotation (v2v_store.metrics.pairs_relatedness, 5,000 anchors,
 # against e5: MiniLM and mpnet 0.994-0.997, paraphrase-MiniLM-L3 0.989 and MiniLM cut to 128 principal components
 # 0.991, where the size rule's weight was better, 64 components 0.986, a tie; a MiniLM fine-tune 0.979, MiniLM cut to
@@ -102,6 +87,21 @@ RELATED_BELOW = 0.985
 # fortunes find 0.992-0.995, French messages 0.910; German ones, the texts themselves but in a language MiniLM barely
 # knows, 0.821: noted too, so the note names both causes.
 DOCUMENTS_LOOSER_BY = 0.1
+
+
+def other_languages_note(stored_documents: bool, document_check: bool, pair_texts: bool) -> str:
+    """:data:`OTHER_LANGUAGES`, and what this fit did about it: the collections' own texts it paired (their stored
+    documents, and whether its document check measures it on some held out, or ``--pair-texts``), or how to give
+    them."""
+    if stored_documents:
+        done = "this fit pairs the collections' stored documents" + (
+            ", and its document check measures it on some of them" if document_check else "")
+    elif pair_texts:
+        done = "this fit has your --pair-texts among its pairs"
+    else:
+        done = ("for such collections give a few hundred of their texts with --pair-texts, or keep their texts as "
+                "documents (--document-pairs)")
+    return f"{OTHER_LANGUAGES}; {done}"
 
 
 @dataclass

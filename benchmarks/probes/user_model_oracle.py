@@ -6,7 +6,8 @@
 
 Embeds the held-out sentences and side A with the model (cached: the same files fit_cli.py writes), then prints what
 its covariance fingerprint looks like, identity against MiniLM, and the oracle: Procrustes on side A's true pairs
-with e5, evaluated on the 8,192 held-out sentences both ways (also with queries decoded as ``fit_cli.py`` reports). ``CORPUS``: another corpus of the kit's layout (default wiki).
+with e5, evaluated on the 8,192 held-out sentences both ways (also with queries decoded as ``fit_cli.py`` reports).
+``CORPUS``: another corpus of the kit's layout (default wiki).
 The model: a saved sentence-transformers directory or ``py:MODULE:FUNCTION``."""
 import os
 import sys
