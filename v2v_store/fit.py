@@ -524,13 +524,13 @@ def fit_collections(source: np.ndarray, target: np.ndarray, names: tuple[str, st
     translator.info["models"] = {name: model_spec(model) for name, model in zip(names, models) if can_embed(model)}
     if report.method in ("anchors", "anchors+align") and anchors:  # anchors were made: the languages are decided
         used, scores = languages_for_anchors()
-        documented = (stored is not None and stored.pairs is not None, held is not None)
         if scores:
             translator.info["anchor_language_scores"] = scores
         if used != ("en",):
+            paired_documents = stored is not None and stored.pairs is not None
+            note = other_languages_note(paired_documents, held is not None, bool(pair_texts))
             looks = (f"; the collections came nearer the bundled {used[-1]} sentences than the English ones in both "
-                     f"models' spaces; {other_languages_note(*documented, bool(pair_texts))}"
-                     if languages == "auto" else "")
+                     f"models' spaces; {note}" if languages == "auto" else "")
             report.reason += f"; anchor sentences in {' and '.join(used)} ({anchors} of each{looks})"
         translator.info["anchor_languages"] = list(used)
     if pair_texts:
@@ -700,7 +700,7 @@ def _compare_kinds(pairs: tuple[np.ndarray, np.ndarray], source: np.ndarray, tar
     anchors, 0.05 and 0.12; ``anchors+align`` 0.246 / 0.214, ``anchors`` 0.165 / 0.088, the oracle 0.797 / 0.695), so
     the warning names that case too, and its fix, pairs of the collections' kind (``--pair-texts``). Since the anchors
     hold documentation sentences (session 77) German messages no longer fall below the lines (pair profile 0.36):
-    collections in an unbundled language are then named by :data:`OTHER_LANGUAGES` instead."""
+    collections in an unbundled language are then named by :func:`other_languages_note` instead."""
     rng = np.random.default_rng(0)
     sample = lambda v: v if len(v) <= most else v[np.sort(rng.choice(len(v), most, replace=False))]  # noqa: E731
     source, target = sample(source), sample(target)
