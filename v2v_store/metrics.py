@@ -275,7 +275,8 @@ def pairs_relatedness(pairs: tuple[np.ndarray, np.ndarray], group: int = 500, fo
     fewer pairs each fold's map is fitted on fewer and the values move (1,000 anchors: the static model 0.864, MiniLM
     cut to 32 components 0.976): compare values at 5,000. With the anchors a quarter documentation sentences (session
     76; measured in session 78): MiniLM / e5 0.997, L3 0.9875, top-128 0.992, top-64 0.975, the fine-tune 0.954, the
-    static model 0.903: the same order, the same side of 0.985 but for top-64 (a tie)."""
+    static model 0.903: the same order, lowered mostly by the documentation sentences (the fine-tune's Wikipedia rows
+    0.980, its documentation rows 0.873; session 79); ``v2v_store.fit.RELATED_BELOW`` was drawn again on these."""
     if len(pairs[0]) < 200:
         return float("nan")
     there, back, whole = out_of_fold_ranks(pairs, group, folds, seed)
