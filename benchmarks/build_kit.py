@@ -36,6 +36,10 @@ duplicates dropped, shuffled with seed 0):
   translations of those catalogs (``msgstr`` of ``/usr/share/locale/de``): a collection in another language than the
   bundled anchors and than MiniLM's training data; ``gettext-fr`` and ``gettext-es`` the same in French and Spanish,
   the two other languages of the bundled corpus (``v2v fit --anchor-languages``, session 50).
+- ``fortunes-de``, ``fortunes-es``, ``fortunes-it``: Debian ``fortunes-de``, ``fortunes-es`` and ``fortunes-it``:
+  short informal texts (quotes, jokes, proverbs; 20-300 characters) in German (17,123), Spanish (10,714) and Italian
+  (7,351): collections in another language that are not software messages (session 79); Spanish is a language of the
+  bundled corpus, German and Italian are not.
 - ``jargon``: Debian ``dict-jargon`` (the Jargon File, hacker slang): the sentences of its entries' indented
   paragraphs (split before a capital or an opening quote), braces dropped, none with a URL; 8,827 distinct (session 53:
   a seventh corpus, informal technical prose, for a user's run on data no session had touched).
@@ -61,6 +65,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -123,11 +128,28 @@ def fortunes_texts(cache: Path) -> list[dict]:
         probe = "usr/share/games/fortunes/fortunes" if package == "fortunes-min" else "usr/share/games/fortunes/science"
         directory = debian_files(package, probe, cache) / "usr/share/games/fortunes"
         items += [(f.name, f) for f in directory.iterdir() if f.is_file() and not f.suffix]
+    return shuffled(keep(fortune_items(dict(items)), shortest=20))
+
+
+def fortunes_in(language: str) -> Callable[[Path], list[dict]]:
+    """Debian ``fortunes-<language>`` (``de``, ``es``, ``it``): the fortune files of that language, items split on
+    ``%`` lines, category = file (without ``.fortunes``); symbolic links (``.u8`` copies) and ``.dat`` indexes skipped."""
+    def texts(cache: Path) -> list[dict]:
+        probe = f"usr/share/games/fortunes/{language}"
+        directory = debian_files(f"fortunes-{language}", probe, cache) / probe
+        files = {f.name.removesuffix(".fortunes"): f for f in directory.iterdir()
+                 if f.is_file() and not f.is_symlink() and f.suffix != ".dat"}
+        return shuffled(keep(fortune_items(files), shortest=20))
+    return texts
+
+
+def fortune_items(files: dict[str, Path]) -> list[dict]:
+    """The items of fortune files (``{category: path}``, read in the order of their names), split on ``%`` lines."""
     out = []
-    for name, path in sorted(dict(items).items()):
+    for name, path in sorted(files.items()):
         for item in path.read_text(encoding="utf-8", errors="replace").split("\n%\n"):
             out.append({"text": item, "category": name})
-    return shuffled(keep(out, shortest=20))
+    return out
 
 
 def wordnet_texts(cache: Path) -> list[dict]:
@@ -354,7 +376,8 @@ SOURCES = {"wiki": wiki_texts, "fortunes": fortunes_texts, "wordnet": wordnet_te
            "gettext": gettext_texts,
            "gettext-de": lambda cache: gettext_texts(cache, "de"),
            "gettext-fr": lambda cache: gettext_texts(cache, "fr"),
-           "gettext-es": lambda cache: gettext_texts(cache, "es")}
+           "gettext-es": lambda cache: gettext_texts(cache, "es"),
+           "fortunes-de": fortunes_in("de"), "fortunes-es": fortunes_in("es"), "fortunes-it": fortunes_in("it")}
 
 
 def embed(texts: list[str], corpus: str, model: str, out: Path) -> None:

@@ -160,3 +160,22 @@ def test_gettext_corpus_reads_the_catalogs_messages(tmp_path):
                                                  "Konfigurationsdatei %s konnte nicht zum Lesen geöffnet werden"]
     with pytest.raises(SystemExit, match="no gettext catalogs"):
         build_kit.gettext_texts(tmp_path, "it", root=tmp_path)
+
+
+def test_fortunes_in_another_language_reads_that_packages_files_once(tmp_path):
+    """``fortunes-<language>``: the items of the language's fortune files (``%`` lines between them), category = file
+    without ``.fortunes``; ``.dat`` indexes and the ``.u8`` links to the same files are not read again, items under 20
+    characters are left out."""
+    directory = tmp_path / "debian" / "fortunes-xx" / "usr/share/games/fortunes/xx"
+    directory.mkdir(parents=True)
+    (directory / "sprueche").write_text("Wer rastet, der rostet, sagt man hier.\n%\nzu kurz\n%\n"
+                                        "Morgenstund hat Gold im Mund, sagt das Sprichwort.\n", encoding="utf-8")
+    (directory / "sprueche.u8").symlink_to("sprueche")
+    (directory / "sprueche.dat").write_bytes(b"\x00\x02\x00\x00index")
+    (directory / "filosofia.fortunes").write_text("Pienso, luego existo. -- Descartes\n", encoding="utf-8")
+
+    items = build_kit.fortunes_in("xx")(tmp_path)
+    assert sorted((r["category"], r["text"]) for r in items) == [
+        ("filosofia", "Pienso, luego existo. -- Descartes"),
+        ("sprueche", "Morgenstund hat Gold im Mund, sagt das Sprichwort."),
+        ("sprueche", "Wer rastet, der rostet, sagt man hier.")]
