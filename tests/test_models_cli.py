@@ -299,35 +299,38 @@ def test_fit_cli_adds_anchors_in_the_collections_language(tmp_path):
                   str(tmp_path / "eb.npy"), *extra)
         assert out.returncode == 0, out.stderr[-2000:]
         info = json.loads((out_dir / "config.json").read_text())["info"]
-        return json.loads(out.stdout), info
+        return json.loads(out.stdout), info, out.stderr
 
-    french, info = fit("fr")
+    french, info, log = fit("fr")
+    assert "has none of their own texts: collections not in English were placed far less well" in log
     assert "anchor sentences in en and fr (1000 of each; the collections came nearer the bundled fr" in french["reason"]
     assert "collections in another language come nearest one of them" in french["reason"]  # German would, too
     assert "give a few hundred of their texts with --pair-texts" in french["reason"]  # the fix, not yet applied
     assert info["anchor_languages"] == ["en", "fr"]
     scores = info["anchor_language_scores"]
     assert all(f > e for f, e in zip(scores["fr"], scores["en"])), scores
-    english_only, info = fit("fr", "--anchor-languages", "en")
+    english_only, info, _ = fit("fr", "--anchor-languages", "en")
     assert info["anchor_languages"] == ["en"] and "anchor sentences in" not in english_only["reason"]
     for direction in ("minilm->e5", "e5->minilm"):  # 300 held-out French sentences: 0.927 / 0.870 against 0.750 / 0.743
         assert french["paired"][direction]["top1"] > english_only["paired"][direction]["top1"] + 0.05, (
             french["paired"], english_only["paired"])
-    english, info = fit("en")
+    english, info, log = fit("en")
     assert info["anchor_languages"] == ["en"] and "anchor sentences in" not in english["reason"]
+    assert "own texts" not in log  # English collections: no warning
     (tmp_path / "texts.txt").write_text("\n".join(s["text"] for s in bundled_sentences("fr")[:200]), encoding="utf-8")
-    with_texts, _ = fit("fr", "--pair-texts", str(tmp_path / "texts.txt"))
+    with_texts, _, log = fit("fr", "--pair-texts", str(tmp_path / "texts.txt"))
     assert "this fit has your --pair-texts among its pairs" in with_texts["reason"]  # applied: not asked for again
-    assert "give a few hundred of their texts" not in with_texts["reason"]
+    assert "give a few hundred of their texts" not in with_texts["reason"] and "own texts" not in log
 
 
 def test_other_languages_note_says_what_the_fit_did_about_an_unbundled_language():
-    """The note beside anchors in another language asks for the collections' own texts only where the fit had none;
-    stored documents it paired are named, with the document check where it ran."""
-    from v2v_store.fit import OTHER_LANGUAGES, other_languages_note
+    """The note beside anchors in another language warns and asks for the collections' own texts only where the fit
+    had none; stored documents it paired are named, with the document check where it ran."""
+    from v2v_store.fit import OTHER_LANGUAGES, WITHOUT_OWN_TEXTS, other_languages_note
 
     asked = other_languages_note(False, False, False)
     assert asked.startswith(OTHER_LANGUAGES) and "--pair-texts, or keep their texts as documents" in asked
+    assert f"warning: {WITHOUT_OWN_TEXTS}" in asked  # with none of the collections' texts the fit is far weaker
     assert other_languages_note(True, True, False).endswith(
         "this fit pairs the collections' stored documents, and its document check measures it on some of them")
     assert other_languages_note(True, False, True).endswith("this fit pairs the collections' stored documents")
