@@ -65,7 +65,7 @@ KINDS_WARNING_BELOW = 0.2
 COLLECTIONS_WARNING_BELOW = 0.13
 # said when `auto` adds anchors in another language: the check can only name a bundled language, and collections in
 # any other come nearest one of them (German software messages and fortunes: French; Italian fortunes: Spanish)
-# without being placed well (session 77: MiniLM -> e5, anchors in English and French, no warning;
+# without being placed well (session 77: MiniLM -> e5, anchors in English and French, no kinds-of-text warning;
 # benchmarks/results/fit_cli_gettext-de_*_s77_*.md; with 1,000 stored documents of each collection, session 78: 0.733 /
 # 0.735, fit_cli_gettext-de_*_documentsboth_s78.md)
 OTHER_LANGUAGES = ("the bundled languages are en, fr and es, and collections in another language come nearest one of "
