@@ -284,6 +284,7 @@ def test_fit_cli_adds_anchors_in_the_collections_language(tmp_path):
     """--anchor-languages auto (the default): French collections are recognised as French and get French anchor
     sentences beside the English ones, which carry French texts across better than English anchors alone; English
     collections keep English anchors only."""
+    from v2v_store.fit import RELATED_BELOW
     from v2v_store.texts import bundled_sentences, embed_cached
 
     def fit(language, *extra):
@@ -302,7 +303,9 @@ def test_fit_cli_adds_anchors_in_the_collections_language(tmp_path):
         return json.loads(out.stdout), info, out.stderr
 
     french, info, log = fit("fr")
-    assert "has none of their own texts: collections not in English were placed far less well" in log
+    # MiniLM and e5 relate French anchors loosely (0.90 on these 1,000; English ones 0.99): no texts of their own, a warning
+    assert info["added_language_relatedness"] < RELATED_BELOW, info
+    assert "has none of their own texts" in log and "warning: collections not in English were placed far less" in log
     assert "anchor sentences in en and fr (1000 of each; the collections came nearer the bundled fr" in french["reason"]
     assert "collections in another language come nearest one of them" in french["reason"]  # German would, too
     assert "give a few hundred of their texts with --pair-texts" in french["reason"]  # the fix, not yet applied
@@ -325,12 +328,18 @@ def test_fit_cli_adds_anchors_in_the_collections_language(tmp_path):
 
 def test_other_languages_note_says_what_the_fit_did_about_an_unbundled_language():
     """The note beside anchors in another language warns and asks for the collections' own texts only where the fit
-    had none; stored documents it paired are named, with the document check where it ran."""
+    had none and the two models relate that language's anchors loosely (or that is unknown); stored documents it
+    paired are named, with the document check where it ran."""
     from v2v_store.fit import OTHER_LANGUAGES, WITHOUT_OWN_TEXTS, other_languages_note
 
     asked = other_languages_note(False, False, False)
     assert asked.startswith(OTHER_LANGUAGES) and "--pair-texts, or keep their texts as documents" in asked
-    assert f"warning: {WITHOUT_OWN_TEXTS}" in asked  # with none of the collections' texts the fit is far weaker
+    assert f"warning: {WITHOUT_OWN_TEXTS}:" in asked  # none of the collections' texts, the models' relatedness unknown
+    loose = other_languages_note(False, False, False, 0.929)  # MiniLM / e5 on the Spanish anchors
+    assert f"warning: {WITHOUT_OWN_TEXTS} (these two: 0.929):" in loose and "--pair-texts" in loose
+    close = other_languages_note(False, False, False, 0.995)  # MiniLM / mpnet on the Spanish anchors
+    assert "warning" not in close and "relate that language's anchors closely (0.995" in close
+    assert "should the map fall short, give a few hundred of their texts with --pair-texts" in close
     assert other_languages_note(True, True, False).endswith(
         "this fit pairs the collections' stored documents, and its document check measures it on some of them")
     assert other_languages_note(True, False, True).endswith("this fit pairs the collections' stored documents")

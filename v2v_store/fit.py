@@ -71,15 +71,19 @@ COLLECTIONS_WARNING_BELOW = 0.13
 OTHER_LANGUAGES = ("the bundled languages are en, fr and es, and collections in another language come nearest one of "
                    "them: German software messages were placed at top-1 0.39 against their oracle's 0.75, 0.62 with "
                    "500 of their texts, 0.73 with 1,000 stored documents of each collection")
-# logged as a warning when `auto` adds a language and the fit has none of the collections' own texts: even in a bundled
-# language the anchors (Wikipedia and documentation sentences) place other kinds of text far less well than English
-# ones (session 79, MiniLM -> e5, `v2v fit` as the default runs it, top-1 without texts / with 1,000 stored documents of
-# each collection / oracle: French messages 0.75 / 0.89 / 0.83, Spanish messages 0.76 / 0.86 / 0.83, Spanish fortunes
-# 0.50 / 0.77 / 0.85, Italian fortunes 0.42 / 0.74 / 0.79, German messages 0.39 / 0.73 / 0.75, German fortunes 0.25 /
-# 0.51 / 0.74; benchmarks/results/fit_cli_{gettext,fortunes}-*_s7[789].md); English software messages 0.93 / 0.95
-WITHOUT_OWN_TEXTS = ("collections not in English were placed far less well without some of their own texts (top-1 "
-                     "0.25-0.76 on six corpora in four languages, 0.51-0.89 with 1,000 stored documents of each "
-                     "collection)")
+# logged as a warning when `auto` adds a language, the fit has none of the collections' own texts, and the two models
+# relate that language's anchors only loosely (pairs_relatedness below RELATED_BELOW): even in a bundled language the
+# anchors (Wikipedia and documentation sentences) then place other kinds of text far less well than English ones
+# (session 79, MiniLM -> e5, whose French and Spanish anchors relate at 0.957 and 0.929 (English 0.997); `v2v fit` as
+# the default runs it, top-1 without texts / with 1,000 stored documents of each collection / oracle: French messages
+# 0.75 / 0.89 / 0.83, Spanish messages 0.76 / 0.86 / 0.83, Spanish fortunes 0.50 / 0.77 / 0.85, Italian fortunes 0.42 /
+# 0.74 / 0.79, German messages 0.39 / 0.73 / 0.75, German fortunes 0.25 / 0.51 / 0.74;
+# benchmarks/results/fit_cli_{gettext,fortunes}-*_s7[789].md; English software messages 0.93 / 0.95). Two models that
+# relate the language closely place it well without: MiniLM -> mpnet, both English-only, Spanish anchors 0.995,
+# Spanish fortunes 0.981 / 0.976 without their texts (oracle 0.983 / 0.950; e5 and mpnet relate Spanish at 0.965)
+WITHOUT_OWN_TEXTS = ("collections not in English were placed far less well without some of their own texts where the "
+                     "models relate that language's anchors loosely (MiniLM -> e5: top-1 0.25-0.76 on six corpora in "
+                     "four languages, 0.51-0.89 with 1,000 stored documents of each collection)")
 OWN_TEXTS_FIX = "give a few hundred of their texts with --pair-texts, or keep their texts as documents (--document-pairs)"
 # below it two models are only loosely related by a rotation (v2v_store.metrics.pairs_relatedness on the 5,000 anchors
 # v2v fit embeds, a quarter documentation sentences since session 76): anchors+align then counts each anchor fully, and
@@ -103,17 +107,25 @@ RELATED_BELOW = 0.981
 DOCUMENTS_LOOSER_BY = 0.1
 
 
-def other_languages_note(stored_documents: bool, document_check: bool, pair_texts: bool) -> str:
+def other_languages_note(stored_documents: bool, document_check: bool, pair_texts: bool,
+                         language_relatedness: float = float("nan")) -> str:
     """:data:`OTHER_LANGUAGES`, and what this fit did about it: the collections' own texts it paired (their stored
     documents, and whether its document check measures it on some held out, or ``--pair-texts``), or, where it had
-    none, a warning (:data:`WITHOUT_OWN_TEXTS`) and how to give them."""
+    none, how closely the two models relate the added language's anchors (``language_relatedness``,
+    :func:`~v2v_store.metrics.pairs_relatedness`) and, below :data:`RELATED_BELOW` or unknown, a warning
+    (:data:`WITHOUT_OWN_TEXTS`); how to give them either way."""
     if stored_documents:
         done = "this fit pairs the collections' stored documents" + (
             ", and its document check measures it on some of them" if document_check else "")
     elif pair_texts:
         done = "this fit has your --pair-texts among its pairs"
+    elif language_relatedness >= RELATED_BELOW:
+        done = (f"the two models relate that language's anchors closely ({language_relatedness:.3f}, not below "
+                f"{RELATED_BELOW}), as MiniLM and mpnet do Spanish (0.995: Spanish fortunes 0.98 without their texts); "
+                f"should the map fall short, {OWN_TEXTS_FIX}")
     else:
-        done = f"warning: {WITHOUT_OWN_TEXTS}: {OWN_TEXTS_FIX}"
+        known = "" if language_relatedness != language_relatedness else f" (these two: {language_relatedness:.3f})"
+        done = f"warning: {WITHOUT_OWN_TEXTS}{known}: {OWN_TEXTS_FIX}"
     return f"{OTHER_LANGUAGES}; {done}"
 
 
@@ -541,10 +553,15 @@ def fit_collections(source: np.ndarray, target: np.ndarray, names: tuple[str, st
             translator.info["anchor_language_scores"] = scores
         if used != ("en",):
             paired_documents = stored is not None and stored.pairs is not None
-            note = other_languages_note(paired_documents, held is not None, bool(pair_texts))
-            if languages == "auto" and not paired_documents and not pair_texts:
+            related = float("nan")
+            if languages == "auto" and not paired_documents and not pair_texts:  # does the added language need them?
+                related = pairs_relatedness(anchor_pairs(*models, anchors, used[1:]))  # cached: embedded for the fit
+                if np.isfinite(related):
+                    translator.info["added_language_relatedness"] = round(related, 4)
+            note = other_languages_note(paired_documents, held is not None, bool(pair_texts), related)
+            if languages == "auto" and not paired_documents and not pair_texts and not related >= RELATED_BELOW:
                 logger.warning("the collections came nearer the bundled %s sentences than the English ones, and this fit "
-                               "has none of their own texts: %s; %s", used[-1], WITHOUT_OWN_TEXTS, OWN_TEXTS_FIX)
+                               "has none of their own texts: %s", used[-1], note)
             looks = (f"; the collections came nearer the bundled {used[-1]} sentences than the English ones in both "
                      f"models' spaces; {note}" if languages == "auto" else "")
             report.reason += f"; anchor sentences in {' and '.join(used)} ({anchors} of each{looks})"
