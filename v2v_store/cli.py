@@ -273,7 +273,8 @@ def fit(
                                                       "documents of each collection; Spanish fortunes 0.50, 0.77 "
                                                       "with them: give collections in other languages than "
                                                       "English some of their texts with --pair-texts or keep "
-                                                      "their texts as documents; without, auto warns)."),
+                                                      "their texts as documents; without, auto warns where the "
+                                                      "models relate that language's anchors loosely)."),
     preset: str = typer.Option("small", help="GAN preset: paper (the paper's text) | small | tiny (CPU sizes, "
                                                "the released code's blocks)."),
     steps: int = typer.Option(None, help="GAN steps (overrides the preset)."),
