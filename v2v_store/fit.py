@@ -553,13 +553,13 @@ def fit_collections(source: np.ndarray, target: np.ndarray, names: tuple[str, st
             translator.info["anchor_language_scores"] = scores
         if used != ("en",):
             paired_documents = stored is not None and stored.pairs is not None
-            related = float("nan")
-            if languages == "auto" and not paired_documents and not pair_texts:  # does the added language need them?
-                related = pairs_relatedness(anchor_pairs(*models, anchors, used[1:]))  # cached: embedded for the fit
+            related, without_texts = float("nan"), languages == "auto" and not paired_documents and not pair_texts
+            if without_texts:  # does the added language need them? (its anchors are cached: embedded for the fit)
+                related = pairs_relatedness(anchor_pairs(*models, anchors, used[1:]))
                 if np.isfinite(related):
                     translator.info["added_language_relatedness"] = round(related, 4)
             note = other_languages_note(paired_documents, held is not None, bool(pair_texts), related)
-            if languages == "auto" and not paired_documents and not pair_texts and not related >= RELATED_BELOW:
+            if without_texts and not related >= RELATED_BELOW:  # NaN (too few anchors to tell) warns too
                 logger.warning("the collections came nearer the bundled %s sentences than the English ones, and this fit "
                                "has none of their own texts: %s", used[-1], note)
             looks = (f"; the collections came nearer the bundled {used[-1]} sentences than the English ones in both "
