@@ -124,7 +124,7 @@ def other_languages_note(stored_documents: bool, document_check: bool, pair_text
                 f"{RELATED_BELOW}), as MiniLM and mpnet do Spanish (0.995: Spanish fortunes 0.98 without their texts); "
                 f"should the map fall short, {OWN_TEXTS_FIX}")
     else:
-        known = "" if language_relatedness != language_relatedness else f" (these two: {language_relatedness:.3f})"
+        known = f" (these two: {language_relatedness:.3f})" if np.isfinite(language_relatedness) else ""
         done = f"warning: {WITHOUT_OWN_TEXTS}{known}: {OWN_TEXTS_FIX}"
     return f"{OTHER_LANGUAGES}; {done}"
 
@@ -516,12 +516,18 @@ def fit_collections(source: np.ndarray, target: np.ndarray, names: tuple[str, st
                         "spaces (%s): anchor sentences in en and %s", found, scores, found)
         return ("en",) if found == "en" else ("en", found), scores
 
+    @functools.cache
+    def added_language_anchors() -> tuple[np.ndarray, np.ndarray] | None:
+        """The anchors in the language `auto` adds beside the English ones, once; None when it adds none."""
+        more = languages_for_anchors()[0][1:]
+        return anchor_pairs(*models, anchors, more) if more else None
+
     def anchors_for_fit() -> tuple[np.ndarray, np.ndarray]:
         if languages != "auto":
             return anchor_pairs(*models, anchors, languages)
         english = anchor_pairs(*models, anchors)  # first: a bad count or a missing model fails before the check
-        more = languages_for_anchors()[0][1:]
-        return english if not more else _joined(english, anchor_pairs(*models, anchors, more))
+        added = added_language_anchors()
+        return english if added is None else _joined(english, added)
 
     kwargs.update(check_spaces=check_spaces, fallback=anchors_for_fit if fallback and known else None,
                   relatedness_pairs=anchors)  # English first: the relatedness line was drawn on English anchors
@@ -554,8 +560,8 @@ def fit_collections(source: np.ndarray, target: np.ndarray, names: tuple[str, st
         if used != ("en",):
             paired_documents = stored is not None and stored.pairs is not None
             related, without_texts = float("nan"), languages == "auto" and not paired_documents and not pair_texts
-            if without_texts:  # does the added language need them? (its anchors are cached: embedded for the fit)
-                related = pairs_relatedness(anchor_pairs(*models, anchors, used[1:]))
+            if without_texts:  # does the added language need them?
+                related = pairs_relatedness(added_language_anchors())
                 if np.isfinite(related):
                     translator.info["added_language_relatedness"] = round(related, 4)
             note = other_languages_note(paired_documents, held is not None, bool(pair_texts), related)
