@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+import logging
 import os
 import pickle
 import re
@@ -1382,6 +1383,26 @@ def test_a_collection_of_a_few_records_migrates(translator, tmp_path):
         raise ValueError(f"{constant} is not JSON")
 
     assert json.loads(shown.stdout, parse_constant=refuse)["neighbour_overlap_at_10"] is None
+
+
+def test_a_translator_whose_fit_warned_says_so_when_it_migrates(translator, tmp_path, caplog):
+    """What `v2v fit` warned of is saved with the translator: a migration with it, on another day, logs it and
+    carries it in its report (a confirmed fit can still be far off where the warning says so)."""
+    tr, path = translator
+    x, _ = views(300, seed=38)
+    fill(f"faiss://{tmp_path}/src.faiss", x)
+    clean = migrate(tr, f"faiss://{tmp_path}/src.faiss", f"faiss://{tmp_path}/clean.faiss", state_dir=tmp_path / "st",
+                    progress=False)
+    assert clean.translator_fit_warnings == [] and "fit warned" not in caplog.text
+    warned = "the collections came nearer the bundled fr sentences than the English ones, and this fit has none ..."
+    fitted = Translator.load(path)
+    fitted.info["warnings"] = [warned]
+    fitted.save(tmp_path / "warned")
+    with caplog.at_level(logging.WARNING, logger="v2v_store"):
+        report = migrate(Translator.load(tmp_path / "warned"), f"faiss://{tmp_path}/src.faiss",
+                         f"faiss://{tmp_path}/dst.faiss", state_dir=tmp_path / "st", progress=False)
+    assert report.written == 300 and report.translator_fit_warnings == [warned]
+    assert f"this translator's fit warned: {warned}" in caplog.text
 
 
 @pytest.mark.parametrize("kind", ["qdrant", "qdrant-edge"])

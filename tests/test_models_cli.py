@@ -287,7 +287,7 @@ def test_fit_cli_adds_anchors_in_the_collections_language(tmp_path):
     from v2v_store.fit import RELATED_BELOW
     from v2v_store.texts import bundled_sentences, embed_cached
 
-    def fit(language, *extra):
+    def fit(language, *extra, status=0):
         texts = [s["text"] for s in bundled_sentences(language)[:1300]]  # anchors and probes are the last ones
         np.save(tmp_path / "a.npy", embed_cached("minilm", texts[:500]))
         np.save(tmp_path / "b.npy", embed_cached("e5", texts[500:1000]))
@@ -298,14 +298,19 @@ def test_fit_cli_adds_anchors_in_the_collections_language(tmp_path):
                   str(out_dir), "--source-name", "minilm", "--target-name", "e5", "--method", "anchors",
                   "--anchors", "1000", "--eval-source", str(tmp_path / "ea.npy"), "--eval-target",
                   str(tmp_path / "eb.npy"), *extra)
-        assert out.returncode == 0, out.stderr[-2000:]
-        info = json.loads((out_dir / "config.json").read_text())["info"]
+        assert out.returncode == status, out.stderr[-2000:]
+        info = json.loads((out_dir / "config.json").read_text())["info"]  # saved either way
         return json.loads(out.stdout), info, out.stderr
 
     french, info, log = fit("fr")
     # MiniLM and e5 relate French anchors loosely (0.90 on these 1,000; English ones 0.99): no texts of their own, a warning
     assert info["added_language_relatedness"] < RELATED_BELOW, info
     assert "has none of their own texts" in log and "warning: collections not in English were placed far less" in log
+    # the warning in the report, for a pipeline to read, and saved with the translator
+    assert any("has none of their own texts" in w for w in french["warnings"]), french["warnings"]
+    assert info["warnings"] == french["warnings"]
+    _, _, log = fit("fr", "--fail-on-warning", status=3)  # a pipeline that migrates only on a clean fit stops here
+    assert "--fail-on-warning stops here" in log and "has none of their own texts" in log.split("error:")[-1]
     assert "anchor sentences in en and fr (1000 of each; the collections came nearer the bundled fr" in french["reason"]
     assert "collections in another language come nearest one of them" in french["reason"]  # German would, too
     assert "give a few hundred of their texts with --pair-texts" in french["reason"]  # the fix, not yet applied
@@ -317,9 +322,9 @@ def test_fit_cli_adds_anchors_in_the_collections_language(tmp_path):
     for direction in ("minilm->e5", "e5->minilm"):  # 300 held-out French sentences: 0.927 / 0.870 against 0.750 / 0.743
         assert french["paired"][direction]["top1"] > english_only["paired"][direction]["top1"] + 0.05, (
             french["paired"], english_only["paired"])
-    english, info, log = fit("en")
+    english, info, log = fit("en", "--fail-on-warning")  # a clean fit: exit 0 even so
     assert info["anchor_languages"] == ["en"] and "anchor sentences in" not in english["reason"]
-    assert "own texts" not in log  # English collections: no warning
+    assert "own texts" not in log and english["warnings"] == [] == info["warnings"]  # English collections: no warning
     (tmp_path / "texts.txt").write_text("\n".join(s["text"] for s in bundled_sentences("fr")[:200]), encoding="utf-8")
     with_texts, _, log = fit("fr", "--pair-texts", str(tmp_path / "texts.txt"))
     assert "this fit has your --pair-texts among its pairs" in with_texts["reason"]  # applied: not asked for again

@@ -17,7 +17,7 @@ from typing import Callable
 import typer
 
 from v2v_store.anchors import DOCUMENT_CHECK, DOCUMENT_PAIRS
-from v2v_store.errors import (V2VError, disk_full, disk_full_message, lost_connection,
+from v2v_store.errors import (UntrustedTranslationError, V2VError, disk_full, disk_full_message, lost_connection,
                               lost_connection_message)
 
 app = typer.Typer(help="Move and query vector collections across embedding models without re-encoding.",
@@ -224,7 +224,7 @@ FIT_HELP = ("Learn a translator between two embedding spaces from unpaired vecto
             "(anchors+align); others without any pairs (align, unsupervised). Texts the collections keep as documents "
             "join the pairs, embedded by the other collection's model (--document-pairs), so a collection of a model "
             "that can no longer run still gets a few-shot fit when it kept its texts. Exit 3 when no check confirms "
-            "the fit.")
+            "the fit, or with --fail-on-warning when it warned (\"warnings\" in the report).")
 
 
 @app.command(help=FIT_HELP)
@@ -355,6 +355,12 @@ def fit(
     eval_target: str = typer.Option(None, help="...and by the target model; prints the paper metrics."),
     checkpoint_dir: str = typer.Option(None, help="GAN: checkpoint here and resume from it."),
     allow_untrusted: bool = typer.Option(False, help="Exit 0 even when no label-free check confirms the fit."),
+    fail_on_warning: bool = typer.Option(False, help="Exit 3 also when the fit is confirmed but warned (\"warnings\" "
+                                                     "in the report: collections in another language without any of "
+                                                     "their texts, collections of different kinds of text, vectors "
+                                                     "left out, ...), where such fits were measured far off; the "
+                                                     "translator is saved. For pipelines that migrate only on a "
+                                                     "clean fit."),
     fallback: bool = typer.Option(True, "--fallback/--no-fallback",
                                   help="--method align without pairs: when no label-free check confirms the fit and "
                                        "both collections' models can be run here (--source-model/--target-model, "
@@ -439,6 +445,11 @@ def fit(
     typer.echo(_json(summary, indent=2, default=str))
     if not allow_untrusted:
         require_trusted(report)
+    if fail_on_warning and report.warnings:
+        raise UntrustedTranslationError(
+            f"the fit warned ({len(report.warnings)}: {' | '.join(report.warnings)}); the translator was saved to "
+            f"{out}, but --fail-on-warning stops here. Do what the warning says and fit again, or check the translator "
+            "with paired vectors (--eval-source/--eval-target, `v2v evaluate`) and go on without --fail-on-warning")
 
 
 def _count_gap(report) -> str:
@@ -600,7 +611,6 @@ def evaluate(
                                           "(swapped --source/--target, the wrong collection); exit 2."),
 ) -> None:
     """Measure a saved translator on documents embedded by both models (the help text: ``EVALUATE_HELP``)."""
-    from v2v_store.errors import UntrustedTranslationError
     from v2v_store.anchors import read_texts
     from v2v_store.connectors.where import Where
     from v2v_store.evaluate import PairSources, evaluate_translator, load_pairs, model_for, query_vectors

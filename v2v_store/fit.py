@@ -24,10 +24,11 @@ Methods (``v2v fit --method``):
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
 
@@ -141,9 +142,34 @@ class FitReport:
     # fit_collections: the collections' documents held out from the fit, each direction's retrieval among them and the
     # other collection's vectors (metrics.translation_metrics with those as distractors)
     document_check: dict = field(default_factory=dict)
+    # fit_collections: what v2v-store logged as a warning during the fit (another language without its texts, kinds of
+    # text that differ, vectors left out, ...), in order: a trusted fit can still be far off where these say so
+    warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+class _WarningRecorder(logging.Handler):
+    def __init__(self, found: list[str]):
+        super().__init__(logging.WARNING)
+        self.found = found
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.found.append(record.getMessage())
+
+
+@contextlib.contextmanager
+def recorded_warnings() -> Iterator[list[str]]:
+    """The messages v2v-store's loggers log as warnings (or worse) inside the block, in order, each once."""
+    found: list[str] = []
+    recorder, package = _WarningRecorder(found), logging.getLogger("v2v_store")
+    package.addHandler(recorder)
+    try:
+        yield found
+    finally:
+        package.removeHandler(recorder)
+        found[:] = dict.fromkeys(found)
 
 
 def fit_translator(source: np.ndarray, target: np.ndarray, names: tuple[str, str] = ("source", "target"),
@@ -412,6 +438,18 @@ def _distinct_sides(source: np.ndarray, target: np.ndarray, names: tuple[str, st
     return kept[0], kept[1], repeated
 
 
+def _records_warnings(fit: Callable[..., tuple[Translator, FitReport]]) -> Callable[..., tuple[Translator, FitReport]]:
+    """``fit``, with what v2v-store warned of while it ran in the report's and the saved translator's ``warnings``."""
+    @functools.wraps(fit)
+    def recording(*args, **kwargs) -> tuple[Translator, FitReport]:
+        with recorded_warnings() as found:
+            translator, report = fit(*args, **kwargs)
+        report.warnings = translator.info["warnings"] = found
+        return translator, report
+    return recording
+
+
+@_records_warnings
 def fit_collections(source: np.ndarray, target: np.ndarray, names: tuple[str, str] = ("source", "target"),
                     method: str = "auto", anchors: int = DEFAULT_ANCHORS,
                     anchor_languages: tuple[str, ...] | str = "auto",
@@ -453,7 +491,9 @@ def fit_collections(source: np.ndarray, target: np.ndarray, names: tuple[str, st
     of models v2v-store cannot run get a few-shot ``align`` from them. The saved translator records each side's model
     (``info["models"]``, for ``query --model`` and ``evaluate``); the reason warns when both collections are of one
     model, notes documents that pair more loosely than the anchors (:data:`DOCUMENTS_LOOSER_BY`), and splits the
-    document check by whose documents they are when they are of more than one collection."""
+    document check by whose documents they are when they are of more than one collection. Every warning logged
+    meanwhile is also in ``report.warnings`` and the translator's ``info["warnings"]`` (``v2v fit --fail-on-warning``
+    exits 3 on any)."""
     given, languages = tuple(models), anchor_languages_of(anchor_languages)
     for flag, model in zip(("--source-model", "--target-model"), given):
         if model is not None:
