@@ -191,6 +191,9 @@ def main() -> None:
     if "unsupervised" in summary:
         lines.append(metrics_row("unsupervised attempt", summary["unsupervised"], names))
     lines += [metrics_row("saved translator", summary, names), "", f"Reason: {summary.get('reason')}"]
+    if "warnings" in summary:  # since session 80
+        found = summary["warnings"]
+        lines += ["", f"Warnings in the report: {len(found)}" + "".join(f"\n- {w}" for w in found)]
     if restarts:
         scores = ", ".join(f"{r['score']:.3f}" for r in restarts)
         lines += ["", f"Restarts of the saved translator's fit: {len(restarts)} (label-free scores {scores})."]
