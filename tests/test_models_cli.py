@@ -182,6 +182,29 @@ def test_each_query_of_a_file_or_a_stream_may_carry_its_own_filter(tmp_path):
     assert "a filter is an object" in answers[2]["error"]
 
 
+def test_what_reading_the_collections_warned_of_is_in_the_fits_warnings(tmp_path):
+    """Warnings logged while `v2v fit` reads the collections, before the fit itself (here: records whose metadata
+    holds their text under a field the store is not told to read), are in the report's and the translator's
+    warnings too, first; --fail-on-warning then exits 3 although the fit is confirmed."""
+    a, b = views(600, seed=4)
+    np.save(tmp_path / "b.npy", b)
+    with open_store(f"qdrant://{tmp_path}/q?collection=docs", dim=a.shape[1]) as store:
+        store.upsert(VectorBatch(list(range(len(a))), a, [{"text": f"sentence number {i} of the collection"}
+                                                          for i in range(len(a))]))
+    args = ("fit", "--source", f"qdrant://{tmp_path}/q?collection=docs", "--target", str(tmp_path / "b.npy"),
+            "--source-name", "x", "--target-name", "y", "--method", "procrustes", "--pairs-source",
+            str(tmp_path / "a.npy"), "--pairs-target", str(tmp_path / "b.npy"))
+    np.save(tmp_path / "a.npy", a)
+    out = run(*args, "--out", str(tmp_path / "tr"))
+    assert out.returncode == 0, out.stderr[-2000:]
+    summary = json.loads(out.stdout)
+    assert summary["trusted"] and "open the collection with ?document_key=text" in summary["warnings"][0]
+    assert Translator.load(tmp_path / "tr").info["warnings"] == summary["warnings"]
+    stopped = run(*args, "--out", str(tmp_path / "tr2"), "--fail-on-warning")
+    assert stopped.returncode == 3 and "--fail-on-warning stops here" in stopped.stderr, stopped.stderr[-2000:]
+    assert (tmp_path / "tr2" / "config.json").exists()  # saved all the same
+
+
 def test_fit_cli_saves_and_flags_untrusted_fit(tmp_path):
     """Nonlinear synthetic views defeat a single-restart linear fit: the CLI must say so (exit 3)."""
     a, _ = views(2500, seed=1)

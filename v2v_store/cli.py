@@ -381,7 +381,7 @@ def fit(
     """Learn a translator between two embedding spaces from unpaired vectors (the help text: ``FIT_HELP``)."""
     from v2v_store.anchors import anchor_languages as anchor_languages_of
     from v2v_store.anchors import read_texts
-    from v2v_store.fit import fit_collections, require_trusted
+    from v2v_store.fit import fit_collections, recorded_warnings, require_trusted
     from v2v_store.train.data import CollectionSample, sample_collection, sample_collections
     from v2v_store.connectors import Where, same_collection
     from v2v_store.translator import check_translator_directory
@@ -406,17 +406,18 @@ def fit(
             raise V2VError(f"{flag}: {uri} is a .npy file, which holds no metadata to filter; drop {flag}")
     languages = anchor_languages_of(anchor_languages)  # so does an unknown language
     shared = None
-    if "://" in source and "://" in target:  # both read in three passes: samples, keys, the shared records
-        src, trg, found = sample_collections(source, target, max_vectors, seed, document_pairs, shared_documents,
-                                             wheres)
-        if len(found.source) >= 10:
-            shared = (found.source, found.target)
-        elif len(found.source):
-            logger.info("only %d records are in both collections: not used as pairs", len(found.source))
-    else:
-        src, trg = (sample_collection(uri, max_vectors, seed + i, documents=document_pairs, where=where)
-                    if "://" in uri else CollectionSample(_load_array(uri))
-                    for i, (uri, where) in enumerate(zip((source, target), wheres)))
+    with recorded_warnings() as reading:  # records without an embedding left out, a sample read whole, ...
+        if "://" in source and "://" in target:  # both read in three passes: samples, keys, the shared records
+            src, trg, found = sample_collections(source, target, max_vectors, seed, document_pairs, shared_documents,
+                                                 wheres)
+            if len(found.source) >= 10:
+                shared = (found.source, found.target)
+            elif len(found.source):
+                logger.info("only %d records are in both collections: not used as pairs", len(found.source))
+        else:
+            src, trg = (sample_collection(uri, max_vectors, seed + i, documents=document_pairs, where=where)
+                        if "://" in uri else CollectionSample(_load_array(uri))
+                        for i, (uri, where) in enumerate(zip((source, target), wheres)))
     translator, report = fit_collections(
         src.vectors, trg.vectors, (source_name, target_name), method=method, anchors=anchors, fallback=fallback,
         anchor_languages=languages,
@@ -437,6 +438,7 @@ def fit(
                          **({"final_soup": soup} if soup is not None else {}),
                          **({"pair_weight": pair_weight} if pair_weight is not None else {}),
                          **({"time_budget": time_budget} if time_budget is not None else {})})
+    report.warnings = translator.info["warnings"] = [*reading, *report.warnings]
     translator.save(out)
     summary = {k: v for k, v in report.to_dict().items() if k != "details"}
     if "unsupervised" in report.details:  # the fallback's first attempt, without its restart-by-restart details
