@@ -1385,9 +1385,10 @@ def test_a_collection_of_a_few_records_migrates(translator, tmp_path):
     assert json.loads(shown.stdout, parse_constant=refuse)["neighbour_overlap_at_10"] is None
 
 
-def test_a_translator_whose_fit_warned_says_so_when_it_migrates(translator, tmp_path, caplog):
+def test_a_translator_whose_fit_warned_says_so_when_it_migrates_or_queries(translator, tmp_path, caplog):
     """What `v2v fit` warned of is saved with the translator: a migration with it, on another day, logs it and
-    carries it in its report (a confirmed fit can still be far off where the warning says so)."""
+    carries it in its report, and a query with it logs it (a confirmed fit can still be far off where the warning
+    says so)."""
     tr, path = translator
     x, _ = views(300, seed=38)
     fill(f"faiss://{tmp_path}/src.faiss", x)
@@ -1402,6 +1403,12 @@ def test_a_translator_whose_fit_warned_says_so_when_it_migrates(translator, tmp_
         report = migrate(Translator.load(tmp_path / "warned"), f"faiss://{tmp_path}/src.faiss",
                          f"faiss://{tmp_path}/dst.faiss", state_dir=tmp_path / "st", progress=False)
     assert report.written == 300 and report.translator_fit_warnings == [warned]
+    assert f"this translator's fit warned: {warned}" in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="v2v_store"):  # a query with it says so too
+        with CrossQuery(Translator.load(tmp_path / "warned"), [(f"faiss://{tmp_path}/src.faiss", "x"),
+                                                             (f"faiss://{tmp_path}/dst.faiss", "y")]) as query:
+            assert query.search(x[:1], "x", k=1)
     assert f"this translator's fit warned: {warned}" in caplog.text
 
 

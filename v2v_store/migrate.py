@@ -787,8 +787,7 @@ def migrate(translator: Translator, source_uri: str, dest_uri: str, batch_size: 
         logger.info("the documents stay in the source's payload field: --dest %s", dest_uri)
     plan, state = plan_migration(translator, source_uri, dest_uri, batch_size, on_exists, resume, source_space, state_dir,
                                  check_space, target_space, copy_settings, where)
-    if translator.info.get("warnings"):  # a map fitted with a warning can be far off even when confirmed
-        logger.warning("this translator's fit warned: %s", " | ".join(translator.info["warnings"]))
+    translator.log_fit_warnings()
     if dry_run:
         return plan
     state_path = _state_path(source_uri, dest_uri, state_dir)
@@ -1000,7 +999,7 @@ def _migrate(translator: Translator, plan: MigrationPlan, state: dict | None, st
         source_count=source_count, dest_count=dest_count,
         count_ok=False,
         neighbour_overlap_at_10=overlap, translator_fit_score=translator.info.get("score"),
-        translator_fit_warnings=list(translator.info.get("warnings", [])),
+        translator_fit_warnings=translator.fit_warnings,
         source_space=plan.source_space, target_space=plan.target_space, mixed_by=plan.mixed_by,
         translated=tally["translated"], copied=tally["copied"], left_out=tally["left_out"],
         left_out_ids=tally["left_out_ids"], invalid=tally["invalid"], invalid_ids=tally["invalid_ids"],

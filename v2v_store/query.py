@@ -116,6 +116,7 @@ class CrossQuery:
         if latent_cache is not None and mode != "latent":
             raise V2VError("a latent cache holds latent mode's indexes: drop it, or query in latent mode")
         self.translator, self.mode, self.check_space = translator, mode, check_space
+        translator.log_fit_warnings()
         self.latent_precision = latent_precision
         if latent_cache_max_size is not None and latent_cache is None:
             raise V2VError("a latent cache's maximum size needs a latent cache directory (latent_cache=DIR)")

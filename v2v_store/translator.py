@@ -113,6 +113,17 @@ class Translator:
     def target(self) -> Space:
         return self.spaces[1]
 
+    @property
+    def fit_warnings(self) -> list[str]:
+        """What ``v2v fit`` warned of when it made this translator (``info["warnings"]``, since session 80; none
+        recorded before): a confirmed map can still be far off where these say so."""
+        return list(self.info.get("warnings", []))
+
+    def log_fit_warnings(self) -> None:
+        """Log :attr:`fit_warnings`, if any, as a warning: a migration or query with this translator says so."""
+        if self.fit_warnings:
+            logger.warning("this translator's fit warned: %s", " | ".join(self.fit_warnings))
+
     def space(self, name: str | None, default: int = 0) -> Space:
         """The space called ``name``, or else the one whose recorded model it names (``e5`` for a space its fit
         called ``target`` but recognised as e5's: :meth:`space_of_model`); ``None``: the ``default``-th."""
