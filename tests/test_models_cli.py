@@ -205,6 +205,24 @@ def test_what_reading_the_collections_warned_of_is_in_the_fits_warnings(tmp_path
     assert (tmp_path / "tr2" / "config.json").exists()  # saved all the same
 
 
+def test_a_fit_records_only_its_own_threads_warnings():
+    """Two fits at once in threads of one process (a service) each record their own warnings, once each."""
+    import logging
+    import threading
+
+    from v2v_store.fit import recorded_warnings
+
+    log = logging.getLogger("v2v_store.fit")
+    with recorded_warnings() as found:
+        log.warning("this fit's %s", "warning")
+        other = threading.Thread(target=log.warning, args=("another fit's warning",))
+        other.start()
+        other.join()
+        log.warning("this fit's warning")  # the same again: once
+        log.info("not a warning")
+    assert found == ["this fit's warning"]
+
+
 def test_fit_cli_saves_and_flags_untrusted_fit(tmp_path):
     """Nonlinear synthetic views defeat a single-restart linear fit: the CLI must say so (exit 3)."""
     a, _ = views(2500, seed=1)

@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -153,15 +154,17 @@ class FitReport:
 class _WarningRecorder(logging.Handler):
     def __init__(self, found: list[str]):
         super().__init__(logging.WARNING)
-        self.found = found
+        self.found, self.thread = found, threading.get_ident()
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.found.append(record.getMessage())
+        if record.thread == self.thread:  # not another fit's, run at the same time in another thread
+            self.found.append(record.getMessage())
 
 
 @contextlib.contextmanager
 def recorded_warnings() -> Iterator[list[str]]:
-    """The messages v2v-store's loggers log as warnings (or worse) inside the block, in order, each once."""
+    """The messages v2v-store's loggers log as warnings (or worse) inside the block, in order, each once; only
+    this thread's (v2v-store logs where it is called: a fit reads and fits in its caller's thread)."""
     found: list[str] = []
     recorder, package = _WarningRecorder(found), logging.getLogger("v2v_store")
     package.addHandler(recorder)
