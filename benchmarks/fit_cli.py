@@ -194,6 +194,9 @@ def main() -> None:
     if "warnings" in summary:  # since session 80
         found = summary["warnings"]
         lines += ["", f"Warnings in the report: {len(found)}" + "".join(f"\n- {w}" for w in found)]
+    if "accuracy_warnings" in summary:  # since session 81: those that foretell a worse map
+        lines += ["", f"Of them, accuracy warnings (--fail-on-accuracy-warning exits 3 on these): "
+                      f"{len(summary['accuracy_warnings'])}"]
     if restarts:
         scores = ", ".join(f"{r['score']:.3f}" for r in restarts)
         lines += ["", f"Restarts of the saved translator's fit: {len(restarts)} (label-free scores {scores})."]

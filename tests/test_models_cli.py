@@ -200,9 +200,12 @@ def test_what_reading_the_collections_warned_of_is_in_the_fits_warnings(tmp_path
     summary = json.loads(out.stdout)
     assert summary["trusted"] and "open the collection with ?document_key=text" in summary["warnings"][0]
     assert Translator.load(tmp_path / "tr").info["warnings"] == summary["warnings"]
+    assert summary["accuracy_warnings"] == []  # a hint for the reading, not a sign of a worse map
     stopped = run(*args, "--out", str(tmp_path / "tr2"), "--fail-on-warning")
     assert stopped.returncode == 3 and "--fail-on-warning stops here" in stopped.stderr, stopped.stderr[-2000:]
     assert (tmp_path / "tr2" / "config.json").exists()  # saved all the same
+    passed = run(*args, "--out", str(tmp_path / "tr3"), "--fail-on-accuracy-warning")
+    assert passed.returncode == 0, passed.stderr[-2000:]
 
 
 def test_a_fit_records_only_its_own_threads_warnings():
@@ -210,17 +213,19 @@ def test_a_fit_records_only_its_own_threads_warnings():
     import logging
     import threading
 
-    from v2v_store.fit import recorded_warnings
+    from v2v_store.fit import ACCURACY, recorded_warnings
 
     log = logging.getLogger("v2v_store.fit")
     with recorded_warnings() as found:
         log.warning("this fit's %s", "warning")
-        other = threading.Thread(target=log.warning, args=("another fit's warning",))
+        other = threading.Thread(target=log.warning, args=("another fit's warning",), kwargs={"extra": ACCURACY})
         other.start()
         other.join()
         log.warning("this fit's warning")  # the same again: once
-        log.info("not a warning")
-    assert found == ["this fit's warning"]
+        log.info("not a warning", extra=ACCURACY)
+        log.warning("this fit's map may be far off", extra=ACCURACY)
+    assert found.messages == ["this fit's warning", "this fit's map may be far off"]
+    assert found.accuracy == ["this fit's map may be far off"]
 
 
 def test_fit_cli_saves_and_flags_untrusted_fit(tmp_path):
@@ -350,8 +355,12 @@ def test_fit_cli_adds_anchors_in_the_collections_language(tmp_path):
     # the warning in the report, for a pipeline to read, and saved with the translator
     assert any("has none of their own texts" in w for w in french["warnings"]), french["warnings"]
     assert info["warnings"] == french["warnings"]
-    _, _, log = fit("fr", "--fail-on-warning", status=3)  # a pipeline that migrates only on a clean fit stops here
-    assert "--fail-on-warning stops here" in log and "has none of their own texts" in log.split("error:")[-1]
+    # ... and among the warnings that foretell a worse map
+    assert [w for w in french["warnings"] if "has none of their own texts" in w] == french["accuracy_warnings"]
+    assert info["accuracy_warnings"] == french["accuracy_warnings"]
+    for flag in ("--fail-on-warning", "--fail-on-accuracy-warning"):  # a pipeline that migrates only on a clean fit
+        _, _, log = fit("fr", flag, status=3)
+        assert f"{flag} stops here" in log and "has none of their own texts" in log.split("error:")[-1]
     assert "anchor sentences in en and fr (1000 of each; the collections came nearer the bundled fr" in french["reason"]
     assert "collections in another language come nearest one of them" in french["reason"]  # German would, too
     assert "give a few hundred of their texts with --pair-texts" in french["reason"]  # the fix, not yet applied
@@ -366,6 +375,7 @@ def test_fit_cli_adds_anchors_in_the_collections_language(tmp_path):
     english, info, log = fit("en", "--fail-on-warning")  # a clean fit: exit 0 even so
     assert info["anchor_languages"] == ["en"] and "anchor sentences in" not in english["reason"]
     assert "own texts" not in log and english["warnings"] == [] == info["warnings"]  # English collections: no warning
+    assert english["accuracy_warnings"] == [] == info["accuracy_warnings"]
     (tmp_path / "texts.txt").write_text("\n".join(s["text"] for s in bundled_sentences("fr")[:200]), encoding="utf-8")
     with_texts, _, log = fit("fr", "--pair-texts", str(tmp_path / "texts.txt"))
     assert "this fit has your --pair-texts among its pairs" in with_texts["reason"]  # applied: not asked for again

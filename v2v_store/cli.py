@@ -224,7 +224,8 @@ FIT_HELP = ("Learn a translator between two embedding spaces from unpaired vecto
             "(anchors+align); others without any pairs (align, unsupervised). Texts the collections keep as documents "
             "join the pairs, embedded by the other collection's model (--document-pairs), so a collection of a model "
             "that can no longer run still gets a few-shot fit when it kept its texts. Exit 3 when no check confirms "
-            "the fit, or with --fail-on-warning when it warned (\"warnings\" in the report).")
+            "the fit, or with --fail-on-warning when it warned (\"warnings\" in the report; --fail-on-accuracy-warning: "
+            "only of a worse map, \"accuracy_warnings\").")
 
 
 @app.command(help=FIT_HELP)
@@ -361,6 +362,11 @@ def fit(
                                                      "left out, ...), where such fits were measured far off; the "
                                                      "translator is saved. For pipelines that migrate only on a "
                                                      "clean fit."),
+    fail_on_accuracy_warning: bool = typer.Option(
+        False, help="Exit 3 only on the warnings that foretell a worse map wherever measured (\"accuracy_warnings\" "
+                    "in the report: collections in another language without any of their texts, collections of "
+                    "different kinds of text), not on those also seen on good fits (vectors left out, documents that "
+                    "pair loosely, ...); the translator is saved."),
     fallback: bool = typer.Option(True, "--fallback/--no-fallback",
                                   help="--method align without pairs: when no label-free check confirms the fit and "
                                        "both collections' models can be run here (--source-model/--target-model, "
@@ -438,7 +444,8 @@ def fit(
                          **({"final_soup": soup} if soup is not None else {}),
                          **({"pair_weight": pair_weight} if pair_weight is not None else {}),
                          **({"time_budget": time_budget} if time_budget is not None else {})})
-    report.warnings = translator.info["warnings"] = [*reading, *report.warnings]
+    report.warnings = translator.info["warnings"] = [*reading.messages, *report.warnings]
+    report.accuracy_warnings = translator.info["accuracy_warnings"] = [*reading.accuracy, *report.accuracy_warnings]
     translator.save(out)
     summary = {k: v for k, v in report.to_dict().items() if k != "details"}
     if "unsupervised" in report.details:  # the fallback's first attempt, without its restart-by-restart details
@@ -447,11 +454,13 @@ def fit(
     typer.echo(_json(summary, indent=2, default=str))
     if not allow_untrusted:
         require_trusted(report)
-    if fail_on_warning and report.warnings:
-        raise UntrustedTranslationError(
-            f"the fit warned ({len(report.warnings)}: {' | '.join(report.warnings)}); the translator was saved to "
-            f"{out}, but --fail-on-warning stops here. Do what the warning says and fit again, or check the translator "
-            "with paired vectors (--eval-source/--eval-target, `v2v evaluate`) and go on without --fail-on-warning")
+    for flag, stop, warned in (("--fail-on-warning", fail_on_warning, report.warnings),
+                               ("--fail-on-accuracy-warning", fail_on_accuracy_warning, report.accuracy_warnings)):
+        if stop and warned:
+            raise UntrustedTranslationError(
+                f"the fit warned ({len(warned)}: {' | '.join(warned)}); the translator was saved to {out}, but {flag} "
+                "stops here. Do what the warning says and fit again, or check the translator with paired vectors "
+                f"(--eval-source/--eval-target, `v2v evaluate`) and go on without {flag}")
 
 
 def _count_gap(report) -> str:

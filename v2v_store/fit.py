@@ -146,33 +146,50 @@ class FitReport:
     # fit_collections: what v2v-store logged as a warning during the fit (another language without its texts, kinds of
     # text that differ, vectors left out, ...), in order: a trusted fit can still be far off where these say so
     warnings: list[str] = field(default_factory=list)
+    # of those, the ones whose condition went with a map far below what the collections allow wherever it was measured
+    # (logged with ``extra=ACCURACY``: another language without its texts, different kinds of text); the others (vectors
+    # left out, documents that pair loosely, ...) were also seen on fits at their oracle
+    accuracy_warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
+# logger.warning(..., extra=ACCURACY): a warning that foretells a worse map (FitReport.accuracy_warnings)
+ACCURACY = {"v2v_accuracy": True}
+
+
+@dataclass
+class RecordedWarnings:
+    """What :func:`recorded_warnings` found: every warning's message, and those logged with ``extra=ACCURACY``."""
+    messages: list[str] = field(default_factory=list)
+    accuracy: list[str] = field(default_factory=list)
+
+
 class _WarningRecorder(logging.Handler):
-    def __init__(self, found: list[str]):
+    def __init__(self, found: RecordedWarnings):
         super().__init__(logging.WARNING)
         self.found, self.thread = found, threading.get_ident()
 
     def emit(self, record: logging.LogRecord) -> None:
         if record.thread == self.thread:  # not another fit's, run at the same time in another thread
-            self.found.append(record.getMessage())
+            self.found.messages.append(record.getMessage())
+            if getattr(record, "v2v_accuracy", False):
+                self.found.accuracy.append(record.getMessage())
 
 
 @contextlib.contextmanager
-def recorded_warnings() -> Iterator[list[str]]:
+def recorded_warnings() -> Iterator[RecordedWarnings]:
     """The messages v2v-store's loggers log as warnings (or worse) inside the block, in order, each once; only
     this thread's (v2v-store logs where it is called: a fit reads and fits in its caller's thread)."""
-    found: list[str] = []
+    found = RecordedWarnings()
     recorder, package = _WarningRecorder(found), logging.getLogger("v2v_store")
     package.addHandler(recorder)
     try:
         yield found
     finally:
         package.removeHandler(recorder)
-        found[:] = dict.fromkeys(found)
+        found.messages[:], found.accuracy[:] = dict.fromkeys(found.messages), dict.fromkeys(found.accuracy)
 
 
 def fit_translator(source: np.ndarray, target: np.ndarray, names: tuple[str, str] = ("source", "target"),
@@ -447,7 +464,8 @@ def _records_warnings(fit: Callable[..., tuple[Translator, FitReport]]) -> Calla
     def recording(*args, **kwargs) -> tuple[Translator, FitReport]:
         with recorded_warnings() as found:
             translator, report = fit(*args, **kwargs)
-        report.warnings = translator.info["warnings"] = found
+        report.warnings = translator.info["warnings"] = found.messages
+        report.accuracy_warnings = translator.info["accuracy_warnings"] = found.accuracy
         return translator, report
     return recording
 
@@ -496,7 +514,8 @@ def fit_collections(source: np.ndarray, target: np.ndarray, names: tuple[str, st
     model, notes documents that pair more loosely than the anchors (:data:`DOCUMENTS_LOOSER_BY`), and splits the
     document check by whose documents they are when they are of more than one collection. Every warning logged
     meanwhile is also in ``report.warnings`` and the translator's ``info["warnings"]`` (``v2v fit --fail-on-warning``
-    exits 3 on any)."""
+    exits 3 on any), and those that foretell a worse map (another language without its texts, different kinds of text)
+    in ``report.accuracy_warnings`` and ``info["accuracy_warnings"]`` (``--fail-on-accuracy-warning``)."""
     given, languages = tuple(models), anchor_languages_of(anchor_languages)
     for flag, model in zip(("--source-model", "--target-model"), given):
         if model is not None:
@@ -610,7 +629,7 @@ def fit_collections(source: np.ndarray, target: np.ndarray, names: tuple[str, st
             note = other_languages_note(paired_documents, held is not None, bool(pair_texts), related)
             if without_texts and not related >= RELATED_BELOW:  # NaN (too few anchors to tell) warns too
                 logger.warning("the collections came nearer the bundled %s sentences than the English ones, and this fit "
-                               "has none of their own texts: %s", used[-1], note)
+                               "has none of their own texts: %s", used[-1], note, extra=ACCURACY)
             looks = (f"; the collections came nearer the bundled {used[-1]} sentences than the English ones in both "
                      f"models' spaces; {note}" if languages == "auto" else "")
             report.reason += f"; anchor sentences in {' and '.join(used)} ({anchors} of each{looks})"
@@ -819,7 +838,7 @@ def _compare_kinds(pairs: tuple[np.ndarray, np.ndarray], source: np.ndarray, tar
                    "collections' kind with --pair-texts, or keep the texts in the collections as documents, which v2v "
                    "fit pairs by itself (--document-pairs; German software messages with the English anchors: top-1 "
                    "0.25, with 500 of their texts 0.57, with 1,000 stored documents in each collection 0.68)")
-        logger.warning(warning)
+        logger.warning(warning, extra=ACCURACY)
         report.reason += f"; {warning}"
 
 
