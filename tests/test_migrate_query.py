@@ -1404,12 +1404,14 @@ def test_a_translator_whose_fit_warned_says_so_when_it_migrates_or_queries(trans
                          f"faiss://{tmp_path}/dst.faiss", state_dir=tmp_path / "st", progress=False)
     assert report.written == 300 and report.translator_fit_warnings == [warned]
     assert f"this translator's fit warned: {warned}" in caplog.text
+    fitted.info["accuracy_warnings"] = [warned]  # since session 81 the ones that foretell a worse map are marked
+    fitted.save(tmp_path / "warned")
     caplog.clear()
     with caplog.at_level(logging.WARNING, logger="v2v_store"):  # a query with it says so too
         with CrossQuery(Translator.load(tmp_path / "warned"), [(f"faiss://{tmp_path}/src.faiss", "x"),
                                                              (f"faiss://{tmp_path}/dst.faiss", "y")]) as query:
             assert query.search(x[:1], "x", k=1)
-    assert f"this translator's fit warned: {warned}" in caplog.text
+    assert f"this translator's fit warned (1 of a worse map where measured: accuracy_warnings): {warned}" in caplog.text
 
 
 @pytest.mark.parametrize("kind", ["qdrant", "qdrant-edge"])

@@ -120,9 +120,12 @@ class Translator:
         return list(self.info.get("warnings", []))
 
     def log_fit_warnings(self) -> None:
-        """Log :attr:`fit_warnings`, if any, as a warning: a migration or query with this translator says so."""
+        """Log :attr:`fit_warnings`, if any, as a warning: a migration or query with this translator says so, and
+        how many are accuracy warnings (``info["accuracy_warnings"]``, since session 81: a worse map where measured)."""
         if self.fit_warnings:
-            logger.warning("this translator's fit warned: %s", " | ".join(self.fit_warnings))
+            accuracy = len(self.info.get("accuracy_warnings", []))
+            logger.warning("this translator's fit warned%s: %s", f" ({accuracy} of a worse map where measured: "
+                           "accuracy_warnings)" if accuracy else "", " | ".join(self.fit_warnings))
 
     def space(self, name: str | None, default: int = 0) -> Space:
         """The space called ``name``, or else the one whose recorded model it names (``e5`` for a space its fit
