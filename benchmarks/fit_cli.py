@@ -59,7 +59,7 @@ def write_store(uri: str, vectors: np.ndarray, documents: list[str] | None = Non
 
 
 CHECKS = ("pairs_relatedness", "pairs_profile_correlation", "collection_profile_correlation", "model_similarity",
-          "document_pairs")
+          "document_pairs", "added_language_relatedness")
 
 
 def saved_fit(config: Path) -> tuple[list[dict], dict]:
