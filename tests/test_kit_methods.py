@@ -60,11 +60,18 @@ def test_pair_profiles_tell_one_kind_of_text_from_another(wiki):
 def test_fit_warns_when_the_collections_hold_different_kinds_of_text(wiki):
     """A fit with pairs between a wiki collection and a fortunes target says so in its reason (the verdict stays);
     against a wiki target it does not."""
+    from v2v_store.fit import recorded_warnings
+
     x, e5 = wiki[0], kit_array("wiki.e5")
     pairs = (x[8192:9192], e5[8192:9192])
-    reports = {kind: fit_translator(x[14000:16000], target, ("minilm", "e5"), method="anchors", pairs=pairs)[1]
-               for kind, target in (("wiki", e5[22000:24000]), ("fortunes", kit_array("fortunes.e5")[5120:7120]))}
+    reports, warned = {}, {}
+    for kind, target in (("wiki", e5[22000:24000]), ("fortunes", kit_array("fortunes.e5")[5120:7120])):
+        with recorded_warnings() as warned[kind]:
+            reports[kind] = fit_translator(x[14000:16000], target, ("minilm", "e5"), method="anchors", pairs=pairs)[1]
     assert "different kinds of text" in reports["fortunes"].reason, reports["fortunes"].reason
+    # an accuracy warning (v2v fit --fail-on-accuracy-warning exits 3 on it): unlike kinds went with far-off maps
+    assert any("different kinds of text" in w for w in warned["fortunes"].accuracy), warned["fortunes"]
+    assert not any("different kinds of text" in w for w in warned["wiki"].messages), warned["wiki"]
     assert "--pair-texts" in reports["fortunes"].reason  # the other reading: both one kind, the pairs another (German)
     assert reports["fortunes"].details["pairs_profile_correlation"] < KINDS_WARNING_BELOW
     assert "different kinds of text" not in reports["wiki"].reason, reports["wiki"].reason
