@@ -206,6 +206,20 @@ def test_what_reading_the_collections_warned_of_is_in_the_fits_warnings(tmp_path
     assert (tmp_path / "tr2" / "config.json").exists()  # saved all the same
     passed = run(*args, "--out", str(tmp_path / "tr3"), "--fail-on-accuracy-warning")
     assert passed.returncode == 0, passed.stderr[-2000:]
+    shown = run("inspect", str(tmp_path / "tr3"))  # a translator handed on: what its fit warned of, later
+    assert shown.returncode == 0, shown.stderr[-2000:]
+    assert "a linear translator between x (64-d) and y (96-d)" in shown.stdout and "procrustes, trusted" in shown.stdout
+    assert "  warnings: 1\n    - " in shown.stdout and "?document_key=text" in shown.stdout, shown.stdout
+    assert "accuracy warnings (a far worse map wherever measured): none" in shown.stdout, shown.stdout
+    summary = json.loads(run("inspect", str(tmp_path / "tr3"), "--json").stdout)
+    assert summary["warnings"] == json.loads(passed.stdout)["warnings"] and summary["accuracy_warnings"] == []
+    assert summary["checks"]["pairs_relatedness"] > 0.9, summary["checks"]
+    old = Translator.load(tmp_path / "tr3")  # saved before the warnings were recorded
+    del old.info["warnings"], old.info["accuracy_warnings"]
+    old.save(tmp_path / "tr3")
+    assert "warnings: not recorded (saved before" in run("inspect", str(tmp_path / "tr3")).stdout
+    refused = run("inspect", str(tmp_path / "tr3"), "--where", "a=1")
+    assert refused.returncode == 2 and "is a translator directory; --where inspect a collection" in refused.stderr
 
 
 def test_a_fit_records_only_its_own_threads_warnings():
@@ -358,6 +372,9 @@ def test_fit_cli_adds_anchors_in_the_collections_language(tmp_path):
     # ... and among the warnings that foretell a worse map
     assert [w for w in french["warnings"] if "has none of their own texts" in w] == french["accuracy_warnings"]
     assert info["accuracy_warnings"] == french["accuracy_warnings"]
+    shown = run("inspect", str(tmp_path / "tr-fr-0")).stdout  # and shown with the translator, later
+    assert "accuracy warnings (a far worse map wherever measured): 1\n    - the collections came nearer" in shown, shown
+    assert "added_language_relatedness: " in shown and "anchor_languages: ['en', 'fr']" in shown, shown
     for flag in ("--fail-on-warning", "--fail-on-accuracy-warning"):  # a pipeline that migrates only on a clean fit
         _, _, log = fit("fr", flag, status=3)
         assert f"{flag} stops here" in log and "has none of their own texts" in log.split("error:")[-1]

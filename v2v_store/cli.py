@@ -89,10 +89,39 @@ def handles_errors(fn: Callable) -> Callable:
     return wrapper
 
 
+def _show_translator(path: str, as_json: bool) -> None:
+    """``v2v inspect TRANSLATOR_DIR``: :meth:`~v2v_store.translator.Translator.summary`, as JSON or text."""
+    from v2v_store.translator import Translator
+
+    summary = {"path": path, **Translator.load(path, device="cpu").summary()}
+    if as_json:
+        typer.echo(_json(summary, default=str))
+        return
+    spaces = " and ".join(f"{s['name']} ({s['dim']}-d{', ' + s['model'] if s['model'] else ''})"
+                          for s in summary["spaces"])
+    verdict = {True: "trusted", False: "NOT trusted (no label-free check confirmed it: v2v fit exited 3)"}
+    typer.echo(f"{path}: a {summary['kind']} translator between {spaces}\n"
+               f"  fit: {summary['method'] or 'not recorded'}"
+               + (f" (chosen by --method {summary['requested_method']})" if summary["requested_method"] else "")
+               + f", {verdict.get(summary['trusted'], 'verdict not recorded')}")
+    for key, label in (("warnings", "warnings"),
+                       ("accuracy_warnings", "accuracy warnings (a far worse map wherever measured)")):
+        found = summary[key]
+        if found is None:
+            typer.echo(f"  {label}: not recorded (saved before v2v-store recorded them)")
+        else:
+            typer.echo(f"  {label}: {len(found) or 'none'}" + "".join(f"\n    - {w}" for w in found))
+    for name, value in summary["checks"].items():
+        typer.echo(f"  {name}: {value}")
+    if summary["reason"]:
+        typer.echo(f"  reason: {summary['reason']}")
+
+
 @app.command()
 @handles_errors
 def inspect(
-    uri: str = typer.Argument(..., help="Store URI, e.g. faiss:///data/index.faiss or chroma:///data/db?collection=docs"),
+    uri: str = typer.Argument(..., help="Store URI, e.g. faiss:///data/index.faiss or chroma:///data/db?collection=docs, "
+                                        "or a translator directory (what `v2v fit` saved)"),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of text."),
     sample: int = typer.Option(5, help="How many sample records to show."),
     model: str = typer.Option(None, help="Check whether this model (minilm | e5 | mpnet | a saved sentence-transformers "
@@ -111,9 +140,21 @@ def inspect(
     of its points, how many of the first records hold a migration's marked translations, their metadata fields
     (what a --where can name), sample ids/metadata, warnings, and which known model (minilm, e5, mpnet) the vectors
     look like, from their covariance (of the first records and of records from all through it); with --model, whether that model made them from the documents; with
-    --translator, which of its spaces each record is in; with --where, how many records meet a filter, and which."""
+    --translator, which of its spaces each record is in; with --where, how many records meet a filter, and which.
+    Given a translator directory: its spaces and models, how it was fitted and whether it was confirmed, what the fit
+    warned of (the accuracy warnings apart) and what its checks measured."""
     from v2v_store.connectors import Where, open_store
     from v2v_store.inspect import inspect_store
+    from v2v_store.translator import is_translator_directory
+
+    if is_translator_directory(uri):
+        given = [flag for flag, value in (("--model", model), ("--translator", translator_path), ("--where", where))
+                 if value]
+        if given:
+            raise V2VError(f"{uri} is a translator directory; {', '.join(given)} inspect a collection: give its URI, or "
+                           f"drop {', '.join(given)} to see the translator")
+        _show_translator(uri, as_json)
+        return
 
     kept = Where.parse(where)  # a bad filter fails before the collection is read
     with open_store(uri) as store:

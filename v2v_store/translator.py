@@ -52,6 +52,14 @@ class Space:
 
 
 TRANSLATOR_FILES = frozenset({"config.json", "model.safetensors", "space_stats.safetensors"})
+# what `v2v fit`'s checks measured, as saved in a translator's info: shown by `v2v inspect TRANSLATOR_DIR`
+FIT_CHECKS = ("pairs_relatedness", "added_language_relatedness", "anchor_languages", "pairs_profile_correlation",
+              "collection_profile_correlation", "document_check", "shared_documents", "pair_texts")
+
+
+def is_translator_directory(path: str) -> bool:
+    """Whether ``path`` (not a store URI) is a directory holding a saved translator."""
+    return "://" not in path and all((Path(path) / name).is_file() for name in ("config.json", "model.safetensors"))
 
 
 def check_translator_directory(directory: str | Path) -> None:
@@ -118,6 +126,18 @@ class Translator:
         """What ``v2v fit`` warned of when it made this translator (``info["warnings"]``, since session 80; none
         recorded before): a confirmed map can still be far off where these say so."""
         return list(self.info.get("warnings", []))
+
+    def summary(self) -> dict[str, Any]:
+        """What ``v2v inspect TRANSLATOR_DIR`` shows: its kind and spaces (with each one's model where recorded), how
+        it was fitted and whether a label-free check confirmed it, the fit's reason, warnings and accuracy warnings
+        (``None``: not recorded, a translator saved before sessions 80 and 81), and what the fit's checks measured."""
+        info, models = self.info, self.info.get("models", {})
+        return {"kind": self.kind,
+                "spaces": [{"name": s.name, "dim": s.dim, "model": models.get(s.name)} for s in self.spaces],
+                "method": info.get("method"), "requested_method": info.get("requested_method"),
+                "trusted": info.get("trusted"), "reason": info.get("reason"),
+                "warnings": info.get("warnings"), "accuracy_warnings": info.get("accuracy_warnings"),
+                "checks": {k: info[k] for k in FIT_CHECKS if k in info}}
 
     def log_fit_warnings(self) -> None:
         """Log :attr:`fit_warnings`, if any, as a warning: a migration or query with this translator says so, and
