@@ -120,8 +120,9 @@ def _show_translator(path: str, as_json: bool) -> None:
 @app.command()
 @handles_errors
 def inspect(
-    uri: str = typer.Argument(..., help="Store URI, e.g. faiss:///data/index.faiss or chroma:///data/db?collection=docs, "
-                                        "or a translator directory (what `v2v fit` saved)"),
+    uri: str = typer.Argument(..., help="Store URI, e.g. faiss:///data/index.faiss or "
+                                        "chroma:///data/db?collection=docs, or a translator directory (what `v2v fit` "
+                                        "saved)"),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of text."),
     sample: int = typer.Option(5, help="How many sample records to show."),
     model: str = typer.Option(None, help="Check whether this model (minilm | e5 | mpnet | a saved sentence-transformers "
@@ -151,8 +152,8 @@ def inspect(
         given = [flag for flag, value in (("--model", model), ("--translator", translator_path), ("--where", where))
                  if value]
         if given:
-            raise V2VError(f"{uri} is a translator directory; {', '.join(given)} inspect a collection: give its URI, or "
-                           f"drop {', '.join(given)} to see the translator")
+            raise V2VError(f"{uri} is a translator directory; {', '.join(given)} inspect a collection: give its "
+                           f"URI, or drop {', '.join(given)} to see the translator")
         _show_translator(uri, as_json)
         return
 
