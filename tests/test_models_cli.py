@@ -374,6 +374,9 @@ def test_fit_cli_adds_anchors_in_the_collections_language(tmp_path):
     assert info["accuracy_warnings"] == french["accuracy_warnings"]
     shown = run("inspect", str(tmp_path / "tr-fr-0")).stdout  # and shown with the translator, later
     assert "accuracy warnings (a far worse map wherever measured): 1\n    - the collections came nearer" in shown, shown
+    there = french["paired"]["minilm->e5"]
+    assert (f"paired evaluation (--eval-source/--eval-target): minilm->e5 top-1 {there['top1']:.3f}, mean rank "
+            f"{there['mean_rank']:.2f}; e5->minilm") in shown, shown
     assert "added_language_relatedness: " in shown and "anchor_languages: ['en', 'fr']" in shown, shown
     for flag in ("--fail-on-warning", "--fail-on-accuracy-warning"):  # a pipeline that migrates only on a clean fit
         _, _, log = fit("fr", flag, status=3)

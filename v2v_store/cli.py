@@ -112,6 +112,11 @@ def _show_translator(path: str, as_json: bool) -> None:
         else:
             typer.echo(f"  {label}: {len(found) or 'none'}" + "".join(f"\n    - {w}" for w in found))
     for name, value in summary["checks"].items():
+        if name in ("paired", "document_check"):  # per direction: the paper's metrics
+            value = "; ".join(f"{d} top-1 {m.get('top1', float('nan')):.3f}, mean rank "
+                              f"{m.get('mean_rank', float('nan')):.2f}" for d, m in value.items())
+            name = {"paired": "paired evaluation (--eval-source/--eval-target)",
+                    "document_check": "document check (stored documents held out of the fit)"}[name]
         typer.echo(f"  {name}: {value}")
     if summary["reason"]:
         typer.echo(f"  reason: {summary['reason']}")

@@ -54,7 +54,7 @@ class Space:
 TRANSLATOR_FILES = frozenset({"config.json", "model.safetensors", "space_stats.safetensors"})
 # what `v2v fit`'s checks measured, as saved in a translator's info: shown by `v2v inspect TRANSLATOR_DIR`
 FIT_CHECKS = ("pairs_relatedness", "added_language_relatedness", "anchor_languages", "pairs_profile_correlation",
-              "collection_profile_correlation", "document_check", "shared_documents", "pair_texts")
+              "collection_profile_correlation", "document_check", "shared_documents", "pair_texts", "paired")
 
 
 def is_translator_directory(path: str) -> bool:
