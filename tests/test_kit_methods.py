@@ -72,6 +72,20 @@ def test_fit_warns_when_the_collections_hold_different_kinds_of_text(wiki):
     # an accuracy warning (v2v fit --fail-on-accuracy-warning exits 3 on it): unlike kinds went with far-off maps
     assert any("different kinds of text" in w for w in warned["fortunes"].accuracy), warned["fortunes"]
     assert not any("different kinds of text" in w for w in warned["wiki"].messages), warned["wiki"]
+    # ... except from the pair profile alone where the collections are in another language than the pairs (it then
+    # measures the language gap too: Italian fortunes with MiniLM / mpnet at their oracle, session 81)
+    # (here: wiki collections, fortunes pairs), not where the collections' own profiles differ too
+    fortunes_pairs = (kit_array("fortunes.minilm")[:1000], kit_array("fortunes.e5")[:1000])
+    for other_language, target, paired in ((False, e5[22000:24000], fortunes_pairs),
+                                           (True, e5[22000:24000], fortunes_pairs),
+                                           (True, kit_array("fortunes.e5")[5120:7120], pairs)):
+        with recorded_warnings() as found:
+            report = fit_translator(x[14000:16000], target, ("minilm", "e5"), method="anchors", pairs=paired,
+                                    other_language=other_language)[1]
+        assert any("different kinds of text" in w for w in found.messages), found
+        pair_profile_alone = "crowded" not in report.reason
+        assert pair_profile_alone == (paired is fortunes_pairs), report.details
+        assert (found.accuracy == []) == (other_language and pair_profile_alone), (other_language, found.accuracy)
     assert "--pair-texts" in reports["fortunes"].reason  # the other reading: both one kind, the pairs another (German)
     assert reports["fortunes"].details["pairs_profile_correlation"] < KINDS_WARNING_BELOW
     assert "different kinds of text" not in reports["wiki"].reason, reports["wiki"].reason
