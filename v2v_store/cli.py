@@ -413,7 +413,8 @@ def fit(
         False, help="Exit 3 only on the warnings that foretell a worse map wherever measured (\"accuracy_warnings\" "
                     "in the report: collections in another language without any of their texts, collections of "
                     "different kinds of text), not on those also seen on good fits (vectors left out, documents that "
-                    "pair loosely, ...); the translator is saved."),
+                    "pair loosely, the kinds-of-text warning from the pair profile alone for collections in another "
+                    "language, ...); the translator is saved."),
     fallback: bool = typer.Option(True, "--fallback/--no-fallback",
                                   help="--method align without pairs: when no label-free check confirms the fit and "
                                        "both collections' models can be run here (--source-model/--target-model, "
