@@ -104,13 +104,16 @@ def _show_translator(path: str, as_json: bool) -> None:
                f"  fit: {summary['method'] or 'not recorded'}"
                + (f" (chosen by --method {summary['requested_method']})" if summary["requested_method"] else "")
                + f", {verdict.get(summary['trusted'], 'verdict not recorded')}")
-    for key, label in (("warnings", "warnings"),
-                       ("accuracy_warnings", "accuracy warnings (a far worse map wherever measured)")):
-        found = summary[key]
-        if found is None:
-            typer.echo(f"  {label}: not recorded (saved before v2v-store recorded them)")
-        else:
-            typer.echo(f"  {label}: {len(found) or 'none'}" + "".join(f"\n    - {w}" for w in found))
+    found, accuracy = summary["warnings"], summary["accuracy_warnings"]
+    if found is None:
+        typer.echo("  warnings: not recorded (saved before v2v-store recorded them)")
+    else:
+        marked = accuracy or []
+        typer.echo(f"  warnings: {len(found) or 'none'}"
+                   + (f" ({len(marked)} of them accuracy warnings, marked: a far worse map wherever measured)"
+                      if marked else "; accuracy warnings not recorded (saved before they were)"
+                      if accuracy is None and found else "")
+                   + "".join(f"\n    - {'[accuracy] ' if w in marked else ''}{w}" for w in found))
     for name, value in summary["checks"].items():
         if name in ("paired", "document_check"):  # per direction: the paper's metrics
             value = "; ".join(f"{d} top-1 {m.get('top1', float('nan')):.3f}, mean rank "
