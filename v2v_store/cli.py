@@ -116,8 +116,10 @@ def _show_translator(path: str, as_json: bool) -> None:
                    + "".join(f"\n    - {'[accuracy] ' if w in marked else ''}{w}" for w in found))
     for name, value in summary["checks"].items():
         if name in ("paired", "document_check"):  # per direction: the paper's metrics
+            first = f"{summary['spaces'][0]['name']}->"  # source -> target first (saved in key order)
             value = "; ".join(f"{d} top-1 {m.get('top1', float('nan')):.3f}, mean rank "
-                              f"{m.get('mean_rank', float('nan')):.2f}" for d, m in value.items())
+                              f"{m.get('mean_rank', float('nan')):.2f}"
+                              for d, m in sorted(value.items(), key=lambda item: not item[0].startswith(first)))
             name = {"paired": "paired evaluation (--eval-source/--eval-target)",
                     "document_check": "document check (stored documents held out of the fit)"}[name]
         typer.echo(f"  {name}: {value}")
@@ -274,8 +276,8 @@ FIT_HELP = ("Learn a translator between two embedding spaces from unpaired vecto
             "(anchors+align); others without any pairs (align, unsupervised). Texts the collections keep as documents "
             "join the pairs, embedded by the other collection's model (--document-pairs), so a collection of a model "
             "that can no longer run still gets a few-shot fit when it kept its texts. Exit 3 when no check confirms "
-            "the fit, or with --fail-on-warning when it warned (\"warnings\" in the report; --fail-on-accuracy-warning: "
-            "only of a worse map, \"accuracy_warnings\").")
+            "the fit; with --fail-on-warning also when it warned (\"warnings\" in the report), with "
+            "--fail-on-accuracy-warning only when it warned of a worse map (\"accuracy_warnings\").")
 
 
 @app.command(help=FIT_HELP)
