@@ -147,8 +147,8 @@ class FitReport:
     # text that differ, vectors left out, ...), in order: a trusted fit can still be far off where these say so
     warnings: list[str] = field(default_factory=list)
     # of those, the ones whose condition went with a map far below what the collections allow wherever it was measured
-    # (logged with ``extra=ACCURACY``: another language without its texts, different kinds of text); the others (vectors
-    # left out, documents that pair loosely, ...) were also seen on fits at their oracle
+    # (logged with ``extra=ACCURACY``: another language without its texts, different kinds of text, see _compare_kinds);
+    # the others (vectors left out, documents that pair loosely, ...) were also seen on fits at their oracle
     accuracy_warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
