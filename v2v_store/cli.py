@@ -108,11 +108,12 @@ def _show_translator(path: str, as_json: bool) -> None:
     if found is None:
         typer.echo("  warnings: not recorded (saved before v2v-store recorded them)")
     else:
-        marked = accuracy or []
-        typer.echo(f"  warnings: {len(found) or 'none'}"
-                   + (f" ({len(marked)} of them accuracy warnings, marked: a far worse map wherever measured)"
-                      if marked else "; accuracy warnings not recorded (saved before they were)"
-                      if accuracy is None and found else "")
+        marked, note = accuracy or [], ""
+        if marked:
+            note = f" ({len(marked)} of them accuracy warnings, marked: a far worse map wherever measured)"
+        elif accuracy is None and found:
+            note = "; accuracy warnings not recorded (saved before they were)"
+        typer.echo(f"  warnings: {len(found) or 'none'}{note}"
                    + "".join(f"\n    - {'[accuracy] ' if w in marked else ''}{w}" for w in found))
     for name, value in summary["checks"].items():
         if name in ("paired", "document_check"):  # per direction: the paper's metrics
