@@ -86,6 +86,21 @@ def test_fit_warns_when_the_collections_hold_different_kinds_of_text(wiki):
         pair_profile_alone = "crowded" not in report.reason
         assert pair_profile_alone == (paired is fortunes_pairs), report.details
         assert (found.accuracy == []) == (other_language and pair_profile_alone), (other_language, found.accuracy)
+    # the same where the anchors come from the fallback after an unconfirmed unsupervised fit (one restart; its time
+    # budget spent, so Procrustes on the anchors), the language decided when they are made
+    asked = []
+
+    def in_other_language():
+        asked.append(1)
+        return True
+
+    with recorded_warnings() as found:
+        report = fit_translator(x[14000:16000], e5[22000:24000], ("minilm", "e5"),
+                                align_overrides=dict(restarts=1, time_budget=1e-6), fallback=lambda: fortunes_pairs,
+                                other_language=in_other_language)[1]
+    assert report.method == "anchors" and "fell back" in report.reason, report.reason
+    assert any("different kinds of text" in w for w in found.messages) and found.accuracy == [], found
+    assert asked == [1]
     assert "--pair-texts" in reports["fortunes"].reason  # the other reading: both one kind, the pairs another (German)
     assert reports["fortunes"].details["pairs_profile_correlation"] < KINDS_WARNING_BELOW
     assert "different kinds of text" not in reports["wiki"].reason, reports["wiki"].reason

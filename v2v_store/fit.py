@@ -201,8 +201,8 @@ def fit_translator(source: np.ndarray, target: np.ndarray, names: tuple[str, str
                    on_align_result: Callable[[AlignResult], None] | None = None,
                    check_spaces: bool = True,
                    fallback: Callable[[], tuple[np.ndarray, np.ndarray]] | None = None,
-                   own_pairs: int = 0, relatedness_pairs: int = 0, other_language: bool = False,
-                   near_copies: float | None = None) -> tuple[Translator, FitReport]:
+                   own_pairs: int = 0, relatedness_pairs: int = 0,
+                   other_language: bool | Callable[[], bool] = False, near_copies: float | None = None) -> tuple[Translator, FitReport]:
     """Fit a translator from unpaired ``source`` and ``target`` vectors (plus optional ``pairs``).
 
     Each side's copies count once, and near-copies too where they are 10% or more of a side (:func:`_distinct_sides`).
@@ -219,7 +219,8 @@ def fit_translator(source: np.ndarray, target: np.ndarray, names: tuple[str, str
 
     ``other_language``: the collections were found to be in another language than English (``fit_collections``'
     ``auto`` added that language's anchors): the kinds-of-text warning from the pair profile alone is then not an
-    accuracy warning (:func:`_compare_kinds`).
+    accuracy warning (:func:`_compare_kinds`). Also a callable, asked only when the kinds are compared: where the
+    language is decided by the anchors the ``fallback`` makes. The fallback's fit is given it too.
 
     ``own_pairs``: the first ``own_pairs`` of ``pairs`` are of the collections' own kind of text (``--pairs-*``,
     ``--pair-texts``), the rest anchor pairs of other texts. With ``anchors+align`` only the anchors get
@@ -334,7 +335,8 @@ def fit_translator(source: np.ndarray, target: np.ndarray, names: tuple[str, str
     if np.isfinite(relatedness):
         report.details["pairs_relatedness"] = translator.info["pairs_relatedness"] = round(relatedness, 4)
     if pairs is not None and len(pairs[0]) >= 200:
-        _compare_kinds(pairs, source, target, translator, report, judge=not loose, other_language=other_language)
+        foreign = other_language() if callable(other_language) else other_language
+        _compare_kinds(pairs, source, target, translator, report, judge=not loose, other_language=foreign)
     if translator.kind == "linear":  # how much of each space's mean the queries translated into it keep (label-free)
         report.details["query_mean_weight"] = translator.calibrate_queries(source, target, seed=seed)
     report.seconds = time.perf_counter() - t0
@@ -357,7 +359,7 @@ def fit_translator(source: np.ndarray, target: np.ndarray, names: tuple[str, str
         translator.info["reason"] = report.reason
     if fallback is not None and not report.trusted:
         translator, report = _fall_back(source, target, names, seed, device, eval_pairs, align_overrides, check_spaces,
-                                        fallback, relatedness_pairs, translator, report)
+                                        fallback, relatedness_pairs, other_language, translator, report)
     if repeated:
         report.details["repeated_vectors"] = repeated
         report.reason += "; " + ", ".join(f"{n}: {k} vectors repeat others (copies or near-copies) and count once"
@@ -595,14 +597,20 @@ def fit_collections(source: np.ndarray, target: np.ndarray, names: tuple[str, st
         added = added_language_anchors()
         return english if added is None else _joined(english, added)
 
+    def in_other_language() -> bool:
+        """Whether ``auto`` found the collections in another language than English (asked once anchors are made)."""
+        return languages == "auto" and languages_for_anchors()[0] != ("en",)
+
     kwargs.update(check_spaces=check_spaces, fallback=anchors_for_fit if fallback and known else None,
                   relatedness_pairs=anchors)  # English first: the relatedness line was drawn on English anchors
+    if kwargs["fallback"] is not None:
+        kwargs["other_language"] = in_other_language  # decided when the fallback makes its anchors
     try:
         with_anchors, own = pairs, 0
         if method in ("anchors", "anchors+align") and anchors:
             with_anchors = _joined(pairs, anchors_for_fit())
             own = 0 if pairs is None else len(pairs[0])  # the collections' own pairs first, then the anchors
-            kwargs["other_language"] = languages == "auto" and languages_for_anchors()[0] != ("en",)
+            kwargs["other_language"] = in_other_language()
         translator, report = fit_translator(source, target, names, method=method, pairs=with_anchors, own_pairs=own,
                                             **kwargs)
     except (MissingDependencyError, SpaceMismatchError) as e:  # auto: no anchors, or anchors unlike the collections
@@ -752,7 +760,7 @@ def _model_name_hint(source: np.ndarray, target: np.ndarray) -> str:
 
 
 def _fall_back(source, target, names, seed, device, eval_pairs, align_overrides, check_spaces, fallback,
-               relatedness_pairs: int, translator: Translator, unsupervised: FitReport) -> tuple[Translator, FitReport]:
+               relatedness_pairs: int, other_language: bool | Callable[[], bool], translator: Translator, unsupervised: FitReport) -> tuple[Translator, FitReport]:
     """Fit again with the anchor pairs ``fallback()`` gives, after the unsupervised ``translator`` could not be
     confirmed; if that raises a :class:`V2VError` (``fallback`` or the second fit), the unsupervised translator is
     returned with the error in its reason."""
@@ -772,7 +780,7 @@ def _fall_back(source, target, names, seed, device, eval_pairs, align_overrides,
         second, report = fit_translator(source, target, names, method=method, seed=seed, device=device,
                                         pairs=anchor_pairs, eval_pairs=eval_pairs, align_overrides=overrides,
                                         check_spaces=check_spaces, relatedness_pairs=relatedness_pairs,
-                                        near_copies=1.0)  # the sides were made distinct by the first fit
+                                        other_language=other_language, near_copies=1.0)  # the sides were made distinct by the first fit
     except V2VError as e:  # a model that is not installed, anchors unlike the collection: keep the unsupervised fit
         logger.warning("no fallback: %s", e)
         unsupervised.reason += f"; no fallback to anchor pairs: {e}"
