@@ -9,13 +9,17 @@ from v2v_store import anchors
 from v2v_store.errors import MissingDependencyError
 
 
-@pytest.fixture
-def no_models(monkeypatch):
+def without_models(monkeypatch) -> None:
     """Every model is missing: embedding raises as load_encoder does for a model whose package is not installed."""
     def missing(model, texts):
         raise MissingDependencyError(f"model {model!r} needs its package")
 
     monkeypatch.setattr(anchors, "embed_cached", missing)
+
+
+@pytest.fixture
+def no_models(monkeypatch):
+    without_models(monkeypatch)
 
 
 def test_anchor_pairs_fall_back_to_the_shipped_vectors(no_models, caplog):
@@ -68,13 +72,51 @@ def test_shipped_documentation_sentences_are_distinct_sentences_of_docstrings():
     assert sum("Return" in t for t in texts) > 400  # docstrings, not prose
 
 
-def test_shipped_vectors_stand_in_for_english_anchors_only(no_models, caplog):
-    u, v = anchors.anchor_pairs("minilm", "e5", 500, ("en", "fr"))
-    assert len(u) == len(v) == 500 and "none in fr: those need both models" in caplog.text
+def test_shipped_vectors_stand_in_for_each_bundled_language(no_models, caplog, monkeypatch):
+    """Since session 82 the shipped vectors hold 1,000 anchors in each bundled language: French anchors follow the
+    English ones, the rows of their own texts; a language not shipped is left out and named."""
+    u, v = anchors.anchor_pairs("minilm", "mpnet", 500, ("en", "fr"))
+    assert u.shape == (1000, 384) and v.shape == (1000, 768) and "using 500 + 500 of the anchor vectors" in caplog.text
+    english, french = anchors.shipped_anchor_vectors("en"), anchors.shipped_anchor_vectors("fr")
+    assert np.array_equal(u[:500], english["minilm"][anchors.shipped_rows(500, 1000)])
+    assert np.array_equal(v[500:], french["mpnet"][500:])  # the last 500 of the 1,000 French ones, as anchor_texts
+    assert set(french) == set(anchors.shipped_anchor_vectors("es")) == set(english) == {"minilm", "e5", "mpnet"}
+    # the language check's sentences: English ones without the documentation sentences
+    assert np.array_equal(anchors.shipped_vectors("e5", "en", 300, docs=False), english["e5"][450:750])
+    assert anchors.shipped_vectors("e5", "en", 800, docs=False) is None and anchors.shipped_vectors("x", "fr", 9) is None
+    caplog.clear()
+    monkeypatch.setattr(anchors, "_shipped_tensors", lambda: {m: english[m] for m in english})
+    u, _ = anchors.anchor_pairs("minilm", "e5", 500, ("en", "fr"))
+    assert len(u) == 500 and "none in fr: not shipped for both models" in caplog.text
+
+
+def test_the_collections_language_is_checked_on_the_shipped_vectors_where_no_model_runs(monkeypatch):
+    """French collections of models that cannot be loaded (mpnet without its packages, session 82: they had gone
+    unchecked and got English anchors alone, 0.606 / 0.588 against 0.802 / 0.797 with French ones): the check scores
+    them on the shipped vectors as on the models' own, the fit adds French anchors, warns of a far worse map (MiniLM
+    and e5 relate French anchors loosely) and measures the models' relatedness on the English anchors alone."""
+    from v2v_store.fit import RELATED_BELOW, fit_collections
+    from v2v_store.metrics import pairs_relatedness
+    from v2v_store.texts import bundled_sentences, embed_cached
+
+    texts = [s["text"] for s in bundled_sentences("fr")[:1000]]  # the shipped ones are the last 1,000
+    a, b = embed_cached("minilm", texts[:500]), embed_cached("e5", texts[500:])
+    found, scores = anchors.collections_language((a, b), ("minilm", "e5"))
+    without_models(monkeypatch)
+    shipped_found, shipped_scores = anchors.collections_language((a, b), ("minilm", "e5"))
+    assert found == shipped_found == "fr"
+    assert all(abs(x - y) < 1e-3 for lang in scores for x, y in zip(scores[lang], shipped_scores[lang])), (
+        scores, shipped_scores)
+    translator, report = fit_collections(a, b, ("minilm", "e5"), method="anchors", anchors=2000)
+    assert translator.info["anchor_languages"] == ["en", "fr"]
+    assert translator.info["added_language_relatedness"] < RELATED_BELOW
+    assert any("has none of their own texts" in w for w in report.accuracy_warnings), report.accuracy_warnings
+    english = tuple(anchors.shipped_vectors(m, "en", 1000) for m in ("minilm", "e5"))
+    assert translator.info["pairs_relatedness"] == round(pairs_relatedness(english), 4)
 
 
 def test_without_shipped_vectors_the_missing_model_is_the_error(no_models, monkeypatch):
-    monkeypatch.setattr(anchors, "shipped_anchor_vectors", lambda: {})
+    monkeypatch.setattr(anchors, "shipped_anchor_vectors", lambda language="en": {})
     with pytest.raises(MissingDependencyError, match="needs its package"):
         anchors.anchor_pairs("minilm", "e5", 100)
 

@@ -501,6 +501,12 @@ def test_shipped_anchor_vectors_are_the_models_embeddings_of_the_anchor_texts():
     texts = anchor_texts(len(shipped["minilm"]))
     for count in (2, 7, 500, len(texts)):
         assert [texts[r] for r in shipped_rows(count, len(texts))] == anchor_texts(count), count
+    for language in ("fr", "es"):  # since session 82: the other bundled languages' anchors (the last 50 checked here)
+        other = shipped_anchor_vectors(language)
+        assert set(other) == {"minilm", "e5", "mpnet"} and len(other["minilm"]) == 1000
+        for model in ("minilm", "e5"):
+            real = embed_cached(model, anchor_texts(1000, (language,))[-50:])
+            assert (real * other[model][-50:]).sum(1).min() > 0.999, (model, language)
 
 
 def test_inspect_names_the_model_and_fit_refuses_swapped_names(tmp_path):

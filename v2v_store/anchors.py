@@ -15,9 +15,10 @@ minutes instead of seconds, and closer to the collection's own corpus (FOLDOC, M
 against 0.900 / 0.852; ``benchmarks/results/anchors_align.md``).
 
 When a model cannot be loaded (retired, or mpnet without its weight packages), :func:`anchor_pairs` uses the vectors
-shipped with the package instead: the texts of ``anchor_texts(1000)`` embedded by each offline model
-(``anchor_vectors.safetensors``, built by ``benchmarks/build_anchor_vectors.py``), so anchor pairs need neither model
-at run time for the known ones.
+shipped with the package instead: the texts of ``anchor_texts(1000)`` embedded by each offline model, and since
+session 82 those of ``anchor_texts(1000, (language,))`` for French and Spanish (``anchor_vectors.safetensors``, built
+by ``benchmarks/build_anchor_vectors.py``), so anchor pairs, and the check of the collections' language
+(:func:`collections_language`), need neither model at run time for the known ones.
 
 Which models? The ones ``--source-model`` / ``--target-model`` give (an offline model, the directory of any saved
 sentence-transformers model the user can still run, or ``py:MODULE:FUNCTION``), else those ``--source-name`` /
@@ -46,19 +47,44 @@ DEFAULT_ANCHORS = 5000
 # placed technical collections poorly; benchmarks/probes/anchor_mixture*.txt)
 DOC_SHARE = 0.25
 LANGUAGE_SENTENCES = 300  # bundled sentences per language a collection is compared with (collections_language)
-# the texts of anchor_texts(1000) embedded by each offline model (benchmarks/build_anchor_vectors.py), for when a
-# model cannot be loaded: 1,000 anchors as few-shot pairs reached top-1 0.94 on FOLDOC (benchmarks/results/anchors_align_1000.md)
+# the texts of anchor_texts(1000) (and of anchor_texts(1000, (language,)) for fr and es) embedded by each offline model
+# (benchmarks/build_anchor_vectors.py), for when a model cannot be loaded: 1,000 anchors as few-shot pairs reached
+# top-1 0.94 on FOLDOC (benchmarks/results/anchors_align_1000.md)
 SHIPPED = Path(__file__).with_name("anchor_vectors.safetensors")
 
 
 @functools.cache
-def shipped_anchor_vectors() -> dict[str, np.ndarray]:
-    """``{model: (n, d) float32}``: the shipped anchor vectors, rows the same texts for every model (empty if missing)."""
+def _shipped_tensors() -> dict[str, np.ndarray]:
     if not SHIPPED.exists():
         return {}
     from safetensors.numpy import load_file
 
-    return {model: v.astype(np.float32) for model, v in load_file(str(SHIPPED)).items()}
+    return load_file(str(SHIPPED))
+
+
+def shipped_anchor_vectors(language: str = "en") -> dict[str, np.ndarray]:
+    """``{model: (n, d) float32}``: the shipped anchor vectors of ``language``, rows the same texts for every model
+    (empty if missing): in English the texts of ``anchor_texts(n)``, in another bundled language (since session 82)
+    those of ``anchor_texts(n, (language,))``, stored as ``MODEL.LANGUAGE``."""
+    out = {}
+    for key, vectors in _shipped_tensors().items():
+        model, _, lang = key.partition(".")
+        if (lang or "en") == language:
+            out[model] = vectors.astype(np.float32)
+    return out
+
+
+def shipped_vectors(model: str, language: str, count: int, docs: bool = True) -> np.ndarray | None:
+    """``model``'s shipped vectors of ``anchor_texts(count, (language,), docs)``; None where they are not shipped (a
+    model or language without them, or more texts than were shipped)."""
+    shipped = shipped_anchor_vectors(language).get(model)
+    if shipped is None:
+        return None
+    n = len(shipped)
+    if language == "en" and docs:
+        return shipped[shipped_rows(count, n)] if count <= n else None
+    last = n - round(n * DOC_SHARE) if language == "en" else n  # English: the Wikipedia rows, before the documentation
+    return shipped[last - count:last] if count <= last else None
 
 
 def anchor_models(source: np.ndarray, target: np.ndarray, names: tuple[str, str],
@@ -114,8 +140,7 @@ def collections_language(collections: tuple[np.ndarray, np.ndarray], models: tup
     rows = [l2_normalize(v[np.random.default_rng(0).permutation(len(v))[:sample]]) for v in collections]
     scores: dict[str, list[float]] = {}
     for language in BUNDLED_LANGUAGES:  # English first: its sentences also tell the models' dimensions
-        refs = [l2_normalize(embed_cached(model, anchor_texts(sentences, (language,), docs=False)))
-                for model in models]
+        refs = [l2_normalize(_language_sentences(model, language, sentences)) for model in models]
         if [r.shape[1] for r in rows] != [r.shape[1] for r in refs]:  # not these models' vectors: the fit's checks say so
             logger.info("the collections' language is not checked: their dimensions %s are not the models' %s",
                         [r.shape[1] for r in rows], [r.shape[1] for r in refs])
@@ -123,6 +148,19 @@ def collections_language(collections: tuple[np.ndarray, np.ndarray], models: tup
         scores[language] = [round(float((v @ r.T).max(1).mean()), 4) for v, r in zip(rows, refs)]
     nearer = [lang for lang in scores if lang != "en" and all(s > e for s, e in zip(scores[lang], scores["en"]))]
     return max(nearer, key=lambda lang: sum(scores[lang]), default="en"), scores
+
+
+def _language_sentences(model: str, language: str, sentences: int) -> np.ndarray:
+    """``sentences`` bundled sentences of ``language`` embedded by ``model`` (cached), or, where it cannot be loaded,
+    its shipped vectors of the same texts (since session 82: a collection of mpnet without its packages had gone
+    unchecked, and French ones then got English anchors alone, 0.606 / 0.588 against 0.802 / 0.797 with French ones)."""
+    try:
+        return embed_cached(model, anchor_texts(sentences, (language,), docs=False))
+    except MissingDependencyError:
+        shipped = shipped_vectors(model, language, sentences, docs=False)
+        if shipped is None:
+            raise
+        return shipped
 
 
 def anchor_texts(count: int, languages: tuple[str, ...] = ("en",), docs: bool = True) -> list[str]:
@@ -156,8 +194,8 @@ def require_runnable(source_model: str, target_model: str, why: str, fix: str) -
 def anchor_pairs(source_model: str, target_model: str, count: int = DEFAULT_ANCHORS,
                  languages: tuple[str, ...] = ("en",)) -> tuple[np.ndarray, np.ndarray]:
     """``count`` bundled sentences of each of ``languages`` embedded by ``source_model`` and by ``target_model`` (rows
-    are the same texts). When a model cannot be loaded, the shipped vectors of the same English texts (at most 1,000:
-    :func:`shipped_rows`) instead."""
+    are the same texts). When a model cannot be loaded, the shipped vectors of the same texts (at most 1,000 per
+    language: :func:`shipped_vectors`) instead."""
     require_runnable(source_model, target_model, "anchor pairs embed texts with both models",
                      "or embed a few thousand texts with both models yourself and pass them as "
                      "--pairs-source/--pairs-target with --anchors 0")
@@ -170,16 +208,23 @@ def anchor_pairs(source_model: str, target_model: str, count: int = DEFAULT_ANCH
         return tuple(np.concatenate([embed_cached(model, t) for t in texts])
                      for model in (source_model, target_model))
     except MissingDependencyError as e:  # a model (or the corpus) not installed: the shipped vectors, if they have both
-        shipped = shipped_anchor_vectors()
-        if source_model not in shipped or target_model not in shipped:
+        made, missing = [], []
+        for language in languages:
+            shipped = [shipped_anchor_vectors(language).get(model) for model in (source_model, target_model)]
+            if any(v is None for v in shipped):
+                missing.append(language)
+                continue
+            n = min(count, len(shipped[0]))
+            made.append((language, n, *(shipped_vectors(m, language, n) for m in (source_model, target_model))))
+        if not made:
             raise
-        n = min(count, len(shipped[source_model]))
-        others = [lang for lang in languages if lang != "en"]
-        logger.warning("%s: using %d of the anchor vectors shipped with v2v-store instead (the English anchor texts "
-                       "of --anchors %d%s%s)", e, n, n, "" if n == count else f"; {count} were asked for",
-                       f"; none in {', '.join(others)}: those need both models" if others else "")
-        rows = shipped_rows(n, len(shipped[source_model]))
-        return shipped[source_model][rows], shipped[target_model][rows]
+        counts = sorted({n for _, n, _, _ in made})
+        logger.warning("%s: using %s of the anchor vectors shipped with v2v-store instead (the anchor texts of "
+                       "--anchors %s in %s%s%s)", e, " + ".join(str(n) for _, n, _, _ in made),
+                       "/".join(map(str, counts)), ", ".join(lang for lang, *_ in made),
+                       "" if counts == [count] else f"; {count} were asked for",
+                       f"; none in {', '.join(missing)}: not shipped for both models" if missing else "")
+        return tuple(np.concatenate([m[side] for m in made]) for side in (2, 3))
 
 
 def shipped_rows(count: int, shipped: int) -> np.ndarray:

@@ -201,7 +201,7 @@ def fit_translator(source: np.ndarray, target: np.ndarray, names: tuple[str, str
                    on_align_result: Callable[[AlignResult], None] | None = None,
                    check_spaces: bool = True,
                    fallback: Callable[[], tuple[np.ndarray, np.ndarray]] | None = None,
-                   own_pairs: int = 0, relatedness_pairs: int = 0,
+                   own_pairs: int = 0, relatedness_pairs: int | Callable[[], int] = 0,
                    other_language: bool | Callable[[], bool] = False, near_copies: float | None = None) -> tuple[Translator, FitReport]:
     """Fit a translator from unpaired ``source`` and ``target`` vectors (plus optional ``pairs``).
 
@@ -219,8 +219,7 @@ def fit_translator(source: np.ndarray, target: np.ndarray, names: tuple[str, str
 
     ``other_language``: the collections were found to be in another language than English (``fit_collections``'
     ``auto`` added that language's anchors): the kinds-of-text warning from the pair profile alone is then not an
-    accuracy warning (:func:`_compare_kinds`). Also a callable, asked only when the kinds are compared: where the
-    language is decided by the anchors the ``fallback`` makes. The fallback's fit is given it too.
+    accuracy warning (:func:`_compare_kinds`). The fallback's fit is given it too.
 
     ``own_pairs``: the first ``own_pairs`` of ``pairs`` are of the collections' own kind of text (``--pairs-*``,
     ``--pair-texts``), the rest anchor pairs of other texts. With ``anchors+align`` only the anchors get
@@ -229,7 +228,8 @@ def fit_translator(source: np.ndarray, target: np.ndarray, names: tuple[str, str
     0.994 on the anchors, and, weighted like the anchors, counted less). ``relatedness_pairs``: only the first that
     many anchor pairs measure it (0: all): the English anchors of anchors in several languages (session 50: with French
     anchors beside them MiniLM and e5 looked loosely related, 0.980, the anchors then counted fully, and French
-    messages reached top-1 0.701 / 0.713 against 0.733 / 0.748 weighted as on the English anchors).
+    messages reached top-1 0.701 / 0.713 against 0.733 / 0.748 weighted as on the English anchors). It and
+    ``other_language`` may be callables, asked only when the anchors are made (by ``fallback``, for one).
 
     ``fallback``: for the unsupervised ``align`` (no ``pairs``) only. That fit then skips its final stage when its restarts
     are not confirmed (``AlignConfig.final_when_unconfirmed``: the stage never changes the verdict, and on a 2-core CPU it
@@ -278,8 +278,9 @@ def fit_translator(source: np.ndarray, target: np.ndarray, names: tuple[str, str
     measured = pairs  # the models' relatedness, on the anchors alone when there are enough of them beside own pairs
     if pairs is not None and own_pairs and len(pairs[0]) - own_pairs >= 200:
         measured = (pairs[0][own_pairs:], pairs[1][own_pairs:])
-    if measured is not None and len(measured[0]) > relatedness_pairs >= 200:
-        measured = (measured[0][:relatedness_pairs], measured[1][:relatedness_pairs])
+    english = _decided(relatedness_pairs)
+    if measured is not None and len(measured[0]) > english >= 200:
+        measured = (measured[0][:english], measured[1][:english])
     relatedness = pairs_relatedness(measured) if pairs is not None else float("nan")  # NaN below 200 pairs
     loose = bool(relatedness < RELATED_BELOW)  # False for NaN
     if method in ("procrustes", "anchors"):
@@ -335,8 +336,8 @@ def fit_translator(source: np.ndarray, target: np.ndarray, names: tuple[str, str
     if np.isfinite(relatedness):
         report.details["pairs_relatedness"] = translator.info["pairs_relatedness"] = round(relatedness, 4)
     if pairs is not None and len(pairs[0]) >= 200:
-        foreign = other_language() if callable(other_language) else other_language
-        _compare_kinds(pairs, source, target, translator, report, judge=not loose, other_language=foreign)
+        _compare_kinds(pairs, source, target, translator, report, judge=not loose,
+                       other_language=_decided(other_language))
     if translator.kind == "linear":  # how much of each space's mean the queries translated into it keep (label-free)
         report.details["query_mean_weight"] = translator.calibrate_queries(source, target, seed=seed)
     report.seconds = time.perf_counter() - t0
@@ -590,10 +591,15 @@ def fit_collections(source: np.ndarray, target: np.ndarray, names: tuple[str, st
         more = languages_for_anchors()[0][1:]
         return anchor_pairs(*models, anchors, more) if more else None
 
+    english_anchors = [anchors]  # how many English anchors lead the anchors (fewer where shipped vectors stand in)
+
     def anchors_for_fit() -> tuple[np.ndarray, np.ndarray]:
-        if languages != "auto":
-            return anchor_pairs(*models, anchors, languages)
+        if languages != "auto":  # (English first where it is one)
+            made = [anchor_pairs(*models, anchors, (language,)) for language in languages]
+            english_anchors[0] = len(made[0][0]) if languages[0] == "en" else 0
+            return functools.reduce(_joined, made)
         english = anchor_pairs(*models, anchors)  # first: a bad count or a missing model fails before the check
+        english_anchors[0] = len(english[0])
         added = added_language_anchors()
         return english if added is None else _joined(english, added)
 
@@ -601,9 +607,10 @@ def fit_collections(source: np.ndarray, target: np.ndarray, names: tuple[str, st
         """Whether ``auto`` found the collections in another language than English (asked once anchors are made)."""
         return languages == "auto" and languages_for_anchors()[0] != ("en",)
 
+    # English first: the relatedness line was drawn on English anchors (asked once the anchors are made)
     kwargs.update(check_spaces=check_spaces, fallback=anchors_for_fit if fallback and known else None,
-                  relatedness_pairs=anchors)  # English first: the relatedness line was drawn on English anchors
-    if kwargs["fallback"] is not None:
+                  relatedness_pairs=lambda: english_anchors[0])
+    if kwargs["fallback"] is not None and pairs is None:  # (pairs of their own: no fallback, and of their language)
         kwargs["other_language"] = in_other_language  # decided when the fallback makes its anchors
     try:
         with_anchors, own = pairs, 0
@@ -759,8 +766,13 @@ def _model_name_hint(source: np.ndarray, target: np.ndarray) -> str:
             f"--method anchors+align)")
 
 
+def _decided(value):
+    """``value``, or what it gives where it is a callable: a fact decided only when the anchors are made."""
+    return value() if callable(value) else value
+
+
 def _fall_back(source, target, names, seed, device, eval_pairs, align_overrides, check_spaces, fallback,
-               relatedness_pairs: int, other_language: bool | Callable[[], bool], translator: Translator, unsupervised: FitReport) -> tuple[Translator, FitReport]:
+               relatedness_pairs: int | Callable[[], int], other_language: bool | Callable[[], bool], translator: Translator, unsupervised: FitReport) -> tuple[Translator, FitReport]:
     """Fit again with the anchor pairs ``fallback()`` gives, after the unsupervised ``translator`` could not be
     confirmed; if that raises a :class:`V2VError` (``fallback`` or the second fit), the unsupervised translator is
     returned with the error in its reason."""
