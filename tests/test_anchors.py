@@ -108,7 +108,7 @@ def test_the_collections_language_is_checked_on_the_shipped_vectors_where_no_mod
     assert all(abs(x - y) < 1e-3 for lang in scores for x, y in zip(scores[lang], shipped_scores[lang])), (
         scores, shipped_scores)
     translator, report = fit_collections(a, b, ("minilm", "e5"), method="anchors", anchors=2000)
-    assert translator.info["anchor_languages"] == ["en", "fr"]
+    assert translator.info["anchor_languages"] == ["en", "fr"] and "in en and fr (1000 of each;" in report.reason
     assert translator.info["added_language_relatedness"] < RELATED_BELOW
     assert any("has none of their own texts" in w for w in report.accuracy_warnings), report.accuracy_warnings
     english = tuple(anchors.shipped_vectors(m, "en", 1000) for m in ("minilm", "e5"))

@@ -591,15 +591,16 @@ def fit_collections(source: np.ndarray, target: np.ndarray, names: tuple[str, st
         more = languages_for_anchors()[0][1:]
         return anchor_pairs(*models, anchors, more) if more else None
 
-    english_anchors = [anchors]  # how many English anchors lead the anchors (fewer where shipped vectors stand in)
+    # how many anchors of each language were made, and of English, leading them (fewer where shipped vectors stand in)
+    made_anchors = {"each": anchors, "english": anchors}
 
     def anchors_for_fit() -> tuple[np.ndarray, np.ndarray]:
         if languages != "auto":  # (English first where it is one)
             made = [anchor_pairs(*models, anchors, (language,)) for language in languages]
-            english_anchors[0] = len(made[0][0]) if languages[0] == "en" else 0
+            made_anchors.update(each=len(made[0][0]), english=len(made[0][0]) if languages[0] == "en" else 0)
             return functools.reduce(_joined, made)
         english = anchor_pairs(*models, anchors)  # first: a bad count or a missing model fails before the check
-        english_anchors[0] = len(english[0])
+        made_anchors.update(each=len(english[0]), english=len(english[0]))
         added = added_language_anchors()
         return english if added is None else _joined(english, added)
 
@@ -609,7 +610,7 @@ def fit_collections(source: np.ndarray, target: np.ndarray, names: tuple[str, st
 
     # English first: the relatedness line was drawn on English anchors (asked once the anchors are made)
     kwargs.update(check_spaces=check_spaces, fallback=anchors_for_fit if fallback and known else None,
-                  relatedness_pairs=lambda: english_anchors[0])
+                  relatedness_pairs=lambda: made_anchors["english"])
     if kwargs["fallback"] is not None and pairs is None:  # (pairs of their own: no fallback, and of their language)
         kwargs["other_language"] = in_other_language  # decided when the fallback makes its anchors
     try:
@@ -652,7 +653,7 @@ def fit_collections(source: np.ndarray, target: np.ndarray, names: tuple[str, st
                                "has none of their own texts: %s", used[-1], note, extra=ACCURACY)
             looks = (f"; the collections came nearer the bundled {used[-1]} sentences than the English ones in both "
                      f"models' spaces; {note}" if languages == "auto" else "")
-            report.reason += f"; anchor sentences in {' and '.join(used)} ({anchors} of each{looks})"
+            report.reason += f"; anchor sentences in {' and '.join(used)} ({made_anchors['each']} of each{looks})"
         translator.info["anchor_languages"] = list(used)
     if pair_texts:
         report.reason += f"; {len(pair_texts)} of the pairs are your --pair-texts, embedded by {models[0]} and {models[1]}"
