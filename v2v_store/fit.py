@@ -202,7 +202,8 @@ def fit_translator(source: np.ndarray, target: np.ndarray, names: tuple[str, str
                    check_spaces: bool = True,
                    fallback: Callable[[], tuple[np.ndarray, np.ndarray]] | None = None,
                    own_pairs: int = 0, relatedness_pairs: int | Callable[[], int] = 0,
-                   other_language: bool | Callable[[], bool] = False, near_copies: float | None = None) -> tuple[Translator, FitReport]:
+                   other_language: bool | Callable[[], bool] = False,
+                   near_copies: float | None = None) -> tuple[Translator, FitReport]:
     """Fit a translator from unpaired ``source`` and ``target`` vectors (plus optional ``pairs``).
 
     Each side's copies count once, and near-copies too where they are 10% or more of a side (:func:`_distinct_sides`).
@@ -773,7 +774,8 @@ def _decided(value):
 
 
 def _fall_back(source, target, names, seed, device, eval_pairs, align_overrides, check_spaces, fallback,
-               relatedness_pairs: int | Callable[[], int], other_language: bool | Callable[[], bool], translator: Translator, unsupervised: FitReport) -> tuple[Translator, FitReport]:
+               relatedness_pairs: int | Callable[[], int], other_language: bool | Callable[[], bool],
+               translator: Translator, unsupervised: FitReport) -> tuple[Translator, FitReport]:
     """Fit again with the anchor pairs ``fallback()`` gives, after the unsupervised ``translator`` could not be
     confirmed; if that raises a :class:`V2VError` (``fallback`` or the second fit), the unsupervised translator is
     returned with the error in its reason."""
@@ -793,7 +795,8 @@ def _fall_back(source, target, names, seed, device, eval_pairs, align_overrides,
         second, report = fit_translator(source, target, names, method=method, seed=seed, device=device,
                                         pairs=anchor_pairs, eval_pairs=eval_pairs, align_overrides=overrides,
                                         check_spaces=check_spaces, relatedness_pairs=relatedness_pairs,
-                                        other_language=other_language, near_copies=1.0)  # the sides were made distinct by the first fit
+                                        other_language=other_language,
+                                        near_copies=1.0)  # the sides were made distinct by the first fit
     except V2VError as e:  # a model that is not installed, anchors unlike the collection: keep the unsupervised fit
         logger.warning("no fallback: %s", e)
         unsupervised.reason += f"; no fallback to anchor pairs: {e}"
