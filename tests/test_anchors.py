@@ -85,7 +85,7 @@ def test_shipped_vectors_stand_in_for_each_bundled_language(no_models, caplog, m
     assert np.array_equal(anchors.shipped_vectors("e5", "en", 300, docs=False), english["e5"][450:750])
     assert anchors.shipped_vectors("e5", "en", 800, docs=False) is None and anchors.shipped_vectors("x", "fr", 9) is None
     caplog.clear()
-    monkeypatch.setattr(anchors, "_shipped_tensors", lambda: {m: english[m] for m in english})
+    monkeypatch.setattr(anchors, "shipped_anchor_vectors", lambda language="en": english if language == "en" else {})
     u, _ = anchors.anchor_pairs("minilm", "e5", 500, ("en", "fr"))
     assert len(u) == 500 and "none in fr: not shipped for both models" in caplog.text
 

@@ -54,24 +54,17 @@ SHIPPED = Path(__file__).with_name("anchor_vectors.safetensors")
 
 
 @functools.cache
-def _shipped_tensors() -> dict[str, np.ndarray]:
+def shipped_anchor_vectors(language: str = "en") -> dict[str, np.ndarray]:
+    """``{model: (n, d) float32}``: the shipped anchor vectors of ``language``, rows the same texts for every model
+    (empty if missing): in English the texts of ``anchor_texts(n)``, in another bundled language (since session 82)
+    those of ``anchor_texts(n, (language,))``, stored as ``MODEL.LANGUAGE``. Read once per language."""
     if not SHIPPED.exists():
         return {}
     from safetensors.numpy import load_file
 
-    return load_file(str(SHIPPED))
-
-
-def shipped_anchor_vectors(language: str = "en") -> dict[str, np.ndarray]:
-    """``{model: (n, d) float32}``: the shipped anchor vectors of ``language``, rows the same texts for every model
-    (empty if missing): in English the texts of ``anchor_texts(n)``, in another bundled language (since session 82)
-    those of ``anchor_texts(n, (language,))``, stored as ``MODEL.LANGUAGE``."""
-    out = {}
-    for key, vectors in _shipped_tensors().items():
-        model, _, lang = key.partition(".")
-        if (lang or "en") == language:
-            out[model] = vectors.astype(np.float32)
-    return out
+    found = {key.partition(".")[0]: vectors for key, vectors in load_file(str(SHIPPED)).items()
+             if (key.partition(".")[2] or "en") == language}
+    return {model: vectors.astype(np.float32) for model, vectors in found.items()}
 
 
 def shipped_vectors(model: str, language: str, count: int, docs: bool = True) -> np.ndarray | None:
@@ -210,11 +203,11 @@ def anchor_pairs(source_model: str, target_model: str, count: int = DEFAULT_ANCH
     except MissingDependencyError as e:  # a model (or the corpus) not installed: the shipped vectors, if they have both
         made, missing = [], []
         for language in languages:
-            shipped = [shipped_anchor_vectors(language).get(model) for model in (source_model, target_model)]
-            if any(v is None for v in shipped):
+            shipped = shipped_anchor_vectors(language)
+            if source_model not in shipped or target_model not in shipped:
                 missing.append(language)
                 continue
-            n = min(count, len(shipped[0]))
+            n = min(count, len(shipped[source_model]))
             made.append((language, n, *(shipped_vectors(m, language, n) for m in (source_model, target_model))))
         if not made:
             raise

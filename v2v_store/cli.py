@@ -313,7 +313,8 @@ def fit(
                                           "embed with both models (Wikipedia sentences, a quarter of the English ones "
                                           "sentences of Python's standard-library docstrings, for technical text; "
                                           "cached; at least the dimension; 5,000 by default; when a "
-                                          "model cannot be loaded, the 1,000 shipped anchor vectors of each language), added to any "
+                                          "model cannot be loaded, the 1,000 shipped anchor vectors of each "
+                                          "language), added to any "
                                           "--pairs-source/--pairs-target; 0: only those (texts you embedded with "
                                           "both models)."),
     anchor_languages: str = typer.Option("auto", help="Languages of the bundled anchor sentences (--anchors of each), "
